@@ -1,0 +1,41 @@
+//! `blink`: the Blink command-line tool.
+//!
+//! Subcommands:
+//! - `blink bench`: a load generator for any Ethereum JSON-RPC endpoint (the Blink
+//!   sequencer, anvil, ...). See `docs/bench.md`.
+//!
+//! The binary is thin: it parses arguments, initialises tracing (`RUST_LOG`) and
+//! dispatches to the subcommand's module.
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+
+/// Blink command-line tool.
+#[derive(Debug, Parser)]
+#[command(name = "blink", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load-test an Ethereum JSON-RPC endpoint (Blink sequencer, anvil, ...).
+    Bench(bench::BenchArgs),
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Bench(args) => bench::run(args).await,
+    }
+}

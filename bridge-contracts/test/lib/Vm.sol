@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Vm
+/// @notice The subset of forge's cheatcodes that Blink's contract tests use.
+/// @dev    In-repo on purpose: the npm `forge-std` is an outdated copy. Signatures follow
+///         forge 1.x `Vm.sol`; add more as tests need them.
+interface Vm {
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function label(address account, string calldata newLabel) external;
+    function assume(bool condition) external pure;
+    function prank(address msgSender) external;
+    function startPrank(address msgSender) external;
+    function stopPrank() external;
+    function expectRevert() external;
+    function expectRevert(bytes4 revertData) external;
+    function expectRevert(bytes calldata revertData) external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
+    function assertTrue(bool condition) external pure;
+    function assertTrue(bool condition, string calldata error) external pure;
+    function assertFalse(bool condition) external pure;
+    function assertEq(bool left, bool right) external pure;
+    function assertEq(uint256 left, uint256 right) external pure;
+    function assertEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertEq(address left, address right) external pure;
+    function assertEq(string calldata left, string calldata right) external pure;
+}
+
+/// @title TestBase
+/// @notice Minimal base for forge tests: the cheatcode handle plus small helpers.
+abstract contract TestBase {
+    /// @notice Forge's cheatcode address: `address(uint160(uint256(keccak256("hevm cheat code"))))`.
+    Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+
+    /// @notice Forge looks for this flag on test contracts.
+    bool public IS_TEST = true;
+
+    /// @notice Maps `x` into `[min, max]` (inclusive) without discarding fuzz runs.
+    function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        require(min <= max, "bound: min > max");
+        if (min == 0 && max == type(uint256).max) return x;
+        return min + (x % (max - min + 1));
+    }
+}

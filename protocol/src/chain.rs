@@ -1,0 +1,88 @@
+//! Chain configuration and genesis.
+
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Receives priority fees (the L2 analogue of the coinbase). Base fees are burned.
+pub const FEE_VAULT: Address = address!("0x4200000000000000000000000000000000000019");
+
+/// Default chain id of a Blink devnet.
+pub const DEV_CHAIN_ID: u64 = 42_424;
+
+/// Parameters every node of one chain must share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainConfig {
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// Gas limit of every L2 block.
+    pub block_gas_limit: u64,
+    /// Lowest base fee (wei); the EIP-1559 update never goes below it.
+    pub min_base_fee: u64,
+    /// EIP-1559 elasticity multiplier (limit / target).
+    pub elasticity_multiplier: u64,
+    /// EIP-1559 base fee max change denominator.
+    pub base_fee_max_change_denominator: u64,
+    /// Largest accepted encoded transaction, in bytes.
+    pub max_tx_bytes: usize,
+    /// Furthest a nonce may be ahead of the account's next nonce and still be queued.
+    pub max_nonce_gap: u64,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        Self {
+            chain_id: DEV_CHAIN_ID,
+            block_gas_limit: 2_000_000_000,
+            min_base_fee: 1_000_000,
+            elasticity_multiplier: 2,
+            base_fee_max_change_denominator: 8,
+            max_tx_bytes: 128 * 1024,
+            max_nonce_gap: 1024,
+        }
+    }
+}
+
+impl ChainConfig {
+    /// Base fee of the block after one with `gas_used` of `gas_limit` at `base_fee`.
+    pub fn next_base_fee(&self, gas_used: u64, gas_limit: u64, base_fee: u64) -> u64 {
+        let params = alloy_eips::eip1559::BaseFeeParams::new(
+            self.base_fee_max_change_denominator as u128,
+            self.elasticity_multiplier as u128,
+        );
+        let next = params.next_block_base_fee(gas_used, gas_limit, base_fee);
+        next.max(self.min_base_fee)
+    }
+}
+
+/// One account in the genesis allocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenesisAccount {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Account nonce.
+    #[serde(default)]
+    pub nonce: u64,
+    /// Runtime bytecode.
+    #[serde(default, skip_serializing_if = "<[u8]>::is_empty")]
+    pub code: Bytes,
+    /// Storage slots.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage: BTreeMap<B256, B256>,
+}
+
+/// The genesis of a Blink chain: configuration, first timestamp and allocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Genesis {
+    /// Chain parameters.
+    pub config: ChainConfig,
+    /// Timestamp of block 0 (seconds).
+    pub timestamp: u64,
+    /// The sequencer's signing address: pre-confirmations must recover to it.
+    pub sequencer: Address,
+    /// Initial accounts.
+    pub alloc: BTreeMap<Address, GenesisAccount>,
+}

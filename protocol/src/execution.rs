@@ -1,0 +1,284 @@
+//! The L2 state-transition function: one transaction at a time over revm.
+//!
+//! The sequencer calls [`TxExecutor::execute`] as transactions arrive; replicas and the
+//! challenger call the same function over the same ordered list and must get the same
+//! results, receipts and commitment leaves.
+
+use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, Bytes, Log};
+use revm::{
+    Database, DatabaseCommit, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    context::{
+        CfgEnv, Context, TxEnv,
+        result::{EVMError, ExecutionResult, InvalidTransaction, Output},
+    },
+    handler::{MainnetContext, MainnetEvm},
+    primitives::hardfork::SpecId,
+};
+
+use crate::{
+    ChainConfig,
+    block::BlockContext,
+    state::{StateChange, collect_changes},
+    tx::to_tx_env,
+};
+
+/// The hardfork Blink executes.
+pub const SPEC: SpecId = SpecId::OSAKA;
+
+/// Why a transaction could not be included. Messages follow geth's, which wallets parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecutionError {
+    /// Nonce below the account's next nonce.
+    #[error("nonce too low: next nonce {state}, tx nonce {tx}")]
+    NonceTooLow {
+        /// Transaction nonce.
+        tx: u64,
+        /// Account's next nonce.
+        state: u64,
+    },
+    /// Nonce above the account's next nonce.
+    #[error("nonce too high: next nonce {state}, tx nonce {tx}")]
+    NonceTooHigh {
+        /// Transaction nonce.
+        tx: u64,
+        /// Account's next nonce.
+        state: u64,
+    },
+    /// Balance below gas * price + value.
+    #[error("insufficient funds for gas * price + value: balance {balance}, tx cost {cost}")]
+    InsufficientFunds {
+        /// Sender balance.
+        balance: String,
+        /// Required amount.
+        cost: String,
+    },
+    /// Fee cap below the block's base fee.
+    #[error("max fee per gas less than block base fee")]
+    FeeCapTooLow,
+    /// Gas limit above what is left in the block (or above the block limit).
+    #[error("exceeds block gas limit")]
+    GasLimitAboveBlock,
+    /// Gas limit below the intrinsic cost.
+    #[error("intrinsic gas too low")]
+    IntrinsicGasTooLow,
+    /// Any other validity rule (message from revm).
+    #[error("invalid transaction: {0}")]
+    Invalid(String),
+    /// The state backend failed; not the transaction's fault.
+    #[error("state access failed: {0}")]
+    Database(String),
+}
+
+impl ExecutionError {
+    fn from_evm<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> Self {
+        match err {
+            EVMError::Transaction(t) => match t {
+                InvalidTransaction::NonceTooLow { tx, state } => Self::NonceTooLow { tx, state },
+                InvalidTransaction::NonceTooHigh { tx, state } => Self::NonceTooHigh { tx, state },
+                InvalidTransaction::LackOfFundForMaxFee { fee, balance } => {
+                    Self::InsufficientFunds {
+                        balance: balance.to_string(),
+                        cost: fee.to_string(),
+                    }
+                }
+                InvalidTransaction::GasPriceLessThanBasefee => Self::FeeCapTooLow,
+                InvalidTransaction::CallerGasLimitMoreThanBlock
+                | InvalidTransaction::TxGasLimitGreaterThanCap { .. } => Self::GasLimitAboveBlock,
+                InvalidTransaction::CallGasCostMoreThanGasLimit { .. }
+                | InvalidTransaction::GasFloorMoreThanGasLimit { .. } => Self::IntrinsicGasTooLow,
+                other => Self::Invalid(other.to_string()),
+            },
+            EVMError::Database(e) => Self::Database(e.to_string()),
+            other => Self::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// The outcome of one included transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutedTx {
+    /// Receipt status.
+    pub success: bool,
+    /// Gas used (after refunds), as in the receipt.
+    pub gas_used: u64,
+    /// Logs emitted (empty if reverted).
+    pub logs: Vec<Log>,
+    /// Return data or revert data.
+    pub output: Bytes,
+    /// Address of the contract a successful CREATE deployed.
+    pub contract_address: Option<Address>,
+    /// Price per gas actually paid.
+    pub effective_gas_price: u128,
+    /// State writes of this transaction, for the commitment.
+    pub changes: Vec<StateChange>,
+}
+
+/// revm's configuration for Blink.
+pub fn cfg_env(config: &ChainConfig) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(SPEC);
+    cfg.chain_id = config.chain_id;
+    cfg
+}
+
+/// Executes transactions of one block, in order, against `DB`, committing each.
+pub struct TxExecutor<DB: Database + DatabaseCommit> {
+    evm: MainnetEvm<MainnetContext<DB>>,
+    block: BlockContext,
+    gas_used: u64,
+}
+
+impl<DB: Database + DatabaseCommit> std::fmt::Debug for TxExecutor<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TxExecutor")
+            .field("block", &self.block)
+            .field("gas_used", &self.gas_used)
+            .finish()
+    }
+}
+
+impl<DB: Database + DatabaseCommit> TxExecutor<DB>
+where
+    DB::Error: std::fmt::Display,
+{
+    /// An executor for `block` whose transactions so far used `gas_used`.
+    pub fn new(db: DB, config: &ChainConfig, block: BlockContext, gas_used: u64) -> Self {
+        let evm = Context::mainnet()
+            .with_db(db)
+            .with_cfg(cfg_env(config))
+            .with_block(block.to_block_env())
+            .build_mainnet();
+        Self {
+            evm,
+            block,
+            gas_used,
+        }
+    }
+
+    /// The block being executed.
+    pub fn block(&self) -> &BlockContext {
+        &self.block
+    }
+
+    /// Gas used by the block so far.
+    pub fn gas_used(&self) -> u64 {
+        self.gas_used
+    }
+
+    /// The state, for reads between transactions.
+    pub fn db_mut(&mut self) -> &mut DB {
+        &mut self.evm.ctx.journaled_state.database
+    }
+
+    /// Gives the state back.
+    pub fn into_db(self) -> DB {
+        self.evm.ctx.journaled_state.database
+    }
+
+    /// Executes and commits one transaction. On `Err` the state is unchanged and the
+    /// transaction must not be included.
+    pub fn execute(&mut self, tx: &Recovered<TxEnvelope>) -> Result<ExecutedTx, ExecutionError> {
+        let inner = tx.inner();
+        if self.gas_used.saturating_add(inner.gas_limit()) > self.block.gas_limit {
+            return Err(ExecutionError::GasLimitAboveBlock);
+        }
+        let env: TxEnv = to_tx_env(tx);
+        let res = self.evm.transact(env).map_err(ExecutionError::from_evm)?;
+        let mut changes = Vec::with_capacity(res.state.len() + 2);
+        collect_changes(&res.state, &mut changes);
+        self.evm.commit(res.state);
+        let gas_used = res.result.tx_gas_used();
+        self.gas_used += gas_used;
+        let effective_gas_price = inner.effective_gas_price(Some(self.block.base_fee));
+        let (success, logs, output, contract_address) = match res.result {
+            ExecutionResult::Success { logs, output, .. } => {
+                let created = match &output {
+                    Output::Create(_, addr) => *addr,
+                    Output::Call(_) => None,
+                };
+                (true, logs, output.into_data(), created)
+            }
+            ExecutionResult::Revert { output, .. } => (false, Vec::new(), output, None),
+            ExecutionResult::Halt { .. } => (false, Vec::new(), Bytes::new(), None),
+        };
+        Ok(ExecutedTx {
+            success,
+            gas_used,
+            logs,
+            output,
+            contract_address,
+            effective_gas_price,
+            changes,
+        })
+    }
+}
+
+/// Result of a read-only call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// Returned normally.
+    Success {
+        /// Return data.
+        output: Bytes,
+        /// Gas used.
+        gas_used: u64,
+    },
+    /// Reverted with data.
+    Revert {
+        /// Revert data.
+        output: Bytes,
+        /// Gas used.
+        gas_used: u64,
+    },
+    /// Halted (out of gas, invalid opcode...).
+    Halt {
+        /// Why.
+        reason: String,
+        /// Gas used.
+        gas_used: u64,
+    },
+}
+
+/// Runs `tx` against `db` without committing (`eth_call`, `eth_estimateGas`). Nonce,
+/// balance and base-fee checks are relaxed as geth does for calls.
+pub fn simulate<DB: Database>(
+    db: DB,
+    config: &ChainConfig,
+    block: &BlockContext,
+    mut tx: TxEnv,
+) -> Result<CallOutcome, ExecutionError>
+where
+    DB::Error: std::fmt::Display,
+{
+    let mut cfg = cfg_env(config);
+    cfg.disable_nonce_check = true;
+    cfg.disable_balance_check = true;
+    cfg.disable_base_fee = true;
+    cfg.disable_eip3607 = true;
+    if tx.chain_id.is_none() {
+        cfg.tx_chain_id_check = false;
+    }
+    if tx.gas_priority_fee.is_some() && tx.tx_type == 0 {
+        tx.tx_type = 2;
+    }
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_cfg(cfg)
+        .with_block(block.to_block_env())
+        .build_mainnet();
+    let res = evm.transact(tx).map_err(ExecutionError::from_evm)?;
+    Ok(match res.result {
+        ExecutionResult::Success { output, gas, .. } => CallOutcome::Success {
+            output: output.into_data(),
+            gas_used: gas.tx_gas_used(),
+        },
+        ExecutionResult::Revert { output, gas, .. } => CallOutcome::Revert {
+            output,
+            gas_used: gas.tx_gas_used(),
+        },
+        ExecutionResult::Halt { reason, gas, .. } => CallOutcome::Halt {
+            reason: format!("{reason:?}"),
+            gas_used: gas.tx_gas_used(),
+        },
+    })
+}

@@ -1,0 +1,239 @@
+//! Transaction intake: decoding, stateless validation, signer recovery and the
+//! conversion into revm's transaction environment.
+
+use alloy_consensus::{
+    Transaction, TxEnvelope, TxType,
+    transaction::{Recovered, SignerRecoverable},
+};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{B256, Bytes};
+use revm::context::TxEnv;
+use revm::context_interface::either::Either;
+
+use crate::ChainConfig;
+
+/// Why a raw transaction was refused before execution. Messages follow geth's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxDecodeError {
+    /// The bytes are not a valid EIP-2718 transaction.
+    #[error("rlp: {0}")]
+    Decode(String),
+    /// Encoded size above the limit.
+    #[error("oversized data: transaction size {size}, limit {limit}")]
+    Oversized {
+        /// Size of the transaction.
+        size: usize,
+        /// Configured limit.
+        limit: usize,
+    },
+    /// Blob (4844) transactions are not accepted on L2.
+    #[error("transaction type not supported")]
+    UnsupportedType,
+    /// Signed for another chain (or unprotected where protection is required).
+    #[error("invalid chain id for signer")]
+    WrongChainId,
+    /// The signature does not recover.
+    #[error("invalid sender")]
+    InvalidSignature,
+    /// 1559 fee cap below tip.
+    #[error("max priority fee per gas higher than max fee per gas")]
+    TipAboveFeeCap,
+    /// Gas limit larger than a whole block.
+    #[error("exceeds block gas limit")]
+    GasLimitAboveBlock,
+    /// Gas limit below the intrinsic minimum of 21000.
+    #[error("intrinsic gas too low")]
+    IntrinsicGasTooLow,
+    /// 7702 transaction without authorizations.
+    #[error("EIP-7702 transaction with empty auth list")]
+    EmptyAuthorizationList,
+}
+
+/// A decoded, signature-checked transaction ready for ordered execution.
+#[derive(Clone, Debug)]
+pub struct CheckedTx {
+    /// The transaction with its recovered signer.
+    pub tx: Recovered<TxEnvelope>,
+    /// Its canonical EIP-2718 encoding (what goes into the log and the batch).
+    pub raw: Bytes,
+    /// Transaction hash.
+    pub hash: B256,
+}
+
+/// Decodes `raw`, checks everything that does not need state and recovers the signer.
+///
+/// This is the expensive, parallelisable part of intake (signature recovery); run it on
+/// many threads ahead of the single ordered executor.
+pub fn check_raw_transaction(raw: &[u8], config: &ChainConfig) -> Result<CheckedTx, TxDecodeError> {
+    if raw.len() > config.max_tx_bytes {
+        return Err(TxDecodeError::Oversized {
+            size: raw.len(),
+            limit: config.max_tx_bytes,
+        });
+    }
+    let mut buf = raw;
+    let envelope =
+        TxEnvelope::decode_2718(&mut buf).map_err(|e| TxDecodeError::Decode(e.to_string()))?;
+    if !buf.is_empty() {
+        return Err(TxDecodeError::Decode("trailing bytes".into()));
+    }
+    check_stateless(&envelope, config)?;
+    let signer = envelope
+        .recover_signer()
+        .map_err(|_| TxDecodeError::InvalidSignature)?;
+    let hash = *envelope.tx_hash();
+    Ok(CheckedTx {
+        tx: Recovered::new_unchecked(envelope, signer),
+        raw: Bytes::copy_from_slice(raw),
+        hash,
+    })
+}
+
+fn check_stateless(tx: &TxEnvelope, config: &ChainConfig) -> Result<(), TxDecodeError> {
+    match tx.tx_type() {
+        TxType::Legacy | TxType::Eip2930 | TxType::Eip1559 => {}
+        TxType::Eip7702 => {
+            if tx.authorization_list().is_none_or(|l| l.is_empty()) {
+                return Err(TxDecodeError::EmptyAuthorizationList);
+            }
+        }
+        TxType::Eip4844 => return Err(TxDecodeError::UnsupportedType),
+    }
+    match tx.chain_id() {
+        Some(id) if id == config.chain_id => {}
+        // Pre-EIP-155 legacy transactions replay across chains; refuse them.
+        _ => return Err(TxDecodeError::WrongChainId),
+    }
+    if tx.gas_limit() > config.block_gas_limit {
+        return Err(TxDecodeError::GasLimitAboveBlock);
+    }
+    if tx.gas_limit() < 21_000 {
+        return Err(TxDecodeError::IntrinsicGasTooLow);
+    }
+    if let Some(tip) = tx.max_priority_fee_per_gas() {
+        if tip > tx.max_fee_per_gas() {
+            return Err(TxDecodeError::TipAboveFeeCap);
+        }
+    }
+    Ok(())
+}
+
+/// Builds revm's transaction environment for a recovered transaction.
+pub fn to_tx_env(tx: &Recovered<TxEnvelope>) -> TxEnv {
+    let inner = tx.inner();
+    let mut env = TxEnv {
+        tx_type: inner.tx_type() as u8,
+        caller: tx.signer(),
+        gas_limit: inner.gas_limit(),
+        gas_price: inner.max_fee_per_gas(),
+        kind: inner.kind(),
+        value: inner.value(),
+        data: inner.input().clone(),
+        nonce: inner.nonce(),
+        chain_id: inner.chain_id(),
+        access_list: inner.access_list().cloned().unwrap_or_default(),
+        gas_priority_fee: inner.max_priority_fee_per_gas(),
+        ..Default::default()
+    };
+    if let Some(auths) = inner.authorization_list() {
+        env.authorization_list = auths.iter().cloned().map(Either::Left).collect();
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::network::TxSignerSync;
+    use alloy::signers::local::PrivateKeySigner;
+    use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
+    use alloy_eips::eip2718::Encodable2718;
+    use alloy_primitives::{Address, TxKind, U256};
+
+    fn signed_1559(chain_id: u64, gas_limit: u64) -> (Vec<u8>, Address) {
+        let signer = PrivateKeySigner::random();
+        let mut tx = TxEip1559 {
+            chain_id,
+            nonce: 0,
+            gas_limit,
+            max_fee_per_gas: 2_000_000_000,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Call(Address::repeat_byte(1)),
+            value: U256::from(1),
+            ..Default::default()
+        };
+        let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
+        (
+            TxEnvelope::from(tx.into_signed(sig)).encoded_2718(),
+            signer.address(),
+        )
+    }
+
+    #[test]
+    fn recovers_signer_and_hash() {
+        let config = ChainConfig::default();
+        let (raw, from) = signed_1559(config.chain_id, 21_000);
+        let checked = check_raw_transaction(&raw, &config).expect("valid");
+        assert_eq!(checked.tx.signer(), from);
+        assert_eq!(checked.hash, alloy_primitives::keccak256(&raw));
+        let env = to_tx_env(&checked.tx);
+        assert_eq!(env.caller, from);
+        assert_eq!(env.gas_limit, 21_000);
+    }
+
+    #[test]
+    fn refuses_bad_input() {
+        let config = ChainConfig::default();
+        assert!(matches!(
+            check_raw_transaction(&[0x02, 0xc0], &config),
+            Err(TxDecodeError::Decode(_))
+        ));
+        let (raw, _) = signed_1559(1, 21_000);
+        assert_eq!(
+            check_raw_transaction(&raw, &config).unwrap_err(),
+            TxDecodeError::WrongChainId
+        );
+        let (raw, _) = signed_1559(config.chain_id, config.block_gas_limit + 1);
+        assert_eq!(
+            check_raw_transaction(&raw, &config).unwrap_err(),
+            TxDecodeError::GasLimitAboveBlock
+        );
+        let (mut raw, _) = signed_1559(config.chain_id, 21_000);
+        raw.push(0);
+        assert!(matches!(
+            check_raw_transaction(&raw, &config),
+            Err(TxDecodeError::Decode(_))
+        ));
+        let big = vec![0u8; config.max_tx_bytes + 1];
+        assert!(matches!(
+            check_raw_transaction(&big, &config),
+            Err(TxDecodeError::Oversized { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_unprotected_legacy() {
+        let config = ChainConfig::default();
+        let signer = PrivateKeySigner::random();
+        let mut tx = TxLegacy {
+            chain_id: None,
+            gas_limit: 21_000,
+            gas_price: 1_000_000_000,
+            to: TxKind::Call(Address::ZERO),
+            ..Default::default()
+        };
+        let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
+        let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+        assert_eq!(
+            check_raw_transaction(&raw, &config).unwrap_err(),
+            TxDecodeError::WrongChainId
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_garbage(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let _ = check_raw_transaction(&bytes, &ChainConfig::default());
+        }
+    }
+}

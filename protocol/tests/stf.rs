@@ -1,0 +1,135 @@
+//! The state-transition function end to end: genesis, transfers, contract deployment.
+
+use alloy::{network::TxSignerSync, signers::local::PrivateKeySigner};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, TxKind, U256};
+use blink_protocol::{
+    ChainConfig, ExecutionError, Genesis, GenesisAccount, TxExecutor,
+    block::BlockContext,
+    chain::FEE_VAULT,
+    state::{CommittedState, genesis_state},
+    tx::check_raw_transaction,
+};
+use revm::DatabaseRef;
+
+fn setup() -> (PrivateKeySigner, Genesis) {
+    let signer = PrivateKeySigner::random();
+    let mut genesis = Genesis {
+        config: ChainConfig::default(),
+        timestamp: 1,
+        sequencer: Address::ZERO,
+        alloc: Default::default(),
+    };
+    genesis.alloc.insert(
+        signer.address(),
+        GenesisAccount {
+            balance: U256::from(10u128.pow(20)),
+            ..Default::default()
+        },
+    );
+    (signer, genesis)
+}
+
+fn transfer(
+    signer: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: u64,
+) -> Vec<u8> {
+    let mut tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(value),
+        ..Default::default()
+    };
+    let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
+    TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+}
+
+#[test]
+fn transfers_move_value_and_pay_fees() {
+    let (signer, genesis) = setup();
+    let (mut db, changes) = genesis_state(&genesis);
+    let mut committed = CommittedState::default();
+    committed.apply(&changes);
+    let root0 = committed.root();
+    let ctx = BlockContext {
+        number: 1,
+        timestamp: 2,
+        base_fee: 1_000_000,
+        gas_limit: 30_000_000,
+        parent_hash: Default::default(),
+    };
+    let to = Address::repeat_byte(0xab);
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
+    for nonce in 0..3 {
+        let raw = transfer(&signer, genesis.config.chain_id, nonce, to, 5);
+        let tx = check_raw_transaction(&raw, &genesis.config).expect("valid");
+        let out = exec.execute(&tx.tx).expect("included");
+        assert!(out.success);
+        assert_eq!(out.gas_used, 21_000);
+        assert_eq!(out.effective_gas_price, 2_000_000);
+        committed.apply(&out.changes);
+    }
+    // replaying a used nonce is refused without touching state
+    let raw = transfer(&signer, genesis.config.chain_id, 1, to, 5);
+    let tx = check_raw_transaction(&raw, &genesis.config).expect("valid");
+    assert!(matches!(
+        exec.execute(&tx.tx),
+        Err(ExecutionError::NonceTooLow { tx: 1, state: 3 })
+    ));
+    let raw = transfer(&signer, genesis.config.chain_id, 9, to, 5);
+    let tx = check_raw_transaction(&raw, &genesis.config).expect("valid");
+    assert!(matches!(
+        exec.execute(&tx.tx),
+        Err(ExecutionError::NonceTooHigh { .. })
+    ));
+    assert_eq!(exec.gas_used(), 63_000);
+    drop(exec);
+    assert_eq!(
+        db.basic_ref(to).expect("db").expect("exists").balance,
+        U256::from(15)
+    );
+    // priority fee to the vault, base fee burned
+    assert_eq!(
+        db.basic_ref(FEE_VAULT)
+            .expect("db")
+            .expect("exists")
+            .balance,
+        U256::from(3 * 21_000 * 1_000_000u64)
+    );
+    let sender = db.basic_ref(signer.address()).expect("db").expect("exists");
+    assert_eq!(sender.nonce, 3);
+    assert_eq!(
+        sender.balance,
+        U256::from(10u128.pow(20) - 15 - 3 * 21_000 * 2_000_000)
+    );
+    assert_ne!(committed.root(), root0);
+}
+
+#[test]
+fn insufficient_funds_is_refused() {
+    let (_, genesis) = setup();
+    let (mut db, _) = genesis_state(&genesis);
+    let poor = PrivateKeySigner::random();
+    let ctx = BlockContext {
+        number: 1,
+        timestamp: 2,
+        base_fee: 1_000_000,
+        gas_limit: 30_000_000,
+        parent_hash: Default::default(),
+    };
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
+    let raw = transfer(&poor, genesis.config.chain_id, 0, Address::ZERO, 1);
+    let tx = check_raw_transaction(&raw, &genesis.config).expect("valid");
+    assert!(matches!(
+        exec.execute(&tx.tx),
+        Err(ExecutionError::InsufficientFunds { .. })
+    ));
+}

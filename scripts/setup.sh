@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs the pinned Solidity toolchain (package-lock.json) into node_modules/.
+#
+# Idempotent and quiet: does nothing when node_modules already matches package-lock.json.
+# Safe to call from any directory, from other scripts and from Rust tests
+# (`bash scripts/setup.sh`). Prints only on failure.
+#
+# Afterwards, binaries are at (relative to the repository root):
+#   node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+#   node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+#   node_modules/@foundry-rs/cast-linux-amd64/bin/cast
+#   tools/solc   (solcjs behind a native-solc command line)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup.sh: npm not found; install Node.js (>= 18) first" >&2
+  exit 1
+fi
+
+stamp="node_modules/.blink-setup.sha256"
+want="$(sha256sum package-lock.json package.json | sha256sum | cut -d' ' -f1)"
+bins=(
+  node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+  node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+  node_modules/@foundry-rs/cast-linux-amd64/bin/cast
+)
+
+fresh=1
+[[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] || fresh=0
+[[ -f node_modules/solc/soljson.js ]] || fresh=0
+for b in "${bins[@]}"; do [[ -f "$b" ]] || fresh=0; done
+
+if [[ "$fresh" == 0 ]]; then
+  # Serialize concurrent callers (e.g. parallel Rust tests) on one lock.
+  # (The lock lives outside node_modules, which `npm ci` deletes.)
+  lock="${TMPDIR:-/tmp}/blink-setup-$(printf '%s' "$root" | sha256sum | cut -c1-16).lock"
+  exec 9>"$lock"
+  flock 9
+  # Re-check: another caller may have finished the install while we waited.
+  if ! [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log="$(mktemp)"
+    if ! npm ci --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
+      cat "$log" >&2
+      rm -f "$log"
+      echo "setup.sh: npm ci failed" >&2
+      exit 1
+    fi
+    rm -f "$log"
+    echo "$want" >"$stamp"
+  fi
+fi
+
+for b in "${bins[@]}"; do
+  [[ -x "$b" ]] || chmod +x "$b"
+done
+[[ -x tools/solc ]] || chmod +x tools/solc
+exit 0

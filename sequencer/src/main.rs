@@ -1,0 +1,170 @@
+//! `blink-sequencer`: the Blink L2 node binary. Parses flags, wires the library, runs.
+
+use alloy_primitives::B256;
+use blink_sequencer::{Node, NodeConfig, dev, rpc};
+use clap::Parser;
+use eyre::{Context, bail};
+use protocol::{ChainConfig, Genesis};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "blink-sequencer",
+    version,
+    about = "The Blink L2 node: real-time pre-confirmations over Ethereum JSON-RPC"
+)]
+struct Args {
+    /// Run a standalone development chain with funded dev accounts (test … junk mnemonic).
+    #[arg(long)]
+    dev: bool,
+    /// Address to listen on.
+    #[arg(long, env = "BLINK_HTTP_ADDR", default_value = "127.0.0.1")]
+    http_addr: std::net::IpAddr,
+    /// JSON-RPC port (HTTP and WebSocket).
+    #[arg(long, env = "BLINK_HTTP_PORT", default_value_t = 9545)]
+    http_port: u16,
+    /// Keep the log and genesis here; without it the chain lives in memory only.
+    #[arg(long, env = "BLINK_DATADIR")]
+    datadir: Option<PathBuf>,
+    /// Genesis file (JSON) for a non-dev chain.
+    #[arg(long, env = "BLINK_GENESIS")]
+    genesis: Option<PathBuf>,
+    /// Sequencer signing key (hex). Dev mode uses a well-known key.
+    #[arg(long, env = "BLINK_SEQUENCER_KEY", hide_env_values = true)]
+    sequencer_key: Option<B256>,
+    /// Chain id of a dev chain.
+    #[arg(long, default_value_t = protocol::chain::DEV_CHAIN_ID)]
+    chain_id: u64,
+    /// L2 block time in milliseconds.
+    #[arg(long, env = "BLINK_BLOCK_TIME_MS", default_value_t = 1000)]
+    block_time_ms: u64,
+    /// Longest a mini-block keeps filling while transactions keep arriving (ms).
+    #[arg(long, default_value_t = 10)]
+    mini_block_ms: u64,
+    /// Most transactions per mini-block.
+    #[arg(long, default_value_t = 4096)]
+    mini_block_max_txs: usize,
+    /// fdatasync the log once per mini-block (survives power loss, costs latency).
+    #[arg(long, env = "BLINK_FSYNC")]
+    fsync: bool,
+    /// Log as JSON.
+    #[arg(long)]
+    log_json: bool,
+}
+
+fn main() -> eyre::Result<()> {
+    let args = Args::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if args.log_json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let key = match (args.sequencer_key, args.dev) {
+        (Some(k), _) => k.0,
+        (None, true) => dev::dev_sequencer_key(),
+        (None, false) => {
+            bail!("--sequencer-key (or BLINK_SEQUENCER_KEY) is required outside --dev")
+        }
+    };
+    let sequencer = alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(key))
+        .context("invalid sequencer key")?
+        .address();
+    let genesis = load_genesis(&args, sequencer)?;
+    let config = NodeConfig {
+        datadir: args.datadir.clone(),
+        block_time: Duration::from_millis(args.block_time_ms.max(1)),
+        mini_block_time: Duration::from_millis(args.mini_block_ms),
+        mini_block_max_txs: args.mini_block_max_txs.max(1),
+        fsync: args.fsync,
+        sequencer_key: key,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    rt.block_on(async move {
+        let node = Node::start(genesis.clone(), config).context("starting the node")?;
+        let addr = SocketAddr::new(args.http_addr, args.http_port);
+        let (local, handle) = rpc::serve(node.shared.clone(), addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        println!("blink-sequencer ready");
+        println!("  chain id   {}", genesis.config.chain_id);
+        println!("  sequencer  {sequencer}");
+        println!("  http       http://{local}");
+        println!("  ws         ws://{local}");
+        if let Some(dir) = &args.datadir {
+            println!("  datadir    {}", dir.display());
+        }
+        if args.dev {
+            println!("  dev accounts (mnemonic \"{}\"):", dev::DEV_MNEMONIC);
+            for s in dev::dev_signers(3).context("dev accounts")? {
+                println!("    {}", s.address());
+            }
+        }
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = handle.stop();
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn load_genesis(args: &Args, sequencer: alloy_primitives::Address) -> eyre::Result<Genesis> {
+    let stored = args.datadir.as_ref().map(|d| d.join("genesis.json"));
+    if let Some(path) = stored.as_ref().filter(|p| p.exists()) {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()));
+    }
+    let genesis = if let Some(path) = &args.genesis {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+    } else if args.dev {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let config = ChainConfig {
+            chain_id: args.chain_id,
+            ..Default::default()
+        };
+        dev::dev_genesis(config, now, sequencer).context("dev genesis")?
+    } else {
+        bail!("no genesis: pass --dev or --genesis FILE");
+    };
+    if let Some(path) = stored {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&path, serde_json::to_vec_pretty(&genesis)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(genesis)
+}

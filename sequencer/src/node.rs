@@ -1,0 +1,734 @@
+//! The sequencing pipeline.
+//!
+//! ```text
+//! RPC workers (N threads): decode + recover signer ──▶ channel ──▶ executor (1 thread)
+//!   executor: execute in order → append mini-block to the log → sign → answer
+//!   every block time: seal ──▶ commitment thread: state root, header, hash
+//! ```
+//! Signature recovery, the costly part of intake, runs on every RPC worker in parallel;
+//! only execution is serial. A mini-block closes as soon as the queue is empty, so an
+//! idle node answers at once and a loaded one amortizes the log write and the signature
+//! over many transactions. The state root is computed off the executor thread so sealing
+//! never stalls pre-confirmations.
+
+use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{Address, B256, Signature, U256, map::HashMap};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::{Mutex, RwLock};
+use protocol::{
+    ChainConfig, ExecutedTx, ExecutionError, Genesis, Preconfirmation, TxExecutor,
+    block::{self, BlockContext},
+    merkle, preconf,
+    state::{CommittedState, StateChange, StateDb, genesis_state},
+    tx::CheckedTx,
+};
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::{broadcast, oneshot};
+
+use crate::{
+    store::{BlockEntry, ChainStore, CommittedBlock, TxEntry},
+    wal::{MiniRecord, OpenRecord, Record, Wal, WalError},
+};
+
+/// Node settings.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Where the log and genesis live; `None` keeps everything in memory.
+    pub datadir: Option<PathBuf>,
+    /// L2 block time.
+    pub block_time: Duration,
+    /// Longest a mini-block keeps taking transactions while the queue stays non-empty.
+    pub mini_block_time: Duration,
+    /// Most transactions in one mini-block.
+    pub mini_block_max_txs: usize,
+    /// fdatasync the log once per mini-block (power-loss durability).
+    pub fsync: bool,
+    /// The sequencer's signing key.
+    pub sequencer_key: [u8; 32],
+}
+
+/// Errors starting or recovering a node.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Durable log failure.
+    #[error(transparent)]
+    Wal(#[from] WalError),
+    /// The log does not replay to the same chain.
+    #[error("log replay diverged: {0}")]
+    Replay(String),
+    /// Bad key or genesis.
+    #[error("config: {0}")]
+    Config(String),
+    /// Filesystem failure outside the log.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What the submitter of a transaction hears back.
+#[derive(Debug)]
+pub enum SubmitResult {
+    /// Executed and pre-confirmed.
+    Included(Arc<TxEntry>),
+    /// Valid but its nonce is ahead; queued until the gap fills.
+    Queued,
+    /// Refused.
+    Rejected(ExecutionError),
+}
+
+/// A transaction on its way to the executor.
+#[derive(Debug)]
+pub struct Submission {
+    /// The checked transaction.
+    pub tx: CheckedTx,
+    /// Where to answer (first outcome: included, queued or rejected).
+    pub reply: Option<oneshot::Sender<SubmitResult>>,
+}
+
+/// A committed block announcement.
+#[derive(Debug, Clone)]
+pub struct HeadEvent {
+    /// Block number.
+    pub number: u64,
+    /// Its header.
+    pub block: CommittedBlock,
+    /// Its transactions.
+    pub txs: Vec<Arc<TxEntry>>,
+}
+
+/// State shared between the pipeline and the RPC server.
+#[derive(Debug)]
+pub struct Shared {
+    /// Chain configuration.
+    pub genesis: Genesis,
+    /// World state including every pre-confirmed transaction.
+    pub state: RwLock<StateDb>,
+    /// Blocks and indexes.
+    pub chain: RwLock<ChainStore>,
+    /// Committed state (root of the latest committed block), for proofs.
+    pub committed: Mutex<CommittedState>,
+    /// Transactions queued behind a nonce gap, per sender (count), for diagnostics.
+    pub queued: Mutex<HashMap<Address, usize>>,
+    /// Committed blocks.
+    pub heads: broadcast::Sender<Arc<HeadEvent>>,
+    /// Pre-confirmed transactions.
+    pub preconfs: broadcast::Sender<Arc<TxEntry>>,
+    /// Hashes of accepted transactions.
+    pub pending: broadcast::Sender<B256>,
+    /// The sequencer's address.
+    pub sequencer: Address,
+    submit: Sender<Submission>,
+}
+
+impl Shared {
+    /// Chain parameters.
+    pub fn config(&self) -> &ChainConfig {
+        &self.genesis.config
+    }
+
+    /// Hands a checked transaction to the executor.
+    pub fn submit(&self, sub: Submission) -> Result<(), NodeError> {
+        self.submit
+            .send(sub)
+            .map_err(|_| NodeError::Config("executor stopped".into()))
+    }
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct Node {
+    /// Shared state for readers.
+    pub shared: Arc<Shared>,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+struct SealJob {
+    ctx: BlockContext,
+    txs: Vec<Arc<TxEntry>>,
+    changes: Vec<StateChange>,
+}
+
+impl Node {
+    /// Starts a node for `genesis`, replaying its log if `datadir` holds one.
+    pub fn start(genesis: Genesis, config: NodeConfig) -> Result<Self, NodeError> {
+        let secret = secp256k1::SecretKey::from_slice(&config.sequencer_key)
+            .map_err(|e| NodeError::Config(format!("sequencer key: {e}")))?;
+        let signer =
+            alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(config.sequencer_key))
+                .map_err(|e| NodeError::Config(format!("sequencer key: {e}")))?;
+        if signer.address() != genesis.sequencer {
+            return Err(NodeError::Config(format!(
+                "sequencer key is {} but genesis names {}",
+                signer.address(),
+                genesis.sequencer
+            )));
+        }
+        let (db, genesis_changes) = genesis_state(&genesis);
+        let mut committed = CommittedState::default();
+        committed.apply(&genesis_changes);
+        let genesis_root = committed.root();
+        let genesis_ctx = BlockContext {
+            number: 0,
+            timestamp: genesis.timestamp,
+            base_fee: genesis.config.min_base_fee,
+            gas_limit: genesis.config.block_gas_limit,
+            parent_hash: B256::ZERO,
+        };
+        let header = block::seal_header(&genesis_ctx, genesis_root, &[], &[]);
+        let genesis_hash = header.hash_slow();
+        let mut chain = ChainStore::default();
+        chain.by_hash.insert(genesis_hash, 0);
+        chain.blocks.push(BlockEntry {
+            ctx: genesis_ctx,
+            txs: Vec::new(),
+            gas_used: 0,
+            committed: Some(CommittedBlock {
+                header,
+                hash: genesis_hash,
+            }),
+        });
+
+        let (submit, submissions) = crossbeam_channel::bounded(65_536);
+        let shared = Arc::new(Shared {
+            genesis: genesis.clone(),
+            state: RwLock::new(db),
+            chain: RwLock::new(chain),
+            committed: Mutex::new(committed),
+            queued: Mutex::new(HashMap::default()),
+            heads: broadcast::channel(1024).0,
+            preconfs: broadcast::channel(65_536).0,
+            pending: broadcast::channel(65_536).0,
+            sequencer: genesis.sequencer,
+            submit,
+        });
+
+        let (seal_tx, seal_rx) = crossbeam_channel::unbounded::<SealJob>();
+        let (hash_tx, hash_rx) = crossbeam_channel::unbounded::<(u64, B256)>();
+        {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("commitment".into())
+                .spawn(move || commitment_loop(shared, seal_rx, hash_tx, genesis_hash))?;
+        }
+
+        let (wal, records) = match &config.datadir {
+            Some(dir) => {
+                let (wal, records) = Wal::open(dir, config.fsync)?;
+                (Some(wal), records)
+            }
+            None => (None, Vec::new()),
+        };
+        let mut exec = Executor {
+            shared: shared.clone(),
+            config: config.clone(),
+            secret,
+            wal: None,
+            seal_tx,
+            hash_rx,
+            hashes: BTreeMap::from([(0, genesis_hash)]),
+            open: None,
+            open_changes: Vec::new(),
+            parked: HashMap::default(),
+            next_seal: Instant::now() + config.block_time,
+        };
+        let replayed = exec.replay(records)?;
+        if replayed > 0 {
+            tracing::info!(
+                transactions = replayed,
+                "recovered pre-confirmed transactions from the log"
+            );
+        }
+        exec.wal = wal;
+        if exec.open.is_none() {
+            exec.open_block()?;
+        }
+        std::thread::Builder::new()
+            .name("executor".into())
+            .spawn(move || exec.run(submissions))?;
+        Ok(Self { shared })
+    }
+}
+
+struct OpenBlock {
+    ctx: BlockContext,
+}
+
+struct Executor {
+    shared: Arc<Shared>,
+    config: NodeConfig,
+    secret: secp256k1::SecretKey,
+    wal: Option<Wal>,
+    seal_tx: Sender<SealJob>,
+    hash_rx: Receiver<(u64, B256)>,
+    hashes: BTreeMap<u64, B256>,
+    open: Option<OpenBlock>,
+    open_changes: Vec<protocol::state::StateChange>,
+    /// Nonce-gapped transactions by sender, then nonce.
+    parked: HashMap<Address, BTreeMap<u64, Submission>>,
+    next_seal: Instant,
+}
+
+struct Included {
+    tx: CheckedTx,
+    out: ExecutedTx,
+    reply: Option<oneshot::Sender<SubmitResult>>,
+}
+
+impl Executor {
+    fn run(mut self, rx: Receiver<Submission>) {
+        loop {
+            let wait = self.next_seal.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(first) => {
+                    let started = Instant::now();
+                    let mut batch = vec![first];
+                    while batch.len() < self.config.mini_block_max_txs
+                        && started.elapsed() < self.config.mini_block_time
+                    {
+                        match rx.try_recv() {
+                            Ok(s) => batch.push(s),
+                            Err(_) => break,
+                        }
+                    }
+                    if let Err(e) = self.mini_block(batch, true) {
+                        tracing::error!(error = %e, "mini-block failed; stopping the executor");
+                        return;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if Instant::now() >= self.next_seal {
+                self.next_seal += self.config.block_time;
+                if let Err(e) = self.seal().and_then(|_| self.open_block()) {
+                    tracing::error!(error = %e, "sealing failed; stopping the executor");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Replays the log; returns the number of transactions re-executed.
+    fn replay(&mut self, records: Vec<Record>) -> Result<usize, NodeError> {
+        let mut count = 0;
+        for rec in records {
+            match rec {
+                Record::Open(o) => {
+                    let expected =
+                        self.shared.chain.read().open_number() + u64::from(self.open.is_none());
+                    if o.number != expected {
+                        return Err(NodeError::Replay(format!(
+                            "open {} after {}",
+                            o.number, expected
+                        )));
+                    }
+                    self.open_with(o.timestamp)?;
+                }
+                Record::Mini(m) => {
+                    let mut batch = Vec::with_capacity(m.txs.len());
+                    for raw in &m.txs {
+                        let env = TxEnvelope::decode_2718(&mut raw.as_ref())
+                            .map_err(|e| NodeError::Replay(e.to_string()))?;
+                        let tx = protocol::tx::check_raw_transaction(raw, self.shared.config())
+                            .map_err(|e| NodeError::Replay(format!("{}: {e}", env.tx_hash())))?;
+                        batch.push(Submission { tx, reply: None });
+                    }
+                    count += batch.len();
+                    let n = batch.len();
+                    let included = self.mini_block(batch, false)?;
+                    if included != n {
+                        return Err(NodeError::Replay(format!(
+                            "mini-block replayed {included} of {n}"
+                        )));
+                    }
+                }
+                Record::Seal(n) => {
+                    if self.open.as_ref().map(|o| o.ctx.number) != Some(n) {
+                        return Err(NodeError::Replay(format!(
+                            "seal of {n} does not match the open block"
+                        )));
+                    }
+                    self.seal()?;
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    fn open_block(&mut self) -> Result<(), NodeError> {
+        let parent_ts = {
+            let chain = self.shared.chain.read();
+            chain
+                .blocks
+                .last()
+                .map(|b| b.ctx.timestamp)
+                .unwrap_or_default()
+        };
+        let ts = now_secs().max(parent_ts + 1);
+        self.open_with(ts)?;
+        if let (Some(wal), Some(open)) = (self.wal.as_mut(), self.open.as_ref()) {
+            wal.append(&[Record::Open(OpenRecord {
+                number: open.ctx.number,
+                timestamp: open.ctx.timestamp,
+                base_fee: open.ctx.base_fee,
+            })])?;
+        }
+        Ok(())
+    }
+
+    /// Opens the next block. Block n may read BLOCKHASH(k) for k ≤ n-2: the executor
+    /// waits here for the commitment of block n-2 (computed during block n-1), a
+    /// deterministic rule every replica applies the same way.
+    fn open_with(&mut self, timestamp: u64) -> Result<(), NodeError> {
+        let (number, base_fee) = {
+            let chain = self.shared.chain.read();
+            let parent = chain
+                .blocks
+                .last()
+                .ok_or_else(|| NodeError::Replay("no genesis".into()))?;
+            let cfg = self.shared.config();
+            (
+                parent.ctx.number + 1,
+                cfg.next_base_fee(parent.gas_used, parent.ctx.gas_limit, parent.ctx.base_fee),
+            )
+        };
+        if number >= 2 {
+            let want = number - 2;
+            while !self.hashes.contains_key(&want) {
+                let (n, h) = self
+                    .hash_rx
+                    .recv()
+                    .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
+                self.hashes.insert(n, h);
+            }
+            let mut state = self.shared.state.write();
+            for (n, h) in self.hashes.range(want.saturating_sub(255)..=want) {
+                state.cache.block_hashes.insert(U256::from(*n), *h);
+            }
+            // keep the last 256
+            while self.hashes.len() > 257 {
+                self.hashes.pop_first();
+            }
+        }
+        let ctx = BlockContext {
+            number,
+            timestamp,
+            base_fee,
+            gas_limit: self.shared.config().block_gas_limit,
+            parent_hash: B256::ZERO,
+        };
+        self.shared.chain.write().blocks.push(BlockEntry {
+            ctx: ctx.clone(),
+            txs: Vec::new(),
+            gas_used: 0,
+            committed: None,
+        });
+        self.open = Some(OpenBlock { ctx });
+        Ok(())
+    }
+
+    fn seal(&mut self) -> Result<(), NodeError> {
+        let Some(open) = self.open.take() else {
+            return Ok(());
+        };
+        if let Some(wal) = self.wal.as_mut() {
+            wal.append(&[Record::Seal(open.ctx.number)])?;
+        }
+        let txs = {
+            let chain = self.shared.chain.read();
+            chain
+                .block(open.ctx.number)
+                .map(|b| b.txs.clone())
+                .unwrap_or_default()
+        };
+        let job = SealJob {
+            ctx: open.ctx,
+            txs,
+            changes: std::mem::take(&mut self.open_changes),
+        };
+        self.seal_tx
+            .send(job)
+            .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
+        Ok(())
+    }
+
+    /// Executes a batch as one mini-block; returns how many were included.
+    fn mini_block(&mut self, batch: Vec<Submission>, live: bool) -> Result<usize, NodeError> {
+        let Some(open) = self.open.as_ref() else {
+            return Ok(0);
+        };
+        let ctx = open.ctx.clone();
+        let config = self.shared.config().clone();
+        let mut included: Vec<Included> = Vec::with_capacity(batch.len());
+        let mut block_full: Vec<Submission> = Vec::new();
+        {
+            let gas_used = self
+                .shared
+                .chain
+                .read()
+                .block(ctx.number)
+                .map_or(0, |b| b.gas_used);
+            let shared = self.shared.clone();
+            let mut state = shared.state.write();
+            let mut exec = TxExecutor::new(&mut *state, &config, ctx.clone(), gas_used);
+            for sub in batch {
+                self.execute_one(&mut exec, sub, &mut included, &mut block_full, live);
+            }
+        }
+        let n = included.len();
+        if n > 0 {
+            self.publish(&ctx, included)?;
+        }
+        if !block_full.is_empty() {
+            // the open block is full: seal it now and retry in the next one
+            self.next_seal = Instant::now() + self.config.block_time;
+            self.seal()?;
+            self.open_block()?;
+            self.mini_block(block_full, live)?;
+        }
+        Ok(n)
+    }
+
+    fn execute_one(
+        &mut self,
+        exec: &mut TxExecutor<&mut StateDb>,
+        sub: Submission,
+        included: &mut Vec<Included>,
+        block_full: &mut Vec<Submission>,
+        live: bool,
+    ) {
+        let sender = sub.tx.tx.signer();
+        match exec.execute(&sub.tx.tx) {
+            Ok(out) => {
+                let next_nonce = sub.tx.tx.nonce() + 1;
+                included.push(Included {
+                    tx: sub.tx,
+                    out,
+                    reply: sub.reply,
+                });
+                // a queued successor may now run
+                let next = self.parked.get_mut(&sender).and_then(|q| {
+                    let first = q.keys().next().copied();
+                    match first {
+                        Some(n) if n <= next_nonce => q.remove(&n),
+                        _ => None,
+                    }
+                });
+                if let Some(q) = self.parked.get(&sender) {
+                    if q.is_empty() {
+                        self.parked.remove(&sender);
+                    }
+                }
+                self.shared
+                    .queued
+                    .lock()
+                    .insert(sender, self.parked.get(&sender).map_or(0, |q| q.len()));
+                if let Some(next) = next {
+                    self.execute_one(exec, next, included, block_full, live);
+                }
+            }
+            Err(ExecutionError::NonceTooHigh { tx, state })
+                if live && tx - state <= self.shared.config().max_nonce_gap =>
+            {
+                let queue = self.parked.entry(sender).or_default();
+                if queue.len() >= self.shared.config().max_nonce_gap as usize {
+                    reply(
+                        sub.reply,
+                        SubmitResult::Rejected(ExecutionError::NonceTooHigh { tx, state }),
+                    );
+                    return;
+                }
+                let mut sub = sub;
+                let first = sub.reply.take();
+                let hash = sub.tx.hash;
+                if let Some(old) = queue.insert(tx, sub) {
+                    // replaced by a newer transaction with the same nonce
+                    reply(
+                        old.reply,
+                        SubmitResult::Rejected(ExecutionError::Invalid("replaced".into())),
+                    );
+                }
+                let _ = self.shared.pending.send(hash);
+                reply(first, SubmitResult::Queued);
+            }
+            Err(ExecutionError::GasLimitAboveBlock)
+                if exec.gas_used() > 0 && sub.tx.tx.gas_limit() <= exec.block().gas_limit =>
+            {
+                block_full.push(sub);
+            }
+            Err(e) => reply(sub.reply, SubmitResult::Rejected(e)),
+        }
+    }
+
+    /// Logs, signs and publishes a mini-block, then answers its submitters.
+    fn publish(&mut self, ctx: &BlockContext, included: Vec<Included>) -> Result<(), NodeError> {
+        let (start_index, start_gas, start_logs) = {
+            let chain = self.shared.chain.read();
+            let b = chain
+                .block(ctx.number)
+                .ok_or_else(|| NodeError::Replay("open block missing".into()))?;
+            let logs: usize = b
+                .txs
+                .last()
+                .map_or(0, |t| t.first_log_index as usize + t.receipt.logs().len());
+            (b.txs.len() as u64, b.gas_used, logs as u64)
+        };
+        // 1. durable before anything leaves
+        if let Some(wal) = self.wal.as_mut() {
+            let txs = included.iter().map(|i| i.tx.raw.clone()).collect();
+            wal.append(&[Record::Mini(MiniRecord {
+                number: ctx.number,
+                txs,
+            })])?;
+        }
+        // 2. one signature over the mini-block's promises
+        let leaves: Vec<B256> = included
+            .iter()
+            .enumerate()
+            .map(|(k, i)| {
+                preconf::leaf(
+                    i.tx.hash,
+                    ctx.number,
+                    start_index + k as u64,
+                    i.out.success,
+                    i.out.gas_used,
+                )
+            })
+            .collect();
+        let root = merkle::root(&leaves);
+        let signature = self.sign(preconf::batch_signing_hash(
+            self.shared.config().chain_id,
+            ctx.number,
+            root,
+        ));
+        let proofs = merkle::proofs(&leaves);
+        // 3. entries
+        let mut cumulative = start_gas;
+        let mut log_index = start_logs;
+        let mut entries = Vec::with_capacity(included.len());
+        let mut replies = Vec::with_capacity(included.len());
+        for (k, (inc, proof)) in included.into_iter().zip(proofs).enumerate() {
+            cumulative += inc.out.gas_used;
+            let ty = inc.tx.tx.inner().tx_type();
+            let n_logs = inc.out.logs.len() as u64;
+            let entry = Arc::new(TxEntry {
+                hash: inc.tx.hash,
+                block_number: ctx.number,
+                index: start_index + k as u64,
+                receipt: block::receipt(ty, inc.out.success, cumulative, inc.out.logs),
+                gas_used: inc.out.gas_used,
+                effective_gas_price: inc.out.effective_gas_price,
+                contract_address: inc.out.contract_address,
+                first_log_index: log_index,
+                timestamp: ctx.timestamp,
+                preconf: Preconfirmation {
+                    tx_hash: inc.tx.hash,
+                    block_number: ctx.number,
+                    index: start_index + k as u64,
+                    success: inc.out.success,
+                    gas_used: inc.out.gas_used,
+                    batch_root: root,
+                    proof,
+                    signature,
+                },
+                tx: inc.tx.tx,
+            });
+            log_index += n_logs;
+            self.open_changes.extend(inc.out.changes);
+            replies.push((inc.reply, entry.clone()));
+            entries.push(entry);
+        }
+        {
+            let mut chain = self.shared.chain.write();
+            for e in &entries {
+                chain.tx_index.insert(e.hash, (e.block_number, e.index));
+            }
+            if let Some(b) = chain.blocks.last_mut() {
+                b.gas_used = cumulative;
+                b.txs.extend(entries.iter().cloned());
+            }
+        }
+        // 4. answer and stream
+        for (r, entry) in replies {
+            let _ = self.shared.pending.send(entry.hash);
+            let _ = self.shared.preconfs.send(entry.clone());
+            reply(r, SubmitResult::Included(entry));
+        }
+        Ok(())
+    }
+
+    fn sign(&self, hash: B256) -> Signature {
+        let msg = secp256k1::Message::from_digest(hash.0);
+        let sig = secp256k1::SECP256K1.sign_ecdsa_recoverable(&msg, &self.secret);
+        let (recid, bytes) = sig.serialize_compact();
+        let r = U256::from_be_slice(&bytes[..32]);
+        let s = U256::from_be_slice(&bytes[32..]);
+        Signature::new(r, s, i32::from(recid) == 1)
+    }
+}
+
+fn reply(to: Option<oneshot::Sender<SubmitResult>>, what: SubmitResult) {
+    if let Some(to) = to {
+        let _ = to.send(what);
+    }
+}
+
+fn commitment_loop(
+    shared: Arc<Shared>,
+    rx: Receiver<SealJob>,
+    hashes: Sender<(u64, B256)>,
+    genesis_hash: B256,
+) {
+    let mut parent_hash = genesis_hash;
+    for job in rx {
+        let root = {
+            let mut committed = shared.committed.lock();
+            committed.apply(&job.changes);
+            committed.root()
+        };
+        let txs: Vec<TxEnvelope> = job.txs.iter().map(|e| e.tx.inner().clone()).collect();
+        let receipts: Vec<_> = job.txs.iter().map(|e| e.receipt.clone()).collect();
+        let mut ctx = job.ctx;
+        ctx.parent_hash = parent_hash;
+        let header = block::seal_header(&ctx, root, &txs, &receipts);
+        let hash = header.hash_slow();
+        parent_hash = hash;
+        let committed = CommittedBlock { header, hash };
+        {
+            let mut chain = shared.chain.write();
+            chain.by_hash.insert(hash, ctx.number);
+            if let Some(b) = chain.blocks.get_mut(ctx.number as usize) {
+                b.ctx.parent_hash = ctx.parent_hash;
+                b.committed = Some(committed.clone());
+            }
+            chain.latest_committed = ctx.number;
+        }
+        if hashes.send((ctx.number, hash)).is_err() {
+            return;
+        }
+        let _ = shared.heads.send(Arc::new(HeadEvent {
+            number: ctx.number,
+            block: committed,
+            txs: job.txs,
+        }));
+    }
+}
+
+/// Checks a transaction for inclusion (decode, chain id, signature) — the parallel part.
+pub fn check(shared: &Shared, raw: &[u8]) -> Result<CheckedTx, protocol::tx::TxDecodeError> {
+    protocol::tx::check_raw_transaction(raw, shared.config())
+}
+
+/// The recovered form of an included transaction (for RPC conversion).
+pub type RecoveredTx = Recovered<TxEnvelope>;

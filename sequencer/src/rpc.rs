@@ -1,0 +1,871 @@
+//! Ethereum JSON-RPC over HTTP and WebSocket (jsonrpsee), with geth's error codes.
+//!
+//! State reads (`latest`, `pending`, `safe`, `finalized`) see every pre-confirmed
+//! transaction: the node keeps one current state, and a pre-confirmation is a promise, so
+//! there is nothing weaker to show. Block reads distinguish the open block (`pending`,
+//! hash `null`) from committed blocks (`latest`, with state root and hash). Older state
+//! is not kept: a state read at an older block number is refused with -32000.
+
+use alloy_consensus::{Transaction as _, TxEnvelope};
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
+use alloy_rpc_types_eth::{
+    EIP1186AccountProofResponse, EIP1186StorageProof, Filter, Log as RpcLog, TransactionReceipt,
+    TransactionRequest,
+};
+use jsonrpsee::{
+    PendingSubscriptionSink, RpcModule, SubscriptionMessage,
+    server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
+    types::{ErrorObjectOwned, Params},
+};
+use protocol::execution::{CallOutcome, simulate};
+use revm::{DatabaseRef, context::TxEnv, database_interface::WrapDatabaseRef};
+use serde_json::{Value, json};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+use tokio::sync::{broadcast, oneshot};
+
+use crate::{
+    node::{Shared, Submission, SubmitResult, check},
+    store::{BlockEntry, ChainStore, TxEntry},
+};
+
+use alloy::rpc::types::eth as alloy_rpc_types_eth;
+
+type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+/// Name and version reported by `web3_clientVersion`.
+pub const CLIENT_VERSION: &str = concat!("blink/v", env!("CARGO_PKG_VERSION"));
+
+/// Longest `eth_sendRawTransactionSync` waits unless the caller asks for less.
+pub const DEFAULT_SYNC_TIMEOUT: Duration = Duration::from_secs(2);
+const MAX_SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_LOG_RANGE: u64 = 10_000;
+const MAX_LOGS: usize = 20_000;
+
+fn err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(code, msg.into(), None::<()>)
+}
+
+fn invalid_params(msg: impl Into<String>) -> ErrorObjectOwned {
+    err(-32602, msg)
+}
+
+fn server_err(msg: impl Into<String>) -> ErrorObjectOwned {
+    err(-32000, msg)
+}
+
+fn ser<T: serde::Serialize>(v: T) -> RpcResult<Value> {
+    serde_json::to_value(v).map_err(|e| err(-32603, e.to_string()))
+}
+
+/// Starts the server on `addr` (HTTP and WebSocket on one port).
+pub async fn serve(
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    let config = ServerConfig::builder()
+        .max_request_body_size(8 * 1024 * 1024)
+        .max_response_body_size(64 * 1024 * 1024)
+        .max_connections(10_000)
+        .set_batch_request_config(BatchRequestConfig::Limit(1_000))
+        .build();
+    let server = Server::builder().set_config(config).build(addr).await?;
+    let local = server.local_addr()?;
+    let module = module(shared).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok((local, server.start(module)))
+}
+
+/// Builds the RPC module (all methods and subscriptions).
+pub fn module(
+    shared: Arc<Shared>,
+) -> Result<RpcModule<Arc<Shared>>, jsonrpsee::core::RegisterMethodError> {
+    let mut m = RpcModule::new(shared);
+    m.register_method("eth_chainId", |_, s, _| {
+        RpcResult::Ok(U64::from(s.config().chain_id))
+    })?;
+    m.register_method("net_version", |_, s, _| {
+        RpcResult::Ok(s.config().chain_id.to_string())
+    })?;
+    m.register_method("net_listening", |_, _, _| RpcResult::Ok(true))?;
+    m.register_method("net_peerCount", |_, _, _| RpcResult::Ok(U64::ZERO))?;
+    m.register_method("web3_clientVersion", |_, _, _| {
+        RpcResult::Ok(CLIENT_VERSION)
+    })?;
+    m.register_method("web3_sha3", |p, _, _| {
+        let (data,): (Bytes,) = p.parse()?;
+        RpcResult::Ok(alloy_primitives::keccak256(&data))
+    })?;
+    m.register_method("eth_syncing", |_, _, _| RpcResult::Ok(false))?;
+    m.register_method("eth_accounts", |_, _, _| {
+        RpcResult::Ok(Vec::<Address>::new())
+    })?;
+    m.register_method("eth_blockNumber", |_, s, _| {
+        RpcResult::Ok(U64::from(s.chain.read().latest_committed))
+    })?;
+    m.register_method("eth_gasPrice", |_, s, _| {
+        RpcResult::Ok(U256::from(gas_price(s)))
+    })?;
+    m.register_method("eth_maxPriorityFeePerGas", |_, _, _| {
+        RpcResult::Ok(U256::from(SUGGESTED_TIP))
+    })?;
+    m.register_method("eth_blobBaseFee", |_, _, _| RpcResult::Ok(U256::from(1)))?;
+    m.register_method("eth_getBalance", |p, s, _| {
+        let (addr, at): (Address, Option<BlockId>) = p.parse()?;
+        check_state_block(s, at)?;
+        let acc = s
+            .state
+            .read()
+            .basic_ref(addr)
+            .map_err(|e| server_err(e.to_string()))?;
+        RpcResult::Ok(acc.map(|a| a.balance).unwrap_or_default())
+    })?;
+    m.register_method("eth_getTransactionCount", |p, s, _| {
+        let (addr, at): (Address, Option<BlockId>) = p.parse()?;
+        check_state_block(s, at)?;
+        let acc = s
+            .state
+            .read()
+            .basic_ref(addr)
+            .map_err(|e| server_err(e.to_string()))?;
+        RpcResult::Ok(U64::from(acc.map(|a| a.nonce).unwrap_or_default()))
+    })?;
+    m.register_method("eth_getCode", |p, s, _| {
+        let (addr, at): (Address, Option<BlockId>) = p.parse()?;
+        check_state_block(s, at)?;
+        let state = s.state.read();
+        let code = match state
+            .basic_ref(addr)
+            .map_err(|e| server_err(e.to_string()))?
+        {
+            Some(acc) => match acc.code {
+                Some(c) => c.original_bytes(),
+                None => state
+                    .code_by_hash_ref(acc.code_hash)
+                    .map_err(|e| server_err(e.to_string()))?
+                    .original_bytes(),
+            },
+            None => Bytes::new(),
+        };
+        RpcResult::Ok(code)
+    })?;
+    m.register_method("eth_getStorageAt", |p, s, _| {
+        let (addr, slot, at): (Address, U256, Option<BlockId>) = p.parse()?;
+        check_state_block(s, at)?;
+        let v = s
+            .state
+            .read()
+            .storage_ref(addr, slot)
+            .map_err(|e| server_err(e.to_string()))?;
+        RpcResult::Ok(B256::from(v))
+    })?;
+    m.register_blocking_method("eth_call", |p, s, _| {
+        let (req, at): (TransactionRequest, Option<BlockId>) = p.parse()?;
+        check_state_block(&s, at)?;
+        match run_call(&s, &req, None)? {
+            CallOutcome::Success { output, .. } => Ok(output),
+            other => Err(call_error(other)),
+        }
+    })?;
+    m.register_blocking_method("eth_estimateGas", |p, s, _| {
+        let (req, at): (TransactionRequest, Option<BlockId>) = p.parse()?;
+        check_state_block(&s, at)?;
+        estimate_gas(&s, &req).map(U64::from)
+    })?;
+    m.register_method("eth_getBlockByNumber", |p, s, _| {
+        let (tag, full): (BlockNumberOrTag, Option<bool>) = p.parse()?;
+        let chain = s.chain.read();
+        let Some(n) = resolve_block(&chain, tag) else {
+            return RpcResult::Ok(Value::Null);
+        };
+        block_json(&chain, n, full.unwrap_or(false))
+    })?;
+    m.register_method("eth_getBlockByHash", |p, s, _| {
+        let (hash, full): (B256, Option<bool>) = p.parse()?;
+        let chain = s.chain.read();
+        let Some(n) = chain.by_hash.get(&hash).copied() else {
+            return RpcResult::Ok(Value::Null);
+        };
+        block_json(&chain, n, full.unwrap_or(false))
+    })?;
+    m.register_method("eth_getBlockTransactionCountByNumber", |p, s, _| {
+        let (tag,): (BlockNumberOrTag,) = p.parse()?;
+        let chain = s.chain.read();
+        RpcResult::Ok(
+            resolve_block(&chain, tag)
+                .and_then(|n| chain.block(n))
+                .map(|b| U64::from(b.txs.len())),
+        )
+    })?;
+    m.register_method("eth_getBlockReceipts", |p, s, _| {
+        let (id,): (BlockId,) = p.parse()?;
+        let chain = s.chain.read();
+        let n = match id {
+            BlockId::Number(tag) => resolve_block(&chain, tag),
+            BlockId::Hash(h) => chain.by_hash.get(&h.block_hash).copied(),
+        };
+        let Some(block) = n.and_then(|n| chain.block(n)) else {
+            return RpcResult::Ok(Value::Null);
+        };
+        let receipts: Vec<_> = block.txs.iter().map(|t| receipt_of(t, block)).collect();
+        ser(receipts)
+    })?;
+    m.register_method("eth_getTransactionByHash", |p, s, _| {
+        let (hash,): (B256,) = p.parse()?;
+        let chain = s.chain.read();
+        let Some(t) = chain.tx(&hash) else {
+            return RpcResult::Ok(Value::Null);
+        };
+        let block = chain.block(t.block_number);
+        ser(tx_of(
+            t,
+            block.and_then(|b| b.committed.as_ref().map(|c| c.hash)),
+        ))
+    })?;
+    m.register_method("eth_getTransactionByBlockNumberAndIndex", |p, s, _| {
+        let (tag, index): (BlockNumberOrTag, U64) = p.parse()?;
+        let chain = s.chain.read();
+        let Some(block) = resolve_block(&chain, tag).and_then(|n| chain.block(n)) else {
+            return RpcResult::Ok(Value::Null);
+        };
+        match block.txs.get(index.to::<usize>()) {
+            Some(t) => ser(tx_of(t, block.committed.as_ref().map(|c| c.hash))),
+            None => RpcResult::Ok(Value::Null),
+        }
+    })?;
+    m.register_method("eth_getTransactionReceipt", |p, s, _| {
+        let (hash,): (B256,) = p.parse()?;
+        let chain = s.chain.read();
+        let Some(t) = chain.tx(&hash) else {
+            return RpcResult::Ok(Value::Null);
+        };
+        let Some(block) = chain.block(t.block_number) else {
+            return RpcResult::Ok(Value::Null);
+        };
+        ser(receipt_of(t, block))
+    })?;
+    m.register_method("blink_getPreconfirmation", |p, s, _| {
+        let (hash,): (B256,) = p.parse()?;
+        let chain = s.chain.read();
+        ser(chain.tx(&hash).map(|t| t.preconf.clone()))
+    })?;
+    m.register_method("blink_sequencer", |_, s, _| RpcResult::Ok(s.sequencer))?;
+    m.register_method("eth_feeHistory", |p, s, _| {
+        let (count, newest, percentiles): (U64, BlockNumberOrTag, Option<Vec<f64>>) = p.parse()?;
+        fee_history(s, count.to(), newest, percentiles.unwrap_or_default())
+    })?;
+    m.register_method("eth_getLogs", |p, s, _| {
+        let (filter,): (Filter,) = p.parse()?;
+        get_logs(s, &filter)
+    })?;
+    m.register_method("eth_getProof", |p, s, _| {
+        let (addr, slots, at): (Address, Vec<B256>, Option<BlockId>) = p.parse()?;
+        get_proof(s, addr, slots, at)
+    })?;
+    m.register_async_method("eth_sendRawTransaction", |p, s, _| async move {
+        let (raw,): (Bytes,) = p.parse()?;
+        let (hash, rx) = submit(&s, &raw)?;
+        match rx.await {
+            Ok(SubmitResult::Included(_)) | Ok(SubmitResult::Queued) => Ok(hash),
+            Ok(SubmitResult::Rejected(e)) => Err(server_err(e.to_string())),
+            Err(_) => Err(server_err("node shutting down")),
+        }
+    })?;
+    m.register_async_method("eth_sendRawTransactionSync", |p, s, _| async move {
+        let (raw, timeout): (Bytes, Option<U64>) = p.parse()?;
+        let timeout = timeout.map_or(DEFAULT_SYNC_TIMEOUT, |ms| Duration::from_millis(ms.to())).min(MAX_SYNC_TIMEOUT);
+        let (hash, rx) = submit(&s, &raw)?;
+        let mut preconfs = s.preconfs.subscribe();
+        let outcome = tokio::time::timeout(timeout, async {
+            match rx.await {
+                Ok(SubmitResult::Included(entry)) => Ok(entry),
+                Ok(SubmitResult::Rejected(e)) => Err(server_err(e.to_string())),
+                Ok(SubmitResult::Queued) => loop {
+                    // wait for the nonce gap to fill
+                    match preconfs.recv().await {
+                        Ok(e) if e.hash == hash => break Ok(e),
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                            if let Some(e) = s.chain.read().tx(&hash) {
+                                break Ok(e.clone());
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break Err(server_err("node shutting down")),
+                    }
+                },
+                Err(_) => Err(server_err("node shutting down")),
+            }
+        })
+        .await;
+        match outcome {
+            Ok(Ok(entry)) => sync_receipt(&s, &entry),
+            Ok(Err(e)) => Err(e),
+            // EIP-7966: code 4 on timeout, with the hash as data
+            Err(_) => Err(ErrorObjectOwned::owned(
+                4,
+                format!("The transaction was added to the transaction pool but wasn't processed in {}ms", timeout.as_millis()),
+                Some(hash),
+            )),
+        }
+    })?;
+    m.register_subscription(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |p, pending, s, _| async move {
+            subscribe(p, pending, Arc::clone(&s)).await;
+        },
+    )?;
+    Ok(m)
+}
+
+/// Suggested priority fee (wei).
+pub const SUGGESTED_TIP: u64 = 1_000_000;
+
+fn gas_price(s: &Shared) -> u64 {
+    let chain = s.chain.read();
+    chain
+        .blocks
+        .last()
+        .map_or(s.config().min_base_fee, |b| b.ctx.base_fee)
+        + SUGGESTED_TIP
+}
+
+fn submit(s: &Shared, raw: &[u8]) -> RpcResult<(B256, oneshot::Receiver<SubmitResult>)> {
+    let tx = check(s, raw).map_err(|e| match e {
+        protocol::tx::TxDecodeError::Decode(_) => invalid_params(e.to_string()),
+        _ => server_err(e.to_string()),
+    })?;
+    let hash = tx.hash;
+    if s.chain.read().tx_index.contains_key(&hash) {
+        return Err(server_err("already known"));
+    }
+    let (reply, rx) = oneshot::channel();
+    s.submit(Submission {
+        tx,
+        reply: Some(reply),
+    })
+    .map_err(|e| server_err(e.to_string()))?;
+    Ok((hash, rx))
+}
+
+fn sync_receipt(s: &Shared, entry: &TxEntry) -> RpcResult<Value> {
+    let chain = s.chain.read();
+    let block = chain
+        .block(entry.block_number)
+        .ok_or_else(|| server_err("block missing"))?;
+    let mut v = ser(receipt_of(entry, block))?;
+    if let Value::Object(map) = &mut v {
+        map.insert("preconfirmation".into(), ser(&entry.preconf)?);
+    }
+    Ok(v)
+}
+
+/// Only the current state exists; refuse reads pinned to an older block.
+fn check_state_block(s: &Shared, at: Option<BlockId>) -> RpcResult<()> {
+    match at {
+        None => Ok(()),
+        Some(BlockId::Number(BlockNumberOrTag::Number(n))) => {
+            let chain = s.chain.read();
+            if n >= chain.latest_committed || n >= chain.open_number() {
+                if n > chain.open_number() {
+                    return Err(err(-32000, "header not found"));
+                }
+                Ok(())
+            } else {
+                Err(server_err(format!(
+                    "historical state not available for block {n}: this node keeps the latest state only"
+                )))
+            }
+        }
+        Some(BlockId::Number(BlockNumberOrTag::Earliest)) => {
+            if s.chain.read().open_number() <= 1 {
+                Ok(())
+            } else {
+                Err(server_err("historical state not available"))
+            }
+        }
+        Some(BlockId::Number(_)) => Ok(()),
+        Some(BlockId::Hash(h)) => {
+            let chain = s.chain.read();
+            match chain.by_hash.get(&h.block_hash) {
+                Some(n) if *n >= chain.latest_committed => Ok(()),
+                Some(_) => Err(server_err("historical state not available")),
+                None => Err(server_err(format!(
+                    "header for hash {} not found",
+                    h.block_hash
+                ))),
+            }
+        }
+    }
+}
+
+fn resolve_block(chain: &ChainStore, tag: BlockNumberOrTag) -> Option<u64> {
+    match tag {
+        BlockNumberOrTag::Pending => Some(chain.open_number()),
+        BlockNumberOrTag::Latest | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized => {
+            Some(chain.latest_committed)
+        }
+        BlockNumberOrTag::Earliest => Some(0),
+        BlockNumberOrTag::Number(n) => (n <= chain.latest_committed).then_some(n),
+    }
+}
+
+fn rpc_log(t: &TxEntry, block_hash: Option<B256>, i: usize, log: &alloy_primitives::Log) -> RpcLog {
+    RpcLog {
+        inner: log.clone(),
+        block_hash,
+        block_number: Some(t.block_number),
+        block_timestamp: Some(t.timestamp),
+        transaction_hash: Some(t.hash),
+        transaction_index: Some(t.index),
+        log_index: Some(t.first_log_index + i as u64),
+        removed: false,
+    }
+}
+
+fn receipt_of(t: &TxEntry, block: &BlockEntry) -> TransactionReceipt {
+    let block_hash = block.committed.as_ref().map(|c| c.hash);
+    let mut i = 0usize;
+    let inner = t.receipt.clone().map_logs(|l| {
+        let log = rpc_log(t, block_hash, i, &l);
+        i += 1;
+        log
+    });
+    TransactionReceipt {
+        inner,
+        transaction_hash: t.hash,
+        transaction_index: Some(t.index),
+        block_hash,
+        block_number: Some(t.block_number),
+        gas_used: t.gas_used,
+        effective_gas_price: t.effective_gas_price,
+        blob_gas_used: None,
+        blob_gas_price: None,
+        from: t.tx.signer(),
+        to: t.tx.inner().to(),
+        contract_address: t.contract_address,
+    }
+}
+
+fn tx_of(t: &TxEntry, block_hash: Option<B256>) -> alloy_rpc_types_eth::Transaction {
+    alloy_rpc_types_eth::Transaction {
+        inner: t.tx.clone(),
+        block_hash,
+        block_number: Some(t.block_number),
+        transaction_index: Some(t.index),
+        effective_gas_price: Some(t.effective_gas_price),
+        block_timestamp: Some(t.timestamp),
+    }
+}
+
+fn block_json(chain: &ChainStore, n: u64, full: bool) -> RpcResult<Value> {
+    let Some(block) = chain.block(n) else {
+        return Ok(Value::Null);
+    };
+    let (header, hash) = match &block.committed {
+        Some(c) => (c.header.clone(), Some(c.hash)),
+        None => {
+            // the open block: its header as it stands, without state root or hash
+            let txs: Vec<TxEnvelope> = block.txs.iter().map(|t| t.tx.inner().clone()).collect();
+            let receipts: Vec<_> = block.txs.iter().map(|t| t.receipt.clone()).collect();
+            let mut ctx = block.ctx.clone();
+            ctx.parent_hash = chain
+                .block(n.saturating_sub(1))
+                .and_then(|p| p.committed.as_ref())
+                .map_or(B256::ZERO, |c| c.hash);
+            (
+                protocol::block::seal_header(&ctx, B256::ZERO, &txs, &receipts),
+                None,
+            )
+        }
+    };
+    let rpc_header = alloy_rpc_types_eth::Header {
+        hash: hash.unwrap_or_default(),
+        inner: header,
+        total_difficulty: Some(U256::ZERO),
+        size: None,
+    };
+    let mut v = ser(rpc_header)?;
+    let txs: Vec<Value> = if full {
+        block
+            .txs
+            .iter()
+            .map(|t| ser(tx_of(t, hash)))
+            .collect::<RpcResult<_>>()?
+    } else {
+        block
+            .txs
+            .iter()
+            .map(|t| ser(t.hash))
+            .collect::<RpcResult<_>>()?
+    };
+    if let Value::Object(map) = &mut v {
+        if hash.is_none() {
+            map.insert("hash".into(), Value::Null);
+        }
+        map.insert("transactions".into(), Value::Array(txs));
+        map.insert("uncles".into(), json!([]));
+        map.insert("withdrawals".into(), json!([]));
+    }
+    Ok(v)
+}
+
+fn call_env(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> TxEnv {
+    let config = s.config();
+    let cap = config.block_gas_limit.min(1 << 24);
+    TxEnv {
+        tx_type: req
+            .transaction_type
+            .unwrap_or(if req.max_fee_per_gas.is_some() { 2 } else { 0 }),
+        caller: req.from.unwrap_or_default(),
+        gas_limit: gas.or(req.gas).unwrap_or(cap).min(cap),
+        gas_price: req.max_fee_per_gas.or(req.gas_price).unwrap_or(0),
+        kind: req.to.unwrap_or(TxKind::Create),
+        value: req.value.unwrap_or_default(),
+        data: req.input.input().cloned().unwrap_or_default(),
+        nonce: 0,
+        chain_id: Some(config.chain_id),
+        access_list: req.access_list.clone().unwrap_or_default(),
+        gas_priority_fee: req.max_priority_fee_per_gas,
+        ..Default::default()
+    }
+}
+
+fn run_call(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> RpcResult<CallOutcome> {
+    let env = call_env(s, req, gas);
+    let ctx = s
+        .chain
+        .read()
+        .blocks
+        .last()
+        .map(|b| b.ctx.clone())
+        .ok_or_else(|| server_err("no block"))?;
+    let state = s.state.read();
+    simulate(WrapDatabaseRef(&*state), s.config(), &ctx, env).map_err(|e| server_err(e.to_string()))
+}
+
+fn call_error(outcome: CallOutcome) -> ErrorObjectOwned {
+    match outcome {
+        CallOutcome::Revert { output, .. } => {
+            let reason = alloy_sol_types::decode_revert_reason(&output);
+            let msg = match reason {
+                Some(r) if !r.is_empty() => format!("execution reverted: {r}"),
+                _ => "execution reverted".to_string(),
+            };
+            ErrorObjectOwned::owned(3, msg, Some(output))
+        }
+        CallOutcome::Halt { reason, .. } => server_err(halt_message(&reason)),
+        CallOutcome::Success { .. } => server_err("unexpected success"),
+    }
+}
+
+fn halt_message(reason: &str) -> String {
+    if reason.contains("OutOfGas") {
+        "out of gas".into()
+    } else {
+        format!("execution halted: {reason}")
+    }
+}
+
+fn estimate_gas(s: &Shared, req: &TransactionRequest) -> RpcResult<u64> {
+    let cap = s.config().block_gas_limit.min(1 << 24);
+    let hi = req.gas.unwrap_or(cap).min(cap);
+    let used = match run_call(s, req, Some(hi))? {
+        CallOutcome::Success { gas_used, .. } => gas_used,
+        other => return Err(call_error(other)),
+    };
+    // binary search the least gas limit that succeeds (refunds and the 63/64 rule make
+    // `gas_used` a lower bound, not the answer)
+    let mut lo = used.saturating_sub(1).max(20_999);
+    let mut hi = hi;
+    if let CallOutcome::Success { .. } = run_call(s, req, Some(used))? {
+        return Ok(used);
+    }
+    let mut rounds = 0;
+    while hi - lo > 1 && rounds < 32 {
+        rounds += 1;
+        let mid = lo + (hi - lo) / 2;
+        match run_call(s, req, Some(mid))? {
+            CallOutcome::Success { .. } => hi = mid,
+            _ => lo = mid,
+        }
+        // good enough once within 1.5%
+        if (hi - lo) * 1000 / hi < 15 {
+            break;
+        }
+    }
+    Ok(hi)
+}
+
+fn fee_history(
+    s: &Shared,
+    count: u64,
+    newest: BlockNumberOrTag,
+    percentiles: Vec<f64>,
+) -> RpcResult<Value> {
+    if percentiles.len() > 100
+        || percentiles.windows(2).any(|w| w[0] > w[1])
+        || percentiles.iter().any(|p| !(0.0..=100.0).contains(p))
+    {
+        return Err(invalid_params("invalid reward percentiles"));
+    }
+    let chain = s.chain.read();
+    let count = count.clamp(1, 1024);
+    let Some(newest) = resolve_block(&chain, newest) else {
+        return Err(invalid_params("request beyond head block"));
+    };
+    let oldest = newest.saturating_sub(count - 1);
+    let mut base_fees = Vec::new();
+    let mut ratios = Vec::new();
+    let mut rewards = Vec::new();
+    for n in oldest..=newest {
+        let Some(b) = chain.block(n) else { break };
+        base_fees.push(U256::from(b.ctx.base_fee));
+        ratios.push(b.gas_used as f64 / b.ctx.gas_limit as f64);
+        if !percentiles.is_empty() {
+            let mut tips: Vec<(u128, u64)> = b
+                .txs
+                .iter()
+                .map(|t| {
+                    (
+                        t.effective_gas_price.saturating_sub(b.ctx.base_fee as u128),
+                        t.gas_used,
+                    )
+                })
+                .collect();
+            tips.sort_unstable();
+            let total: u64 = tips.iter().map(|t| t.1).sum();
+            let row: Vec<U256> = percentiles
+                .iter()
+                .map(|p| {
+                    let threshold = (total as f64 * p / 100.0) as u64;
+                    let mut acc = 0u64;
+                    for (tip, gas) in &tips {
+                        acc += gas;
+                        if acc >= threshold {
+                            return U256::from(*tip);
+                        }
+                    }
+                    U256::from(tips.last().map_or(0, |t| t.0))
+                })
+                .collect();
+            rewards.push(row);
+        }
+    }
+    let next = chain.block(newest).map_or(0, |b| {
+        s.config()
+            .next_base_fee(b.gas_used, b.ctx.gas_limit, b.ctx.base_fee)
+    });
+    base_fees.push(U256::from(next));
+    let mut v = json!({
+        "oldestBlock": U64::from(oldest),
+        "baseFeePerGas": base_fees,
+        "gasUsedRatio": ratios,
+        "baseFeePerBlobGas": vec![U256::ZERO; ratios.len() + 1],
+        "blobGasUsedRatio": vec![0.0; ratios.len()],
+    });
+    if !percentiles.is_empty() {
+        v["reward"] = ser(rewards)?;
+    }
+    Ok(v)
+}
+
+fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
+    let chain = s.chain.read();
+    let blocks: Vec<u64> = if let Some(h) = filter.get_block_hash() {
+        match chain.by_hash.get(&h) {
+            Some(n) => vec![*n],
+            None => return Err(server_err("unknown block")),
+        }
+    } else {
+        let resolve = |b: Option<&BlockNumberOrTag>, default: u64| match b {
+            None => Some(default),
+            Some(BlockNumberOrTag::Number(n)) => Some((*n).min(chain.open_number())),
+            Some(tag) => resolve_block(&chain, *tag),
+        };
+        let from =
+            resolve(filter.block_option.get_from_block(), chain.latest_committed).unwrap_or(0);
+        let to = resolve(filter.block_option.get_to_block(), chain.latest_committed).unwrap_or(0);
+        if from > to {
+            return Ok(json!([]));
+        }
+        if to - from > MAX_LOG_RANGE {
+            return Err(server_err(format!(
+                "block range greater than {MAX_LOG_RANGE} max"
+            )));
+        }
+        (from..=to).collect()
+    };
+    let mut out = Vec::new();
+    for n in blocks {
+        let Some(b) = chain.block(n) else { continue };
+        let hash = b.committed.as_ref().map(|c| c.hash);
+        if let Some(c) = &b.committed {
+            if !filter.matches_bloom(c.header.logs_bloom) {
+                continue;
+            }
+        }
+        for t in &b.txs {
+            for (i, log) in t.receipt.logs().iter().enumerate() {
+                if filter.matches_address(log.address) && filter.matches_topics(log.topics()) {
+                    out.push(rpc_log(t, hash, i, log));
+                    if out.len() > MAX_LOGS {
+                        return Err(server_err(format!(
+                            "query returned more than {MAX_LOGS} results"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    ser(out)
+}
+
+fn get_proof(s: &Shared, addr: Address, slots: Vec<B256>, at: Option<BlockId>) -> RpcResult<Value> {
+    if slots.len() > 1024 {
+        return Err(invalid_params("too many storage keys"));
+    }
+    // proofs are served against the latest committed state root
+    if let Some(BlockId::Number(BlockNumberOrTag::Number(n))) = at {
+        let latest = s.chain.read().latest_committed;
+        if n != latest {
+            return Err(server_err(format!(
+                "proofs are available for the latest committed block ({latest}) only"
+            )));
+        }
+    }
+    let slot_keys: Vec<U256> = slots.iter().map(|k| U256::from_be_bytes(k.0)).collect();
+    let (proof, root) = {
+        let mut committed = s.committed.lock();
+        let root = committed.root();
+        (committed.prove(addr, &slot_keys), root)
+    };
+    let resp = EIP1186AccountProofResponse {
+        address: addr,
+        balance: proof.account.balance,
+        code_hash: proof.account.code_hash,
+        nonce: proof.account.nonce,
+        // one flat tree holds accounts and storage; there is no per-account storage root
+        storage_hash: root,
+        account_proof: proof.proof.encode(),
+        storage_proof: proof
+            .storage
+            .iter()
+            .zip(&slots)
+            .map(|((_, value, p), key)| EIP1186StorageProof {
+                key: alloy::serde::JsonStorageKey::Hash(*key),
+                value: *value,
+                proof: p.encode(),
+            })
+            .collect(),
+    };
+    ser(resp)
+}
+
+async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<Arc<Shared>>) {
+    let mut seq = p.sequence();
+    let kind: String = match seq.next() {
+        Ok(k) => k,
+        Err(e) => {
+            pending.reject(e).await;
+            return;
+        }
+    };
+    match kind.as_str() {
+        "newHeads" => {
+            let mut rx = s.heads.subscribe();
+            let Ok(sink) = pending.accept().await else {
+                return;
+            };
+            loop {
+                match rx.recv().await {
+                    Ok(head) => {
+                        let v = alloy_rpc_types_eth::Header {
+                            hash: head.block.hash,
+                            inner: head.block.header.clone(),
+                            total_difficulty: Some(U256::ZERO),
+                            size: None,
+                        };
+                        if send(&sink, &v).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                }
+            }
+        }
+        "logs" => {
+            let filter: Filter = seq.optional_next().ok().flatten().unwrap_or_default();
+            let mut rx = s.heads.subscribe();
+            let Ok(sink) = pending.accept().await else {
+                return;
+            };
+            loop {
+                match rx.recv().await {
+                    Ok(head) => {
+                        for t in &head.txs {
+                            for (i, log) in t.receipt.logs().iter().enumerate() {
+                                if filter.matches_address(log.address)
+                                    && filter.matches_topics(log.topics())
+                                    && send(&sink, &rpc_log(t, Some(head.block.hash), i, log))
+                                        .await
+                                        .is_err()
+                                {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                }
+            }
+        }
+        "newPendingTransactions" => {
+            let mut rx = s.pending.subscribe();
+            let Ok(sink) = pending.accept().await else {
+                return;
+            };
+            loop {
+                match rx.recv().await {
+                    Ok(hash) => {
+                        if send(&sink, &hash).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                }
+            }
+        }
+        "preconfirmations" | "blink_preconfirmations" => {
+            let mut rx = s.preconfs.subscribe();
+            let Ok(sink) = pending.accept().await else {
+                return;
+            };
+            loop {
+                match rx.recv().await {
+                    Ok(entry) => {
+                        if send(&sink, &entry.preconf).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                }
+            }
+        }
+        other => {
+            pending
+                .reject(invalid_params(format!("unknown subscription: {other}")))
+                .await;
+        }
+    }
+}
+
+async fn send<T: serde::Serialize>(sink: &jsonrpsee::SubscriptionSink, v: &T) -> Result<(), ()> {
+    let raw = serde_json::value::to_raw_value(v).map_err(|_| ())?;
+    sink.send(SubscriptionMessage::from(raw))
+        .await
+        .map_err(|_| ())
+}
