@@ -1,6 +1,7 @@
 //! `blink`: the Blink command-line tool.
 //!
 //! Subcommands:
+//! - `blink devnet`: brings up the local stack and writes its manifest.
 //! - `blink bench`: a load generator for any Ethereum JSON-RPC endpoint (the Blink
 //!   sequencer, anvil, ...). See `docs/bench.md`.
 //!
@@ -8,6 +9,7 @@
 //! dispatches to the subcommand's module.
 
 mod bench;
+mod devnet;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Bring up the local Blink stack and write its manifest.
+    Devnet(devnet::DevnetArgs),
     /// Load-test an Ethereum JSON-RPC endpoint (Blink sequencer, anvil, ...).
     Bench(bench::BenchArgs),
 }
@@ -36,6 +40,7 @@ async fn main() -> eyre::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
+        Command::Devnet(args) => devnet::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -110,10 +110,10 @@ fn check_stateless(tx: &TxEnvelope, config: &ChainConfig) -> Result<(), TxDecode
     if tx.gas_limit() < 21_000 {
         return Err(TxDecodeError::IntrinsicGasTooLow);
     }
-    if let Some(tip) = tx.max_priority_fee_per_gas() {
-        if tip > tx.max_fee_per_gas() {
-            return Err(TxDecodeError::TipAboveFeeCap);
-        }
+    if let Some(tip) = tx.max_priority_fee_per_gas()
+        && tip > tx.max_fee_per_gas()
+    {
+        return Err(TxDecodeError::TipAboveFeeCap);
     }
     Ok(())
 }

@@ -525,10 +525,8 @@ impl Executor {
                         _ => None,
                     }
                 });
-                if let Some(q) = self.parked.get(&sender) {
-                    if q.is_empty() {
-                        self.parked.remove(&sender);
-                    }
+                if self.parked.get(&sender).is_some_and(|q| q.is_empty()) {
+                    self.parked.remove(&sender);
                 }
                 self.shared
                     .queued

@@ -92,7 +92,8 @@ pub fn module(
         RpcResult::Ok(CLIENT_VERSION)
     })?;
     m.register_method("web3_sha3", |p, _, _| {
-        let (data,): (Bytes,) = p.parse()?;
+        let mut seq = p.sequence();
+        let data: Bytes = seq.next()?;
         RpcResult::Ok(alloy_primitives::keccak256(&data))
     })?;
     m.register_method("eth_syncing", |_, _, _| RpcResult::Ok(false))?;
@@ -110,7 +111,9 @@ pub fn module(
     })?;
     m.register_method("eth_blobBaseFee", |_, _, _| RpcResult::Ok(U256::from(1)))?;
     m.register_method("eth_getBalance", |p, s, _| {
-        let (addr, at): (Address, Option<BlockId>) = p.parse()?;
+        let mut seq = p.sequence();
+        let addr: Address = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
         check_state_block(s, at)?;
         let acc = s
             .state
@@ -120,7 +123,9 @@ pub fn module(
         RpcResult::Ok(acc.map(|a| a.balance).unwrap_or_default())
     })?;
     m.register_method("eth_getTransactionCount", |p, s, _| {
-        let (addr, at): (Address, Option<BlockId>) = p.parse()?;
+        let mut seq = p.sequence();
+        let addr: Address = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
         check_state_block(s, at)?;
         let acc = s
             .state
@@ -130,7 +135,9 @@ pub fn module(
         RpcResult::Ok(U64::from(acc.map(|a| a.nonce).unwrap_or_default()))
     })?;
     m.register_method("eth_getCode", |p, s, _| {
-        let (addr, at): (Address, Option<BlockId>) = p.parse()?;
+        let mut seq = p.sequence();
+        let addr: Address = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
         check_state_block(s, at)?;
         let state = s.state.read();
         let code = match state
@@ -149,7 +156,10 @@ pub fn module(
         RpcResult::Ok(code)
     })?;
     m.register_method("eth_getStorageAt", |p, s, _| {
-        let (addr, slot, at): (Address, U256, Option<BlockId>) = p.parse()?;
+        let mut seq = p.sequence();
+        let addr: Address = seq.next()?;
+        let slot: U256 = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
         check_state_block(s, at)?;
         let v = s
             .state
@@ -159,7 +169,9 @@ pub fn module(
         RpcResult::Ok(B256::from(v))
     })?;
     m.register_blocking_method("eth_call", |p, s, _| {
-        let (req, at): (TransactionRequest, Option<BlockId>) = p.parse()?;
+        let mut seq = p.sequence();
+        let req: TransactionRequest = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
         check_state_block(&s, at)?;
         match run_call(&s, &req, None)? {
             CallOutcome::Success { output, .. } => Ok(output),
@@ -167,12 +179,16 @@ pub fn module(
         }
     })?;
     m.register_blocking_method("eth_estimateGas", |p, s, _| {
-        let (req, at): (TransactionRequest, Option<BlockId>) = p.parse()?;
+        let mut seq = p.sequence();
+        let req: TransactionRequest = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
         check_state_block(&s, at)?;
         estimate_gas(&s, &req).map(U64::from)
     })?;
     m.register_method("eth_getBlockByNumber", |p, s, _| {
-        let (tag, full): (BlockNumberOrTag, Option<bool>) = p.parse()?;
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
+        let full: Option<bool> = seq.optional_next()?;
         let chain = s.chain.read();
         let Some(n) = resolve_block(&chain, tag) else {
             return RpcResult::Ok(Value::Null);
@@ -180,7 +196,9 @@ pub fn module(
         block_json(&chain, n, full.unwrap_or(false))
     })?;
     m.register_method("eth_getBlockByHash", |p, s, _| {
-        let (hash, full): (B256, Option<bool>) = p.parse()?;
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let full: Option<bool> = seq.optional_next()?;
         let chain = s.chain.read();
         let Some(n) = chain.by_hash.get(&hash).copied() else {
             return RpcResult::Ok(Value::Null);
@@ -188,7 +206,8 @@ pub fn module(
         block_json(&chain, n, full.unwrap_or(false))
     })?;
     m.register_method("eth_getBlockTransactionCountByNumber", |p, s, _| {
-        let (tag,): (BlockNumberOrTag,) = p.parse()?;
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
         let chain = s.chain.read();
         RpcResult::Ok(
             resolve_block(&chain, tag)
@@ -197,7 +216,8 @@ pub fn module(
         )
     })?;
     m.register_method("eth_getBlockReceipts", |p, s, _| {
-        let (id,): (BlockId,) = p.parse()?;
+        let mut seq = p.sequence();
+        let id: BlockId = seq.next()?;
         let chain = s.chain.read();
         let n = match id {
             BlockId::Number(tag) => resolve_block(&chain, tag),
@@ -210,7 +230,8 @@ pub fn module(
         ser(receipts)
     })?;
     m.register_method("eth_getTransactionByHash", |p, s, _| {
-        let (hash,): (B256,) = p.parse()?;
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
         let chain = s.chain.read();
         let Some(t) = chain.tx(&hash) else {
             return RpcResult::Ok(Value::Null);
@@ -222,7 +243,9 @@ pub fn module(
         ))
     })?;
     m.register_method("eth_getTransactionByBlockNumberAndIndex", |p, s, _| {
-        let (tag, index): (BlockNumberOrTag, U64) = p.parse()?;
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
+        let index: U64 = seq.next()?;
         let chain = s.chain.read();
         let Some(block) = resolve_block(&chain, tag).and_then(|n| chain.block(n)) else {
             return RpcResult::Ok(Value::Null);
@@ -233,7 +256,8 @@ pub fn module(
         }
     })?;
     m.register_method("eth_getTransactionReceipt", |p, s, _| {
-        let (hash,): (B256,) = p.parse()?;
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
         let chain = s.chain.read();
         let Some(t) = chain.tx(&hash) else {
             return RpcResult::Ok(Value::Null);
@@ -244,25 +268,34 @@ pub fn module(
         ser(receipt_of(t, block))
     })?;
     m.register_method("blink_getPreconfirmation", |p, s, _| {
-        let (hash,): (B256,) = p.parse()?;
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
         let chain = s.chain.read();
         ser(chain.tx(&hash).map(|t| t.preconf.clone()))
     })?;
     m.register_method("blink_sequencer", |_, s, _| RpcResult::Ok(s.sequencer))?;
     m.register_method("eth_feeHistory", |p, s, _| {
-        let (count, newest, percentiles): (U64, BlockNumberOrTag, Option<Vec<f64>>) = p.parse()?;
+        let mut seq = p.sequence();
+        let count: U64 = seq.next()?;
+        let newest: BlockNumberOrTag = seq.next()?;
+        let percentiles: Option<Vec<f64>> = seq.optional_next()?;
         fee_history(s, count.to(), newest, percentiles.unwrap_or_default())
     })?;
     m.register_method("eth_getLogs", |p, s, _| {
-        let (filter,): (Filter,) = p.parse()?;
+        let mut seq = p.sequence();
+        let filter: Filter = seq.next()?;
         get_logs(s, &filter)
     })?;
     m.register_method("eth_getProof", |p, s, _| {
-        let (addr, slots, at): (Address, Vec<B256>, Option<BlockId>) = p.parse()?;
+        let mut seq = p.sequence();
+        let addr: Address = seq.next()?;
+        let slots: Vec<B256> = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
         get_proof(s, addr, slots, at)
     })?;
     m.register_async_method("eth_sendRawTransaction", |p, s, _| async move {
-        let (raw,): (Bytes,) = p.parse()?;
+        let mut seq = p.sequence();
+        let raw: Bytes = seq.next()?;
         let (hash, rx) = submit(&s, &raw)?;
         match rx.await {
             Ok(SubmitResult::Included(_)) | Ok(SubmitResult::Queued) => Ok(hash),
@@ -271,7 +304,9 @@ pub fn module(
         }
     })?;
     m.register_async_method("eth_sendRawTransactionSync", |p, s, _| async move {
-        let (raw, timeout): (Bytes, Option<U64>) = p.parse()?;
+        let mut seq = p.sequence();
+        let raw: Bytes = seq.next()?;
+        let timeout: Option<U64> = seq.optional_next()?;
         let timeout = timeout.map_or(DEFAULT_SYNC_TIMEOUT, |ms| Duration::from_millis(ms.to())).min(MAX_SYNC_TIMEOUT);
         let (hash, rx) = submit(&s, &raw)?;
         let mut preconfs = s.preconfs.subscribe();
@@ -311,7 +346,7 @@ pub fn module(
         "eth_subscription",
         "eth_unsubscribe",
         |p, pending, s, _| async move {
-            subscribe(p, pending, Arc::clone(&s)).await;
+            subscribe(p, pending, Arc::clone(&*s)).await;
         },
     )?;
     Ok(m)
@@ -699,10 +734,10 @@ fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
     for n in blocks {
         let Some(b) = chain.block(n) else { continue };
         let hash = b.committed.as_ref().map(|c| c.hash);
-        if let Some(c) = &b.committed {
-            if !filter.matches_bloom(c.header.logs_bloom) {
-                continue;
-            }
+        if let Some(c) = &b.committed
+            && !filter.matches_bloom(c.header.logs_bloom)
+        {
+            continue;
         }
         for t in &b.txs {
             for (i, log) in t.receipt.logs().iter().enumerate() {
@@ -761,7 +796,7 @@ fn get_proof(s: &Shared, addr: Address, slots: Vec<B256>, at: Option<BlockId>) -
     ser(resp)
 }
 
-async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<Arc<Shared>>) {
+async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<Shared>) {
     let mut seq = p.sequence();
     let kind: String = match seq.next() {
         Ok(k) => k,

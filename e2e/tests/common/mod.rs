@@ -1,0 +1,107 @@
+//! Shared harness: builds and starts the real `blink-sequencer` binary.
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+/// Dev account 0 of the test mnemonic.
+pub const DEV_KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
+}
+
+/// Path of a workspace binary, built (debug) on first use.
+pub fn binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "blink-sequencer", "-p", "blink"])
+            .current_dir(repo_root())
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building binaries failed");
+    });
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    target.join("debug").join(name)
+}
+
+/// A running sequencer; killed (SIGKILL) on drop.
+pub struct Sequencer {
+    pub child: Child,
+    pub http: String,
+    pub ws: String,
+}
+
+impl Sequencer {
+    /// Starts `blink-sequencer --dev` on a free port.
+    pub fn start(datadir: Option<&Path>, extra: &[&str]) -> Sequencer {
+        let mut cmd = Command::new(binary("blink-sequencer"));
+        cmd.args(["--dev", "--http-port", "0"]).args(extra);
+        if let Some(d) = datadir {
+            cmd.arg("--datadir").arg(d);
+        }
+        cmd.env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("spawn blink-sequencer");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut http = None;
+        while Instant::now() < deadline {
+            let Some(Ok(line)) = lines.next() else { break };
+            if let Some(url) = line.trim().strip_prefix("http") {
+                http = Some(url.trim().to_string());
+                break;
+            }
+        }
+        let http = http.expect("sequencer printed its endpoint");
+        // keep draining stdout so the child never blocks on a full pipe
+        std::thread::spawn(move || for _ in lines {});
+        let ws = http.replacen("http://", "ws://", 1);
+        Sequencer { child, http, ws }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sequencer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One raw JSON-RPC call; returns the whole response object.
+pub async fn raw_call(url: &str, body: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json response")
+}
+
+pub async fn call(url: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
+    raw_call(
+        url,
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
+    )
+    .await
+}
