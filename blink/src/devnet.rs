@@ -42,7 +42,11 @@ fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
     let exe = std::env::current_exe().context("locating the blink binary")?;
     let path = exe.with_file_name(name);
     if !path.exists() {
-        bail!("{} not found next to {}; build it with `cargo build --release --bins`", name, exe.display());
+        bail!(
+            "{} not found next to {}; build it with `cargo build --release --bins`",
+            name,
+            exe.display()
+        );
     }
     Ok(path)
 }
@@ -50,18 +54,27 @@ fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
 /// Runs the devnet until Ctrl-C.
 pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     if args.fresh && args.datadir.exists() {
-        std::fs::remove_dir_all(&args.datadir).with_context(|| format!("removing {}", args.datadir.display()))?;
+        std::fs::remove_dir_all(&args.datadir)
+            .with_context(|| format!("removing {}", args.datadir.display()))?;
     }
-    std::fs::create_dir_all(&args.datadir).with_context(|| format!("creating {}", args.datadir.display()))?;
+    std::fs::create_dir_all(&args.datadir)
+        .with_context(|| format!("creating {}", args.datadir.display()))?;
     let l2_dir = args.datadir.join("l2");
     let mut cmd = Command::new(sibling_binary("blink-sequencer")?);
-    cmd.arg("--dev").arg("--datadir").arg(&l2_dir).arg("--http-port").arg(args.l2_port.to_string());
+    cmd.arg("--dev")
+        .arg("--datadir")
+        .arg(&l2_dir)
+        .arg("--http-port")
+        .arg(args.l2_port.to_string());
     if args.fsync {
         cmd.arg("--fsync");
     }
     let log_path = args.datadir.join("sequencer.log");
-    let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-    cmd.stdout(Stdio::from(log.try_clone()?)).stderr(Stdio::from(log)).kill_on_drop(true);
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("creating {}", log_path.display()))?;
+    cmd.stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
     let mut child = cmd.spawn().context("starting blink-sequencer")?;
 
     let rpc = format!("http://127.0.0.1:{}", args.l2_port);
@@ -70,20 +83,29 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let chain_id = loop {
         if let Some(status) = child.try_wait()? {
-            bail!("blink-sequencer exited with {status}; see {}", log_path.display());
+            bail!(
+                "blink-sequencer exited with {status}; see {}",
+                log_path.display()
+            );
         }
         if let Ok(v) = rpc_call(&client, &rpc, "eth_chainId").await {
             break v;
         }
         if Instant::now() > deadline {
-            bail!("blink-sequencer did not answer on {rpc} within 60 s; see {}", log_path.display());
+            bail!(
+                "blink-sequencer did not answer on {rpc} within 60 s; see {}",
+                log_path.display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let sequencer = rpc_call(&client, &rpc, "blink_sequencer").await?;
     let mut accounts = Vec::new();
     for i in 0..10u32 {
-        let s = MnemonicBuilder::<English>::default().phrase(MNEMONIC).index(i)?.build()?;
+        let s = MnemonicBuilder::<English>::default()
+            .phrase(MNEMONIC)
+            .index(i)?
+            .build()?;
         accounts.push(json!({"address": s.address(), "privateKey": alloy::hex::encode_prefixed(s.to_bytes())}));
     }
     let manifest = json!({
@@ -98,7 +120,10 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     println!("Blink devnet is up");
     println!("  L2 JSON-RPC   {rpc}");
     println!("  L2 WebSocket  {ws}");
-    println!("  chain id      {}", u64::from_str_radix(chain_id.trim_start_matches("0x"), 16).unwrap_or_default());
+    println!(
+        "  chain id      {}",
+        u64::from_str_radix(chain_id.trim_start_matches("0x"), 16).unwrap_or_default()
+    );
     println!("  manifest      {}", manifest_path.display());
     println!("  logs          {}", log_path.display());
     println!("  accounts      mnemonic \"{MNEMONIC}\" (10 funded)");
@@ -129,7 +154,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     #[cfg(unix)]
     if let Some(pid) = child.id() {
         // SIGTERM first so the sequencer stops cleanly
-        let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
     }
     child.kill().await.ok();
@@ -145,5 +172,8 @@ async fn rpc_call(client: &reqwest::Client, url: &str, method: &str) -> eyre::Re
         .await?
         .json()
         .await?;
-    v["result"].as_str().map(str::to_string).ok_or_else(|| eyre::eyre!("{method}: {v}"))
+    v["result"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| eyre::eyre!("{method}: {v}"))
 }

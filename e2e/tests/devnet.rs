@@ -10,19 +10,39 @@ use std::process::Command;
 async fn devnet_comes_up_and_writes_its_manifest() {
     let dir = std::env::temp_dir().join(format!("blink-e2e-devnet-{}", std::process::id()));
     // a free port: bind, read, release
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let out = Command::new(binary("blink"))
-        .args(["devnet", "--fresh", "--detach-check", "--l2-port", &port.to_string(), "--datadir"])
+        .args([
+            "devnet",
+            "--fresh",
+            "--detach-check",
+            "--l2-port",
+            &port.to_string(),
+            "--datadir",
+        ])
         .arg(&dir)
         .output()
         .expect("run blink devnet");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("devnet.json")).expect("manifest")).expect("json");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("devnet.json")).expect("manifest"))
+            .expect("json");
     assert_eq!(manifest["l2"]["rpc"], format!("http://127.0.0.1:{port}"));
     assert_eq!(manifest["l2"]["ws"], format!("ws://127.0.0.1:{port}"));
     assert_eq!(manifest["l2"]["chainId"], "0xa5b8");
     assert_eq!(manifest["accounts"].as_array().map(Vec::len), Some(10));
-    assert_eq!(manifest["accounts"][0]["address"], "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    assert_eq!(
+        manifest["accounts"][0]["address"],
+        "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+    );
     // the stack was stopped on exit; a restart on the same directory keeps the chain
     let out = Command::new(binary("blink-sequencer"))
         .args(["--dev", "--http-port", &port.to_string(), "--datadir"])
@@ -42,7 +62,12 @@ async fn devnet_comes_up_and_writes_its_manifest() {
             break;
         }
     }
-    let v = call(&format!("http://127.0.0.1:{port}"), "eth_getBlockByNumber", json!(["0x0", false])).await;
+    let v = call(
+        &format!("http://127.0.0.1:{port}"),
+        "eth_getBlockByNumber",
+        json!(["0x0", false]),
+    )
+    .await;
     let _ = child.kill();
     let _ = child.wait();
     assert!(ok);

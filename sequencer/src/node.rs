@@ -112,8 +112,6 @@ pub struct Shared {
     pub chain: RwLock<ChainStore>,
     /// Committed state (root of the latest committed block), for proofs.
     pub committed: Mutex<CommittedState>,
-    /// Transactions queued behind a nonce gap, per sender (count), for diagnostics.
-    pub queued: Mutex<HashMap<Address, usize>>,
     /// Committed blocks.
     pub heads: broadcast::Sender<Arc<HeadEvent>>,
     /// Pre-confirmed transactions.
@@ -205,7 +203,6 @@ impl Node {
             state: RwLock::new(db),
             chain: RwLock::new(chain),
             committed: Mutex::new(committed),
-            queued: Mutex::new(HashMap::default()),
             heads: broadcast::channel(1024).0,
             preconfs: broadcast::channel(65_536).0,
             pending: broadcast::channel(65_536).0,
@@ -528,10 +525,6 @@ impl Executor {
                 if self.parked.get(&sender).is_some_and(|q| q.is_empty()) {
                     self.parked.remove(&sender);
                 }
-                self.shared
-                    .queued
-                    .lock()
-                    .insert(sender, self.parked.get(&sender).map_or(0, |q| q.len()));
                 if let Some(next) = next {
                     self.execute_one(exec, next, included, block_full, live);
                 }

@@ -309,23 +309,29 @@ pub fn module(
         let timeout: Option<U64> = seq.optional_next()?;
         let timeout = timeout.map_or(DEFAULT_SYNC_TIMEOUT, |ms| Duration::from_millis(ms.to())).min(MAX_SYNC_TIMEOUT);
         let (hash, rx) = submit(&s, &raw)?;
-        let mut preconfs = s.preconfs.subscribe();
         let outcome = tokio::time::timeout(timeout, async {
             match rx.await {
                 Ok(SubmitResult::Included(entry)) => Ok(entry),
                 Ok(SubmitResult::Rejected(e)) => Err(server_err(e.to_string())),
-                Ok(SubmitResult::Queued) => loop {
-                    // wait for the nonce gap to fill
-                    match preconfs.recv().await {
-                        Ok(e) if e.hash == hash => break Ok(e),
-                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                            if let Some(e) = s.chain.read().tx(&hash) {
-                                break Ok(e.clone());
-                            }
-                        }
-                        Err(broadcast::error::RecvError::Closed) => break Err(server_err("node shutting down")),
+                Ok(SubmitResult::Queued) => {
+                    // wait for the nonce gap to fill (subscribe, then look, so nothing slips by)
+                    let mut preconfs = s.preconfs.subscribe();
+                    if let Some(e) = s.chain.read().tx(&hash) {
+                        return Ok(e.clone());
                     }
-                },
+                    loop {
+                        match preconfs.recv().await {
+                            Ok(e) if e.hash == hash => break Ok(e),
+                            Ok(_) => {}
+                            Err(broadcast::error::RecvError::Lagged(_)) => {
+                                if let Some(e) = s.chain.read().tx(&hash) {
+                                    break Ok(e.clone());
+                                }
+                            }
+                            Err(broadcast::error::RecvError::Closed) => break Err(server_err("node shutting down")),
+                        }
+                    }
+                }
                 Err(_) => Err(server_err("node shutting down")),
             }
         })
