@@ -25,7 +25,17 @@ if ! command -v cargo-fuzz >/dev/null; then
   exit 2
 fi
 
-cargo fuzz build || exit 1
+# Build once, then run the binaries directly: `cargo fuzz run` would rebuild before
+# every target, and the workspace may change under us between targets.
+if ! cargo fuzz build; then
+  if [ "${FUZZ_USE_STALE:-0}" = 1 ]; then
+    echo "build failed; FUZZ_USE_STALE=1: running the binaries of the last good build" >&2
+  else
+    echo "build failed (set FUZZ_USE_STALE=1 to run the last good binaries)" >&2
+    exit 1
+  fi
+fi
+BIN=target/x86_64-unknown-linux-gnu/release
 
 LOG=run.log
 failed=()
@@ -37,9 +47,11 @@ for t in "${TARGETS[@]}"; do
   echo "== $t: ${SECS}s"
   # -timeout: one input may take up to 20 s (eth_sendRawTransactionSync waits up to
   # 10 s by design; the harness itself panics past 15 s).
-  timeout -k 10 $((SECS + 120)) cargo fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+  [ -x "$BIN/$t" ] || { echo "missing $BIN/$t" >&2; failed+=("$t"); continue; }
+  ASAN_OPTIONS="detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+    timeout -k 10 $((SECS + 60)) "$BIN/$t" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$SECS" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
-    "${extra[@]}" >"$out" 2>&1
+    "${extra[@]}" "corpus/$t" "seeds/$t" >"$out" 2>&1
   rc=$?
   execs=$(grep -m1 '^stat::number_of_executed_units' "$out" | awk '{print $2}')
   eps=$(grep -m1 '^stat::average_exec_per_sec' "$out" | awk '{print $2}')

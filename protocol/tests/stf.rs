@@ -133,3 +133,96 @@ fn insufficient_funds_is_refused() {
         Err(ExecutionError::InsufficientFunds { .. })
     ));
 }
+
+#[test]
+fn every_supported_transaction_type_executes() {
+    use alloy::eips::eip7702::Authorization;
+    use alloy::signers::SignerSync;
+    use alloy_consensus::{TxEip2930, TxEip7702, TxLegacy};
+
+    let (signer, mut genesis) = setup();
+    let delegate = PrivateKeySigner::random();
+    genesis.alloc.insert(
+        delegate.address(),
+        GenesisAccount {
+            balance: U256::from(10u128.pow(18)),
+            ..Default::default()
+        },
+    );
+    let (mut db, _) = genesis_state(&genesis);
+    let chain_id = genesis.config.chain_id;
+    let ctx = BlockContext {
+        number: 1,
+        timestamp: 2,
+        base_fee: 1_000_000,
+        gas_limit: 30_000_000,
+        parent_hash: Default::default(),
+    };
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
+    let to = Address::repeat_byte(0x11);
+
+    let mut legacy = TxLegacy {
+        chain_id: Some(chain_id),
+        nonce: 0,
+        gas_price: 2_000_000,
+        gas_limit: 21_000,
+        to: TxKind::Call(to),
+        value: U256::from(1),
+        ..Default::default()
+    };
+    let sig = signer.sign_transaction_sync(&mut legacy).expect("sign");
+    let raw_legacy = TxEnvelope::from(legacy.into_signed(sig)).encoded_2718();
+
+    let mut t2930 = TxEip2930 {
+        chain_id,
+        nonce: 1,
+        gas_price: 2_000_000,
+        gas_limit: 30_000,
+        to: TxKind::Call(to),
+        value: U256::from(1),
+        ..Default::default()
+    };
+    let sig = signer.sign_transaction_sync(&mut t2930).expect("sign");
+    let raw_2930 = TxEnvelope::from(t2930.into_signed(sig)).encoded_2718();
+
+    // 7702: the delegate account authorizes code delegation to `to`
+    let auth = Authorization {
+        chain_id: U256::from(chain_id),
+        address: to,
+        nonce: 0,
+    };
+    let auth_sig = delegate
+        .sign_hash_sync(&auth.signature_hash())
+        .expect("sign auth");
+    let signed_auth = auth.into_signed(auth_sig);
+    let mut t7702 = TxEip7702 {
+        chain_id,
+        nonce: 2,
+        gas_limit: 100_000,
+        max_fee_per_gas: 2_000_000,
+        max_priority_fee_per_gas: 1,
+        to: delegate.address(),
+        authorization_list: vec![signed_auth],
+        ..Default::default()
+    };
+    let sig = signer.sign_transaction_sync(&mut t7702).expect("sign");
+    let raw_7702 = TxEnvelope::from(t7702.into_signed(sig)).encoded_2718();
+
+    for raw in [raw_legacy, raw_2930, raw_7702] {
+        let tx = check_raw_transaction(&raw, &genesis.config).expect("valid");
+        let out = exec.execute(&tx.tx).expect("included");
+        assert!(out.success, "type {:?}", tx.tx.inner().tx_type());
+    }
+    drop(exec);
+    // the delegation designator (0xef0100 ‖ address) is now the delegate's code
+    let info = db
+        .basic_ref(delegate.address())
+        .expect("db")
+        .expect("exists");
+    let code = info.code.expect("code loaded");
+    assert_eq!(&code.original_bytes()[..3], &[0xef, 0x01, 0x00]);
+    assert_eq!(
+        db.basic_ref(to).expect("db").expect("exists").balance,
+        U256::from(2)
+    );
+}
