@@ -18,7 +18,15 @@ use libfuzzer_sys::fuzz_target;
 fn dirs() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     static DIRS: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
     DIRS.get_or_init(|| {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        // tmpfs when available: on a disk filesystem the open/truncate/rewrite cycle is
+        // ~35x slower (about 400 vs 13,000 execs/s here).
+        let shm = std::path::Path::new("/dev/shm");
+        let tmp = if std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
+            tempfile::tempdir_in(shm)
+        } else {
+            tempfile::tempdir()
+        }
+        .expect("tempdir");
         let a = tmp.path().join("fuzzed");
         let b = tmp.path().join("rewritten");
         std::fs::create_dir_all(&a).expect("mkdir");

@@ -20,7 +20,7 @@ sol! {
     struct TxPreconfirmation {
         bytes32 txHash;
         uint64 blockNumber;
-        uint32 index;
+        uint64 index;
         bool success;
         uint64 gasUsed;
     }
@@ -144,7 +144,7 @@ pub fn leaf(tx_hash: B256, block_number: u64, index: u64, success: bool, gas_use
     TxPreconfirmation {
         txHash: tx_hash,
         blockNumber: block_number,
-        index: index as u32,
+        index,
         success,
         gasUsed: gas_used,
     }

@@ -164,32 +164,47 @@ impl Wal {
     }
 }
 
+/// Largest frame accepted (a mini-block of the largest transactions fits many times).
+const MAX_FRAME: usize = 256 * 1024 * 1024;
+
 /// Parses frames; returns the records and the length of the intact prefix. A bad frame
-/// is accepted as a torn tail only if nothing valid follows it.
+/// is accepted as a torn tail only if no intact frame follows it: a damaged record in the
+/// middle of the log is corruption, never silently dropped.
 fn parse(data: &[u8]) -> Result<(Vec<Record>, usize), WalError> {
     let mut records = Vec::new();
     let mut pos = 0usize;
     while pos < data.len() {
-        let Some(frame) = frame_at(data, pos) else {
-            // torn tail: the rest must be a prefix of a frame that was being written
-            return Ok((records, pos));
-        };
-        let (payload, next) = frame;
-        match Record::decode(payload) {
-            Some(r) => records.push(r),
-            None => return Err(WalError::Corrupt(pos as u64)),
+        match frame_at(data, pos).and_then(|(payload, next)| Some((Record::decode(payload)?, next)))
+        {
+            Some((record, next)) => {
+                records.push(record);
+                pos = next;
+            }
+            None => {
+                if (pos + 1..data.len())
+                    .any(|q| frame_at(data, q).is_some_and(|(p, _)| Record::decode(p).is_some()))
+                {
+                    return Err(WalError::Corrupt(pos as u64));
+                }
+                // torn tail: the rest is a prefix of the frame that was being written
+                return Ok((records, pos));
+            }
         }
-        pos = next;
     }
     Ok((records, pos))
 }
 
 fn frame_at(data: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    let header = data.get(pos..pos + 8)?;
+    let header = data.get(pos..pos.checked_add(8)?)?;
     let len = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
+    // every record has a tag and a body, so zero-filled space never parses as a frame
+    if !(2..=MAX_FRAME).contains(&len) {
+        return None;
+    }
     let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
-    let payload = data.get(pos + 8..pos + 8 + len)?;
-    (crc32fast::hash(payload) == crc).then_some((payload, pos + 8 + len))
+    let end = pos + 8 + len;
+    let payload = data.get(pos + 8..end)?;
+    (crc32fast::hash(payload) == crc).then_some((payload, end))
 }
 
 #[cfg(test)]
@@ -235,6 +250,31 @@ mod tests {
         drop(wal);
         let (_, recs) = Wal::open(dir.path(), false).expect("reopen");
         assert_eq!(recs.len(), 4);
+    }
+
+    #[test]
+    fn damaged_record_in_the_middle_is_corruption() {
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            let (mut wal, _) = Wal::open(dir.path(), false).expect("open");
+            wal.append(&sample()).expect("append");
+        }
+        let path = dir.path().join("chain.log");
+        let mut data = std::fs::read(&path).expect("read");
+        // flip a bit in the first record's payload; intact records follow it
+        data[9] ^= 0x01;
+        std::fs::write(&path, &data).expect("write");
+        assert!(matches!(
+            Wal::open(dir.path(), false),
+            Err(WalError::Corrupt(0))
+        ));
+        // zero-filled space after the last record (power loss) is a torn tail, not corruption
+        let mut data = std::fs::read(&path).expect("read");
+        data[9] ^= 0x01;
+        data.extend_from_slice(&[0u8; 64]);
+        std::fs::write(&path, &data).expect("write");
+        let (_, recs) = Wal::open(dir.path(), false).expect("zero tail is torn");
+        assert_eq!(recs, sample());
     }
 
     proptest::proptest! {
