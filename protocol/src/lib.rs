@@ -12,6 +12,7 @@
 //! What it is not: no I/O, no async, no clocks, no networking, no persistence. Callers
 //! supply time, storage and transport.
 
+pub mod batch;
 pub mod block;
 pub mod chain;
 pub mod execution;
