@@ -101,7 +101,7 @@ start_anvil() {
 start_blink() {
   local datadir
   datadir="$(mktemp -d "$work/blink-data.XXXXXX")"
-  "$SEQUENCER" --dev --http-port "$BLINK_PORT" --datadir "$datadir" >"$work/blink.log" 2>&1 &
+  "$SEQUENCER" --dev --http-port "$BLINK_PORT" --datadir "$datadir" "$@" >"$work/blink.log" 2>&1 &
   node_pid=$!
   wait_rpc "$BLINK_PORT"
 }
@@ -166,6 +166,16 @@ if [[ "$have_blink" == 1 ]]; then
     stop_node
     runs+=("$name")
   done
+  # the cost of power-loss durability: the same runs with one fdatasync per mini-block
+  for spec in "blink-fsync-eth-closed:--workload eth --closed" \
+    "blink-fsync-eth-open:--workload eth --rate $BLINK_OPEN_RATE"; do
+    name="${spec%%:*}"
+    start_blink --fsync || { log "blink-sequencer --fsync did not start"; stop_node; break; }
+    # shellcheck disable=SC2086
+    bench "$name" "$BLINK_PORT" "blink-fsync" ${spec#*:}
+    stop_node
+    runs+=("$name")
+  done
 fi
 if [[ "$have_blink" == 0 ]]; then
   [[ "$REQUIRE_BLINK" == 1 ]] && { log "BENCH_REQUIRE_BLINK=1 and the Blink sequencer could not be benchmarked"; exit 1; }
@@ -196,7 +206,7 @@ section="$work/section.md"
   echo "| label | workload | mode | method | offered tx/s | sent | ok | errors | TPS | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |"
   echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${runs[@]}"; do
-    grep -E '^\| (anvil|blink) \|' "$work/$r.txt" || true
+    grep -E '^\| (anvil|blink|blink-fsync) \|' "$work/$r.txt" || true
   done
   [[ -n "$blink_note" ]] && { echo; echo "$blink_note"; }
   notes="$(for r in "${runs[@]}"; do grep -vE '^\||^$' "$work/$r.txt" || true; done)"

@@ -44,7 +44,7 @@ const ERC20_TRANSFER_GAS: u64 = 65_000;
 /// Gas limit of a `TestToken.mint` to a new holder (uses ~51k).
 const ERC20_MINT_GAS: u64 = 100_000;
 /// Closed loop, `--max-txs 0`: pre-sign for up to this many tx/s.
-const CLOSED_LOOP_MAX_TPS: u64 = 20_000;
+const CLOSED_LOOP_MAX_TPS: u64 = 30_000;
 
 /// What each transaction does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -97,7 +97,7 @@ pub struct BenchArgs {
     #[arg(long, env = "BLINK_BENCH_CONCURRENCY", default_value_t = 64)]
     pub concurrency: usize,
     /// Transactions to pre-sign; 0 = rate x duration (open loop) or
-    /// 20000/s x duration (closed loop).
+    /// 30000/s x duration (closed loop).
     #[arg(long, env = "BLINK_BENCH_MAX_TXS", default_value_t = 0)]
     pub max_txs: u64,
     /// Send method.
