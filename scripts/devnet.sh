@@ -9,4 +9,4 @@ command -v cargo >/dev/null || { echo "devnet.sh: cargo not found (install Rust 
 bash scripts/setup.sh
 echo "building release binaries (first time: a few minutes)..."
 cargo build --release --quiet -p blink -p blink-sequencer
-exec target/release/blink devnet "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/blink" devnet "$@"

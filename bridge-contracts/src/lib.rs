@@ -38,9 +38,36 @@ mod bindings {
         TestToken,
         "artifacts/TestToken.json"
     );
+
+    alloy::sol!(
+        /// L1 entry point for deposits (ETH and arbitrary L2 calls): OP Stack's
+        /// `depositTransaction` / `TransactionDeposited`, with sender aliasing for contracts.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        Portal,
+        "artifacts/Portal.json"
+    );
+
+    alloy::sol!(
+        /// Where the sequencer posts batches (blobs, or calldata as fallback); one event per
+        /// batch with a running sequence number.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        BatchInbox,
+        "artifacts/BatchInbox.json"
+    );
+
+    alloy::sol!(
+        /// Output roots posted by the proposer with a bond; final after the challenge window;
+        /// `CHALLENGER` (the future dispute game) may delete outputs inside the window.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        OutputOracle,
+        "artifacts/OutputOracle.json"
+    );
 }
 
-pub use bindings::TestToken;
+pub use bindings::{BatchInbox, OutputOracle, Portal, TestToken};
 
 /// The solc version every artifact is compiled with (pinned in `package.json`).
 pub const SOLC_VERSION: &str = "0.8.30";
@@ -193,5 +220,13 @@ mod tests {
     fn bindings_carry_bytecode() {
         assert!(!TestToken::BYTECODE.is_empty());
         assert!(!TestToken::DEPLOYED_BYTECODE.is_empty());
+        for (code, deployed) in [
+            (&Portal::BYTECODE, &Portal::DEPLOYED_BYTECODE),
+            (&BatchInbox::BYTECODE, &BatchInbox::DEPLOYED_BYTECODE),
+            (&OutputOracle::BYTECODE, &OutputOracle::DEPLOYED_BYTECODE),
+        ] {
+            assert!(!code.is_empty());
+            assert!(!deployed.is_empty());
+        }
     }
 }

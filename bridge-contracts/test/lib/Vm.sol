@@ -6,15 +6,32 @@ pragma solidity 0.8.30;
 /// @dev    In-repo on purpose: the npm `forge-std` is an outdated copy. Signatures follow
 ///         forge 1.x `Vm.sol`; add more as tests need them.
 interface Vm {
+    /// @notice A log captured by `recordLogs`.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function addr(uint256 privateKey) external pure returns (address keyAddr);
     function label(address account, string calldata newLabel) external;
     function assume(bool condition) external pure;
     function prank(address msgSender) external;
+    function prank(address msgSender, address txOrigin) external;
+    function deal(address account, uint256 newBalance) external;
+    function warp(uint256 newTimestamp) external;
+    function roll(uint256 newHeight) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function blobhashes(bytes32[] calldata hashes) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function startPrank(address msgSender) external;
     function stopPrank() external;
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;
+    function expectEmit() external;
+    function expectEmit(address emitter) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
     function assertTrue(bool condition) external pure;
@@ -24,6 +41,8 @@ interface Vm {
     function assertEq(uint256 left, uint256 right) external pure;
     function assertEq(uint256 left, uint256 right, string calldata error) external pure;
     function assertEq(address left, address right) external pure;
+    function assertEq(bytes32 left, bytes32 right) external pure;
+    function assertEq(bytes calldata left, bytes calldata right) external pure;
     function assertEq(string calldata left, string calldata right) external pure;
 }
 

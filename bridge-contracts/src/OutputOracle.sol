@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title OutputOracle
+/// @notice The proposer posts an L2 output root every `SUBMISSION_INTERVAL` L2 blocks, each with
+///         a bond of exactly `BOND` wei. An output is final once `FINALIZATION_PERIOD_SECONDS`
+///         have passed since it was posted without being deleted; then anyone may `finalize`
+///         it, which returns its bond to the proposer (once).
+/// @dev    Dispute seam: `CHALLENGER` is a placeholder for the dispute game contract (a
+///         separate issue). It may `deleteOutputs(fromIndex)` while output `fromIndex` is still
+///         in its challenge window; the deleted outputs' bonds go to `CHALLENGER`, which is where
+///         the dispute game will hold and split them. Until that contract exists, `CHALLENGER`
+///         can be any address (a devnet key). Staking of the proposer is another seam: today
+///         `PROPOSER` is a single immutable address.
+contract OutputOracle {
+    /// @notice An output proposal. Fits in two storage slots.
+    /// @custom:field outputRoot     The L2 output root.
+    /// @custom:field timestamp      L1 timestamp at which it was posted.
+    /// @custom:field l2BlockNumber  The L2 block the output root commits to.
+    /// @custom:field bondReturned   Whether `finalize` has returned its bond.
+    struct OutputProposal {
+        bytes32 outputRoot;
+        uint64 timestamp;
+        uint128 l2BlockNumber;
+        bool bondReturned;
+    }
+
+    /// @notice The only address allowed to propose outputs.
+    address public immutable PROPOSER;
+    /// @notice The only address allowed to delete outputs (the dispute game, later).
+    address public immutable CHALLENGER;
+    /// @notice Number of L2 blocks between two outputs.
+    uint256 public immutable SUBMISSION_INTERVAL;
+    /// @notice Seconds an output must wait, undeleted, before it is final.
+    uint256 public immutable FINALIZATION_PERIOD_SECONDS;
+    /// @notice Exact bond, in wei, that must accompany every proposal.
+    uint256 public immutable BOND;
+    /// @notice L2 block number the first output follows: output 0 is for
+    ///         `STARTING_BLOCK_NUMBER + SUBMISSION_INTERVAL`.
+    uint256 public immutable STARTING_BLOCK_NUMBER;
+
+    OutputProposal[] internal _outputs;
+
+    /// @notice An output was proposed.
+    /// @param outputRoot     The output root.
+    /// @param l2OutputIndex  Its index.
+    /// @param l2BlockNumber  The L2 block it commits to.
+    /// @param l1Timestamp    L1 timestamp of the proposal.
+    event OutputProposed(
+        bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp
+    );
+
+    /// @notice An output was finalized and its bond returned to the proposer.
+    /// @param l2OutputIndex  Index of the output.
+    /// @param outputRoot     The output root.
+    /// @param bond           Amount returned to `PROPOSER`.
+    event OutputFinalized(uint256 indexed l2OutputIndex, bytes32 indexed outputRoot, uint256 bond);
+
+    /// @notice Outputs were deleted by the challenger.
+    /// @param prevNextOutputIndex  Number of outputs before the deletion.
+    /// @param newNextOutputIndex   Number of outputs after the deletion (the first deleted index).
+    /// @param forfeitedBond        Total bond of the deleted outputs, sent to `CHALLENGER`.
+    event OutputsDeleted(
+        uint256 indexed prevNextOutputIndex, uint256 indexed newNextOutputIndex, uint256 forfeitedBond
+    );
+
+    /// @notice The caller is not `PROPOSER`.
+    error NotProposer();
+    /// @notice The caller is not `CHALLENGER`.
+    error NotChallenger();
+    /// @notice `msg.value` is not exactly `BOND`.
+    error WrongBond();
+    /// @notice The output root is zero.
+    error ZeroOutputRoot();
+    /// @notice The L2 block number is not `nextBlockNumber()`.
+    error UnexpectedBlockNumber(uint256 expected);
+    /// @notice The L2 block number does not fit in 128 bits.
+    error BlockNumberOverflow();
+    /// @notice No output has this index.
+    error UnknownOutput();
+    /// @notice The output's challenge window has not elapsed yet.
+    error NotFinalizable();
+    /// @notice The output's bond was already returned.
+    error AlreadyFinalized();
+    /// @notice The output's challenge window has elapsed: it can no longer be deleted.
+    error OutputFinal();
+    /// @notice No output has been proposed yet.
+    error NoOutputs();
+    /// @notice Sending ETH failed.
+    error TransferFailed();
+    /// @notice A constructor parameter is invalid (zero address or zero interval).
+    error BadConfig();
+
+    /// @notice Configures the oracle; every parameter is immutable.
+    /// @param _proposer                   `PROPOSER`.
+    /// @param _challenger                 `CHALLENGER` (the dispute game, later).
+    /// @param _submissionInterval         `SUBMISSION_INTERVAL` (> 0).
+    /// @param _finalizationPeriodSeconds  `FINALIZATION_PERIOD_SECONDS`.
+    /// @param _bond                       `BOND`.
+    /// @param _startingBlockNumber        `STARTING_BLOCK_NUMBER`.
+    constructor(
+        address _proposer,
+        address _challenger,
+        uint256 _submissionInterval,
+        uint256 _finalizationPeriodSeconds,
+        uint256 _bond,
+        uint256 _startingBlockNumber
+    ) {
+        if (_proposer == address(0) || _challenger == address(0) || _submissionInterval == 0) revert BadConfig();
+        if (_startingBlockNumber > type(uint128).max - _submissionInterval) revert BadConfig();
+        PROPOSER = _proposer;
+        CHALLENGER = _challenger;
+        SUBMISSION_INTERVAL = _submissionInterval;
+        FINALIZATION_PERIOD_SECONDS = _finalizationPeriodSeconds;
+        BOND = _bond;
+        STARTING_BLOCK_NUMBER = _startingBlockNumber;
+    }
+
+    /// @notice Proposes the output root of L2 block `_l2BlockNumber`, with a bond of `BOND`.
+    /// @param _outputRoot     The L2 output root; non-zero.
+    /// @param _l2BlockNumber  Must equal `nextBlockNumber()`.
+    function proposeOutput(bytes32 _outputRoot, uint256 _l2BlockNumber) external payable {
+        if (msg.sender != PROPOSER) revert NotProposer();
+        if (msg.value != BOND) revert WrongBond();
+        if (_outputRoot == bytes32(0)) revert ZeroOutputRoot();
+        uint256 expected = nextBlockNumber();
+        if (_l2BlockNumber != expected) revert UnexpectedBlockNumber(expected);
+        if (_l2BlockNumber > type(uint128).max) revert BlockNumberOverflow();
+
+        uint256 index = _outputs.length;
+        _outputs.push(
+            OutputProposal({
+                outputRoot: _outputRoot,
+                timestamp: uint64(block.timestamp),
+                // casting to 'uint128' is safe because of the check above
+                // forge-lint: disable-next-line(unsafe-typecast)
+                l2BlockNumber: uint128(_l2BlockNumber),
+                bondReturned: false
+            })
+        );
+        emit OutputProposed(_outputRoot, index, _l2BlockNumber, block.timestamp);
+    }
+
+    /// @notice Returns the bond of a final output to `PROPOSER`. Callable by anyone, once per
+    ///         output, after its challenge window.
+    /// @param _index  Index of the output.
+    function finalize(uint256 _index) external {
+        if (_index >= _outputs.length) revert UnknownOutput();
+        OutputProposal storage output = _outputs[_index];
+        if (!_windowElapsed(output.timestamp)) revert NotFinalizable();
+        if (output.bondReturned) revert AlreadyFinalized();
+        output.bondReturned = true;
+        emit OutputFinalized(_index, output.outputRoot, BOND);
+        _send(PROPOSER, BOND);
+    }
+
+    /// @notice Dispute seam: deletes output `_fromIndex` and every later one, while output
+    ///         `_fromIndex` is still in its challenge window. Their bonds go to `CHALLENGER`.
+    /// @dev    Later outputs were posted no earlier than `_fromIndex`, so none of the deleted
+    ///         outputs can have been finalized.
+    /// @param _fromIndex  First output to delete.
+    function deleteOutputs(uint256 _fromIndex) external {
+        if (msg.sender != CHALLENGER) revert NotChallenger();
+        uint256 len = _outputs.length;
+        if (_fromIndex >= len) revert UnknownOutput();
+        if (_windowElapsed(_outputs[_fromIndex].timestamp)) revert OutputFinal();
+        for (uint256 i = len; i > _fromIndex; --i) {
+            _outputs.pop();
+        }
+        uint256 forfeited = (len - _fromIndex) * BOND;
+        emit OutputsDeleted(len, _fromIndex, forfeited);
+        _send(CHALLENGER, forfeited);
+    }
+
+    /// @notice Whether output `_index` exists and its challenge window has elapsed.
+    /// @param _index  Index of the output.
+    /// @return True when the output is final (its bond may or may not have been returned yet).
+    function isFinalized(uint256 _index) external view returns (bool) {
+        return _index < _outputs.length && _windowElapsed(_outputs[_index].timestamp);
+    }
+
+    /// @notice Index of the most recent output. Reverts with `NoOutputs` when there is none.
+    /// @return The index.
+    function latestOutputIndex() external view returns (uint256) {
+        uint256 len = _outputs.length;
+        if (len == 0) revert NoOutputs();
+        return len - 1;
+    }
+
+    /// @notice Number of outputs (the index the next output will get).
+    /// @return The count.
+    function nextOutputIndex() external view returns (uint256) {
+        return _outputs.length;
+    }
+
+    /// @notice Returns output `_index`. Reverts with `UnknownOutput` when it does not exist.
+    /// @param _index  Index of the output.
+    /// @return The output proposal.
+    function getOutput(uint256 _index) external view returns (OutputProposal memory) {
+        if (_index >= _outputs.length) revert UnknownOutput();
+        return _outputs[_index];
+    }
+
+    /// @notice L2 block number of the latest output, or `STARTING_BLOCK_NUMBER` when none.
+    /// @return The block number.
+    function latestBlockNumber() public view returns (uint256) {
+        uint256 len = _outputs.length;
+        return len == 0 ? STARTING_BLOCK_NUMBER : _outputs[len - 1].l2BlockNumber;
+    }
+
+    /// @notice L2 block number the next output must be for.
+    /// @return `latestBlockNumber() + SUBMISSION_INTERVAL`.
+    function nextBlockNumber() public view returns (uint256) {
+        return latestBlockNumber() + SUBMISSION_INTERVAL;
+    }
+
+    function _windowElapsed(uint64 _timestamp) internal view returns (bool) {
+        // Seconds-scale manipulation does not matter for a challenge window of hours or days.
+        // forge-lint: disable-next-line(block-timestamp)
+        return block.timestamp >= uint256(_timestamp) + FINALIZATION_PERIOD_SECONDS;
+    }
+
+    function _send(address _to, uint256 _amount) internal {
+        if (_amount == 0) return;
+        (bool ok,) = _to.call{ value: _amount }("");
+        if (!ok) revert TransferFailed();
+    }
+}
