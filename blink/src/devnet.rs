@@ -1,10 +1,18 @@
 //! `blink devnet`: brings up the local Blink stack, writes its manifest, shows a live
 //! status line and shuts everything down on Ctrl-C.
 //!
-//! Today the stack is the sequencer (`blink-sequencer --dev`); the L1 side (anvil,
-//! contracts, batcher, proposer) joins it with the rollup pipeline.
+//! The stack: an L1 (anvil from the repo's npm toolchain, or any node given with
+//! `--l1-rpc`), Blink's L1 contracts deployed on it (`bridge_contracts::deploy`), and the
+//! sequencer (`blink-sequencer --dev`). The batcher, proposer and derivation join it with
+//! the rollup pipeline.
 
-use alloy::signers::local::{MnemonicBuilder, coins_bip39::English};
+use alloy::{
+    primitives::U256,
+    providers::{Provider, ProviderBuilder},
+    rpc::types::TransactionRequest,
+    signers::local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English},
+};
+use bridge_contracts::{DeployConfig, deploy};
 use clap::Args;
 use eyre::{Context, bail};
 use serde_json::json;
@@ -36,6 +44,31 @@ pub struct DevnetArgs {
     /// Print the manifest path and exit once the stack is up (for scripts and tests).
     #[arg(long)]
     detach_check: bool,
+    /// Use this L1 instead of starting anvil (needs `--l1-key`).
+    #[arg(long, env = "BLINK_L1_RPC")]
+    l1_rpc: Option<String>,
+    /// Beacon API of that L1 (blob reads); defaults to the L1 RPC URL (anvil serves both).
+    #[arg(long, env = "BLINK_L1_BEACON")]
+    l1_beacon: Option<String>,
+    /// Funded L1 key that deploys the contracts (defaults to dev account 0 on anvil).
+    #[arg(long, env = "BLINK_L1_KEY", hide_env_values = true)]
+    l1_key: Option<String>,
+    /// anvil binary (installed by scripts/setup.sh).
+    #[arg(
+        long,
+        env = "BLINK_ANVIL",
+        default_value = "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+    )]
+    anvil: PathBuf,
+    /// Port of the anvil this command starts.
+    #[arg(long, default_value_t = 8545)]
+    l1_port: u16,
+    /// L2 blocks between output proposals.
+    #[arg(long, default_value_t = 10)]
+    submission_interval: u64,
+    /// Challenge window of an output, seconds.
+    #[arg(long, default_value_t = 12)]
+    finalization_period: u64,
 }
 
 fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
@@ -59,6 +92,55 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     }
     std::fs::create_dir_all(&args.datadir)
         .with_context(|| format!("creating {}", args.datadir.display()))?;
+    let client = reqwest::Client::new();
+    // L1: an existing node, or anvil
+    let (l1_rpc, mut anvil) = match &args.l1_rpc {
+        Some(url) => (url.clone(), None),
+        None => {
+            if !args.anvil.exists() {
+                bail!(
+                    "anvil not found at {}; run `bash scripts/setup.sh` or pass --anvil/--l1-rpc",
+                    args.anvil.display()
+                );
+            }
+            let log_path = args.datadir.join("anvil.log");
+            let log = std::fs::File::create(&log_path)
+                .with_context(|| format!("creating {}", log_path.display()))?;
+            let child = Command::new(&args.anvil)
+                .args([
+                    "--port",
+                    &args.l1_port.to_string(),
+                    "--host",
+                    "127.0.0.1",
+                    "--silent",
+                ])
+                .stdout(Stdio::from(log.try_clone()?))
+                .stderr(Stdio::from(log))
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("starting {}", args.anvil.display()))?;
+            (format!("http://127.0.0.1:{}", args.l1_port), Some(child))
+        }
+    };
+    let l1_beacon = args.l1_beacon.clone().unwrap_or_else(|| l1_rpc.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let l1_chain_id = loop {
+        if let Some(child) = anvil.as_mut()
+            && let Some(status) = child.try_wait()?
+        {
+            bail!(
+                "anvil exited with {status}; see {}",
+                args.datadir.join("anvil.log").display()
+            );
+        }
+        if let Ok(v) = rpc_call(&client, &l1_rpc, "eth_chainId").await {
+            break v;
+        }
+        if Instant::now() > deadline {
+            bail!("L1 did not answer on {l1_rpc} within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let l2_dir = args.datadir.join("l2");
     let mut cmd = Command::new(sibling_binary("blink-sequencer")?);
     cmd.arg("--dev")
@@ -79,7 +161,6 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
 
     let rpc = format!("http://127.0.0.1:{}", args.l2_port);
     let ws = format!("ws://127.0.0.1:{}", args.l2_port);
-    let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     let chain_id = loop {
         if let Some(status) = child.try_wait()? {
@@ -100,6 +181,45 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let sequencer = rpc_call(&client, &rpc, "blink_sequencer").await?;
+    let dev = |i: u32| {
+        MnemonicBuilder::<English>::default()
+            .phrase(MNEMONIC)
+            .index(i)
+            .and_then(|b| b.build())
+    };
+    let deployer = match &args.l1_key {
+        Some(k) => k.parse::<PrivateKeySigner>().context("--l1-key")?,
+        None if args.l1_rpc.is_none() => dev(0)?,
+        None => bail!("--l1-rpc needs --l1-key (a funded key that deploys the contracts)"),
+    };
+    let sequencer_l1: alloy::primitives::Address =
+        sequencer.parse().context("sequencer address")?;
+    let deploy_cfg = DeployConfig {
+        sequencer: sequencer_l1,
+        proposer: dev(1)?.address(),
+        challenger: dev(2)?.address(),
+        submission_interval: args.submission_interval,
+        finalization_period_seconds: args.finalization_period,
+        output_bond: U256::from(10u64).pow(U256::from(17)),
+        starting_block_number: 0,
+    };
+    let l1 = ProviderBuilder::new()
+        .wallet(deployer.clone())
+        .connect_http(l1_rpc.parse().context("--l1-rpc")?);
+    let deployment = deploy(&l1, &deploy_cfg)
+        .await
+        .context("deploying the L1 contracts")?;
+    // the sequencer key posts batches: give it L1 gas money on a dev L1
+    if args.l1_rpc.is_none() {
+        let tx = TransactionRequest::default()
+            .to(sequencer_l1)
+            .value(U256::from(10u64).pow(U256::from(20)));
+        l1.send_transaction(tx)
+            .await?
+            .get_receipt()
+            .await
+            .context("funding the sequencer on L1")?;
+    }
     let mut accounts = Vec::new();
     for i in 0..10u32 {
         let s = MnemonicBuilder::<English>::default()
@@ -109,7 +229,15 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         accounts.push(json!({"address": s.address(), "privateKey": alloy::hex::encode_prefixed(s.to_bytes())}));
     }
     let manifest = json!({
+        "l1": {"rpc": l1_rpc, "beacon": l1_beacon, "chainId": l1_chain_id, "startBlock": deployment.l1_start_block},
         "l2": {"rpc": rpc, "ws": ws, "chainId": chain_id, "sequencer": sequencer},
+        "contracts": {
+            "portal": deployment.portal,
+            "batchInbox": deployment.batch_inbox,
+            "outputOracle": deployment.output_oracle,
+            "l1StandardBridge": null,
+        },
+        "deployConfig": deploy_cfg,
         "mnemonic": MNEMONIC,
         "accounts": accounts,
         "datadir": args.datadir,
@@ -118,6 +246,13 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)
         .with_context(|| format!("writing {}", manifest_path.display()))?;
     println!("Blink devnet is up");
+    println!(
+        "  L1 JSON-RPC   {l1_rpc}{}",
+        if anvil.is_some() { " (anvil)" } else { "" }
+    );
+    println!("  Portal        {}", deployment.portal);
+    println!("  BatchInbox    {}", deployment.batch_inbox);
+    println!("  OutputOracle  {}", deployment.output_oracle);
     println!("  L2 JSON-RPC   {rpc}");
     println!("  L2 WebSocket  {ws}");
     println!(
@@ -129,6 +264,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     println!("  accounts      mnemonic \"{MNEMONIC}\" (10 funded)");
     if args.detach_check {
         child.kill().await.ok();
+        if let Some(mut a) = anvil {
+            a.kill().await.ok();
+        }
         return Ok(());
     }
     println!("Ctrl-C stops everything.");
@@ -160,6 +298,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
     }
     child.kill().await.ok();
+    if let Some(mut a) = anvil {
+        a.kill().await.ok();
+    }
     Ok(())
 }
 

@@ -67,7 +67,10 @@ mod bindings {
     );
 }
 
+pub mod deploy;
+
 pub use bindings::{BatchInbox, OutputOracle, Portal, TestToken};
+pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
 /// The solc version every artifact is compiled with (pinned in `package.json`).
 pub const SOLC_VERSION: &str = "0.8.30";

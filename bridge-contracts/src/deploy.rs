@@ -1,0 +1,121 @@
+//! Deploys and configures Blink's L1 contracts on any L1, through any alloy provider
+//! whose wallet pays for the deployment.
+
+use alloy::{
+    network::Ethereum,
+    primitives::{Address, U256},
+    providers::Provider,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{BatchInbox, OutputOracle, Portal};
+
+/// Parameters of a deployment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployConfig {
+    /// The only address that may post batches.
+    pub sequencer: Address,
+    /// The only address that may propose outputs.
+    pub proposer: Address,
+    /// May delete outputs inside their window (the dispute game's seam).
+    pub challenger: Address,
+    /// L2 blocks between outputs.
+    pub submission_interval: u64,
+    /// Challenge window of an output, seconds.
+    pub finalization_period_seconds: u64,
+    /// Exact bond per output, wei.
+    pub output_bond: U256,
+    /// L2 block the first output builds on.
+    pub starting_block_number: u64,
+}
+
+/// Where the contracts landed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// `Portal`.
+    pub portal: Address,
+    /// `BatchInbox`.
+    pub batch_inbox: Address,
+    /// `OutputOracle`.
+    pub output_oracle: Address,
+    /// L1 block number after the deployment (derivation starts here).
+    pub l1_start_block: u64,
+}
+
+/// Errors of a deployment.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// A deployment transaction failed or was not mined.
+    #[error("deploying {contract}: {message}")]
+    Contract {
+        /// Which contract.
+        contract: &'static str,
+        /// What the node said.
+        message: String,
+    },
+    /// The L1 node did not answer.
+    #[error("l1: {0}")]
+    Rpc(String),
+}
+
+/// Deploys `Portal`, `BatchInbox` and `OutputOracle`, checks each has code, and returns
+/// their addresses.
+pub async fn deploy<P: Provider<Ethereum>>(
+    provider: &P,
+    cfg: &DeployConfig,
+) -> Result<Deployment, DeployError> {
+    let err = |contract: &'static str| {
+        move |e: alloy::contract::Error| DeployError::Contract {
+            contract,
+            message: e.to_string(),
+        }
+    };
+    let portal = *Portal::deploy(provider)
+        .await
+        .map_err(err("Portal"))?
+        .address();
+    let batch_inbox = *BatchInbox::deploy(provider, cfg.sequencer)
+        .await
+        .map_err(err("BatchInbox"))?
+        .address();
+    let output_oracle = *OutputOracle::deploy(
+        provider,
+        cfg.proposer,
+        cfg.challenger,
+        U256::from(cfg.submission_interval),
+        U256::from(cfg.finalization_period_seconds),
+        cfg.output_bond,
+        U256::from(cfg.starting_block_number),
+    )
+    .await
+    .map_err(err("OutputOracle"))?
+    .address();
+    for (name, addr) in [
+        ("Portal", portal),
+        ("BatchInbox", batch_inbox),
+        ("OutputOracle", output_oracle),
+    ] {
+        let code = provider
+            .get_code_at(addr)
+            .await
+            .map_err(|e| DeployError::Rpc(e.to_string()))?;
+        if code.is_empty() {
+            return Err(DeployError::Contract {
+                contract: name,
+                message: format!("no code at {addr}"),
+            });
+        }
+    }
+    let l1_start_block = provider
+        .get_block_number()
+        .await
+        .map_err(|e| DeployError::Rpc(e.to_string()))?;
+    Ok(Deployment {
+        portal,
+        batch_inbox,
+        output_oracle,
+        l1_start_block,
+    })
+}
