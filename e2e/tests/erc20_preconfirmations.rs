@@ -25,7 +25,7 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
-    let node = Sequencer::start(None, &["--block-time-ms", "200"]);
+    let node = Sequencer::start(None, &["--block-time-ms", "200", "--metrics-port", "0"]);
     let signer: PrivateKeySigner = DEV_KEY_0.parse()?;
     let me = signer.address();
     let provider = ProviderBuilder::new()
@@ -161,6 +161,25 @@ async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
         .await?
         .unwrap_or_default();
     assert!(receipts.iter().any(|r| r.transaction_hash == tx_hash));
+
+    // Prometheus metrics count what happened
+    let metrics_url = node
+        .metrics
+        .clone()
+        .ok_or_else(|| eyre::eyre!("no metrics endpoint"))?;
+    let text = reqwest::get(&metrics_url).await?.text().await?;
+    let count = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(-1.0)
+    };
+    assert!(count("blink_txs_preconfirmed_total") >= 3.0, "{text}");
+    assert!(count("blink_mini_blocks_total") >= 3.0, "{text}");
+    assert!(
+        count("blink_committed_block") >= block_number as f64,
+        "{text}"
+    );
 
     // eth_getProof answers in the state commitment and verifies against the block's root
     let latest = provider.get_block_number().await?;

@@ -9,6 +9,7 @@
 //! it is not the verifier (that is the independent `challenger`).
 
 pub mod dev;
+pub mod metrics;
 pub mod node;
 pub mod rpc;
 pub mod store;

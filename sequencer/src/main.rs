@@ -50,6 +50,9 @@ struct Args {
     /// Log as JSON.
     #[arg(long)]
     log_json: bool,
+    /// Prometheus metrics port (`GET /metrics`); 0 picks a free port.
+    #[arg(long, env = "BLINK_METRICS_PORT")]
+    metrics_port: Option<u16>,
 }
 
 fn main() -> eyre::Result<()> {
@@ -98,6 +101,15 @@ fn main() -> eyre::Result<()> {
         println!("  sequencer  {sequencer}");
         println!("  http       http://{local}");
         println!("  ws         ws://{local}");
+        if let Some(port) = args.metrics_port {
+            let m = blink_sequencer::metrics::serve(
+                node.shared.clone(),
+                SocketAddr::new(args.http_addr, port),
+            )
+            .await
+            .with_context(|| format!("metrics on port {port}"))?;
+            println!("  metrics    http://{m}/metrics");
+        }
         if let Some(dir) = &args.datadir {
             println!("  datadir    {}", dir.display());
         }

@@ -27,6 +27,7 @@ use std::{
     collections::BTreeMap,
     path::PathBuf,
     sync::Arc,
+    sync::atomic::Ordering::Relaxed,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 use tokio::sync::{broadcast, oneshot};
@@ -120,6 +121,8 @@ pub struct Shared {
     pub pending: broadcast::Sender<B256>,
     /// The sequencer's address.
     pub sequencer: Address,
+    /// Prometheus counters.
+    pub metrics: crate::metrics::Metrics,
     submit: Sender<Submission>,
 }
 
@@ -207,6 +210,7 @@ impl Node {
             preconfs: broadcast::channel(65_536).0,
             pending: broadcast::channel(65_536).0,
             sequencer: genesis.sequencer,
+            metrics: Default::default(),
             submit,
         });
 
@@ -551,6 +555,7 @@ impl Executor {
                     );
                 }
                 let _ = self.shared.pending.send(hash);
+                self.shared.metrics.txs_queued.fetch_add(1, Relaxed);
                 reply(first, SubmitResult::Queued);
             }
             Err(ExecutionError::GasLimitAboveBlock)
@@ -558,7 +563,10 @@ impl Executor {
             {
                 block_full.push(sub);
             }
-            Err(e) => reply(sub.reply, SubmitResult::Rejected(e)),
+            Err(e) => {
+                self.shared.metrics.txs_rejected.fetch_add(1, Relaxed);
+                reply(sub.reply, SubmitResult::Rejected(e))
+            }
         }
     }
 
@@ -650,6 +658,10 @@ impl Executor {
                 b.txs.extend(entries.iter().cloned());
             }
         }
+        let m = &self.shared.metrics;
+        m.txs_preconfirmed.fetch_add(entries.len() as u64, Relaxed);
+        m.mini_blocks.fetch_add(1, Relaxed);
+        m.signatures.fetch_add(1, Relaxed);
         // 4. answer and stream
         for (r, entry) in replies {
             let _ = self.shared.pending.send(entry.hash);
@@ -683,6 +695,7 @@ fn commitment_loop(
 ) {
     let mut parent_hash = genesis_hash;
     for job in rx {
+        let started = Instant::now();
         let root = {
             let mut committed = shared.committed.lock();
             committed.apply(&job.changes);
@@ -696,6 +709,10 @@ fn commitment_loop(
         let hash = header.hash_slow();
         parent_hash = hash;
         let committed = CommittedBlock { header, hash };
+        shared
+            .metrics
+            .commitment_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
         {
             let mut chain = shared.chain.write();
             chain.by_hash.insert(hash, ctx.number);

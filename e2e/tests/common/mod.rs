@@ -41,6 +41,8 @@ pub struct Sequencer {
     pub child: Child,
     pub http: String,
     pub ws: String,
+    /// `/metrics` URL when started with `--metrics-port`.
+    pub metrics: Option<String>,
 }
 
 impl Sequencer {
@@ -59,10 +61,17 @@ impl Sequencer {
         let mut lines = BufReader::new(stdout).lines();
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut http = None;
+        let mut metrics = None;
+        let wants_metrics = extra.contains(&"--metrics-port");
         while Instant::now() < deadline {
             let Some(Ok(line)) = lines.next() else { break };
-            if let Some(url) = line.trim().strip_prefix("http") {
+            let line = line.trim();
+            if let Some(url) = line.strip_prefix("http") {
                 http = Some(url.trim().to_string());
+            } else if let Some(url) = line.strip_prefix("metrics") {
+                metrics = Some(url.trim().to_string());
+            }
+            if http.is_some() && (metrics.is_some() || !wants_metrics) {
                 break;
             }
         }
@@ -70,7 +79,12 @@ impl Sequencer {
         // keep draining stdout so the child never blocks on a full pipe
         std::thread::spawn(move || for _ in lines {});
         let ws = http.replacen("http://", "ws://", 1);
-        Sequencer { child, http, ws }
+        Sequencer {
+            child,
+            http,
+            ws,
+            metrics,
+        }
     }
 
     pub fn kill(&mut self) {

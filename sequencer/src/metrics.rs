@@ -1,0 +1,140 @@
+//! Prometheus metrics: counters kept by the pipeline, served as text on `/metrics`.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+use crate::Shared;
+
+/// Counters updated by the executor and the commitment thread.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Transactions executed and pre-confirmed.
+    pub txs_preconfirmed: AtomicU64,
+    /// Transactions refused by execution (nonce, funds, gas...).
+    pub txs_rejected: AtomicU64,
+    /// Transactions queued behind a nonce gap.
+    pub txs_queued: AtomicU64,
+    /// Mini-blocks written to the log.
+    pub mini_blocks: AtomicU64,
+    /// Pre-confirmation signatures made (one per mini-block).
+    pub signatures: AtomicU64,
+    /// Microseconds spent computing state roots and headers.
+    pub commitment_micros: AtomicU64,
+}
+
+impl Metrics {
+    /// The Prometheus text exposition of the node's state.
+    pub fn render(&self, shared: &Shared) -> String {
+        let (open, committed) = {
+            let chain = shared.chain.read();
+            (chain.open_number(), chain.latest_committed)
+        };
+        let leaves = shared.committed.lock().len();
+        let counters: [(&str, &str, String); 6] = [
+            (
+                "blink_txs_preconfirmed_total",
+                "Transactions executed and pre-confirmed.",
+                self.txs_preconfirmed.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_txs_rejected_total",
+                "Transactions refused at execution.",
+                self.txs_rejected.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_txs_queued_total",
+                "Transactions queued behind a nonce gap.",
+                self.txs_queued.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_mini_blocks_total",
+                "Mini-blocks appended to the log.",
+                self.mini_blocks.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_preconf_signatures_total",
+                "Pre-confirmation batch signatures made.",
+                self.signatures.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_commitment_seconds_total",
+                "Time spent on state roots and headers.",
+                (self.commitment_micros.load(Relaxed) as f64 / 1e6).to_string(),
+            ),
+        ];
+        let mut out = String::new();
+        for (name, help, v) in counters {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
+            ));
+        }
+        for (name, help, v) in [
+            ("blink_open_block", "Number of the open L2 block.", open),
+            (
+                "blink_committed_block",
+                "Number of the latest committed L2 block.",
+                committed,
+            ),
+            (
+                "blink_state_leaves",
+                "Leaves in the committed state tree.",
+                leaves as u64,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
+            ));
+        }
+        out
+    }
+}
+
+/// Serves `GET /metrics` on `addr` until the process ends. Returns the bound address.
+pub async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                continue;
+            };
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut n = 0;
+                // read the request head (bounded), answer, close
+                while n < buf.len() {
+                    match sock.read(&mut buf[n..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => n += k,
+                    }
+                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..n]);
+                let (status, body) =
+                    if head.starts_with("GET /metrics ") || head.starts_with("GET / ") {
+                        ("200 OK", shared.metrics.render(&shared))
+                    } else {
+                        ("404 Not Found", "not found\n".to_string())
+                    };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    Ok(local)
+}
