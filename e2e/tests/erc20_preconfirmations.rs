@@ -50,6 +50,16 @@ async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
     assert!(!code.is_empty(), "token code is deployed");
     assert_eq!(token.balanceOf(me).call().await?, supply);
 
+    // real-time logs: a `logs` subscription from the pending block streams each log as
+    // its transaction is pre-confirmed, before the block is sealed
+    let mut live_logs = ws
+        .subscribe::<_, serde_json::Value>((
+            "logs",
+            json!({"address": token.address(), "fromBlock": "pending"}),
+        ))
+        .await?
+        .into_stream();
+
     // transfer through alloy's normal path
     let to = Address::repeat_byte(0x42);
     let receipt = token
@@ -65,6 +75,14 @@ async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
     let ev = TestToken::Transfer::decode_log(&logs[0].inner)?;
     assert_eq!((ev.from, ev.to, ev.value), (me, to, U256::from(1_000)));
     assert_eq!(token.balanceOf(to).call().await?, U256::from(1_000));
+    let live = tokio::time::timeout(Duration::from_secs(10), live_logs.next())
+        .await?
+        .ok_or_else(|| eyre::eyre!("logs ended"))?;
+    assert_eq!(live["transactionHash"], json!(receipt.transaction_hash));
+    assert_eq!(
+        live["topics"][0],
+        json!(TestToken::Transfer::SIGNATURE_HASH)
+    );
 
     // eth_sendRawTransactionSync: receipt and pre-confirmation in one answer
     let nonce = provider.get_transaction_count(me).await?;

@@ -111,28 +111,12 @@ pub fn module(
     })?;
     m.register_method("eth_blobBaseFee", |_, _, _| RpcResult::Ok(U256::from(1)))?;
     m.register_method("eth_getBalance", |p, s, _| {
-        let mut seq = p.sequence();
-        let addr: Address = seq.next()?;
-        let at: Option<BlockId> = seq.optional_next()?;
-        check_state_block(s, at)?;
-        let acc = s
-            .state
-            .read()
-            .basic_ref(addr)
-            .map_err(|e| server_err(e.to_string()))?;
-        RpcResult::Ok(acc.map(|a| a.balance).unwrap_or_default())
+        RpcResult::Ok(account_at(s, &p)?.map(|a| a.balance).unwrap_or_default())
     })?;
     m.register_method("eth_getTransactionCount", |p, s, _| {
-        let mut seq = p.sequence();
-        let addr: Address = seq.next()?;
-        let at: Option<BlockId> = seq.optional_next()?;
-        check_state_block(s, at)?;
-        let acc = s
-            .state
-            .read()
-            .basic_ref(addr)
-            .map_err(|e| server_err(e.to_string()))?;
-        RpcResult::Ok(U64::from(acc.map(|a| a.nonce).unwrap_or_default()))
+        RpcResult::Ok(U64::from(
+            account_at(s, &p)?.map(|a| a.nonce).unwrap_or_default(),
+        ))
     })?;
     m.register_method("eth_getCode", |p, s, _| {
         let mut seq = p.sequence();
@@ -398,6 +382,18 @@ fn sync_receipt(s: &Shared, entry: &TxEntry) -> RpcResult<Value> {
         map.insert("preconfirmation".into(), ser(&entry.preconf)?);
     }
     Ok(v)
+}
+
+/// The account named by `[address, block?]` params, in the current state.
+fn account_at(s: &Shared, p: &Params<'_>) -> RpcResult<Option<revm::state::AccountInfo>> {
+    let mut seq = p.sequence();
+    let addr: Address = seq.next()?;
+    let at: Option<BlockId> = seq.optional_next()?;
+    check_state_block(s, at)?;
+    s.state
+        .read()
+        .basic_ref(addr)
+        .map_err(|e| server_err(e.to_string()))
 }
 
 /// Only the current state exists; refuse reads pinned to an older block.
@@ -813,93 +809,90 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
     };
     match kind.as_str() {
         "newHeads" => {
-            let mut rx = s.heads.subscribe();
-            let Ok(sink) = pending.accept().await else {
-                return;
-            };
-            loop {
-                match rx.recv().await {
-                    Ok(head) => {
-                        let v = alloy_rpc_types_eth::Header {
-                            hash: head.block.hash,
-                            inner: head.block.header.clone(),
-                            total_difficulty: Some(U256::ZERO),
-                            size: None,
-                        };
-                        if send(&sink, &v).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return,
-                }
-            }
+            forward(pending, s.heads.subscribe(), |head| {
+                vec![ser(alloy_rpc_types_eth::Header {
+                    hash: head.block.hash,
+                    inner: head.block.header.clone(),
+                    total_difficulty: Some(U256::ZERO),
+                    size: None,
+                })]
+            })
+            .await
         }
         "logs" => {
-            let filter: Filter = seq.optional_next().ok().flatten().unwrap_or_default();
-            let mut rx = s.heads.subscribe();
-            let Ok(sink) = pending.accept().await else {
-                return;
-            };
-            loop {
-                match rx.recv().await {
-                    Ok(head) => {
-                        for t in &head.txs {
-                            for (i, log) in t.receipt.logs().iter().enumerate() {
-                                if filter.matches_address(log.address)
-                                    && filter.matches_topics(log.topics())
-                                    && send(&sink, &rpc_log(t, Some(head.block.hash), i, log))
-                                        .await
-                                        .is_err()
-                                {
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return,
+            let filter: Filter = match seq.optional_next() {
+                Ok(f) => f.unwrap_or_default(),
+                Err(e) => {
+                    pending.reject(e).await;
+                    return;
                 }
+            };
+            let is_pending = filter
+                .block_option
+                .get_from_block()
+                .is_some_and(|b| b.is_pending());
+            let matching = move |t: &TxEntry, block_hash: Option<B256>| -> Vec<RpcResult<Value>> {
+                t.receipt
+                    .logs()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, log)| {
+                        filter.matches_address(log.address) && filter.matches_topics(log.topics())
+                    })
+                    .map(|(i, log)| ser(rpc_log(t, block_hash, i, log)))
+                    .collect()
+            };
+            if is_pending {
+                // real-time logs: as each transaction is pre-confirmed (blockHash null)
+                forward(pending, s.preconfs.subscribe(), move |t| matching(&t, None)).await
+            } else {
+                forward(pending, s.heads.subscribe(), move |head| {
+                    head.txs
+                        .iter()
+                        .flat_map(|t| matching(t, Some(head.block.hash)))
+                        .collect()
+                })
+                .await
             }
         }
         "newPendingTransactions" => {
-            let mut rx = s.pending.subscribe();
-            let Ok(sink) = pending.accept().await else {
-                return;
-            };
-            loop {
-                match rx.recv().await {
-                    Ok(hash) => {
-                        if send(&sink, &hash).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return,
-                }
-            }
+            forward(pending, s.pending.subscribe(), |hash| vec![ser(hash)]).await
         }
         "preconfirmations" | "blink_preconfirmations" => {
-            let mut rx = s.preconfs.subscribe();
-            let Ok(sink) = pending.accept().await else {
-                return;
-            };
-            loop {
-                match rx.recv().await {
-                    Ok(entry) => {
-                        if send(&sink, &entry.preconf).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return,
-                }
-            }
+            forward(pending, s.preconfs.subscribe(), |entry| {
+                vec![ser(&entry.preconf)]
+            })
+            .await
         }
         other => {
             pending
                 .reject(invalid_params(format!("unknown subscription: {other}")))
                 .await;
+        }
+    }
+}
+
+/// Accepts the subscription and forwards every event, mapped to zero or more
+/// notifications, until the client goes away. A slow client skips what it missed.
+async fn forward<T: Clone>(
+    pending: PendingSubscriptionSink,
+    mut rx: broadcast::Receiver<T>,
+    mut map: impl FnMut(T) -> Vec<RpcResult<Value>>,
+) {
+    let Ok(sink) = pending.accept().await else {
+        return;
+    };
+    loop {
+        match rx.recv().await {
+            Ok(event) => {
+                for v in map(event).into_iter().flatten() {
+                    if send(&sink, &v).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
         }
     }
 }
