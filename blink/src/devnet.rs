@@ -141,6 +141,48 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    let dev = |i: u32| {
+        MnemonicBuilder::<English>::default()
+            .phrase(MNEMONIC)
+            .index(i)
+            .and_then(|b| b.build())
+    };
+    let deployer = match &args.l1_key {
+        Some(k) => k.parse::<PrivateKeySigner>().context("--l1-key")?,
+        None if args.l1_rpc.is_none() => dev(0)?,
+        None => bail!("--l1-rpc needs --l1-key (a funded key that deploys the contracts)"),
+    };
+    // the dev sequencer key signs pre-confirmations on L2 and posts batches on L1
+    let sequencer_l1 = PrivateKeySigner::from_bytes(&alloy::primitives::B256::from(
+        sequencer::dev::dev_sequencer_key(),
+    ))?
+    .address();
+    let deploy_cfg = DeployConfig {
+        sequencer: sequencer_l1,
+        proposer: dev(1)?.address(),
+        challenger: dev(2)?.address(),
+        submission_interval: args.submission_interval,
+        finalization_period_seconds: args.finalization_period,
+        output_bond: U256::from(10u64).pow(U256::from(17)),
+        starting_block_number: 0,
+    };
+    let l1 = ProviderBuilder::new()
+        .wallet(deployer.clone())
+        .connect_http(l1_rpc.parse().context("--l1-rpc")?);
+    let deployment = deploy(&l1, &deploy_cfg)
+        .await
+        .context("deploying the L1 contracts")?;
+    // the sequencer key posts batches: give it L1 gas money on a dev L1
+    if args.l1_rpc.is_none() {
+        let tx = TransactionRequest::default()
+            .to(sequencer_l1)
+            .value(U256::from(10u64).pow(U256::from(20)));
+        l1.send_transaction(tx)
+            .await?
+            .get_receipt()
+            .await
+            .context("funding the sequencer on L1")?;
+    }
     let l2_dir = args.datadir.join("l2");
     let mut cmd = Command::new(sibling_binary("blink-sequencer")?);
     cmd.arg("--dev")
@@ -151,6 +193,12 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     if args.fsync {
         cmd.arg("--fsync");
     }
+    cmd.arg("--l1-rpc")
+        .arg(&l1_rpc)
+        .arg("--batch-inbox")
+        .arg(deployment.batch_inbox.to_string())
+        .arg("--l1-start-block")
+        .arg(deployment.l1_start_block.to_string());
     let log_path = args.datadir.join("sequencer.log");
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("creating {}", log_path.display()))?;
@@ -181,45 +229,6 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let sequencer = rpc_call(&client, &rpc, "blink_sequencer").await?;
-    let dev = |i: u32| {
-        MnemonicBuilder::<English>::default()
-            .phrase(MNEMONIC)
-            .index(i)
-            .and_then(|b| b.build())
-    };
-    let deployer = match &args.l1_key {
-        Some(k) => k.parse::<PrivateKeySigner>().context("--l1-key")?,
-        None if args.l1_rpc.is_none() => dev(0)?,
-        None => bail!("--l1-rpc needs --l1-key (a funded key that deploys the contracts)"),
-    };
-    let sequencer_l1: alloy::primitives::Address =
-        sequencer.parse().context("sequencer address")?;
-    let deploy_cfg = DeployConfig {
-        sequencer: sequencer_l1,
-        proposer: dev(1)?.address(),
-        challenger: dev(2)?.address(),
-        submission_interval: args.submission_interval,
-        finalization_period_seconds: args.finalization_period,
-        output_bond: U256::from(10u64).pow(U256::from(17)),
-        starting_block_number: 0,
-    };
-    let l1 = ProviderBuilder::new()
-        .wallet(deployer.clone())
-        .connect_http(l1_rpc.parse().context("--l1-rpc")?);
-    let deployment = deploy(&l1, &deploy_cfg)
-        .await
-        .context("deploying the L1 contracts")?;
-    // the sequencer key posts batches: give it L1 gas money on a dev L1
-    if args.l1_rpc.is_none() {
-        let tx = TransactionRequest::default()
-            .to(sequencer_l1)
-            .value(U256::from(10u64).pow(U256::from(20)));
-        l1.send_transaction(tx)
-            .await?
-            .get_receipt()
-            .await
-            .context("funding the sequencer on L1")?;
-    }
     let mut accounts = Vec::new();
     for i in 0..10u32 {
         let s = MnemonicBuilder::<English>::default()

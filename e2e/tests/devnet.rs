@@ -3,12 +3,76 @@
 
 mod common;
 
+use alloy::{
+    consensus::Transaction as _,
+    primitives::{Address, B256, U256, keccak256},
+    providers::{Provider, ProviderBuilder},
+    rpc::types::{Filter, TransactionRequest},
+    signers::local::PrivateKeySigner,
+    sol_types::{SolCall, SolEvent},
+};
+use bridge_contracts::BatchInbox;
 use common::{binary, call, repo_root};
+use protocol::batch::Batch;
 use serde_json::{Value, json};
 use std::{
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
+
+async fn send_transfer(l2: &str) -> B256 {
+    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
+    let provider = ProviderBuilder::new()
+        .wallet(signer)
+        .connect_http(l2.parse().expect("url"));
+    let tx = TransactionRequest::default()
+        .to(Address::repeat_byte(0x99))
+        .value(U256::from(123));
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status());
+    receipt.transaction_hash
+}
+
+/// Polls BatchInbox's batches on L1 until one holds `tx_hash`; returns the L2 block
+/// numbers of all batches posted so far, in L1 order.
+async fn wait_for_batched(l1: &str, inbox: Address, tx_hash: B256) -> Option<Vec<u64>> {
+    let provider = ProviderBuilder::new().connect_http(l1.parse().expect("url"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let filter = Filter::new()
+            .address(inbox)
+            .event_signature(BatchInbox::BatchSubmitted::SIGNATURE_HASH)
+            .from_block(0u64);
+        let mut numbers = Vec::new();
+        let mut found = false;
+        for log in provider.get_logs(&filter).await.expect("logs") {
+            let hash = log.transaction_hash.expect("tx hash");
+            let tx = provider
+                .get_transaction_by_hash(hash)
+                .await
+                .expect("tx")
+                .expect("present");
+            let call =
+                BatchInbox::submitCall::abi_decode(tx.inner.inner().input()).expect("submit call");
+            let batch = Batch::decode(&call._batch).expect("a batch derivation can decode");
+            for b in &batch.blocks {
+                numbers.push(b.number);
+                found |= b.txs.iter().any(|raw| keccak256(raw) == tx_hash);
+            }
+        }
+        if found {
+            return Some(numbers);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    None
+}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -83,6 +147,16 @@ async fn devnet_comes_up_deploys_and_writes_its_manifest() {
             .map(str::to_lowercase),
         seq.as_str().map(str::to_lowercase)
     );
+    // an L2 transaction reaches L1 inside a compressed batch posted to BatchInbox
+    let tx_hash = send_transfer(&l2).await;
+    let inbox: Address =
+        serde_json::from_value(manifest["contracts"]["batchInbox"].clone()).expect("inbox");
+    let found = wait_for_batched(&l1, inbox, tx_hash).await;
+    assert!(
+        found.is_some(),
+        "transaction {tx_hash} not found in any batch on L1 within 30 s"
+    );
+
     // Ctrl-C stops everything
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -8,6 +8,7 @@
 //! What it is not: it holds no consensus rules of its own (those are in `protocol`), and
 //! it is not the verifier (that is the independent `challenger`).
 
+pub mod batcher;
 pub mod dev;
 pub mod metrics;
 pub mod node;

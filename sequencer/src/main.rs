@@ -50,6 +50,18 @@ struct Args {
     /// Log as JSON.
     #[arg(long)]
     log_json: bool,
+    /// L1 JSON-RPC endpoint; with `--batch-inbox` the node posts its blocks there.
+    #[arg(long, env = "BLINK_L1_RPC")]
+    l1_rpc: Option<String>,
+    /// `BatchInbox` contract on L1 (the sequencer key must be its `SEQUENCER`).
+    #[arg(long, env = "BLINK_BATCH_INBOX")]
+    batch_inbox: Option<alloy_primitives::Address>,
+    /// First L1 block that may hold this chain's batches.
+    #[arg(long, env = "BLINK_L1_START_BLOCK", default_value_t = 0)]
+    l1_start_block: u64,
+    /// Pause between batch posts (ms).
+    #[arg(long, default_value_t = 2000)]
+    batch_interval_ms: u64,
     /// Prometheus metrics port (`GET /metrics`); 0 picks a free port.
     #[arg(long, env = "BLINK_METRICS_PORT")]
     metrics_port: Option<u16>,
@@ -118,6 +130,21 @@ fn main() -> eyre::Result<()> {
             for s in dev::dev_signers(3).context("dev accounts")? {
                 println!("    {}", s.address());
             }
+        }
+        match (&args.l1_rpc, args.batch_inbox) {
+            (Some(l1_rpc), Some(batch_inbox)) => {
+                let cfg = blink_sequencer::batcher::BatcherConfig {
+                    l1_rpc: l1_rpc.clone(),
+                    batch_inbox,
+                    key,
+                    l1_start_block: args.l1_start_block,
+                    interval: Duration::from_millis(args.batch_interval_ms.max(10)),
+                };
+                println!("  batches    to {batch_inbox} on {l1_rpc}");
+                tokio::spawn(blink_sequencer::batcher::run(node.shared.clone(), cfg));
+            }
+            (None, None) => {}
+            _ => bail!("--l1-rpc and --batch-inbox go together"),
         }
         shutdown_signal().await;
         tracing::info!("shutting down");

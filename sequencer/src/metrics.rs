@@ -29,6 +29,10 @@ pub struct Metrics {
     pub signatures: AtomicU64,
     /// Microseconds spent computing state roots and headers.
     pub commitment_micros: AtomicU64,
+    /// Batches posted to L1.
+    pub batches_posted: AtomicU64,
+    /// Last L2 block posted to L1.
+    pub batched_block: AtomicU64,
 }
 
 impl Metrics {
@@ -39,7 +43,12 @@ impl Metrics {
             (chain.open_number(), chain.latest_committed)
         };
         let leaves = shared.committed.lock().len();
-        let counters: [(&str, &str, String); 6] = [
+        let counters: [(&str, &str, String); 7] = [
+            (
+                "blink_batches_posted_total",
+                "Batches posted to L1.",
+                self.batches_posted.load(Relaxed).to_string(),
+            ),
             (
                 "blink_txs_preconfirmed_total",
                 "Transactions executed and pre-confirmed.",
