@@ -63,6 +63,9 @@ pub struct DevnetArgs {
     /// Port of the anvil this command starts.
     #[arg(long, default_value_t = 8545)]
     l1_port: u16,
+    /// Key of the output proposer on L1 (defaults to dev account 1 on anvil).
+    #[arg(long, env = "BLINK_DEVNET_PROPOSER_KEY", hide_env_values = true)]
+    proposer_key: Option<String>,
     /// L2 blocks between output proposals.
     #[arg(long, default_value_t = 10)]
     submission_interval: u64,
@@ -159,7 +162,13 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     .address();
     let deploy_cfg = DeployConfig {
         sequencer: sequencer_l1,
-        proposer: dev(1)?.address(),
+        proposer: match &args.proposer_key {
+            Some(k) => k
+                .parse::<PrivateKeySigner>()
+                .context("--proposer-key")?
+                .address(),
+            None => dev(1)?.address(),
+        },
         challenger: dev(2)?.address(),
         submission_interval: args.submission_interval,
         finalization_period_seconds: args.finalization_period,
@@ -198,7 +207,17 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         .arg("--batch-inbox")
         .arg(deployment.batch_inbox.to_string())
         .arg("--l1-start-block")
-        .arg(deployment.l1_start_block.to_string());
+        .arg(deployment.l1_start_block.to_string())
+        .arg("--output-oracle")
+        .arg(deployment.output_oracle.to_string());
+    match &args.proposer_key {
+        Some(k) => cmd.env("BLINK_PROPOSER_KEY", k),
+        None if args.l1_rpc.is_none() => cmd.env(
+            "BLINK_PROPOSER_KEY",
+            alloy::hex::encode_prefixed(dev(1)?.to_bytes()),
+        ),
+        None => bail!("--l1-rpc needs --proposer-key (the OutputOracle proposer)"),
+    };
     let log_path = args.datadir.join("sequencer.log");
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("creating {}", log_path.display()))?;

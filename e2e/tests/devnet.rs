@@ -11,9 +11,9 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::{SolCall, SolEvent},
 };
-use bridge_contracts::BatchInbox;
+use bridge_contracts::{BatchInbox, OutputOracle};
 use common::{binary, call, repo_root};
-use protocol::batch::Batch;
+use protocol::{batch::Batch, output::output_root};
 use serde_json::{Value, json};
 use std::{
     process::{Command, Stdio},
@@ -74,6 +74,37 @@ async fn wait_for_batched(l1: &str, inbox: Address, tx_hash: B256) -> Option<Vec
     None
 }
 
+/// Sends Ctrl-C to `blink devnet` when the test ends, passed or failed, so it never
+/// leaves anvil or the sequencer behind.
+struct StopOnDrop(std::process::Child);
+
+impl StopOnDrop {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
+        self.0.try_wait()
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.id().to_string()])
+                .status();
+            for _ in 0..100 {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = self.0.kill();
+        }
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -91,7 +122,7 @@ async fn devnet_comes_up_deploys_and_writes_its_manifest() {
     assert!(status.success(), "scripts/setup.sh");
     let dir = std::env::temp_dir().join(format!("blink-e2e-devnet-{}", std::process::id()));
     let (l1_port, l2_port) = (free_port(), free_port());
-    let mut child = Command::new(binary("blink"))
+    let child = Command::new(binary("blink"))
         .current_dir(repo_root())
         .args([
             "devnet",
@@ -100,12 +131,17 @@ async fn devnet_comes_up_deploys_and_writes_its_manifest() {
             &l1_port.to_string(),
             "--l2-port",
             &l2_port.to_string(),
+            "--submission-interval",
+            "2",
+            "--finalization-period",
+            "3",
             "--datadir",
         ])
         .arg(&dir)
         .stdout(Stdio::null())
         .spawn()
         .expect("run blink devnet");
+    let mut child = StopOnDrop(child);
     let manifest_path = dir.join("devnet.json");
     let deadline = Instant::now() + Duration::from_secs(120);
     while !manifest_path.exists() {
@@ -155,6 +191,44 @@ async fn devnet_comes_up_deploys_and_writes_its_manifest() {
     assert!(
         found.is_some(),
         "transaction {tx_hash} not found in any batch on L1 within 30 s"
+    );
+
+    // outputs are proposed with their bond and finalize after the window; each commits to
+    // the L2 block's state root and hash
+    let oracle_addr: Address =
+        serde_json::from_value(manifest["contracts"]["outputOracle"].clone()).expect("oracle");
+    let l1p = ProviderBuilder::new().connect_http(l1.parse().expect("url"));
+    let oracle = OutputOracle::new(oracle_addr, &l1p);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let output = loop {
+        assert!(
+            Instant::now() < deadline,
+            "output 0 not finalized within 60 s"
+        );
+        if let Ok(o) = oracle.getOutput(U256::ZERO).call().await
+            && o.bondReturned
+        {
+            break o;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(
+        oracle
+            .isFinalized(U256::ZERO)
+            .call()
+            .await
+            .expect("isFinalized")
+    );
+    assert_eq!(output.l2BlockNumber, 2);
+    let l2p = ProviderBuilder::new().connect_http(l2.parse().expect("url"));
+    let block = l2p
+        .get_block_by_number(2u64.into())
+        .await
+        .expect("rpc")
+        .expect("block 2");
+    assert_eq!(
+        output.outputRoot,
+        output_root(block.header.state_root, B256::ZERO, block.header.hash)
     );
 
     // Ctrl-C stops everything

@@ -17,6 +17,7 @@ pub mod block;
 pub mod chain;
 pub mod execution;
 pub mod merkle;
+pub mod output;
 pub mod preconf;
 pub mod smt;
 pub mod state;

@@ -12,6 +12,7 @@ pub mod batcher;
 pub mod dev;
 pub mod metrics;
 pub mod node;
+pub mod proposer;
 pub mod rpc;
 pub mod store;
 pub mod wal;

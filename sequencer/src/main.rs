@@ -59,6 +59,12 @@ struct Args {
     /// First L1 block that may hold this chain's batches.
     #[arg(long, env = "BLINK_L1_START_BLOCK", default_value_t = 0)]
     l1_start_block: u64,
+    /// `OutputOracle` on L1: propose outputs there (needs `--proposer-key`).
+    #[arg(long, env = "BLINK_OUTPUT_ORACLE")]
+    output_oracle: Option<alloy_primitives::Address>,
+    /// The oracle's proposer key (hex).
+    #[arg(long, env = "BLINK_PROPOSER_KEY", hide_env_values = true)]
+    proposer_key: Option<B256>,
     /// Pause between batch posts (ms).
     #[arg(long, default_value_t = 2000)]
     batch_interval_ms: u64,
@@ -145,6 +151,20 @@ fn main() -> eyre::Result<()> {
             }
             (None, None) => {}
             _ => bail!("--l1-rpc and --batch-inbox go together"),
+        }
+        match (&args.l1_rpc, args.output_oracle, args.proposer_key) {
+            (Some(l1_rpc), Some(output_oracle), Some(key)) => {
+                let cfg = blink_sequencer::proposer::ProposerConfig {
+                    l1_rpc: l1_rpc.clone(),
+                    output_oracle,
+                    key,
+                    interval: Duration::from_secs(1),
+                };
+                println!("  outputs    to {output_oracle} on {l1_rpc}");
+                tokio::spawn(blink_sequencer::proposer::run(node.shared.clone(), cfg));
+            }
+            (_, None, None) => {}
+            _ => bail!("--output-oracle needs --l1-rpc and --proposer-key"),
         }
         shutdown_signal().await;
         tracing::info!("shutting down");

@@ -33,6 +33,10 @@ pub struct Metrics {
     pub batches_posted: AtomicU64,
     /// Last L2 block posted to L1.
     pub batched_block: AtomicU64,
+    /// Output roots proposed.
+    pub outputs_proposed: AtomicU64,
+    /// Outputs finalized (bond returned).
+    pub outputs_finalized: AtomicU64,
 }
 
 impl Metrics {
@@ -43,7 +47,17 @@ impl Metrics {
             (chain.open_number(), chain.latest_committed)
         };
         let leaves = shared.committed.lock().len();
-        let counters: [(&str, &str, String); 7] = [
+        let counters: [(&str, &str, String); 9] = [
+            (
+                "blink_outputs_proposed_total",
+                "Output roots proposed to L1.",
+                self.outputs_proposed.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_outputs_finalized_total",
+                "Outputs finalized on L1.",
+                self.outputs_finalized.load(Relaxed).to_string(),
+            ),
             (
                 "blink_batches_posted_total",
                 "Batches posted to L1.",

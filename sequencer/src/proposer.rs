@@ -1,0 +1,135 @@
+//! The output proposer: posts an output root with its bond to L1's `OutputOracle` every
+//! `SUBMISSION_INTERVAL` L2 blocks, and finalizes its outputs (returning the bonds) once
+//! their challenge window has passed. What to do next is always read from L1, so
+//! restarts and outages resume without double posts.
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, U256},
+    providers::ProviderBuilder,
+    signers::local::PrivateKeySigner,
+};
+use bridge_contracts::OutputOracle;
+use protocol::output::output_root;
+use std::{
+    sync::{Arc, atomic::Ordering::Relaxed},
+    time::Duration,
+};
+
+use crate::Shared;
+
+/// Proposer settings.
+#[derive(Clone, Debug)]
+pub struct ProposerConfig {
+    /// L1 JSON-RPC endpoint.
+    pub l1_rpc: String,
+    /// `OutputOracle` address.
+    pub output_oracle: Address,
+    /// The oracle's `PROPOSER` key.
+    pub key: B256,
+    /// Pause between rounds.
+    pub interval: Duration,
+}
+
+/// Errors of a proposer round; all are retried.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposerError {
+    /// L1 failed or refused.
+    #[error("l1: {0}")]
+    L1(String),
+    /// Bad configuration.
+    #[error("config: {0}")]
+    Config(String),
+}
+
+fn l1<E: std::fmt::Display>(e: E) -> ProposerError {
+    ProposerError::L1(e.to_string())
+}
+
+/// The output root of committed L2 block `number`, if it is committed.
+pub fn output_of(shared: &Shared, number: u64) -> Option<B256> {
+    let chain = shared.chain.read();
+    let c = chain.block(number)?.committed.as_ref()?;
+    Some(output_root(c.header.state_root, B256::ZERO, c.hash))
+}
+
+/// Runs forever, retrying with backoff (1 s doubling to 30 s).
+pub async fn run(shared: Arc<Shared>, cfg: ProposerConfig) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if let Err(e) = run_once(&shared, &cfg).await {
+            tracing::warn!(error = %e, retry_in = ?backoff, "proposer");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    }
+}
+
+async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerError> {
+    let signer =
+        PrivateKeySigner::from_bytes(&cfg.key).map_err(|e| ProposerError::Config(e.to_string()))?;
+    let url = cfg
+        .l1_rpc
+        .parse()
+        .map_err(|e| ProposerError::Config(format!("l1 rpc url: {e}")))?;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url);
+    let oracle = OutputOracle::new(cfg.output_oracle, &provider);
+    let bond = oracle.BOND().call().await.map_err(l1)?;
+    let mut to_finalize = 0u64;
+    loop {
+        let next: U256 = oracle.nextBlockNumber().call().await.map_err(l1)?;
+        let next = u64::try_from(next)
+            .map_err(|_| ProposerError::L1("next block number overflows".into()))?;
+        if let Some(root) = output_of(shared, next) {
+            let receipt = oracle
+                .proposeOutput(root, U256::from(next))
+                .value(bond)
+                .send()
+                .await
+                .map_err(l1)?
+                .get_receipt()
+                .await
+                .map_err(l1)?;
+            if !receipt.status() {
+                return Err(ProposerError::L1(format!(
+                    "proposeOutput reverted in {}",
+                    receipt.transaction_hash
+                )));
+            }
+            shared.metrics.outputs_proposed.fetch_add(1, Relaxed);
+            tracing::info!(l2_block = next, %root, "output proposed");
+        }
+        // return bonds of outputs whose window has passed, oldest first
+        let count: U256 = oracle.nextOutputIndex().call().await.map_err(l1)?;
+        while U256::from(to_finalize) < count {
+            let index = U256::from(to_finalize);
+            if !oracle.isFinalized(index).call().await.map_err(l1)? {
+                break;
+            }
+            if !oracle
+                .getOutput(index)
+                .call()
+                .await
+                .map_err(l1)?
+                .bondReturned
+            {
+                let receipt = oracle
+                    .finalize(index)
+                    .send()
+                    .await
+                    .map_err(l1)?
+                    .get_receipt()
+                    .await
+                    .map_err(l1)?;
+                if receipt.status() {
+                    shared.metrics.outputs_finalized.fetch_add(1, Relaxed);
+                    tracing::info!(index = to_finalize, "output finalized");
+                }
+            }
+            to_finalize += 1;
+        }
+        tokio::time::sleep(cfg.interval).await;
+    }
+}
