@@ -8,11 +8,9 @@
 
 use alloy::{
     eips::eip2718::Encodable2718,
-    network::EthereumWallet,
     primitives::{Address, B256},
-    providers::{Provider, ProviderBuilder},
+    providers::Provider,
     rpc::types::Filter,
-    signers::local::PrivateKeySigner,
     sol_types::{SolCall, SolEvent},
 };
 use bridge_contracts::BatchInbox;
@@ -60,31 +58,14 @@ fn l1<E: std::fmt::Display>(e: E) -> BatcherError {
     BatcherError::L1(e.to_string())
 }
 
-/// Runs the batcher forever, retrying with backoff (1 s doubling to 30 s) on errors.
+/// Runs forever; failures are retried with backoff.
 pub async fn run(shared: Arc<Shared>, cfg: BatcherConfig) {
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        match run_once(&shared, &cfg).await {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "batcher");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-            }
-        }
-    }
+    crate::l1::retry_forever("batcher", || run_once(&shared, &cfg)).await
 }
 
 async fn run_once(shared: &Shared, cfg: &BatcherConfig) -> Result<(), BatcherError> {
-    let signer = PrivateKeySigner::from_bytes(&B256::from(cfg.key))
-        .map_err(|e| BatcherError::Config(e.to_string()))?;
-    let url = cfg
-        .l1_rpc
-        .parse()
-        .map_err(|e| BatcherError::Config(format!("l1 rpc url: {e}")))?;
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(url);
+    let provider = crate::l1::wallet_provider(&cfg.l1_rpc, B256::from(cfg.key))
+        .map_err(BatcherError::Config)?;
     let inbox = BatchInbox::new(cfg.batch_inbox, &provider);
     let mut next = last_posted(&provider, cfg).await? + 1;
     tracing::info!(next, "batcher resumes");

@@ -10,6 +10,7 @@
 
 pub mod batcher;
 pub mod dev;
+mod l1;
 pub mod metrics;
 pub mod node;
 pub mod proposer;

@@ -3,12 +3,7 @@
 //! their challenge window has passed. What to do next is always read from L1, so
 //! restarts and outages resume without double posts.
 
-use alloy::{
-    network::EthereumWallet,
-    primitives::{Address, B256, U256},
-    providers::ProviderBuilder,
-    signers::local::PrivateKeySigner,
-};
+use alloy::primitives::{Address, B256, U256};
 use bridge_contracts::OutputOracle;
 use protocol::output::output_root;
 use std::{
@@ -53,28 +48,14 @@ pub fn output_of(shared: &Shared, number: u64) -> Option<B256> {
     Some(output_root(c.header.state_root, B256::ZERO, c.hash))
 }
 
-/// Runs forever, retrying with backoff (1 s doubling to 30 s).
+/// Runs forever; failures are retried with backoff.
 pub async fn run(shared: Arc<Shared>, cfg: ProposerConfig) {
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        if let Err(e) = run_once(&shared, &cfg).await {
-            tracing::warn!(error = %e, retry_in = ?backoff, "proposer");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-        }
-    }
+    crate::l1::retry_forever("proposer", || run_once(&shared, &cfg)).await
 }
 
 async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerError> {
-    let signer =
-        PrivateKeySigner::from_bytes(&cfg.key).map_err(|e| ProposerError::Config(e.to_string()))?;
-    let url = cfg
-        .l1_rpc
-        .parse()
-        .map_err(|e| ProposerError::Config(format!("l1 rpc url: {e}")))?;
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(url);
+    let provider =
+        crate::l1::wallet_provider(&cfg.l1_rpc, cfg.key).map_err(ProposerError::Config)?;
     let oracle = OutputOracle::new(cfg.output_oracle, &provider);
     let bond = oracle.BOND().call().await.map_err(l1)?;
     let mut to_finalize = 0u64;
