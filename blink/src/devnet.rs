@@ -72,6 +72,12 @@ pub struct DevnetArgs {
     /// Challenge window of an output, seconds.
     #[arg(long, default_value_t = 12)]
     finalization_period: u64,
+    /// Sequencing window in L1 blocks (deposits not included by then are forced in).
+    #[arg(long, default_value_t = 3600)]
+    sequencing_window: u64,
+    /// Block time of the anvil this command starts, seconds.
+    #[arg(long, default_value_t = 1)]
+    l1_block_time: u64,
 }
 
 fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
@@ -89,7 +95,8 @@ fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
 
 /// Runs the devnet until Ctrl-C.
 pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
-    if args.fresh && args.datadir.exists() {
+    // an anvil started here begins empty, so the L2 chain must begin again too
+    if (args.fresh || args.l1_rpc.is_none()) && args.datadir.exists() {
         std::fs::remove_dir_all(&args.datadir)
             .with_context(|| format!("removing {}", args.datadir.display()))?;
     }
@@ -115,6 +122,8 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
                     &args.l1_port.to_string(),
                     "--host",
                     "127.0.0.1",
+                    "--block-time",
+                    &args.l1_block_time.max(1).to_string(),
                     "--silent",
                 ])
                 .stdout(Stdio::from(log.try_clone()?))
@@ -192,9 +201,44 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             .await
             .context("funding the sequencer on L1")?;
     }
+    // the L2 genesis: dev accounts, the predeploys, and where the chain lives on L1
+    let origin = l1
+        .get_block_by_number(deployment.l1_start_block.into())
+        .await
+        .context("reading the L1 start block")?
+        .ok_or_else(|| eyre::eyre!("L1 start block {} missing", deployment.l1_start_block))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        .max(origin.header.timestamp);
+    let mut genesis =
+        sequencer::dev::dev_genesis(protocol::ChainConfig::default(), now, sequencer_l1)?;
+    genesis
+        .alloc
+        .extend(bridge_contracts::predeploys::genesis_alloc(
+            deployment.l1_standard_bridge,
+        ));
+    genesis.rollup = Some(protocol::RollupConfig {
+        l1_chain_id: u64::from_str_radix(l1_chain_id.trim_start_matches("0x"), 16)
+            .context("L1 chain id")?,
+        portal: deployment.portal,
+        batch_inbox: deployment.batch_inbox,
+        l1_genesis: protocol::l1::L1BlockInfo {
+            number: origin.header.number,
+            hash: origin.header.hash,
+            timestamp: origin.header.timestamp,
+            base_fee: origin.header.base_fee_per_gas.unwrap_or_default(),
+        },
+        sequencing_window: args.sequencing_window,
+    });
+    let genesis_path = std::path::absolute(args.datadir.join("genesis.json"))?;
+    std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)
+        .with_context(|| format!("writing {}", genesis_path.display()))?;
     let l2_dir = args.datadir.join("l2");
     let mut cmd = Command::new(sibling_binary("blink-sequencer")?);
     cmd.arg("--dev")
+        .arg("--genesis")
+        .arg(&genesis_path)
         .arg("--datadir")
         .arg(&l2_dir)
         .arg("--http-port")
@@ -204,6 +248,8 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     }
     cmd.arg("--l1-rpc")
         .arg(&l1_rpc)
+        .arg("--l1-beacon")
+        .arg(&l1_beacon)
         .arg("--batch-inbox")
         .arg(deployment.batch_inbox.to_string())
         .arg("--l1-start-block")
@@ -258,12 +304,14 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     }
     let manifest = json!({
         "l1": {"rpc": l1_rpc, "beacon": l1_beacon, "chainId": l1_chain_id, "startBlock": deployment.l1_start_block},
-        "l2": {"rpc": rpc, "ws": ws, "chainId": chain_id, "sequencer": sequencer},
+        "l2": {"rpc": rpc, "ws": ws, "chainId": chain_id, "sequencer": sequencer, "genesis": genesis_path},
         "contracts": {
             "portal": deployment.portal,
             "batchInbox": deployment.batch_inbox,
             "outputOracle": deployment.output_oracle,
-            "l1StandardBridge": null,
+            "l1StandardBridge": deployment.l1_standard_bridge,
+            "l2StandardBridge": bridge_contracts::predeploys::L2_STANDARD_BRIDGE,
+            "l1Block": bridge_contracts::predeploys::L1_BLOCK,
         },
         "deployConfig": deploy_cfg,
         "mnemonic": MNEMONIC,
@@ -281,6 +329,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     println!("  Portal        {}", deployment.portal);
     println!("  BatchInbox    {}", deployment.batch_inbox);
     println!("  OutputOracle  {}", deployment.output_oracle);
+    println!("  L1StandardBridge {}", deployment.l1_standard_bridge);
     println!("  L2 JSON-RPC   {rpc}");
     println!("  L2 WebSocket  {ws}");
     println!(

@@ -8,7 +8,7 @@ use alloy::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{BatchInbox, OutputOracle, Portal};
+use crate::{BatchInbox, L1StandardBridge, OutputOracle, Portal, predeploys::L2_STANDARD_BRIDGE};
 
 /// Parameters of a deployment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +40,9 @@ pub struct Deployment {
     pub batch_inbox: Address,
     /// `OutputOracle`.
     pub output_oracle: Address,
+    /// `L1StandardBridge` (its L2 side is the `L2StandardBridge` predeploy, whose genesis
+    /// slot 0 must hold this address: [`crate::predeploys::genesis_alloc`]).
+    pub l1_standard_bridge: Address,
     /// L1 block number after the deployment (derivation starts here).
     pub l1_start_block: u64,
 }
@@ -60,8 +63,9 @@ pub enum DeployError {
     Rpc(String),
 }
 
-/// Deploys `Portal`, `BatchInbox` and `OutputOracle`, checks each has code, and returns
-/// their addresses.
+/// Deploys `Portal`, `BatchInbox`, `OutputOracle` and `L1StandardBridge` (bound to the
+/// Portal and the `L2StandardBridge` predeploy), checks each has code, and returns their
+/// addresses.
 pub async fn deploy<P: Provider<Ethereum>>(
     provider: &P,
     cfg: &DeployConfig,
@@ -92,10 +96,15 @@ pub async fn deploy<P: Provider<Ethereum>>(
     .await
     .map_err(err("OutputOracle"))?
     .address();
+    let l1_standard_bridge = *L1StandardBridge::deploy(provider, portal, L2_STANDARD_BRIDGE)
+        .await
+        .map_err(err("L1StandardBridge"))?
+        .address();
     for (name, addr) in [
         ("Portal", portal),
         ("BatchInbox", batch_inbox),
         ("OutputOracle", output_oracle),
+        ("L1StandardBridge", l1_standard_bridge),
     ] {
         let code = provider
             .get_code_at(addr)
@@ -116,6 +125,7 @@ pub async fn deploy<P: Provider<Ethereum>>(
         portal,
         batch_inbox,
         output_oracle,
+        l1_standard_bridge,
         l1_start_block,
     })
 }

@@ -443,6 +443,8 @@ fn corpus(kind: Workload, txs: usize, per_block: usize) -> Batch {
         blocks.push(BatchBlock {
             number,
             timestamp: ctx.timestamp,
+            // a new L1 origin every 12 L2 blocks, as with 12 s L1 slots and 1 s blocks
+            l1_origin: 20_000_000 + number / 12,
             txs: block_txs,
         });
         number += 1;
@@ -453,6 +455,7 @@ fn corpus(kind: Workload, txs: usize, per_block: usize) -> Batch {
     }
     Batch {
         parent_hash: B256::from(U256::from(number)),
+        l1_origin_hash: B256::from(U256::from(number + 1)),
         blocks,
     }
 }

@@ -131,6 +131,9 @@ pub struct BatchBlock {
     pub number: u64,
     /// L2 block timestamp (seconds).
     pub timestamp: u64,
+    /// Number of the block's L1 origin: the L1 block whose deposits (and those of every
+    /// L1 block since the parent's origin) open this block.
+    pub l1_origin: u64,
     /// The block's sequenced transactions, each its EIP-2718 encoding (as in
     /// [`crate::tx::CheckedTx::raw`]); deposits are derived from L1 and not listed.
     pub txs: Vec<Bytes>,
@@ -142,6 +145,9 @@ pub struct Batch {
     /// Hash of the L2 block before the first block of the batch, linking batches into
     /// one chain.
     pub parent_hash: B256,
+    /// Hash of the L1 origin of the last block: derivation drops the batch when the L1
+    /// block with that number has another hash (the batch was built on a reorged L1).
+    pub l1_origin_hash: B256,
     /// The blocks, in order.
     pub blocks: Vec<BatchBlock>,
 }
@@ -342,6 +348,7 @@ fn encode_columns(batch: &Batch) -> (Vec<u8>, Vec<u8>) {
     let mut out = Vec::with_capacity(n * 64 + 64);
     put_varint(&mut out, chain_id);
     out.extend_from_slice(batch.parent_hash.as_slice());
+    out.extend_from_slice(batch.l1_origin_hash.as_slice());
 
     // Blocks: count, first number and timestamp, then zigzag deltas (number delta
     // minus one, so consecutive blocks cost a zero byte), then transaction counts.
@@ -364,6 +371,15 @@ fn encode_columns(batch: &Batch) -> (Vec<u8>, Vec<u8>) {
             Some((_, t)) => put_varint(&mut out, zigzag(b.timestamp.wrapping_sub(t) as i64)),
         }
         prev = Some((b.number, b.timestamp));
+    }
+    // L1 origins: the first, then zigzag deltas (mostly zero).
+    let mut prev_origin: Option<u64> = None;
+    for b in &batch.blocks {
+        match prev_origin {
+            None => put_varint(&mut out, b.l1_origin),
+            Some(o) => put_varint(&mut out, zigzag(b.l1_origin.wrapping_sub(o) as i64)),
+        }
+        prev_origin = Some(b.l1_origin);
     }
     for b in &batch.blocks {
         put_varint(&mut out, b.txs.len() as u64);
@@ -467,9 +483,10 @@ fn decode_columns(cols: &[u8], sigs: &[u8]) -> Result<Batch, BatchError> {
     let mut r = Reader::new(cols);
     let chain_id = r.varint()?;
     let parent_hash = B256::from_slice(r.bytes(32)?);
+    let l1_origin_hash = B256::from_slice(r.bytes(32)?);
 
-    // Each block takes at least three bytes (number, timestamp, tx count).
-    let block_count = r.count(3)?;
+    // Each block takes at least four bytes (number, timestamp, origin, tx count).
+    let block_count = r.count(4)?;
     let mut numbers: Vec<u64> = Vec::with_capacity(block_count);
     for i in 0..block_count {
         let v = r.varint()?;
@@ -489,6 +506,15 @@ fn decode_columns(cols: &[u8], sigs: &[u8]) -> Result<Batch, BatchError> {
             v
         } else {
             timestamps[i - 1].wrapping_add_signed(unzigzag(v))
+        });
+    }
+    let mut origins: Vec<u64> = Vec::with_capacity(block_count);
+    for i in 0..block_count {
+        let v = r.varint()?;
+        origins.push(if i == 0 {
+            v
+        } else {
+            origins[i - 1].wrapping_add_signed(unzigzag(v))
         });
     }
     let mut tx_counts = Vec::with_capacity(block_count);
@@ -725,11 +751,13 @@ fn decode_columns(cols: &[u8], sigs: &[u8]) -> Result<Batch, BatchError> {
         blocks.push(BatchBlock {
             number: numbers[b],
             timestamp: timestamps[b],
+            l1_origin: origins[b],
             txs,
         });
     }
     Ok(Batch {
         parent_hash,
+        l1_origin_hash,
         blocks,
     })
 }

@@ -1,16 +1,17 @@
 //! L2 block environment, headers and receipts.
 
 use alloy_consensus::{
-    EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEnvelope, TxType,
+    EMPTY_OMMER_ROOT_HASH, Header, Receipt, ReceiptWithBloom,
     constants::EMPTY_WITHDRAWALS,
     proofs::{calculate_receipt_root, calculate_transaction_root},
 };
 use alloy_eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy_primitives::{Address, B256, Bloom, Log, U256};
+use op_alloy_consensus::{OpDepositReceipt, OpReceiptEnvelope, OpTxEnvelope, OpTxType};
 use revm::context::BlockEnv;
 use serde::{Deserialize, Serialize};
 
-use crate::chain::FEE_VAULT;
+use crate::{chain::FEE_VAULT, l1::L1BlockInfo};
 
 /// Everything execution needs to know about the block a transaction lands in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +27,8 @@ pub struct BlockContext {
     pub gas_limit: u64,
     /// Hash of the parent block.
     pub parent_hash: B256,
+    /// The L1 block this block builds on (published in the `L1Block` predeploy).
+    pub l1_origin: L1BlockInfo,
 }
 
 impl BlockContext {
@@ -44,25 +47,34 @@ impl BlockContext {
     }
 }
 
-/// Builds the receipt of a transaction of type `ty`.
+/// Builds the receipt of a transaction of type `ty`. `deposit_nonce` is the sender's
+/// nonce before a deposit ran (deposits only; receipt version 1, as OP Canyon).
 pub fn receipt(
-    ty: TxType,
+    ty: OpTxType,
     success: bool,
     cumulative_gas_used: u64,
     logs: Vec<Log>,
-) -> ReceiptEnvelope {
+    deposit_nonce: Option<u64>,
+) -> OpReceiptEnvelope {
     let receipt = Receipt {
         status: success.into(),
         cumulative_gas_used,
         logs,
     };
-    let with_bloom = ReceiptWithBloom::new(receipt.clone(), receipt.bloom_slow());
+    let bloom = receipt.bloom_slow();
     match ty {
-        TxType::Legacy => ReceiptEnvelope::Legacy(with_bloom),
-        TxType::Eip2930 => ReceiptEnvelope::Eip2930(with_bloom),
-        TxType::Eip1559 => ReceiptEnvelope::Eip1559(with_bloom),
-        TxType::Eip4844 => ReceiptEnvelope::Eip4844(with_bloom),
-        TxType::Eip7702 => ReceiptEnvelope::Eip7702(with_bloom),
+        OpTxType::Deposit => OpReceiptEnvelope::Deposit(ReceiptWithBloom::new(
+            OpDepositReceipt {
+                inner: receipt,
+                deposit_nonce,
+                deposit_receipt_version: Some(1),
+            },
+            bloom,
+        )),
+        OpTxType::Legacy => OpReceiptEnvelope::Legacy(ReceiptWithBloom::new(receipt, bloom)),
+        OpTxType::Eip2930 => OpReceiptEnvelope::Eip2930(ReceiptWithBloom::new(receipt, bloom)),
+        OpTxType::Eip7702 => OpReceiptEnvelope::Eip7702(ReceiptWithBloom::new(receipt, bloom)),
+        _ => OpReceiptEnvelope::Eip1559(ReceiptWithBloom::new(receipt, bloom)),
     }
 }
 
@@ -70,8 +82,8 @@ pub fn receipt(
 pub fn seal_header(
     ctx: &BlockContext,
     state_root: B256,
-    transactions: &[TxEnvelope],
-    receipts: &[ReceiptEnvelope],
+    transactions: &[OpTxEnvelope],
+    receipts: &[OpReceiptEnvelope],
 ) -> Header {
     let mut logs_bloom = Bloom::ZERO;
     for r in receipts {

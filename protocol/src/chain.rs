@@ -73,6 +73,25 @@ pub struct GenesisAccount {
     pub storage: BTreeMap<B256, B256>,
 }
 
+/// Where a Blink chain lives on L1, and the rules derivation applies there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupConfig {
+    /// Chain id of the L1.
+    pub l1_chain_id: u64,
+    /// `Portal`: deposits are its `TransactionDeposited` logs.
+    pub portal: Address,
+    /// `BatchInbox`: batches are its `BatchSubmitted` / `BlobBatchSubmitted` posts.
+    pub batch_inbox: Address,
+    /// The L1 origin of L2 block 0; derivation reads L1 from the block after it.
+    pub l1_genesis: crate::l1::L1BlockInfo,
+    /// Sequencing window, in L1 blocks: an L2 block whose L1 origin is more than this
+    /// many blocks older than the L1 block carrying its batch is dropped, and once the
+    /// safe chain's origin falls this far behind L1, derivation itself makes blocks that
+    /// include the waiting deposits (forced inclusion).
+    pub sequencing_window: u64,
+}
+
 /// The genesis of a Blink chain: configuration, first timestamp and allocation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -85,4 +104,17 @@ pub struct Genesis {
     pub sequencer: Address,
     /// Initial accounts.
     pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// The chain's L1 side; `None` for a standalone chain without L1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup: Option<RollupConfig>,
+}
+
+impl Genesis {
+    /// The L1 origin of block 0 (zero for a standalone chain).
+    pub fn l1_genesis(&self) -> crate::l1::L1BlockInfo {
+        self.rollup
+            .as_ref()
+            .map(|r| r.l1_genesis)
+            .unwrap_or_default()
+    }
 }

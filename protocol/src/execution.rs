@@ -4,8 +4,9 @@
 //! challenger call the same function over the same ordered list and must get the same
 //! results, receipts and commitment leaves.
 
-use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
-use alloy_primitives::{Address, Bytes, Log};
+use alloy_consensus::Transaction;
+use alloy_primitives::{Address, Bytes, Log, U256};
+use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::{
     Database, DatabaseCommit, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     context::{
@@ -14,13 +15,15 @@ use revm::{
     },
     handler::{MainnetContext, MainnetEvm},
     primitives::hardfork::SpecId,
+    state::{Account, EvmState, EvmStorageSlot, TransactionId},
 };
 
 use crate::{
     ChainConfig,
     block::BlockContext,
+    l1::{L1_BLOCK, MAX_DEPOSIT_GAS},
     state::{StateChange, collect_changes},
-    tx::to_tx_env,
+    tx::{L2Tx, deposit_tx_env, to_tx_env},
 };
 
 /// The hardfork Blink executes.
@@ -112,6 +115,8 @@ pub struct ExecutedTx {
     pub effective_gas_price: u128,
     /// State writes of this transaction, for the commitment.
     pub changes: Vec<StateChange>,
+    /// For a deposit: the sender's nonce before it ran (the receipt's `depositNonce`).
+    pub deposit_nonce: Option<u64>,
 }
 
 /// revm's configuration for Blink.
@@ -175,21 +180,116 @@ where
         self.evm.ctx.journaled_state.database
     }
 
+    /// Publishes the block's L1 origin in the `L1Block` predeploy (a system write at
+    /// the start of every block, before its first transaction). Returns the writes.
+    pub fn apply_l1_origin(&mut self) -> Result<Vec<StateChange>, ExecutionError> {
+        let info = self
+            .db_mut()
+            .basic(L1_BLOCK)
+            .map_err(|e| ExecutionError::Database(e.to_string()))?
+            .unwrap_or_default();
+        let mut account = Account::from(info);
+        account.mark_touch();
+        for (slot, value) in self.block.l1_origin.slots() {
+            let original = self
+                .db_mut()
+                .storage(L1_BLOCK, slot)
+                .map_err(|e| ExecutionError::Database(e.to_string()))?;
+            account.storage.insert(
+                slot,
+                EvmStorageSlot::new_changed(original, value, TransactionId::ZERO),
+            );
+        }
+        Ok(self.commit_system(L1_BLOCK, account))
+    }
+
+    fn commit_system(&mut self, address: Address, account: Account) -> Vec<StateChange> {
+        let state: EvmState = [(address, account)].into_iter().collect();
+        let mut changes = Vec::new();
+        collect_changes(&state, &mut changes);
+        self.db_mut().commit(state);
+        changes
+    }
+
     /// Executes and commits one transaction. On `Err` the state is unchanged and the
-    /// transaction must not be included.
-    pub fn execute(&mut self, tx: &Recovered<TxEnvelope>) -> Result<ExecutedTx, ExecutionError> {
-        let inner = tx.inner();
+    /// transaction must not be included. Deposits never fail this way (see
+    /// [`TxExecutor::execute_deposit`]).
+    pub fn execute(&mut self, tx: &L2Tx) -> Result<ExecutedTx, ExecutionError> {
+        let inner = match tx.inner() {
+            OpTxEnvelope::Deposit(d) => return self.execute_deposit(d.inner()),
+            other => other,
+        };
         if self.gas_used.saturating_add(inner.gas_limit()) > self.block.gas_limit {
             return Err(ExecutionError::GasLimitAboveBlock);
         }
-        let env: TxEnv = to_tx_env(tx);
+        let env: TxEnv =
+            to_tx_env(tx).ok_or_else(|| ExecutionError::Invalid("unsupported type".into()))?;
         let res = self.evm.transact(env).map_err(ExecutionError::from_evm)?;
+        let effective_gas_price = inner.effective_gas_price(Some(self.block.base_fee));
+        Ok(self.finish(res, effective_gas_price, None))
+    }
+
+    /// Executes a deposit as OP Stack does: the minted ETH is credited first and stays
+    /// even if the call fails; the call runs free of charge from `from` at its current
+    /// nonce; the nonce always increments. A deposit is always included: an invalid call
+    /// (e.g. `value` above the balance) is recorded as failed, using its whole gas limit.
+    /// Only a failing state backend returns `Err`.
+    pub fn execute_deposit(&mut self, deposit: &TxDeposit) -> Result<ExecutedTx, ExecutionError> {
+        let db_err = |e: <DB as Database>::Error| ExecutionError::Database(e.to_string());
+        let mut info = self
+            .db_mut()
+            .basic(deposit.from)
+            .map_err(db_err)?
+            .unwrap_or_default();
+        let nonce = info.nonce;
+        let mut changes = Vec::new();
+        if deposit.mint > 0 {
+            info.balance = info.balance.saturating_add(U256::from(deposit.mint));
+            let mut account = Account::from(info.clone());
+            account.mark_touch();
+            changes = self.commit_system(deposit.from, account);
+        }
+        self.evm.ctx.cfg.disable_base_fee = true;
+        let res = self.evm.transact(deposit_tx_env(deposit, nonce));
+        self.evm.ctx.cfg.disable_base_fee = false;
+        let mut out = match res {
+            Ok(res) => self.finish(res, 0, Some(nonce)),
+            Err(EVMError::Database(e)) => return Err(ExecutionError::Database(e.to_string())),
+            Err(_) => {
+                info.nonce += 1;
+                let mut account = Account::from(info);
+                account.mark_touch();
+                let bumped = self.commit_system(deposit.from, account);
+                let gas_used = deposit.gas_limit.min(MAX_DEPOSIT_GAS);
+                self.gas_used += gas_used;
+                ExecutedTx {
+                    success: false,
+                    gas_used,
+                    logs: Vec::new(),
+                    output: Bytes::new(),
+                    contract_address: None,
+                    effective_gas_price: 0,
+                    changes: bumped,
+                    deposit_nonce: Some(nonce),
+                }
+            }
+        };
+        changes.append(&mut out.changes);
+        out.changes = changes;
+        Ok(out)
+    }
+
+    fn finish(
+        &mut self,
+        res: revm::context::result::ResultAndState,
+        effective_gas_price: u128,
+        deposit_nonce: Option<u64>,
+    ) -> ExecutedTx {
         let mut changes = Vec::with_capacity(res.state.len() + 2);
         collect_changes(&res.state, &mut changes);
         self.evm.commit(res.state);
         let gas_used = res.result.tx_gas_used();
         self.gas_used += gas_used;
-        let effective_gas_price = inner.effective_gas_price(Some(self.block.base_fee));
         let (success, logs, output, contract_address) = match res.result {
             ExecutionResult::Success { logs, output, .. } => {
                 let created = match &output {
@@ -201,7 +301,7 @@ where
             ExecutionResult::Revert { output, .. } => (false, Vec::new(), output, None),
             ExecutionResult::Halt { .. } => (false, Vec::new(), Bytes::new(), None),
         };
-        Ok(ExecutedTx {
+        ExecutedTx {
             success,
             gas_used,
             logs,
@@ -209,7 +309,8 @@ where
             contract_address,
             effective_gas_price,
             changes,
-        })
+            deposit_nonce,
+        }
     }
 }
 

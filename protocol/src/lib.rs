@@ -6,8 +6,9 @@
 //! What it is: pure, deterministic code — chain configuration and genesis, transaction
 //! decoding and validation, the L2 state-transition function over revm, block and
 //! receipt construction (alloy types), the state commitment (a compact keccak binary
-//! sparse Merkle tree, see `docs/state-commitment.md`) and the signed
-//! pre-confirmation type with its verifier.
+//! sparse Merkle tree, see `docs/state-commitment.md`), the signed pre-confirmation type
+//! with its verifier, the batch codec, deposits and the L1 origin, derivation of L2
+//! blocks from L1 data, and output roots.
 //!
 //! What it is not: no I/O, no async, no clocks, no networking, no persistence. Callers
 //! supply time, storage and transport.
@@ -15,7 +16,9 @@
 pub mod batch;
 pub mod block;
 pub mod chain;
+pub mod derive;
 pub mod execution;
+pub mod l1;
 pub mod merkle;
 pub mod output;
 pub mod preconf;
@@ -23,6 +26,7 @@ pub mod smt;
 pub mod state;
 pub mod tx;
 
-pub use chain::{ChainConfig, Genesis, GenesisAccount};
+pub use chain::{ChainConfig, Genesis, GenesisAccount, RollupConfig};
 pub use execution::{ExecutedTx, ExecutionError, TxExecutor};
+pub use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 pub use preconf::{PreconfError, Preconfirmation};

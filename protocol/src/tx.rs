@@ -5,8 +5,10 @@ use alloy_consensus::{
     Transaction, TxEnvelope, TxType,
     transaction::{Recovered, SignerRecoverable},
 };
-use alloy_eips::eip2718::Decodable2718;
+use alloy_eips::Typed2718;
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{B256, Bytes};
+use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::context::TxEnv;
 use revm::context_interface::either::Either;
 
@@ -49,11 +51,15 @@ pub enum TxDecodeError {
     EmptyAuthorizationList,
 }
 
+/// An L2 transaction with its sender: a signed transaction with the recovered signer,
+/// or a deposit with its `from`.
+pub type L2Tx = Recovered<OpTxEnvelope>;
+
 /// A decoded, signature-checked transaction ready for ordered execution.
 #[derive(Clone, Debug)]
 pub struct CheckedTx {
-    /// The transaction with its recovered signer.
-    pub tx: Recovered<TxEnvelope>,
+    /// The transaction with its recovered signer (or a deposit and its `from`).
+    pub tx: L2Tx,
     /// Its canonical EIP-2718 encoding (what goes into the log and the batch).
     pub raw: Bytes,
     /// Transaction hash.
@@ -82,11 +88,44 @@ pub fn check_raw_transaction(raw: &[u8], config: &ChainConfig) -> Result<Checked
         .recover_signer()
         .map_err(|_| TxDecodeError::InvalidSignature)?;
     let hash = *envelope.tx_hash();
+    let envelope = OpTxEnvelope::try_from(envelope).map_err(|_| TxDecodeError::UnsupportedType)?;
     Ok(CheckedTx {
         tx: Recovered::new_unchecked(envelope, signer),
         raw: Bytes::copy_from_slice(raw),
         hash,
     })
+}
+
+impl CheckedTx {
+    /// A deposit derived from L1, ready for execution (no signature: its `from` is
+    /// authenticated by the L1 log it came from).
+    pub fn deposit(deposit: TxDeposit) -> Self {
+        let from = deposit.from;
+        let envelope = OpTxEnvelope::from(deposit);
+        let raw = Bytes::from(envelope.encoded_2718());
+        let hash = envelope.tx_hash();
+        Self {
+            tx: Recovered::new_unchecked(envelope, from),
+            raw,
+            hash,
+        }
+    }
+
+    /// Decodes a transaction this node logged earlier: a deposit (type 0x7E, trusted:
+    /// it was derived from L1) or a signed transaction (checked again).
+    pub fn from_logged(raw: &[u8], config: &ChainConfig) -> Result<Self, TxDecodeError> {
+        if raw.first() == Some(&0x7e) {
+            let mut buf = raw;
+            let env = OpTxEnvelope::decode_2718(&mut buf)
+                .map_err(|e| TxDecodeError::Decode(e.to_string()))?;
+            match env {
+                OpTxEnvelope::Deposit(d) => Ok(Self::deposit(d.into_inner())),
+                _ => Err(TxDecodeError::UnsupportedType),
+            }
+        } else {
+            check_raw_transaction(raw, config)
+        }
+    }
 }
 
 fn check_stateless(tx: &TxEnvelope, config: &ChainConfig) -> Result<(), TxDecodeError> {
@@ -118,11 +157,15 @@ fn check_stateless(tx: &TxEnvelope, config: &ChainConfig) -> Result<(), TxDecode
     Ok(())
 }
 
-/// Builds revm's transaction environment for a recovered transaction.
-pub fn to_tx_env(tx: &Recovered<TxEnvelope>) -> TxEnv {
+/// Builds revm's transaction environment for a signed transaction. Deposits have their
+/// own environment ([`deposit_tx_env`]); for them this returns `None`.
+pub fn to_tx_env(tx: &L2Tx) -> Option<TxEnv> {
     let inner = tx.inner();
+    if inner.is_deposit() {
+        return None;
+    }
     let mut env = TxEnv {
-        tx_type: inner.tx_type() as u8,
+        tx_type: inner.ty(),
         caller: tx.signer(),
         gas_limit: inner.gas_limit(),
         gas_price: inner.max_fee_per_gas(),
@@ -138,7 +181,25 @@ pub fn to_tx_env(tx: &Recovered<TxEnvelope>) -> TxEnv {
     if let Some(auths) = inner.authorization_list() {
         env.authorization_list = auths.iter().cloned().map(Either::Left).collect();
     }
-    env
+    Some(env)
+}
+
+/// revm's environment for a deposit: a free (zero gas price) legacy-style call from
+/// `from` at its current `nonce`, with the gas limit capped at
+/// [`crate::l1::MAX_DEPOSIT_GAS`].
+pub fn deposit_tx_env(deposit: &TxDeposit, nonce: u64) -> TxEnv {
+    TxEnv {
+        tx_type: 0,
+        caller: deposit.from,
+        gas_limit: deposit.gas_limit.min(crate::l1::MAX_DEPOSIT_GAS),
+        gas_price: 0,
+        kind: deposit.to,
+        value: deposit.value,
+        data: deposit.input.clone(),
+        nonce,
+        chain_id: None,
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
@@ -176,7 +237,7 @@ mod tests {
         let checked = check_raw_transaction(&raw, &config).expect("valid");
         assert_eq!(checked.tx.signer(), from);
         assert_eq!(checked.hash, alloy_primitives::keccak256(&raw));
-        let env = to_tx_env(&checked.tx);
+        let env = to_tx_env(&checked.tx).expect("signed");
         assert_eq!(env.caller, from);
         assert_eq!(env.gas_limit, 21_000);
     }

@@ -16,6 +16,7 @@ use revm::DatabaseRef;
 fn setup() -> (PrivateKeySigner, Genesis) {
     let signer = PrivateKeySigner::random();
     let mut genesis = Genesis {
+        rollup: None,
         config: ChainConfig::default(),
         timestamp: 1,
         sequencer: Address::ZERO,
@@ -65,6 +66,7 @@ fn transfers_move_value_and_pay_fees() {
         base_fee: 1_000_000,
         gas_limit: 30_000_000,
         parent_hash: Default::default(),
+        l1_origin: Default::default(),
     };
     let to = Address::repeat_byte(0xab);
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
@@ -124,6 +126,7 @@ fn insufficient_funds_is_refused() {
         base_fee: 1_000_000,
         gas_limit: 30_000_000,
         parent_hash: Default::default(),
+        l1_origin: Default::default(),
     };
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
     let raw = transfer(&poor, genesis.config.chain_id, 0, Address::ZERO, 1);
@@ -157,6 +160,7 @@ fn every_supported_transaction_type_executes() {
         base_fee: 1_000_000,
         gas_limit: 30_000_000,
         parent_hash: Default::default(),
+        l1_origin: Default::default(),
     };
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
     let to = Address::repeat_byte(0x11);
@@ -224,5 +228,100 @@ fn every_supported_transaction_type_executes() {
     assert_eq!(
         db.basic_ref(to).expect("db").expect("exists").balance,
         U256::from(2)
+    );
+}
+
+fn ctx_with_origin() -> BlockContext {
+    BlockContext {
+        number: 1,
+        timestamp: 2,
+        base_fee: 1_000_000,
+        gas_limit: 30_000_000,
+        parent_hash: Default::default(),
+        l1_origin: blink_protocol::l1::L1BlockInfo {
+            number: 77,
+            hash: alloy_primitives::B256::repeat_byte(0x77),
+            timestamp: 1,
+            base_fee: 9,
+        },
+    }
+}
+
+#[test]
+fn deposits_mint_then_call_for_free_and_always_bump_the_nonce() {
+    use blink_protocol::{TxDeposit, tx::CheckedTx};
+    let (_, genesis) = setup();
+    let (mut db, _) = genesis_state(&genesis);
+    let ctx = ctx_with_origin();
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
+    let from = Address::repeat_byte(0xd1);
+    let to = Address::repeat_byte(0xd2);
+    // mint 10, send 4 to `to`: no fee is charged
+    let ok = CheckedTx::deposit(TxDeposit {
+        source_hash: alloy_primitives::B256::repeat_byte(1),
+        from,
+        to: TxKind::Call(to),
+        mint: 10,
+        value: U256::from(4),
+        gas_limit: 100_000,
+        ..Default::default()
+    });
+    let out = exec
+        .execute(&ok.tx)
+        .expect("deposits never fail to include");
+    assert!(out.success);
+    assert_eq!(out.deposit_nonce, Some(0));
+    assert_eq!(out.effective_gas_price, 0);
+    // asks for more value than it has: included as failed, the mint stays, nonce bumps
+    let bad = CheckedTx::deposit(TxDeposit {
+        source_hash: alloy_primitives::B256::repeat_byte(2),
+        from,
+        to: TxKind::Call(to),
+        mint: 1,
+        value: U256::from(1_000),
+        gas_limit: 100_000,
+        ..Default::default()
+    });
+    let out = exec.execute(&bad.tx).expect("included");
+    assert!(!out.success);
+    assert_eq!(out.deposit_nonce, Some(1));
+    assert_eq!(out.gas_used, 100_000);
+    // a huge gas limit runs with the per-transaction cap
+    let huge = CheckedTx::deposit(TxDeposit {
+        source_hash: alloy_primitives::B256::repeat_byte(3),
+        from,
+        to: TxKind::Call(to),
+        gas_limit: u64::MAX,
+        ..Default::default()
+    });
+    assert!(exec.execute(&huge.tx).expect("included").success);
+    let db = exec.into_db();
+    let sender = db.basic_ref(from).unwrap().unwrap();
+    assert_eq!(sender.balance, U256::from(10 - 4 + 1));
+    assert_eq!(sender.nonce, 3);
+    assert_eq!(db.basic_ref(to).unwrap().unwrap().balance, U256::from(4));
+    // a deposit's encoding is OP's type 0x7E, and decodes back from the log
+    assert_eq!(ok.raw[0], 0x7e);
+    let again = CheckedTx::from_logged(&ok.raw, &genesis.config).expect("logged deposit");
+    assert_eq!(again.hash, ok.hash);
+}
+
+#[test]
+fn the_l1_origin_is_published_in_the_l1block_predeploy() {
+    use blink_protocol::l1::{L1_BLOCK, L1_BLOCK_HASH_SLOT, L1_BLOCK_NUMBER_SLOT};
+    let (_, genesis) = setup();
+    let (mut db, _) = genesis_state(&genesis);
+    let ctx = ctx_with_origin();
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx.clone(), 0);
+    let changes = exec.apply_l1_origin().expect("system write");
+    assert_eq!(changes.len(), 1 + 4, "the account and its four slots");
+    let db = exec.into_db();
+    assert_eq!(
+        db.storage_ref(L1_BLOCK, L1_BLOCK_NUMBER_SLOT).unwrap(),
+        U256::from(77)
+    );
+    assert_eq!(
+        db.storage_ref(L1_BLOCK, L1_BLOCK_HASH_SLOT).unwrap(),
+        U256::from_be_bytes(ctx.l1_origin.hash.0)
     );
 }

@@ -1,35 +1,62 @@
 //! The batch submitter: posts committed L2 blocks to L1's `BatchInbox` as compressed
-//! batches (`protocol::batch`), in calldata.
+//! batches (`protocol::batch`), as EIP-4844 blobs (`submitBlobs()`, a type-3 transaction
+//! whose sidecar `SidecarBuilder::<SimpleCoder>` builds from the batch bytes, with real
+//! KZG commitments and proofs) or, as a fallback, in calldata (`submit(bytes)`).
+//!
+//! Blob sidecars are built in the EIP-7594 form (cell proofs, required by Osaka/Fusaka
+//! mempools) first; an L1 that refuses them gets the EIP-4844 form, and one that refuses
+//! type-3 transactions altogether gets calldata (logged once). `use_blobs: false` posts
+//! calldata only.
+//!
+//! Transactions go out through [`crate::l1::send_and_confirm`]: explicit nonce and fees,
+//! re-sent with higher fees while not mined.
 //!
 //! It never skips a block and never posts one twice: where to go on is always read back
-//! from L1 (the last `BatchSubmitted` batch, decoded) at start and after any error, so a
-//! restart, a lost receipt or an L1 outage resumes at the right block. Blob posting is
-//! the next step (see docs/architecture.md).
+//! from L1 (the newest batch of either kind, through [`crate::inbox::InboxReader`]) at
+//! start and after any error, so a restart, a lost receipt or an L1 outage resumes at the
+//! right block.
 
 use alloy::{
-    eips::eip2718::Encodable2718,
+    eips::{
+        eip2718::Encodable2718,
+        eip4844::builder::{SidecarBuilder, SimpleCoder},
+        eip7594::BlobTransactionSidecarVariant,
+    },
     primitives::{Address, B256},
     providers::Provider,
-    rpc::types::Filter,
-    sol_types::{SolCall, SolEvent},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+    signers::local::PrivateKeySigner,
+    sol_types::SolCall,
 };
 use bridge_contracts::BatchInbox;
 use protocol::batch::{Batch, BatchBlock};
 use std::{
-    sync::{Arc, atomic::Ordering::Relaxed},
+    sync::{
+        Arc,
+        atomic::{AtomicU8, Ordering::Relaxed},
+    },
     time::Duration,
 };
 
-use crate::Shared;
+use crate::{
+    Shared,
+    inbox::{InboxError, InboxReader, blob_capacity},
+    l1::{SendError, SendPolicy},
+};
 
 /// Largest calldata batch posted (L1 nodes refuse transactions above ~128 KiB).
 pub const MAX_BATCH_BYTES: usize = 120_000;
+
+/// Most blobs one transaction may carry (EIP-7691 / Osaka: 6 per tx is the safe target).
+pub const DEFAULT_MAX_BLOBS: usize = 6;
 
 /// Batcher settings.
 #[derive(Clone, Debug)]
 pub struct BatcherConfig {
     /// L1 JSON-RPC endpoint.
     pub l1_rpc: String,
+    /// L1 beacon API (blob reads when resuming); `None` when blobs are never posted.
+    pub l1_beacon: Option<String>,
     /// `BatchInbox` address.
     pub batch_inbox: Address,
     /// The key `BatchInbox` accepts (the sequencer's).
@@ -38,6 +65,55 @@ pub struct BatcherConfig {
     pub l1_start_block: u64,
     /// Pause between posts.
     pub interval: Duration,
+    /// Post blob transactions (falls back to calldata if L1 refuses them).
+    pub use_blobs: bool,
+    /// Most blobs per batch transaction.
+    pub max_blobs: usize,
+    /// Re-send with higher fees when not mined after this long.
+    pub resubmit_after: Duration,
+    /// Most fee bumps per transaction before the round gives up (and starts over).
+    pub max_fee_bumps: u32,
+    /// Highest `maxFeePerGas` offered (wei).
+    pub max_fee_per_gas: u128,
+    /// Highest `maxFeePerBlobGas` offered (wei).
+    pub max_fee_per_blob_gas: u128,
+}
+
+impl BatcherConfig {
+    /// Defaults for everything but the endpoint, inbox and key: blobs on (beacon API at
+    /// the L1 RPC URL, as anvil serves it), 6 blobs, 12 s before a fee bump.
+    pub fn new(l1_rpc: String, batch_inbox: Address, key: [u8; 32]) -> BatcherConfig {
+        let policy = SendPolicy::default();
+        BatcherConfig {
+            l1_beacon: Some(l1_rpc.clone()),
+            l1_rpc,
+            batch_inbox,
+            key,
+            l1_start_block: 0,
+            interval: Duration::from_secs(2),
+            use_blobs: true,
+            max_blobs: DEFAULT_MAX_BLOBS,
+            resubmit_after: policy.resubmit_after,
+            max_fee_bumps: policy.max_bumps,
+            max_fee_per_gas: policy.max_fee_cap,
+            max_fee_per_blob_gas: policy.max_blob_fee_cap,
+        }
+    }
+
+    fn policy(&self) -> SendPolicy {
+        SendPolicy {
+            resubmit_after: self.resubmit_after,
+            max_bumps: self.max_fee_bumps,
+            max_fee_cap: self.max_fee_per_gas,
+            max_blob_fee_cap: self.max_fee_per_blob_gas,
+            ..SendPolicy::default()
+        }
+    }
+
+    /// An inbox reader for this config's L1.
+    pub fn reader(&self) -> Result<InboxReader, InboxError> {
+        InboxReader::from_urls(&self.l1_rpc, self.l1_beacon.as_deref(), self.batch_inbox)
+    }
 }
 
 /// Errors of one batcher round; all are retried.
@@ -46,6 +122,9 @@ pub enum BatcherError {
     /// L1 failed or refused.
     #[error("l1: {0}")]
     L1(String),
+    /// Reading the inbox back failed.
+    #[error("inbox: {0}")]
+    Inbox(#[from] InboxError),
     /// A batch on L1 or here does not encode/decode.
     #[error("batch: {0}")]
     Batch(#[from] protocol::batch::BatchError),
@@ -58,50 +137,186 @@ fn l1<E: std::fmt::Display>(e: E) -> BatcherError {
     BatcherError::L1(e.to_string())
 }
 
-/// Runs forever; failures are retried with backoff.
-pub async fn run(shared: Arc<Shared>, cfg: BatcherConfig) {
-    crate::l1::retry_forever("batcher", || run_once(&shared, &cfg)).await
+/// How batches go to L1; only ever moves down (towards calldata).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Mode {
+    /// Blobs with an EIP-7594 (cell proof) sidecar.
+    Blobs7594 = 0,
+    /// Blobs with an EIP-4844 sidecar.
+    Blobs4844 = 1,
+    /// Calldata.
+    Calldata = 2,
 }
 
-async fn run_once(shared: &Shared, cfg: &BatcherConfig) -> Result<(), BatcherError> {
+impl Mode {
+    fn from_u8(v: u8) -> Mode {
+        match v {
+            0 => Mode::Blobs7594,
+            1 => Mode::Blobs4844,
+            _ => Mode::Calldata,
+        }
+    }
+
+    fn next(self) -> Mode {
+        match self {
+            Mode::Blobs7594 => Mode::Blobs4844,
+            _ => Mode::Calldata,
+        }
+    }
+
+    fn max_bytes(self, max_blobs: usize) -> usize {
+        match self {
+            Mode::Calldata => MAX_BATCH_BYTES,
+            _ => blob_capacity(max_blobs.max(1)),
+        }
+    }
+}
+
+/// Runs forever; failures are retried with backoff.
+pub async fn run(shared: Arc<Shared>, cfg: BatcherConfig) {
+    let mode = AtomicU8::new(if cfg.use_blobs {
+        Mode::Blobs7594
+    } else {
+        Mode::Calldata
+    } as u8);
+    if !cfg.use_blobs {
+        tracing::info!("batcher posts calldata (blobs off)");
+    }
+    crate::l1::retry_forever("batcher", || run_once(&shared, &cfg, &mode)).await
+}
+
+async fn run_once(
+    shared: &Shared,
+    cfg: &BatcherConfig,
+    mode: &AtomicU8,
+) -> Result<(), BatcherError> {
+    let signer = PrivateKeySigner::from_bytes(&B256::from(cfg.key))
+        .map_err(|e| BatcherError::Config(format!("key: {e}")))?;
+    let from = signer.address();
     let provider = crate::l1::wallet_provider(&cfg.l1_rpc, B256::from(cfg.key))
         .map_err(BatcherError::Config)?;
-    let inbox = BatchInbox::new(cfg.batch_inbox, &provider);
-    let mut next = last_posted(&provider, cfg).await? + 1;
+    let reader = cfg.reader()?;
+    let policy = cfg.policy();
+    let mut next = last_posted(&provider, &reader, cfg).await? + 1;
     tracing::info!(next, "batcher resumes");
     loop {
         let latest = shared.chain.read().latest_committed;
         if latest >= next {
+            let m = Mode::from_u8(mode.load(Relaxed));
+            let limit = m.max_bytes(cfg.max_blobs);
             let mut end = latest;
             let (batch, bytes) = loop {
                 let batch = build(shared, next, end)?;
                 let bytes = batch.encode()?;
-                if bytes.len() <= MAX_BATCH_BYTES || end == next {
+                if bytes.len() <= limit || end == next {
                     break (batch, bytes);
                 }
                 end = next + (end - next) / 2;
             };
-            let receipt = inbox
-                .submit(bytes.clone().into())
-                .send()
-                .await
-                .map_err(l1)?
-                .get_receipt()
-                .await
-                .map_err(l1)?;
+            if bytes.len() > limit {
+                return Err(BatcherError::Config(format!(
+                    "block {next} alone encodes to {} bytes, above the {limit} a batch may hold",
+                    bytes.len()
+                )));
+            }
+            let receipt = match post(&provider, from, cfg, &policy, shared, m, &bytes).await {
+                Ok(r) => r,
+                Err(SendError::Refused(why))
+                    if m != Mode::Calldata && !is_account_problem(&why) =>
+                {
+                    let to = m.next();
+                    tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 refused the blob transaction; falling back");
+                    mode.store(to as u8, Relaxed);
+                    // start over (re-reads L1, re-sizes the batch for the new mode)
+                    return Err(BatcherError::L1(format!("blob transaction refused: {why}")));
+                }
+                Err(e) => return Err(l1(e)),
+            };
             if !receipt.status() {
                 return Err(BatcherError::L1(format!(
-                    "submit reverted in {}",
+                    "batch post reverted in {}",
                     receipt.transaction_hash
                 )));
             }
             shared.metrics.batches_posted.fetch_add(1, Relaxed);
+            match m {
+                Mode::Calldata => shared.metrics.calldata_batches_posted.fetch_add(1, Relaxed),
+                _ => shared.metrics.blob_batches_posted.fetch_add(1, Relaxed),
+            };
             shared.metrics.batched_block.store(end, Relaxed);
-            tracing::info!(from = next, to = end, txs = batch.tx_count(), bytes = bytes.len(), l1_tx = %receipt.transaction_hash, "batch posted");
+            tracing::info!(from = next, to = end, txs = batch.tx_count(), bytes = bytes.len(), kind = ?m, l1_tx = %receipt.transaction_hash, gas = receipt.gas_used, blob_gas = ?receipt.blob_gas_used, "batch posted");
             next = end + 1;
         }
         tokio::time::sleep(cfg.interval).await;
     }
+}
+
+/// Refusals that say nothing about blob support (so no fallback).
+fn is_account_problem(why: &str) -> bool {
+    let w = why.to_lowercase();
+    ["insufficient funds", "revert", "nonce"]
+        .iter()
+        .any(|k| w.contains(k))
+}
+
+/// The transaction that posts `bytes` in mode `m` (sidecar built off the async runtime).
+pub(crate) async fn batch_tx(
+    inbox: Address,
+    bytes: &[u8],
+    blobs_7594: Option<bool>,
+) -> Result<TransactionRequest, SendError> {
+    let tx = TransactionRequest::default().to(inbox);
+    let Some(cell_proofs) = blobs_7594 else {
+        return Ok(tx.input(
+            BatchInbox::submitCall {
+                _batch: bytes.to_vec().into(),
+            }
+            .abi_encode()
+            .into(),
+        ));
+    };
+    let data = bytes.to_vec();
+    let sidecar = tokio::task::spawn_blocking(move || {
+        let builder = SidecarBuilder::<SimpleCoder>::from_slice(&data);
+        if cell_proofs {
+            builder
+                .build_7594()
+                .map(BlobTransactionSidecarVariant::Eip7594)
+        } else {
+            builder
+                .build_4844()
+                .map(BlobTransactionSidecarVariant::Eip4844)
+        }
+    })
+    .await
+    .map_err(|e| SendError::L1(format!("sidecar task: {e}")))?
+    .map_err(|e| SendError::L1(format!("kzg: {e}")))?;
+    let mut tx = tx.input(BatchInbox::submitBlobsCall {}.abi_encode().into());
+    tx.sidecar = Some(sidecar);
+    tx.populate_blob_hashes();
+    Ok(tx)
+}
+
+async fn post<P: Provider>(
+    provider: &P,
+    from: Address,
+    cfg: &BatcherConfig,
+    policy: &SendPolicy,
+    shared: &Shared,
+    m: Mode,
+    bytes: &[u8],
+) -> Result<TransactionReceipt, SendError> {
+    let kind = match m {
+        Mode::Blobs7594 => Some(true),
+        Mode::Blobs4844 => Some(false),
+        Mode::Calldata => None,
+    };
+    let tx = batch_tx(cfg.batch_inbox, bytes, kind).await?;
+    crate::l1::send_and_confirm(provider, from, tx, policy, || {
+        shared.metrics.l1_fee_bumps.fetch_add(1, Relaxed);
+    })
+    .await
 }
 
 /// Committed blocks `from..=to` as a batch.
@@ -113,30 +328,37 @@ fn build(shared: &Shared, from: u64, to: u64) -> Result<Batch, BatcherError> {
         .map(|c| c.hash)
         .ok_or_else(|| BatcherError::Config(format!("block {} not committed", from - 1)))?;
     let mut blocks = Vec::with_capacity((to - from + 1) as usize);
+    let mut l1_origin_hash = B256::ZERO;
     for n in from..=to {
         let b = chain
             .block(n)
             .ok_or_else(|| BatcherError::Config(format!("block {n} missing")))?;
+        l1_origin_hash = b.ctx.l1_origin.hash;
         blocks.push(BatchBlock {
             number: n,
             timestamp: b.ctx.timestamp,
+            l1_origin: b.ctx.l1_origin.number,
+            // deposits are not posted: derivation takes them from L1
             txs: b
                 .txs
                 .iter()
+                .filter(|t| !t.tx.inner().is_deposit())
                 .map(|t| t.tx.inner().encoded_2718().into())
                 .collect(),
         });
     }
     Ok(Batch {
         parent_hash,
+        l1_origin_hash,
         blocks,
     })
 }
 
-/// The last L2 block already on L1: the last block of the newest batch this inbox holds
-/// (0 when there is none).
+/// The last L2 block already on L1: the last block of the newest valid batch (calldata
+/// or blobs) this inbox holds (0 when there is none).
 pub async fn last_posted<P: Provider>(
     provider: &P,
+    reader: &InboxReader,
     cfg: &BatcherConfig,
 ) -> Result<u64, BatcherError> {
     let head = provider.get_block_number().await.map_err(l1)?;
@@ -144,27 +366,16 @@ pub async fn last_posted<P: Provider>(
     // newest first, in windows, so a long history is not read whole
     loop {
         let from = to.saturating_sub(9_999).max(cfg.l1_start_block);
-        let filter = Filter::new()
-            .address(cfg.batch_inbox)
-            .event_signature(BatchInbox::BatchSubmitted::SIGNATURE_HASH)
-            .from_block(from)
-            .to_block(to);
-        let logs = provider.get_logs(&filter).await.map_err(l1)?;
-        if let Some(log) = logs.last() {
-            let hash = log
-                .transaction_hash
-                .ok_or_else(|| BatcherError::L1("log without tx hash".into()))?;
-            let tx = provider
-                .get_transaction_by_hash(hash)
-                .await
-                .map_err(l1)?
-                .ok_or_else(|| BatcherError::L1(format!("batch tx {hash} not found")))?;
-            let call = BatchInbox::submitCall::abi_decode(alloy::consensus::Transaction::input(
-                tx.inner.inner(),
-            ))
-            .map_err(|e| BatcherError::L1(format!("batch tx {hash}: {e}")))?;
-            let batch = Batch::decode(&call._batch)?;
-            return Ok(batch.blocks.last().map_or(0, |b| b.number));
+        for ev in reader.events(from, to).await?.iter().rev() {
+            let Some(b) = reader.resolve(ev).await? else {
+                continue;
+            };
+            match Batch::decode(&b.data) {
+                Ok(batch) => return Ok(batch.blocks.last().map_or(0, |b| b.number)),
+                Err(e) => {
+                    tracing::warn!(seq = b.seq, l1_block = b.l1_block, error = %e, "undecodable batch on L1; skipped")
+                }
+            }
         }
         if from <= cfg.l1_start_block {
             return Ok(0);

@@ -53,5 +53,6 @@ pub fn dev_genesis(
         timestamp,
         sequencer,
         alloc,
+        rollup: None,
     })
 }

@@ -10,9 +10,12 @@
 
 pub mod batcher;
 pub mod dev;
+pub mod inbox;
 mod l1;
+pub mod l1_reader;
 pub mod metrics;
 pub mod node;
+pub mod origin;
 pub mod proposer;
 pub mod rpc;
 pub mod store;

@@ -68,13 +68,72 @@ struct Args {
     /// Pause between batch posts (ms).
     #[arg(long, default_value_t = 2000)]
     batch_interval_ms: u64,
+    /// L1 beacon API (blob reads); defaults to the L1 RPC URL (anvil serves both).
+    #[arg(long, env = "BLINK_L1_BEACON")]
+    l1_beacon: Option<String>,
+    /// Post batches as calldata only (no blob transactions).
+    #[arg(long, env = "BLINK_BATCH_CALLDATA")]
+    batch_calldata: bool,
+    /// Most blobs per batch transaction.
+    #[arg(long, default_value_t = blink_sequencer::batcher::DEFAULT_MAX_BLOBS)]
+    batch_max_blobs: usize,
+    /// Re-send an unmined L1 transaction with higher fees after this many seconds.
+    #[arg(long, env = "BLINK_RESUBMIT_AFTER_SECS", default_value_t = 12)]
+    resubmit_after_secs: u64,
+    /// Run as a read replica: derive the chain from L1 alone and serve the read methods
+    /// (needs `--manifest`, or `--genesis` with `--l1-rpc`).
+    #[arg(long)]
+    replica: bool,
+    /// A devnet manifest (`devnet.json` written by `blink devnet`): L1 endpoints and the
+    /// genesis come from it.
+    #[arg(long, env = "BLINK_MANIFEST")]
+    manifest: Option<PathBuf>,
+    /// Read L1 this many blocks below its head (blocks above may still reorganize).
+    #[arg(long, env = "BLINK_L1_CONFIRMATIONS", default_value_t = 2)]
+    l1_confirmations: u64,
+    /// How often to poll L1 for new blocks (ms).
+    #[arg(long, default_value_t = 500)]
+    l1_poll_ms: u64,
     /// Prometheus metrics port (`GET /metrics`); 0 picks a free port.
     #[arg(long, env = "BLINK_METRICS_PORT")]
     metrics_port: Option<u16>,
 }
 
+/// What a replica takes from a devnet manifest.
+fn apply_manifest(args: &mut Args) -> eyre::Result<()> {
+    let Some(path) = &args.manifest else {
+        return Ok(());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let m: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let field = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    if args.l1_rpc.is_none() {
+        args.l1_rpc = field(&m["l1"]["rpc"]);
+    }
+    if args.l1_beacon.is_none() {
+        args.l1_beacon = field(&m["l1"]["beacon"]);
+    }
+    if args.genesis.is_none() {
+        let genesis = field(&m["l2"]["genesis"])
+            .ok_or_else(|| eyre::eyre!("{}: no l2.genesis", path.display()))?;
+        // relative paths are relative to the manifest
+        let genesis = PathBuf::from(genesis);
+        args.genesis = Some(if genesis.is_absolute() {
+            genesis
+        } else {
+            path.parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join(genesis)
+        });
+    }
+    Ok(())
+}
+
 fn main() -> eyre::Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    apply_manifest(&mut args)?;
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if args.log_json {
@@ -84,6 +143,9 @@ fn main() -> eyre::Result<()> {
             .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    if args.replica {
+        return run_replica(args);
     }
     let key = match (args.sequencer_key, args.dev) {
         (Some(k), _) => k.0,
@@ -96,13 +158,22 @@ fn main() -> eyre::Result<()> {
         .context("invalid sequencer key")?
         .address();
     let genesis = load_genesis(&args, sequencer)?;
+    // a rollup's sequencer builds on confirmed L1 blocks and includes their deposits
+    let l1_view = match (&genesis.rollup, &args.l1_rpc) {
+        (Some(_), Some(_)) => Some(std::sync::Arc::new(
+            blink_sequencer::origin::L1View::default(),
+        )),
+        (Some(_), None) => bail!("this genesis is a rollup's: pass --l1-rpc"),
+        _ => None,
+    };
     let config = NodeConfig {
+        l1_view: l1_view.clone(),
         datadir: args.datadir.clone(),
         block_time: Duration::from_millis(args.block_time_ms.max(1)),
         mini_block_time: Duration::from_millis(args.mini_block_ms),
         mini_block_max_txs: args.mini_block_max_txs.max(1),
         fsync: args.fsync,
-        sequencer_key: key,
+        sequencer_key: Some(key),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -137,16 +208,35 @@ fn main() -> eyre::Result<()> {
                 println!("    {}", s.address());
             }
         }
+        if let (Some(view), Some(rollup), Some(l1_rpc)) = (l1_view, &genesis.rollup, &args.l1_rpc) {
+            let reader = blink_sequencer::l1_reader::L1Reader::new(l1_rpc, rollup.portal)?;
+            println!(
+                "  deposits   from {} ({} confirmations)",
+                rollup.portal, args.l1_confirmations
+            );
+            tokio::spawn(blink_sequencer::l1_reader::follow(
+                node.shared.clone(),
+                reader,
+                view,
+                args.l1_confirmations,
+                Duration::from_millis(args.l1_poll_ms.max(10)),
+            ));
+        }
         match (&args.l1_rpc, args.batch_inbox) {
             (Some(l1_rpc), Some(batch_inbox)) => {
                 let cfg = blink_sequencer::batcher::BatcherConfig {
-                    l1_rpc: l1_rpc.clone(),
-                    batch_inbox,
-                    key,
+                    l1_beacon: Some(args.l1_beacon.clone().unwrap_or_else(|| l1_rpc.clone())),
                     l1_start_block: args.l1_start_block,
                     interval: Duration::from_millis(args.batch_interval_ms.max(10)),
+                    use_blobs: !args.batch_calldata,
+                    max_blobs: args.batch_max_blobs.clamp(1, 9),
+                    resubmit_after: Duration::from_secs(args.resubmit_after_secs.max(1)),
+                    ..blink_sequencer::batcher::BatcherConfig::new(l1_rpc.clone(), batch_inbox, key)
                 };
-                println!("  batches    to {batch_inbox} on {l1_rpc}");
+                println!(
+                    "  batches    to {batch_inbox} on {l1_rpc} ({})",
+                    if cfg.use_blobs { "blobs" } else { "calldata" }
+                );
                 tokio::spawn(blink_sequencer::batcher::run(node.shared.clone(), cfg));
             }
             (None, None) => {}
@@ -159,6 +249,7 @@ fn main() -> eyre::Result<()> {
                     output_oracle,
                     key,
                     interval: Duration::from_secs(1),
+                    resubmit_after: Duration::from_secs(args.resubmit_after_secs.max(1)),
                 };
                 println!("  outputs    to {output_oracle} on {l1_rpc}");
                 tokio::spawn(blink_sequencer::proposer::run(node.shared.clone(), cfg));
@@ -166,6 +257,85 @@ fn main() -> eyre::Result<()> {
             (_, None, None) => {}
             _ => bail!("--output-oracle needs --l1-rpc and --proposer-key"),
         }
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = handle.stop();
+        Ok(())
+    })
+}
+
+/// `--replica`: derive from L1 and serve reads.
+fn run_replica(args: Args) -> eyre::Result<()> {
+    let path = args
+        .genesis
+        .as_ref()
+        .ok_or_else(|| eyre::eyre!("--replica needs --manifest or --genesis"))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let genesis: Genesis =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let rollup = genesis
+        .rollup
+        .clone()
+        .ok_or_else(|| eyre::eyre!("{}: not a rollup genesis (no `rollup`)", path.display()))?;
+    let l1_rpc = args
+        .l1_rpc
+        .clone()
+        .ok_or_else(|| eyre::eyre!("--replica needs --l1-rpc (or --manifest)"))?;
+    let beacon = args.l1_beacon.clone().unwrap_or_else(|| l1_rpc.clone());
+    let config = NodeConfig {
+        datadir: None,
+        block_time: Duration::from_secs(1),
+        mini_block_time: Duration::from_millis(args.mini_block_ms),
+        mini_block_max_txs: args.mini_block_max_txs.max(1),
+        fsync: false,
+        sequencer_key: None,
+        l1_view: None,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    rt.block_on(async move {
+        let node = Node::start(genesis.clone(), config).context("starting the replica")?;
+        let derived = node
+            .derived
+            .clone()
+            .ok_or_else(|| eyre::eyre!("node did not start as a replica"))?;
+        let addr = SocketAddr::new(args.http_addr, args.http_port);
+        let (local, handle) = rpc::serve(node.shared.clone(), addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        println!("blink-sequencer replica ready");
+        println!("  chain id   {}", genesis.config.chain_id);
+        println!("  http       http://{local}");
+        println!("  ws         ws://{local}");
+        if let Some(port) = args.metrics_port {
+            let m = blink_sequencer::metrics::serve(
+                node.shared.clone(),
+                SocketAddr::new(args.http_addr, port),
+            )
+            .await
+            .with_context(|| format!("metrics on port {port}"))?;
+            println!("  metrics    http://{m}/metrics");
+        }
+        println!("  deriving   from {l1_rpc} (inbox {})", rollup.batch_inbox);
+        let reader = blink_sequencer::l1_reader::L1Reader::new(&l1_rpc, rollup.portal)?;
+        let inbox = blink_sequencer::inbox::InboxReader::from_urls(
+            &l1_rpc,
+            Some(&beacon),
+            rollup.batch_inbox,
+        )?;
+        let deriver = protocol::derive::Deriver::new(&rollup, genesis.timestamp);
+        tokio::spawn(blink_sequencer::l1_reader::derive(
+            node.shared.clone(),
+            reader,
+            inbox,
+            deriver,
+            derived,
+            args.l1_confirmations,
+            Duration::from_millis(args.l1_poll_ms.max(10)),
+        ));
         shutdown_signal().await;
         tracing::info!("shutting down");
         let _ = handle.stop();

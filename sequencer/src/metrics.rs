@@ -23,6 +23,14 @@ pub struct Metrics {
     pub txs_rejected: AtomicU64,
     /// Transactions queued behind a nonce gap.
     pub txs_queued: AtomicU64,
+    /// Deposits from L1 included in L2 blocks.
+    pub deposits: AtomicU64,
+    /// L2 blocks settled by derivation (replica).
+    pub derived_blocks: AtomicU64,
+    /// Batches derivation skipped by rule (replica).
+    pub batches_skipped: AtomicU64,
+    /// Newest L1 block read (sequencer: confirmed for origins; replica: derived from).
+    pub l1_block: AtomicU64,
     /// Mini-blocks written to the log.
     pub mini_blocks: AtomicU64,
     /// Pre-confirmation signatures made (one per mini-block).
@@ -31,6 +39,12 @@ pub struct Metrics {
     pub commitment_micros: AtomicU64,
     /// Batches posted to L1.
     pub batches_posted: AtomicU64,
+    /// Batches posted to L1 as blobs.
+    pub blob_batches_posted: AtomicU64,
+    /// Batches posted to L1 as calldata.
+    pub calldata_batches_posted: AtomicU64,
+    /// L1 transactions re-sent with higher fees (batcher and proposer).
+    pub l1_fee_bumps: AtomicU64,
     /// Last L2 block posted to L1.
     pub batched_block: AtomicU64,
     /// Output roots proposed.
@@ -47,7 +61,7 @@ impl Metrics {
             (chain.open_number(), chain.latest_committed)
         };
         let leaves = shared.committed.lock().len();
-        let counters: [(&str, &str, String); 9] = [
+        let counters: [(&str, &str, String); 16] = [
             (
                 "blink_outputs_proposed_total",
                 "Output roots proposed to L1.",
@@ -64,6 +78,21 @@ impl Metrics {
                 self.batches_posted.load(Relaxed).to_string(),
             ),
             (
+                "blink_blob_batches_posted_total",
+                "Batches posted to L1 as blobs.",
+                self.blob_batches_posted.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_calldata_batches_posted_total",
+                "Batches posted to L1 as calldata.",
+                self.calldata_batches_posted.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_l1_fee_bumps_total",
+                "L1 transactions re-sent with higher fees.",
+                self.l1_fee_bumps.load(Relaxed).to_string(),
+            ),
+            (
                 "blink_txs_preconfirmed_total",
                 "Transactions executed and pre-confirmed.",
                 self.txs_preconfirmed.load(Relaxed).to_string(),
@@ -77,6 +106,26 @@ impl Metrics {
                 "blink_txs_queued_total",
                 "Transactions queued behind a nonce gap.",
                 self.txs_queued.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_deposits_total",
+                "Deposits from L1 included in L2 blocks.",
+                self.deposits.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_derived_blocks_total",
+                "L2 blocks settled by derivation from L1.",
+                self.derived_blocks.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_batches_skipped_total",
+                "Batches skipped by the derivation rules.",
+                self.batches_skipped.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_l1_block",
+                "Newest L1 block read.",
+                self.l1_block.load(Relaxed).to_string(),
             ),
             (
                 "blink_mini_blocks_total",

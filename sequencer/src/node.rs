@@ -11,14 +11,15 @@
 //! over many transactions. The state root is computed off the executor thread so sealing
 //! never stalls pre-confirmations.
 
-use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
-use alloy_eips::eip2718::Decodable2718;
+use alloy_consensus::Transaction;
 use alloy_primitives::{Address, B256, Signature, U256, map::HashMap};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::{Mutex, RwLock};
 use protocol::{
-    ChainConfig, ExecutedTx, ExecutionError, Genesis, Preconfirmation, TxExecutor,
+    ChainConfig, ExecutedTx, ExecutionError, Genesis, OpTxEnvelope, Preconfirmation, TxExecutor,
     block::{self, BlockContext},
+    derive::DerivedBlock,
+    l1::L1BlockInfo,
     merkle, preconf,
     state::{CommittedState, StateChange, StateDb, genesis_state},
     tx::CheckedTx,
@@ -33,6 +34,7 @@ use std::{
 use tokio::sync::{broadcast, oneshot};
 
 use crate::{
+    origin::L1View,
     store::{BlockEntry, ChainStore, CommittedBlock, TxEntry},
     wal::{MiniRecord, OpenRecord, Record, Wal, WalError},
 };
@@ -50,8 +52,11 @@ pub struct NodeConfig {
     pub mini_block_max_txs: usize,
     /// fdatasync the log once per mini-block (power-loss durability).
     pub fsync: bool,
-    /// The sequencer's signing key.
-    pub sequencer_key: [u8; 32],
+    /// The sequencer's signing key (`None` on a replica, which signs nothing).
+    pub sequencer_key: Option<[u8; 32]>,
+    /// Confirmed L1 blocks to build on (a sequencer of a rollup); `None` keeps the
+    /// genesis origin (a standalone chain, or a replica, whose origins come from L1).
+    pub l1_view: Option<Arc<L1View>>,
 }
 
 /// Errors starting or recovering a node.
@@ -123,6 +128,8 @@ pub struct Shared {
     pub sequencer: Address,
     /// Prometheus counters.
     pub metrics: crate::metrics::Metrics,
+    /// A read replica: blocks come from derivation, nothing is signed or accepted.
+    pub replica: bool,
     submit: Sender<Submission>,
 }
 
@@ -134,6 +141,11 @@ impl Shared {
 
     /// Hands a checked transaction to the executor.
     pub fn submit(&self, sub: Submission) -> Result<(), NodeError> {
+        if self.replica {
+            return Err(NodeError::Config(
+                "this node is a read replica; send transactions to the sequencer".into(),
+            ));
+        }
         self.submit
             .send(sub)
             .map_err(|_| NodeError::Config("executor stopped".into()))
@@ -145,6 +157,8 @@ impl Shared {
 pub struct Node {
     /// Shared state for readers.
     pub shared: Arc<Shared>,
+    /// A replica's input: derived blocks, executed in order.
+    pub derived: Option<Sender<DerivedBlock>>,
 }
 
 fn now_secs() -> u64 {
@@ -162,19 +176,28 @@ struct SealJob {
 
 impl Node {
     /// Starts a node for `genesis`, replaying its log if `datadir` holds one.
+    ///
+    /// Without a sequencer key the node is a read replica: [`Node::derived`] takes the
+    /// blocks derivation settles, and transactions are refused.
     pub fn start(genesis: Genesis, config: NodeConfig) -> Result<Self, NodeError> {
-        let secret = secp256k1::SecretKey::from_slice(&config.sequencer_key)
-            .map_err(|e| NodeError::Config(format!("sequencer key: {e}")))?;
-        let signer =
-            alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(config.sequencer_key))
-                .map_err(|e| NodeError::Config(format!("sequencer key: {e}")))?;
-        if signer.address() != genesis.sequencer {
-            return Err(NodeError::Config(format!(
-                "sequencer key is {} but genesis names {}",
-                signer.address(),
-                genesis.sequencer
-            )));
-        }
+        let secret = match &config.sequencer_key {
+            Some(key) => {
+                let secret = secp256k1::SecretKey::from_slice(key)
+                    .map_err(|e| NodeError::Config(format!("sequencer key: {e}")))?;
+                let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(*key))
+                    .map_err(|e| NodeError::Config(format!("sequencer key: {e}")))?;
+                if signer.address() != genesis.sequencer {
+                    return Err(NodeError::Config(format!(
+                        "sequencer key is {} but genesis names {}",
+                        signer.address(),
+                        genesis.sequencer
+                    )));
+                }
+                Some(secret)
+            }
+            None => None,
+        };
+        let replica = secret.is_none();
         let (db, genesis_changes) = genesis_state(&genesis);
         let mut committed = CommittedState::default();
         committed.apply(&genesis_changes);
@@ -185,6 +208,7 @@ impl Node {
             base_fee: genesis.config.min_base_fee,
             gas_limit: genesis.config.block_gas_limit,
             parent_hash: B256::ZERO,
+            l1_origin: genesis.l1_genesis(),
         };
         let header = block::seal_header(&genesis_ctx, genesis_root, &[], &[]);
         let genesis_hash = header.hash_slow();
@@ -211,6 +235,7 @@ impl Node {
             pending: broadcast::channel(65_536).0,
             sequencer: genesis.sequencer,
             metrics: Default::default(),
+            replica,
             submit,
         });
 
@@ -251,13 +276,26 @@ impl Node {
             );
         }
         exec.wal = wal;
+        if replica {
+            let (derived, blocks) = crossbeam_channel::bounded(1024);
+            std::thread::Builder::new()
+                .name("executor".into())
+                .spawn(move || exec.run_replica(blocks))?;
+            return Ok(Self {
+                shared,
+                derived: Some(derived),
+            });
+        }
         if exec.open.is_none() {
             exec.open_block()?;
         }
         std::thread::Builder::new()
             .name("executor".into())
             .spawn(move || exec.run(submissions))?;
-        Ok(Self { shared })
+        Ok(Self {
+            shared,
+            derived: None,
+        })
     }
 }
 
@@ -268,7 +306,7 @@ struct OpenBlock {
 struct Executor {
     shared: Arc<Shared>,
     config: NodeConfig,
-    secret: secp256k1::SecretKey,
+    secret: Option<secp256k1::SecretKey>,
     wal: Option<Wal>,
     seal_tx: Sender<SealJob>,
     hash_rx: Receiver<(u64, B256)>,
@@ -320,6 +358,47 @@ impl Executor {
         }
     }
 
+    /// A replica's loop: executes derived blocks in order. A transaction that does not
+    /// execute is left out, as the protocol's derivation rules say.
+    fn run_replica(mut self, rx: Receiver<DerivedBlock>) {
+        for block in rx {
+            let expected = self.shared.chain.read().open_number() + 1;
+            if block.number != expected {
+                tracing::error!(
+                    got = block.number,
+                    expected,
+                    "derived block out of order; stopping"
+                );
+                return;
+            }
+            let config = self.shared.config().clone();
+            let mut batch: Vec<Submission> = block
+                .deposits
+                .into_iter()
+                .map(|d| Submission {
+                    tx: CheckedTx::deposit(d),
+                    reply: None,
+                })
+                .collect();
+            for raw in &block.txs {
+                match protocol::tx::check_raw_transaction(raw, &config) {
+                    Ok(tx) => batch.push(Submission { tx, reply: None }),
+                    Err(e) => {
+                        tracing::warn!(block = block.number, error = %e, "derived transaction left out")
+                    }
+                }
+            }
+            let result = self
+                .open_with(block.timestamp, block.l1_origin)
+                .and_then(|_| self.mini_block(batch, false))
+                .and_then(|_| self.seal());
+            if let Err(e) = result {
+                tracing::error!(error = %e, "executing a derived block failed; stopping");
+                return;
+            }
+        }
+    }
+
     /// Replays the log; returns the number of transactions re-executed.
     fn replay(&mut self, records: Vec<Record>) -> Result<usize, NodeError> {
         let mut count = 0;
@@ -334,15 +413,26 @@ impl Executor {
                             o.number, expected
                         )));
                     }
-                    self.open_with(o.timestamp)?;
+                    self.open_with(
+                        o.timestamp,
+                        L1BlockInfo {
+                            number: o.l1_number,
+                            hash: o.l1_hash,
+                            timestamp: o.l1_timestamp,
+                            base_fee: o.l1_base_fee,
+                        },
+                    )?;
                 }
                 Record::Mini(m) => {
                     let mut batch = Vec::with_capacity(m.txs.len());
                     for raw in &m.txs {
-                        let env = TxEnvelope::decode_2718(&mut raw.as_ref())
-                            .map_err(|e| NodeError::Replay(e.to_string()))?;
-                        let tx = protocol::tx::check_raw_transaction(raw, self.shared.config())
-                            .map_err(|e| NodeError::Replay(format!("{}: {e}", env.tx_hash())))?;
+                        let tx =
+                            CheckedTx::from_logged(raw, self.shared.config()).map_err(|e| {
+                                NodeError::Replay(format!(
+                                    "{}: {e}",
+                                    alloy_primitives::keccak256(raw)
+                                ))
+                            })?;
                         batch.push(Submission { tx, reply: None });
                     }
                     count += batch.len();
@@ -367,23 +457,51 @@ impl Executor {
         Ok(count)
     }
 
+    /// Opens the next block (live): the timestamp from the clock, the newest confirmed
+    /// L1 block as origin, and the deposits since the parent's origin as its first
+    /// mini-block.
     fn open_block(&mut self) -> Result<(), NodeError> {
-        let parent_ts = {
+        let (parent_ts, parent_origin) = {
             let chain = self.shared.chain.read();
             chain
                 .blocks
                 .last()
-                .map(|b| b.ctx.timestamp)
+                .map(|b| (b.ctx.timestamp, b.ctx.l1_origin))
                 .unwrap_or_default()
         };
         let ts = now_secs().max(parent_ts + 1);
-        self.open_with(ts)?;
+        let (origin, deposits) = match &self.config.l1_view {
+            Some(view) => view.next_origin(&parent_origin, ts),
+            None => (parent_origin, Vec::new()),
+        };
+        self.open_with(ts, origin)?;
         if let (Some(wal), Some(open)) = (self.wal.as_mut(), self.open.as_ref()) {
+            let o = &open.ctx.l1_origin;
             wal.append(&[Record::Open(OpenRecord {
                 number: open.ctx.number,
                 timestamp: open.ctx.timestamp,
                 base_fee: open.ctx.base_fee,
+                l1_number: o.number,
+                l1_hash: o.hash,
+                l1_timestamp: o.timestamp,
+                l1_base_fee: o.base_fee,
             })])?;
+        }
+        if !deposits.is_empty() {
+            let n = deposits.len();
+            let subs = deposits
+                .into_iter()
+                .map(|d| Submission {
+                    tx: CheckedTx::deposit(d),
+                    reply: None,
+                })
+                .collect();
+            let included = self.mini_block(subs, false)?;
+            self.shared
+                .metrics
+                .deposits
+                .fetch_add(included as u64, Relaxed);
+            tracing::info!(deposits = n, l1_origin = origin.number, "deposits included");
         }
         Ok(())
     }
@@ -391,7 +509,7 @@ impl Executor {
     /// Opens the next block. Block n may read BLOCKHASH(k) for k ≤ n-2: the executor
     /// waits here for the commitment of block n-2 (computed during block n-1), a
     /// deterministic rule every replica applies the same way.
-    fn open_with(&mut self, timestamp: u64) -> Result<(), NodeError> {
+    fn open_with(&mut self, timestamp: u64, l1_origin: L1BlockInfo) -> Result<(), NodeError> {
         let (number, base_fee) = {
             let chain = self.shared.chain.read();
             let parent = chain
@@ -428,7 +546,17 @@ impl Executor {
             base_fee,
             gas_limit: self.shared.config().block_gas_limit,
             parent_hash: B256::ZERO,
+            l1_origin,
         };
+        // the L1 origin is published in the L1Block predeploy before any transaction
+        let changes = {
+            let config = self.shared.config().clone();
+            let mut state = self.shared.state.write();
+            TxExecutor::new(&mut *state, &config, ctx.clone(), 0)
+                .apply_l1_origin()
+                .map_err(|e| NodeError::Replay(e.to_string()))?
+        };
+        self.open_changes.extend(changes);
         self.shared.chain.write().blocks.push(BlockEntry {
             ctx: ctx.clone(),
             txs: Vec::new(),
@@ -559,7 +687,9 @@ impl Executor {
                 reply(first, SubmitResult::Queued);
             }
             Err(ExecutionError::GasLimitAboveBlock)
-                if exec.gas_used() > 0 && sub.tx.tx.gas_limit() <= exec.block().gas_limit =>
+                if live
+                    && exec.gas_used() > 0
+                    && sub.tx.tx.gas_limit() <= exec.block().gas_limit =>
             {
                 block_full.push(sub);
             }
@@ -621,11 +751,18 @@ impl Executor {
             cumulative += inc.out.gas_used;
             let ty = inc.tx.tx.inner().tx_type();
             let n_logs = inc.out.logs.len() as u64;
+            let deposit_nonce = inc.out.deposit_nonce;
             let entry = Arc::new(TxEntry {
                 hash: inc.tx.hash,
                 block_number: ctx.number,
                 index: start_index + k as u64,
-                receipt: block::receipt(ty, inc.out.success, cumulative, inc.out.logs),
+                receipt: block::receipt(
+                    ty,
+                    inc.out.success,
+                    cumulative,
+                    inc.out.logs,
+                    deposit_nonce,
+                ),
                 gas_used: inc.out.gas_used,
                 effective_gas_price: inc.out.effective_gas_price,
                 contract_address: inc.out.contract_address,
@@ -671,9 +808,13 @@ impl Executor {
         Ok(())
     }
 
+    /// Signs a pre-confirmation root; a replica signs nothing (all-zero signature).
     fn sign(&self, hash: B256) -> Signature {
+        let Some(secret) = &self.secret else {
+            return Signature::new(U256::ZERO, U256::ZERO, false);
+        };
         let msg = secp256k1::Message::from_digest(hash.0);
-        let sig = secp256k1::SECP256K1.sign_ecdsa_recoverable(&msg, &self.secret);
+        let sig = secp256k1::SECP256K1.sign_ecdsa_recoverable(&msg, secret);
         let (recid, bytes) = sig.serialize_compact();
         let r = U256::from_be_slice(&bytes[..32]);
         let s = U256::from_be_slice(&bytes[32..]);
@@ -701,7 +842,7 @@ fn commitment_loop(
             committed.apply(&job.changes);
             committed.root()
         };
-        let txs: Vec<TxEnvelope> = job.txs.iter().map(|e| e.tx.inner().clone()).collect();
+        let txs: Vec<OpTxEnvelope> = job.txs.iter().map(|e| e.tx.inner().clone()).collect();
         let receipts: Vec<_> = job.txs.iter().map(|e| e.receipt.clone()).collect();
         let mut ctx = job.ctx;
         ctx.parent_hash = parent_hash;
@@ -739,4 +880,4 @@ pub fn check(shared: &Shared, raw: &[u8]) -> Result<CheckedTx, protocol::tx::TxD
 }
 
 /// The recovered form of an included transaction (for RPC conversion).
-pub type RecoveredTx = Recovered<TxEnvelope>;
+pub type RecoveredTx = protocol::tx::L2Tx;

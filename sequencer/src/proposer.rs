@@ -3,7 +3,12 @@
 //! their challenge window has passed. What to do next is always read from L1, so
 //! restarts and outages resume without double posts.
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::{
+    primitives::{Address, B256, U256},
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+    sol_types::SolCall,
+};
 use bridge_contracts::OutputOracle;
 use protocol::output::output_root;
 use std::{
@@ -24,6 +29,8 @@ pub struct ProposerConfig {
     pub key: B256,
     /// Pause between rounds.
     pub interval: Duration,
+    /// Re-send with higher fees when not mined after this long.
+    pub resubmit_after: Duration,
 }
 
 /// Errors of a proposer round; all are retried.
@@ -56,6 +63,16 @@ pub async fn run(shared: Arc<Shared>, cfg: ProposerConfig) {
 async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerError> {
     let provider =
         crate::l1::wallet_provider(&cfg.l1_rpc, cfg.key).map_err(ProposerError::Config)?;
+    let from = PrivateKeySigner::from_bytes(&cfg.key)
+        .map_err(|e| ProposerError::Config(format!("key: {e}")))?
+        .address();
+    let policy = crate::l1::SendPolicy {
+        resubmit_after: cfg.resubmit_after,
+        ..Default::default()
+    };
+    let bumped = || {
+        shared.metrics.l1_fee_bumps.fetch_add(1, Relaxed);
+    };
     let oracle = OutputOracle::new(cfg.output_oracle, &provider);
     let bond = oracle.BOND().call().await.map_err(l1)?;
     let mut to_finalize = 0u64;
@@ -64,13 +81,18 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
         let next = u64::try_from(next)
             .map_err(|_| ProposerError::L1("next block number overflows".into()))?;
         if let Some(root) = output_of(shared, next) {
-            let receipt = oracle
-                .proposeOutput(root, U256::from(next))
+            let tx = TransactionRequest::default()
+                .to(cfg.output_oracle)
                 .value(bond)
-                .send()
-                .await
-                .map_err(l1)?
-                .get_receipt()
+                .input(
+                    OutputOracle::proposeOutputCall {
+                        _outputRoot: root,
+                        _l2BlockNumber: U256::from(next),
+                    }
+                    .abi_encode()
+                    .into(),
+                );
+            let receipt = crate::l1::send_and_confirm(&provider, from, tx, &policy, bumped)
                 .await
                 .map_err(l1)?;
             if !receipt.status() {
@@ -96,17 +118,24 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
                 .map_err(l1)?
                 .bondReturned
             {
-                let receipt = oracle
-                    .finalize(index)
-                    .send()
-                    .await
-                    .map_err(l1)?
-                    .get_receipt()
-                    .await
-                    .map_err(l1)?;
-                if receipt.status() {
-                    shared.metrics.outputs_finalized.fetch_add(1, Relaxed);
-                    tracing::info!(index = to_finalize, "output finalized");
+                let tx = TransactionRequest::default().to(cfg.output_oracle).input(
+                    OutputOracle::finalizeCall { _index: index }
+                        .abi_encode()
+                        .into(),
+                );
+                // a revert (someone else finalized first) is tolerated
+                match crate::l1::send_and_confirm(&provider, from, tx, &policy, bumped).await {
+                    Ok(receipt) if receipt.status() => {
+                        shared.metrics.outputs_finalized.fetch_add(1, Relaxed);
+                        tracing::info!(index = to_finalize, "output finalized");
+                    }
+                    Ok(receipt) => {
+                        tracing::warn!(index = to_finalize, tx = %receipt.transaction_hash, "finalize reverted");
+                    }
+                    Err(crate::l1::SendError::Refused(why)) => {
+                        tracing::warn!(index = to_finalize, %why, "finalize refused");
+                    }
+                    Err(e) => return Err(l1(e)),
                 }
             }
             to_finalize += 1;

@@ -6,7 +6,7 @@
 //! hash `null`) from committed blocks (`latest`, with state root and hash). Older state
 //! is not kept: a state read at an older block number is refused with -32000.
 
-use alloy_consensus::{Transaction as _, TxEnvelope};
+use alloy_consensus::Transaction as _;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
 use alloy_rpc_types_eth::{
@@ -19,6 +19,7 @@ use jsonrpsee::{
     types::{ErrorObjectOwned, Params},
 };
 use protocol::execution::{CallOutcome, simulate};
+use protocol::{OpReceiptEnvelope, OpTxEnvelope};
 use revm::{DatabaseRef, context::TxEnv, database_interface::WrapDatabaseRef};
 use serde_json::{Value, json};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -459,7 +460,11 @@ fn rpc_log(t: &TxEntry, block_hash: Option<B256>, i: usize, log: &alloy_primitiv
     }
 }
 
-fn receipt_of(t: &TxEntry, block: &BlockEntry) -> TransactionReceipt {
+/// A receipt as OP Stack nodes serve it (deposits carry `depositNonce` and
+/// `depositReceiptVersion`).
+type Receipt = TransactionReceipt<OpReceiptEnvelope<RpcLog>>;
+
+fn receipt_of(t: &TxEntry, block: &BlockEntry) -> Receipt {
     let block_hash = block.committed.as_ref().map(|c| c.hash);
     let mut i = 0usize;
     let inner = t.receipt.clone().map_logs(|l| {
@@ -483,7 +488,7 @@ fn receipt_of(t: &TxEntry, block: &BlockEntry) -> TransactionReceipt {
     }
 }
 
-fn tx_of(t: &TxEntry, block_hash: Option<B256>) -> alloy_rpc_types_eth::Transaction {
+fn tx_of(t: &TxEntry, block_hash: Option<B256>) -> alloy_rpc_types_eth::Transaction<OpTxEnvelope> {
     alloy_rpc_types_eth::Transaction {
         inner: t.tx.clone(),
         block_hash,
@@ -502,7 +507,7 @@ fn block_json(chain: &ChainStore, n: u64, full: bool) -> RpcResult<Value> {
         Some(c) => (c.header.clone(), Some(c.hash)),
         None => {
             // the open block: its header as it stands, without state root or hash
-            let txs: Vec<TxEnvelope> = block.txs.iter().map(|t| t.tx.inner().clone()).collect();
+            let txs: Vec<OpTxEnvelope> = block.txs.iter().map(|t| t.tx.inner().clone()).collect();
             let receipts: Vec<_> = block.txs.iter().map(|t| t.receipt.clone()).collect();
             let mut ctx = block.ctx.clone();
             ctx.parent_hash = chain

@@ -1,16 +1,16 @@
 //! The chain as the node serves it: blocks (open, sealed, committed), transactions,
 //! receipts and pre-confirmations, indexed for JSON-RPC reads.
 
-use alloy_consensus::{Header, ReceiptEnvelope, TxEnvelope, transaction::Recovered};
+use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, map::HashMap};
-use protocol::{Preconfirmation, block::BlockContext};
+use protocol::{OpReceiptEnvelope, Preconfirmation, block::BlockContext, tx::L2Tx};
 use std::sync::Arc;
 
 /// One included transaction with everything its receipt needs.
 #[derive(Debug)]
 pub struct TxEntry {
     /// The transaction and its sender.
-    pub tx: Recovered<TxEnvelope>,
+    pub tx: L2Tx,
     /// Transaction hash.
     pub hash: B256,
     /// L2 block number.
@@ -18,7 +18,7 @@ pub struct TxEntry {
     /// Index in the block.
     pub index: u64,
     /// Consensus receipt (status, cumulative gas, logs, bloom).
-    pub receipt: ReceiptEnvelope,
+    pub receipt: OpReceiptEnvelope,
     /// Gas used by this transaction.
     pub gas_used: u64,
     /// Price per gas paid.

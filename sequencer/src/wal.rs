@@ -40,6 +40,14 @@ pub struct OpenRecord {
     pub timestamp: u64,
     /// Base fee.
     pub base_fee: u64,
+    /// L1 origin: number.
+    pub l1_number: u64,
+    /// L1 origin: hash.
+    pub l1_hash: alloy_primitives::B256,
+    /// L1 origin: timestamp.
+    pub l1_timestamp: u64,
+    /// L1 origin: base fee.
+    pub l1_base_fee: u64,
 }
 
 /// A mini-block: pre-confirmed transactions, in order, of the open block.
@@ -217,6 +225,10 @@ mod tests {
                 number: 1,
                 timestamp: 100,
                 base_fee: 7,
+                l1_number: 3,
+                l1_hash: alloy_primitives::B256::repeat_byte(4),
+                l1_timestamp: 90,
+                l1_base_fee: 5,
             }),
             Record::Mini(MiniRecord {
                 number: 1,

@@ -22,10 +22,14 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function store(address target, bytes32 slot, bytes32 value) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function coinbase(address newCoinbase) external;
     function blobhashes(bytes32[] calldata hashes) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function startPrank(address msgSender) external;
+    function startPrank(address msgSender, address txOrigin) external;
     function stopPrank() external;
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;

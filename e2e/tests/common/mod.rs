@@ -1,6 +1,8 @@
 //! Shared harness: builds and starts the real `blink-sequencer` binary.
 #![allow(dead_code)]
 
+pub mod devnet;
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -48,11 +50,21 @@ pub struct Sequencer {
 impl Sequencer {
     /// Starts `blink-sequencer --dev` on a free port.
     pub fn start(datadir: Option<&Path>, extra: &[&str]) -> Sequencer {
-        let mut cmd = Command::new(binary("blink-sequencer"));
-        cmd.args(["--dev", "--http-port", "0"]).args(extra);
+        let mut args = vec!["--dev"];
+        let dir;
         if let Some(d) = datadir {
-            cmd.arg("--datadir").arg(d);
+            dir = d.to_string_lossy().into_owned();
+            args.extend(["--datadir", &dir]);
         }
+        args.extend(extra);
+        Self::spawn(&args)
+    }
+
+    /// Starts `blink-sequencer` with exactly `args` (plus `--http-port 0`).
+    pub fn spawn(args: &[&str]) -> Sequencer {
+        let extra = args;
+        let mut cmd = Command::new(binary("blink-sequencer"));
+        cmd.args(["--http-port", "0"]).args(args);
         cmd.env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

@@ -204,16 +204,20 @@ fn batch_strategy() -> impl Strategy<Value = Batch> {
         .prop_map(|(parent, n0, t0, blocks)| {
             let mut number = n0;
             let mut ts = t0;
+            let mut origin = t0 / 2;
             Batch {
                 parent_hash: B256::from(parent),
+                l1_origin_hash: B256::from(parent) ^ B256::with_last_byte(0x0f),
                 blocks: blocks
                     .into_iter()
                     .map(|(dn, dt, specs)| {
                         number = number.wrapping_add(dn);
                         ts = ts.wrapping_add(dt);
+                        origin = origin.wrapping_add(dt / 2);
                         BatchBlock {
                             number,
                             timestamp: ts,
+                            l1_origin: origin,
                             txs: specs.iter().map(build).collect(),
                         }
                     })
@@ -258,20 +262,24 @@ fn sample_batch() -> Batch {
         .collect();
     Batch {
         parent_hash: B256::repeat_byte(0x11),
+        l1_origin_hash: B256::repeat_byte(0x22),
         blocks: vec![
             BatchBlock {
                 number: 100,
                 timestamp: 1_700_000_000,
+                l1_origin: 7,
                 txs: specs[..5].iter().map(build).collect(),
             },
             BatchBlock {
                 number: 101,
                 timestamp: 1_700_000_001,
+                l1_origin: 7,
                 txs: vec![],
             },
             BatchBlock {
                 number: 102,
                 timestamp: 1_700_000_002,
+                l1_origin: 8,
                 txs: specs[5..].iter().map(build).collect(),
             },
         ],
@@ -302,20 +310,24 @@ fn empty_batch_round_trips() {
         Batch::default(),
         Batch {
             parent_hash: B256::repeat_byte(3),
+            l1_origin_hash: B256::repeat_byte(4),
             blocks: vec![
                 BatchBlock {
                     number: u64::MAX,
                     timestamp: 0,
+                    l1_origin: u64::MAX,
                     txs: vec![],
                 },
                 BatchBlock {
                     number: 0,
                     timestamp: u64::MAX,
+                    l1_origin: 0,
                     txs: vec![],
                 },
                 BatchBlock {
                     number: u64::MAX - 1,
                     timestamp: 1,
+                    l1_origin: 5,
                     txs: vec![],
                 },
             ],

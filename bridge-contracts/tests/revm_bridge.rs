@@ -1,0 +1,346 @@
+//! The ERC-20 bridge end to end on two in-memory revm chains, from the committed artifacts:
+//! an L1 with `Portal`, a token and `L1StandardBridge`; an L2 built from
+//! [`predeploys::genesis_alloc`] only. A deposit's `TransactionDeposited` log is replayed on
+//! L2 as a call from the log's `from` (the L1 bridge's alias) with the log's gas limit and data,
+//! which must create the L2 token at `l2TokenFor(l1Token)` and mint. Also checks the
+//! `L1Block` slot layout and prints the gas figures quoted in `docs/contracts.md`.
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, address, b256},
+    sol_types::{SolCall, SolConstructor, SolEvent, SolInterface},
+};
+use blink_bridge_contracts::{
+    BlinkMintableERC20, FeeVault, L1Block, L1StandardBridge, L2StandardBridge, Portal, TestToken,
+    predeploys::{self, FEE_VAULT, L1_BLOCK, L2_STANDARD_BRIDGE},
+};
+use revm::{
+    Context, ExecuteCommitEvm, MainBuilder, MainContext,
+    bytecode::Bytecode,
+    context::{
+        TxEnv,
+        result::{ExecutionResult, Output},
+    },
+    database::InMemoryDB,
+    primitives::{KECCAK_EMPTY, TxKind, hardfork::SpecId},
+    state::AccountInfo,
+};
+
+const DEPLOYER: Address = address!("0x00000000000000000000000000000000000d3910");
+const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
+const BOB: Address = address!("0x0000000000000000000000000000000000000b0b");
+
+type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
+
+struct Chain {
+    evm: Evm,
+    nonces: std::collections::HashMap<Address, u64>,
+}
+
+impl Chain {
+    fn new(db: InMemoryDB) -> Self {
+        let evm = Context::mainnet()
+            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
+            .with_db(db)
+            .build_mainnet();
+        Self {
+            evm,
+            nonces: Default::default(),
+        }
+    }
+
+    fn exec(&mut self, caller: Address, kind: TxKind, data: Bytes, gas: u64) -> ExecutionResult {
+        let nonce = self.nonces.entry(caller).or_default();
+        let tx = TxEnv::builder()
+            .caller(caller)
+            .kind(kind)
+            .data(data)
+            .gas_limit(gas)
+            .nonce(*nonce)
+            .build()
+            .expect("valid tx");
+        *nonce += 1;
+        self.evm.transact_commit(tx).expect("tx executes")
+    }
+
+    fn create(&mut self, code: Vec<u8>) -> Address {
+        match self.exec(DEPLOYER, TxKind::Create, code.into(), 10_000_000) {
+            ExecutionResult::Success {
+                output: Output::Create(_, Some(addr)),
+                ..
+            } => addr,
+            other => panic!("deploy failed: {other:?}"),
+        }
+    }
+
+    /// A successful transaction; returns it (for logs and gas).
+    fn send<C: SolCall>(&mut self, caller: Address, to: Address, call: C) -> ExecutionResult {
+        let result = self.exec(
+            caller,
+            TxKind::Call(to),
+            call.abi_encode().into(),
+            10_000_000,
+        );
+        assert!(result.is_success(), "call failed: {result:?}");
+        result
+    }
+
+    fn call<C: SolCall>(&mut self, to: Address, call: C) -> C::Return {
+        let out = self.send(DEPLOYER, to, call).into_output().expect("output");
+        C::abi_decode_returns(&out).expect("decode return")
+    }
+
+    fn code(&self, addr: Address) -> Bytes {
+        self.evm.ctx.journaled_state.database.cache.accounts[&addr]
+            .info
+            .code
+            .as_ref()
+            .map(|c| c.original_bytes())
+            .unwrap_or_default()
+    }
+}
+
+/// The L2 genesis: just the predeploys.
+fn l2_db(l1_bridge: Address) -> InMemoryDB {
+    let mut db = InMemoryDB::default();
+    for (addr, acc) in predeploys::genesis_alloc(l1_bridge) {
+        let code = Bytecode::new_raw(acc.code.clone());
+        let hash = if acc.code.is_empty() {
+            KECCAK_EMPTY
+        } else {
+            code.hash_slow()
+        };
+        db.insert_account_info(addr, AccountInfo::new(acc.balance, acc.nonce, hash, code));
+        for (slot, value) in acc.storage {
+            db.insert_account_storage(addr, slot.into(), value.into())
+                .expect("in-memory db");
+        }
+    }
+    db
+}
+
+struct Deposit {
+    from: Address,
+    gas_limit: u64,
+    data: Bytes,
+    l1_gas: u64,
+}
+
+/// `depositERC20` from ALICE; returns the deposited transaction and the L1 gas used.
+fn deposit(
+    l1: &mut Chain,
+    portal: Address,
+    bridge: Address,
+    token: Address,
+    l2_token: Address,
+    amount: U256,
+) -> Deposit {
+    let result = l1.send(
+        ALICE,
+        bridge,
+        L1StandardBridge::depositERC20Call {
+            _l1Token: token,
+            _l2Token: l2_token,
+            _amount: amount,
+            _minGasLimit: 0,
+            _extraData: Bytes::new(),
+        },
+    );
+    let l1_gas = result.tx_gas_used();
+    let logs = result.into_logs();
+    let initiated = logs
+        .iter()
+        .find(|l| l.address == bridge)
+        .expect("ERC20DepositInitiated");
+    let ev = L1StandardBridge::ERC20DepositInitiated::decode_log_data(&initiated.data).expect("ev");
+    assert_eq!(
+        (ev.l1Token, ev.l2Token, ev.from, ev.to, ev.amount),
+        (token, l2_token, ALICE, ALICE, amount)
+    );
+    let log = logs
+        .iter()
+        .find(|l| l.address == portal)
+        .expect("TransactionDeposited");
+    let ev = Portal::TransactionDeposited::decode_log_data(&log.data).expect("deposit event");
+    assert_eq!(ev.to, L2_STANDARD_BRIDGE);
+    let opaque = &ev.opaqueData;
+    assert_eq!(U256::from_be_slice(&opaque[0..32]), U256::ZERO, "mint");
+    assert_eq!(U256::from_be_slice(&opaque[32..64]), U256::ZERO, "value");
+    assert_eq!(opaque[72], 0, "isCreation");
+    Deposit {
+        from: ev.from,
+        gas_limit: u64::from_be_bytes(opaque[64..72].try_into().expect("8 bytes")),
+        data: Bytes::copy_from_slice(&opaque[73..]),
+        l1_gas,
+    }
+}
+
+/// Replays a deposited transaction on L2; returns the L2 gas used.
+fn relay(l2: &mut Chain, dep: &Deposit) -> u64 {
+    let result = l2.exec(
+        dep.from,
+        TxKind::Call(L2_STANDARD_BRIDGE),
+        dep.data.clone(),
+        dep.gas_limit,
+    );
+    assert!(result.is_success(), "finalizeDeposit failed: {result:?}");
+    result.tx_gas_used()
+}
+
+#[test]
+fn erc20_deposit_end_to_end() {
+    let mut l1 = Chain::new(InMemoryDB::default());
+    let portal = l1.create(Portal::BYTECODE.to_vec());
+    let mut token_code = TestToken::BYTECODE.to_vec();
+    token_code.extend_from_slice(
+        &TestToken::constructorCall {
+            name_: "Blink Test Token".into(),
+            symbol_: "BTT".into(),
+            initialSupply: U256::ZERO,
+        }
+        .abi_encode(),
+    );
+    let token = l1.create(token_code);
+    let mut bridge_code = L1StandardBridge::BYTECODE.to_vec();
+    bridge_code.extend_from_slice(
+        &L1StandardBridge::constructorCall {
+            _portal: portal,
+            _l2Bridge: L2_STANDARD_BRIDGE,
+        }
+        .abi_encode(),
+    );
+    let bridge = l1.create(bridge_code);
+
+    let amount = U256::from(10u64).pow(U256::from(18u64));
+    l1.send(
+        ALICE,
+        token,
+        TestToken::mintCall {
+            to: ALICE,
+            amount: amount * U256::from(10u64),
+        },
+    );
+    l1.send(
+        ALICE,
+        token,
+        TestToken::approveCall {
+            spender: bridge,
+            value: U256::MAX,
+        },
+    );
+    let l2_token = l1.call(bridge, L1StandardBridge::l2TokenForCall { _l1Token: token });
+
+    let mut l2 = Chain::new(l2_db(bridge));
+    assert_eq!(
+        l2.call(L2_STANDARD_BRIDGE, L2StandardBridge::otherBridgeCall {}),
+        bridge
+    );
+    assert_eq!(
+        l2.call(
+            L2_STANDARD_BRIDGE,
+            L2StandardBridge::l2TokenForCall { _l1Token: token }
+        ),
+        l2_token,
+        "L1 and L2 predict the same L2 token"
+    );
+
+    // First deposit: creates the L2 token.
+    let first = deposit(&mut l1, portal, bridge, token, l2_token, amount);
+    assert_eq!(first.from, protocol::l1::apply_alias(bridge));
+    assert!(first.gas_limit >= 2_000_000);
+    let l2_first = relay(&mut l2, &first);
+    assert!(
+        l2_first * 2 < first.gas_limit,
+        "floor has margin: {l2_first}"
+    );
+    // The artifact's runtime code, with the `BRIDGE` immutable filled in.
+    assert_eq!(
+        l2.code(l2_token).len(),
+        BlinkMintableERC20::DEPLOYED_BYTECODE.len()
+    );
+    assert_eq!(
+        l2.call(l2_token, BlinkMintableERC20::balanceOfCall { owner: ALICE }),
+        amount
+    );
+    assert_eq!(
+        l2.call(l2_token, BlinkMintableERC20::REMOTE_TOKENCall {}),
+        token
+    );
+    assert_eq!(
+        l2.call(l2_token, BlinkMintableERC20::bridgeCall {}),
+        L2_STANDARD_BRIDGE
+    );
+    assert_eq!(
+        l2.call(l2_token, BlinkMintableERC20::nameCall {}),
+        "Blink Test Token"
+    );
+    assert_eq!(l2.call(l2_token, BlinkMintableERC20::symbolCall {}), "BTT");
+    assert_eq!(l2.call(l2_token, BlinkMintableERC20::decimalsCall {}), 18);
+
+    // Repeat deposit: mints into the existing token.
+    let second = deposit(&mut l1, portal, bridge, token, l2_token, amount);
+    let l2_second = relay(&mut l2, &second);
+    assert_eq!(
+        l2.call(l2_token, BlinkMintableERC20::balanceOfCall { owner: ALICE }),
+        amount * U256::from(2u64)
+    );
+    assert_eq!(
+        l1.call(
+            bridge,
+            L1StandardBridge::depositsCall {
+                l1Token: token,
+                l2Token: l2_token
+            }
+        ),
+        amount * U256::from(2u64)
+    );
+    println!(
+        "gas: L1 depositERC20 first {} repeat {}; L2 finalizeDeposit first {} repeat {}",
+        first.l1_gas, second.l1_gas, l2_first, l2_second
+    );
+
+    // Only the L1 bridge's alias may finalize deposits.
+    let result = l2.exec(
+        BOB,
+        TxKind::Call(L2_STANDARD_BRIDGE),
+        second.data,
+        3_000_000,
+    );
+    let ExecutionResult::Revert { output, .. } = result else {
+        panic!("expected revert, got {result:?}");
+    };
+    assert!(matches!(
+        L2StandardBridge::L2StandardBridgeErrors::abi_decode(&output).expect("custom error"),
+        L2StandardBridge::L2StandardBridgeErrors::OnlyOtherBridge(_)
+    ));
+}
+
+#[test]
+fn l1_block_reads_slots_0_to_3() {
+    let mut db = l2_db(Address::ZERO);
+    let hash = b256!("0x1111111111111111111111111111111111111111111111111111111111111122");
+    for (slot, value) in [
+        (predeploys::L1_BLOCK_NUMBER_SLOT, U256::from(19_000_000u64)),
+        (
+            predeploys::L1_BLOCK_TIMESTAMP_SLOT,
+            U256::from(1_700_000_000u64),
+        ),
+        (
+            predeploys::L1_BLOCK_BASEFEE_SLOT,
+            U256::from(7_000_000_000u64),
+        ),
+        (predeploys::L1_BLOCK_HASH_SLOT, hash.into()),
+    ] {
+        db.insert_account_storage(L1_BLOCK, slot, value)
+            .expect("in-memory db");
+    }
+    let mut l2 = Chain::new(db);
+    assert_eq!(l2.call(L1_BLOCK, L1Block::numberCall {}), 19_000_000);
+    assert_eq!(l2.call(L1_BLOCK, L1Block::timestampCall {}), 1_700_000_000);
+    assert_eq!(
+        l2.call(L1_BLOCK, L1Block::basefeeCall {}),
+        U256::from(7_000_000_000u64)
+    );
+    assert_eq!(l2.call(L1_BLOCK, L1Block::hashCall {}), B256::from(hash));
+    assert_eq!(l2.code(L1_BLOCK), L1Block::DEPLOYED_BYTECODE);
+    assert_eq!(l2.code(FEE_VAULT), FeeVault::DEPLOYED_BYTECODE);
+}

@@ -1,0 +1,326 @@
+//! The rollup pipeline on a real L1 (anvil, started by `blink devnet`): deposits reach
+//! L2, outputs finalize, and a replica that knows only L1 and the genesis derives the
+//! same chain as the sequencer.
+
+mod common;
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::{Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use bridge_contracts::{L1Block, L1StandardBridge, OutputOracle, Portal, TestToken};
+use common::{Sequencer, call, devnet::Devnet};
+use protocol::output::output_root;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Dev account 3 of the test mnemonic (L1 deposits come from it).
+const DEV_KEY_3: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+
+fn hex_u64(v: &Value) -> u64 {
+    v.as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .unwrap_or_else(|| panic!("hex number expected, got {v}"))
+}
+
+fn hex_u256(v: &Value) -> U256 {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("hex number expected, got {v}"))
+}
+
+/// Polls `check` every 250 ms until it returns `Some`, at most `secs` seconds.
+async fn wait_for<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {secs} s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deposit_reaches_l2() {
+    let devnet = Devnet::start("deposit", &[]).await;
+    let signer: PrivateKeySigner = DEV_KEY_3.parse().expect("key");
+    let l1 = ProviderBuilder::new()
+        .wallet(signer.clone())
+        .connect_http(devnet.l1.parse().expect("url"));
+
+    // ETH: 1.5 ETH minted to a fresh L2 address through Portal.depositTransaction
+    let recipient = Address::repeat_byte(0x7a);
+    let portal = Portal::new(devnet.contract("portal"), &l1);
+    let mint = U256::from(15u64) * U256::from(10u64).pow(U256::from(17));
+    let receipt = portal
+        .depositTransaction(recipient, mint, 100_000, false, Default::default())
+        .value(mint)
+        .send()
+        .await
+        .expect("deposit")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status());
+    let deposit_l1_block = receipt.block_number.expect("mined");
+    let l2 = devnet.l2.clone();
+    let balance = wait_for("ETH deposit on L2", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let b = call(&l2, "eth_getBalance", json!([recipient, "latest"])).await;
+            let b = hex_u256(&b["result"]);
+            (b > U256::ZERO).then_some(b)
+        }
+    })
+    .await;
+    assert_eq!(balance, mint);
+
+    // the deposit is an OP-style deposited transaction (type 0x7e) with its receipt
+    let l2_tx = wait_for("deposit transaction in an L2 block", 10, || {
+        let l2 = l2.clone();
+        async move {
+            let head = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+            for n in (1..=head).rev() {
+                let block = call(
+                    &l2,
+                    "eth_getBlockByNumber",
+                    json!([format!("{n:#x}"), true]),
+                )
+                .await["result"]
+                    .clone();
+                for tx in block["transactions"].as_array().into_iter().flatten() {
+                    if tx["type"] == "0x7e" && tx["to"] == json!(recipient) {
+                        return Some(tx.clone());
+                    }
+                }
+            }
+            None
+        }
+    })
+    .await;
+    assert_eq!(hex_u256(&l2_tx["mint"]), mint);
+    assert_eq!(
+        l2_tx["from"].as_str().map(str::to_lowercase),
+        Some(signer.address().to_string().to_lowercase()),
+        "an EOA deposits as itself"
+    );
+    let receipt = call(
+        &l2,
+        "eth_getTransactionReceipt",
+        json!([l2_tx["hash"].clone()]),
+    )
+    .await["result"]
+        .clone();
+    assert_eq!(receipt["status"], "0x1");
+    assert_eq!(receipt["type"], "0x7e");
+    assert!(receipt["depositNonce"].is_string(), "{receipt}");
+
+    // the L1Block predeploy tells L2 contracts which L1 block they build on
+    let l2p = ProviderBuilder::new().connect_http(devnet.l2.parse().expect("url"));
+    let l1_block = L1Block::new(bridge_contracts::predeploys::L1_BLOCK, &l2p);
+    let origin = l1_block.number().call().await.expect("L1Block.number");
+    assert!(
+        origin >= deposit_l1_block,
+        "origin {origin} at or after the deposit's L1 block {deposit_l1_block}"
+    );
+    let origin_hash = l1_block.hash().call().await.expect("L1Block.hash");
+    let l1_origin = l1
+        .get_block_by_number(origin.into())
+        .await
+        .expect("l1 block")
+        .expect("exists");
+    assert_eq!(origin_hash, l1_origin.header.hash);
+
+    // ERC-20: tokens locked in L1StandardBridge are minted as the paired L2 token
+    let token = TestToken::deploy(&l1, "Test".into(), "TST".into(), U256::from(1_000_000u64))
+        .await
+        .expect("deploy token");
+    let bridge = L1StandardBridge::new(devnet.contract("l1StandardBridge"), &l1);
+    let l2_token = bridge
+        .l2TokenFor(*token.address())
+        .call()
+        .await
+        .expect("l2TokenFor");
+    assert!(
+        token
+            .approve(*bridge.address(), U256::from(700u64))
+            .send()
+            .await
+            .expect("approve")
+            .get_receipt()
+            .await
+            .expect("receipt")
+            .status()
+    );
+    let receipt = bridge
+        .depositERC20To(
+            *token.address(),
+            l2_token,
+            recipient,
+            U256::from(700u64),
+            200_000,
+            Default::default(),
+        )
+        .send()
+        .await
+        .expect("depositERC20To")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status(), "ERC-20 deposit on L1");
+    let l2_erc20 = TestToken::new(l2_token, &l2p);
+    let got = wait_for("ERC-20 deposit on L2", 60, || {
+        let l2_erc20 = l2_erc20.clone();
+        async move {
+            let b = l2_erc20.balanceOf(recipient).call().await.ok()?;
+            (b > U256::ZERO).then_some(b)
+        }
+    })
+    .await;
+    assert_eq!(got, U256::from(700u64));
+    assert_eq!(l2_erc20.symbol().call().await.expect("symbol"), "TST");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outputs_finalize() {
+    let devnet = Devnet::start(
+        "outputs",
+        &["--submission-interval", "2", "--finalization-period", "3"],
+    )
+    .await;
+    let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
+    let output = wait_for("output 0 finalized", 90, || {
+        let oracle = oracle.clone();
+        async move {
+            let o = oracle.getOutput(U256::ZERO).call().await.ok()?;
+            o.bondReturned.then_some(o)
+        }
+    })
+    .await;
+    assert!(
+        oracle
+            .isFinalized(U256::ZERO)
+            .call()
+            .await
+            .expect("isFinalized")
+    );
+    assert_eq!(output.l2BlockNumber, 2);
+    let l2p = ProviderBuilder::new().connect_http(devnet.l2.parse().expect("url"));
+    let block = l2p
+        .get_block_by_number(2u64.into())
+        .await
+        .expect("rpc")
+        .expect("block 2");
+    assert_eq!(
+        output.outputRoot,
+        output_root(block.header.state_root, B256::ZERO, block.header.hash)
+    );
+    // later outputs follow every 2 blocks
+    let next = wait_for("output 1 proposed", 30, || {
+        let oracle = oracle.clone();
+        async move { oracle.getOutput(U256::from(1)).call().await.ok() }
+    })
+    .await;
+    assert_eq!(next.l2BlockNumber, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replica_matches_sequencer() {
+    let devnet = Devnet::start("replica", &[]).await;
+    // some traffic: L2 transfers and an L1 deposit
+    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
+    let l2w = ProviderBuilder::new()
+        .wallet(signer)
+        .connect_http(devnet.l2.parse().expect("url"));
+    for i in 0..5u64 {
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .to(Address::repeat_byte(0x42))
+            .value(U256::from(i + 1));
+        let r = l2w
+            .send_transaction(tx)
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("receipt");
+        assert!(r.status());
+    }
+    let l1 = ProviderBuilder::new()
+        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
+        .connect_http(devnet.l1.parse().expect("url"));
+    let portal = Portal::new(devnet.contract("portal"), &l1);
+    assert!(
+        portal
+            .depositTransaction(
+                Address::repeat_byte(0x43),
+                U256::from(5u64),
+                100_000,
+                false,
+                Default::default()
+            )
+            .value(U256::from(5u64))
+            .send()
+            .await
+            .expect("deposit")
+            .get_receipt()
+            .await
+            .expect("receipt")
+            .status()
+    );
+    let l2 = devnet.l2.clone();
+    wait_for("deposit on L2", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let b = call(
+                &l2,
+                "eth_getBalance",
+                json!([Address::repeat_byte(0x43), "latest"]),
+            )
+            .await;
+            (hex_u256(&b["result"]) == U256::from(5u64)).then_some(())
+        }
+    })
+    .await;
+    let target = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+
+    // a replica with nothing but the manifest (L1 endpoints and the genesis)
+    let manifest = devnet.dir.join("devnet.json");
+    let replica = Sequencer::spawn(&["--replica", "--manifest", manifest.to_str().expect("utf-8")]);
+    let rep = replica.http.clone();
+    wait_for("replica reaches the sequencer's block", 90, || {
+        let rep = rep.clone();
+        async move {
+            let n = hex_u64(&call(&rep, "eth_blockNumber", json!([])).await["result"]);
+            (n >= target).then_some(())
+        }
+    })
+    .await;
+    for n in 1..=target {
+        let tag = format!("{n:#x}");
+        let a = call(&l2, "eth_getBlockByNumber", json!([tag, false])).await["result"].clone();
+        let b = call(&rep, "eth_getBlockByNumber", json!([tag, false])).await["result"].clone();
+        assert_eq!(a["stateRoot"], b["stateRoot"], "state root of block {n}");
+        assert_eq!(a["hash"], b["hash"], "hash of block {n}");
+        assert_eq!(
+            a["transactions"], b["transactions"],
+            "transactions of block {n}"
+        );
+    }
+    let bal = call(
+        &rep,
+        "eth_getBalance",
+        json!([Address::repeat_byte(0x42), "latest"]),
+    )
+    .await;
+    assert_eq!(hex_u256(&bal["result"]), U256::from(15u64));
+    // a replica refuses transactions
+    let refused = call(&rep, "eth_sendRawTransaction", json!(["0x00"])).await;
+    assert!(refused["error"].is_object(), "{refused}");
+}

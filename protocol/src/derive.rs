@@ -1,0 +1,496 @@
+//! Derivation: the L2 chain from L1 data alone.
+//!
+//! A [`Deriver`] is fed L1 blocks in order ([`L1Input`]: the block, its `Portal`
+//! deposits, the batches posted to `BatchInbox` in it) and answers with the L2 blocks
+//! they settle ([`DerivedBlock`]: number, timestamp, L1 origin, deposits, sequenced
+//! transactions). Executing those blocks in order with the STF gives the chain; the
+//! sequencer builds its blocks by the same rules, so a replica or a challenger reaches the
+//! same state roots and block hashes.
+//!
+//! Rules (all checked here; bad input is skipped, never an error):
+//! - A batch is taken only if every block in it that is not already derived continues the
+//!   safe chain: consecutive numbers starting right after the safe head, strictly rising
+//!   timestamps, L1 origins that never go back, are not newer than the L1 block carrying
+//!   the batch, are at most `sequencing_window` blocks older than it, and have a
+//!   timestamp no later than the L2 block's. The last block's origin must have the hash
+//!   the batch names (`l1_origin_hash`), so a batch built on a reorged L1 is dropped.
+//!   Otherwise the whole batch is skipped (malformed, duplicate, late, out of order).
+//! - The first L2 block whose origin is L1 block `n` starts with the deposits of every L1
+//!   block after its parent's origin up to `n`, in L1 log order.
+//! - Forced inclusion: after the batches of L1 block `h`, while the safe head's origin is
+//!   more than `sequencing_window` blocks behind `h`, derivation appends an L2 block of
+//!   its own: the next L1 block as origin, its deposits, no other transactions, the
+//!   timestamp `max(parent + 1, origin timestamp)`. A sequencer that ignores deposits
+//!   (or stops posting) cannot keep them off L2.
+//!
+//! Validity of single transactions is execution's business: a transaction of a derived
+//! block that does not execute (bad signature, nonce) is left out by the executor.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::{B256, Bytes};
+use op_alloy_consensus::TxDeposit;
+
+use crate::{
+    RollupConfig,
+    batch::{Batch, BatchError},
+    l1::L1BlockInfo,
+};
+
+/// One L1 block as derivation sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct L1Input {
+    /// The block.
+    pub info: L1BlockInfo,
+    /// Its parent's hash (to notice reorgs).
+    pub parent_hash: B256,
+    /// Its `Portal` deposits, in log order.
+    pub deposits: Vec<TxDeposit>,
+    /// The batches posted to `BatchInbox` in it, in log order (decoded from calldata or
+    /// blobs; not yet parsed).
+    pub batches: Vec<Bytes>,
+}
+
+/// An L2 block settled by L1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DerivedBlock {
+    /// L2 block number.
+    pub number: u64,
+    /// Timestamp.
+    pub timestamp: u64,
+    /// L1 origin.
+    pub l1_origin: L1BlockInfo,
+    /// Deposits that open the block.
+    pub deposits: Vec<TxDeposit>,
+    /// Sequenced transactions (EIP-2718), after the deposits.
+    pub txs: Vec<Bytes>,
+    /// Made by derivation itself (forced inclusion), not taken from a batch.
+    pub forced: bool,
+}
+
+/// The last L2 block derivation has settled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SafeHead {
+    /// Number.
+    pub number: u64,
+    /// Timestamp.
+    pub timestamp: u64,
+    /// L1 origin.
+    pub l1_origin: L1BlockInfo,
+}
+
+/// Why an L1 block cannot be taken: the caller fed L1 out of order or L1 reorganized
+/// below what was already derived. Derivation must restart from an earlier point.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeriveError {
+    /// Not the L1 block after the last one.
+    #[error("expected L1 block {expected}, got {got}")]
+    NotNext {
+        /// The number expected.
+        expected: u64,
+        /// The number given.
+        got: u64,
+    },
+    /// The block's parent hash is not the hash of the block before it.
+    #[error("L1 reorg at block {0}: parent hash differs")]
+    Reorg(u64),
+}
+
+/// Why a batch was skipped (for logs and metrics; skipping is always correct).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkipReason {
+    /// The bytes are not a batch.
+    #[error("undecodable: {0}")]
+    Decode(#[from] BatchError),
+    /// Every block in it is already derived.
+    #[error("duplicate")]
+    Duplicate,
+    /// It does not start right after the safe head.
+    #[error("gap: expected block {expected}, batch continues at {got}")]
+    Gap {
+        /// Next block derivation expects.
+        expected: u64,
+        /// First new block of the batch.
+        got: u64,
+    },
+    /// A block breaks a rule.
+    #[error("block {number}: {rule}")]
+    Invalid {
+        /// The block.
+        number: u64,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+}
+
+/// What one L1 block settled.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Derived {
+    /// New L2 blocks, in order.
+    pub blocks: Vec<DerivedBlock>,
+    /// Batches skipped, with the reason.
+    pub skipped: Vec<SkipReason>,
+}
+
+/// Derivation state: the safe head and the L1 blocks since its origin.
+#[derive(Clone, Debug)]
+pub struct Deriver {
+    window: u64,
+    head: SafeHead,
+    /// L1 blocks from the safe head's origin to the last one pushed.
+    l1: BTreeMap<u64, (L1BlockInfo, Vec<TxDeposit>)>,
+    last: L1BlockInfo,
+}
+
+impl Deriver {
+    /// Derivation from the genesis: L2 block 0 (at `genesis_timestamp`) has the
+    /// configured L1 origin; L1 is read from the block after it.
+    pub fn new(rollup: &RollupConfig, genesis_timestamp: u64) -> Self {
+        let origin = rollup.l1_genesis;
+        Self {
+            window: rollup.sequencing_window,
+            head: SafeHead {
+                number: 0,
+                timestamp: genesis_timestamp,
+                l1_origin: origin,
+            },
+            l1: BTreeMap::from([(origin.number, (origin, Vec::new()))]),
+            last: origin,
+        }
+    }
+
+    /// The safe head.
+    pub fn head(&self) -> SafeHead {
+        self.head
+    }
+
+    /// Number of the next L1 block to push.
+    pub fn next_l1(&self) -> u64 {
+        self.last.number + 1
+    }
+
+    /// Takes the next L1 block; returns the L2 blocks it settles.
+    pub fn push(&mut self, input: L1Input) -> Result<Derived, DeriveError> {
+        if input.info.number != self.next_l1() {
+            return Err(DeriveError::NotNext {
+                expected: self.next_l1(),
+                got: input.info.number,
+            });
+        }
+        if input.parent_hash != self.last.hash {
+            return Err(DeriveError::Reorg(input.info.number));
+        }
+        let h = input.info;
+        self.l1.insert(h.number, (h, input.deposits));
+        self.last = h;
+        let mut out = Derived::default();
+        for bytes in &input.batches {
+            match self.take_batch(bytes, h.number) {
+                Ok(mut blocks) => out.blocks.append(&mut blocks),
+                Err(reason) => out.skipped.push(reason),
+            }
+        }
+        while self.head.l1_origin.number + self.window < h.number {
+            let origin_number = self.head.l1_origin.number + 1;
+            let Some((origin, _)) = self.l1.get(&origin_number).cloned() else {
+                break;
+            };
+            let block = DerivedBlock {
+                number: self.head.number + 1,
+                timestamp: (self.head.timestamp + 1).max(origin.timestamp),
+                l1_origin: origin,
+                deposits: self.deposits_between(self.head.l1_origin.number, origin_number),
+                txs: Vec::new(),
+                forced: true,
+            };
+            self.advance(&block);
+            out.blocks.push(block);
+        }
+        // keep L1 blocks from the safe head's origin on
+        let keep_from = self.head.l1_origin.number;
+        self.l1 = self.l1.split_off(&keep_from);
+        Ok(out)
+    }
+
+    fn advance(&mut self, block: &DerivedBlock) {
+        self.head = SafeHead {
+            number: block.number,
+            timestamp: block.timestamp,
+            l1_origin: block.l1_origin,
+        };
+    }
+
+    /// Deposits of the L1 blocks in `(after, to]`, in order.
+    fn deposits_between(&self, after: u64, to: u64) -> Vec<TxDeposit> {
+        if to <= after {
+            return Vec::new();
+        }
+        self.l1
+            .range(after + 1..=to)
+            .flat_map(|(_, (_, d))| d.iter().cloned())
+            .collect()
+    }
+
+    fn take_batch(&mut self, bytes: &[u8], h: u64) -> Result<Vec<DerivedBlock>, SkipReason> {
+        let batch = Batch::decode(bytes)?;
+        let new: Vec<_> = batch
+            .blocks
+            .into_iter()
+            .filter(|b| b.number > self.head.number)
+            .collect();
+        let Some(first) = new.first() else {
+            return Err(SkipReason::Duplicate);
+        };
+        if first.number != self.head.number + 1 {
+            return Err(SkipReason::Gap {
+                expected: self.head.number + 1,
+                got: first.number,
+            });
+        }
+        // validate the whole batch before taking any of it
+        let mut parent = self.head;
+        let mut origins = Vec::with_capacity(new.len());
+        for b in &new {
+            let invalid = |rule| SkipReason::Invalid {
+                number: b.number,
+                rule,
+            };
+            if b.number != parent.number + 1 {
+                return Err(invalid("numbers not consecutive"));
+            }
+            if b.timestamp <= parent.timestamp {
+                return Err(invalid("timestamp not after the parent's"));
+            }
+            if b.l1_origin < parent.l1_origin.number {
+                return Err(invalid("L1 origin goes back"));
+            }
+            if b.l1_origin > h {
+                return Err(invalid("L1 origin newer than the batch"));
+            }
+            if b.l1_origin + self.window < h {
+                return Err(invalid("L1 origin outside the sequencing window"));
+            }
+            let Some((origin, _)) = self.l1.get(&b.l1_origin) else {
+                return Err(invalid("L1 origin unknown"));
+            };
+            if origin.timestamp > b.timestamp {
+                return Err(invalid("L1 origin later than the block"));
+            }
+            origins.push(*origin);
+            parent = SafeHead {
+                number: b.number,
+                timestamp: b.timestamp,
+                l1_origin: *origin,
+            };
+        }
+        if parent.l1_origin.hash != batch.l1_origin_hash {
+            return Err(SkipReason::Invalid {
+                number: parent.number,
+                rule: "L1 origin hash differs (built on a reorged L1)",
+            });
+        }
+        let mut blocks = Vec::with_capacity(new.len());
+        for (b, origin) in new.into_iter().zip(origins) {
+            let block = DerivedBlock {
+                number: b.number,
+                timestamp: b.timestamp,
+                l1_origin: origin,
+                deposits: self.deposits_between(self.head.l1_origin.number, origin.number),
+                txs: b.txs,
+                forced: false,
+            };
+            self.advance(&block);
+            blocks.push(block);
+        }
+        Ok(blocks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::BatchBlock;
+    use alloy_primitives::{Address, TxKind, U256};
+
+    const WINDOW: u64 = 10;
+
+    fn l1(n: u64) -> L1BlockInfo {
+        L1BlockInfo {
+            number: n,
+            hash: B256::from(U256::from(1000 + n)),
+            timestamp: 100 + 12 * n,
+            base_fee: 7,
+        }
+    }
+
+    fn deposit(tag: u8) -> TxDeposit {
+        TxDeposit {
+            source_hash: B256::repeat_byte(tag),
+            from: Address::repeat_byte(tag),
+            to: TxKind::Call(Address::repeat_byte(2)),
+            mint: 1,
+            gas_limit: 100_000,
+            ..Default::default()
+        }
+    }
+
+    fn deriver() -> Deriver {
+        let cfg = RollupConfig {
+            l1_chain_id: 1,
+            portal: Address::repeat_byte(1),
+            batch_inbox: Address::repeat_byte(2),
+            l1_genesis: l1(0),
+            sequencing_window: WINDOW,
+        };
+        Deriver::new(&cfg, 100)
+    }
+
+    fn input(n: u64, deposits: Vec<TxDeposit>, batches: Vec<Batch>) -> L1Input {
+        L1Input {
+            info: l1(n),
+            parent_hash: l1(n - 1).hash,
+            deposits,
+            batches: batches
+                .iter()
+                .map(|b| b.encode().expect("encode").into())
+                .collect(),
+        }
+    }
+
+    fn batch(blocks: &[(u64, u64, u64)]) -> Batch {
+        let last_origin = blocks.last().map_or(0, |b| b.2);
+        Batch {
+            parent_hash: B256::ZERO,
+            l1_origin_hash: l1(last_origin).hash,
+            blocks: blocks
+                .iter()
+                .map(|&(number, timestamp, l1_origin)| BatchBlock {
+                    number,
+                    timestamp,
+                    l1_origin,
+                    txs: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn takes_batches_and_places_deposits_at_origin_changes() {
+        let mut d = deriver();
+        let out = d.push(input(1, vec![deposit(1)], vec![])).unwrap();
+        assert!(out.blocks.is_empty());
+        let out = d
+            .push(input(
+                2,
+                vec![deposit(2)],
+                vec![batch(&[(1, 113, 1), (2, 114, 1), (3, 125, 2)])],
+            ))
+            .unwrap();
+        assert_eq!(out.skipped, vec![]);
+        let nums: Vec<_> = out.blocks.iter().map(|b| b.number).collect();
+        assert_eq!(nums, vec![1, 2, 3]);
+        assert_eq!(out.blocks[0].deposits, vec![deposit(1)]);
+        assert!(out.blocks[1].deposits.is_empty());
+        assert_eq!(out.blocks[2].deposits, vec![deposit(2)]);
+        assert_eq!(d.head().number, 3);
+    }
+
+    #[test]
+    fn skips_bad_batches_by_rule() {
+        let mut d = deriver();
+        d.push(input(1, vec![], vec![])).unwrap();
+        let garbage = L1Input {
+            batches: vec![Bytes::from_static(b"\x01garbage"), Bytes::new()],
+            ..input(2, vec![], vec![])
+        };
+        let out = d.push(garbage).unwrap();
+        assert_eq!(out.skipped.len(), 2);
+        let cases = [
+            batch(&[(2, 120, 1)]),              // gap
+            batch(&[(1, 100, 1)]),              // timestamp not after genesis
+            batch(&[(1, 130, 4)]),              // origin newer than the batch
+            batch(&[(1, 110, 1)]),              // origin later than the block
+            batch(&[(1, 120, 1), (3, 121, 1)]), // not consecutive
+        ];
+        let mut reorged = batch(&[(1, 120, 1)]);
+        reorged.l1_origin_hash = B256::repeat_byte(0xee);
+        let out = d
+            .push(input(
+                3,
+                vec![],
+                cases.into_iter().chain([reorged]).collect(),
+            ))
+            .unwrap();
+        assert_eq!(out.blocks, vec![]);
+        assert_eq!(out.skipped.len(), 6);
+        // a good one still goes through, a repeat of it is a duplicate
+        let good = batch(&[(1, 120, 1)]);
+        let out = d.push(input(4, vec![], vec![good.clone(), good])).unwrap();
+        assert_eq!(out.blocks.len(), 1);
+        assert_eq!(out.skipped, vec![SkipReason::Duplicate]);
+    }
+
+    #[test]
+    fn stale_batches_are_dropped_and_deposits_forced_in() {
+        let mut d = deriver();
+        d.push(input(1, vec![deposit(1)], vec![])).unwrap();
+        for n in 2..=WINDOW {
+            let out = d.push(input(n, vec![], vec![])).unwrap();
+            assert!(out.blocks.is_empty(), "nothing forced yet at {n}");
+        }
+        // a batch with origin 1 is still inside the window at L1 block window + 1
+        let out = d
+            .push(input(WINDOW + 1, vec![], vec![batch(&[(1, 113, 1)])]))
+            .unwrap();
+        assert_eq!(out.blocks.len(), 1);
+        assert_eq!(out.blocks[0].deposits, vec![deposit(1)]);
+        assert!(!out.blocks[0].forced);
+        // nothing more posted: derivation makes the blocks itself
+        let out = d.push(input(WINDOW + 2, vec![], vec![])).unwrap();
+        assert_eq!(out.blocks.len(), 1);
+        assert!(out.blocks[0].forced);
+        assert_eq!(out.blocks[0].l1_origin, l1(2));
+        assert_eq!(out.blocks[0].number, 2);
+        // a late batch for block 3 with an origin outside the window is dropped, and
+        // derivation goes on by itself
+        let out = d
+            .push(input(WINDOW + 3, vec![], vec![batch(&[(3, 200, 2)])]))
+            .unwrap();
+        assert!(
+            matches!(out.skipped[..], [SkipReason::Invalid { number: 3, .. }]),
+            "{:?}",
+            out.skipped
+        );
+        assert_eq!(out.blocks.len(), 1);
+        assert!(out.blocks[0].forced);
+    }
+
+    #[test]
+    fn refuses_l1_out_of_order_or_reorged() {
+        let mut d = deriver();
+        assert_eq!(
+            d.push(input(2, vec![], vec![])).unwrap_err(),
+            DeriveError::NotNext {
+                expected: 1,
+                got: 2
+            }
+        );
+        let mut i = input(1, vec![], vec![]);
+        i.parent_hash = B256::repeat_byte(9);
+        assert_eq!(d.push(i).unwrap_err(), DeriveError::Reorg(1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_garbage_batches(
+            batches in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..200), 0..4)
+        ) {
+            let mut d = deriver();
+            let i = L1Input {
+                batches: batches.into_iter().map(Bytes::from).collect(),
+                ..input(1, vec![], vec![])
+            };
+            d.push(i).unwrap();
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! What L2 takes from L1: the L1 origin of each L2 block ([`L1BlockInfo`], written into
+//! the `L1Block` predeploy at the start of every block) and deposits (`Portal`'s
+//! `TransactionDeposited` logs, turned into OP Stack deposited transactions, type 0x7E).
+
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, address, b256};
+use op_alloy_consensus::{TxDeposit, UserDepositSource};
+use serde::{Deserialize, Serialize};
+
+/// The `L1Block` predeploy: a read-only view of the current L2 block's L1 origin.
+pub const L1_BLOCK: Address = address!("0x4200000000000000000000000000000000000015");
+
+/// `L1Block` storage slot of the origin's number.
+pub const L1_BLOCK_NUMBER_SLOT: U256 = U256::ZERO;
+/// `L1Block` storage slot of the origin's timestamp.
+pub const L1_BLOCK_TIMESTAMP_SLOT: U256 = U256::from_limbs([1, 0, 0, 0]);
+/// `L1Block` storage slot of the origin's base fee.
+pub const L1_BLOCK_BASEFEE_SLOT: U256 = U256::from_limbs([2, 0, 0, 0]);
+/// `L1Block` storage slot of the origin's hash.
+pub const L1_BLOCK_HASH_SLOT: U256 = U256::from_limbs([3, 0, 0, 0]);
+
+/// `keccak256("TransactionDeposited(address,address,uint256,bytes)")`, as OptimismPortal.
+pub const TRANSACTION_DEPOSITED: B256 =
+    b256!("0xb3813568d9991fc951961fcb4c784893574240a28925604d09fc577c55bb7c32");
+
+/// Offset of an L1 contract's L2 alias (`AddressAliasHelper`).
+pub const ALIAS_OFFSET: Address = address!("0x1111000000000000000000000000000000001111");
+
+/// Most gas a deposit runs with: Osaka's per-transaction cap (EIP-7825). A deposit asking
+/// for more runs with this much; there is no L1 resource metering to price more.
+pub const MAX_DEPOSIT_GAS: u64 = 1 << 24;
+
+/// The L1 block an L2 block builds on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L1BlockInfo {
+    /// L1 block number.
+    pub number: u64,
+    /// L1 block hash.
+    pub hash: B256,
+    /// L1 block timestamp (seconds).
+    pub timestamp: u64,
+    /// L1 base fee (wei).
+    pub base_fee: u64,
+}
+
+impl L1BlockInfo {
+    /// The storage writes that publish this origin in the `L1Block` predeploy.
+    pub fn slots(&self) -> [(U256, U256); 4] {
+        [
+            (L1_BLOCK_NUMBER_SLOT, U256::from(self.number)),
+            (L1_BLOCK_TIMESTAMP_SLOT, U256::from(self.timestamp)),
+            (L1_BLOCK_BASEFEE_SLOT, U256::from(self.base_fee)),
+            (L1_BLOCK_HASH_SLOT, U256::from_be_bytes(self.hash.0)),
+        ]
+    }
+}
+
+/// Why a `TransactionDeposited` log is not a deposit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DepositError {
+    /// Not the event, or not three indexed topics.
+    #[error("not a TransactionDeposited log")]
+    NotDeposit,
+    /// An opaque-data version this code does not know.
+    #[error("unknown deposit version {0}")]
+    UnknownVersion(U256),
+    /// The ABI `bytes` wrapper or the packed fields are malformed.
+    #[error("malformed deposit data: {0}")]
+    Malformed(&'static str),
+}
+
+/// The L2 alias of an L1 address (`AddressAliasHelper.applyL1ToL2Alias`).
+pub fn apply_alias(l1: Address) -> Address {
+    let sum = U256::from_be_slice(l1.as_slice()) + U256::from_be_slice(ALIAS_OFFSET.as_slice());
+    let bytes = sum.to_be_bytes::<32>();
+    Address::from_slice(&bytes[12..])
+}
+
+/// Turns a `TransactionDeposited` log (emitted in the L1 block `l1_block_hash` at
+/// block-wide `log_index`) into a deposited transaction, exactly as OP Stack derivation
+/// does (`UserDepositSource` source hash, opaque data version 0).
+pub fn deposit_from_log(
+    log: &Log,
+    l1_block_hash: B256,
+    log_index: u64,
+) -> Result<TxDeposit, DepositError> {
+    let topics = log.topics();
+    if topics.len() != 4 || topics[0] != TRANSACTION_DEPOSITED {
+        return Err(DepositError::NotDeposit);
+    }
+    let from = Address::from_word(topics[1]);
+    let to = Address::from_word(topics[2]);
+    let version = U256::from_be_bytes(topics[3].0);
+    if version != U256::ZERO {
+        return Err(DepositError::UnknownVersion(version));
+    }
+    // ABI `bytes`: offset (32) ‖ length (32) ‖ data
+    let data = &log.data.data[..];
+    if data.len() < 64 {
+        return Err(DepositError::Malformed("short abi bytes"));
+    }
+    let offset = U256::from_be_slice(&data[..32]);
+    if offset != U256::from(32) {
+        return Err(DepositError::Malformed("bad abi offset"));
+    }
+    let len = usize::try_from(U256::from_be_slice(&data[32..64]))
+        .map_err(|_| DepositError::Malformed("bad abi length"))?;
+    let opaque = data
+        .get(64..64usize.saturating_add(len))
+        .ok_or(DepositError::Malformed("abi length past data"))?;
+    // mint (32) ‖ value (32) ‖ gasLimit (8) ‖ isCreation (1) ‖ data
+    if opaque.len() < 73 {
+        return Err(DepositError::Malformed("short opaque data"));
+    }
+    let mint = U256::from_be_slice(&opaque[..32]);
+    let mint = u128::try_from(mint).map_err(|_| DepositError::Malformed("mint above u128"))?;
+    let value = U256::from_be_slice(&opaque[32..64]);
+    let gas_limit = u64::from_be_bytes(opaque[64..72].try_into().unwrap_or_default());
+    let is_creation = opaque[72] != 0;
+    let input = Bytes::copy_from_slice(&opaque[73..]);
+    Ok(TxDeposit {
+        source_hash: UserDepositSource::new(l1_block_hash, log_index).source_hash(),
+        from,
+        to: if is_creation {
+            TxKind::Create
+        } else {
+            TxKind::Call(to)
+        },
+        mint,
+        value,
+        gas_limit,
+        is_system_transaction: false,
+        input,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{LogData, keccak256};
+
+    fn opaque_log(mint: u128, value: u64, gas: u64, create: bool, data: &[u8]) -> Log {
+        let mut opaque = Vec::new();
+        opaque.extend_from_slice(&U256::from(mint).to_be_bytes::<32>());
+        opaque.extend_from_slice(&U256::from(value).to_be_bytes::<32>());
+        opaque.extend_from_slice(&gas.to_be_bytes());
+        opaque.push(create as u8);
+        opaque.extend_from_slice(data);
+        let mut abi = U256::from(32).to_be_bytes::<32>().to_vec();
+        abi.extend_from_slice(&U256::from(opaque.len()).to_be_bytes::<32>());
+        abi.extend_from_slice(&opaque);
+        abi.resize(64 + opaque.len().div_ceil(32) * 32, 0);
+        Log {
+            address: Address::repeat_byte(9),
+            data: LogData::new_unchecked(
+                vec![
+                    TRANSACTION_DEPOSITED,
+                    Address::repeat_byte(1).into_word(),
+                    Address::repeat_byte(2).into_word(),
+                    B256::ZERO,
+                ],
+                abi.into(),
+            ),
+        }
+    }
+
+    #[test]
+    fn event_signature_matches() {
+        assert_eq!(
+            TRANSACTION_DEPOSITED,
+            keccak256("TransactionDeposited(address,address,uint256,bytes)")
+        );
+    }
+
+    #[test]
+    fn decodes_opaque_data() {
+        let log = opaque_log(5, 3, 100_000, false, b"hello");
+        let d = deposit_from_log(&log, B256::repeat_byte(7), 4).unwrap();
+        assert_eq!(d.from, Address::repeat_byte(1));
+        assert_eq!(d.to, TxKind::Call(Address::repeat_byte(2)));
+        assert_eq!(d.mint, 5);
+        assert_eq!(d.value, U256::from(3));
+        assert_eq!(d.gas_limit, 100_000);
+        assert_eq!(&d.input[..], b"hello");
+        assert_eq!(
+            d.source_hash,
+            UserDepositSource::new(B256::repeat_byte(7), 4).source_hash()
+        );
+        let c = deposit_from_log(&opaque_log(0, 0, 1, true, b""), B256::ZERO, 0).unwrap();
+        assert_eq!(c.to, TxKind::Create);
+    }
+
+    #[test]
+    fn alias_wraps() {
+        assert_eq!(
+            apply_alias(Address::ZERO),
+            address!("0x1111000000000000000000000000000000001111")
+        );
+        assert_eq!(
+            apply_alias(address!("0xffffffffffffffffffffffffffffffffffffffff")),
+            address!("0x1111000000000000000000000000000000001110")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300), v in 0u8..2) {
+            let log = Log {
+                address: Address::ZERO,
+                data: LogData::new_unchecked(
+                    vec![TRANSACTION_DEPOSITED, B256::ZERO, B256::ZERO, B256::with_last_byte(v)],
+                    data.into(),
+                ),
+            };
+            let _ = deposit_from_log(&log, B256::ZERO, 0);
+        }
+    }
+}

@@ -1,0 +1,628 @@
+//! Reading `BatchInbox` back from L1: every batch posted there, calldata and blob
+//! batches alike, in L1 order. The batcher resumes from it; derivation reads the chain
+//! from it.
+//!
+//! - **Calldata batches** (`BatchSubmitted`): the bytes are the argument of the
+//!   `submit(bytes)` call of the transaction that emitted the event. Only transactions
+//!   sent to the inbox itself count, and the bytes must hash to the event's `dataHash`.
+//! - **Blob batches** (`BlobBatchSubmitted`): the bytes are in the transaction's blobs,
+//!   fetched from the L1 beacon API (`GET /eth/v1/beacon/blobs/{block_id}`). Each blob's
+//!   KZG commitment is recomputed here (the server's word is not trusted) and its versioned
+//!   hash matched against the event's list; the blobs, in event order, decode with
+//!   alloy's `SimpleCoder` into the batch bytes.
+//!
+//! Garbage never stops a reader: data that is present but does not check out (wrong
+//! hash, not a call to the inbox, undecodable blobs) is skipped with a warning. Only what
+//! a reader cannot know yet is an error: L1 or the beacon API failing, or blobs the
+//! beacon API does not (or no longer) serve.
+//!
+//! Which `block_id` the beacon API is asked for: real beacon nodes take a slot or a
+//! beacon block root, not an execution block. When the beacon API answers
+//! `/eth/v1/config/spec` and `/eth/v1/beacon/genesis`, the slot is computed from the L1
+//! block's timestamp; otherwise (anvil, which serves blobs by execution block number or
+//! hash) the execution block hash is used. If the first choice lacks a wanted blob the
+//! other is tried before the blobs are reported missing.
+
+use alloy::{
+    consensus::Transaction as _,
+    eips::eip4844::builder::{SidecarCoder, SimpleCoder},
+    eips::eip4844::{
+        BYTES_PER_BLOB, Blob, c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash,
+    },
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{Filter, Log},
+    sol_types::{SolCall, SolEvent},
+};
+use bridge_contracts::BatchInbox;
+use std::collections::HashMap;
+use tokio::sync::OnceCell;
+
+/// How a batch was posted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BatchKind {
+    /// `submit(bytes)`: the batch is the call's argument.
+    Calldata,
+    /// `submitBlobs()`: the batch is in the transaction's blobs.
+    Blobs,
+}
+
+/// One batch read from the inbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxBatch {
+    /// L1 block that holds it.
+    pub l1_block: u64,
+    /// Hash of that block.
+    pub l1_block_hash: B256,
+    /// Index of the posting transaction in the block.
+    pub tx_index: u64,
+    /// Hash of the posting transaction.
+    pub tx_hash: B256,
+    /// Index of the event in the block.
+    pub log_index: u64,
+    /// The inbox's sequence number of the batch.
+    pub seq: u64,
+    /// The batch bytes (`protocol::batch::Batch::decode` input).
+    pub data: Bytes,
+    /// Calldata or blobs.
+    pub kind: BatchKind,
+}
+
+/// Why the inbox could not be read (all worth retrying later).
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The L1 JSON-RPC endpoint failed.
+    #[error("l1: {0}")]
+    L1(String),
+    /// The beacon API failed or answered nonsense.
+    #[error("beacon api: {0}")]
+    Beacon(String),
+    /// A blob batch was found but no beacon API is configured.
+    #[error("blob batch in L1 block {0} but no beacon API configured")]
+    NoBeacon(u64),
+    /// The beacon API does not serve blobs the inbox names (not yet, or pruned).
+    #[error(
+        "blobs of batch {seq} (L1 block {l1_block}) unavailable: {missing} of {wanted} missing"
+    )]
+    BlobsUnavailable {
+        /// L1 block of the batch.
+        l1_block: u64,
+        /// Sequence number of the batch.
+        seq: u64,
+        /// Blobs the event names.
+        wanted: usize,
+        /// Blobs not served.
+        missing: usize,
+    },
+    /// Bad configuration (URL).
+    #[error("config: {0}")]
+    Config(String),
+}
+
+fn l1<E: std::fmt::Display>(e: E) -> InboxError {
+    InboxError::L1(e.to_string())
+}
+
+fn beacon<E: std::fmt::Display>(e: E) -> InboxError {
+    InboxError::Beacon(e.to_string())
+}
+
+/// Blocks asked for per `eth_getLogs` call.
+const LOG_WINDOW: u64 = 5_000;
+
+/// Slot timing of the beacon chain, when the beacon API tells it.
+#[derive(Clone, Copy, Debug)]
+struct SlotClock {
+    genesis_time: u64,
+    seconds_per_slot: u64,
+}
+
+/// Reads batches from a `BatchInbox` (see the module docs).
+#[derive(Clone)]
+pub struct InboxReader {
+    provider: DynProvider,
+    beacon: Option<String>,
+    inbox: Address,
+    http: reqwest::Client,
+    clock: std::sync::Arc<OnceCell<Option<SlotClock>>>,
+}
+
+impl std::fmt::Debug for InboxReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxReader")
+            .field("beacon", &self.beacon)
+            .field("inbox", &self.inbox)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A batch event, before its data is fetched.
+#[derive(Clone, Debug)]
+pub struct InboxEvent {
+    /// L1 block.
+    pub l1_block: u64,
+    /// L1 block hash.
+    pub l1_block_hash: B256,
+    /// L1 block timestamp, when the node gave it with the log.
+    pub l1_timestamp: Option<u64>,
+    /// Transaction index.
+    pub tx_index: u64,
+    /// Transaction hash.
+    pub tx_hash: B256,
+    /// Log index in the block.
+    pub log_index: u64,
+    /// Sequence number.
+    pub seq: u64,
+    /// What the event says about the data.
+    pub payload: EventPayload,
+}
+
+/// The data part of a batch event.
+#[derive(Clone, Debug)]
+pub enum EventPayload {
+    /// `BatchSubmitted(seq, dataHash, length)`.
+    Calldata {
+        /// keccak256 of the batch.
+        data_hash: B256,
+        /// Its length.
+        length: U256,
+    },
+    /// `BlobBatchSubmitted(seq, blobHashes)`.
+    Blobs {
+        /// Versioned hashes, in order.
+        hashes: Vec<B256>,
+    },
+}
+
+impl InboxReader {
+    /// A reader over `provider` (any L1 JSON-RPC), with the beacon API at `beacon` (needed
+    /// for blob batches) and the inbox at `inbox`.
+    pub fn new(provider: DynProvider, beacon: Option<String>, inbox: Address) -> InboxReader {
+        InboxReader {
+            provider,
+            beacon: beacon.map(|b| b.trim_end_matches('/').to_string()),
+            inbox,
+            http: reqwest::Client::new(),
+            clock: Default::default(),
+        }
+    }
+
+    /// A reader from URLs.
+    pub fn from_urls(
+        l1_rpc: &str,
+        beacon: Option<&str>,
+        inbox: Address,
+    ) -> Result<InboxReader, InboxError> {
+        let url = l1_rpc
+            .parse()
+            .map_err(|e| InboxError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
+        let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .connect_http(url)
+            .erased();
+        Ok(InboxReader::new(
+            provider,
+            beacon.map(str::to_string),
+            inbox,
+        ))
+    }
+
+    /// The inbox address.
+    pub fn inbox(&self) -> Address {
+        self.inbox
+    }
+
+    /// Every batch posted in L1 blocks `from_block..=to_block`, both kinds, ordered by
+    /// (block, log index). Invalid batches are left out (with a warning).
+    pub async fn batches(
+        &self,
+        from_block: u64,
+        to_block: u64,
+    ) -> Result<Vec<InboxBatch>, InboxError> {
+        let events = self.events(from_block, to_block).await?;
+        let mut out = Vec::with_capacity(events.len());
+        let mut blobs_by_block: HashMap<B256, HashMap<B256, Blob>> = HashMap::new();
+        for ev in &events {
+            if let Some(b) = self.resolve_cached(ev, &mut blobs_by_block).await? {
+                out.push(b);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The batch events in `from_block..=to_block`, ordered by (block, log index), without
+    /// their data (cheap: logs only).
+    pub async fn events(
+        &self,
+        from_block: u64,
+        to_block: u64,
+    ) -> Result<Vec<InboxEvent>, InboxError> {
+        let mut out = Vec::new();
+        let mut from = from_block;
+        while from <= to_block {
+            let to = to_block.min(from.saturating_add(LOG_WINDOW - 1));
+            let filter = Filter::new()
+                .address(self.inbox)
+                .event_signature(vec![
+                    BatchInbox::BatchSubmitted::SIGNATURE_HASH,
+                    BatchInbox::BlobBatchSubmitted::SIGNATURE_HASH,
+                ])
+                .from_block(from)
+                .to_block(to);
+            for log in self.provider.get_logs(&filter).await.map_err(l1)? {
+                if log.removed {
+                    continue;
+                }
+                if let Some(ev) = event_of(&log) {
+                    out.push(ev);
+                }
+            }
+            if to == u64::MAX {
+                break;
+            }
+            from = to + 1;
+        }
+        out.sort_by_key(|e| (e.l1_block, e.log_index));
+        Ok(out)
+    }
+
+    /// The batch of one event: `Ok(None)` when its data is present but invalid.
+    pub async fn resolve(&self, ev: &InboxEvent) -> Result<Option<InboxBatch>, InboxError> {
+        self.resolve_cached(ev, &mut HashMap::new()).await
+    }
+
+    async fn resolve_cached(
+        &self,
+        ev: &InboxEvent,
+        cache: &mut HashMap<B256, HashMap<B256, Blob>>,
+    ) -> Result<Option<InboxBatch>, InboxError> {
+        let data = match &ev.payload {
+            EventPayload::Calldata { data_hash, length } => {
+                self.calldata(ev, *data_hash, *length).await?
+            }
+            EventPayload::Blobs { hashes } => {
+                if !cache.contains_key(&ev.l1_block_hash) {
+                    cache.insert(ev.l1_block_hash, HashMap::new());
+                }
+                let blobs = cache.get_mut(&ev.l1_block_hash).expect("inserted");
+                self.blob_data(ev, hashes, blobs).await?
+            }
+        };
+        Ok(data.map(|data| InboxBatch {
+            l1_block: ev.l1_block,
+            l1_block_hash: ev.l1_block_hash,
+            tx_index: ev.tx_index,
+            tx_hash: ev.tx_hash,
+            log_index: ev.log_index,
+            seq: ev.seq,
+            data,
+            kind: match ev.payload {
+                EventPayload::Calldata { .. } => BatchKind::Calldata,
+                EventPayload::Blobs { .. } => BatchKind::Blobs,
+            },
+        }))
+    }
+
+    async fn calldata(
+        &self,
+        ev: &InboxEvent,
+        data_hash: B256,
+        length: U256,
+    ) -> Result<Option<Bytes>, InboxError> {
+        let tx = self
+            .provider
+            .get_transaction_by_hash(ev.tx_hash)
+            .await
+            .map_err(l1)?
+            .ok_or_else(|| InboxError::L1(format!("batch tx {} not found", ev.tx_hash)))?;
+        let tx = tx.inner.inner();
+        if tx.to() != Some(self.inbox) {
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "calldata batch not sent to the inbox directly; skipped");
+            return Ok(None);
+        }
+        let Ok(call) = BatchInbox::submitCall::abi_decode(tx.input()) else {
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "calldata batch tx is not submit(bytes); skipped");
+            return Ok(None);
+        };
+        if keccak256(&call._batch) != data_hash || U256::from(call._batch.len()) != length {
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "calldata batch does not match its event's hash; skipped");
+            return Ok(None);
+        }
+        Ok(Some(call._batch))
+    }
+
+    async fn blob_data(
+        &self,
+        ev: &InboxEvent,
+        hashes: &[B256],
+        have: &mut HashMap<B256, Blob>,
+    ) -> Result<Option<Bytes>, InboxError> {
+        let Some(base) = &self.beacon else {
+            return Err(InboxError::NoBeacon(ev.l1_block));
+        };
+        if hashes.is_empty() {
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "blob batch without blobs; skipped");
+            return Ok(None);
+        }
+        let missing = |have: &HashMap<B256, Blob>| -> Vec<B256> {
+            hashes
+                .iter()
+                .filter(|h| !have.contains_key(*h))
+                .copied()
+                .collect()
+        };
+        for id in self.block_ids(ev).await? {
+            let want = missing(have);
+            if want.is_empty() {
+                break;
+            }
+            for blob in self.fetch_blobs(base, &id, &want).await? {
+                // recompute the commitment: never trust the server's
+                match versioned_hash(&blob) {
+                    Some(h) => {
+                        have.insert(h, blob);
+                    }
+                    None => {
+                        tracing::warn!(
+                            block = ev.l1_block,
+                            "beacon API served an invalid blob; ignored"
+                        )
+                    }
+                }
+            }
+        }
+        let still = missing(have);
+        if !still.is_empty() {
+            return Err(InboxError::BlobsUnavailable {
+                l1_block: ev.l1_block,
+                seq: ev.seq,
+                wanted: hashes.len(),
+                missing: still.len(),
+            });
+        }
+        let blobs: Vec<Blob> = hashes.iter().map(|h| have[h]).collect();
+        match decode_blobs(&blobs) {
+            Some(data) => Ok(Some(data.into())),
+            None => {
+                tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "blob batch does not decode; skipped");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Beacon `block_id`s to try for an event's L1 block, best first.
+    async fn block_ids(&self, ev: &InboxEvent) -> Result<Vec<String>, InboxError> {
+        let mut ids = Vec::with_capacity(2);
+        if let Some(clock) = self.slot_clock().await {
+            let ts = match ev.l1_timestamp {
+                Some(t) => t,
+                None => {
+                    self.provider
+                        .get_block_by_hash(ev.l1_block_hash)
+                        .await
+                        .map_err(l1)?
+                        .ok_or_else(|| {
+                            InboxError::L1(format!("L1 block {} not found", ev.l1_block_hash))
+                        })?
+                        .header
+                        .timestamp
+                }
+            };
+            if ts >= clock.genesis_time && clock.seconds_per_slot > 0 {
+                ids.push(((ts - clock.genesis_time) / clock.seconds_per_slot).to_string());
+            }
+        }
+        ids.push(ev.l1_block_hash.to_string());
+        Ok(ids)
+    }
+
+    async fn slot_clock(&self) -> Option<SlotClock> {
+        let base = self.beacon.as_ref()?;
+        *self
+            .clock
+            .get_or_init(|| async {
+                let get = |path: &'static str| async move {
+                    let v: serde_json::Value = self
+                        .http
+                        .get(format!("{base}{path}"))
+                        .send()
+                        .await
+                        .ok()?
+                        .error_for_status()
+                        .ok()?
+                        .json()
+                        .await
+                        .ok()?;
+                    Some(v)
+                };
+                let num = |v: &serde_json::Value| -> Option<u64> {
+                    v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64())
+                };
+                let spec = get("/eth/v1/config/spec").await?;
+                let genesis = get("/eth/v1/beacon/genesis").await?;
+                let clock = SlotClock {
+                    genesis_time: num(&genesis["data"]["genesis_time"])?,
+                    seconds_per_slot: num(&spec["data"]["SECONDS_PER_SLOT"])?,
+                };
+                tracing::info!(
+                    ?clock,
+                    "beacon API gives slot timing; blobs are read by slot"
+                );
+                Some(clock)
+            })
+            .await
+    }
+
+    /// `GET {beacon}/eth/v1/beacon/blobs/{id}?versioned_hashes=…`: the blobs served (any
+    /// that are not 128 KiB are dropped). A 404 is an empty answer.
+    async fn fetch_blobs(
+        &self,
+        base: &str,
+        id: &str,
+        want: &[B256],
+    ) -> Result<Vec<Blob>, InboxError> {
+        let query: Vec<(&str, String)> = want
+            .iter()
+            .map(|h| ("versioned_hashes", h.to_string()))
+            .collect();
+        let resp = self
+            .http
+            .get(format!("{base}/eth/v1/beacon/blobs/{id}"))
+            .query(&query)
+            .send()
+            .await
+            .map_err(beacon)?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(InboxError::Beacon(format!(
+                "blobs/{id}: {status}: {}",
+                text.chars().take(200).collect::<String>()
+            )));
+        }
+        let v: serde_json::Value = resp.json().await.map_err(beacon)?;
+        let list = v["data"]
+            .as_array()
+            .ok_or_else(|| InboxError::Beacon(format!("blobs/{id}: no data array")))?;
+        let mut out = Vec::with_capacity(list.len());
+        for item in list {
+            // the standard answer is a list of hex strings; accept `{blob: …}` objects too
+            let hex = item.as_str().or_else(|| item["blob"].as_str());
+            let Some(bytes) = hex.and_then(|h| alloy::hex::decode(h).ok()) else {
+                continue;
+            };
+            if bytes.len() == BYTES_PER_BLOB {
+                out.push(Blob::from_slice(&bytes));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn event_of(log: &Log) -> Option<InboxEvent> {
+    let seq_of = |s: U256| u64::try_from(s).unwrap_or(u64::MAX);
+    let payload_seq = match log.topic0() {
+        Some(&BatchInbox::BatchSubmitted::SIGNATURE_HASH) => {
+            let d = log.log_decode::<BatchInbox::BatchSubmitted>().ok()?;
+            let e = d.inner.data;
+            (
+                EventPayload::Calldata {
+                    data_hash: e.dataHash,
+                    length: e.length,
+                },
+                seq_of(e.seq),
+            )
+        }
+        Some(&BatchInbox::BlobBatchSubmitted::SIGNATURE_HASH) => {
+            let d = log.log_decode::<BatchInbox::BlobBatchSubmitted>().ok()?;
+            let e = d.inner.data;
+            (
+                EventPayload::Blobs {
+                    hashes: e.blobHashes,
+                },
+                seq_of(e.seq),
+            )
+        }
+        _ => return None,
+    };
+    Some(InboxEvent {
+        l1_block: log.block_number?,
+        l1_block_hash: log.block_hash?,
+        l1_timestamp: log.block_timestamp,
+        tx_index: log.transaction_index?,
+        tx_hash: log.transaction_hash?,
+        log_index: log.log_index?,
+        seq: payload_seq.1,
+        payload: payload_seq.0,
+    })
+}
+
+/// The EIP-4844 versioned hash of `blob`, from a KZG commitment computed here; `None` if
+/// the bytes are not a valid blob (a field element out of range).
+pub fn versioned_hash(blob: &Blob) -> Option<B256> {
+    let settings = EnvKzgSettings::Default.get();
+    let ckzg = c_kzg::Blob::from_bytes(blob.as_slice()).ok()?;
+    let commitment = settings.blob_to_kzg_commitment(&ckzg).ok()?;
+    Some(kzg_to_versioned_hash(commitment.to_bytes().as_slice()))
+}
+
+/// The data coded into `blobs` by `SidecarBuilder::<SimpleCoder>` from one byte string;
+/// `None` unless they hold exactly one non-empty piece.
+pub fn decode_blobs(blobs: &[Blob]) -> Option<Vec<u8>> {
+    let mut pieces = SimpleCoder::default().decode_all(blobs)?;
+    if pieces.len() != 1 {
+        return None;
+    }
+    pieces.pop()
+}
+
+/// Most batch bytes `blobs` blobs hold with `SimpleCoder` (31 bytes per field element,
+/// one element for the length).
+pub fn blob_capacity(blobs: usize) -> usize {
+    (blobs * alloy::eips::eip4844::FIELD_ELEMENTS_PER_BLOB as usize).saturating_sub(1) * 31
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::eips::eip4844::{BlobTransactionSidecar, builder::SidecarBuilder};
+
+    fn pseudo_random(n: usize) -> Vec<u8> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blob_round_trip_recomputes_versioned_hashes() {
+        for len in [1usize, 31, 32, 130_000, blob_capacity(2)] {
+            let data = pseudo_random(len);
+            let sidecar: BlobTransactionSidecar = SidecarBuilder::<SimpleCoder>::from_slice(&data)
+                .build()
+                .unwrap();
+            let hashes: Vec<B256> = sidecar.versioned_hashes().collect();
+            for (blob, h) in sidecar.blobs.iter().zip(&hashes) {
+                assert_eq!(versioned_hash(blob), Some(*h));
+            }
+            assert_eq!(
+                decode_blobs(&sidecar.blobs).as_deref(),
+                Some(&data[..]),
+                "len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn capacity_is_exact() {
+        let fit = SidecarBuilder::<SimpleCoder>::from_slice(&pseudo_random(blob_capacity(3)));
+        assert_eq!(fit.take().len(), 3);
+        let over = SidecarBuilder::<SimpleCoder>::from_slice(&pseudo_random(blob_capacity(3) + 1));
+        assert_eq!(over.take().len(), 4);
+    }
+
+    #[test]
+    fn garbage_blobs_are_rejected_not_panicking() {
+        // a field element above the BLS modulus: no commitment
+        let bad = Blob::repeat_byte(0xff);
+        assert_eq!(versioned_hash(&bad), None);
+        assert_eq!(decode_blobs(&[bad]), None);
+        // a valid blob of zeros holds no data
+        let zero = Blob::ZERO;
+        assert!(versioned_hash(&zero).is_some());
+        assert_eq!(decode_blobs(&[zero]), None);
+        // a length prefix longer than the blobs
+        let mut b = Blob::ZERO;
+        b[1..9].copy_from_slice(&1_000_000u64.to_be_bytes());
+        assert_eq!(decode_blobs(&[b]), None);
+        assert_eq!(decode_blobs(&[]), None);
+    }
+}

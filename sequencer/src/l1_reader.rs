@@ -1,0 +1,319 @@
+//! Reading L1 for the L2 chain: confirmed L1 blocks with their `Portal` deposits (the
+//! sequencer's origins), and, for a replica, whole [`L1Input`]s (deposits and batches)
+//! fed to `protocol::derive`.
+//!
+//! Only standard `eth_*` methods are used (plus the beacon blob API through
+//! [`crate::inbox`]). Blocks are read a confirmation depth below the L1 head, so
+//! shallower reorgs are never seen; a deeper one is noticed by parent hashes and the
+//! sequencer's view re-reads from the fork (derivation refuses to go on and says so).
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, B256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::Filter,
+};
+use protocol::{
+    derive::{Deriver, L1Input},
+    l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log},
+};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, atomic::Ordering::Relaxed},
+    time::Duration,
+};
+
+use crate::{
+    Shared,
+    inbox::InboxReader,
+    origin::{L1Entry, L1View},
+};
+
+/// Most L1 blocks read per round.
+const MAX_RANGE: u64 = 500;
+
+/// Errors reading L1 (all retried).
+#[derive(Debug, thiserror::Error)]
+pub enum L1ReadError {
+    /// The node failed or answered oddly.
+    #[error("l1: {0}")]
+    Rpc(String),
+    /// The inbox could not be read.
+    #[error("inbox: {0}")]
+    Inbox(#[from] crate::inbox::InboxError),
+    /// Bad configuration.
+    #[error("config: {0}")]
+    Config(String),
+}
+
+fn rpc<E: std::fmt::Display>(e: E) -> L1ReadError {
+    L1ReadError::Rpc(e.to_string())
+}
+
+/// Reads L1 blocks and deposits.
+#[derive(Clone, Debug)]
+pub struct L1Reader {
+    provider: DynProvider,
+    portal: Address,
+}
+
+impl L1Reader {
+    /// A reader of `l1_rpc` for the deposits of `portal`.
+    pub fn new(l1_rpc: &str, portal: Address) -> Result<Self, L1ReadError> {
+        let url = l1_rpc
+            .parse()
+            .map_err(|e| L1ReadError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
+        let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .connect_http(url)
+            .erased();
+        Ok(Self { provider, portal })
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The newest L1 block at least `depth` blocks below the head.
+    pub async fn confirmed(&self, depth: u64) -> Result<u64, L1ReadError> {
+        let head = self.provider.get_block_number().await.map_err(rpc)?;
+        Ok(head.saturating_sub(depth))
+    }
+
+    /// Blocks `from..=to` with their deposits.
+    pub async fn blocks(&self, from: u64, to: u64) -> Result<Vec<L1Entry>, L1ReadError> {
+        if to < from {
+            return Ok(Vec::new());
+        }
+        let filter = Filter::new()
+            .address(self.portal)
+            .event_signature(TRANSACTION_DEPOSITED)
+            .from_block(from)
+            .to_block(to);
+        let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
+        let mut by_block: BTreeMap<u64, Vec<_>> = BTreeMap::new();
+        for log in logs {
+            let (Some(n), Some(hash), Some(index)) =
+                (log.block_number, log.block_hash, log.log_index)
+            else {
+                return Err(L1ReadError::Rpc("log without block or index".into()));
+            };
+            match deposit_from_log(&log.inner, hash, index) {
+                Ok(d) => by_block.entry(n).or_default().push((hash, d)),
+                // only Portal emits these; a log it did not mean as a deposit is skipped
+                Err(e) => tracing::warn!(block = n, error = %e, "deposit log skipped"),
+            }
+        }
+        let mut out = Vec::with_capacity((to - from + 1) as usize);
+        for n in from..=to {
+            let block = self
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Number(n))
+                .await
+                .map_err(rpc)?
+                .ok_or_else(|| L1ReadError::Rpc(format!("L1 block {n} not found")))?;
+            let h = &block.header;
+            let info = L1BlockInfo {
+                number: n,
+                hash: h.hash,
+                timestamp: h.timestamp,
+                base_fee: h.base_fee_per_gas.unwrap_or_default(),
+            };
+            let deposits = by_block.remove(&n).unwrap_or_default();
+            // logs and header must come from the same fork
+            if deposits.iter().any(|(hash, _)| *hash != info.hash) {
+                return Err(L1ReadError::Rpc(format!(
+                    "L1 block {n} changed while reading"
+                )));
+            }
+            out.push(L1Entry {
+                info,
+                parent_hash: h.parent_hash,
+                deposits: deposits.into_iter().map(|(_, d)| d).collect(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The sequencer's L1 follower: keeps `view` filled with confirmed L1 blocks after the
+/// current origin. Runs forever; errors are retried.
+pub async fn follow(
+    shared: Arc<Shared>,
+    reader: L1Reader,
+    view: Arc<L1View>,
+    confirmations: u64,
+    poll: Duration,
+) {
+    loop {
+        if let Err(e) = follow_once(&shared, &reader, &view, confirmations).await {
+            tracing::warn!(error = %e, "reading L1 failed; retrying");
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+async fn follow_once(
+    shared: &Shared,
+    reader: &L1Reader,
+    view: &L1View,
+    confirmations: u64,
+) -> Result<(), L1ReadError> {
+    let confirmed = reader.confirmed(confirmations).await?;
+    let origin = {
+        let chain = shared.chain.read();
+        chain
+            .blocks
+            .last()
+            .map(|b| b.ctx.l1_origin)
+            .unwrap_or_default()
+    };
+    let from = match view.last() {
+        Some(last) if last.number >= origin.number => last.number + 1,
+        _ => origin.number + 1,
+    };
+    if confirmed < from {
+        return Ok(());
+    }
+    let to = confirmed.min(from + MAX_RANGE - 1);
+    for entry in reader.blocks(from, to).await? {
+        let n = entry.info.number;
+        let first_after_origin = n == origin.number + 1 && view.last().is_none();
+        if first_after_origin && entry.parent_hash != origin.hash {
+            tracing::error!(
+                l1_block = n,
+                "L1 reorganized below the sequencer's origin (deeper than the confirmation depth)"
+            );
+            return Ok(());
+        }
+        if !view.push(entry) {
+            // a reorg below the confirmation depth: read the tail again
+            tracing::warn!(
+                l1_block = n,
+                "L1 reorg below the confirmation depth; re-reading"
+            );
+            view.truncate_from(n.saturating_sub(confirmations.max(1)));
+            return Ok(());
+        }
+        shared.metrics.l1_block.store(n, Relaxed);
+    }
+    Ok(())
+}
+
+/// A replica's driver: reads confirmed L1 blocks in order, derives L2 blocks from them
+/// (`protocol::derive`) and hands them to the node's executor. Runs until the node stops.
+pub async fn derive(
+    shared: Arc<Shared>,
+    reader: L1Reader,
+    inbox: InboxReader,
+    deriver: Deriver,
+    blocks: crossbeam_channel::Sender<protocol::derive::DerivedBlock>,
+    confirmations: u64,
+    poll: Duration,
+) {
+    let mut deriver = deriver;
+    loop {
+        match derive_once(
+            &shared,
+            &reader,
+            &inbox,
+            &mut deriver,
+            &blocks,
+            confirmations,
+        )
+        .await
+        {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(DeriveStop::Closed) => return,
+            Err(DeriveStop::Read(e)) => {
+                tracing::warn!(error = %e, "derivation: reading L1 failed; retrying")
+            }
+            Err(DeriveStop::Derive(e)) => {
+                tracing::error!(error = %e, "derivation cannot continue (L1 reorganized below the confirmation depth); restart the replica to derive again");
+            }
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+enum DeriveStop {
+    Closed,
+    Read(L1ReadError),
+    Derive(protocol::derive::DeriveError),
+}
+
+/// One round; `Ok(true)` if there may be more to read right away.
+async fn derive_once(
+    shared: &Shared,
+    reader: &L1Reader,
+    inbox: &InboxReader,
+    deriver: &mut Deriver,
+    out: &crossbeam_channel::Sender<protocol::derive::DerivedBlock>,
+    confirmations: u64,
+) -> Result<bool, DeriveStop> {
+    let confirmed = reader
+        .confirmed(confirmations)
+        .await
+        .map_err(DeriveStop::Read)?;
+    let from = deriver.next_l1();
+    if confirmed < from {
+        return Ok(false);
+    }
+    let to = confirmed.min(from + MAX_RANGE - 1);
+    let entries = reader.blocks(from, to).await.map_err(DeriveStop::Read)?;
+    let batches = inbox
+        .batches(from, to)
+        .await
+        .map_err(|e| DeriveStop::Read(e.into()))?;
+    let mut by_block: BTreeMap<u64, Vec<(B256, alloy::primitives::Bytes)>> = BTreeMap::new();
+    for b in batches {
+        by_block
+            .entry(b.l1_block)
+            .or_default()
+            .push((b.l1_block_hash, b.data));
+    }
+    for entry in entries {
+        let n = entry.info.number;
+        let batches = by_block.remove(&n).unwrap_or_default();
+        if batches.iter().any(|(h, _)| *h != entry.info.hash) {
+            return Err(DeriveStop::Read(L1ReadError::Rpc(format!(
+                "L1 block {n} changed while reading"
+            ))));
+        }
+        let input = L1Input {
+            info: entry.info,
+            parent_hash: entry.parent_hash,
+            deposits: entry.deposits,
+            batches: batches.into_iter().map(|(_, d)| d).collect(),
+        };
+        let derived = deriver.push(input).map_err(DeriveStop::Derive)?;
+        for reason in &derived.skipped {
+            tracing::warn!(l1_block = n, %reason, "batch skipped");
+        }
+        let m = &shared.metrics;
+        m.batches_skipped
+            .fetch_add(derived.skipped.len() as u64, Relaxed);
+        m.derived_blocks
+            .fetch_add(derived.blocks.len() as u64, Relaxed);
+        m.l1_block.store(n, Relaxed);
+        for block in derived.blocks {
+            if block.forced {
+                tracing::warn!(
+                    block = block.number,
+                    "derivation made a block itself (forced inclusion)"
+                );
+            }
+            // the executor is a thread; hand over without blocking the runtime
+            let out = out.clone();
+            let sent = tokio::task::spawn_blocking(move || out.send(block).is_ok())
+                .await
+                .unwrap_or(false);
+            if !sent {
+                return Err(DeriveStop::Closed);
+            }
+        }
+    }
+    Ok(to < confirmed)
+}

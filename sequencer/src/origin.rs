@@ -1,0 +1,137 @@
+//! The L1 blocks the sequencer may build on: confirmed L1 blocks (a configured depth
+//! below the L1 head) with their deposits, filled by the L1 reader and consumed by the
+//! executor when it opens a block.
+
+use parking_lot::Mutex;
+use protocol::{TxDeposit, l1::L1BlockInfo};
+use std::collections::BTreeMap;
+
+/// One confirmed L1 block and its `Portal` deposits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct L1Entry {
+    /// The block.
+    pub info: L1BlockInfo,
+    /// Its parent's hash.
+    pub parent_hash: alloy_primitives::B256,
+    /// Deposits, in log order.
+    pub deposits: Vec<TxDeposit>,
+}
+
+/// Confirmed L1 blocks not yet used as an origin, contiguous by number.
+#[derive(Debug, Default)]
+pub struct L1View {
+    blocks: Mutex<BTreeMap<u64, L1Entry>>,
+}
+
+impl L1View {
+    /// Adds the next confirmed block. Returns false (and adds nothing) if it does not
+    /// extend the last one: a reorg deeper than the confirmation depth, after which the
+    /// reader drops the tail with [`L1View::truncate_from`] and reads again.
+    pub fn push(&self, entry: L1Entry) -> bool {
+        let mut blocks = self.blocks.lock();
+        if let Some((&n, last)) = blocks.last_key_value()
+            && (entry.info.number != n + 1 || entry.parent_hash != last.info.hash)
+        {
+            return false;
+        }
+        blocks.insert(entry.info.number, entry);
+        true
+    }
+
+    /// Drops blocks from `number` on.
+    pub fn truncate_from(&self, number: u64) {
+        self.blocks.lock().split_off(&number);
+    }
+
+    /// Number of the newest block held.
+    pub fn last(&self) -> Option<L1BlockInfo> {
+        self.blocks.lock().last_key_value().map(|(_, e)| e.info)
+    }
+
+    /// The origin for a block at `timestamp` whose parent built on `parent`: the newest
+    /// held block no later than `timestamp` (or `parent` when there is none), and the
+    /// deposits of every block after `parent` up to it. Blocks up to the chosen origin
+    /// are released.
+    pub fn next_origin(
+        &self,
+        parent: &L1BlockInfo,
+        timestamp: u64,
+    ) -> (L1BlockInfo, Vec<TxDeposit>) {
+        let mut blocks = self.blocks.lock();
+        // the reader starts right after the parent's origin; anything older is stale
+        let stale: Vec<u64> = blocks.range(..=parent.number).map(|(n, _)| *n).collect();
+        for n in stale {
+            blocks.remove(&n);
+        }
+        match blocks.first_key_value() {
+            Some((&first, e)) if first == parent.number + 1 && e.parent_hash == parent.hash => {}
+            _ => return (*parent, Vec::new()),
+        }
+        let chosen = blocks
+            .values()
+            .take_while(|e| e.info.timestamp <= timestamp)
+            .last()
+            .map(|e| e.info);
+        let Some(origin) = chosen else {
+            return (*parent, Vec::new());
+        };
+        let rest = blocks.split_off(&(origin.number + 1));
+        let taken = std::mem::replace(&mut *blocks, rest);
+        let deposits = taken.into_values().flat_map(|e| e.deposits).collect();
+        (origin, deposits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::{B256, U256};
+
+    fn info(n: u64) -> L1BlockInfo {
+        L1BlockInfo {
+            number: n,
+            hash: B256::from(U256::from(n + 100)),
+            timestamp: 10 * n,
+            base_fee: 1,
+        }
+    }
+
+    fn entry(n: u64, deposits: usize) -> L1Entry {
+        L1Entry {
+            info: info(n),
+            parent_hash: info(n - 1).hash,
+            deposits: (0..deposits)
+                .map(|i| TxDeposit {
+                    source_hash: B256::from(U256::from(n * 10 + i as u64)),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn picks_newest_block_not_after_the_timestamp_with_all_deposits_since() {
+        let view = L1View::default();
+        for n in 1..=4 {
+            assert!(view.push(entry(n, n as usize)));
+        }
+        assert!(!view.push(entry(6, 0)), "gap refused");
+        let (o, d) = view.next_origin(&info(0), 25);
+        assert_eq!(o, info(2));
+        assert_eq!(d.len(), 1 + 2);
+        let (o, d) = view.next_origin(&o, 25);
+        assert_eq!((o, d.len()), (info(2), 0), "nothing newer fits");
+        let (o, d) = view.next_origin(&o, 1000);
+        assert_eq!((o, d.len()), (info(4), 3 + 4));
+        view.truncate_from(3);
+        assert_eq!(view.last(), None);
+    }
+
+    #[test]
+    fn a_view_not_continuing_the_parent_gives_no_origin() {
+        let view = L1View::default();
+        view.push(entry(5, 1));
+        let (o, d) = view.next_origin(&info(3), 1000);
+        assert_eq!((o, d.len()), (info(3), 0));
+    }
+}
