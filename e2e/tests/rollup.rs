@@ -9,7 +9,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use bridge_contracts::{L1Block, L1StandardBridge, OutputOracle, Portal, TestToken};
+use bridge_contracts::{BatchInbox, L1Block, L1StandardBridge, OutputOracle, Portal, TestToken};
 use common::{Sequencer, call, devnet::Devnet};
 use protocol::output::output_root;
 use serde_json::{Value, json};
@@ -137,6 +137,50 @@ async fn deposit_reaches_l2() {
         .expect("exists");
     assert_eq!(origin_hash, l1_origin.header.hash);
 
+    // a deposit with the largest calldata Portal accepts executes on L2 like any other
+    let big = Address::repeat_byte(0x7b);
+    let data = vec![0xffu8; 120_000];
+    let gas = 21_000 + 40 * data.len() as u64;
+    let receipt = portal
+        .depositTransaction(big, U256::ZERO, gas, false, data.into())
+        .send()
+        .await
+        .expect("big deposit")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status(), "big deposit on L1");
+    let big_tx = wait_for("big deposit on L2", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let head = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+            for n in (1..=head).rev() {
+                let block = call(
+                    &l2,
+                    "eth_getBlockByNumber",
+                    json!([format!("{n:#x}"), true]),
+                )
+                .await["result"]
+                    .clone();
+                for tx in block["transactions"].as_array().into_iter().flatten() {
+                    if tx["type"] == "0x7e" && tx["to"] == json!(big) {
+                        return Some(tx.clone());
+                    }
+                }
+            }
+            None
+        }
+    })
+    .await;
+    assert_eq!(big_tx["input"].as_str().map(str::len), Some(2 + 240_000));
+    let r = call(
+        &l2,
+        "eth_getTransactionReceipt",
+        json!([big_tx["hash"].clone()]),
+    )
+    .await;
+    assert_eq!(r["result"]["status"], "0x1", "{}", r["result"]);
+
     // ERC-20: tokens locked in L1StandardBridge are minted as the paired L2 token
     let token = TestToken::deploy(&l1, "Test".into(), "TST".into(), U256::from(1_000_000u64))
         .await
@@ -231,6 +275,42 @@ async fn outputs_finalize() {
     assert_eq!(next.l2BlockNumber, 4);
 }
 
+/// Starts a replica from the devnet's manifest alone and checks that it derives blocks
+/// 1..=target with the sequencer's state roots, hashes and transactions.
+async fn replica_matches(devnet: &Devnet, target: u64) -> Sequencer {
+    let l2 = devnet.l2.clone();
+    // a replica with nothing but the manifest (L1 endpoints and the genesis)
+    let manifest = devnet.dir.join("devnet.json");
+    let replica = Sequencer::spawn(&[
+        "--replica",
+        "--manifest",
+        manifest.to_str().expect("utf-8"),
+        "--metrics-port",
+        "0",
+    ]);
+    let rep = replica.http.clone();
+    wait_for("replica reaches the sequencer's block", 90, || {
+        let rep = rep.clone();
+        async move {
+            let n = hex_u64(&call(&rep, "eth_blockNumber", json!([])).await["result"]);
+            (n >= target).then_some(())
+        }
+    })
+    .await;
+    for n in 1..=target {
+        let tag = format!("{n:#x}");
+        let a = call(&l2, "eth_getBlockByNumber", json!([tag, false])).await["result"].clone();
+        let b = call(&rep, "eth_getBlockByNumber", json!([tag, false])).await["result"].clone();
+        assert_eq!(a["stateRoot"], b["stateRoot"], "state root of block {n}");
+        assert_eq!(a["hash"], b["hash"], "hash of block {n}");
+        assert_eq!(
+            a["transactions"], b["transactions"],
+            "transactions of block {n}"
+        );
+    }
+    replica
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn replica_matches_sequencer() {
     let devnet = Devnet::start("replica", &[]).await;
@@ -288,31 +368,33 @@ async fn replica_matches_sequencer() {
         }
     })
     .await;
+    // the sequencer key posts garbage to the inbox (a buggy batcher): derivation skips it
+    let seq_key = PrivateKeySigner::from_bytes(&B256::from(sequencer::dev::dev_sequencer_key()))
+        .expect("key");
+    let l1_seq = ProviderBuilder::new()
+        .wallet(seq_key)
+        .connect_http(devnet.l1.parse().expect("url"));
+    let inbox = BatchInbox::new(devnet.contract("batchInbox"), &l1_seq);
+    let mut posted = false;
+    for _ in 0..5 {
+        // the batcher shares the key; a nonce race is retried
+        if let Ok(pending) = inbox
+            .submit(b"\x01not a batch".to_vec().into())
+            .send()
+            .await
+            && let Ok(r) = pending.get_receipt().await
+            && r.status()
+        {
+            posted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(posted, "garbage batch posted");
     let target = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
 
-    // a replica with nothing but the manifest (L1 endpoints and the genesis)
-    let manifest = devnet.dir.join("devnet.json");
-    let replica = Sequencer::spawn(&["--replica", "--manifest", manifest.to_str().expect("utf-8")]);
+    let replica = replica_matches(&devnet, target).await;
     let rep = replica.http.clone();
-    wait_for("replica reaches the sequencer's block", 90, || {
-        let rep = rep.clone();
-        async move {
-            let n = hex_u64(&call(&rep, "eth_blockNumber", json!([])).await["result"]);
-            (n >= target).then_some(())
-        }
-    })
-    .await;
-    for n in 1..=target {
-        let tag = format!("{n:#x}");
-        let a = call(&l2, "eth_getBlockByNumber", json!([tag, false])).await["result"].clone();
-        let b = call(&rep, "eth_getBlockByNumber", json!([tag, false])).await["result"].clone();
-        assert_eq!(a["stateRoot"], b["stateRoot"], "state root of block {n}");
-        assert_eq!(a["hash"], b["hash"], "hash of block {n}");
-        assert_eq!(
-            a["transactions"], b["transactions"],
-            "transactions of block {n}"
-        );
-    }
     let bal = call(
         &rep,
         "eth_getBalance",
@@ -320,7 +402,86 @@ async fn replica_matches_sequencer() {
     )
     .await;
     assert_eq!(hex_u256(&bal["result"]), U256::from(15u64));
+    // the garbage was seen and skipped
+    let metrics = reqwest::get(replica.metrics.clone().expect("metrics url"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let skipped = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("blink_batches_skipped_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .expect("blink_batches_skipped_total");
+    assert!(skipped >= 1, "{metrics}");
     // a replica refuses transactions
     let refused = call(&rep, "eth_sendRawTransaction", json!(["0x00"])).await;
     assert!(refused["error"].is_object(), "{refused}");
+}
+
+/// L1 unreachable: the sequencer keeps pre-confirming; when L1 is back the batcher and
+/// the L1 follower catch up and a replica derives exactly the sequencer's chain.
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_outage_does_not_stop_the_sequencer() {
+    let devnet = Devnet::start("outage", &[]).await;
+    let pid = std::process::Command::new("pgrep")
+        .args(["-f", &format!("anvil --port {} ", devnet.l1_port)])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&pid.stdout)
+        .lines()
+        .next()
+        .expect("anvil pid")
+        .trim()
+        .to_string();
+    // freeze L1: connections hang, as with a node that stopped answering
+    let frozen = Frozen::stop(pid);
+    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
+    let l2w = ProviderBuilder::new()
+        .wallet(signer)
+        .connect_http(devnet.l2.parse().expect("url"));
+    for i in 0..5u64 {
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .to(Address::repeat_byte(0x44))
+            .value(U256::from(i + 1));
+        let r = tokio::time::timeout(Duration::from_secs(5), async {
+            l2w.send_transaction(tx)
+                .await
+                .expect("send")
+                .get_receipt()
+                .await
+                .expect("receipt")
+        })
+        .await
+        .expect("pre-confirmed while L1 is down");
+        assert!(r.status());
+    }
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    drop(frozen);
+    let target = hex_u64(&call(&devnet.l2, "eth_blockNumber", json!([])).await["result"]);
+    let _replica = replica_matches(&devnet, target).await;
+}
+
+/// A process stopped with SIGSTOP, continued (SIGCONT) on drop, so a failed test never
+/// leaves anvil frozen.
+struct Frozen(String);
+
+impl Frozen {
+    fn stop(pid: String) -> Self {
+        let status = std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "SIGSTOP {pid}");
+        Self(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0])
+            .status();
+    }
 }
