@@ -485,3 +485,71 @@ impl Drop for Frozen {
             .status();
     }
 }
+
+/// An L1 reorg shallower than the confirmation depth: a deposit whose block is
+/// reorganized away reaches L2 exactly as the canonical L1 has it (once if it was mined
+/// again, never if it was dropped), and the replica agrees.
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_reorg_below_confirmations_is_invisible() {
+    let devnet = Devnet::start("reorg", &[]).await;
+    let step = Duration::from_secs(30);
+    let l1 = ProviderBuilder::new()
+        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
+        .connect_http(devnet.l1.parse().expect("url"));
+    let portal = Portal::new(devnet.contract("portal"), &l1);
+    let moved = Address::repeat_byte(0x51);
+    let pending = tokio::time::timeout(
+        step,
+        portal
+            .depositTransaction(moved, U256::from(9u64), 100_000, false, Default::default())
+            .value(U256::from(9u64))
+            .send(),
+    )
+    .await
+    .expect("send in time")
+    .expect("deposit");
+    let tx_hash = *pending.tx_hash();
+    let receipt = tokio::time::timeout(step, pending.get_receipt())
+        .await
+        .expect("mined in time")
+        .expect("receipt");
+    let mined_in = receipt.block_number.expect("mined");
+    // reorganize the deposit's block before it is two blocks deep
+    let head = l1.get_block_number().await.expect("head");
+    assert!(
+        head < mined_in + 2,
+        "deposit already confirmed (head {head}, mined in {mined_in}); L1 too fast for this test"
+    );
+    let depth = head - mined_in + 1;
+    let r = call(&devnet.l1, "anvil_reorg", json!([depth, []])).await;
+    assert!(r["error"].is_null(), "anvil_reorg: {r}");
+    let block_now = call(
+        &devnet.l1,
+        "eth_getBlockByNumber",
+        json!([format!("{mined_in:#x}"), false]),
+    )
+    .await;
+    assert_ne!(
+        block_now["result"]["hash"],
+        json!(receipt.block_hash),
+        "block {mined_in} was replaced"
+    );
+    // give the (possibly re-mined) deposit time to be confirmed and included
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let canonical = l1.get_transaction_receipt(tx_hash).await.expect("rpc");
+    let expected = if canonical.is_some() { 9u64 } else { 0 };
+    let l2 = devnet.l2.clone();
+    wait_for("L2 follows the canonical L1", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
+            (hex_u256(&b["result"]) == U256::from(expected)).then_some(())
+        }
+    })
+    .await;
+    let target = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+    let _replica = replica_matches(&devnet, target).await;
+    // once more, nothing changed: the deposit was not included twice
+    let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
+    assert_eq!(hex_u256(&b["result"]), U256::from(expected));
+}

@@ -281,10 +281,7 @@ impl InboxReader {
                 self.calldata(ev, *data_hash, *length).await?
             }
             EventPayload::Blobs { hashes } => {
-                if !cache.contains_key(&ev.l1_block_hash) {
-                    cache.insert(ev.l1_block_hash, HashMap::new());
-                }
-                let blobs = cache.get_mut(&ev.l1_block_hash).expect("inserted");
+                let blobs = cache.entry(ev.l1_block_hash).or_default();
                 self.blob_data(ev, hashes, blobs).await?
             }
         };
@@ -356,18 +353,25 @@ impl InboxReader {
             if want.is_empty() {
                 break;
             }
-            for blob in self.fetch_blobs(base, &id, &want).await? {
-                // recompute the commitment: never trust the server's
-                match versioned_hash(&blob) {
-                    Some(h) => {
-                        have.insert(h, blob);
+            // filtered by versioned hash first; a server that ignores or mis-parses the
+            // filter is asked for all of the block's blobs
+            for filter in [&want[..], &[]] {
+                for blob in self.fetch_blobs(base, &id, filter).await? {
+                    // recompute the commitment: never trust the server's
+                    match versioned_hash(&blob) {
+                        Some(h) => {
+                            have.insert(h, blob);
+                        }
+                        None => {
+                            tracing::warn!(
+                                block = ev.l1_block,
+                                "beacon API served an invalid blob; ignored"
+                            )
+                        }
                     }
-                    None => {
-                        tracing::warn!(
-                            block = ev.l1_block,
-                            "beacon API served an invalid blob; ignored"
-                        )
-                    }
+                }
+                if missing(have).is_empty() {
+                    break;
                 }
             }
         }
@@ -453,25 +457,24 @@ impl InboxReader {
             .await
     }
 
-    /// `GET {beacon}/eth/v1/beacon/blobs/{id}?versioned_hashes=…`: the blobs served (any
-    /// that are not 128 KiB are dropped). A 404 is an empty answer.
+    /// `GET {beacon}/eth/v1/beacon/blobs/{id}?versioned_hashes=…` (no filter when `want` is
+    /// empty): the blobs served (any that are not 128 KiB are dropped). A 404 is an empty
+    /// answer.
     async fn fetch_blobs(
         &self,
         base: &str,
         id: &str,
         want: &[B256],
     ) -> Result<Vec<Blob>, InboxError> {
-        let query: Vec<(&str, String)> = want
-            .iter()
-            .map(|h| ("versioned_hashes", h.to_string()))
-            .collect();
-        let resp = self
-            .http
-            .get(format!("{base}/eth/v1/beacon/blobs/{id}"))
-            .query(&query)
-            .send()
-            .await
-            .map_err(beacon)?;
+        // one comma-separated `versioned_hashes` (anvil takes only the last of repeated
+        // parameters; beacon nodes accept either form)
+        let mut url = format!("{base}/eth/v1/beacon/blobs/{id}");
+        if !want.is_empty() {
+            let list: Vec<String> = want.iter().map(|h| h.to_string()).collect();
+            url.push_str("?versioned_hashes=");
+            url.push_str(&list.join(","));
+        }
+        let resp = self.http.get(url).send().await.map_err(beacon)?;
         if resp.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(Vec::new());
         }
