@@ -498,6 +498,17 @@ async fn l1_reorg_below_confirmations_is_invisible() {
         .connect_http(devnet.l1.parse().expect("url"));
     let portal = Portal::new(devnet.contract("portal"), &l1);
     let moved = Address::repeat_byte(0x51);
+    // mine by hand so the reorg lands before the deposit is two blocks deep
+    let rpc = |method: &'static str, params: Value| {
+        let url = devnet.l1.clone();
+        async move {
+            let r = call(&url, method, params).await;
+            assert!(r["error"].is_null(), "{method}: {r}");
+            r["result"].clone()
+        }
+    };
+    rpc("anvil_setIntervalMining", json!([0])).await;
+    let resume_mining = IntervalMining(devnet.l1.clone());
     let pending = tokio::time::timeout(
         step,
         portal
@@ -509,31 +520,25 @@ async fn l1_reorg_below_confirmations_is_invisible() {
     .expect("send in time")
     .expect("deposit");
     let tx_hash = *pending.tx_hash();
-    let receipt = tokio::time::timeout(step, pending.get_receipt())
-        .await
-        .expect("mined in time")
-        .expect("receipt");
-    let mined_in = receipt.block_number.expect("mined");
-    // reorganize the deposit's block before it is two blocks deep
-    let head = l1.get_block_number().await.expect("head");
-    assert!(
-        head < mined_in + 2,
-        "deposit already confirmed (head {head}, mined in {mined_in}); L1 too fast for this test"
+    rpc("evm_mine", json!([])).await;
+    let receipt = rpc("eth_getTransactionReceipt", json!([tx_hash])).await;
+    let mined_in = hex_u64(&receipt["blockNumber"]);
+    assert_eq!(
+        hex_u64(&rpc("eth_blockNumber", json!([])).await),
+        mined_in,
+        "the deposit is in the head block"
     );
-    let depth = head - mined_in + 1;
-    let r = call(&devnet.l1, "anvil_reorg", json!([depth, []])).await;
-    assert!(r["error"].is_null(), "anvil_reorg: {r}");
-    let block_now = call(
-        &devnet.l1,
+    rpc("anvil_reorg", json!([1, []])).await;
+    let block_now = rpc(
         "eth_getBlockByNumber",
         json!([format!("{mined_in:#x}"), false]),
     )
     .await;
     assert_ne!(
-        block_now["result"]["hash"],
-        json!(receipt.block_hash),
+        block_now["hash"], receipt["blockHash"],
         "block {mined_in} was replaced"
     );
+    drop(resume_mining);
     // give the (possibly re-mined) deposit time to be confirmed and included
     tokio::time::sleep(Duration::from_secs(6)).await;
     let canonical = l1.get_transaction_receipt(tx_hash).await.expect("rpc");
@@ -552,4 +557,31 @@ async fn l1_reorg_below_confirmations_is_invisible() {
     // once more, nothing changed: the deposit was not included twice
     let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
     assert_eq!(hex_u256(&b["result"]), U256::from(expected));
+}
+
+/// Turns anvil's 1 s interval mining back on when dropped.
+struct IntervalMining(String);
+
+impl Drop for IntervalMining {
+    fn drop(&mut self) {
+        let url = self.0.clone();
+        // a plain blocking request: drop may run outside the runtime's async context
+        let _ = std::thread::spawn(move || {
+            let body =
+                json!({"jsonrpc":"2.0","id":1,"method":"anvil_setIntervalMining","params":[1]});
+            let _ = std::process::Command::new("curl")
+                .args([
+                    "-s",
+                    "-X",
+                    "POST",
+                    "-H",
+                    "content-type: application/json",
+                    "--data",
+                ])
+                .arg(body.to_string())
+                .arg(&url)
+                .output();
+        })
+        .join();
+    }
 }

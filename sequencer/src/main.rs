@@ -53,7 +53,8 @@ struct Args {
     /// L1 JSON-RPC endpoint; with `--batch-inbox` the node posts its blocks there.
     #[arg(long, env = "BLINK_L1_RPC")]
     l1_rpc: Option<String>,
-    /// `BatchInbox` contract on L1 (the sequencer key must be its `SEQUENCER`).
+    /// `BatchInbox` contract on L1 (the sequencer key must be its `SEQUENCER`); a rollup
+    /// genesis names it already.
     #[arg(long, env = "BLINK_BATCH_INBOX")]
     batch_inbox: Option<alloy_primitives::Address>,
     /// First L1 block that may hold this chain's batches.
@@ -222,11 +223,19 @@ fn main() -> eyre::Result<()> {
                 Duration::from_millis(args.l1_poll_ms.max(10)),
             ));
         }
-        match (&args.l1_rpc, args.batch_inbox) {
+        // a rollup genesis names its inbox and where its L1 history starts
+        let batch_inbox = args
+            .batch_inbox
+            .or(genesis.rollup.as_ref().map(|r| r.batch_inbox));
+        let l1_start_block = match (&genesis.rollup, args.l1_start_block) {
+            (Some(r), 0) => r.l1_genesis.number,
+            (_, n) => n,
+        };
+        match (&args.l1_rpc, batch_inbox) {
             (Some(l1_rpc), Some(batch_inbox)) => {
                 let cfg = blink_sequencer::batcher::BatcherConfig {
                     l1_beacon: Some(args.l1_beacon.clone().unwrap_or_else(|| l1_rpc.clone())),
-                    l1_start_block: args.l1_start_block,
+                    l1_start_block,
                     interval: Duration::from_millis(args.batch_interval_ms.max(10)),
                     use_blobs: !args.batch_calldata,
                     max_blobs: args.batch_max_blobs.clamp(1, 9),

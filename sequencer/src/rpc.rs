@@ -19,7 +19,7 @@ use jsonrpsee::{
     types::{ErrorObjectOwned, Params},
 };
 use protocol::execution::{CallOutcome, simulate};
-use protocol::{OpReceiptEnvelope, OpTxEnvelope};
+use protocol::{OpReceiptEnvelope, OpTxEnvelope, Preconfirmation};
 use revm::{DatabaseRef, context::TxEnv, database_interface::WrapDatabaseRef};
 use serde_json::{Value, json};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -255,6 +255,10 @@ pub fn module(
     m.register_method("blink_getPreconfirmation", |p, s, _| {
         let mut seq = p.sequence();
         let hash: B256 = seq.next()?;
+        if s.replica {
+            // a replica derives blocks from L1; it holds no signed promises
+            return ser(Option::<Preconfirmation>::None);
+        }
         let chain = s.chain.read();
         ser(chain.tx(&hash).map(|t| t.preconf.clone()))
     })?;
@@ -862,6 +866,13 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
         }
         "newPendingTransactions" => {
             forward(pending, s.pending.subscribe(), |hash| vec![ser(hash)]).await
+        }
+        "preconfirmations" | "blink_preconfirmations" if s.replica => {
+            pending
+                .reject(invalid_params(
+                    "a replica holds no pre-confirmations; subscribe at the sequencer",
+                ))
+                .await;
         }
         "preconfirmations" | "blink_preconfirmations" => {
             forward(pending, s.preconfs.subscribe(), |entry| {

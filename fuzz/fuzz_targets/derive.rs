@@ -1,0 +1,83 @@
+//! Derivation on whatever L1 holds: `Portal` logs with arbitrary data turned into
+//! deposits, and arbitrary bytes posted as batches, over a few L1 blocks.
+//!
+//! Must never panic. Whatever it derives must continue the safe chain: consecutive
+//! numbers from 1, strictly rising timestamps, origins that never go back.
+#![no_main]
+
+use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
+use blink_protocol::{
+    RollupConfig,
+    derive::{Deriver, L1Input},
+    l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log},
+};
+use libfuzzer_sys::fuzz_target;
+
+fn l1(n: u64) -> L1BlockInfo {
+    L1BlockInfo {
+        number: n,
+        hash: B256::from(U256::from(1000 + n)),
+        timestamp: 100 + 12 * n,
+        base_fee: 7,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let cfg = RollupConfig {
+        l1_chain_id: 1,
+        portal: Address::repeat_byte(1),
+        batch_inbox: Address::repeat_byte(2),
+        l1_genesis: l1(0),
+        sequencing_window: 3,
+    };
+    let mut deriver = Deriver::new(&cfg, 100);
+    // chunks separated by 0xfe 0xfe; chunk k goes to L1 block k % 6 + 1, both as the
+    // data of a deposit log and as a posted batch
+    let mut chunks: Vec<&[u8]> = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i + 1 < data.len() {
+        if data[i] == 0xfe && data[i + 1] == 0xfe {
+            chunks.push(&data[start..i]);
+            start = i + 2;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    chunks.push(&data[start..]);
+    let mut parent = 0u64;
+    let mut ts = 100u64;
+    let mut origin = 0u64;
+    for n in 1..=6u64 {
+        let mut input = L1Input {
+            info: l1(n),
+            parent_hash: l1(n - 1).hash,
+            ..Default::default()
+        };
+        for (k, chunk) in chunks.iter().enumerate() {
+            if k % 6 != (n as usize - 1) {
+                continue;
+            }
+            let log = Log {
+                address: cfg.portal,
+                data: LogData::new_unchecked(
+                    vec![TRANSACTION_DEPOSITED, B256::ZERO, B256::ZERO, B256::ZERO],
+                    Bytes::copy_from_slice(chunk),
+                ),
+            };
+            if let Ok(d) = deposit_from_log(&log, input.info.hash, k as u64) {
+                input.deposits.push(d);
+            }
+            input.batches.push(Bytes::copy_from_slice(chunk));
+        }
+        let out = deriver.push(input).expect("in-order L1 is always taken");
+        for b in out.blocks {
+            assert_eq!(b.number, parent + 1);
+            assert!(b.timestamp > ts);
+            assert!(b.l1_origin.number >= origin);
+            parent = b.number;
+            ts = b.timestamp;
+            origin = b.l1_origin.number;
+        }
+    }
+});
