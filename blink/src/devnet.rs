@@ -125,7 +125,12 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
                     "--block-time",
                     &args.l1_block_time.max(1).to_string(),
                     "--silent",
+                    // L1 survives an anvil restart (its state is written every second)
+                    "--state-interval",
+                    "1",
+                    "--state",
                 ])
+                .arg(std::path::absolute(args.datadir.join("anvil-state.json"))?)
                 .stdout(Stdio::from(log.try_clone()?))
                 .stderr(Stdio::from(log))
                 .kill_on_drop(true)

@@ -585,3 +585,157 @@ impl Drop for IntervalMining {
         .join();
     }
 }
+
+/// anvil restarted (its state kept on disk): the sequencer keeps pre-confirming while L1
+/// is gone, then the batcher, the proposer and the L1 follower resume where L1 stands,
+/// deposits flow again, and a replica derives exactly the sequencer's chain.
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_restart_loses_and_repeats_nothing() {
+    let devnet = Devnet::start("l1restart", &[]).await;
+    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
+    let l2w = ProviderBuilder::new()
+        .wallet(signer)
+        .connect_http(devnet.l2.parse().expect("url"));
+    let send = |i: u64| {
+        let l2w = l2w.clone();
+        async move {
+            let tx = alloy::rpc::types::TransactionRequest::default()
+                .to(Address::repeat_byte(0x46))
+                .value(U256::from(i));
+            let r = tokio::time::timeout(Duration::from_secs(5), async {
+                l2w.send_transaction(tx)
+                    .await
+                    .expect("send")
+                    .get_receipt()
+                    .await
+                    .expect("receipt")
+            })
+            .await
+            .expect("pre-confirmed");
+            assert!(r.status());
+        }
+    };
+    send(1).await;
+    // stop anvil (it writes its state on exit) and start it again with the same flags
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", &format!("anvil --port {} ", devnet.l1_port)])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .expect("anvil pid")
+        .trim()
+        .to_string();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+    let argv: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    assert!(
+        std::process::Command::new("kill")
+            .arg(&pid)
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let down = Instant::now();
+    // gone once it no longer runs (it stays a zombie of `blink devnet` until reaped)
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+    };
+    while running() {
+        assert!(
+            down.elapsed() < Duration::from_secs(10),
+            "anvil did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // L1 is gone: L2 goes on
+    for i in 2..=4 {
+        send(i).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let anvil = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .current_dir(common::repo_root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("restart anvil");
+    let _anvil = KillOnDrop(anvil);
+    let l1 = devnet.l1.clone();
+    wait_for("anvil answers again", 30, || {
+        let l1 = l1.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(&l1)
+                .json(&json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}))
+                .send()
+                .await
+                .ok()?;
+            r.status().is_success().then_some(())
+        }
+    })
+    .await;
+    send(5).await;
+    // a deposit after the restart reaches L2
+    let l1w = ProviderBuilder::new()
+        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
+        .connect_http(devnet.l1.parse().expect("url"));
+    let portal = Portal::new(devnet.contract("portal"), &l1w);
+    assert!(
+        portal
+            .depositTransaction(
+                Address::repeat_byte(0x47),
+                U256::from(3u64),
+                100_000,
+                false,
+                Default::default()
+            )
+            .value(U256::from(3u64))
+            .send()
+            .await
+            .expect("deposit")
+            .get_receipt()
+            .await
+            .expect("receipt")
+            .status()
+    );
+    let l2 = devnet.l2.clone();
+    wait_for("deposit after the restart on L2", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let b = call(
+                &l2,
+                "eth_getBalance",
+                json!([Address::repeat_byte(0x47), "latest"]),
+            )
+            .await;
+            (hex_u256(&b["result"]) == U256::from(3u64)).then_some(())
+        }
+    })
+    .await;
+    let target = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+    let replica = replica_matches(&devnet, target).await;
+    let bal = call(
+        &replica.http,
+        "eth_getBalance",
+        json!([Address::repeat_byte(0x46), "latest"]),
+    )
+    .await;
+    assert_eq!(hex_u256(&bal["result"]), U256::from(15u64));
+}
+
+/// Kills a child process when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         Some(checked.tx.signer()),
         "signer recovery is not deterministic"
     );
-    let env = tx::to_tx_env(&checked.tx);
+    let env = tx::to_tx_env(&checked.tx).expect("a signed transaction has an environment");
     assert_eq!(env.chain_id, Some(config.chain_id));
     assert_eq!(env.caller, checked.tx.signer());
 });

@@ -56,7 +56,8 @@ pub fn rpc() -> &'static RpcHarness {
                 mini_block_time: Duration::from_millis(10),
                 mini_block_max_txs: 4096,
                 fsync: false,
-                sequencer_key: key,
+                sequencer_key: Some(key),
+                l1_view: None,
             },
         )
         .expect("start in-memory node");
