@@ -266,6 +266,27 @@ async fn outputs_finalize() {
         output.outputRoot,
         output_root(block.header.state_root, B256::ZERO, block.header.hash)
     );
+    // the block tags follow L1: finalized (an output past its window) ≤ safe (posted to
+    // L1) ≤ latest
+    let number = |tag: &'static str| {
+        let l2 = devnet.l2.clone();
+        async move {
+            hex_u64(
+                &call(&l2, "eth_getBlockByNumber", json!([tag, false])).await["result"]["number"],
+            )
+        }
+    };
+    // (finalized never passes safe, and the first batch may still be on its way)
+    let finalized = wait_for("the finalized tag reaches output 0", 60, || {
+        let n = number("finalized");
+        async move { Some(n.await).filter(|f| *f >= 2) }
+    })
+    .await;
+    let (safe, latest) = (number("safe").await, number("latest").await);
+    assert!(
+        finalized <= safe && safe <= latest,
+        "{finalized} ≤ {safe} ≤ {latest}"
+    );
     // later outputs follow every 2 blocks
     let next = wait_for("output 1 proposed", 30, || {
         let oracle = oracle.clone();

@@ -200,6 +200,7 @@ async fn run_once(
     let policy = cfg.policy();
     let mut next = last_posted(&provider, &reader, cfg).await? + 1;
     tracing::info!(next, "batcher resumes");
+    shared.chain.write().safe = Some(next - 1);
     loop {
         let latest = shared.chain.read().latest_committed;
         if latest >= next {
@@ -245,6 +246,7 @@ async fn run_once(
                 _ => shared.metrics.blob_batches_posted.fetch_add(1, Relaxed),
             };
             shared.metrics.batched_block.store(end, Relaxed);
+            shared.chain.write().safe = Some(end);
             tracing::info!(from = next, to = end, txs = batch.tx_count(), bytes = bytes.len(), kind = ?m, l1_tx = %receipt.transaction_hash, gas = receipt.gas_used, blob_gas = ?receipt.blob_gas_used, "batch posted");
             next = end + 1;
         }

@@ -3,7 +3,10 @@
 //! The Blink L2 node: it takes transactions over Ethereum JSON-RPC, executes them at
 //! once with the `protocol` state-transition function, writes them to its durable log,
 //! and answers with a signed pre-confirmation; it groups them into mini-blocks and
-//! seals L2 blocks with a state root.
+//! seals L2 blocks with a state root. On the L1 side it includes deposits from confirmed
+//! L1 blocks (`l1_reader`, `origin`), posts batches as blobs (`batcher`, `inbox`) and
+//! proposes outputs (`proposer`). Without a key it runs as a read replica that derives
+//! the chain from L1 alone with `protocol::derive`.
 //!
 //! What it is not: it holds no consensus rules of its own (those are in `protocol`), and
 //! it is not the verifier (that is the independent `challenger`).

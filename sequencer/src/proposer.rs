@@ -76,6 +76,9 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
     let oracle = OutputOracle::new(cfg.output_oracle, &provider);
     let bond = oracle.BOND().call().await.map_err(l1)?;
     let mut to_finalize = 0u64;
+    if shared.chain.read().finalized.is_none() {
+        shared.chain.write().finalized = Some(0);
+    }
     loop {
         let next: U256 = oracle.nextBlockNumber().call().await.map_err(l1)?;
         let next = u64::try_from(next)
@@ -111,13 +114,13 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
             if !oracle.isFinalized(index).call().await.map_err(l1)? {
                 break;
             }
-            if !oracle
-                .getOutput(index)
-                .call()
-                .await
-                .map_err(l1)?
-                .bondReturned
-            {
+            let output = oracle.getOutput(index).call().await.map_err(l1)?;
+            // past its window: the blocks it covers are final
+            if let Ok(n) = u64::try_from(output.l2BlockNumber) {
+                let mut chain = shared.chain.write();
+                chain.finalized = Some(chain.finalized.unwrap_or(0).max(n));
+            }
+            if !output.bondReturned {
                 let tx = TransactionRequest::default().to(cfg.output_oracle).input(
                     OutputOracle::finalizeCall { _index: index }
                         .abi_encode()

@@ -440,11 +440,21 @@ fn check_state_block(s: &Shared, at: Option<BlockId>) -> RpcResult<()> {
     }
 }
 
+/// The `safe` block: posted to L1 (and so derivable from it), at most the latest.
+fn safe_block(chain: &ChainStore) -> u64 {
+    chain
+        .safe
+        .map_or(chain.latest_committed, |s| s.min(chain.latest_committed))
+}
+
 fn resolve_block(chain: &ChainStore, tag: BlockNumberOrTag) -> Option<u64> {
     match tag {
         BlockNumberOrTag::Pending => Some(chain.open_number()),
-        BlockNumberOrTag::Latest | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized => {
-            Some(chain.latest_committed)
+        BlockNumberOrTag::Latest => Some(chain.latest_committed),
+        BlockNumberOrTag::Safe => Some(safe_block(chain)),
+        BlockNumberOrTag::Finalized => {
+            let safe = safe_block(chain);
+            Some(chain.finalized.map_or(safe, |f| f.min(safe)))
         }
         BlockNumberOrTag::Earliest => Some(0),
         BlockNumberOrTag::Number(n) => (n <= chain.latest_committed).then_some(n),

@@ -67,6 +67,12 @@ pub struct ChainStore {
     pub tx_index: HashMap<B256, (u64, u64)>,
     /// Highest committed block number.
     pub latest_committed: u64,
+    /// Highest block posted to L1 (the `safe` tag); `None` follows `latest` (a chain
+    /// without a batcher, or a replica, whose blocks all come from L1).
+    pub safe: Option<u64>,
+    /// Highest block covered by a finalized output (the `finalized` tag, never above
+    /// `safe`); `None` follows `safe`.
+    pub finalized: Option<u64>,
 }
 
 impl ChainStore {
