@@ -182,6 +182,12 @@ pub async fn run(shared: Arc<Shared>, cfg: BatcherConfig) {
     } as u8);
     if !cfg.use_blobs {
         tracing::info!("batcher posts calldata (blobs off)");
+    } else {
+        // loading the KZG trusted setup takes seconds; do it while L1 is read, not
+        // when the first batch is due
+        tokio::task::spawn_blocking(|| {
+            let _ = alloy::eips::eip4844::env_settings::EnvKzgSettings::Default.get();
+        });
     }
     crate::l1::retry_forever("batcher", || run_once(&shared, &cfg, &mode)).await
 }
