@@ -46,6 +46,24 @@ where
     }
 }
 
+/// The newest L2 deposited transaction (type 0x7e) sent to `to`, as JSON.
+async fn deposit_to(l2: &str, to: Address) -> Option<Value> {
+    let head = hex_u64(&call(l2, "eth_blockNumber", json!([])).await["result"]);
+    for n in (1..=head).rev() {
+        let block = call(l2, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
+        for tx in block["result"]["transactions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if tx["type"] == "0x7e" && tx["to"] == json!(to) {
+                return Some(tx.clone());
+            }
+        }
+    }
+    None
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn deposit_reaches_l2() {
     let devnet = Devnet::start("deposit", &[]).await;
@@ -84,24 +102,7 @@ async fn deposit_reaches_l2() {
     // the deposit is an OP-style deposited transaction (type 0x7e) with its receipt
     let l2_tx = wait_for("deposit transaction in an L2 block", 10, || {
         let l2 = l2.clone();
-        async move {
-            let head = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
-            for n in (1..=head).rev() {
-                let block = call(
-                    &l2,
-                    "eth_getBlockByNumber",
-                    json!([format!("{n:#x}"), true]),
-                )
-                .await["result"]
-                    .clone();
-                for tx in block["transactions"].as_array().into_iter().flatten() {
-                    if tx["type"] == "0x7e" && tx["to"] == json!(recipient) {
-                        return Some(tx.clone());
-                    }
-                }
-            }
-            None
-        }
+        async move { deposit_to(&l2, recipient).await }
     })
     .await;
     assert_eq!(hex_u256(&l2_tx["mint"]), mint);
@@ -152,24 +153,7 @@ async fn deposit_reaches_l2() {
     assert!(receipt.status(), "big deposit on L1");
     let big_tx = wait_for("big deposit on L2", 60, || {
         let l2 = l2.clone();
-        async move {
-            let head = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
-            for n in (1..=head).rev() {
-                let block = call(
-                    &l2,
-                    "eth_getBlockByNumber",
-                    json!([format!("{n:#x}"), true]),
-                )
-                .await["result"]
-                    .clone();
-                for tx in block["transactions"].as_array().into_iter().flatten() {
-                    if tx["type"] == "0x7e" && tx["to"] == json!(big) {
-                        return Some(tx.clone());
-                    }
-                }
-            }
-            None
-        }
+        async move { deposit_to(&l2, big).await }
     })
     .await;
     assert_eq!(big_tx["input"].as_str().map(str::len), Some(2 + 240_000));
@@ -296,6 +280,34 @@ async fn outputs_finalize() {
     assert_eq!(next.l2BlockNumber, 4);
 }
 
+/// Deposits `amount` wei to `to` through `Portal` (minted to dev account 3 on L2 and
+/// sent on to `to`), and waits until `to` holds exactly `amount` on L2.
+async fn deposit_and_wait(devnet: &Devnet, to: Address, amount: u64) {
+    let l1 = ProviderBuilder::new()
+        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
+        .connect_http(devnet.l1.parse().expect("url"));
+    let portal = Portal::new(devnet.contract("portal"), &l1);
+    let receipt = portal
+        .depositTransaction(to, U256::from(amount), 100_000, false, Default::default())
+        .value(U256::from(amount))
+        .send()
+        .await
+        .expect("deposit")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status(), "deposit on L1");
+    let l2 = devnet.l2.clone();
+    wait_for("deposit on L2", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let b = call(&l2, "eth_getBalance", json!([to, "latest"])).await;
+            (hex_u256(&b["result"]) == U256::from(amount)).then_some(())
+        }
+    })
+    .await;
+}
+
 /// Starts a replica from the devnet's manifest alone and checks that it derives blocks
 /// 1..=target with the sequencer's state roots, hashes and transactions.
 async fn replica_matches(devnet: &Devnet, target: u64) -> Sequencer {
@@ -353,42 +365,8 @@ async fn replica_matches_sequencer() {
             .expect("receipt");
         assert!(r.status());
     }
-    let l1 = ProviderBuilder::new()
-        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
-        .connect_http(devnet.l1.parse().expect("url"));
-    let portal = Portal::new(devnet.contract("portal"), &l1);
-    assert!(
-        portal
-            .depositTransaction(
-                Address::repeat_byte(0x43),
-                U256::from(5u64),
-                100_000,
-                false,
-                Default::default()
-            )
-            .value(U256::from(5u64))
-            .send()
-            .await
-            .expect("deposit")
-            .get_receipt()
-            .await
-            .expect("receipt")
-            .status()
-    );
+    deposit_and_wait(&devnet, Address::repeat_byte(0x43), 5).await;
     let l2 = devnet.l2.clone();
-    wait_for("deposit on L2", 60, || {
-        let l2 = l2.clone();
-        async move {
-            let b = call(
-                &l2,
-                "eth_getBalance",
-                json!([Address::repeat_byte(0x43), "latest"]),
-            )
-            .await;
-            (hex_u256(&b["result"]) == U256::from(5u64)).then_some(())
-        }
-    })
-    .await;
     // the sequencer key posts garbage to the inbox (a buggy batcher): derivation skips it
     let seq_key = PrivateKeySigner::from_bytes(&B256::from(sequencer::dev::dev_sequencer_key()))
         .expect("key");
@@ -704,42 +682,8 @@ async fn l1_restart_loses_and_repeats_nothing() {
     .await;
     send(5).await;
     // a deposit after the restart reaches L2
-    let l1w = ProviderBuilder::new()
-        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
-        .connect_http(devnet.l1.parse().expect("url"));
-    let portal = Portal::new(devnet.contract("portal"), &l1w);
-    assert!(
-        portal
-            .depositTransaction(
-                Address::repeat_byte(0x47),
-                U256::from(3u64),
-                100_000,
-                false,
-                Default::default()
-            )
-            .value(U256::from(3u64))
-            .send()
-            .await
-            .expect("deposit")
-            .get_receipt()
-            .await
-            .expect("receipt")
-            .status()
-    );
+    deposit_and_wait(&devnet, Address::repeat_byte(0x47), 3).await;
     let l2 = devnet.l2.clone();
-    wait_for("deposit after the restart on L2", 60, || {
-        let l2 = l2.clone();
-        async move {
-            let b = call(
-                &l2,
-                "eth_getBalance",
-                json!([Address::repeat_byte(0x47), "latest"]),
-            )
-            .await;
-            (hex_u256(&b["result"]) == U256::from(3u64)).then_some(())
-        }
-    })
-    .await;
     let target = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
     let replica = replica_matches(&devnet, target).await;
     let bal = call(

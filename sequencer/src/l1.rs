@@ -217,14 +217,8 @@ pub async fn send_and_confirm<P: Provider>(
         }
         let deadline = Instant::now() + policy.resubmit_after;
         loop {
-            for hash in sent.iter().rev() {
-                if let Some(r) = provider
-                    .get_transaction_receipt(*hash)
-                    .await
-                    .map_err(send_err)?
-                {
-                    return Ok(r);
-                }
+            if let Some(r) = mined_receipt(provider, &sent).await? {
+                return Ok(r);
             }
             if Instant::now() >= deadline {
                 break;
@@ -238,14 +232,8 @@ pub async fn send_and_confirm<P: Provider>(
             .await
             .map_err(send_err)?;
         if mined > nonce {
-            for hash in sent.iter().rev() {
-                if let Some(r) = provider
-                    .get_transaction_receipt(*hash)
-                    .await
-                    .map_err(send_err)?
-                {
-                    return Ok(r);
-                }
+            if let Some(r) = mined_receipt(provider, &sent).await? {
+                return Ok(r);
             }
             return Err(SendError::L1(format!(
                 "nonce {nonce} of {from} was used by another transaction"
@@ -269,6 +257,23 @@ pub async fn send_and_confirm<P: Provider>(
         on_bump();
         tracing::info!(nonce, bumps, max_fee = fees.max_fee, priority_fee = fees.priority_fee, blob_fee = ?fees.blob_fee, last = %last, "L1 transaction not mined; re-sending with higher fees");
     }
+}
+
+/// The receipt of whichever attempt was mined (newest first), if any.
+async fn mined_receipt<P: Provider>(
+    provider: &P,
+    sent: &[alloy::primitives::TxHash],
+) -> Result<Option<TransactionReceipt>, SendError> {
+    for hash in sent.iter().rev() {
+        if let Some(r) = provider
+            .get_transaction_receipt(*hash)
+            .await
+            .map_err(send_err)?
+        {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
 }
 
 /// Errors the node answered (it understood and refused) vs transport failures.

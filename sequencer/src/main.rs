@@ -182,24 +182,8 @@ fn main() -> eyre::Result<()> {
         .context("tokio runtime")?;
     rt.block_on(async move {
         let node = Node::start(genesis.clone(), config).context("starting the node")?;
-        let addr = SocketAddr::new(args.http_addr, args.http_port);
-        let (local, handle) = rpc::serve(node.shared.clone(), addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
-        println!("blink-sequencer ready");
-        println!("  chain id   {}", genesis.config.chain_id);
+        let handle = serve(&args, &node, "blink-sequencer ready", &genesis).await?;
         println!("  sequencer  {sequencer}");
-        println!("  http       http://{local}");
-        println!("  ws         ws://{local}");
-        if let Some(port) = args.metrics_port {
-            let m = blink_sequencer::metrics::serve(
-                node.shared.clone(),
-                SocketAddr::new(args.http_addr, port),
-            )
-            .await
-            .with_context(|| format!("metrics on port {port}"))?;
-            println!("  metrics    http://{m}/metrics");
-        }
         if let Some(dir) = &args.datadir {
             println!("  datadir    {}", dir.display());
         }
@@ -311,23 +295,7 @@ fn run_replica(args: Args) -> eyre::Result<()> {
             .derived
             .clone()
             .ok_or_else(|| eyre::eyre!("node did not start as a replica"))?;
-        let addr = SocketAddr::new(args.http_addr, args.http_port);
-        let (local, handle) = rpc::serve(node.shared.clone(), addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
-        println!("blink-sequencer replica ready");
-        println!("  chain id   {}", genesis.config.chain_id);
-        println!("  http       http://{local}");
-        println!("  ws         ws://{local}");
-        if let Some(port) = args.metrics_port {
-            let m = blink_sequencer::metrics::serve(
-                node.shared.clone(),
-                SocketAddr::new(args.http_addr, port),
-            )
-            .await
-            .with_context(|| format!("metrics on port {port}"))?;
-            println!("  metrics    http://{m}/metrics");
-        }
+        let handle = serve(&args, &node, "blink-sequencer replica ready", &genesis).await?;
         println!("  deriving   from {l1_rpc} (inbox {})", rollup.batch_inbox);
         let reader = blink_sequencer::l1_reader::L1Reader::new(&l1_rpc, rollup.portal)?;
         let inbox = blink_sequencer::inbox::InboxReader::from_urls(
@@ -350,6 +318,33 @@ fn run_replica(args: Args) -> eyre::Result<()> {
         let _ = handle.stop();
         Ok(())
     })
+}
+
+/// Starts JSON-RPC (and metrics, if asked) and prints the endpoints.
+async fn serve(
+    args: &Args,
+    node: &Node,
+    banner: &str,
+    genesis: &Genesis,
+) -> eyre::Result<jsonrpsee::server::ServerHandle> {
+    let addr = SocketAddr::new(args.http_addr, args.http_port);
+    let (local, handle) = rpc::serve(node.shared.clone(), addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    println!("{banner}");
+    println!("  chain id   {}", genesis.config.chain_id);
+    println!("  http       http://{local}");
+    println!("  ws         ws://{local}");
+    if let Some(port) = args.metrics_port {
+        let m = blink_sequencer::metrics::serve(
+            node.shared.clone(),
+            SocketAddr::new(args.http_addr, port),
+        )
+        .await
+        .with_context(|| format!("metrics on port {port}"))?;
+        println!("  metrics    http://{m}/metrics");
+    }
+    Ok(handle)
 }
 
 async fn shutdown_signal() {
