@@ -360,12 +360,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
                 bail!("blink-sequencer stopped ({:?}); see {}", status.ok(), log_path.display());
             }
             _ = tick.tick() => {
-                let block = rpc_call(&client, &rpc, "eth_blockNumber").await.ok();
-                let block = block.as_deref().and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok());
-                match block {
-                    Some(b) => print!("\r  L2 block {b:>8}   "),
-                    None => print!("\r  L2 not answering   "),
-                }
+                print!("\r  {}   ", status_line(&client, &l1_rpc, &rpc).await);
                 let _ = std::io::stdout().flush();
             }
         }
@@ -384,6 +379,42 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         a.kill().await.ok();
     }
     Ok(())
+}
+
+/// `L1 #n · L2 #n · safe #n · finalized #n`, with `-` for what does not answer.
+async fn status_line(client: &reqwest::Client, l1: &str, l2: &str) -> String {
+    let number = |v: Option<&str>| {
+        v.and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok())
+            .map_or("-".to_string(), |n| n.to_string())
+    };
+    let l1_head = rpc_call(client, l1, "eth_blockNumber").await.ok();
+    let l2_head = rpc_call(client, l2, "eth_blockNumber").await.ok();
+    let mut tags = Vec::new();
+    for tag in ["safe", "finalized"] {
+        let v: Option<serde_json::Value> = async {
+            client
+                .post(l2)
+                .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": [tag, false]}))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()
+        }
+        .await;
+        tags.push(number(
+            v.as_ref().and_then(|v| v["result"]["number"].as_str()),
+        ));
+    }
+    format!(
+        "L1 #{:<8} L2 #{:<8} safe #{:<8} finalized #{:<8}",
+        number(l1_head.as_deref()),
+        number(l2_head.as_deref()),
+        tags[0],
+        tags[1]
+    )
 }
 
 async fn rpc_call(client: &reqwest::Client, url: &str, method: &str) -> eyre::Result<String> {
