@@ -353,9 +353,13 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     }
     println!("Ctrl-C stops everything.");
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // one listener for the whole loop: a Ctrl-C that arrives while the status line is
+    // being fetched must not be lost
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut ctrl_c => break,
             status = child.wait() => {
                 bail!("blink-sequencer stopped ({:?}); see {}", status.ok(), log_path.display());
             }

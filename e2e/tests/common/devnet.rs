@@ -2,6 +2,7 @@
 //! SIGKILL) when dropped, passed or failed, so no test leaves anvil or a sequencer behind.
 
 use std::{
+    os::unix::process::CommandExt,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -47,6 +48,9 @@ impl Devnet {
         let dir = std::env::temp_dir().join(format!("blink-e2e-{name}-{}", std::process::id()));
         let (l1_port, l2_port) = (free_port(), free_port());
         let child = Command::new(binary("blink"))
+            // its own process group, so a last-resort kill reaches anvil and the
+            // sequencer too
+            .process_group(0)
             .current_dir(repo_root())
             .args([
                 "devnet",
@@ -115,6 +119,9 @@ impl Devnet {
 impl Drop for Devnet {
     fn drop(&mut self) {
         if !self.interrupt(Duration::from_secs(10)) {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .status();
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
