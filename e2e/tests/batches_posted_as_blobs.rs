@@ -16,7 +16,7 @@ use alloy::{
         eip7594::BlobTransactionSidecarVariant,
     },
     network::TxSignerSync,
-    primitives::{Address, B256, Bytes, TxKind, U256, keccak256},
+    primitives::{Address, Bytes, TxKind, U256, keccak256},
     providers::{Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
@@ -27,25 +27,6 @@ use common::devnet::Devnet;
 use protocol::batch::{Batch, BatchBlock};
 use sequencer::inbox::{BatchKind, InboxReader, blob_capacity};
 use std::time::{Duration, Instant};
-
-async fn send_transfer(l2: &str) -> B256 {
-    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
-    let provider = ProviderBuilder::new()
-        .wallet(signer)
-        .connect_http(l2.parse().expect("url"));
-    let tx = TransactionRequest::default()
-        .to(Address::repeat_byte(0x99))
-        .value(U256::from(123));
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .expect("send")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(receipt.status());
-    receipt.transaction_hash
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn batches_posted_as_blobs() {
@@ -63,7 +44,7 @@ async fn batches_posted_as_blobs() {
     let reader = InboxReader::from_urls(&devnet.l1, Some(&beacon), inbox).expect("reader");
     let l1 = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
 
-    let tx_hash = send_transfer(&devnet.l2).await;
+    let tx_hash = common::transfer(&devnet.l2, Address::repeat_byte(0x99), 123).await;
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let (batches, holder) = loop {

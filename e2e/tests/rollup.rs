@@ -348,22 +348,8 @@ async fn replica_matches(devnet: &Devnet, target: u64) -> Sequencer {
 async fn replica_matches_sequencer() {
     let devnet = Devnet::start("replica", &[]).await;
     // some traffic: L2 transfers and an L1 deposit
-    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
-    let l2w = ProviderBuilder::new()
-        .wallet(signer)
-        .connect_http(devnet.l2.parse().expect("url"));
     for i in 0..5u64 {
-        let tx = alloy::rpc::types::TransactionRequest::default()
-            .to(Address::repeat_byte(0x42))
-            .value(U256::from(i + 1));
-        let r = l2w
-            .send_transaction(tx)
-            .await
-            .expect("send")
-            .get_receipt()
-            .await
-            .expect("receipt");
-        assert!(r.status());
+        common::transfer(&devnet.l2, Address::repeat_byte(0x42), i + 1).await;
     }
     deposit_and_wait(&devnet, Address::repeat_byte(0x43), 5).await;
     let l2 = devnet.l2.clone();
@@ -436,25 +422,11 @@ async fn l1_outage_does_not_stop_the_sequencer() {
         .to_string();
     // freeze L1: connections hang, as with a node that stopped answering
     let frozen = Frozen::stop(pid);
-    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
-    let l2w = ProviderBuilder::new()
-        .wallet(signer)
-        .connect_http(devnet.l2.parse().expect("url"));
     for i in 0..5u64 {
-        let tx = alloy::rpc::types::TransactionRequest::default()
-            .to(Address::repeat_byte(0x44))
-            .value(U256::from(i + 1));
-        let r = tokio::time::timeout(Duration::from_secs(5), async {
-            l2w.send_transaction(tx)
-                .await
-                .expect("send")
-                .get_receipt()
-                .await
-                .expect("receipt")
-        })
-        .await
-        .expect("pre-confirmed while L1 is down");
-        assert!(r.status());
+        let sent = common::transfer(&devnet.l2, Address::repeat_byte(0x44), i + 1);
+        tokio::time::timeout(Duration::from_secs(5), sent)
+            .await
+            .expect("pre-confirmed while L1 is down");
     }
     tokio::time::sleep(Duration::from_secs(8)).await;
     drop(frozen);
@@ -591,27 +563,14 @@ impl Drop for IntervalMining {
 #[tokio::test(flavor = "multi_thread")]
 async fn l1_restart_loses_and_repeats_nothing() {
     let devnet = Devnet::start("l1restart", &[]).await;
-    let signer: PrivateKeySigner = common::DEV_KEY_0.parse().expect("key");
-    let l2w = ProviderBuilder::new()
-        .wallet(signer)
-        .connect_http(devnet.l2.parse().expect("url"));
+    let l2 = devnet.l2.clone();
     let send = |i: u64| {
-        let l2w = l2w.clone();
+        let l2 = l2.clone();
         async move {
-            let tx = alloy::rpc::types::TransactionRequest::default()
-                .to(Address::repeat_byte(0x46))
-                .value(U256::from(i));
-            let r = tokio::time::timeout(Duration::from_secs(5), async {
-                l2w.send_transaction(tx)
-                    .await
-                    .expect("send")
-                    .get_receipt()
-                    .await
-                    .expect("receipt")
-            })
-            .await
-            .expect("pre-confirmed");
-            assert!(r.status());
+            let sent = common::transfer(&l2, Address::repeat_byte(0x46), i);
+            tokio::time::timeout(Duration::from_secs(5), sent)
+                .await
+                .expect("pre-confirmed");
         }
     };
     send(1).await;

@@ -59,10 +59,7 @@ impl L1View {
     ) -> (L1BlockInfo, Vec<TxDeposit>) {
         let mut blocks = self.blocks.lock();
         // the reader starts right after the parent's origin; anything older is stale
-        let stale: Vec<u64> = blocks.range(..=parent.number).map(|(n, _)| *n).collect();
-        for n in stale {
-            blocks.remove(&n);
-        }
+        *blocks = blocks.split_off(&(parent.number + 1));
         match blocks.first_key_value() {
             Some((&first, e)) if first == parent.number + 1 && e.parent_hash == parent.hash => {}
             _ => return (*parent, Vec::new()),

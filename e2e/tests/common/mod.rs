@@ -131,3 +131,29 @@ pub async fn call(url: &str, method: &str, params: serde_json::Value) -> serde_j
     )
     .await
 }
+
+/// Sends `value` wei from dev account 0 to `to` on the L2 at `l2`, waits for the receipt
+/// (the pre-confirmed one), checks it succeeded and returns the transaction hash.
+pub async fn transfer(
+    l2: &str,
+    to: alloy::primitives::Address,
+    value: u64,
+) -> alloy::primitives::B256 {
+    use alloy::providers::{Provider, ProviderBuilder};
+    let signer: alloy::signers::local::PrivateKeySigner = DEV_KEY_0.parse().expect("key");
+    let provider = ProviderBuilder::new()
+        .wallet(signer)
+        .connect_http(l2.parse().expect("url"));
+    let tx = alloy::rpc::types::TransactionRequest::default()
+        .to(to)
+        .value(alloy::primitives::U256::from(value));
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status());
+    receipt.transaction_hash
+}
