@@ -78,6 +78,19 @@ pub struct DevnetArgs {
     /// Block time of the anvil this command starts, seconds.
     #[arg(long, default_value_t = 1)]
     l1_block_time: u64,
+    /// Max sequencer drift in seconds: how far an L2 block's timestamp may run ahead
+    /// of its L1 origin's.
+    #[arg(long, default_value_t = protocol::chain::DEFAULT_MAX_SEQUENCER_DRIFT)]
+    max_sequencer_drift: u64,
+    /// Most bytes of transactions per L2 block (a chain parameter).
+    #[arg(long, default_value_t = protocol::chain::DEFAULT_MAX_BLOCK_DATA)]
+    max_block_data: u64,
+    /// Most blobs per batch transaction (the DA ceiling per post).
+    #[arg(long, default_value_t = 6)]
+    batch_max_blobs: usize,
+    /// Unposted bytes above which the sequencer throttles intake (default: four posts).
+    #[arg(long)]
+    throttle_bytes: Option<u64>,
 }
 
 fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
@@ -216,8 +229,11 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs()
         .max(origin.header.timestamp);
-    let mut genesis =
-        sequencer::dev::dev_genesis(protocol::ChainConfig::default(), now, sequencer_l1)?;
+    let chain_config = protocol::ChainConfig {
+        max_block_data: args.max_block_data,
+        ..protocol::ChainConfig::default()
+    };
+    let mut genesis = sequencer::dev::dev_genesis(chain_config, now, sequencer_l1)?;
     genesis
         .alloc
         .extend(bridge_contracts::predeploys::genesis_alloc(
@@ -235,6 +251,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             base_fee: origin.header.base_fee_per_gas.unwrap_or_default(),
         },
         sequencing_window: args.sequencing_window,
+        max_sequencer_drift: args.max_sequencer_drift,
     });
     let genesis_path = std::path::absolute(args.datadir.join("genesis.json"))?;
     std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)
@@ -260,7 +277,12 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         .arg("--l1-start-block")
         .arg(deployment.l1_start_block.to_string())
         .arg("--output-oracle")
-        .arg(deployment.output_oracle.to_string());
+        .arg(deployment.output_oracle.to_string())
+        .arg("--batch-max-blobs")
+        .arg(args.batch_max_blobs.to_string());
+    if let Some(t) = args.throttle_bytes {
+        cmd.arg("--throttle-bytes").arg(t.to_string());
+    }
     match &args.proposer_key {
         Some(k) => cmd.env("BLINK_PROPOSER_KEY", k),
         None if args.l1_rpc.is_none() => cmd.env(

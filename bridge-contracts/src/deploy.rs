@@ -43,7 +43,8 @@ pub struct Deployment {
     /// `L1StandardBridge` (its L2 side is the `L2StandardBridge` predeploy, whose genesis
     /// slot 0 must hold this address: [`crate::predeploys::genesis_alloc`]).
     pub l1_standard_bridge: Address,
-    /// L1 block number after the deployment (derivation starts here).
+    /// L1 head before the deployment: the L2 chain's L1 genesis; derivation reads L1
+    /// from the block after it, which holds the Portal's creation.
     pub l1_start_block: u64,
 }
 
@@ -76,6 +77,13 @@ pub async fn deploy<P: Provider<Ethereum>>(
             message: e.to_string(),
         }
     };
+    // the L1 head before the Portal exists: no deposit can be in it or before it, so a
+    // chain whose L1 genesis is this block misses none (a deposit made while the other
+    // contracts deploy is derived like any other)
+    let l1_start_block = provider
+        .get_block_number()
+        .await
+        .map_err(|e| DeployError::Rpc(e.to_string()))?;
     let portal = *Portal::deploy(provider)
         .await
         .map_err(err("Portal"))?
@@ -117,10 +125,6 @@ pub async fn deploy<P: Provider<Ethereum>>(
             });
         }
     }
-    let l1_start_block = provider
-        .get_block_number()
-        .await
-        .map_err(|e| DeployError::Rpc(e.to_string()))?;
     Ok(Deployment {
         portal,
         batch_inbox,

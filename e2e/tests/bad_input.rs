@@ -253,3 +253,313 @@ async fn bad_input_gets_ethereum_errors_and_the_node_keeps_serving() {
     .await;
     assert_eq!(ok["result"]["status"], "0x1", "{ok}");
 }
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+async fn head(url: &str) -> (u64, u64) {
+    let b = call(url, "eth_getBlockByNumber", json!(["latest", false])).await;
+    let n = |k: &str| {
+        u64::from_str_radix(
+            b["result"][k]
+                .as_str()
+                .expect("hex")
+                .trim_start_matches("0x"),
+            16,
+        )
+        .expect("u64")
+    };
+    (n("number"), n("timestamp"))
+}
+
+/// Transactions whose gas limit is above the 2^24 cap, sent by an unfunded key while
+/// honest traffic runs, are refused at intake with geth's error and never make the
+/// sequencer seal early: L2 time stays with the wall clock.
+#[tokio::test(flavor = "multi_thread")]
+async fn gas_cap_spam_does_not_move_time() {
+    let node = Sequencer::start(None, &[]);
+    let url = node.http.clone();
+    let chain_id = 42_424;
+    let dev: PrivateKeySigner = DEV_KEY_0.parse().expect("key");
+    let spammer = PrivateKeySigner::random();
+    let (n0, _) = head(&url).await;
+    let started = std::time::Instant::now();
+    let honest = {
+        let url = url.clone();
+        tokio::spawn(async move {
+            for nonce in 0..150u64 {
+                let r = call(
+                    &url,
+                    "eth_sendRawTransactionSync",
+                    json!([signed(&dev, chain_id, nonce, 21_000, U256::from(1))]),
+                )
+                .await;
+                assert_eq!(r["result"]["status"], "0x1", "{r}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
+    };
+    for nonce in 0..300u64 {
+        let (code, msg) = error_of(
+            &call(
+                &url,
+                "eth_sendRawTransaction",
+                json!([signed(&spammer, chain_id, nonce, (1 << 24) + 1, U256::ZERO)]),
+            )
+            .await,
+        );
+        assert_eq!(code, -32000);
+        assert!(msg.starts_with("transaction gas limit too high"), "{msg}");
+    }
+    honest.await.expect("honest traffic");
+    let elapsed = started.elapsed().as_secs();
+    let (n1, ts) = head(&url).await;
+    assert!(
+        ts <= now_secs() + 1,
+        "L2 time {ts} ran ahead of the wall clock {}",
+        now_secs()
+    );
+    assert!(
+        n1 - n0 <= elapsed + 2,
+        "{} blocks in {elapsed} s: sealed early",
+        n1 - n0
+    );
+}
+
+fn block_tx_bytes(block: &Value) -> u64 {
+    block["transactions"]
+        .as_array()
+        .expect("full transactions")
+        .iter()
+        .map(|t| {
+            // a transfer's EIP-2718 length, rebuilt from the fields the node returns
+            let input = t["input"].as_str().unwrap_or("0x");
+            (input.len() as u64 - 2) / 2 + 110
+        })
+        .sum()
+}
+
+/// A block holds at most `max_block_data` bytes of transactions: what does not fit
+/// waits for the next block (which opens on time, not early), and everything sent is
+/// included in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn full_blocks_wait_for_the_next_block() {
+    let node = Sequencer::start(None, &["--max-block-data", "1200"]);
+    let url = node.http.clone();
+    let chain_id = 42_424;
+    let dev: PrivateKeySigner = DEV_KEY_0.parse().expect("key");
+    let (n0, _) = head(&url).await;
+    let mut hashes = Vec::new();
+    for nonce in 0..40u64 {
+        let r = call(
+            &url,
+            "eth_sendRawTransaction",
+            json!([signed(&dev, chain_id, nonce, 21_000, U256::from(1))]),
+        )
+        .await;
+        hashes.push(r["result"].clone());
+    }
+    // each transfer is ~114 bytes: ten fit a block, so forty need four blocks
+    let mut blocks = std::collections::BTreeMap::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    for h in &hashes {
+        loop {
+            let r = call(&url, "eth_getTransactionReceipt", json!([h])).await;
+            if let Some(n) = r["result"]["blockNumber"].as_str() {
+                let n = u64::from_str_radix(n.trim_start_matches("0x"), 16).expect("hex");
+                *blocks.entry(n).or_insert(0u64) += 1;
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "transaction {h} not included within 60 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    assert!(blocks.len() >= 4, "{blocks:?}");
+    for (n, count) in &blocks {
+        assert!(*count <= 10, "block {n} took {count} transfers: {blocks:?}");
+        let b = call(
+            &url,
+            "eth_getBlockByNumber",
+            json!([format!("{n:#x}"), true]),
+        )
+        .await;
+        if b["result"].is_object() {
+            assert!(block_tx_bytes(&b["result"]) <= 1_300, "block {n}");
+        }
+    }
+    let (n1, ts) = head(&url).await;
+    assert!(ts <= now_secs() + 1, "L2 time ran ahead");
+    assert!(n1 > n0);
+}
+
+/// Nonce-gapped transactions are parked only up to a per-sender cap (then -32005),
+/// only for a sender who can pay, and run in order once the gap fills.
+#[tokio::test(flavor = "multi_thread")]
+async fn nonce_gap_flood_is_bounded() {
+    let node = Sequencer::start(None, &[]);
+    let url = node.http.clone();
+    let chain_id = 42_424;
+    let dev: PrivateKeySigner = DEV_KEY_0.parse().expect("key");
+    let mut queued = 0;
+    let mut limited = 0;
+    for nonce in 1..=100u64 {
+        let r = call(
+            &url,
+            "eth_sendRawTransaction",
+            json!([signed(&dev, chain_id, nonce, 21_000, U256::from(1))]),
+        )
+        .await;
+        if r["result"].is_string() {
+            queued += 1;
+        } else {
+            assert_eq!(error_of(&r).0, -32005, "{r}");
+            limited += 1;
+        }
+    }
+    assert_eq!((queued, limited), (64, 36));
+    // a sender that cannot pay is not parked at all
+    let poor = PrivateKeySigner::random();
+    let (code, msg) = error_of(
+        &call(
+            &url,
+            "eth_sendRawTransaction",
+            json!([signed(&poor, chain_id, 3, 21_000, U256::from(1))]),
+        )
+        .await,
+    );
+    assert_eq!(code, -32000);
+    assert!(msg.starts_with("insufficient funds"), "{msg}");
+    // the gap fills: the parked ones run, in order
+    let r = call(
+        &url,
+        "eth_sendRawTransactionSync",
+        json!([signed(&dev, chain_id, 0, 21_000, U256::from(1))]),
+    )
+    .await;
+    assert_eq!(r["result"]["status"], "0x1", "{r}");
+    let n = call(
+        &url,
+        "eth_getTransactionCount",
+        json!([dev.address(), "latest"]),
+    )
+    .await;
+    assert_eq!(n["result"], "0x41", "{n}");
+}
+
+/// A raw WebSocket JSON-RPC call (what a client sees, ids untouched).
+async fn ws_call<S>(ws: &mut S, id: u64, method: &str, params: Value) -> Value
+where
+    S: futures::Sink<tokio_tungstenite::tungstenite::Message>
+        + futures::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+    <S as futures::Sink<tokio_tungstenite::tungstenite::Message>>::Error: std::fmt::Debug,
+{
+    use futures::{SinkExt, StreamExt};
+    let req = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        req.to_string().into(),
+    ))
+    .await
+    .expect("ws send");
+    let deadline = std::time::Duration::from_secs(10);
+    loop {
+        let msg = tokio::time::timeout(deadline, ws.next())
+            .await
+            .expect("ws answer within 10 s")
+            .expect("ws open")
+            .expect("ws frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let v: Value = serde_json::from_str(&t).expect("json");
+            if v["id"] == id {
+                return v;
+            }
+        }
+    }
+}
+
+/// Subscriptions end when their client unsubscribes or goes away, ids are hex strings
+/// as geth gives them, and one connection cannot hold more than its cap.
+#[tokio::test(flavor = "multi_thread")]
+async fn subscription_churn_is_bounded() {
+    let node = Sequencer::start(None, &["--metrics-port", "0"]);
+    let metrics = node.metrics.clone().expect("metrics url");
+    let live = || async {
+        let text = reqwest::get(&metrics)
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("blink_subscriptions "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .expect("blink_subscriptions")
+    };
+    let mut next_id = 0u64;
+    for round in 0..10 {
+        let (mut ws, _) = tokio_tungstenite::connect_async(node.ws.as_str())
+            .await
+            .expect("ws");
+        let mut ids = Vec::new();
+        for _ in 0..20 {
+            next_id += 1;
+            let r = ws_call(&mut ws, next_id, "eth_subscribe", json!(["newHeads"])).await;
+            let id = r["result"].as_str().expect("string id").to_string();
+            assert!(
+                id.starts_with("0x") && id.len() > 2,
+                "id {id} is not a hex string"
+            );
+            ids.push(id);
+        }
+        // half unsubscribe, the rest go with the connection
+        for id in &ids[..10] {
+            next_id += 1;
+            let r = ws_call(&mut ws, next_id, "eth_unsubscribe", json!([id])).await;
+            assert_eq!(r["result"], true, "round {round}: {r}");
+        }
+        drop(ws);
+    }
+    // the cap per connection
+    let (mut ws, _) = tokio_tungstenite::connect_async(node.ws.as_str())
+        .await
+        .expect("ws");
+    let mut refused = 0;
+    for _ in 0..140 {
+        next_id += 1;
+        let r = ws_call(
+            &mut ws,
+            next_id,
+            "eth_subscribe",
+            json!(["newPendingTransactions"]),
+        )
+        .await;
+        if r["error"].is_object() {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 12, "128 subscriptions per connection");
+    drop(ws);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let n = live().await;
+        if n == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} subscriptions still live 30 s after every client left"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -97,8 +97,14 @@ async fn kill_under_load(extra: &[&str]) {
     )
     .expect("addr");
     for p in &confirmed {
-        p.verify(chain_id, sequencer)
-            .expect("valid pre-confirmation");
+        p.verify(
+            protocol::preconf::PreconfDomain {
+                chain_id,
+                verifying_contract: Default::default(),
+            },
+            sequencer,
+        )
+        .expect("valid pre-confirmation");
         let r = call(&node.http, "eth_getTransactionReceipt", json!([p.tx_hash])).await;
         let r = &r["result"];
         assert!(

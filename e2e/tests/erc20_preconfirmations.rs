@@ -117,7 +117,13 @@ async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
     let sequencer: Address = serde_json::from_value(
         call(&node.http, "blink_sequencer", json!([])).await["result"].clone(),
     )?;
-    preconf.verify(chain_id, sequencer)?;
+    preconf.verify(
+        protocol::preconf::PreconfDomain {
+            chain_id,
+            verifying_contract: Default::default(),
+        },
+        sequencer,
+    )?;
     assert_eq!(preconf.tx_hash, tx_hash);
     assert!(preconf.success);
     assert_eq!(
@@ -140,7 +146,17 @@ async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
     // a forged one does not verify
     let mut forged = preconf.clone();
     forged.index += 1;
-    assert!(forged.verify(chain_id, sequencer).is_err());
+    assert!(
+        forged
+            .verify(
+                protocol::preconf::PreconfDomain {
+                    chain_id,
+                    verifying_contract: Default::default()
+                },
+                sequencer
+            )
+            .is_err()
+    );
 
     // the stream delivered every pre-confirmation, each verifiable on its own
     let mut seen = Vec::new();
@@ -148,7 +164,13 @@ async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
         let p = tokio::time::timeout(Duration::from_secs(10), preconf_stream.next())
             .await?
             .ok_or_else(|| eyre::eyre!("stream ended"))?;
-        p.verify(chain_id, sequencer)?;
+        p.verify(
+            protocol::preconf::PreconfDomain {
+                chain_id,
+                verifying_contract: Default::default(),
+            },
+            sequencer,
+        )?;
         seen.push(p.tx_hash);
     }
     assert!(seen.contains(&tx_hash));

@@ -426,5 +426,8 @@ fuzz_target!(|req: Request| {
     }
     let text = Value::Object(r).to_string();
     let resp = blink_fuzz::call(&text);
-    assert!(resp.is_some(), "jsonrpsee refused a well-formed request: {text}");
+    assert!(
+        resp.is_some(),
+        "jsonrpsee refused a well-formed request: {text}"
+    );
 });

@@ -5,7 +5,7 @@
 #![no_main]
 
 use alloy_primitives::Address;
-use blink_protocol::{Preconfirmation, chain::DEV_CHAIN_ID};
+use blink_protocol::{Preconfirmation, chain::DEV_CHAIN_ID, preconf::PreconfDomain};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -14,11 +14,18 @@ fn sequencer() -> Address {
     *A.get_or_init(blink_fuzz::sequencer_address)
 }
 
+fn dom(chain_id: u64) -> PreconfDomain {
+    PreconfDomain {
+        chain_id,
+        verifying_contract: Address::ZERO,
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(p) = serde_json::from_slice::<Preconfirmation>(data) else {
         return;
     };
-    let first = p.verify(DEV_CHAIN_ID, sequencer());
+    let first = p.verify(dom(DEV_CHAIN_ID), sequencer());
     if first.is_ok() {
         // The signed EIP-712 leaf holds `uint32 index`; a verified promise must not
         // claim an index the signature does not cover.
@@ -28,12 +35,19 @@ fuzz_target!(|data: &[u8]| {
             p.index
         );
     }
-    assert_eq!(first, p.verify(DEV_CHAIN_ID, sequencer()), "verify is not deterministic");
+    assert_eq!(
+        first,
+        p.verify(dom(DEV_CHAIN_ID), sequencer()),
+        "verify is not deterministic"
+    );
     for (chain_id, who) in [(0, Address::ZERO), (u64::MAX, Address::repeat_byte(0xff))] {
-        let _ = p.verify(chain_id, who);
+        let _ = p.verify(dom(chain_id), who);
     }
     let _ = p.leaf();
     let text = serde_json::to_string(&p).expect("serialize a decoded preconfirmation");
     let back: Preconfirmation = serde_json::from_str(&text).expect("re-decode own output");
-    assert_eq!(p, back, "JSON round trip changed the preconfirmation: {text}");
+    assert_eq!(
+        p, back,
+        "JSON round trip changed the preconfirmation: {text}"
+    );
 });

@@ -81,7 +81,11 @@ enum Input {
 
 fn value(b: u8) -> B256 {
     // 0 means absent / delete
-    if b == 0 { B256::ZERO } else { B256::repeat_byte(b) }
+    if b == 0 {
+        B256::ZERO
+    } else {
+        B256::repeat_byte(b)
+    }
 }
 
 fuzz_target!(|input: Input| match input {

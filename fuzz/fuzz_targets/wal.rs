@@ -44,7 +44,9 @@ fn strict() -> bool {
 /// record tag starts (`len:u32le | crc32:u32le | tag ...`).
 fn intact_frame_after(data: &[u8], from: usize) -> Option<usize> {
     (from + 1..data.len()).find(|&p| {
-        let Some(h) = data.get(p..p + 8) else { return false };
+        let Some(h) = data.get(p..p + 8) else {
+            return false;
+        };
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
         let crc = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
         match data.get(p + 8..p + 8 + len) {
@@ -88,5 +90,8 @@ fuzz_target!(|data: &[u8]| {
     wal.append(&records).expect("append");
     drop(wal);
     let (_, back) = Wal::open(rewritten, false).expect("reopen rewritten log");
-    assert_eq!(records, back, "records do not round-trip through append/open");
+    assert_eq!(
+        records, back,
+        "records do not round-trip through append/open"
+    );
 });

@@ -46,8 +46,7 @@ pub fn rpc() -> &'static RpcHarness {
     H.get_or_init(|| {
         let key = dev::dev_sequencer_key();
         let sequencer = sequencer_address();
-        let genesis =
-            dev::dev_genesis(ChainConfig::default(), 1, sequencer).expect("dev genesis");
+        let genesis = dev::dev_genesis(ChainConfig::default(), 1, sequencer).expect("dev genesis");
         let node = Node::start(
             genesis,
             NodeConfig {
@@ -104,7 +103,9 @@ pub fn call(request: &str) -> Option<String> {
             "response must have exactly one of result/error: {text}"
         );
         if let Some(e) = error {
-            let code = e["code"].as_i64().unwrap_or_else(|| panic!("error without code: {text}"));
+            let code = e["code"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("error without code: {text}"));
             assert_ne!(code, -32603, "internal error for request {request}: {text}");
         }
         Some(text)

@@ -28,6 +28,32 @@ pub struct ChainConfig {
     pub max_tx_bytes: usize,
     /// Furthest a nonce may be ahead of the account's next nonce and still be queued.
     pub max_nonce_gap: u64,
+    /// Most bytes of sequenced transactions one L2 block may carry: the sum of their
+    /// EIP-2718 lengths (deposits, which come from L1, are not counted). A consensus
+    /// rule that keeps every block postable in one L1 transaction whatever the
+    /// compressor does (`docs/derivation.md`); derivation drops a batch with a block
+    /// above it.
+    #[serde(default = "default_max_block_data")]
+    pub max_block_data: u64,
+}
+
+/// Default [`ChainConfig::max_block_data`]: 600,000 bytes. One post of six blobs holds
+/// 761,825 bytes, and a block's batch encoding is at most its transactions' bytes plus a
+/// few bytes per transaction, so a block always fits one post.
+pub const DEFAULT_MAX_BLOCK_DATA: u64 = 600_000;
+
+fn default_max_block_data() -> u64 {
+    DEFAULT_MAX_BLOCK_DATA
+}
+
+/// Largest gas limit of one transaction (EIP-7825, Osaka): `2^24`.
+pub const MAX_TX_GAS: u64 = 1 << 24;
+
+/// Default [`RollupConfig::max_sequencer_drift`]: 1,800 s (OP Stack since Fjord).
+pub const DEFAULT_MAX_SEQUENCER_DRIFT: u64 = 1_800;
+
+fn default_max_sequencer_drift() -> u64 {
+    DEFAULT_MAX_SEQUENCER_DRIFT
 }
 
 impl Default for ChainConfig {
@@ -40,11 +66,17 @@ impl Default for ChainConfig {
             base_fee_max_change_denominator: 8,
             max_tx_bytes: 128 * 1024,
             max_nonce_gap: 1024,
+            max_block_data: DEFAULT_MAX_BLOCK_DATA,
         }
     }
 }
 
 impl ChainConfig {
+    /// The largest gas limit a transaction may name: `min(block gas limit, 2^24)`.
+    pub fn max_tx_gas(&self) -> u64 {
+        self.block_gas_limit.min(MAX_TX_GAS)
+    }
+
     /// Base fee of the block after one with `gas_used` of `gas_limit` at `base_fee`.
     pub fn next_base_fee(&self, gas_used: u64, gas_limit: u64, base_fee: u64) -> u64 {
         let params = alloy_eips::eip1559::BaseFeeParams::new(
@@ -90,6 +122,12 @@ pub struct RollupConfig {
     /// safe chain's origin falls this far behind L1, derivation itself makes blocks that
     /// include the waiting deposits (forced inclusion).
     pub sequencing_window: u64,
+    /// Max sequencer drift, in seconds: an L2 block's timestamp may be at most this far
+    /// ahead of its L1 origin's. Derivation drops a batch with a block beyond it, so
+    /// nobody can push L2 time ahead of L1's; a sequencer cut off from L1 for longer
+    /// stops opening blocks until L1 is back (`docs/derivation.md`).
+    #[serde(default = "default_max_sequencer_drift")]
+    pub max_sequencer_drift: u64,
 }
 
 /// The genesis of a Blink chain: configuration, first timestamp and allocation.

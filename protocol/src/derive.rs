@@ -12,7 +12,9 @@
 //!   safe chain: consecutive numbers starting right after the safe head, strictly rising
 //!   timestamps, L1 origins that never go back, are not newer than the L1 block carrying
 //!   the batch, are at most `sequencing_window` blocks older than it, and have a
-//!   timestamp no later than the L2 block's. The last block's origin must have the hash
+//!   timestamp no later than the L2 block's and at most `max_sequencer_drift` seconds
+//!   earlier, and carry at most `max_block_data` bytes of transactions (the sum of
+//!   their EIP-2718 lengths). The last block's origin must have the hash
 //!   the batch names (`l1_origin_hash`), so a batch built on a reorged L1 is dropped.
 //!   Otherwise the whole batch is skipped (malformed, duplicate, late, out of order).
 //! - The first L2 block whose origin is L1 block `n` starts with the deposits of every L1
@@ -32,7 +34,7 @@ use alloy_primitives::{B256, Bytes};
 use op_alloy_consensus::TxDeposit;
 
 use crate::{
-    RollupConfig,
+    ChainConfig, RollupConfig,
     batch::{Batch, BatchError},
     l1::L1BlockInfo,
 };
@@ -136,6 +138,8 @@ pub struct Derived {
 #[derive(Clone, Debug)]
 pub struct Deriver {
     window: u64,
+    max_drift: u64,
+    max_block_data: u64,
     head: SafeHead,
     /// L1 blocks from the safe head's origin to the last one pushed.
     l1: BTreeMap<u64, (L1BlockInfo, Vec<TxDeposit>)>,
@@ -145,10 +149,12 @@ pub struct Deriver {
 impl Deriver {
     /// Derivation from the genesis: L2 block 0 (at `genesis_timestamp`) has the
     /// configured L1 origin; L1 is read from the block after it.
-    pub fn new(rollup: &RollupConfig, genesis_timestamp: u64) -> Self {
+    pub fn new(rollup: &RollupConfig, chain: &ChainConfig, genesis_timestamp: u64) -> Self {
         let origin = rollup.l1_genesis;
         Self {
             window: rollup.sequencing_window,
+            max_drift: rollup.max_sequencer_drift,
+            max_block_data: chain.max_block_data,
             head: SafeHead {
                 number: 0,
                 timestamp: genesis_timestamp,
@@ -276,6 +282,12 @@ impl Deriver {
             if origin.timestamp > b.timestamp {
                 return Err(invalid("L1 origin later than the block"));
             }
+            if b.timestamp > origin.timestamp.saturating_add(self.max_drift) {
+                return Err(invalid("timestamp beyond the max sequencer drift"));
+            }
+            if block_data(&b.txs) > self.max_block_data {
+                return Err(invalid("transactions above the block data limit"));
+            }
             origins.push(*origin);
             parent = SafeHead {
                 number: b.number,
@@ -306,6 +318,12 @@ impl Deriver {
     }
 }
 
+/// Bytes of sequenced transactions a block carries, as [`ChainConfig::max_block_data`]
+/// counts them: the sum of their EIP-2718 lengths.
+pub fn block_data(txs: &[Bytes]) -> u64 {
+    txs.iter().map(|t| t.len() as u64).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +331,8 @@ mod tests {
     use alloy_primitives::{Address, TxKind, U256};
 
     const WINDOW: u64 = 10;
+    const DRIFT: u64 = 60;
+    const MAX_DATA: u64 = 1_000;
 
     fn l1(n: u64) -> L1BlockInfo {
         L1BlockInfo {
@@ -341,8 +361,13 @@ mod tests {
             batch_inbox: Address::repeat_byte(2),
             l1_genesis: l1(0),
             sequencing_window: WINDOW,
+            max_sequencer_drift: DRIFT,
         };
-        Deriver::new(&cfg, 100)
+        let chain = ChainConfig {
+            max_block_data: MAX_DATA,
+            ..ChainConfig::default()
+        };
+        Deriver::new(&cfg, &chain, 100)
     }
 
     fn input(n: u64, deposits: Vec<TxDeposit>, batches: Vec<Batch>) -> L1Input {
@@ -428,6 +453,37 @@ mod tests {
         let out = d.push(input(4, vec![], vec![good.clone(), good])).unwrap();
         assert_eq!(out.blocks.len(), 1);
         assert_eq!(out.skipped, vec![SkipReason::Duplicate]);
+    }
+
+    #[test]
+    fn drift_and_block_data_bounds() {
+        let mut d = deriver();
+        d.push(input(1, vec![], vec![])).unwrap();
+        // origin 1 has timestamp 112: 112 + DRIFT is the latest allowed
+        let too_late = batch(&[(1, 112 + DRIFT + 1, 1)]);
+        let mut too_big = batch(&[(1, 113, 1)]);
+        too_big.blocks[0].txs = vec![Bytes::from(vec![0u8; 600]), Bytes::from(vec![0u8; 401])];
+        let out = d.push(input(2, vec![], vec![too_late, too_big])).unwrap();
+        assert_eq!(out.blocks, vec![]);
+        assert_eq!(
+            out.skipped,
+            vec![
+                SkipReason::Invalid {
+                    number: 1,
+                    rule: "timestamp beyond the max sequencer drift"
+                },
+                SkipReason::Invalid {
+                    number: 1,
+                    rule: "transactions above the block data limit"
+                }
+            ]
+        );
+        // exactly at both bounds is fine
+        let mut at = batch(&[(1, 112 + DRIFT, 1)]);
+        at.blocks[0].txs = vec![Bytes::from(vec![0u8; 600]), Bytes::from(vec![0u8; 400])];
+        let out = d.push(input(3, vec![], vec![at])).unwrap();
+        assert_eq!(out.skipped, vec![]);
+        assert_eq!(out.blocks.len(), 1);
     }
 
     #[test]

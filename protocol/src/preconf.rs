@@ -33,12 +33,35 @@ sol! {
     }
 }
 
-/// The EIP-712 domain of pre-confirmations on chain `chain_id`.
-pub fn domain(chain_id: u64) -> Eip712Domain {
+/// Whom a pre-confirmation is addressed to: the L2 chain id and the rollup's identity
+/// on L1, its `Portal` (zero for a standalone chain without L1). Both are in the
+/// EIP-712 domain, so a key reused on two rollups that share a chain id never signs a
+/// promise valid on both; the L1 slasher verifies against the same domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PreconfDomain {
+    /// L2 chain id.
+    pub chain_id: u64,
+    /// The rollup's `Portal` on L1.
+    pub verifying_contract: Address,
+}
+
+impl PreconfDomain {
+    /// The domain of the chain `genesis` starts.
+    pub fn of(genesis: &crate::Genesis) -> Self {
+        Self {
+            chain_id: genesis.config.chain_id,
+            verifying_contract: genesis.rollup.as_ref().map_or(Address::ZERO, |r| r.portal),
+        }
+    }
+}
+
+/// The EIP-712 domain of pre-confirmations for `d`.
+pub fn domain(d: PreconfDomain) -> Eip712Domain {
     eip712_domain! {
         name: "Blink",
         version: "1",
-        chain_id: chain_id,
+        chain_id: d.chain_id,
+        verifying_contract: d.verifying_contract,
     }
 }
 
@@ -116,18 +139,18 @@ impl Preconfirmation {
     }
 
     /// The EIP-712 digest the sequencer signed.
-    pub fn signing_hash(&self, chain_id: u64) -> B256 {
-        batch_signing_hash(chain_id, self.block_number, self.batch_root)
+    pub fn signing_hash(&self, domain: PreconfDomain) -> B256 {
+        batch_signing_hash(domain, self.block_number, self.batch_root)
     }
 
-    /// Checks the Merkle path and that `sequencer` signed the batch root for `chain_id`.
-    pub fn verify(&self, chain_id: u64, sequencer: Address) -> Result<(), PreconfError> {
+    /// Checks the Merkle path and that `sequencer` signed the batch root in `domain`.
+    pub fn verify(&self, domain: PreconfDomain, sequencer: Address) -> Result<(), PreconfError> {
         if merkle::process_proof(self.leaf(), &self.proof) != self.batch_root {
             return Err(PreconfError::BadProof);
         }
         let actual = self
             .signature
-            .recover_address_from_prehash(&self.signing_hash(chain_id))
+            .recover_address_from_prehash(&self.signing_hash(domain))
             .map_err(|e| PreconfError::BadSignature(e.to_string()))?;
         if actual != sequencer {
             return Err(PreconfError::WrongSigner {
@@ -152,12 +175,12 @@ pub fn leaf(tx_hash: B256, block_number: u64, index: u64, success: bool, gas_use
 }
 
 /// The digest to sign for a mini-block of `block_number` whose promises have `root`.
-pub fn batch_signing_hash(chain_id: u64, block_number: u64, root: B256) -> B256 {
+pub fn batch_signing_hash(domain_: PreconfDomain, block_number: u64, root: B256) -> B256 {
     PreconfirmationBatch {
         blockNumber: block_number,
         root,
     }
-    .eip712_signing_hash(&domain(chain_id))
+    .eip712_signing_hash(&domain(domain_))
 }
 
 #[cfg(test)]
@@ -165,13 +188,20 @@ mod tests {
     use super::*;
     use alloy::signers::{SignerSync, local::PrivateKeySigner};
 
+    fn dom(chain_id: u64) -> PreconfDomain {
+        PreconfDomain {
+            chain_id,
+            verifying_contract: Address::repeat_byte(0x99),
+        }
+    }
+
     fn make(n: usize, signer: &PrivateKeySigner, chain_id: u64) -> Vec<Preconfirmation> {
         let leaves: Vec<B256> = (0..n)
             .map(|i| leaf(B256::repeat_byte(i as u8), 7, i as u64, i % 2 == 0, 21_000))
             .collect();
         let root = merkle::root(&leaves);
         let sig = signer
-            .sign_hash_sync(&batch_signing_hash(chain_id, 7, root))
+            .sign_hash_sync(&batch_signing_hash(dom(chain_id), 7, root))
             .expect("sign");
         merkle::proofs(&leaves)
             .into_iter()
@@ -194,17 +224,31 @@ mod tests {
         let signer = PrivateKeySigner::random();
         for n in [1, 2, 5, 16] {
             for p in make(n, &signer, 9) {
-                p.verify(9, signer.address()).expect("valid");
-                assert!(p.verify(10, signer.address()).is_err(), "other chain");
+                p.verify(dom(9), signer.address()).expect("valid");
+                assert!(p.verify(dom(10), signer.address()).is_err(), "other chain");
+                let other_rollup = PreconfDomain {
+                    chain_id: 9,
+                    verifying_contract: Address::repeat_byte(0x98),
+                };
+                assert!(
+                    p.verify(other_rollup, signer.address()).is_err(),
+                    "same chain id, other rollup"
+                );
                 let mut bad = p.clone();
                 bad.success = !bad.success;
-                assert_eq!(bad.verify(9, signer.address()), Err(PreconfError::BadProof));
+                assert_eq!(
+                    bad.verify(dom(9), signer.address()),
+                    Err(PreconfError::BadProof)
+                );
                 let mut bad = p.clone();
                 bad.gas_used += 1;
-                assert_eq!(bad.verify(9, signer.address()), Err(PreconfError::BadProof));
+                assert_eq!(
+                    bad.verify(dom(9), signer.address()),
+                    Err(PreconfError::BadProof)
+                );
                 let other = PrivateKeySigner::random();
                 assert!(matches!(
-                    p.verify(9, other.address()),
+                    p.verify(dom(9), other.address()),
                     Err(PreconfError::WrongSigner { .. })
                 ));
             }

@@ -2,7 +2,7 @@
 
 use alloy_primitives::{Address, B256, U256, map::HashMap};
 use revm::{
-    database::{CacheDB, EmptyDB},
+    database::{CacheDB, DatabaseRef},
     primitives::KECCAK_EMPTY,
     state::{AccountInfo, Bytecode, EvmState},
 };
@@ -14,7 +14,34 @@ use crate::{
 };
 
 /// The world state every Blink node keeps in memory.
-pub type StateDb = CacheDB<EmptyDB>;
+pub type StateDb = CacheDB<NoHistory>;
+
+/// What lies under the in-memory state: nothing. Accounts and slots not in the cache
+/// are empty, and a block hash not in the cache (`BLOCKHASH` of the parent, or beyond
+/// 256 blocks) is zero, as `docs/architecture.md` says. revm's `EmptyDB` would answer
+/// `keccak256` of the number's decimal string instead.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHistory;
+
+impl DatabaseRef for NoHistory {
+    type Error = std::convert::Infallible;
+
+    fn basic_ref(&self, _address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        Ok(None)
+    }
+
+    fn code_by_hash_ref(&self, _code_hash: B256) -> Result<Bytecode, Self::Error> {
+        Ok(Bytecode::default())
+    }
+
+    fn storage_ref(&self, _address: Address, _index: U256) -> Result<U256, Self::Error> {
+        Ok(U256::ZERO)
+    }
+
+    fn block_hash_ref(&self, _number: u64) -> Result<B256, Self::Error> {
+        Ok(B256::ZERO)
+    }
+}
 
 /// One write to the committed state, as plain data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +75,7 @@ pub enum StateChange {
 
 /// Builds the genesis state and the changes that describe it.
 pub fn genesis_state(genesis: &Genesis) -> (StateDb, Vec<StateChange>) {
-    let mut db = CacheDB::new(EmptyDB::default());
+    let mut db = CacheDB::new(NoHistory);
     let mut changes = Vec::new();
     for (address, account) in &genesis.alloc {
         let code = Bytecode::new_raw(account.code.clone());

@@ -43,6 +43,14 @@ pub enum TxDecodeError {
     /// Gas limit larger than a whole block.
     #[error("exceeds block gas limit")]
     GasLimitAboveBlock,
+    /// Gas limit above the per-transaction cap (EIP-7825: 2^24).
+    #[error("transaction gas limit too high (cap: {cap}, tx: {gas})")]
+    GasLimitTooHigh {
+        /// The cap.
+        cap: u64,
+        /// The transaction's gas limit.
+        gas: u64,
+    },
     /// Gas limit below the intrinsic minimum of 21000.
     #[error("intrinsic gas too low")]
     IntrinsicGasTooLow,
@@ -145,6 +153,14 @@ fn check_stateless(tx: &TxEnvelope, config: &ChainConfig) -> Result<(), TxDecode
     }
     if tx.gas_limit() > config.block_gas_limit {
         return Err(TxDecodeError::GasLimitAboveBlock);
+    }
+    // refused here, not in the executor: a transaction that can never run must not make
+    // the sequencer think its block is full
+    if tx.gas_limit() > config.max_tx_gas() {
+        return Err(TxDecodeError::GasLimitTooHigh {
+            cap: config.max_tx_gas(),
+            gas: tx.gas_limit(),
+        });
     }
     if tx.gas_limit() < 21_000 {
         return Err(TxDecodeError::IntrinsicGasTooLow);

@@ -11,6 +11,19 @@
 //! Transactions go out through [`crate::l1::send_and_confirm`]: explicit nonce and fees,
 //! re-sent with higher fees while not mined.
 //!
+//! Batches are bounded by L1 data availability: a batch takes blocks one by one while an
+//! estimate of its encoded size (the blocks' transaction bytes times the compression
+//! ratio last seen) fits one post, is encoded once (rarely twice), and never grows with
+//! the backlog. Every block fits one post on its own, since the executor keeps each
+//! block's transactions below what one post carries (`crate::da`). The batcher tells
+//! the executor that capacity and the backlog threshold above which intake is
+//! throttled (-32005), so the unposted backlog stays bounded under any load.
+//!
+//! Whether L1 takes blob transactions is decided by what L1 answers, never by the text
+//! of an error: when a blob post is refused, the same batch is estimated as calldata; if
+//! L1 accepts that, the batcher falls back to calldata, otherwise the refusal was about
+//! the account or the node and the round is retried.
+//!
 //! It never skips a block and never posts one twice: where to go on is always read back
 //! from L1 (the newest batch of either kind, through [`crate::inbox::InboxReader`]) at
 //! start and after any error, so a restart, a lost receipt or an L1 outage resumes at the
@@ -77,6 +90,9 @@ pub struct BatcherConfig {
     pub max_fee_per_gas: u128,
     /// Highest `maxFeePerBlobGas` offered (wei).
     pub max_fee_per_blob_gas: u128,
+    /// Unposted bytes of transactions above which intake is throttled; `None`: four
+    /// posts' worth.
+    pub throttle_bytes: Option<u64>,
 }
 
 impl BatcherConfig {
@@ -97,6 +113,7 @@ impl BatcherConfig {
             max_fee_bumps: policy.max_bumps,
             max_fee_per_gas: policy.max_fee_cap,
             max_fee_per_blob_gas: policy.max_blob_fee_cap,
+            throttle_bytes: None,
         }
     }
 
@@ -158,13 +175,6 @@ impl Mode {
         }
     }
 
-    fn next(self) -> Mode {
-        match self {
-            Mode::Blobs7594 => Mode::Blobs4844,
-            _ => Mode::Calldata,
-        }
-    }
-
     fn max_bytes(self, max_blobs: usize) -> usize {
         match self {
             Mode::Calldata => MAX_BATCH_BYTES,
@@ -207,65 +217,165 @@ async fn run_once(
     let mut next = last_posted(&provider, &reader, cfg).await? + 1;
     tracing::info!(next, "batcher resumes");
     shared.chain.write().safe = Some(next - 1);
+    shared.da.set_unposted(unposted_from(shared, next));
+    // compressed bytes per transaction byte, as last seen (starts pessimistic)
+    let mut ratio = 1.0f64;
     loop {
+        let m = Mode::from_u8(mode.load(Relaxed));
+        let limit = m.max_bytes(cfg.max_blobs);
+        let throttle = cfg.throttle_bytes.unwrap_or(4 * limit as u64);
+        shared.da.configure(limit as u64, throttle);
         let latest = shared.chain.read().latest_committed;
-        if latest >= next {
-            let m = Mode::from_u8(mode.load(Relaxed));
-            let limit = m.max_bytes(cfg.max_blobs);
-            let mut end = latest;
-            let (batch, bytes) = loop {
-                let batch = build(shared, next, end)?;
-                let bytes = batch.encode()?;
-                if bytes.len() <= limit || end == next {
-                    break (batch, bytes);
-                }
-                end = next + (end - next) / 2;
-            };
-            if bytes.len() > limit {
-                return Err(BatcherError::Config(format!(
-                    "block {next} alone encodes to {} bytes, above the {limit} a batch may hold",
-                    bytes.len()
-                )));
-            }
-            let receipt = match post(&provider, from, cfg, &policy, shared, m, &bytes).await {
-                Ok(r) => r,
-                Err(SendError::Refused(why))
-                    if m != Mode::Calldata && !is_account_problem(&why) =>
-                {
-                    let to = m.next();
-                    tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 refused the blob transaction; falling back");
-                    mode.store(to as u8, Relaxed);
-                    // start over (re-reads L1, re-sizes the batch for the new mode)
-                    return Err(BatcherError::L1(format!("blob transaction refused: {why}")));
-                }
-                Err(e) => return Err(l1(e)),
-            };
-            if !receipt.status() {
-                return Err(BatcherError::L1(format!(
-                    "batch post reverted in {}",
-                    receipt.transaction_hash
-                )));
-            }
-            shared.metrics.batches_posted.fetch_add(1, Relaxed);
-            match m {
-                Mode::Calldata => shared.metrics.calldata_batches_posted.fetch_add(1, Relaxed),
-                _ => shared.metrics.blob_batches_posted.fetch_add(1, Relaxed),
-            };
-            shared.metrics.batched_block.store(end, Relaxed);
-            shared.chain.write().safe = Some(end);
-            tracing::info!(from = next, to = end, txs = batch.tx_count(), bytes = bytes.len(), kind = ?m, l1_tx = %receipt.transaction_hash, gas = receipt.gas_used, blob_gas = ?receipt.blob_gas_used, "batch posted");
-            next = end + 1;
+        if latest < next {
+            tokio::time::sleep(cfg.interval).await;
+            continue;
         }
-        tokio::time::sleep(cfg.interval).await;
+        let (batch, bytes, raw) = size_batch(shared, next, latest, limit, &mut ratio).await?;
+        if bytes.len() > limit {
+            if m == Mode::Calldata && cfg.use_blobs {
+                // a block built while blobs were used does not fit calldata: try blobs
+                // again (L1 may take them now) rather than wait forever
+                tracing::warn!(
+                    block = next,
+                    bytes = bytes.len(),
+                    limit,
+                    "block too large for calldata; trying blobs again"
+                );
+                mode.store(Mode::Blobs7594 as u8, Relaxed);
+            }
+            return Err(BatcherError::Config(format!(
+                "block {next} alone encodes to {} bytes, above the {limit} a {m:?} post holds",
+                bytes.len()
+            )));
+        }
+        let end = batch.blocks.last().map_or(next, |b| b.number);
+        let receipt = match post(&provider, from, cfg, &policy, shared, m, &bytes).await {
+            Ok(r) => r,
+            Err(SendError::Refused(why)) if m != Mode::Calldata => {
+                // decide by what L1 answers: does it take the same batch as calldata?
+                if calldata_accepted(&provider, from, cfg, &bytes).await {
+                    let to = if m == Mode::Blobs7594 {
+                        Mode::Blobs4844
+                    } else {
+                        Mode::Calldata
+                    };
+                    tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 refused the blob transaction but takes calldata; falling back");
+                    mode.store(to as u8, Relaxed);
+                }
+                return Err(BatcherError::L1(format!("blob transaction refused: {why}")));
+            }
+            Err(e) => return Err(l1(e)),
+        };
+        if !receipt.status() {
+            return Err(BatcherError::L1(format!(
+                "batch post reverted in {}",
+                receipt.transaction_hash
+            )));
+        }
+        shared.metrics.batches_posted.fetch_add(1, Relaxed);
+        match m {
+            Mode::Calldata => shared.metrics.calldata_batches_posted.fetch_add(1, Relaxed),
+            _ => shared.metrics.blob_batches_posted.fetch_add(1, Relaxed),
+        };
+        shared.metrics.batched_block.store(end, Relaxed);
+        shared.chain.write().safe = Some(end);
+        shared.da.posted(raw);
+        tracing::info!(from = next, to = end, txs = batch.tx_count(), raw, bytes = bytes.len(), kind = ?m, l1_tx = %receipt.transaction_hash, gas = receipt.gas_used, blob_gas = ?receipt.blob_gas_used, "batch posted");
+        next = end + 1;
+        // more waiting: post again at once, else pause
+        if shared.chain.read().latest_committed < next {
+            tokio::time::sleep(cfg.interval).await;
+        }
     }
 }
 
-/// Refusals that say nothing about blob support (so no fallback).
-fn is_account_problem(why: &str) -> bool {
-    let w = why.to_lowercase();
-    ["insufficient funds", "revert", "nonce"]
-        .iter()
-        .any(|k| w.contains(k))
+/// Bytes of sequenced transactions in blocks from `from` on (the unposted backlog).
+fn unposted_from(shared: &Shared, from: u64) -> u64 {
+    let open = shared.chain.read().open_number();
+    block_sizes(shared, from, open).iter().map(|(_, r)| r).sum()
+}
+
+/// Does L1 accept `bytes` as a calldata batch from `from` (by estimating it)?
+async fn calldata_accepted<P: Provider>(
+    provider: &P,
+    from: Address,
+    cfg: &BatcherConfig,
+    bytes: &[u8],
+) -> bool {
+    let Ok(tx) = batch_tx(cfg.batch_inbox, bytes, None).await else {
+        return false;
+    };
+    provider.estimate_gas(tx.from(from)).await.is_ok()
+}
+
+/// Largest batch from `next` (up to `latest`) whose encoding fits `limit` bytes, found
+/// with the compression `ratio` last seen: blocks are added while the estimate fits,
+/// then the batch is encoded once, and again with fewer blocks only if the estimate was
+/// too low. Returns the batch, its encoding and its transactions' bytes. Encoding runs
+/// off the async runtime.
+async fn size_batch(
+    shared: &Shared,
+    next: u64,
+    latest: u64,
+    limit: usize,
+    ratio: &mut f64,
+) -> Result<(Batch, Vec<u8>, u64), BatcherError> {
+    let sizes = block_sizes(shared, next, latest);
+    if sizes.is_empty() {
+        return Err(BatcherError::Config(format!("block {next} missing")));
+    }
+    // the estimate leaves 10 % room for the ratio to be off
+    let budget = limit as f64 * 0.9;
+    let mut count = 0usize;
+    let mut est = 64.0;
+    for (_, raw) in &sizes {
+        let add = *raw as f64 * *ratio + 16.0;
+        if count > 0 && est + add > budget {
+            break;
+        }
+        est += add;
+        count += 1;
+    }
+    for _ in 0..8 {
+        let end = next + count as u64 - 1;
+        let batch = build(shared, next, end)?;
+        let raw: u64 = sizes[..count].iter().map(|(_, r)| r).sum();
+        let (batch, bytes) = tokio::task::spawn_blocking(move || {
+            let bytes = batch.encode();
+            (batch, bytes)
+        })
+        .await
+        .map_err(|e| BatcherError::Config(format!("encoding task: {e}")))?;
+        let bytes = bytes?;
+        if raw > 0 {
+            *ratio = (bytes.len() as f64 / raw as f64).clamp(0.05, 2.0);
+        }
+        if bytes.len() <= limit || count == 1 {
+            return Ok((batch, bytes, raw));
+        }
+        // too big: keep the share of blocks that fits, at least one fewer
+        let keep = (count as f64 * budget / bytes.len() as f64) as usize;
+        count = keep.clamp(1, count - 1);
+    }
+    Err(BatcherError::Config("batch sizing did not converge".into()))
+}
+
+/// `(number, transaction bytes)` of blocks `from..=to` (deposits not counted).
+fn block_sizes(shared: &Shared, from: u64, to: u64) -> Vec<(u64, u64)> {
+    let chain = shared.chain.read();
+    (from..=to)
+        .map_while(|n| {
+            chain.block(n).map(|b| {
+                let raw = b
+                    .txs
+                    .iter()
+                    .filter(|t| !t.tx.inner().is_deposit())
+                    .map(|t| t.tx.inner().encode_2718_len() as u64)
+                    .sum();
+                (n, raw)
+            })
+        })
+        .collect()
 }
 
 /// The transaction that posts `bytes` in mode `m` (sidecar built off the async runtime).

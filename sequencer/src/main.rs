@@ -98,6 +98,14 @@ struct Args {
     /// Prometheus metrics port (`GET /metrics`); 0 picks a free port.
     #[arg(long, env = "BLINK_METRICS_PORT")]
     metrics_port: Option<u16>,
+    /// With `--dev` and no genesis: most bytes of transactions per block (a chain
+    /// parameter, `maxBlockData` in a genesis file).
+    #[arg(long, default_value_t = protocol::chain::DEFAULT_MAX_BLOCK_DATA)]
+    max_block_data: u64,
+    /// Unposted bytes of transactions above which new transactions are refused with
+    /// -32005 until the batcher catches up (default: four posts' worth).
+    #[arg(long, env = "BLINK_THROTTLE_BYTES")]
+    throttle_bytes: Option<u64>,
 }
 
 /// What a replica takes from a devnet manifest.
@@ -224,6 +232,7 @@ fn main() -> eyre::Result<()> {
                     use_blobs: !args.batch_calldata,
                     max_blobs: args.batch_max_blobs.clamp(1, 9),
                     resubmit_after: Duration::from_secs(args.resubmit_after_secs.max(1)),
+                    throttle_bytes: args.throttle_bytes,
                     ..blink_sequencer::batcher::BatcherConfig::new(l1_rpc.clone(), batch_inbox, key)
                 };
                 println!(
@@ -303,7 +312,7 @@ fn run_replica(args: Args) -> eyre::Result<()> {
             Some(&beacon),
             rollup.batch_inbox,
         )?;
-        let deriver = protocol::derive::Deriver::new(&rollup, genesis.timestamp);
+        let deriver = protocol::derive::Deriver::new(&rollup, &genesis.config, genesis.timestamp);
         tokio::spawn(blink_sequencer::l1_reader::derive(
             node.shared.clone(),
             reader,
@@ -386,6 +395,7 @@ fn load_genesis(args: &Args, sequencer: alloy_primitives::Address) -> eyre::Resu
             .unwrap_or(0);
         let config = ChainConfig {
             chain_id: args.chain_id,
+            max_block_data: args.max_block_data,
             ..Default::default()
         };
         dev::dev_genesis(config, now, sequencer).context("dev genesis")?

@@ -51,6 +51,11 @@ pub struct Metrics {
     pub outputs_proposed: AtomicU64,
     /// Outputs finalized (bond returned).
     pub outputs_finalized: AtomicU64,
+    /// Times the sequencer could not open a block for lack of an L1 origin within the
+    /// max sequencer drift.
+    pub drift_stalls: AtomicU64,
+    /// Live subscriptions (all connections).
+    pub subscriptions: AtomicU64,
 }
 
 impl Metrics {
@@ -61,7 +66,22 @@ impl Metrics {
             (chain.open_number(), chain.latest_committed)
         };
         let leaves = shared.committed.lock().len();
-        let counters: [(&str, &str, String); 16] = [
+        let counters: [(&str, &str, String); 19] = [
+            (
+                "blink_txs_throttled_total",
+                "Transactions refused while the L1 data backlog was above its threshold.",
+                shared.da.throttled.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_txs_deferred_total",
+                "Transactions that waited for the next block because theirs was full.",
+                shared.da.deferred.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_drift_stalls_total",
+                "Block openings skipped for lack of an L1 origin within the max drift.",
+                self.drift_stalls.load(Relaxed).to_string(),
+            ),
             (
                 "blink_outputs_proposed_total",
                 "Output roots proposed to L1.",
@@ -157,6 +177,16 @@ impl Metrics {
                 committed,
             ),
             (
+                "blink_subscriptions",
+                "Live JSON-RPC subscriptions.",
+                self.subscriptions.load(Relaxed),
+            ),
+            (
+                "blink_unposted_bytes",
+                "Bytes of sequenced transactions not yet posted to L1.",
+                shared.da.unposted(),
+            ),
+            (
                 "blink_state_leaves",
                 "Leaves in the committed state tree.",
                 leaves as u64,
@@ -170,43 +200,58 @@ impl Metrics {
     }
 }
 
+/// Most scrapes served at once; further connections wait for a slot.
+pub const MAX_METRICS_CONNECTIONS: usize = 32;
+/// Longest a scrape may take to send its request and read the answer.
+pub const METRICS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves `GET /metrics` on `addr` until the process ends. Returns the bound address.
+/// Connections are capped ([`MAX_METRICS_CONNECTIONS`]) and each is closed after
+/// [`METRICS_TIMEOUT`], so a client that connects and says nothing holds nothing.
 pub async fn serve(shared: Arc<Shared>, addr: SocketAddr) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_METRICS_CONNECTIONS));
     tokio::spawn(async move {
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let Ok((sock, _)) = listener.accept().await else {
                 continue;
             };
             let shared = shared.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut n = 0;
-                // read the request head (bounded), answer, close
-                while n < buf.len() {
-                    match sock.read(&mut buf[n..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => n += k,
-                    }
-                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf[..n]);
-                let (status, body) =
-                    if head.starts_with("GET /metrics ") || head.starts_with("GET / ") {
-                        ("200 OK", shared.metrics.render(&shared))
-                    } else {
-                        ("404 Not Found", "not found\n".to_string())
-                    };
-                let resp = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = sock.write_all(resp.as_bytes()).await;
+                let _permit = permit;
+                let _ = tokio::time::timeout(METRICS_TIMEOUT, answer(sock, &shared)).await;
             });
         }
     });
     Ok(local)
+}
+
+/// Reads one request head (bounded), answers, closes.
+async fn answer(mut sock: tokio::net::TcpStream, shared: &Shared) {
+    let mut buf = vec![0u8; 4096];
+    let mut n = 0;
+    while n < buf.len() {
+        match sock.read(&mut buf[n..]).await {
+            Ok(0) | Err(_) => return,
+            Ok(k) => n += k,
+        }
+        if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf[..n]);
+    let (status, body) = if head.starts_with("GET /metrics ") || head.starts_with("GET / ") {
+        ("200 OK", shared.metrics.render(shared))
+    } else {
+        ("404 Not Found", "not found\n".to_string())
+    };
+    let resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = sock.write_all(resp.as_bytes()).await;
 }

@@ -25,7 +25,7 @@ use protocol::{
     tx::CheckedTx,
 };
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     path::PathBuf,
     sync::Arc,
     sync::atomic::Ordering::Relaxed,
@@ -85,7 +85,21 @@ pub enum SubmitResult {
     Queued,
     /// Refused.
     Rejected(ExecutionError),
+    /// Not taken now for lack of capacity (L1 data backlog, full blocks, no L1 origin
+    /// within the drift bound); retry later. JSON-RPC -32005 "limit exceeded".
+    Busy(String),
 }
+
+/// Most transactions waiting for the next block because theirs was full.
+pub const MAX_DEFERRED: usize = 16_384;
+/// Most nonce-gapped transactions parked in total.
+pub const MAX_PARKED: usize = 16_384;
+/// Most bytes of nonce-gapped transactions parked in total.
+pub const MAX_PARKED_BYTES: usize = 32 * 1024 * 1024;
+/// Most nonce-gapped transactions parked per sender.
+pub const MAX_PARKED_PER_SENDER: usize = 64;
+/// How long a nonce-gapped transaction waits for its gap to fill.
+pub const PARKED_TTL: Duration = Duration::from_secs(300);
 
 /// A transaction on its way to the executor.
 #[derive(Debug)]
@@ -130,6 +144,8 @@ pub struct Shared {
     pub metrics: crate::metrics::Metrics,
     /// A read replica: blocks come from derivation, nothing is signed or accepted.
     pub replica: bool,
+    /// L1 data backlog and the limits it sets.
+    pub da: crate::da::DaState,
     submit: Sender<Submission>,
 }
 
@@ -236,6 +252,7 @@ impl Node {
             sequencer: genesis.sequencer,
             metrics: Default::default(),
             replica,
+            da: Default::default(),
             submit,
         });
 
@@ -265,7 +282,10 @@ impl Node {
             hashes: BTreeMap::from([(0, genesis_hash)]),
             open: None,
             open_changes: Vec::new(),
-            parked: HashMap::default(),
+            block_data: 0,
+            deferred: VecDeque::new(),
+            pending_open: None,
+            parked: Parked::default(),
             next_seal: Instant::now() + config.block_time,
         };
         let replayed = exec.replay(records)?;
@@ -313,9 +333,92 @@ struct Executor {
     hashes: BTreeMap<u64, B256>,
     open: Option<OpenBlock>,
     open_changes: Vec<protocol::state::StateChange>,
-    /// Nonce-gapped transactions by sender, then nonce.
-    parked: HashMap<Address, BTreeMap<u64, Submission>>,
+    /// Bytes of sequenced transactions in the open block (`max_block_data` counts them).
+    block_data: u64,
+    /// Transactions whose block was full, run first in the next block.
+    deferred: VecDeque<Submission>,
+    /// The open block's log record, until it is written with its deposits.
+    pending_open: Option<Record>,
+    /// Nonce-gapped transactions.
+    parked: Parked,
     next_seal: Instant,
+}
+
+/// Nonce-gapped transactions by sender, then nonce; bounded in count and bytes, in
+/// total and per sender, and each expires after [`PARKED_TTL`].
+#[derive(Default)]
+struct Parked {
+    by_sender: HashMap<Address, BTreeMap<u64, (Submission, Instant)>>,
+    count: usize,
+    bytes: usize,
+}
+
+impl Parked {
+    /// Parks `sub`; false (and `sub` dropped) if a cap is reached. A transaction with
+    /// the same sender and nonce replaces the one parked (whose submitter is told).
+    fn park(&mut self, sender: Address, nonce: u64, sub: Submission) -> bool {
+        let size = sub.tx.raw.len();
+        let queue = self.by_sender.entry(sender).or_default();
+        let replacing = queue.contains_key(&nonce);
+        if !replacing
+            && (queue.len() >= MAX_PARKED_PER_SENDER
+                || self.count >= MAX_PARKED
+                || self.bytes + size > MAX_PARKED_BYTES)
+        {
+            if queue.is_empty() {
+                self.by_sender.remove(&sender);
+            }
+            return false;
+        }
+        if let Some((old, _)) = queue.insert(nonce, (sub, Instant::now())) {
+            self.bytes -= old.tx.raw.len();
+            self.count -= 1;
+            reply(
+                old.reply,
+                SubmitResult::Rejected(ExecutionError::Invalid("replaced".into())),
+            );
+        }
+        self.count += 1;
+        self.bytes += size;
+        true
+    }
+
+    /// The parked successor of `sender` at or below `next_nonce`, if any.
+    fn take_next(&mut self, sender: Address, next_nonce: u64) -> Option<Submission> {
+        let queue = self.by_sender.get_mut(&sender)?;
+        let first = queue.keys().next().copied()?;
+        let taken = if first <= next_nonce {
+            queue.remove(&first).map(|(s, _)| s)
+        } else {
+            None
+        };
+        if queue.is_empty() {
+            self.by_sender.remove(&sender);
+        }
+        if let Some(s) = &taken {
+            self.count -= 1;
+            self.bytes -= s.tx.raw.len();
+        }
+        taken
+    }
+
+    /// Drops what waited longer than [`PARKED_TTL`]; returns how many.
+    fn expire(&mut self, now: Instant) -> usize {
+        let mut dropped = 0;
+        self.by_sender.retain(|_, queue| {
+            queue.retain(|_, (sub, at)| {
+                let keep = now.duration_since(*at) < PARKED_TTL;
+                if !keep {
+                    dropped += 1;
+                    self.count -= 1;
+                    self.bytes -= sub.tx.raw.len();
+                }
+                keep
+            });
+            !queue.is_empty()
+        });
+        dropped
+    }
 }
 
 struct Included {
@@ -350,6 +453,14 @@ impl Executor {
             }
             if Instant::now() >= self.next_seal {
                 self.next_seal += self.config.block_time;
+                // behind by more than a block (a stall): do not seal a burst to catch up
+                if self.next_seal < Instant::now() {
+                    self.next_seal = Instant::now() + self.config.block_time;
+                }
+                let expired = self.parked.expire(Instant::now());
+                if expired > 0 {
+                    tracing::debug!(expired, "parked transactions expired");
+                }
                 if let Err(e) = self.seal().and_then(|_| self.open_block()) {
                     tracing::error!(error = %e, "sealing failed; stopping the executor");
                     return;
@@ -471,13 +582,33 @@ impl Executor {
         };
         let ts = now_secs().max(parent_ts + 1);
         let (origin, deposits) = match &self.config.l1_view {
-            Some(view) => view.next_origin(&parent_origin, ts),
+            Some(view) => {
+                // derivation refuses a block further than the max drift ahead of its
+                // origin: without a newer L1 block, do not open one (L1 outage)
+                if let Some(rollup) = &self.shared.genesis.rollup {
+                    let origin = view.peek_origin(&parent_origin, ts);
+                    if ts > origin.timestamp.saturating_add(rollup.max_sequencer_drift) {
+                        let stalls = self.shared.metrics.drift_stalls.fetch_add(1, Relaxed);
+                        if stalls.is_multiple_of(60) {
+                            tracing::warn!(
+                                l1_origin = origin.number,
+                                drift = rollup.max_sequencer_drift,
+                                "no L1 block within the max sequencer drift: no new blocks until L1 is back"
+                            );
+                        }
+                        return Ok(());
+                    }
+                }
+                view.next_origin(&parent_origin, ts)
+            }
             None => (parent_origin, Vec::new()),
         };
         self.open_with(ts, origin)?;
-        if let (Some(wal), Some(open)) = (self.wal.as_mut(), self.open.as_ref()) {
+        if let (true, Some(open)) = (self.wal.is_some(), self.open.as_ref()) {
             let o = &open.ctx.l1_origin;
-            wal.append(&[Record::Open(OpenRecord {
+            // logged with the deposits' mini-block in one frame (see `publish`), so a
+            // crash cannot keep the opening and lose the deposits
+            self.pending_open = Some(Record::Open(OpenRecord {
                 number: open.ctx.number,
                 timestamp: open.ctx.timestamp,
                 base_fee: open.ctx.base_fee,
@@ -485,7 +616,7 @@ impl Executor {
                 l1_hash: o.hash,
                 l1_timestamp: o.timestamp,
                 l1_base_fee: o.base_fee,
-            })])?;
+            }));
         }
         if !deposits.is_empty() {
             let n = deposits.len();
@@ -502,6 +633,14 @@ impl Executor {
                 .deposits
                 .fetch_add(included as u64, Relaxed);
             tracing::info!(deposits = n, l1_origin = origin.number, "deposits included");
+        }
+        if let (Some(open), Some(wal)) = (self.pending_open.take(), self.wal.as_mut()) {
+            wal.append(&[open])?;
+        }
+        // what the last block had no room for goes first
+        if !self.deferred.is_empty() {
+            let waiting: Vec<Submission> = std::mem::take(&mut self.deferred).into();
+            self.mini_block(waiting, true)?;
         }
         Ok(())
     }
@@ -564,6 +703,7 @@ impl Executor {
             committed: None,
         });
         self.open = Some(OpenBlock { ctx });
+        self.block_data = 0;
         Ok(())
     }
 
@@ -595,12 +735,20 @@ impl Executor {
     /// Executes a batch as one mini-block; returns how many were included.
     fn mini_block(&mut self, batch: Vec<Submission>, live: bool) -> Result<usize, NodeError> {
         let Some(open) = self.open.as_ref() else {
+            for sub in batch {
+                reply(
+                    sub.reply,
+                    SubmitResult::Busy(
+                        "no L1 block within the max sequencer drift; the sequencer waits for L1"
+                            .into(),
+                    ),
+                );
+            }
             return Ok(0);
         };
         let ctx = open.ctx.clone();
         let config = self.shared.config().clone();
         let mut included: Vec<Included> = Vec::with_capacity(batch.len());
-        let mut block_full: Vec<Submission> = Vec::new();
         {
             let gas_used = self
                 .shared
@@ -612,90 +760,141 @@ impl Executor {
             let mut state = shared.state.write();
             let mut exec = TxExecutor::new(&mut *state, &config, ctx.clone(), gas_used);
             for sub in batch {
-                self.execute_one(&mut exec, sub, &mut included, &mut block_full, live);
+                self.execute_one(&mut exec, sub, &mut included, live);
             }
         }
         let n = included.len();
         if n > 0 {
             self.publish(&ctx, included)?;
         }
-        if !block_full.is_empty() {
-            // the open block is full: seal it now and retry in the next one
-            self.next_seal = Instant::now() + self.config.block_time;
-            self.seal()?;
-            self.open_block()?;
-            self.mini_block(block_full, live)?;
-        }
         Ok(n)
     }
 
+    /// Keeps `sub` for the next block (its block is full), or refuses it when too many
+    /// already wait. Blocks seal on time only, so a full block never moves L2 time.
+    fn defer(&mut self, sub: Submission) {
+        if self.deferred.len() >= MAX_DEFERRED {
+            reply(
+                sub.reply,
+                SubmitResult::Busy("limit exceeded: blocks are full, retry later".into()),
+            );
+            return;
+        }
+        self.shared.da.deferred.fetch_add(1, Relaxed);
+        self.deferred.push_back(sub);
+    }
+
+    /// Executes `sub` and then, in a loop, the parked successors it unblocks.
     fn execute_one(
         &mut self,
         exec: &mut TxExecutor<&mut StateDb>,
         sub: Submission,
         included: &mut Vec<Included>,
-        block_full: &mut Vec<Submission>,
         live: bool,
     ) {
+        let mut next = Some(sub);
+        while let Some(sub) = next.take() {
+            next = self.execute_single(exec, sub, included, live);
+        }
+    }
+
+    /// Executes one transaction; returns the parked successor that may run now.
+    fn execute_single(
+        &mut self,
+        exec: &mut TxExecutor<&mut StateDb>,
+        sub: Submission,
+        included: &mut Vec<Included>,
+        live: bool,
+    ) -> Option<Submission> {
         let sender = sub.tx.tx.signer();
+        let is_deposit = sub.tx.tx.inner().is_deposit();
+        let size = sub.tx.raw.len() as u64;
+        if live && !is_deposit {
+            let budget = self
+                .shared
+                .da
+                .block_budget(self.shared.config().max_block_data);
+            if size > budget {
+                self.shared.metrics.txs_rejected.fetch_add(1, Relaxed);
+                reply(
+                    sub.reply,
+                    SubmitResult::Rejected(ExecutionError::Invalid(format!(
+                        "oversized data: transaction size {size}, limit {budget}"
+                    ))),
+                );
+                return None;
+            }
+            if self.block_data + size > budget {
+                self.defer(sub);
+                return None;
+            }
+        }
         match exec.execute(&sub.tx.tx) {
             Ok(out) => {
                 let next_nonce = sub.tx.tx.nonce() + 1;
+                if !is_deposit {
+                    self.block_data += size;
+                }
                 included.push(Included {
                     tx: sub.tx,
                     out,
                     reply: sub.reply,
                 });
-                // a queued successor may now run
-                let next = self.parked.get_mut(&sender).and_then(|q| {
-                    let first = q.keys().next().copied();
-                    match first {
-                        Some(n) if n <= next_nonce => q.remove(&n),
-                        _ => None,
-                    }
-                });
-                if self.parked.get(&sender).is_some_and(|q| q.is_empty()) {
-                    self.parked.remove(&sender);
-                }
-                if let Some(next) = next {
-                    self.execute_one(exec, next, included, block_full, live);
-                }
+                self.parked.take_next(sender, next_nonce)
             }
             Err(ExecutionError::NonceTooHigh { tx, state })
                 if live && tx - state <= self.shared.config().max_nonce_gap =>
             {
-                let queue = self.parked.entry(sender).or_default();
-                if queue.len() >= self.shared.config().max_nonce_gap as usize {
+                // parking costs memory: only for a sender that could pay for it now
+                let cost = U256::from(sub.tx.tx.gas_limit())
+                    .saturating_mul(U256::from(sub.tx.tx.max_fee_per_gas()))
+                    .saturating_add(sub.tx.tx.value());
+                let balance = revm::Database::basic(exec.db_mut(), sender)
+                    .ok()
+                    .flatten()
+                    .map_or(U256::ZERO, |a| a.balance);
+                if balance < cost {
+                    self.shared.metrics.txs_rejected.fetch_add(1, Relaxed);
                     reply(
                         sub.reply,
-                        SubmitResult::Rejected(ExecutionError::NonceTooHigh { tx, state }),
+                        SubmitResult::Rejected(ExecutionError::InsufficientFunds {
+                            balance: balance.to_string(),
+                            cost: cost.to_string(),
+                        }),
                     );
-                    return;
+                    return None;
                 }
                 let mut sub = sub;
                 let first = sub.reply.take();
                 let hash = sub.tx.hash;
-                if let Some(old) = queue.insert(tx, sub) {
-                    // replaced by a newer transaction with the same nonce
-                    reply(
-                        old.reply,
-                        SubmitResult::Rejected(ExecutionError::Invalid("replaced".into())),
-                    );
+                match self.parked.park(sender, tx, sub) {
+                    true => {
+                        let _ = self.shared.pending.send(hash);
+                        self.shared.metrics.txs_queued.fetch_add(1, Relaxed);
+                        reply(first, SubmitResult::Queued);
+                    }
+                    false => {
+                        self.shared.metrics.txs_rejected.fetch_add(1, Relaxed);
+                        reply(
+                            first,
+                            SubmitResult::Busy(
+                                "limit exceeded: too many transactions waiting for a nonce gap"
+                                    .into(),
+                            ),
+                        );
+                    }
                 }
-                let _ = self.shared.pending.send(hash);
-                self.shared.metrics.txs_queued.fetch_add(1, Relaxed);
-                reply(first, SubmitResult::Queued);
+                None
             }
-            Err(ExecutionError::GasLimitAboveBlock)
-                if live
-                    && exec.gas_used() > 0
-                    && sub.tx.tx.gas_limit() <= exec.block().gas_limit =>
-            {
-                block_full.push(sub);
+            Err(ExecutionError::GasLimitAboveBlock) if live && exec.gas_used() > 0 => {
+                // the block's gas ran out; intake already refused gas above the cap
+                self.defer(sub);
+                None
             }
             Err(e) => {
                 self.shared.metrics.txs_rejected.fetch_add(1, Relaxed);
-                reply(sub.reply, SubmitResult::Rejected(e))
+                reply(sub.reply, SubmitResult::Rejected(e));
+                None
             }
         }
     }
@@ -713,13 +912,22 @@ impl Executor {
                 .map_or(0, |t| t.first_log_index as usize + t.receipt.logs().len());
             (b.txs.len() as u64, b.gas_used, logs as u64)
         };
+        let sequenced_bytes: u64 = included
+            .iter()
+            .filter(|i| !i.tx.tx.inner().is_deposit())
+            .map(|i| i.tx.raw.len() as u64)
+            .sum();
         // 1. durable before anything leaves
         if let Some(wal) = self.wal.as_mut() {
             let txs = included.iter().map(|i| i.tx.raw.clone()).collect();
-            wal.append(&[Record::Mini(MiniRecord {
+            let mini = Record::Mini(MiniRecord {
                 number: ctx.number,
                 txs,
-            })])?;
+            });
+            match self.pending_open.take() {
+                Some(open) => wal.append_atomic(&[open, mini])?,
+                None => wal.append(&[mini])?,
+            }
         }
         // 2. one signature over the mini-block's promises
         let leaves: Vec<B256> = included
@@ -737,7 +945,7 @@ impl Executor {
             .collect();
         let root = merkle::root(&leaves);
         let signature = self.sign(preconf::batch_signing_hash(
-            self.shared.config().chain_id,
+            preconf::PreconfDomain::of(&self.shared.genesis),
             ctx.number,
             root,
         ));
@@ -796,6 +1004,7 @@ impl Executor {
             }
         }
         let m = &self.shared.metrics;
+        self.shared.da.included(sequenced_bytes);
         m.txs_preconfirmed.fetch_add(entries.len() as u64, Relaxed);
         m.mini_blocks.fetch_add(1, Relaxed);
         m.signatures.fetch_add(1, Relaxed);

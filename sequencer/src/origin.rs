@@ -57,6 +57,20 @@ impl L1View {
         parent: &L1BlockInfo,
         timestamp: u64,
     ) -> (L1BlockInfo, Vec<TxDeposit>) {
+        self.take_origin(parent, timestamp, true)
+    }
+
+    /// The origin [`L1View::next_origin`] would choose, without releasing anything.
+    pub fn peek_origin(&self, parent: &L1BlockInfo, timestamp: u64) -> L1BlockInfo {
+        self.take_origin(parent, timestamp, false).0
+    }
+
+    fn take_origin(
+        &self,
+        parent: &L1BlockInfo,
+        timestamp: u64,
+        take: bool,
+    ) -> (L1BlockInfo, Vec<TxDeposit>) {
         let mut blocks = self.blocks.lock();
         // the reader starts right after the parent's origin; anything older is stale
         *blocks = blocks.split_off(&(parent.number + 1));
@@ -72,6 +86,9 @@ impl L1View {
         let Some(origin) = chosen else {
             return (*parent, Vec::new());
         };
+        if !take {
+            return (origin, Vec::new());
+        }
         let rest = blocks.split_off(&(origin.number + 1));
         let taken = std::mem::replace(&mut *blocks, rest);
         let deposits = taken.into_values().flat_map(|e| e.deposits).collect();

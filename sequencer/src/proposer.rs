@@ -1,7 +1,8 @@
 //! The output proposer: posts an output root with its bond to L1's `OutputOracle` every
 //! `SUBMISSION_INTERVAL` L2 blocks, and finalizes its outputs (returning the bonds) once
 //! their challenge window has passed. What to do next is always read from L1, so
-//! restarts and outages resume without double posts.
+//! restarts and outages resume without double posts. Only blocks the batcher has
+//! posted to L1 (`safe`) are proposed.
 
 use alloy::{
     primitives::{Address, B256, U256},
@@ -83,7 +84,10 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
         let next: U256 = oracle.nextBlockNumber().call().await.map_err(l1)?;
         let next = u64::try_from(next)
             .map_err(|_| ProposerError::L1("next block number overflows".into()))?;
-        if let Some(root) = output_of(shared, next) {
+        // only blocks already posted to L1: an output over blocks L1 does not hold
+        // could not be re-derived by anyone, and would lose any dispute
+        let posted = shared.chain.read().safe.is_some_and(|safe| safe >= next);
+        if let Some(root) = output_of(shared, next).filter(|_| posted) {
             let tx = TransactionRequest::default()
                 .to(cfg.output_oracle)
                 .value(bond)

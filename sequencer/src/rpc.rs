@@ -68,12 +68,44 @@ pub async fn serve(
         .max_request_body_size(8 * 1024 * 1024)
         .max_response_body_size(64 * 1024 * 1024)
         .max_connections(10_000)
+        .max_subscriptions_per_connection(MAX_SUBSCRIPTIONS_PER_CONNECTION)
+        .set_id_provider(HexIdProvider::default())
         .set_batch_request_config(BatchRequestConfig::Limit(1_000))
         .build();
     let server = Server::builder().set_config(config).build(addr).await?;
     let local = server.local_addr()?;
     let module = module(shared).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok((local, server.start(module)))
+}
+
+/// Most subscriptions one connection may hold.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: u32 = 128;
+/// Most subscriptions the node serves in total.
+pub const MAX_SUBSCRIPTIONS: u64 = 20_000;
+
+/// Subscription ids as geth and anvil give them: `0x`-prefixed hex strings (viem only
+/// registers a subscription whose id is a string).
+#[derive(Debug, Default)]
+struct HexIdProvider {
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl jsonrpsee::core::traits::IdProvider for HexIdProvider {
+    fn next_id(&self) -> jsonrpsee::types::SubscriptionId<'static> {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let mut seed = [0u8; 24];
+        seed[..8].copy_from_slice(&n.to_be_bytes());
+        seed[8..].copy_from_slice(&nanos.to_be_bytes());
+        let h = alloy_primitives::keccak256(seed);
+        jsonrpsee::types::SubscriptionId::Str(
+            format!("0x{}", alloy_primitives::hex::encode(&h[..16])).into(),
+        )
+    }
 }
 
 /// Builds the RPC module (all methods and subscriptions).
@@ -263,17 +295,26 @@ pub fn module(
         ser(chain.tx(&hash).map(|t| t.preconf.clone()))
     })?;
     m.register_method("blink_sequencer", |_, s, _| RpcResult::Ok(s.sequencer))?;
-    m.register_method("eth_feeHistory", |p, s, _| {
+    m.register_method("blink_preconfirmationDomain", |_, s, _| {
+        let d = protocol::preconf::PreconfDomain::of(&s.genesis);
+        RpcResult::Ok(serde_json::json!({
+            "name": "Blink",
+            "version": "1",
+            "chainId": U64::from(d.chain_id),
+            "verifyingContract": d.verifying_contract,
+        }))
+    })?;
+    m.register_blocking_method("eth_feeHistory", |p, s, _| {
         let mut seq = p.sequence();
         let count: U64 = seq.next()?;
         let newest: BlockNumberOrTag = seq.next()?;
         let percentiles: Option<Vec<f64>> = seq.optional_next()?;
-        fee_history(s, count.to(), newest, percentiles.unwrap_or_default())
+        fee_history(&s, count.to(), newest, percentiles.unwrap_or_default())
     })?;
-    m.register_method("eth_getLogs", |p, s, _| {
+    m.register_blocking_method("eth_getLogs", |p, s, _| {
         let mut seq = p.sequence();
         let filter: Filter = seq.next()?;
-        get_logs(s, &filter)
+        get_logs(&s, &filter)
     })?;
     m.register_method("eth_getProof", |p, s, _| {
         let mut seq = p.sequence();
@@ -289,6 +330,7 @@ pub fn module(
         match rx.await {
             Ok(SubmitResult::Included(_)) | Ok(SubmitResult::Queued) => Ok(hash),
             Ok(SubmitResult::Rejected(e)) => Err(server_err(e.to_string())),
+            Ok(SubmitResult::Busy(why)) => Err(limit_exceeded(why)),
             Err(_) => Err(server_err("node shutting down")),
         }
     })?;
@@ -302,6 +344,7 @@ pub fn module(
             match rx.await {
                 Ok(SubmitResult::Included(entry)) => Ok(entry),
                 Ok(SubmitResult::Rejected(e)) => Err(server_err(e.to_string())),
+                Ok(SubmitResult::Busy(why)) => Err(limit_exceeded(why)),
                 Ok(SubmitResult::Queued) => {
                     // wait for the nonce gap to fill (subscribe, then look, so nothing slips by)
                     let mut preconfs = s.preconfs.subscribe();
@@ -359,7 +402,21 @@ fn gas_price(s: &Shared) -> u64 {
         + SUGGESTED_TIP
 }
 
+/// EIP-1474's -32005 "limit exceeded": a retryable refusal for lack of capacity.
+fn limit_exceeded(why: String) -> ErrorObjectOwned {
+    err(-32005, why)
+}
+
 fn submit(s: &Shared, raw: &[u8]) -> RpcResult<(B256, oneshot::Receiver<SubmitResult>)> {
+    if s.da.is_throttled() {
+        s.da.throttled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(limit_exceeded(format!(
+            "limit exceeded: {} bytes wait for L1 (threshold {}); retry later",
+            s.da.unposted(),
+            s.da.throttle_at()
+        )));
+    }
     let tx = check(s, raw).map_err(|e| match e {
         protocol::tx::TxDecodeError::Decode(_) => invalid_params(e.to_string()),
         _ => server_err(e.to_string()),
@@ -595,9 +652,41 @@ fn run_call(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> RpcResult
         .last()
         .map(|b| b.ctx.clone())
         .ok_or_else(|| server_err("no block"))?;
-    let state = s.state.read();
-    simulate(WrapDatabaseRef(&*state), s.config(), &ctx, env).map_err(|e| server_err(e.to_string()))
+    simulate(WrapDatabaseRef(LiveState(&s.state)), s.config(), &ctx, env)
+        .map_err(|e| server_err(e.to_string()))
 }
+
+/// The live state read one access at a time: a simulation takes the state lock only
+/// for each account, slot or code read (revm keeps what it read for the rest of the
+/// call), so however long a call runs, the executor waits at most for one read. The
+/// price: a call that spans a mini-block may read some accounts from before it and
+/// some from after, as a call racing a new block may on any node.
+struct LiveState<'a>(&'a parking_lot::RwLock<protocol::state::StateDb>);
+
+impl DatabaseRef for LiveState<'_> {
+    type Error = <protocol::state::StateDb as DatabaseRef>::Error;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<revm::state::AccountInfo>, Self::Error> {
+        self.0.read().basic_ref(address)
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<revm::state::Bytecode, Self::Error> {
+        self.0.read().code_by_hash_ref(code_hash)
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        self.0.read().storage_ref(address, index)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        self.0.read().block_hash_ref(number)
+    }
+}
+
+/// Blocks read per hold of the chain lock by long queries (`eth_getLogs`,
+/// `eth_feeHistory`), so the executor, which writes the chain at every mini-block,
+/// never waits for a whole query.
+const BLOCKS_PER_LOCK: u64 = 32;
 
 fn call_error(outcome: CallOutcome) -> ErrorObjectOwned {
     match outcome {
@@ -664,16 +753,20 @@ fn fee_history(
     {
         return Err(invalid_params("invalid reward percentiles"));
     }
-    let chain = s.chain.read();
     let count = count.clamp(1, 1024);
-    let Some(newest) = resolve_block(&chain, newest) else {
+    let Some(newest) = resolve_block(&s.chain.read(), newest) else {
         return Err(invalid_params("request beyond head block"));
     };
     let oldest = newest.saturating_sub(count - 1);
     let mut base_fees = Vec::new();
     let mut ratios = Vec::new();
     let mut rewards = Vec::new();
+    let mut chain = s.chain.read();
     for n in oldest..=newest {
+        if (n - oldest).is_multiple_of(BLOCKS_PER_LOCK) {
+            drop(chain);
+            chain = s.chain.read();
+        }
         let Some(b) = chain.block(n) else { break };
         base_fees.push(U256::from(b.ctx.base_fee));
         ratios.push(b.gas_used as f64 / b.ctx.gas_limit as f64);
@@ -726,10 +819,10 @@ fn fee_history(
 }
 
 fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
-    let chain = s.chain.read();
-    let blocks: Vec<u64> = if let Some(h) = filter.get_block_hash() {
+    let mut chain = s.chain.read();
+    let blocks: std::ops::RangeInclusive<u64> = if let Some(h) = filter.get_block_hash() {
         match chain.by_hash.get(&h) {
-            Some(n) => vec![*n],
+            Some(n) => *n..=*n,
             None => return Err(server_err("unknown block")),
         }
     } else {
@@ -749,10 +842,15 @@ fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
                 "block range greater than {MAX_LOG_RANGE} max"
             )));
         }
-        (from..=to).collect()
+        from..=to
     };
+    let first = *blocks.start();
     let mut out = Vec::new();
     for n in blocks {
+        if (n - first).is_multiple_of(BLOCKS_PER_LOCK) {
+            drop(chain);
+            chain = s.chain.read();
+        }
         let Some(b) = chain.block(n) else { continue };
         let hash = b.committed.as_ref().map(|c| c.hash);
         if let Some(c) = &b.committed
@@ -828,7 +926,7 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
     };
     match kind.as_str() {
         "newHeads" => {
-            forward(pending, s.heads.subscribe(), |head| {
+            forward(&s, pending, s.heads.subscribe(), |head| {
                 vec![ser(alloy_rpc_types_eth::Header {
                     hash: head.block.hash,
                     inner: head.block.header.clone(),
@@ -863,9 +961,12 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
             };
             if is_pending {
                 // real-time logs: as each transaction is pre-confirmed (blockHash null)
-                forward(pending, s.preconfs.subscribe(), move |t| matching(&t, None)).await
+                forward(&s, pending, s.preconfs.subscribe(), move |t| {
+                    matching(&t, None)
+                })
+                .await
             } else {
-                forward(pending, s.heads.subscribe(), move |head| {
+                forward(&s, pending, s.heads.subscribe(), move |head| {
                     head.txs
                         .iter()
                         .flat_map(|t| matching(t, Some(head.block.hash)))
@@ -875,7 +976,7 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
             }
         }
         "newPendingTransactions" => {
-            forward(pending, s.pending.subscribe(), |hash| vec![ser(hash)]).await
+            forward(&s, pending, s.pending.subscribe(), |hash| vec![ser(hash)]).await
         }
         "preconfirmations" | "blink_preconfirmations" if s.replica => {
             pending
@@ -885,7 +986,7 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
                 .await;
         }
         "preconfirmations" | "blink_preconfirmations" => {
-            forward(pending, s.preconfs.subscribe(), |entry| {
+            forward(&s, pending, s.preconfs.subscribe(), |entry| {
                 vec![ser(&entry.preconf)]
             })
             .await
@@ -901,15 +1002,41 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
 /// Accepts the subscription and forwards every event, mapped to zero or more
 /// notifications, until the client goes away. A slow client skips what it missed.
 async fn forward<T: Clone>(
+    s: &Shared,
     pending: PendingSubscriptionSink,
     mut rx: broadcast::Receiver<T>,
     mut map: impl FnMut(T) -> Vec<RpcResult<Value>>,
 ) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let live = &s.metrics.subscriptions;
+    if live.fetch_add(1, Relaxed) >= MAX_SUBSCRIPTIONS {
+        live.fetch_sub(1, Relaxed);
+        pending
+            .reject(err(
+                -32005,
+                "limit exceeded: too many subscriptions on this node",
+            ))
+            .await;
+        return;
+    }
+    // counted down however this ends
+    struct Live<'a>(&'a std::sync::atomic::AtomicU64);
+    impl Drop for Live<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let _live = Live(live);
     let Ok(sink) = pending.accept().await else {
         return;
     };
     loop {
-        match rx.recv().await {
+        // ends as soon as the client unsubscribes or disconnects, not at the next event
+        let event = tokio::select! {
+            _ = sink.closed() => return,
+            event = rx.recv() => event,
+        };
+        match event {
             Ok(event) => {
                 for v in map(event).into_iter().flatten() {
                     if send(&sink, &v).await.is_err() {

@@ -5,7 +5,12 @@
 //! (the data is in the page cache). With `fsync` on, each append is followed by
 //! `fdatasync` (group commit: one per mini-block, not per transaction), which also
 //! survives power loss. Frames are `len:u32 | crc32:u32 | payload`; a torn tail left by
-//! power loss is detected by its checksum and truncated on open.
+//! power loss is detected by its checksum and truncated on open. Records that must
+//! survive together (a block's opening and its deposits) go in one group frame, so a
+//! crash keeps both or neither.
+//!
+//! Opening reads the log once; deciding whether a bad frame is a torn tail or damage in
+//! the middle costs at most a constant multiple of the bytes after it (linear).
 
 use alloy_primitives::Bytes;
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
@@ -29,6 +34,9 @@ pub enum WalError {
     /// A record in the middle of the log does not decode: the file is damaged.
     #[error("corrupt log record at offset {0}")]
     Corrupt(u64),
+    /// A record larger than a frame may be.
+    #[error("log record of {0} bytes is above the frame limit")]
+    TooLarge(usize),
 }
 
 /// Opening of an L2 block.
@@ -70,6 +78,9 @@ pub enum Record {
     Seal(u64),
 }
 
+/// Tag of a group frame: several records written and recovered as one.
+const GROUP_TAG: u8 = 4;
+
 impl Record {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
@@ -86,6 +97,21 @@ impl Record {
                 n.encode(out);
             }
         }
+    }
+
+    /// Records of one frame's payload: a group's members, or the one record.
+    fn decode_frame(payload: &[u8]) -> Option<Vec<Self>> {
+        let Some((&GROUP_TAG, mut rest)) = payload.split_first() else {
+            return Self::decode(payload).map(|r| vec![r]);
+        };
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            let member = rest.get(4..4usize.checked_add(len)?)?;
+            out.push(Self::decode(member)?);
+            rest = &rest[4 + len..];
+        }
+        (!out.is_empty()).then_some(out)
     }
 
     fn decode(mut buf: &[u8]) -> Option<Self> {
@@ -129,8 +155,12 @@ impl Wal {
         file.read_to_end(&mut data).map_err(io)?;
         let (records, good_len) = parse(&data)?;
         if good_len < data.len() {
+            // keep what is cut off beside the log: nothing is dropped unseen
+            let kept = dir.join(format!("chain.log.torn-{good_len}"));
+            std::fs::write(&kept, &data[good_len..]).map_err(io)?;
             tracing::warn!(
                 dropped = data.len() - good_len,
+                kept = %kept.display(),
                 "truncating torn tail of the log"
             );
             file.set_len(good_len as u64).map_err(io)?;
@@ -154,12 +184,29 @@ impl Wal {
         for r in records {
             payload.clear();
             r.encode(&mut payload);
-            self.buf
-                .extend_from_slice(&(payload.len() as u32).to_le_bytes());
-            self.buf
-                .extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-            self.buf.extend_from_slice(&payload);
+            push_frame(&mut self.buf, &payload)?;
         }
+        self.write_buf()
+    }
+
+    /// Appends records as one group frame: after a crash either all of them are in the
+    /// log or none is.
+    pub fn append_atomic(&mut self, records: &[Record]) -> Result<(), WalError> {
+        self.buf.clear();
+        let mut payload = vec![GROUP_TAG];
+        let mut member = Vec::new();
+        for r in records {
+            member.clear();
+            r.encode(&mut member);
+            let len = u32::try_from(member.len()).map_err(|_| WalError::TooLarge(member.len()))?;
+            payload.extend_from_slice(&len.to_le_bytes());
+            payload.extend_from_slice(&member);
+        }
+        push_frame(&mut self.buf, &payload)?;
+        self.write_buf()
+    }
+
+    fn write_buf(&mut self) -> Result<(), WalError> {
         let io = |source| WalError::Io {
             path: self.path.clone(),
             source,
@@ -175,6 +222,22 @@ impl Wal {
 /// Largest frame accepted (a mini-block of the largest transactions fits many times).
 const MAX_FRAME: usize = 256 * 1024 * 1024;
 
+fn push_frame(buf: &mut Vec<u8>, payload: &[u8]) -> Result<(), WalError> {
+    if payload.len() > MAX_FRAME {
+        return Err(WalError::TooLarge(payload.len()));
+    }
+    buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    buf.extend_from_slice(payload);
+    Ok(())
+}
+
+/// How far after a bad frame an intact frame is looked for, in bytes, when the bad
+/// frame's own length does not point at one.
+const SCAN_WINDOW: usize = 64 * 1024;
+/// Checksum work allowed in that scan, in bytes.
+const SCAN_BUDGET: usize = 64 * 1024 * 1024;
+
 /// Parses frames; returns the records and the length of the intact prefix. A bad frame
 /// is accepted as a torn tail only if no intact frame follows it: a damaged record in the
 /// middle of the log is corruption, never silently dropped.
@@ -182,16 +245,15 @@ fn parse(data: &[u8]) -> Result<(Vec<Record>, usize), WalError> {
     let mut records = Vec::new();
     let mut pos = 0usize;
     while pos < data.len() {
-        match frame_at(data, pos).and_then(|(payload, next)| Some((Record::decode(payload)?, next)))
+        match frame_at(data, pos)
+            .and_then(|(payload, next)| Some((Record::decode_frame(payload)?, next)))
         {
-            Some((record, next)) => {
-                records.push(record);
+            Some((mut group, next)) => {
+                records.append(&mut group);
                 pos = next;
             }
             None => {
-                if (pos + 1..data.len())
-                    .any(|q| frame_at(data, q).is_some_and(|(p, _)| Record::decode(p).is_some()))
-                {
+                if intact_frame_after(data, pos) {
                     return Err(WalError::Corrupt(pos as u64));
                 }
                 // torn tail: the rest is a prefix of the frame that was being written
@@ -200,6 +262,48 @@ fn parse(data: &[u8]) -> Result<(Vec<Record>, usize), WalError> {
         }
     }
     Ok((records, pos))
+}
+
+/// Whether an intact frame follows the bad frame at `pos`, which makes it damage in
+/// the middle rather than a torn tail. Checked where the bad frame's length points (a
+/// flipped payload bit), then at every offset in the next [`SCAN_WINDOW`] bytes (a
+/// damaged length) within [`SCAN_BUDGET`] bytes of checksums: linear however long the
+/// tail. Zeroed space (power loss) is a torn tail. What is truncated is kept beside the
+/// log ([`Wal::open`]), so nothing is dropped unseen.
+fn intact_frame_after(data: &[u8], pos: usize) -> bool {
+    let rest = &data[pos..];
+    if rest.iter().all(|&b| b == 0) {
+        return false;
+    }
+    let intact =
+        |q: usize| frame_at(data, q).is_some_and(|(p, _)| Record::decode_frame(p).is_some());
+    if let Some(h) = data.get(pos..pos + 4) {
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        if (2..=MAX_FRAME).contains(&len) && intact(pos + 8 + len) {
+            return true;
+        }
+    }
+    let mut budget = SCAN_BUDGET;
+    let end = data.len().min(pos + 1 + SCAN_WINDOW);
+    for q in pos + 1..end {
+        let Some(header) = data.get(q..q + 9) else {
+            return false;
+        };
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        // cheap filters first: the length fits, the payload starts with a record tag
+        if !(2..=MAX_FRAME).contains(&len)
+            || q + 8 + len > data.len()
+            || !(1..=GROUP_TAG).contains(&header[8])
+            || budget < len
+        {
+            continue;
+        }
+        budget -= len;
+        if intact(q) {
+            return true;
+        }
+    }
+    false
 }
 
 fn frame_at(data: &[u8], pos: usize) -> Option<(&[u8], usize)> {
@@ -287,6 +391,59 @@ mod tests {
         std::fs::write(&path, &data).expect("write");
         let (_, recs) = Wal::open(dir.path(), false).expect("zero tail is torn");
         assert_eq!(recs, sample());
+    }
+
+    #[test]
+    fn group_frames_are_all_or_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("chain.log");
+        {
+            let (mut wal, _) = Wal::open(dir.path(), false).expect("open");
+            wal.append(&sample()[..1]).expect("append");
+            wal.append_atomic(&sample()[1..]).expect("append group");
+        }
+        let full = std::fs::read(&path).expect("read");
+        let (_, recs) = Wal::open(dir.path(), false).expect("reopen");
+        assert_eq!(recs, sample());
+        // cut the group anywhere inside: neither of its records survives
+        let first_len = {
+            let mut v = Vec::new();
+            sample()[0].encode(&mut v);
+            8 + v.len()
+        };
+        for cut in [first_len + 1, first_len + 9, full.len() - 1] {
+            std::fs::write(&path, &full[..cut]).expect("write");
+            let (_, recs) = Wal::open(dir.path(), false).expect("reopen torn");
+            assert_eq!(recs, sample()[..1].to_vec(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn oversized_record_is_refused_at_append() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (mut wal, _) = Wal::open(dir.path(), false).expect("open");
+        let big = Record::Mini(MiniRecord {
+            number: 1,
+            txs: vec![Bytes::from(vec![7u8; MAX_FRAME])],
+        });
+        assert!(matches!(wal.append(&[big]), Err(WalError::TooLarge(_))));
+    }
+
+    #[test]
+    fn torn_tail_of_a_large_frame_recovers_linearly() {
+        // a long torn tail full of plausible headers must not take quadratic time
+        let mut data = Vec::new();
+        let mut payload = Vec::new();
+        sample()[0].encode(&mut payload);
+        push_frame(&mut data, &payload).expect("frame");
+        let good = data.len();
+        data.extend_from_slice(&(4_000_000u32).to_le_bytes());
+        data.extend_from_slice(&[0xaa; 4]);
+        for _ in 0..200_000 {
+            data.extend_from_slice(&[0x00, 0x10, 0x00, 0x00, 1, 2, 3, 4, 2]);
+        }
+        let (recs, len) = parse(&data).expect("torn tail");
+        assert_eq!((recs.len(), len), (1, good));
     }
 
     proptest::proptest! {
