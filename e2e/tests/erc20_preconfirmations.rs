@@ -66,6 +66,7 @@ async fn erc20_deploy_transfer_logs_and_preconfirmations() -> eyre::Result<()> {
         .transfer(to, U256::from(1_000))
         .send()
         .await?
+        .with_timeout(Some(std::time::Duration::from_secs(60)))
         .get_receipt()
         .await?;
     assert!(receipt.status());

@@ -82,6 +82,7 @@ async fn deposit_reaches_l2() {
         .send()
         .await
         .expect("deposit")
+        .with_timeout(Some(std::time::Duration::from_secs(60)))
         .get_receipt()
         .await
         .expect("receipt");
@@ -147,6 +148,7 @@ async fn deposit_reaches_l2() {
         .send()
         .await
         .expect("big deposit")
+        .with_timeout(Some(std::time::Duration::from_secs(60)))
         .get_receipt()
         .await
         .expect("receipt");
@@ -181,6 +183,7 @@ async fn deposit_reaches_l2() {
             .send()
             .await
             .expect("approve")
+            .with_timeout(Some(std::time::Duration::from_secs(60)))
             .get_receipt()
             .await
             .expect("receipt")
@@ -198,6 +201,7 @@ async fn deposit_reaches_l2() {
         .send()
         .await
         .expect("depositERC20To")
+        .with_timeout(Some(std::time::Duration::from_secs(60)))
         .get_receipt()
         .await
         .expect("receipt");
@@ -293,6 +297,7 @@ async fn deposit_and_wait(devnet: &Devnet, to: Address, amount: u64) {
         .send()
         .await
         .expect("deposit")
+        .with_timeout(Some(std::time::Duration::from_secs(60)))
         .get_receipt()
         .await
         .expect("receipt");
@@ -367,7 +372,8 @@ async fn replica_matches_sequencer() {
             .submit(b"\x01not a batch".to_vec().into())
             .send()
             .await
-            && let Ok(r) = pending.get_receipt().await
+            // the batcher's own transaction may replace this one: never wait forever
+            && let Ok(Ok(r)) = tokio::time::timeout(Duration::from_secs(30), pending.get_receipt()).await
             && r.status()
         {
             posted = true;

@@ -3,6 +3,54 @@
 
 pub mod devnet;
 
+/// An anvil started by a test; killed when dropped, passed or failed.
+pub struct Anvil {
+    pub child: Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl Anvil {
+    /// Starts the repo's anvil (`scripts/setup.sh` installs it) on a free port with
+    /// `extra` arguments and waits until it answers.
+    pub async fn start(extra: &[&str]) -> Anvil {
+        let port = devnet::free_port();
+        let child =
+            Command::new(repo_root().join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"))
+                .args(["--port", &port.to_string(), "--silent"])
+                .args(extra)
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("anvil (run scripts/setup.sh)");
+        let anvil = Anvil {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let up = reqwest::Client::new()
+                .post(&anvil.url)
+                .json(&serde_json::json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}))
+                .send()
+                .await
+                .is_ok();
+            if up {
+                return anvil;
+            }
+            assert!(Instant::now() < deadline, "anvil did not start within 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -151,6 +199,7 @@ pub async fn transfer(
         .send_transaction(tx)
         .await
         .expect("send")
+        .with_timeout(Some(Duration::from_secs(60)))
         .get_receipt()
         .await
         .expect("receipt");
