@@ -82,6 +82,10 @@ pub struct DevnetArgs {
     /// of its L1 origin's.
     #[arg(long, default_value_t = protocol::chain::DEFAULT_MAX_SEQUENCER_DRIFT)]
     max_sequencer_drift: u64,
+    /// Most deposit gas one L2 block takes; deposits beyond it wait for the next block
+    /// (a rollup parameter, at least 2^24).
+    #[arg(long, default_value_t = protocol::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK)]
+    max_deposit_gas: u64,
     /// Most bytes of transactions per L2 block (a chain parameter).
     #[arg(long, default_value_t = protocol::chain::DEFAULT_MAX_BLOCK_DATA)]
     max_block_data: u64,
@@ -252,6 +256,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         },
         sequencing_window: args.sequencing_window,
         max_sequencer_drift: args.max_sequencer_drift,
+        max_deposit_gas: args.max_deposit_gas.max(protocol::l1::MAX_DEPOSIT_GAS),
     });
     let genesis_path = std::path::absolute(args.datadir.join("genesis.json"))?;
     std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)

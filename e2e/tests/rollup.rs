@@ -669,3 +669,153 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// EVM code of a contract that calls `Portal` `N` times with the same calldata: the
+/// transaction's calldata is `N` (32 bytes) followed by the call's calldata.
+fn flood_contract(portal: Address) -> Vec<u8> {
+    let mut rt = vec![
+        0x60, 0x20, 0x36, 0x03, // L = CALLDATASIZE - 32
+        0x80, 0x60, 0x20, 0x60, 0x00, 0x37, // CALLDATACOPY(0, 32, L)
+        0x60, 0x00, 0x35, // N = CALLDATALOAD(0)
+        0x5b, // loop (13):
+        0x80, 0x15, 0x61, 0x00, 0x00, 0x57, // DUP1 ISZERO PUSH2 end JUMPI (end patched)
+        0x60, 0x00, 0x60, 0x00, 0x83, 0x60, 0x00, 0x60, 0x00, // ret 0,0; args L at 0; value 0
+        0x73, // PUSH20 portal
+    ];
+    rt.extend_from_slice(portal.as_slice());
+    rt.extend_from_slice(&[
+        0x5a, 0xf1, 0x50, // GAS CALL POP
+        0x60, 0x01, 0x90, 0x03, // N = N - 1
+        0x61, 0x00, 0x0d, 0x56, // PUSH2 loop JUMP
+    ]);
+    let end = rt.len() as u16;
+    rt.extend_from_slice(&[0x5b, 0x00]); // end: JUMPDEST STOP
+    rt[17..19].copy_from_slice(&end.to_be_bytes());
+    // init code: return the runtime
+    let mut init = vec![0x61];
+    init.extend_from_slice(&(rt.len() as u16).to_be_bytes());
+    init.extend_from_slice(&[0x80, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3]);
+    assert_eq!(init.len(), 0x0c);
+    init.extend_from_slice(&rt);
+    init
+}
+
+/// Hundreds of deposits from one L1 transaction (an L1 contract looping
+/// `depositTransaction`), more deposit gas than one L2 block takes: pre-confirmations go
+/// on while they land, every deposit arrives (the rest carried to the next block), and a
+/// replica derives the same chain.
+#[tokio::test(flavor = "multi_thread")]
+async fn deposit_flood_does_not_stall() {
+    use alloy::{network::TransactionBuilder, rpc::types::TransactionRequest, sol_types::SolCall};
+    let devnet = Devnet::start("flood", &["--max-deposit-gas", "16777216"]).await;
+    let l1 = ProviderBuilder::new()
+        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
+        .connect_http(devnet.l1.parse().expect("url"));
+    let portal = devnet.contract("portal");
+    let deploy = l1
+        .send_transaction(
+            TransactionRequest::default()
+                .into_create()
+                .input(flood_contract(portal).into()),
+        )
+        .await
+        .expect("deploy flood")
+        .with_timeout(Some(Duration::from_secs(60)))
+        .get_receipt()
+        .await
+        .expect("receipt");
+    let flood = deploy.contract_address.expect("flood contract");
+    const N: u64 = 150;
+    const GAS: u64 = 120_000;
+    let call_data = Portal::depositTransactionCall {
+        _to: Address::repeat_byte(0x61),
+        _value: U256::ZERO,
+        _gasLimit: GAS,
+        _isCreation: false,
+        _data: Default::default(),
+    }
+    .abi_encode();
+    let mut input = U256::from(N).to_be_bytes::<32>().to_vec();
+    input.extend_from_slice(&call_data);
+    let receipt = l1
+        .send_transaction(
+            TransactionRequest::default()
+                .to(flood)
+                .input(input.into())
+                .gas_limit(29_000_000),
+        )
+        .await
+        .expect("flood")
+        .with_timeout(Some(Duration::from_secs(60)))
+        .get_receipt()
+        .await
+        .expect("flood receipt");
+    assert!(receipt.status(), "flood on L1");
+    let deposited = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|l| l.address() == portal)
+        .count() as u64;
+    assert_eq!(
+        deposited, N,
+        "every deposit accepted on L1 (gas {})",
+        receipt.gas_used
+    );
+    // pre-confirmations go on while the deposits land
+    for i in 0..30u64 {
+        common::transfer(&devnet.l2, Address::repeat_byte(0x62), i + 1).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // every deposit arrives: the aliased sender's nonce counts them
+    // the L2 alias of an L1 contract: address + 0x1111…1111 (mod 2^160)
+    let offset = U256::from_be_slice(&alloy::primitives::hex!(
+        "1111000000000000000000000000000000001111"
+    ));
+    let aliased = Address::from_word(B256::from(
+        U256::from_be_slice(flood.as_slice()).wrapping_add(offset),
+    ));
+    let l2 = devnet.l2.clone();
+    wait_for("every deposit on L2", 90, || {
+        let l2 = l2.clone();
+        async move {
+            let n = call(&l2, "eth_getTransactionCount", json!([aliased, "latest"])).await;
+            (hex_u64(&n["result"]) == N).then_some(())
+        }
+    })
+    .await;
+    // carried over: more than one L2 block holds them
+    // the last of them may still be in the open block: wait until it is committed
+    let now = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+    let head = wait_for("two more blocks", 30, || {
+        let l2 = l2.clone();
+        async move {
+            let n = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+            (n >= now + 2).then_some(n)
+        }
+    })
+    .await;
+    let mut holders = 0;
+    for n in 1..=head {
+        let b = call(
+            &l2,
+            "eth_getBlockByNumber",
+            json!([format!("{n:#x}"), true]),
+        )
+        .await;
+        if b["result"]["transactions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["type"] == "0x7e" && t["from"] == json!(aliased))
+        {
+            holders += 1;
+        }
+    }
+    assert!(
+        holders >= 2,
+        "deposits above the block's deposit gas carry over: {holders} of {head} blocks hold them"
+    );
+    let target = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+    replica_matches(&devnet, target).await;
+}

@@ -128,6 +128,16 @@ pub struct RollupConfig {
     /// stops opening blocks until L1 is back (`docs/derivation.md`).
     #[serde(default = "default_max_sequencer_drift")]
     pub max_sequencer_drift: u64,
+    /// Most deposit gas one L2 block takes (each deposit counted at its gas limit, capped
+    /// at 2^24); deposits beyond it wait, in order, for the next L2 block
+    /// (`protocol::l1::take_deposits`). Keeps the deposits that open a block to a few
+    /// milliseconds of execution however many arrive in one L1 block.
+    #[serde(default = "default_max_deposit_gas")]
+    pub max_deposit_gas: u64,
+}
+
+fn default_max_deposit_gas() -> u64 {
+    crate::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK
 }
 
 /// The genesis of a Blink chain: configuration, first timestamp and allocation.

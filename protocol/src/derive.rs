@@ -17,8 +17,10 @@
 //!   their EIP-2718 lengths). The last block's origin must have the hash
 //!   the batch names (`l1_origin_hash`), so a batch built on a reorged L1 is dropped.
 //!   Otherwise the whole batch is skipped (malformed, duplicate, late, out of order).
-//! - The first L2 block whose origin is L1 block `n` starts with the deposits of every L1
-//!   block after its parent's origin up to `n`, in L1 log order.
+//! - Deposits wait in a queue in L1 order: when an L2 block's origin moves to L1 block
+//!   `n`, the deposits of every L1 block after its parent's origin up to `n` join the
+//!   queue, and every L2 block starts with the deposits at its front, up to
+//!   `max_deposit_gas` ([`crate::l1::take_deposits`]); the rest wait for the next block.
 //! - Forced inclusion: after the batches of L1 block `h`, while the safe head's origin is
 //!   more than `sequencing_window` blocks behind `h`, derivation appends an L2 block of
 //!   its own: the next L1 block as origin, its deposits, no other transactions, the
@@ -28,7 +30,7 @@
 //! Validity of single transactions is execution's business: a transaction of a derived
 //! block that does not execute (bad signature, nonce) is left out by the executor.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use alloy_primitives::{B256, Bytes};
 use op_alloy_consensus::TxDeposit;
@@ -140,6 +142,9 @@ pub struct Deriver {
     window: u64,
     max_drift: u64,
     max_block_data: u64,
+    max_deposit_gas: u64,
+    /// Deposits of L1 blocks up to the safe head's origin, not yet in an L2 block.
+    queue: VecDeque<TxDeposit>,
     head: SafeHead,
     /// L1 blocks from the safe head's origin to the last one pushed.
     l1: BTreeMap<u64, (L1BlockInfo, Vec<TxDeposit>)>,
@@ -155,6 +160,8 @@ impl Deriver {
             window: rollup.sequencing_window,
             max_drift: rollup.max_sequencer_drift,
             max_block_data: chain.max_block_data,
+            max_deposit_gas: rollup.max_deposit_gas.max(crate::l1::MAX_DEPOSIT_GAS),
+            queue: VecDeque::new(),
             head: SafeHead {
                 number: 0,
                 timestamp: genesis_timestamp,
@@ -201,11 +208,12 @@ impl Deriver {
             let Some((origin, _)) = self.l1.get(&origin_number).cloned() else {
                 break;
             };
+            let deposits = self.next_deposits(origin_number);
             let block = DerivedBlock {
                 number: self.head.number + 1,
                 timestamp: (self.head.timestamp + 1).max(origin.timestamp),
                 l1_origin: origin,
-                deposits: self.deposits_between(self.head.l1_origin.number, origin_number),
+                deposits,
                 txs: Vec::new(),
                 forced: true,
             };
@@ -224,6 +232,19 @@ impl Deriver {
             timestamp: block.timestamp,
             l1_origin: block.l1_origin,
         };
+    }
+
+    /// The deposits that open the next L2 block, whose origin is `origin`: what the
+    /// origin step brings joins the queue, and the block takes its front.
+    fn next_deposits(&mut self, origin: u64) -> Vec<TxDeposit> {
+        let new = self.deposits_between(self.head.l1_origin.number, origin);
+        self.queue.extend(new);
+        crate::l1::take_deposits(&mut self.queue, self.max_deposit_gas)
+    }
+
+    /// Deposits waiting for an L2 block.
+    pub fn queued_deposits(&self) -> usize {
+        self.queue.len()
     }
 
     /// Deposits of the L1 blocks in `(after, to]`, in order.
@@ -303,11 +324,12 @@ impl Deriver {
         }
         let mut blocks = Vec::with_capacity(new.len());
         for (b, origin) in new.into_iter().zip(origins) {
+            let deposits = self.next_deposits(origin.number);
             let block = DerivedBlock {
                 number: b.number,
                 timestamp: b.timestamp,
                 l1_origin: origin,
-                deposits: self.deposits_between(self.head.l1_origin.number, origin.number),
+                deposits,
                 txs: b.txs,
                 forced: false,
             };
@@ -362,6 +384,7 @@ mod tests {
             l1_genesis: l1(0),
             sequencing_window: WINDOW,
             max_sequencer_drift: DRIFT,
+            max_deposit_gas: 20_000_000,
         };
         let chain = ChainConfig {
             max_block_data: MAX_DATA,
@@ -453,6 +476,74 @@ mod tests {
         let out = d.push(input(4, vec![], vec![good.clone(), good])).unwrap();
         assert_eq!(out.blocks.len(), 1);
         assert_eq!(out.skipped, vec![SkipReason::Duplicate]);
+    }
+
+    fn heavy(tag: u8) -> TxDeposit {
+        TxDeposit {
+            gas_limit: 1 << 24,
+            ..deposit(tag)
+        }
+    }
+
+    #[test]
+    fn deposits_above_the_block_budget_carry_over_in_order() {
+        let mut d = deriver();
+        // one L1 block brings five deposits of 2^24 gas: one fits a 20M block
+        let many: Vec<TxDeposit> = (1..=5).map(heavy).collect();
+        d.push(input(1, many.clone(), vec![])).unwrap();
+        let out = d
+            .push(input(
+                2,
+                vec![deposit(9)],
+                vec![batch(&[(1, 113, 1), (2, 114, 1), (3, 125, 2)])],
+            ))
+            .unwrap();
+        assert_eq!(out.skipped, vec![]);
+        let got: Vec<_> = out.blocks.iter().map(|b| b.deposits.clone()).collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![many[0].clone()],
+                vec![many[1].clone()],
+                vec![many[2].clone()]
+            ]
+        );
+        assert_eq!(d.queued_deposits(), 3, "two heavy and the light one wait");
+        // forced blocks drain the queue too, in order, light ones packed together
+        let mut rest = Vec::new();
+        for n in 3..=WINDOW + 4 {
+            for b in d.push(input(n, vec![], vec![])).unwrap().blocks {
+                assert!(b.forced);
+                rest.extend(b.deposits);
+            }
+        }
+        assert_eq!(rest, vec![many[3].clone(), many[4].clone(), deposit(9)]);
+        assert_eq!(d.queued_deposits(), 0);
+    }
+
+    #[test]
+    fn take_deposits_packs_to_the_budget() {
+        let mut q: VecDeque<TxDeposit> = [deposit(1), deposit(2), heavy(3), deposit(4)].into();
+        assert_eq!(
+            crate::l1::take_deposits(&mut q, 300_000),
+            vec![deposit(1), deposit(2)]
+        );
+        assert_eq!(crate::l1::take_deposits(&mut q, 300_000), vec![heavy(3)]);
+        assert_eq!(crate::l1::take_deposits(&mut q, 300_000), vec![deposit(4)]);
+        assert!(crate::l1::take_deposits(&mut q, 300_000).is_empty());
+        // a deposit asking more than 2^24 counts as 2^24
+        let mut q: VecDeque<TxDeposit> = [
+            TxDeposit {
+                gas_limit: u64::MAX,
+                ..deposit(5)
+            },
+            deposit(6),
+        ]
+        .into();
+        assert_eq!(
+            crate::l1::take_deposits(&mut q, (1 << 24) + 100_000).len(),
+            2
+        );
     }
 
     #[test]

@@ -26,8 +26,34 @@ pub const TRANSACTION_DEPOSITED: B256 =
 pub const ALIAS_OFFSET: Address = address!("0x1111000000000000000000000000000000001111");
 
 /// Most gas a deposit runs with: Osaka's per-transaction cap (EIP-7825). A deposit asking
-/// for more runs with this much; there is no L1 resource metering to price more.
+/// for more runs with this much (the `Portal` refuses more on L1).
 pub const MAX_DEPOSIT_GAS: u64 = 1 << 24;
+
+/// Default deposit gas one L2 block takes (`RollupConfig::max_deposit_gas`): as much as
+/// the `Portal` sells per L1 block, and never less than one deposit's cap.
+pub const DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK: u64 = 20_000_000;
+
+/// The carry-over rule: takes deposits from the front of `queue` (deposits of L1 blocks
+/// up to the L2 block's origin, in L1 order, not yet included) while their gas (each
+/// capped at [`MAX_DEPOSIT_GAS`]) adds up to at most `budget`; the first one is always
+/// taken, so the queue always drains. The rest waits for the next L2 block, whatever
+/// its origin. Cheap to re-execute: one addition and one comparison per deposit.
+pub fn take_deposits(
+    queue: &mut std::collections::VecDeque<op_alloy_consensus::TxDeposit>,
+    budget: u64,
+) -> Vec<op_alloy_consensus::TxDeposit> {
+    let mut used = 0u64;
+    let mut n = 0;
+    for d in queue.iter() {
+        let gas = d.gas_limit.min(MAX_DEPOSIT_GAS);
+        if n > 0 && used + gas > budget {
+            break;
+        }
+        used += gas;
+        n += 1;
+    }
+    queue.drain(..n).collect()
+}
 
 /// The L1 block an L2 block builds on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

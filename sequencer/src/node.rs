@@ -284,7 +284,8 @@ impl Node {
             open_changes: Vec::new(),
             block_data: 0,
             deferred: VecDeque::new(),
-            pending_open: None,
+            pending_log: Vec::new(),
+            deposit_queue: VecDeque::new(),
             parked: Parked::default(),
             next_seal: Instant::now() + config.block_time,
         };
@@ -337,8 +338,11 @@ struct Executor {
     block_data: u64,
     /// Transactions whose block was full, run first in the next block.
     deferred: VecDeque<Submission>,
-    /// The open block's log record, until it is written with its deposits.
-    pending_open: Option<Record>,
+    /// The open block's log records (its opening, the deposits that joined the queue),
+    /// until they are written in one frame with the deposits that open it.
+    pending_log: Vec<Record>,
+    /// Deposits of L1 blocks up to the open block's origin not yet in a block.
+    deposit_queue: VecDeque<protocol::TxDeposit>,
     /// Nonce-gapped transactions.
     parked: Parked,
     next_seal: Instant,
@@ -534,6 +538,18 @@ impl Executor {
                         },
                     )?;
                 }
+                Record::Queue(raws) => {
+                    for raw in &raws {
+                        let tx = CheckedTx::from_logged(raw, self.shared.config())
+                            .map_err(|e| NodeError::Replay(format!("queued deposit: {e}")))?;
+                        match tx.tx.inner() {
+                            OpTxEnvelope::Deposit(d) => {
+                                self.deposit_queue.push_back(d.inner().clone())
+                            }
+                            _ => return Err(NodeError::Replay("queued non-deposit".into())),
+                        }
+                    }
+                }
                 Record::Mini(m) => {
                     let mut batch = Vec::with_capacity(m.txs.len());
                     for raw in &m.txs {
@@ -544,6 +560,19 @@ impl Executor {
                                     alloy_primitives::keccak256(raw)
                                 ))
                             })?;
+                        // a logged deposit left the queue's front (logs written before
+                        // the queue existed have no queue records)
+                        if let OpTxEnvelope::Deposit(d) = tx.tx.inner()
+                            && let Some(front) = self.deposit_queue.front()
+                        {
+                            if front.source_hash != d.inner().source_hash {
+                                return Err(NodeError::Replay(format!(
+                                    "deposit {} is not the queue's front",
+                                    d.inner().source_hash
+                                )));
+                            }
+                            self.deposit_queue.pop_front();
+                        }
                         batch.push(Submission { tx, reply: None });
                     }
                     count += batch.len();
@@ -566,6 +595,13 @@ impl Executor {
             }
         }
         Ok(count)
+    }
+
+    /// Deposit gas one block takes (the rollup's `max_deposit_gas`, at least 2^24).
+    fn deposit_budget(&self) -> u64 {
+        self.shared.genesis.rollup.as_ref().map_or(u64::MAX, |r| {
+            r.max_deposit_gas.max(protocol::l1::MAX_DEPOSIT_GAS)
+        })
     }
 
     /// Opens the next block (live): the timestamp from the clock, the newest confirmed
@@ -608,7 +644,7 @@ impl Executor {
             let o = &open.ctx.l1_origin;
             // logged with the deposits' mini-block in one frame (see `publish`), so a
             // crash cannot keep the opening and lose the deposits
-            self.pending_open = Some(Record::Open(OpenRecord {
+            self.pending_log.push(Record::Open(OpenRecord {
                 number: open.ctx.number,
                 timestamp: open.ctx.timestamp,
                 base_fee: open.ctx.base_fee,
@@ -617,6 +653,24 @@ impl Executor {
                 l1_timestamp: o.timestamp,
                 l1_base_fee: o.base_fee,
             }));
+            if !deposits.is_empty() {
+                self.pending_log.push(Record::Queue(
+                    deposits
+                        .iter()
+                        .map(|d| CheckedTx::deposit(d.clone()).raw)
+                        .collect(),
+                ));
+            }
+        }
+        // the carry-over rule: the queue's front, up to the block's deposit gas
+        self.deposit_queue.extend(deposits);
+        let budget = self.deposit_budget();
+        let deposits = protocol::l1::take_deposits(&mut self.deposit_queue, budget);
+        if !self.deposit_queue.is_empty() {
+            tracing::info!(
+                waiting = self.deposit_queue.len(),
+                "deposits above the block's deposit gas wait for the next block"
+            );
         }
         if !deposits.is_empty() {
             let n = deposits.len();
@@ -634,8 +688,8 @@ impl Executor {
                 .fetch_add(included as u64, Relaxed);
             tracing::info!(deposits = n, l1_origin = origin.number, "deposits included");
         }
-        if let (Some(open), Some(wal)) = (self.pending_open.take(), self.wal.as_mut()) {
-            wal.append(&[open])?;
+        if let (false, Some(wal)) = (self.pending_log.is_empty(), self.wal.as_mut()) {
+            wal.append_atomic(&std::mem::take(&mut self.pending_log))?;
         }
         // what the last block had no room for goes first
         if !self.deferred.is_empty() {
@@ -924,9 +978,12 @@ impl Executor {
                 number: ctx.number,
                 txs,
             });
-            match self.pending_open.take() {
-                Some(open) => wal.append_atomic(&[open, mini])?,
-                None => wal.append(&[mini])?,
+            if self.pending_log.is_empty() {
+                wal.append(&[mini])?;
+            } else {
+                let mut group = std::mem::take(&mut self.pending_log);
+                group.push(mini);
+                wal.append_atomic(&group)?;
             }
         }
         // 2. one signature over the mini-block's promises

@@ -76,10 +76,15 @@ pub enum Record {
     Mini(MiniRecord),
     /// The block with this number was sealed.
     Seal(u64),
+    /// Deposits (EIP-2718, type 0x7E) that joined the deposit queue when a block's
+    /// origin moved; the queue's front opens each block (`protocol::l1::take_deposits`).
+    Queue(Vec<Bytes>),
 }
 
 /// Tag of a group frame: several records written and recovered as one.
 const GROUP_TAG: u8 = 4;
+/// Tag of a [`Record::Queue`].
+const QUEUE_TAG: u8 = 5;
 
 impl Record {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -95,6 +100,10 @@ impl Record {
             Self::Seal(n) => {
                 out.push(3);
                 n.encode(out);
+            }
+            Self::Queue(d) => {
+                out.push(QUEUE_TAG);
+                d.encode(out);
             }
         }
     }
@@ -121,6 +130,7 @@ impl Record {
             1 => Self::Open(OpenRecord::decode(&mut buf).ok()?),
             2 => Self::Mini(MiniRecord::decode(&mut buf).ok()?),
             3 => Self::Seal(u64::decode(&mut buf).ok()?),
+            QUEUE_TAG => Self::Queue(Vec::<Bytes>::decode(&mut buf).ok()?),
             _ => return None,
         };
         buf.is_empty().then_some(rec)
@@ -293,7 +303,7 @@ fn intact_frame_after(data: &[u8], pos: usize) -> bool {
         // cheap filters first: the length fits, the payload starts with a record tag
         if !(2..=MAX_FRAME).contains(&len)
             || q + 8 + len > data.len()
-            || !(1..=GROUP_TAG).contains(&header[8])
+            || !(1..=QUEUE_TAG).contains(&header[8])
             || budget < len
         {
             continue;
@@ -339,6 +349,7 @@ mod tests {
                 txs: vec![Bytes::from_static(b"abc"), Bytes::new()],
             }),
             Record::Seal(1),
+            Record::Queue(vec![Bytes::from_static(b"\x7edeposit")]),
         ]
     }
 
@@ -365,7 +376,7 @@ mod tests {
         wal.append(&[Record::Seal(2)]).expect("append");
         drop(wal);
         let (_, recs) = Wal::open(dir.path(), false).expect("reopen");
-        assert_eq!(recs.len(), 4);
+        assert_eq!(recs.len(), 5);
     }
 
     #[test]
