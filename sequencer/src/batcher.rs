@@ -9,7 +9,9 @@
 //! calldata only.
 //!
 //! Transactions go out through [`crate::l1::send_and_confirm`]: explicit nonce and fees,
-//! re-sent with higher fees while not mined.
+//! re-sent with higher fees while not mined. Up to `max_in_flight` posts are pending at
+//! once with consecutive nonces (pipelined), each bumped on its own; their receipts are
+//! taken in order, and any failure starts the round over from what L1 holds.
 //!
 //! Batches are bounded by L1 data availability: a batch takes blocks one by one while an
 //! estimate of its encoded size (the blocks' transaction bytes times the compression
@@ -63,6 +65,10 @@ pub const MAX_BATCH_BYTES: usize = 120_000;
 /// Most blobs one transaction may carry (EIP-7691 / Osaka: 6 per tx is the safe target).
 pub const DEFAULT_MAX_BLOBS: usize = 6;
 
+/// Default batch transactions in flight: with six blobs each, three fill what an L1 block
+/// with a nine-blob limit takes, plus one waiting for the next.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 3;
+
 /// Batcher settings.
 #[derive(Clone, Debug)]
 pub struct BatcherConfig {
@@ -82,6 +88,9 @@ pub struct BatcherConfig {
     pub use_blobs: bool,
     /// Most blobs per batch transaction.
     pub max_blobs: usize,
+    /// Most batch transactions in flight at once (consecutive nonces, each with its own
+    /// fee bumping), so the batcher uses several posts per L1 block.
+    pub max_in_flight: usize,
     /// Re-send with higher fees when not mined after this long.
     pub resubmit_after: Duration,
     /// Most fee bumps per transaction before the round gives up (and starts over).
@@ -109,6 +118,7 @@ impl BatcherConfig {
             interval: Duration::from_secs(2),
             use_blobs: true,
             max_blobs: DEFAULT_MAX_BLOBS,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             resubmit_after: policy.resubmit_after,
             max_fee_bumps: policy.max_bumps,
             max_fee_per_gas: policy.max_fee_cap,
@@ -214,42 +224,74 @@ async fn run_once(
         .map_err(BatcherError::Config)?;
     let reader = cfg.reader()?;
     let policy = cfg.policy();
-    let mut next = last_posted(&provider, &reader, cfg).await? + 1;
+    let next = last_posted(&provider, &reader, cfg).await? + 1;
     tracing::info!(next, "batcher resumes");
     shared.chain.write().safe = Some(next - 1);
     shared.da.set_unposted(unposted_from(shared, next));
+    // consecutive nonces from the mined one: whatever an earlier round left pending is
+    // replaced, never queued behind
+    let mut nonce = provider
+        .get_transaction_count(from)
+        .block_id(alloy::eips::BlockId::latest())
+        .await
+        .map_err(l1)?;
     // compressed bytes per transaction byte, as last seen (starts pessimistic)
     let mut ratio = 1.0f64;
+    // posts in flight, oldest first; each resolves to its receipt
+    let mut in_flight = futures::stream::FuturesOrdered::new();
+    let mut launched = next;
     loop {
         let m = Mode::from_u8(mode.load(Relaxed));
         let limit = m.max_bytes(cfg.max_blobs);
         let throttle = cfg.throttle_bytes.unwrap_or(4 * limit as u64);
         shared.da.configure(limit as u64, throttle);
         let latest = shared.chain.read().latest_committed;
-        if latest < next {
+        if in_flight.len() < cfg.max_in_flight.max(1) && latest >= launched {
+            let (batch, bytes, raw) =
+                size_batch(shared, launched, latest, limit, &mut ratio).await?;
+            if bytes.len() > limit {
+                if m == Mode::Calldata && cfg.use_blobs {
+                    // a block built while blobs were used does not fit calldata: try
+                    // blobs again (L1 may take them now) rather than wait forever
+                    tracing::warn!(
+                        block = launched,
+                        bytes = bytes.len(),
+                        limit,
+                        "block too large for calldata; trying blobs again"
+                    );
+                    mode.store(Mode::Blobs7594 as u8, Relaxed);
+                }
+                return Err(BatcherError::Config(format!(
+                    "block {launched} alone encodes to {} bytes, above the {limit} a {m:?} post holds",
+                    bytes.len()
+                )));
+            }
+            let first = launched;
+            let end = batch.blocks.last().map_or(first, |b| b.number);
+            let txs = batch.tx_count();
+            let post_nonce = nonce;
+            nonce += 1;
+            launched = end + 1;
+            let (provider, policy) = (&provider, &policy);
+            in_flight.push_back(async move {
+                let res = post(provider, from, cfg, policy, shared, m, &bytes, post_nonce).await;
+                (res, first, end, raw, txs, bytes, m)
+            });
+            continue;
+        }
+        if in_flight.is_empty() {
             tokio::time::sleep(cfg.interval).await;
             continue;
         }
-        let (batch, bytes, raw) = size_batch(shared, next, latest, limit, &mut ratio).await?;
-        if bytes.len() > limit {
-            if m == Mode::Calldata && cfg.use_blobs {
-                // a block built while blobs were used does not fit calldata: try blobs
-                // again (L1 may take them now) rather than wait forever
-                tracing::warn!(
-                    block = next,
-                    bytes = bytes.len(),
-                    limit,
-                    "block too large for calldata; trying blobs again"
-                );
-                mode.store(Mode::Blobs7594 as u8, Relaxed);
-            }
-            return Err(BatcherError::Config(format!(
-                "block {next} alone encodes to {} bytes, above the {limit} a {m:?} post holds",
-                bytes.len()
-            )));
-        }
-        let end = batch.blocks.last().map_or(next, |b| b.number);
-        let receipt = match post(&provider, from, cfg, &policy, shared, m, &bytes).await {
+        // wait for the oldest post, or for room to launch another
+        let done = tokio::select! {
+            done = futures::StreamExt::next(&mut in_flight) => done,
+            _ = tokio::time::sleep(cfg.interval), if in_flight.len() < cfg.max_in_flight.max(1) => None,
+        };
+        let Some((res, first, end, raw, txs, bytes, m)) = done else {
+            continue;
+        };
+        let receipt = match res {
             Ok(r) => r,
             Err(SendError::Refused(why)) if m != Mode::Calldata => {
                 // decide by what L1 answers: does it take the same batch as calldata?
@@ -262,6 +304,7 @@ async fn run_once(
                     tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 refused the blob transaction but takes calldata; falling back");
                     mode.store(to as u8, Relaxed);
                 }
+                // the posts behind it would leave a nonce gap: start over from L1
                 return Err(BatcherError::L1(format!("blob transaction refused: {why}")));
             }
             Err(e) => return Err(l1(e)),
@@ -280,12 +323,7 @@ async fn run_once(
         shared.metrics.batched_block.store(end, Relaxed);
         shared.chain.write().safe = Some(end);
         shared.da.posted(raw);
-        tracing::info!(from = next, to = end, txs = batch.tx_count(), raw, bytes = bytes.len(), kind = ?m, l1_tx = %receipt.transaction_hash, gas = receipt.gas_used, blob_gas = ?receipt.blob_gas_used, "batch posted");
-        next = end + 1;
-        // more waiting: post again at once, else pause
-        if shared.chain.read().latest_committed < next {
-            tokio::time::sleep(cfg.interval).await;
-        }
+        tracing::info!(from = first, to = end, txs, raw, bytes = bytes.len(), kind = ?m, l1_tx = %receipt.transaction_hash, gas = receipt.gas_used, blob_gas = ?receipt.blob_gas_used, in_flight = in_flight.len(), "batch posted");
     }
 }
 
@@ -416,6 +454,7 @@ pub(crate) async fn batch_tx(
     Ok(tx)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn post<P: Provider>(
     provider: &P,
     from: Address,
@@ -424,13 +463,14 @@ async fn post<P: Provider>(
     shared: &Shared,
     m: Mode,
     bytes: &[u8],
+    nonce: u64,
 ) -> Result<TransactionReceipt, SendError> {
     let kind = match m {
         Mode::Blobs7594 => Some(true),
         Mode::Blobs4844 => Some(false),
         Mode::Calldata => None,
     };
-    let tx = batch_tx(cfg.batch_inbox, bytes, kind).await?;
+    let tx = batch_tx(cfg.batch_inbox, bytes, kind).await?.nonce(nonce);
     crate::l1::send_and_confirm(provider, from, tx, policy, || {
         shared.metrics.l1_fee_bumps.fetch_add(1, Relaxed);
     })

@@ -160,8 +160,9 @@ fn send_err<E: Display>(e: E) -> SendError {
     SendError::L1(e.to_string())
 }
 
-/// Signs and sends `tx` from `from` with an explicit nonce (the account's *mined* nonce,
-/// so a transaction left pending by an earlier round is replaced, never queued behind),
+/// Signs and sends `tx` from `from` with an explicit nonce (the one `tx` names, else the
+/// account's *mined* nonce, so a transaction left pending by an earlier round is
+/// replaced, never queued behind),
 /// gas limit and fees; waits up to `policy.resubmit_after` for its receipt, and if it is
 /// not mined re-sends it with the same nonce and fees raised ([`Fees::bumped`]), at most
 /// `policy.max_bumps` times. Returns the receipt of whichever attempt was mined, reverted
@@ -174,11 +175,15 @@ pub async fn send_and_confirm<P: Provider>(
     mut on_bump: impl FnMut(),
 ) -> Result<TransactionReceipt, SendError> {
     tx.from = Some(from);
-    let nonce = provider
-        .get_transaction_count(from)
-        .block_id(BlockId::latest())
-        .await
-        .map_err(send_err)?;
+    // a nonce set by the caller (pipelined posts) is kept
+    let nonce = match tx.nonce {
+        Some(n) => n,
+        None => provider
+            .get_transaction_count(from)
+            .block_id(BlockId::latest())
+            .await
+            .map_err(send_err)?,
+    };
     tx.nonce = Some(nonce);
     let is_blob = tx.sidecar.is_some() || tx.blob_versioned_hashes.is_some();
     if is_blob {

@@ -78,6 +78,9 @@ struct Args {
     /// Most blobs per batch transaction.
     #[arg(long, default_value_t = blink_sequencer::batcher::DEFAULT_MAX_BLOBS)]
     batch_max_blobs: usize,
+    /// Most batch transactions in flight at once (pipelined nonces).
+    #[arg(long, default_value_t = blink_sequencer::batcher::DEFAULT_MAX_IN_FLIGHT)]
+    batch_max_in_flight: usize,
     /// Re-send an unmined L1 transaction with higher fees after this many seconds.
     #[arg(long, env = "BLINK_RESUBMIT_AFTER_SECS", default_value_t = 12)]
     resubmit_after_secs: u64,
@@ -231,6 +234,7 @@ fn main() -> eyre::Result<()> {
                     interval: Duration::from_millis(args.batch_interval_ms.max(10)),
                     use_blobs: !args.batch_calldata,
                     max_blobs: args.batch_max_blobs.clamp(1, 9),
+                    max_in_flight: args.batch_max_in_flight.clamp(1, 16),
                     resubmit_after: Duration::from_secs(args.resubmit_after_secs.max(1)),
                     throttle_bytes: args.throttle_bytes,
                     ..blink_sequencer::batcher::BatcherConfig::new(l1_rpc.clone(), batch_inbox, key)
