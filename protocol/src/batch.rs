@@ -60,6 +60,15 @@ const ZSTD_WINDOW_LOG_MAX: u32 = 25;
 /// Upper bound on the total calldata of one batch (decoded), in bytes.
 pub const MAX_CALLDATA: usize = 64 * 1024 * 1024;
 
+/// Most blocks one batch may carry (about 18 hours of 1 s blocks). Without it a few KB
+/// of zstd could describe millions of empty blocks, each an allocation when decoded.
+pub const MAX_BATCH_BLOCKS: usize = 1 << 16;
+
+/// Most transactions one batch may carry (each an allocation when decoded; a post of
+/// six blobs holds at most ~12,000 column-coded transactions, whose signatures do not
+/// compress).
+pub const MAX_BATCH_TXS: usize = 1 << 18;
+
 /// Calldata word tags: a number below 2^128, an address, a raw 32-byte word.
 const WORD_NUM: u8 = 0;
 /// See [`WORD_NUM`].
@@ -166,6 +175,9 @@ impl Batch {
     /// Encodes the batch with the given zstd level (1–22); lower is faster and larger.
     /// Any level decodes with [`Batch::decode`].
     pub fn encode_with_level(&self, level: i32) -> Result<Vec<u8>, BatchError> {
+        if self.blocks.len() > MAX_BATCH_BLOCKS || self.tx_count() > MAX_BATCH_TXS {
+            return Err(BatchError::TooLarge);
+        }
         let (cols, sigs) = self.encode_columns();
         if cols.len() > MAX_DECOMPRESSED
             || self
@@ -487,6 +499,9 @@ fn decode_columns(cols: &[u8], sigs: &[u8]) -> Result<Batch, BatchError> {
 
     // Each block takes at least four bytes (number, timestamp, origin, tx count).
     let block_count = r.count(4)?;
+    if block_count > MAX_BATCH_BLOCKS {
+        return Err(BatchError::TooLarge);
+    }
     let mut numbers: Vec<u64> = Vec::with_capacity(block_count);
     for i in 0..block_count {
         let v = r.varint()?;
@@ -527,6 +542,9 @@ fn decode_columns(cols: &[u8], sigs: &[u8]) -> Result<Batch, BatchError> {
             .filter(|t| *t <= r.remaining())
             .ok_or(BatchError::Malformed("tx count exceeds the input"))?;
         tx_counts.push(c);
+    }
+    if total > MAX_BATCH_TXS {
+        return Err(BatchError::TooLarge);
     }
     // Every transaction has a byte in the kinds column.
     if total > r.remaining() {

@@ -366,7 +366,7 @@ async fn size_batch(
     let budget = limit as f64 * 0.9;
     let mut count = 0usize;
     let mut est = 64.0;
-    for (_, raw) in &sizes {
+    for (_, raw) in sizes.iter().take(protocol::batch::MAX_BATCH_BLOCKS) {
         let add = *raw as f64 * *ratio + 16.0;
         if count > 0 && est + add > budget {
             break;
@@ -384,7 +384,14 @@ async fn size_batch(
         })
         .await
         .map_err(|e| BatcherError::Config(format!("encoding task: {e}")))?;
-        let bytes = bytes?;
+        let bytes = match bytes {
+            // more blocks or transactions than a batch may carry: fewer blocks
+            Err(protocol::batch::BatchError::TooLarge) if count > 1 => {
+                count /= 2;
+                continue;
+            }
+            other => other?,
+        };
         if raw > 0 {
             *ratio = (bytes.len() as f64 / raw as f64).clamp(0.05, 2.0);
         }

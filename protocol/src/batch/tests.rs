@@ -496,3 +496,42 @@ proptest! {
         let _ = Batch::decode(&frame(&cols, &sigs));
     }
 }
+
+#[test]
+fn empty_block_bomb_is_refused() {
+    // a few KB of zstd describing millions of empty blocks (each would be an allocation)
+    let mut cols = vec![0u8]; // chain id
+    cols.extend_from_slice(&[0u8; 64]); // parent hash, origin hash
+    put_varint(&mut cols, 4_000_000);
+    cols.extend(std::iter::repeat_n(0u8, 4 * 4_000_000));
+    let bytes = frame(&cols, &[]);
+    assert!(bytes.len() < 64 * 1024, "the bomb is small: {}", bytes.len());
+    assert_eq!(Batch::decode(&bytes), Err(BatchError::TooLarge));
+    // and the encoder never makes such a batch
+    let many = Batch {
+        blocks: (1..=MAX_BATCH_BLOCKS as u64 + 1)
+            .map(|n| BatchBlock {
+                number: n,
+                timestamp: n,
+                l1_origin: 0,
+                txs: vec![],
+            })
+            .collect(),
+        ..Default::default()
+    };
+    assert_eq!(many.encode(), Err(BatchError::TooLarge));
+}
+
+#[test]
+fn opaque_transaction_bomb_is_refused() {
+    // one block holding more transactions than a batch may (tiny opaque entries)
+    let n = MAX_BATCH_TXS + 1;
+    let mut cols = vec![0u8];
+    cols.extend_from_slice(&[0u8; 64]);
+    put_varint(&mut cols, 1);
+    cols.extend_from_slice(&[1, 1, 0]); // number, timestamp, origin
+    put_varint(&mut cols, n as u64);
+    cols.extend(std::iter::repeat_n(0xffu8, n));
+    cols.extend(std::iter::repeat_n(0u8, 2 * n));
+    assert_eq!(Batch::decode(&frame(&cols, &[])), Err(BatchError::TooLarge));
+}
