@@ -2,7 +2,8 @@
 //! deposits, and arbitrary bytes posted as batches, over a few L1 blocks.
 //!
 //! Must never panic. Whatever it derives must continue the safe chain: consecutive
-//! numbers from 1, strictly rising timestamps, origins that never go back.
+//! numbers from 1, strictly rising timestamps, origins that never go back, timestamps
+//! within the drift bound, blocks within the data bound.
 #![no_main]
 
 use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
@@ -29,8 +30,15 @@ fuzz_target!(|data: &[u8]| {
         batch_inbox: Address::repeat_byte(2),
         l1_genesis: l1(0),
         sequencing_window: 3,
+        max_sequencer_drift: 60,
+        // the floor (2^24): deposits from arbitrary logs exercise the carry-over
+        max_deposit_gas: 0,
     };
-    let mut deriver = Deriver::new(&cfg, 100);
+    let chain = blink_protocol::ChainConfig {
+        max_block_data: 4_096,
+        ..Default::default()
+    };
+    let mut deriver = Deriver::new(&cfg, &chain, 100);
     // chunks separated by 0xfe 0xfe; chunk k goes to L1 block k % 6 + 1, both as the
     // data of a deposit log and as a posted batch
     let mut chunks: Vec<&[u8]> = Vec::new();
@@ -75,6 +83,14 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(b.number, parent + 1);
             assert!(b.timestamp > ts);
             assert!(b.l1_origin.number >= origin);
+            assert!(b.timestamp <= b.l1_origin.timestamp + cfg.max_sequencer_drift);
+            assert!(blink_protocol::derive::block_data(&b.txs) <= chain.max_block_data);
+            let deposit_gas: u64 = b
+                .deposits
+                .iter()
+                .map(|d| d.gas_limit.min(blink_protocol::l1::MAX_DEPOSIT_GAS))
+                .sum();
+            assert!(b.deposits.len() <= 1 || deposit_gas <= blink_protocol::l1::MAX_DEPOSIT_GAS);
             parent = b.number;
             ts = b.timestamp;
             origin = b.l1_origin.number;
