@@ -22,9 +22,10 @@
 //! throttled (-32005), so the unposted backlog stays bounded under any load.
 //!
 //! Whether L1 takes blob transactions is decided by what L1 answers, never by the text
-//! of an error: when a blob post is refused, the same batch is estimated as calldata; if
-//! L1 accepts that, the batcher falls back to calldata, otherwise the refusal was about
-//! the account or the node and the round is retried.
+//! of an error ([`fallback`]): when a blob post is refused, the batcher checks whether its
+//! nonce was used meanwhile, whether L1 can run the blob call at all (estimate with blob
+//! hashes) and whether it takes the same batch as calldata, and moves to the EIP-4844
+//! sidecar form or to calldata accordingly; otherwise the round is retried.
 //!
 //! It never skips a block and never posts one twice: where to go on is always read back
 //! from L1 (the newest batch of either kind, through [`crate::inbox::InboxReader`]) at
@@ -275,7 +276,7 @@ async fn run_once(
             let (provider, policy) = (&provider, &policy);
             in_flight.push_back(async move {
                 let res = post(provider, from, cfg, policy, shared, m, &bytes, post_nonce).await;
-                (res, first, end, raw, txs, bytes, m)
+                (res, first, end, raw, txs, bytes, m, post_nonce)
             });
             continue;
         }
@@ -288,20 +289,14 @@ async fn run_once(
             done = futures::StreamExt::next(&mut in_flight) => done,
             _ = tokio::time::sleep(cfg.interval), if in_flight.len() < cfg.max_in_flight.max(1) => None,
         };
-        let Some((res, first, end, raw, txs, bytes, m)) = done else {
+        let Some((res, first, end, raw, txs, bytes, m, post_nonce)) = done else {
             continue;
         };
         let receipt = match res {
             Ok(r) => r,
             Err(SendError::Refused(why)) if m != Mode::Calldata => {
-                // decide by what L1 answers: does it take the same batch as calldata?
-                if calldata_accepted(&provider, from, cfg, &bytes).await {
-                    let to = if m == Mode::Blobs7594 {
-                        Mode::Blobs4844
-                    } else {
-                        Mode::Calldata
-                    };
-                    tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 refused the blob transaction but takes calldata; falling back");
+                if let Some(to) = fallback(&provider, from, cfg, &bytes, m, post_nonce).await {
+                    tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 refused the blob transaction; falling back");
                     mode.store(to as u8, Relaxed);
                 }
                 // the posts behind it would leave a nonce gap: start over from L1
@@ -333,17 +328,46 @@ fn unposted_from(shared: &Shared, from: u64) -> u64 {
     block_sizes(shared, from, open).iter().map(|(_, r)| r).sum()
 }
 
-/// Does L1 accept `bytes` as a calldata batch from `from` (by estimating it)?
-async fn calldata_accepted<P: Provider>(
+/// After L1 refused a blob post in mode `m`, the mode to fall back to, decided by what
+/// L1 answers and never by the text of its error:
+/// - our nonce was used meanwhile (an earlier round's transaction got in): none, the
+///   round just starts over;
+/// - L1 cannot run the blob call at all (estimating it with its blob hashes fails, as on
+///   an L1 without blobs, where `submitBlobs()` sees none) but takes the same batch as
+///   calldata: calldata;
+/// - L1 runs the blob call but refused the transaction: its sidecar form (EIP-7594 cell
+///   proofs → EIP-4844).
+async fn fallback<P: Provider>(
     provider: &P,
     from: Address,
     cfg: &BatcherConfig,
     bytes: &[u8],
-) -> bool {
-    let Ok(tx) = batch_tx(cfg.batch_inbox, bytes, None).await else {
-        return false;
-    };
-    provider.estimate_gas(tx.from(from)).await.is_ok()
+    m: Mode,
+    nonce: u64,
+) -> Option<Mode> {
+    let mined = provider
+        .get_transaction_count(from)
+        .block_id(alloy::eips::BlockId::latest())
+        .await
+        .ok()?;
+    if mined > nonce {
+        return None;
+    }
+    // estimated as the send was: fees set, blob hashes without the blobs themselves
+    let mut blob = batch_tx(cfg.batch_inbox, bytes, Some(false)).await.ok()?;
+    blob.sidecar = None;
+    if let Ok(fees) = crate::l1::current_fees(provider, true).await {
+        crate::l1::set_fees(&mut blob, fees);
+    }
+    if provider.estimate_gas(blob.from(from)).await.is_ok() {
+        return (m == Mode::Blobs7594).then_some(Mode::Blobs4844);
+    }
+    let calldata = batch_tx(cfg.batch_inbox, bytes, None).await.ok()?;
+    provider
+        .estimate_gas(calldata.from(from))
+        .await
+        .is_ok()
+        .then_some(Mode::Calldata)
 }
 
 /// Largest batch from `next` (up to `latest`) whose encoding fits `limit` bytes, found

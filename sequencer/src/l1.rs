@@ -292,7 +292,10 @@ where
     }
 }
 
-async fn current_fees<P: Provider>(provider: &P, blob: bool) -> Result<Fees, SendError> {
+pub(crate) async fn current_fees<P: Provider>(
+    provider: &P,
+    blob: bool,
+) -> Result<Fees, SendError> {
     let est = provider.estimate_eip1559_fees().await.map_err(send_err)?;
     let blob_fee = if blob {
         let base = provider.get_blob_base_fee().await.map_err(send_err)?;
@@ -308,7 +311,7 @@ async fn current_fees<P: Provider>(provider: &P, blob: bool) -> Result<Fees, Sen
     })
 }
 
-fn set_fees(tx: &mut TransactionRequest, fees: Fees) {
+pub(crate) fn set_fees(tx: &mut TransactionRequest, fees: Fees) {
     tx.gas_price = None;
     tx.max_fee_per_gas = Some(fees.max_fee);
     tx.max_priority_fee_per_gas = Some(fees.priority_fee);
