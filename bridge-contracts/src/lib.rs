@@ -43,7 +43,9 @@ mod bindings {
 
     alloy::sol!(
         /// L1 entry point for deposits (ETH and arbitrary L2 calls): OP Stack's
-        /// `depositTransaction` / `TransactionDeposited`, with sender aliasing for contracts.
+        /// `depositTransaction` / `TransactionDeposited`, with sender aliasing for contracts and
+        /// OP's deposit gas metering (`params`, at most 20M L2 gas per L1 block, paid by
+        /// burning L1 gas; at most 2^24 per deposit).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         Portal,

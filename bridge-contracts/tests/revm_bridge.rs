@@ -55,6 +55,7 @@ impl Chain {
             .kind(kind)
             .data(data)
             .gas_limit(gas)
+            .gas_price(self.evm.ctx.block.basefee.into())
             .nonce(*nonce)
             .build()
             .expect("valid tx");
@@ -188,7 +189,13 @@ fn relay(l2: &mut Chain, dep: &Deposit) -> u64 {
 
 #[test]
 fn erc20_deposit_end_to_end() {
-    let mut l1 = Chain::new(InMemoryDB::default());
+    let mut l1_db = InMemoryDB::default();
+    // Pays for gas once the L1 base fee is set (below).
+    l1_db.insert_account_info(
+        ALICE,
+        AccountInfo::from_balance(U256::from(10u64).pow(U256::from(20u64))),
+    );
+    let mut l1 = Chain::new(l1_db);
     let portal = l1.create(Portal::BYTECODE.to_vec());
     let mut token_code = TestToken::BYTECODE.to_vec();
     token_code.extend_from_slice(
@@ -293,9 +300,16 @@ fn erc20_deposit_end_to_end() {
         ),
         amount * U256::from(2u64)
     );
+    // The Portal's metering burns `gasLimit * 1 gwei / max(L1 base fee, 1 gwei)` L1 gas, less the
+    // work already done: 2M+ gas up to an L1 base fee of 1 gwei (above), nothing at 100 gwei.
+    assert!(second.l1_gas > first.gas_limit);
+    l1.evm.ctx.block.basefee = 100_000_000_000;
+    let third = deposit(&mut l1, portal, bridge, token, l2_token, amount);
+    assert!(third.l1_gas < 100_000, "{}", third.l1_gas);
     println!(
-        "gas: L1 depositERC20 first {} repeat {}; L2 finalizeDeposit first {} repeat {}",
-        first.l1_gas, second.l1_gas, l2_first, l2_second
+        "gas: L1 depositERC20 first {} repeat {} (L1 base fee 0: the 1 gwei floor), repeat {} \
+         (L1 base fee 100 gwei); L2 finalizeDeposit first {} repeat {}",
+        first.l1_gas, second.l1_gas, third.l1_gas, l2_first, l2_second
     );
 
     // Only the L1 bridge's alias may finalize deposits.

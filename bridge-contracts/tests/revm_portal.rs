@@ -1,6 +1,8 @@
 //! Deploys the committed `Portal` artifact on an in-memory revm, makes an ETH deposit with an
 //! L2 call and checks the `TransactionDeposited` log decodes to OP Stack's v0 encoding:
-//! `opaqueData = mint (32) ‖ value (32) ‖ gasLimit (8) ‖ isCreation (1) ‖ data`.
+//! `opaqueData = mint (32) ‖ value (32) ‖ gasLimit (8) ‖ isCreation (1) ‖ data`. Also checks the
+//! deposit gas metering (the 2^24 cap, the per-L1-block limit, the base fee update) and prints
+//! the L1 gas of typical deposits quoted in `docs/contracts.md`.
 
 use alloy::{
     primitives::{Address, Bytes, U256, address},
@@ -22,6 +24,10 @@ const DEPLOYER: Address = address!("0x00000000000000000000000000000000000d3910")
 const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
 const L2_TARGET: Address = address!("0x0000000000000000000000000000000000000b0b");
 
+/// L1 gas limit of every transaction here: room for a 2^24 deposit's burn at the 1 gwei floor.
+const TX_GAS: u64 = 30_000_000;
+const GWEI: u64 = 1_000_000_000;
+
 type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
 
 fn eth(n: u64) -> U256 {
@@ -36,7 +42,9 @@ struct Chain {
 impl Chain {
     fn new() -> Self {
         let mut db = InMemoryDB::default();
-        db.insert_account_info(ALICE, AccountInfo::from_balance(eth(10)));
+        db.insert_account_info(ALICE, AccountInfo::from_balance(eth(1_000)));
+        // Pays for deployments and calls at a non-zero L1 base fee.
+        db.insert_account_info(DEPLOYER, AccountInfo::from_balance(eth(1_000)));
         let evm = Context::mainnet()
             .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
             .with_db(db)
@@ -47,6 +55,12 @@ impl Chain {
         }
     }
 
+    /// Moves to L1 block `number` with base fee `basefee` (wei).
+    fn set_block(&mut self, number: u64, basefee: u64) {
+        self.evm.ctx.block.number = U256::from(number);
+        self.evm.ctx.block.basefee = basefee;
+    }
+
     fn exec(&mut self, caller: Address, kind: TxKind, value: U256, data: Bytes) -> ExecutionResult {
         let nonce = self.nonces.entry(caller).or_default();
         let tx = TxEnv::builder()
@@ -54,7 +68,8 @@ impl Chain {
             .kind(kind)
             .value(value)
             .data(data)
-            .gas_limit(5_000_000)
+            .gas_limit(TX_GAS)
+            .gas_price(self.evm.ctx.block.basefee.into())
             .nonce(*nonce)
             .build()
             .expect("valid tx");
@@ -77,6 +92,50 @@ impl Chain {
         }
     }
 
+    fn deploy_portal(&mut self) -> Address {
+        match self.exec(
+            DEPLOYER,
+            TxKind::Create,
+            U256::ZERO,
+            Portal::BYTECODE.clone(),
+        ) {
+            ExecutionResult::Success {
+                output: Output::Create(_, Some(addr)),
+                ..
+            } => addr,
+            other => panic!("deploy failed: {other:?}"),
+        }
+    }
+
+    /// `depositTransaction` from ALICE (an EOA) to `L2_TARGET`, minting `mint` wei on L2.
+    fn deposit_value(
+        &mut self,
+        portal: Address,
+        mint: U256,
+        gas_limit: u64,
+        data: Bytes,
+    ) -> ExecutionResult {
+        self.exec(
+            ALICE,
+            TxKind::Call(portal),
+            mint,
+            Portal::depositTransactionCall {
+                _to: L2_TARGET,
+                _value: U256::ZERO,
+                _gasLimit: gas_limit,
+                _isCreation: false,
+                _data: data,
+            }
+            .abi_encode()
+            .into(),
+        )
+    }
+
+    /// `depositTransaction` from ALICE to `L2_TARGET` without ETH.
+    fn deposit(&mut self, portal: Address, gas_limit: u64, data: Bytes) -> ExecutionResult {
+        self.deposit_value(portal, U256::ZERO, gas_limit, data)
+    }
+
     fn balance(&self, who: Address) -> U256 {
         self.evm.ctx.journaled_state.database.cache.accounts[&who]
             .info
@@ -87,18 +146,7 @@ impl Chain {
 #[test]
 fn deposit_transaction_emits_op_encoding() {
     let mut chain = Chain::new();
-    let portal = match chain.exec(
-        DEPLOYER,
-        TxKind::Create,
-        U256::ZERO,
-        Portal::BYTECODE.clone(),
-    ) {
-        ExecutionResult::Success {
-            output: Output::Create(_, Some(addr)),
-            ..
-        } => addr,
-        other => panic!("deploy failed: {other:?}"),
-    };
+    let portal = chain.deploy_portal();
 
     let mint = eth(1);
     let l2_value = eth(1) / U256::from(4u64);
@@ -177,4 +225,156 @@ fn deposit_transaction_emits_op_encoding() {
         Portal::PortalErrors::abi_decode(&output).expect("custom error"),
         Portal::PortalErrors::SmallGasLimit(_)
     ));
+}
+
+/// The Portal error a reverted transaction carries.
+fn portal_error(result: ExecutionResult) -> Portal::PortalErrors {
+    let ExecutionResult::Revert { output, .. } = result else {
+        panic!("expected revert, got {result:?}");
+    };
+    Portal::PortalErrors::abi_decode(&output).expect("custom error")
+}
+
+#[test]
+fn deposit_above_2_pow_24_gas_reverts() {
+    let mut chain = Chain::new();
+    let portal = chain.deploy_portal();
+    assert_eq!(
+        chain.call(portal, Portal::MAX_DEPOSIT_GASCall {}),
+        protocol::l1::MAX_DEPOSIT_GAS
+    );
+    for gas_limit in [(1 << 24) + 1, u64::MAX] {
+        assert!(matches!(
+            portal_error(chain.deposit(portal, gas_limit, Bytes::new())),
+            Portal::PortalErrors::GasLimitTooHigh(_)
+        ));
+    }
+    // Exactly 2^24 is accepted; at an L1 base fee of 0 (the 1 gwei floor applies) and the
+    // initial deposit base fee of 1 gwei it costs 2^24 L1 gas, plus the transaction's own.
+    let result = chain.deposit(portal, 1 << 24, Bytes::new());
+    assert!(result.is_success(), "{result:?}");
+    let used = result.tx_gas_used();
+    assert!(
+        ((1 << 24) + 21_000..(1 << 24) + 40_000).contains(&used),
+        "{used}"
+    );
+    assert_eq!(
+        chain.call(portal, Portal::depositCountCall {}),
+        U256::from(1u64)
+    );
+}
+
+#[test]
+fn deposit_gas_is_metered_per_l1_block() {
+    let mut chain = Chain::new();
+    chain.set_block(100, 30 * GWEI);
+    let portal = chain.deploy_portal();
+    let params = chain.call(portal, Portal::paramsCall {});
+    assert_eq!(
+        (
+            params.prevBaseFee,
+            params.prevBoughtGas,
+            params.prevBlockNum
+        ),
+        (GWEI as u128, 0, 100)
+    );
+
+    // Block 100 sells 20M: 2^24, then a second 2^24 does not fit, then the rest does.
+    assert!(chain.deposit(portal, 1 << 24, Bytes::new()).is_success());
+    assert!(matches!(
+        portal_error(chain.deposit(portal, 1 << 24, Bytes::new())),
+        Portal::PortalErrors::OutOfResources(_)
+    ));
+    assert!(
+        chain
+            .deposit(portal, 20_000_000 - (1 << 24), Bytes::new())
+            .is_success()
+    );
+    // Plain ETH (`receive`, 100k gas) is metered too.
+    let result = chain.exec(ALICE, TxKind::Call(portal), eth(1), Bytes::new());
+    assert!(matches!(
+        portal_error(result),
+        Portal::PortalErrors::OutOfResources(_)
+    ));
+    let params = chain.call(portal, Portal::paramsCall {});
+    assert_eq!(params.prevBoughtGas, 20_000_000);
+
+    // After a full block the base fee rises by (20M - 2M) / (2M * 8) = 112.5%.
+    chain.set_block(101, 30 * GWEI);
+    assert_eq!(
+        chain.call(portal, Portal::depositBaseFeeCall {}),
+        U256::from(2_125_000_000u64)
+    );
+    let result = chain.exec(ALICE, TxKind::Call(portal), eth(1), Bytes::new());
+    assert!(result.is_success(), "{result:?}");
+    let params = chain.call(portal, Portal::paramsCall {});
+    assert_eq!(
+        (
+            params.prevBaseFee,
+            params.prevBoughtGas,
+            params.prevBlockNum
+        ),
+        (2_125_000_000, 100_000, 101)
+    );
+    // And falls back to the minimum after empty blocks.
+    chain.set_block(1_000, 30 * GWEI);
+    assert_eq!(
+        chain.call(portal, Portal::depositBaseFeeCall {}),
+        U256::from(GWEI)
+    );
+}
+
+/// L1 gas (whole transactions) of a typical ETH deposit (1 ETH, 100k L2 gas) and of a deposit with
+/// 1 KB of calldata (100k L2 gas), first and later deposits and the first deposit of a later L1
+/// block, at several L1 base fees; deposit base fee 1 gwei. Printed for `docs/contracts.md` (`cargo test -p blink-bridge-contracts
+/// --test revm_portal -- --nocapture`).
+#[test]
+fn deposit_gas_figures() {
+    let kilobyte: Bytes = (0..1024u32).map(|i| (i % 251 + 1) as u8).collect();
+    for l1_base_fee in [0, GWEI, 5 * GWEI, 7 * GWEI, 10 * GWEI, 50 * GWEI] {
+        let mut figures = Vec::new();
+        for data in [Bytes::new(), kilobyte.clone()] {
+            let mut chain = Chain::new();
+            chain.set_block(1, l1_base_fee);
+            let portal = chain.deploy_portal();
+            // The ETH deposit mints 1 ETH; the 1 KB one is a plain L2 call.
+            let mint = if data.is_empty() { eth(1) } else { U256::ZERO };
+            let first = chain.deposit_value(portal, mint, 100_000, data.clone());
+            let later = chain.deposit_value(portal, mint, 100_000, data.clone());
+            // The first deposit of a new L1 block after 5 empty ones also updates the base fee.
+            chain.set_block(7, l1_base_fee);
+            let new_block = chain.deposit_value(portal, mint, 100_000, data.clone());
+            assert!(first.is_success() && later.is_success() && new_block.is_success());
+            let (first, later, new_block) = (
+                first.tx_gas_used(),
+                later.tx_gas_used(),
+                new_block.tx_gas_used(),
+            );
+            // Price: 100k L2 gas at 1 gwei = 1e14 wei = 1e14 / max(L1 base fee, 1 gwei) L1 gas,
+            // counting the deposit's own work; the transaction adds intrinsic gas and calldata.
+            let burn = 100_000 * GWEI / l1_base_fee.max(GWEI);
+            assert!(later >= 21_000 + burn, "{l1_base_fee}: {later}");
+            if burn == 100_000 {
+                assert!(later < 21_000 + burn + 20_000, "{l1_base_fee}: {later}");
+            }
+            figures.push(format!(
+                "{} first {first} later {later} new block {new_block}",
+                if data.is_empty() { "ETH" } else { "1 KB" }
+            ));
+        }
+        println!(
+            "gas: L1 base fee {} gwei: {}",
+            l1_base_fee as f64 / GWEI as f64,
+            figures.join(", ")
+        );
+    }
+    // Deploying the Portal.
+    let mut chain = Chain::new();
+    let result = chain.exec(
+        DEPLOYER,
+        TxKind::Create,
+        U256::ZERO,
+        Portal::BYTECODE.clone(),
+    );
+    println!("gas: Portal deployment {}", result.tx_gas_used());
 }
