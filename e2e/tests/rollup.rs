@@ -366,10 +366,13 @@ async fn replica_matches_sequencer() {
         .connect_http(devnet.l1.parse().expect("url"));
     let inbox = BatchInbox::new(devnet.contract("batchInbox"), &l1_seq);
     let mut posted = false;
-    for _ in 0..5 {
-        // the batcher shares the key; a nonce race is retried
+    for _ in 0..10 {
+        // the batcher shares the key (the inbox takes only it): a nonce race is retried
+        // a high tip, so a batcher post at the same nonce cannot replace it
         if let Ok(pending) = inbox
             .submit(b"\x01not a batch".to_vec().into())
+            .max_priority_fee_per_gas(100_000_000_000)
+            .max_fee_per_gas(200_000_000_000)
             .send()
             .await
             // the batcher's own transaction may replace this one: never wait forever

@@ -37,10 +37,10 @@ pub struct ChainConfig {
     pub max_block_data: u64,
 }
 
-/// Default [`ChainConfig::max_block_data`]: 600,000 bytes. One post of six blobs holds
+/// Default [`ChainConfig::max_block_data`]: 720,000 bytes. One post of six blobs holds
 /// 761,825 bytes, and a block's batch encoding is at most its transactions' bytes plus a
 /// few bytes per transaction, so a block always fits one post.
-pub const DEFAULT_MAX_BLOCK_DATA: u64 = 600_000;
+pub const DEFAULT_MAX_BLOCK_DATA: u64 = 720_000;
 
 fn default_max_block_data() -> u64 {
     DEFAULT_MAX_BLOCK_DATA

@@ -210,13 +210,20 @@ pub async fn run(shared: Arc<Shared>, cfg: BatcherConfig) {
             let _ = alloy::eips::eip4844::env_settings::EnvKzgSettings::Default.get();
         });
     }
-    crate::l1::retry_forever("batcher", || run_once(&shared, &cfg, &mode)).await
+    let refusals = AtomicU8::new(0);
+    crate::l1::retry_forever("batcher", || run_once(&shared, &cfg, &mode, &refusals)).await
 }
+
+/// Rounds in a row whose blob post L1 refused although it can run the blob call, before
+/// the batcher switches the sidecar form: a refusal caused by a nonce conflict (an
+/// earlier round's transaction still pending) clears within a round or two.
+const SIDECAR_SWITCH_AFTER: u8 = 3;
 
 async fn run_once(
     shared: &Shared,
     cfg: &BatcherConfig,
     mode: &AtomicU8,
+    refusals: &AtomicU8,
 ) -> Result<(), BatcherError> {
     let signer = PrivateKeySigner::from_bytes(&B256::from(cfg.key))
         .map_err(|e| BatcherError::Config(format!("key: {e}")))?;
@@ -295,9 +302,23 @@ async fn run_once(
         let receipt = match res {
             Ok(r) => r,
             Err(SendError::Refused(why)) if m != Mode::Calldata => {
-                if let Some(to) = fallback(&provider, from, cfg, &bytes, m, post_nonce).await {
-                    tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 refused the blob transaction; falling back");
-                    mode.store(to as u8, Relaxed);
+                match fallback(&provider, from, cfg, &bytes, post_nonce).await {
+                    Some(Mode::Calldata) => {
+                        tracing::warn!(refused = %why, from = ?m, "L1 cannot run blob posts but takes calldata; falling back");
+                        mode.store(Mode::Calldata as u8, Relaxed);
+                    }
+                    Some(_) if refusals.fetch_add(1, Relaxed) + 1 >= SIDECAR_SWITCH_AFTER => {
+                        // the other sidecar form (EIP-7594 cell proofs ↔ EIP-4844)
+                        let to = if m == Mode::Blobs7594 {
+                            Mode::Blobs4844
+                        } else {
+                            Mode::Blobs7594
+                        };
+                        tracing::warn!(refused = %why, from = ?m, to = ?to, "L1 runs blob posts but refuses this sidecar form; switching");
+                        mode.store(to as u8, Relaxed);
+                        refusals.store(0, Relaxed);
+                    }
+                    _ => {}
                 }
                 // the posts behind it would leave a nonce gap: start over from L1
                 return Err(BatcherError::L1(format!("blob transaction refused: {why}")));
@@ -310,6 +331,7 @@ async fn run_once(
                 receipt.transaction_hash
             )));
         }
+        refusals.store(0, Relaxed);
         shared.metrics.batches_posted.fetch_add(1, Relaxed);
         match m {
             Mode::Calldata => shared.metrics.calldata_batches_posted.fetch_add(1, Relaxed),
@@ -328,21 +350,20 @@ fn unposted_from(shared: &Shared, from: u64) -> u64 {
     block_sizes(shared, from, open).iter().map(|(_, r)| r).sum()
 }
 
-/// After L1 refused a blob post in mode `m`, the mode to fall back to, decided by what
-/// L1 answers and never by the text of its error:
-/// - our nonce was used meanwhile (an earlier round's transaction got in): none, the
+/// After L1 refused a blob post, what L1's answers say about it (never the text of its
+/// error):
+/// - our nonce was used meanwhile (an earlier round's transaction got in): `None`, the
 ///   round just starts over;
 /// - L1 cannot run the blob call at all (estimating it with its blob hashes fails, as on
 ///   an L1 without blobs, where `submitBlobs()` sees none) but takes the same batch as
-///   calldata: calldata;
-/// - L1 runs the blob call but refused the transaction: its sidecar form (EIP-7594 cell
-///   proofs → EIP-4844).
+///   calldata: `Calldata`;
+/// - L1 runs the blob call but refused the transaction: a blob mode (the caller switches
+///   the sidecar form if this persists).
 async fn fallback<P: Provider>(
     provider: &P,
     from: Address,
     cfg: &BatcherConfig,
     bytes: &[u8],
-    m: Mode,
     nonce: u64,
 ) -> Option<Mode> {
     let mined = provider
@@ -360,7 +381,7 @@ async fn fallback<P: Provider>(
         crate::l1::set_fees(&mut blob, fees);
     }
     if provider.estimate_gas(blob.from(from)).await.is_ok() {
-        return (m == Mode::Blobs7594).then_some(Mode::Blobs4844);
+        return Some(Mode::Blobs4844);
     }
     let calldata = batch_tx(cfg.batch_inbox, bytes, None).await.ok()?;
     provider
@@ -543,32 +564,90 @@ fn build(shared: &Shared, from: u64, to: u64) -> Result<Batch, BatcherError> {
     })
 }
 
-/// The last L2 block already on L1: the last block of the newest valid batch (calldata
-/// or blobs) this inbox holds (0 when there is none).
+/// L1 blocks below the head after which a batch is taken as settled (no reorg, and no
+/// pending post of ours can still replace anything around it).
+const SETTLED_DEPTH: u64 = 64;
+
+/// The last L2 block on L1 such that blocks 1..=it are covered by posted batches in order,
+/// as derivation takes them (0 when there is none).
+///
+/// Pipelined posts make "the newest batch" the wrong answer: if the post at nonce `n` was
+/// replaced (by an earlier round's transaction) while `n+1` landed, the newest batch
+/// starts after a gap and derivation skips it. So the chain is followed forward, batch by
+/// batch, from an anchor: the newest decodable batch at least [`SETTLED_DEPTH`] L1 blocks
+/// deep (found newest-first, so a long history is not read whole; everything before it
+/// was settled by earlier rounds), taking a batch only if it continues the chain.
 pub async fn last_posted<P: Provider>(
     provider: &P,
     reader: &InboxReader,
     cfg: &BatcherConfig,
 ) -> Result<u64, BatcherError> {
-    let head = provider.get_block_number().await.map_err(l1)?;
-    let mut to = head;
-    // newest first, in windows, so a long history is not read whole
-    loop {
+    let l1_head = provider.get_block_number().await.map_err(l1)?;
+    let settled = l1_head.saturating_sub(SETTLED_DEPTH);
+    // 1. the anchor: newest decodable batch in a settled L1 block
+    let mut anchor: Option<(u64, u64, u64)> = None; // (l1 block, log index, last L2 block)
+    let mut to = settled;
+    while anchor.is_none() && to >= cfg.l1_start_block && settled >= cfg.l1_start_block {
         let from = to.saturating_sub(9_999).max(cfg.l1_start_block);
         for ev in reader.events(from, to).await?.iter().rev() {
             let Some(b) = reader.resolve(ev).await? else {
                 continue;
             };
             match Batch::decode(&b.data) {
-                Ok(batch) => return Ok(batch.blocks.last().map_or(0, |b| b.number)),
+                Ok(batch) => {
+                    anchor = Some((
+                        b.l1_block,
+                        b.log_index,
+                        batch.blocks.last().map_or(0, |x| x.number),
+                    ));
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(seq = b.seq, l1_block = b.l1_block, error = %e, "undecodable batch on L1; skipped")
                 }
             }
         }
         if from <= cfg.l1_start_block {
-            return Ok(0);
+            break;
         }
         to = from - 1;
     }
+    // 2. forward from it, batch by batch, while they continue the chain
+    let (start, after_log, mut head) = match anchor {
+        Some((block, log, last)) => (block, Some((block, log)), last),
+        None => (cfg.l1_start_block, None, 0),
+    };
+    let mut from = start;
+    while from <= l1_head {
+        let to = l1_head.min(from + 9_999);
+        for ev in reader.events(from, to).await? {
+            if after_log.is_some_and(|(b, l)| ev.l1_block == b && ev.log_index <= l) {
+                continue;
+            }
+            let Some(b) = reader.resolve(&ev).await? else {
+                continue;
+            };
+            let Ok(batch) = Batch::decode(&b.data) else {
+                continue;
+            };
+            let mut new = batch.blocks.iter().map(|x| x.number).filter(|n| *n > head);
+            match new.next() {
+                Some(first) if first == head + 1 => {
+                    head = batch.blocks.last().map_or(head, |x| x.number);
+                }
+                Some(first) => {
+                    tracing::warn!(
+                        seq = b.seq,
+                        l1_block = b.l1_block,
+                        first,
+                        expected = head + 1,
+                        "batch on L1 after a gap; derivation skips it, its blocks are posted again"
+                    )
+                }
+                None => {}
+            }
+        }
+        from = to + 1;
+    }
+    Ok(head)
 }

@@ -292,10 +292,7 @@ where
     }
 }
 
-pub(crate) async fn current_fees<P: Provider>(
-    provider: &P,
-    blob: bool,
-) -> Result<Fees, SendError> {
+pub(crate) async fn current_fees<P: Provider>(provider: &P, blob: bool) -> Result<Fees, SendError> {
     let est = provider.estimate_eip1559_fees().await.map_err(send_err)?;
     let blob_fee = if blob {
         let base = provider.get_blob_base_fee().await.map_err(send_err)?;

@@ -505,7 +505,11 @@ fn empty_block_bomb_is_refused() {
     put_varint(&mut cols, 4_000_000);
     cols.extend(std::iter::repeat_n(0u8, 4 * 4_000_000));
     let bytes = frame(&cols, &[]);
-    assert!(bytes.len() < 64 * 1024, "the bomb is small: {}", bytes.len());
+    assert!(
+        bytes.len() < 64 * 1024,
+        "the bomb is small: {}",
+        bytes.len()
+    );
     assert_eq!(Batch::decode(&bytes), Err(BatchError::TooLarge));
     // and the encoder never makes such a batch
     let many = Batch {
@@ -534,4 +538,69 @@ fn opaque_transaction_bomb_is_refused() {
     cols.extend(std::iter::repeat_n(0xffu8, n));
     cols.extend(std::iter::repeat_n(0u8, 2 * n));
     assert_eq!(Batch::decode(&frame(&cols, &[])), Err(BatchError::TooLarge));
+}
+
+/// A block at the `maxBlockData` bound always fits one post of six blobs, even when
+/// nothing in it compresses (signed EIP-1559 transactions with random calldata, ABI
+/// words and odd lengths): the bound is what keeps every block postable on its own.
+#[test]
+fn a_full_incompressible_block_fits_one_post() {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand_bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    };
+    let mut txs = Vec::new();
+    let mut total = 0u64;
+    let mut nonce = 0;
+    while total < crate::chain::DEFAULT_MAX_BLOCK_DATA {
+        let len = if nonce % 2 == 0 { 4 + 32 * 200 } else { 3_001 };
+        let to = Address::from_slice(&rand_bytes(20));
+        let (tx, sig) = sign(
+            TxEip1559 {
+                chain_id: CHAIN,
+                nonce,
+                gas_limit: 1_000_000,
+                max_fee_per_gas: 1_000_000_000,
+                max_priority_fee_per_gas: 1_000,
+                to: TxKind::Call(to),
+                value: U256::from_be_slice(&rand_bytes(12)),
+                input: rand_bytes(len).into(),
+                ..Default::default()
+            },
+            (nonce % 200) as u8 + 1,
+        );
+        let raw: Bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
+        if total + raw.len() as u64 > crate::chain::DEFAULT_MAX_BLOCK_DATA {
+            break;
+        }
+        total += raw.len() as u64;
+        txs.push(raw);
+        nonce += 1;
+    }
+    let batch = Batch {
+        parent_hash: B256::repeat_byte(1),
+        l1_origin_hash: B256::repeat_byte(2),
+        blocks: vec![BatchBlock {
+            number: 1,
+            timestamp: 2,
+            l1_origin: 3,
+            txs,
+        }],
+    };
+    let encoded = batch.encode().unwrap();
+    let six_blobs = (6 * 4096 - 1) * 31;
+    assert!(
+        encoded.len() <= six_blobs,
+        "{total} bytes of transactions encode to {} > {six_blobs}",
+        encoded.len()
+    );
+    assert!(total > crate::chain::DEFAULT_MAX_BLOCK_DATA - 10_000);
+    println!("{total} bytes of transactions -> {} encoded", encoded.len());
 }
