@@ -41,6 +41,27 @@ async fn devnet_comes_up_deploys_and_writes_its_manifest() {
     .expect("genesis json");
     let rollup = genesis.rollup.as_ref().expect("rollup config");
     assert_eq!(rollup.portal, devnet.contract("portal"));
+    // the chain's L1 genesis is a block before the Portal existed, so no deposit made
+    // while the contracts deploy can fall before it (derivation starts after it)
+    let at_genesis = call(
+        &l1,
+        "eth_getCode",
+        json!([
+            devnet.contract("portal"),
+            format!("{:#x}", rollup.l1_genesis.number)
+        ]),
+    )
+    .await;
+    assert_eq!(at_genesis["result"], "0x", "{at_genesis}");
+    // pre-confirmations are signed in a domain that names the Portal
+    let domain = call(&l2, "blink_preconfirmationDomain", json!([])).await;
+    assert_eq!(
+        domain["result"]["verifyingContract"]
+            .as_str()
+            .map(str::to_lowercase),
+        Some(rollup.portal.to_string().to_lowercase()),
+        "{domain}"
+    );
     assert_eq!(rollup.batch_inbox, devnet.contract("batchInbox"));
     for predeploy in [
         bridge_contracts::predeploys::L1_BLOCK,

@@ -325,3 +325,43 @@ fn the_l1_origin_is_published_in_the_l1block_predeploy() {
         U256::from_be_bytes(ctx.l1_origin.hash.0)
     );
 }
+
+/// `BLOCKHASH` of a block whose hash the state does not hold (the parent, whose hash is
+/// still being computed, or anything beyond 256 blocks) is 0, as the docs say, not a
+/// hash of the number's digits (what revm's `EmptyDB` would answer).
+#[test]
+fn blockhash_of_an_unknown_block_is_zero() {
+    use blink_protocol::execution::simulate;
+    use revm::database_interface::WrapDatabaseRef;
+    let (_, genesis) = setup();
+    let (mut db, _) = genesis_state(&genesis);
+    let mut ctx = ctx_with_origin();
+    ctx.number = 10;
+    // a known hash, as the executor inserts it for block n-2
+    db.cache
+        .block_hashes
+        .insert(U256::from(8), alloy_primitives::B256::repeat_byte(0x88));
+    // PUSH1 n BLOCKHASH PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN (as init code)
+    let code = |n: u8| alloy_primitives::Bytes::from(vec![0x60, n, 0x40, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3]);
+    let run = |n: u8| {
+        let out = simulate(
+            WrapDatabaseRef(&db),
+            &genesis.config,
+            &ctx,
+            revm::context::TxEnv {
+                kind: TxKind::Create,
+                data: code(n),
+                gas_limit: 100_000,
+                ..Default::default()
+            },
+        )
+        .expect("call");
+        match out {
+            blink_protocol::execution::CallOutcome::Success { output, .. } => output,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(run(8).as_ref(), [0x88; 32].as_slice(), "n-2 is known");
+    assert_eq!(run(9).as_ref(), [0u8; 32].as_slice(), "n-1 reads 0");
+    assert_eq!(run(3).as_ref(), [0u8; 32].as_slice(), "unknown reads 0");
+}

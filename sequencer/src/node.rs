@@ -1358,4 +1358,72 @@ mod tests {
         std::thread::sleep(Duration::from_millis(600));
         assert_eq!(balance(&again, to), U256::from(300), "none twice");
     }
+
+    /// An L1 outage longer than the max sequencer drift: the sequencer opens no block
+    /// that derivation would refuse (its timestamp too far past its origin's), refuses
+    /// transactions with a retryable error, and goes on once a fresh L1 block arrives.
+    #[test]
+    fn no_block_beyond_the_max_drift() {
+        let start_ts = now();
+        let mut genesis = rollup_genesis(start_ts);
+        if let Some(r) = genesis.rollup.as_mut() {
+            r.max_sequencer_drift = 20;
+            // the newest L1 block the sequencer knows is 40 s old
+            r.l1_genesis.timestamp = start_ts - 40;
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let view = Arc::new(L1View::default());
+        let node = start(&genesis, dir.path(), view.clone());
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(node.shared.chain.read().blocks.len(), 1, "only genesis");
+        assert!(node.shared.metrics.drift_stalls.load(Relaxed) > 0);
+        // a transaction meets a retryable refusal, not a hang
+        let (reply, rx) = oneshot::channel();
+        let dev = crate::dev::dev_signers(1).expect("dev")[0].clone();
+        let raw = {
+            use alloy::network::TxSignerSync;
+            use alloy_consensus::SignableTransaction;
+            use alloy_eips::eip2718::Encodable2718;
+            let mut tx = alloy_consensus::TxEip1559 {
+                chain_id: genesis.config.chain_id,
+                gas_limit: 21_000,
+                max_fee_per_gas: 1_000_000_000,
+                to: alloy_primitives::TxKind::Call(Address::repeat_byte(9)),
+                ..Default::default()
+            };
+            let sig = dev.sign_transaction_sync(&mut tx).expect("sign");
+            alloy_consensus::TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+        };
+        let tx = check(&node.shared, &raw).expect("valid");
+        node.shared
+            .submit(Submission {
+                tx,
+                reply: Some(reply),
+            })
+            .expect("submit");
+        match rx.blocking_recv() {
+            Ok(SubmitResult::Busy(why)) => assert!(why.contains("drift"), "{why}"),
+            other => panic!("expected a retryable refusal, got {other:?}"),
+        }
+        // L1 is back: a fresh block lets the chain go on
+        assert!(view.push(L1Entry {
+            info: L1BlockInfo {
+                number: 1,
+                hash: B256::repeat_byte(0x11),
+                timestamp: now() - 1,
+                base_fee: 1,
+            },
+            parent_hash: B256::repeat_byte(0x10),
+            deposits: vec![],
+        }));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while node.shared.chain.read().blocks.len() < 3 {
+            assert!(Instant::now() < deadline, "no block after L1 came back");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let chain = node.shared.chain.read();
+        let b = chain.blocks.last().expect("block");
+        assert_eq!(b.ctx.l1_origin.number, 1);
+        assert!(b.ctx.timestamp <= b.ctx.l1_origin.timestamp + 20);
+    }
 }
