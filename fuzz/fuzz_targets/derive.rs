@@ -19,6 +19,7 @@ fn l1(n: u64) -> L1BlockInfo {
         hash: B256::from(U256::from(1000 + n)),
         timestamp: 100 + 12 * n,
         base_fee: 7,
+        blob_base_fee: 1,
     }
 }
 
