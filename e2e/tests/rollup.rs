@@ -860,7 +860,7 @@ async fn l1_fee_charged_and_estimated() {
         let mut tx = TxEip1559 {
             chain_id,
             nonce,
-            gas_limit: 21_000,
+            gas_limit: 30_000,
             max_fee_per_gas: 1_000_000_000,
             max_priority_fee_per_gas: 1_000,
             to: TxKind::Call(to),
