@@ -86,6 +86,13 @@ pub struct DevnetArgs {
     /// (a rollup parameter, at least 2^24).
     #[arg(long, default_value_t = protocol::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK)]
     max_deposit_gas: u64,
+    /// L1 data fee weight of the L1 base fee, 6 decimals (a rollup parameter,
+    /// `docs/fees.md`).
+    #[arg(long, default_value_t = protocol::fee::DEFAULT_BASE_FEE_SCALAR)]
+    l1_base_fee_scalar: u32,
+    /// L1 data fee weight of the L1 blob base fee, 6 decimals (a rollup parameter).
+    #[arg(long, default_value_t = protocol::fee::DEFAULT_BLOB_BASE_FEE_SCALAR)]
+    l1_blob_base_fee_scalar: u32,
     /// Most bytes of transactions per L2 block (a chain parameter).
     #[arg(long, default_value_t = protocol::chain::DEFAULT_MAX_BLOCK_DATA)]
     max_block_data: u64,
@@ -253,10 +260,13 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             hash: origin.header.hash,
             timestamp: origin.header.timestamp,
             base_fee: origin.header.base_fee_per_gas.unwrap_or_default(),
+            blob_base_fee: protocol::l1::blob_base_fee(origin.header.excess_blob_gas),
         },
         sequencing_window: args.sequencing_window,
         max_sequencer_drift: args.max_sequencer_drift,
         max_deposit_gas: args.max_deposit_gas.max(protocol::l1::MAX_DEPOSIT_GAS),
+        l1_base_fee_scalar: args.l1_base_fee_scalar,
+        l1_blob_base_fee_scalar: args.l1_blob_base_fee_scalar,
     });
     let genesis_path = std::path::absolute(args.datadir.join("genesis.json"))?;
     std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)

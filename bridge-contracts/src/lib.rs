@@ -114,14 +114,23 @@ mod bindings {
         FeeVault,
         "artifacts/FeeVault.json"
     );
+
+    alloy::sol!(
+        /// L2 predeploy (`0x4200…000F`): the L1 data fee computed on chain, OP's
+        /// `GasPriceOracle` functions (`getL1Fee`, `getL1GasUsed`, `getL1FeeUpperBound`, ...).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        GasPriceOracle,
+        "artifacts/GasPriceOracle.json"
+    );
 }
 
 pub mod deploy;
 pub mod predeploys;
 
 pub use bindings::{
-    BatchInbox, BlinkMintableERC20, FeeVault, L1Block, L1StandardBridge, L2StandardBridge,
-    OutputOracle, Portal, TestToken,
+    BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1StandardBridge,
+    L2StandardBridge, OutputOracle, Portal, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -294,6 +303,10 @@ mod tests {
             ),
             (&L1Block::BYTECODE, &L1Block::DEPLOYED_BYTECODE),
             (&FeeVault::BYTECODE, &FeeVault::DEPLOYED_BYTECODE),
+            (
+                &GasPriceOracle::BYTECODE,
+                &GasPriceOracle::DEPLOYED_BYTECODE,
+            ),
         ] {
             assert!(!code.is_empty());
             assert!(!deployed.is_empty());

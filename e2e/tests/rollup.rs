@@ -822,3 +822,173 @@ async fn deposit_flood_does_not_stall() {
     let target = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
     replica_matches(&devnet, target).await;
 }
+
+/// The L1 data fee on a real devnet: an L2 transfer's receipt carries OP's L1 fee fields,
+/// its `l1Fee` equals `GasPriceOracle.getL1Fee(unsigned tx)` called through `eth_call`
+/// under the same L1 prices, the L1 fee vault grows by exactly that, and the sender pays
+/// `gasUsed * effectiveGasPrice + value + l1Fee`. The L1 prices in the receipt are the
+/// origin's header values (base fee, blob base fee from `excessBlobGas`).
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_fee_charged_and_estimated() {
+    use alloy::{
+        consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+        eips::eip2718::Encodable2718,
+        network::TxSignerSync,
+        primitives::{Bytes, TxKind},
+        sol_types::SolCall,
+    };
+    use bridge_contracts::{GasPriceOracle, predeploys};
+
+    let devnet = Devnet::start("l1fee", &[]).await;
+    let l2 = devnet.l2.clone();
+    let signer: PrivateKeySigner = DEV_KEY_3.parse().expect("key");
+    let me = signer.address();
+    let to = Address::repeat_byte(0x1f);
+    let value = 12_345u64;
+    let chain_id = hex_u64(&call(&l2, "eth_chainId", json!([])).await["result"]);
+    let balance = |who: Address| {
+        let l2 = l2.clone();
+        async move { hex_u256(&call(&l2, "eth_getBalance", json!([who, "pending"])).await["result"]) }
+    };
+    let oracle = |data: Vec<u8>| {
+        let l2 = l2.clone();
+        async move { oracle_call(&l2, predeploys::GAS_PRICE_ORACLE, data).await }
+    };
+    // the oracle and the receipt must be compared under the same L1 origin; the origin
+    // moves every L1 block, so a transfer whose block's origin moved on before the
+    // oracle was read is tried again
+    for attempt in 0..8 {
+        let nonce =
+            hex_u64(&call(&l2, "eth_getTransactionCount", json!([me, "pending"])).await["result"]);
+        let mut tx = TxEip1559 {
+            chain_id,
+            nonce,
+            gas_limit: 30_000,
+            max_fee_per_gas: 1_000_000_000,
+            max_priority_fee_per_gas: 1_000,
+            to: TxKind::Call(to),
+            value: U256::from(value),
+            // non-zero and zero bytes: both cost 16 L1 gas
+            input: Bytes::from(vec![0, 1, 0, 2, 0, 0, 3]),
+            ..Default::default()
+        };
+        let mut unsigned = Vec::new();
+        tx.encode_for_signing(&mut unsigned);
+        let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
+        let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+        let (vault_before, me_before) =
+            (balance(predeploys::L1_FEE_VAULT).await, balance(me).await);
+        let r = call(&l2, "eth_sendRawTransactionSync", json!([Bytes::from(raw)])).await;
+        let receipt = r["result"].clone();
+        assert_eq!(receipt["status"], "0x1", "transfer failed: {r}");
+        let l1_fee = hex_u256(&receipt["l1Fee"]);
+        let gas_used = hex_u64(&receipt["gasUsed"]);
+        let price = hex_u256(&receipt["effectiveGasPrice"]);
+        assert!(l1_fee > U256::ZERO, "an L1 fee is charged: {receipt}");
+        assert_eq!(
+            hex_u64(&receipt["l1GasUsed"]),
+            (unsigned.len() as u64 + 68) * 16
+        );
+        assert_eq!(hex_u64(&receipt["l1BaseFeeScalar"]), 1_368);
+        assert_eq!(hex_u64(&receipt["l1BlobBaseFeeScalar"]), 810_949);
+        // the money moved exactly (nothing else pays L1 fees on this devnet)
+        assert_eq!(
+            balance(predeploys::L1_FEE_VAULT).await - vault_before,
+            l1_fee,
+            "vault grew by l1Fee"
+        );
+        assert_eq!(
+            me_before - balance(me).await,
+            U256::from(gas_used) * price + U256::from(value) + l1_fee,
+            "sender paid gas * price + value + l1Fee"
+        );
+        // the oracle's view, read while the block may still be open; read the origin
+        // before and after, and compare only when it did not move in between
+        let before = origin_view(&l2).await;
+        let estimated = oracle(
+            GasPriceOracle::getL1FeeCall {
+                _data: unsigned.clone().into(),
+            }
+            .abi_encode(),
+        )
+        .await;
+        let bound = oracle(
+            GasPriceOracle::getL1FeeUpperBoundCall {
+                _unsignedTxSize: U256::from(unsigned.len()),
+            }
+            .abi_encode(),
+        )
+        .await;
+        let after = origin_view(&l2).await;
+        let (l1_base_fee, blob_base_fee, origin_number) = before;
+        if before != after
+            || l1_base_fee != hex_u256(&receipt["l1GasPrice"])
+            || blob_base_fee != hex_u256(&receipt["l1BlobBaseFee"])
+        {
+            eprintln!("attempt {attempt}: the L1 origin moved between receipt and oracle read");
+            continue;
+        }
+        assert_eq!(
+            estimated, l1_fee,
+            "GasPriceOracle.getL1Fee == receipt l1Fee"
+        );
+        assert_eq!(bound, l1_fee, "getL1FeeUpperBound of the unsigned size");
+        // the L1 prices are the origin header's
+        let header = call(
+            &devnet.l1,
+            "eth_getBlockByNumber",
+            json!([format!("{:#x}", origin_number.to::<u64>()), false]),
+        )
+        .await["result"]
+            .clone();
+        assert_eq!(hex_u256(&header["baseFeePerGas"]), l1_base_fee);
+        let excess = header["excessBlobGas"]
+            .as_str()
+            .map(|_| hex_u64(&header["excessBlobGas"]));
+        assert_eq!(
+            U256::from(protocol::l1::blob_base_fee(excess)),
+            blob_base_fee,
+            "blob base fee from the origin's excessBlobGas"
+        );
+        return;
+    }
+    panic!("the L1 origin moved on every attempt");
+}
+
+/// A one-word answer of `eth_call` to `to` on L2 at `pending`.
+async fn oracle_call(l2: &str, to: Address, data: Vec<u8>) -> U256 {
+    let out = call(
+        l2,
+        "eth_call",
+        json!([{"to": to, "data": alloy::primitives::Bytes::from(data)}, "pending"]),
+    )
+    .await;
+    hex_u256(&out["result"])
+}
+
+/// The L1 origin as the open block sees it: (base fee, blob base fee, number), through
+/// `GasPriceOracle` and `L1Block`.
+async fn origin_view(l2: &str) -> (U256, U256, U256) {
+    use alloy::sol_types::SolCall;
+    use bridge_contracts::{GasPriceOracle, predeploys};
+    (
+        oracle_call(
+            l2,
+            predeploys::GAS_PRICE_ORACLE,
+            GasPriceOracle::l1BaseFeeCall {}.abi_encode(),
+        )
+        .await,
+        oracle_call(
+            l2,
+            predeploys::GAS_PRICE_ORACLE,
+            GasPriceOracle::blobBaseFeeCall {}.abi_encode(),
+        )
+        .await,
+        oracle_call(
+            l2,
+            predeploys::L1_BLOCK,
+            L1Block::numberCall {}.abi_encode(),
+        )
+        .await,
+    )
+}

@@ -20,6 +20,7 @@ fn l1(n: u64) -> L1BlockInfo {
         hash: B256::from(U256::from(1000 + n)),
         timestamp: 100 + 12 * n,
         base_fee: 7,
+        blob_base_fee: 1,
     }
 }
 
@@ -33,6 +34,8 @@ fuzz_target!(|data: &[u8]| {
         max_sequencer_drift: 60,
         // the floor (2^24): deposits from arbitrary logs exercise the carry-over
         max_deposit_gas: 0,
+        l1_base_fee_scalar: 0,
+        l1_blob_base_fee_scalar: 0,
     };
     let chain = blink_protocol::ChainConfig {
         max_block_data: 4_096,

@@ -11,7 +11,11 @@ use op_alloy_consensus::{OpDepositReceipt, OpReceiptEnvelope, OpTxEnvelope, OpTx
 use revm::context::BlockEnv;
 use serde::{Deserialize, Serialize};
 
-use crate::{chain::FEE_VAULT, l1::L1BlockInfo};
+use crate::{
+    chain::FEE_VAULT,
+    fee::{L1Cost, L1FeeScalars},
+    l1::{L1_BLOCK_BASE_FEE_SCALAR_SLOT, L1_BLOCK_BLOB_BASE_FEE_SCALAR_SLOT, L1BlockInfo},
+};
 
 /// Everything execution needs to know about the block a transaction lands in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,9 +33,39 @@ pub struct BlockContext {
     pub parent_hash: B256,
     /// The L1 block this block builds on (published in the `L1Block` predeploy).
     pub l1_origin: L1BlockInfo,
+    /// The chain's L1 fee scalars (rollup config; zero without L1), published in the
+    /// `L1Block` predeploy beside the origin and used to charge the L1 data fee.
+    #[serde(default)]
+    pub l1_fee_scalars: L1FeeScalars,
 }
 
 impl BlockContext {
+    /// The `L1Block` predeploy's slots for this block: the origin (slots 0-4) and the
+    /// fee scalars (slots 5 and 6).
+    pub fn l1_block_slots(&self) -> [(U256, U256); 7] {
+        let [a, b, c, d, e] = self.l1_origin.slots();
+        [
+            a,
+            b,
+            c,
+            d,
+            e,
+            (
+                L1_BLOCK_BASE_FEE_SCALAR_SLOT,
+                U256::from(self.l1_fee_scalars.base_fee_scalar),
+            ),
+            (
+                L1_BLOCK_BLOB_BASE_FEE_SCALAR_SLOT,
+                U256::from(self.l1_fee_scalars.blob_base_fee_scalar),
+            ),
+        ]
+    }
+
+    /// The L1 data fee of `tx` in this block (`None` for deposits).
+    pub fn l1_cost(&self, tx: &OpTxEnvelope) -> Option<L1Cost> {
+        crate::fee::l1_cost(tx, &self.l1_origin, &self.l1_fee_scalars)
+    }
+
     /// revm's view of this block. Priority fees go to the fee vault.
     pub fn to_block_env(&self) -> BlockEnv {
         BlockEnv {

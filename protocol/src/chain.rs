@@ -134,6 +134,32 @@ pub struct RollupConfig {
     /// milliseconds of execution however many arrive in one L1 block.
     #[serde(default = "default_max_deposit_gas")]
     pub max_deposit_gas: u64,
+    /// L1 data fee weight of the L1 base fee (6 decimals, OP's `baseFeeScalar`;
+    /// `docs/fees.md`). Default 1,368 (OP mainnet).
+    #[serde(default = "default_base_fee_scalar")]
+    pub l1_base_fee_scalar: u32,
+    /// L1 data fee weight of the L1 blob base fee (6 decimals, OP's
+    /// `blobBaseFeeScalar`). Default 810,949 (OP mainnet).
+    #[serde(default = "default_blob_base_fee_scalar")]
+    pub l1_blob_base_fee_scalar: u32,
+}
+
+fn default_base_fee_scalar() -> u32 {
+    crate::fee::DEFAULT_BASE_FEE_SCALAR
+}
+
+fn default_blob_base_fee_scalar() -> u32 {
+    crate::fee::DEFAULT_BLOB_BASE_FEE_SCALAR
+}
+
+impl RollupConfig {
+    /// The L1 fee scalars every block of this chain charges with.
+    pub fn l1_fee_scalars(&self) -> crate::fee::L1FeeScalars {
+        crate::fee::L1FeeScalars {
+            base_fee_scalar: self.l1_base_fee_scalar,
+            blob_base_fee_scalar: self.l1_blob_base_fee_scalar,
+        }
+    }
 }
 
 fn default_max_deposit_gas() -> u64 {
@@ -163,6 +189,15 @@ impl Genesis {
         self.rollup
             .as_ref()
             .map(|r| r.l1_genesis)
+            .unwrap_or_default()
+    }
+
+    /// The L1 fee scalars: the rollup config's, or zero for a standalone chain (it posts
+    /// nothing to L1, so it charges no L1 fee).
+    pub fn l1_fee_scalars(&self) -> crate::fee::L1FeeScalars {
+        self.rollup
+            .as_ref()
+            .map(RollupConfig::l1_fee_scalars)
             .unwrap_or_default()
     }
 }

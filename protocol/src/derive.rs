@@ -362,6 +362,7 @@ mod tests {
             hash: B256::from(U256::from(1000 + n)),
             timestamp: 100 + 12 * n,
             base_fee: 7,
+            blob_base_fee: 1,
         }
     }
 
@@ -385,6 +386,8 @@ mod tests {
             sequencing_window: WINDOW,
             max_sequencer_drift: DRIFT,
             max_deposit_gas: 20_000_000,
+            l1_base_fee_scalar: 1_368,
+            l1_blob_base_fee_scalar: 810_949,
         };
         let chain = ChainConfig {
             max_block_data: MAX_DATA,

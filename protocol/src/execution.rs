@@ -3,6 +3,16 @@
 //! The sequencer calls [`TxExecutor::execute`] as transactions arrive; replicas and the
 //! challenger call the same function over the same ordered list and must get the same
 //! results, receipts and commitment leaves.
+//!
+//! Every sequenced (non-deposit) transaction also pays the L1 data fee (`crate::fee`):
+//! the sender must afford `gas_limit * max_fee + value + l1_fee` before it runs, and
+//! after it runs the fee moves from the sender to the L1 fee vault as part of the
+//! transaction's own state writes. OP's `op-revm` does the same inside revm's handler;
+//! Blink keeps mainnet revm and does it around the call, which leaves one explicit
+//! balance move a one-step proof can check.
+//!
+//! What it is not: it does not decide which transactions a block holds (the sequencer
+//! and derivation do) and keeps no history.
 
 use alloy_consensus::Transaction;
 use alloy_primitives::{Address, Bytes, Log, U256};
@@ -21,6 +31,7 @@ use revm::{
 use crate::{
     ChainConfig,
     block::BlockContext,
+    fee::{L1_FEE_VAULT, L1Cost},
     l1::{L1_BLOCK, MAX_DEPOSIT_GAS},
     state::{StateChange, collect_changes},
     tx::{L2Tx, deposit_tx_env, to_tx_env},
@@ -51,6 +62,18 @@ pub enum ExecutionError {
     /// Balance below gas * price + value.
     #[error("insufficient funds for gas * price + value: balance {balance}, tx cost {cost}")]
     InsufficientFunds {
+        /// Sender balance.
+        balance: String,
+        /// Required amount.
+        cost: String,
+    },
+    /// Balance below gas * price + value + the L1 data fee (before execution), or,
+    /// after execution, below the L1 data fee (a sender whose EIP-7702 code spent its own
+    /// ETH). The transaction is not included and the state is unchanged.
+    #[error(
+        "insufficient funds for gas * price + value + l1Fee: balance {balance}, tx cost {cost}"
+    )]
+    InsufficientFundsForL1Fee {
         /// Sender balance.
         balance: String,
         /// Required amount.
@@ -117,6 +140,11 @@ pub struct ExecutedTx {
     pub changes: Vec<StateChange>,
     /// For a deposit: the sender's nonce before it ran (the receipt's `depositNonce`).
     pub deposit_nonce: Option<u64>,
+    /// L1 data fee charged (moved from the sender to the L1 fee vault); zero for
+    /// deposits.
+    pub l1_fee: U256,
+    /// The receipt's `l1GasUsed` (`size * 16`); zero for deposits.
+    pub l1_gas_used: u64,
 }
 
 /// revm's configuration for Blink.
@@ -190,7 +218,7 @@ where
             .unwrap_or_default();
         let mut account = Account::from(info);
         account.mark_touch();
-        for (slot, value) in self.block.l1_origin.slots() {
+        for (slot, value) in self.block.l1_block_slots() {
             let original = self
                 .db_mut()
                 .storage(L1_BLOCK, slot)
@@ -224,9 +252,84 @@ where
         }
         let env: TxEnv =
             to_tx_env(tx).ok_or_else(|| ExecutionError::Invalid("unsupported type".into()))?;
-        let res = self.evm.transact(env).map_err(ExecutionError::from_evm)?;
+        let l1 = self.block.l1_cost(inner).unwrap_or_default();
+        let caller = tx.signer();
+        if !l1.fee.is_zero() {
+            self.check_l1_fee_affordable(caller, inner, l1.fee)?;
+        }
+        let mut res = self.evm.transact(env).map_err(ExecutionError::from_evm)?;
+        if !l1.fee.is_zero() {
+            // nothing is committed yet: refusing here leaves the state unchanged
+            self.charge_l1_fee(&mut res.state, caller, l1.fee)?;
+        }
         let effective_gas_price = inner.effective_gas_price(Some(self.block.base_fee));
-        Ok(self.finish(res, effective_gas_price, None))
+        Ok(self.finish(res, effective_gas_price, None, l1))
+    }
+
+    /// Refuses, before execution, a sender who cannot pay
+    /// `gas_limit * max_fee + value + l1_fee`. A wrong nonce, or a balance below `gas_limit * max_fee + value`, is
+    /// left to revm so those errors stay what they were (and geth's).
+    fn check_l1_fee_affordable(
+        &mut self,
+        caller: Address,
+        inner: &OpTxEnvelope,
+        l1_fee: U256,
+    ) -> Result<(), ExecutionError> {
+        let account = self
+            .db_mut()
+            .basic(caller)
+            .map_err(|e| ExecutionError::Database(e.to_string()))?
+            .unwrap_or_default();
+        if account.nonce != inner.nonce() {
+            return Ok(());
+        }
+        let base = U256::from(inner.gas_limit())
+            .saturating_mul(U256::from(inner.max_fee_per_gas()))
+            .saturating_add(inner.value());
+        let cost = base.saturating_add(l1_fee);
+        if account.balance >= base && account.balance < cost {
+            return Err(ExecutionError::InsufficientFundsForL1Fee {
+                balance: account.balance.to_string(),
+                cost: cost.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves `l1_fee` from `caller` to the L1 fee vault inside the transaction's own
+    /// (not yet committed) state, so the writes reach the commitment with the rest.
+    fn charge_l1_fee(
+        &mut self,
+        state: &mut EvmState,
+        caller: Address,
+        l1_fee: U256,
+    ) -> Result<(), ExecutionError> {
+        let sender = state
+            .get_mut(&caller)
+            .ok_or_else(|| ExecutionError::Invalid("sender missing from the state".into()))?;
+        // only a sender with EIP-7702 code can spend below what was checked up front
+        if sender.info.balance < l1_fee {
+            return Err(ExecutionError::InsufficientFundsForL1Fee {
+                balance: sender.info.balance.to_string(),
+                cost: l1_fee.to_string(),
+            });
+        }
+        sender.info.balance -= l1_fee;
+        if let Some(vault) = state.get_mut(&L1_FEE_VAULT) {
+            vault.info.balance = vault.info.balance.saturating_add(l1_fee);
+            vault.mark_touch();
+        } else {
+            let info = self
+                .db_mut()
+                .basic(L1_FEE_VAULT)
+                .map_err(|e| ExecutionError::Database(e.to_string()))?
+                .unwrap_or_default();
+            let mut vault = Account::from(info);
+            vault.info.balance = vault.info.balance.saturating_add(l1_fee);
+            vault.mark_touch();
+            state.insert(L1_FEE_VAULT, vault);
+        }
+        Ok(())
     }
 
     /// Executes a deposit as OP Stack does: the minted ETH is credited first and stays
@@ -253,7 +356,7 @@ where
         let res = self.evm.transact(deposit_tx_env(deposit, nonce));
         self.evm.ctx.cfg.disable_base_fee = false;
         let mut out = match res {
-            Ok(res) => self.finish(res, 0, Some(nonce)),
+            Ok(res) => self.finish(res, 0, Some(nonce), L1Cost::default()),
             Err(EVMError::Database(e)) => return Err(ExecutionError::Database(e.to_string())),
             Err(_) => {
                 info.nonce += 1;
@@ -271,6 +374,8 @@ where
                     effective_gas_price: 0,
                     changes: bumped,
                     deposit_nonce: Some(nonce),
+                    l1_fee: U256::ZERO,
+                    l1_gas_used: 0,
                 }
             }
         };
@@ -284,6 +389,7 @@ where
         res: revm::context::result::ResultAndState,
         effective_gas_price: u128,
         deposit_nonce: Option<u64>,
+        l1: L1Cost,
     ) -> ExecutedTx {
         let mut changes = Vec::with_capacity(res.state.len() + 2);
         collect_changes(&res.state, &mut changes);
@@ -310,6 +416,8 @@ where
             effective_gas_price,
             changes,
             deposit_nonce,
+            l1_fee: l1.fee,
+            l1_gas_used: l1.gas_used,
         }
     }
 }

@@ -17,6 +17,12 @@ pub const L1_BLOCK_TIMESTAMP_SLOT: U256 = U256::from_limbs([1, 0, 0, 0]);
 pub const L1_BLOCK_BASEFEE_SLOT: U256 = U256::from_limbs([2, 0, 0, 0]);
 /// `L1Block` storage slot of the origin's hash.
 pub const L1_BLOCK_HASH_SLOT: U256 = U256::from_limbs([3, 0, 0, 0]);
+/// `L1Block` storage slot of the origin's blob base fee.
+pub const L1_BLOCK_BLOB_BASE_FEE_SLOT: U256 = U256::from_limbs([4, 0, 0, 0]);
+/// `L1Block` storage slot of the chain's L1 base fee scalar (rollup config).
+pub const L1_BLOCK_BASE_FEE_SCALAR_SLOT: U256 = U256::from_limbs([5, 0, 0, 0]);
+/// `L1Block` storage slot of the chain's L1 blob base fee scalar (rollup config).
+pub const L1_BLOCK_BLOB_BASE_FEE_SCALAR_SLOT: U256 = U256::from_limbs([6, 0, 0, 0]);
 
 /// `keccak256("TransactionDeposited(address,address,uint256,bytes)")`, as OptimismPortal.
 pub const TRANSACTION_DEPOSITED: B256 =
@@ -67,17 +73,41 @@ pub struct L1BlockInfo {
     pub timestamp: u64,
     /// L1 base fee (wei).
     pub base_fee: u64,
+    /// L1 blob base fee (wei per blob gas), computed from the header's
+    /// `excess_blob_gas`; 1 (the EIP-4844 minimum) for a header without one, and for
+    /// genesis files written before the field existed.
+    #[serde(default = "min_blob_base_fee")]
+    pub blob_base_fee: u128,
+}
+
+fn min_blob_base_fee() -> u128 {
+    alloy_eips::eip4844::BLOB_TX_MIN_BLOB_GASPRICE
 }
 
 impl L1BlockInfo {
     /// The storage writes that publish this origin in the `L1Block` predeploy.
-    pub fn slots(&self) -> [(U256, U256); 4] {
+    pub fn slots(&self) -> [(U256, U256); 5] {
         [
             (L1_BLOCK_NUMBER_SLOT, U256::from(self.number)),
             (L1_BLOCK_TIMESTAMP_SLOT, U256::from(self.timestamp)),
             (L1_BLOCK_BASEFEE_SLOT, U256::from(self.base_fee)),
             (L1_BLOCK_HASH_SLOT, U256::from_be_bytes(self.hash.0)),
+            (L1_BLOCK_BLOB_BASE_FEE_SLOT, U256::from(self.blob_base_fee)),
         ]
+    }
+}
+
+/// The blob base fee of an L1 block with `excess_blob_gas` (`None`: a header from before
+/// Cancun, or a node that does not report it, which counts as the minimum, 1 wei).
+///
+/// Uses Osaka's blob parameters (alloy's `BlobParams::osaka()`; Prague's give the same
+/// fee, both use the update fraction 5,007,716), which is what anvil 1.7.1 and Ethereum
+/// mainnet at Osaka run. The blob-parameter-only forks that follow (BPO1, BPO2) change
+/// the update fraction: an L1 on those needs this function to follow them.
+pub fn blob_base_fee(excess_blob_gas: Option<u64>) -> u128 {
+    match excess_blob_gas {
+        Some(excess) => alloy_eips::eip7840::BlobParams::osaka().calc_blob_fee(excess),
+        None => min_blob_base_fee(),
     }
 }
 
@@ -214,6 +244,26 @@ mod tests {
         );
         let c = deposit_from_log(&opaque_log(0, 0, 1, true, b""), B256::ZERO, 0).unwrap();
         assert_eq!(c.to, TxKind::Create);
+    }
+
+    #[test]
+    fn blob_base_fee_from_excess() {
+        assert_eq!(blob_base_fee(None), 1);
+        assert_eq!(blob_base_fee(Some(0)), 1);
+        // e^(excess / 5007716): at 10x the fraction, fake_exponential(1, 50077160, 5007716)
+        assert_eq!(
+            blob_base_fee(Some(50_077_160)),
+            alloy_eips::eip4844::fake_exponential(1, 50_077_160, 5_007_716)
+        );
+        assert!(blob_base_fee(Some(50_077_160)) > 20_000);
+    }
+
+    #[test]
+    fn old_genesis_origin_loads_with_minimum_blob_fee() {
+        let json = r#"{"number":1,"hash":"0x0000000000000000000000000000000000000000000000000000000000000000","timestamp":2,"baseFee":3}"#;
+        let info: L1BlockInfo = serde_json::from_str(json).unwrap();
+        assert_eq!(info.blob_base_fee, 1);
+        assert_eq!(info.base_fee, 3);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! What it is: pure, deterministic code — chain configuration and genesis, transaction
 //! decoding and validation, the L2 state-transition function over revm, block and
 //! receipt construction (alloy types), the state commitment (a compact keccak binary
-//! sparse Merkle tree, see `docs/state-commitment.md`), the signed pre-confirmation type
+//! sparse Merkle tree, see `docs/state-commitment.md`), the L1 data fee (`fee`), the signed pre-confirmation type
 //! with its verifier, the batch codec, deposits and the L1 origin, derivation of L2
 //! blocks from L1 data, and output roots.
 //!
@@ -18,6 +18,7 @@ pub mod block;
 pub mod chain;
 pub mod derive;
 pub mod execution;
+pub mod fee;
 pub mod l1;
 pub mod merkle;
 pub mod output;

@@ -67,6 +67,7 @@ fn transfers_move_value_and_pay_fees() {
         gas_limit: 30_000_000,
         parent_hash: Default::default(),
         l1_origin: Default::default(),
+        l1_fee_scalars: Default::default(),
     };
     let to = Address::repeat_byte(0xab);
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
@@ -127,6 +128,7 @@ fn insufficient_funds_is_refused() {
         gas_limit: 30_000_000,
         parent_hash: Default::default(),
         l1_origin: Default::default(),
+        l1_fee_scalars: Default::default(),
     };
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
     let raw = transfer(&poor, genesis.config.chain_id, 0, Address::ZERO, 1);
@@ -161,6 +163,7 @@ fn every_supported_transaction_type_executes() {
         gas_limit: 30_000_000,
         parent_hash: Default::default(),
         l1_origin: Default::default(),
+        l1_fee_scalars: Default::default(),
     };
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
     let to = Address::repeat_byte(0x11);
@@ -243,7 +246,9 @@ fn ctx_with_origin() -> BlockContext {
             hash: alloy_primitives::B256::repeat_byte(0x77),
             timestamp: 1,
             base_fee: 9,
+            blob_base_fee: 3,
         },
+        l1_fee_scalars: blink_protocol::fee::L1FeeScalars::OP_MAINNET,
     }
 }
 
@@ -314,7 +319,7 @@ fn the_l1_origin_is_published_in_the_l1block_predeploy() {
     let ctx = ctx_with_origin();
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx.clone(), 0);
     let changes = exec.apply_l1_origin().expect("system write");
-    assert_eq!(changes.len(), 1 + 4, "the account and its four slots");
+    assert_eq!(changes.len(), 1 + 7, "the account and its seven slots");
     let db = exec.into_db();
     assert_eq!(
         db.storage_ref(L1_BLOCK, L1_BLOCK_NUMBER_SLOT).unwrap(),
@@ -323,6 +328,25 @@ fn the_l1_origin_is_published_in_the_l1block_predeploy() {
     assert_eq!(
         db.storage_ref(L1_BLOCK, L1_BLOCK_HASH_SLOT).unwrap(),
         U256::from_be_bytes(ctx.l1_origin.hash.0)
+    );
+    use blink_protocol::l1::{
+        L1_BLOCK_BASE_FEE_SCALAR_SLOT, L1_BLOCK_BLOB_BASE_FEE_SCALAR_SLOT,
+        L1_BLOCK_BLOB_BASE_FEE_SLOT,
+    };
+    assert_eq!(
+        db.storage_ref(L1_BLOCK, L1_BLOCK_BLOB_BASE_FEE_SLOT)
+            .unwrap(),
+        U256::from(3)
+    );
+    assert_eq!(
+        db.storage_ref(L1_BLOCK, L1_BLOCK_BASE_FEE_SCALAR_SLOT)
+            .unwrap(),
+        U256::from(1_368)
+    );
+    assert_eq!(
+        db.storage_ref(L1_BLOCK, L1_BLOCK_BLOB_BASE_FEE_SCALAR_SLOT)
+            .unwrap(),
+        U256::from(810_949)
     );
 }
 
@@ -342,7 +366,9 @@ fn blockhash_of_an_unknown_block_is_zero() {
         .block_hashes
         .insert(U256::from(8), alloy_primitives::B256::repeat_byte(0x88));
     // PUSH1 n BLOCKHASH PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN (as init code)
-    let code = |n: u8| alloy_primitives::Bytes::from(vec![0x60, n, 0x40, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3]);
+    let code = |n: u8| {
+        alloy_primitives::Bytes::from(vec![0x60, n, 0x40, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3])
+    };
     let run = |n: u8| {
         let out = simulate(
             WrapDatabaseRef(&db),

@@ -119,6 +119,8 @@ impl L1Reader {
                 hash: h.hash,
                 timestamp: h.timestamp,
                 base_fee: h.base_fee_per_gas.unwrap_or_default(),
+                // from the header, so a replica reading the same block gets the same fee
+                blob_base_fee: protocol::l1::blob_base_fee(h.excess_blob_gas),
             };
             let deposits = by_block.remove(&n).unwrap_or_default();
             // logs and header must come from the same fork

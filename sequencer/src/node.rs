@@ -225,6 +225,7 @@ impl Node {
             gas_limit: genesis.config.block_gas_limit,
             parent_hash: B256::ZERO,
             l1_origin: genesis.l1_genesis(),
+            l1_fee_scalars: genesis.l1_fee_scalars(),
         };
         let header = block::seal_header(&genesis_ctx, genesis_root, &[], &[]);
         let genesis_hash = header.hash_slow();
@@ -535,6 +536,9 @@ impl Executor {
                             hash: o.l1_hash,
                             timestamp: o.l1_timestamp,
                             base_fee: o.l1_base_fee,
+                            blob_base_fee: o
+                                .l1_blob_base_fee
+                                .unwrap_or(protocol::l1::blob_base_fee(None)),
                         },
                     )?;
                 }
@@ -652,6 +656,7 @@ impl Executor {
                 l1_hash: o.hash,
                 l1_timestamp: o.timestamp,
                 l1_base_fee: o.base_fee,
+                l1_blob_base_fee: Some(o.blob_base_fee),
             }));
             if !deposits.is_empty() {
                 self.pending_log.push(Record::Queue(
@@ -740,6 +745,7 @@ impl Executor {
             gas_limit: self.shared.config().block_gas_limit,
             parent_hash: B256::ZERO,
             l1_origin,
+            l1_fee_scalars: self.shared.genesis.l1_fee_scalars(),
         };
         // the L1 origin is published in the L1Block predeploy before any transaction
         let changes = {
@@ -900,9 +906,15 @@ impl Executor {
                 if live && tx - state <= self.shared.config().max_nonce_gap =>
             {
                 // parking costs memory: only for a sender that could pay for it now
-                let cost = U256::from(sub.tx.tx.gas_limit())
+                // (the L1 fee under this block's L1 prices included)
+                let l1_fee = exec
+                    .block()
+                    .l1_cost(sub.tx.tx.inner())
+                    .map_or(U256::ZERO, |c| c.fee);
+                let base = U256::from(sub.tx.tx.gas_limit())
                     .saturating_mul(U256::from(sub.tx.tx.max_fee_per_gas()))
                     .saturating_add(sub.tx.tx.value());
+                let cost = base.saturating_add(l1_fee);
                 let balance = revm::Database::basic(exec.db_mut(), sender)
                     .ok()
                     .flatten()
@@ -911,9 +923,16 @@ impl Executor {
                     self.shared.metrics.txs_rejected.fetch_add(1, Relaxed);
                     reply(
                         sub.reply,
-                        SubmitResult::Rejected(ExecutionError::InsufficientFunds {
-                            balance: balance.to_string(),
-                            cost: cost.to_string(),
+                        SubmitResult::Rejected(if balance < base {
+                            ExecutionError::InsufficientFunds {
+                                balance: balance.to_string(),
+                                cost: base.to_string(),
+                            }
+                        } else {
+                            ExecutionError::InsufficientFundsForL1Fee {
+                                balance: balance.to_string(),
+                                cost: cost.to_string(),
+                            }
                         }),
                     );
                     return None;
@@ -1030,6 +1049,8 @@ impl Executor {
                 ),
                 gas_used: inc.out.gas_used,
                 effective_gas_price: inc.out.effective_gas_price,
+                l1_fee: inc.out.l1_fee,
+                l1_gas_used: inc.out.l1_gas_used,
                 contract_address: inc.out.contract_address,
                 first_log_index: log_index,
                 timestamp: ctx.timestamp,
@@ -1174,10 +1195,13 @@ mod tests {
                 hash: B256::repeat_byte(0x10),
                 timestamp: start - 10,
                 base_fee: 1,
+                blob_base_fee: 1,
             },
             sequencing_window: 100,
             max_sequencer_drift: 1_800,
             max_deposit_gas: protocol::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK,
+            l1_base_fee_scalar: 0,
+            l1_blob_base_fee_scalar: 0,
         });
         g
     }
@@ -1189,6 +1213,7 @@ mod tests {
                 hash: B256::repeat_byte(0x11),
                 timestamp: start - 5,
                 base_fee: 1,
+                blob_base_fee: 1,
             },
             parent_hash: B256::repeat_byte(0x10),
             deposits: (0..3u8)
@@ -1412,6 +1437,7 @@ mod tests {
                 hash: B256::repeat_byte(0x11),
                 timestamp: now() - 1,
                 base_fee: 1,
+                blob_base_fee: 1,
             },
             parent_hash: B256::repeat_byte(0x10),
             deposits: vec![],

@@ -107,6 +107,7 @@ mod tests {
             hash: B256::from(U256::from(n + 100)),
             timestamp: 10 * n,
             base_fee: 1,
+            blob_base_fee: 1,
         }
     }
 

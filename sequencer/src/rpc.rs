@@ -243,8 +243,12 @@ pub fn module(
         let Some(block) = n.and_then(|n| chain.block(n)) else {
             return RpcResult::Ok(Value::Null);
         };
-        let receipts: Vec<_> = block.txs.iter().map(|t| receipt_of(t, block)).collect();
-        ser(receipts)
+        let receipts = block
+            .txs
+            .iter()
+            .map(|t| receipt_json(t, block))
+            .collect::<RpcResult<Vec<_>>>()?;
+        RpcResult::Ok(Value::Array(receipts))
     })?;
     m.register_method("eth_getTransactionByHash", |p, s, _| {
         let mut seq = p.sequence();
@@ -282,7 +286,7 @@ pub fn module(
         let Some(block) = chain.block(t.block_number) else {
             return RpcResult::Ok(Value::Null);
         };
-        ser(receipt_of(t, block))
+        receipt_json(t, block)
     })?;
     m.register_method("blink_getPreconfirmation", |p, s, _| {
         let mut seq = p.sequence();
@@ -439,7 +443,7 @@ fn sync_receipt(s: &Shared, entry: &TxEntry) -> RpcResult<Value> {
     let block = chain
         .block(entry.block_number)
         .ok_or_else(|| server_err("block missing"))?;
-    let mut v = ser(receipt_of(entry, block))?;
+    let mut v = receipt_json(entry, block)?;
     if let Value::Object(map) = &mut v {
         map.insert("preconfirmation".into(), ser(&entry.preconf)?);
     }
@@ -557,6 +561,33 @@ fn receipt_of(t: &TxEntry, block: &BlockEntry) -> Receipt {
         to: t.tx.inner().to(),
         contract_address: t.contract_address,
     }
+}
+
+/// A receipt as JSON, with OP's L1 fee fields for sequenced transactions: `l1Fee`,
+/// `l1GasUsed`, `l1GasPrice` (the origin's base fee), `l1BlobBaseFee`, `l1BaseFeeScalar`,
+/// `l1BlobBaseFeeScalar`. RPC fields only, as on OP chains: the consensus receipt (and the
+/// receipts root) does not hold them.
+fn receipt_json(t: &TxEntry, block: &BlockEntry) -> RpcResult<Value> {
+    let mut v = ser(receipt_of(t, block))?;
+    if let (false, Value::Object(map)) = (t.tx.inner().is_deposit(), &mut v) {
+        let origin = &block.ctx.l1_origin;
+        let scalars = &block.ctx.l1_fee_scalars;
+        let fields = [
+            ("l1Fee", format!("{:#x}", t.l1_fee)),
+            ("l1GasUsed", format!("{:#x}", t.l1_gas_used)),
+            ("l1GasPrice", format!("{:#x}", origin.base_fee)),
+            ("l1BlobBaseFee", format!("{:#x}", origin.blob_base_fee)),
+            ("l1BaseFeeScalar", format!("{:#x}", scalars.base_fee_scalar)),
+            (
+                "l1BlobBaseFeeScalar",
+                format!("{:#x}", scalars.blob_base_fee_scalar),
+            ),
+        ];
+        for (k, value) in fields {
+            map.insert(k.into(), Value::String(value));
+        }
+    }
+    Ok(v)
 }
 
 fn tx_of(t: &TxEntry, block_hash: Option<B256>) -> alloy_rpc_types_eth::Transaction<OpTxEnvelope> {

@@ -23,6 +23,10 @@ pub struct TxEntry {
     pub gas_used: u64,
     /// Price per gas paid.
     pub effective_gas_price: u128,
+    /// L1 data fee paid (zero for deposits); the receipt's `l1Fee`.
+    pub l1_fee: alloy_primitives::U256,
+    /// The receipt's `l1GasUsed` (zero for deposits).
+    pub l1_gas_used: u64,
     /// Contract created, if any.
     pub contract_address: Option<Address>,
     /// Block-wide index of this transaction's first log.

@@ -40,7 +40,13 @@ pub enum WalError {
 }
 
 /// Opening of an L2 block.
+///
+/// `l1_blob_base_fee` is a trailing optional RLP field: logs written before it existed
+/// still decode (as `None`, replayed with the minimum blob base fee, 1 wei). Such a log
+/// replays under the L1 fee rules all the same, so its blocks get new state roots; a
+/// node upgraded across this change starts from a fresh data directory.
 #[derive(Clone, Debug, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+#[rlp(trailing)]
 pub struct OpenRecord {
     /// Block number.
     pub number: u64,
@@ -56,6 +62,8 @@ pub struct OpenRecord {
     pub l1_timestamp: u64,
     /// L1 origin: base fee.
     pub l1_base_fee: u64,
+    /// L1 origin: blob base fee (`None` in logs written before the L1 data fee).
+    pub l1_blob_base_fee: Option<u128>,
 }
 
 /// A mini-block: pre-confirmed transactions, in order, of the open block.
@@ -343,6 +351,7 @@ mod tests {
                 l1_hash: alloy_primitives::B256::repeat_byte(4),
                 l1_timestamp: 90,
                 l1_base_fee: 5,
+                l1_blob_base_fee: Some(1 << 70),
             }),
             Record::Mini(MiniRecord {
                 number: 1,

@@ -234,7 +234,7 @@ pub async fn run(args: BenchArgs) -> eyre::Result<()> {
             Workload::Erc20 => ERC20_TRANSFER_GAS,
         };
         let need = U256::from(per_sender as u64)
-            * (U256::from(gas) * U256::from(chain.max_fee) + U256::from(1u8));
+            * (U256::from(gas) * U256::from(chain.max_fee) + U256::from(1u8) + chain.l1_fee);
         let funded = setup::fund(&rpc, &chain, &dev, &addrs, need)
             .await
             .wrap_err("funding the senders")?;

@@ -68,7 +68,14 @@ pub struct Chain {
     pub max_fee: u128,
     /// `maxPriorityFeePerGas` used for every transaction.
     pub priority_fee: u128,
+    /// L1 data fee budgeted per transaction: four times the OP-style `GasPriceOracle`'s
+    /// upper bound for a 512-byte transaction (head-room for rising L1 prices), zero on
+    /// an endpoint without the oracle (anvil).
+    pub l1_fee: U256,
 }
+
+/// Unsigned size the L1 fee budget assumes: above every transaction the bench sends.
+const L1_FEE_BUDGET_BYTES: u64 = 512;
 
 impl Chain {
     /// Read chain id and fees. The max fee is twice `eth_gasPrice` (head-room for a
@@ -82,10 +89,32 @@ impl Chain {
             Err(_) => 0,
         };
         let max_fee = gas_price.saturating_mul(2).max(priority_fee).max(1);
+        let l1_fee = Self::l1_fee_bound(rpc)
+            .await?
+            .saturating_mul(U256::from(4u8));
         Ok(Self {
             chain_id,
             max_fee,
             priority_fee: priority_fee.min(max_fee),
+            l1_fee,
+        })
+    }
+
+    /// `GasPriceOracle.getL1FeeUpperBound(512)`, or zero where there is no oracle (the
+    /// call fails or returns no word).
+    async fn l1_fee_bound(rpc: &Rpc) -> eyre::Result<U256> {
+        use alloy::sol_types::SolCall;
+        let data = bridge_contracts::GasPriceOracle::getL1FeeUpperBoundCall {
+            _unsignedTxSize: U256::from(L1_FEE_BUDGET_BYTES),
+        }
+        .abi_encode();
+        let call = json!([{
+            "to": bridge_contracts::predeploys::GAS_PRICE_ORACLE,
+            "data": ABytes::from(data),
+        }, "latest"]);
+        Ok(match rpc.call_raw("eth_call", call).await? {
+            Ok(Value::String(s)) if s.len() == 2 + 64 => s.parse::<U256>().unwrap_or_default(),
+            _ => U256::ZERO,
         })
     }
 }
