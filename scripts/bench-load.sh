@@ -118,7 +118,7 @@ for rate in $RATES; do
   done
   secs=$(( t_end - t0 ))
   (( secs < 1 )) && secs=1
-  throttled="$(jq -r '[.runs[0].error_kinds | to_entries[] | select(.key | test("limit exceeded")) | .value] | add // 0' "$work/load-$rate.json" 2>/dev/null || echo 0)"
+  throttled="$(jq -r '[.runs[0].error_kinds | to_entries[] | select(.key | test("-32005")) | .value] | add // 0' "$work/load-$rate.json" 2>/dev/null || echo 0)"
   sent="$(jq -r '.runs[0].sent // 0' "$work/load-$rate.json" 2>/dev/null || echo 0)"
   load_rows+=("| $rate | $sent | $throttled | $((included / secs)) | $max_lag | ${caught_up:-not within 150 s} |")
   unset end_head
@@ -203,13 +203,14 @@ preconf_run "both" 1 1
   echo "Measured by \`bash scripts/bench-load.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, load"
   echo "average before: $(cut -d' ' -f1-3 /proc/loadavg)), on a devnet: anvil with 1 s blocks"
   echo "as L1, release binaries, default settings (6 blobs per post, 3 posts in flight,"
-  echo "throttling above four posts of unposted bytes). The load generator runs on the same"
+  echo "throttling above eight posts of unposted bytes). The load generator runs on the same"
   echo "two cores as anvil and the sequencer, so absolute figures are lower bounds."
   echo
   echo "## Safe-head lag against offered load"
   echo
-  echo "Open-loop ETH transfers (\`eth_sendRawTransaction\`) for $LOAD_SECS s. *Throttled* counts"
-  echo "-32005 answers (the L1 data backlog above its threshold); *included* is what the"
+  echo "Open-loop ETH transfers (\`eth_sendRawTransaction\`) for $LOAD_SECS s; a transaction refused"
+  echo "with -32005 is sent again at its sender's next slot. *Throttled* counts -32005"
+  echo "answers (the L1 data backlog above its threshold, or full blocks); *included* is what the"
   echo "blocks hold per second of the run; *max lag* is the largest \`latest − safe\` seen,"
   echo "in L2 blocks (1 s each); *catch-up* is how long after the load \`safe\` reached the head."
   echo

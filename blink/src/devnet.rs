@@ -99,7 +99,7 @@ pub struct DevnetArgs {
     /// Most blobs per batch transaction (the DA ceiling per post).
     #[arg(long, default_value_t = 6)]
     batch_max_blobs: usize,
-    /// Unposted bytes above which the sequencer throttles intake (default: four posts).
+    /// Unposted bytes above which the sequencer throttles intake (default: eight posts).
     #[arg(long)]
     throttle_bytes: Option<u64>,
 }

@@ -378,6 +378,7 @@ fn blockhash_of_an_unknown_block_is_zero() {
                 kind: TxKind::Create,
                 data: code(n),
                 gas_limit: 100_000,
+                chain_id: None,
                 ..Default::default()
             },
         )

@@ -66,6 +66,13 @@ pub const MAX_BATCH_BYTES: usize = 120_000;
 /// Most blobs one transaction may carry (EIP-7691 / Osaka: 6 per tx is the safe target).
 pub const DEFAULT_MAX_BLOBS: usize = 6;
 
+/// Default throttling threshold, in posts' worth of unposted bytes: about eight seconds
+/// of a full DA ceiling on the devnet, several times what a post takes to land.
+pub const DEFAULT_THROTTLE_POSTS: u64 = 8;
+
+/// While posts are in flight, how often the batcher looks for new committed blocks.
+const LAUNCH_POLL: Duration = Duration::from_millis(250);
+
 /// Default batch transactions in flight: with six blobs each, three fill what an L1 block
 /// with a nine-blob limit takes, plus one waiting for the next.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 3;
@@ -100,8 +107,8 @@ pub struct BatcherConfig {
     pub max_fee_per_gas: u128,
     /// Highest `maxFeePerBlobGas` offered (wei).
     pub max_fee_per_blob_gas: u128,
-    /// Unposted bytes of transactions above which intake is throttled; `None`: four
-    /// posts' worth.
+    /// Unposted bytes of transactions above which intake is throttled; `None`:
+    /// [`DEFAULT_THROTTLE_POSTS`] posts' worth.
     pub throttle_bytes: Option<u64>,
 }
 
@@ -251,7 +258,9 @@ async fn run_once(
     loop {
         let m = Mode::from_u8(mode.load(Relaxed));
         let limit = m.max_bytes(cfg.max_blobs);
-        let throttle = cfg.throttle_bytes.unwrap_or(4 * limit as u64);
+        let throttle = cfg
+            .throttle_bytes
+            .unwrap_or(DEFAULT_THROTTLE_POSTS * limit as u64);
         shared.da.configure(limit as u64, throttle);
         let latest = shared.chain.read().latest_committed;
         if in_flight.len() < cfg.max_in_flight.max(1) && latest >= launched {
@@ -294,7 +303,7 @@ async fn run_once(
         // wait for the oldest post, or for room to launch another
         let done = tokio::select! {
             done = futures::StreamExt::next(&mut in_flight) => done,
-            _ = tokio::time::sleep(cfg.interval), if in_flight.len() < cfg.max_in_flight.max(1) => None,
+            _ = tokio::time::sleep(cfg.interval.min(LAUNCH_POLL)), if in_flight.len() < cfg.max_in_flight.max(1) => None,
         };
         let Some((res, first, end, raw, txs, bytes, m, post_nonce)) = done else {
             continue;

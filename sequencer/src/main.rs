@@ -106,7 +106,7 @@ struct Args {
     #[arg(long, default_value_t = protocol::chain::DEFAULT_MAX_BLOCK_DATA)]
     max_block_data: u64,
     /// Unposted bytes of transactions above which new transactions are refused with
-    /// -32005 until the batcher catches up (default: four posts' worth).
+    /// -32005 until the batcher catches up (default: eight posts' worth).
     #[arg(long, env = "BLINK_THROTTLE_BYTES")]
     throttle_bytes: Option<u64>,
 }

@@ -66,7 +66,15 @@ struct LaneResult {
     last_done: Option<Instant>,
 }
 
-async fn send_one(rpc: &Rpc, body: Bytes, sync: bool, lane: &mut LaneResult, from: Instant) {
+/// Sends one transaction; returns whether the node refused it for lack of capacity
+/// (-32005 "limit exceeded": the same transaction may be sent again later).
+async fn send_one(
+    rpc: &Rpc,
+    body: Bytes,
+    sync: bool,
+    lane: &mut LaneResult,
+    from: Instant,
+) -> bool {
     lane.sent += 1;
     let outcome = match rpc.post(body).await {
         Ok(resp) => classify_send(&resp, sync),
@@ -80,8 +88,13 @@ async fn send_one(rpc: &Rpc, body: Bytes, sync: bool, lane: &mut LaneResult, fro
             lane.latencies_ns
                 .push(done.saturating_duration_since(from).as_nanos() as u64);
         }
-        SendOutcome::Err(kind) => *lane.errors.entry(kind).or_default() += 1,
+        SendOutcome::Err(kind) => {
+            let retry = kind.ends_with("(-32005)");
+            *lane.errors.entry(kind).or_default() += 1;
+            return retry;
+        }
     }
+    false
 }
 
 fn http_error_kind(e: &reqwest::Error) -> String {
@@ -131,7 +144,7 @@ pub async fn run(
                             break;
                         }
                         let from = Instant::now();
-                        send_one(&rpc, body, sync, &mut lane, from).await;
+                        let _ = send_one(&rpc, body, sync, &mut lane, from).await;
                     }
                     lane.exhausted = lane.sent as usize == total && Instant::now() < deadline;
                     lane
@@ -148,12 +161,17 @@ pub async fn run(
                 handles.push(tokio::spawn(async move {
                     let mut lane = LaneResult::default();
                     let mut bodies = bodies.into_iter();
+                    // a transaction refused for lack of capacity is sent again at the
+                    // lane's next slot (its successors' nonces depend on it)
+                    let mut retry: Option<Bytes> = None;
                     while let Some(scheduled) = rx.recv().await {
                         if Instant::now() >= deadline {
                             lane.unsent += 1;
                             continue;
                         }
-                        let Some(body) = bodies.next() else { break };
+                        let Some(body) = retry.take().or_else(|| bodies.next()) else {
+                            break;
+                        };
                         let Ok(_permit) = permits.acquire().await else {
                             break;
                         };
@@ -164,7 +182,9 @@ pub async fn run(
                         }
                         lane.lag_ns
                             .push(now.saturating_duration_since(scheduled).as_nanos() as u64);
-                        send_one(&rpc, body, sync, &mut lane, scheduled).await;
+                        if send_one(&rpc, body.clone(), sync, &mut lane, scheduled).await {
+                            retry = Some(body);
+                        }
                     }
                     lane
                 }));
