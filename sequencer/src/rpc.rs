@@ -674,7 +674,48 @@ fn call_env(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> TxEnv {
     }
 }
 
+/// Simulations (`eth_call`, `eth_estimateGas`) that may run at once: all cores but one,
+/// so calls of 2^24 gas back to back can never take the core the executor needs.
+fn simulation_slots() -> &'static (
+    crossbeam_channel::Sender<()>,
+    crossbeam_channel::Receiver<()>,
+) {
+    static SLOTS: std::sync::OnceLock<(
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    )> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let n = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .max(1);
+        let (tx, rx) = crossbeam_channel::bounded(n);
+        for _ in 0..n {
+            let _ = tx.send(());
+        }
+        (tx, rx)
+    })
+}
+
+/// Longest a simulation waits for a slot before the call is refused with -32005.
+const SIMULATION_WAIT: Duration = Duration::from_secs(10);
+
 fn run_call(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> RpcResult<CallOutcome> {
+    let (give_back, slots) = simulation_slots();
+    slots.recv_timeout(SIMULATION_WAIT).map_err(|_| {
+        err(
+            -32005,
+            "limit exceeded: too many calls in progress, retry later",
+        )
+    })?;
+    // the slot returns however this ends
+    struct Slot<'a>(&'a crossbeam_channel::Sender<()>);
+    impl Drop for Slot<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+    let _slot = Slot(give_back);
     let env = call_env(s, req, gas);
     let ctx = s
         .chain
