@@ -8,7 +8,7 @@
 #![no_main]
 
 use alloy_consensus::transaction::SignerRecoverable;
-use alloy_eips::eip2718::Encodable2718;
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::keccak256;
 use blink_protocol::{ChainConfig, tx};
 use libfuzzer_sys::fuzz_target;
@@ -25,8 +25,11 @@ fuzz_target!(|data: &[u8]| {
         data,
         "accepted a non-canonical encoding"
     );
+    // signed transactions only (a deposit never passes this decoder)
+    let signed = alloy_consensus::TxEnvelope::decode_2718(&mut &data[..])
+        .expect("an accepted transaction decodes as a signed one");
     assert_eq!(
-        checked.tx.inner().recover_signer().ok(),
+        signed.recover_signer().ok(),
         Some(checked.tx.signer()),
         "signer recovery is not deterministic"
     );
