@@ -74,6 +74,9 @@ pub enum NodeError {
     /// Filesystem failure outside the log.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The executor's queue is full; retry later.
+    #[error("limit exceeded: the sequencer's queue is full, retry later")]
+    Busy,
 }
 
 /// What the submitter of a transaction hears back.
@@ -162,9 +165,14 @@ impl Shared {
                 "this node is a read replica; send transactions to the sequencer".into(),
             ));
         }
-        self.submit
-            .send(sub)
-            .map_err(|_| NodeError::Config("executor stopped".into()))
+        // never wait for room: a full queue (an executor busy for long) must not block
+        // the RPC worker that called
+        self.submit.try_send(sub).map_err(|e| match e {
+            crossbeam_channel::TrySendError::Full(_) => NodeError::Busy,
+            crossbeam_channel::TrySendError::Disconnected(_) => {
+                NodeError::Config("executor stopped".into())
+            }
+        })
     }
 }
 

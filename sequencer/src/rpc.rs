@@ -434,7 +434,10 @@ fn submit(s: &Shared, raw: &[u8]) -> RpcResult<(B256, oneshot::Receiver<SubmitRe
         tx,
         reply: Some(reply),
     })
-    .map_err(|e| server_err(e.to_string()))?;
+    .map_err(|e| match e {
+        crate::NodeError::Busy => limit_exceeded(e.to_string()),
+        other => server_err(other.to_string()),
+    })?;
     Ok((hash, rx))
 }
 
