@@ -36,6 +36,19 @@ use protocol::batch::{Batch, BatchBlock};
 use sequencer::inbox::{BatchKind, InboxReader, blob_capacity};
 use std::time::{Duration, Instant};
 
+/// The devnet's inbox, read through its manifest's L1 and beacon endpoints: the reader,
+/// an L1 provider, and the L1 block batches start at.
+fn inbox_of(devnet: &Devnet) -> (InboxReader, impl Provider + use<>, u64) {
+    let beacon = devnet.manifest["l1"]["beacon"]
+        .as_str()
+        .expect("l1.beacon in the manifest");
+    let start = devnet.manifest["l1"]["startBlock"].as_u64().unwrap_or(0);
+    let reader = InboxReader::from_urls(&devnet.l1, Some(beacon), devnet.contract("batchInbox"))
+        .expect("reader");
+    let l1 = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    (reader, l1, start)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn batches_posted_as_blobs() {
     let devnet = Devnet::start(
@@ -44,13 +57,7 @@ async fn batches_posted_as_blobs() {
     )
     .await;
     let inbox = devnet.contract("batchInbox");
-    let beacon = devnet.manifest["l1"]["beacon"]
-        .as_str()
-        .expect("l1.beacon in the manifest")
-        .to_string();
-    let start = devnet.manifest["l1"]["startBlock"].as_u64().unwrap_or(0);
-    let reader = InboxReader::from_urls(&devnet.l1, Some(&beacon), inbox).expect("reader");
-    let l1 = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let (reader, l1, start) = inbox_of(&devnet);
 
     let tx_hash = common::transfer(&devnet.l2, Address::repeat_byte(0x99), 123).await;
 
@@ -98,6 +105,7 @@ async fn batches_posted_as_blobs() {
     assert!(!hashes.is_empty());
 
     // the beacon API serves them under the execution block hash (checked again by hand)
+    let beacon = devnet.manifest["l1"]["beacon"].as_str().expect("l1.beacon");
     let raw: serde_json::Value = reqwest::Client::new()
         .get(format!(
             "{beacon}/eth/v1/beacon/blobs/{}",
@@ -163,14 +171,7 @@ async fn sustained_load_never_wedges() {
         &["--batch-max-blobs", "1", "--throttle-bytes", "30000"],
     )
     .await;
-    let inbox = devnet.contract("batchInbox");
-    let beacon = devnet.manifest["l1"]["beacon"]
-        .as_str()
-        .expect("l1.beacon")
-        .to_string();
-    let start = devnet.manifest["l1"]["startBlock"].as_u64().unwrap_or(0);
-    let reader = InboxReader::from_urls(&devnet.l1, Some(&beacon), inbox).expect("reader");
-    let l1 = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let (reader, l1, start) = inbox_of(&devnet);
     let l2 = devnet.l2.clone();
     let tag = move |t: &'static str| {
         let l2 = l2.clone();

@@ -706,10 +706,7 @@ const SIMULATION_WAIT: Duration = Duration::from_secs(10);
 fn run_call(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> RpcResult<CallOutcome> {
     let (give_back, slots) = simulation_slots();
     slots.recv_timeout(SIMULATION_WAIT).map_err(|_| {
-        err(
-            -32005,
-            "limit exceeded: too many calls in progress, retry later",
-        )
+        limit_exceeded("limit exceeded: too many calls in progress, retry later".into())
     })?;
     // the slot returns however this ends
     struct Slot<'a>(&'a crossbeam_channel::Sender<()>);
@@ -1087,9 +1084,8 @@ async fn forward<T: Clone>(
     if live.fetch_add(1, Relaxed) >= MAX_SUBSCRIPTIONS {
         live.fetch_sub(1, Relaxed);
         pending
-            .reject(err(
-                -32005,
-                "limit exceeded: too many subscriptions on this node",
+            .reject(limit_exceeded(
+                "limit exceeded: too many subscriptions on this node".into(),
             ))
             .await;
         return;
