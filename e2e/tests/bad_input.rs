@@ -563,3 +563,71 @@ async fn subscription_churn_is_bounded() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+/// Reads never hold the executor up: while 16 `eth_call`s that each burn 2^24 gas queue
+/// for the simulation slots, 20 transfers sent one after another are all pre-confirmed,
+/// and most of the calls are still unanswered when the last transfer is. If a read held
+/// a lock the executor needs, each transfer would wait for a whole call and the calls
+/// would all be answered first. (An ordering check, not a timing one.)
+#[tokio::test(flavor = "multi_thread")]
+async fn heavy_reads_do_not_block_preconfs() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering::SeqCst},
+    };
+    let node = Sequencer::start(None, &[]);
+    let url = node.http.clone();
+    let dev: PrivateKeySigner = DEV_KEY_0.parse().expect("key");
+    const CALLS: usize = 16;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut calls = Vec::new();
+    for _ in 0..CALLS {
+        let (url, answered) = (url.clone(), answered.clone());
+        calls.push(tokio::spawn(async move {
+            // init code that jumps to itself until its gas runs out
+            let r = call(
+                &url,
+                "eth_call",
+                json!([{"data": "0x5b600056", "gas": "0x1000000"}, "latest"]),
+            )
+            .await;
+            answered.fetch_add(1, SeqCst);
+            r
+        }));
+    }
+    // the calls are on their way before the first transfer
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let at_start = answered.load(SeqCst);
+    for nonce in 0..20u64 {
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            call(
+                &url,
+                "eth_sendRawTransactionSync",
+                json!([signed(&dev, 42_424, nonce, 21_000, U256::from(1))]),
+            ),
+        )
+        .await
+        .expect("a transfer is answered while reads run");
+        assert_eq!(r["result"]["status"], "0x1", "{r}");
+    }
+    let at_end = answered.load(SeqCst);
+    eprintln!(
+        "heavy calls answered: {at_start} before the first transfer, {at_end} after the 20th"
+    );
+    for c in calls {
+        let r = tokio::time::timeout(std::time::Duration::from_secs(120), c)
+            .await
+            .expect("every call is answered")
+            .expect("call task");
+        // out of gas, or -32005 when it waited too long for a slot: never a hang
+        assert!(
+            r["error"].is_object(),
+            "an endless loop cannot succeed: {r}"
+        );
+    }
+    assert!(
+        at_end <= CALLS / 2,
+        "transfers were held behind the reads: {at_end} of {CALLS} calls (from {at_start}) were answered before the 20th transfer"
+    );
+}

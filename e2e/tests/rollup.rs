@@ -992,3 +992,169 @@ async fn origin_view(l2: &str) -> (U256, U256, U256) {
         .await,
     )
 }
+
+/// An L1 reorg deeper than the confirmation depth: the L1 blocks the sequencer took as
+/// origins (and a deposit it had minted) are replaced. The sequencer rolls L2 back to
+/// the newest block whose origin L1 still has, sequences the dropped blocks' transfers
+/// again on the new L1, reports the broken pre-confirmations, keeps pre-confirming, and
+/// the batcher posts the rebuilt chain, which a replica derives exactly.
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_l1_reorg_keeps_going() {
+    let devnet = Devnet::start("deep-reorg", &[]).await;
+    let l2 = devnet.l2.clone();
+    let rpc = |method: &'static str, params: Value| {
+        let url = devnet.l1.clone();
+        async move {
+            let r = call(&url, method, params).await;
+            assert!(r["error"].is_null(), "{method}: {r}");
+            r["result"].clone()
+        }
+    };
+    // L2 has built on a few L1 blocks first
+    wait_for("the L2 origin moves", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let n = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+            (n >= 4).then_some(())
+        }
+    })
+    .await;
+    // L1 mined by hand from here, so the reorg lands exactly where it should
+    rpc("anvil_setIntervalMining", json!([0])).await;
+    let resume_mining = IntervalMining(devnet.l1.clone());
+    let moved = Address::repeat_byte(0x61);
+    let l1 = ProviderBuilder::new()
+        .wallet(DEV_KEY_3.parse::<PrivateKeySigner>().expect("key"))
+        .connect_http(devnet.l1.parse().expect("url"));
+    let portal = Portal::new(devnet.contract("portal"), &l1);
+    let pending = tokio::time::timeout(
+        Duration::from_secs(30),
+        portal
+            .depositTransaction(moved, U256::from(7u64), 100_000, false, Default::default())
+            .value(U256::from(7u64))
+            .send(),
+    )
+    .await
+    .expect("send in time")
+    .expect("deposit");
+    let deposit_tx = *pending.tx_hash();
+    rpc("evm_mine", json!([])).await;
+    let deposit_block = hex_u64(&rpc("eth_blockNumber", json!([])).await);
+    let orphaned = rpc(
+        "eth_getBlockByNumber",
+        json!([format!("{deposit_block:#x}"), false]),
+    )
+    .await["hash"]
+        .clone();
+    // two more blocks: the deposit's block is confirmed and becomes an origin
+    rpc("evm_mine", json!([])).await;
+    rpc("evm_mine", json!([])).await;
+    wait_for("the deposit is minted on L2", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
+            (hex_u256(&b["result"]) == U256::from(7u64)).then_some(())
+        }
+    })
+    .await;
+    // transfers pre-confirmed in blocks built on the soon orphaned origin
+    let to = Address::repeat_byte(0x62);
+    let mut sent = Vec::new();
+    for i in 0..5u64 {
+        let hash =
+            tokio::time::timeout(Duration::from_secs(60), common::transfer(&l2, to, 100 + i))
+                .await
+                .expect("transfer pre-confirmed and sealed before the reorg");
+        sent.push(hash);
+    }
+    let before = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+    // replace the last 4 L1 blocks (twice the confirmation depth), deposit included
+    rpc("anvil_reorg", json!([4, []])).await;
+    let now = rpc(
+        "eth_getBlockByNumber",
+        json!([format!("{deposit_block:#x}"), false]),
+    )
+    .await;
+    assert_ne!(
+        now["hash"], orphaned,
+        "L1 block {deposit_block} was replaced"
+    );
+    assert!(
+        l1.get_transaction_receipt(deposit_tx)
+            .await
+            .expect("rpc")
+            .is_none(),
+        "the deposit is gone from L1"
+    );
+    drop(resume_mining);
+    // the sequencer notices once L1 grows past its origin, rolls back and rebuilds
+    let log = devnet.dir.join("sequencer.log");
+    wait_for("the sequencer rolls L2 back", 90, || {
+        let log = log.clone();
+        async move {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.contains("L2 rolled back"))
+                .map(|_| ())
+        }
+    })
+    .await;
+    let text = std::fs::read_to_string(&log).expect("sequencer log");
+    let line = text
+        .lines()
+        .find(|l| l.contains("L2 rolled back"))
+        .expect("rollback line");
+    // plain or JSON logs, with or without colours
+    let plain: String = line
+        .split('\x1b')
+        .map(|part| match part.strip_prefix('[') {
+            Some(rest) => rest.split_once('m').map_or(rest, |(_, tail)| tail),
+            None => part,
+        })
+        .collect();
+    assert!(
+        plain.contains("broken_preconfirmations=5")
+            || plain.contains("\"broken_preconfirmations\":5"),
+        "the five dropped transfers' pre-confirmations are reported: {plain}"
+    );
+    // the deposit went with its L1 block; the transfers are sequenced again
+    wait_for("the orphaned deposit is undone on L2", 60, || {
+        let l2 = l2.clone();
+        async move {
+            let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
+            (hex_u256(&b["result"]) == U256::ZERO).then_some(())
+        }
+    })
+    .await;
+    for hash in &sent {
+        let l2 = l2.clone();
+        let receipt = wait_for("a rolled-back transfer is included again", 60, || {
+            let l2 = l2.clone();
+            async move {
+                let r =
+                    call(&l2, "eth_getTransactionReceipt", json!([hash])).await["result"].clone();
+                (!r["blockHash"].is_null()).then_some(r)
+            }
+        })
+        .await;
+        assert_eq!(receipt["status"], "0x1", "{hash} succeeds again");
+    }
+    // the sequencer keeps pre-confirming
+    tokio::time::timeout(Duration::from_secs(60), common::transfer(&l2, to, 999))
+        .await
+        .expect("pre-confirmed after the rollback");
+    let after = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+    assert!(after >= before, "L2 goes on ({before} → {after})");
+    // the rebuilt chain reaches L1 and derives the same
+    wait_for("the rebuilt blocks are posted", 120, || {
+        let l2 = l2.clone();
+        async move {
+            let safe = call(&l2, "eth_getBlockByNumber", json!(["safe", false])).await;
+            (hex_u64(&safe["result"]["number"]) >= after).then_some(())
+        }
+    })
+    .await;
+    let _replica = replica_matches(&devnet, after).await;
+    let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
+    assert_eq!(hex_u256(&b["result"]), U256::ZERO, "never minted again");
+}

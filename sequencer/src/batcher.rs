@@ -239,6 +239,7 @@ async fn run_once(
         .map_err(BatcherError::Config)?;
     let reader = cfg.reader()?;
     let policy = cfg.policy();
+    let epoch = shared.rollbacks.load(Relaxed);
     let next = last_posted(&provider, &reader, cfg).await? + 1;
     tracing::info!(next, "batcher resumes");
     shared.chain.write().safe = Some(next - 1);
@@ -256,6 +257,12 @@ async fn run_once(
     let mut in_flight = futures::stream::FuturesOrdered::new();
     let mut launched = next;
     loop {
+        if shared.rollbacks.load(Relaxed) != epoch {
+            // blocks were rebuilt on a new L1 (a deep reorg): start over from what L1 has
+            return Err(BatcherError::L1(
+                "the L2 chain was rolled back after an L1 reorg; resuming from L1".into(),
+            ));
+        }
         let m = Mode::from_u8(mode.load(Relaxed));
         let limit = m.max_bytes(cfg.max_blobs);
         let throttle = cfg
@@ -577,6 +584,19 @@ fn build(shared: &Shared, from: u64, to: u64) -> Result<Batch, BatcherError> {
 /// pending post of ours can still replace anything around it).
 const SETTLED_DEPTH: u64 = 64;
 
+/// Whether L1 still holds the L1 origin a batch was built on (derivation drops the
+/// batch otherwise).
+async fn on_l1<P: Provider>(provider: &P, batch: &Batch) -> Result<bool, BatcherError> {
+    let Some(last) = batch.blocks.last() else {
+        return Ok(true);
+    };
+    let block = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(last.l1_origin))
+        .await
+        .map_err(l1)?;
+    Ok(block.is_some_and(|b| b.header.hash == batch.l1_origin_hash))
+}
+
 /// The last L2 block on L1 such that blocks 1..=it are covered by posted batches in order,
 /// as derivation takes them (0 when there is none).
 ///
@@ -641,6 +661,13 @@ pub async fn last_posted<P: Provider>(
             };
             let mut new = batch.blocks.iter().map(|x| x.number).filter(|n| *n > head);
             match new.next() {
+                Some(first) if first == head + 1 && !on_l1(provider, &batch).await? => {
+                    tracing::warn!(
+                        seq = b.seq,
+                        l1_block = b.l1_block,
+                        "batch built on L1 blocks that were reorganized away; derivation drops it, its blocks are posted again"
+                    )
+                }
                 Some(first) if first == head + 1 => {
                     head = batch.blocks.last().map_or(head, |x| x.number);
                 }

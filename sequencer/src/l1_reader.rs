@@ -162,6 +162,10 @@ async fn follow_once(
     view: &L1View,
     confirmations: u64,
 ) -> Result<(), L1ReadError> {
+    if shared.rollback_to.load(Relaxed) != crate::node::NO_ROLLBACK {
+        // the executor is rolling back; read on from its new origin afterwards
+        return Ok(());
+    }
     let confirmed = reader.confirmed(confirmations).await?;
     let origin = {
         let chain = shared.chain.read();
@@ -183,10 +187,16 @@ async fn follow_once(
         let n = entry.info.number;
         let first_after_origin = n == origin.number + 1 && view.last().is_none();
         if first_after_origin && entry.parent_hash != origin.hash {
+            // the origin L2 builds on is gone: roll L2 back to the newest block whose
+            // origin L1 still has, and build on the new L1 from there
+            let keep = fork_point(shared, reader).await?;
             tracing::error!(
                 l1_block = n,
-                "L1 reorganized below the sequencer's origin (deeper than the confirmation depth)"
+                keep,
+                "L1 reorganized below the sequencer's origin (deeper than the confirmation depth); rolling L2 back"
             );
+            view.truncate_from(0);
+            shared.rollback_to.store(keep, Relaxed);
             return Ok(());
         }
         if !view.push(entry) {
@@ -203,6 +213,38 @@ async fn follow_once(
     Ok(())
 }
 
+/// The newest L2 block whose L1 origin L1 still holds (same hash at that number).
+/// Fails only if not even the rollup's L1 genesis is left, which nothing can repair.
+async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadError> {
+    // each distinct origin, newest first, with the last L2 block built on it
+    let origins: Vec<(u64, L1BlockInfo)> = {
+        let chain = shared.chain.read();
+        let mut out: Vec<(u64, L1BlockInfo)> = Vec::new();
+        for b in chain.blocks.iter().rev() {
+            if out
+                .last()
+                .is_none_or(|(_, o)| o.hash != b.ctx.l1_origin.hash)
+            {
+                out.push((b.ctx.number, b.ctx.l1_origin));
+            }
+        }
+        out
+    };
+    for (last_l2, origin) in origins {
+        let block = reader
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(origin.number))
+            .await
+            .map_err(rpc)?;
+        if block.is_some_and(|b| b.header.hash == origin.hash) {
+            return Ok(last_l2);
+        }
+    }
+    Err(L1ReadError::Config(
+        "L1 no longer holds the rollup's L1 genesis block".into(),
+    ))
+}
+
 /// A replica's driver: reads confirmed L1 blocks in order, derives L2 blocks from them
 /// (`protocol::derive`) and hands them to the node's executor. Runs until the node stops.
 pub async fn derive(
@@ -214,8 +256,14 @@ pub async fn derive(
     confirmations: u64,
     poll: Duration,
 ) {
+    let start = deriver.clone();
     let mut deriver = deriver;
     loop {
+        if shared.rollback_to.load(Relaxed) != crate::node::NO_ROLLBACK {
+            // the executor is going back to genesis; derive again once it has
+            tokio::time::sleep(poll).await;
+            continue;
+        }
         match derive_once(
             &shared,
             &reader,
@@ -233,7 +281,12 @@ pub async fn derive(
                 tracing::warn!(error = %e, "derivation: reading L1 failed; retrying")
             }
             Err(DeriveStop::Derive(e)) => {
-                tracing::error!(error = %e, "derivation cannot continue (L1 reorganized below the confirmation depth); restart the replica to derive again");
+                // L1 reorganized below the confirmation depth: what was derived from the
+                // old L1 is dropped and derivation starts over from the rollup's genesis
+                tracing::error!(error = %e, "L1 reorganized below the confirmation depth; deriving again from genesis");
+                deriver = start.clone();
+                shared.rollback_to.store(0, Relaxed);
+                continue;
             }
         }
         tokio::time::sleep(poll).await;

@@ -56,6 +56,14 @@ pub struct Metrics {
     pub drift_stalls: AtomicU64,
     /// Live subscriptions (all connections).
     pub subscriptions: AtomicU64,
+    /// L1 reorgs deeper than the confirmation depth that orphaned L2 blocks' origins
+    /// (each rolled the L2 chain back).
+    pub deep_l1_reorgs: AtomicU64,
+    /// L2 blocks dropped by those rollbacks.
+    pub rolled_back_blocks: AtomicU64,
+    /// Pre-confirmations that could not be kept: their transaction was re-sequenced in
+    /// another block, or could not be included again.
+    pub preconfs_broken: AtomicU64,
 }
 
 impl Metrics {
@@ -66,7 +74,22 @@ impl Metrics {
             (chain.open_number(), chain.latest_committed)
         };
         let leaves = shared.committed.lock().len();
-        let counters: [(&str, &str, String); 19] = [
+        let counters: [(&str, &str, String); 22] = [
+            (
+                "blink_deep_l1_reorgs_total",
+                "L1 reorgs deeper than the confirmation depth that rolled the L2 chain back.",
+                self.deep_l1_reorgs.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_rolled_back_blocks_total",
+                "L2 blocks dropped because their L1 origin was reorganized away.",
+                self.rolled_back_blocks.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_preconfs_broken_total",
+                "Pre-confirmations not kept after a deep L1 reorg (re-sequenced elsewhere or dropped).",
+                self.preconfs_broken.load(Relaxed).to_string(),
+            ),
             (
                 "blink_txs_throttled_total",
                 "Transactions refused while the L1 data backlog was above its threshold.",

@@ -149,8 +149,16 @@ pub struct Shared {
     pub replica: bool,
     /// L1 data backlog and the limits it sets.
     pub da: crate::da::DaState,
+    /// A rollback asked for by the L1 follower: keep L2 blocks up to this number
+    /// ([`NO_ROLLBACK`] when none is pending). Set after a deep L1 reorg.
+    pub rollback_to: std::sync::atomic::AtomicU64,
+    /// Rollbacks done; the batcher starts its round over when this changes.
+    pub rollbacks: std::sync::atomic::AtomicU64,
     submit: Sender<Submission>,
 }
+
+/// [`Shared::rollback_to`] when no rollback is pending.
+pub const NO_ROLLBACK: u64 = u64::MAX;
 
 impl Shared {
     /// Chain parameters.
@@ -196,6 +204,48 @@ struct SealJob {
     ctx: BlockContext,
     txs: Vec<Arc<TxEntry>>,
     changes: Vec<StateChange>,
+    /// Announce the block to subscribers (not while a rollback rebuilds known blocks).
+    announce: bool,
+}
+
+/// Work for the commitment thread, in order.
+enum CommitJob {
+    /// Commit a sealed block.
+    Seal(SealJob),
+    /// The chain was rebuilt from genesis (a rollback): the next block's parent is
+    /// this hash (genesis).
+    Reset(B256),
+}
+
+/// The state, committed state and chain of genesis alone, and genesis's hash.
+fn genesis_chain(genesis: &Genesis) -> (StateDb, CommittedState, ChainStore, B256) {
+    let (db, genesis_changes) = genesis_state(genesis);
+    let mut committed = CommittedState::default();
+    committed.apply(&genesis_changes);
+    let genesis_root = committed.root();
+    let genesis_ctx = BlockContext {
+        number: 0,
+        timestamp: genesis.timestamp,
+        base_fee: genesis.config.min_base_fee,
+        gas_limit: genesis.config.block_gas_limit,
+        parent_hash: B256::ZERO,
+        l1_origin: genesis.l1_genesis(),
+        l1_fee_scalars: genesis.l1_fee_scalars(),
+    };
+    let header = block::seal_header(&genesis_ctx, genesis_root, &[], &[]);
+    let genesis_hash = header.hash_slow();
+    let mut chain = ChainStore::default();
+    chain.by_hash.insert(genesis_hash, 0);
+    chain.blocks.push(BlockEntry {
+        ctx: genesis_ctx,
+        txs: Vec::new(),
+        gas_used: 0,
+        committed: Some(CommittedBlock {
+            header,
+            hash: genesis_hash,
+        }),
+    });
+    (db, committed, chain, genesis_hash)
 }
 
 impl Node {
@@ -222,32 +272,7 @@ impl Node {
             None => None,
         };
         let replica = secret.is_none();
-        let (db, genesis_changes) = genesis_state(&genesis);
-        let mut committed = CommittedState::default();
-        committed.apply(&genesis_changes);
-        let genesis_root = committed.root();
-        let genesis_ctx = BlockContext {
-            number: 0,
-            timestamp: genesis.timestamp,
-            base_fee: genesis.config.min_base_fee,
-            gas_limit: genesis.config.block_gas_limit,
-            parent_hash: B256::ZERO,
-            l1_origin: genesis.l1_genesis(),
-            l1_fee_scalars: genesis.l1_fee_scalars(),
-        };
-        let header = block::seal_header(&genesis_ctx, genesis_root, &[], &[]);
-        let genesis_hash = header.hash_slow();
-        let mut chain = ChainStore::default();
-        chain.by_hash.insert(genesis_hash, 0);
-        chain.blocks.push(BlockEntry {
-            ctx: genesis_ctx,
-            txs: Vec::new(),
-            gas_used: 0,
-            committed: Some(CommittedBlock {
-                header,
-                hash: genesis_hash,
-            }),
-        });
+        let (db, committed, chain, genesis_hash) = genesis_chain(&genesis);
 
         let (submit, submissions) = crossbeam_channel::bounded(65_536);
         let shared = Arc::new(Shared {
@@ -262,10 +287,12 @@ impl Node {
             metrics: Default::default(),
             replica,
             da: Default::default(),
+            rollback_to: NO_ROLLBACK.into(),
+            rollbacks: 0.into(),
             submit,
         });
 
-        let (seal_tx, seal_rx) = crossbeam_channel::unbounded::<SealJob>();
+        let (seal_tx, seal_rx) = crossbeam_channel::unbounded::<CommitJob>();
         let (hash_tx, hash_rx) = crossbeam_channel::unbounded::<(u64, B256)>();
         {
             let shared = shared.clone();
@@ -287,6 +314,7 @@ impl Node {
             secret,
             wal: None,
             seal_tx,
+            announce: true,
             hash_rx,
             hashes: BTreeMap::from([(0, genesis_hash)]),
             open: None,
@@ -338,7 +366,9 @@ struct Executor {
     config: NodeConfig,
     secret: Option<secp256k1::SecretKey>,
     wal: Option<Wal>,
-    seal_tx: Sender<SealJob>,
+    seal_tx: Sender<CommitJob>,
+    /// Announce what is executed (false while a rollback replays known blocks).
+    announce: bool,
     hash_rx: Receiver<(u64, B256)>,
     hashes: BTreeMap<u64, B256>,
     open: Option<OpenBlock>,
@@ -443,6 +473,18 @@ struct Included {
 impl Executor {
     fn run(mut self, rx: Receiver<Submission>) {
         loop {
+            let keep = self.shared.rollback_to.load(Relaxed);
+            if keep != NO_ROLLBACK {
+                let done = self.rollback(keep).and_then(|_| match self.open {
+                    None => self.open_block(),
+                    Some(_) => Ok(()),
+                });
+                self.shared.rollback_to.store(NO_ROLLBACK, Relaxed);
+                if let Err(e) = done {
+                    tracing::error!(error = %e, "rolling back failed; stopping the executor");
+                    return;
+                }
+            }
             let wait = self.next_seal.saturating_duration_since(Instant::now());
             match rx.recv_timeout(wait) {
                 Ok(first) => {
@@ -485,7 +527,23 @@ impl Executor {
     /// A replica's loop: executes derived blocks in order. A transaction that does not
     /// execute is left out, as the protocol's derivation rules say.
     fn run_replica(mut self, rx: Receiver<DerivedBlock>) {
-        for block in rx {
+        loop {
+            if self.shared.rollback_to.load(Relaxed) != NO_ROLLBACK {
+                // derivation starts over after a deep L1 reorg: what it sent before is
+                // from the old L1 (it sends nothing until the flag clears)
+                let done = self.rebuild_replica();
+                while rx.try_recv().is_ok() {}
+                self.shared.rollback_to.store(NO_ROLLBACK, Relaxed);
+                if let Err(e) = done {
+                    tracing::error!(error = %e, "rolling back failed; stopping");
+                    return;
+                }
+            }
+            let block = match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(block) => block,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
             let expected = self.shared.chain.read().open_number() + 1;
             if block.number != expected {
                 tracing::error!(
@@ -521,6 +579,130 @@ impl Executor {
                 return;
             }
         }
+    }
+
+    /// Rolls the chain back to block `keep`, after an L1 reorg deeper than the
+    /// confirmation depth orphaned the L1 origins of the blocks after it: the log is cut
+    /// after `keep` (the cut part kept beside it), the chain is rebuilt by replaying what
+    /// remains (from genesis, so this takes as long as a restart), and the user
+    /// transactions of the dropped blocks are sequenced again, first in the next block,
+    /// on the new L1. Their pre-confirmations named blocks that no longer exist: they are
+    /// reported broken (log, `blink_preconfs_broken_total`). Readers see the chain grow
+    /// back from genesis while it is rebuilt.
+    fn rollback(&mut self, keep: u64) -> Result<(), NodeError> {
+        let open_number = self.shared.chain.read().open_number();
+        if keep >= open_number {
+            return Ok(());
+        }
+        let Some(mut wal) = self.wal.take() else {
+            tracing::error!(
+                keep,
+                "L1 reorganized under L2 blocks' origins, but without a log (--datadir) the chain cannot be rebuilt; going on"
+            );
+            return Ok(());
+        };
+        // the commitment thread finishes the sealed blocks before the chain is reset
+        let last_sealed = open_number - u64::from(self.open.is_some());
+        while !self.hashes.contains_key(&last_sealed) {
+            let (n, h) = self
+                .hash_rx
+                .recv()
+                .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
+            self.hashes.insert(n, h);
+        }
+        let (kept, removed) = match wal.truncate_after_block(keep) {
+            Ok(cut) => cut,
+            Err(e) => {
+                self.wal = Some(wal);
+                return Err(e.into());
+            }
+        };
+        let mut again = Vec::new();
+        for rec in &removed {
+            if let Record::Mini(m) = rec {
+                for raw in &m.txs {
+                    let tx = CheckedTx::from_logged(raw, self.shared.config())
+                        .map_err(|e| NodeError::Replay(format!("rolled-back transaction: {e}")))?;
+                    // deposits come back from the new L1, if it still has them
+                    if !tx.tx.inner().is_deposit() {
+                        again.push(tx);
+                    }
+                }
+            }
+        }
+        let (safe, finalized) = {
+            let c = self.shared.chain.read();
+            (c.safe, c.finalized)
+        };
+        self.reset_to_genesis()?;
+        {
+            let mut c = self.shared.chain.write();
+            c.safe = safe.map(|n| n.min(keep));
+            c.finalized = finalized.map(|n| n.min(keep));
+        }
+        self.announce = false;
+        let replayed = self.replay(kept);
+        self.announce = true;
+        self.wal = Some(wal);
+        replayed?;
+        let dropped = open_number - keep;
+        let m = &self.shared.metrics;
+        m.deep_l1_reorgs.fetch_add(1, Relaxed);
+        m.rolled_back_blocks.fetch_add(dropped, Relaxed);
+        m.preconfs_broken.fetch_add(again.len() as u64, Relaxed);
+        tracing::error!(
+            kept = keep,
+            dropped_blocks = dropped,
+            broken_preconfirmations = again.len(),
+            first_broken = ?again.iter().take(8).map(|t| t.hash).collect::<Vec<_>>(),
+            "L1 reorganized below the confirmation depth: L2 rolled back; the dropped blocks' transactions are sequenced again"
+        );
+        for tx in again.into_iter().rev() {
+            self.deferred.push_front(Submission { tx, reply: None });
+        }
+        self.shared.rollbacks.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// A replica's rollback after a deep L1 reorg: back to genesis, to derive again
+    /// (a replica keeps no log; the blocks it had came from L1 blocks that are gone).
+    fn rebuild_replica(&mut self) -> Result<(), NodeError> {
+        let open_number = self.shared.chain.read().open_number();
+        while open_number > 0 && !self.hashes.contains_key(&open_number) {
+            let (n, h) = self
+                .hash_rx
+                .recv()
+                .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
+            self.hashes.insert(n, h);
+        }
+        self.reset_to_genesis()?;
+        let m = &self.shared.metrics;
+        m.deep_l1_reorgs.fetch_add(1, Relaxed);
+        m.rolled_back_blocks.fetch_add(open_number, Relaxed);
+        tracing::error!(
+            dropped_blocks = open_number,
+            "L1 reorganized below the confirmation depth: the replica derives again from genesis"
+        );
+        self.shared.rollbacks.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    /// Resets the chain, the state and the commitment to genesis alone.
+    fn reset_to_genesis(&mut self) -> Result<(), NodeError> {
+        let (db, committed, chain, genesis_hash) = genesis_chain(&self.shared.genesis);
+        *self.shared.chain.write() = chain;
+        *self.shared.state.write() = db;
+        *self.shared.committed.lock() = committed;
+        self.seal_tx
+            .send(CommitJob::Reset(genesis_hash))
+            .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
+        self.hashes = BTreeMap::from([(0, genesis_hash)]);
+        self.open = None;
+        self.open_changes.clear();
+        self.block_data = 0;
+        self.pending_log.clear();
+        self.deposit_queue.clear();
+        Ok(())
     }
 
     /// Replays the log; returns the number of transactions re-executed.
@@ -793,9 +975,10 @@ impl Executor {
             ctx: open.ctx,
             txs,
             changes: std::mem::take(&mut self.open_changes),
+            announce: self.announce,
         };
         self.seal_tx
-            .send(job)
+            .send(CommitJob::Seal(job))
             .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
         Ok(())
     }
@@ -1096,8 +1279,10 @@ impl Executor {
         m.signatures.fetch_add(1, Relaxed);
         // 4. answer and stream
         for (r, entry) in replies {
-            let _ = self.shared.pending.send(entry.hash);
-            let _ = self.shared.preconfs.send(entry.clone());
+            if self.announce {
+                let _ = self.shared.pending.send(entry.hash);
+                let _ = self.shared.preconfs.send(entry.clone());
+            }
             reply(r, SubmitResult::Included(entry));
         }
         Ok(())
@@ -1125,12 +1310,19 @@ fn reply(to: Option<oneshot::Sender<SubmitResult>>, what: SubmitResult) {
 
 fn commitment_loop(
     shared: Arc<Shared>,
-    rx: Receiver<SealJob>,
+    rx: Receiver<CommitJob>,
     hashes: Sender<(u64, B256)>,
     genesis_hash: B256,
 ) {
     let mut parent_hash = genesis_hash;
     for job in rx {
+        let job = match job {
+            CommitJob::Seal(job) => job,
+            CommitJob::Reset(genesis) => {
+                parent_hash = genesis;
+                continue;
+            }
+        };
         let started = Instant::now();
         let root = {
             let mut committed = shared.committed.lock();
@@ -1160,6 +1352,9 @@ fn commitment_loop(
         }
         if hashes.send((ctx.number, hash)).is_err() {
             return;
+        }
+        if !job.announce {
+            continue;
         }
         let _ = shared.heads.send(Arc::new(HeadEvent {
             number: ctx.number,

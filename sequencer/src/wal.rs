@@ -224,6 +224,51 @@ impl Wal {
         self.write_buf()
     }
 
+    /// Cuts the log back to the end of block `keep`: everything from the frame that
+    /// opens block `keep + 1` on is removed (and kept beside the log as
+    /// `chain.log.reorg-OFFSET`, so nothing is dropped unseen). Returns the records kept
+    /// and the records removed. Used when an L1 reorg orphaned the origins of the blocks
+    /// after `keep` (`docs/architecture.md`, "Deep L1 reorgs").
+    pub fn truncate_after_block(
+        &mut self,
+        keep: u64,
+    ) -> Result<(Vec<Record>, Vec<Record>), WalError> {
+        let io = |source| WalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let data = std::fs::read(&self.path).map_err(io)?;
+        let mut kept = Vec::new();
+        let mut pos = 0usize;
+        let mut cut = data.len();
+        while pos < data.len() {
+            let Some((payload, next)) = frame_at(&data, pos) else {
+                return Err(WalError::Corrupt(pos as u64));
+            };
+            let group = Record::decode_frame(payload).ok_or(WalError::Corrupt(pos as u64))?;
+            if group
+                .iter()
+                .any(|r| matches!(r, Record::Open(o) if o.number > keep))
+            {
+                cut = pos;
+                break;
+            }
+            kept.extend(group);
+            pos = next;
+        }
+        let (removed, _) = parse(&data[cut..])?;
+        if cut < data.len() {
+            let aside = self.path.with_file_name(format!("chain.log.reorg-{cut}"));
+            std::fs::write(&aside, &data[cut..]).map_err(io)?;
+            self.file.set_len(cut as u64).map_err(io)?;
+            self.file.seek(SeekFrom::End(0)).map_err(io)?;
+            if self.fsync {
+                self.file.sync_data().map_err(io)?;
+            }
+        }
+        Ok((kept, removed))
+    }
+
     fn write_buf(&mut self) -> Result<(), WalError> {
         let io = |source| WalError::Io {
             path: self.path.clone(),
@@ -436,6 +481,55 @@ mod tests {
             let (_, recs) = Wal::open(dir.path(), false).expect("reopen torn");
             assert_eq!(recs, sample()[..1].to_vec(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn truncate_after_block_cuts_at_the_next_opening() {
+        let dir = std::env::temp_dir().join(format!("blink-wal-cut-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let open = |number| {
+            Record::Open(OpenRecord {
+                number,
+                timestamp: number,
+                base_fee: 1,
+                l1_number: 0,
+                l1_hash: Default::default(),
+                l1_timestamp: 0,
+                l1_base_fee: 1,
+                l1_blob_base_fee: Some(1),
+            })
+        };
+        let mini = |number| {
+            Record::Mini(MiniRecord {
+                number,
+                txs: vec![Bytes::from(vec![number as u8; 3])],
+            })
+        };
+        let (mut wal, _) = Wal::open(&dir, false).expect("open");
+        for n in 1..=3u64 {
+            wal.append_atomic(&[open(n), mini(n)]).expect("append");
+            wal.append(&[mini(n), Record::Seal(n)]).expect("append");
+        }
+        wal.append_atomic(&[open(4), mini(4)]).expect("append");
+        let (kept, removed) = wal.truncate_after_block(2).expect("cut");
+        assert_eq!(kept.len(), 8, "blocks 1 and 2 stay");
+        assert_eq!(removed.len(), 6, "block 3 and the open block 4 go");
+        assert_eq!(removed[0], open(3));
+        // appends go after the cut, and the file reopens to exactly that
+        wal.append_atomic(&[open(3), mini(9)]).expect("append");
+        drop(wal);
+        let (_, records) = Wal::open(&dir, false).expect("reopen");
+        assert_eq!(records.len(), 10);
+        assert_eq!(records[9], mini(9));
+        assert!(
+            std::fs::read_dir(&dir).expect("dir").any(|e| e
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .starts_with("chain.log.reorg-")),
+            "the removed tail is kept beside the log"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
