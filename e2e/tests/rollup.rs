@@ -316,16 +316,27 @@ async fn deposit_and_wait(devnet: &Devnet, to: Address, amount: u64) {
 /// Starts a replica from the devnet's manifest alone and checks that it derives blocks
 /// 1..=target with the sequencer's state roots, hashes and transactions.
 async fn replica_matches(devnet: &Devnet, target: u64) -> Sequencer {
-    let l2 = devnet.l2.clone();
-    // a replica with nothing but the manifest (L1 endpoints and the genesis)
+    let replica = spawn_replica(devnet);
+    same_chain(devnet, &replica, target).await;
+    replica
+}
+
+/// A replica with nothing but the devnet's manifest (L1 endpoints and the genesis).
+fn spawn_replica(devnet: &Devnet) -> Sequencer {
     let manifest = devnet.dir.join("devnet.json");
-    let replica = Sequencer::spawn(&[
+    Sequencer::spawn(&[
         "--replica",
         "--manifest",
         manifest.to_str().expect("utf-8"),
         "--metrics-port",
         "0",
-    ]);
+    ])
+}
+
+/// Waits for `replica` to reach block `target`, then checks blocks 1..=target against
+/// the sequencer's.
+async fn same_chain(devnet: &Devnet, replica: &Sequencer, target: u64) {
+    let l2 = devnet.l2.clone();
     let rep = replica.http.clone();
     wait_for("replica reaches the sequencer's block", 90, || {
         let rep = rep.clone();
@@ -346,7 +357,6 @@ async fn replica_matches(devnet: &Devnet, target: u64) -> Sequencer {
             "transactions of block {n}"
         );
     }
-    replica
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1019,6 +1029,8 @@ async fn deep_l1_reorg_keeps_going() {
         }
     })
     .await;
+    // a replica that lives through the reorg
+    let replica = spawn_replica(&devnet);
     // L1 mined by hand from here, so the reorg lands exactly where it should
     rpc("anvil_setIntervalMining", json!([0])).await;
     let resume_mining = IntervalMining(devnet.l1.clone());
@@ -1055,6 +1067,13 @@ async fn deep_l1_reorg_keeps_going() {
             let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
             (hex_u256(&b["result"]) == U256::from(7u64)).then_some(())
         }
+    })
+    .await;
+    // the running replica has derived from the soon orphaned L1 block
+    let metrics = replica.metrics.clone().expect("replica metrics");
+    wait_for("the replica reads the deposit's L1 block", 90, || {
+        let metrics = metrics.clone();
+        async move { (metric(&metrics, "blink_l1_block").await >= deposit_block).then_some(()) }
     })
     .await;
     // transfers pre-confirmed in blocks built on the soon orphaned origin
@@ -1154,7 +1173,27 @@ async fn deep_l1_reorg_keeps_going() {
         }
     })
     .await;
-    let _replica = replica_matches(&devnet, after).await;
+    // the replica that saw the old L1 derives again and agrees; so does a new one
+    same_chain(&devnet, &replica, after).await;
+    assert_eq!(
+        metric(&metrics, "blink_deep_l1_reorgs_total").await,
+        1,
+        "the running replica went through the reorg"
+    );
+    let _fresh = replica_matches(&devnet, after).await;
     let b = call(&l2, "eth_getBalance", json!([moved, "latest"])).await;
     assert_eq!(hex_u256(&b["result"]), U256::ZERO, "never minted again");
+}
+
+/// A counter or gauge from a Prometheus text page.
+async fn metric(url: &str, name: &str) -> u64 {
+    let text = reqwest::get(url)
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {text}"))
 }
