@@ -562,8 +562,17 @@ impl Executor {
                     reply: None,
                 })
                 .collect();
-            for raw in &block.txs {
-                match protocol::tx::check_raw_transaction(raw, &config) {
+            // signature recovery is most of a replica's work: all cores, then in order
+            let checked: Vec<_> = {
+                use rayon::prelude::*;
+                block
+                    .txs
+                    .par_iter()
+                    .map(|raw| protocol::tx::check_raw_transaction(raw, &config))
+                    .collect()
+            };
+            for c in checked {
+                match c {
                     Ok(tx) => batch.push(Submission { tx, reply: None }),
                     Err(e) => {
                         tracing::warn!(block = block.number, error = %e, "derived transaction left out")
@@ -746,14 +755,19 @@ impl Executor {
                 }
                 Record::Mini(m) => {
                     let mut batch = Vec::with_capacity(m.txs.len());
-                    for raw in &m.txs {
-                        let tx =
-                            CheckedTx::from_logged(raw, self.shared.config()).map_err(|e| {
-                                NodeError::Replay(format!(
-                                    "{}: {e}",
-                                    alloy_primitives::keccak256(raw)
-                                ))
-                            })?;
+                    // signatures recovered on all cores, then taken in order
+                    let checked: Vec<_> = {
+                        use rayon::prelude::*;
+                        let config = self.shared.config();
+                        m.txs
+                            .par_iter()
+                            .map(|raw| (raw, CheckedTx::from_logged(raw, config)))
+                            .collect()
+                    };
+                    for (raw, tx) in checked {
+                        let tx = tx.map_err(|e| {
+                            NodeError::Replay(format!("{}: {e}", alloy_primitives::keccak256(raw)))
+                        })?;
                         // a logged deposit left the queue's front (logs written before
                         // the queue existed have no queue records)
                         if let OpTxEnvelope::Deposit(d) = tx.tx.inner()
