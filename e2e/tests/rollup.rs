@@ -357,6 +357,13 @@ async fn same_chain(devnet: &Devnet, replica: &Sequencer, target: u64) {
             "transactions of block {n}"
         );
     }
+    // every batch named the parent the replica computed
+    let metrics = replica.metrics.clone().expect("replica metrics");
+    assert_eq!(
+        metric(&metrics, "blink_batch_parent_mismatches_total").await,
+        0,
+        "batches name the parents the replica computed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

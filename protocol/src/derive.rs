@@ -70,6 +70,11 @@ pub struct DerivedBlock {
     pub txs: Vec<Bytes>,
     /// Made by derivation itself (forced inclusion), not taken from a batch.
     pub forced: bool,
+    /// The hash the batch names for this block's parent (`Batch::parent_hash`), on the
+    /// first block of each batch. Not a derivation rule (derivation cannot see L2
+    /// hashes): an executor compares it with the parent it computed, and a difference
+    /// means the sequencer's chain and this node's disagree (`docs/derivation.md`).
+    pub parent_hash_claim: Option<B256>,
 }
 
 /// The last L2 block derivation has settled.
@@ -216,6 +221,7 @@ impl Deriver {
                 deposits,
                 txs: Vec::new(),
                 forced: true,
+                parent_hash_claim: None,
             };
             self.advance(&block);
             out.blocks.push(block);
@@ -260,6 +266,7 @@ impl Deriver {
 
     fn take_batch(&mut self, bytes: &[u8], h: u64) -> Result<Vec<DerivedBlock>, SkipReason> {
         let batch = Batch::decode(bytes)?;
+        let batch_first = batch.blocks.first().map(|b| b.number);
         let new: Vec<_> = batch
             .blocks
             .into_iter()
@@ -330,6 +337,7 @@ impl Deriver {
                 timestamp: b.timestamp,
                 l1_origin: origin,
                 deposits,
+                parent_hash_claim: (Some(b.number) == batch_first).then_some(batch.parent_hash),
                 txs: b.txs,
                 forced: false,
             };
@@ -444,6 +452,32 @@ mod tests {
         assert!(out.blocks[1].deposits.is_empty());
         assert_eq!(out.blocks[2].deposits, vec![deposit(2)]);
         assert_eq!(d.head().number, 3);
+    }
+
+    #[test]
+    fn a_batch_names_its_parent_on_its_first_block_only() {
+        let mut d = deriver();
+        d.push(input(1, vec![], vec![])).unwrap();
+        let mut first = batch(&[(1, 113, 1), (2, 114, 1)]);
+        first.parent_hash = B256::repeat_byte(0x11);
+        // overlaps block 2, already derived: its claim is about block 1, not taken
+        let mut overlapping = batch(&[(2, 114, 1), (3, 115, 1)]);
+        overlapping.parent_hash = B256::repeat_byte(0x22);
+        let mut next = batch(&[(4, 116, 1)]);
+        next.parent_hash = B256::repeat_byte(0x33);
+        let out = d
+            .push(input(2, vec![], vec![first, overlapping, next]))
+            .unwrap();
+        let claims: Vec<_> = out.blocks.iter().map(|b| b.parent_hash_claim).collect();
+        assert_eq!(
+            claims,
+            vec![
+                Some(B256::repeat_byte(0x11)),
+                None,
+                None,
+                Some(B256::repeat_byte(0x33))
+            ]
+        );
     }
 
     #[test]

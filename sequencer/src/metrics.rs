@@ -64,6 +64,8 @@ pub struct Metrics {
     /// Pre-confirmations that could not be kept: their transaction was re-sequenced in
     /// another block, or could not be included again.
     pub preconfs_broken: AtomicU64,
+    /// Batches whose `parent_hash` differs from the parent this replica computed.
+    pub batch_parent_mismatches: AtomicU64,
 }
 
 impl Metrics {
@@ -74,7 +76,12 @@ impl Metrics {
             (chain.open_number(), chain.latest_committed)
         };
         let leaves = shared.committed.lock().len();
-        let counters: [(&str, &str, String); 22] = [
+        let counters: [(&str, &str, String); 23] = [
+            (
+                "blink_batch_parent_mismatches_total",
+                "Batches naming another parent hash than this replica computed (the chains disagree).",
+                self.batch_parent_mismatches.load(Relaxed).to_string(),
+            ),
             (
                 "blink_deep_l1_reorgs_total",
                 "L1 reorgs deeper than the confirmation depth that rolled the L2 chain back.",

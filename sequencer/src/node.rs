@@ -325,6 +325,7 @@ impl Node {
             deposit_queue: VecDeque::new(),
             parked: Parked::default(),
             next_seal: Instant::now() + config.block_time,
+            claims: BTreeMap::new(),
         };
         let replayed = exec.replay(records)?;
         if replayed > 0 {
@@ -385,6 +386,9 @@ struct Executor {
     /// Nonce-gapped transactions.
     parked: Parked,
     next_seal: Instant,
+    /// A replica's batch claims not yet checked: block number → the hash a batch says
+    /// it has (`DerivedBlock::parent_hash_claim`).
+    claims: BTreeMap<u64, B256>,
 }
 
 /// Nonce-gapped transactions by sender, then nonce; bounded in count and bytes, in
@@ -553,6 +557,10 @@ impl Executor {
                 );
                 return;
             }
+            if let Some(claim) = block.parent_hash_claim {
+                // checked once the parent's hash is computed (see `check_claims`)
+                self.claims.insert(block.number - 1, claim);
+            }
             let config = self.shared.config().clone();
             let mut batch: Vec<Submission> = block
                 .deposits
@@ -673,6 +681,35 @@ impl Executor {
         Ok(())
     }
 
+    /// Compares the parent hashes batches named (a replica's claims) for blocks up to
+    /// `upto` with the hashes this node computed. A difference means the sequencer's
+    /// chain and this node's disagree: an error and `blink_batch_parent_mismatches_total`
+    /// (the blocks themselves are what derivation says; see `docs/derivation.md`).
+    fn check_claims(&mut self, upto: u64) {
+        while let Some(entry) = self.claims.first_entry() {
+            let n = *entry.key();
+            if n > upto {
+                break;
+            }
+            let claim = entry.remove();
+            match self.hashes.get(&n) {
+                Some(h) if *h == claim => {}
+                computed => {
+                    self.shared
+                        .metrics
+                        .batch_parent_mismatches
+                        .fetch_add(1, Relaxed);
+                    tracing::error!(
+                        block = n,
+                        batch_says = %claim,
+                        computed = ?computed,
+                        "a batch names another hash for this block than this node computed: the sequencer's chain and this node's disagree"
+                    );
+                }
+            }
+        }
+    }
+
     /// A replica's rollback after a deep L1 reorg: back to genesis, to derive again
     /// (a replica keeps no log; the blocks it had came from L1 blocks that are gone).
     fn rebuild_replica(&mut self) -> Result<(), NodeError> {
@@ -685,6 +722,7 @@ impl Executor {
             self.hashes.insert(n, h);
         }
         self.reset_to_genesis()?;
+        self.claims.clear();
         let m = &self.shared.metrics;
         m.deep_l1_reorgs.fetch_add(1, Relaxed);
         m.rolled_back_blocks.fetch_add(open_number, Relaxed);
@@ -933,10 +971,13 @@ impl Executor {
                     .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
                 self.hashes.insert(n, h);
             }
-            let mut state = self.shared.state.write();
-            for (n, h) in self.hashes.range(want.saturating_sub(255)..=want) {
-                state.cache.block_hashes.insert(U256::from(*n), *h);
+            {
+                let mut state = self.shared.state.write();
+                for (n, h) in self.hashes.range(want.saturating_sub(255)..=want) {
+                    state.cache.block_hashes.insert(U256::from(*n), *h);
+                }
             }
+            self.check_claims(want);
             // keep the last 256
             while self.hashes.len() > 257 {
                 self.hashes.pop_first();
@@ -1676,5 +1717,86 @@ mod tests {
         let b = chain.blocks.last().expect("block");
         assert_eq!(b.ctx.l1_origin.number, 1);
         assert!(b.ctx.timestamp <= b.ctx.l1_origin.timestamp + 20);
+    }
+}
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+    use protocol::derive::DerivedBlock;
+
+    fn replica(genesis: &Genesis) -> Node {
+        Node::start(
+            genesis.clone(),
+            NodeConfig {
+                datadir: None,
+                block_time: Duration::from_millis(200),
+                mini_block_time: Duration::from_millis(5),
+                mini_block_max_txs: 64,
+                fsync: false,
+                sequencer_key: None,
+                l1_view: None,
+            },
+        )
+        .expect("replica")
+    }
+
+    fn block(genesis: &Genesis, number: u64, claim: Option<B256>) -> DerivedBlock {
+        DerivedBlock {
+            number,
+            timestamp: genesis.timestamp + number,
+            l1_origin: genesis.l1_genesis(),
+            deposits: Vec::new(),
+            txs: Vec::new(),
+            forced: false,
+            parent_hash_claim: claim,
+        }
+    }
+
+    fn hash_of(node: &Node, n: u64) -> B256 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(c) = node
+                .shared
+                .chain
+                .read()
+                .block(n)
+                .and_then(|b| b.committed.clone())
+            {
+                return c.hash;
+            }
+            assert!(Instant::now() < deadline, "block {n} not committed in 30 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// A batch that names the parent this replica computed is quiet; one that names
+    /// another hash is reported (error log, `blink_batch_parent_mismatches_total`).
+    #[test]
+    fn a_batch_naming_another_parent_is_reported() {
+        let genesis = crate::dev::dev_genesis(ChainConfig::default(), 1_700_000_000, Address::ZERO)
+            .expect("genesis");
+        let node = replica(&genesis);
+        let derived = node.derived.clone().expect("replica input");
+        let genesis_hash = hash_of(&node, 0);
+        derived
+            .send(block(&genesis, 1, Some(genesis_hash)))
+            .expect("send");
+        derived.send(block(&genesis, 2, None)).expect("send");
+        let two = hash_of(&node, 2);
+        derived.send(block(&genesis, 3, Some(two))).expect("send");
+        derived
+            .send(block(&genesis, 4, Some(B256::repeat_byte(0xba))))
+            .expect("send");
+        // claims are checked when their block's hash is taken (two blocks later)
+        for n in 5..=7 {
+            derived.send(block(&genesis, n, None)).expect("send");
+        }
+        hash_of(&node, 7);
+        assert_eq!(
+            node.shared.metrics.batch_parent_mismatches.load(Relaxed),
+            1,
+            "only block 4's claim (about block 3) is wrong"
+        );
     }
 }
