@@ -11,7 +11,7 @@ mod common;
 
 use alloy::{
     eips::eip2718::Encodable2718,
-    network::{EthereumWallet, TransactionBuilder},
+    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
     primitives::{Address, U256},
     providers::{Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
