@@ -149,6 +149,9 @@ impl Installed {
 #[derive(Debug)]
 pub struct FilterRegistry {
     filters: HashMap<FilterId, Installed>,
+    /// How many are pending-transaction filters: every accepted transaction asks, so
+    /// the answer must not cost a walk over all filters.
+    pending_filters: usize,
     seed: u64,
     counter: u64,
 }
@@ -158,6 +161,7 @@ impl FilterRegistry {
     pub fn new(seed: u64) -> Self {
         Self {
             filters: HashMap::new(),
+            pending_filters: 0,
             seed,
             counter: 0,
         }
@@ -209,12 +213,23 @@ impl FilterRegistry {
                 overflowed: false,
             },
         );
+        self.recount();
         Ok(id)
     }
 
     /// Removes a filter; `false` if there was none.
     pub fn uninstall(&mut self, id: FilterId) -> bool {
-        self.filters.remove(&id).is_some()
+        let removed = self.filters.remove(&id).is_some();
+        self.recount();
+        removed
+    }
+
+    fn recount(&mut self) {
+        self.pending_filters = self
+            .filters
+            .values()
+            .filter(|f| matches!(f.kind, FilterKind::PendingTransactions))
+            .count();
     }
 
     /// Takes the changes buffered since the last poll and restarts the filter's clock.
@@ -222,7 +237,7 @@ impl FilterRegistry {
         self.expire(now);
         let f = self.filters.get_mut(&id).ok_or(FilterError::NotFound)?;
         if f.overflowed {
-            self.filters.remove(&id);
+            self.uninstall(id);
             return Err(FilterError::Overflowed(MAX_CHANGES));
         }
         f.last_poll = now;
@@ -283,6 +298,9 @@ impl FilterRegistry {
 
     /// An accepted transaction, to pending-transaction filters.
     pub fn on_pending(&mut self, hash: B256) {
+        if self.pending_filters == 0 {
+            return;
+        }
         for f in self.filters.values_mut() {
             if matches!(f.kind, FilterKind::PendingTransactions) && f.check_room() {
                 f.hashes.push(hash);
@@ -292,8 +310,12 @@ impl FilterRegistry {
 
     /// Removes every filter not polled within [`FILTER_TTL`].
     pub fn expire(&mut self, now: Instant) {
+        let before = self.filters.len();
         self.filters
             .retain(|_, f| now.saturating_duration_since(f.last_poll) < FILTER_TTL);
+        if self.filters.len() != before {
+            self.recount();
+        }
     }
 }
 
@@ -582,6 +604,15 @@ mod tests {
         assert_eq!(r.changes(idle, expired), Err(FilterError::NotFound));
         assert!(r.changes(busy, expired).is_ok());
         assert_eq!(r.len(), 1);
+        // the pending-filter count follows removals
+        let p = r.install(FilterKind::PendingTransactions, expired).unwrap();
+        assert_eq!(r.pending_filters, 1);
+        r.expire(expired + FILTER_TTL);
+        assert_eq!((r.pending_filters, r.len()), (0, 0));
+        assert_eq!(
+            r.changes(p, expired + FILTER_TTL),
+            Err(FilterError::NotFound)
+        );
     }
 
     #[test]
