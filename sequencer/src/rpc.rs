@@ -912,14 +912,17 @@ pub(crate) fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
     } else {
         let resolve = |b: Option<&BlockNumberOrTag>, default: u64| match b {
             None => Some(default),
-            // committed blocks only: a log's block must resolve by hash
-            Some(BlockNumberOrTag::Number(n)) => Some((*n).min(chain.latest_committed)),
+            Some(BlockNumberOrTag::Number(n)) => Some(*n),
             Some(BlockNumberOrTag::Pending) => Some(chain.latest_committed),
             Some(tag) => resolve_block(&chain, *tag),
         };
         let from =
             resolve(filter.block_option.get_from_block(), chain.latest_committed).unwrap_or(0);
-        let to = resolve(filter.block_option.get_to_block(), chain.latest_committed).unwrap_or(0);
+        // committed blocks only (a log's block must resolve by hash); a range that starts
+        // above the head is empty, not the head again
+        let to = resolve(filter.block_option.get_to_block(), chain.latest_committed)
+            .unwrap_or(0)
+            .min(chain.latest_committed);
         if from > to {
             return Ok(json!([]));
         }
