@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the pinned Solidity toolchain (package-lock.json) into node_modules/.
+# Installs the pinned npm toolchain (package-lock.json) into node_modules/: the Solidity
+# toolchain, and ethers + viem for the client tests (e2e/clients/flows.mjs).
 #
 # Idempotent and quiet: does nothing when node_modules already matches package-lock.json.
 # Safe to call from any directory, from other scripts and from Rust tests

@@ -242,8 +242,19 @@ async fn bad_input_gets_ethereum_errors_and_the_node_keeps_serving() {
             .any(|r| r["id"] == 2 && r["error"]["code"] == -32601)
     );
 
-    // still serving, nothing lost
-    let r = call(url, "eth_getTransactionReceipt", json!([accepted])).await;
+    // still serving, nothing lost (the receipt appears once its block is committed)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let r = loop {
+        let r = call(url, "eth_getTransactionReceipt", json!([accepted])).await;
+        if !r["result"].is_null() {
+            break r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no receipt within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(r["result"]["status"], "0x1");
     let ok = call(
         url,

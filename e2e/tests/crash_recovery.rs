@@ -96,6 +96,28 @@ async fn kill_under_load(extra: &[&str]) {
         call(&node.http, "blink_sequencer", json!([])).await["result"].clone(),
     )
     .expect("addr");
+    // receipts appear once their block is committed: wait for the highest promised block
+    let highest = confirmed.iter().map(|p| p.block_number).max().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let head = call(&node.http, "eth_blockNumber", json!([])).await;
+        let head = u64::from_str_radix(
+            head["result"]
+                .as_str()
+                .expect("hex")
+                .trim_start_matches("0x"),
+            16,
+        )
+        .expect("number");
+        if head >= highest {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "block {highest} not committed within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for p in &confirmed {
         p.verify(
             protocol::preconf::PreconfDomain {

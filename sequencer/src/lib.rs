@@ -14,6 +14,7 @@
 pub mod batcher;
 pub mod da;
 pub mod dev;
+pub mod filters;
 pub mod inbox;
 mod l1;
 pub mod l1_reader;

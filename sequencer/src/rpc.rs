@@ -243,6 +243,8 @@ pub fn module(
         let Some(block) = n.and_then(|n| chain.block(n)) else {
             return RpcResult::Ok(Value::Null);
         };
+        // only `pending` names the open block: its pre-confirmed receipts carry a null
+        // block hash, as on Base's flashblocks endpoints; every other id is committed
         let receipts = block
             .txs
             .iter()
@@ -283,10 +285,11 @@ pub fn module(
         let Some(t) = chain.tx(&hash) else {
             return RpcResult::Ok(Value::Null);
         };
-        let Some(block) = chain.block(t.block_number) else {
-            return RpcResult::Ok(Value::Null);
-        };
-        receipt_json(t, block)
+        // like geth for a pending transaction: no receipt until its block exists
+        match chain.block(t.block_number) {
+            Some(block) if block.committed.is_some() => receipt_json(t, block),
+            _ => RpcResult::Ok(Value::Null),
+        }
     })?;
     m.register_method("blink_getPreconfirmation", |p, s, _| {
         let mut seq = p.sequence();
@@ -383,6 +386,7 @@ pub fn module(
             )),
         }
     })?;
+    crate::filters::register(&mut m)?;
     m.register_subscription(
         "eth_subscribe",
         "eth_subscription",
@@ -525,7 +529,12 @@ fn resolve_block(chain: &ChainStore, tag: BlockNumberOrTag) -> Option<u64> {
     }
 }
 
-fn rpc_log(t: &TxEntry, block_hash: Option<B256>, i: usize, log: &alloy_primitives::Log) -> RpcLog {
+pub(crate) fn rpc_log(
+    t: &TxEntry,
+    block_hash: Option<B256>,
+    i: usize,
+    log: &alloy_primitives::Log,
+) -> RpcLog {
     RpcLog {
         inner: log.clone(),
         block_hash,
@@ -593,14 +602,17 @@ fn receipt_json(t: &TxEntry, block: &BlockEntry) -> RpcResult<Value> {
     Ok(v)
 }
 
+/// A transaction as JSON; without a block hash (its block is not committed yet) it is
+/// shown as pending, as geth shows a pool transaction: no block hash, number or index.
 fn tx_of(t: &TxEntry, block_hash: Option<B256>) -> alloy_rpc_types_eth::Transaction<OpTxEnvelope> {
+    let sealed = block_hash.is_some();
     alloy_rpc_types_eth::Transaction {
         inner: t.tx.clone(),
         block_hash,
-        block_number: Some(t.block_number),
-        transaction_index: Some(t.index),
+        block_number: sealed.then_some(t.block_number),
+        transaction_index: sealed.then_some(t.index),
         effective_gas_price: Some(t.effective_gas_price),
-        block_timestamp: Some(t.timestamp),
+        block_timestamp: sealed.then_some(t.timestamp),
     }
 }
 
@@ -890,7 +902,7 @@ fn fee_history(
     Ok(v)
 }
 
-fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
+pub(crate) fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
     let mut chain = s.chain.read();
     let blocks: std::ops::RangeInclusive<u64> = if let Some(h) = filter.get_block_hash() {
         match chain.by_hash.get(&h) {
@@ -900,12 +912,17 @@ fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
     } else {
         let resolve = |b: Option<&BlockNumberOrTag>, default: u64| match b {
             None => Some(default),
-            Some(BlockNumberOrTag::Number(n)) => Some((*n).min(chain.open_number())),
+            Some(BlockNumberOrTag::Number(n)) => Some(*n),
+            Some(BlockNumberOrTag::Pending) => Some(chain.latest_committed),
             Some(tag) => resolve_block(&chain, *tag),
         };
         let from =
             resolve(filter.block_option.get_from_block(), chain.latest_committed).unwrap_or(0);
-        let to = resolve(filter.block_option.get_to_block(), chain.latest_committed).unwrap_or(0);
+        // committed blocks only (a log's block must resolve by hash); a range that starts
+        // above the head is empty, not the head again
+        let to = resolve(filter.block_option.get_to_block(), chain.latest_committed)
+            .unwrap_or(0)
+            .min(chain.latest_committed);
         if from > to {
             return Ok(json!([]));
         }
@@ -924,10 +941,9 @@ fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
             chain = s.chain.read();
         }
         let Some(b) = chain.block(n) else { continue };
-        let hash = b.committed.as_ref().map(|c| c.hash);
-        if let Some(c) = &b.committed
-            && !filter.matches_bloom(c.header.logs_bloom)
-        {
+        let Some(c) = &b.committed else { continue };
+        let hash = Some(c.hash);
+        if !filter.matches_bloom(c.header.logs_bloom) {
             continue;
         }
         for t in &b.txs {
@@ -1032,7 +1048,8 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<
                     .collect()
             };
             if is_pending {
-                // real-time logs: as each transaction is pre-confirmed (blockHash null)
+                // asked for explicitly: real-time logs as each transaction is
+                // pre-confirmed (blockHash null); the default waits for the block
                 forward(&s, pending, s.preconfs.subscribe(), move |t| {
                     matching(&t, None)
                 })
