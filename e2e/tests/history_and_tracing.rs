@@ -209,8 +209,11 @@ async fn history_and_tracing() -> eyre::Result<()> {
     // --- tracing: a call with a nested call
     let caller_receipt = provider
         .send_transaction(
-            alloy::rpc::types::TransactionRequest::default()
-                .input(caller_initcode(*token.address()).into()),
+            alloy::rpc::types::TransactionRequest {
+                to: Some(alloy::primitives::TxKind::Create),
+                ..Default::default()
+            }
+            .input(caller_initcode(*token.address()).into()),
         )
         .await?
         .with_timeout(Some(Duration::from_secs(60)))
@@ -319,11 +322,12 @@ async fn history_and_tracing() -> eyre::Result<()> {
 
     // --- overrides, access lists, EIP-7702
     let nobody = Address::repeat_byte(0x99);
+    let nobody_key = nobody.to_string();
     // code override: PUSH1 42 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
     let r = call(
         &url,
         "eth_call",
-        json!([{"to": nobody}, "latest", {nobody: {"code": "0x602a60005260206000f3"}}]),
+        json!([{"to": nobody}, "latest", {nobody_key.clone(): {"code": "0x602a60005260206000f3"}}]),
     )
     .await;
     assert_eq!(hex_u256(&r["result"]), U256::from(42), "{r}");
@@ -333,7 +337,7 @@ async fn history_and_tracing() -> eyre::Result<()> {
     let r = call(
         &url,
         "eth_call",
-        json!([{"to": nobody}, "latest", {nobody: {
+        json!([{"to": nobody}, "latest", {nobody_key.clone(): {
             "code": "0x60005460005260206000f3",
             "stateDiff": {slot0: seven},
         }}]),
@@ -347,7 +351,7 @@ async fn history_and_tracing() -> eyre::Result<()> {
         json!([
             {"to": nobody},
             "latest",
-            {nobody: {"code": "0x4360005260206000f3"}},
+            {nobody_key.clone(): {"code": "0x4360005260206000f3"}},
             {"number": "0x1234"},
         ]),
     )
