@@ -24,6 +24,10 @@ fn hex_u64(v: &Value) -> u64 {
         .expect("hex number")
 }
 
+fn nobody_addr() -> Address {
+    Address::repeat_byte(0x99)
+}
+
 fn addr(v: &Value) -> Address {
     v.as_str()
         .expect("address string")
@@ -311,6 +315,23 @@ async fn history_and_tracing() -> eyre::Result<()> {
     )
     .await;
     assert_eq!(tc["result"]["calls"][0]["type"], json!("CALL"), "{tc}");
+    // a trace past its deadline stops: an endless loop (JUMPDEST PUSH1 0 JUMP) under
+    // the struct logger takes millions of steps, far beyond 10 ms
+    let looping = call(
+        &url,
+        "debug_traceCall",
+        json!([
+            {"from": me, "to": nobody_addr(), "gas": "0x1000000"},
+            "latest",
+            {"timeout": "10ms", "stateOverrides": {nobody_addr().to_string(): {"code": "0x5b600056"}}},
+        ]),
+    )
+    .await;
+    assert_eq!(
+        looping["error"]["message"],
+        json!("execution timeout"),
+        "{looping}"
+    );
     // a bad tracer is refused, not crashed on
     let bad = call(
         &url,
@@ -320,8 +341,17 @@ async fn history_and_tracing() -> eyre::Result<()> {
     .await;
     assert!(bad["error"].is_object(), "{bad}");
 
+    // `cast run` replays the transaction locally from the parent block's state, read
+    // over RPC at that block: it must agree with the receipt
+    let out = cast_run(&url, run.transaction_hash).await;
+    assert!(out.contains("Transaction successfully executed"), "{out}");
+    assert!(
+        out.contains(&format!("Gas used: {}", run.gas_used)),
+        "{out}"
+    );
+
     // --- overrides, access lists, EIP-7702
-    let nobody = Address::repeat_byte(0x99);
+    let nobody = nobody_addr();
     let nobody_key = nobody.to_string();
     // code override: PUSH1 42 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
     let r = call(
@@ -419,6 +449,34 @@ async fn history_and_tracing() -> eyre::Result<()> {
         U256::from(3)
     );
     Ok(())
+}
+
+/// `cast run HASH` with the repo's cast (`scripts/setup.sh` installs it); killed after
+/// 120 s.
+async fn cast_run(url: &str, hash: B256) -> String {
+    let cast = common::repo_root().join("node_modules/@foundry-rs/cast-linux-amd64/bin/cast");
+    if !cast.exists() {
+        let status = std::process::Command::new("bash")
+            .arg(common::repo_root().join("scripts/setup.sh"))
+            .status()
+            .expect("scripts/setup.sh");
+        assert!(status.success(), "scripts/setup.sh failed");
+    }
+    let run = tokio::process::Command::new(cast)
+        .args(["run", &hash.to_string(), "--rpc-url", url])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("cast run finished within 120 s")
+        .expect("cast run started");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "cast run failed: {text}");
+    text
 }
 
 async fn block_hash(url: &str, n: u64) -> Value {

@@ -541,11 +541,14 @@ mod tests {
         rec.commit([(a, account)].into_iter().collect());
     }
 
+    /// Per account: (nonce, balance) if it exists, and its slots 0..4.
+    type Snapshot = Vec<(Option<(u64, U256)>, Vec<U256>)>;
+
     /// The full state as comparable data.
     fn snapshot(
         view: &dyn Fn(Address) -> Option<AccountInfo>,
         slot: &dyn Fn(Address, U256) -> U256,
-    ) -> Vec<(Option<(u64, U256)>, Vec<U256>)> {
+    ) -> Snapshot {
         (0u8..4)
             .map(|a| {
                 let info = view(addr(a)).map(|i| (i.nonce, i.balance));

@@ -102,7 +102,7 @@ pub fn parse_timeout(s: &str) -> Result<Duration, TraceError> {
         };
         rest = &rest[unit_len..];
         let d = value * nanos;
-        if !d.is_finite() || d < 0.0 || d > 1e18 {
+        if !d.is_finite() || !(0.0..=1e18).contains(&d) {
             return Err(bad());
         }
         total += Duration::from_nanos(d as u64);
@@ -149,7 +149,8 @@ impl<CTX> Inspector<CTX> for Deadline {
         self.steps = self.steps.wrapping_add(1);
         if self.expired || (self.steps.is_multiple_of(CLOCK_EVERY) && Instant::now() >= self.at) {
             self.expired = true;
-            interp.halt_fatal();
+            // out of gas ends the frame cleanly (a fatal halt would panic in revm)
+            interp.halt_oog();
         }
     }
 }
@@ -251,7 +252,7 @@ fn replay(
                 tx_hash: Some(t.hash),
             };
             let trace = trace_one(
-                &**exec.db_mut(),
+                exec.db_mut(),
                 config,
                 &block.ctx,
                 t,
@@ -378,28 +379,6 @@ pub fn trace_call(
     run_traced(&mut db, cfg, block, env, &opts, None, &mut deadline)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_timeout("5s").ok(), Some(Duration::from_secs(5)));
-        assert_eq!(
-            parse_timeout("300ms").ok(),
-            Some(Duration::from_millis(300))
-        );
-        assert_eq!(parse_timeout("1m30s").ok(), Some(Duration::from_secs(90)));
-        assert_eq!(
-            parse_timeout("1.5s").ok(),
-            Some(Duration::from_millis(1500))
-        );
-        assert!(parse_timeout("").is_err());
-        assert!(parse_timeout("5").is_err());
-        assert!(parse_timeout("5x").is_err());
-    }
-}
-
 /// Registers the `debug_trace*` methods: blocking methods (off the RPC workers), each
 /// holding one of the simulation slots `eth_call` uses.
 pub(crate) fn register(
@@ -455,4 +434,26 @@ pub(crate) fn register(
             .and_then(ser)
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_timeout("5s").ok(), Some(Duration::from_secs(5)));
+        assert_eq!(
+            parse_timeout("300ms").ok(),
+            Some(Duration::from_millis(300))
+        );
+        assert_eq!(parse_timeout("1m30s").ok(), Some(Duration::from_secs(90)));
+        assert_eq!(
+            parse_timeout("1.5s").ok(),
+            Some(Duration::from_millis(1500))
+        );
+        assert!(parse_timeout("").is_err());
+        assert!(parse_timeout("5").is_err());
+        assert!(parse_timeout("5x").is_err());
+    }
 }
