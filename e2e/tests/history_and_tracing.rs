@@ -488,3 +488,31 @@ async fn block_hash(url: &str, n: u64) -> Value {
     .await["result"]["hash"]
         .clone()
 }
+
+/// The change sets live in memory and are rebuilt by the log replay on restart: after a
+/// kill -9, reads at the older blocks answer as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn history_is_rebuilt_after_a_restart() -> eyre::Result<()> {
+    let dir = std::env::temp_dir().join(format!("blink-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let to = Address::repeat_byte(0x78);
+    let (b1, b2) = {
+        let mut node = Sequencer::start(Some(&dir), &["--block-time-ms", "200"]);
+        let t1 = common::transfer(&node.http, to, 1).await;
+        let b1 = committed_block_of(&node.http, t1).await;
+        let t2 = common::transfer(&node.http, to, 2).await;
+        let b2 = committed_block_of(&node.http, t2).await;
+        node.kill();
+        (b1, b2)
+    };
+    let node = Sequencer::start(Some(&dir), &["--block-time-ms", "200"]);
+    wait_for_block(&node.http, b2).await;
+    for (n, want) in [(b1 - 1, 0u64), (b1, 1), (b2, 3)] {
+        let r = call(&node.http, "eth_getBalance", json!([to, format!("{n:#x}")])).await;
+        assert_eq!(hex_u256(&r["result"]), U256::from(want), "block {n}: {r}");
+    }
+    drop(node);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
