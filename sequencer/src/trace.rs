@@ -65,6 +65,10 @@ pub enum TraceError {
     /// The caller's `timeout` option is not a duration.
     #[error("invalid timeout: {0}")]
     BadTimeout(String),
+    /// The transaction is invalid in this state (a call's nonce or funds, or a
+    /// deposit that failed validation and ran no code).
+    #[error("invalid transaction: {0}")]
+    Invalid(String),
     /// The deadline passed.
     #[error("execution timeout")]
     Timeout,
@@ -281,6 +285,7 @@ fn trace_one(
 ) -> Result<GethTrace, TraceError> {
     let mut scratch = CacheDB::new(db);
     let mut cfg = cfg_env(config);
+    let mut deposit = None;
     let env = match t.tx.inner() {
         protocol::OpTxEnvelope::Deposit(d) => {
             let d = d.inner();
@@ -297,11 +302,12 @@ fn trace_one(
                 scratch.commit([(d.from, account)].into_iter().collect());
             }
             cfg.disable_base_fee = true;
+            deposit = Some(d);
             deposit_tx_env(d, nonce)
         }
         _ => to_tx_env(&t.tx).ok_or_else(|| TraceError::Replay("unsupported type".into()))?,
     };
-    run_traced(
+    let traced = run_traced(
         &mut scratch,
         cfg,
         ctx.to_block_env(),
@@ -309,7 +315,48 @@ fn trace_one(
         opts,
         Some(tx_ctx),
         deadline,
-    )
+    );
+    match (traced, deposit) {
+        // a deposit that fails validation is still included, failed, ran no code
+        (Err(TraceError::Invalid(reason)), Some(d)) => Ok(failed_deposit(opts, t, d, reason)),
+        (traced, _) => traced,
+    }
+}
+
+/// The trace of a deposit that failed validation (OP's rule: included as failed, its
+/// whole gas limit used, no code run): an empty struct log or a single failed frame.
+fn failed_deposit(
+    opts: &GethDebugTracingOptions,
+    t: &TxEntry,
+    d: &protocol::TxDeposit,
+    reason: String,
+) -> GethTrace {
+    use alloy_rpc_types_trace::geth::{
+        CallFrame, DefaultFrame, GethDebugBuiltInTracerType, GethDebugTracerType, NoopFrame,
+    };
+    match &opts.tracer {
+        None => DefaultFrame {
+            failed: true,
+            gas: t.gas_used,
+            ..Default::default()
+        }
+        .into(),
+        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
+            CallFrame {
+                from: d.from,
+                to: d.to.to().copied(),
+                gas: U256::from(d.gas_limit),
+                gas_used: U256::from(t.gas_used),
+                input: d.input.clone(),
+                value: Some(d.value),
+                error: Some(reason),
+                typ: "CALL".into(),
+                ..Default::default()
+            }
+            .into()
+        }
+        Some(_) => NoopFrame::default().into(),
+    }
 }
 
 fn run_traced<DB: revm::DatabaseRef>(
@@ -336,7 +383,10 @@ where
         deadline.expired = true;
         return Err(TraceError::Timeout);
     }
-    let res = res.map_err(|e| TraceError::Replay(e.to_string()))?;
+    let res = res.map_err(|e| match e {
+        revm::context::result::EVMError::Transaction(t) => TraceError::Invalid(t.to_string()),
+        e => TraceError::Replay(e.to_string()),
+    })?;
     let (mut inspector, _) = evm.inspector;
     // the prestate tracer reads the pre-transaction values from `db` (nothing was
     // committed into it)
@@ -455,5 +505,157 @@ mod tests {
         assert!(parse_timeout("").is_err());
         assert!(parse_timeout("5").is_err());
         assert!(parse_timeout("5x").is_err());
+    }
+
+    /// A rollup node with deposits (one failing validation) and an L2 transfer paying
+    /// the L1 data fee: every transaction's replay matches its receipt.
+    #[test]
+    fn replays_match_receipts_with_deposits_and_l1_fees() {
+        use crate::origin::{L1Entry, L1View};
+        use crate::{Node, NodeConfig};
+        use alloy::network::TxSignerSync;
+        use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+        use alloy_eips::eip2718::Encodable2718;
+        use alloy_primitives::{Address, TxKind};
+        use protocol::{ChainConfig, RollupConfig, TxDeposit, l1::L1BlockInfo};
+        use std::time::SystemTime;
+
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let key = crate::dev::dev_sequencer_key();
+        let sequencer = alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(key))
+            .expect("key")
+            .address();
+        let mut genesis =
+            crate::dev::dev_genesis(ChainConfig::default(), now, sequencer).expect("genesis");
+        genesis.rollup = Some(RollupConfig {
+            l1_chain_id: 1,
+            portal: Address::repeat_byte(1),
+            batch_inbox: Address::repeat_byte(2),
+            l1_genesis: L1BlockInfo {
+                number: 0,
+                hash: B256::repeat_byte(0x10),
+                timestamp: now - 10,
+                base_fee: 1_000_000_000,
+                blob_base_fee: 1,
+            },
+            sequencing_window: 100,
+            max_sequencer_drift: 1_800,
+            max_deposit_gas: protocol::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK,
+            l1_base_fee_scalar: 1_368,
+            l1_blob_base_fee_scalar: 810_949,
+        });
+        let to = Address::repeat_byte(0x78);
+        let deposit = |i: u8, value: U256| TxDeposit {
+            source_hash: B256::repeat_byte(0x40 + i),
+            from: Address::repeat_byte(0x50),
+            to: TxKind::Call(to),
+            mint: 1_000,
+            value,
+            gas_limit: 100_000,
+            ..Default::default()
+        };
+        let view = Arc::new(L1View::default());
+        assert!(view.push(L1Entry {
+            info: L1BlockInfo {
+                number: 1,
+                hash: B256::repeat_byte(0x11),
+                timestamp: now - 5,
+                base_fee: 1_000_000_000,
+                blob_base_fee: 1,
+            },
+            parent_hash: B256::repeat_byte(0x10),
+            // the middle one sends more than it holds: included, failed
+            deposits: vec![
+                deposit(0, U256::from(7)),
+                deposit(1, U256::from(10u64).pow(U256::from(30))),
+                deposit(2, U256::from(7)),
+            ],
+        }));
+        let node = Node::start(
+            genesis.clone(),
+            NodeConfig {
+                datadir: None,
+                block_time: Duration::from_millis(200),
+                mini_block_time: Duration::from_millis(5),
+                mini_block_max_txs: 64,
+                fsync: false,
+                sequencer_key: Some(key),
+                l1_view: Some(view),
+                retention: Default::default(),
+            },
+        )
+        .expect("node");
+        let signer = crate::dev::dev_signers(1).expect("signer").remove(0);
+        let mut tx = TxEip1559 {
+            chain_id: genesis.config.chain_id,
+            nonce: 0,
+            gas_limit: 21_000,
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 1_000_000,
+            to: TxKind::Call(to),
+            value: U256::from(5),
+            ..Default::default()
+        };
+        let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
+        let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+        let checked = crate::node::check(&node.shared, &raw).expect("valid tx");
+        let hash = checked.hash;
+        node.shared
+            .submit(crate::node::Submission {
+                tx: checked,
+                reply: None,
+            })
+            .expect("submitted");
+        // wait (at most 20 s) until the transfer's block is committed
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let block = loop {
+            let chain = node.shared.chain.read();
+            if let Some(t) = chain.tx(&hash)
+                && chain.latest_committed >= t.block_number
+            {
+                break t.block_number;
+            }
+            drop(chain);
+            assert!(Instant::now() < deadline, "transfer never committed");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut seen = (0, 0, 0);
+        for n in 1..=block {
+            let entries = node.shared.chain.read().block(n).map(|b| b.txs.clone());
+            let entries = entries.unwrap_or_default();
+            let call_opts = GethDebugTracingOptions::call_tracer(Default::default());
+            let logs = trace_block(&node.shared, n, GethDebugTracingOptions::default())
+                .expect("struct logs");
+            let calls = trace_block(&node.shared, n, call_opts).expect("calls");
+            for (i, e) in entries.iter().enumerate() {
+                let success = e.receipt.status();
+                assert_eq!(logs[i]["txHash"], serde_json::json!(e.hash));
+                assert_eq!(
+                    logs[i]["result"]["gas"].as_u64(),
+                    Some(e.gas_used),
+                    "{n}/{i}"
+                );
+                assert_eq!(logs[i]["result"]["failed"].as_bool(), Some(!success));
+                let used = calls[i]["result"]["gasUsed"].as_str().expect("gasUsed");
+                assert_eq!(u64::from_str_radix(&used[2..], 16).ok(), Some(e.gas_used));
+                assert_eq!(calls[i]["result"].get("error").is_none(), success);
+                match (e.tx.inner().is_deposit(), success) {
+                    (true, true) => seen.0 += 1,
+                    (true, false) => seen.1 += 1,
+                    (false, _) => seen.2 += 1,
+                }
+            }
+        }
+        assert_eq!(seen, (2, 1, 1), "deposits ok, deposit failed, transfers");
+        let single = trace_transaction(&node.shared, hash, GethDebugTracingOptions::default())
+            .expect("trace");
+        let GethTrace::Default(frame) = single else {
+            panic!("struct logger frame");
+        };
+        assert_eq!(frame.gas, 21_000);
+        assert!(!frame.failed);
     }
 }
