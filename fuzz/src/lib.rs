@@ -57,6 +57,7 @@ pub fn rpc() -> &'static RpcHarness {
                 fsync: false,
                 sequencer_key: Some(key),
                 l1_view: None,
+                retention: Default::default(),
             },
         )
         .expect("start in-memory node");

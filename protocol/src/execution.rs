@@ -97,7 +97,8 @@ pub enum ExecutionError {
 }
 
 impl ExecutionError {
-    fn from_evm<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> Self {
+    /// Maps revm's error to geth's wording.
+    pub fn from_evm<E: std::fmt::Display>(err: EVMError<E, InvalidTransaction>) -> Self {
         match err {
             EVMError::Transaction(t) => match t {
                 InvalidTransaction::NonceTooLow { tx, state } => Self::NonceTooLow { tx, state },
@@ -454,11 +455,18 @@ pub fn simulate<DB: Database>(
     db: DB,
     config: &ChainConfig,
     block: &BlockContext,
-    mut tx: TxEnv,
+    tx: TxEnv,
 ) -> Result<CallOutcome, ExecutionError>
 where
     DB::Error: std::fmt::Display,
 {
+    simulate_in(db, config, block.to_block_env(), tx)
+}
+
+/// revm's configuration for a read-only call (`eth_call`, `eth_estimateGas`, tracing a
+/// call): nonce, balance, base-fee and EIP-3607 checks relaxed as geth does. Adjusts
+/// `tx` the way such calls expect (a tip implies a 1559 transaction).
+pub fn call_cfg(config: &ChainConfig, tx: &mut TxEnv) -> CfgEnv {
     let mut cfg = cfg_env(config);
     cfg.disable_nonce_check = true;
     cfg.disable_balance_check = true;
@@ -470,13 +478,32 @@ where
     if tx.gas_priority_fee.is_some() && tx.tx_type == 0 {
         tx.tx_type = 2;
     }
+    cfg
+}
+
+/// [`simulate`] in an explicit block environment (block overrides).
+pub fn simulate_in<DB: Database>(
+    db: DB,
+    config: &ChainConfig,
+    block: revm::context::BlockEnv,
+    mut tx: TxEnv,
+) -> Result<CallOutcome, ExecutionError>
+where
+    DB::Error: std::fmt::Display,
+{
+    let cfg = call_cfg(config, &mut tx);
     let mut evm = Context::mainnet()
         .with_db(db)
         .with_cfg(cfg)
-        .with_block(block.to_block_env())
+        .with_block(block)
         .build_mainnet();
     let res = evm.transact(tx).map_err(ExecutionError::from_evm)?;
-    Ok(match res.result {
+    Ok(outcome(res.result))
+}
+
+/// A call's outcome from revm's result.
+pub fn outcome(result: ExecutionResult) -> CallOutcome {
+    match result {
         ExecutionResult::Success { output, gas, .. } => CallOutcome::Success {
             output: output.into_data(),
             gas_used: gas.tx_gas_used(),
@@ -489,5 +516,5 @@ where
             reason: format!("{reason:?}"),
             gas_used: gas.tx_gas_used(),
         },
-    })
+    }
 }

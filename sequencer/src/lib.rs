@@ -15,15 +15,18 @@ pub mod batcher;
 pub mod da;
 pub mod dev;
 pub mod filters;
+pub mod history;
 pub mod inbox;
 mod l1;
 pub mod l1_reader;
 pub mod metrics;
 pub mod node;
 pub mod origin;
+pub mod overrides;
 pub mod proposer;
 pub mod rpc;
 pub mod store;
+pub mod trace;
 pub mod wal;
 
 pub use node::{Node, NodeConfig, NodeError, Shared};

@@ -109,6 +109,23 @@ struct Args {
     /// -32005 until the batcher catches up (default: eight posts' worth).
     #[arg(long, env = "BLINK_THROTTLE_BYTES")]
     throttle_bytes: Option<u64>,
+    /// Blocks of historical state to keep for reads, `eth_call` and tracing at older
+    /// blocks (default: a day of 1 s blocks).
+    #[arg(long, env = "BLINK_HISTORY_BLOCKS", default_value_t = blink_sequencer::history::DEFAULT_HISTORY_BLOCKS)]
+    history_blocks: u64,
+    /// Keep the state of every block since genesis (overrides `--history-blocks`).
+    #[arg(long, env = "BLINK_ARCHIVE")]
+    archive: bool,
+}
+
+impl Args {
+    fn retention(&self) -> blink_sequencer::history::Retention {
+        if self.archive {
+            blink_sequencer::history::Retention::Archive
+        } else {
+            blink_sequencer::history::Retention::Blocks(self.history_blocks)
+        }
+    }
 }
 
 /// What a replica takes from a devnet manifest.
@@ -180,6 +197,7 @@ fn main() -> eyre::Result<()> {
     };
     let config = NodeConfig {
         l1_view: l1_view.clone(),
+        retention: args.retention(),
         datadir: args.datadir.clone(),
         block_time: Duration::from_millis(args.block_time_ms.max(1)),
         mini_block_time: Duration::from_millis(args.mini_block_ms),
@@ -297,6 +315,7 @@ fn run_replica(args: Args) -> eyre::Result<()> {
         fsync: false,
         sequencer_key: None,
         l1_view: None,
+        retention: args.retention(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

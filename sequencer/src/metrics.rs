@@ -193,6 +193,10 @@ impl Metrics {
                 (self.commitment_micros.load(Relaxed) as f64 / 1e6).to_string(),
             ),
         ];
+        let (history_entries, history_oldest) = {
+            let h = shared.history.read();
+            (h.entries() as u64, h.oldest())
+        };
         let mut out = String::new();
         for (name, help, v) in counters {
             out.push_str(&format!(
@@ -220,6 +224,16 @@ impl Metrics {
                 "blink_state_leaves",
                 "Leaves in the committed state tree.",
                 leaves as u64,
+            ),
+            (
+                "blink_history_entries",
+                "Per-block old values held for historical state (about 220 bytes each).",
+                history_entries,
+            ),
+            (
+                "blink_history_oldest_block",
+                "Oldest block whose state can still be read.",
+                history_oldest,
             ),
         ] {
             out.push_str(&format!(

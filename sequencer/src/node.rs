@@ -34,6 +34,7 @@ use std::{
 use tokio::sync::{broadcast, oneshot};
 
 use crate::{
+    history::Recording,
     origin::L1View,
     store::{BlockEntry, ChainStore, CommittedBlock, TxEntry},
     wal::{MiniRecord, OpenRecord, Record, Wal, WalError},
@@ -57,6 +58,8 @@ pub struct NodeConfig {
     /// Confirmed L1 blocks to build on (a sequencer of a rollup); `None` keeps the
     /// genesis origin (a standalone chain, or a replica, whose origins come from L1).
     pub l1_view: Option<Arc<L1View>>,
+    /// How many blocks of historical state to keep (`crate::history`).
+    pub retention: crate::history::Retention,
 }
 
 /// Errors starting or recovering a node.
@@ -131,6 +134,9 @@ pub struct Shared {
     pub genesis: Genesis,
     /// World state including every pre-confirmed transaction.
     pub state: RwLock<StateDb>,
+    /// Per-block change sets: the state at any block in the retention window. Lock
+    /// order: `state`, then `history`.
+    pub history: crate::history::SharedHistory,
     /// Blocks and indexes.
     pub chain: RwLock<ChainStore>,
     /// Committed state (root of the latest committed block), for proofs.
@@ -278,6 +284,7 @@ impl Node {
         let shared = Arc::new(Shared {
             genesis: genesis.clone(),
             state: RwLock::new(db),
+            history: RwLock::new(crate::history::History::new(config.retention)),
             chain: RwLock::new(chain),
             committed: Mutex::new(committed),
             heads: broadcast::channel(1024).0,
@@ -740,6 +747,8 @@ impl Executor {
         *self.shared.chain.write() = chain;
         *self.shared.state.write() = db;
         *self.shared.committed.lock() = committed;
+        // rebuilt with the chain: replaying the log records the history again
+        *self.shared.history.write() = crate::history::History::new(self.config.retention);
         self.seal_tx
             .send(CommitJob::Reset(genesis_hash))
             .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
@@ -996,7 +1005,8 @@ impl Executor {
         let changes = {
             let config = self.shared.config().clone();
             let mut state = self.shared.state.write();
-            TxExecutor::new(&mut *state, &config, ctx.clone(), 0)
+            let db = Recording::new(&mut state, &self.shared.history, number);
+            TxExecutor::new(db, &config, ctx.clone(), 0)
                 .apply_l1_origin()
                 .map_err(|e| NodeError::Replay(e.to_string()))?
         };
@@ -1026,6 +1036,8 @@ impl Executor {
                 .map(|b| b.txs.clone())
                 .unwrap_or_default()
         };
+        // the block's change sets are complete: forget what fell out of the window
+        self.shared.history.write().sealed(open.ctx.number);
         let job = SealJob {
             ctx: open.ctx,
             txs,
@@ -1064,7 +1076,8 @@ impl Executor {
                 .map_or(0, |b| b.gas_used);
             let shared = self.shared.clone();
             let mut state = shared.state.write();
-            let mut exec = TxExecutor::new(&mut *state, &config, ctx.clone(), gas_used);
+            let db = Recording::new(&mut state, &shared.history, ctx.number);
+            let mut exec = TxExecutor::new(db, &config, ctx.clone(), gas_used);
             for sub in batch {
                 self.execute_one(&mut exec, sub, &mut included, live);
             }
@@ -1093,7 +1106,7 @@ impl Executor {
     /// Executes `sub` and then, in a loop, the parked successors it unblocks.
     fn execute_one(
         &mut self,
-        exec: &mut TxExecutor<&mut StateDb>,
+        exec: &mut TxExecutor<Recording<'_>>,
         sub: Submission,
         included: &mut Vec<Included>,
         live: bool,
@@ -1107,7 +1120,7 @@ impl Executor {
     /// Executes one transaction; returns the parked successor that may run now.
     fn execute_single(
         &mut self,
-        exec: &mut TxExecutor<&mut StateDb>,
+        exec: &mut TxExecutor<Recording<'_>>,
         sub: Submission,
         included: &mut Vec<Included>,
         live: bool,
@@ -1499,6 +1512,7 @@ mod tests {
                 fsync: false,
                 sequencer_key: Some(crate::dev::dev_sequencer_key()),
                 l1_view: Some(view),
+                retention: Default::default(),
             },
         )
         .expect("node")
@@ -1736,6 +1750,7 @@ mod claim_tests {
                 fsync: false,
                 sequencer_key: None,
                 l1_view: None,
+                retention: Default::default(),
             },
         )
         .expect("replica")

@@ -1,10 +1,12 @@
 //! Ethereum JSON-RPC over HTTP and WebSocket (jsonrpsee), with geth's error codes.
 //!
-//! State reads (`latest`, `pending`, `safe`, `finalized`) see every pre-confirmed
-//! transaction: the node keeps one current state, and a pre-confirmation is a promise, so
-//! there is nothing weaker to show. Block reads distinguish the open block (`pending`,
-//! hash `null`) from committed blocks (`latest`, with state root and hash). Older state
-//! is not kept: a state read at an older block number is refused with -32000.
+//! State reads at `latest`, `pending` (or no block) see every pre-confirmed transaction:
+//! a pre-confirmation is a promise, so there is nothing weaker to show. A read at an
+//! explicit block (number, hash, `earliest`, `safe`, `finalized`) sees the state at the
+//! end of that block, from `crate::history` within its retention window, and -32000
+//! "historical state not available" past it. Block reads distinguish the open block
+//! (`pending`, hash `null`) from committed blocks (`latest`, with state root and hash).
+//! The `debug_trace*` methods live in `crate::trace`.
 
 use alloy_consensus::Transaction as _;
 use alloy_eips::{BlockId, BlockNumberOrTag};
@@ -18,15 +20,17 @@ use jsonrpsee::{
     server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
     types::{ErrorObjectOwned, Params},
 };
-use protocol::execution::{CallOutcome, simulate};
+use protocol::execution::CallOutcome;
 use protocol::{OpReceiptEnvelope, OpTxEnvelope, Preconfirmation};
-use revm::{DatabaseRef, context::TxEnv, database_interface::WrapDatabaseRef};
+use revm::{DatabaseRef, context::TxEnv};
 use serde_json::{Value, json};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::{
+    history::{At, StateAt},
     node::{Shared, Submission, SubmitResult, check},
+    overrides::Overrides,
     store::{BlockEntry, ChainStore, TxEntry},
 };
 
@@ -55,7 +59,7 @@ fn server_err(msg: impl Into<String>) -> ErrorObjectOwned {
     err(-32000, msg)
 }
 
-fn ser<T: serde::Serialize>(v: T) -> RpcResult<Value> {
+pub(crate) fn ser<T: serde::Serialize>(v: T) -> RpcResult<Value> {
     serde_json::to_value(v).map_err(|e| err(-32603, e.to_string()))
 }
 
@@ -155,17 +159,13 @@ pub fn module(
         let mut seq = p.sequence();
         let addr: Address = seq.next()?;
         let at: Option<BlockId> = seq.optional_next()?;
-        check_state_block(s, at)?;
-        let state = s.state.read();
-        let code = match state
-            .basic_ref(addr)
-            .map_err(|e| server_err(e.to_string()))?
-        {
+        let state = state_view(s, at)?;
+        let code = match state.basic_ref(addr).map_err(state_err)? {
             Some(acc) => match acc.code {
                 Some(c) => c.original_bytes(),
                 None => state
                     .code_by_hash_ref(acc.code_hash)
-                    .map_err(|e| server_err(e.to_string()))?
+                    .map_err(state_err)?
                     .original_bytes(),
             },
             None => Bytes::new(),
@@ -177,20 +177,21 @@ pub fn module(
         let addr: Address = seq.next()?;
         let slot: U256 = seq.next()?;
         let at: Option<BlockId> = seq.optional_next()?;
-        check_state_block(s, at)?;
-        let v = s
-            .state
-            .read()
+        let v = state_view(s, at)?
             .storage_ref(addr, slot)
-            .map_err(|e| server_err(e.to_string()))?;
+            .map_err(state_err)?;
         RpcResult::Ok(B256::from(v))
     })?;
     m.register_blocking_method("eth_call", |p, s, _| {
         let mut seq = p.sequence();
         let req: TransactionRequest = seq.next()?;
         let at: Option<BlockId> = seq.optional_next()?;
-        check_state_block(&s, at)?;
-        match run_call(&s, &req, None)? {
+        let overrides = Overrides {
+            state: seq.optional_next()?,
+            block: seq.optional_next()?,
+        };
+        let at = state_at(&s, at)?;
+        match run_call(&s, &req, None, at, &overrides)? {
             CallOutcome::Success { output, .. } => Ok(output),
             other => Err(call_error(other)),
         }
@@ -199,8 +200,22 @@ pub fn module(
         let mut seq = p.sequence();
         let req: TransactionRequest = seq.next()?;
         let at: Option<BlockId> = seq.optional_next()?;
-        check_state_block(&s, at)?;
-        estimate_gas(&s, &req).map(U64::from)
+        let overrides = Overrides {
+            state: seq.optional_next()?,
+            block: seq.optional_next()?,
+        };
+        let at = state_at(&s, at)?;
+        estimate_gas(&s, &req, at, &overrides).map(U64::from)
+    })?;
+    m.register_blocking_method("eth_createAccessList", |p, s, _| {
+        let mut seq = p.sequence();
+        let req: TransactionRequest = seq.next()?;
+        let at: Option<BlockId> = seq.optional_next()?;
+        let overrides = Overrides {
+            state: seq.optional_next()?,
+            block: None,
+        };
+        create_access_list(&s, &req, state_at(&s, at)?, &overrides)
     })?;
     m.register_method("eth_getBlockByNumber", |p, s, _| {
         let mut seq = p.sequence();
@@ -387,6 +402,7 @@ pub fn module(
         }
     })?;
     crate::filters::register(&mut m)?;
+    crate::trace::register(&mut m)?;
     m.register_subscription(
         "eth_subscribe",
         "eth_subscription",
@@ -457,55 +473,55 @@ fn sync_receipt(s: &Shared, entry: &TxEntry) -> RpcResult<Value> {
     Ok(v)
 }
 
-/// The account named by `[address, block?]` params, in the current state.
+/// The account named by `[address, block?]` params, at that block.
 fn account_at(s: &Shared, p: &Params<'_>) -> RpcResult<Option<revm::state::AccountInfo>> {
     let mut seq = p.sequence();
     let addr: Address = seq.next()?;
     let at: Option<BlockId> = seq.optional_next()?;
-    check_state_block(s, at)?;
-    s.state
-        .read()
-        .basic_ref(addr)
-        .map_err(|e| server_err(e.to_string()))
+    state_view(s, at)?.basic_ref(addr).map_err(state_err)
 }
 
-/// Only the current state exists; refuse reads pinned to an older block.
-fn check_state_block(s: &Shared, at: Option<BlockId>) -> RpcResult<()> {
-    match at {
-        None => Ok(()),
+fn state_err(e: crate::history::HistoryError) -> ErrorObjectOwned {
+    server_err(e.to_string())
+}
+
+fn state_view(s: &Shared, at: Option<BlockId>) -> RpcResult<StateAt<'_>> {
+    Ok(StateAt::new(&s.state, &s.history, state_at(s, at)?))
+}
+
+/// Which state a read pinned to `at` sees: no tag, `latest` and `pending` see every
+/// pre-confirmed transaction (the live state); an explicit block (number, hash,
+/// `earliest`, `safe`, `finalized`) sees the state at the end of that block, served
+/// from the history within its retention window.
+pub(crate) fn state_at(s: &Shared, at: Option<BlockId>) -> RpcResult<At> {
+    let chain = s.chain.read();
+    let n = match at {
+        None | Some(BlockId::Number(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending)) => {
+            return Ok(At::Live);
+        }
         Some(BlockId::Number(BlockNumberOrTag::Number(n))) => {
-            let chain = s.chain.read();
-            if n >= chain.latest_committed || n >= chain.open_number() {
-                if n > chain.open_number() {
-                    return Err(err(-32000, "header not found"));
-                }
-                Ok(())
-            } else {
-                Err(server_err(format!(
-                    "historical state not available for block {n}: this node keeps the latest state only"
-                )))
+            if n > chain.open_number() {
+                return Err(err(-32000, "header not found"));
             }
+            n
         }
-        Some(BlockId::Number(BlockNumberOrTag::Earliest)) => {
-            if s.chain.read().open_number() <= 1 {
-                Ok(())
-            } else {
-                Err(server_err("historical state not available"))
-            }
-        }
-        Some(BlockId::Number(_)) => Ok(()),
-        Some(BlockId::Hash(h)) => {
-            let chain = s.chain.read();
-            match chain.by_hash.get(&h.block_hash) {
-                Some(n) if *n >= chain.latest_committed => Ok(()),
-                Some(_) => Err(server_err("historical state not available")),
-                None => Err(server_err(format!(
+        Some(BlockId::Number(tag)) => resolve_block(&chain, tag).unwrap_or_default(),
+        Some(BlockId::Hash(h)) => match chain.by_hash.get(&h.block_hash) {
+            Some(n) => *n,
+            None => {
+                return Err(server_err(format!(
                     "header for hash {} not found",
                     h.block_hash
-                ))),
+                )));
             }
-        }
+        },
+    };
+    if n >= chain.open_number() {
+        // the open block: its state so far
+        return Ok(At::Live);
     }
+    s.history.read().available(n).map_err(state_err)?;
+    Ok(At::Block(n))
 }
 
 /// The `safe` block: posted to L1 (and so derivable from it), at most the latest.
@@ -513,6 +529,11 @@ fn safe_block(chain: &ChainStore) -> u64 {
     chain
         .safe
         .map_or(chain.latest_committed, |s| s.min(chain.latest_committed))
+}
+
+/// The block number a tag names, if that block exists.
+pub(crate) fn block_number(s: &Shared, tag: BlockNumberOrTag) -> Option<u64> {
+    resolve_block(&s.chain.read(), tag)
 }
 
 fn resolve_block(chain: &ChainStore, tag: BlockNumberOrTag) -> Option<u64> {
@@ -668,13 +689,28 @@ fn block_json(chain: &ChainStore, n: u64, full: bool) -> RpcResult<Value> {
     Ok(v)
 }
 
-fn call_env(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> TxEnv {
+pub(crate) fn call_env(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> TxEnv {
     let config = s.config();
     let cap = config.block_gas_limit.min(1 << 24);
+    // EIP-7702: the authorizations are applied (25,000 gas each) and delegated code runs
+    let authorization_list: Vec<_> = req
+        .authorization_list
+        .iter()
+        .flatten()
+        .cloned()
+        .map(revm::context_interface::either::Either::Left)
+        .collect();
     TxEnv {
         tx_type: req
             .transaction_type
-            .unwrap_or(if req.max_fee_per_gas.is_some() { 2 } else { 0 }),
+            .unwrap_or(if !authorization_list.is_empty() {
+                4
+            } else if req.max_fee_per_gas.is_some() {
+                2
+            } else {
+                0
+            }),
+        authorization_list,
         caller: req.from.unwrap_or_default(),
         gas_limit: gas.or(req.gas).unwrap_or(cap).min(cap),
         gas_price: req.max_fee_per_gas.or(req.gas_price).unwrap_or(0),
@@ -715,56 +751,99 @@ fn simulation_slots() -> &'static (
 /// Longest a simulation waits for a slot before the call is refused with -32005.
 const SIMULATION_WAIT: Duration = Duration::from_secs(10);
 
-fn run_call(s: &Shared, req: &TransactionRequest, gas: Option<u64>) -> RpcResult<CallOutcome> {
+/// Takes a simulation slot (all cores but one, shared by `eth_call`, `eth_estimateGas`
+/// and the `debug_trace*` methods); the slot returns when the guard drops.
+pub(crate) fn simulation_slot() -> RpcResult<SimulationSlot> {
     let (give_back, slots) = simulation_slots();
     slots.recv_timeout(SIMULATION_WAIT).map_err(|_| {
         limit_exceeded("limit exceeded: too many calls in progress, retry later".into())
     })?;
-    // the slot returns however this ends
-    struct Slot<'a>(&'a crossbeam_channel::Sender<()>);
-    impl Drop for Slot<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.send(());
-        }
-    }
-    let _slot = Slot(give_back);
-    let env = call_env(s, req, gas);
-    let ctx = s
-        .chain
-        .read()
-        .blocks
-        .last()
-        .map(|b| b.ctx.clone())
-        .ok_or_else(|| server_err("no block"))?;
-    simulate(WrapDatabaseRef(LiveState(&s.state)), s.config(), &ctx, env)
-        .map_err(|e| server_err(e.to_string()))
+    Ok(SimulationSlot(give_back))
 }
 
-/// The live state read one access at a time: a simulation takes the state lock only
-/// for each account, slot or code read (revm keeps what it read for the rest of the
-/// call), so however long a call runs, the executor waits at most for one read. The
-/// price: a call that spans a mini-block may read some accounts from before it and
-/// some from after, as a call racing a new block may on any node.
-struct LiveState<'a>(&'a parking_lot::RwLock<protocol::state::StateDb>);
+/// A held simulation slot; returned however the simulation ends.
+pub(crate) struct SimulationSlot(&'static crossbeam_channel::Sender<()>);
 
-impl DatabaseRef for LiveState<'_> {
-    type Error = <protocol::state::StateDb as DatabaseRef>::Error;
-
-    fn basic_ref(&self, address: Address) -> Result<Option<revm::state::AccountInfo>, Self::Error> {
-        self.0.read().basic_ref(address)
+impl Drop for SimulationSlot {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
     }
+}
 
-    fn code_by_hash_ref(&self, code_hash: B256) -> Result<revm::state::Bytecode, Self::Error> {
-        self.0.read().code_by_hash_ref(code_hash)
+/// The block context a call at `at` runs in: the open block for the live state, else
+/// block n's own (as geth runs a call at n with n's header).
+pub(crate) fn call_block(s: &Shared, at: At) -> RpcResult<protocol::block::BlockContext> {
+    let chain = s.chain.read();
+    match at {
+        At::Live => chain.blocks.last(),
+        At::Block(n) => chain.block(n),
     }
+    .map(|b| b.ctx.clone())
+    .ok_or_else(|| server_err("no block"))
+}
 
-    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
-        self.0.read().storage_ref(address, index)
-    }
+/// Runs a call against the state at `at`, read one access at a time (`StateAt`): a
+/// simulation takes the state lock only for each account, slot or code read, so however
+/// long a call runs, the executor waits at most for one read. The price: a live call
+/// that spans a mini-block may read some accounts from before it and some from after,
+/// as a call racing a new block may on any node.
+fn run_call(
+    s: &Shared,
+    req: &TransactionRequest,
+    gas: Option<u64>,
+    at: At,
+    overrides: &Overrides,
+) -> RpcResult<CallOutcome> {
+    let _slot = simulation_slot()?;
+    let env = call_env(s, req, gas);
+    let block = call_block(s, at)?.to_block_env();
+    crate::overrides::simulate(
+        StateAt::new(&s.state, &s.history, at),
+        s.config(),
+        block,
+        env,
+        overrides,
+    )
+    .map_err(override_err)
+}
 
-    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
-        self.0.read().block_hash_ref(number)
+fn override_err(e: crate::overrides::OverrideOrExecution) -> ErrorObjectOwned {
+    match e {
+        crate::overrides::OverrideOrExecution::Override(e) => invalid_params(e.to_string()),
+        e => server_err(e.to_string()),
     }
+}
+
+/// `eth_createAccessList`: `{accessList, gasUsed}`, plus `error` when the call fails.
+fn create_access_list(
+    s: &Shared,
+    req: &TransactionRequest,
+    at: At,
+    overrides: &Overrides,
+) -> RpcResult<Value> {
+    let _slot = simulation_slot()?;
+    let env = call_env(s, req, None);
+    let block = call_block(s, at)?.to_block_env();
+    let (list, outcome) = crate::overrides::create_access_list(
+        StateAt::new(&s.state, &s.history, at),
+        s.config(),
+        block,
+        env,
+        overrides,
+    )
+    .map_err(override_err)?;
+    let (gas_used, error) = match &outcome {
+        CallOutcome::Success { gas_used, .. } => (*gas_used, None),
+        CallOutcome::Revert { gas_used, .. } | CallOutcome::Halt { gas_used, .. } => (
+            *gas_used,
+            Some(call_error(outcome.clone()).message().to_string()),
+        ),
+    };
+    let mut v = json!({ "accessList": list, "gasUsed": U64::from(gas_used) });
+    if let Some(e) = error {
+        v["error"] = Value::String(e);
+    }
+    Ok(v)
 }
 
 /// Blocks read per hold of the chain lock by long queries (`eth_getLogs`,
@@ -795,10 +874,15 @@ fn halt_message(reason: &str) -> String {
     }
 }
 
-fn estimate_gas(s: &Shared, req: &TransactionRequest) -> RpcResult<u64> {
+fn estimate_gas(
+    s: &Shared,
+    req: &TransactionRequest,
+    at: At,
+    overrides: &Overrides,
+) -> RpcResult<u64> {
     let cap = s.config().block_gas_limit.min(1 << 24);
     let hi = req.gas.unwrap_or(cap).min(cap);
-    let used = match run_call(s, req, Some(hi))? {
+    let used = match run_call(s, req, Some(hi), at, overrides)? {
         CallOutcome::Success { gas_used, .. } => gas_used,
         other => return Err(call_error(other)),
     };
@@ -806,14 +890,14 @@ fn estimate_gas(s: &Shared, req: &TransactionRequest) -> RpcResult<u64> {
     // `gas_used` a lower bound, not the answer)
     let mut lo = used.saturating_sub(1).max(20_999);
     let mut hi = hi;
-    if let CallOutcome::Success { .. } = run_call(s, req, Some(used))? {
+    if let CallOutcome::Success { .. } = run_call(s, req, Some(used), at, overrides)? {
         return Ok(used);
     }
     let mut rounds = 0;
     while hi - lo > 1 && rounds < 32 {
         rounds += 1;
         let mid = lo + (hi - lo) / 2;
-        match run_call(s, req, Some(mid))? {
+        match run_call(s, req, Some(mid), at, overrides)? {
             CallOutcome::Success { .. } => hi = mid,
             _ => lo = mid,
         }

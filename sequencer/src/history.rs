@@ -1,0 +1,626 @@
+//! Historical state within a retention window: per-block change sets over the live state.
+//!
+//! For every key (an account or a storage slot) that block `b` writes, the store keeps
+//! the key's value *before* block `b` (reth's change sets). The state at the end of block
+//! `n` is then, key by key: the old value of the first change after `n`, or, if the key
+//! has not changed since `n`, its current value. The executor records old values as it
+//! commits (through [`Recording`], before the write reaches the state), so a reader that
+//! reads the live state first and the change sets second never mixes eras.
+//!
+//! What it is: the in-memory change sets ([`MemoryChangeSets`], behind the
+//! [`ChangeStore`] trait so that an on-disk store can replace it), the retention policy
+//! ([`History`]), the executor's recording wrapper ([`Recording`]) and a `DatabaseRef`
+//! over any block in the window ([`StateAt`]).
+//! What it is not: it keeps no state commitment history (`eth_getProof` stays on the
+//! latest committed root), no blocks or receipts (`store`), and nothing on disk.
+
+use alloy_primitives::{Address, B256, U256, map::HashMap};
+use parking_lot::RwLock;
+use protocol::state::StateDb;
+use revm::{
+    Database, DatabaseCommit, DatabaseRef,
+    primitives::{AddressMap, KECCAK_EMPTY},
+    state::{Account, AccountInfo, Bytecode},
+};
+use std::collections::BTreeMap;
+
+/// Default retention: a day of 1-second blocks.
+pub const DEFAULT_HISTORY_BLOCKS: u64 = 86_400;
+
+/// An account's header fields as they stood before a block (`None`: it did not exist).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountState {
+    /// Nonce.
+    pub nonce: u64,
+    /// Balance.
+    pub balance: U256,
+    /// Code hash (the code itself stays in the live state's code table, which never
+    /// forgets code).
+    pub code_hash: B256,
+}
+
+impl AccountState {
+    fn of(info: &AccountInfo) -> Self {
+        Self {
+            nonce: info.nonce,
+            balance: info.balance,
+            code_hash: info.code_hash,
+        }
+    }
+
+    fn info(self) -> AccountInfo {
+        AccountInfo {
+            nonce: self.nonce,
+            balance: self.balance,
+            code_hash: self.code_hash,
+            // revm loads the code by hash when it needs it
+            code: (self.code_hash == KECCAK_EMPTY).then(Bytecode::default),
+            ..Default::default()
+        }
+    }
+}
+
+/// A key the change sets index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// An account's header.
+    Account(Address),
+    /// A storage slot.
+    Storage(Address, U256),
+}
+
+/// Why a historical read failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    /// The block is older than the retention window (or was pruned during the read).
+    #[error(
+        "historical state not available for block {block}: this node keeps the last {retention} blocks (oldest available: {oldest}); run it with a larger --history-blocks or --archive"
+    )]
+    Pruned {
+        /// The block asked for.
+        block: u64,
+        /// The oldest block whose state is still available.
+        oldest: u64,
+        /// Blocks kept.
+        retention: u64,
+    },
+}
+
+impl revm::database_interface::DBErrorMarker for HistoryError {}
+
+/// Where per-block old values live. Blocks are recorded in increasing order; within a
+/// block the first recorded value of a key wins (it is the value before the block).
+pub trait ChangeStore: Send + Sync {
+    /// Remembers `old` as `address`'s account before `block`, unless already recorded.
+    fn record_account(&mut self, block: u64, address: Address, old: Option<AccountState>);
+    /// Remembers `old` as the slot's value before `block`, unless already recorded.
+    fn record_storage(&mut self, block: u64, address: Address, slot: U256, old: U256);
+    /// The account's value before its first change after `block`, if it changed since.
+    fn account_after(&self, address: Address, block: u64) -> Option<Option<AccountState>>;
+    /// The slot's value before its first change after `block`, if it changed since.
+    fn storage_after(&self, address: Address, slot: U256, block: u64) -> Option<U256>;
+    /// Forgets every change of blocks `<= block`.
+    fn prune_through(&mut self, block: u64);
+    /// Number of (key, block) entries held.
+    fn entries(&self) -> usize;
+}
+
+/// One key's changes, oldest first. A `Vec` rather than a `BTreeMap`: blocks arrive in
+/// order (appends only), most keys change in few blocks of the window, and a B-tree
+/// leaf would cost hundreds of bytes for a single entry.
+type Changes<V> = Vec<(u64, V)>;
+
+/// The in-memory change sets.
+#[derive(Debug, Default)]
+pub struct MemoryChangeSets {
+    accounts: HashMap<Address, Changes<Option<AccountState>>>,
+    storage: HashMap<(Address, U256), Changes<U256>>,
+    /// The keys each block changed, for pruning.
+    by_block: BTreeMap<u64, Vec<Key>>,
+    entries: usize,
+}
+
+fn record<V>(changes: &mut Changes<V>, block: u64, old: V) -> bool {
+    // first write in a block wins: later writes of the same block see its own values
+    if changes.last().is_some_and(|(b, _)| *b >= block) {
+        return false;
+    }
+    changes.push((block, old));
+    true
+}
+
+fn first_after<V: Copy>(changes: &Changes<V>, block: u64) -> Option<V> {
+    let i = changes.partition_point(|(b, _)| *b <= block);
+    changes.get(i).map(|(_, v)| *v)
+}
+
+fn prune_key<K: std::hash::Hash + Eq, V>(
+    map: &mut HashMap<K, Changes<V>>,
+    key: &K,
+    through: u64,
+) -> usize {
+    let Some(changes) = map.get_mut(key) else {
+        return 0;
+    };
+    let n = changes.partition_point(|(b, _)| *b <= through);
+    changes.drain(..n);
+    if changes.is_empty() {
+        map.remove(key);
+    } else if changes.capacity() > 2 * changes.len() + 4 {
+        changes.shrink_to_fit();
+    }
+    n
+}
+
+impl ChangeStore for MemoryChangeSets {
+    fn record_account(&mut self, block: u64, address: Address, old: Option<AccountState>) {
+        let changes = self
+            .accounts
+            .entry(address)
+            .or_insert_with(|| Vec::with_capacity(1));
+        if record(changes, block, old) {
+            self.by_block
+                .entry(block)
+                .or_default()
+                .push(Key::Account(address));
+            self.entries += 1;
+        }
+    }
+
+    fn record_storage(&mut self, block: u64, address: Address, slot: U256, old: U256) {
+        let changes = self
+            .storage
+            .entry((address, slot))
+            .or_insert_with(|| Vec::with_capacity(1));
+        if record(changes, block, old) {
+            self.by_block
+                .entry(block)
+                .or_default()
+                .push(Key::Storage(address, slot));
+            self.entries += 1;
+        }
+    }
+
+    fn account_after(&self, address: Address, block: u64) -> Option<Option<AccountState>> {
+        self.accounts
+            .get(&address)
+            .and_then(|c| first_after(c, block))
+    }
+
+    fn storage_after(&self, address: Address, slot: U256, block: u64) -> Option<U256> {
+        self.storage
+            .get(&(address, slot))
+            .and_then(|c| first_after(c, block))
+    }
+
+    fn prune_through(&mut self, block: u64) {
+        while let Some(entry) = self.by_block.first_entry() {
+            if *entry.key() > block {
+                break;
+            }
+            for key in entry.remove() {
+                self.entries -= match key {
+                    Key::Account(a) => prune_key(&mut self.accounts, &a, block),
+                    Key::Storage(a, s) => prune_key(&mut self.storage, &(a, s), block),
+                };
+            }
+        }
+    }
+
+    fn entries(&self) -> usize {
+        self.entries
+    }
+}
+
+/// How much history to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retention {
+    /// The state of the last `n` blocks before the newest sealed one (and of it).
+    Blocks(u64),
+    /// Everything since genesis.
+    Archive,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self::Blocks(DEFAULT_HISTORY_BLOCKS)
+    }
+}
+
+/// Change sets plus the retention policy.
+#[derive(Debug)]
+pub struct History<S = MemoryChangeSets> {
+    store: S,
+    retention: Retention,
+    /// The oldest block whose end state can be served.
+    oldest: u64,
+}
+
+impl<S: ChangeStore + Default> History<S> {
+    /// An empty history (the state of genesis is the live state).
+    pub fn new(retention: Retention) -> Self {
+        Self {
+            store: S::default(),
+            retention,
+            oldest: 0,
+        }
+    }
+}
+
+impl<S: ChangeStore> History<S> {
+    /// The oldest block whose end state can be served.
+    pub fn oldest(&self) -> u64 {
+        self.oldest
+    }
+
+    /// The retention policy.
+    pub fn retention(&self) -> Retention {
+        self.retention
+    }
+
+    /// Entries held (for metrics and measurements).
+    pub fn entries(&self) -> usize {
+        self.store.entries()
+    }
+
+    /// After block `sealed` is sealed: forget what no block in the window needs.
+    /// Reading at `n` needs the changes of blocks `> n` only.
+    pub fn sealed(&mut self, sealed: u64) {
+        let Retention::Blocks(keep) = self.retention else {
+            return;
+        };
+        let oldest = sealed.saturating_sub(keep);
+        if oldest > self.oldest {
+            self.oldest = oldest;
+            self.store.prune_through(oldest);
+        }
+    }
+
+    fn check(&self, block: u64) -> Result<(), HistoryError> {
+        if block < self.oldest {
+            return Err(HistoryError::Pruned {
+                block,
+                oldest: self.oldest,
+                retention: match self.retention {
+                    Retention::Blocks(n) => n,
+                    Retention::Archive => u64::MAX,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the state at the end of `block` is still available.
+    pub fn available(&self, block: u64) -> Result<(), HistoryError> {
+        self.check(block)
+    }
+
+    /// The account at the end of `block`, given its current value.
+    pub fn account_at(
+        &self,
+        address: Address,
+        block: u64,
+        current: Option<AccountInfo>,
+    ) -> Result<Option<AccountInfo>, HistoryError> {
+        self.check(block)?;
+        Ok(match self.store.account_after(address, block) {
+            Some(old) => old.map(AccountState::info),
+            None => current,
+        })
+    }
+
+    /// The slot at the end of `block`, given its current value.
+    pub fn storage_at(
+        &self,
+        address: Address,
+        slot: U256,
+        block: u64,
+        current: U256,
+    ) -> Result<U256, HistoryError> {
+        self.check(block)?;
+        Ok(self
+            .store
+            .storage_after(address, slot, block)
+            .unwrap_or(current))
+    }
+
+    /// Records the old values of what `changes` will write, reading them from `db`
+    /// before the commit. Called with the state write lock held.
+    pub fn record_commit(&mut self, block: u64, db: &StateDb, changes: &AddressMap<Account>) {
+        for (address, account) in changes {
+            if !account.is_touched() {
+                continue;
+            }
+            // the live state is in memory: reads cannot fail
+            let old = db.basic_ref(*address).ok().flatten();
+            self.store
+                .record_account(block, *address, old.as_ref().map(AccountState::of));
+            if account.is_selfdestructed() || account.is_created() {
+                // the commit clears the account's storage: every slot it held changes
+                if let Some(db_account) = db.cache.accounts.get(address) {
+                    for (slot, value) in &db_account.storage {
+                        self.store.record_storage(block, *address, *slot, *value);
+                    }
+                }
+            }
+            for (slot, value) in account.changed_storage_slots() {
+                let old = db
+                    .storage_ref(*address, *slot)
+                    .unwrap_or(value.original_value());
+                self.store.record_storage(block, *address, *slot, old);
+            }
+        }
+    }
+}
+
+/// The live state shared with readers, plus its history.
+pub type SharedHistory = RwLock<History>;
+
+/// The executor's view of the state: commits record old values in the history first.
+/// Lock order everywhere: state, then history.
+pub struct Recording<'a> {
+    db: &'a mut StateDb,
+    history: &'a SharedHistory,
+    block: u64,
+}
+
+impl std::fmt::Debug for Recording<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recording")
+            .field("block", &self.block)
+            .finish()
+    }
+}
+
+impl<'a> Recording<'a> {
+    /// Writes to `db` during `block`, recording into `history`.
+    pub fn new(db: &'a mut StateDb, history: &'a SharedHistory, block: u64) -> Self {
+        Self { db, history, block }
+    }
+}
+
+impl Database for Recording<'_> {
+    type Error = <StateDb as Database>::Error;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        self.db.basic(address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        self.db.code_by_hash(code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        self.db.storage(address, index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+        self.db.block_hash(number)
+    }
+}
+
+impl DatabaseCommit for Recording<'_> {
+    fn commit(&mut self, changes: AddressMap<Account>) {
+        self.history
+            .write()
+            .record_commit(self.block, self.db, &changes);
+        self.db.commit(changes);
+    }
+}
+
+/// Which state a read sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// The live state: every pre-confirmed transaction (`latest`, `pending`, no tag).
+    Live,
+    /// The state at the end of this block.
+    Block(u64),
+}
+
+/// The state at `at`, read one access at a time: each read takes the state lock, then
+/// the history lock, for that read only, so a long call never holds the executor up.
+#[derive(Clone, Copy, Debug)]
+pub struct StateAt<'a> {
+    state: &'a RwLock<StateDb>,
+    history: &'a SharedHistory,
+    at: At,
+    hash_limit: u64,
+}
+
+impl<'a> StateAt<'a> {
+    /// A view of `state` at `at`.
+    pub fn new(state: &'a RwLock<StateDb>, history: &'a SharedHistory, at: At) -> Self {
+        let hash_limit = match at {
+            // a call at block n runs in block n's context, which reads hashes up to n-2
+            At::Block(n) => n.saturating_sub(2),
+            At::Live => u64::MAX,
+        };
+        Self {
+            state,
+            history,
+            at,
+            hash_limit,
+        }
+    }
+
+    /// `BLOCKHASH(k)` answers zero above `limit`, as it did when the block being
+    /// replayed ran (block n reads hashes up to n−2, `docs/architecture.md`).
+    pub fn with_block_hash_limit(mut self, limit: u64) -> Self {
+        self.hash_limit = limit;
+        self
+    }
+}
+
+impl DatabaseRef for StateAt<'_> {
+    type Error = HistoryError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        let state = self.state.read();
+        let current = state.basic_ref(address).ok().flatten();
+        match self.at {
+            At::Live => Ok(current),
+            At::Block(n) => self.history.read().account_at(address, n, current),
+        }
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        // code is content-addressed and never removed from the live state
+        Ok(self
+            .state
+            .read()
+            .code_by_hash_ref(code_hash)
+            .unwrap_or_default())
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        let state = self.state.read();
+        let current = state.storage_ref(address, index).unwrap_or_default();
+        match self.at {
+            At::Live => Ok(current),
+            At::Block(n) => self.history.read().storage_at(address, index, n, current),
+        }
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        if number > self.hash_limit {
+            return Ok(B256::ZERO);
+        }
+        Ok(self.state.read().block_hash_ref(number).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use revm::state::EvmStorageSlot;
+    use revm::state::TransactionId;
+
+    fn addr(i: u8) -> Address {
+        Address::repeat_byte(i)
+    }
+
+    /// A write as the executor commits it.
+    #[derive(Clone, Debug)]
+    enum Write {
+        Balance(u8, u64),
+        Slot(u8, u8, u64),
+        Destroy(u8),
+    }
+
+    fn write() -> impl Strategy<Value = Write> {
+        prop_oneof![
+            (0u8..4, 0u64..5).prop_map(|(a, v)| Write::Balance(a, v)),
+            (0u8..4, 0u8..4, 0u64..5).prop_map(|(a, s, v)| Write::Slot(a, s, v)),
+            (0u8..4).prop_map(Write::Destroy),
+        ]
+    }
+
+    fn commit(db: &mut StateDb, history: &SharedHistory, block: u64, w: &Write) {
+        let mut rec = Recording::new(db, history, block);
+        let (a, mut account) = match *w {
+            Write::Balance(a, _) | Write::Slot(a, _, _) | Write::Destroy(a) => {
+                let info = rec.basic(addr(a)).ok().flatten().unwrap_or_default();
+                (addr(a), Account::from(info))
+            }
+        };
+        account.mark_touch();
+        match *w {
+            Write::Balance(_, v) => account.info.balance = U256::from(v),
+            Write::Slot(_, s, v) => {
+                let original = rec.storage(a, U256::from(s)).unwrap_or_default();
+                // a slot write also bumps the nonce, so the account exists
+                account.info.nonce = account.info.nonce.max(1);
+                account.storage.insert(
+                    U256::from(s),
+                    EvmStorageSlot::new_changed(original, U256::from(v), TransactionId::ZERO),
+                );
+            }
+            Write::Destroy(_) => account.mark_selfdestruct(),
+        }
+        rec.commit([(a, account)].into_iter().collect());
+    }
+
+    /// Per account: (nonce, balance) if it exists, and its slots 0..4.
+    type Snapshot = Vec<(Option<(u64, U256)>, Vec<U256>)>;
+
+    /// The full state as comparable data.
+    fn snapshot(
+        view: &dyn Fn(Address) -> Option<AccountInfo>,
+        slot: &dyn Fn(Address, U256) -> U256,
+    ) -> Snapshot {
+        (0u8..4)
+            .map(|a| {
+                let info = view(addr(a)).map(|i| (i.nonce, i.balance));
+                let slots = (0u8..4).map(|s| slot(addr(a), U256::from(s))).collect();
+                (info, slots)
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Reading at block n equals a full copy of the state taken at the end of n.
+        #[test]
+        fn reads_at_a_block_equal_a_copy_taken_then(
+            blocks in prop::collection::vec(prop::collection::vec(write(), 0..6), 1..12),
+            keep in prop_oneof![Just(None), (1u64..6).prop_map(Some)],
+        ) {
+            let retention = keep.map_or(Retention::Archive, Retention::Blocks);
+            let history: SharedHistory = RwLock::new(History::new(retention));
+            let state = RwLock::new(StateDb::new(protocol::state::NoHistory));
+            let mut copies = Vec::new();
+            let live = |s: &RwLock<StateDb>| {
+                let db = s.read();
+                snapshot(
+                    &|a| db.basic_ref(a).ok().flatten(),
+                    &|a, k| db.storage_ref(a, k).unwrap_or_default(),
+                )
+            };
+            copies.push(live(&state)); // block 0: genesis
+            for (i, writes) in blocks.iter().enumerate() {
+                let block = i as u64 + 1;
+                for w in writes {
+                    commit(&mut state.write(), &history, block, w);
+                }
+                history.write().sealed(block);
+                copies.push(live(&state));
+            }
+            let last = blocks.len() as u64;
+            for n in 0..=last {
+                let view = StateAt::new(&state, &history, At::Block(n));
+                let available = history.read().available(n).is_ok();
+                if let Some(k) = keep {
+                    prop_assert_eq!(available, n + k >= last);
+                } else {
+                    prop_assert!(available);
+                }
+                if !available {
+                    prop_assert!(view.basic_ref(addr(0)).is_err());
+                    continue;
+                }
+                let got = snapshot(
+                    &|a| view.basic_ref(a).ok().flatten(),
+                    &|a, k| view.storage_ref(a, k).unwrap_or_default(),
+                );
+                prop_assert_eq!(&got, &copies[n as usize], "block {}", n);
+            }
+        }
+    }
+
+    #[test]
+    fn pruning_forgets_old_entries() {
+        let mut h: History = History::new(Retention::Blocks(2));
+        for b in 1..=10 {
+            h.store
+                .record_storage(b, addr(1), U256::from(1), U256::from(b));
+        }
+        h.sealed(10);
+        assert_eq!(h.oldest(), 8);
+        assert_eq!(h.entries(), 2); // blocks 9 and 10
+        assert_eq!(
+            h.storage_at(addr(1), U256::from(1), 8, U256::from(99)),
+            Ok(U256::from(9))
+        );
+        assert!(h.storage_at(addr(1), U256::from(1), 7, U256::ZERO).is_err());
+    }
+}
