@@ -130,7 +130,7 @@ replica_run "all cores, again" BLINK_BENCH_UNUSED=1
   echo "$(date -u +%Y-%m-%d). A devnet took open-loop ETH transfers at $RATE tx/s for $SECS s:"
   echo "$included transactions in $head blocks, included at $seq_rate tx/s over the load"
   echo "(the sequencer's rate here is bounded by the offered load and DA throttling, not by"
-  echo "its executor; \`docs/benchmarks.md\` has its closed-loop figure). Once the batcher had"
+  echo "its executor; \`docs/bench.md\` has its closed-loop figure). Once the batcher had"
   echo "posted all of them, replicas that know only the manifest derived blocks 1..$head from"
   echo "L1 (batches from blobs through the beacon API), timed from process start to the head,"
   echo "and checked against the sequencer's block hashes."
