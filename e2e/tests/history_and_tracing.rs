@@ -315,15 +315,15 @@ async fn history_and_tracing() -> eyre::Result<()> {
     )
     .await;
     assert_eq!(tc["result"]["calls"][0]["type"], json!("CALL"), "{tc}");
-    // a trace past its deadline stops: an endless loop (JUMPDEST PUSH1 0 JUMP) under
-    // the struct logger takes millions of steps, far beyond 10 ms
+    // a trace past its deadline stops: an endless loop (JUMPDEST PUSH1 0 JUMP) burning
+    // 2^24 gas takes millions of steps, far beyond 10 ms
     let looping = call(
         &url,
         "debug_traceCall",
         json!([
             {"from": me, "to": nobody_addr(), "gas": "0x1000000"},
             "latest",
-            {"timeout": "10ms", "stateOverrides": {nobody_addr().to_string(): {"code": "0x5b600056"}}},
+            {"tracer": "callTracer", "timeout": "10ms", "stateOverrides": {nobody_addr().to_string(): {"code": "0x5b600056"}}},
         ]),
     )
     .await;
@@ -332,6 +332,32 @@ async fn history_and_tracing() -> eyre::Result<()> {
         json!("execution timeout"),
         "{looping}"
     );
+    // the struct logger keeps every step: the same loop stops at its step budget with
+    // a clear error instead of growing memory for its whole deadline
+    let huge = call(
+        &url,
+        "debug_traceCall",
+        json!([
+            {"from": me, "to": nobody_addr(), "gas": "0x1000000"},
+            "latest",
+            {"timeout": "30s", "stateOverrides": {nobody_addr().to_string(): {"code": "0x5b600056"}}},
+        ]),
+    )
+    .await;
+    let msg = huge["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.starts_with("trace too large"), "{huge}");
+    // a frame tracer has no step budget: it finishes the loop (out of gas)
+    let calls = call(
+        &url,
+        "debug_traceCall",
+        json!([
+            {"from": me, "to": nobody_addr(), "gas": "0x1000000"},
+            "latest",
+            {"tracer": "callTracer", "timeout": "30s", "stateOverrides": {nobody_addr().to_string(): {"code": "0x5b600056"}}},
+        ]),
+    )
+    .await;
+    assert!(calls["result"]["error"].is_string(), "out of gas: {calls}");
     // a bad tracer is refused, not crashed on
     let bad = call(
         &url,

@@ -46,6 +46,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 /// Opcodes between two looks at the clock.
 const CLOCK_EVERY: u32 = 4096;
+/// Most opcode steps one call of the struct logger (geth's default tracer, which keeps
+/// every step with its stack) records, over all the transactions it traces: a 2^24-gas
+/// loop takes about four million steps, and keeping them all would take gigabytes.
+/// Frame-level tracers (`callTracer`, `prestateTracer`, ...) keep no steps and have no
+/// such budget; the deadline bounds them.
+pub const MAX_STRUCT_LOG_STEPS: u64 = 500_000;
 
 /// Why a trace failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +78,11 @@ pub enum TraceError {
     /// The deadline passed.
     #[error("execution timeout")]
     Timeout,
+    /// The struct logger would record more steps than [`MAX_STRUCT_LOG_STEPS`].
+    #[error(
+        "trace too large: more than {MAX_STRUCT_LOG_STEPS} opcode steps for the struct logger; use callTracer, or trace a single transaction"
+    )]
+    TooLarge,
     /// A transaction of the block failed to replay (the state differs from the one it
     /// ran on: a bug, never the caller's fault).
     #[error("replay failed: {0}")]
@@ -114,20 +125,30 @@ pub fn parse_timeout(s: &str) -> Result<Duration, TraceError> {
     Ok(total)
 }
 
-fn deadline_of(opts: &GethDebugTracingOptions) -> Result<Instant, TraceError> {
+fn deadline_of(opts: &GethDebugTracingOptions) -> Result<Deadline, TraceError> {
     let timeout = match &opts.timeout {
         Some(t) => parse_timeout(t)?.min(MAX_TIMEOUT),
         None => DEFAULT_TIMEOUT,
     };
-    Ok(Instant::now() + timeout)
+    let mut deadline = Deadline::new(Instant::now() + timeout);
+    // no named tracer = the struct logger, the one that keeps every step
+    if opts.tracer.is_none() {
+        deadline.budget = Some(MAX_STRUCT_LOG_STEPS);
+    }
+    Ok(deadline)
 }
 
-/// Halts execution once the deadline has passed (and every frame after it).
+/// Halts execution once the deadline has passed (and every frame after it), or once
+/// the step budget (struct logger only) is spent.
 #[derive(Debug)]
 struct Deadline {
     at: Instant,
     steps: u32,
     expired: bool,
+    /// Steps the trace may still record (`None`: no budget).
+    budget: Option<u64>,
+    /// The budget ran out.
+    too_large: bool,
 }
 
 impl Deadline {
@@ -136,10 +157,23 @@ impl Deadline {
             at,
             steps: 0,
             expired: false,
+            budget: None,
+            too_large: false,
+        }
+    }
+
+    /// A fresh per-run copy sharing the deadline and what is left of the budget.
+    fn fork(&self) -> Self {
+        Self {
+            budget: self.budget,
+            ..Self::new(self.at)
         }
     }
 
     fn check(&mut self) -> Result<(), TraceError> {
+        if self.too_large {
+            return Err(TraceError::TooLarge);
+        }
         if self.expired || Instant::now() >= self.at {
             self.expired = true;
             return Err(TraceError::Timeout);
@@ -151,8 +185,18 @@ impl Deadline {
 impl<CTX> Inspector<CTX> for Deadline {
     fn step(&mut self, interp: &mut Interpreter, _context: &mut CTX) {
         self.steps = self.steps.wrapping_add(1);
-        if self.expired || (self.steps.is_multiple_of(CLOCK_EVERY) && Instant::now() >= self.at) {
-            self.expired = true;
+        if let Some(left) = self.budget.as_mut() {
+            if *left == 0 {
+                self.too_large = true;
+            } else {
+                *left -= 1;
+            }
+        }
+        if self.too_large
+            || self.expired
+            || (self.steps.is_multiple_of(CLOCK_EVERY) && Instant::now() >= self.at)
+        {
+            self.expired |= !self.too_large;
             // out of gas ends the frame cleanly (a fatal halt would panic in revm)
             interp.halt_oog();
         }
@@ -232,7 +276,7 @@ fn replay(
     opts: &GethDebugTracingOptions,
     traced: impl Fn(usize) -> bool,
 ) -> Result<Vec<(B256, GethTrace)>, TraceError> {
-    let mut deadline = Deadline::new(deadline_of(opts)?);
+    let mut deadline = deadline_of(opts)?;
     // validates the tracer before any work
     DebugInspector::new(opts.clone()).map_err(|e| TraceError::Tracer(e.to_string()))?;
     let parent = block.number.saturating_sub(1);
@@ -377,8 +421,13 @@ where
         .with_db(&mut *db)
         .with_cfg(cfg)
         .with_block(block_env.clone())
-        .build_mainnet_with_inspector((inspector, Deadline::new(deadline.at)));
+        .build_mainnet_with_inspector((inspector, deadline.fork()));
     let res = evm.inspect_tx(env.clone());
+    deadline.budget = evm.inspector.1.budget;
+    if evm.inspector.1.too_large {
+        deadline.too_large = true;
+        return Err(TraceError::TooLarge);
+    }
     if evm.inspector.1.expired {
         deadline.expired = true;
         return Err(TraceError::Timeout);
@@ -408,7 +457,7 @@ pub fn trace_call(
         block: opts.block_overrides,
     };
     let opts = opts.tracing_options;
-    let mut deadline = Deadline::new(deadline_of(&opts)?);
+    let mut deadline = deadline_of(&opts)?;
     let base =
         StateAt::new(&s.state, &s.history, at).with_block_hash_limit(ctx.number.saturating_sub(2));
     if let At::Block(n) = at {
