@@ -46,6 +46,13 @@ where
     }
 }
 
+/// A JSON-RPC call that must succeed; its result.
+async fn ok_call(url: &str, method: &str, params: Value) -> Value {
+    let r = call(url, method, params).await;
+    assert!(r["error"].is_null(), "{method}: {r}");
+    r["result"].clone()
+}
+
 /// The newest L2 deposited transaction (type 0x7e) sent to `to`, as JSON.
 async fn deposit_to(l2: &str, to: Address) -> Option<Value> {
     let head = hex_u64(&call(l2, "eth_blockNumber", json!([])).await["result"]);
@@ -496,14 +503,7 @@ async fn l1_reorg_below_confirmations_is_invisible() {
     let portal = Portal::new(devnet.contract("portal"), &l1);
     let moved = Address::repeat_byte(0x51);
     // mine by hand so the reorg lands before the deposit is two blocks deep
-    let rpc = |method: &'static str, params: Value| {
-        let url = devnet.l1.clone();
-        async move {
-            let r = call(&url, method, params).await;
-            assert!(r["error"].is_null(), "{method}: {r}");
-            r["result"].clone()
-        }
-    };
+    let rpc = |method: &'static str, params: Value| ok_call(&devnet.l1, method, params);
     rpc("anvil_setIntervalMining", json!([0])).await;
     let resume_mining = IntervalMining(devnet.l1.clone());
     let pending = tokio::time::timeout(
@@ -1019,14 +1019,7 @@ async fn origin_view(l2: &str) -> (U256, U256, U256) {
 async fn deep_l1_reorg_keeps_going() {
     let devnet = Devnet::start("deep-reorg", &[]).await;
     let l2 = devnet.l2.clone();
-    let rpc = |method: &'static str, params: Value| {
-        let url = devnet.l1.clone();
-        async move {
-            let r = call(&url, method, params).await;
-            assert!(r["error"].is_null(), "{method}: {r}");
-            r["result"].clone()
-        }
-    };
+    let rpc = |method: &'static str, params: Value| ok_call(&devnet.l1, method, params);
     // L2 has built on a few L1 blocks first
     wait_for("the L2 origin moves", 60, || {
         let l2 = l2.clone();

@@ -626,14 +626,7 @@ impl Executor {
             return Ok(());
         };
         // the commitment thread finishes the sealed blocks before the chain is reset
-        let last_sealed = open_number - u64::from(self.open.is_some());
-        while !self.hashes.contains_key(&last_sealed) {
-            let (n, h) = self
-                .hash_rx
-                .recv()
-                .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
-            self.hashes.insert(n, h);
-        }
+        self.wait_hash(open_number - u64::from(self.open.is_some()))?;
         let (kept, removed) = match wal.truncate_after_block(keep) {
             Ok(cut) => cut,
             Err(e) => {
@@ -688,6 +681,19 @@ impl Executor {
         Ok(())
     }
 
+    /// Waits until the commitment thread has computed block `n`'s hash (taking every
+    /// hash it sent until then into `hashes`).
+    fn wait_hash(&mut self, n: u64) -> Result<(), NodeError> {
+        while !self.hashes.contains_key(&n) {
+            let (m, h) = self
+                .hash_rx
+                .recv()
+                .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
+            self.hashes.insert(m, h);
+        }
+        Ok(())
+    }
+
     /// Compares the parent hashes batches named (a replica's claims) for blocks up to
     /// `upto` with the hashes this node computed. A difference means the sequencer's
     /// chain and this node's disagree: an error and `blink_batch_parent_mismatches_total`
@@ -721,13 +727,7 @@ impl Executor {
     /// (a replica keeps no log; the blocks it had came from L1 blocks that are gone).
     fn rebuild_replica(&mut self) -> Result<(), NodeError> {
         let open_number = self.shared.chain.read().open_number();
-        while open_number > 0 && !self.hashes.contains_key(&open_number) {
-            let (n, h) = self
-                .hash_rx
-                .recv()
-                .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
-            self.hashes.insert(n, h);
-        }
+        self.wait_hash(open_number)?;
         self.reset_to_genesis()?;
         self.claims.clear();
         let m = &self.shared.metrics;
@@ -973,13 +973,7 @@ impl Executor {
         };
         if number >= 2 {
             let want = number - 2;
-            while !self.hashes.contains_key(&want) {
-                let (n, h) = self
-                    .hash_rx
-                    .recv()
-                    .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
-                self.hashes.insert(n, h);
-            }
+            self.wait_hash(want)?;
             {
                 let mut state = self.shared.state.write();
                 for (n, h) in self.hashes.range(want.saturating_sub(255)..=want) {
