@@ -58,6 +58,8 @@ pub fn rpc() -> &'static RpcHarness {
                 sequencer_key: Some(key),
                 l1_view: None,
                 retention: Default::default(),
+            snapshot_every: 0,
+            hot_blocks: blink_sequencer::node::DEFAULT_HOT_BLOCKS,
             },
         )
         .expect("start in-memory node");

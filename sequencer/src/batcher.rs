@@ -549,9 +549,7 @@ async fn post<P: Provider>(
 fn build(shared: &Shared, from: u64, to: u64) -> Result<Batch, BatcherError> {
     let chain = shared.chain.read();
     let parent_hash = chain
-        .block(from - 1)
-        .and_then(|b| b.committed.as_ref())
-        .map(|c| c.hash)
+        .hash(from - 1)
         .ok_or_else(|| BatcherError::Config(format!("block {} not committed", from - 1)))?;
     let mut blocks = Vec::with_capacity((to - from + 1) as usize);
     let mut l1_origin_hash = B256::ZERO;

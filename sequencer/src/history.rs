@@ -108,7 +108,7 @@ pub trait ChangeStore: Send + Sync {
 /// One key's changes, oldest first. A `Vec` rather than a `BTreeMap`: blocks arrive in
 /// order (appends only), most keys change in few blocks of the window, and a B-tree
 /// leaf would cost hundreds of bytes for a single entry.
-type Changes<V> = Vec<(u64, V)>;
+pub type Changes<V> = Vec<(u64, V)>;
 
 /// The in-memory change sets.
 #[derive(Debug, Default)]
@@ -350,6 +350,54 @@ impl<S: ChangeStore> History<S> {
                 self.store.record_storage(block, *address, *slot, old);
             }
         }
+    }
+}
+
+/// What a snapshot keeps of the history: every key's changes of blocks up to the
+/// snapshot's block, oldest first, and the oldest block served.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryExport {
+    /// The oldest block whose end state can be served.
+    pub oldest: u64,
+    /// Account changes by address.
+    pub accounts: Vec<(Address, Changes<Option<AccountState>>)>,
+    /// Slot changes by (address, slot).
+    pub storage: Vec<((Address, U256), Changes<U256>)>,
+}
+
+impl History<MemoryChangeSets> {
+    /// The changes of blocks `<= upto` (the executor may have recorded later blocks).
+    pub fn export(&self, upto: u64) -> HistoryExport {
+        fn upto_block<V: Copy>(c: &Changes<V>, upto: u64) -> Option<Changes<V>> {
+            let n = c.partition_point(|(b, _)| *b <= upto);
+            (n > 0).then(|| c[..n].to_vec())
+        }
+        HistoryExport {
+            oldest: self.oldest,
+            accounts: (self.store.accounts.iter())
+                .filter_map(|(a, c)| Some((*a, upto_block(c, upto)?)))
+                .collect(),
+            storage: (self.store.storage.iter())
+                .filter_map(|(k, c)| Some((*k, upto_block(c, upto)?)))
+                .collect(),
+        }
+    }
+
+    /// A history holding what [`Self::export`] returned.
+    pub fn import(retention: Retention, export: HistoryExport) -> Self {
+        let mut h = Self::new(retention);
+        h.oldest = export.oldest;
+        for (address, changes) in export.accounts {
+            for (block, old) in changes {
+                h.store.record_account(block, address, old);
+            }
+        }
+        for ((address, slot), changes) in export.storage {
+            for (block, old) in changes {
+                h.store.record_storage(block, address, slot, old);
+            }
+        }
+        h
     }
 }
 

@@ -169,11 +169,7 @@ async fn follow_once(
     let confirmed = reader.confirmed(confirmations).await?;
     let origin = {
         let chain = shared.chain.read();
-        chain
-            .blocks
-            .last()
-            .map(|b| b.ctx.l1_origin)
-            .unwrap_or_default()
+        chain.last().ctx.l1_origin
     };
     let from = match view.last() {
         Some(last) if last.number >= origin.number => last.number + 1,
@@ -216,29 +212,26 @@ async fn follow_once(
 /// The newest L2 block whose L1 origin L1 still holds (same hash at that number).
 /// Fails only if not even the rollup's L1 genesis is left, which nothing can repair.
 async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadError> {
-    // each distinct origin, newest first, with the last L2 block built on it
-    let origins: Vec<(u64, L1BlockInfo)> = {
-        let chain = shared.chain.read();
-        let mut out: Vec<(u64, L1BlockInfo)> = Vec::new();
-        for b in chain.blocks.iter().rev() {
-            if out
-                .last()
-                .is_none_or(|(_, o)| o.hash != b.ctx.l1_origin.hash)
-            {
-                out.push((b.ctx.number, b.ctx.l1_origin));
+    // each distinct origin, newest first, with the last L2 block built on it; older
+    // blocks are read from the block store only if the hot tail's origins are all gone
+    let mut n = shared.chain.read().open_number();
+    let mut checked: Option<B256> = None;
+    loop {
+        let origin = shared.chain.read().block(n).map(|b| b.ctx.l1_origin);
+        let Some(origin) = origin else { break };
+        if checked != Some(origin.hash) {
+            checked = Some(origin.hash);
+            let block = reader
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Number(origin.number))
+                .await
+                .map_err(rpc)?;
+            if block.is_some_and(|b| b.header.hash == origin.hash) {
+                return Ok(n);
             }
         }
-        out
-    };
-    for (last_l2, origin) in origins {
-        let block = reader
-            .provider
-            .get_block_by_number(BlockNumberOrTag::Number(origin.number))
-            .await
-            .map_err(rpc)?;
-        if block.is_some_and(|b| b.header.hash == origin.hash) {
-            return Ok(last_l2);
-        }
+        let Some(prev) = n.checked_sub(1) else { break };
+        n = prev;
     }
     Err(L1ReadError::Config(
         "L1 no longer holds the rollup's L1 genesis block".into(),

@@ -25,6 +25,7 @@ pub mod origin;
 pub mod overrides;
 pub mod proposer;
 pub mod rpc;
+pub mod snapshot;
 pub mod store;
 pub mod trace;
 pub mod wal;

@@ -116,6 +116,14 @@ struct Args {
     /// Keep the state of every block since genesis (overrides `--history-blocks`).
     #[arg(long, env = "BLINK_ARCHIVE")]
     archive: bool,
+    /// Snapshot the state every this many blocks (with `--datadir`; 0: never). A
+    /// restart loads the newest snapshot and replays only the log after it.
+    #[arg(long, env = "BLINK_SNAPSHOT_EVERY", default_value_t = blink_sequencer::node::DEFAULT_SNAPSHOT_EVERY)]
+    snapshot_every: u64,
+    /// Committed blocks kept in memory (with `--datadir`, older ones are read from the
+    /// block store).
+    #[arg(long, env = "BLINK_HOT_BLOCKS", default_value_t = blink_sequencer::node::DEFAULT_HOT_BLOCKS)]
+    hot_blocks: u64,
 }
 
 impl Args {
@@ -204,6 +212,8 @@ fn main() -> eyre::Result<()> {
         mini_block_max_txs: args.mini_block_max_txs.max(1),
         fsync: args.fsync,
         sequencer_key: Some(key),
+        snapshot_every: args.snapshot_every,
+        hot_blocks: args.hot_blocks,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -316,6 +326,8 @@ fn run_replica(args: Args) -> eyre::Result<()> {
         sequencer_key: None,
         l1_view: None,
         retention: args.retention(),
+        snapshot_every: 0,
+        hot_blocks: args.hot_blocks,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -37,6 +37,8 @@ pub struct Metrics {
     pub signatures: AtomicU64,
     /// Microseconds spent computing state roots and headers.
     pub commitment_micros: AtomicU64,
+    /// State snapshots written.
+    pub snapshots: AtomicU64,
     /// Batches posted to L1.
     pub batches_posted: AtomicU64,
     /// Batches posted to L1 as blobs.
@@ -76,7 +78,7 @@ impl Metrics {
             (chain.open_number(), chain.latest_committed)
         };
         let leaves = shared.committed.lock().len();
-        let counters: [(&str, &str, String); 23] = [
+        let counters: [(&str, &str, String); 25] = [
             (
                 "blink_batch_parent_mismatches_total",
                 "Batches naming another parent hash than this replica computed (the chains disagree).",
@@ -191,6 +193,16 @@ impl Metrics {
                 "blink_commitment_seconds_total",
                 "Time spent on state roots and headers.",
                 (self.commitment_micros.load(Relaxed) as f64 / 1e6).to_string(),
+            ),
+            (
+                "blink_snapshots_total",
+                "State snapshots written (a restart loads the newest and replays the log after it).",
+                self.snapshots.load(Relaxed).to_string(),
+            ),
+            (
+                "blink_hot_blocks",
+                "Blocks held in memory (older ones are read from the block store).",
+                (open - shared.chain.read().hot_base() + 1).to_string(),
             ),
         ];
         let (history_entries, history_oldest) = {

@@ -60,7 +60,23 @@ pub struct NodeConfig {
     pub l1_view: Option<Arc<L1View>>,
     /// How many blocks of historical state to keep (`crate::history`).
     pub retention: crate::history::Retention,
+    /// Snapshot the state every this many blocks (with a data directory; 0: never).
+    /// The log is split there, and a restart loads the newest snapshot and replays the
+    /// log after it (`crate::snapshot`).
+    pub snapshot_every: u64,
+    /// Committed blocks kept in memory besides the block store (with a data directory).
+    pub hot_blocks: u64,
 }
+
+/// Default [`NodeConfig::snapshot_every`]: about 17 minutes of one-second blocks, more
+/// than L1 takes to finalize, so that the older of the two snapshots kept lies below any
+/// block a deep L1 reorg can roll back to.
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1_000;
+/// Snapshots kept (the log is kept from the oldest of them on).
+pub const SNAPSHOTS_KEPT: usize = 2;
+/// Default [`NodeConfig::hot_blocks`]: what `BLOCKHASH`, subscriptions and the batcher
+/// usually read stays in memory.
+pub const DEFAULT_HOT_BLOCKS: u64 = 256;
 
 /// Errors starting or recovering a node.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +93,12 @@ pub enum NodeError {
     /// Filesystem failure outside the log.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// A snapshot could not be written or read.
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    /// The block store failed.
+    #[error("block store: {0}")]
+    Store(String),
     /// The executor's queue is full; retry later.
     #[error("limit exceeded: the sequencer's queue is full, retry later")]
     Busy,
@@ -160,6 +182,14 @@ pub struct Shared {
     pub rollback_to: std::sync::atomic::AtomicU64,
     /// Rollbacks done; the batcher starts its round over when this changes.
     pub rollbacks: std::sync::atomic::AtomicU64,
+    /// Committed blocks on disk (with a data directory).
+    pub cold: Option<Arc<dyn crate::store::ColdBlocks>>,
+    /// Held while files of the data directory are pruned or rewritten (snapshots and
+    /// log segments: the snapshot thread prunes, a rollback rewrites).
+    pub files: Mutex<()>,
+    /// Bumped (under `files`) when a rollback rewrites the data directory: a snapshot
+    /// taken before it describes blocks that are gone and is not written.
+    epoch: std::sync::atomic::AtomicU64,
     submit: Sender<Submission>,
 }
 
@@ -212,19 +242,24 @@ struct SealJob {
     changes: Vec<StateChange>,
     /// Announce the block to subscribers (not while a rollback rebuilds known blocks).
     announce: bool,
+    /// Snapshot the state after this block: the deposit queue as it stands after it.
+    snapshot: Option<Vec<alloy_primitives::Bytes>>,
 }
 
 /// Work for the commitment thread, in order.
 enum CommitJob {
     /// Commit a sealed block.
-    Seal(SealJob),
-    /// The chain was rebuilt from genesis (a rollback): the next block's parent is
-    /// this hash (genesis).
-    Reset(B256),
+    Seal(Box<SealJob>),
+    /// The chain was rebuilt from genesis or a snapshot (a restart, a rollback): the
+    /// next block's parent is the last of these hashes, `(number, hash)`, oldest first.
+    Reset(Vec<(u64, B256)>),
 }
 
 /// The state, committed state and chain of genesis alone, and genesis's hash.
-fn genesis_chain(genesis: &Genesis) -> (StateDb, CommittedState, ChainStore, B256) {
+fn genesis_chain(
+    genesis: &Genesis,
+    cold: Option<Arc<dyn crate::store::ColdBlocks>>,
+) -> (StateDb, CommittedState, ChainStore, B256) {
     let (db, genesis_changes) = genesis_state(genesis);
     let mut committed = CommittedState::default();
     committed.apply(&genesis_changes);
@@ -240,17 +275,18 @@ fn genesis_chain(genesis: &Genesis) -> (StateDb, CommittedState, ChainStore, B25
     };
     let header = block::seal_header(&genesis_ctx, genesis_root, &[], &[]);
     let genesis_hash = header.hash_slow();
-    let mut chain = ChainStore::default();
-    chain.by_hash.insert(genesis_hash, 0);
-    chain.blocks.push(BlockEntry {
-        ctx: genesis_ctx,
-        txs: Vec::new(),
-        gas_used: 0,
-        committed: Some(CommittedBlock {
-            header,
-            hash: genesis_hash,
-        }),
-    });
+    let chain = ChainStore::new(
+        BlockEntry {
+            ctx: genesis_ctx,
+            txs: Vec::new(),
+            gas_used: 0,
+            committed: Some(CommittedBlock {
+                header,
+                hash: genesis_hash,
+            }),
+        },
+        cold,
+    );
     (db, committed, chain, genesis_hash)
 }
 
@@ -278,7 +314,8 @@ impl Node {
             None => None,
         };
         let replica = secret.is_none();
-        let (db, committed, chain, genesis_hash) = genesis_chain(&genesis);
+        let cold: Option<Arc<dyn crate::store::ColdBlocks>> = None;
+        let (db, committed, chain, genesis_hash) = genesis_chain(&genesis, cold.clone());
 
         let (submit, submissions) = crossbeam_channel::bounded(65_536);
         let shared = Arc::new(Shared {
@@ -296,6 +333,9 @@ impl Node {
             da: Default::default(),
             rollback_to: NO_ROLLBACK.into(),
             rollbacks: 0.into(),
+            cold,
+            files: Mutex::new(()),
+            epoch: 0.into(),
             submit,
         });
 
@@ -303,18 +343,14 @@ impl Node {
         let (hash_tx, hash_rx) = crossbeam_channel::unbounded::<(u64, B256)>();
         {
             let shared = shared.clone();
+            let config = config.clone();
             std::thread::Builder::new()
                 .name("commitment".into())
-                .spawn(move || commitment_loop(shared, seal_rx, hash_tx, genesis_hash))?;
+                .spawn(move || {
+                    commitment_loop(shared, seal_rx, hash_tx, vec![(0, genesis_hash)], config)
+                })?;
         }
 
-        let (wal, records) = match &config.datadir {
-            Some(dir) => {
-                let (wal, records) = Wal::open(dir, config.fsync)?;
-                (Some(wal), records)
-            }
-            None => (None, Vec::new()),
-        };
         let mut exec = Executor {
             shared: shared.clone(),
             config: config.clone(),
@@ -333,6 +369,23 @@ impl Node {
             parked: Parked::default(),
             next_seal: Instant::now() + config.block_time,
             claims: BTreeMap::new(),
+        };
+        let (wal, records) = match &config.datadir {
+            Some(dir) => {
+                // the newest snapshot that loads, then the log after it
+                let base = match exec.pick_snapshot(dir)? {
+                    Some((snap, restored)) => {
+                        let n = snap.number();
+                        exec.reset_to(Some((&snap, restored)))?;
+                        tracing::info!(block = n, "state loaded from a snapshot");
+                        n
+                    }
+                    None => 0,
+                };
+                let (wal, records) = Wal::open_after(dir, config.fsync, base)?;
+                (Some(wal), records)
+            }
+            None => (None, Vec::new()),
         };
         let replayed = exec.replay(records)?;
         if replayed > 0 {
@@ -627,13 +680,50 @@ impl Executor {
         };
         // the commitment thread finishes the sealed blocks before the chain is reset
         self.wait_hash(open_number - u64::from(self.open.is_some()))?;
-        let (kept, removed) = match wal.truncate_after_block(keep) {
+        let Some(dir) = self.config.datadir.clone() else {
+            self.wal = Some(wal);
+            return Ok(());
+        };
+        // rebuilt from the newest snapshot at or below `keep` (genesis if none)
+        let files = self.shared.files.lock();
+        let (snap, restored) = {
+            let mut found = None;
+            for (n, path) in crate::snapshot::list(&dir)?.into_iter().rev() {
+                if n > keep {
+                    continue;
+                }
+                match crate::snapshot::read(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| {
+                        let r = s.restore()?;
+                        Ok((s, r))
+                    }) {
+                    Ok(f) => {
+                        found = Some(f);
+                        break;
+                    }
+                    Err(why) => tracing::warn!(block = n, why, "snapshot skipped"),
+                }
+            }
+            match found {
+                Some((s, r)) => (Some(s), Some(r)),
+                None => (None, None),
+            }
+        };
+        let base = snap.as_ref().map_or(0, |s| s.number());
+        let (kept, removed) = match wal.truncate_after_block(base, keep) {
             Ok(cut) => cut,
             Err(e) => {
                 self.wal = Some(wal);
                 return Err(e.into());
             }
         };
+        crate::snapshot::remove_after(&dir, keep)?;
+        if let Some(cold) = &self.shared.cold {
+            cold.truncate_after(keep).map_err(NodeError::Store)?;
+        }
+        self.shared.epoch.fetch_add(1, Relaxed);
+        drop(files);
         let mut again = Vec::new();
         for rec in &removed {
             if let Record::Mini(m) = rec {
@@ -651,7 +741,10 @@ impl Executor {
             let c = self.shared.chain.read();
             (c.safe, c.finalized)
         };
-        self.reset_to_genesis()?;
+        match (&snap, restored) {
+            (Some(s), Some(r)) => self.reset_to(Some((s, r)))?,
+            _ => self.reset_to(None)?,
+        }
         {
             let mut c = self.shared.chain.write();
             c.safe = safe.map(|n| n.min(keep));
@@ -728,7 +821,7 @@ impl Executor {
     fn rebuild_replica(&mut self) -> Result<(), NodeError> {
         let open_number = self.shared.chain.read().open_number();
         self.wait_hash(open_number)?;
-        self.reset_to_genesis()?;
+        self.reset_to(None)?;
         self.claims.clear();
         let m = &self.shared.metrics;
         m.deep_l1_reorgs.fetch_add(1, Relaxed);
@@ -741,23 +834,106 @@ impl Executor {
         Ok(())
     }
 
-    /// Resets the chain, the state and the commitment to genesis alone.
-    fn reset_to_genesis(&mut self) -> Result<(), NodeError> {
-        let (db, committed, chain, genesis_hash) = genesis_chain(&self.shared.genesis);
+    /// The newest snapshot in `dir` that decodes, rebuilds to its own state root and
+    /// (with a block store) names the block the store holds at its number; older ones
+    /// are tried when one fails. `None`: start from genesis.
+    #[allow(clippy::type_complexity)]
+    fn pick_snapshot(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<
+        Option<(
+            crate::snapshot::Snapshot,
+            (StateDb, CommittedState, BlockEntry),
+        )>,
+        NodeError,
+    > {
+        for (n, path) in crate::snapshot::list(dir)?.into_iter().rev() {
+            let snap = match crate::snapshot::read(&path) {
+                Ok(s) if s.number() == n => s,
+                Ok(_) => {
+                    tracing::warn!(path = %path.display(), "snapshot names another block than its file; skipped");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "snapshot skipped");
+                    continue;
+                }
+            };
+            if let Some(cold) = &self.shared.cold
+                && cold.block(n).and_then(|b| b.committed).map(|c| c.hash) != Some(snap.hash)
+            {
+                tracing::warn!(
+                    block = n,
+                    "the block store does not hold this snapshot's block; snapshot skipped"
+                );
+                continue;
+            }
+            match snap.restore() {
+                Ok(restored) => return Ok(Some((snap, restored))),
+                Err(why) => tracing::warn!(block = n, why, "snapshot skipped"),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Resets the chain, the state, the history and the commitment to genesis alone, or
+    /// to a snapshot's block (then the hot chain holds that block, older ones are read
+    /// from the block store).
+    fn reset_to(
+        &mut self,
+        snap: Option<(
+            &crate::snapshot::Snapshot,
+            (StateDb, CommittedState, BlockEntry),
+        )>,
+    ) -> Result<(), NodeError> {
+        let cold = self.shared.cold.clone();
+        let (db, committed, chain, hashes, history, queue) = match snap {
+            None => {
+                let (db, committed, chain, genesis_hash) =
+                    genesis_chain(&self.shared.genesis, cold);
+                (
+                    db,
+                    committed,
+                    chain,
+                    vec![(0, genesis_hash)],
+                    crate::history::History::new(self.config.retention),
+                    VecDeque::new(),
+                )
+            }
+            Some((snap, (db, committed, block))) => {
+                let mut queue = VecDeque::new();
+                for raw in &snap.deposit_queue {
+                    let tx = CheckedTx::from_logged(raw, self.shared.config())
+                        .map_err(|e| NodeError::Replay(format!("snapshot deposit: {e}")))?;
+                    match tx.tx.inner() {
+                        OpTxEnvelope::Deposit(d) => queue.push_back(d.inner().clone()),
+                        _ => return Err(NodeError::Replay("snapshot queues a non-deposit".into())),
+                    }
+                }
+                (
+                    db,
+                    committed,
+                    ChainStore::new(block, cold),
+                    snap.block_hashes.clone(),
+                    crate::history::History::import(self.config.retention, snap.history.clone()),
+                    queue,
+                )
+            }
+        };
         *self.shared.chain.write() = chain;
         *self.shared.state.write() = db;
         *self.shared.committed.lock() = committed;
-        // rebuilt with the chain: replaying the log records the history again
-        *self.shared.history.write() = crate::history::History::new(self.config.retention);
+        *self.shared.history.write() = history;
         self.seal_tx
-            .send(CommitJob::Reset(genesis_hash))
+            .send(CommitJob::Reset(hashes.clone()))
             .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
-        self.hashes = BTreeMap::from([(0, genesis_hash)]);
+        self.hashes = hashes.into_iter().collect();
         self.open = None;
         self.open_changes.clear();
         self.block_data = 0;
         self.pending_log.clear();
-        self.deposit_queue.clear();
+        self.deposit_queue = queue;
         Ok(())
     }
 
@@ -865,11 +1041,8 @@ impl Executor {
     fn open_block(&mut self) -> Result<(), NodeError> {
         let (parent_ts, parent_origin) = {
             let chain = self.shared.chain.read();
-            chain
-                .blocks
-                .last()
-                .map(|b| (b.ctx.timestamp, b.ctx.l1_origin))
-                .unwrap_or_default()
+            let b = chain.last();
+            (b.ctx.timestamp, b.ctx.l1_origin)
         };
         let ts = now_secs().max(parent_ts + 1);
         let (origin, deposits) = match &self.config.l1_view {
@@ -961,10 +1134,7 @@ impl Executor {
     fn open_with(&mut self, timestamp: u64, l1_origin: L1BlockInfo) -> Result<(), NodeError> {
         let (number, base_fee) = {
             let chain = self.shared.chain.read();
-            let parent = chain
-                .blocks
-                .last()
-                .ok_or_else(|| NodeError::Replay("no genesis".into()))?;
+            let parent = chain.last();
             let cfg = self.shared.config();
             (
                 parent.ctx.number + 1,
@@ -978,6 +1148,10 @@ impl Executor {
                 let mut state = self.shared.state.write();
                 for (n, h) in self.hashes.range(want.saturating_sub(255)..=want) {
                     state.cache.block_hashes.insert(U256::from(*n), *h);
+                }
+                // BLOCKHASH reads the last 256 only: older hashes would pile up forever
+                if let Some(old) = want.checked_sub(256) {
+                    state.cache.block_hashes.remove(&U256::from(old));
                 }
             }
             self.check_claims(want);
@@ -1005,7 +1179,7 @@ impl Executor {
                 .map_err(|e| NodeError::Replay(e.to_string()))?
         };
         self.open_changes.extend(changes);
-        self.shared.chain.write().blocks.push(BlockEntry {
+        self.shared.chain.write().push(BlockEntry {
             ctx: ctx.clone(),
             txs: Vec::new(),
             gas_used: 0,
@@ -1020,9 +1194,23 @@ impl Executor {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
+        let n = open.ctx.number;
+        let every = self.config.snapshot_every;
+        let snapshot_due = self.wal.is_some() && every > 0 && n.is_multiple_of(every);
         if let Some(wal) = self.wal.as_mut() {
-            wal.append(&[Record::Seal(open.ctx.number)])?;
+            wal.append(&[Record::Seal(n)])?;
+            if snapshot_due {
+                // the log's next segment starts with block n + 1: once the snapshot of
+                // block n is durable, what lies before it can go
+                wal.rotate(n)?;
+            }
         }
+        let snapshot = snapshot_due.then(|| {
+            self.deposit_queue
+                .iter()
+                .map(|d| CheckedTx::deposit(d.clone()).raw)
+                .collect()
+        });
         let txs = {
             let chain = self.shared.chain.read();
             chain
@@ -1037,9 +1225,10 @@ impl Executor {
             txs,
             changes: std::mem::take(&mut self.open_changes),
             announce: self.announce,
+            snapshot,
         };
         self.seal_tx
-            .send(CommitJob::Seal(job))
+            .send(CommitJob::Seal(Box::new(job)))
             .map_err(|_| NodeError::Replay("commitment stopped".into()))?;
         Ok(())
     }
@@ -1327,12 +1516,11 @@ impl Executor {
         {
             let mut chain = self.shared.chain.write();
             for e in &entries {
-                chain.tx_index.insert(e.hash, (e.block_number, e.index));
+                chain.index_tx(e.hash, (e.block_number, e.index));
             }
-            if let Some(b) = chain.blocks.last_mut() {
-                b.gas_used = cumulative;
-                b.txs.extend(entries.iter().cloned());
-            }
+            let b = chain.last_mut();
+            b.gas_used = cumulative;
+            b.txs.extend(entries.iter().cloned());
         }
         let m = &self.shared.metrics;
         self.shared.da.included(sequenced_bytes);
@@ -1374,22 +1562,49 @@ fn commitment_loop(
     shared: Arc<Shared>,
     rx: Receiver<CommitJob>,
     hashes: Sender<(u64, B256)>,
-    genesis_hash: B256,
+    recent: Vec<(u64, B256)>,
+    config: NodeConfig,
 ) {
-    let mut parent_hash = genesis_hash;
+    let mut recent: VecDeque<(u64, B256)> = recent.into();
+    let mut parent_hash = recent.back().map(|(_, h)| *h).unwrap_or_default();
+    let writer = config.datadir.clone().and_then(|dir| {
+        let (tx, rx) = crossbeam_channel::bounded::<(u64, crate::snapshot::Snapshot)>(1);
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("snapshots".into())
+            .spawn(move || snapshot_writer(shared, dir, rx))
+            .map_err(|e| tracing::error!(error = %e, "no snapshot thread; snapshots are off"))
+            .ok()?;
+        Some(tx)
+    });
     for job in rx {
         let job = match job {
-            CommitJob::Seal(job) => job,
-            CommitJob::Reset(genesis) => {
-                parent_hash = genesis;
+            CommitJob::Seal(job) => *job,
+            CommitJob::Reset(hashes) => {
+                recent = hashes.into();
+                parent_hash = recent.back().map(|(_, h)| *h).unwrap_or_default();
                 continue;
             }
         };
         let started = Instant::now();
+        let mut leaves = None;
         let root = {
             let mut committed = shared.committed.lock();
             committed.apply(&job.changes);
-            committed.root()
+            let root = committed.root();
+            if job.snapshot.is_some() && writer.is_some() {
+                leaves = Some((
+                    committed
+                        .accounts()
+                        .map(|(a, l)| (*a, *l))
+                        .collect::<Vec<_>>(),
+                    committed
+                        .storage()
+                        .map(|(k, v)| (*k, *v))
+                        .collect::<Vec<_>>(),
+                ));
+            }
+            root
         };
         let txs: Vec<OpTxEnvelope> = job.txs.iter().map(|e| e.tx.inner().clone()).collect();
         let receipts: Vec<_> = job.txs.iter().map(|e| e.receipt.clone()).collect();
@@ -1398,31 +1613,141 @@ fn commitment_loop(
         let header = block::seal_header(&ctx, root, &txs, &receipts);
         let hash = header.hash_slow();
         parent_hash = hash;
-        let committed = CommittedBlock { header, hash };
+        let number = ctx.number;
+        let committed = CommittedBlock {
+            header: header.clone(),
+            hash,
+        };
         shared
             .metrics
             .commitment_micros
             .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
-        {
+        let stored = {
             let mut chain = shared.chain.write();
-            chain.by_hash.insert(hash, ctx.number);
-            if let Some(b) = chain.blocks.get_mut(ctx.number as usize) {
+            chain.insert_hash(hash, number);
+            let stored = chain.hot_mut(number).map(|b| {
                 b.ctx.parent_hash = ctx.parent_hash;
                 b.committed = Some(committed.clone());
-            }
-            chain.latest_committed = ctx.number;
+                b.share()
+            });
+            chain.latest_committed = number;
+            stored
+        };
+        recent.push_back((number, hash));
+        while recent.len() > 257 {
+            recent.pop_front();
         }
-        if hashes.send((ctx.number, hash)).is_err() {
+        // the block store: written off the chain lock; the durable write at a snapshot
+        // block makes every earlier one durable too
+        let mut persisted = true;
+        if let (Some(cold), Some(block)) = (&shared.cold, &stored) {
+            match cold.put(&[block], job.snapshot.is_some()) {
+                Ok(()) => shared.chain.write().evict(number, config.hot_blocks),
+                Err(e) => {
+                    persisted = false;
+                    tracing::error!(block = number, error = %e, "writing the block store failed; the block stays in memory");
+                }
+            }
+        }
+        if hashes.send((number, hash)).is_err() {
             return;
+        }
+        if let (Some(queue), Some((accounts, storage)), Some(writer), true) =
+            (job.snapshot, leaves, &writer, persisted)
+        {
+            let codes = {
+                let state = shared.state.read();
+                let mut seen = std::collections::HashSet::new();
+                accounts
+                    .iter()
+                    .filter(|(_, l)| l.code_hash != revm::primitives::KECCAK_EMPTY)
+                    .filter(|(_, l)| seen.insert(l.code_hash))
+                    .filter_map(|(_, l)| {
+                        let code = state.cache.contracts.get(&l.code_hash)?;
+                        Some((l.code_hash, code.original_bytes()))
+                    })
+                    .collect()
+            };
+            let history = shared.history.read().export(number);
+            let snap = crate::snapshot::Snapshot {
+                ctx: ctx.clone(),
+                gas_used: header.gas_used,
+                header,
+                hash,
+                accounts,
+                codes,
+                storage,
+                block_hashes: recent.iter().copied().collect(),
+                deposit_queue: queue,
+                history,
+            };
+            // a snapshot still being written when the next is due: this one is skipped
+            // (the log keeps what it would have let go)
+            let epoch = shared.epoch.load(Relaxed);
+            if writer.try_send((epoch, snap)).is_err() {
+                tracing::warn!(
+                    block = number,
+                    "previous snapshot still being written; this one skipped"
+                );
+            }
         }
         if !job.announce {
             continue;
         }
         let _ = shared.heads.send(Arc::new(HeadEvent {
-            number: ctx.number,
+            number,
             block: committed,
             txs: job.txs,
         }));
+    }
+}
+
+/// Writes snapshots durably, then lets go of the oldest ones and of the log segments
+/// only they needed.
+fn snapshot_writer(
+    shared: Arc<Shared>,
+    dir: PathBuf,
+    rx: Receiver<(u64, crate::snapshot::Snapshot)>,
+) {
+    for (epoch, snap) in rx {
+        let started = Instant::now();
+        let _files = shared.files.lock();
+        if shared.epoch.load(Relaxed) != epoch {
+            // a rollback rewrote the chain since: this state belongs to blocks gone
+            continue;
+        }
+        let n = snap.number();
+        match crate::snapshot::write(&dir, &snap) {
+            Ok((path, bytes)) => {
+                shared.metrics.snapshots.fetch_add(1, Relaxed);
+                let pruned = crate::snapshot::prune(&dir, SNAPSHOTS_KEPT)
+                    .map_err(|e| e.to_string())
+                    .and_then(|oldest| match oldest {
+                        Some(oldest) => {
+                            crate::wal::prune_segments(&dir, oldest).map_err(|e| e.to_string())
+                        }
+                        None => Ok(0),
+                    });
+                match pruned {
+                    Ok(segments) => tracing::info!(
+                        block = n,
+                        bytes,
+                        accounts = snap.accounts.len(),
+                        slots = snap.storage.len(),
+                        log_segments_removed = segments,
+                        ms = started.elapsed().as_millis() as u64,
+                        path = %path.display(),
+                        "snapshot written"
+                    ),
+                    Err(e) => {
+                        tracing::error!(block = n, error = %e, "pruning old snapshots and log segments failed")
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(block = n, error = %e, "writing a snapshot failed; the log is kept")
+            }
+        }
     }
 }
 
@@ -1496,6 +1821,15 @@ mod tests {
     }
 
     fn start(genesis: &Genesis, dir: &std::path::Path, view: Arc<L1View>) -> Node {
+        start_with(genesis, dir, view, 0)
+    }
+
+    fn start_with(
+        genesis: &Genesis,
+        dir: &std::path::Path,
+        view: Arc<L1View>,
+        snapshot_every: u64,
+    ) -> Node {
         Node::start(
             genesis.clone(),
             NodeConfig {
@@ -1507,9 +1841,123 @@ mod tests {
                 sequencer_key: Some(crate::dev::dev_sequencer_key()),
                 l1_view: Some(view),
                 retention: Default::default(),
+                snapshot_every,
+                hot_blocks: crate::node::DEFAULT_HOT_BLOCKS,
             },
         )
         .expect("node")
+    }
+
+    /// Copies a running node's data directory as a crash would leave it: the executor
+    /// and the snapshot thread are held still (state and file locks) while it is read.
+    fn copy_datadir(node: &Node, from: &std::path::Path, to: &std::path::Path) {
+        let _state = node.shared.state.write();
+        let _files = node.shared.files.lock();
+        // a seal already under way (it takes no state lock) finishes first
+        std::thread::sleep(Duration::from_millis(300));
+        // snapshots first, then the log: never a snapshot newer than the log copied
+        let snaps = crate::snapshot::dir_of(from);
+        if snaps.exists() {
+            std::fs::create_dir_all(crate::snapshot::dir_of(to)).expect("mkdir");
+            for e in std::fs::read_dir(&snaps).expect("dir") {
+                let e = e.expect("entry");
+                std::fs::copy(e.path(), crate::snapshot::dir_of(to).join(e.file_name()))
+                    .expect("copy snapshot");
+            }
+        }
+        for e in std::fs::read_dir(from).expect("dir") {
+            let e = e.expect("entry");
+            if e.file_type().expect("type").is_file() {
+                std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+
+    fn hash_at(node: &Node, n: u64) -> B256 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(h) = node
+                .shared
+                .chain
+                .read()
+                .block(n)
+                .and_then(|b| b.committed.as_ref().map(|c| c.hash))
+            {
+                return h;
+            }
+            assert!(Instant::now() < deadline, "block {n} not committed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A restart loads the newest snapshot and replays only the log after it: the
+    /// segments before the older snapshot are gone, the deposit queue a snapshot holds
+    /// comes back, and the replayed blocks have the hashes the first run gave them.
+    #[test]
+    fn restart_from_a_snapshot_and_the_log_tail() {
+        let start_ts = now();
+        let mut genesis = rollup_genesis(start_ts);
+        if let Some(r) = genesis.rollup.as_mut() {
+            r.max_deposit_gas = 1 << 24;
+        }
+        let to = Address::repeat_byte(0x79);
+        let mut entry = l1_block_1(start_ts, to);
+        // 300 deposits of 100k gas: 167 fit block 1, 133 wait in the queue (snapshot 1)
+        entry.deposits = (0..300u16)
+            .map(|i| TxDeposit {
+                source_hash: B256::from(U256::from(5000 + i)),
+                from: Address::repeat_byte(0x52),
+                to: alloy_primitives::TxKind::Call(to),
+                mint: 10,
+                value: U256::from(1),
+                gas_limit: 100_000,
+                ..Default::default()
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("tmp");
+        let view = Arc::new(L1View::default());
+        assert!(view.push(entry.clone()));
+        let node = start_with(&genesis, dir.path(), view, 1);
+        assert_eq!(wait_balance(&node, to, 300), U256::from(300));
+        // a few more blocks, each with a snapshot
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while node.shared.metrics.snapshots.load(Relaxed) < 6 {
+            assert!(Instant::now() < deadline, "snapshots");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let copy = tempfile::tempdir().expect("tmp");
+        copy_datadir(&node, dir.path(), copy.path());
+        let snaps = crate::snapshot::list(copy.path()).expect("list");
+        assert_eq!(snaps.len(), SNAPSHOTS_KEPT, "older snapshots pruned");
+        let oldest = snaps[0].0;
+        assert!(
+            crate::wal::segments(copy.path())
+                .expect("segments")
+                .iter()
+                .all(|(end, _)| *end > oldest),
+            "log segments before the oldest snapshot removed"
+        );
+        let view = Arc::new(L1View::default());
+        assert!(view.push(entry));
+        let again = start_with(&genesis, copy.path(), view, 1);
+        // it cannot have replayed from genesis: block 1's segment is gone
+        assert!(again.shared.chain.read().hot_base() >= oldest);
+        assert_eq!(
+            balance(&again, to),
+            U256::from(300),
+            "queue restored, none twice"
+        );
+        // what the copied log held: everything before the block opened at start
+        let (base, replayed) = {
+            let c = again.shared.chain.read();
+            (c.hot_base(), c.open_number() - 1)
+        };
+        assert!(replayed > base, "a log tail was replayed");
+        for n in base..=replayed {
+            assert_eq!(hash_at(&again, n), hash_at(&node, n), "block {n}");
+        }
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(balance(&again, to), U256::from(300), "none twice");
     }
 
     fn balance(node: &Node, to: Address) -> U256 {
@@ -1628,9 +2076,8 @@ mod tests {
         // the state moves before the block's entries are published: wait for those too
         let per_block = || -> Vec<usize> {
             let chain = node.shared.chain.read();
-            chain
-                .blocks
-                .iter()
+            (0..=chain.open_number())
+                .filter_map(|n| chain.block(n))
                 .map(|b| b.txs.iter().filter(|t| t.tx.inner().is_deposit()).count())
                 .filter(|n| *n > 0)
                 .collect()
@@ -1674,7 +2121,7 @@ mod tests {
         let view = Arc::new(L1View::default());
         let node = start(&genesis, dir.path(), view.clone());
         std::thread::sleep(Duration::from_millis(500));
-        assert_eq!(node.shared.chain.read().blocks.len(), 1, "only genesis");
+        assert_eq!(node.shared.chain.read().open_number(), 0, "only genesis");
         assert!(node.shared.metrics.drift_stalls.load(Relaxed) > 0);
         // a transaction meets a retryable refusal, not a hang
         let (reply, rx) = oneshot::channel();
@@ -1717,12 +2164,12 @@ mod tests {
             deposits: vec![],
         }));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while node.shared.chain.read().blocks.len() < 3 {
+        while node.shared.chain.read().open_number() < 2 {
             assert!(Instant::now() < deadline, "no block after L1 came back");
             std::thread::sleep(Duration::from_millis(50));
         }
         let chain = node.shared.chain.read();
-        let b = chain.blocks.last().expect("block");
+        let b = chain.last();
         assert_eq!(b.ctx.l1_origin.number, 1);
         assert!(b.ctx.timestamp <= b.ctx.l1_origin.timestamp + 20);
     }
@@ -1745,6 +2192,8 @@ mod claim_tests {
                 sequencer_key: None,
                 l1_view: None,
                 retention: Default::default(),
+                snapshot_every: 0,
+                hot_blocks: crate::node::DEFAULT_HOT_BLOCKS,
             },
         )
         .expect("replica")

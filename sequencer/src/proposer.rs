@@ -52,7 +52,8 @@ fn l1<E: std::fmt::Display>(e: E) -> ProposerError {
 /// The output root of committed L2 block `number`, if it is committed.
 pub fn output_of(shared: &Shared, number: u64) -> Option<B256> {
     let chain = shared.chain.read();
-    let c = chain.block(number)?.committed.as_ref()?;
+    let block = chain.block(number)?;
+    let c = block.committed.as_ref()?;
     Some(output_root(c.header.state_root, B256::ZERO, c.hash))
 }
 

@@ -232,7 +232,7 @@ pub fn module(
         let hash: B256 = seq.next()?;
         let full: Option<bool> = seq.optional_next()?;
         let chain = s.chain.read();
-        let Some(n) = chain.by_hash.get(&hash).copied() else {
+        let Some(n) = chain.number_by_hash(&hash) else {
             return RpcResult::Ok(Value::Null);
         };
         block_json(&chain, n, full.unwrap_or(false))
@@ -253,7 +253,7 @@ pub fn module(
         let chain = s.chain.read();
         let n = match id {
             BlockId::Number(tag) => resolve_block(&chain, tag),
-            BlockId::Hash(h) => chain.by_hash.get(&h.block_hash).copied(),
+            BlockId::Hash(h) => chain.number_by_hash(&h.block_hash),
         };
         let Some(block) = n.and_then(|n| chain.block(n)) else {
             return RpcResult::Ok(Value::Null);
@@ -263,7 +263,7 @@ pub fn module(
         let receipts = block
             .txs
             .iter()
-            .map(|t| receipt_json(t, block))
+            .map(|t| receipt_json(t, &block))
             .collect::<RpcResult<Vec<_>>>()?;
         RpcResult::Ok(Value::Array(receipts))
     })?;
@@ -276,7 +276,7 @@ pub fn module(
         };
         let block = chain.block(t.block_number);
         ser(tx_of(
-            t,
+            &t,
             block.and_then(|b| b.committed.as_ref().map(|c| c.hash)),
         ))
     })?;
@@ -302,7 +302,7 @@ pub fn module(
         };
         // like geth for a pending transaction: no receipt until its block exists
         match chain.block(t.block_number) {
-            Some(block) if block.committed.is_some() => receipt_json(t, block),
+            Some(block) if block.committed.is_some() => receipt_json(&t, &block),
             _ => RpcResult::Ok(Value::Null),
         }
     })?;
@@ -418,12 +418,7 @@ pub fn module(
 pub const SUGGESTED_TIP: u64 = 1_000_000;
 
 fn gas_price(s: &Shared) -> u64 {
-    let chain = s.chain.read();
-    chain
-        .blocks
-        .last()
-        .map_or(s.config().min_base_fee, |b| b.ctx.base_fee)
-        + SUGGESTED_TIP
+    s.chain.read().last().ctx.base_fee + SUGGESTED_TIP
 }
 
 /// EIP-1474's -32005 "limit exceeded": a retryable refusal for lack of capacity.
@@ -446,7 +441,7 @@ fn submit(s: &Shared, raw: &[u8]) -> RpcResult<(B256, oneshot::Receiver<SubmitRe
         _ => server_err(e.to_string()),
     })?;
     let hash = tx.hash;
-    if s.chain.read().tx_index.contains_key(&hash) {
+    if s.chain.read().has_tx(&hash) {
         return Err(server_err("already known"));
     }
     let (reply, rx) = oneshot::channel();
@@ -466,7 +461,7 @@ fn sync_receipt(s: &Shared, entry: &TxEntry) -> RpcResult<Value> {
     let block = chain
         .block(entry.block_number)
         .ok_or_else(|| server_err("block missing"))?;
-    let mut v = receipt_json(entry, block)?;
+    let mut v = receipt_json(entry, &block)?;
     if let Value::Object(map) = &mut v {
         map.insert("preconfirmation".into(), ser(&entry.preconf)?);
     }
@@ -506,8 +501,8 @@ pub(crate) fn state_at(s: &Shared, at: Option<BlockId>) -> RpcResult<At> {
             n
         }
         Some(BlockId::Number(tag)) => resolve_block(&chain, tag).unwrap_or_default(),
-        Some(BlockId::Hash(h)) => match chain.by_hash.get(&h.block_hash) {
-            Some(n) => *n,
+        Some(BlockId::Hash(h)) => match chain.number_by_hash(&h.block_hash) {
+            Some(n) => n,
             None => {
                 return Err(server_err(format!(
                     "header for hash {} not found",
@@ -648,10 +643,7 @@ fn block_json(chain: &ChainStore, n: u64, full: bool) -> RpcResult<Value> {
             let txs: Vec<OpTxEnvelope> = block.txs.iter().map(|t| t.tx.inner().clone()).collect();
             let receipts: Vec<_> = block.txs.iter().map(|t| t.receipt.clone()).collect();
             let mut ctx = block.ctx.clone();
-            ctx.parent_hash = chain
-                .block(n.saturating_sub(1))
-                .and_then(|p| p.committed.as_ref())
-                .map_or(B256::ZERO, |c| c.hash);
+            ctx.parent_hash = chain.hash(n.saturating_sub(1)).unwrap_or_default();
             (
                 protocol::block::seal_header(&ctx, B256::ZERO, &txs, &receipts),
                 None,
@@ -775,10 +767,9 @@ impl Drop for SimulationSlot {
 pub(crate) fn call_block(s: &Shared, at: At) -> RpcResult<protocol::block::BlockContext> {
     let chain = s.chain.read();
     match at {
-        At::Live => chain.blocks.last(),
-        At::Block(n) => chain.block(n),
+        At::Live => Some(chain.last().ctx.clone()),
+        At::Block(n) => chain.block(n).map(|b| b.ctx.clone()),
     }
-    .map(|b| b.ctx.clone())
     .ok_or_else(|| server_err("no block"))
 }
 
@@ -989,8 +980,8 @@ fn fee_history(
 pub(crate) fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
     let mut chain = s.chain.read();
     let blocks: std::ops::RangeInclusive<u64> = if let Some(h) = filter.get_block_hash() {
-        match chain.by_hash.get(&h) {
-            Some(n) => *n..=*n,
+        match chain.number_by_hash(&h) {
+            Some(n) => n..=n,
             None => return Err(server_err("unknown block")),
         }
     } else {

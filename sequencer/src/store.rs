@@ -60,15 +60,69 @@ pub struct CommittedBlock {
     pub hash: B256,
 }
 
-/// All blocks and the indexes over them.
-#[derive(Debug, Default)]
+/// Where committed blocks older than the hot tail are read from (the on-disk block
+/// store, `blockstore`). A read that fails on disk is logged and answered as absent.
+pub trait ColdBlocks: Send + Sync + std::fmt::Debug {
+    /// A committed block by number.
+    fn block(&self, number: u64) -> Option<BlockEntry>;
+    /// A committed block's number by its hash.
+    fn number_by_hash(&self, hash: &B256) -> Option<u64>;
+    /// A transaction by hash.
+    fn tx(&self, hash: &B256) -> Option<Arc<TxEntry>>;
+    /// Writes committed blocks (one transaction); `durable` also makes every earlier
+    /// write durable.
+    fn put(&self, blocks: &[&BlockEntry], durable: bool) -> Result<(), String>;
+    /// Removes every block after `number`.
+    fn truncate_after(&self, number: u64) -> Result<(), String>;
+}
+
+/// A block read from the chain: borrowed from memory or loaded from disk.
+#[derive(Debug)]
+pub enum BlockRef<'a> {
+    /// In the hot tail.
+    Hot(&'a BlockEntry),
+    /// Read from the block store.
+    Cold(Box<BlockEntry>),
+}
+
+impl std::ops::Deref for BlockRef<'_> {
+    type Target = BlockEntry;
+    fn deref(&self) -> &BlockEntry {
+        match self {
+            Self::Hot(b) => b,
+            Self::Cold(b) => b,
+        }
+    }
+}
+
+impl BlockEntry {
+    /// A copy sharing the transactions (for writing to the block store).
+    pub fn share(&self) -> Self {
+        Self {
+            ctx: self.ctx.clone(),
+            txs: self.txs.clone(),
+            gas_used: self.gas_used,
+            committed: self.committed.clone(),
+        }
+    }
+}
+
+/// The chain as readers see it: a hot tail of recent blocks in memory (the open block,
+/// the sealed ones not yet committed, and the last committed ones), and, with a data
+/// directory, every older committed block in the block store.
+#[derive(Debug)]
 pub struct ChainStore {
-    /// Blocks by number (block 0 is genesis; the last one is the open block).
-    pub blocks: Vec<BlockEntry>,
-    /// Block number by hash (committed blocks).
-    pub by_hash: HashMap<B256, u64>,
-    /// Position by transaction hash.
-    pub tx_index: HashMap<B256, (u64, u64)>,
+    /// Number of `blocks[0]`.
+    base: u64,
+    /// The hot tail, oldest first; never empty (its last block is the open one, or the
+    /// newest if none is open).
+    blocks: std::collections::VecDeque<BlockEntry>,
+    /// Block number by hash (committed blocks of the hot tail).
+    by_hash: HashMap<B256, u64>,
+    /// Position by transaction hash (the hot tail).
+    tx_index: HashMap<B256, (u64, u64)>,
+    /// Older blocks.
+    cold: Option<Arc<dyn ColdBlocks>>,
     /// Highest committed block number.
     pub latest_committed: u64,
     /// Highest block posted to L1 (the `safe` tag); `None` follows `latest` (a chain
@@ -80,19 +134,140 @@ pub struct ChainStore {
 }
 
 impl ChainStore {
-    /// Number of the open block.
-    pub fn open_number(&self) -> u64 {
-        self.blocks.len().saturating_sub(1) as u64
+    /// A chain whose newest block is `first` (genesis, or a snapshot's block), committed.
+    pub fn new(first: BlockEntry, cold: Option<Arc<dyn ColdBlocks>>) -> Self {
+        let number = first.ctx.number;
+        let mut by_hash = HashMap::default();
+        if let Some(c) = &first.committed {
+            by_hash.insert(c.hash, number);
+        }
+        Self {
+            base: number,
+            blocks: [first].into(),
+            by_hash,
+            tx_index: HashMap::default(),
+            cold,
+            latest_committed: number,
+            safe: None,
+            finalized: None,
+        }
     }
 
-    /// A block by number.
-    pub fn block(&self, number: u64) -> Option<&BlockEntry> {
-        self.blocks.get(usize::try_from(number).ok()?)
+    /// Number of the open block (the newest block).
+    pub fn open_number(&self) -> u64 {
+        self.base + self.blocks.len() as u64 - 1
+    }
+
+    /// The oldest block held in memory.
+    pub fn hot_base(&self) -> u64 {
+        self.base
+    }
+
+    /// A block by number: from memory, or from the block store.
+    pub fn block(&self, number: u64) -> Option<BlockRef<'_>> {
+        if let Some(b) = self.hot(number) {
+            return Some(BlockRef::Hot(b));
+        }
+        if number >= self.base {
+            return None;
+        }
+        self.cold
+            .as_ref()?
+            .block(number)
+            .map(|b| BlockRef::Cold(Box::new(b)))
+    }
+
+    /// A committed block's hash.
+    pub fn hash(&self, number: u64) -> Option<B256> {
+        self.block(number)?.committed.as_ref().map(|c| c.hash)
+    }
+
+    /// A block of the hot tail.
+    pub fn hot(&self, number: u64) -> Option<&BlockEntry> {
+        self.blocks
+            .get(usize::try_from(number.checked_sub(self.base)?).ok()?)
+    }
+
+    /// A block of the hot tail, to change.
+    pub fn hot_mut(&mut self, number: u64) -> Option<&mut BlockEntry> {
+        self.blocks
+            .get_mut(usize::try_from(number.checked_sub(self.base)?).ok()?)
+    }
+
+    /// The newest block (the open one, if any).
+    pub fn last(&self) -> &BlockEntry {
+        // never empty: built with one block, and eviction keeps the newest
+        &self.blocks[self.blocks.len() - 1]
+    }
+
+    /// The newest block, to change.
+    pub fn last_mut(&mut self) -> &mut BlockEntry {
+        let i = self.blocks.len() - 1;
+        &mut self.blocks[i]
+    }
+
+    /// The hot tail, newest first.
+    pub fn hot_rev(&self) -> impl Iterator<Item = &BlockEntry> {
+        self.blocks.iter().rev()
+    }
+
+    /// Appends the next block (opened).
+    pub fn push(&mut self, block: BlockEntry) {
+        self.blocks.push_back(block);
+    }
+
+    /// Records a committed block's hash.
+    pub fn insert_hash(&mut self, hash: B256, number: u64) {
+        self.by_hash.insert(hash, number);
+    }
+
+    /// Records a transaction's position.
+    pub fn index_tx(&mut self, hash: B256, position: (u64, u64)) {
+        self.tx_index.insert(hash, position);
+    }
+
+    /// A block's number by hash.
+    pub fn number_by_hash(&self, hash: &B256) -> Option<u64> {
+        if let Some(n) = self.by_hash.get(hash) {
+            return Some(*n);
+        }
+        self.cold.as_ref()?.number_by_hash(hash)
+    }
+
+    /// Whether the transaction is in the chain (hot tail or store).
+    pub fn has_tx(&self, hash: &B256) -> bool {
+        self.tx_index.contains_key(hash) || self.cold.as_ref().is_some_and(|c| c.tx(hash).is_some())
     }
 
     /// A transaction by hash.
-    pub fn tx(&self, hash: &B256) -> Option<&Arc<TxEntry>> {
-        let (n, i) = self.tx_index.get(hash)?;
-        self.block(*n)?.txs.get(usize::try_from(*i).ok()?)
+    pub fn tx(&self, hash: &B256) -> Option<Arc<TxEntry>> {
+        if let Some((n, i)) = self.tx_index.get(hash) {
+            return self.hot(*n)?.txs.get(usize::try_from(*i).ok()?).cloned();
+        }
+        self.cold.as_ref()?.tx(hash)
+    }
+
+    /// Drops committed blocks from memory: of the blocks up to `persisted` (all in the
+    /// block store), the newest `keep` stay. Needs a block store: without one the whole
+    /// chain stays in memory.
+    pub fn evict(&mut self, persisted: u64, keep: u64) {
+        if self.cold.is_none() {
+            return;
+        }
+        while self.blocks.len() > 1
+            && self.base <= persisted
+            && persisted - self.base >= keep.max(1)
+        {
+            let Some(b) = self.blocks.pop_front() else {
+                break;
+            };
+            if let Some(c) = &b.committed {
+                self.by_hash.remove(&c.hash);
+            }
+            for t in &b.txs {
+                self.tx_index.remove(&t.hash);
+            }
+            self.base += 1;
+        }
     }
 }

@@ -264,9 +264,7 @@ pub fn trace_block(
 pub fn block_number_of(s: &Shared, hash: B256) -> Result<u64, TraceError> {
     s.chain
         .read()
-        .by_hash
-        .get(&hash)
-        .copied()
+        .number_by_hash(&hash)
         .ok_or_else(|| TraceError::BlockNotFound(hash.to_string()))
 }
 
@@ -634,6 +632,8 @@ mod tests {
                 sequencer_key: Some(key),
                 l1_view: Some(view),
                 retention: Default::default(),
+                snapshot_every: 0,
+                hot_blocks: crate::node::DEFAULT_HOT_BLOCKS,
             },
         )
         .expect("node");

@@ -155,8 +155,43 @@ pub struct Wal {
 }
 
 impl Wal {
-    /// Opens (creating) the log in `dir`, returns it with every intact record.
+    /// Opens (creating) the log in `dir`, returns it with every intact record of every
+    /// segment.
     pub fn open(dir: &Path, fsync: bool) -> Result<(Self, Vec<Record>), WalError> {
+        Self::open_after(dir, fsync, 0)
+    }
+
+    /// Opens the log, returning the records of the segments that hold blocks after
+    /// `after` (a snapshot's block; segments end at snapshot blocks, see [`Wal::rotate`])
+    /// followed by those of the active segment, `chain.log`.
+    pub fn open_after(
+        dir: &Path,
+        fsync: bool,
+        after: u64,
+    ) -> Result<(Self, Vec<Record>), WalError> {
+        let mut records = Vec::new();
+        for (end, path) in segments(dir)? {
+            if end <= after {
+                continue;
+            }
+            let data = std::fs::read(&path).map_err(|source| WalError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            // a sealed segment was fsynced whole before the next one began: any bad
+            // frame in it is damage
+            let (mut recs, good) = parse(&data)?;
+            if good != data.len() {
+                return Err(WalError::Corrupt(good as u64));
+            }
+            records.append(&mut recs);
+        }
+        let (wal, mut active) = Self::open_active(dir, fsync)?;
+        records.append(&mut active);
+        Ok((wal, records))
+    }
+
+    fn open_active(dir: &Path, fsync: bool) -> Result<(Self, Vec<Record>), WalError> {
         let path = dir.join("chain.log");
         let io = |source| WalError::Io {
             path: path.clone(),
@@ -224,20 +259,61 @@ impl Wal {
         self.write_buf()
     }
 
-    /// Cuts the log back to the end of block `keep`: everything from the frame that
-    /// opens block `keep + 1` on is removed (and kept beside the log as
-    /// `chain.log.reorg-OFFSET`, so nothing is dropped unseen). Returns the records kept
-    /// and the records removed. Used when an L1 reorg orphaned the origins of the blocks
-    /// after `keep` (`docs/architecture.md`, "Deep L1 reorgs").
-    pub fn truncate_after_block(
-        &mut self,
-        keep: u64,
-    ) -> Result<(Vec<Record>, Vec<Record>), WalError> {
+    /// Ends the active segment after block `end` (a snapshot's block): `chain.log` is
+    /// fsynced and renamed `chain.<end, 12 digits>.log`, and a new `chain.log` begins.
+    /// Once a newer snapshot is durable, segments up to an older one can be removed
+    /// ([`prune_segments`]); a crash between the two steps leaves a new, empty
+    /// `chain.log`, which [`Wal::open`] creates anyway.
+    pub fn rotate(&mut self, end: u64) -> Result<(), WalError> {
         let io = |source| WalError::Io {
             path: self.path.clone(),
             source,
         };
-        let data = std::fs::read(&self.path).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        let sealed = self.path.with_file_name(segment_name(end));
+        std::fs::rename(&self.path, &sealed).map_err(io)?;
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let (fresh, _) = Self::open_active(&dir, self.fsync)?;
+        sync_dir(&dir)?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Cuts the log back to the end of block `keep`, reading from the segments after
+    /// block `base` (the snapshot the chain is rebuilt from; 0 for genesis): everything
+    /// from the frame that opens block `keep + 1` on is removed (and kept beside the log
+    /// as `chain.log.reorg-<keep>`, so nothing is dropped unseen). The records kept after
+    /// `base` become the active segment. Returns the records kept (after `base`) and the
+    /// records removed. Used when an L1 reorg orphaned the origins of the blocks after
+    /// `keep` (`docs/architecture.md`, "Deep L1 reorgs").
+    pub fn truncate_after_block(
+        &mut self,
+        base: u64,
+        keep: u64,
+    ) -> Result<(Vec<Record>, Vec<Record>), WalError> {
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| WalError::Io { path, source }
+        };
+        let mut files: Vec<PathBuf> = segments(&dir)?
+            .into_iter()
+            .filter(|(end, _)| *end > base)
+            .map(|(_, p)| p)
+            .collect();
+        files.push(self.path.clone());
+        let mut data = Vec::new();
+        for f in &files {
+            data.extend(std::fs::read(f).map_err(io(f))?);
+        }
         let mut kept = Vec::new();
         let mut pos = 0usize;
         let mut cut = data.len();
@@ -258,14 +334,23 @@ impl Wal {
         }
         let (removed, _) = parse(&data[cut..])?;
         if cut < data.len() {
-            let aside = self.path.with_file_name(format!("chain.log.reorg-{cut}"));
-            std::fs::write(&aside, &data[cut..]).map_err(io)?;
-            self.file.set_len(cut as u64).map_err(io)?;
-            self.file.seek(SeekFrom::End(0)).map_err(io)?;
-            if self.fsync {
-                self.file.sync_data().map_err(io)?;
-            }
+            let aside = dir.join(format!("chain.log.reorg-{keep}"));
+            std::fs::write(&aside, &data[cut..]).map_err(io(&aside))?;
         }
+        // the kept part becomes the active segment, written aside and renamed over it
+        let tmp = dir.join("chain.log.tmp");
+        {
+            let mut f = File::create(&tmp).map_err(io(&tmp))?;
+            f.write_all(&data[..cut]).map_err(io(&tmp))?;
+            f.sync_data().map_err(io(&tmp))?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(io(&self.path))?;
+        for f in &files[..files.len() - 1] {
+            std::fs::remove_file(f).map_err(io(f))?;
+        }
+        sync_dir(&dir)?;
+        let (fresh, _) = Self::open_active(&dir, self.fsync)?;
+        *self = fresh;
         Ok((kept, removed))
     }
 
@@ -280,6 +365,64 @@ impl Wal {
         }
         Ok(())
     }
+}
+
+fn segment_name(end: u64) -> String {
+    format!("chain.{end:012}.log")
+}
+
+/// Sealed segments of the log in `dir`, `(last block, path)`, oldest first.
+pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, WalError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(WalError::Io {
+                path: dir.into(),
+                source,
+            });
+        }
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if let Some(end) = name
+            .to_string_lossy()
+            .strip_prefix("chain.")
+            .and_then(|r| r.strip_suffix(".log"))
+            .filter(|n| n.len() == 12)
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            out.push((end, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Removes the sealed segments whose blocks all lie at or before `through` (a durable
+/// snapshot's block); returns how many were removed.
+pub fn prune_segments(dir: &Path, through: u64) -> Result<usize, WalError> {
+    let mut removed = 0;
+    for (end, path) in segments(dir)? {
+        if end <= through {
+            std::fs::remove_file(&path).map_err(|source| WalError::Io { path, source })?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), WalError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| WalError::Io {
+            path: dir.into(),
+            source,
+        })
 }
 
 /// Largest frame accepted (a mini-block of the largest transactions fits many times).
@@ -511,7 +654,7 @@ mod tests {
             wal.append(&[mini(n), Record::Seal(n)]).expect("append");
         }
         wal.append_atomic(&[open(4), mini(4)]).expect("append");
-        let (kept, removed) = wal.truncate_after_block(2).expect("cut");
+        let (kept, removed) = wal.truncate_after_block(0, 2).expect("cut");
         assert_eq!(kept.len(), 8, "blocks 1 and 2 stay");
         assert_eq!(removed.len(), 6, "block 3 and the open block 4 go");
         assert_eq!(removed[0], open(3));
@@ -530,6 +673,56 @@ mod tests {
             "the removed tail is kept beside the log"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn segments_rotate_at_snapshots_and_reopen_after_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let open = |number| {
+            Record::Open(OpenRecord {
+                number,
+                timestamp: number,
+                base_fee: 1,
+                l1_number: 0,
+                l1_hash: Default::default(),
+                l1_timestamp: 0,
+                l1_base_fee: 1,
+                l1_blob_base_fee: Some(1),
+            })
+        };
+        let (mut wal, _) = Wal::open(dir.path(), false).expect("open");
+        for n in 1..=7u64 {
+            wal.append_atomic(&[open(n)]).expect("append");
+            wal.append(&[Record::Seal(n)]).expect("append");
+            if n % 3 == 0 {
+                wal.rotate(n).expect("rotate");
+            }
+        }
+        let ends: Vec<u64> = segments(dir.path())
+            .expect("list")
+            .iter()
+            .map(|s| s.0)
+            .collect();
+        assert_eq!(ends, [3, 6]);
+        drop(wal);
+        let (_, all) = Wal::open(dir.path(), false).expect("reopen");
+        assert_eq!(all.len(), 14, "every segment, in order");
+        assert_eq!(all[0], open(1));
+        let (_, tail) = Wal::open_after(dir.path(), false, 3).expect("reopen after 3");
+        assert_eq!(tail.len(), 8, "blocks 4..=7");
+        assert_eq!(tail[0], open(4));
+        // a rollback from the snapshot at 3 to block 5 spans a sealed segment
+        let (mut wal, _) = Wal::open_after(dir.path(), false, 3).expect("reopen");
+        let (kept, removed) = wal.truncate_after_block(3, 5).expect("cut");
+        assert_eq!((kept.len(), removed.len()), (4, 4));
+        assert_eq!(removed[0], open(6));
+        drop(wal);
+        let (_, tail) = Wal::open_after(dir.path(), false, 3).expect("reopen after cut");
+        assert_eq!(tail, kept);
+        assert_eq!(prune_segments(dir.path(), 3).expect("prune"), 1);
+        assert!(segments(dir.path()).expect("list").is_empty());
+        let (_, tail) = Wal::open(dir.path(), false).expect("reopen after prune");
+        assert_eq!(tail, kept);
     }
 
     #[test]
