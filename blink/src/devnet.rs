@@ -102,6 +102,11 @@ pub struct DevnetArgs {
     /// Unposted bytes above which the sequencer throttles intake (default: eight posts).
     #[arg(long)]
     throttle_bytes: Option<u64>,
+    /// The sequencer snapshots its state every this many L2 blocks (a multiple of
+    /// `--submission-interval` gives snapshots a replica can start from, each checked
+    /// against a finalized output). Default: the sequencer's.
+    #[arg(long)]
+    snapshot_every: Option<u64>,
 }
 
 fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
@@ -297,6 +302,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         .arg(args.batch_max_blobs.to_string());
     if let Some(t) = args.throttle_bytes {
         cmd.arg("--throttle-bytes").arg(t.to_string());
+    }
+    if let Some(n) = args.snapshot_every {
+        cmd.arg("--snapshot-every").arg(n.to_string());
     }
     match &args.proposer_key {
         Some(k) => cmd.env("BLINK_PROPOSER_KEY", k),

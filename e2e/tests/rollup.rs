@@ -1204,3 +1204,138 @@ async fn metric(url: &str, name: &str) -> u64 {
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
         .unwrap_or_else(|| panic!("{name} in {text}"))
 }
+
+/// A replica started from a sequencer's snapshot instead of genesis: the snapshot is
+/// checked against the finalized output for its block on L1 (a damaged one, or one
+/// whose output is not final yet, is refused with the reason), and the replica derives
+/// the blocks after it from L1 to the sequencer's hashes.
+#[tokio::test(flavor = "multi_thread")]
+async fn replica_starts_from_a_snapshot_checked_against_l1() {
+    // a snapshot at every output block (the devnet proposes every 10 blocks)
+    let devnet = Devnet::start("snapshot-replica", &["--snapshot-every", "10"]).await;
+    let snaps = devnet.dir.join("l2").join("snapshots");
+    let keep = tempfile_dir("snapshot-copies");
+    // snapshots are pruned as new ones come: keep a copy of the first one
+    let (n, copy) = wait_for("the sequencer writes a snapshot", 90, || {
+        let snaps = snaps.clone();
+        let keep = keep.clone();
+        async move {
+            // snapshot-<block, 12 digits>.bin
+            let (n, path) = std::fs::read_dir(&snaps)
+                .ok()?
+                .filter_map(|e| {
+                    let e = e.ok()?;
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let n = name
+                        .strip_prefix("snapshot-")?
+                        .strip_suffix(".bin")?
+                        .parse::<u64>()
+                        .ok()?;
+                    Some((n, e.path()))
+                })
+                .max()?;
+            let copy = keep.join(path.file_name()?);
+            std::fs::copy(&path, &copy).ok()?;
+            Some((n, copy))
+        }
+    })
+    .await;
+    assert!(n >= 10 && n % 10 == 0, "snapshot at an output block: {n}");
+    let manifest = devnet.dir.join("devnet.json");
+    let refused = |path: std::path::PathBuf| {
+        let manifest = manifest.clone();
+        async move {
+            let out = tokio::process::Command::new(common::binary("blink-sequencer"))
+                .args(["--replica", "--http-port", "0", "--manifest"])
+                .arg(&manifest)
+                .arg("--snapshot")
+                .arg(&path)
+                .output();
+            let out = tokio::time::timeout(Duration::from_secs(60), out)
+                .await
+                .expect("the replica exits")
+                .expect("run");
+            assert!(!out.status.success(), "started from {}", path.display());
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        }
+    };
+    // its output is not final yet (12 s challenge window): refused, and why
+    let finalized_now = hex_u64(
+        &ok_call(
+            &devnet.l2,
+            "eth_getBlockByNumber",
+            json!(["finalized", false]),
+        )
+        .await["number"],
+    );
+    if finalized_now < n {
+        let err = refused(copy.clone()).await;
+        assert!(err.contains("not finalized"), "{err}");
+    }
+    // a damaged snapshot: refused
+    let damaged = keep.join("damaged.bin");
+    let mut bytes = std::fs::read(&copy).expect("read");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&damaged, &bytes).expect("write");
+    let err = refused(damaged).await;
+    assert!(err.contains("unreadable"), "{err}");
+    // once the output for block n is final, the replica starts from the snapshot
+    let l2 = devnet.l2.clone();
+    wait_for("the output of the snapshot's block finalizes", 120, || {
+        let l2 = l2.clone();
+        async move {
+            let f = call(&l2, "eth_getBlockByNumber", json!(["finalized", false])).await;
+            (hex_u64(&f["result"]["number"]) >= n).then_some(())
+        }
+    })
+    .await;
+    let replica = Sequencer::spawn(&[
+        "--replica",
+        "--manifest",
+        manifest.to_str().expect("utf-8"),
+        "--snapshot",
+        copy.to_str().expect("utf-8"),
+        "--metrics-port",
+        "0",
+    ]);
+    // blocks before the snapshot are not served; the snapshot's block and the ones after
+    // it are the sequencer's
+    let before = call(
+        &replica.http,
+        "eth_getBlockByNumber",
+        json!([format!("{:#x}", n - 1), false]),
+    )
+    .await;
+    assert!(before["result"].is_null(), "{before}");
+    let target = n + 12;
+    let rep = replica.http.clone();
+    wait_for("the replica derives past the snapshot", 120, || {
+        let rep = rep.clone();
+        async move {
+            let h = hex_u64(&call(&rep, "eth_blockNumber", json!([])).await["result"]);
+            (h >= target).then_some(())
+        }
+    })
+    .await;
+    for b in n..=target {
+        let tag = format!("{b:#x}");
+        let x = ok_call(&devnet.l2, "eth_getBlockByNumber", json!([tag, false])).await;
+        let y = ok_call(&replica.http, "eth_getBlockByNumber", json!([tag, false])).await;
+        assert_eq!(x["hash"], y["hash"], "hash of block {b}");
+        assert_eq!(x["stateRoot"], y["stateRoot"], "state root of block {b}");
+    }
+    let metrics = replica.metrics.clone().expect("replica metrics");
+    assert_eq!(
+        metric(&metrics, "blink_batch_parent_mismatches_total").await,
+        0
+    );
+    let _ = std::fs::remove_dir_all(&keep);
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("blink-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir
+}

@@ -177,6 +177,33 @@ impl Deriver {
         }
     }
 
+    /// Derivation resumed after L2 block `head` (a snapshot's block, checked against a
+    /// finalized output), with `queue` the deposits then waiting for an L2 block: L1 is
+    /// read from the block after `head.l1_origin`. It derives what a [`Deriver::new`]
+    /// that settled `head` derives: every block after `head` has an origin no older than
+    /// `head`'s, and a batch naming an origin's hash lies in a later L1 block than that
+    /// origin, so nothing it needs lies in the L1 blocks it skips.
+    pub fn resume(
+        rollup: &RollupConfig,
+        chain: &ChainConfig,
+        head: SafeHead,
+        queue: Vec<TxDeposit>,
+    ) -> Self {
+        let origin = head.l1_origin;
+        Self {
+            queue: queue.into(),
+            head,
+            l1: BTreeMap::from([(origin.number, (origin, Vec::new()))]),
+            last: origin,
+            ..Self::new(rollup, chain, head.timestamp)
+        }
+    }
+
+    /// Deposits waiting for an L2 block, in order.
+    pub fn queue(&self) -> impl Iterator<Item = &TxDeposit> {
+        self.queue.iter()
+    }
+
     /// The safe head.
     pub fn head(&self) -> SafeHead {
         self.head
@@ -662,6 +689,74 @@ mod tests {
         let mut i = input(1, vec![], vec![]);
         i.parent_hash = B256::repeat_byte(9);
         assert_eq!(d.push(i).unwrap_err(), DeriveError::Reorg(1));
+    }
+
+    /// A deriver resumed at any safe head (with the queue then waiting) derives the
+    /// same blocks afterwards as the one that derived that head from genesis.
+    #[test]
+    fn resumed_derivation_matches_derivation_from_genesis() {
+        let inputs: Vec<L1Input> = vec![
+            input(1, vec![deposit(1), deposit(2)], vec![]),
+            input(
+                2,
+                vec![deposit(3)],
+                vec![batch(&[(1, 113, 1), (2, 114, 1)])],
+            ),
+            input(
+                3,
+                vec![],
+                vec![batch(&[(2, 114, 1), (3, 125, 2), (4, 126, 2)])],
+            ),
+            input(4, vec![deposit(4)], vec![batch(&[(5, 137, 3)])]),
+            input(5, vec![], vec![batch(&[(6, 149, 4), (7, 150, 4)])]),
+            input(6, vec![], vec![]),
+            input(7, vec![], vec![batch(&[(8, 161, 5)])]),
+        ];
+        let mut all = Vec::new();
+        let mut full = deriver();
+        let mut heads = Vec::new();
+        for i in &inputs {
+            all.extend(full.push(i.clone()).unwrap().blocks);
+            heads.push((full.head(), full.queue().cloned().collect::<Vec<_>>()));
+        }
+        assert_eq!(all.len(), 8);
+        // extra L1 blocks without batches: forced inclusion must agree too
+        let more: Vec<L1Input> = (8..=8 + WINDOW + 2)
+            .map(|n| input(n, vec![], vec![]))
+            .collect();
+        for i in &more {
+            all.extend(full.push(i.clone()).unwrap().blocks);
+        }
+        let rollup_cfg = RollupConfig {
+            l1_chain_id: 1,
+            portal: Address::repeat_byte(1),
+            batch_inbox: Address::repeat_byte(2),
+            l1_genesis: l1(0),
+            sequencing_window: WINDOW,
+            max_sequencer_drift: DRIFT,
+            max_deposit_gas: 20_000_000,
+            l1_base_fee_scalar: 1_368,
+            l1_blob_base_fee_scalar: 810_949,
+        };
+        let chain = ChainConfig {
+            max_block_data: MAX_DATA,
+            ..ChainConfig::default()
+        };
+        for (head, queue) in heads {
+            let mut d = Deriver::resume(&rollup_cfg, &chain, head, queue);
+            let mut after = Vec::new();
+            for i in inputs.iter().chain(&more) {
+                if i.info.number > head.l1_origin.number {
+                    after.extend(d.push(i.clone()).unwrap().blocks);
+                }
+            }
+            let expected: Vec<_> = all
+                .iter()
+                .filter(|b| b.number > head.number)
+                .cloned()
+                .collect();
+            assert_eq!(after, expected, "resumed after block {}", head.number);
+        }
     }
 
     proptest::proptest! {

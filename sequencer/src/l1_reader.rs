@@ -75,6 +75,39 @@ impl L1Reader {
         &self.provider
     }
 
+    /// The output root L1's `OutputOracle` at `oracle` holds for L2 block `number`, if
+    /// that output exists and its challenge window has passed. A snapshot of block
+    /// `number` whose state root and block hash give this root is the chain L1 settled.
+    pub async fn finalized_output(
+        &self,
+        oracle: Address,
+        number: u64,
+    ) -> Result<B256, L1ReadError> {
+        let oracle = bridge_contracts::OutputOracle::new(oracle, &self.provider);
+        let start = oracle.STARTING_BLOCK_NUMBER().call().await.map_err(rpc)?;
+        let interval = oracle.SUBMISSION_INTERVAL().call().await.map_err(rpc)?;
+        let n = alloy::primitives::U256::from(number);
+        if interval.is_zero() || n <= start || !((n - start) % interval).is_zero() {
+            return Err(L1ReadError::Config(format!(
+                "L2 block {number} is not an output block (outputs are every {interval} blocks after {start})"
+            )));
+        }
+        let index = (n - start) / interval - alloy::primitives::U256::from(1);
+        if !oracle.isFinalized(index).call().await.map_err(rpc)? {
+            return Err(L1ReadError::Config(format!(
+                "the output for L2 block {number} is not proposed or not finalized yet"
+            )));
+        }
+        let output = oracle.getOutput(index).call().await.map_err(rpc)?;
+        if output.l2BlockNumber != number as u128 {
+            return Err(L1ReadError::Rpc(format!(
+                "output {index} is for block {}, not {number}",
+                output.l2BlockNumber
+            )));
+        }
+        Ok(output.outputRoot)
+    }
+
     /// The newest L1 block at least `depth` blocks below the head.
     pub async fn confirmed(&self, depth: u64) -> Result<u64, L1ReadError> {
         let head = self.provider.get_block_number().await.map_err(rpc)?;

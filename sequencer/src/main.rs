@@ -116,6 +116,12 @@ struct Args {
     /// Keep the state of every block since genesis (overrides `--history-blocks`).
     #[arg(long, env = "BLINK_ARCHIVE")]
     archive: bool,
+    /// A replica starts from this snapshot (`DATADIR/snapshots/snapshot-N.bin` of a
+    /// sequencer or replica) instead of genesis, after checking its state root and block
+    /// hash against the finalized output for block N on L1 (needs `--output-oracle`, or
+    /// `--manifest`).
+    #[arg(long, env = "BLINK_SNAPSHOT")]
+    snapshot: Option<PathBuf>,
     /// Snapshot the state every this many blocks (with `--datadir`; 0: never). A
     /// restart loads the newest snapshot and replays only the log after it.
     #[arg(long, env = "BLINK_SNAPSHOT_EVERY", default_value_t = blink_sequencer::node::DEFAULT_SNAPSHOT_EVERY)]
@@ -151,6 +157,9 @@ fn apply_manifest(args: &mut Args) -> eyre::Result<()> {
     }
     if args.l1_beacon.is_none() {
         args.l1_beacon = field(&m["l1"]["beacon"]);
+    }
+    if args.output_oracle.is_none() {
+        args.output_oracle = field(&m["contracts"]["outputOracle"]).and_then(|a| a.parse().ok());
     }
     if args.genesis.is_none() {
         let genesis = field(&m["l2"]["genesis"])
@@ -334,20 +343,49 @@ fn run_replica(args: Args) -> eyre::Result<()> {
         .build()
         .context("tokio runtime")?;
     rt.block_on(async move {
-        let node = Node::start(genesis.clone(), config).context("starting the replica")?;
+        let reader = blink_sequencer::l1_reader::L1Reader::new(&l1_rpc, rollup.portal)?;
+        let base = match &args.snapshot {
+            Some(path) => Some(checked_snapshot(path, &reader, args.output_oracle).await?),
+            None => None,
+        };
+        let deriver = match &base {
+            Some(s) => protocol::derive::Deriver::resume(
+                &rollup,
+                &genesis.config,
+                protocol::derive::SafeHead {
+                    number: s.number(),
+                    timestamp: s.ctx.timestamp,
+                    l1_origin: s.ctx.l1_origin,
+                },
+                s.deposit_queue
+                    .iter()
+                    .map(|raw| {
+                        match protocol::tx::CheckedTx::from_logged(raw, &genesis.config)
+                            .map(|t| t.tx.into_inner())
+                        {
+                            Ok(protocol::OpTxEnvelope::Deposit(d)) => Ok(d.into_inner()),
+                            _ => Err(eyre::eyre!(
+                                "snapshot queues a transaction that is not a deposit"
+                            )),
+                        }
+                    })
+                    .collect::<eyre::Result<Vec<_>>>()?,
+            ),
+            None => protocol::derive::Deriver::new(&rollup, &genesis.config, genesis.timestamp),
+        };
+        let node =
+            Node::start_from(genesis.clone(), config, base).context("starting the replica")?;
         let derived = node
             .derived
             .clone()
             .ok_or_else(|| eyre::eyre!("node did not start as a replica"))?;
         let handle = serve(&args, &node, "blink-sequencer replica ready", &genesis).await?;
         println!("  deriving   from {l1_rpc} (inbox {})", rollup.batch_inbox);
-        let reader = blink_sequencer::l1_reader::L1Reader::new(&l1_rpc, rollup.portal)?;
         let inbox = blink_sequencer::inbox::InboxReader::from_urls(
             &l1_rpc,
             Some(&beacon),
             rollup.batch_inbox,
         )?;
-        let deriver = protocol::derive::Deriver::new(&rollup, &genesis.config, genesis.timestamp);
         tokio::spawn(blink_sequencer::l1_reader::derive(
             node.shared.clone(),
             reader,
@@ -362,6 +400,43 @@ fn run_replica(args: Args) -> eyre::Result<()> {
         let _ = handle.stop();
         Ok(())
     })
+}
+
+/// Reads a snapshot and checks it against L1: its block's header hashes to the hash it
+/// names, its state rebuilds to the header's state root, and the two give the output
+/// root L1's `OutputOracle` holds, finalized, for that block.
+async fn checked_snapshot(
+    path: &std::path::Path,
+    reader: &blink_sequencer::l1_reader::L1Reader,
+    oracle: Option<alloy_primitives::Address>,
+) -> eyre::Result<blink_sequencer::snapshot::Snapshot> {
+    let oracle = oracle.ok_or_else(|| {
+        eyre::eyre!(
+            "--snapshot is checked against L1's OutputOracle: pass --output-oracle (or --manifest)"
+        )
+    })?;
+    let snap = blink_sequencer::snapshot::read(path)?;
+    let n = snap.number();
+    if snap.header.hash_slow() != snap.hash || snap.header.number != n {
+        bail!(
+            "{}: block {n}'s header does not hash to the hash the snapshot names",
+            path.display()
+        );
+    }
+    let mut restored = snap
+        .restore()
+        .map_err(|why| eyre::eyre!("{}: {why}", path.display()))?;
+    let root = restored.1.root();
+    let expected = reader.finalized_output(oracle, n).await?;
+    let ours = protocol::output::output_root(root, alloy_primitives::B256::ZERO, snap.hash);
+    if ours != expected {
+        bail!(
+            "{}: block {n} gives output root {ours}, but L1 finalized {expected} for it",
+            path.display()
+        );
+    }
+    println!("  snapshot   block {n}, checked against its finalized output {expected}");
+    Ok(snap)
 }
 
 /// Starts JSON-RPC (and metrics, if asked) and prints the endpoints.

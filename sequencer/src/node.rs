@@ -296,6 +296,18 @@ impl Node {
     /// Without a sequencer key the node is a read replica: [`Node::derived`] takes the
     /// blocks derivation settles, and transactions are refused.
     pub fn start(genesis: Genesis, config: NodeConfig) -> Result<Self, NodeError> {
+        Self::start_from(genesis, config, None)
+    }
+
+    /// Starts a read replica from a snapshot (checked by the caller against a
+    /// finalized output on L1): it holds the state and block of the snapshot and derives
+    /// the blocks after it ([`protocol::derive::Deriver::resume`]); older blocks are not
+    /// served. A sequencer ignores `base` (it loads its own snapshots).
+    pub fn start_from(
+        genesis: Genesis,
+        config: NodeConfig,
+        base: Option<crate::snapshot::Snapshot>,
+    ) -> Result<Self, NodeError> {
         let secret = match &config.sequencer_key {
             Some(key) => {
                 let secret = secp256k1::SecretKey::from_slice(key)
@@ -369,7 +381,13 @@ impl Node {
             parked: Parked::default(),
             next_seal: Instant::now() + config.block_time,
             claims: BTreeMap::new(),
+            base: None,
         };
+        if let (true, Some(snap)) = (replica, &base) {
+            let restored = snap.restore().map_err(NodeError::Replay)?;
+            exec.reset_to(Some((snap, restored)))?;
+        }
+        exec.base = base.filter(|_| replica).map(Arc::new);
         let (wal, records) = match &config.datadir {
             Some(dir) => {
                 // the newest snapshot that loads, then the log after it
@@ -449,6 +467,8 @@ struct Executor {
     /// A replica's batch claims not yet checked: block number → the hash a batch says
     /// it has (`DerivedBlock::parent_hash_claim`).
     claims: BTreeMap<u64, B256>,
+    /// The snapshot a replica started from (it rebuilds from there after a reorg).
+    base: Option<Arc<crate::snapshot::Snapshot>>,
 }
 
 /// Nonce-gapped transactions by sender, then nonce; bounded in count and bytes, in
@@ -816,19 +836,26 @@ impl Executor {
         }
     }
 
-    /// A replica's rollback after a deep L1 reorg: back to genesis, to derive again
-    /// (a replica keeps no log; the blocks it had came from L1 blocks that are gone).
+    /// A replica's rollback after a deep L1 reorg: back to genesis (or the snapshot it
+    /// started from, which a finalized output covers), to derive again (a replica keeps
+    /// no log; the blocks it had came from L1 blocks that are gone).
     fn rebuild_replica(&mut self) -> Result<(), NodeError> {
         let open_number = self.shared.chain.read().open_number();
         self.wait_hash(open_number)?;
-        self.reset_to(None)?;
+        match self.base.clone() {
+            Some(snap) => {
+                let restored = snap.restore().map_err(NodeError::Replay)?;
+                self.reset_to(Some((&snap, restored)))?;
+            }
+            None => self.reset_to(None)?,
+        }
         self.claims.clear();
         let m = &self.shared.metrics;
         m.deep_l1_reorgs.fetch_add(1, Relaxed);
         m.rolled_back_blocks.fetch_add(open_number, Relaxed);
         tracing::error!(
             dropped_blocks = open_number,
-            "L1 reorganized below the confirmation depth: the replica derives again from genesis"
+            "L1 reorganized below the confirmation depth: the replica derives again from genesis or its snapshot"
         );
         self.shared.rollbacks.fetch_add(1, Relaxed);
         Ok(())
