@@ -12,6 +12,7 @@
 //! it is not the verifier (that is the independent `challenger`).
 
 pub mod batcher;
+pub mod blockstore;
 pub mod da;
 pub mod dev;
 pub mod filters;
