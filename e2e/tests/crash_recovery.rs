@@ -79,7 +79,13 @@ async fn kill_under_load(extra: &[&str]) {
         }));
     }
     // let load build up across several blocks, then kill -9 mid-stream
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let load = if extra.contains(&"--snapshot-every") {
+        // long enough for three snapshots, so the oldest log segment is pruned
+        4000
+    } else {
+        1500
+    };
+    tokio::time::sleep(Duration::from_millis(load)).await;
     node.kill();
     for t in tasks {
         t.await.expect("load task");
@@ -91,6 +97,15 @@ async fn kill_under_load(extra: &[&str]) {
         confirmed.len()
     );
 
+    if extra.contains(&"--snapshot-every") {
+        // the restart cannot replay from genesis: the first log segment is gone
+        let snapshots = std::fs::read_dir(dir.join("snapshots")).map_or(0, |d| d.count());
+        assert!(snapshots > 0, "snapshots written before the kill");
+        assert!(
+            !dir.join("chain.000000000005.log").exists(),
+            "the log before the older snapshot was pruned"
+        );
+    }
     let node = Sequencer::start(Some(&dir), extra);
     let sequencer: Address = serde_json::from_value(
         call(&node.http, "blink_sequencer", json!([])).await["result"].clone(),
@@ -211,4 +226,20 @@ async fn sigkill_under_load_loses_no_preconfirmed_transaction() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_under_load_with_fsync() {
     kill_under_load(&["--block-time-ms", "200", "--fsync"]).await;
+}
+
+/// The same with snapshots every 5 blocks and 4 committed blocks in memory: the restart
+/// loads a snapshot, replays only the log after it, and answers for the older
+/// pre-confirmed transactions from the block store.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_under_load_restarts_from_a_snapshot() {
+    kill_under_load(&[
+        "--block-time-ms",
+        "200",
+        "--snapshot-every",
+        "5",
+        "--hot-blocks",
+        "4",
+    ])
+    .await;
 }

@@ -326,7 +326,16 @@ impl Node {
             None => None,
         };
         let replica = secret.is_none();
-        let cold: Option<Arc<dyn crate::store::ColdBlocks>> = None;
+        // a sequencer with a data directory keeps its committed blocks on disk
+        let cold: Option<Arc<dyn crate::store::ColdBlocks>> = match (&config.datadir, replica) {
+            (Some(dir), false) => {
+                std::fs::create_dir_all(dir)?;
+                let store = crate::blockstore::BlockStore::open(&dir.join("blocks.redb"))
+                    .map_err(|e| NodeError::Store(e.to_string()))?;
+                Some(Arc::new(store))
+            }
+            _ => None,
+        };
         let (db, committed, chain, genesis_hash) = genesis_chain(&genesis, cold.clone());
 
         let (submit, submissions) = crossbeam_channel::bounded(65_536);
@@ -400,6 +409,11 @@ impl Node {
                     }
                     None => 0,
                 };
+                // the log after `base` is replayed: it rewrites whatever the block
+                // store holds after it
+                if let Some(cold) = &shared.cold {
+                    cold.truncate_after(base).map_err(NodeError::Store)?;
+                }
                 let (wal, records) = Wal::open_after(dir, config.fsync, base)?;
                 (Some(wal), records)
             }
@@ -1747,7 +1761,13 @@ fn snapshot_writer(
         match crate::snapshot::write(&dir, &snap) {
             Ok((path, bytes)) => {
                 shared.metrics.snapshots.fetch_add(1, Relaxed);
-                let pruned = crate::snapshot::prune(&dir, SNAPSHOTS_KEPT)
+                // the log goes only once two snapshots exist: a rollback reaches back to
+                // the older one
+                let pruned = crate::snapshot::list(&dir)
+                    .map(|all| all.len() >= SNAPSHOTS_KEPT)
+                    .and_then(|enough| {
+                        crate::snapshot::prune(&dir, SNAPSHOTS_KEPT).map(|o| o.filter(|_| enough))
+                    })
                     .map_err(|e| e.to_string())
                     .and_then(|oldest| match oldest {
                         Some(oldest) => {
@@ -1848,7 +1868,7 @@ mod tests {
     }
 
     fn start(genesis: &Genesis, dir: &std::path::Path, view: Arc<L1View>) -> Node {
-        start_with(genesis, dir, view, 0)
+        start_with(genesis, dir, view, 0, DEFAULT_HOT_BLOCKS)
     }
 
     fn start_with(
@@ -1856,6 +1876,7 @@ mod tests {
         dir: &std::path::Path,
         view: Arc<L1View>,
         snapshot_every: u64,
+        hot_blocks: u64,
     ) -> Node {
         Node::start(
             genesis.clone(),
@@ -1869,7 +1890,7 @@ mod tests {
                 l1_view: Some(view),
                 retention: Default::default(),
                 snapshot_every,
-                hot_blocks: crate::node::DEFAULT_HOT_BLOCKS,
+                hot_blocks,
             },
         )
         .expect("node")
@@ -1944,7 +1965,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let view = Arc::new(L1View::default());
         assert!(view.push(entry.clone()));
-        let node = start_with(&genesis, dir.path(), view, 1);
+        // two committed blocks in memory: the rest is read from the block store
+        let node = start_with(&genesis, dir.path(), view, 1, 2);
         assert_eq!(wait_balance(&node, to, 300), U256::from(300));
         // a few more blocks, each with a snapshot
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -1966,7 +1988,7 @@ mod tests {
         );
         let view = Arc::new(L1View::default());
         assert!(view.push(entry));
-        let again = start_with(&genesis, copy.path(), view, 1);
+        let again = start_with(&genesis, copy.path(), view, 1, 2);
         // it cannot have replayed from genesis: block 1's segment is gone
         assert!(again.shared.chain.read().hot_base() >= oldest);
         assert_eq!(
@@ -1983,6 +2005,16 @@ mod tests {
         for n in base..=replayed {
             assert_eq!(hash_at(&again, n), hash_at(&node, n), "block {n}");
         }
+        // blocks before the snapshot come from the block store, as before the restart
+        for n in 1..base {
+            assert_eq!(hash_at(&again, n), hash_at(&node, n), "block {n}");
+        }
+        let first = again.shared.chain.read().block(1).map(|b| b.txs.len());
+        assert_eq!(first, Some(167), "block 1's deposits, from the store");
+        assert!(
+            node.shared.chain.read().hot_base() > 1,
+            "old blocks evicted"
+        );
         std::thread::sleep(Duration::from_millis(600));
         assert_eq!(balance(&again, to), U256::from(300), "none twice");
     }

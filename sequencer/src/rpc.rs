@@ -44,7 +44,7 @@ pub const CLIENT_VERSION: &str = concat!("blink/v", env!("CARGO_PKG_VERSION"));
 /// Longest `eth_sendRawTransactionSync` waits unless the caller asks for less.
 pub const DEFAULT_SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_SYNC_TIMEOUT: Duration = Duration::from_secs(10);
-const MAX_LOG_RANGE: u64 = 10_000;
+const MAX_LOG_RANGE: u64 = 100_000;
 const MAX_LOGS: usize = 20_000;
 
 fn err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
@@ -1008,8 +1008,24 @@ pub(crate) fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
         }
         from..=to
     };
-    let first = *blocks.start();
     let mut out = Vec::new();
+    // blocks below the hot tail: the block store's log index
+    let (hot_base, cold) = (chain.hot_base(), chain.cold().cloned());
+    if let Some(cold) = cold.filter(|_| *blocks.start() < hot_base) {
+        let to = (*blocks.end()).min(hot_base - 1);
+        let from = *blocks.start();
+        drop(chain);
+        out = cold.logs(from, to, filter, MAX_LOGS).map_err(|e| match e {
+            crate::store::LogsError::TooMany(_) => {
+                server_err(format!("query returned more than {MAX_LOGS} results"))
+            }
+            crate::store::LogsError::Store(e) => server_err(e),
+        })?;
+        chain = s.chain.read();
+    }
+    // from where the hot tail began (blocks evicted meanwhile are read from the store)
+    let blocks = (*blocks.start()).max(hot_base)..=*blocks.end();
+    let first = *blocks.start();
     for n in blocks {
         if (n - first).is_multiple_of(BLOCKS_PER_LOCK) {
             drop(chain);

@@ -74,6 +74,73 @@ pub trait ColdBlocks: Send + Sync + std::fmt::Debug {
     fn put(&self, blocks: &[&BlockEntry], durable: bool) -> Result<(), String>;
     /// Removes every block after `number`.
     fn truncate_after(&self, number: u64) -> Result<(), String>;
+    /// The logs of blocks `from..=to` that match `filter`'s addresses and topics, in
+    /// order; more than `limit` is an error.
+    fn logs(
+        &self,
+        from: u64,
+        to: u64,
+        filter: &alloy::rpc::types::Filter,
+        limit: usize,
+    ) -> Result<Vec<alloy::rpc::types::Log>, LogsError>;
+}
+
+/// Why a log query on the block store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LogsError {
+    /// More matches than the caller's limit.
+    #[error("query returns more than {0} results")]
+    TooMany(usize),
+    /// The store failed.
+    #[error("{0}")]
+    Store(String),
+}
+
+impl ColdBlocks for crate::blockstore::BlockStore {
+    fn block(&self, number: u64) -> Option<BlockEntry> {
+        crate::blockstore::BlockStore::block(self, number)
+            .map_err(|e| tracing::error!(number, error = %e, "block store read failed"))
+            .ok()
+            .flatten()
+    }
+
+    fn number_by_hash(&self, hash: &B256) -> Option<u64> {
+        crate::blockstore::BlockStore::number_by_hash(self, hash)
+            .map_err(|e| tracing::error!(%hash, error = %e, "block store read failed"))
+            .ok()
+            .flatten()
+    }
+
+    fn tx(&self, hash: &B256) -> Option<Arc<TxEntry>> {
+        crate::blockstore::BlockStore::tx(self, hash)
+            .map_err(|e| tracing::error!(%hash, error = %e, "block store read failed"))
+            .ok()
+            .flatten()
+    }
+
+    fn put(&self, blocks: &[&BlockEntry], durable: bool) -> Result<(), String> {
+        self.put_blocks(blocks, durable).map_err(|e| e.to_string())
+    }
+
+    fn truncate_after(&self, number: u64) -> Result<(), String> {
+        crate::blockstore::BlockStore::truncate_after(self, number)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn logs(
+        &self,
+        from: u64,
+        to: u64,
+        filter: &alloy::rpc::types::Filter,
+        limit: usize,
+    ) -> Result<Vec<alloy::rpc::types::Log>, LogsError> {
+        match self.logs_matching(from, to, filter, limit) {
+            Ok(found) => Ok(found.iter().map(|m| m.to_rpc()).collect()),
+            Err(crate::blockstore::BlockStoreError::TooManyLogs(n)) => Err(LogsError::TooMany(n)),
+            Err(e) => Err(LogsError::Store(e.to_string())),
+        }
+    }
 }
 
 /// A block read from the chain: borrowed from memory or loaded from disk.
@@ -237,6 +304,11 @@ impl ChainStore {
     /// Whether the transaction is in the chain (hot tail or store).
     pub fn has_tx(&self, hash: &B256) -> bool {
         self.tx_index.contains_key(hash) || self.cold.as_ref().is_some_and(|c| c.tx(hash).is_some())
+    }
+
+    /// The block store under the hot tail, if any.
+    pub fn cold(&self) -> Option<&Arc<dyn ColdBlocks>> {
+        self.cold.as_ref()
     }
 
     /// A transaction by hash.
