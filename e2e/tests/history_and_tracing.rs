@@ -1,5 +1,5 @@
-//! Historical state and tracing against the real `blink-sequencer --dev` binary: reads
-//! and `eth_call` at older blocks, the error past the retention window, and
+//! Historical state and tracing against the real `blink-sequencer --dev` binary: reads,
+//! `eth_call` and `eth_getProof` at older blocks, the error past the retention window, and
 //! `debug_trace*` with the struct logger, `callTracer` and `prestateTracer`, checked
 //! against the receipts.
 
@@ -13,6 +13,7 @@ use alloy::{
 };
 use bridge_contracts::TestToken;
 use common::{DEV_KEY_0, Sequencer, call};
+use protocol::smt::{self, SmtProof};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,49 @@ async fn committed_block_of(url: &str, hash: B256) -> u64 {
     let n = hex_u64(&r["result"]["blockNumber"]);
     wait_for_block(url, n).await;
     n
+}
+
+/// `eth_getProof` of `address` and `slot` at block `n` over JSON-RPC, verified against
+/// `eth_getBlockByNumber(n).stateRoot`: the slot's value.
+async fn proven_slot_at(url: &str, address: Address, slot: B256, n: u64) -> U256 {
+    let block = call(
+        url,
+        "eth_getBlockByNumber",
+        json!([format!("{n:#x}"), false]),
+    )
+    .await;
+    let root: B256 = block["result"]["stateRoot"]
+        .as_str()
+        .expect("stateRoot")
+        .parse()
+        .expect("hash");
+    let r = call(
+        url,
+        "eth_getProof",
+        json!([address, [slot], format!("{n:#x}")]),
+    )
+    .await;
+    let p: alloy::rpc::types::EIP1186AccountProofResponse =
+        serde_json::from_value(r["result"].clone()).unwrap_or_else(|e| panic!("{e}: {r}"));
+    assert_eq!(p.storage_hash, root, "block {n}");
+    SmtProof::decode(&p.account_proof)
+        .expect("account proof decodes")
+        .verify(
+            root,
+            smt::account_key(address),
+            smt::account_value(p.nonce, p.balance, p.code_hash),
+        )
+        .expect("account proof verifies against the block's state root");
+    let sp = &p.storage_proof[0];
+    SmtProof::decode(&sp.proof)
+        .expect("storage proof decodes")
+        .verify(
+            root,
+            smt::storage_key(address, U256::from_be_bytes(slot.0)),
+            smt::storage_value(sp.value),
+        )
+        .expect("storage proof verifies against the block's state root");
+    sp.value
 }
 
 /// Runtime code that calls `target.totalSupply()` and stores the call's success in
@@ -207,6 +251,26 @@ async fn history_and_tracing() -> eyre::Result<()> {
     }
     eprintln!(
         "historical eth_call (debug build, over HTTP): {:?} each",
+        started.elapsed() / n_calls
+    );
+    // eth_getProof at older blocks: the holder's balance slot (mapping at slot 0)
+    // before and at the transfer, proven against each block's own state root
+    let holder_slot = alloy::primitives::keccak256([holder.into_word().0, B256::ZERO.0].concat());
+    assert_eq!(
+        proven_slot_at(&url, *token.address(), holder_slot, b_transfer - 1).await,
+        U256::ZERO
+    );
+    assert_eq!(
+        proven_slot_at(&url, *token.address(), holder_slot, b_transfer).await,
+        U256::from(10)
+    );
+    let started = Instant::now();
+    for _ in 0..n_calls {
+        proven_slot_at(&url, *token.address(), holder_slot, b_transfer - 1).await;
+    }
+    eprintln!(
+        "historical eth_getProof + eth_getBlockByNumber (debug build, over HTTP, {} blocks back): {:?} each",
+        block_number(&url).await - (b_transfer - 1),
         started.elapsed() / n_calls
     );
 
@@ -462,6 +526,14 @@ async fn history_and_tracing() -> eyre::Result<()> {
     let msg = gone["error"]["message"].as_str().unwrap_or_default();
     assert_eq!(gone["error"]["code"], json!(-32000), "{gone}");
     assert!(msg.contains("historical state not available"), "{msg}");
+    let gone = call(&url, "eth_getProof", json!([to, [], format!("{:#x}", b1)])).await;
+    assert_eq!(gone["error"]["code"], json!(-32000), "{gone}");
+    assert!(
+        gone["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("historical state not available")),
+        "{gone}"
+    );
     let gone = call(&url, "debug_traceTransaction", json!([t1])).await;
     assert!(
         gone["error"]["message"]

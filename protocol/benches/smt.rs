@@ -182,6 +182,58 @@ fn main() {
         );
     }
 
+    // Proofs at an older state: the tree with `reverted` keys set back, two ways.
+    // (a) clone the whole tree, apply the writes, root(), prove; (b) prove through an
+    // overlay of the writes (`prove_with_writes`), the tree untouched. Historical
+    // `eth_getProof` (sequencer `proofs.rs`) chooses between them by these figures.
+    println!();
+    println!(
+        "| reverted keys | clone ms | clone + apply + root + prove ms | overlay ms | overlay CPU ms |"
+    );
+    println!(
+        "|--------------:|---------:|--------------------------------:|-----------:|---------------:|"
+    );
+    tree.root();
+    for reverted in [100usize, 1_000, 10_000, 100_000] {
+        let mut clone_samples = Vec::new();
+        let mut full_samples = Vec::new();
+        let mut overlay_samples = Vec::new();
+        let mut overlay_cpu = Vec::new();
+        for round in 0..rounds.min(5) {
+            stream += 1;
+            let mut writes: Vec<(B256, B256)> = (0..reverted as u64)
+                .map(|j| {
+                    let r = word(stream, j);
+                    let pick = (U256::from_be_bytes(r.0) % U256::from(live.len())).to::<usize>();
+                    (live[pick], word(stream, (j + 1) << 32))
+                })
+                .collect();
+            let probe = live[round % live.len()];
+            let start = Instant::now();
+            let mut copy = tree.clone();
+            clone_samples.push(start.elapsed());
+            copy.extend(writes.iter().copied());
+            let root = copy.root();
+            let want = copy.prove(&probe);
+            full_samples.push(start.elapsed());
+            drop(copy);
+            let (start, cpu) = (Instant::now(), thread_cpu());
+            let (got_root, proofs) = tree
+                .prove_with_writes(&mut writes, &[probe], &mut || false)
+                .expect("not interrupted");
+            overlay_samples.push(start.elapsed());
+            overlay_cpu.push(thread_cpu().saturating_sub(cpu));
+            assert_eq!((got_root, &proofs[0]), (root, &want));
+        }
+        println!(
+            "| {reverted:>13} | {:>8.1} | {:>31.1} | {:>10.1} | {:>14.1} |",
+            ms(stats(clone_samples).median),
+            ms(stats(full_samples).median),
+            ms(stats(overlay_samples).median),
+            ms(stats(overlay_cpu).median),
+        );
+    }
+
     // Proof sizes.
     let samples = 1000;
     let total: usize = (0..samples)

@@ -33,7 +33,7 @@ mod tests;
 use alloy_primitives::{Address, B256, U256, keccak256};
 
 pub use proof::{NodePreimage, ProofLeaf, SmtProof};
-pub use tree::SparseMerkleTree;
+pub use tree::{Interrupted, SparseMerkleTree};
 
 /// Deepest possible leaf: keys are 256 bits, so a proof has at most 256 siblings.
 pub const MAX_DEPTH: usize = 256;

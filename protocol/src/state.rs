@@ -73,6 +73,29 @@ pub enum StateChange {
     },
 }
 
+impl StateChange {
+    /// The tree write this change makes: `(key, value)`, a zero value deleting the key.
+    pub fn tree_write(&self) -> (B256, B256) {
+        match *self {
+            Self::Account {
+                address,
+                nonce,
+                balance,
+                code_hash,
+            } => (
+                smt::account_key(address),
+                smt::account_value(nonce, balance, code_hash),
+            ),
+            Self::Storage {
+                address,
+                slot,
+                value,
+            } => (smt::storage_key(address, slot), smt::storage_value(value)),
+            Self::Destroyed { address } => (smt::account_key(address), B256::ZERO),
+        }
+    }
+}
+
 /// Builds the genesis state and the changes that describe it.
 pub fn genesis_state(genesis: &Genesis) -> (StateDb, Vec<StateChange>) {
     let mut db = CacheDB::new(NoHistory);
@@ -234,6 +257,26 @@ impl CommittedState {
     /// Whether the state is empty.
     pub fn is_empty(&self) -> bool {
         self.tree.is_empty()
+    }
+
+    /// The tree, its hashes brought up to date (for [`SparseMerkleTree::prove_with_writes`]:
+    /// proofs of the state with some writes laid over it, this state left alone).
+    pub fn tree(&mut self) -> &mut SparseMerkleTree {
+        self.tree.root();
+        &mut self.tree
+    }
+
+    /// An account's committed fields, `None` if it is absent (empty).
+    pub fn account(&self, address: Address) -> Option<AccountLeaf> {
+        self.accounts.get(&address).copied()
+    }
+
+    /// A slot's committed value (zero if absent).
+    pub fn slot(&self, address: Address, slot: U256) -> U256 {
+        self.storage
+            .get(&(address, slot))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Every account leaf's preimage (for snapshots).

@@ -11,8 +11,9 @@
 //! [`ChangeStore`] trait so that an on-disk store can replace it), the retention policy
 //! ([`History`]), the executor's recording wrapper ([`Recording`]) and a `DatabaseRef`
 //! over any block in the window ([`StateAt`]).
-//! What it is not: it keeps no state commitment history (`eth_getProof` stays on the
-//! latest committed root), no blocks or receipts (`store`), and nothing on disk.
+//! What it is not: it keeps no state commitment history (proofs at older blocks are
+//! rebuilt from these change sets by `crate::proofs`), no blocks or receipts (`store`),
+//! and nothing on disk.
 
 use alloy_primitives::{Address, B256, U256, map::HashMap};
 use parking_lot::RwLock;
@@ -69,6 +70,15 @@ pub enum Key {
     Storage(Address, U256),
 }
 
+/// A key's value at the end of a block, as the change sets hold it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OldValue {
+    /// An account's header (`None`: it did not exist).
+    Account(Option<AccountState>),
+    /// A storage slot's value.
+    Storage(U256),
+}
+
 /// Why a historical read failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HistoryError {
@@ -101,6 +111,9 @@ pub trait ChangeStore: Send + Sync {
     fn storage_after(&self, address: Address, slot: U256, block: u64) -> Option<U256>;
     /// Forgets every change of blocks `<= block`.
     fn prune_through(&mut self, block: u64);
+    /// The blocks from `from` on that changed something, oldest first, each with the keys
+    /// it changed (every key once per block).
+    fn blocks_from(&self, from: u64) -> impl Iterator<Item = (u64, &[Key])>;
     /// Number of (key, block) entries held.
     fn entries(&self) -> usize;
 }
@@ -207,6 +220,12 @@ impl ChangeStore for MemoryChangeSets {
         }
     }
 
+    fn blocks_from(&self, from: u64) -> impl Iterator<Item = (u64, &[Key])> {
+        self.by_block
+            .range(from..)
+            .map(|(b, keys)| (*b, keys.as_slice()))
+    }
+
     fn entries(&self) -> usize {
         self.entries
     }
@@ -293,6 +312,27 @@ impl<S: ChangeStore> History<S> {
     /// Whether the state at the end of `block` is still available.
     pub fn available(&self, block: u64) -> Result<(), HistoryError> {
         self.check(block)
+    }
+
+    /// The blocks after `block`, from `from` on (`from > block`), with the keys each
+    /// changed, oldest first: what must be set back to see the state at the end of
+    /// `block`. Fails if that state is no longer available.
+    pub fn keys_changed_after(
+        &self,
+        block: u64,
+        from: u64,
+    ) -> Result<impl Iterator<Item = (u64, &[Key])>, HistoryError> {
+        self.check(block)?;
+        Ok(self.store.blocks_from(from.max(block + 1)))
+    }
+
+    /// `key`'s value at the end of `block` if it changed after `block` (`None`: it has
+    /// not changed since, its current value is its value then).
+    pub fn value_if_changed_after(&self, key: Key, block: u64) -> Option<OldValue> {
+        match key {
+            Key::Account(a) => self.store.account_after(a, block).map(OldValue::Account),
+            Key::Storage(a, s) => self.store.storage_after(a, s, block).map(OldValue::Storage),
+        }
     }
 
     /// The account at the end of `block`, given its current value.

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod node;
 pub mod origin;
 pub mod overrides;
+pub mod proofs;
 pub mod proposer;
 pub mod rpc;
 pub mod snapshot;

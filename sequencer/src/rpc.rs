@@ -11,10 +11,7 @@
 use alloy_consensus::Transaction as _;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
-use alloy_rpc_types_eth::{
-    EIP1186AccountProofResponse, EIP1186StorageProof, Filter, Log as RpcLog, TransactionReceipt,
-    TransactionRequest,
-};
+use alloy_rpc_types_eth::{Filter, Log as RpcLog, TransactionReceipt, TransactionRequest};
 use jsonrpsee::{
     PendingSubscriptionSink, RpcModule, SubscriptionMessage,
     server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
@@ -338,12 +335,13 @@ pub fn module(
         let filter: Filter = seq.next()?;
         get_logs(&s, &filter)
     })?;
-    m.register_method("eth_getProof", |p, s, _| {
+    // blocking: a proof at an older block rebuilds that block's tree (crate::proofs)
+    m.register_blocking_method("eth_getProof", |p, s, _| {
         let mut seq = p.sequence();
         let addr: Address = seq.next()?;
         let slots: Vec<B256> = seq.next()?;
         let at: Option<BlockId> = seq.optional_next()?;
-        get_proof(s, addr, slots, at)
+        crate::proofs::get_proof(&s, addr, slots, at)
     })?;
     m.register_async_method("eth_sendRawTransaction", |p, s, _| async move {
         let mut seq = p.sequence();
@@ -1051,47 +1049,6 @@ pub(crate) fn get_logs(s: &Shared, filter: &Filter) -> RpcResult<Value> {
         }
     }
     ser(out)
-}
-
-fn get_proof(s: &Shared, addr: Address, slots: Vec<B256>, at: Option<BlockId>) -> RpcResult<Value> {
-    if slots.len() > 1024 {
-        return Err(invalid_params("too many storage keys"));
-    }
-    // proofs are served against the latest committed state root
-    if let Some(BlockId::Number(BlockNumberOrTag::Number(n))) = at {
-        let latest = s.chain.read().latest_committed;
-        if n != latest {
-            return Err(server_err(format!(
-                "proofs are available for the latest committed block ({latest}) only"
-            )));
-        }
-    }
-    let slot_keys: Vec<U256> = slots.iter().map(|k| U256::from_be_bytes(k.0)).collect();
-    let (proof, root) = {
-        let mut committed = s.committed.lock();
-        let root = committed.root();
-        (committed.prove(addr, &slot_keys), root)
-    };
-    let resp = EIP1186AccountProofResponse {
-        address: addr,
-        balance: proof.account.balance,
-        code_hash: proof.account.code_hash,
-        nonce: proof.account.nonce,
-        // one flat tree holds accounts and storage; there is no per-account storage root
-        storage_hash: root,
-        account_proof: proof.proof.encode(),
-        storage_proof: proof
-            .storage
-            .iter()
-            .zip(&slots)
-            .map(|((_, value, p), key)| EIP1186StorageProof {
-                key: alloy::serde::JsonStorageKey::Hash(*key),
-                value: *value,
-                proof: p.encode(),
-            })
-            .collect(),
-    };
-    ser(resp)
 }
 
 async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, s: Arc<Shared>) {

@@ -430,3 +430,68 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Proving through an overlay of writes gives exactly the root and proofs the tree
+    /// gives after applying them, and leaves the tree as it was.
+    #[test]
+    fn overlay_equals_applied_writes(
+        (keys, ops) in ops(),
+        later in prop::collection::vec((0usize..64, 0u8..4), 0..40),
+        extra in any::<[u8; 32]>(),
+    ) {
+        let mut tree = SparseMerkleTree::new();
+        for (i, v) in &ops {
+            tree.insert(keys[*i], if *v == 0 { B256::ZERO } else { word(*v as u64) });
+        }
+        let before = tree.root();
+        let mut writes: Vec<(B256, B256)> = later
+            .iter()
+            .map(|(i, v)| (keys[i % keys.len()], if *v == 0 { B256::ZERO } else { word(50 + *v as u64) }))
+            .collect();
+        let mut applied = tree.clone();
+        for (k, v) in &writes {
+            applied.insert(*k, *v);
+        }
+        let want_root = applied.root();
+        let mut probe: Vec<B256> = keys.clone();
+        probe.push(B256::from(extra));
+        probe.push(keys[0]); // a repeated key
+        let (root, proofs) = tree
+            .prove_with_writes(&mut writes, &probe, &mut || false)
+            .expect("not interrupted");
+        prop_assert_eq!(root, want_root);
+        prop_assert_eq!(tree.root(), before);
+        for (key, proof) in probe.iter().zip(&proofs) {
+            prop_assert_eq!(proof, &applied.prove(key), "key {}", key);
+            let value = applied.get(key).unwrap_or_default();
+            prop_assert!(proof.verify(root, *key, value).is_ok());
+        }
+    }
+}
+
+#[test]
+fn overlay_stops_when_asked() {
+    let mut tree: SparseMerkleTree = (0..10_000u64)
+        .map(|i| (keccak256(word(i)), word(1)))
+        .collect();
+    let mut writes: Vec<_> = (0..10_000u64)
+        .map(|i| (keccak256(word(i)), word(2)))
+        .collect();
+    let mut asked = 0;
+    let got = tree.prove_with_writes(&mut writes, &[word(0)], &mut || {
+        asked += 1;
+        true
+    });
+    assert_eq!(got, Err(Interrupted));
+    assert_eq!(asked, 1);
+    // nothing to do: an overlay of no writes is the tree itself
+    let root = tree.root();
+    let (same, proofs) = tree
+        .prove_with_writes(&mut Vec::new(), &[word(0)], &mut || true)
+        .expect("no hashing, no check");
+    assert_eq!(same, root);
+    assert_eq!(proofs[0], tree.prove(&word(0)));
+}

@@ -10,6 +10,10 @@
 
 use alloy_primitives::B256;
 
+mod overlay;
+
+pub use overlay::Interrupted;
+
 use super::{
     MAX_DEPTH, NodePreimage, ProofLeaf, SmtProof, common_prefix_len, internal_hash, key_bit,
     leaf_hash,
