@@ -59,6 +59,7 @@ pub fn rpc() -> &'static RpcHarness {
                 l1_view: None,
                 retention: Default::default(),
             snapshot_every: 0,
+            snapshot_log_bytes: 0,
             hot_blocks: blink_sequencer::node::DEFAULT_HOT_BLOCKS,
             },
         )

@@ -126,6 +126,10 @@ struct Args {
     /// restart loads the newest snapshot and replays only the log after it.
     #[arg(long, env = "BLINK_SNAPSHOT_EVERY", default_value_t = blink_sequencer::node::DEFAULT_SNAPSHOT_EVERY)]
     snapshot_every: u64,
+    /// Also snapshot when the log since the last snapshot passes this many bytes (0:
+    /// only every `--snapshot-every` blocks): bounds a restart's replay under load.
+    #[arg(long, env = "BLINK_SNAPSHOT_LOG_BYTES", default_value_t = blink_sequencer::node::DEFAULT_SNAPSHOT_LOG_BYTES)]
+    snapshot_log_bytes: u64,
     /// Committed blocks kept in memory (with `--datadir`, older ones are read from the
     /// block store).
     #[arg(long, env = "BLINK_HOT_BLOCKS", default_value_t = blink_sequencer::node::DEFAULT_HOT_BLOCKS)]
@@ -222,6 +226,7 @@ fn main() -> eyre::Result<()> {
         fsync: args.fsync,
         sequencer_key: Some(key),
         snapshot_every: args.snapshot_every,
+        snapshot_log_bytes: args.snapshot_log_bytes,
         hot_blocks: args.hot_blocks,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -336,6 +341,7 @@ fn run_replica(args: Args) -> eyre::Result<()> {
         l1_view: None,
         retention: args.retention(),
         snapshot_every: 0,
+        snapshot_log_bytes: 0,
         hot_blocks: args.hot_blocks,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

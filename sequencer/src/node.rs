@@ -64,9 +64,16 @@ pub struct NodeConfig {
     /// The log is split there, and a restart loads the newest snapshot and replays the
     /// log after it (`crate::snapshot`).
     pub snapshot_every: u64,
+    /// Also snapshot when the log since the last snapshot grows past this many bytes
+    /// (0: never), so that a restart under heavy load replays a bounded log.
+    pub snapshot_log_bytes: u64,
     /// Committed blocks kept in memory besides the block store (with a data directory).
     pub hot_blocks: u64,
 }
+
+/// Default [`NodeConfig::snapshot_log_bytes`]: about 300,000 transfers, a few seconds of
+/// replay.
+pub const DEFAULT_SNAPSHOT_LOG_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Default [`NodeConfig::snapshot_every`]: about 17 minutes of one-second blocks, more
 /// than L1 takes to finalize, so that the older of the two snapshots kept lies below any
@@ -1237,7 +1244,10 @@ impl Executor {
         };
         let n = open.ctx.number;
         let every = self.config.snapshot_every;
-        let snapshot_due = self.wal.is_some() && every > 0 && n.is_multiple_of(every);
+        let log_bytes = self.config.snapshot_log_bytes;
+        let snapshot_due = self.wal.as_ref().is_some_and(|wal| {
+            (every > 0 && n.is_multiple_of(every)) || (log_bytes > 0 && wal.len() >= log_bytes)
+        });
         if let Some(wal) = self.wal.as_mut() {
             wal.append(&[Record::Seal(n)])?;
             if snapshot_due {
@@ -1890,6 +1900,7 @@ mod tests {
                 l1_view: Some(view),
                 retention: Default::default(),
                 snapshot_every,
+                snapshot_log_bytes: 0,
                 hot_blocks,
             },
         )
@@ -2252,6 +2263,7 @@ mod claim_tests {
                 l1_view: None,
                 retention: Default::default(),
                 snapshot_every: 0,
+                snapshot_log_bytes: 0,
                 hot_blocks: crate::node::DEFAULT_HOT_BLOCKS,
             },
         )

@@ -633,6 +633,7 @@ mod tests {
                 l1_view: Some(view),
                 retention: Default::default(),
                 snapshot_every: 0,
+                snapshot_log_bytes: 0,
                 hot_blocks: crate::node::DEFAULT_HOT_BLOCKS,
             },
         )

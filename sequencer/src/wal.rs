@@ -152,6 +152,8 @@ pub struct Wal {
     path: PathBuf,
     fsync: bool,
     buf: Vec<u8>,
+    /// Bytes in the file.
+    len: u64,
 }
 
 impl Wal {
@@ -225,6 +227,7 @@ impl Wal {
                 path,
                 fsync,
                 buf: Vec::with_capacity(1 << 16),
+                len: good_len as u64,
             },
             records,
         ))
@@ -354,12 +357,23 @@ impl Wal {
         Ok((kept, removed))
     }
 
+    /// Bytes in the active segment.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the active segment is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     fn write_buf(&mut self) -> Result<(), WalError> {
         let io = |source| WalError::Io {
             path: self.path.clone(),
             source,
         };
         self.file.write_all(&self.buf).map_err(io)?;
+        self.len += self.buf.len() as u64;
         if self.fsync {
             self.file.sync_data().map_err(io)?;
         }
