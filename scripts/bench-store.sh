@@ -58,11 +58,13 @@ for n in $COUNTS; do
   head="$(printf '%d' "$(rpc eth_blockNumber | jq -r .result)")"
   rss1="$(rss_mb)"
   log_mb="$(du -m "$work/data" | tail -1 | cut -f1)"
+  snaps="$(ls "$work/data/snapshots" 2>/dev/null | grep -c '^snapshot-' || true)"
   kill -9 "$node_pid"; wait "$node_pid" 2>/dev/null || true
   t0="$(now_ms)"
   start_node
-  # served once it answers with at least the head it had (it seals on after replay)
-  for _ in $(seq 1 6000); do
+  # served once it answers with at least the head it had (it seals on after replay);
+  # bounded at about ten minutes
+  for _ in $(seq 1 30000); do
     now="$(rpc eth_blockNumber | jq -r '.result // "0x0"' 2>/dev/null || echo 0x0)"
     (( $(printf '%d' "$now") >= head )) && break
     sleep 0.02
@@ -71,12 +73,12 @@ for n in $COUNTS; do
   rss2="$(rss_mb)"
   kill -9 "$node_pid"; wait "$node_pid" 2>/dev/null || true
   node_pid=""
-  rows+=("| $n | $ok | $tps | $rss0 | $rss1 | $(( (rss1 - rss0) * 1024 * 1024 / (ok > 0 ? ok : 1) )) | $log_mb | $(( t1 - t0 )) | $rss2 |")
+  rows+=("| $n | $ok | $tps | $rss0 | $rss1 | $(( (rss1 - rss0) * 1024 * 1024 / (ok > 0 ? ok : 1) )) | $log_mb | ${snaps:-0} | $(( t1 - t0 )) | $rss2 |")
 done
 
 table="$(
-  echo "| transfers asked | included | tx/s | RSS at start MB | RSS after MB | bytes/tx | datadir MB | restart ms | RSS after restart MB |"
-  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| transfers asked | included | tx/s | RSS at start MB | RSS after MB | bytes/tx | datadir MB | snapshots | restart ms | RSS after restart MB |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
 )"
 echo "binaries: $BIN"

@@ -71,9 +71,9 @@ pub struct NodeConfig {
     pub hot_blocks: u64,
 }
 
-/// Default [`NodeConfig::snapshot_log_bytes`]: about 300,000 transfers, a few seconds of
+/// Default [`NodeConfig::snapshot_log_bytes`]: about 75,000 transfers, a few seconds of
 /// replay.
-pub const DEFAULT_SNAPSHOT_LOG_BYTES: u64 = 32 * 1024 * 1024;
+pub const DEFAULT_SNAPSHOT_LOG_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Default [`NodeConfig::snapshot_every`]: about 17 minutes of one-second blocks, more
 /// than L1 takes to finalize, so that the older of the two snapshots kept lies below any

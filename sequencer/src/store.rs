@@ -174,6 +174,10 @@ impl BlockEntry {
     }
 }
 
+/// Most transactions the hot tail keeps in memory before it drops blocks younger than
+/// `hot_blocks` (a block of a busy chain holds thousands).
+pub const MAX_HOT_TXS: usize = 50_000;
+
 /// The chain as readers see it: a hot tail of recent blocks in memory (the open block,
 /// the sealed ones not yet committed, and the last committed ones), and, with a data
 /// directory, every older committed block in the block store.
@@ -320,15 +324,17 @@ impl ChainStore {
     }
 
     /// Drops committed blocks from memory: of the blocks up to `persisted` (all in the
-    /// block store), the newest `keep` stay. Needs a block store: without one the whole
-    /// chain stays in memory.
+    /// block store), the newest `keep` stay, fewer if they hold more than
+    /// [`MAX_HOT_TXS`] transactions (at least the newest stays). Needs a block store:
+    /// without one the whole chain stays in memory.
     pub fn evict(&mut self, persisted: u64, keep: u64) {
         if self.cold.is_none() {
             return;
         }
         while self.blocks.len() > 1
             && self.base <= persisted
-            && persisted - self.base >= keep.max(1)
+            && persisted - self.base >= 1
+            && (persisted - self.base >= keep.max(1) || self.tx_index.len() > MAX_HOT_TXS)
         {
             let Some(b) = self.blocks.pop_front() else {
                 break;
