@@ -30,7 +30,10 @@ bash scripts/setup.sh # the .venv with web3.py (signing, ABI encoding)
 work="$(mktemp -d "${TMPDIR:-/tmp}/blink-history.XXXXXX")"
 node_pid=""
 cleanup() {
-  [[ -n "$node_pid" ]] && kill -9 "$node_pid" 2>/dev/null || true
+  if [[ -n "$node_pid" ]]; then
+    kill -9 "$node_pid" 2>/dev/null || true
+    wait "$node_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
