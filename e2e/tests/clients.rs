@@ -1,7 +1,9 @@
 //! dApp client libraries against the real node, unchanged: ethers v6 and viem (pinned in
-//! the repo's package.json) run `e2e/clients/flows.mjs` against `blink-sequencer --dev`
-//! and against anvil (so every flow is proven standard), and alloy in Rust sends, waits
-//! for the receipt and finds its block by hash.
+//! the repo's package.json) run `e2e/clients/flows.mjs`, and web3.py (pinned in
+//! `e2e/clients/requirements.txt`, installed into `.venv/` by `scripts/setup.sh`) runs
+//! `e2e/clients/flows.py`, each against `blink-sequencer --dev` and against anvil (so
+//! every flow is proven standard); alloy in Rust sends, waits for the receipt and finds
+//! its block by hash.
 //!
 //! What it checks is semantics, never timing: every receipt and log a standard method
 //! returns has a block hash that `eth_getBlockByHash` resolves and a block number no
@@ -24,15 +26,36 @@ use std::time::Duration;
 /// Longest the whole Node script may run (each of its steps has its own 30 s timeout).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// Runs the flows script against `http`/`ws`; returns its JSON report.
-async fn run_flows(http: &str, ws: &str) -> Value {
+/// Runs `scripts/setup.sh` (npm packages and the Python venv, when missing or stale).
+fn setup() {
     let status = std::process::Command::new("bash")
         .arg(repo_root().join("scripts/setup.sh"))
         .status()
         .expect("setup.sh");
     assert!(status.success(), "scripts/setup.sh");
-    let child = tokio::process::Command::new("node")
-        .arg(repo_root().join("e2e/clients/flows.mjs"))
+}
+
+/// Runs the Node flows script against `http`/`ws`; returns its JSON report.
+async fn run_flows(http: &str, ws: &str) -> Value {
+    setup();
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(repo_root().join("e2e/clients/flows.mjs"));
+    run_script(cmd, "flows.mjs", http, ws).await
+}
+
+/// Runs the web3.py flows script with the venv's Python against `http`/`ws`; returns its
+/// JSON report.
+async fn run_py_flows(http: &str, ws: &str) -> Value {
+    setup();
+    let mut cmd = tokio::process::Command::new(repo_root().join(".venv/bin/python"));
+    cmd.arg(repo_root().join("e2e/clients/flows.py"));
+    run_script(cmd, "flows.py", http, ws).await
+}
+
+/// Runs a flows script (`cmd` with its script path) and checks it passed: a failure
+/// panics with the script's report and stderr.
+async fn run_script(mut cmd: tokio::process::Command, name: &str, http: &str, ws: &str) -> Value {
+    let child = cmd
         .args(["--http", http, "--ws", ws, "--key", DEV_KEY_0])
         .current_dir(repo_root())
         .stdout(std::process::Stdio::piped())
@@ -40,18 +63,18 @@ async fn run_flows(http: &str, ws: &str) -> Value {
         // killed if the timeout below drops it
         .kill_on_drop(true)
         .spawn()
-        .expect("node (Node.js >= 18) on PATH");
+        .unwrap_or_else(|e| panic!("{name}: cannot start its interpreter ({e})"));
     let out = tokio::time::timeout(SCRIPT_TIMEOUT, child.wait_with_output())
         .await
-        .expect("flows.mjs finished in time")
-        .expect("flows.mjs output");
+        .unwrap_or_else(|_| panic!("{name} did not finish in {SCRIPT_TIMEOUT:?}"))
+        .unwrap_or_else(|e| panic!("{name} output: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("flows.mjs printed no JSON ({e}):\n{stdout}\n{stderr}"));
+        .unwrap_or_else(|e| panic!("{name} printed no JSON ({e}):\n{stdout}\n{stderr}"));
     assert!(
         out.status.success() && report["ok"] == true,
-        "flows.mjs failed against {http}:\n{report:#}\n{stderr}"
+        "{name} failed against {http}:\n{report:#}\n{stderr}"
     );
     report
 }
@@ -83,6 +106,22 @@ async fn ethers_and_viem_flows_on_anvil() {
     let anvil = Anvil::start(&["--block-time", "1"]).await;
     let ws = anvil.url.replacen("http://", "ws://", 1);
     let report = run_flows(&anvil.url, &ws).await;
+    println!("anvil: {report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web3py_flows_on_blink() {
+    let node = Sequencer::start(None, &[]);
+    let report = run_py_flows(&node.http, &node.ws).await;
+    println!("blink: {report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web3py_flows_on_anvil() {
+    // a block time, as on a real chain (automine would hide a late filter)
+    let anvil = Anvil::start(&["--block-time", "1"]).await;
+    let ws = anvil.url.replacen("http://", "ws://", 1);
+    let report = run_py_flows(&anvil.url, &ws).await;
     println!("anvil: {report:#}");
 }
 
