@@ -86,6 +86,12 @@ const TXS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("txs");
 const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
 const LOG_INDEX: TableDefinition<&[u8; KEY_LEN], ()> = TableDefinition::new("log_index");
+/// (block, batch) → the roots of the batch's groups of [`GROUP`] leaves, for batches of
+/// more than [`GROUP`] transactions.
+const BATCH_NODES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("batch_nodes");
+/// Leaves per group of a batch's Merkle tree: rebuilding one proof reads at most this many
+/// transactions, the levels above come from the group roots in `batch_nodes`.
+const GROUP: usize = 16;
 
 /// Log index key: kind (1) ‖ value (32) ‖ block number (8) ‖ tx index (4), big-endian.
 const KEY_LEN: usize = 45;
@@ -266,6 +272,7 @@ struct Tables<'t> {
     tx_index: Table<'t, &'static [u8; 32], (u64, u32)>,
     by_hash: Table<'t, &'static [u8; 32], u64>,
     log_index: Table<'t, &'static [u8; KEY_LEN], ()>,
+    batch_nodes: Table<'t, (u64, u32), &'static [u8]>,
 }
 
 impl<'t> Tables<'t> {
@@ -276,6 +283,7 @@ impl<'t> Tables<'t> {
             tx_index: w.open_table(TX_INDEX)?,
             by_hash: w.open_table(BLOCK_BY_HASH)?,
             log_index: w.open_table(LOG_INDEX)?,
+            batch_nodes: w.open_table(BATCH_NODES)?,
         })
     }
 }
@@ -332,6 +340,9 @@ impl BlockStore {
                 for k in &e.index_keys {
                     t.log_index.insert(k, ())?;
                 }
+                for (b, nodes) in &e.batch_nodes {
+                    t.batch_nodes.insert((e.number, *b), nodes.as_slice())?;
+                }
             }
         }
         w.commit()?;
@@ -361,8 +372,10 @@ impl BlockStore {
             for &number in &numbers {
                 remove_block(&mut t, number)?;
             }
-            // transactions without a header (none unless the file was damaged)
+            // rows without a header (none unless the file was damaged)
             t.txs
+                .retain_in((first, 0)..=(u64::MAX, u32::MAX), |_, _| false)?;
+            t.batch_nodes
                 .retain_in((first, 0)..=(u64::MAX, u32::MAX), |_, _| false)?;
             numbers.len() as u64
         };
@@ -549,7 +562,8 @@ impl BlockStore {
             decode_tx_record(&record, n, u64::from(i), h.ctx.timestamp, &h.batches)
                 .map_err(|e| e.at("txs", (n, i)))?;
         if let Some(b) = rebuild {
-            t.preconf.proof = batch_proof(&r.open_table(TXS)?, n, &h.batches[b], b, i)?;
+            let (txs, nodes) = (r.open_table(TXS)?, r.open_table(BATCH_NODES)?);
+            t.preconf.proof = batch_proof(&txs, &nodes, n, &h.batches[b], b, i)?;
         }
         Ok(Some(Arc::new(t)))
     }
@@ -703,6 +717,7 @@ impl BlockStore {
             stats("tx_index", &r.open_table(TX_INDEX)?)?,
             stats("block_by_hash", &r.open_table(BLOCK_BY_HASH)?)?,
             stats("log_index", &r.open_table(LOG_INDEX)?)?,
+            stats("batch_nodes", &r.open_table(BATCH_NODES)?)?,
         ])
     }
 
@@ -773,26 +788,34 @@ fn remove_block(t: &mut Tables<'_>, n: u64) -> Result<bool> {
         t.log_index.remove(k)?;
     }
     t.txs.retain_in((n, 0)..=(n, u32::MAX), |_, _| false)?;
+    t.batch_nodes
+        .retain_in((n, 0)..=(n, u32::MAX), |_, _| false)?;
     t.headers.remove(n)?;
     Ok(true)
 }
 
-/// The proof of transaction `i` of block `n`, rebuilt from the leaves of its batch `b`.
+/// The proof of transaction `i` of block `n`, rebuilt from the leaves of its group in
+/// batch `b` (at most [`GROUP`] transactions read) and the batch's group roots.
 fn batch_proof(
     txs: &ReadOnlyTable<(u64, u32), &'static [u8]>,
+    nodes: &ReadOnlyTable<(u64, u32), &'static [u8]>,
     n: u64,
     batch: &Batch,
     b: usize,
     i: u32,
 ) -> Result<Vec<B256>> {
     let bad = |reason: &str| corrupt("txs", (n, i), reason);
-    let start = u32::try_from(batch.start).map_err(|_| bad("batch start"))?;
-    let last = u32::try_from(batch.start + batch.count - 1).map_err(|_| bad("batch end"))?;
-    let mut leaves = Vec::with_capacity(batch.count as usize);
-    for e in txs.range((n, start)..=(n, last))? {
+    let at = u64::from(i) - batch.start;
+    let group = at / GROUP as u64;
+    let first = batch.start + group * GROUP as u64;
+    let end = (first + GROUP as u64).min(batch.start + batch.count);
+    let lo = u32::try_from(first).map_err(|_| bad("batch start"))?;
+    let hi = u32::try_from(end - 1).map_err(|_| bad("batch end"))?;
+    let mut leaves = Vec::with_capacity(GROUP);
+    for e in txs.range((n, lo)..=(n, hi))? {
         let (k, v) = e?;
         let (_, j) = k.value();
-        if u64::from(j) != batch.start + leaves.len() as u64 {
+        if u64::from(j) != first + leaves.len() as u64 {
             return Err(bad("a batch member is missing"));
         }
         let p = split_tx_record(v.value(), n, u64::from(j))
@@ -803,11 +826,25 @@ fn batch_proof(
         }
         leaves.push(p.leaf());
     }
-    if leaves.len() as u64 != batch.count {
+    if leaves.len() as u64 != end - first {
         return Err(bad("a batch member is missing"));
     }
-    let mut proofs = merkle::proofs(&leaves);
-    Ok(std::mem::take(&mut proofs[(i - start) as usize]))
+    let mut proof = std::mem::take(&mut merkle::proofs(&leaves)[(at % GROUP as u64) as usize]);
+    if batch.count > GROUP as u64 {
+        let key = (n, b as u32);
+        let Some(g) = nodes.get(key)? else {
+            return Err(corrupt("batch_nodes", key, "missing"));
+        };
+        let bytes = g.value();
+        if !bytes.len().is_multiple_of(32)
+            || (bytes.len() / 32) as u64 != batch.count.div_ceil(GROUP as u64)
+        {
+            return Err(corrupt("batch_nodes", key, "not one root per group"));
+        }
+        let roots: Vec<B256> = bytes.chunks(32).map(B256::from_slice).collect();
+        proof.extend(std::mem::take(&mut merkle::proofs(&roots)[group as usize]));
+    }
+    Ok(proof)
 }
 
 /// The transactions of the blocks in `range` that have an index entry for every
@@ -988,6 +1025,8 @@ struct EncodedBlock {
     header: Vec<u8>,
     txs: Vec<(B256, Vec<u8>)>,
     index_keys: BTreeSet<[u8; KEY_LEN]>,
+    /// Group roots of the batches of more than [`GROUP`] transactions.
+    batch_nodes: Vec<(u32, Vec<u8>)>,
 }
 
 fn encode_block(b: &BlockEntry) -> Result<EncodedBlock> {
@@ -1043,7 +1082,8 @@ fn encode_block(b: &BlockEntry) -> Result<EncodedBlock> {
     // A proof that the batch's leaves give back is not stored: only a batch whose members
     // are contiguous (a mini-block) records them, and a proof that differs is kept as is.
     let mut derived = vec![false; b.txs.len()];
-    for (batch, m) in batches.iter_mut().zip(&members) {
+    let mut batch_nodes = Vec::new();
+    for (k, (batch, m)) in batches.iter_mut().zip(&members).enumerate() {
         let (first, last) = (m[0], m[m.len() - 1]);
         if last - first + 1 != m.len() {
             continue;
@@ -1051,8 +1091,17 @@ fn encode_block(b: &BlockEntry) -> Result<EncodedBlock> {
         batch.start = first as u64;
         batch.count = m.len() as u64;
         let leaves: Vec<B256> = m.iter().map(|&i| b.txs[i].preconf.leaf()).collect();
+        let mut any = false;
         for (&i, proof) in m.iter().zip(merkle::proofs(&leaves)) {
             derived[i] = proof == b.txs[i].preconf.proof;
+            any |= derived[i];
+        }
+        if any && m.len() > GROUP {
+            let roots: Vec<u8> = leaves
+                .chunks(GROUP)
+                .flat_map(|g| merkle::root(g).0)
+                .collect();
+            batch_nodes.push((k as u32, roots));
         }
     }
     let txs = b
@@ -1067,6 +1116,7 @@ fn encode_block(b: &BlockEntry) -> Result<EncodedBlock> {
         header: encode_header_record(b, c, &batches),
         txs,
         index_keys,
+        batch_nodes,
     })
 }
 
@@ -2121,6 +2171,37 @@ mod tests {
             let got = store.tx(&t.hash).unwrap().unwrap();
             got.preconf.verify(DOMAIN, b.sequencer.address()).unwrap();
         }
+    }
+
+    #[test]
+    fn a_proof_in_a_large_batch_is_rebuilt_from_its_group() {
+        let (_dir, store) = temp();
+        let mut b = Builder::new();
+        // two mini-blocks of 35: groups of 16, 16 and 3
+        let blk = b.block(1, &vec![vec![]; 70]);
+        store.put_block(&blk, false).unwrap();
+        let nodes = |store: &BlockStore| {
+            let r = store.db.begin_read().unwrap();
+            r.open_table(BATCH_NODES).unwrap().len().unwrap()
+        };
+        assert_eq!(nodes(&store), 2);
+        for t in &blk.txs {
+            let rec = raw_get(&store, TXS, (1, t.index as u32));
+            let flags = split_tx_record(&rec, 1, t.index).unwrap().head.flags;
+            assert_eq!(flags & F_PROOF, 0);
+            let got = store.tx(&t.hash).unwrap().unwrap();
+            assert_eq!(got.preconf, t.preconf);
+            got.preconf.verify(DOMAIN, b.sequencer.address()).unwrap();
+        }
+        assert_same_block(&store.block(1).unwrap().unwrap(), &blk);
+        // the group roots go with their block
+        let again = b.block(1, &[vec![]]);
+        store.put_block(&again, false).unwrap();
+        assert_eq!(nodes(&store), 0);
+        store.put_block(&blk, false).unwrap();
+        assert_eq!(nodes(&store), 2);
+        store.truncate_after(0).unwrap();
+        assert_eq!(nodes(&store), 0);
     }
 
     #[test]
