@@ -1,12 +1,15 @@
-//! Benchmark of the on-disk block store (`blink_sequencer::blockstore`): writes N blocks
-//! of 20 transactions (15 plain transfers, 5 token transfers with one `Transfer` log
-//! each; about 1% of blocks also carry one log of a rare contract and event), then
-//! measures writes, size on disk, log queries, transaction and block reads.
+//! Benchmark of the on-disk block store (`blink_sequencer::blockstore`): writes BLOCKS
+//! blocks (every 4th transaction an ERC-20 transfer with one `Transfer` log; about 1% of
+//! blocks also carry one log of a rare contract and event), then measures writes, size on
+//! disk, log queries, transaction and block reads. Figures: `docs/store.md`.
 //!
-//! `cargo run --release -p blink-sequencer --example bench_blockstore [BLOCKS] [DIR]`
-//! (default 100000 blocks in a temporary directory). Transactions carry well-formed but
-//! unchecked signatures: the store never verifies one, and signing two million
-//! transactions would take longer than the benchmark.
+//! `cargo run --release -p blink-sequencer --example bench_blockstore -- [BLOCKS] [DIR]`
+//! (default 100000 blocks in a temporary directory; without a release build at hand, the
+//! dev profile with `--config 'profile.dev.package.blink-sequencer.opt-level=2'`). Env:
+//! `TXS` per block (20), `MINI` per mini-block (5), `SYNC_EVERY` blocks between durable
+//! commits (1000), `BATCH` blocks per write transaction (1). Transactions carry
+//! well-formed but unchecked signatures: the store never verifies one, and signing
+//! millions of transactions would take longer than the benchmark.
 
 use std::{
     path::PathBuf,
