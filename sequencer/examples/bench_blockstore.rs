@@ -1,12 +1,15 @@
-//! Benchmark of the on-disk block store (`blink_sequencer::blockstore`): writes N blocks
-//! of 20 transactions (15 plain transfers, 5 token transfers with one `Transfer` log
-//! each; about 1% of blocks also carry one log of a rare contract and event), then
-//! measures writes, size on disk, log queries, transaction and block reads.
+//! Benchmark of the on-disk block store (`blink_sequencer::blockstore`): writes BLOCKS
+//! blocks (every 4th transaction an ERC-20 transfer with one `Transfer` log; about 1% of
+//! blocks also carry one log of a rare contract and event), then measures writes, size on
+//! disk, log queries, transaction and block reads. Figures: `docs/store.md`.
 //!
-//! `cargo run --release -p blink-sequencer --example bench_blockstore [BLOCKS] [DIR]`
-//! (default 100000 blocks in a temporary directory). Transactions carry well-formed but
-//! unchecked signatures: the store never verifies one, and signing two million
-//! transactions would take longer than the benchmark.
+//! `cargo run --release -p blink-sequencer --example bench_blockstore -- [BLOCKS] [DIR]`
+//! (default 100000 blocks in a temporary directory; without a release build at hand, the
+//! dev profile with `--config 'profile.dev.package.blink-sequencer.opt-level=2'`). Env:
+//! `TXS` per block (20), `MINI` per mini-block (5), `SYNC_EVERY` blocks between durable
+//! commits (1000), `BATCH` blocks per write transaction (1). Transactions carry
+//! well-formed but unchecked signatures: the store never verifies one, and signing
+//! millions of transactions would take longer than the benchmark.
 
 use std::{
     path::PathBuf,
@@ -28,9 +31,6 @@ use protocol::{
     merkle, preconf,
 };
 
-const TXS_PER_BLOCK: usize = 20;
-const TOKEN_TXS: usize = 5;
-const MINI_BLOCKS: usize = 4;
 const TOKENS: u64 = 10;
 const ACCOUNTS: u64 = 1_000;
 const CHUNK: u64 = 1_000;
@@ -81,6 +81,10 @@ fn rare_sig() -> B256 {
 }
 
 struct Gen {
+    /// Transactions per block (every 4th a token transfer).
+    txs: usize,
+    /// Transactions per mini-block (one signature and Merkle tree each).
+    mini: usize,
     rng: Rng,
     nonce: u64,
     parent: B256,
@@ -108,15 +112,15 @@ impl Gen {
         };
         let rare = self.rng.below(100) == 0;
         self.rare_blocks += u64::from(rare);
-        let mut envs = Vec::with_capacity(TXS_PER_BLOCK);
-        let mut parts = Vec::with_capacity(TXS_PER_BLOCK);
-        let mut receipts = Vec::with_capacity(TXS_PER_BLOCK);
+        let mut envs = Vec::with_capacity(self.txs);
+        let mut parts = Vec::with_capacity(self.txs);
+        let mut receipts = Vec::with_capacity(self.txs);
         let mut cumulative = 0u64;
-        for k in 0..TXS_PER_BLOCK {
+        for k in 0..self.txs {
             self.nonce += 1;
             let from = account(self.rng.below(ACCOUNTS));
             let to = account(self.rng.below(ACCOUNTS));
-            let is_token = k < TOKEN_TXS;
+            let is_token = k % 4 == 0;
             let (dest, input, gas, mut logs) = if is_token {
                 let t = token(self.rng.below(TOKENS));
                 let amount = B256::from(U256::from(self.rng.next()));
@@ -165,11 +169,11 @@ impl Gen {
             parts.push((hash, from, gas));
             envs.push(env);
         }
-        // mini-blocks of 5, one signature and Merkle tree each
-        let mut preconfs = Vec::with_capacity(TXS_PER_BLOCK);
-        let per = TXS_PER_BLOCK / MINI_BLOCKS;
-        for m in 0..MINI_BLOCKS {
-            let leaves: Vec<B256> = (m * per..(m + 1) * per)
+        // mini-blocks, one signature and Merkle tree each
+        let mut preconfs = Vec::with_capacity(self.txs);
+        for start in (0..self.txs).step_by(self.mini) {
+            let end = (start + self.mini).min(self.txs);
+            let leaves: Vec<B256> = (start..end)
                 .map(|i| preconf::leaf(parts[i].0, n, i as u64, true, parts[i].2))
                 .collect();
             let root = merkle::root(&leaves);
@@ -179,7 +183,7 @@ impl Gen {
                 false,
             );
             for (j, proof) in merkle::proofs(&leaves).into_iter().enumerate() {
-                let i = m * per + j;
+                let i = start + j;
                 preconfs.push(Preconfirmation {
                     tx_hash: parts[i].0,
                     block_number: n,
@@ -233,13 +237,7 @@ impl Gen {
 }
 
 /// A log query: name, first block, addresses, topics, limit.
-type Query = (
-    &'static str,
-    u64,
-    Vec<Address>,
-    Vec<Option<Vec<B256>>>,
-    usize,
-);
+type Query = (String, u64, Vec<Address>, Vec<Option<Vec<B256>>>, usize);
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -267,8 +265,11 @@ fn main() -> Result<(), BlockStoreError> {
     // write transaction (1: what the commitment thread does)
     let sync_every = env("SYNC_EVERY", 1_000);
     let batch = env("BATCH", 1) as usize;
+    let txs_per_block = env("TXS", 20) as usize;
     let store = BlockStore::open(&path)?;
     let mut g = Gen {
+        txs: txs_per_block,
+        mini: env("MINI", 5) as usize,
         rng: Rng(42),
         nonce: 0,
         parent: B256::ZERO,
@@ -308,11 +309,14 @@ fn main() -> Result<(), BlockStoreError> {
     let t = Instant::now();
     store.sync()?;
     sync += t.elapsed();
-    let txs = blocks * TXS_PER_BLOCK as u64;
+    let txs = blocks * txs_per_block as u64;
     let written = put + sync;
     let size = std::fs::metadata(&path).expect("file").len();
 
-    println!("## Block store (redb) benchmark: {blocks} blocks x {TXS_PER_BLOCK} txs");
+    println!(
+        "## Block store (redb) benchmark: {blocks} blocks x {txs_per_block} txs, mini-blocks of {}",
+        g.mini
+    );
     println!();
     println!(
         "(data generation, untimed: {:.1} s)",
@@ -364,52 +368,59 @@ fn main() -> Result<(), BlockStoreError> {
     // log queries over the whole chain
     let last = blocks;
     let from_acct = account(7);
+    let tail = (20_000 / txs_per_block as u64).clamp(1, last);
     let queries: Vec<Query> = vec![
-        ("rare address", 0, vec![rare_address()], vec![], 10_000),
         (
-            "rare topic0",
+            "rare address".into(),
+            0,
+            vec![rare_address()],
+            vec![],
+            10_000,
+        ),
+        (
+            "rare topic0".into(),
             0,
             vec![],
             vec![Some(vec![rare_sig()])],
             10_000,
         ),
         (
-            "one token (address) AND from one account (topic1)",
+            "one token (address) AND from one account (topic1)".into(),
             0,
             vec![token(3)],
             vec![None, Some(vec![word(from_acct)])],
             10_000,
         ),
         (
-            "Transfer from one of 1,000 accounts (topic1)",
+            "Transfer from one of 1,000 accounts (topic1)".into(),
             0,
             vec![],
             vec![Some(vec![transfer_sig()]), Some(vec![word(from_acct)])],
             10_000,
         ),
         (
-            "common topic0 (Transfer), limit 10,000",
+            "common topic0 (Transfer), limit 10,000".into(),
             0,
             vec![],
             vec![Some(vec![transfer_sig()])],
             10_000,
         ),
         (
-            "common topic0, last 1,000 blocks",
-            last.saturating_sub(999),
+            format!("common topic0, last {tail} blocks"),
+            last + 1 - tail,
             vec![],
             vec![Some(vec![transfer_sig()])],
             10_000,
         ),
         (
-            "no filter, last 1,000 blocks",
-            last.saturating_sub(999),
+            format!("no filter, last {tail} blocks"),
+            last + 1 - tail,
             vec![],
             vec![],
             10_000,
         ),
         (
-            "no filter, all blocks, no limit (every log decoded)",
+            "no filter, all blocks, no limit (every log decoded)".into(),
             0,
             vec![],
             vec![],
@@ -458,11 +469,11 @@ fn main() -> Result<(), BlockStoreError> {
         store.tx_position(&h)?.expect("stored");
     }
     let pos_rate = lookups as f64 / t.elapsed().as_secs_f64();
-    let reads = 20_000u64;
+    let reads = (400_000 / txs_per_block as u64).max(100);
     let t = Instant::now();
     for _ in 0..reads {
         let b = store.block(1 + rng.below(blocks))?.expect("stored");
-        assert_eq!(b.txs.len(), TXS_PER_BLOCK);
+        assert_eq!(b.txs.len(), txs_per_block);
     }
     let block_rate = reads as f64 / t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -479,7 +490,7 @@ fn main() -> Result<(), BlockStoreError> {
     println!("| --- | ---: |");
     println!("| tx(hash): transaction + receipt + pre-confirmation | {tx_rate:.0} |");
     println!("| tx_position(hash) | {pos_rate:.0} |");
-    println!("| block(n), 20 transactions decoded | {block_rate:.0} |");
+    println!("| block(n), {txs_per_block} transactions decoded | {block_rate:.0} |");
     println!("| header(n) | {header_rate:.0} |");
     println!("| hash(n) | {hash_rate:.0} |");
     println!();

@@ -10,16 +10,20 @@
 //!
 //! | table | key | value |
 //! | --- | --- | --- |
-//! | `headers` | number | header record: hash, context, gas used, tx count, the block's pre-confirmation batches (root + signature), RLP header |
-//! | `txs` | (number, index) | tx record: hash, receipt fields, receipt without bloom, sender + EIP-2718 transaction, pre-confirmation |
+//! | `headers` | number | header record: hash, context, gas used, tx count, the block's pre-confirmation batches (root, signature, members), RLP header |
+//! | `txs` | (number, index) | tx record: hash, receipt fields, receipt without bloom, sender + EIP-2718 transaction, pre-confirmation without root, signature and (mostly) proof |
 //! | `tx_index` | tx hash | (number, index) |
 //! | `block_by_hash` | block hash | number |
-//! | `log_index` | kind ‖ value (32 bytes) ‖ number (BE) | () |
+//! | `log_index` | kind ‖ value (32 bytes) ‖ number ‖ tx index (big-endian) | () |
+//! | `batch_nodes` | (number, batch) | roots of the batch's groups of 16 leaves (batches of more than 16) |
 //!
-//! Transactions are stored one record per (block, index): `tx(hash)` reads and decodes
-//! one record (plus the small header record for the block's batch signatures), `block(n)`
-//! walks one contiguous key range, and a log query decodes only the receipt section of
-//! each record (the transaction and the pre-confirmation are skipped unread).
+//! Transactions are stored one record per (block, index), not one value per block: a
+//! block's value would grow with the block (`tx(hash)` would read a loaded block's
+//! megabyte to answer for one transaction), and redb rounds large values up to
+//! power-of-two pages (`blockstore::layout` measured 49% more pages for 20-tx blocks).
+//! `tx(hash)` decodes one record (and the header record's batch list), `block(n)` walks
+//! one contiguous key range, and a log query decodes only the receipt section of a record
+//! (the transaction and the pre-confirmation are skipped unread).
 //!
 //! ## Records
 //!
@@ -27,21 +31,34 @@
 //! varints except the fixed-width block context; sections have a length in front, so a
 //! reader can skip them. The sender of each transaction is stored (no signature is
 //! recovered on read). Receipts are stored without their bloom (256 bytes a transaction)
-//! and the bloom is recomputed from the logs on read: it is a function of the logs. A
-//! mini-block's pre-confirmations share their batch root and signature; they are stored
-//! once per block in the header record and each transaction refers to its batch by index.
+//! and the bloom is recomputed from the logs on read: it is a function of the logs.
+//!
+//! Pre-confirmations: a mini-block's promises share their batch root and signature, stored
+//! once per block in the header record with the batch's members (a contiguous index
+//! range); each transaction keeps its leaf fields (mostly implied by its position and
+//! receipt: flags mark the ones that differ) and its batch number. Its Merkle proof is not
+//! stored when the batch's leaves give it back (checked on write; a proof that differs is
+//! stored as is, flag `F_PROOF`): `block(n)` rebuilds each batch's tree, `tx(hash)`
+//! rebuilds the tree of the transaction's group of 16 leaves and takes the levels above
+//! from the batch's group roots (`batch_nodes`, 2 bytes a transaction), so it reads at most
+//! 16 records whatever the mini-block's size. That saves 32 bytes per tree level a
+//! transaction (a mini-block of 200: 256 bytes, more than half a record).
+//!
 //! A record that does not decode is an error ([`BlockStoreError::Corrupt`]), never a panic.
 //!
 //! ## Log index
 //!
-//! For each block, one key per distinct (address), (topic0), …, (topic3) value among its
-//! logs, and one "has logs" key. A query range-scans each constrained position over
-//! `[from, to]` (in windows, so a query that hits its limit stops early), intersects the
-//! block sets, then decodes only those blocks and matches every log exactly with the same
-//! matching as `eth_getLogs` (alloy's `Filter`: empty address set = any, an empty topic
-//! position = any, OR within a position, AND across positions). Index entries of a block
-//! that is overwritten or truncated are removed in the same transaction; reads check what
-//! an index points at, so even a stale entry could not produce a wrong answer.
+//! For each transaction, one key per distinct (address), (topic0), …, (topic3) value among
+//! its logs, and one "has logs" key, each `kind ‖ value ‖ block ‖ tx index`. A query
+//! range-scans each constrained position over `[from, to]` (in windows of blocks, so a
+//! query that hits its limit stops early), intersects the (block, tx) sets, then decodes
+//! only those transactions' receipts and matches every log exactly with the same matching
+//! as `eth_getLogs` (alloy's `Filter`: empty address set = any, an empty topic position =
+//! any, OR within a position, AND across positions). Keys per transaction rather than per
+//! block keep a selective query cheap in large blocks (a loaded node's block holds
+//! thousands of transactions). Index entries of a block that is overwritten or truncated
+//! are removed in the same transaction; reads check what an index entry points at, so even
+//! a stale entry could not produce a wrong answer.
 //!
 //! ## Durability
 //!
@@ -61,7 +78,7 @@ use alloy_rlp::{Decodable, Encodable};
 use op_alloy_consensus::OpDepositReceipt;
 use protocol::{
     OpReceiptEnvelope, OpTxEnvelope, Preconfirmation, block::BlockContext, fee::L1FeeScalars,
-    l1::L1BlockInfo,
+    l1::L1BlockInfo, merkle, preconf,
 };
 use redb::{
     Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
@@ -83,19 +100,38 @@ const TXS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("txs");
 const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
 const LOG_INDEX: TableDefinition<&[u8; KEY_LEN], ()> = TableDefinition::new("log_index");
+/// (block, batch) → the roots of the batch's groups of [`GROUP`] leaves, for batches of
+/// more than [`GROUP`] transactions.
+const BATCH_NODES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("batch_nodes");
+/// Leaves per group of a batch's Merkle tree: rebuilding one proof reads at most this many
+/// transactions, the levels above come from the group roots in `batch_nodes`.
+const GROUP: usize = 16;
 
-/// Log index key: kind (1) ‖ value (32) ‖ block number (8, big-endian).
-const KEY_LEN: usize = 41;
+/// Log index key: kind (1) ‖ value (32) ‖ block number (8) ‖ tx index (4), big-endian.
+const KEY_LEN: usize = 45;
 const KIND_ADDRESS: u8 = 0;
 const KIND_TOPIC0: u8 = 1;
-/// "This block has at least one log" (value all zeros): what an unconstrained query walks.
+/// "This transaction has at least one log" (value all zeros): what an unconstrained query
+/// walks.
 const KIND_ANY: u8 = 5;
-/// Blocks whose index entries a query reads at a time; a query that exceeds its limit
-/// stops after the window it is in.
-const WINDOW: u64 = 1 << 14;
-/// Below this many (candidate × value) pairs, a further position is checked by point
-/// lookups instead of a range scan.
-const POINT_LOOKUPS: usize = 256;
+/// How a log query walks the index (tests shrink them to reach every path).
+#[derive(Debug, Clone, Copy)]
+struct Walk {
+    /// Most blocks whose index entries a query reads at a time; a query that exceeds its
+    /// limit stops after the window it is in.
+    window: u64,
+    /// Index entries read per position before choosing the order: a position with fewer
+    /// in the window drives the query, and the others are checked against its candidates.
+    probe: usize,
+    /// Most candidates a window holds; a window with more is halved.
+    max_candidates: usize,
+}
+
+const WALK: Walk = Walk {
+    window: 1 << 14,
+    probe: 4096,
+    max_candidates: 1 << 16,
+};
 
 /// Why a block store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -250,6 +286,7 @@ struct Tables<'t> {
     tx_index: Table<'t, &'static [u8; 32], (u64, u32)>,
     by_hash: Table<'t, &'static [u8; 32], u64>,
     log_index: Table<'t, &'static [u8; KEY_LEN], ()>,
+    batch_nodes: Table<'t, (u64, u32), &'static [u8]>,
 }
 
 impl<'t> Tables<'t> {
@@ -260,6 +297,7 @@ impl<'t> Tables<'t> {
             tx_index: w.open_table(TX_INDEX)?,
             by_hash: w.open_table(BLOCK_BY_HASH)?,
             log_index: w.open_table(LOG_INDEX)?,
+            batch_nodes: w.open_table(BATCH_NODES)?,
         })
     }
 }
@@ -316,6 +354,9 @@ impl BlockStore {
                 for k in &e.index_keys {
                     t.log_index.insert(k, ())?;
                 }
+                for (b, nodes) in &e.batch_nodes {
+                    t.batch_nodes.insert((e.number, *b), nodes.as_slice())?;
+                }
             }
         }
         w.commit()?;
@@ -345,8 +386,10 @@ impl BlockStore {
             for &number in &numbers {
                 remove_block(&mut t, number)?;
             }
-            // transactions without a header (none unless the file was damaged)
+            // rows without a header (none unless the file was damaged)
             t.txs
+                .retain_in((first, 0)..=(u64::MAX, u32::MAX), |_, _| false)?;
+            t.batch_nodes
                 .retain_in((first, 0)..=(u64::MAX, u32::MAX), |_, _| false)?;
             numbers.len() as u64
         };
@@ -383,7 +426,8 @@ impl BlockStore {
         };
         let h = decode_header_record(g.value()).map_err(|e| e.at("headers", n))?;
         let txs_t = r.open_table(TXS)?;
-        let mut txs = Vec::with_capacity(h.tx_count as usize);
+        let mut txs: Vec<TxEntry> = Vec::with_capacity(h.tx_count.min(1 << 16) as usize);
+        let mut to_rebuild = Vec::new();
         for e in txs_t.range((n, 0)..=(n, u32::MAX))? {
             let (k, v) = e?;
             let (_, i) = k.value();
@@ -394,9 +438,13 @@ impl BlockStore {
                     "transaction missing before this one",
                 ));
             }
-            let t = decode_tx_record(v.value(), n, u64::from(i), h.ctx.timestamp, &h.batches)
-                .map_err(|e| e.at("txs", (n, i)))?;
-            txs.push(Arc::new(t));
+            let (t, rebuild) =
+                decode_tx_record(v.value(), n, u64::from(i), h.ctx.timestamp, &h.batches)
+                    .map_err(|e| e.at("txs", (n, i)))?;
+            if let Some(b) = rebuild {
+                to_rebuild.push((txs.len(), b));
+            }
+            txs.push(t);
         }
         if txs.len() as u64 != h.tx_count {
             return Err(corrupt(
@@ -409,9 +457,28 @@ impl BlockStore {
                 ),
             ));
         }
+        // proofs from each batch's leaves, one tree per batch
+        let mut built: Vec<Option<Vec<Vec<B256>>>> = vec![None; h.batches.len()];
+        for (i, b) in to_rebuild {
+            let batch = &h.batches[b];
+            let start = batch.start as usize;
+            if built[b].is_none() {
+                let members = &txs[start..start + batch.count as usize];
+                if members.iter().any(|t| {
+                    t.preconf.batch_root != batch.root || t.preconf.signature != batch.signature
+                }) {
+                    return Err(corrupt("txs", (n, i), "a batch member of another batch"));
+                }
+                let leaves: Vec<B256> = members.iter().map(|t| t.preconf.leaf()).collect();
+                built[b] = Some(merkle::proofs(&leaves));
+            }
+            if let Some(proofs) = &mut built[b] {
+                txs[i].preconf.proof = std::mem::take(&mut proofs[i - start]);
+            }
+        }
         Ok(Some(BlockEntry {
             ctx: h.ctx,
-            txs,
+            txs: txs.into_iter().map(Arc::new).collect(),
             gas_used: h.gas_used,
             committed: Some(CommittedBlock {
                 header: h.header,
@@ -504,9 +571,14 @@ impl BlockStore {
         let Some(g) = headers.get(n)? else {
             return Err(corrupt("txs", (n, i), "transaction without a block header"));
         };
-        let h = decode_header_record(g.value()).map_err(|e| e.at("headers", n))?;
-        let t = decode_tx_record(&record, n, u64::from(i), h.ctx.timestamp, &h.batches)
-            .map_err(|e| e.at("txs", (n, i)))?;
+        let (h, _) = decode_header_meta(g.value()).map_err(|e| e.at("headers", n))?;
+        let (mut t, rebuild) =
+            decode_tx_record(&record, n, u64::from(i), h.ctx.timestamp, &h.batches)
+                .map_err(|e| e.at("txs", (n, i)))?;
+        if let Some(b) = rebuild {
+            let (txs, nodes) = (r.open_table(TXS)?, r.open_table(BATCH_NODES)?);
+            t.preconf.proof = batch_proof(&txs, &nodes, n, &h.batches[b], b, i)?;
+        }
         Ok(Some(Arc::new(t)))
     }
 
@@ -559,6 +631,17 @@ impl BlockStore {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<LogMatch>> {
+        self.walk_logs(from, to, filter, limit, WALK)
+    }
+
+    fn walk_logs(
+        &self,
+        from: u64,
+        to: u64,
+        filter: &Filter,
+        limit: usize,
+        walk: Walk,
+    ) -> Result<Vec<LogMatch>> {
         let mut out = Vec::new();
         if from > to {
             return Ok(out);
@@ -584,10 +667,39 @@ impl BlockStore {
         let headers = r.open_table(HEADERS)?;
         let txs = r.open_table(TXS)?;
         let mut lo = from;
+        let mut width = walk.window;
+        let mut block: Option<(u64, B256, u64)> = None;
         loop {
-            let hi = to.min(lo.saturating_add(WINDOW - 1));
-            for n in candidates(&index, &constraints, lo..=hi)? {
-                block_logs(&headers, &txs, n, filter, limit, &mut out)?;
+            let hi = to.min(lo.saturating_add(width - 1));
+            let cands = match candidates(&index, &constraints, lo..=hi, walk)? {
+                Some(c) => {
+                    width = width.saturating_mul(2).min(walk.window);
+                    c
+                }
+                None if hi > lo => {
+                    width = (hi - lo).div_ceil(2);
+                    continue;
+                }
+                // one block with more candidates than a window holds: all of its
+                // transactions (exact matching decides)
+                None => txs
+                    .range((lo, 0)..=(lo, u32::MAX))?
+                    .map(|e| e.map(|(k, _)| k.value()))
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            for (n, i) in cands {
+                if block.is_none_or(|(b, ..)| b != n) {
+                    // an index entry whose block is gone matches nothing
+                    let Some(g) = headers.get(n)? else {
+                        continue;
+                    };
+                    let (hash, timestamp) =
+                        header_prefix(g.value()).map_err(|e| e.at("headers", n))?;
+                    block = Some((n, hash, timestamp));
+                }
+                if let Some((_, hash, timestamp)) = block {
+                    tx_logs(&txs, (n, i), (hash, timestamp), filter, limit, &mut out)?;
+                }
             }
             if hi == to {
                 break;
@@ -619,6 +731,7 @@ impl BlockStore {
             stats("tx_index", &r.open_table(TX_INDEX)?)?,
             stats("block_by_hash", &r.open_table(BLOCK_BY_HASH)?)?,
             stats("log_index", &r.open_table(LOG_INDEX)?)?,
+            stats("batch_nodes", &r.open_table(BATCH_NODES)?)?,
         ])
     }
 
@@ -670,9 +783,7 @@ fn remove_block(t: &mut Tables<'_>, n: u64) -> Result<bool> {
         match decode_tx_logs(v.value()) {
             Ok(parts) => {
                 hashes.push((parts.hash, k.value().1));
-                for log in &parts.logs {
-                    log_keys(n, log, &mut keys);
-                }
+                tx_keys(n, k.value().1, &parts.logs, &mut keys);
             }
             Err(e) => tracing::warn!(
                 block = n,
@@ -681,9 +792,6 @@ fn remove_block(t: &mut Tables<'_>, n: u64) -> Result<bool> {
                 e.0
             ),
         }
-    }
-    if !keys.is_empty() {
-        keys.insert(index_key(KIND_ANY, &[0u8; 32], n));
     }
     for (hash, i) in hashes {
         if t.tx_index.get(&hash.0)?.map(|g| g.value()) == Some((n, i)) {
@@ -694,60 +802,148 @@ fn remove_block(t: &mut Tables<'_>, n: u64) -> Result<bool> {
         t.log_index.remove(k)?;
     }
     t.txs.retain_in((n, 0)..=(n, u32::MAX), |_, _| false)?;
+    t.batch_nodes
+        .retain_in((n, 0)..=(n, u32::MAX), |_, _| false)?;
     t.headers.remove(n)?;
     Ok(true)
 }
 
-/// The blocks in `range` that have an index entry for every constraint.
+/// The proof of transaction `i` of block `n`, rebuilt from the leaves of its group in
+/// batch `b` (at most [`GROUP`] transactions read) and the batch's group roots.
+fn batch_proof(
+    txs: &ReadOnlyTable<(u64, u32), &'static [u8]>,
+    nodes: &ReadOnlyTable<(u64, u32), &'static [u8]>,
+    n: u64,
+    batch: &Batch,
+    b: usize,
+    i: u32,
+) -> Result<Vec<B256>> {
+    let bad = |reason: &str| corrupt("txs", (n, i), reason);
+    let at = u64::from(i) - batch.start;
+    let group = at / GROUP as u64;
+    let first = batch.start + group * GROUP as u64;
+    let end = (first + GROUP as u64).min(batch.start + batch.count);
+    let lo = u32::try_from(first).map_err(|_| bad("batch start"))?;
+    let hi = u32::try_from(end - 1).map_err(|_| bad("batch end"))?;
+    let mut leaves = Vec::with_capacity(GROUP);
+    for e in txs.range((n, lo)..=(n, hi))? {
+        let (k, v) = e?;
+        let (_, j) = k.value();
+        if u64::from(j) != first + leaves.len() as u64 {
+            return Err(bad("a batch member is missing"));
+        }
+        let p = split_tx_record(v.value(), n, u64::from(j))
+            .map_err(|e| e.at("txs", (n, j)))?
+            .preconf;
+        if p.batch != b as u64 {
+            return Err(bad("a batch member of another batch"));
+        }
+        leaves.push(p.leaf());
+    }
+    if leaves.len() as u64 != end - first {
+        return Err(bad("a batch member is missing"));
+    }
+    let mut proof = std::mem::take(&mut merkle::proofs(&leaves)[(at % GROUP as u64) as usize]);
+    if batch.count > GROUP as u64 {
+        let key = (n, b as u32);
+        let Some(g) = nodes.get(key)? else {
+            return Err(corrupt("batch_nodes", key, "missing"));
+        };
+        let bytes = g.value();
+        if !bytes.len().is_multiple_of(32)
+            || (bytes.len() / 32) as u64 != batch.count.div_ceil(GROUP as u64)
+        {
+            return Err(corrupt("batch_nodes", key, "not one root per group"));
+        }
+        let roots: Vec<B256> = bytes.chunks(32).map(B256::from_slice).collect();
+        proof.extend(std::mem::take(&mut merkle::proofs(&roots)[group as usize]));
+    }
+    Ok(proof)
+}
+
+/// The transactions of the blocks in `range` that have an index entry for every
+/// constraint, in chain order; `None` if the window holds more than `max_candidates`.
+///
+/// Each position is probed for up to `probe` entries; the smallest complete one drives,
+/// the others are intersected (complete), checked by point lookups (few candidates) or
+/// scanned. With no small position, the first one is scanned in full.
 fn candidates(
     index: &ReadOnlyTable<&'static [u8; KEY_LEN], ()>,
     constraints: &[(u8, Vec<[u8; 32]>)],
     range: RangeInclusive<u64>,
-) -> Result<Vec<u64>> {
-    let (lo, hi) = (*range.start(), *range.end());
-    let mut cands: Option<Vec<u64>> = None;
-    for (kind, values) in constraints {
-        let next = match cands {
-            Some(c) if c.len().saturating_mul(values.len()) <= POINT_LOOKUPS => {
-                let mut kept = Vec::with_capacity(c.len());
-                for n in c {
+    walk: Walk,
+) -> Result<Option<Vec<(u64, u32)>>> {
+    let mut probes = Vec::with_capacity(constraints.len());
+    for c in constraints {
+        probes.push(scan(index, c, &range, walk.probe)?);
+    }
+    let driver = probes
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| Some((k, p.as_ref()?.len())))
+        .min_by_key(|(_, len)| *len)
+        .map(|(k, _)| k);
+    let (d, mut cands) = match driver {
+        Some(d) => (d, probes[d].take().unwrap_or_default()),
+        None => match scan(index, &constraints[0], &range, walk.max_candidates)? {
+            Some(all) => (0, all),
+            None => return Ok(None),
+        },
+    };
+    for (k, (kind, values)) in constraints.iter().enumerate() {
+        if k == d || cands.is_empty() {
+            continue;
+        }
+        cands = match probes[k].take() {
+            Some(set) => intersect(&cands, &set),
+            None if cands.len().saturating_mul(values.len()) <= walk.probe => {
+                let mut kept = Vec::with_capacity(cands.len());
+                for (n, i) in cands {
                     for v in values {
-                        if index.get(&index_key(*kind, v, n))?.is_some() {
-                            kept.push(n);
+                        if index.get(&index_key(*kind, v, n, i))?.is_some() {
+                            kept.push((n, i));
                             break;
                         }
                     }
                 }
                 kept
             }
-            c => {
-                let mut found = Vec::new();
-                for v in values {
-                    let (a, b) = (index_key(*kind, v, lo), index_key(*kind, v, hi));
-                    for e in index.range::<&[u8; KEY_LEN]>(&a..=&b)? {
-                        let (k, _) = e?;
-                        found.push(key_block(k.value()));
-                    }
-                }
-                if values.len() > 1 {
-                    found.sort_unstable();
-                    found.dedup();
-                }
-                match c {
-                    None => found,
-                    Some(c) => intersect(&c, &found),
-                }
-            }
+            None => match scan(index, &constraints[k], &range, walk.max_candidates)? {
+                Some(set) => intersect(&cands, &set),
+                None => return Ok(None),
+            },
         };
-        if next.is_empty() {
-            return Ok(next);
-        }
-        cands = Some(next);
     }
-    Ok(cands.unwrap_or_default())
+    Ok(Some(cands))
 }
 
-fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
+/// The (block, tx) entries of one position in `range`, sorted; `None` past `cap`.
+fn scan(
+    index: &ReadOnlyTable<&'static [u8; KEY_LEN], ()>,
+    (kind, values): &(u8, Vec<[u8; 32]>),
+    range: &RangeInclusive<u64>,
+    cap: usize,
+) -> Result<Option<Vec<(u64, u32)>>> {
+    let mut found = Vec::new();
+    for v in values {
+        let a = index_key(*kind, v, *range.start(), 0);
+        let b = index_key(*kind, v, *range.end(), u32::MAX);
+        for e in index.range::<&[u8; KEY_LEN]>(&a..=&b)? {
+            if found.len() == cap {
+                return Ok(None);
+            }
+            let (k, _) = e?;
+            found.push(key_pos(k.value()));
+        }
+    }
+    if values.len() > 1 {
+        found.sort_unstable();
+        found.dedup();
+    }
+    Ok(Some(found))
+}
+
+fn intersect<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
     let (mut i, mut j, mut out) = (0, 0, Vec::new());
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -763,39 +959,33 @@ fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
     out
 }
 
-/// Appends the logs of block `n` that `filter` matches.
-fn block_logs(
-    headers: &ReadOnlyTable<u64, &'static [u8]>,
+/// Appends the logs of transaction `pos` that `filter` matches.
+fn tx_logs(
     txs: &ReadOnlyTable<(u64, u32), &'static [u8]>,
-    n: u64,
+    pos: (u64, u32),
+    (block_hash, block_timestamp): (B256, u64),
     filter: &Filter,
     limit: usize,
     out: &mut Vec<LogMatch>,
 ) -> Result<()> {
-    // an index entry whose block is gone matches nothing
-    let Some(g) = headers.get(n)? else {
+    let Some(g) = txs.get(pos)? else {
         return Ok(());
     };
-    let (block_hash, timestamp) = header_prefix(g.value()).map_err(|e| e.at("headers", n))?;
-    for e in txs.range((n, 0)..=(n, u32::MAX))? {
-        let (k, v) = e?;
-        let (_, i) = k.value();
-        let parts = decode_tx_logs(v.value()).map_err(|e| e.at("txs", (n, i)))?;
-        for (j, log) in parts.logs.into_iter().enumerate() {
-            if filter.matches(&log) {
-                if out.len() == limit {
-                    return Err(BlockStoreError::TooManyLogs(limit));
-                }
-                out.push(LogMatch {
-                    block_number: n,
-                    block_hash,
-                    block_timestamp: timestamp,
-                    tx_hash: parts.hash,
-                    tx_index: u64::from(i),
-                    log_index: parts.first_log_index + j as u64,
-                    log,
-                });
+    let parts = decode_tx_logs(g.value()).map_err(|e| e.at("txs", pos))?;
+    for (j, log) in parts.logs.into_iter().enumerate() {
+        if filter.matches(&log) {
+            if out.len() == limit {
+                return Err(BlockStoreError::TooManyLogs(limit));
             }
+            out.push(LogMatch {
+                block_number: pos.0,
+                block_hash,
+                block_timestamp,
+                tx_hash: parts.hash,
+                tx_index: u64::from(pos.1),
+                log_index: parts.first_log_index + j as u64,
+                log,
+            });
         }
     }
     Ok(())
@@ -807,25 +997,35 @@ fn address_word(a: Address) -> [u8; 32] {
     w
 }
 
-fn index_key(kind: u8, value: &[u8; 32], n: u64) -> [u8; KEY_LEN] {
+fn index_key(kind: u8, value: &[u8; 32], n: u64, i: u32) -> [u8; KEY_LEN] {
     let mut k = [0u8; KEY_LEN];
     k[0] = kind;
     k[1..33].copy_from_slice(value);
-    k[33..].copy_from_slice(&n.to_be_bytes());
+    k[33..41].copy_from_slice(&n.to_be_bytes());
+    k[41..].copy_from_slice(&i.to_be_bytes());
     k
 }
 
-fn key_block(k: &[u8; KEY_LEN]) -> u64 {
+/// (block, tx index) of a log index key.
+fn key_pos(k: &[u8; KEY_LEN]) -> (u64, u32) {
     let mut b = [0u8; 8];
-    b.copy_from_slice(&k[33..]);
-    u64::from_be_bytes(b)
+    b.copy_from_slice(&k[33..41]);
+    let mut i = [0u8; 4];
+    i.copy_from_slice(&k[41..]);
+    (u64::from_be_bytes(b), u32::from_be_bytes(i))
 }
 
-/// The index keys of one log.
-fn log_keys(n: u64, log: &Log, keys: &mut BTreeSet<[u8; KEY_LEN]>) {
-    keys.insert(index_key(KIND_ADDRESS, &address_word(log.address), n));
-    for (p, t) in log.topics().iter().take(4).enumerate() {
-        keys.insert(index_key(KIND_TOPIC0 + p as u8, &t.0, n));
+/// The index keys of transaction `i` of block `n`, whose logs are `logs`.
+fn tx_keys(n: u64, i: u32, logs: &[Log], keys: &mut BTreeSet<[u8; KEY_LEN]>) {
+    if logs.is_empty() {
+        return;
+    }
+    keys.insert(index_key(KIND_ANY, &[0u8; 32], n, i));
+    for log in logs {
+        keys.insert(index_key(KIND_ADDRESS, &address_word(log.address), n, i));
+        for (p, t) in log.topics().iter().take(4).enumerate() {
+            keys.insert(index_key(KIND_TOPIC0 + p as u8, &t.0, n, i));
+        }
     }
 }
 
@@ -839,6 +1039,8 @@ struct EncodedBlock {
     header: Vec<u8>,
     txs: Vec<(B256, Vec<u8>)>,
     index_keys: BTreeSet<[u8; KEY_LEN]>,
+    /// Group roots of the batches of more than [`GROUP`] transactions.
+    batch_nodes: Vec<(u32, Vec<u8>)>,
 }
 
 fn encode_block(b: &BlockEntry) -> Result<EncodedBlock> {
@@ -853,8 +1055,9 @@ fn encode_block(b: &BlockEntry) -> Result<EncodedBlock> {
     if u32::try_from(b.txs.len()).is_err() {
         return Err(invalid("too many transactions".into()));
     }
-    let mut batches: Vec<(B256, Signature)> = Vec::new();
-    let mut txs = Vec::with_capacity(b.txs.len());
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut tx_batch = Vec::with_capacity(b.txs.len());
     let mut index_keys = BTreeSet::new();
     for (i, t) in b.txs.iter().enumerate() {
         if t.block_number != n || t.index != i as u64 {
@@ -869,40 +1072,73 @@ fn encode_block(b: &BlockEntry) -> Result<EncodedBlock> {
                 t.hash, t.timestamp, b.ctx.timestamp
             )));
         }
-        let batch = (t.preconf.batch_root, t.preconf.signature);
-        let batch = match batches.iter().rposition(|x| *x == batch) {
+        let (root, signature) = (t.preconf.batch_root, t.preconf.signature);
+        let batch = match batches
+            .iter()
+            .rposition(|x| x.root == root && x.signature == signature)
+        {
             Some(k) => k,
             None => {
-                batches.push(batch);
+                batches.push(Batch {
+                    root,
+                    signature,
+                    start: 0,
+                    count: 0,
+                });
+                members.push(Vec::new());
                 batches.len() - 1
             }
         };
-        for log in t.receipt.logs() {
-            log_keys(n, log, &mut index_keys);
+        members[batch].push(i);
+        tx_batch.push(batch);
+        tx_keys(n, i as u32, t.receipt.logs(), &mut index_keys);
+    }
+    // A proof that the batch's leaves give back is not stored: only a batch whose members
+    // are contiguous (a mini-block) records them, and a proof that differs is kept as is.
+    let mut derived = vec![false; b.txs.len()];
+    let mut batch_nodes = Vec::new();
+    for (k, (batch, m)) in batches.iter_mut().zip(&members).enumerate() {
+        let (first, last) = (m[0], m[m.len() - 1]);
+        if last - first + 1 != m.len() {
+            continue;
         }
-        txs.push((t.hash, encode_tx_record(t, n, batch)));
+        batch.start = first as u64;
+        batch.count = m.len() as u64;
+        let leaves: Vec<B256> = m.iter().map(|&i| b.txs[i].preconf.leaf()).collect();
+        let mut any = false;
+        for (&i, proof) in m.iter().zip(merkle::proofs(&leaves)) {
+            derived[i] = proof == b.txs[i].preconf.proof;
+            any |= derived[i];
+        }
+        if any && m.len() > GROUP {
+            let roots: Vec<u8> = leaves
+                .chunks(GROUP)
+                .flat_map(|g| merkle::root(g).0)
+                .collect();
+            batch_nodes.push((k as u32, roots));
+        }
     }
-    if !index_keys.is_empty() {
-        index_keys.insert(index_key(KIND_ANY, &[0u8; 32], n));
-    }
+    let txs = b
+        .txs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.hash, encode_tx_record(t, n, tx_batch[i], derived[i])))
+        .collect();
     Ok(EncodedBlock {
         number: n,
         hash: c.hash,
         header: encode_header_record(b, c, &batches),
         txs,
         index_keys,
+        batch_nodes,
     })
 }
 
 /// Header record: version, hash (so `hash(n)` reads 33 bytes), the context at fixed
 /// offsets, gas used, tx count, the pre-confirmation batches, the RLP header.
-fn encode_header_record(
-    b: &BlockEntry,
-    c: &CommittedBlock,
-    batches: &[(B256, Signature)],
-) -> Vec<u8> {
+fn encode_header_record(b: &BlockEntry, c: &CommittedBlock, batches: &[Batch]) -> Vec<u8> {
     let ctx = &b.ctx;
-    let mut out = Vec::with_capacity(256 + batches.len() * 97 + c.header.length());
+    let mut out = Vec::with_capacity(256 + batches.len() * 100 + c.header.length());
     out.push(RECORD_VERSION);
     out.extend_from_slice(c.hash.as_slice());
     out.extend_from_slice(&ctx.number.to_be_bytes());
@@ -921,9 +1157,11 @@ fn encode_header_record(
     out.extend_from_slice(&b.gas_used.to_be_bytes());
     put_varint(&mut out, b.txs.len() as u128);
     put_varint(&mut out, batches.len() as u128);
-    for (root, sig) in batches {
-        out.extend_from_slice(root.as_slice());
-        put_signature(&mut out, sig);
+    for batch in batches {
+        out.extend_from_slice(batch.root.as_slice());
+        put_signature(&mut out, &batch.signature);
+        put_varint(&mut out, batch.start.into());
+        put_varint(&mut out, batch.count.into());
     }
     c.header.encode(&mut out);
     out
@@ -934,8 +1172,19 @@ struct HeaderRecord {
     ctx: BlockContext,
     gas_used: u64,
     tx_count: u64,
-    batches: Vec<(B256, Signature)>,
+    batches: Vec<Batch>,
     header: Header,
+}
+
+/// A mini-block's signed batch of pre-confirmations: root and signature, and the
+/// transactions `start..start + count` whose leaves it is over (`count` 0: members not
+/// contiguous, every proof stored with its transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Batch {
+    root: B256,
+    signature: Signature,
+    start: u64,
+    count: u64,
 }
 
 /// Hash and timestamp of a header record (the cheap path).
@@ -947,7 +1196,33 @@ fn header_prefix(bytes: &[u8]) -> Result<(B256, u64), Bad> {
     Ok((hash, r.u64_be()?))
 }
 
+/// A header record but its RLP header (what `tx(hash)` needs).
+struct HeaderMeta {
+    hash: B256,
+    ctx: BlockContext,
+    gas_used: u64,
+    tx_count: u64,
+    batches: Vec<Batch>,
+}
+
 fn decode_header_record(bytes: &[u8]) -> Result<HeaderRecord, Bad> {
+    let (m, mut rest) = decode_header_meta(bytes)?;
+    let header = Header::decode(&mut rest).map_err(|e| Bad(format!("header: {e}")))?;
+    if !rest.is_empty() {
+        return Err(Bad::new("trailing bytes after the header"));
+    }
+    Ok(HeaderRecord {
+        hash: m.hash,
+        ctx: m.ctx,
+        gas_used: m.gas_used,
+        tx_count: m.tx_count,
+        batches: m.batches,
+        header,
+    })
+}
+
+/// Decodes a header record up to its RLP header, which it returns undecoded.
+fn decode_header_meta(bytes: &[u8]) -> Result<(HeaderMeta, &[u8]), Bad> {
     let mut r = Reader::new(bytes);
     r.version()?;
     let hash = r.b256()?;
@@ -972,27 +1247,38 @@ fn decode_header_record(bytes: &[u8]) -> Result<HeaderRecord, Bad> {
     let gas_used = r.u64_be()?;
     let tx_count = r.varint_u64()?;
     let n_batches = r.varint_u64()?;
-    // each batch is 97 bytes: a count the record cannot hold is corrupt, not an allocation
-    if n_batches > (r.remaining() / 97) as u64 {
+    // each batch is at least 99 bytes: a count the record cannot hold is corrupt, not an
+    // allocation
+    if n_batches > (r.remaining() / 99) as u64 {
         return Err(Bad::new("batch count beyond the record"));
     }
     let mut batches = Vec::with_capacity(n_batches as usize);
     for _ in 0..n_batches {
-        batches.push((r.b256()?, r.signature()?));
+        let batch = Batch {
+            root: r.b256()?,
+            signature: r.signature()?,
+            start: r.varint_u64()?,
+            count: r.varint_u64()?,
+        };
+        if batch
+            .start
+            .checked_add(batch.count)
+            .is_none_or(|end| end > tx_count)
+        {
+            return Err(Bad::new("batch beyond the block's transactions"));
+        }
+        batches.push(batch);
     }
-    let mut rest = r.rest();
-    let header = Header::decode(&mut rest).map_err(|e| Bad(format!("header: {e}")))?;
-    if !rest.is_empty() {
-        return Err(Bad::new("trailing bytes after the header"));
-    }
-    Ok(HeaderRecord {
-        hash,
-        ctx,
-        gas_used,
-        tx_count,
-        batches,
-        header,
-    })
+    Ok((
+        HeaderMeta {
+            hash,
+            ctx,
+            gas_used,
+            tx_count,
+            batches,
+        },
+        r.rest(),
+    ))
 }
 
 const F_CONTRACT: u8 = 1;
@@ -1001,11 +1287,16 @@ const F_PC_BLOCK: u8 = 4;
 const F_PC_INDEX: u8 = 8;
 const F_PC_SUCCESS: u8 = 16;
 const F_PC_GAS: u8 = 32;
+/// The Merkle proof is stored (otherwise it is rebuilt from the batch's leaves).
+const F_PROOF: u8 = 64;
+const FLAGS: u8 =
+    F_CONTRACT | F_PC_HASH | F_PC_BLOCK | F_PC_INDEX | F_PC_SUCCESS | F_PC_GAS | F_PROOF;
 
 /// Tx record: version, hash, flags, receipt fields, the receipt (a section), the sender
 /// and the EIP-2718 transaction (a section), the pre-confirmation. The block number and
-/// index are the key; the timestamp and the batch signature are in the header record.
-fn encode_tx_record(t: &TxEntry, n: u64, batch: usize) -> Vec<u8> {
+/// index are the key; the timestamp and the batch root and signature are in the header
+/// record; the Merkle proof only when the batch's leaves do not give it back (`derived`).
+fn encode_tx_record(t: &TxEntry, n: u64, batch: usize, derived: bool) -> Vec<u8> {
     let p = &t.preconf;
     let mut flags = 0;
     if t.contract_address.is_some() {
@@ -1025,6 +1316,9 @@ fn encode_tx_record(t: &TxEntry, n: u64, batch: usize) -> Vec<u8> {
     }
     if p.gas_used != t.gas_used {
         flags |= F_PC_GAS;
+    }
+    if !derived {
+        flags |= F_PROOF;
     }
     let tx = t.tx.inner();
     let mut out = Vec::with_capacity(160 + tx.encode_2718_len() + p.proof.len() * 32);
@@ -1061,9 +1355,11 @@ fn encode_tx_record(t: &TxEntry, n: u64, batch: usize) -> Vec<u8> {
         put_varint(&mut out, p.gas_used.into());
     }
     put_varint(&mut out, batch as u128);
-    put_varint(&mut out, p.proof.len() as u128);
-    for h in &p.proof {
-        out.extend_from_slice(h.as_slice());
+    if !derived {
+        put_varint(&mut out, p.proof.len() as u128);
+        for h in &p.proof {
+            out.extend_from_slice(h.as_slice());
+        }
     }
     out
 }
@@ -1084,7 +1380,7 @@ fn read_tx_head(r: &mut Reader<'_>) -> Result<TxHead, Bad> {
     r.version()?;
     let hash = r.b256()?;
     let flags = r.u8()?;
-    if flags & !(F_CONTRACT | F_PC_HASH | F_PC_BLOCK | F_PC_INDEX | F_PC_SUCCESS | F_PC_GAS) != 0 {
+    if flags & !FLAGS != 0 {
         return Err(Bad::new("unknown flags"));
     }
     let first_log_index = r.varint_u64()?;
@@ -1132,24 +1428,43 @@ fn decode_tx_logs(bytes: &[u8]) -> Result<TxLogs, Bad> {
     })
 }
 
-fn decode_tx_record(
-    bytes: &[u8],
-    n: u64,
+/// A tx record's sections, and its pre-confirmation fields.
+struct TxParts<'a> {
+    head: TxHead,
+    receipt: &'a [u8],
+    tx: &'a [u8],
+    preconf: PreconfFields,
+}
+
+/// A pre-confirmation without its batch root and signature.
+struct PreconfFields {
+    tx_hash: B256,
+    block_number: u64,
     index: u64,
-    timestamp: u64,
-    batches: &[(B256, Signature)],
-) -> Result<TxEntry, Bad> {
+    success: bool,
+    gas_used: u64,
+    batch: u64,
+    /// `None`: rebuilt from the batch's leaves.
+    proof: Option<Vec<B256>>,
+}
+
+impl PreconfFields {
+    fn leaf(&self) -> B256 {
+        preconf::leaf(
+            self.tx_hash,
+            self.block_number,
+            self.index,
+            self.success,
+            self.gas_used,
+        )
+    }
+}
+
+fn split_tx_record(bytes: &[u8], n: u64, index: u64) -> Result<TxParts<'_>, Bad> {
     let mut r = Reader::new(bytes);
     let head = read_tx_head(&mut r)?;
-    let receipt = decode_receipt(r.section()?)?;
-    let mut tx = Reader::new(r.section()?);
-    let sender = tx.address()?;
-    let mut raw = tx.rest();
-    let envelope =
-        OpTxEnvelope::decode_2718(&mut raw).map_err(|e| Bad(format!("transaction: {e}")))?;
-    if !raw.is_empty() {
-        return Err(Bad::new("trailing bytes after the transaction"));
-    }
+    let receipt = r.section()?;
+    let tx = r.section()?;
     let flags = head.flags;
     let tx_hash = if flags & F_PC_HASH != 0 {
         r.b256()?
@@ -1166,25 +1481,75 @@ fn decode_tx_record(
     } else {
         index
     };
-    let pc_gas = if flags & F_PC_GAS != 0 {
+    let gas_used = if flags & F_PC_GAS != 0 {
         r.varint_u64()?
     } else {
         head.gas_used
     };
     let batch = r.varint_u64()?;
-    let (batch_root, signature) = *usize::try_from(batch)
+    let proof = if flags & F_PROOF != 0 {
+        let n_proof = r.varint_u64()?;
+        if n_proof != (r.remaining() / 32) as u64 || !r.remaining().is_multiple_of(32) {
+            return Err(Bad::new("proof length does not match the record"));
+        }
+        let mut proof = Vec::with_capacity(n_proof as usize);
+        for _ in 0..n_proof {
+            proof.push(r.b256()?);
+        }
+        Some(proof)
+    } else {
+        None
+    };
+    if r.remaining() != 0 {
+        return Err(Bad::new("trailing bytes after the pre-confirmation"));
+    }
+    Ok(TxParts {
+        head,
+        receipt,
+        tx,
+        preconf: PreconfFields {
+            tx_hash,
+            block_number,
+            index: pc_index,
+            success: flags & F_PC_SUCCESS != 0,
+            gas_used,
+            batch,
+            proof,
+        },
+    })
+}
+
+/// Decodes a tx record. A proof to rebuild from the batch's leaves is left empty and its
+/// batch returned.
+fn decode_tx_record(
+    bytes: &[u8],
+    n: u64,
+    index: u64,
+    timestamp: u64,
+    batches: &[Batch],
+) -> Result<(TxEntry, Option<usize>), Bad> {
+    let parts = split_tx_record(bytes, n, index)?;
+    let receipt = decode_receipt(parts.receipt)?;
+    let mut tx = Reader::new(parts.tx);
+    let sender = tx.address()?;
+    let mut raw = tx.rest();
+    let envelope =
+        OpTxEnvelope::decode_2718(&mut raw).map_err(|e| Bad(format!("transaction: {e}")))?;
+    if !raw.is_empty() {
+        return Err(Bad::new("trailing bytes after the transaction"));
+    }
+    let head = parts.head;
+    let p = parts.preconf;
+    let (b, batch) = usize::try_from(p.batch)
         .ok()
-        .and_then(|b| batches.get(b))
+        .and_then(|b| Some((b, batches.get(b)?)))
         .ok_or_else(|| Bad::new("pre-confirmation batch out of range"))?;
-    let n_proof = r.varint_u64()?;
-    if n_proof != (r.remaining() / 32) as u64 || !r.remaining().is_multiple_of(32) {
-        return Err(Bad::new("proof length does not match the record"));
-    }
-    let mut proof = Vec::with_capacity(n_proof as usize);
-    for _ in 0..n_proof {
-        proof.push(r.b256()?);
-    }
-    Ok(TxEntry {
+    let (proof, rebuild) = match p.proof {
+        Some(proof) => (proof, None),
+        None if (batch.start..batch.start + batch.count).contains(&index) => (Vec::new(), Some(b)),
+        None => return Err(Bad::new("proof to rebuild, but not in its batch")),
+    };
+    let entry = TxEntry {
         tx: Recovered::new_unchecked(envelope, sender),
         hash: head.hash,
         block_number: n,
@@ -1198,16 +1563,17 @@ fn decode_tx_record(
         first_log_index: head.first_log_index,
         timestamp,
         preconf: Preconfirmation {
-            tx_hash,
-            block_number,
-            index: pc_index,
-            success: flags & F_PC_SUCCESS != 0,
-            gas_used: pc_gas,
-            batch_root,
+            tx_hash: p.tx_hash,
+            block_number: p.block_number,
+            index: p.index,
+            success: p.success,
+            gas_used: p.gas_used,
+            batch_root: batch.root,
             proof,
-            signature,
+            signature: batch.signature,
         },
-    })
+    };
+    Ok((entry, rebuild))
 }
 
 /// Receipt body: type, status, cumulative gas, deposit fields, RLP logs (last, so a log
@@ -1780,6 +2146,79 @@ mod tests {
     }
 
     #[test]
+    fn proofs_are_rebuilt_from_their_batch_or_kept_as_they_are() {
+        let (_dir, store) = temp();
+        let mut b = Builder::new();
+        let logs = vec![vec![]; 8];
+        let plain = b.block(1, &logs);
+        let mut odd = b.block(2, &logs);
+        {
+            // a proof its batch does not give back
+            Arc::get_mut(&mut odd.txs[2]).unwrap().preconf.proof = vec![B256::repeat_byte(1); 3];
+            // a batch of one whose proof is not empty, leaving the second mini-block's
+            // members 4, 6, 7: not contiguous
+            Arc::get_mut(&mut odd.txs[5]).unwrap().preconf.batch_root = B256::repeat_byte(2);
+        }
+        store.put_blocks(&[&plain, &odd], false).unwrap();
+        let flags = |n: u64| -> Vec<bool> {
+            (0..8)
+                .map(|i| {
+                    let rec = raw_get(&store, TXS, (n, i));
+                    split_tx_record(&rec, n, u64::from(i)).unwrap().head.flags & F_PROOF != 0
+                })
+                .collect()
+        };
+        assert_eq!(flags(1), vec![false; 8]);
+        assert_eq!(
+            flags(2),
+            vec![false, false, true, false, true, true, true, true]
+        );
+        for want in [&plain, &odd] {
+            let got = store.block(want.ctx.number).unwrap().unwrap();
+            assert_same_block(&got, want);
+            for t in &want.txs {
+                assert_same_tx(&store.tx(&t.hash).unwrap().unwrap(), t);
+            }
+        }
+        for t in &plain.txs {
+            assert!(!t.preconf.proof.is_empty());
+            let got = store.tx(&t.hash).unwrap().unwrap();
+            got.preconf.verify(DOMAIN, b.sequencer.address()).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_proof_in_a_large_batch_is_rebuilt_from_its_group() {
+        let (_dir, store) = temp();
+        let mut b = Builder::new();
+        // two mini-blocks of 35: groups of 16, 16 and 3
+        let blk = b.block(1, &vec![vec![]; 70]);
+        store.put_block(&blk, false).unwrap();
+        let nodes = |store: &BlockStore| {
+            let r = store.db.begin_read().unwrap();
+            r.open_table(BATCH_NODES).unwrap().len().unwrap()
+        };
+        assert_eq!(nodes(&store), 2);
+        for t in &blk.txs {
+            let rec = raw_get(&store, TXS, (1, t.index as u32));
+            let flags = split_tx_record(&rec, 1, t.index).unwrap().head.flags;
+            assert_eq!(flags & F_PROOF, 0);
+            let got = store.tx(&t.hash).unwrap().unwrap();
+            assert_eq!(got.preconf, t.preconf);
+            got.preconf.verify(DOMAIN, b.sequencer.address()).unwrap();
+        }
+        assert_same_block(&store.block(1).unwrap().unwrap(), &blk);
+        // the group roots go with their block
+        let again = b.block(1, &[vec![]]);
+        store.put_block(&again, false).unwrap();
+        assert_eq!(nodes(&store), 0);
+        store.put_block(&blk, false).unwrap();
+        assert_eq!(nodes(&store), 2);
+        store.truncate_after(0).unwrap();
+        assert_eq!(nodes(&store), 0);
+    }
+
+    #[test]
     fn reopen_keeps_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("blocks.redb");
@@ -1813,7 +2252,7 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let (k, _) = e.unwrap();
-                (k.value()[0], key_block(k.value()))
+                (k.value()[0], key_pos(k.value()).0)
             })
             .collect()
     }
@@ -2089,6 +2528,9 @@ mod tests {
         cut.truncate(good.len() - 5);
         raw_put(&store, TXS, (1, 2), &cut);
         assert!(is_corrupt(store.tx(&victim)));
+        // a proof rebuilt from the batch needs every member: a damaged one is an error
+        assert!(is_corrupt(store.tx(&blocks[0].txs[1].hash)));
+        assert!(store.tx(&blocks[0].txs[3].hash).unwrap().is_some());
         // header record
         let good_header = raw_get(&store, HEADERS, 2);
         raw_put(&store, HEADERS, 2, &good_header[..good_header.len() - 1]);
@@ -2126,12 +2568,11 @@ mod tests {
             // valid records, cut short or with one byte changed
             let mut b = Builder::new();
             let block = b.block(1, &sample_logs(1));
-            let t = &block.txs[2];
-            let batches = vec![(t.preconf.batch_root, t.preconf.signature)];
-            let rec = encode_tx_record(t, 1, 0);
-            let c = block.committed.as_ref().unwrap();
-            let hdr = encode_header_record(&block, c, &batches);
-            for (is_tx, good) in [(true, rec), (false, hdr)] {
+            let enc = encode_block(&block).unwrap();
+            let batches = decode_header_record(&enc.header).unwrap().batches;
+            let derived = enc.txs[2].1.clone();
+            let stored = encode_tx_record(&block.txs[2], 1, 0, false);
+            for (is_tx, good) in [(true, derived), (true, stored), (false, enc.header)] {
                 let short = &good[..cut.index(good.len())];
                 if is_tx {
                     prop_assert!(decode_tx_record(short, 1, 2, 0, &batches).is_err());
@@ -2260,6 +2701,7 @@ mod tests {
             specs in proptest::collection::vec(block_spec(), 1..10),
             rewrite in proptest::option::of((any::<prop::sample::Index>(), any::<bool>(), proptest::collection::vec(block_spec(), 1..4))),
             filters in proptest::collection::vec(filter_spec(), 12),
+            walk in (1u64..5, 0usize..4, 0usize..6),
         ) {
             let (_dir, store) = temp();
             let mut b = Builder::new();
@@ -2299,6 +2741,15 @@ mod tests {
                 let got = store.logs(f.from, f.to, &addresses, &topics, 10_000).unwrap();
                 let want = brute_force(&chain, f);
                 prop_assert_eq!(&got, &want, "filter {:?}", f);
+                // every path of the walk: small windows, probes and candidate caps
+                let mut filter = Filter::new().address(addresses.clone());
+                for (slot, t) in filter.topics.iter_mut().zip(&topics) {
+                    *slot = Topic::from(t.clone().unwrap_or_default());
+                }
+                let (window, probe, max_candidates) = walk;
+                let small = Walk { window, probe, max_candidates };
+                let got = store.walk_logs(f.from, f.to, &filter, 10_000, small).unwrap();
+                prop_assert_eq!(&got, &want, "filter {:?}, {:?}", f, small);
                 if !want.is_empty() {
                     prop_assert!(matches!(
                         store.logs(f.from, f.to, &addresses, &topics, want.len() - 1),
@@ -2310,12 +2761,7 @@ mod tests {
             let mut keys = BTreeSet::new();
             for blk in &chain {
                 for t in &blk.txs {
-                    for l in t.receipt.logs() {
-                        log_keys(blk.ctx.number, l, &mut keys);
-                    }
-                }
-                if blk.txs.iter().any(|t| !t.receipt.logs().is_empty()) {
-                    keys.insert(index_key(KIND_ANY, &[0u8; 32], blk.ctx.number));
+                    tx_keys(blk.ctx.number, t.index as u32, t.receipt.logs(), &mut keys);
                 }
             }
             let r = store.db.begin_read().unwrap();
@@ -2422,6 +2868,13 @@ mod layout {
         db_blk.begin_write().unwrap().commit().unwrap();
         let w_blk = t.elapsed();
         let size = |f: &str| std::fs::metadata(dir.path().join(f)).unwrap().len() as f64 / 1e6;
+        let pages = |db: &Database| {
+            let w = db.begin_write().unwrap();
+            let s = w.stats().unwrap();
+            let mb = (s.allocated_pages() * s.page_size() as u64) as f64 / 1e6;
+            w.abort().unwrap();
+            mb
+        };
         let stored: usize = blocks.iter().flat_map(|b| &b.3).map(|r| r.len()).sum();
 
         let reads = 20_000u64;
@@ -2473,15 +2926,20 @@ mod layout {
             "{BLOCKS} blocks x 20 txs, {:.1} MB of records",
             stored as f64 / 1e6
         );
-        println!("| layout | file MB | write blocks/s | tx reads/s | block reads/s |");
-        println!("| --- | ---: | ---: | ---: | ---: |");
+        drop((t_tx, t_blk, r));
         println!(
-            "| per (block, index) | {:.1} | {:.0} | {tx_per_tx:.0} | {blk_per_tx:.0} |",
+            "| layout | pages in use MB | file MB | write blocks/s | tx reads/s | block reads/s |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        println!(
+            "| per (block, index) | {:.1} | {:.1} | {:.0} | {tx_per_tx:.0} | {blk_per_tx:.0} |",
+            pages(&db_tx),
             size("tx.redb"),
             BLOCKS as f64 / w_tx.as_secs_f64()
         );
         println!(
-            "| per block | {:.1} | {:.0} | {tx_per_blk:.0} | {blk_per_blk:.0} |",
+            "| per block | {:.1} | {:.1} | {:.0} | {tx_per_blk:.0} | {blk_per_blk:.0} |",
+            pages(&db_blk),
             size("blk.redb"),
             BLOCKS as f64 / w_blk.as_secs_f64()
         );
