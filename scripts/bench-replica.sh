@@ -58,8 +58,9 @@ bash scripts/setup.sh >/dev/null
 log "building release binaries"
 cargo build --release -p blink -p blink-sequencer >&2
 
+# a snapshot at every output block (every 10 blocks), for the replica started from one
 setsid "$BLINK" devnet --fresh --datadir "$work/devnet" --l1-port "$L1_PORT" --l2-port "$L2_PORT" \
-  >"$work/devnet.out" 2>&1 &
+  --snapshot-every 10 >"$work/devnet.out" 2>&1 &
 devnet_pid=$!
 for _ in $(seq 1 600); do
   [[ -f "$work/devnet/devnet.json" ]] && break
@@ -73,7 +74,16 @@ log "load: $RATE tx/s for $SECS s"
 start_head="$(block_no "$L2" latest)"
 t0="$(now_ms)"
 "$BLINK" bench --rpc "$L2" --workload eth --rate "$RATE" --duration "$SECS" \
-  --method async --accounts 400 --concurrency 128 >"$work/load.txt" 2>&1
+  --method async --accounts 400 --concurrency 128 >"$work/load.txt" 2>&1 &
+load_pid=$!
+# halfway through the load, keep a copy of the newest snapshot at an output block
+sleep $(( SECS / 2 ))
+snap=""
+for f in $(ls -r "$work/devnet/l2/snapshots" 2>/dev/null); do
+  n="${f#snapshot-}"; n="$((10#${n%.bin}))"
+  if (( n % 10 == 0 )); then cp "$work/devnet/l2/snapshots/$f" "$work/$f" && snap="$work/$f" && snap_block="$n"; break; fi
+done
+wait "$load_pid"
 t1="$(now_ms)"
 head="$(block_no "$L2" latest)"
 included=0
@@ -94,7 +104,7 @@ replica_run() { # label, env assignments...
   local t_start t_end
   t_start="$(now_ms)"
   env "$@" "$SEQ" --replica --manifest "$work/devnet/devnet.json" --http-port "$REPLICA_PORT" \
-    >"$work/replica-$label.out" 2>&1 &
+    ${FROM:+--snapshot "$FROM"} >"$work/replica-$label.out" 2>&1 &
   replica_pid=$!
   local reached=""
   for _ in $(seq 1 6000); do
@@ -114,7 +124,7 @@ replica_run() { # label, env assignments...
   wait "$replica_pid" 2>/dev/null || true
   replica_pid=""
   local ms=$(( t_end - t_start ))
-  rows+=("| $label | $ms | $(( included * 1000 / ms )) | $same |")
+  rows+=("| $label | $ms | $(( ${DERIVED:-$included} * 1000 / ms )) | $same |")
 }
 
 rows=()
@@ -122,6 +132,21 @@ replica_run "one thread (RAYON_NUM_THREADS=1)" RAYON_NUM_THREADS=1
 replica_run "all cores ($(nproc))" BLINK_BENCH_UNUSED=1
 replica_run "one thread, again" RAYON_NUM_THREADS=1
 replica_run "all cores, again" BLINK_BENCH_UNUSED=1
+snap_row=""
+if [[ -n "$snap" ]]; then
+  # its output must be final before a replica takes the snapshot
+  for _ in $(seq 1 180); do
+    (( $(block_no "$L2" finalized) >= snap_block )) && break
+    sleep 1
+  done
+  after=0
+  for n in $(seq $((snap_block + 1)) "$head"); do
+    c="$(rpc "$L2" eth_getBlockTransactionCountByNumber "[\"$(printf '0x%x' "$n")\"]" | jq -r '.result // "0x0"')"
+    after=$((after + $(printf '%d' "$c")))
+  done
+  FROM="$snap" DERIVED="$after" replica_run "from the snapshot of block $snap_block, all cores" BLINK_BENCH_UNUSED=1
+  snap_row="A replica started from the sequencer's snapshot of block $snap_block (checked against its finalized output on L1) derived only blocks $((snap_block + 1))..$head ($after transactions; its tx/s counts those)."
+fi
 
 {
   echo "# Replica catch-up"
@@ -134,6 +159,7 @@ replica_run "all cores, again" BLINK_BENCH_UNUSED=1
   echo "posted all of them, replicas that know only the manifest derived blocks 1..$head from"
   echo "L1 (batches from blobs through the beacon API), timed from process start to the head,"
   echo "and checked against the sequencer's block hashes."
+  [[ -n "$snap_row" ]] && { echo; echo "$snap_row"; }
   echo
   echo "| replica | ms to the head | tx/s | same hashes |"
   echo "| --- | ---: | ---: | --- |"
