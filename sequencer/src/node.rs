@@ -407,7 +407,7 @@ impl Node {
         let (wal, records) = match &config.datadir {
             Some(dir) => {
                 // the newest snapshot that loads, then the log after it
-                let base = match exec.pick_snapshot(dir)? {
+                let base = match exec.pick_snapshot(dir, u64::MAX)? {
                     Some((snap, restored)) => {
                         let n = snap.number();
                         exec.reset_to(Some((&snap, restored)))?;
@@ -727,31 +727,8 @@ impl Executor {
         };
         // rebuilt from the newest snapshot at or below `keep` (genesis if none)
         let files = self.shared.files.lock();
-        let (snap, restored) = {
-            let mut found = None;
-            for (n, path) in crate::snapshot::list(&dir)?.into_iter().rev() {
-                if n > keep {
-                    continue;
-                }
-                match crate::snapshot::read(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|s| {
-                        let r = s.restore()?;
-                        Ok((s, r))
-                    }) {
-                    Ok(f) => {
-                        found = Some(f);
-                        break;
-                    }
-                    Err(why) => tracing::warn!(block = n, why, "snapshot skipped"),
-                }
-            }
-            match found {
-                Some((s, r)) => (Some(s), Some(r)),
-                None => (None, None),
-            }
-        };
-        let base = snap.as_ref().map_or(0, |s| s.number());
+        let picked = self.pick_snapshot(&dir, keep)?;
+        let base = picked.as_ref().map_or(0, |(s, _)| s.number());
         let (kept, removed) = match wal.truncate_after_block(base, keep) {
             Ok(cut) => cut,
             Err(e) => {
@@ -782,9 +759,9 @@ impl Executor {
             let c = self.shared.chain.read();
             (c.safe, c.finalized)
         };
-        match (&snap, restored) {
-            (Some(s), Some(r)) => self.reset_to(Some((s, r)))?,
-            _ => self.reset_to(None)?,
+        match picked {
+            Some((s, r)) => self.reset_to(Some((&s, r)))?,
+            None => self.reset_to(None)?,
         }
         {
             let mut c = self.shared.chain.write();
@@ -882,13 +859,14 @@ impl Executor {
         Ok(())
     }
 
-    /// The newest snapshot in `dir` that decodes, rebuilds to its own state root and
+    /// The newest snapshot in `dir` of a block `<= at_most` that decodes, rebuilds to its own state root and
     /// (with a block store) names the block the store holds at its number; older ones
     /// are tried when one fails. `None`: start from genesis.
     #[allow(clippy::type_complexity)]
     fn pick_snapshot(
         &self,
         dir: &std::path::Path,
+        at_most: u64,
     ) -> Result<
         Option<(
             crate::snapshot::Snapshot,
@@ -897,6 +875,9 @@ impl Executor {
         NodeError,
     > {
         for (n, path) in crate::snapshot::list(dir)?.into_iter().rev() {
+            if n > at_most {
+                continue;
+            }
             let snap = match crate::snapshot::read(&path) {
                 Ok(s) if s.number() == n => s,
                 Ok(_) => {
