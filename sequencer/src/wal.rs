@@ -640,22 +640,23 @@ mod tests {
         }
     }
 
+    fn open(number: u64) -> Record {
+        Record::Open(OpenRecord {
+            number,
+            timestamp: number,
+            base_fee: 1,
+            l1_number: 0,
+            l1_hash: Default::default(),
+            l1_timestamp: 0,
+            l1_base_fee: 1,
+            l1_blob_base_fee: Some(1),
+        })
+    }
+
     #[test]
     fn truncate_after_block_cuts_at_the_next_opening() {
         let dir = std::env::temp_dir().join(format!("blink-wal-cut-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let open = |number| {
-            Record::Open(OpenRecord {
-                number,
-                timestamp: number,
-                base_fee: 1,
-                l1_number: 0,
-                l1_hash: Default::default(),
-                l1_timestamp: 0,
-                l1_base_fee: 1,
-                l1_blob_base_fee: Some(1),
-            })
-        };
         let mini = |number| {
             Record::Mini(MiniRecord {
                 number,
@@ -692,18 +693,6 @@ mod tests {
     #[test]
     fn segments_rotate_at_snapshots_and_reopen_after_one() {
         let dir = tempfile::tempdir().expect("tmp");
-        let open = |number| {
-            Record::Open(OpenRecord {
-                number,
-                timestamp: number,
-                base_fee: 1,
-                l1_number: 0,
-                l1_hash: Default::default(),
-                l1_timestamp: 0,
-                l1_base_fee: 1,
-                l1_blob_base_fee: Some(1),
-            })
-        };
         let (mut wal, _) = Wal::open(dir.path(), false).expect("open");
         for n in 1..=7u64 {
             wal.append_atomic(&[open(n)]).expect("append");
