@@ -1858,6 +1858,29 @@ mod tests {
         }
     }
 
+    /// A rollup genesis with a 2^24 deposit budget and L1 block 1 carrying 300 deposits
+    /// of 100k gas to `to` (167 fit a block, 133 wait), source hashes from `first`.
+    fn deposit_flood(to: Address, first: u64, from: Address) -> (Genesis, L1Entry) {
+        let start_ts = now();
+        let mut genesis = rollup_genesis(start_ts);
+        if let Some(r) = genesis.rollup.as_mut() {
+            r.max_deposit_gas = 1 << 24;
+        }
+        let mut entry = l1_block_1(start_ts, to);
+        entry.deposits = (0..300u64)
+            .map(|i| TxDeposit {
+                source_hash: B256::from(U256::from(first + i)),
+                from,
+                to: alloy_primitives::TxKind::Call(to),
+                mint: 10,
+                value: U256::from(1),
+                gas_limit: 100_000,
+                ..Default::default()
+            })
+            .collect();
+        (genesis, entry)
+    }
+
     fn start(genesis: &Genesis, dir: &std::path::Path, view: Arc<L1View>) -> Node {
         start_with(genesis, dir, view, 0, DEFAULT_HOT_BLOCKS)
     }
@@ -1935,25 +1958,9 @@ mod tests {
     /// comes back, and the replayed blocks have the hashes the first run gave them.
     #[test]
     fn restart_from_a_snapshot_and_the_log_tail() {
-        let start_ts = now();
-        let mut genesis = rollup_genesis(start_ts);
-        if let Some(r) = genesis.rollup.as_mut() {
-            r.max_deposit_gas = 1 << 24;
-        }
         let to = Address::repeat_byte(0x79);
-        let mut entry = l1_block_1(start_ts, to);
         // 300 deposits of 100k gas: 167 fit block 1, 133 wait in the queue (snapshot 1)
-        entry.deposits = (0..300u16)
-            .map(|i| TxDeposit {
-                source_hash: B256::from(U256::from(5000 + i)),
-                from: Address::repeat_byte(0x52),
-                to: alloy_primitives::TxKind::Call(to),
-                mint: 10,
-                value: U256::from(1),
-                gas_limit: 100_000,
-                ..Default::default()
-            })
-            .collect();
+        let (genesis, entry) = deposit_flood(to, 5000, Address::repeat_byte(0x52));
         let dir = tempfile::tempdir().expect("tmp");
         let view = Arc::new(L1View::default());
         assert!(view.push(entry.clone()));
@@ -2100,25 +2107,9 @@ mod tests {
     /// replays the log rebuilds the queue: nothing is lost or included twice.
     #[test]
     fn deposit_queue_survives_a_restart() {
-        let start_ts = now();
-        let mut genesis = rollup_genesis(start_ts);
-        if let Some(r) = genesis.rollup.as_mut() {
-            r.max_deposit_gas = 1 << 24;
-        }
         let to = Address::repeat_byte(0x78);
-        let mut entry = l1_block_1(start_ts, to);
         // 300 deposits of 100k gas: 167 fit a block of 2^24, the rest wait
-        entry.deposits = (0..300u16)
-            .map(|i| TxDeposit {
-                source_hash: B256::from(U256::from(1000 + i)),
-                from: Address::repeat_byte(0x51),
-                to: alloy_primitives::TxKind::Call(to),
-                mint: 10,
-                value: U256::from(1),
-                gas_limit: 100_000,
-                ..Default::default()
-            })
-            .collect();
+        let (genesis, entry) = deposit_flood(to, 1000, Address::repeat_byte(0x51));
         let dir = tempfile::tempdir().expect("tmp");
         let view = Arc::new(L1View::default());
         assert!(view.push(entry.clone()));
