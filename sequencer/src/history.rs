@@ -7,13 +7,19 @@
 //! commits (through [`Recording`], before the write reaches the state), so a reader that
 //! reads the live state first and the change sets second never mixes eras.
 //!
-//! What it is: the in-memory change sets ([`MemoryChangeSets`], behind the
-//! [`ChangeStore`] trait so that an on-disk store can replace it), the retention policy
-//! ([`History`]), the executor's recording wrapper ([`Recording`]) and a `DatabaseRef`
-//! over any block in the window ([`StateAt`]).
+//! Two tiers: recent blocks' change sets in memory ([`MemoryChangeSets`]), older ones on
+//! disk behind [`ColdChanges`] (`crate::history_store`, with a data directory). The
+//! node's store thread moves sealed blocks down ([`History::to_flush`], then
+//! [`History::flushed`] once they are written); a read at block `n` asks the disk for the
+//! first change in `(n, cold_through]` and memory for later ones, so a key's first change
+//! after `n` is found in whichever tier holds it.
+//!
+//! What it is: the change sets, the retention policy ([`History`]), the executor's
+//! recording wrapper ([`Recording`]) and a `DatabaseRef` over any block in the window
+//! ([`StateAt`]).
 //! What it is not: it keeps no state commitment history (proofs at older blocks are
 //! rebuilt from these change sets by `crate::proofs`), no blocks or receipts (`store`),
-//! and nothing on disk.
+//! and it does not write the disk tier itself (the store thread does).
 
 use alloy_primitives::{Address, B256, U256, map::HashMap};
 use parking_lot::RwLock;
@@ -23,7 +29,7 @@ use revm::{
     primitives::{AddressMap, KECCAK_EMPTY},
     state::{Account, AccountInfo, Bytecode},
 };
-use std::collections::BTreeMap;
+use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
 /// Default retention: a day of 1-second blocks.
 pub const DEFAULT_HISTORY_BLOCKS: u64 = 86_400;
@@ -94,6 +100,42 @@ pub enum HistoryError {
         /// Blocks kept.
         retention: u64,
     },
+    /// The on-disk tier failed.
+    #[error("historical state: {0}")]
+    Store(String),
+}
+
+/// A block and the keys it changed (borrowed from memory or read from disk).
+pub type BlockKeys<'a> = (u64, Cow<'a, [Key]>);
+
+/// One block's change sets: each key it changed once, with its value before the block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockChanges {
+    /// Block number.
+    pub block: u64,
+    /// Keys and their old values.
+    pub changes: Vec<(Key, OldValue)>,
+}
+
+/// The change sets of older blocks, on disk (`crate::history_store`).
+pub trait ColdChanges: Send + Sync + std::fmt::Debug {
+    /// The account's value before its first change in blocks `(after, through]`.
+    fn account_after(
+        &self,
+        address: Address,
+        after: u64,
+        through: u64,
+    ) -> Result<Option<Option<AccountState>>, HistoryError>;
+    /// The slot's value before its first change in blocks `(after, through]`.
+    fn storage_after(
+        &self,
+        address: Address,
+        slot: U256,
+        after: u64,
+        through: u64,
+    ) -> Result<Option<U256>, HistoryError>;
+    /// The keys block `block` changed (empty if none).
+    fn keys_of(&self, block: u64) -> Result<Vec<Key>, HistoryError>;
 }
 
 impl revm::database_interface::DBErrorMarker for HistoryError {}
@@ -163,6 +205,35 @@ fn prune_key<K: std::hash::Hash + Eq, V>(
         changes.shrink_to_fit();
     }
     n
+}
+
+impl MemoryChangeSets {
+    /// The change sets of blocks `<= through`, oldest first.
+    fn blocks_through(&self, through: u64) -> Vec<BlockChanges> {
+        fn at<V: Copy>(c: Option<&Changes<V>>, block: u64) -> Option<V> {
+            let c = c?;
+            let i = c.partition_point(|(b, _)| *b < block);
+            c.get(i).filter(|(b, _)| *b == block).map(|(_, v)| *v)
+        }
+        self.by_block
+            .range(..=through)
+            .map(|(b, keys)| BlockChanges {
+                block: *b,
+                changes: keys
+                    .iter()
+                    .filter_map(|k| {
+                        let old = match k {
+                            Key::Account(a) => OldValue::Account(at(self.accounts.get(a), *b)?),
+                            Key::Storage(a, s) => {
+                                OldValue::Storage(at(self.storage.get(&(*a, *s)), *b)?)
+                            }
+                        };
+                        Some((*k, old))
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 impl ChangeStore for MemoryChangeSets {
@@ -253,6 +324,10 @@ pub struct History<S = MemoryChangeSets> {
     retention: Retention,
     /// The oldest block whose end state can be served.
     oldest: u64,
+    /// The disk tier, if any.
+    cold: Option<Arc<dyn ColdChanges>>,
+    /// Blocks up to this one are on disk (and no longer in `store`).
+    cold_through: u64,
 }
 
 impl<S: ChangeStore + Default> History<S> {
@@ -262,6 +337,8 @@ impl<S: ChangeStore + Default> History<S> {
             store: S::default(),
             retention,
             oldest: 0,
+            cold: None,
+            cold_through: 0,
         }
     }
 }
@@ -277,9 +354,41 @@ impl<S: ChangeStore> History<S> {
         self.retention
     }
 
-    /// Entries held (for metrics and measurements).
+    /// Entries held in memory (for metrics and measurements).
     pub fn entries(&self) -> usize {
         self.store.entries()
+    }
+
+    /// Blocks up to this one have their change sets on disk.
+    pub fn cold_through(&self) -> u64 {
+        self.cold_through
+    }
+
+    fn account_after(
+        &self,
+        address: Address,
+        block: u64,
+    ) -> Result<Option<Option<AccountState>>, HistoryError> {
+        if let Some(cold) = self.cold.as_ref().filter(|_| block < self.cold_through)
+            && let Some(old) = cold.account_after(address, block, self.cold_through)?
+        {
+            return Ok(Some(old));
+        }
+        Ok(self.store.account_after(address, block))
+    }
+
+    fn storage_after(
+        &self,
+        address: Address,
+        slot: U256,
+        block: u64,
+    ) -> Result<Option<U256>, HistoryError> {
+        if let Some(cold) = self.cold.as_ref().filter(|_| block < self.cold_through)
+            && let Some(old) = cold.storage_after(address, slot, block, self.cold_through)?
+        {
+            return Ok(Some(old));
+        }
+        Ok(self.store.storage_after(address, slot, block))
     }
 
     /// After block `sealed` is sealed: forget what no block in the window needs.
@@ -316,23 +425,44 @@ impl<S: ChangeStore> History<S> {
 
     /// The blocks after `block`, from `from` on (`from > block`), with the keys each
     /// changed, oldest first: what must be set back to see the state at the end of
-    /// `block`. Fails if that state is no longer available.
+    /// `block`. Fails if that state is no longer available (or, item by item, if the
+    /// disk tier fails).
     pub fn keys_changed_after(
         &self,
         block: u64,
         from: u64,
-    ) -> Result<impl Iterator<Item = (u64, &[Key])>, HistoryError> {
+    ) -> Result<impl Iterator<Item = Result<BlockKeys<'_>, HistoryError>>, HistoryError> {
         self.check(block)?;
-        Ok(self.store.blocks_from(from.max(block + 1)))
+        let from = from.max(block + 1);
+        let cold = self
+            .cold
+            .as_ref()
+            .map(|c| (from..=self.cold_through).map(move |b| (b, c)))
+            .into_iter()
+            .flatten()
+            .filter_map(|(b, c)| match c.keys_of(b) {
+                Ok(keys) if keys.is_empty() => None,
+                Ok(keys) => Some(Ok((b, Cow::Owned(keys)))),
+                Err(e) => Some(Err(e)),
+            });
+        let warm = self
+            .store
+            .blocks_from(from)
+            .map(|(b, keys)| Ok((b, Cow::Borrowed(keys))));
+        Ok(cold.chain(warm))
     }
 
     /// `key`'s value at the end of `block` if it changed after `block` (`None`: it has
     /// not changed since, its current value is its value then).
-    pub fn value_if_changed_after(&self, key: Key, block: u64) -> Option<OldValue> {
-        match key {
-            Key::Account(a) => self.store.account_after(a, block).map(OldValue::Account),
-            Key::Storage(a, s) => self.store.storage_after(a, s, block).map(OldValue::Storage),
-        }
+    pub fn value_if_changed_after(
+        &self,
+        key: Key,
+        block: u64,
+    ) -> Result<Option<OldValue>, HistoryError> {
+        Ok(match key {
+            Key::Account(a) => self.account_after(a, block)?.map(OldValue::Account),
+            Key::Storage(a, s) => self.storage_after(a, s, block)?.map(OldValue::Storage),
+        })
     }
 
     /// The account at the end of `block`, given its current value.
@@ -343,7 +473,7 @@ impl<S: ChangeStore> History<S> {
         current: Option<AccountInfo>,
     ) -> Result<Option<AccountInfo>, HistoryError> {
         self.check(block)?;
-        Ok(match self.store.account_after(address, block) {
+        Ok(match self.account_after(address, block)? {
             Some(old) => old.map(AccountState::info),
             None => current,
         })
@@ -358,10 +488,7 @@ impl<S: ChangeStore> History<S> {
         current: U256,
     ) -> Result<U256, HistoryError> {
         self.check(block)?;
-        Ok(self
-            .store
-            .storage_after(address, slot, block)
-            .unwrap_or(current))
+        Ok(self.storage_after(address, slot, block)?.unwrap_or(current))
     }
 
     /// Records the old values of what `changes` will write, reading them from `db`
@@ -394,11 +521,14 @@ impl<S: ChangeStore> History<S> {
 }
 
 /// What a snapshot keeps of the history: every key's changes of blocks up to the
-/// snapshot's block, oldest first, and the oldest block served.
+/// snapshot's block that were still in memory, oldest first, the oldest block served, and
+/// how far the disk tier reached.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HistoryExport {
     /// The oldest block whose end state can be served.
     pub oldest: u64,
+    /// Blocks up to this one were on disk (their changes are not in this export).
+    pub cold_through: u64,
     /// Account changes by address.
     pub accounts: Vec<(Address, Changes<Option<AccountState>>)>,
     /// Slot changes by (address, slot).
@@ -414,6 +544,7 @@ impl History<MemoryChangeSets> {
         }
         HistoryExport {
             oldest: self.oldest,
+            cold_through: self.cold_through,
             accounts: (self.store.accounts.iter())
                 .filter_map(|(a, c)| Some((*a, upto_block(c, upto)?)))
                 .collect(),
@@ -423,21 +554,72 @@ impl History<MemoryChangeSets> {
         }
     }
 
-    /// A history holding what [`Self::export`] returned.
-    pub fn import(retention: Retention, export: HistoryExport) -> Self {
+    /// A history holding what [`Self::export`] returned, over a disk tier that holds
+    /// blocks up to `cold_through` (`None`: no disk tier). If the disk lost blocks the
+    /// export relied on, the history starts after them.
+    pub fn import(
+        retention: Retention,
+        export: HistoryExport,
+        cold: Option<(Arc<dyn ColdChanges>, u64)>,
+    ) -> Self {
         let mut h = Self::new(retention);
         h.oldest = export.oldest;
+        let on_disk = match cold {
+            Some((cold, through)) => {
+                h.cold = Some(cold);
+                h.cold_through = through;
+                if through < export.cold_through {
+                    tracing::warn!(
+                        disk = through,
+                        needed = export.cold_through,
+                        "the history's disk tier lost blocks; older state is served from the snapshot on"
+                    );
+                    h.oldest = h.oldest.max(export.cold_through);
+                }
+                through
+            }
+            None => {
+                // without the disk the blocks it held are gone
+                h.oldest = h.oldest.max(export.cold_through);
+                0
+            }
+        };
         for (address, changes) in export.accounts {
-            for (block, old) in changes {
+            for (block, old) in changes.into_iter().filter(|(b, _)| *b > on_disk) {
                 h.store.record_account(block, address, old);
             }
         }
         for ((address, slot), changes) in export.storage {
-            for (block, old) in changes {
+            for (block, old) in changes.into_iter().filter(|(b, _)| *b > on_disk) {
                 h.store.record_storage(block, address, slot, old);
             }
         }
         h
+    }
+
+    /// A history with a disk tier holding blocks up to `through`.
+    pub fn with_cold(mut self, cold: Arc<dyn ColdChanges>, through: u64) -> Self {
+        self.cold = Some(cold);
+        self.cold_through = through;
+        self
+    }
+
+    /// The in-memory change sets of blocks `(cold_through, through]`, to be written to the
+    /// disk tier (then [`Self::flushed`]). Blocks that changed nothing are absent.
+    pub fn to_flush(&self, through: u64) -> Vec<BlockChanges> {
+        if self.cold.is_none() {
+            return Vec::new();
+        }
+        self.store.blocks_through(through)
+    }
+
+    /// The disk tier now holds every block up to `through`: memory lets go of them.
+    pub fn flushed(&mut self, through: u64) {
+        if self.cold.is_none() || through <= self.cold_through {
+            return;
+        }
+        self.store.prune_through(through);
+        self.cold_through = through;
     }
 }
 
@@ -648,13 +830,23 @@ mod tests {
 
     proptest! {
         /// Reading at block n equals a full copy of the state taken at the end of n.
+        /// With a disk tier (`flush_every`: blocks move to disk every so many blocks, as
+        /// the store thread moves them) the answers are the same.
         #[test]
         fn reads_at_a_block_equal_a_copy_taken_then(
             blocks in prop::collection::vec(prop::collection::vec(write(), 0..6), 1..12),
             keep in prop_oneof![Just(None), (1u64..6).prop_map(Some)],
+            flush_every in prop_oneof![Just(None), (1u64..4).prop_map(Some)],
         ) {
             let retention = keep.map_or(Retention::Archive, Retention::Blocks);
-            let history: SharedHistory = RwLock::new(History::new(retention));
+            let dir = tempfile::tempdir().unwrap();
+            let disk = flush_every.map(|_| {
+                Arc::new(crate::history_store::HistoryStore::open(&dir.path().join("h.redb")).unwrap())
+            });
+            let history: SharedHistory = RwLock::new(match &disk {
+                Some(d) => History::new(retention).with_cold(d.clone(), 0),
+                None => History::new(retention),
+            });
             let state = RwLock::new(StateDb::new(protocol::state::NoHistory));
             let mut copies = Vec::new();
             let live = |s: &RwLock<StateDb>| {
@@ -671,6 +863,11 @@ mod tests {
                     commit(&mut state.write(), &history, block, w);
                 }
                 history.write().sealed(block);
+                if let (Some(d), Some(every)) = (&disk, flush_every)
+                    && block.is_multiple_of(every)
+                {
+                    crate::history_store::flush(&history, d, block, false).unwrap();
+                }
                 copies.push(live(&state));
             }
             let last = blocks.len() as u64;

@@ -17,6 +17,7 @@ pub mod da;
 pub mod dev;
 pub mod filters;
 pub mod history;
+pub mod history_store;
 pub mod inbox;
 mod l1;
 pub mod l1_reader;

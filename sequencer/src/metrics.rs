@@ -205,9 +205,9 @@ impl Metrics {
                 (open - shared.chain.read().hot_base() + 1).to_string(),
             ),
         ];
-        let (history_entries, history_oldest) = {
+        let (history_entries, history_oldest, history_disk) = {
             let h = shared.history.read();
-            (h.entries() as u64, h.oldest())
+            (h.entries() as u64, h.oldest(), h.cold_through())
         };
         let mut out = String::new();
         for (name, help, v) in counters {
@@ -239,8 +239,13 @@ impl Metrics {
             ),
             (
                 "blink_history_entries",
-                "Per-block old values held for historical state (about 220 bytes each).",
+                "Per-block old values held in memory for historical state (about 220 bytes each); older blocks' are on disk.",
                 history_entries,
+            ),
+            (
+                "blink_history_disk_through_block",
+                "Blocks up to this one have their historical old values on disk (history.redb).",
+                history_disk,
             ),
             (
                 "blink_history_oldest_block",

@@ -191,6 +191,8 @@ pub struct Shared {
     pub rollbacks: std::sync::atomic::AtomicU64,
     /// Committed blocks on disk (with a data directory).
     pub cold: Option<Arc<dyn crate::store::ColdBlocks>>,
+    /// The history's change sets of older blocks on disk (with a data directory).
+    pub cold_history: Option<Arc<crate::history_store::HistoryStore>>,
     /// Held while files of the data directory are pruned or rewritten (snapshots and
     /// log segments: the snapshot thread prunes, a rollback rewrites).
     pub files: Mutex<()>,
@@ -333,15 +335,24 @@ impl Node {
             None => None,
         };
         let replica = secret.is_none();
-        // a sequencer with a data directory keeps its committed blocks on disk
-        let cold: Option<Arc<dyn crate::store::ColdBlocks>> = match (&config.datadir, replica) {
-            (Some(dir), false) => {
+        // a node with a data directory keeps its committed blocks on disk
+        let cold: Option<Arc<dyn crate::store::ColdBlocks>> = match &config.datadir {
+            Some(dir) => {
                 std::fs::create_dir_all(dir)?;
                 let store = crate::blockstore::BlockStore::open(&dir.join("blocks.redb"))
                     .map_err(|e| NodeError::Store(e.to_string()))?;
                 Some(Arc::new(store))
             }
             _ => None,
+        };
+        let cold_history = match &config.datadir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                let store = crate::history_store::HistoryStore::open(&dir.join("history.redb"))
+                    .map_err(|e| NodeError::Store(e.to_string()))?;
+                Some(Arc::new(store))
+            }
+            None => None,
         };
         let (db, committed, chain, genesis_hash) = genesis_chain(&genesis, cold.clone());
 
@@ -362,6 +373,7 @@ impl Node {
             rollback_to: NO_ROLLBACK.into(),
             rollbacks: 0.into(),
             cold,
+            cold_history,
             files: Mutex::new(()),
             epoch: 0.into(),
             submit,
@@ -414,7 +426,12 @@ impl Node {
                         tracing::info!(block = n, "state loaded from a snapshot");
                         n
                     }
-                    None => 0,
+                    None => {
+                        // the history as of the replica's starting snapshot or genesis
+                        let history = exec.fresh_history(exec.base.clone().as_deref())?;
+                        *exec.shared.history.write() = history;
+                        0
+                    }
                 };
                 // the log after `base` is replayed: it rewrites whatever the block
                 // store holds after it
@@ -840,6 +857,16 @@ impl Executor {
     fn rebuild_replica(&mut self) -> Result<(), NodeError> {
         let open_number = self.shared.chain.read().open_number();
         self.wait_hash(open_number)?;
+        {
+            // the store loses the old chain after the base; what the store thread still
+            // holds of it is dropped
+            let _files = self.shared.files.lock();
+            if let Some(cold) = &self.shared.cold {
+                let base = self.base.as_ref().map_or(0, |s| s.number());
+                cold.truncate_after(base).map_err(NodeError::Store)?;
+            }
+            self.shared.epoch.fetch_add(1, Relaxed);
+        }
         match self.base.clone() {
             Some(snap) => {
                 let restored = snap.restore().map_err(NodeError::Replay)?;
@@ -906,6 +933,36 @@ impl Executor {
         Ok(None)
     }
 
+    /// The history as of a snapshot (or genesis): its in-memory change sets over the disk
+    /// tier, which loses every block after the snapshot's (the log replays them).
+    fn fresh_history(
+        &self,
+        snap: Option<&crate::snapshot::Snapshot>,
+    ) -> Result<crate::history::History, NodeError> {
+        let retention = self.config.retention;
+        let cold = match &self.shared.cold_history {
+            Some(hs) => {
+                let store =
+                    |e: crate::history_store::HistoryStoreError| NodeError::Store(e.to_string());
+                hs.truncate_after(snap.map_or(0, |s| s.number()))
+                    .map_err(store)?;
+                let through = hs.through().map_err(store)?;
+                let cold: Arc<dyn crate::history::ColdChanges> = hs.clone();
+                Some((cold, through))
+            }
+            None => None,
+        };
+        Ok(match snap {
+            Some(s) => crate::history::History::import(retention, s.history.clone(), cold),
+            None => match cold {
+                Some((cold, through)) => {
+                    crate::history::History::new(retention).with_cold(cold, through)
+                }
+                None => crate::history::History::new(retention),
+            },
+        })
+    }
+
     /// Resets the chain, the state, the history and the commitment to genesis alone, or
     /// to a snapshot's block (then the hot chain holds that block, older ones are read
     /// from the block store).
@@ -926,7 +983,7 @@ impl Executor {
                     committed,
                     chain,
                     vec![(0, genesis_hash)],
-                    crate::history::History::new(self.config.retention),
+                    self.fresh_history(None)?,
                     VecDeque::new(),
                 )
             }
@@ -945,7 +1002,7 @@ impl Executor {
                     committed,
                     ChainStore::new(block, cold),
                     snap.block_hashes.clone(),
-                    crate::history::History::import(self.config.retention, snap.history.clone()),
+                    self.fresh_history(Some(snap))?,
                     queue,
                 )
             }
@@ -1599,13 +1656,15 @@ fn commitment_loop(
 ) {
     let mut recent: VecDeque<(u64, B256)> = recent.into();
     let mut parent_hash = recent.back().map(|(_, h)| *h).unwrap_or_default();
-    let writer = config.datadir.clone().and_then(|dir| {
-        let (tx, rx) = crossbeam_channel::bounded::<(u64, crate::snapshot::Snapshot)>(1);
+    // blocks and snapshots go to disk on their own thread, after the block is served
+    let store = config.datadir.clone().and_then(|dir| {
+        let (tx, rx) = crossbeam_channel::bounded::<StoreJob>(STORE_QUEUE);
         let shared = shared.clone();
+        let keep = config.hot_blocks;
         std::thread::Builder::new()
-            .name("snapshots".into())
-            .spawn(move || snapshot_writer(shared, dir, rx))
-            .map_err(|e| tracing::error!(error = %e, "no snapshot thread; snapshots are off"))
+            .name("store".into())
+            .spawn(move || store_writer(shared, dir, rx, keep))
+            .map_err(|e| tracing::error!(error = %e, "no store thread; blocks stay in memory and snapshots are off"))
             .ok()?;
         Some(tx)
     });
@@ -1624,7 +1683,7 @@ fn commitment_loop(
             let mut committed = shared.committed.lock();
             committed.apply(&job.changes);
             let root = committed.root();
-            if job.snapshot.is_some() && writer.is_some() {
+            if job.snapshot.is_some() && store.is_some() {
                 leaves = Some((
                     committed
                         .accounts()
@@ -1669,23 +1728,26 @@ fn commitment_loop(
         while recent.len() > 257 {
             recent.pop_front();
         }
-        // the block store: written off the chain lock; the durable write at a snapshot
-        // block makes every earlier one durable too
-        let mut persisted = true;
-        if let (Some(cold), Some(block)) = (&shared.cold, &stored) {
-            match cold.put(&[block], job.snapshot.is_some()) {
-                Ok(()) => shared.chain.write().evict(number, config.hot_blocks),
-                Err(e) => {
-                    persisted = false;
-                    tracing::error!(block = number, error = %e, "writing the block store failed; the block stays in memory");
-                }
+        let epoch = shared.epoch.load(Relaxed);
+        if let Some(store) = &store {
+            let job = StoreJob::Block {
+                epoch,
+                number,
+                block: stored.filter(|_| shared.cold.is_some()).map(Box::new),
+                durable: job.snapshot.is_some(),
+            };
+            if store.send(job).is_err() {
+                tracing::error!(
+                    block = number,
+                    "the store thread stopped; blocks and history stay in memory"
+                );
             }
         }
         if hashes.send((number, hash)).is_err() {
             return;
         }
-        if let (Some(queue), Some((accounts, storage)), Some(writer), true) =
-            (job.snapshot, leaves, &writer, persisted)
+        if let (Some(queue), Some((accounts, storage)), Some(store)) =
+            (job.snapshot, leaves, &store)
         {
             let codes = {
                 let state = shared.state.read();
@@ -1713,15 +1775,7 @@ fn commitment_loop(
                 deposit_queue: queue,
                 history,
             };
-            // a snapshot still being written when the next is due: this one is skipped
-            // (the log keeps what it would have let go)
-            let epoch = shared.epoch.load(Relaxed);
-            if writer.try_send((epoch, snap)).is_err() {
-                tracing::warn!(
-                    block = number,
-                    "previous snapshot still being written; this one skipped"
-                );
-            }
+            let _ = store.send(StoreJob::Snapshot(epoch, Box::new(snap)));
         }
         if !job.announce {
             continue;
@@ -1731,6 +1785,157 @@ fn commitment_loop(
             block: committed,
             txs: job.txs,
         }));
+    }
+}
+
+/// What the commitment thread hands to the store thread, in chain order.
+enum StoreJob {
+    /// A committed block: for the block store (if there is one) and the history's disk
+    /// tier; `durable` at a snapshot block.
+    Block {
+        epoch: u64,
+        number: u64,
+        block: Option<Box<BlockEntry>>,
+        durable: bool,
+    },
+    /// A snapshot, written once every block up to it is durable in the store.
+    Snapshot(u64, Box<crate::snapshot::Snapshot>),
+}
+
+/// Blocks the commitment thread may run ahead of the block store (then it waits); the
+/// hot tail holds them meanwhile.
+const STORE_QUEUE: usize = 4096;
+
+/// Blocks written in one store transaction at most.
+const STORE_BATCH: usize = 256;
+
+/// Lowers the calling thread's scheduling priority (Linux `nice` 10): disk work yields
+/// the cores to the executor and the RPC, whose latency is what users see.
+fn background_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls on the calling thread; no memory is shared with them
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+            tracing::debug!("could not lower the store thread's priority");
+        }
+    }
+}
+
+/// The store thread: writes committed blocks to the block store, as many as are queued
+/// in one transaction, then lets the hot tail drop them; hands snapshots on to the
+/// snapshot writer once their block is durable. A write that fails keeps its blocks in
+/// memory and is tried again with the next ones; blocks of a chain a rollback replaced
+/// (older epoch) are dropped.
+fn store_writer(shared: Arc<Shared>, dir: PathBuf, rx: Receiver<StoreJob>, keep: u64) {
+    background_priority();
+    let (tx, snapshots) = crossbeam_channel::bounded::<(u64, crate::snapshot::Snapshot)>(1);
+    {
+        let shared = shared.clone();
+        if let Err(e) = std::thread::Builder::new()
+            .name("snapshots".into())
+            .spawn(move || {
+                background_priority();
+                snapshot_writer(shared, dir, snapshots)
+            })
+        {
+            tracing::error!(error = %e, "no snapshot thread; snapshots are off");
+        }
+    }
+    let mut unwritten: Vec<(u64, BlockEntry)> = Vec::new();
+    // the newest committed block (with its epoch) whose history is not on disk yet
+    let mut sealed: Option<(u64, u64)> = None;
+    let mut durable = false;
+    while let Ok(first) = rx.recv() {
+        let mut snaps = Vec::new();
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(job) = next.take() {
+            match job {
+                StoreJob::Block {
+                    epoch,
+                    number,
+                    block,
+                    durable: d,
+                } => {
+                    unwritten.extend(block.map(|b| (epoch, *b)));
+                    sealed = Some((epoch, number));
+                    durable |= d;
+                }
+                StoreJob::Snapshot(epoch, snap) => snaps.push((epoch, snap)),
+            }
+            taken += 1;
+            if taken < STORE_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        let written = {
+            let _files = shared.files.lock();
+            let epoch = shared.epoch.load(Relaxed);
+            unwritten.retain(|(e, _)| *e == epoch);
+            let blocks = write_blocks(&shared, &unwritten, durable, keep);
+            if blocks {
+                unwritten.clear();
+            }
+            let history = match sealed.filter(|(e, _)| *e == epoch) {
+                Some((_, number)) => write_history(&shared, number, durable),
+                None => true,
+            };
+            if history {
+                sealed = None;
+            }
+            if blocks && history {
+                durable = false;
+            }
+            blocks && history
+        };
+        for (epoch, snap) in snaps {
+            let n = snap.number();
+            if !written {
+                tracing::warn!(block = n, "snapshot skipped: its block is not in the store");
+            } else if tx.try_send((epoch, *snap)).is_err() {
+                // the log keeps what this snapshot would have let go
+                tracing::warn!(
+                    block = n,
+                    "previous snapshot still being written; this one skipped"
+                );
+            }
+        }
+    }
+}
+
+/// Writes `blocks` to the block store and lets the hot tail drop them; false if that
+/// failed (they stay in memory and are tried again).
+fn write_blocks(shared: &Shared, blocks: &[(u64, BlockEntry)], durable: bool, keep: u64) -> bool {
+    let (Some(cold), Some(last)) = (&shared.cold, blocks.last()) else {
+        return true;
+    };
+    let last = last.1.ctx.number;
+    let refs: Vec<&BlockEntry> = blocks.iter().map(|(_, b)| b).collect();
+    match cold.put(&refs, durable) {
+        Ok(()) => {
+            shared.chain.write().evict(last, keep);
+            true
+        }
+        Err(e) => {
+            tracing::error!(block = last, error = %e, "writing the block store failed; the blocks stay in memory");
+            false
+        }
+    }
+}
+
+/// Moves the history's change sets of blocks up to `through` to disk (pruning what left
+/// the window); false if that failed (they stay in memory and are tried again).
+fn write_history(shared: &Shared, through: u64, durable: bool) -> bool {
+    let Some(hs) = &shared.cold_history else {
+        return true;
+    };
+    match crate::history_store::flush(&shared.history, hs, through, durable) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(block = through, error = %e, "writing the history's disk tier failed; its change sets stay in memory");
+            false
+        }
     }
 }
 
@@ -2016,6 +2221,29 @@ mod tests {
         );
         std::thread::sleep(Duration::from_millis(600));
         assert_eq!(balance(&again, to), U256::from(300), "none twice");
+        // the first blocks' change sets are on disk (history.redb): the state at blocks
+        // 0, 1 and 2 is read through them, before the restart and after it
+        for n in [&node, &again] {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while n.shared.history.read().cold_through() < 2 {
+                assert!(Instant::now() < deadline, "history moved to disk");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let at = |b| {
+                let view = crate::history::StateAt::new(
+                    &n.shared.state,
+                    &n.shared.history,
+                    crate::history::At::Block(b),
+                );
+                revm::DatabaseRef::basic_ref(&view, to)
+                    .expect("in the window")
+                    .map_or(U256::ZERO, |a| a.balance)
+            };
+            assert_eq!(
+                [at(0), at(1), at(2)],
+                [U256::ZERO, U256::from(167), U256::from(300)]
+            );
+        }
     }
 
     fn balance(node: &Node, to: Address) -> U256 {

@@ -146,18 +146,19 @@ impl Reverts {
             let h = history.read();
             let mut read = 0;
             let mut more = false;
-            for (b, keys) in h.keys_changed_after(self.block, self.next)? {
+            for item in h.keys_changed_after(self.block, self.next)? {
+                let (b, keys) = item?;
                 self.next = b;
                 if read >= KEYS_PER_LOCK {
                     more = true;
                     break;
                 }
                 read += keys.len();
-                for key in keys {
+                for key in keys.iter() {
                     if !self.seen.insert(*key) {
                         continue;
                     }
-                    let old = h.value_if_changed_after(*key, self.block).ok_or_else(|| {
+                    let old = h.value_if_changed_after(*key, self.block)?.ok_or_else(|| {
                         ProofError::Mismatch(format!("change of {key:?} listed but not held"))
                     })?;
                     self.writes.push(revert(*key, old).tree_write());
@@ -304,7 +305,7 @@ fn prove_in(
         // before this look at the change sets, which therefore cover the tree's block)
         let h = history.read();
         h.available(block)?;
-        let account = match h.value_if_changed_after(Key::Account(address), block) {
+        let account = match h.value_if_changed_after(Key::Account(address), block)? {
             Some(OldValue::Account(old)) => old.map(|a| AccountLeaf {
                 nonce: a.nonce,
                 balance: a.balance,
@@ -312,16 +313,16 @@ fn prove_in(
             }),
             _ => account,
         };
-        let values: Vec<U256> = slots
+        let values = slots
             .iter()
             .zip(values)
             .map(
-                |(s, v)| match h.value_if_changed_after(Key::Storage(address, *s), block) {
-                    Some(OldValue::Storage(old)) => old,
-                    _ => v,
+                |(s, v)| match h.value_if_changed_after(Key::Storage(address, *s), block)? {
+                    Some(OldValue::Storage(old)) => Ok(old),
+                    _ => Ok(v),
                 },
             )
-            .collect();
+            .collect::<Result<Vec<U256>, HistoryError>>()?;
         drop(h);
         let account = account.unwrap_or(AccountLeaf {
             nonce: 0,
@@ -572,9 +573,18 @@ mod tests {
             keep in prop_oneof![Just(None), (1u64..5).prop_map(Some)],
             lag in 0usize..3,
             copy in any::<bool>(),
+            flush_every in prop_oneof![Just(None), (1u64..4).prop_map(Some)],
         ) {
             let retention = keep.map_or(Retention::Archive, Retention::Blocks);
-            let history: SharedHistory = RwLock::new(History::new(retention));
+            // with a disk tier the keys changed since a block come partly from disk
+            let dir = tempfile::tempdir().unwrap();
+            let disk = flush_every.map(|_| {
+                std::sync::Arc::new(crate::history_store::HistoryStore::open(&dir.path().join("h.redb")).unwrap())
+            });
+            let history: SharedHistory = RwLock::new(match &disk {
+                Some(d) => History::new(retention).with_cold(d.clone(), 0),
+                None => History::new(retention),
+            });
             let mut db = StateDb::new(NoHistory);
             let mut tree = CommittedState::default();
             let mut roots = vec![tree.root()];
@@ -589,6 +599,11 @@ mod tests {
                     commit(&mut db, &history, block, w, &mut changes);
                 }
                 history.write().sealed(block);
+                if let (Some(d), Some(every)) = (&disk, flush_every)
+                    && block.is_multiple_of(every)
+                {
+                    crate::history_store::flush(&history, d, block, false).unwrap();
+                }
                 copies.push(snapshot(&db));
                 // the commitment: every block's root, but the shared tree stops early
                 let mut ahead = tree.clone();

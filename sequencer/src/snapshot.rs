@@ -42,7 +42,9 @@ use std::{
 };
 
 const MAGIC: &[u8; 8] = b"BLINKSNP";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Version 1 lacks the history's `cold_through` (read as 0).
+const VERSION_1: u32 = 1;
 
 /// Errors of snapshot files.
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +192,7 @@ impl Snapshot {
         }
         let h = &self.history;
         put_u64(&mut w, h.oldest);
+        put_u64(&mut w, h.cold_through);
         put_u64(&mut w, h.accounts.len() as u64);
         for (a, changes) in &h.accounts {
             w.extend_from_slice(a.as_slice());
@@ -235,7 +238,7 @@ impl Snapshot {
             return Err("not a Blink snapshot".into());
         }
         let version = u32::from_be_bytes(r.array::<4>()?);
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(format!(
                 "snapshot version {version}, this node reads {VERSION}"
             ));
@@ -297,6 +300,9 @@ impl Snapshot {
             s.deposit_queue.push(Bytes::copy_from_slice(r.bytes()?));
         }
         s.history.oldest = r.u64()?;
+        if version >= 2 {
+            s.history.cold_through = r.u64()?;
+        }
         let n = r.count(28)?;
         for _ in 0..n {
             let a = r.address()?;
@@ -541,6 +547,7 @@ mod tests {
             deposit_queue: vec![Bytes::from_static(b"\x7e\x01")],
             history: HistoryExport {
                 oldest: 2,
+                cold_through: 4,
                 accounts: vec![(
                     Address::with_last_byte(1),
                     vec![

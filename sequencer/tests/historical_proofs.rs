@@ -126,12 +126,14 @@ fn historical_proof_latency() {
         Retention::Archive,
         HistoryExport {
             oldest: 0,
+            cold_through: 0,
             accounts: (changes.into_iter().enumerate())
                 .filter(|(_, c)| !c.is_empty())
                 .map(|(i, c)| (account(i as u64), c))
                 .collect(),
             storage: Vec::new(),
         },
+        None,
     ));
     drop(current);
     let committed = Mutex::new(committed);
@@ -169,7 +171,8 @@ fn historical_proof_latency() {
         let distinct: usize = {
             let h = history.read();
             let mut seen = std::collections::HashSet::new();
-            for (_, keys) in h.keys_changed_after(n, n + 1).expect("in window") {
+            for item in h.keys_changed_after(n, n + 1).expect("in window") {
+                let (_, keys) = item.expect("history read");
                 seen.extend(keys.iter().copied());
             }
             seen.len()
