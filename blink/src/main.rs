@@ -8,6 +8,8 @@
 //! The binary is thin: it parses arguments, initialises tracing (`RUST_LOG`) and
 //! dispatches to the subcommand's module.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod bench;
 mod devnet;
 

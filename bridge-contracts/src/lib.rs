@@ -21,6 +21,8 @@
 //!
 //! See `docs/contracts.md` for the toolchain.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 use std::{
     fmt::Write as _,
     fs,

@@ -1,1 +1,3 @@
 //! Whole-system tests live in `tests/`.
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]

@@ -13,6 +13,8 @@
 //! What it is not: no I/O, no async, no clocks, no networking, no persistence. Callers
 //! supply time, storage and transport.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod batch;
 pub mod block;
 pub mod chain;

@@ -94,15 +94,17 @@ pub const FORMAT_VERSION: u64 = 1;
 /// Page cache redb keeps in memory by default.
 pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
-const TXS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("txs");
-const TX_INDEX: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
-const BLOCK_BY_HASH: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_by_hash");
-const LOG_INDEX: TableDefinition<&[u8; KEY_LEN], ()> = TableDefinition::new("log_index");
+const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
+const HEADERS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("headers");
+const TXS: TableDefinition<'static, (u64, u32), &[u8]> = TableDefinition::new("txs");
+const TX_INDEX: TableDefinition<'static, &[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
+const BLOCK_BY_HASH: TableDefinition<'static, &[u8; 32], u64> =
+    TableDefinition::new("block_by_hash");
+const LOG_INDEX: TableDefinition<'static, &[u8; KEY_LEN], ()> = TableDefinition::new("log_index");
 /// (block, batch) → the roots of the batch's groups of [`GROUP`] leaves, for batches of
 /// more than [`GROUP`] transactions.
-const BATCH_NODES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("batch_nodes");
+const BATCH_NODES: TableDefinition<'static, (u64, u32), &[u8]> =
+    TableDefinition::new("batch_nodes");
 /// Leaves per group of a batch's Merkle tree: rebuilding one proof reads at most this many
 /// transactions, the levels above come from the group roots in `batch_nodes`.
 const GROUP: usize = 16;
@@ -2460,7 +2462,7 @@ mod tests {
 
     fn raw_put<K: redb::Key + 'static>(
         store: &BlockStore,
-        table: TableDefinition<K, &'static [u8]>,
+        table: TableDefinition<'_, K, &'static [u8]>,
         key: K::SelfType<'_>,
         bytes: &[u8],
     ) {
@@ -2471,7 +2473,7 @@ mod tests {
 
     fn raw_get<K: redb::Key + 'static>(
         store: &BlockStore,
-        table: TableDefinition<K, &'static [u8]>,
+        table: TableDefinition<'_, K, &'static [u8]>,
         key: K::SelfType<'_>,
     ) -> Vec<u8> {
         let r = store.db.begin_read().unwrap();
@@ -2788,8 +2790,8 @@ mod layout {
     use super::*;
     use std::time::Instant;
 
-    const PER_TX: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("per_tx");
-    const PER_BLOCK: TableDefinition<u64, &[u8]> = TableDefinition::new("per_block");
+    const PER_TX: TableDefinition<'static, (u64, u32), &[u8]> = TableDefinition::new("per_tx");
+    const PER_BLOCK: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("per_block");
 
     /// One block's records as one value: count, end offsets, records.
     fn blob(recs: &[Vec<u8>]) -> Vec<u8> {

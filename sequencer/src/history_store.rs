@@ -44,10 +44,10 @@ pub const FORMAT_VERSION: u64 = 1;
 /// Blocks pruned at most per write (pruning catches up over the next writes).
 pub const PRUNE_PER_WRITE: usize = 256;
 
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const ACCOUNTS: TableDefinition<&[u8; 28], &[u8]> = TableDefinition::new("accounts");
-const SLOTS: TableDefinition<&[u8; 60], &[u8]> = TableDefinition::new("slots");
-const BLOCK_KEYS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_keys");
+const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
+const ACCOUNTS: TableDefinition<'static, &[u8; 28], &[u8]> = TableDefinition::new("accounts");
+const SLOTS: TableDefinition<'static, &[u8; 60], &[u8]> = TableDefinition::new("slots");
+const BLOCK_KEYS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("block_keys");
 
 /// Why a history store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -320,7 +320,7 @@ impl HistoryStore {
 
     fn first_after<const N: usize>(
         &self,
-        table: TableDefinition<&[u8; N], &[u8]>,
+        table: TableDefinition<'_, &[u8; N], &[u8]>,
         from: [u8; N],
         to: [u8; N],
     ) -> Result<Option<Vec<u8>>> {

@@ -11,6 +11,8 @@
 //! What it is not: it holds no consensus rules of its own (those are in `protocol`), and
 //! it is not the verifier (that is the independent `challenger`).
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod batcher;
 pub mod blockstore;
 pub mod da;
@@ -34,3 +36,7 @@ pub mod trace;
 pub mod wal;
 
 pub use node::{Node, NodeConfig, NodeError, Shared};
+
+// used by the `blink-sequencer` binary only (one package holds both)
+#[cfg(not(test))]
+use {clap as _, eyre as _, hex as _, tracing_subscriber as _};
