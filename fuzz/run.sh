@@ -16,7 +16,7 @@ export RUSTC_BOOTSTRAP=1
 
 SECS=${1:-30}
 shift || true
-ALL=(raw_tx jsonrpc jsonrpc_structured wal smt_proof preconf_json batch_decode derive)
+ALL=(raw_tx jsonrpc jsonrpc_structured wal smt_proof preconf_json batch_decode derive snapshot)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 
