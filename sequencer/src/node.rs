@@ -1802,9 +1802,10 @@ enum StoreJob {
     Snapshot(u64, Box<crate::snapshot::Snapshot>),
 }
 
-/// Blocks the commitment thread may run ahead of the block store (then it waits); the
-/// hot tail holds them meanwhile.
-const STORE_QUEUE: usize = 4096;
+/// Blocks the commitment thread may run ahead of the store thread (then it waits): the
+/// hot tail holds them meanwhile and cannot drop them until they are written, so this
+/// bounds that memory (64 full blocks of transfers are ~0.5 GB).
+const STORE_QUEUE: usize = 64;
 
 /// Blocks written in one store transaction at most.
 const STORE_BATCH: usize = 256;
