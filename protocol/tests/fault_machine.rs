@@ -197,6 +197,15 @@ fn check(p: &Program) -> Result<usize, String> {
             ));
         }
         step_in_place(&mut m).map_err(|e| format!("step {i}: {e}"))?;
+        // Copy micro-steps finish the opcode before revm's next snapshot.
+        let mut micro = 0;
+        while m.cursor.is_some() {
+            step_in_place(&mut m).map_err(|e| format!("micro-step {i}: {e}"))?;
+            micro += 1;
+            if micro > 1 << 16 {
+                return Err("copy does not end".into());
+            }
+        }
     }
     let Some(f) = &m.finished else {
         return Err(format!(
@@ -522,6 +531,10 @@ fn changed(a: &FrameRecord, b: &FrameRecord) -> Vec<&'static str> {
     out
 }
 
+fn is_copy(op: u8) -> bool {
+    matches!(op, 0x37 | 0x39 | 0x3e | 0x5e)
+}
+
 fn touches_memory(op: u8) -> bool {
     matches!(op, 0x20 | 0x37 | 0x39 | 0x3e | 0x51 | 0x52 | 0x53 | 0x5e)
 }
@@ -536,11 +549,16 @@ fn check_commitments(p: &Program) -> Result<(), String> {
     };
     let mut m = machine_start(p, p.frame_gas.min(1 << 24));
     m.sections = sections;
-    for _ in 0..5_000 {
+    for _ in 0..20_000 {
         if m.finished.is_some() {
             break;
         }
-        let op = p.code.get(m.pc).copied().unwrap_or(0);
+        let micro = m.cursor.is_some();
+        let op = if micro {
+            m.cursor.as_ref().map_or(0, |c| c.opcode)
+        } else {
+            p.code.get(m.pc).copied().unwrap_or(0)
+        };
         let before = m.frame_record();
         let top_before = m.top();
         if top_before.kind != Kind::TxExec || top_before.sections[3] != before.hash() {
@@ -564,17 +582,21 @@ fn check_commitments(p: &Program) -> Result<(), String> {
             let after = next.frame_record();
             for field in changed(&before, &after) {
                 let allowed = match field {
+                    // A copy micro-step writes memory and moves its cursor, nothing else.
+                    "memory" | "cursor" if micro => true,
+                    _ if micro => false,
                     "pc" | "gas" => true,
                     "stack" => !matches!(op, 0x5b),
                     "memory" => touches_memory(op),
+                    "cursor" => is_copy(op),
                     _ => false,
                 };
                 if !allowed {
-                    return Err(format!("0x{op:02x} changed {field}"));
+                    return Err(format!("0x{op:02x} (micro {micro}) changed {field}"));
                 }
             }
-            // Every running step moves the pc, so it changes the commitment.
-            if after.pc == before.pc {
+            // Every opcode step moves the pc, so it changes the commitment.
+            if !micro && after.pc == before.pc {
                 return Err(format!("0x{op:02x} did not move the pc"));
             }
             if top_after.hash() == top_before.hash() {
@@ -598,6 +620,63 @@ fn commitments_change_only_what_a_step_touches() {
     p.calldata = vec![9; 40];
     check(&p).expect("matches revm");
     check_commitments(&p).expect("commitments");
+}
+
+#[test]
+fn large_copies_run_as_bounded_micro_steps() {
+    // (opcode, dst, src, len) over 3,000 bytes of calldata, the code, and memory.
+    let calldata: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 1) as u8).collect();
+    let cases: [(u8, u64, u64, u64); 9] = [
+        (0x37, 0, 0, 3000),
+        (0x37, 5, 100, 2047),
+        (0x37, 31, 2990, 1030), // runs past the calldata: zeros
+        (0x39, 17, 0, 1500),    // past the code too
+        (0x5e, 64, 0, 2000),    // overlapping, forward
+        (0x5e, 0, 64, 2000),    // overlapping, backward
+        (0x5e, 1, 0, 1025),
+        (0x37, 0, 0, 1024), // exactly 32 words: one step
+        (0x37, 1, 0, 1024), // 33 words: two steps
+    ];
+    for (op, dst, src, len) in cases {
+        let mut code = Vec::new();
+        // Fill memory first so MCOPY has data: CALLDATACOPY(0, 0, 3000).
+        code.extend([0x61, 0x0b, 0xb8, 0x5f, 0x5f, 0x37]);
+        for v in [len, src, dst] {
+            push32(&mut code, U256::from(v));
+        }
+        code.push(op);
+        code.extend([0x59, 0x00]);
+        let mut p = Program::new(code);
+        p.calldata = calldata.clone();
+        check(&p).unwrap_or_else(|e| panic!("0x{op:02x} {dst} {src} {len}: {e}"));
+        check_commitments(&p).unwrap_or_else(|e| panic!("0x{op:02x} commitments: {e}"));
+
+        // Count this opcode's steps and check each touches ≤ 32 contiguous words.
+        let mut m = machine_start(&p, 1_000_000);
+        while m.pc != p.code.len() - 3 {
+            step_in_place(&mut m).expect("runs");
+        }
+        let mut steps = 0;
+        loop {
+            let before = m.memory.clone();
+            step_in_place(&mut m).expect("runs");
+            steps += 1;
+            let touched: Vec<usize> = (0..m.memory.len() / 32)
+                .filter(|w| before.get(w * 32..w * 32 + 32) != Some(&m.memory[w * 32..w * 32 + 32]))
+                .collect();
+            if let (Some(first), Some(last)) = (touched.first(), touched.last()) {
+                assert!(
+                    last - first < 32,
+                    "0x{op:02x}: one step touched words {first}..={last}"
+                );
+            }
+            if m.cursor.is_none() {
+                break;
+            }
+        }
+        let words = (dst + len).div_ceil(32) - dst / 32;
+        assert_eq!(steps, words.div_ceil(32), "0x{op:02x} {dst} {len}");
+    }
 }
 
 // ---------------------------------------------------------------------------------

@@ -16,7 +16,11 @@
 //!   output`, 59 bytes; status `0` exceptional halt (gas left 0, empty output), `1`
 //!   success (`STOP`/`RETURN`), `2` revert. The output is a `W32` view of the frame's
 //!   final memory tree.
-//! * `Frame.cursor` is `0` when no micro-step is under way (always, so far).
+//! * `View.format` `3 CODE31` reads code chunks (the payload is bytes 1..32 of each leaf).
+//! * `Frame.cursor` is `0` when no micro-step is under way; during a copy it is
+//!   `keccak(CopyCursor)`, `CopyCursor = u8 tag (1) ‖ u8 opcode ‖ u64 dst ‖ u64 src ‖
+//!   u64 length ‖ u64 done ‖ View source` (84 bytes): bytes `[src, src + length)` of the
+//!   source (zero past its end) go to memory at `dst`; `done` bytes are written.
 //!
 //! What it is not: no `BlockCtx`, `TxCtx`, `Global` or call-stack records yet — the
 //! single-frame machine takes their hashes as given ([`Sections`]) — and no witness
@@ -202,6 +206,9 @@ pub enum ViewFormat {
     W32 = 1,
     /// Blob field elements `0x00 ‖ 31 bytes` (the batch stream).
     Fe31 = 2,
+    /// Code chunks `u8 p ‖ 31 bytes` (3.6): byte `i` is byte `1 + i mod 31` of leaf
+    /// `i / 31`. The source of `CODECOPY`.
+    Code31 = 3,
 }
 
 /// `View = u8 format ‖ b32 root ‖ u8 depth ‖ u64 offset ‖ u64 length`, 50 bytes: a byte
@@ -254,6 +261,7 @@ impl View {
         let format = match bytes[0] {
             1 => ViewFormat::W32,
             2 => ViewFormat::Fe31,
+            3 => ViewFormat::Code31,
             value => {
                 return Err(CommitError::Field {
                     record: "View",
@@ -518,6 +526,49 @@ impl ResultRecord {
     }
 }
 
+/// The cursor of a copy under way (`Frame.cursor = keccak(CopyCursor)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyCursorRecord {
+    /// The copying opcode (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`).
+    pub opcode: u8,
+    /// Destination memory offset.
+    pub dst: u64,
+    /// Offset into the source (saturated to `u64::MAX`).
+    pub src: u64,
+    /// Bytes to copy.
+    pub length: u64,
+    /// Bytes copied so far.
+    pub done: u64,
+    /// The whole source: the frame's input, its code, its return data, or (`MCOPY`) its
+    /// memory as it was when the opcode ran.
+    pub source: View,
+}
+
+impl CopyCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 84;
+    /// The tag byte of a copy cursor.
+    pub const TAG: u8 = 1;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(Self::TAG);
+        out.push(self.opcode);
+        out.extend_from_slice(&self.dst.to_be_bytes());
+        out.extend_from_slice(&self.src.to_be_bytes());
+        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.done.to_be_bytes());
+        self.source.encode_into(&mut out);
+        out
+    }
+
+    /// `keccak(CopyCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
 /// Push onto a stack hash chain: `h' = keccak(h ‖ value)`.
 pub fn stack_push(h: B256, value: U256) -> B256 {
     let mut buf = [0u8; 64];
@@ -607,7 +658,7 @@ mod tests {
             any::<u64>(),
         )
             .prop_map(|(w, root, depth, offset, length)| View {
-                format: if w { ViewFormat::W32 } else { ViewFormat::Fe31 },
+                format: [ViewFormat::W32, ViewFormat::Fe31, ViewFormat::Code31][w as usize],
                 root,
                 depth,
                 offset,
@@ -652,6 +703,15 @@ mod tests {
         };
         assert_eq!(result.encode().len(), ResultRecord::LEN);
         assert_eq!(Top::done(B256::ZERO).encode().len(), Top::LEN);
+        let cursor = CopyCursorRecord {
+            opcode: 0x37,
+            dst: 0,
+            src: 0,
+            length: 0,
+            done: 0,
+            source: View::EMPTY,
+        };
+        assert_eq!(cursor.encode().len(), CopyCursorRecord::LEN);
     }
 
     #[test]
@@ -741,7 +801,9 @@ mod tests {
         ));
         let mut v = Vec::new();
         View::EMPTY.encode_into(&mut v);
-        v[0] = 3;
+        v[0] = 4;
         assert!(View::decode(&v).is_err());
+        v[0] = 3;
+        assert_eq!(View::decode(&v).map(|v| v.format), Ok(ViewFormat::Code31));
     }
 }

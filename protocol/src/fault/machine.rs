@@ -20,11 +20,20 @@
 //! `DUP1`..`DUP16`, `SWAP1`..`SWAP16`, `RETURN`, `REVERT`, `INVALID`, and every byte
 //! that Osaka leaves undefined (a halt). See [`implemented`].
 //!
+//! Copies (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) run as bounded
+//! micro-steps (2.2): the opcode step does every check, pops, charges all the gas,
+//! expands memory, advances the pc and writes the first ≤ 32 destination words; if more
+//! remain it leaves a [`CopyCursor`] (`Frame.cursor = keccak(CopyCursor)`), and each
+//! following step writes the next ≤ 32 destination words and changes nothing else, until
+//! the cursor clears. The source is read through a view of what it was when the opcode
+//! ran (for `MCOPY`, the memory after expansion), so overlapping copies are exact.
+//! A copy touching `W` destination words takes `⌈W / 32⌉` steps.
+//!
 //! What it is not (yet): opcodes that read the environment, world state, logs or other
 //! frames (`ADDRESS`, `SLOAD`, `LOG*`, `CALL*`, `CREATE*`, …) return
 //! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
-//! state. Bulk work (`*COPY`, `KECCAK256`) runs as one step here; the bounded copy and
-//! sponge micro-steps of 2.2 (with `Frame.cursor`) are the next piece. Halts do not
+//! state. `KECCAK256` hashes its whole input in one step (the keccak-sponge micro-steps
+//! for inputs above 2 KiB are the next piece). Halts do not
 //! restore `Global` to a snapshot: the single-frame machine treats `Global` as an opaque
 //! hash. Sizes assume a 64-bit `usize`, as revm does on this platform.
 
@@ -34,8 +43,8 @@ use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 
 use super::{
     commit::{
-        FrameEnvRecord, FrameKind, FrameRecord, ResultRecord, ResultStatus, Sections, Top, View,
-        ViewFormat,
+        CopyCursorRecord, FrameEnvRecord, FrameKind, FrameRecord, ResultRecord, ResultStatus,
+        Sections, Top, View, ViewFormat,
     },
     tree,
 };
@@ -226,8 +235,69 @@ pub struct MachineState {
     pub memory: Vec<u8>,
     /// The last call's return data (empty in a frame that made no call).
     pub return_data: Bytes,
+    /// A copy under way (micro-steps), if any.
+    pub cursor: Option<CopyCursor>,
     /// Set once the frame ended.
     pub finished: Option<Finished>,
+}
+
+/// Destination words one copy micro-step writes.
+pub const COPY_WORDS_PER_STEP: u64 = 32;
+
+/// A copy under way: the explicit form of [`CopyCursorRecord`], with the source bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyCursor {
+    /// The copying opcode.
+    pub opcode: u8,
+    /// Destination offset in memory.
+    pub dst: u64,
+    /// Offset into the source (saturated).
+    pub src: u64,
+    /// Bytes to copy.
+    pub length: u64,
+    /// Bytes copied so far.
+    pub done: u64,
+    /// The source's committed view.
+    pub source: View,
+    /// The source's bytes (what the view commits to).
+    pub data: Bytes,
+}
+
+impl CopyCursor {
+    /// The record `Frame.cursor` hashes.
+    pub fn record(&self) -> CopyCursorRecord {
+        CopyCursorRecord {
+            opcode: self.opcode,
+            dst: self.dst,
+            src: self.src,
+            length: self.length,
+            done: self.done,
+            source: self.source,
+        }
+    }
+
+    /// Write the next ≤ 32 destination words into `memory` (already expanded).
+    fn advance(&mut self, memory: &mut [u8]) {
+        let first_word = self.dst / 32;
+        let written_words = (self.dst + self.done) / 32 - first_word;
+        let chunk_end_word = first_word + written_words + COPY_WORDS_PER_STEP;
+        let end = (chunk_end_word * 32 - self.dst).min(self.length);
+        for j in self.done..end {
+            let byte = self
+                .src
+                .checked_add(j)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| self.data.get(i).copied())
+                .unwrap_or(0);
+            memory[(self.dst + j) as usize] = byte;
+        }
+        self.done = end;
+    }
+
+    /// Whether every byte is written.
+    pub fn is_done(&self) -> bool {
+        self.done >= self.length
+    }
 }
 
 impl MachineState {
@@ -245,6 +315,7 @@ impl MachineState {
             stack: Vec::new(),
             memory: Vec::new(),
             return_data: Bytes::new(),
+            cursor: None,
             finished: None,
         })
     }
@@ -286,7 +357,10 @@ impl MachineState {
             mem_root: tree::memory_root(&self.memory),
             mem_words: self.mem_words() as u32,
             return_data: w32_view(&self.return_data, 0, self.return_data.len() as u64),
-            cursor: B256::ZERO,
+            cursor: self
+                .cursor
+                .as_ref()
+                .map_or(B256::ZERO, |c| c.record().hash()),
         }
     }
 
@@ -399,6 +473,13 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
     if s.finished.is_some() {
         return Ok(());
     }
+    if let Some(mut c) = s.cursor.take() {
+        c.advance(&mut s.memory);
+        if !c.is_done() {
+            s.cursor = Some(c);
+        }
+        return Ok(());
+    }
     let op = s.code.byte(s.pc);
     let static_gas = match classify(op) {
         Class::Unsupported => {
@@ -474,6 +555,38 @@ impl MachineState {
         Ok(())
     }
 
+    /// The code as a `CODE31` view of its chunk tree.
+    fn code_view(&self) -> View {
+        if self.code.bytes.is_empty() {
+            return View::EMPTY;
+        }
+        View {
+            format: ViewFormat::Code31,
+            root: self.code.root,
+            depth: tree::depth_for(self.code.chunks.len() as u64) as u8,
+            offset: 0,
+            length: self.code.bytes.len() as u64,
+        }
+    }
+
+    /// Begin a copy (`len > 0`, memory already expanded): write the first ≤ 32
+    /// destination words, and leave a cursor if more remain.
+    fn start_copy(&mut self, opcode: u8, dst: u64, src: u64, len: u64, source: View, data: Bytes) {
+        let mut c = CopyCursor {
+            opcode,
+            dst,
+            src,
+            length: len,
+            done: 0,
+            source,
+            data,
+        };
+        c.advance(&mut self.memory);
+        if !c.is_done() {
+            self.cursor = Some(c);
+        }
+    }
+
     fn finish(&mut self, outcome: Outcome, offset: u64, len: u64) {
         let output = if len == 0 {
             Bytes::new()
@@ -513,18 +626,6 @@ fn as_u64_or_fail(v: U256) -> Result<u64, Halt> {
 
 fn as_u64_saturated(v: U256) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
-}
-
-/// Copy `len` bytes of `src` from `src_offset` (zero past its end) to memory at `dst`.
-fn copy_into(memory: &mut [u8], dst: usize, src: &[u8], src_offset: u64, len: usize) {
-    let target = &mut memory[dst..dst + len];
-    target.fill(0);
-    if let Ok(start) = usize::try_from(src_offset)
-        && start < src.len()
-    {
-        let n = (src.len() - start).min(len);
-        target[..n].copy_from_slice(&src[start..start + n]);
-    }
 }
 
 fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
@@ -655,18 +756,21 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             }
             let mem_offset = as_u64_or_fail(mem_offset)?;
             s.expand(mem_offset, len)?;
-            let src = match op {
-                0x37 => s.env.input.clone(),
-                0x39 => s.code.bytes.clone(),
-                _ => s.return_data.clone(),
+            let (data, source) = match op {
+                0x37 => (s.env.input.clone(), s.env_record().input),
+                0x39 => (s.code.bytes.clone(), s.code_view()),
+                _ => (
+                    s.return_data.clone(),
+                    w32_view(&s.return_data, 0, s.return_data.len() as u64),
+                ),
             };
-            let data_offset = as_u64_saturated(data_offset);
-            copy_into(
-                &mut s.memory,
-                mem_offset as usize,
-                &src,
-                data_offset,
-                len as usize,
+            s.start_copy(
+                op,
+                mem_offset,
+                as_u64_saturated(data_offset),
+                len,
+                source,
+                data,
             );
         }
         0x50 => {
@@ -716,8 +820,10 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             let dst = as_u64_or_fail(dst)?;
             let src = as_u64_or_fail(src)?;
             s.expand(dst.max(src), len)?;
-            let (dst, src, len) = (dst as usize, src as usize, len as usize);
-            s.memory.copy_within(src..src + len, dst);
+            // The source is the memory as it is now, read through its own view.
+            let data = Bytes::copy_from_slice(&s.memory);
+            let source = w32_view(&s.memory, 0, s.memory.len() as u64);
+            s.start_copy(op, dst, src, len, source, data);
         }
         0x5f => s.push(U256::ZERO)?,
         0x60..=0x7f => {
