@@ -20,7 +20,8 @@
 //! * `Frame.cursor` is `0` when no micro-step is under way; during a copy it is
 //!   `keccak(CopyCursor)`, `CopyCursor = u8 tag (1) ‖ u8 opcode ‖ u64 dst ‖ u64 src ‖
 //!   u64 length ‖ u64 done ‖ View source` (84 bytes): bytes `[src, src + length)` of the
-//!   source (zero past its end) go to memory at `dst`; `done` bytes are written.
+//!   source (zero past its end) go to memory at `dst`; `done` bytes are written. During
+//!   a `KECCAK256` sponge it is `keccak(SpongeCursor)` ([`SpongeCursorRecord`]).
 //!
 //! What it is not: no `BlockCtx`, `TxCtx`, `Global` or call-stack records yet — the
 //! single-frame machine takes their hashes as given ([`Sections`]) — and no witness
@@ -569,6 +570,45 @@ impl CopyCursorRecord {
     }
 }
 
+/// The cursor of a `KECCAK256` sponge under way: `u8 tag (2) ‖ u64 offset ‖ u64 length
+/// ‖ u64 blocks ‖ 200-byte keccak state` (225 bytes), the state as 25 little-endian
+/// 64-bit lanes (lane `x + 5y` at byte `8(x + 5y)`), `blocks` the 136-byte blocks of the
+/// padded input absorbed so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpongeCursorRecord {
+    /// Memory offset of the input.
+    pub offset: u64,
+    /// Input length.
+    pub length: u64,
+    /// Blocks absorbed.
+    pub blocks: u64,
+    /// The keccak-f[1600] state.
+    pub state: [u64; 25],
+}
+
+impl SpongeCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 225;
+    /// The tag byte of a sponge cursor.
+    pub const TAG: u8 = 2;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(Self::TAG);
+        out.extend_from_slice(&self.offset.to_be_bytes());
+        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.blocks.to_be_bytes());
+        out.extend_from_slice(&super::sponge::state_bytes(&self.state));
+        out
+    }
+
+    /// `keccak(SpongeCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
 /// Push onto a stack hash chain: `h' = keccak(h ‖ value)`.
 pub fn stack_push(h: B256, value: U256) -> B256 {
     let mut buf = [0u8; 64];
@@ -712,6 +752,13 @@ mod tests {
             source: View::EMPTY,
         };
         assert_eq!(cursor.encode().len(), CopyCursorRecord::LEN);
+        let sponge = SpongeCursorRecord {
+            offset: 0,
+            length: 0,
+            blocks: 0,
+            state: [0; 25],
+        };
+        assert_eq!(sponge.encode().len(), SpongeCursorRecord::LEN);
     }
 
     #[test]

@@ -29,13 +29,17 @@
 //! ran (for `MCOPY`, the memory after expansion), so overlapping copies are exact.
 //! A copy touching `W` destination words takes `⌈W / 32⌉` steps.
 //!
+//! `KECCAK256` over at most 2 KiB hashes in one step; above, the opcode step charges
+//! the gas, expands memory and absorbs the first 4 blocks of 136 bytes into a keccak
+//! sponge whose state the cursor holds ([`SpongeCursor`]); each further step absorbs 4
+//! more, and the last pads, squeezes and pushes the hash: `⌈(⌊len/136⌋ + 1) / 4⌉`
+//! steps.
+//!
 //! What it is not (yet): opcodes that read the environment, world state, logs or other
 //! frames (`ADDRESS`, `SLOAD`, `LOG*`, `CALL*`, `CREATE*`, …) return
 //! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
-//! state. `KECCAK256` hashes its whole input in one step (the keccak-sponge micro-steps
-//! for inputs above 2 KiB are the next piece). Halts do not
-//! restore `Global` to a snapshot: the single-frame machine treats `Global` as an opaque
-//! hash. Sizes assume a 64-bit `usize`, as revm does on this platform.
+//! state. Halts do not restore `Global` to a snapshot: the single-frame machine treats
+//! `Global` as an opaque hash. Sizes assume a 64-bit `usize`, as revm does on this platform.
 
 use std::sync::Arc;
 
@@ -44,9 +48,9 @@ use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 use super::{
     commit::{
         CopyCursorRecord, FrameEnvRecord, FrameKind, FrameRecord, ResultRecord, ResultStatus,
-        Sections, Top, View, ViewFormat,
+        Sections, SpongeCursorRecord, Top, View, ViewFormat,
     },
-    tree,
+    sponge, tree,
 };
 
 /// EIP-7825's per-transaction gas cap, which bounds every frame.
@@ -235,14 +239,80 @@ pub struct MachineState {
     pub memory: Vec<u8>,
     /// The last call's return data (empty in a frame that made no call).
     pub return_data: Bytes,
-    /// A copy under way (micro-steps), if any.
-    pub cursor: Option<CopyCursor>,
+    /// Bulk work under way (micro-steps), if any.
+    pub cursor: Option<Cursor>,
     /// Set once the frame ended.
     pub finished: Option<Finished>,
 }
 
 /// Destination words one copy micro-step writes.
 pub const COPY_WORDS_PER_STEP: u64 = 32;
+
+/// `KECCAK256` inputs up to this many bytes are hashed in one step.
+pub const KECCAK_ONE_STEP_MAX: u64 = 2048;
+
+/// Bulk work under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// A copy.
+    Copy(CopyCursor),
+    /// A `KECCAK256` sponge.
+    Sponge(SpongeCursor),
+}
+
+impl Cursor {
+    /// The opcode whose work this is.
+    pub fn opcode(&self) -> u8 {
+        match self {
+            Self::Copy(c) => c.opcode,
+            Self::Sponge(_) => 0x20,
+        }
+    }
+
+    /// `Frame.cursor`.
+    pub fn hash(&self) -> B256 {
+        match self {
+            Self::Copy(c) => c.record().hash(),
+            Self::Sponge(c) => c.record().hash(),
+        }
+    }
+}
+
+/// A `KECCAK256` sponge under way over memory `[offset, offset + length)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpongeCursor {
+    /// Memory offset of the input.
+    pub offset: u64,
+    /// Input length (> 2 KiB).
+    pub length: u64,
+    /// Blocks absorbed.
+    pub blocks: u64,
+    /// keccak-f[1600] state.
+    pub state: [u64; 25],
+}
+
+impl SpongeCursor {
+    /// The record `Frame.cursor` hashes.
+    pub fn record(&self) -> SpongeCursorRecord {
+        SpongeCursorRecord {
+            offset: self.offset,
+            length: self.length,
+            blocks: self.blocks,
+            state: self.state,
+        }
+    }
+
+    /// Absorb the next ≤ 4 blocks; the digest once the last (padded) block is in.
+    fn advance(&mut self, memory: &[u8]) -> Option<B256> {
+        let start = self.offset as usize;
+        let input = &memory[start..start + self.length as usize];
+        let total = sponge::block_count(self.length);
+        let to = (self.blocks + sponge::BLOCKS_PER_STEP).min(total);
+        sponge::absorb(&mut self.state, input, self.blocks, to);
+        self.blocks = to;
+        (to == total).then(|| B256::from(sponge::squeeze(&self.state)))
+    }
+}
 
 /// A copy under way: the explicit form of [`CopyCursorRecord`], with the source bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,10 +427,7 @@ impl MachineState {
             mem_root: tree::memory_root(&self.memory),
             mem_words: self.mem_words() as u32,
             return_data: w32_view(&self.return_data, 0, self.return_data.len() as u64),
-            cursor: self
-                .cursor
-                .as_ref()
-                .map_or(B256::ZERO, |c| c.record().hash()),
+            cursor: self.cursor.as_ref().map_or(B256::ZERO, Cursor::hash),
         }
     }
 
@@ -473,12 +540,23 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
     if s.finished.is_some() {
         return Ok(());
     }
-    if let Some(mut c) = s.cursor.take() {
-        c.advance(&mut s.memory);
-        if !c.is_done() {
-            s.cursor = Some(c);
+    match s.cursor.take() {
+        Some(Cursor::Copy(mut c)) => {
+            c.advance(&mut s.memory);
+            if !c.is_done() {
+                s.cursor = Some(Cursor::Copy(c));
+            }
+            return Ok(());
         }
-        return Ok(());
+        Some(Cursor::Sponge(mut c)) => {
+            match c.advance(&s.memory) {
+                // The operands were popped at the opcode, so there is room.
+                Some(hash) => s.stack.push(hash.into()),
+                None => s.cursor = Some(Cursor::Sponge(c)),
+            }
+            return Ok(());
+        }
+        None => {}
     }
     let op = s.code.byte(s.pc);
     let static_gas = match classify(op) {
@@ -583,7 +661,7 @@ impl MachineState {
         };
         c.advance(&mut self.memory);
         if !c.is_done() {
-            self.cursor = Some(c);
+            self.cursor = Some(Cursor::Copy(c));
         }
     }
 
@@ -721,6 +799,18 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             } else {
                 let offset = as_u64_or_fail(offset)?;
                 s.expand(offset, len)?;
+                if len > KECCAK_ONE_STEP_MAX {
+                    let mut c = SpongeCursor {
+                        offset,
+                        length: len,
+                        blocks: 0,
+                        state: [0; 25],
+                    };
+                    // Inputs above 2 KiB have more than 4 blocks: never done here.
+                    let _ = c.advance(&s.memory);
+                    s.cursor = Some(Cursor::Sponge(c));
+                    return Ok(());
+                }
                 let start = offset as usize;
                 keccak256(&s.memory[start..start + len as usize])
             };

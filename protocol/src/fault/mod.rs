@@ -10,7 +10,9 @@
 //! * [`machine`]: an explicit single-frame machine state and the step function over it
 //!   for arithmetic, comparison, bitwise, stack, jumps, memory, calldata, code, keccak
 //!   and frame exits, with revm 43's Osaka gas; checked against revm step by step in
-//!   `protocol/tests/fault_machine.rs`.
+//!   `protocol/tests/fault_machine.rs`; copies and long `KECCAK256` inputs run as
+//!   bounded micro-steps;
+//! * [`sponge`]: keccak-f[1600] and the resumable keccak-256 sponge those micro-steps use.
 //!
 //! What it is not, yet: world state, warm sets and the transaction tree, calls and
 //! creates, logs, block and transaction boundaries, micro-steps for bulk work, witness
@@ -19,6 +21,7 @@
 
 pub mod commit;
 pub mod machine;
+pub mod sponge;
 pub mod tree;
 
 pub use machine::{MachineState, StepError, step};
