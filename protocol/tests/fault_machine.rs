@@ -18,6 +18,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, address};
 use blink_protocol::fault::{
     commit::{FrameRecord, Kind, Sections},
     machine::{Env, MachineState, Outcome, implemented, step_in_place},
+    tree,
 };
 use proptest::prelude::*;
 use revm::{
@@ -640,6 +641,7 @@ fn large_copies_run_as_bounded_micro_steps() {
         (0x37, 0, 0, 1024), // exactly 32 words: one step
         (0x37, 1, 0, 1024), // 33 words: two steps
     ];
+    let mut ranges = 0;
     for (op, dst, src, len) in cases {
         let mut code = Vec::new();
         // Fill memory first so MCOPY has data: CALLDATACOPY(0, 0, 3000).
@@ -667,11 +669,27 @@ fn large_copies_run_as_bounded_micro_steps() {
             let touched: Vec<usize> = (0..m.memory.len() / 32)
                 .filter(|w| before.get(w * 32..w * 32 + 32) != Some(&m.memory[w * 32..w * 32 + 32]))
                 .collect();
-            if let (Some(first), Some(last)) = (touched.first(), touched.last()) {
+            if let (Some(&first), Some(&last)) = (touched.first(), touched.last()) {
                 assert!(
                     last - first < 32,
                     "0x{op:02x}: one step touched words {first}..={last}"
                 );
+                // The micro-step's memory write is one range proof against the old root.
+                if steps > 1 {
+                    let old = tree::memory_words(&before);
+                    let new = tree::memory_words(&m.memory);
+                    let count = (last - first + 1) as u64;
+                    let proof = tree::prove_range(&old, first as u64, count).expect("in range");
+                    let root = tree::update_range(
+                        tree::memory_root(&before),
+                        &old[first..=last],
+                        &new[first..=last],
+                        &proof,
+                    )
+                    .expect("old words match");
+                    assert_eq!(root, tree::memory_root(&m.memory));
+                    ranges += 1;
+                }
             }
             if m.cursor.is_none() {
                 break;
@@ -680,6 +698,7 @@ fn large_copies_run_as_bounded_micro_steps() {
         let words = (dst + len).div_ceil(32) - dst / 32;
         assert_eq!(steps, words.div_ceil(32), "0x{op:02x} {dst} {len}");
     }
+    assert!(ranges >= 5, "{ranges} micro-steps checked by range proofs");
 }
 
 #[test]

@@ -17,8 +17,11 @@
 //!   instruction that began in an earlier chunk. A `JUMPDEST` check needs one chunk
 //!   ([`is_jumpdest_in_chunk`]).
 //!
-//! What it is not: no range proofs (several contiguous leaves with one set of siblings)
-//! yet, no incremental-tree frontiers (`txsFrontier`), no `FE31` views; those come with
+//! * A range proof opens `k` contiguous leaves with at most two siblings per level
+//!   (one left of the range, one right), as a memory read or write of several words and a
+//!   copy micro-step need: [`prove_range`], [`verify_range`], [`update_range`].
+//!
+//! What it is not: no incremental-tree frontiers (`txsFrontier`), no `FE31` views; those come with
 //! the copy micro-steps and the block-level records.
 
 use alloy_primitives::{B256, U256, keccak256};
@@ -185,6 +188,112 @@ pub fn update(root: B256, old: B256, new: B256, proof: &LeafProof) -> Result<B25
         return Err(TreeError::ProofMismatch);
     }
     root_from_proof(new, proof)
+}
+
+/// A proof of `count` contiguous leaves from `start` in a tree of `depth` levels: per
+/// level, from the leaves up, the sibling left of the range (if the range starts on a
+/// right child) then the sibling right of it (if it ends on a left child).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeProof {
+    /// Tree depth.
+    pub depth: usize,
+    /// Index of the first leaf.
+    pub start: u64,
+    /// Siblings in the order [`root_from_range`] consumes them.
+    pub siblings: Vec<B256>,
+}
+
+fn check_range(depth: usize, start: u64, count: u64) -> Result<(), TreeError> {
+    if depth > 62 {
+        return Err(TreeError::DepthTooLarge(depth));
+    }
+    let end = start.checked_add(count);
+    if count == 0 || end.is_none_or(|e| e > 1u64 << depth) {
+        return Err(TreeError::IndexOutOfRange {
+            index: start.saturating_add(count),
+            depth,
+        });
+    }
+    Ok(())
+}
+
+/// Proof of leaves `[start, start + count)` of the tree over `leaves`.
+pub fn prove_range(leaves: &[B256], start: u64, count: u64) -> Result<RangeProof, TreeError> {
+    let depth = depth_for(leaves.len() as u64);
+    check_range(depth, start, count)?;
+    let mut level: Vec<B256> = leaves.to_vec();
+    let (mut lo, mut hi) = (start as usize, (start + count) as usize);
+    let mut siblings = Vec::new();
+    for height in 0..depth {
+        let at = |i: usize| level.get(i).copied().unwrap_or_else(|| zero_root(height));
+        if lo % 2 == 1 {
+            siblings.push(at(lo - 1));
+            lo -= 1;
+        }
+        if hi % 2 == 1 {
+            siblings.push(at(hi));
+            hi += 1;
+        }
+        level = level
+            .chunks(2)
+            .map(|pair| {
+                let right = pair.get(1).copied().unwrap_or_else(|| zero_root(height));
+                hash_node(&pair[0], &right)
+            })
+            .collect();
+        lo /= 2;
+        hi /= 2;
+    }
+    Ok(RangeProof {
+        depth,
+        start,
+        siblings,
+    })
+}
+
+/// The root that `range` (the leaves from `proof.start`) and the proof lead to.
+pub fn root_from_range(range: &[B256], proof: &RangeProof) -> Result<B256, TreeError> {
+    check_range(proof.depth, proof.start, range.len() as u64)?;
+    let mut level: Vec<B256> = range.to_vec();
+    let mut lo = proof.start;
+    let mut sibs = proof.siblings.iter();
+    for _ in 0..proof.depth {
+        if lo % 2 == 1 {
+            level.insert(0, *sibs.next().ok_or(TreeError::ProofMismatch)?);
+            lo -= 1;
+        }
+        if (lo + level.len() as u64) % 2 == 1 {
+            level.push(*sibs.next().ok_or(TreeError::ProofMismatch)?);
+        }
+        level = level
+            .chunks_exact(2)
+            .map(|pair| hash_node(&pair[0], &pair[1]))
+            .collect();
+        lo /= 2;
+    }
+    if sibs.next().is_some() || level.len() != 1 {
+        return Err(TreeError::ProofMismatch);
+    }
+    Ok(level[0])
+}
+
+/// Whether `range` sits at `proof.start` of the tree with `root`.
+pub fn verify_range(root: B256, range: &[B256], proof: &RangeProof) -> bool {
+    root_from_range(range, proof).is_ok_and(|r| r == root)
+}
+
+/// Replace the leaves `old` by `new` (same count) at `proof.start`: checks `old` against
+/// `root` and returns the new root.
+pub fn update_range(
+    root: B256,
+    old: &[B256],
+    new: &[B256],
+    proof: &RangeProof,
+) -> Result<B256, TreeError> {
+    if old.len() != new.len() || root_from_range(old, proof)? != root {
+        return Err(TreeError::ProofMismatch);
+    }
+    root_from_range(new, proof)
 }
 
 /// Grow a root from depth `from` to depth `to` (≥ `from`): one `keccak(root ‖ Z[d])` per
@@ -411,6 +520,47 @@ mod tests {
             padded[index as usize] = new_leaf;
             prop_assert_eq!(updated, root(&padded));
             prop_assert_eq!(update(r, bad_leaf, new_leaf, &proof), Err(TreeError::ProofMismatch));
+        }
+
+        #[test]
+        fn range_proofs_verify_update_and_reject_flips(
+            leaves in prop::collection::vec(any::<[u8; 32]>().prop_map(B256::from), 1..70),
+            seed in any::<(u64, u64)>(),
+            flip in any::<(usize, u8)>(),
+            fill in any::<u8>(),
+        ) {
+            let r = root(&leaves);
+            let depth = depth_for(leaves.len() as u64);
+            let width = 1u64 << depth;
+            let start = seed.0 % width;
+            let count = 1 + seed.1 % (width - start).min(40);
+            let mut padded = leaves.clone();
+            padded.resize(width as usize, B256::ZERO);
+            let range = &padded[start as usize..(start + count) as usize];
+            let proof = prove_range(&leaves, start, count).expect("in range");
+            prop_assert!(proof.siblings.len() <= 2 * depth);
+            prop_assert!(verify_range(r, range, &proof));
+
+            let (pos, bit) = flip;
+            let bit = 1u8 << (bit % 8);
+            let mut bad = range.to_vec();
+            let k = pos % bad.len();
+            bad[k][(pos / 7) % 32] ^= bit;
+            prop_assert!(!verify_range(r, &bad, &proof));
+            if !proof.siblings.is_empty() {
+                let mut bad_proof = proof.clone();
+                let n = bad_proof.siblings.len();
+                bad_proof.siblings[pos % n][(pos / 5) % 32] ^= bit;
+                prop_assert!(!verify_range(r, range, &bad_proof));
+            }
+            // A shorter or longer range does not verify with this proof.
+            prop_assert!(!verify_range(r, &range[..range.len() - 1], &proof));
+
+            let new: Vec<B256> = (0..count).map(|i| B256::repeat_byte(fill ^ i as u8)).collect();
+            let updated = update_range(r, range, &new, &proof).expect("old range matches");
+            padded[start as usize..(start + count) as usize].copy_from_slice(&new);
+            prop_assert_eq!(updated, root(&padded));
+            prop_assert!(update_range(r, &bad, &new, &proof).is_err());
         }
     }
 
