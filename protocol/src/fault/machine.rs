@@ -220,7 +220,9 @@ impl Default for Env {
     }
 }
 
-/// The explicit single-frame machine state.
+/// The explicit single-frame machine state. Fields are public for inspection and
+/// tests; [`MachineState::new`] and [`step`] keep the invariants the commitment relies
+/// on (memory a whole number of words, stack ≤ 1,024, gas ≤ 2^24, code ≤ 49,152 bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineState {
     /// Hashes of the sections this frame does not own.
@@ -304,10 +306,16 @@ impl SpongeCursor {
 
     /// Absorb the next ≤ 4 blocks; the digest once the last (padded) block is in.
     fn advance(&mut self, memory: &[u8]) -> Option<B256> {
-        let start = self.offset as usize;
-        let input = &memory[start..start + self.length as usize];
-        let total = sponge::block_count(self.length);
-        let to = (self.blocks + sponge::BLOCKS_PER_STEP).min(total);
+        // The opcode expanded memory over the input; a hand-made state that breaks this
+        // hashes what is there rather than panicking.
+        let start = (self.offset as usize).min(memory.len());
+        let end = start.saturating_add(self.length as usize).min(memory.len());
+        let input = &memory[start..end];
+        let total = sponge::block_count(input.len() as u64);
+        let to = self
+            .blocks
+            .saturating_add(sponge::BLOCKS_PER_STEP)
+            .min(total);
         sponge::absorb(&mut self.state, input, self.blocks, to);
         self.blocks = to;
         (to == total).then(|| B256::from(sponge::squeeze(&self.state)))
@@ -348,10 +356,18 @@ impl CopyCursor {
 
     /// Write the next ≤ 32 destination words into `memory` (already expanded).
     fn advance(&mut self, memory: &mut [u8]) {
+        // Destination words [dst/32 + 32k, dst/32 + 32k + 32) in step k. The opcode
+        // bounded dst + length by the memory size; saturation only guards hand-made states.
         let first_word = self.dst / 32;
-        let written_words = (self.dst + self.done) / 32 - first_word;
-        let chunk_end_word = first_word + written_words + COPY_WORDS_PER_STEP;
-        let end = (chunk_end_word * 32 - self.dst).min(self.length);
+        let written_words = (self.dst.saturating_add(self.done) / 32).saturating_sub(first_word);
+        let chunk_end_word = first_word
+            .saturating_add(written_words)
+            .saturating_add(COPY_WORDS_PER_STEP);
+        let end = chunk_end_word
+            .saturating_mul(32)
+            .saturating_sub(self.dst)
+            .min(self.length)
+            .max(self.done);
         for j in self.done..end {
             let byte = self
                 .src
@@ -359,7 +375,9 @@ impl CopyCursor {
                 .and_then(|i| usize::try_from(i).ok())
                 .and_then(|i| self.data.get(i).copied())
                 .unwrap_or(0);
-            memory[(self.dst + j) as usize] = byte;
+            if let Some(slot) = memory.get_mut(self.dst.saturating_add(j) as usize) {
+                *slot = byte;
+            }
         }
         self.done = end;
     }
