@@ -1,7 +1,7 @@
 //! The fault-proof step machine (`blink_protocol::fault`) against revm, step by step.
 //!
 //! What it is: a differential harness. A program runs as the code of a called account in
-//! revm 43 (Osaka) with an `Inspector` that records pc, gas left, stack and memory
+//! revm 43 (Osaka) with an `Inspector` (`fault::trace::StepTracer`) that records pc, gas left, stack and memory
 //! before every opcode, and the frame's outcome; the same program runs in the Rust step
 //! machine from the same start (frame gas = gas limit − intrinsic gas). Every step's
 //! (pc, gas, stack, memory) and the outcome (success / revert / halt, output, gas left)
@@ -18,19 +18,16 @@ use alloy_primitives::{Address, B256, Bytes, U256, address};
 use blink_protocol::fault::{
     commit::{FrameRecord, Kind, Sections},
     machine::{Env, MachineState, Outcome, implemented, step_in_place},
+    trace::StepTracer,
     tree,
 };
 use proptest::prelude::*;
 use revm::{
-    Context, InspectEvm, Inspector, MainBuilder, MainContext,
+    Context, InspectEvm, MainBuilder, MainContext,
     bytecode::opcode::OpCode,
     context::{CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
-    interpreter::{
-        CallInputs, CallOutcome, InstructionResult, Interpreter,
-        interpreter::EthInterpreter,
-        interpreter_types::{Jumps, MemoryTr},
-    },
+    interpreter::InstructionResult,
     primitives::{TxKind, hardfork::SpecId},
     state::{AccountInfo, Bytecode},
 };
@@ -45,32 +42,6 @@ struct Snap {
     gas: u64,
     stack: Vec<U256>,
     memory: Vec<u8>,
-}
-
-#[derive(Default)]
-struct Recorder {
-    steps: Vec<Snap>,
-    outcome: Option<(InstructionResult, Bytes, u64)>,
-}
-
-impl<CTX> Inspector<CTX, EthInterpreter> for Recorder {
-    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
-        let size = interp.memory.size();
-        self.steps.push(Snap {
-            pc: interp.bytecode.pc(),
-            gas: interp.gas.remaining(),
-            stack: interp.stack.data().clone(),
-            memory: interp.memory.slice(0..size).to_vec(),
-        });
-    }
-
-    fn call_end(&mut self, _context: &mut CTX, _inputs: &CallInputs, outcome: &mut CallOutcome) {
-        self.outcome = Some((
-            outcome.result.result,
-            outcome.result.output.clone(),
-            outcome.result.gas.remaining(),
-        ));
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +100,7 @@ fn run_revm(p: &Program) -> Result<RevmRun, String> {
     let mut evm = Context::mainnet()
         .with_db(db)
         .with_cfg(CfgEnv::new_with_spec(SpecId::OSAKA))
-        .build_mainnet_with_inspector(Recorder::default());
+        .build_mainnet_with_inspector(StepTracer::new());
     let tx = TxEnv::builder()
         .caller(CALLER)
         .kind(TxKind::Call(TARGET))
@@ -139,9 +110,22 @@ fn run_revm(p: &Program) -> Result<RevmRun, String> {
         .map_err(|e| format!("tx env: {e:?}"))?;
     let result = evm.inspect_one_tx(tx).map_err(|e| format!("revm: {e:?}"))?;
     let rec = std::mem::take(&mut evm.inspector);
+    let end = rec.frame_ends.last().ok_or("no frame end")?;
+    if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
+        return Err("more than one frame".into());
+    }
     Ok(RevmRun {
-        steps: rec.steps,
-        outcome: rec.outcome.ok_or("no call_end")?,
+        steps: rec
+            .steps
+            .into_iter()
+            .map(|s| Snap {
+                pc: s.pc,
+                gas: s.gas,
+                stack: s.stack,
+                memory: s.memory,
+            })
+            .collect(),
+        outcome: (end.result, end.output.clone(), end.gas_left),
         result,
         gas_limit,
     })

@@ -582,7 +582,7 @@ pub struct SpongeCursorRecord {
     pub length: u64,
     /// Blocks absorbed.
     pub blocks: u64,
-    /// The keccak-f[1600] state.
+    /// The `keccak-f[1600]` state.
     pub state: [u64; 25],
 }
 

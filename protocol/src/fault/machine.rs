@@ -289,7 +289,7 @@ pub struct SpongeCursor {
     pub length: u64,
     /// Blocks absorbed.
     pub blocks: u64,
-    /// keccak-f[1600] state.
+    /// `keccak-f[1600]` state.
     pub state: [u64; 25],
 }
 

@@ -1,9 +1,9 @@
 //! keccak-256 as a resumable sponge, for `KECCAK256` over inputs above 2 KiB
 //! (`docs/fault-proofs.md` 2.2): a micro-step absorbs at most
-//! [`BLOCKS_PER_STEP`] blocks of 136 bytes into the 200-byte keccak-f[1600] state that
+//! [`BLOCKS_PER_STEP`] blocks of 136 bytes into the 200-byte `keccak-f[1600]` state that
 //! the frame's cursor commits to, and the last one pads, permutes and squeezes.
 //!
-//! What it is: the keccak-f[1600] permutation (the same 24 rounds a Solidity
+//! What it is: the `keccak-f[1600]` permutation (the same 24 rounds a Solidity
 //! `LibKeccakSponge` will run) and block-wise absorption with keccak's `0x01 … 0x80`
 //! padding; the result equals `alloy_primitives::keccak256` of the whole input (tested).
 //!
@@ -50,7 +50,7 @@ const PI: [usize; 24] = [
     10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1,
 ];
 
-/// keccak-f[1600] on a state of 25 lanes, lane `x + 5y`.
+/// `keccak-f[1600]` on a state of 25 lanes, lane `x + 5y`.
 pub fn keccak_f(a: &mut [u64; 25]) {
     for rc in RC {
         // theta
