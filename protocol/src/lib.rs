@@ -8,7 +8,7 @@
 //! receipt construction (alloy types), the state commitment (a compact keccak binary
 //! sparse Merkle tree, see `docs/state-commitment.md`), the L1 data fee (`fee`), the signed pre-confirmation type
 //! with its verifier, the batch codec, deposits and the L1 origin, derivation of L2
-//! blocks from L1 data, and output roots.
+//! blocks from L1 data, output roots, and the fault-proof step machine (`fault`).
 //!
 //! What it is not: no I/O, no async, no clocks, no networking, no persistence. Callers
 //! supply time, storage and transport.
@@ -20,6 +20,7 @@ pub mod block;
 pub mod chain;
 pub mod derive;
 pub mod execution;
+pub mod fault;
 pub mod fee;
 pub mod l1;
 pub mod merkle;

@@ -1,0 +1,856 @@
+//! The machine-state records of `docs/fault-proofs.md` section 3 that a single-frame
+//! machine needs, with their exact byte layouts and hashes.
+//!
+//! What it is: encoders (and decoders, for witnesses) of the fixed-width records
+//! `M` (3.2), `Frame`, `FrameEnv`, `View` (3.5), the stack hash chain (3.6) and the
+//! frame result record that `TX_FINISH` carries. All records are `abi.encodePacked` of
+//! fixed-width big-endian fields in the order the design lists, so every encoding is
+//! unambiguous; a record's hash is `keccak` of its bytes.
+//!
+//! Choices the design leaves open, fixed here (and in `docs/fault-proofs.md` §8):
+//! * `FrameEnv.kind`: `1 CALL, 2 CALLCODE, 3 DELEGATECALL, 4 STATICCALL, 5 CREATE,
+//!   6 CREATE2, 7 TX_CALL, 8 TX_CREATE` (1-based like the top-level kinds).
+//! * `View.format`: `1 W32`, `2 FE31`. The empty view (no return data, empty output) is
+//!   all zeros except `format = 1`: root `Z[0] = 0`, depth 0, offset 0, length 0.
+//! * The result record (`M.d` of `TX_FINISH`, kind 6): `u8 status ‖ u64 gasLeft ‖ View
+//!   output`, 59 bytes; status `0` exceptional halt (gas left 0, empty output), `1`
+//!   success (`STOP`/`RETURN`), `2` revert. The output is a `W32` view of the frame's
+//!   final memory tree.
+//! * `View.format` `3 CODE31` reads code chunks (the payload is bytes 1..32 of each leaf).
+//! * `Frame.cursor` is `0` when no micro-step is under way; during a copy it is
+//!   `keccak(CopyCursor)`, `CopyCursor = u8 tag (1) ‖ u8 opcode ‖ u64 dst ‖ u64 src ‖
+//!   u64 length ‖ u64 done ‖ View source` (84 bytes): bytes `[src, src + length)` of the
+//!   source (zero past its end) go to memory at `dst`; `done` bytes are written. During
+//!   a `KECCAK256` sponge it is `keccak(SpongeCursor)` ([`SpongeCursorRecord`]).
+//!
+//! What it is not: no `BlockCtx`, `TxCtx`, `Global` or call-stack records yet — the
+//! single-frame machine takes their hashes as given ([`Sections`]) — and no witness
+//! format.
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+
+/// Why a record's bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitError {
+    /// Wrong length for the record.
+    #[error("{record}: {got} bytes, expected {expected}")]
+    Length {
+        /// Which record.
+        record: &'static str,
+        /// Bytes given.
+        got: usize,
+        /// Bytes the layout has.
+        expected: usize,
+    },
+    /// A field outside its domain (a kind, format or bool byte).
+    #[error("{record}: bad {field} byte {value}")]
+    Field {
+        /// Which record.
+        record: &'static str,
+        /// Which field.
+        field: &'static str,
+        /// The byte found.
+        value: u8,
+    },
+}
+
+/// Top-level kinds of `M` (3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// `BLOCK_START`.
+    BlockStart = 1,
+    /// `PROLOGUE`.
+    Prologue = 2,
+    /// `BETWEEN_UNITS`.
+    BetweenUnits = 3,
+    /// `TX_SETUP`.
+    TxSetup = 4,
+    /// `TX_EXEC`.
+    TxExec = 5,
+    /// `TX_FINISH`.
+    TxFinish = 6,
+    /// `BLOCK_END`.
+    BlockEnd = 7,
+    /// `DONE`.
+    Done = 8,
+}
+
+impl TryFrom<u8> for Kind {
+    type Error = CommitError;
+    fn try_from(v: u8) -> Result<Self, CommitError> {
+        Ok(match v {
+            1 => Self::BlockStart,
+            2 => Self::Prologue,
+            3 => Self::BetweenUnits,
+            4 => Self::TxSetup,
+            5 => Self::TxExec,
+            6 => Self::TxFinish,
+            7 => Self::BlockEnd,
+            8 => Self::Done,
+            value => {
+                return Err(CommitError::Field {
+                    record: "M",
+                    field: "kind",
+                    value,
+                });
+            }
+        })
+    }
+}
+
+/// `M = keccak(u8 kind ‖ b32 a ‖ b32 b ‖ b32 c ‖ b32 d ‖ b32 e)`, 161 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Top {
+    /// The kind.
+    pub kind: Kind,
+    /// The five sections, meaning by kind (3.2's table).
+    pub sections: [B256; 5],
+}
+
+impl Top {
+    /// Encoded length.
+    pub const LEN: usize = 161;
+
+    /// The 161-byte preimage.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0] = self.kind as u8;
+        for (i, s) in self.sections.iter().enumerate() {
+            out[1 + 32 * i..33 + 32 * i].copy_from_slice(s.as_slice());
+        }
+        out
+    }
+
+    /// Parse a preimage.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("M", bytes, Self::LEN)?;
+        let kind = Kind::try_from(bytes[0])?;
+        let mut sections = [B256::ZERO; 5];
+        for (i, s) in sections.iter_mut().enumerate() {
+            *s = B256::from_slice(&bytes[1 + 32 * i..33 + 32 * i]);
+        }
+        Ok(Self { kind, sections })
+    }
+
+    /// `M`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+
+    /// `BLOCK_START(parentOutput)`.
+    pub fn block_start(parent_output: B256) -> Self {
+        Self::single(Kind::BlockStart, parent_output)
+    }
+
+    /// `BLOCK_END(output)`.
+    pub fn block_end(output: B256) -> Self {
+        Self::single(Kind::BlockEnd, output)
+    }
+
+    /// `DONE(m)`.
+    pub fn done(m: B256) -> Self {
+        Self::single(Kind::Done, m)
+    }
+
+    fn single(kind: Kind, a: B256) -> Self {
+        Self {
+            kind,
+            sections: [a, B256::ZERO, B256::ZERO, B256::ZERO, B256::ZERO],
+        }
+    }
+}
+
+/// The sections of `M` a single frame does not own: `BlockCtx`, `TxCtx`, `Global` and the
+/// call stack, as hashes. Stage 5 builds them; until then the caller supplies them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sections {
+    /// `keccak(BlockCtx)`.
+    pub block_ctx: B256,
+    /// `keccak(TxCtx)`.
+    pub tx_ctx: B256,
+    /// `keccak(Global)`.
+    pub global: B256,
+    /// The call-stack hash below this frame.
+    pub call_stack: B256,
+}
+
+impl Sections {
+    /// `TX_EXEC` with this frame on top.
+    pub fn tx_exec(&self, frame: B256) -> Top {
+        Top {
+            kind: Kind::TxExec,
+            sections: [
+                self.block_ctx,
+                self.tx_ctx,
+                self.global,
+                frame,
+                self.call_stack,
+            ],
+        }
+    }
+
+    /// `TX_FINISH` with a result record.
+    pub fn tx_finish(&self, result: B256) -> Top {
+        Top {
+            kind: Kind::TxFinish,
+            sections: [self.block_ctx, self.tx_ctx, self.global, result, B256::ZERO],
+        }
+    }
+}
+
+/// The format of a [`View`]'s tree leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ViewFormat {
+    /// 32-byte words (memory, oracle preimages, precompile outputs).
+    W32 = 1,
+    /// Blob field elements `0x00 ‖ 31 bytes` (the batch stream).
+    Fe31 = 2,
+    /// Code chunks `u8 p ‖ 31 bytes` (3.6): byte `i` is byte `1 + i mod 31` of leaf
+    /// `i / 31`. The source of `CODECOPY`.
+    Code31 = 3,
+}
+
+/// `View = u8 format ‖ b32 root ‖ u8 depth ‖ u64 offset ‖ u64 length`, 50 bytes: a byte
+/// range of a committed tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    /// Leaf format.
+    pub format: ViewFormat,
+    /// Tree root.
+    pub root: B256,
+    /// Tree depth.
+    pub depth: u8,
+    /// First byte.
+    pub offset: u64,
+    /// Bytes.
+    pub length: u64,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl View {
+    /// Encoded length.
+    pub const LEN: usize = 50;
+
+    /// The empty view.
+    pub const EMPTY: Self = Self {
+        format: ViewFormat::W32,
+        root: B256::ZERO,
+        depth: 0,
+        offset: 0,
+        length: 0,
+    };
+
+    /// Append the 50 bytes.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.push(self.format as u8);
+        out.extend_from_slice(self.root.as_slice());
+        out.push(self.depth);
+        out.extend_from_slice(&self.offset.to_be_bytes());
+        out.extend_from_slice(&self.length.to_be_bytes());
+    }
+
+    /// Parse 50 bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("View", bytes, Self::LEN)?;
+        let format = match bytes[0] {
+            1 => ViewFormat::W32,
+            2 => ViewFormat::Fe31,
+            3 => ViewFormat::Code31,
+            value => {
+                return Err(CommitError::Field {
+                    record: "View",
+                    field: "format",
+                    value,
+                });
+            }
+        };
+        let mut r = Reader(&bytes[1..]);
+        Ok(Self {
+            format,
+            root: r.b32(),
+            depth: r.u8(),
+            offset: r.u64(),
+            length: r.u64(),
+        })
+    }
+}
+
+/// Frame kinds (`FrameEnv.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FrameKind {
+    /// `CALL`.
+    Call = 1,
+    /// `CALLCODE`.
+    CallCode = 2,
+    /// `DELEGATECALL`.
+    DelegateCall = 3,
+    /// `STATICCALL`.
+    StaticCall = 4,
+    /// `CREATE`.
+    Create = 5,
+    /// `CREATE2`.
+    Create2 = 6,
+    /// The transaction's own call.
+    TxCall = 7,
+    /// The transaction's own creation.
+    TxCreate = 8,
+}
+
+impl TryFrom<u8> for FrameKind {
+    type Error = CommitError;
+    fn try_from(v: u8) -> Result<Self, CommitError> {
+        Ok(match v {
+            1 => Self::Call,
+            2 => Self::CallCode,
+            3 => Self::DelegateCall,
+            4 => Self::StaticCall,
+            5 => Self::Create,
+            6 => Self::Create2,
+            7 => Self::TxCall,
+            8 => Self::TxCreate,
+            value => {
+                return Err(CommitError::Field {
+                    record: "FrameEnv",
+                    field: "kind",
+                    value,
+                });
+            }
+        })
+    }
+}
+
+/// `FrameEnv = u8 kind ‖ bool static ‖ u16 depth ‖ address self ‖ address codeAddress ‖
+/// address caller ‖ u256 value ‖ b32 codeHash ‖ View input ‖ u64 retOffset ‖ u64
+/// retLength`, 194 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameEnvRecord {
+    /// Frame kind.
+    pub kind: FrameKind,
+    /// Static context.
+    pub is_static: bool,
+    /// Call depth (0 for the transaction's frame).
+    pub depth: u16,
+    /// The executing account (`ADDRESS`).
+    pub self_address: Address,
+    /// Where the code came from.
+    pub code_address: Address,
+    /// `CALLER`.
+    pub caller: Address,
+    /// `CALLVALUE`.
+    pub value: U256,
+    /// keccak of the code.
+    pub code_hash: B256,
+    /// The calldata.
+    pub input: View,
+    /// Where the caller wants the output.
+    pub ret_offset: u64,
+    /// How many output bytes the caller takes.
+    pub ret_length: u64,
+}
+
+impl FrameEnvRecord {
+    /// Encoded length.
+    pub const LEN: usize = 194;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(self.kind as u8);
+        out.push(self.is_static as u8);
+        out.extend_from_slice(&self.depth.to_be_bytes());
+        out.extend_from_slice(self.self_address.as_slice());
+        out.extend_from_slice(self.code_address.as_slice());
+        out.extend_from_slice(self.caller.as_slice());
+        out.extend_from_slice(&self.value.to_be_bytes::<32>());
+        out.extend_from_slice(self.code_hash.as_slice());
+        self.input.encode_into(&mut out);
+        out.extend_from_slice(&self.ret_offset.to_be_bytes());
+        out.extend_from_slice(&self.ret_length.to_be_bytes());
+        out
+    }
+
+    /// Parse a preimage.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("FrameEnv", bytes, Self::LEN)?;
+        let kind = FrameKind::try_from(bytes[0])?;
+        let is_static = decode_bool("FrameEnv", "static", bytes[1])?;
+        let mut r = Reader(&bytes[2..]);
+        let depth = r.u16();
+        let self_address = r.address();
+        let code_address = r.address();
+        let caller = r.address();
+        let value = U256::from_be_bytes(r.array::<32>());
+        let code_hash = r.b32();
+        let input = View::decode(r.take(View::LEN))?;
+        Ok(Self {
+            kind,
+            is_static,
+            depth,
+            self_address,
+            code_address,
+            caller,
+            value,
+            code_hash,
+            input,
+            ret_offset: r.u64(),
+            ret_length: r.u64(),
+        })
+    }
+
+    /// `keccak(FrameEnv)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// `Frame = b32 env ‖ b32 codeRoot ‖ u32 codeLength ‖ u32 pc ‖ u64 gas ‖ b32 stack ‖ u16
+/// stackSize ‖ b32 memRoot ‖ u32 memWords ‖ View returnData ‖ b32 cursor`, 232 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRecord {
+    /// `keccak(FrameEnv)`.
+    pub env: B256,
+    /// Root of the code-chunk tree.
+    pub code_root: B256,
+    /// Code length in bytes.
+    pub code_length: u32,
+    /// Program counter.
+    pub pc: u32,
+    /// Gas left.
+    pub gas: u64,
+    /// Stack hash chain.
+    pub stack: B256,
+    /// Stack items.
+    pub stack_size: u16,
+    /// Root of the memory word tree.
+    pub mem_root: B256,
+    /// Memory size in words.
+    pub mem_words: u32,
+    /// The last call's return data.
+    pub return_data: View,
+    /// Micro-step cursor hash, 0 when none.
+    pub cursor: B256,
+}
+
+impl FrameRecord {
+    /// Encoded length.
+    pub const LEN: usize = 232;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.extend_from_slice(self.env.as_slice());
+        out.extend_from_slice(self.code_root.as_slice());
+        out.extend_from_slice(&self.code_length.to_be_bytes());
+        out.extend_from_slice(&self.pc.to_be_bytes());
+        out.extend_from_slice(&self.gas.to_be_bytes());
+        out.extend_from_slice(self.stack.as_slice());
+        out.extend_from_slice(&self.stack_size.to_be_bytes());
+        out.extend_from_slice(self.mem_root.as_slice());
+        out.extend_from_slice(&self.mem_words.to_be_bytes());
+        self.return_data.encode_into(&mut out);
+        out.extend_from_slice(self.cursor.as_slice());
+        out
+    }
+
+    /// Parse a preimage.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("Frame", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        Ok(Self {
+            env: r.b32(),
+            code_root: r.b32(),
+            code_length: r.u32(),
+            pc: r.u32(),
+            gas: r.u64(),
+            stack: r.b32(),
+            stack_size: r.u16(),
+            mem_root: r.b32(),
+            mem_words: r.u32(),
+            return_data: View::decode(r.take(View::LEN))?,
+            cursor: r.b32(),
+        })
+    }
+
+    /// `keccak(Frame)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// How a frame ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ResultStatus {
+    /// Exceptional halt: all gas consumed, no output.
+    Halt = 0,
+    /// `STOP` or `RETURN`.
+    Success = 1,
+    /// `REVERT`.
+    Revert = 2,
+}
+
+/// The result record of `TX_FINISH`: `u8 status ‖ u64 gasLeft ‖ View output`, 59 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultRecord {
+    /// How the frame ended.
+    pub status: ResultStatus,
+    /// Gas left in the frame.
+    pub gas_left: u64,
+    /// The output, a view of the final memory.
+    pub output: View,
+}
+
+impl ResultRecord {
+    /// Encoded length.
+    pub const LEN: usize = 59;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(self.status as u8);
+        out.extend_from_slice(&self.gas_left.to_be_bytes());
+        self.output.encode_into(&mut out);
+        out
+    }
+
+    /// `keccak(result)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// The cursor of a copy under way (`Frame.cursor = keccak(CopyCursor)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyCursorRecord {
+    /// The copying opcode (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`).
+    pub opcode: u8,
+    /// Destination memory offset.
+    pub dst: u64,
+    /// Offset into the source (saturated to `u64::MAX`).
+    pub src: u64,
+    /// Bytes to copy.
+    pub length: u64,
+    /// Bytes copied so far.
+    pub done: u64,
+    /// The whole source: the frame's input, its code, its return data, or (`MCOPY`) its
+    /// memory as it was when the opcode ran.
+    pub source: View,
+}
+
+impl CopyCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 84;
+    /// The tag byte of a copy cursor.
+    pub const TAG: u8 = 1;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(Self::TAG);
+        out.push(self.opcode);
+        out.extend_from_slice(&self.dst.to_be_bytes());
+        out.extend_from_slice(&self.src.to_be_bytes());
+        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.done.to_be_bytes());
+        self.source.encode_into(&mut out);
+        out
+    }
+
+    /// `keccak(CopyCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// The cursor of a `KECCAK256` sponge under way: `u8 tag (2) ‖ u64 offset ‖ u64 length
+/// ‖ u64 blocks ‖ 200-byte keccak state` (225 bytes), the state as 25 little-endian
+/// 64-bit lanes (lane `x + 5y` at byte `8(x + 5y)`), `blocks` the 136-byte blocks of the
+/// padded input absorbed so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpongeCursorRecord {
+    /// Memory offset of the input.
+    pub offset: u64,
+    /// Input length.
+    pub length: u64,
+    /// Blocks absorbed.
+    pub blocks: u64,
+    /// The `keccak-f[1600]` state.
+    pub state: [u64; 25],
+}
+
+impl SpongeCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 225;
+    /// The tag byte of a sponge cursor.
+    pub const TAG: u8 = 2;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(Self::TAG);
+        out.extend_from_slice(&self.offset.to_be_bytes());
+        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.blocks.to_be_bytes());
+        out.extend_from_slice(&super::sponge::state_bytes(&self.state));
+        out
+    }
+
+    /// `keccak(SpongeCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// Push onto a stack hash chain: `h' = keccak(h ‖ value)`.
+pub fn stack_push(h: B256, value: U256) -> B256 {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(h.as_slice());
+    buf[32..].copy_from_slice(&value.to_be_bytes::<32>());
+    keccak256(buf)
+}
+
+/// Hash chain of a stack given bottom first; the empty stack is 0.
+pub fn stack_hash(items: &[U256]) -> B256 {
+    items.iter().fold(B256::ZERO, |h, v| stack_push(h, *v))
+}
+
+fn check_len(record: &'static str, bytes: &[u8], expected: usize) -> Result<(), CommitError> {
+    if bytes.len() != expected {
+        return Err(CommitError::Length {
+            record,
+            got: bytes.len(),
+            expected,
+        });
+    }
+    Ok(())
+}
+
+fn decode_bool(record: &'static str, field: &'static str, value: u8) -> Result<bool, CommitError> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        value => Err(CommitError::Field {
+            record,
+            field,
+            value,
+        }),
+    }
+}
+
+/// Reads fixed-width fields from a slice whose length was checked by the caller.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.0.split_at(n.min(self.0.len()));
+        self.0 = tail;
+        head
+    }
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        let src = self.take(N);
+        out[..src.len()].copy_from_slice(src);
+        out
+    }
+    fn u8(&mut self) -> u8 {
+        self.array::<1>()[0]
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_be_bytes(self.array())
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_be_bytes(self.array())
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from_be_bytes(self.array())
+    }
+    fn b32(&mut self) -> B256 {
+        B256::from(self.array::<32>())
+    }
+    fn address(&mut self) -> Address {
+        Address::from(self.array::<20>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn b32() -> impl Strategy<Value = B256> {
+        any::<[u8; 32]>().prop_map(B256::from)
+    }
+
+    fn view() -> impl Strategy<Value = View> {
+        (
+            any::<bool>(),
+            b32(),
+            any::<u8>(),
+            any::<u64>(),
+            any::<u64>(),
+        )
+            .prop_map(|(w, root, depth, offset, length)| View {
+                format: [ViewFormat::W32, ViewFormat::Fe31, ViewFormat::Code31][w as usize],
+                root,
+                depth,
+                offset,
+                length,
+            })
+    }
+
+    #[test]
+    fn layouts_have_the_documented_lengths() {
+        let frame = FrameRecord {
+            env: B256::ZERO,
+            code_root: B256::ZERO,
+            code_length: 0,
+            pc: 0,
+            gas: 0,
+            stack: B256::ZERO,
+            stack_size: 0,
+            mem_root: B256::ZERO,
+            mem_words: 0,
+            return_data: View::EMPTY,
+            cursor: B256::ZERO,
+        };
+        assert_eq!(frame.encode().len(), FrameRecord::LEN);
+        let env = FrameEnvRecord {
+            kind: FrameKind::TxCall,
+            is_static: false,
+            depth: 0,
+            self_address: Address::ZERO,
+            code_address: Address::ZERO,
+            caller: Address::ZERO,
+            value: U256::ZERO,
+            code_hash: B256::ZERO,
+            input: View::EMPTY,
+            ret_offset: 0,
+            ret_length: 0,
+        };
+        assert_eq!(env.encode().len(), FrameEnvRecord::LEN);
+        let result = ResultRecord {
+            status: ResultStatus::Success,
+            gas_left: 0,
+            output: View::EMPTY,
+        };
+        assert_eq!(result.encode().len(), ResultRecord::LEN);
+        assert_eq!(Top::done(B256::ZERO).encode().len(), Top::LEN);
+        let cursor = CopyCursorRecord {
+            opcode: 0x37,
+            dst: 0,
+            src: 0,
+            length: 0,
+            done: 0,
+            source: View::EMPTY,
+        };
+        assert_eq!(cursor.encode().len(), CopyCursorRecord::LEN);
+        let sponge = SpongeCursorRecord {
+            offset: 0,
+            length: 0,
+            blocks: 0,
+            state: [0; 25],
+        };
+        assert_eq!(sponge.encode().len(), SpongeCursorRecord::LEN);
+    }
+
+    #[test]
+    fn stack_chain() {
+        assert_eq!(stack_hash(&[]), B256::ZERO);
+        let one = U256::from(1);
+        let mut pre = [0u8; 64];
+        pre[63] = 1;
+        assert_eq!(stack_hash(&[one]), keccak256(pre));
+        assert_eq!(
+            stack_hash(&[one, U256::from(2)]),
+            stack_push(stack_hash(&[one]), U256::from(2))
+        );
+    }
+
+    #[test]
+    fn frame_field_offsets() {
+        let frame = FrameRecord {
+            env: B256::repeat_byte(0xe0),
+            code_root: B256::repeat_byte(0xc0),
+            code_length: 0x0102_0304,
+            pc: 0x0506_0708,
+            gas: 0x1112_1314_1516_1718,
+            stack: B256::repeat_byte(0x5a),
+            stack_size: 0x2122,
+            mem_root: B256::repeat_byte(0x3e),
+            mem_words: 0x3132_3334,
+            return_data: View::EMPTY,
+            cursor: B256::repeat_byte(0xcc),
+        };
+        let bytes = frame.encode();
+        assert_eq!(&bytes[64..68], &[1, 2, 3, 4]);
+        assert_eq!(&bytes[68..72], &[5, 6, 7, 8]);
+        assert_eq!(bytes[72], 0x11);
+        assert_eq!(bytes[80], 0x5a);
+        assert_eq!(&bytes[112..114], &[0x21, 0x22]);
+        assert_eq!(bytes[114], 0x3e);
+        assert_eq!(&bytes[146..150], &[0x31, 0x32, 0x33, 0x34]);
+        assert_eq!(bytes[150], 1); // View format
+        assert_eq!(bytes[200], 0xcc);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn records_round_trip(
+            v in view(), root in b32(), h in b32(), n in any::<(u32, u32, u64, u16, u32)>(),
+            addrs in any::<([u8; 20], [u8; 20], [u8; 20])>(), value in any::<[u8; 32]>(),
+            flags in any::<(u8, bool, u16, u64, u64)>(),
+        ) {
+            let frame = FrameRecord {
+                env: h, code_root: root, code_length: n.0, pc: n.1, gas: n.2, stack: h,
+                stack_size: n.3, mem_root: root, mem_words: n.4, return_data: v, cursor: h,
+            };
+            prop_assert_eq!(FrameRecord::decode(&frame.encode()), Ok(frame));
+            let env = FrameEnvRecord {
+                kind: FrameKind::try_from(flags.0 % 8 + 1).expect("1..=8"),
+                is_static: flags.1,
+                depth: flags.2,
+                self_address: Address::from(addrs.0),
+                code_address: Address::from(addrs.1),
+                caller: Address::from(addrs.2),
+                value: U256::from_be_bytes(value),
+                code_hash: root,
+                input: v,
+                ret_offset: flags.3,
+                ret_length: flags.4,
+            };
+            prop_assert_eq!(FrameEnvRecord::decode(&env.encode()), Ok(env));
+            let top = Sections { block_ctx: h, tx_ctx: root, global: h, call_stack: root }
+                .tx_exec(frame.hash());
+            prop_assert_eq!(Top::decode(&top.encode()), Ok(top));
+            // Short input is an error, never a panic.
+            let bytes = frame.encode();
+            prop_assert!(FrameRecord::decode(&bytes[..bytes.len() - 1]).is_err());
+        }
+    }
+
+    #[test]
+    fn bad_bytes_are_errors() {
+        let mut bytes = Top::done(B256::ZERO).encode();
+        bytes[0] = 9;
+        assert!(matches!(
+            Top::decode(&bytes),
+            Err(CommitError::Field { field: "kind", .. })
+        ));
+        let mut v = Vec::new();
+        View::EMPTY.encode_into(&mut v);
+        v[0] = 4;
+        assert!(View::decode(&v).is_err());
+        v[0] = 3;
+        assert_eq!(View::decode(&v).map(|v| v.format), Ok(ViewFormat::Code31));
+    }
+}

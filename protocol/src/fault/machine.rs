@@ -1,0 +1,1137 @@
+//! The step function over an explicit (not Merkleized) single-frame machine state.
+//!
+//! What it is: [`step`] executes exactly one EVM opcode of one frame, with revm 43's
+//! Osaka semantics and gas (static gas first, then stack checks, dynamic gas, memory
+//! expansion `3w + w²/512`, copy and keccak word costs, `EXP` byte cost), in revm's order
+//! of checks. Every EVM failure — out of gas, stack underflow or overflow, bad jump,
+//! undefined opcode or `0xFE`, an operand too large for memory — is a transition to a
+//! halted state with all gas consumed (`docs/fault-proofs.md` 2.4), never a panic.
+//! `pc ≥ codeLength` executes `STOP`. A finished frame steps to itself. Jump
+//! destinations are decided as the L1 prover will: from one EIP-6800 code chunk
+//! ([`super::tree::is_jumpdest_in_chunk`]).
+//!
+//! [`MachineState::commitment`] is `M` (3.2): `TX_EXEC(…, keccak(Frame), …)` while
+//! running, `TX_FINISH(…, keccak(result), 0)` once the frame ended.
+//!
+//! Opcodes implemented: `STOP`, `ADD`..`SIGNEXTEND`, `LT`..`SAR`, `CLZ`, `KECCAK256`,
+//! `CALLDATALOAD`, `CALLDATASIZE`, `CALLDATACOPY`, `CODESIZE`, `CODECOPY`,
+//! `RETURNDATASIZE`, `RETURNDATACOPY`, `POP`, `MLOAD`, `MSTORE`, `MSTORE8`, `JUMP`,
+//! `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`, `MCOPY`, `PUSH0`..`PUSH32`,
+//! `DUP1`..`DUP16`, `SWAP1`..`SWAP16`, `RETURN`, `REVERT`, `INVALID`, and every byte
+//! that Osaka leaves undefined (a halt). See [`implemented`].
+//!
+//! Copies (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) run as bounded
+//! micro-steps (2.2): the opcode step does every check, pops, charges all the gas,
+//! expands memory, advances the pc and writes the first ≤ 32 destination words; if more
+//! remain it leaves a [`CopyCursor`] (`Frame.cursor = keccak(CopyCursor)`), and each
+//! following step writes the next ≤ 32 destination words and changes nothing else, until
+//! the cursor clears. The source is read through a view of what it was when the opcode
+//! ran (for `MCOPY`, the memory after expansion), so overlapping copies are exact.
+//! A copy touching `W` destination words takes `⌈W / 32⌉` steps.
+//!
+//! `KECCAK256` over at most 2 KiB hashes in one step; above, the opcode step charges
+//! the gas, expands memory and absorbs the first 4 blocks of 136 bytes into a keccak
+//! sponge whose state the cursor holds ([`SpongeCursor`]); each further step absorbs 4
+//! more, and the last pads, squeezes and pushes the hash: `⌈(⌊len/136⌋ + 1) / 4⌉`
+//! steps.
+//!
+//! What it is not (yet): opcodes that read the environment, world state, logs or other
+//! frames (`ADDRESS`, `SLOAD`, `LOG*`, `CALL*`, `CREATE*`, …) return
+//! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
+//! state. Halts do not restore `Global` to a snapshot: the single-frame machine treats
+//! `Global` as an opaque hash. Sizes assume a 64-bit `usize`, as revm does on this platform.
+
+use std::sync::Arc;
+
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
+
+use super::{
+    commit::{
+        CopyCursorRecord, FrameEnvRecord, FrameKind, FrameRecord, ResultRecord, ResultStatus,
+        Sections, SpongeCursorRecord, Top, View, ViewFormat,
+    },
+    sponge, tree,
+};
+
+/// EIP-7825's per-transaction gas cap, which bounds every frame.
+pub const MAX_FRAME_GAS: u64 = 1 << 24;
+/// Largest code a frame runs (EIP-3860 init code).
+pub const MAX_CODE_SIZE: usize = 49_152;
+/// Stack limit.
+pub const STACK_LIMIT: usize = 1024;
+
+/// Why a machine state could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MachineError {
+    /// Code above [`MAX_CODE_SIZE`].
+    #[error("code of {0} bytes above the maximum {MAX_CODE_SIZE}")]
+    CodeTooLong(usize),
+    /// Gas above [`MAX_FRAME_GAS`].
+    #[error("frame gas {0} above the cap {MAX_FRAME_GAS}")]
+    GasAboveCap(u64),
+}
+
+/// A step the machine cannot take (yet). The state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// An Osaka opcode this machine does not implement yet.
+    #[error("opcode 0x{opcode:02x} at pc {pc} is not implemented by the step machine")]
+    Unsupported {
+        /// The opcode.
+        opcode: u8,
+        /// Where.
+        pc: usize,
+    },
+}
+
+/// Why a frame halted exceptionally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// Not enough gas (static, dynamic or memory expansion).
+    OutOfGas,
+    /// Fewer items than the opcode takes.
+    StackUnderflow,
+    /// More than 1,024 items.
+    StackOverflow,
+    /// Jump to a byte that is not a `JUMPDEST` instruction.
+    InvalidJump,
+    /// A byte Osaka leaves undefined.
+    UndefinedOpcode(u8),
+    /// `0xFE`.
+    InvalidFe,
+    /// An offset or length above `2^64 − 1` where memory is touched (revm's
+    /// `InvalidOperandOOG`).
+    InvalidOperand,
+    /// `RETURNDATACOPY` past the end of the return data.
+    ReturnDataOutOfBounds,
+}
+
+/// How a frame ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `STOP` (or running off the end of the code).
+    Stop,
+    /// `RETURN`.
+    Return,
+    /// `REVERT`.
+    Revert,
+    /// An exceptional halt.
+    Halt(Halt),
+}
+
+/// A finished frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Gas left (0 after a halt).
+    pub gas_left: u64,
+    /// Output bytes (`RETURN`/`REVERT`).
+    pub output: Bytes,
+    /// The output's view of the final memory tree.
+    pub output_view: View,
+}
+
+/// Code with its chunks, cut once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Code {
+    bytes: Bytes,
+    chunks: Vec<B256>,
+    root: B256,
+    hash: B256,
+}
+
+impl Code {
+    /// Cut `bytes` into chunks.
+    pub fn new(bytes: Bytes) -> Result<Self, MachineError> {
+        if bytes.len() > MAX_CODE_SIZE {
+            return Err(MachineError::CodeTooLong(bytes.len()));
+        }
+        let chunks = tree::code_chunks(&bytes);
+        let root = tree::root(&chunks);
+        let hash = keccak256(&bytes);
+        Ok(Self {
+            bytes,
+            chunks,
+            root,
+            hash,
+        })
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The chunk tree's root.
+    pub fn root(&self) -> B256 {
+        self.root
+    }
+
+    /// The EIP-6800 chunks.
+    pub fn chunks(&self) -> &[B256] {
+        &self.chunks
+    }
+
+    fn byte(&self, pc: usize) -> u8 {
+        self.bytes.get(pc).copied().unwrap_or(0)
+    }
+}
+
+/// The call context of the frame (what `FrameEnv` commits to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Env {
+    /// Frame kind.
+    pub kind: FrameKind,
+    /// Static context.
+    pub is_static: bool,
+    /// Call depth.
+    pub depth: u16,
+    /// `ADDRESS`.
+    pub self_address: Address,
+    /// Where the code came from.
+    pub code_address: Address,
+    /// `CALLER`.
+    pub caller: Address,
+    /// `CALLVALUE`.
+    pub value: U256,
+    /// The calldata.
+    pub input: Bytes,
+    /// Caller's output offset.
+    pub ret_offset: u64,
+    /// Caller's output length.
+    pub ret_length: u64,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self {
+            kind: FrameKind::TxCall,
+            is_static: false,
+            depth: 0,
+            self_address: Address::ZERO,
+            code_address: Address::ZERO,
+            caller: Address::ZERO,
+            value: U256::ZERO,
+            input: Bytes::new(),
+            ret_offset: 0,
+            ret_length: 0,
+        }
+    }
+}
+
+/// The explicit single-frame machine state. Fields are public for inspection and
+/// tests; [`MachineState::new`] and [`step`] keep the invariants the commitment relies
+/// on (memory a whole number of words, stack ≤ 1,024, gas ≤ 2^24, code ≤ 49,152 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineState {
+    /// Hashes of the sections this frame does not own.
+    pub sections: Sections,
+    /// Call context.
+    pub env: Arc<Env>,
+    /// Code.
+    pub code: Arc<Code>,
+    /// Program counter.
+    pub pc: usize,
+    /// Gas left.
+    pub gas: u64,
+    /// Stack, bottom first.
+    pub stack: Vec<U256>,
+    /// Memory, a whole number of words.
+    pub memory: Vec<u8>,
+    /// The last call's return data (empty in a frame that made no call).
+    pub return_data: Bytes,
+    /// Bulk work under way (micro-steps), if any.
+    pub cursor: Option<Cursor>,
+    /// Set once the frame ended.
+    pub finished: Option<Finished>,
+}
+
+/// Destination words one copy micro-step writes.
+pub const COPY_WORDS_PER_STEP: u64 = 32;
+
+/// `KECCAK256` inputs up to this many bytes are hashed in one step.
+pub const KECCAK_ONE_STEP_MAX: u64 = 2048;
+
+/// Bulk work under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// A copy.
+    Copy(CopyCursor),
+    /// A `KECCAK256` sponge.
+    Sponge(SpongeCursor),
+}
+
+impl Cursor {
+    /// The opcode whose work this is.
+    pub fn opcode(&self) -> u8 {
+        match self {
+            Self::Copy(c) => c.opcode,
+            Self::Sponge(_) => 0x20,
+        }
+    }
+
+    /// `Frame.cursor`.
+    pub fn hash(&self) -> B256 {
+        match self {
+            Self::Copy(c) => c.record().hash(),
+            Self::Sponge(c) => c.record().hash(),
+        }
+    }
+}
+
+/// A `KECCAK256` sponge under way over memory `[offset, offset + length)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpongeCursor {
+    /// Memory offset of the input.
+    pub offset: u64,
+    /// Input length (> 2 KiB).
+    pub length: u64,
+    /// Blocks absorbed.
+    pub blocks: u64,
+    /// `keccak-f[1600]` state.
+    pub state: [u64; 25],
+}
+
+impl SpongeCursor {
+    /// The record `Frame.cursor` hashes.
+    pub fn record(&self) -> SpongeCursorRecord {
+        SpongeCursorRecord {
+            offset: self.offset,
+            length: self.length,
+            blocks: self.blocks,
+            state: self.state,
+        }
+    }
+
+    /// Absorb the next ≤ 4 blocks; the digest once the last (padded) block is in.
+    fn advance(&mut self, memory: &[u8]) -> Option<B256> {
+        // The opcode expanded memory over the input; a hand-made state that breaks this
+        // hashes what is there rather than panicking.
+        let start = (self.offset as usize).min(memory.len());
+        let end = start.saturating_add(self.length as usize).min(memory.len());
+        let input = &memory[start..end];
+        let total = sponge::block_count(input.len() as u64);
+        let to = self
+            .blocks
+            .saturating_add(sponge::BLOCKS_PER_STEP)
+            .min(total);
+        sponge::absorb(&mut self.state, input, self.blocks, to);
+        self.blocks = to;
+        (to == total).then(|| B256::from(sponge::squeeze(&self.state)))
+    }
+}
+
+/// A copy under way: the explicit form of [`CopyCursorRecord`], with the source bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyCursor {
+    /// The copying opcode.
+    pub opcode: u8,
+    /// Destination offset in memory.
+    pub dst: u64,
+    /// Offset into the source (saturated).
+    pub src: u64,
+    /// Bytes to copy.
+    pub length: u64,
+    /// Bytes copied so far.
+    pub done: u64,
+    /// The source's committed view.
+    pub source: View,
+    /// The source's bytes (what the view commits to).
+    pub data: Bytes,
+}
+
+impl CopyCursor {
+    /// The record `Frame.cursor` hashes.
+    pub fn record(&self) -> CopyCursorRecord {
+        CopyCursorRecord {
+            opcode: self.opcode,
+            dst: self.dst,
+            src: self.src,
+            length: self.length,
+            done: self.done,
+            source: self.source,
+        }
+    }
+
+    /// Write the next ≤ 32 destination words into `memory` (already expanded).
+    fn advance(&mut self, memory: &mut [u8]) {
+        // Destination words [dst/32 + 32k, dst/32 + 32k + 32) in step k. The opcode
+        // bounded dst + length by the memory size; saturation only guards hand-made states.
+        let first_word = self.dst / 32;
+        let written_words = (self.dst.saturating_add(self.done) / 32).saturating_sub(first_word);
+        let chunk_end_word = first_word
+            .saturating_add(written_words)
+            .saturating_add(COPY_WORDS_PER_STEP);
+        let end = chunk_end_word
+            .saturating_mul(32)
+            .saturating_sub(self.dst)
+            .min(self.length)
+            .max(self.done);
+        for j in self.done..end {
+            let byte = self
+                .src
+                .checked_add(j)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| self.data.get(i).copied())
+                .unwrap_or(0);
+            if let Some(slot) = memory.get_mut(self.dst.saturating_add(j) as usize) {
+                *slot = byte;
+            }
+        }
+        self.done = end;
+    }
+
+    /// Whether every byte is written.
+    pub fn is_done(&self) -> bool {
+        self.done >= self.length
+    }
+}
+
+impl MachineState {
+    /// A fresh frame at pc 0 with empty stack and memory.
+    pub fn new(sections: Sections, env: Env, code: Bytes, gas: u64) -> Result<Self, MachineError> {
+        if gas > MAX_FRAME_GAS {
+            return Err(MachineError::GasAboveCap(gas));
+        }
+        Ok(Self {
+            sections,
+            env: Arc::new(env),
+            code: Arc::new(Code::new(code)?),
+            pc: 0,
+            gas,
+            stack: Vec::new(),
+            memory: Vec::new(),
+            return_data: Bytes::new(),
+            cursor: None,
+            finished: None,
+        })
+    }
+
+    /// Memory size in words.
+    pub fn mem_words(&self) -> u64 {
+        (self.memory.len() / 32) as u64
+    }
+
+    /// The `FrameEnv` record.
+    pub fn env_record(&self) -> FrameEnvRecord {
+        let env = &self.env;
+        FrameEnvRecord {
+            kind: env.kind,
+            is_static: env.is_static,
+            depth: env.depth,
+            self_address: env.self_address,
+            code_address: env.code_address,
+            caller: env.caller,
+            value: env.value,
+            code_hash: self.code.hash,
+            input: w32_view(&env.input, 0, env.input.len() as u64),
+            ret_offset: env.ret_offset,
+            ret_length: env.ret_length,
+        }
+    }
+
+    /// The `Frame` record. Fields are bounded by construction (code ≤ 49,152 bytes,
+    /// stack ≤ 1,024, memory ≤ 2^24 gas worth of words), so the narrowing casts are exact.
+    pub fn frame_record(&self) -> FrameRecord {
+        FrameRecord {
+            env: self.env_record().hash(),
+            code_root: self.code.root,
+            code_length: self.code.bytes.len() as u32,
+            pc: self.pc as u32,
+            gas: self.gas,
+            stack: super::commit::stack_hash(&self.stack),
+            stack_size: self.stack.len() as u16,
+            mem_root: tree::memory_root(&self.memory),
+            mem_words: self.mem_words() as u32,
+            return_data: w32_view(&self.return_data, 0, self.return_data.len() as u64),
+            cursor: self.cursor.as_ref().map_or(B256::ZERO, Cursor::hash),
+        }
+    }
+
+    /// The top-level record `M` describes.
+    pub fn top(&self) -> Top {
+        match &self.finished {
+            None => self.sections.tx_exec(self.frame_record().hash()),
+            Some(f) => {
+                let status = match f.outcome {
+                    Outcome::Stop | Outcome::Return => ResultStatus::Success,
+                    Outcome::Revert => ResultStatus::Revert,
+                    Outcome::Halt(_) => ResultStatus::Halt,
+                };
+                let result = ResultRecord {
+                    status,
+                    gas_left: f.gas_left,
+                    output: f.output_view,
+                };
+                self.sections.tx_finish(result.hash())
+            }
+        }
+    }
+
+    /// `M`.
+    pub fn commitment(&self) -> B256 {
+        self.top().hash()
+    }
+}
+
+/// A `W32` view over the words of `data` (zero-padded to whole words).
+fn w32_view(data: &[u8], offset: u64, length: u64) -> View {
+    if length == 0 {
+        return View::EMPTY;
+    }
+    let words = tree::memory_words(data);
+    View {
+        format: ViewFormat::W32,
+        root: tree::root(&words),
+        depth: tree::depth_for(words.len() as u64) as u8,
+        offset,
+        length,
+    }
+}
+
+/// Whether the machine implements `op` (undefined bytes count: they halt).
+pub fn implemented(op: u8) -> bool {
+    classify(op) != Class::Unsupported
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Implemented, with this static gas.
+    Static(u64),
+    /// Undefined in Osaka: halts.
+    Undefined,
+    /// Defined in Osaka, not implemented here.
+    Unsupported,
+}
+
+fn classify(op: u8) -> Class {
+    use Class::*;
+    match op {
+        0x00 => Static(0),
+        0x01 | 0x03 => Static(3),
+        0x02 | 0x04..=0x07 => Static(5),
+        0x08 | 0x09 => Static(8),
+        0x0a => Static(10),
+        0x0b => Static(5),
+        0x10..=0x1d => Static(3),
+        0x1e => Static(5),
+        0x20 => Static(30),
+        0x30..=0x34 => Unsupported,
+        0x35 => Static(3),
+        0x36 => Static(2),
+        0x37 => Static(3),
+        0x38 => Static(2),
+        0x39 => Static(3),
+        0x3a..=0x3c => Unsupported,
+        0x3d => Static(2),
+        0x3e => Static(3),
+        0x3f => Unsupported,
+        0x40..=0x4a => Unsupported,
+        0x50 => Static(2),
+        0x51..=0x53 => Static(3),
+        0x54 | 0x55 => Unsupported,
+        0x56 => Static(8),
+        0x57 => Static(10),
+        0x58..=0x5a => Static(2),
+        0x5b => Static(1),
+        0x5c | 0x5d => Unsupported,
+        0x5e => Static(3),
+        0x5f => Static(2),
+        0x60..=0x9f => Static(3),
+        0xa0..=0xa4 => Unsupported,
+        0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff => Unsupported,
+        0xf3 | 0xfd | 0xfe => Static(0),
+        _ => Undefined,
+    }
+}
+
+/// One step: the state after the opcode at `state.pc`. A finished state steps to itself.
+pub fn step(state: &MachineState) -> Result<MachineState, StepError> {
+    let mut next = state.clone();
+    step_in_place(&mut next)?;
+    Ok(next)
+}
+
+/// [`step`] in place. On `Err` the state is unchanged.
+pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
+    if s.finished.is_some() {
+        return Ok(());
+    }
+    match s.cursor.take() {
+        Some(Cursor::Copy(mut c)) => {
+            c.advance(&mut s.memory);
+            if !c.is_done() {
+                s.cursor = Some(Cursor::Copy(c));
+            }
+            return Ok(());
+        }
+        Some(Cursor::Sponge(mut c)) => {
+            match c.advance(&s.memory) {
+                // The operands were popped at the opcode, so there is room.
+                Some(hash) => s.stack.push(hash.into()),
+                None => s.cursor = Some(Cursor::Sponge(c)),
+            }
+            return Ok(());
+        }
+        None => {}
+    }
+    let op = s.code.byte(s.pc);
+    let static_gas = match classify(op) {
+        Class::Unsupported => {
+            return Err(StepError::Unsupported {
+                opcode: op,
+                pc: s.pc,
+            });
+        }
+        Class::Undefined => {
+            s.halt(Halt::UndefinedOpcode(op));
+            return Ok(());
+        }
+        Class::Static(g) => g,
+    };
+    if let Err(h) = exec(s, op, static_gas) {
+        s.halt(h);
+    }
+    Ok(())
+}
+
+/// `Ok` continues or already finished the frame; `Err` is an exceptional halt.
+type Exec = Result<(), Halt>;
+
+impl MachineState {
+    fn halt(&mut self, h: Halt) {
+        self.gas = 0;
+        self.finished = Some(Finished {
+            outcome: Outcome::Halt(h),
+            gas_left: 0,
+            output: Bytes::new(),
+            output_view: View::EMPTY,
+        });
+    }
+
+    fn charge(&mut self, cost: u64) -> Exec {
+        if self.gas < cost {
+            return Err(Halt::OutOfGas);
+        }
+        self.gas -= cost;
+        Ok(())
+    }
+
+    fn pop<const N: usize>(&mut self) -> Result<[U256; N], Halt> {
+        if self.stack.len() < N {
+            return Err(Halt::StackUnderflow);
+        }
+        let mut out = [U256::ZERO; N];
+        for v in out.iter_mut() {
+            *v = self.stack.pop().unwrap_or_default();
+        }
+        Ok(out)
+    }
+
+    fn push(&mut self, v: U256) -> Exec {
+        if self.stack.len() >= STACK_LIMIT {
+            return Err(Halt::StackOverflow);
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+
+    /// Expand memory to cover `[offset, offset + len)` (`len > 0`), charging revm's
+    /// expansion cost.
+    fn expand(&mut self, offset: u64, len: u64) -> Exec {
+        let words = offset.saturating_add(len).div_ceil(32);
+        let old = self.mem_words();
+        if words > old {
+            let cost = memory_cost(words) - memory_cost(old);
+            self.charge(cost)?;
+            // Gas ≤ 2^24 bounds `words` far below any allocation limit.
+            self.memory.resize(words as usize * 32, 0);
+        }
+        Ok(())
+    }
+
+    /// The code as a `CODE31` view of its chunk tree.
+    fn code_view(&self) -> View {
+        if self.code.bytes.is_empty() {
+            return View::EMPTY;
+        }
+        View {
+            format: ViewFormat::Code31,
+            root: self.code.root,
+            depth: tree::depth_for(self.code.chunks.len() as u64) as u8,
+            offset: 0,
+            length: self.code.bytes.len() as u64,
+        }
+    }
+
+    /// Begin a copy (`len > 0`, memory already expanded): write the first ≤ 32
+    /// destination words, and leave a cursor if more remain.
+    fn start_copy(&mut self, opcode: u8, dst: u64, src: u64, len: u64, source: View, data: Bytes) {
+        let mut c = CopyCursor {
+            opcode,
+            dst,
+            src,
+            length: len,
+            done: 0,
+            source,
+            data,
+        };
+        c.advance(&mut self.memory);
+        if !c.is_done() {
+            self.cursor = Some(Cursor::Copy(c));
+        }
+    }
+
+    fn finish(&mut self, outcome: Outcome, offset: u64, len: u64) {
+        let output = if len == 0 {
+            Bytes::new()
+        } else {
+            let start = offset as usize;
+            Bytes::copy_from_slice(&self.memory[start..start + len as usize])
+        };
+        let output_view = if len == 0 {
+            View::EMPTY
+        } else {
+            w32_view(&self.memory, offset, len)
+        };
+        self.finished = Some(Finished {
+            outcome,
+            gas_left: self.gas,
+            output,
+            output_view,
+        });
+    }
+}
+
+/// Osaka's memory cost of `words` words, saturating as revm's `GasParams::memory_cost`.
+pub fn memory_cost(words: u64) -> u64 {
+    3u64.saturating_mul(words)
+        .saturating_add(words.saturating_mul(words) / 512)
+}
+
+/// Copy cost: 3 per word.
+fn copy_cost(len: u64) -> u64 {
+    3u64.saturating_mul(len.div_ceil(32))
+}
+
+/// An operand that must fit in 64 bits where memory is touched.
+fn as_u64_or_fail(v: U256) -> Result<u64, Halt> {
+    u64::try_from(v).map_err(|_| Halt::InvalidOperand)
+}
+
+fn as_u64_saturated(v: U256) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
+
+fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
+    s.pc += 1;
+    s.charge(static_gas)?;
+    match op {
+        0x00 => s.finish(Outcome::Stop, 0, 0),
+        0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => {
+            let [a, b] = s.pop()?;
+            let r = match op {
+                0x01 => a.wrapping_add(b),
+                0x02 => a.wrapping_mul(b),
+                0x03 => a.wrapping_sub(b),
+                0x04 => a.checked_div(b).unwrap_or_default(),
+                0x05 => sdiv(a, b),
+                0x06 => a.checked_rem(b).unwrap_or_default(),
+                0x07 => smod(a, b),
+                0x0a => {
+                    s.charge(exp_cost(b))?;
+                    a.pow(b)
+                }
+                0x0b => signextend(a, b),
+                0x10 => U256::from(a < b),
+                0x11 => U256::from(a > b),
+                0x12 => U256::from(slt(a, b)),
+                0x13 => U256::from(slt(b, a)),
+                0x14 => U256::from(a == b),
+                0x16 => a & b,
+                0x17 => a | b,
+                0x18 => a ^ b,
+                0x1a => {
+                    let i = as_u64_saturated(a);
+                    if i < 32 {
+                        U256::from(b.byte(31 - i as usize))
+                    } else {
+                        U256::ZERO
+                    }
+                }
+                0x1b => {
+                    let sh = as_u64_saturated(a);
+                    if sh < 256 {
+                        b << sh as usize
+                    } else {
+                        U256::ZERO
+                    }
+                }
+                0x1c => {
+                    let sh = as_u64_saturated(a);
+                    if sh < 256 {
+                        b >> sh as usize
+                    } else {
+                        U256::ZERO
+                    }
+                }
+                _ => {
+                    // 0x1d SAR
+                    let sh = as_u64_saturated(a);
+                    if sh < 256 {
+                        b.arithmetic_shr(sh as usize)
+                    } else if b.bit(255) {
+                        U256::MAX
+                    } else {
+                        U256::ZERO
+                    }
+                }
+            };
+            s.stack.push(r);
+        }
+        0x08 | 0x09 => {
+            let [a, b, n] = s.pop()?;
+            let r = if op == 0x08 {
+                a.add_mod(b, n)
+            } else {
+                a.mul_mod(b, n)
+            };
+            s.stack.push(r);
+        }
+        0x15 | 0x19 | 0x1e => {
+            let [a] = s.pop()?;
+            let r = match op {
+                0x15 => U256::from(a.is_zero()),
+                0x19 => !a,
+                _ => U256::from(a.leading_zeros()),
+            };
+            s.stack.push(r);
+        }
+        0x20 => {
+            let [offset, len] = s.pop()?;
+            let len = as_u64_or_fail(len)?;
+            s.charge(6u64.saturating_mul(len.div_ceil(32)))?;
+            let hash = if len == 0 {
+                KECCAK256_EMPTY
+            } else {
+                let offset = as_u64_or_fail(offset)?;
+                s.expand(offset, len)?;
+                if len > KECCAK_ONE_STEP_MAX {
+                    let mut c = SpongeCursor {
+                        offset,
+                        length: len,
+                        blocks: 0,
+                        state: [0; 25],
+                    };
+                    // Inputs above 2 KiB have more than 4 blocks: never done here.
+                    let _ = c.advance(&s.memory);
+                    s.cursor = Some(Cursor::Sponge(c));
+                    return Ok(());
+                }
+                let start = offset as usize;
+                keccak256(&s.memory[start..start + len as usize])
+            };
+            s.stack.push(hash.into());
+        }
+        0x35 => {
+            let [offset] = s.pop()?;
+            let mut word = [0u8; 32];
+            let input = &s.env.input;
+            if let Ok(start) = usize::try_from(offset)
+                && start < input.len()
+            {
+                let n = (input.len() - start).min(32);
+                word[..n].copy_from_slice(&input[start..start + n]);
+            }
+            s.stack.push(U256::from_be_bytes(word));
+        }
+        0x36 => s.push(U256::from(s.env.input.len()))?,
+        0x38 => s.push(U256::from(s.code.bytes.len()))?,
+        0x3d => s.push(U256::from(s.return_data.len()))?,
+        0x37 | 0x39 | 0x3e => {
+            let [mem_offset, data_offset, len] = s.pop()?;
+            let len = as_u64_or_fail(len)?;
+            if op == 0x3e {
+                let end = as_u64_saturated(data_offset).saturating_add(len);
+                if end > s.return_data.len() as u64 {
+                    return Err(Halt::ReturnDataOutOfBounds);
+                }
+            }
+            s.charge(copy_cost(len))?;
+            if len == 0 {
+                return Ok(());
+            }
+            let mem_offset = as_u64_or_fail(mem_offset)?;
+            s.expand(mem_offset, len)?;
+            let (data, source) = match op {
+                0x37 => (s.env.input.clone(), s.env_record().input),
+                0x39 => (s.code.bytes.clone(), s.code_view()),
+                _ => (
+                    s.return_data.clone(),
+                    w32_view(&s.return_data, 0, s.return_data.len() as u64),
+                ),
+            };
+            s.start_copy(
+                op,
+                mem_offset,
+                as_u64_saturated(data_offset),
+                len,
+                source,
+                data,
+            );
+        }
+        0x50 => {
+            s.pop::<1>()?;
+        }
+        0x51 => {
+            let [offset] = s.pop()?;
+            let offset = as_u64_or_fail(offset)?;
+            s.expand(offset, 32)?;
+            let start = offset as usize;
+            let v = U256::from_be_slice(&s.memory[start..start + 32]);
+            s.stack.push(v);
+        }
+        0x52 | 0x53 => {
+            let [offset, value] = s.pop()?;
+            let offset = as_u64_or_fail(offset)?;
+            let start = offset as usize;
+            if op == 0x52 {
+                s.expand(offset, 32)?;
+                s.memory[start..start + 32].copy_from_slice(&value.to_be_bytes::<32>());
+            } else {
+                s.expand(offset, 1)?;
+                s.memory[start] = value.byte(0);
+            }
+        }
+        0x56 => {
+            let [target] = s.pop()?;
+            jump(s, target)?;
+        }
+        0x57 => {
+            let [target, cond] = s.pop()?;
+            if !cond.is_zero() {
+                jump(s, target)?;
+            }
+        }
+        0x58 => s.push(U256::from(s.pc - 1))?,
+        0x59 => s.push(U256::from(s.memory.len()))?,
+        0x5a => s.push(U256::from(s.gas))?,
+        0x5b => {}
+        0x5e => {
+            let [dst, src, len] = s.pop()?;
+            let len = as_u64_or_fail(len)?;
+            s.charge(copy_cost(len))?;
+            if len == 0 {
+                return Ok(());
+            }
+            let dst = as_u64_or_fail(dst)?;
+            let src = as_u64_or_fail(src)?;
+            s.expand(dst.max(src), len)?;
+            // The source is the memory as it is now, read through its own view.
+            let data = Bytes::copy_from_slice(&s.memory);
+            let source = w32_view(&s.memory, 0, s.memory.len() as u64);
+            s.start_copy(op, dst, src, len, source, data);
+        }
+        0x5f => s.push(U256::ZERO)?,
+        0x60..=0x7f => {
+            let n = tree::push_len(op);
+            let mut word = [0u8; 32];
+            for (i, b) in word[32 - n..].iter_mut().enumerate() {
+                *b = s.code.byte(s.pc + i);
+            }
+            s.push(U256::from_be_bytes(word))?;
+            s.pc += n;
+        }
+        0x80..=0x8f => {
+            let n = (op - 0x7f) as usize;
+            let len = s.stack.len();
+            if len < n {
+                return Err(Halt::StackUnderflow);
+            }
+            if len >= STACK_LIMIT {
+                return Err(Halt::StackOverflow);
+            }
+            s.stack.push(s.stack[len - n]);
+        }
+        0x90..=0x9f => {
+            let n = (op - 0x8f) as usize;
+            let len = s.stack.len();
+            if len <= n {
+                return Err(Halt::StackUnderflow);
+            }
+            s.stack.swap(len - 1, len - 1 - n);
+        }
+        0xf3 | 0xfd => {
+            let [offset, len] = s.pop()?;
+            let len = as_u64_or_fail(len)?;
+            let mut offset_used = 0;
+            if len != 0 {
+                let offset = as_u64_or_fail(offset)?;
+                s.expand(offset, len)?;
+                offset_used = offset;
+            }
+            let outcome = if op == 0xf3 {
+                Outcome::Return
+            } else {
+                Outcome::Revert
+            };
+            s.finish(outcome, offset_used, len);
+        }
+        0xfe => return Err(Halt::InvalidFe),
+        // `classify` admits no other byte here.
+        _ => return Err(Halt::UndefinedOpcode(op)),
+    }
+    Ok(())
+}
+
+fn jump(s: &mut MachineState, target: U256) -> Exec {
+    if !tree::is_valid_jump(s.code.bytes.len(), &s.code.chunks, target) {
+        return Err(Halt::InvalidJump);
+    }
+    // Valid targets are below the code length.
+    s.pc = as_u64_saturated(target) as usize;
+    Ok(())
+}
+
+/// `EXP`'s dynamic gas: 50 per byte of the exponent.
+fn exp_cost(exponent: U256) -> u64 {
+    let bytes = exponent.bit_len().div_ceil(8) as u64;
+    50 * bytes
+}
+
+fn is_neg(v: U256) -> bool {
+    v.bit(255)
+}
+
+fn abs(v: U256) -> U256 {
+    if is_neg(v) { v.wrapping_neg() } else { v }
+}
+
+fn sdiv(a: U256, b: U256) -> U256 {
+    if b.is_zero() {
+        return U256::ZERO;
+    }
+    let q = abs(a) / abs(b);
+    if is_neg(a) != is_neg(b) {
+        q.wrapping_neg()
+    } else {
+        q
+    }
+}
+
+fn smod(a: U256, b: U256) -> U256 {
+    if b.is_zero() {
+        return U256::ZERO;
+    }
+    let r = abs(a) % abs(b);
+    if is_neg(a) { r.wrapping_neg() } else { r }
+}
+
+fn slt(a: U256, b: U256) -> bool {
+    match (is_neg(a), is_neg(b)) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => a < b,
+    }
+}
+
+fn signextend(ext: U256, x: U256) -> U256 {
+    if ext >= U256::from(31) {
+        return x;
+    }
+    let bit = 8 * ext.as_limbs()[0] as usize + 7;
+    let mask = (U256::from(1) << bit) - U256::from(1);
+    if x.bit(bit) { x | !mask } else { x & mask }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(code: &[u8], gas: u64) -> MachineState {
+        let mut s = MachineState::new(
+            Sections::default(),
+            Env::default(),
+            Bytes::copy_from_slice(code),
+            gas,
+        )
+        .expect("valid");
+        for _ in 0..10_000 {
+            if s.finished.is_some() {
+                break;
+            }
+            step_in_place(&mut s).expect("implemented");
+        }
+        s
+    }
+
+    #[test]
+    fn add_and_return() {
+        // PUSH1 2 PUSH1 3 ADD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+        let s = run(
+            &[
+                0x60, 2, 0x60, 3, 0x01, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3,
+            ],
+            100,
+        );
+        let f = s.finished.expect("finished");
+        assert_eq!(f.outcome, Outcome::Return);
+        assert_eq!(f.output[31], 5);
+        // 3+3+3+3+(3+3 mem)+3+3 = 24
+        assert_eq!(f.gas_left, 100 - 24);
+    }
+
+    #[test]
+    fn failures_are_halts_with_no_gas() {
+        for code in [&[0x01][..], &[0x56][..], &[0xfe][..], &[0x0c][..]] {
+            let s = run(code, 1000);
+            let f = s.finished.expect("finished");
+            assert!(matches!(f.outcome, Outcome::Halt(_)), "{code:?}");
+            assert_eq!(f.gas_left, 0);
+        }
+        // Out of gas at the second PUSH.
+        let s = run(&[0x60, 1, 0x60, 1], 5);
+        assert_eq!(
+            s.finished.expect("finished").outcome,
+            Outcome::Halt(Halt::OutOfGas)
+        );
+    }
+
+    #[test]
+    fn unsupported_leaves_state_alone() {
+        let s = MachineState::new(
+            Sections::default(),
+            Env::default(),
+            Bytes::from_static(&[0x54]),
+            100,
+        )
+        .expect("valid");
+        assert_eq!(
+            step(&s),
+            Err(StepError::Unsupported {
+                opcode: 0x54,
+                pc: 0
+            })
+        );
+    }
+
+    #[test]
+    fn finished_is_a_fixed_point() {
+        let s = run(&[0x00], 10);
+        assert_eq!(step(&s).expect("ok"), s);
+        assert_eq!(s.top().kind, super::super::commit::Kind::TxFinish);
+    }
+
+    #[test]
+    fn limits_are_errors() {
+        assert!(matches!(
+            MachineState::new(Sections::default(), Env::default(), Bytes::new(), 1 << 25),
+            Err(MachineError::GasAboveCap(_))
+        ));
+        assert!(matches!(
+            Code::new(Bytes::from(vec![0u8; MAX_CODE_SIZE + 1])),
+            Err(MachineError::CodeTooLong(_))
+        ));
+    }
+}

@@ -1,0 +1,30 @@
+//! The fault-proof machine (`docs/fault-proofs.md`, issue 10): the Rust side of the
+//! one-step proof, stage 3 of its build order ("Rust machine, stateless part").
+//!
+//! What it is, so far:
+//! * [`commit`]: the fixed-width records of section 3 a single frame needs (`M`,
+//!   `Frame`, `FrameEnv`, `View`, the stack hash chain, the frame result record) with
+//!   their byte layouts and hashes;
+//! * [`tree`]: the memory word tree and the EIP-6800 code-chunk tree, single-leaf and
+//!   range proofs, update with a proof, `JUMPDEST` validity from one chunk;
+//! * [`machine`]: an explicit single-frame machine state and the step function over it
+//!   for arithmetic, comparison, bitwise, stack, jumps, memory, calldata, code, keccak
+//!   and frame exits, with revm 43's Osaka gas; checked against revm step by step in
+//!   `protocol/tests/fault_machine.rs`; copies and long `KECCAK256` inputs run as
+//!   bounded micro-steps;
+//! * [`sponge`]: `keccak-f[1600]` and the resumable keccak-256 sponge those micro-steps use;
+//! * [`trace`]: a revm `Inspector` recording pc, gas, stack and memory before every
+//!   opcode and each frame's end, the revm side of the differential.
+//!
+//! What it is not, yet: world state, warm sets and the transaction tree, environment
+//! opcodes, calls and creates, logs, block and transaction boundaries, witness generation
+//! (the proof bytes of a step), the trace API of 6.4 built on the `Inspector` (`Trace`,
+//! `step_commitment`, `witness`), and the Solidity prover. Pure code: no I/O.
+
+pub mod commit;
+pub mod machine;
+pub mod sponge;
+pub mod trace;
+pub mod tree;
+
+pub use machine::{MachineState, StepError, step};

@@ -1,0 +1,842 @@
+//! The fault-proof step machine (`blink_protocol::fault`) against revm, step by step.
+//!
+//! What it is: a differential harness. A program runs as the code of a called account in
+//! revm 43 (Osaka) with an `Inspector` (`fault::trace::StepTracer`) that records pc, gas left, stack and memory
+//! before every opcode, and the frame's outcome; the same program runs in the Rust step
+//! machine from the same start (frame gas = gas limit − intrinsic gas). Every step's
+//! (pc, gas, stack, memory) and the outcome (success / revert / halt, output, gas left)
+//! must agree. Programs: every implemented opcode over boundary operands, jumps (real,
+//! fake, inside push data, across code chunks), stack limits, all 256 single-byte
+//! programs, and proptest-generated programs with pushes, memory traffic, jumps to real
+//! and fake `JUMPDEST`s, calldata and tight gas. A second check walks each step's
+//! commitment and asserts it changes only in the fields that step touches.
+//!
+//! What it is not: no calls, storage, logs or environment opcodes (the machine does not
+//! implement them yet), no Solidity prover.
+
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+use blink_protocol::fault::{
+    commit::{FrameRecord, Kind, Sections},
+    machine::{Env, MachineState, Outcome, implemented, step_in_place},
+    trace::StepTracer,
+    tree,
+};
+use proptest::prelude::*;
+use revm::{
+    Context, InspectEvm, MainBuilder, MainContext,
+    bytecode::opcode::OpCode,
+    context::{CfgEnv, TxEnv, result::ExecutionResult},
+    database::{CacheDB, EmptyDB},
+    interpreter::InstructionResult,
+    primitives::{TxKind, hardfork::SpecId},
+    state::{AccountInfo, Bytecode},
+};
+
+const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
+const TARGET: Address = address!("0x2000000000000000000000000000000000000002");
+
+/// The machine state before one opcode, as revm shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snap {
+    pc: usize,
+    gas: u64,
+    stack: Vec<U256>,
+    memory: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct Program {
+    code: Vec<u8>,
+    calldata: Vec<u8>,
+    /// Gas the frame starts with.
+    frame_gas: u64,
+}
+
+impl Program {
+    fn new(code: Vec<u8>) -> Self {
+        Self {
+            code,
+            calldata: Vec::new(),
+            frame_gas: 100_000,
+        }
+    }
+}
+
+fn intrinsic(calldata: &[u8]) -> (u64, u64) {
+    let zeros = calldata.iter().filter(|b| **b == 0).count() as u64;
+    let nonzeros = calldata.len() as u64 - zeros;
+    let tokens = zeros + 4 * nonzeros;
+    // (intrinsic gas, EIP-7623 floor)
+    (21_000 + 4 * tokens, 21_000 + 10 * tokens)
+}
+
+struct RevmRun {
+    steps: Vec<Snap>,
+    outcome: (InstructionResult, Bytes, u64),
+    result: ExecutionResult,
+    gas_limit: u64,
+}
+
+fn run_revm(p: &Program) -> Result<RevmRun, String> {
+    let (intrinsic, floor) = intrinsic(&p.calldata);
+    let gas_limit = (intrinsic + p.frame_gas).max(floor);
+    let mut db = CacheDB::new(EmptyDB::default());
+    let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
+    db.insert_account_info(
+        TARGET,
+        AccountInfo {
+            code_hash: code.hash_slow(),
+            code: Some(code),
+            ..Default::default()
+        },
+    );
+    db.insert_account_info(
+        CALLER,
+        AccountInfo {
+            balance: U256::from(10u64.pow(18)),
+            ..Default::default()
+        },
+    );
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_cfg(CfgEnv::new_with_spec(SpecId::OSAKA))
+        .build_mainnet_with_inspector(StepTracer::new());
+    let tx = TxEnv::builder()
+        .caller(CALLER)
+        .kind(TxKind::Call(TARGET))
+        .data(Bytes::copy_from_slice(&p.calldata))
+        .gas_limit(gas_limit)
+        .build()
+        .map_err(|e| format!("tx env: {e:?}"))?;
+    let result = evm.inspect_one_tx(tx).map_err(|e| format!("revm: {e:?}"))?;
+    let rec = std::mem::take(&mut evm.inspector);
+    let end = rec.frame_ends.last().ok_or("no frame end")?;
+    if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
+        return Err("more than one frame".into());
+    }
+    Ok(RevmRun {
+        steps: rec
+            .steps
+            .into_iter()
+            .map(|s| Snap {
+                pc: s.pc,
+                gas: s.gas,
+                stack: s.stack,
+                memory: s.memory,
+            })
+            .collect(),
+        outcome: (end.result, end.output.clone(), end.gas_left),
+        result,
+        gas_limit,
+    })
+}
+
+fn machine_start(p: &Program, gas: u64) -> MachineState {
+    let env = Env {
+        self_address: TARGET,
+        code_address: TARGET,
+        caller: CALLER,
+        input: Bytes::copy_from_slice(&p.calldata),
+        ..Env::default()
+    };
+    MachineState::new(
+        Sections::default(),
+        env,
+        Bytes::copy_from_slice(&p.code),
+        gas,
+    )
+    .expect("program within limits")
+}
+
+/// Run `p` in both and compare every step; returns the number of steps.
+fn check(p: &Program) -> Result<usize, String> {
+    let run = run_revm(p)?;
+    let (intrinsic, _) = intrinsic(&p.calldata);
+    let frame_gas = run.gas_limit - intrinsic;
+    if let Some(first) = run.steps.first()
+        && first.gas != frame_gas
+    {
+        return Err(format!(
+            "revm starts with {} gas, expected {frame_gas}",
+            first.gas
+        ));
+    }
+    let mut m = machine_start(p, frame_gas);
+    for (i, snap) in run.steps.iter().enumerate() {
+        if m.finished.is_some() {
+            return Err(format!(
+                "machine finished after {i} steps, revm has {}",
+                run.steps.len()
+            ));
+        }
+        let mine = Snap {
+            pc: m.pc,
+            gas: m.gas,
+            stack: m.stack.clone(),
+            memory: m.memory.clone(),
+        };
+        if &mine != snap {
+            return Err(format!(
+                "step {i} (opcode 0x{:02x}): machine {mine:?} revm {snap:?}",
+                p.code.get(snap.pc).copied().unwrap_or(0)
+            ));
+        }
+        step_in_place(&mut m).map_err(|e| format!("step {i}: {e}"))?;
+        // Copy micro-steps finish the opcode before revm's next snapshot.
+        let mut micro = 0;
+        while m.cursor.is_some() {
+            step_in_place(&mut m).map_err(|e| format!("micro-step {i}: {e}"))?;
+            micro += 1;
+            if micro > 1 << 16 {
+                return Err("copy does not end".into());
+            }
+        }
+    }
+    let Some(f) = &m.finished else {
+        return Err(format!(
+            "machine still running after revm's {} steps",
+            run.steps.len()
+        ));
+    };
+    let (res, output, gas_left) = &run.outcome;
+    match &f.outcome {
+        Outcome::Stop | Outcome::Return => {
+            if !res.is_ok() {
+                return Err(format!("machine {:?}, revm {res:?}", f.outcome));
+            }
+        }
+        Outcome::Revert => {
+            if !res.is_revert() {
+                return Err(format!("machine revert, revm {res:?}"));
+            }
+        }
+        Outcome::Halt(h) => {
+            if !res.is_halt() {
+                return Err(format!("machine halt {h:?}, revm {res:?}"));
+            }
+            // A halt consumes the frame's gas; the transaction uses its whole limit.
+            if run.result.tx_gas_used() != run.gas_limit {
+                return Err(format!(
+                    "halt: revm used {} of {}",
+                    run.result.tx_gas_used(),
+                    run.gas_limit
+                ));
+            }
+            return Ok(run.steps.len());
+        }
+    }
+    if &f.output != output {
+        return Err(format!("output: machine {:?} revm {output:?}", f.output));
+    }
+    if f.gas_left != *gas_left {
+        return Err(format!("gas left: machine {} revm {gas_left}", f.gas_left));
+    }
+    Ok(run.steps.len())
+}
+
+// ---------------------------------------------------------------------------------
+// Program building.
+
+fn push32(code: &mut Vec<u8>, v: U256) {
+    code.push(0x7f);
+    code.extend_from_slice(&v.to_be_bytes::<32>());
+}
+
+/// How many items an opcode pops (for the opcodes the generators use).
+fn arity(op: u8) -> usize {
+    match op {
+        0x08 | 0x09 | 0x37 | 0x39 | 0x3e | 0x5e => 3,
+        0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
+        0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
+        0x15 | 0x19 | 0x1e | 0x35 | 0x50 | 0x51 | 0x56 => 1,
+        0x80..=0x8f => (op - 0x7f) as usize,
+        0x90..=0x9f => (op - 0x8f) as usize + 1,
+        _ => 0,
+    }
+}
+
+/// The defined opcodes the machine implements, `PUSH1..32` excluded.
+fn plain_ops() -> Vec<u8> {
+    (0u8..=255)
+        .filter(|op| implemented(*op) && OpCode::new(*op).is_some() && !(0x60..=0x7f).contains(op))
+        .filter(|op| !(0xe6..=0xe8).contains(op)) // Amsterdam's DUPN/SWAPN/EXCHANGE
+        .collect()
+}
+
+fn interesting() -> Vec<U256> {
+    let min = U256::from(1) << 255;
+    vec![
+        U256::ZERO,
+        U256::from(1),
+        U256::from(2),
+        U256::from(7),
+        U256::from(31),
+        U256::from(32),
+        U256::from(33),
+        U256::from(255),
+        U256::from(256),
+        U256::from(1000),
+        U256::from(u64::MAX),
+        U256::from(u64::MAX) + U256::from(1),
+        min,
+        min - U256::from(1),
+        U256::MAX,
+        U256::MAX - U256::from(1),
+    ]
+}
+
+/// A small deterministic generator (no dependency, reproducible).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Hand-written and exhaustive cases.
+
+#[test]
+fn every_opcode_over_boundary_operands() {
+    let pool = interesting();
+    let mut rng = Lcg(7);
+    let mut cases = 0;
+    let mut steps = 0;
+    let calldata: Vec<u8> = (0u8..70).map(|i| i.wrapping_mul(37)).collect();
+    for op in plain_ops() {
+        let n = arity(op);
+        let combos = if n == 0 { 1 } else { 48 };
+        for c in 0..combos {
+            let mut code = Vec::new();
+            for k in 0..n {
+                // The first combos walk the pool in order; the rest are drawn.
+                let v = if c < pool.len() && k == 0 {
+                    pool[c]
+                } else {
+                    pool[(rng.next() as usize) % pool.len()]
+                };
+                push32(&mut code, v);
+            }
+            code.push(op);
+            let mut p = Program::new(code);
+            p.calldata = calldata.clone();
+            match check(&p) {
+                Ok(s) => steps += s,
+                Err(e) => panic!("opcode 0x{op:02x} case {c}: {e}\ncode {:?}", p.code),
+            }
+            cases += 1;
+        }
+        // Underflow: the opcode on an empty stack.
+        if n > 0 {
+            check(&Program::new(vec![op])).unwrap_or_else(|e| panic!("0x{op:02x} empty: {e}"));
+            cases += 1;
+        }
+    }
+    assert!(cases > 1000, "{cases} cases, {steps} steps");
+}
+
+#[test]
+fn memory_ops_over_small_offsets() {
+    // Offsets and lengths that expand memory in place, across words and by depths.
+    let mut rng = Lcg(11);
+    let calldata: Vec<u8> = (1u8..=45).collect();
+    for op in [0x20, 0x37, 0x39, 0x51, 0x52, 0x53, 0x5e, 0xf3, 0xfd] {
+        for _ in 0..40 {
+            let mut code = Vec::new();
+            // Some memory first so copies and reads see data.
+            push32(
+                &mut code,
+                (U256::from(rng.next()) << 128usize) | U256::from(rng.next()),
+            );
+            push32(&mut code, U256::from(rng.next() % 100));
+            code.push(0x52);
+            for _ in 0..arity(op) {
+                push32(&mut code, U256::from(rng.next() % 300));
+            }
+            code.push(op);
+            code.extend([0x59, 0x5a, 0x00]); // MSIZE GAS STOP
+            let mut p = Program::new(code);
+            p.calldata = calldata.clone();
+            check(&p).unwrap_or_else(|e| panic!("0x{op:02x}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn all_single_byte_programs() {
+    // The dispatch is total: each byte either runs as revm runs it, or is an Osaka
+    // opcode the machine reports as unsupported (and revm knows).
+    let mut unsupported = Vec::new();
+    for op in 0u8..=255 {
+        if implemented(op) {
+            check(&Program::new(vec![op])).unwrap_or_else(|e| panic!("0x{op:02x}: {e}"));
+            // With an operand-free stack prefix too, for opcodes that run to the end.
+            let mut code = vec![0x5f; 3];
+            code.push(op);
+            check(&Program::new(code)).unwrap_or_else(|e| panic!("0x{op:02x}: {e}"));
+        } else {
+            assert!(
+                OpCode::new(op).is_some(),
+                "0x{op:02x} unsupported but undefined"
+            );
+            unsupported.push(op);
+        }
+    }
+    // What stays for the next pieces: environment, state, logs, calls, creates.
+    assert_eq!(unsupported.len(), 36, "{unsupported:02x?}");
+}
+
+#[test]
+fn jumps() {
+    let jd = 0x5b;
+    let cases: Vec<Vec<u8>> = vec![
+        // JUMP to a JUMPDEST.
+        vec![0x60, 4, 0x56, 0xfe, jd, 0x60, 1, 0x00],
+        // JUMP to a non-JUMPDEST.
+        vec![0x60, 3, 0x56, 0x01, jd],
+        // JUMP into push data that holds 0x5b.
+        vec![0x60, 4, 0x56, 0x60, jd, 0x00],
+        // JUMP past the end, and to a huge target.
+        vec![0x60, 9, 0x56, jd],
+        {
+            let mut c = Vec::new();
+            push32(&mut c, U256::MAX);
+            c.push(0x56);
+            c
+        },
+        // JUMPI taken, not taken, to a bad target not taken.
+        vec![0x60, 1, 0x60, 6, 0x57, 0xfe, jd, 0x00],
+        vec![0x5f, 0x60, 6, 0x57, 0x00, 0xfe, jd],
+        vec![0x5f, 0x60, 1, 0x57, 0x00],
+        // PC, GAS, MSIZE around a loop that counts down from 3.
+        vec![
+            0x60, 3, jd, 0x58, 0x50, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 2, 0x57, 0x5a, 0x59, 0x00,
+        ],
+    ];
+    for code in cases {
+        check(&Program::new(code.clone())).unwrap_or_else(|e| panic!("{code:?}: {e}"));
+    }
+    // JUMPDESTs inside and after a PUSH32 whose data crosses chunk boundaries.
+    for start in 0..40usize {
+        for target_off in [0usize, 1, 5, 31, 32, 33, 34] {
+            let mut code = vec![jd; start];
+            let push_at = code.len();
+            code.push(0x7f);
+            code.extend([jd; 32]);
+            code.push(jd);
+            code.push(0x00);
+            let target = push_at + target_off;
+            // The prefix shifts all positions by 4 (PUSH2 hi lo JUMP).
+            let t = (target + 4) as u16;
+            let mut prog = vec![0x61];
+            prog.extend(t.to_be_bytes());
+            prog.push(0x56);
+            prog.extend(code);
+            check(&Program::new(prog.clone()))
+                .unwrap_or_else(|e| panic!("start {start} off {target_off}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn stack_limits() {
+    for (pushes, tail) in [
+        (1023usize, vec![0x80u8]),
+        (1024, vec![0x80]),
+        (1024, vec![0x5f]),
+        (1024, vec![0x60, 1]),
+        (1024, vec![0x50, 0x5f]),
+        (1024, vec![0x9f]),
+        (16, vec![0x8f, 0x9f]),
+        (15, vec![0x8f]),
+        (16, vec![0x9f]),
+    ] {
+        let mut code = vec![0x5f; pushes];
+        code.extend(tail.iter());
+        check(&Program::new(code)).unwrap_or_else(|e| panic!("{pushes} {tail:?}: {e}"));
+    }
+}
+
+#[test]
+fn out_of_gas_at_every_point() {
+    // A program with memory expansion, keccak, copies and EXP; run with every frame gas
+    // from 0 to what it needs.
+    let mut code = Vec::new();
+    code.extend([0x60, 0xaa, 0x60, 0x40, 0x52]); // MSTORE at 64
+    code.extend([0x60, 0x20, 0x60, 0x10, 0x20]); // KECCAK256(16, 32)
+    code.extend([0x61, 0x01, 0x00, 0x60, 0x02, 0x0a]); // EXP(2, 256)
+    code.extend([0x60, 0x30, 0x60, 0x00, 0x60, 0x80, 0x39]); // CODECOPY(128, 0, 48)
+    code.extend([0x60, 0x40, 0x60, 0x00, 0xf3]); // RETURN(0, 64)
+    let full = {
+        let p = Program::new(code.clone());
+        let run = run_revm(&p).expect("revm");
+        100_000 - run.outcome.2
+    };
+    for gas in 0..=full + 1 {
+        let mut p = Program::new(code.clone());
+        p.frame_gas = gas;
+        check(&p).unwrap_or_else(|e| panic!("gas {gas}: {e}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Commitments.
+
+/// Which `Frame` fields differ.
+fn changed(a: &FrameRecord, b: &FrameRecord) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if a.env != b.env {
+        out.push("env");
+    }
+    if a.code_root != b.code_root || a.code_length != b.code_length {
+        out.push("code");
+    }
+    if a.pc != b.pc {
+        out.push("pc");
+    }
+    if a.gas != b.gas {
+        out.push("gas");
+    }
+    if a.stack != b.stack || a.stack_size != b.stack_size {
+        out.push("stack");
+    }
+    if a.mem_root != b.mem_root || a.mem_words != b.mem_words {
+        out.push("memory");
+    }
+    if a.return_data != b.return_data {
+        out.push("return_data");
+    }
+    if a.cursor != b.cursor {
+        out.push("cursor");
+    }
+    out
+}
+
+fn is_copy(op: u8) -> bool {
+    matches!(op, 0x37 | 0x39 | 0x3e | 0x5e)
+}
+
+fn touches_memory(op: u8) -> bool {
+    matches!(op, 0x20 | 0x37 | 0x39 | 0x3e | 0x51 | 0x52 | 0x53 | 0x5e)
+}
+
+/// Walk `p` in the machine and check each step's commitment against what it touched.
+fn check_commitments(p: &Program) -> Result<(), String> {
+    let sections = Sections {
+        block_ctx: B256::repeat_byte(1),
+        tx_ctx: B256::repeat_byte(2),
+        global: B256::repeat_byte(3),
+        call_stack: B256::repeat_byte(4),
+    };
+    let mut m = machine_start(p, p.frame_gas.min(1 << 24));
+    m.sections = sections;
+    for _ in 0..20_000 {
+        if m.finished.is_some() {
+            break;
+        }
+        let micro = m.cursor.is_some();
+        let op = if micro {
+            m.cursor.as_ref().map_or(0, |c| c.opcode())
+        } else {
+            p.code.get(m.pc).copied().unwrap_or(0)
+        };
+        let before = m.frame_record();
+        let top_before = m.top();
+        if top_before.kind != Kind::TxExec || top_before.sections[3] != before.hash() {
+            return Err("running state is not TX_EXEC(frame)".into());
+        }
+        let mut next = m.clone();
+        step_in_place(&mut next).map_err(|e| e.to_string())?;
+        let top_after = next.top();
+        // The sections the frame does not own never change.
+        if top_after.sections[..3] != top_before.sections[..3] {
+            return Err(format!("0x{op:02x} changed BlockCtx/TxCtx/Global"));
+        }
+        if next.finished.is_some() {
+            if top_after.kind != Kind::TxFinish || top_after.sections[4] != B256::ZERO {
+                return Err(format!("0x{op:02x}: finished state is not TX_FINISH"));
+            }
+        } else {
+            if top_after.sections[4] != sections.call_stack {
+                return Err(format!("0x{op:02x} changed the call stack"));
+            }
+            let after = next.frame_record();
+            for field in changed(&before, &after) {
+                let allowed = match field {
+                    // A copy micro-step writes memory and moves its cursor; a sponge
+                    // micro-step moves its cursor and, at the end, pushes the hash.
+                    "cursor" if micro => true,
+                    "memory" if micro => is_copy(op),
+                    "stack" if micro => op == 0x20,
+                    _ if micro => false,
+                    "pc" | "gas" => true,
+                    "stack" => !matches!(op, 0x5b),
+                    "memory" => touches_memory(op),
+                    "cursor" => is_copy(op) || op == 0x20,
+                    _ => false,
+                };
+                if !allowed {
+                    return Err(format!("0x{op:02x} (micro {micro}) changed {field}"));
+                }
+            }
+            // Every opcode step moves the pc, so it changes the commitment.
+            if !micro && after.pc == before.pc {
+                return Err(format!("0x{op:02x} did not move the pc"));
+            }
+            if top_after.hash() == top_before.hash() {
+                return Err(format!("0x{op:02x} left M unchanged"));
+            }
+        }
+        m = next;
+    }
+    Ok(())
+}
+
+#[test]
+fn commitments_change_only_what_a_step_touches() {
+    let mut code = Vec::new();
+    code.extend([0x60, 0xaa, 0x60, 0x40, 0x52, 0x5b]); // MSTORE, JUMPDEST
+    code.extend([0x60, 0x20, 0x60, 0x10, 0x20, 0x50]); // KECCAK256, POP
+    code.extend([0x60, 0x40, 0x51, 0x80, 0x90, 0x58, 0x5a, 0x59]); // MLOAD DUP SWAP PC GAS MSIZE
+    code.extend([0x60, 0x20, 0x60, 0x00, 0x60, 0x00, 0x37]); // CALLDATACOPY
+    code.extend([0x60, 0x40, 0x60, 0x00, 0xf3]); // RETURN
+    let mut p = Program::new(code);
+    p.calldata = vec![9; 40];
+    check(&p).expect("matches revm");
+    check_commitments(&p).expect("commitments");
+}
+
+#[test]
+fn large_copies_run_as_bounded_micro_steps() {
+    // (opcode, dst, src, len) over 3,000 bytes of calldata, the code, and memory.
+    let calldata: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 1) as u8).collect();
+    let cases: [(u8, u64, u64, u64); 9] = [
+        (0x37, 0, 0, 3000),
+        (0x37, 5, 100, 2047),
+        (0x37, 31, 2990, 1030), // runs past the calldata: zeros
+        (0x39, 17, 0, 1500),    // past the code too
+        (0x5e, 64, 0, 2000),    // overlapping, forward
+        (0x5e, 0, 64, 2000),    // overlapping, backward
+        (0x5e, 1, 0, 1025),
+        (0x37, 0, 0, 1024), // exactly 32 words: one step
+        (0x37, 1, 0, 1024), // 33 words: two steps
+    ];
+    let mut ranges = 0;
+    for (op, dst, src, len) in cases {
+        let mut code = Vec::new();
+        // Fill memory first so MCOPY has data: CALLDATACOPY(0, 0, 3000).
+        code.extend([0x61, 0x0b, 0xb8, 0x5f, 0x5f, 0x37]);
+        for v in [len, src, dst] {
+            push32(&mut code, U256::from(v));
+        }
+        code.push(op);
+        code.extend([0x59, 0x00]);
+        let mut p = Program::new(code);
+        p.calldata = calldata.clone();
+        check(&p).unwrap_or_else(|e| panic!("0x{op:02x} {dst} {src} {len}: {e}"));
+        check_commitments(&p).unwrap_or_else(|e| panic!("0x{op:02x} commitments: {e}"));
+
+        // Count this opcode's steps and check each touches ≤ 32 contiguous words.
+        let mut m = machine_start(&p, 1_000_000);
+        while m.pc != p.code.len() - 3 {
+            step_in_place(&mut m).expect("runs");
+        }
+        let mut steps = 0;
+        loop {
+            let before = m.memory.clone();
+            step_in_place(&mut m).expect("runs");
+            steps += 1;
+            let touched: Vec<usize> = (0..m.memory.len() / 32)
+                .filter(|w| before.get(w * 32..w * 32 + 32) != Some(&m.memory[w * 32..w * 32 + 32]))
+                .collect();
+            if let (Some(&first), Some(&last)) = (touched.first(), touched.last()) {
+                assert!(
+                    last - first < 32,
+                    "0x{op:02x}: one step touched words {first}..={last}"
+                );
+                // The micro-step's memory write is one range proof against the old root.
+                if steps > 1 {
+                    let old = tree::memory_words(&before);
+                    let new = tree::memory_words(&m.memory);
+                    let count = (last - first + 1) as u64;
+                    let proof = tree::prove_range(&old, first as u64, count).expect("in range");
+                    let root = tree::update_range(
+                        tree::memory_root(&before),
+                        &old[first..=last],
+                        &new[first..=last],
+                        &proof,
+                    )
+                    .expect("old words match");
+                    assert_eq!(root, tree::memory_root(&m.memory));
+                    ranges += 1;
+                }
+            }
+            if m.cursor.is_none() {
+                break;
+            }
+        }
+        let words = (dst + len).div_ceil(32) - dst / 32;
+        assert_eq!(steps, words.div_ceil(32), "0x{op:02x} {dst} {len}");
+    }
+    assert!(ranges >= 5, "{ranges} micro-steps checked by range proofs");
+}
+
+#[test]
+fn long_keccak_runs_as_sponge_micro_steps() {
+    let calldata: Vec<u8> = (0..6000u32).map(|i| (i * 13 + 5) as u8).collect();
+    // (offset, length): one step up to 2 KiB, then the sponge; block-boundary lengths.
+    for (offset, len) in [
+        (0u64, 2048u64),
+        (0, 2049),
+        (3, 2176), // 16 blocks of 136: the padding is a block of its own
+        (1, 2175),
+        (7, 5000),
+        (0, 5984),
+    ] {
+        let mut code = Vec::new();
+        // CALLDATACOPY(0, 0, 6000), then KECCAK256(offset, len), MSIZE, STOP.
+        code.extend([0x61, 0x17, 0x70, 0x5f, 0x5f, 0x37]);
+        push32(&mut code, U256::from(len));
+        push32(&mut code, U256::from(offset));
+        code.extend([0x20, 0x59, 0x00]);
+        let mut p = Program::new(code);
+        p.calldata = calldata.clone();
+        check(&p).unwrap_or_else(|e| panic!("keccak {offset} {len}: {e}"));
+        check_commitments(&p).unwrap_or_else(|e| panic!("keccak {offset} {len} commitments: {e}"));
+
+        let mut m = machine_start(&p, 1_000_000);
+        while m.pc != p.code.len() - 3 {
+            step_in_place(&mut m).expect("runs");
+        }
+        let mut steps = 0;
+        loop {
+            step_in_place(&mut m).expect("runs");
+            steps += 1;
+            if m.cursor.is_none() {
+                break;
+            }
+        }
+        let expected = if len <= 2048 {
+            1
+        } else {
+            (len / 136 + 1).div_ceil(4)
+        };
+        assert_eq!(steps, expected, "keccak {len}");
+        let start = offset as usize;
+        let want = alloy_primitives::keccak256(&calldata[start..start + len as usize]);
+        assert_eq!(m.stack.last().copied(), Some(U256::from_be_bytes(want.0)));
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Random programs.
+
+#[derive(Debug, Clone)]
+enum Item {
+    /// A defined opcode the machine implements.
+    Op(u8),
+    /// `PUSHn` with these bytes.
+    Push(Vec<u8>),
+    /// `PUSH1` of a small value (memory offsets, lengths, shift amounts).
+    Small(u8),
+    /// A `JUMPDEST`.
+    Dest,
+    /// `PUSH2 <k-th JUMPDEST>` then `JUMP` or `JUMPI`.
+    JumpTo(usize, bool),
+    /// `PUSH2 <any position>` then `JUMP` (mostly invalid).
+    JumpAnywhere(u16),
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    let ops = plain_ops();
+    prop_oneof![
+        6 => prop::sample::select(ops).prop_map(Item::Op),
+        3 => prop::collection::vec(any::<u8>(), 1..=32).prop_map(Item::Push),
+        4 => any::<u8>().prop_map(Item::Small),
+        1 => Just(Item::Dest),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(k, c)| Item::JumpTo(k, c)),
+        1 => any::<u16>().prop_map(Item::JumpAnywhere),
+    ]
+}
+
+fn assemble(items: &[Item]) -> Vec<u8> {
+    // First pass: positions of JUMPDESTs (every item has a fixed size).
+    let mut dests = Vec::new();
+    let mut pos = 0usize;
+    for it in items {
+        match it {
+            Item::Op(_) | Item::Dest => {
+                if matches!(it, Item::Dest) {
+                    dests.push(pos);
+                }
+                pos += 1;
+            }
+            Item::Push(b) => pos += 1 + b.len(),
+            Item::Small(_) => pos += 2,
+            Item::JumpTo(..) | Item::JumpAnywhere(_) => pos += 4,
+        }
+    }
+    let mut code = Vec::with_capacity(pos);
+    for it in items {
+        match it {
+            Item::Op(op) => code.push(*op),
+            Item::Dest => code.push(0x5b),
+            Item::Push(b) => {
+                code.push(0x5f + b.len() as u8);
+                code.extend(b);
+            }
+            Item::Small(v) => code.extend([0x60, *v]),
+            Item::JumpTo(k, cond) => {
+                let t = if dests.is_empty() {
+                    0
+                } else {
+                    dests[k % dests.len()]
+                };
+                code.push(0x61);
+                code.extend((t as u16).to_be_bytes());
+                code.push(if *cond { 0x57 } else { 0x56 });
+            }
+            Item::JumpAnywhere(t) => {
+                code.push(0x61);
+                code.extend((t % (pos as u16).max(1)).to_be_bytes());
+                code.push(0x56);
+            }
+        }
+    }
+    code
+}
+
+fn program() -> impl Strategy<Value = Program> {
+    (
+        prop::collection::vec(item(), 1..60),
+        prop::collection::vec(any::<u8>(), 0..80),
+        prop_oneof![3 => 0u64..30_000, 1 => 0u64..400],
+    )
+        .prop_map(|(items, calldata, frame_gas)| Program {
+            code: assemble(&items),
+            calldata,
+            frame_gas,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn random_programs_match_revm(p in program()) {
+        check(&p).map_err(|e| TestCaseError::fail(format!("{e}\ncode {:02x?}", p.code)))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn random_program_commitments(p in program()) {
+        check_commitments(&p).map_err(TestCaseError::fail)?;
+    }
+}
