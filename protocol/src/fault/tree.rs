@@ -91,6 +91,18 @@ pub fn depth_for(leaves: u64) -> usize {
     }
 }
 
+/// The level above `level` (whose nodes are at `height`): each pair hashed, a missing
+/// right node taken as the zero subtree of that height.
+fn parent_level(level: &[B256], height: usize) -> Vec<B256> {
+    level
+        .chunks(2)
+        .map(|pair| {
+            let right = pair.get(1).copied().unwrap_or_else(|| zero_root(height));
+            hash_node(&pair[0], &right)
+        })
+        .collect()
+}
+
 /// Root of the tree over `leaves`, padded with zero leaves to `2^depth_for(len)`.
 pub fn root(leaves: &[B256]) -> B256 {
     let depth = depth_for(leaves.len() as u64);
@@ -99,13 +111,7 @@ pub fn root(leaves: &[B256]) -> B256 {
         return zero_root(0);
     }
     for height in 0..depth {
-        level = level
-            .chunks(2)
-            .map(|pair| {
-                let right = pair.get(1).copied().unwrap_or_else(|| zero_root(height));
-                hash_node(&pair[0], &right)
-            })
-            .collect();
+        level = parent_level(&level, height);
     }
     level[0]
 }
@@ -140,13 +146,7 @@ pub fn prove(leaves: &[B256], index: u64) -> Result<LeafProof, TreeError> {
             .copied()
             .unwrap_or_else(|| zero_root(height));
         siblings.push(sib);
-        level = level
-            .chunks(2)
-            .map(|pair| {
-                let right = pair.get(1).copied().unwrap_or_else(|| zero_root(height));
-                hash_node(&pair[0], &right)
-            })
-            .collect();
+        level = parent_level(&level, height);
         i >>= 1;
     }
     Ok(LeafProof { index, siblings })
@@ -234,13 +234,7 @@ pub fn prove_range(leaves: &[B256], start: u64, count: u64) -> Result<RangeProof
             siblings.push(at(hi));
             hi += 1;
         }
-        level = level
-            .chunks(2)
-            .map(|pair| {
-                let right = pair.get(1).copied().unwrap_or_else(|| zero_root(height));
-                hash_node(&pair[0], &right)
-            })
-            .collect();
+        level = parent_level(&level, height);
         lo /= 2;
         hi /= 2;
     }
