@@ -81,10 +81,11 @@ use protocol::{
     l1::L1BlockInfo, merkle, preconf,
 };
 use redb::{
-    Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    Table, TableDefinition, WriteTransaction,
+    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
+    TableDefinition, WriteTransaction,
 };
 
+use crate::redb_files::{begin_write, check_format, from_redb_errors};
 use crate::store::{BlockEntry, CommittedBlock, TxEntry};
 
 /// Version byte in front of every record this module writes.
@@ -94,7 +95,6 @@ pub const FORMAT_VERSION: u64 = 1;
 /// Page cache redb keeps in memory by default.
 pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
-const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
 const HEADERS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("headers");
 const TXS: TableDefinition<'static, (u64, u32), &[u8]> = TableDefinition::new("txs");
 const TX_INDEX: TableDefinition<'static, &[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
@@ -170,16 +170,7 @@ pub enum BlockStoreError {
     TooManyLogs(usize),
 }
 
-macro_rules! redb_errors {
-    ($($t:ty),*) => {$(
-        impl From<$t> for BlockStoreError {
-            fn from(e: $t) -> Self {
-                Self::Db(e.into())
-            }
-        }
-    )*};
-}
-redb_errors!(
+from_redb_errors!(BlockStoreError:
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
@@ -315,20 +306,9 @@ impl BlockStore {
         let db = Database::builder()
             .set_cache_size(cache_bytes)
             .create(path)?;
-        let mut w = db.begin_write()?;
-        w.set_quick_repair(true);
-        {
-            let mut meta = w.open_table(META)?;
-            let stored = meta.get("format")?.map(|g| g.value());
-            match stored {
-                None => {
-                    meta.insert("format", FORMAT_VERSION)?;
-                }
-                Some(FORMAT_VERSION) => {}
-                Some(v) => return Err(BlockStoreError::UnsupportedFormat(v)),
-            }
-            Tables::open(&w)?;
-        }
+        let w: WriteTransaction = begin_write::<BlockStoreError>(&db, true)?;
+        check_format(&w, FORMAT_VERSION)?.map_err(BlockStoreError::UnsupportedFormat)?;
+        Tables::open(&w)?;
         w.commit()?;
         Ok(Self { db })
     }
@@ -754,14 +734,7 @@ impl BlockStore {
     }
 
     fn begin_write(&self, durable: bool) -> Result<WriteTransaction> {
-        let mut w = self.db.begin_write()?;
-        if durable {
-            // a crash then reopens from this commit without walking the whole file
-            w.set_quick_repair(true);
-        } else {
-            w.set_durability(Durability::None)?;
-        }
-        Ok(w)
+        begin_write(&self.db, durable)
     }
 }
 
@@ -2451,7 +2424,10 @@ mod tests {
         {
             let store = BlockStore::open(&path).unwrap();
             let w = store.db.begin_write().unwrap();
-            w.open_table(META).unwrap().insert("format", 99).unwrap();
+            w.open_table(crate::redb_files::META)
+                .unwrap()
+                .insert("format", 99)
+                .unwrap();
             w.commit().unwrap();
         }
         assert!(matches!(
@@ -2843,7 +2819,7 @@ mod layout {
         let db_blk = Database::create(dir.path().join("blk.redb")).unwrap();
         let commit = |db: &Database, f: &dyn Fn(&WriteTransaction)| {
             let mut w = db.begin_write().unwrap();
-            w.set_durability(Durability::None).unwrap();
+            w.set_durability(redb::Durability::None).unwrap();
             f(&w);
             w.commit().unwrap();
         };

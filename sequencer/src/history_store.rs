@@ -33,18 +33,16 @@
 use std::path::Path;
 
 use alloy_primitives::{Address, B256, U256};
-use redb::{
-    Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
-};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
 use crate::history::{AccountState, BlockChanges, ColdChanges, HistoryError, Key, OldValue};
+use crate::redb_files::{META, begin_write, check_format, from_redb_errors};
 
 /// Layout of the tables (stored in `meta`; a file with another layout is refused).
 pub const FORMAT_VERSION: u64 = 1;
 /// Blocks pruned at most per write (pruning catches up over the next writes).
 pub const PRUNE_PER_WRITE: usize = 256;
 
-const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
 const ACCOUNTS: TableDefinition<'static, &[u8; 28], &[u8]> = TableDefinition::new("accounts");
 const SLOTS: TableDefinition<'static, &[u8; 60], &[u8]> = TableDefinition::new("slots");
 const BLOCK_KEYS: TableDefinition<'static, u64, &[u8]> = TableDefinition::new("block_keys");
@@ -68,16 +66,7 @@ pub enum HistoryStoreError {
     UnsupportedFormat(u64),
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for HistoryStoreError {
-            fn from(e: $t) -> Self {
-                Self::Db(e.into())
-            }
-        }
-    )*};
-}
-from_redb!(
+from_redb_errors!(HistoryStoreError:
     redb::DatabaseError,
     redb::TransactionError,
     redb::TableError,
@@ -197,18 +186,9 @@ impl HistoryStore {
         let db = Database::builder()
             .set_cache_size(32 * 1024 * 1024)
             .create(path)?;
-        let mut w = db.begin_write()?;
-        w.set_quick_repair(true);
+        let w: WriteTransaction = begin_write::<HistoryStoreError>(&db, true)?;
+        check_format(&w, FORMAT_VERSION)?.map_err(HistoryStoreError::UnsupportedFormat)?;
         {
-            let mut meta = w.open_table(META)?;
-            let stored = meta.get("format")?.map(|g| g.value());
-            match stored {
-                None => {
-                    meta.insert("format", FORMAT_VERSION)?;
-                }
-                Some(FORMAT_VERSION) => {}
-                Some(v) => return Err(HistoryStoreError::UnsupportedFormat(v)),
-            }
             w.open_table(ACCOUNTS)?;
             w.open_table(SLOTS)?;
             w.open_table(BLOCK_KEYS)?;
@@ -225,13 +205,7 @@ impl HistoryStore {
     }
 
     fn begin_write(&self, durable: bool) -> Result<WriteTransaction> {
-        let mut w = self.db.begin_write()?;
-        if durable {
-            w.set_quick_repair(true);
-        } else {
-            w.set_durability(Durability::None)?;
-        }
-        Ok(w)
+        begin_write(&self.db, durable)
     }
 
     /// Writes the change sets of blocks up to `through` (blocks that changed nothing are
@@ -269,18 +243,15 @@ impl HistoryStore {
                 }
                 block_keys.insert(b.block, encode_keys(&b.changes).as_slice())?;
             }
-            let mut pruned = Vec::new();
-            for e in block_keys.range(..=prune_through)?.take(PRUNE_PER_WRITE) {
-                let (k, v) = e?;
-                pruned.push((k.value(), decode_keys(v.value())?));
-            }
-            for (block, keys) in pruned {
-                remove_block(&mut accounts, &mut slots, &mut block_keys, block, &keys)?;
-            }
-            let mut meta = w.open_table(META)?;
-            let old = meta.get("through")?.map_or(0, |g| g.value());
-            meta.insert("through", old.max(through))?;
+            remove_blocks(
+                &mut accounts,
+                &mut slots,
+                &mut block_keys,
+                ..=prune_through,
+                PRUNE_PER_WRITE,
+            )?;
         }
+        set_through(&w, |old| old.max(through))?;
         w.commit()?;
         Ok(())
     }
@@ -293,20 +264,17 @@ impl HistoryStore {
             let mut accounts = w.open_table(ACCOUNTS)?;
             let mut slots = w.open_table(SLOTS)?;
             let mut block_keys = w.open_table(BLOCK_KEYS)?;
-            let mut gone = Vec::new();
             if let Some(first) = n.checked_add(1) {
-                for e in block_keys.range(first..)? {
-                    let (k, v) = e?;
-                    gone.push((k.value(), decode_keys(v.value())?));
-                }
+                remove_blocks(
+                    &mut accounts,
+                    &mut slots,
+                    &mut block_keys,
+                    first..,
+                    usize::MAX,
+                )?;
             }
-            for (block, keys) in gone {
-                remove_block(&mut accounts, &mut slots, &mut block_keys, block, &keys)?;
-            }
-            let mut meta = w.open_table(META)?;
-            let old = meta.get("through")?.map_or(0, |g| g.value());
-            meta.insert("through", old.min(n))?;
         }
+        set_through(&w, |old| old.min(n))?;
         w.commit()?;
         Ok(())
     }
@@ -349,24 +317,41 @@ pub fn flush(
     Ok(())
 }
 
-fn remove_block(
+/// Removes the change sets of the blocks in `range` (at most `limit` of them, oldest
+/// first) with their key lists.
+fn remove_blocks(
     accounts: &mut redb::Table<'_, &'static [u8; 28], &'static [u8]>,
     slots: &mut redb::Table<'_, &'static [u8; 60], &'static [u8]>,
     block_keys: &mut redb::Table<'_, u64, &'static [u8]>,
-    block: u64,
-    keys: &[Key],
+    range: impl std::ops::RangeBounds<u64>,
+    limit: usize,
 ) -> Result<()> {
-    for key in keys {
-        match key {
-            Key::Account(a) => {
-                accounts.remove(&account_key(a, block))?;
-            }
-            Key::Storage(a, s) => {
-                slots.remove(&slot_key(a, s, block))?;
+    let mut gone = Vec::new();
+    for e in block_keys.range(range)?.take(limit) {
+        let (k, v) = e?;
+        gone.push((k.value(), decode_keys(v.value())?));
+    }
+    for (block, keys) in gone {
+        for key in &keys {
+            match key {
+                Key::Account(a) => {
+                    accounts.remove(&account_key(a, block))?;
+                }
+                Key::Storage(a, s) => {
+                    slots.remove(&slot_key(a, s, block))?;
+                }
             }
         }
+        block_keys.remove(block)?;
     }
-    block_keys.remove(block)?;
+    Ok(())
+}
+
+/// Sets `meta.through` to `f(its current value)`.
+fn set_through(w: &WriteTransaction, f: impl FnOnce(u64) -> u64) -> Result<()> {
+    let mut meta = w.open_table(META)?;
+    let old = meta.get("through")?.map_or(0, |g| g.value());
+    meta.insert("through", f(old))?;
     Ok(())
 }
 

@@ -29,6 +29,7 @@ pub mod origin;
 pub mod overrides;
 pub mod proofs;
 pub mod proposer;
+pub mod redb_files;
 pub mod rpc;
 pub mod snapshot;
 pub mod store;
