@@ -18,12 +18,11 @@ use alloy_consensus::Transaction;
 use alloy_primitives::{Address, Bytes, Log, U256};
 use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::{
-    Database, DatabaseCommit, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    Database, DatabaseCommit, ExecuteCommitEvm, ExecuteEvm, MainContext,
     context::{
         CfgEnv, Context, TxEnv,
         result::{EVMError, ExecutionResult, InvalidTransaction, Output},
     },
-    handler::{MainnetContext, MainnetEvm},
     primitives::hardfork::SpecId,
     state::{Account, EvmState, EvmStorageSlot, TransactionId},
 };
@@ -35,6 +34,13 @@ use crate::{
     l1::{L1_BLOCK, MAX_DEPOSIT_GAS},
     state::{StateChange, collect_changes},
     tx::{L2Tx, deposit_tx_env, to_tx_env},
+};
+
+mod precompiles;
+
+pub use precompiles::{
+    BlinkEvm, BlinkPrecompiles, IDENTITY, MAX_PRECOMPILE_GAS, MAX_PRECOMPILE_INPUT, build_evm,
+    build_evm_with_inspector,
 };
 
 /// The hardfork Blink executes.
@@ -157,7 +163,7 @@ pub fn cfg_env(config: &ChainConfig) -> CfgEnv {
 
 /// Executes transactions of one block, in order, against `DB`, committing each.
 pub struct TxExecutor<DB: Database + DatabaseCommit> {
-    evm: MainnetEvm<MainnetContext<DB>>,
+    evm: BlinkEvm<DB>,
     block: BlockContext,
     gas_used: u64,
 }
@@ -177,11 +183,12 @@ where
 {
     /// An executor for `block` whose transactions so far used `gas_used`.
     pub fn new(db: DB, config: &ChainConfig, block: BlockContext, gas_used: u64) -> Self {
-        let evm = Context::mainnet()
-            .with_db(db)
-            .with_cfg(cfg_env(config))
-            .with_block(block.to_block_env())
-            .build_mainnet();
+        let evm = build_evm(
+            Context::mainnet()
+                .with_db(db)
+                .with_cfg(cfg_env(config))
+                .with_block(block.to_block_env()),
+        );
         Self {
             evm,
             block,
@@ -492,11 +499,12 @@ where
     DB::Error: std::fmt::Display,
 {
     let cfg = call_cfg(config, &mut tx);
-    let mut evm = Context::mainnet()
-        .with_db(db)
-        .with_cfg(cfg)
-        .with_block(block)
-        .build_mainnet();
+    let mut evm = build_evm(
+        Context::mainnet()
+            .with_db(db)
+            .with_cfg(cfg)
+            .with_block(block),
+    );
     let res = evm.transact(tx).map_err(ExecutionError::from_evm)?;
     Ok(outcome(res.result))
 }

@@ -14,7 +14,7 @@ use protocol::{
     execution::{CallOutcome, call_cfg, outcome},
 };
 use revm::{
-    Context, Database, DatabaseRef, InspectEvm, MainBuilder, MainContext,
+    Context, Database, DatabaseRef, InspectEvm, MainContext,
     context::{BlockEnv, TxEnv},
     database::CacheDB,
     primitives::KECCAK_EMPTY,
@@ -199,11 +199,13 @@ where
     let mut list = tx.access_list.clone();
     for _ in 0..4 {
         tx.access_list = list.clone();
-        let mut evm = Context::mainnet()
-            .with_db(&mut db)
-            .with_cfg(cfg.clone())
-            .with_block(block.clone())
-            .build_mainnet_with_inspector(AccessListInspector::new(list.clone()));
+        let mut evm = protocol::execution::build_evm_with_inspector(
+            Context::mainnet()
+                .with_db(&mut db)
+                .with_cfg(cfg.clone())
+                .with_block(block.clone()),
+            AccessListInspector::new(list.clone()),
+        );
         let res = evm
             .inspect_tx(tx.clone())
             .map_err(ExecutionError::from_evm)?;

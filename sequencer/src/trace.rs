@@ -21,12 +21,12 @@ use alloy_rpc_types_trace::geth::{
 use protocol::{
     ChainConfig, TxExecutor,
     block::BlockContext,
-    execution::cfg_env,
+    execution::{build_evm_with_inspector, cfg_env},
     tx::{deposit_tx_env, to_tx_env},
 };
 use revm::{
-    Context, Database, DatabaseCommit, InspectEvm, Inspector, MainBuilder, MainContext,
-    context::TxEnv, database::CacheDB, interpreter::Interpreter, state::Account,
+    Context, Database, DatabaseCommit, InspectEvm, Inspector, MainContext, context::TxEnv,
+    database::CacheDB, interpreter::Interpreter, state::Account,
 };
 use revm_inspectors::tracing::{DebugInspector, TransactionContext};
 use std::{
@@ -415,11 +415,13 @@ where
 {
     let inspector =
         DebugInspector::new(opts.clone()).map_err(|e| TraceError::Tracer(e.to_string()))?;
-    let mut evm = Context::mainnet()
-        .with_db(&mut *db)
-        .with_cfg(cfg)
-        .with_block(block_env.clone())
-        .build_mainnet_with_inspector((inspector, deadline.fork()));
+    let mut evm = build_evm_with_inspector(
+        Context::mainnet()
+            .with_db(&mut *db)
+            .with_cfg(cfg)
+            .with_block(block_env.clone()),
+        (inspector, deadline.fork()),
+    );
     let res = evm.inspect_tx(env.clone());
     deadline.budget = evm.inspector.1.budget;
     if evm.inspector.1.too_large {
