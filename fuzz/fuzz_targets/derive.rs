@@ -88,6 +88,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(b.l1_origin.number >= origin);
             assert!(b.timestamp <= b.l1_origin.timestamp + cfg.max_sequencer_drift);
             assert!(blink_protocol::derive::block_data(&b.txs) <= chain.max_block_data);
+            assert!(b.txs.len() <= blink_protocol::chain::MAX_BLOCK_TXS);
+            assert!(b.deposits.len() <= blink_protocol::l1::MAX_DEPOSITS_PER_BLOCK);
             let deposit_gas: u64 = b
                 .deposits
                 .iter()

@@ -46,6 +46,16 @@ fn default_max_block_data() -> u64 {
     DEFAULT_MAX_BLOCK_DATA
 }
 
+/// Most sequenced transactions one L2 block may carry: 10,000 entries of its batch,
+/// valid or not (derivation drops a batch with a block above it; the sequencer defers
+/// what does not fit to the next block). With the deposits' own bound
+/// ([`crate::l1::MAX_DEPOSITS_PER_BLOCK`]) it keeps a block's units below 2^14, the
+/// depth of the fault proof's per-block trees, and the worst one-block data stream
+/// (5 + 20 + 4 · 10,000 + 720,000 = 760,025 bytes) within one six-blob post
+/// (`docs/fault-proofs.md` 4.4). Honest traffic does not reach it: the data bound fits
+/// ~6,100 transfers.
+pub const MAX_BLOCK_TXS: usize = 10_000;
+
 /// Largest gas limit of one transaction (EIP-7825, Osaka): `2^24`.
 pub const MAX_TX_GAS: u64 = 1 << 24;
 

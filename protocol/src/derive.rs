@@ -14,13 +14,15 @@
 //!   the batch, are at most `sequencing_window` blocks older than it, and have a
 //!   timestamp no later than the L2 block's and at most `max_sequencer_drift` seconds
 //!   earlier, and carry at most `max_block_data` bytes of transactions (the sum of
-//!   their EIP-2718 lengths). The last block's origin must have the hash
+//!   their EIP-2718 lengths) and at most [`MAX_BLOCK_TXS`] transactions (valid or not).
+//!   The last block's origin must have the hash
 //!   the batch names (`l1_origin_hash`), so a batch built on a reorged L1 is dropped.
 //!   Otherwise the whole batch is skipped (malformed, duplicate, late, out of order).
 //! - Deposits wait in a queue in L1 order: when an L2 block's origin moves to L1 block
 //!   `n`, the deposits of every L1 block after its parent's origin up to `n` join the
 //!   queue, and every L2 block starts with the deposits at its front, up to
-//!   `max_deposit_gas` ([`crate::l1::take_deposits`]); the rest wait for the next block.
+//!   `max_deposit_gas` and at most [`crate::l1::MAX_DEPOSITS_PER_BLOCK`] of them
+//!   ([`crate::l1::take_deposits`]); the rest wait for the next block.
 //! - Forced inclusion: after the batches of L1 block `h`, while the safe head's origin is
 //!   more than `sequencing_window` blocks behind `h`, derivation appends an L2 block of
 //!   its own: the next L1 block as origin, its deposits, no other transactions, the
@@ -38,6 +40,7 @@ use op_alloy_consensus::TxDeposit;
 use crate::{
     ChainConfig, RollupConfig,
     batch::{Batch, BatchError},
+    chain::MAX_BLOCK_TXS,
     l1::L1BlockInfo,
 };
 
@@ -343,6 +346,9 @@ impl Deriver {
             if block_data(&b.txs) > self.max_block_data {
                 return Err(invalid("transactions above the block data limit"));
             }
+            if b.txs.len() > MAX_BLOCK_TXS {
+                return Err(invalid("more transactions than the block count limit"));
+            }
             origins.push(*origin);
             parent = SafeHead {
                 number: b.number,
@@ -595,6 +601,22 @@ mod tests {
         assert_eq!(crate::l1::take_deposits(&mut q, 300_000), vec![heavy(3)]);
         assert_eq!(crate::l1::take_deposits(&mut q, 300_000), vec![deposit(4)]);
         assert!(crate::l1::take_deposits(&mut q, 300_000).is_empty());
+        // at most 1,024 however light: the rest waits, in order
+        let light = |i: u16| TxDeposit {
+            source_hash: B256::from(U256::from(i)),
+            gas_limit: 0,
+            ..deposit(1)
+        };
+        let mut q: VecDeque<TxDeposit> = (0..2_100).map(light).collect();
+        let max = crate::l1::MAX_DEPOSITS_PER_BLOCK;
+        let first = crate::l1::take_deposits(&mut q, u64::MAX);
+        assert_eq!(first, (0..max as u16).map(light).collect::<Vec<_>>());
+        assert_eq!(crate::l1::take_deposits(&mut q, u64::MAX).len(), max);
+        assert_eq!(
+            crate::l1::take_deposits(&mut q, u64::MAX),
+            (2 * max as u16..2_100).map(light).collect::<Vec<_>>()
+        );
+        assert!(q.is_empty());
         // a deposit asking more than 2^24 counts as 2^24
         let mut q: VecDeque<TxDeposit> = [
             TxDeposit {
@@ -639,6 +661,53 @@ mod tests {
         let out = d.push(input(3, vec![], vec![at])).unwrap();
         assert_eq!(out.skipped, vec![]);
         assert_eq!(out.blocks.len(), 1);
+    }
+
+    #[test]
+    fn transaction_count_bound() {
+        let mut d = deriver();
+        d.push(input(1, vec![], vec![])).unwrap();
+        // empty entries: the data bound cannot be what refuses them
+        let mut over = batch(&[(1, 113, 1), (2, 114, 1)]);
+        over.blocks[1].txs = vec![Bytes::new(); MAX_BLOCK_TXS + 1];
+        let out = d.push(input(2, vec![], vec![over])).unwrap();
+        assert_eq!(out.blocks, vec![]);
+        assert_eq!(
+            out.skipped,
+            vec![SkipReason::Invalid {
+                number: 2,
+                rule: "more transactions than the block count limit"
+            }]
+        );
+        assert_eq!(d.head().number, 0, "the whole batch is skipped");
+        let mut at = batch(&[(1, 113, 1), (2, 114, 1)]);
+        at.blocks[1].txs = vec![Bytes::new(); MAX_BLOCK_TXS];
+        let out = d.push(input(3, vec![], vec![at])).unwrap();
+        assert_eq!(out.skipped, vec![]);
+        assert_eq!(out.blocks[1].txs.len(), MAX_BLOCK_TXS);
+    }
+
+    #[test]
+    fn deposits_above_the_count_bound_carry_over_in_order() {
+        let mut d = deriver();
+        // 1,500 light deposits in one L1 block: their gas (15M) fits the 20M budget
+        let light = |i: u16| TxDeposit {
+            source_hash: B256::from(U256::from(i)),
+            gas_limit: 10_000,
+            ..deposit(1)
+        };
+        let many: Vec<TxDeposit> = (0..1_500).map(light).collect();
+        d.push(input(1, many.clone(), vec![])).unwrap();
+        let out = d
+            .push(input(2, vec![], vec![batch(&[(1, 113, 1), (2, 114, 1)])]))
+            .unwrap();
+        assert_eq!(out.skipped, vec![]);
+        let first = crate::l1::MAX_DEPOSITS_PER_BLOCK;
+        assert_eq!(out.blocks[0].deposits.len(), first);
+        assert_eq!(out.blocks[1].deposits.len(), many.len() - first);
+        assert_eq!(out.blocks[0].deposits, many[..first]);
+        assert_eq!(out.blocks[1].deposits, many[first..]);
+        assert_eq!(d.queued_deposits(), 0);
     }
 
     #[test]

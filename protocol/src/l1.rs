@@ -39,11 +39,20 @@ pub const MAX_DEPOSIT_GAS: u64 = 1 << 24;
 /// the `Portal` sells per L1 block, and never less than one deposit's cap.
 pub const DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK: u64 = 20_000_000;
 
+/// Most deposits one L2 block takes, whatever their gas: 1,024. With the 10,000
+/// sequenced transactions of [`crate::chain::MAX_BLOCK_TXS`] it bounds a block's units
+/// (prologue, deposits, transactions, epilogue) to 11,027 < 2^14, the depth of the
+/// fault proof's per-block trees (`docs/fault-proofs.md` 4.4). Light deposits (a
+/// 21,000-gas mint) would otherwise fit ~950 to the default 20M budget, and ~800,000 to
+/// a chain configured with a budget of 2^34.
+pub const MAX_DEPOSITS_PER_BLOCK: usize = 1_024;
+
 /// The carry-over rule: takes deposits from the front of `queue` (deposits of L1 blocks
 /// up to the L2 block's origin, in L1 order, not yet included) while their gas (each
-/// capped at [`MAX_DEPOSIT_GAS`]) adds up to at most `budget`; the first one is always
-/// taken, so the queue always drains. The rest waits for the next L2 block, whatever
-/// its origin. Cheap to re-execute: one addition and one comparison per deposit.
+/// capped at [`MAX_DEPOSIT_GAS`]) adds up to at most `budget` and they number at most
+/// [`MAX_DEPOSITS_PER_BLOCK`]; the first one is always taken, so the queue always drains.
+/// The rest waits for the next L2 block, whatever its origin. Cheap to re-execute: one
+/// addition and two comparisons per deposit.
 pub fn take_deposits(
     queue: &mut std::collections::VecDeque<op_alloy_consensus::TxDeposit>,
     budget: u64,
@@ -52,7 +61,7 @@ pub fn take_deposits(
     let mut n = 0;
     for d in queue.iter() {
         let gas = d.gas_limit.min(MAX_DEPOSIT_GAS);
-        if n > 0 && used + gas > budget {
+        if n == MAX_DEPOSITS_PER_BLOCK || (n > 0 && used + gas > budget) {
             break;
         }
         used += gas;

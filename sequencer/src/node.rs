@@ -403,6 +403,7 @@ impl Node {
             open: None,
             open_changes: Vec::new(),
             block_data: 0,
+            block_txs: 0,
             deferred: VecDeque::new(),
             pending_log: Vec::new(),
             deposit_queue: VecDeque::new(),
@@ -492,6 +493,8 @@ struct Executor {
     open_changes: Vec<protocol::state::StateChange>,
     /// Bytes of sequenced transactions in the open block (`max_block_data` counts them).
     block_data: u64,
+    /// Sequenced transactions in the open block (at most `protocol::chain::MAX_BLOCK_TXS`).
+    block_txs: usize,
     /// Transactions whose block was full, run first in the next block.
     deferred: VecDeque<Submission>,
     /// The open block's log records (its opening, the deposits that joined the queue),
@@ -1273,6 +1276,7 @@ impl Executor {
         });
         self.open = Some(OpenBlock { ctx });
         self.block_data = 0;
+        self.block_txs = 0;
         Ok(())
     }
 
@@ -1415,7 +1419,8 @@ impl Executor {
                 );
                 return None;
             }
-            if self.block_data + size > budget {
+            // a full block, by bytes or by count, does not seal early: the rest waits
+            if self.block_data + size > budget || self.block_txs >= protocol::chain::MAX_BLOCK_TXS {
                 self.defer(sub);
                 return None;
             }
@@ -1425,6 +1430,7 @@ impl Executor {
                 let next_nonce = sub.tx.tx.nonce() + 1;
                 if !is_deposit {
                     self.block_data += size;
+                    self.block_txs += 1;
                 }
                 included.push(Included {
                     tx: sub.tx,
@@ -2443,6 +2449,81 @@ mod tests {
         let b = chain.last();
         assert_eq!(b.ctx.l1_origin.number, 1);
         assert!(b.ctx.timestamp <= b.ctx.l1_origin.timestamp + 20);
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::*;
+
+    /// The sequencer closes a block to new transactions at 10,000: the 10,001st waits
+    /// for the next block (deferred, like one the block's data bound has no room for).
+    #[test]
+    fn a_block_takes_at_most_the_transaction_count_bound() {
+        use alloy::network::TxSignerSync;
+        use alloy_consensus::SignableTransaction;
+        use alloy_eips::eip2718::Encodable2718;
+        let key = crate::dev::dev_sequencer_key();
+        let sequencer = alloy::signers::local::PrivateKeySigner::from_bytes(&B256::from(key))
+            .expect("key")
+            .address();
+        // room for far more than 10,000 transfers by bytes: only the count binds
+        let config = ChainConfig {
+            max_block_data: 10_000_000,
+            ..ChainConfig::default()
+        };
+        let genesis = crate::dev::dev_genesis(config, now_secs(), sequencer).expect("genesis");
+        let dev = crate::dev::dev_signers(1).expect("dev")[0].clone();
+        let max = protocol::chain::MAX_BLOCK_TXS;
+        let txs: Vec<CheckedTx> = (0..=max as u64)
+            .map(|nonce| {
+                let mut tx = alloy_consensus::TxEip1559 {
+                    chain_id: genesis.config.chain_id,
+                    nonce,
+                    gas_limit: 21_000,
+                    max_fee_per_gas: 1_000_000_000,
+                    to: alloy_primitives::TxKind::Call(Address::repeat_byte(9)),
+                    ..Default::default()
+                };
+                let sig = dev.sign_transaction_sync(&mut tx).expect("sign");
+                let raw = alloy_consensus::TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+                protocol::tx::check_raw_transaction(&raw, &genesis.config).expect("valid")
+            })
+            .collect();
+        let node = Node::start(
+            genesis,
+            NodeConfig {
+                datadir: None,
+                // no seal while the test runs: block 1 takes all it can
+                block_time: Duration::from_secs(600),
+                mini_block_time: Duration::from_millis(5),
+                mini_block_max_txs: 256,
+                fsync: false,
+                sequencer_key: Some(key),
+                l1_view: None,
+                retention: Default::default(),
+                snapshot_every: 0,
+                snapshot_log_bytes: 0,
+                hot_blocks: DEFAULT_HOT_BLOCKS,
+            },
+        )
+        .expect("node");
+        for tx in txs {
+            node.shared
+                .submit(Submission { tx, reply: None })
+                .expect("submit");
+        }
+        let included = || node.shared.chain.read().block(1).map_or(0, |b| b.txs.len());
+        // the deferral is counted before its mini-block publishes: wait for both
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while node.shared.da.deferred.load(Relaxed) == 0 || included() < max {
+            assert!(Instant::now() < deadline, "the block never filled");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let chain = node.shared.chain.read();
+        assert_eq!(chain.open_number(), 1, "still the first block");
+        assert_eq!(chain.block(1).expect("open").txs.len(), max);
+        assert_eq!(node.shared.da.deferred.load(Relaxed), 1);
     }
 }
 
