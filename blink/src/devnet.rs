@@ -273,6 +273,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         l1_base_fee_scalar: args.l1_base_fee_scalar,
         l1_blob_base_fee_scalar: args.l1_blob_base_fee_scalar,
     });
+    genesis.validate().context("the L2 genesis")?;
     let genesis_path = std::path::absolute(args.datadir.join("genesis.json"))?;
     std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)
         .with_context(|| format!("writing {}", genesis_path.display()))?;

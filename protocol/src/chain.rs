@@ -1,4 +1,6 @@
-//! Chain configuration and genesis.
+//! Chain configuration and genesis: the parameters every node of one chain shares, the
+//! rollup's L1 side, the genesis allocation and the rules a genesis must meet
+//! ([`Genesis::validate`]). What it is not: it builds no state (`crate::state` does).
 
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use serde::{Deserialize, Serialize};
@@ -193,7 +195,33 @@ pub struct Genesis {
     pub rollup: Option<RollupConfig>,
 }
 
+/// Why a genesis cannot start a Blink chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    /// An account with storage but nonce 0 and no code. revm treats such an address as
+    /// empty when a contract is created there and reads its storage as zero without
+    /// asking the state, while the fault-proof machine reads the state commitment: the
+    /// two would disagree (`docs/fault-proofs.md` 4.4).
+    #[error(
+        "genesis account {0} has storage but nonce 0 and no code (give it code or a nonce, or drop its storage)"
+    )]
+    StorageWithoutCode(Address),
+}
+
 impl Genesis {
+    /// Checks the rules a genesis must meet before a node starts from it: no allocated
+    /// account has storage (a slot with a non-zero value; a zero slot is no storage)
+    /// while having nonce 0 and no code.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        for (address, account) in &self.alloc {
+            let has_storage = account.storage.values().any(|v| !v.is_zero());
+            if has_storage && account.nonce == 0 && account.code.is_empty() {
+                return Err(GenesisError::StorageWithoutCode(*address));
+            }
+        }
+        Ok(())
+    }
+
     /// The L1 origin of block 0 (zero for a standalone chain).
     pub fn l1_genesis(&self) -> crate::l1::L1BlockInfo {
         self.rollup
@@ -209,5 +237,72 @@ impl Genesis {
             .as_ref()
             .map(RollupConfig::l1_fee_scalars)
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn genesis(account: GenesisAccount) -> Genesis {
+        Genesis {
+            config: ChainConfig::default(),
+            timestamp: 1,
+            sequencer: Address::ZERO,
+            alloc: BTreeMap::from([
+                (Address::repeat_byte(1), GenesisAccount::default()),
+                (Address::repeat_byte(2), account),
+            ]),
+            rollup: None,
+        }
+    }
+
+    fn storage(value: u8) -> BTreeMap<B256, B256> {
+        BTreeMap::from([(B256::with_last_byte(1), B256::with_last_byte(value))])
+    }
+
+    #[test]
+    fn storage_needs_code_or_a_nonce() {
+        let bare = GenesisAccount {
+            balance: U256::from(5),
+            storage: storage(7),
+            ..Default::default()
+        };
+        assert_eq!(
+            genesis(bare.clone()).validate(),
+            Err(GenesisError::StorageWithoutCode(Address::repeat_byte(2)))
+        );
+        let with_code = GenesisAccount {
+            code: Bytes::from_static(&[0x00]),
+            ..bare.clone()
+        };
+        assert_eq!(genesis(with_code).validate(), Ok(()));
+        let with_nonce = GenesisAccount {
+            nonce: 1,
+            ..bare.clone()
+        };
+        assert_eq!(genesis(with_nonce).validate(), Ok(()));
+        // a zero slot is no storage
+        let zero_slot = GenesisAccount {
+            storage: storage(0),
+            ..bare
+        };
+        assert_eq!(genesis(zero_slot).validate(), Ok(()));
+        assert_eq!(genesis(GenesisAccount::default()).validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_error_names_the_account() {
+        let err = genesis(GenesisAccount {
+            storage: storage(1),
+            ..Default::default()
+        })
+        .validate()
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&Address::repeat_byte(2).to_string()),
+            "{err}"
+        );
     }
 }

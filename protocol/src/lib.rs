@@ -30,7 +30,7 @@ pub mod smt;
 pub mod state;
 pub mod tx;
 
-pub use chain::{ChainConfig, Genesis, GenesisAccount, RollupConfig};
+pub use chain::{ChainConfig, Genesis, GenesisAccount, GenesisError, RollupConfig};
 pub use execution::{ExecutedTx, ExecutionError, TxExecutor};
 pub use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 pub use preconf::{PreconfError, Preconfirmation};

@@ -56,3 +56,23 @@ pub fn dev_genesis(
         rollup: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The genesis `blink devnet` writes (dev accounts plus the predeploys, the
+    /// `L2StandardBridge` with its storage slot) meets the genesis rules.
+    #[test]
+    fn the_devnet_genesis_is_valid() {
+        let mut genesis =
+            dev_genesis(ChainConfig::default(), 1, Address::repeat_byte(1)).expect("dev genesis");
+        genesis
+            .alloc
+            .extend(bridge_contracts::predeploys::genesis_alloc(
+                Address::repeat_byte(0xb1),
+            ));
+        assert!(genesis.alloc.values().any(|a| !a.storage.is_empty()));
+        assert_eq!(genesis.validate(), Ok(()));
+    }
+}

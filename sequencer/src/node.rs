@@ -317,6 +317,9 @@ impl Node {
         config: NodeConfig,
         base: Option<crate::snapshot::Snapshot>,
     ) -> Result<Self, NodeError> {
+        genesis
+            .validate()
+            .map_err(|e| NodeError::Config(e.to_string()))?;
         let secret = match &config.sequencer_key {
             Some(key) => {
                 let secret = secp256k1::SecretKey::from_slice(key)
@@ -2524,6 +2527,46 @@ mod count_tests {
         assert_eq!(chain.open_number(), 1, "still the first block");
         assert_eq!(chain.block(1).expect("open").txs.len(), max);
         assert_eq!(node.shared.da.deferred.load(Relaxed), 1);
+    }
+}
+
+#[cfg(test)]
+mod genesis_tests {
+    use super::*;
+
+    /// A node does not start from a genesis that breaks the genesis rules.
+    #[test]
+    fn a_node_refuses_an_invalid_genesis() {
+        let mut genesis =
+            crate::dev::dev_genesis(ChainConfig::default(), 1, Address::ZERO).expect("genesis");
+        genesis.alloc.insert(
+            Address::repeat_byte(0x5e),
+            protocol::GenesisAccount {
+                storage: [(B256::ZERO, B256::with_last_byte(1))].into(),
+                ..Default::default()
+            },
+        );
+        let err = Node::start(
+            genesis,
+            NodeConfig {
+                datadir: None,
+                block_time: Duration::from_secs(1),
+                mini_block_time: Duration::from_millis(5),
+                mini_block_max_txs: 64,
+                fsync: false,
+                sequencer_key: None,
+                l1_view: None,
+                retention: Default::default(),
+                snapshot_every: 0,
+                snapshot_log_bytes: 0,
+                hot_blocks: DEFAULT_HOT_BLOCKS,
+            },
+        )
+        .expect_err("invalid genesis");
+        assert!(
+            matches!(&err, NodeError::Config(m) if m.contains("has storage but nonce 0 and no code")),
+            "{err}"
+        );
     }
 }
 
