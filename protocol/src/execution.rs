@@ -4,12 +4,13 @@
 //! challenger call the same function over the same ordered list and must get the same
 //! results, receipts and commitment leaves.
 //!
-//! Every sequenced (non-deposit) transaction also pays the L1 data fee (`crate::fee`):
-//! the sender must afford `gas_limit * max_fee + value + l1_fee` before it runs, and
-//! after it runs the fee moves from the sender to the L1 fee vault as part of the
-//! transaction's own state writes. OP's `op-revm` does the same inside revm's handler;
-//! Blink keeps mainnet revm and does it around the call, which leaves one explicit
-//! balance move a one-step proof can check.
+//! Every sequenced (non-deposit) transaction also pays the L1 data fee (`crate::fee`),
+//! up front as op-revm charges it: Blink's revm handler ([`BlinkHandler`]) refuses a
+//! sender who cannot hold `gas_limit * max_fee + value + l1_fee`, deducts the fee with
+//! the gas prepayment before the transaction runs, and credits it to the L1 fee vault
+//! with the other fee payouts, all inside the transaction's own state writes. Every
+//! EVM Blink builds (this executor, `eth_call`, tracing, access lists) is a
+//! [`BlinkEvm`]: mainnet revm with bounded precompiles ([`BlinkPrecompiles`]).
 //!
 //! What it is not: it does not decide which transactions a block holds (the sequencer
 //! and derivation do) and keeps no history.
@@ -18,7 +19,7 @@ use alloy_consensus::Transaction;
 use alloy_primitives::{Address, Bytes, Log, U256};
 use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::{
-    Database, DatabaseCommit, ExecuteCommitEvm, ExecuteEvm, MainContext,
+    Database, DatabaseCommit, ExecuteCommitEvm, MainContext,
     context::{
         CfgEnv, Context, TxEnv,
         result::{EVMError, ExecutionResult, InvalidTransaction, Output},
@@ -30,14 +31,16 @@ use revm::{
 use crate::{
     ChainConfig,
     block::BlockContext,
-    fee::{L1_FEE_VAULT, L1Cost},
+    fee::L1Cost,
     l1::{L1_BLOCK, MAX_DEPOSIT_GAS},
     state::{StateChange, collect_changes},
     tx::{L2Tx, deposit_tx_env, to_tx_env},
 };
 
+mod handler;
 mod precompiles;
 
+pub use handler::{BlinkEvmError, BlinkHandler, inspect, transact};
 pub use precompiles::{
     BlinkEvm, BlinkPrecompiles, IDENTITY, MAX_PRECOMPILE_GAS, MAX_PRECOMPILE_INPUT, build_evm,
     build_evm_with_inspector,
@@ -73,9 +76,9 @@ pub enum ExecutionError {
         /// Required amount.
         cost: String,
     },
-    /// Balance below gas * price + value + the L1 data fee (before execution), or,
-    /// after execution, below the L1 data fee (a sender whose EIP-7702 code spent its own
-    /// ETH). The transaction is not included and the state is unchanged.
+    /// Balance at least gas * price + value but below that plus the L1 data fee, which
+    /// is deducted with the gas prepayment before execution. The transaction is not
+    /// included and the state is unchanged.
     #[error(
         "insufficient funds for gas * price + value + l1Fee: balance {balance}, tx cost {cost}"
     )]
@@ -125,6 +128,34 @@ impl ExecutionError {
             EVMError::Database(e) => Self::Database(e.to_string()),
             other => Self::Invalid(other.to_string()),
         }
+    }
+
+    /// [`Self::from_evm`] for a transaction charged `l1_fee` up front. revm names the
+    /// full cost (gas, value and L1 fee) of a sender short of it; one who holds all but
+    /// the L1 fee gets the L1 fee's message, the others geth's plain one with the cost
+    /// without the L1 fee.
+    pub fn from_evm_with_l1_fee<E: std::fmt::Display>(
+        err: EVMError<E, InvalidTransaction>,
+        l1_fee: U256,
+    ) -> Self {
+        if let EVMError::Transaction(InvalidTransaction::LackOfFundForMaxFee { fee, balance }) =
+            &err
+            && !l1_fee.is_zero()
+        {
+            let base = fee.saturating_sub(l1_fee);
+            return if **balance >= base {
+                Self::InsufficientFundsForL1Fee {
+                    balance: balance.to_string(),
+                    cost: fee.to_string(),
+                }
+            } else {
+                Self::InsufficientFunds {
+                    balance: balance.to_string(),
+                    cost: base.to_string(),
+                }
+            };
+        }
+        Self::from_evm(err)
     }
 }
 
@@ -261,83 +292,11 @@ where
         let env: TxEnv =
             to_tx_env(tx).ok_or_else(|| ExecutionError::Invalid("unsupported type".into()))?;
         let l1 = self.block.l1_cost(inner).unwrap_or_default();
-        let caller = tx.signer();
-        if !l1.fee.is_zero() {
-            self.check_l1_fee_affordable(caller, inner, l1.fee)?;
-        }
-        let mut res = self.evm.transact(env).map_err(ExecutionError::from_evm)?;
-        if !l1.fee.is_zero() {
-            // nothing is committed yet: refusing here leaves the state unchanged
-            self.charge_l1_fee(&mut res.state, caller, l1.fee)?;
-        }
+        // the L1 fee is part of validation: on `Err` nothing was committed
+        let res = transact(&mut self.evm, env, l1.fee)
+            .map_err(|e| ExecutionError::from_evm_with_l1_fee(e, l1.fee))?;
         let effective_gas_price = inner.effective_gas_price(Some(self.block.base_fee));
         Ok(self.finish(res, effective_gas_price, None, l1))
-    }
-
-    /// Refuses, before execution, a sender who cannot pay
-    /// `gas_limit * max_fee + value + l1_fee`. A wrong nonce, or a balance below `gas_limit * max_fee + value`, is
-    /// left to revm so those errors stay what they were (and geth's).
-    fn check_l1_fee_affordable(
-        &mut self,
-        caller: Address,
-        inner: &OpTxEnvelope,
-        l1_fee: U256,
-    ) -> Result<(), ExecutionError> {
-        let account = self
-            .db_mut()
-            .basic(caller)
-            .map_err(|e| ExecutionError::Database(e.to_string()))?
-            .unwrap_or_default();
-        if account.nonce != inner.nonce() {
-            return Ok(());
-        }
-        let base = U256::from(inner.gas_limit())
-            .saturating_mul(U256::from(inner.max_fee_per_gas()))
-            .saturating_add(inner.value());
-        let cost = base.saturating_add(l1_fee);
-        if account.balance >= base && account.balance < cost {
-            return Err(ExecutionError::InsufficientFundsForL1Fee {
-                balance: account.balance.to_string(),
-                cost: cost.to_string(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Moves `l1_fee` from `caller` to the L1 fee vault inside the transaction's own
-    /// (not yet committed) state, so the writes reach the commitment with the rest.
-    fn charge_l1_fee(
-        &mut self,
-        state: &mut EvmState,
-        caller: Address,
-        l1_fee: U256,
-    ) -> Result<(), ExecutionError> {
-        let sender = state
-            .get_mut(&caller)
-            .ok_or_else(|| ExecutionError::Invalid("sender missing from the state".into()))?;
-        // only a sender with EIP-7702 code can spend below what was checked up front
-        if sender.info.balance < l1_fee {
-            return Err(ExecutionError::InsufficientFundsForL1Fee {
-                balance: sender.info.balance.to_string(),
-                cost: l1_fee.to_string(),
-            });
-        }
-        sender.info.balance -= l1_fee;
-        if let Some(vault) = state.get_mut(&L1_FEE_VAULT) {
-            vault.info.balance = vault.info.balance.saturating_add(l1_fee);
-            vault.mark_touch();
-        } else {
-            let info = self
-                .db_mut()
-                .basic(L1_FEE_VAULT)
-                .map_err(|e| ExecutionError::Database(e.to_string()))?
-                .unwrap_or_default();
-            let mut vault = Account::from(info);
-            vault.info.balance = vault.info.balance.saturating_add(l1_fee);
-            vault.mark_touch();
-            state.insert(L1_FEE_VAULT, vault);
-        }
-        Ok(())
     }
 
     /// Executes a deposit as OP Stack does: the minted ETH is credited first and stays
@@ -361,7 +320,7 @@ where
             changes = self.commit_system(deposit.from, account);
         }
         self.evm.ctx.cfg.disable_base_fee = true;
-        let res = self.evm.transact(deposit_tx_env(deposit, nonce));
+        let res = transact(&mut self.evm, deposit_tx_env(deposit, nonce), U256::ZERO);
         self.evm.ctx.cfg.disable_base_fee = false;
         let mut out = match res {
             Ok(res) => self.finish(res, 0, Some(nonce), L1Cost::default()),
@@ -505,7 +464,7 @@ where
             .with_cfg(cfg)
             .with_block(block),
     );
-    let res = evm.transact(tx).map_err(ExecutionError::from_evm)?;
+    let res = transact(&mut evm, tx, U256::ZERO).map_err(ExecutionError::from_evm)?;
     Ok(outcome(res.result))
 }
 

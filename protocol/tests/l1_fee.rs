@@ -1,6 +1,7 @@
 //! The L1 data fee in the state-transition function: charged to every sequenced
-//! transaction, credited to the L1 fee vault inside the transaction's own state writes,
-//! refused up front when the sender cannot pay it, never charged to deposits.
+//! transaction up front, with the gas prepayment (the transaction runs with the sender's
+//! balance lower by it), credited to the L1 fee vault inside the transaction's own state
+//! writes, refused up front when the sender cannot pay it, never charged to deposits.
 
 use alloy::{network::TxSignerSync, signers::local::PrivateKeySigner};
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
@@ -157,9 +158,12 @@ fn a_sender_short_of_the_l1_fee_is_refused_before_execution() {
     let (mut db, _) = genesis_state(&genesis);
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx(), 0);
     let err = exec.execute(&tx.tx).expect_err("one wei short");
-    assert!(
-        matches!(err, ExecutionError::InsufficientFundsForL1Fee { .. }),
-        "{err:?}"
+    assert_eq!(
+        err,
+        ExecutionError::InsufficientFundsForL1Fee {
+            balance: (cost - U256::from(1)).to_string(),
+            cost: cost.to_string(),
+        }
     );
     assert!(
         err.to_string()
@@ -191,16 +195,76 @@ fn short_of_gas_and_value_keeps_the_plain_error() {
     let genesis = genesis_with(&[(signer.address(), U256::from(1), Bytes::new())]);
     let (mut db, _) = genesis_state(&genesis);
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx(), 0);
-    assert!(matches!(
+    let base = U256::from(GAS_LIMIT) * U256::from(MAX_FEE) + U256::from(VALUE);
+    assert_eq!(
         exec.execute(&tx.tx),
-        Err(ExecutionError::InsufficientFunds { .. })
-    ));
+        Err(ExecutionError::InsufficientFunds {
+            balance: "1".into(),
+            cost: base.to_string(),
+        }),
+        "the cost named is gas and value, without the L1 fee"
+    );
+}
+
+/// A transaction calling `to` with `gas_limit`, no value and no tip (so the price is the
+/// block's base fee).
+fn call(signer: &PrivateKeySigner, to: Address, gas_limit: u64) -> CheckedTx {
+    let mut tx = TxEip1559 {
+        chain_id: ChainConfig::default().chain_id,
+        nonce: 0,
+        gas_limit,
+        max_fee_per_gas: MAX_FEE,
+        max_priority_fee_per_gas: 0,
+        to: TxKind::Call(to),
+        ..Default::default()
+    };
+    let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
+    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+    check_raw_transaction(&raw, &ChainConfig::default()).expect("valid")
 }
 
 #[test]
-fn a_delegated_sender_that_spends_its_fee_during_execution_is_left_out() {
-    // EIP-7702 code that sends the account's whole balance away: after it runs, the
-    // sender cannot pay the L1 fee checked before it ran.
+fn the_transaction_runs_with_the_l1_fee_already_deducted() {
+    // ORIGIN BALANCE PUSH0 MSTORE PUSH1 32 PUSH0 RETURN: the sender's balance as the
+    // transaction sees it
+    let reader = Address::repeat_byte(0xba);
+    let code = Bytes::from_static(&[0x32, 0x31, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
+    let signer = PrivateKeySigner::random();
+    let start = U256::from(10u128.pow(18));
+    let genesis = genesis_with(&[
+        (signer.address(), start, Bytes::new()),
+        (reader, U256::ZERO, code),
+    ]);
+    let (mut db, _) = genesis_state(&genesis);
+    let gas_limit = 50_000;
+    let tx = call(&signer, reader, gas_limit);
+    let l1 = l1_cost(tx.tx.inner(), &ctx().l1_origin, &ctx().l1_fee_scalars).unwrap();
+    assert!(l1.fee > U256::ZERO);
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx(), 0);
+    let out = exec.execute(&tx.tx).expect("included");
+    assert!(out.success);
+    let price = U256::from(ctx().base_fee);
+    let prepaid = U256::from(gas_limit) * price;
+    assert_eq!(
+        U256::from_be_slice(&out.output),
+        start - prepaid - l1.fee,
+        "BALANCE(tx.origin) inside the transaction is lower by the L1 fee"
+    );
+    assert_eq!(out.l1_fee, l1.fee);
+    let db = exec.into_db();
+    assert_eq!(
+        db.basic_ref(signer.address()).unwrap().unwrap().balance,
+        start - U256::from(out.gas_used) * price - l1.fee
+    );
+    assert_eq!(db.basic_ref(L1_FEE_VAULT).unwrap().unwrap().balance, l1.fee);
+}
+
+#[test]
+fn a_delegated_sender_that_spends_its_balance_still_pays_the_l1_fee() {
+    // EIP-7702 code that sends the account's whole balance away. The L1 fee is taken
+    // before the code runs, so the code sees (and spends) only what is left after it:
+    // the transaction is included, the vault is paid, and the sink gets the rest. (Before
+    // the fee moved up front, such a transaction was left out.)
     let signer = PrivateKeySigner::random();
     let sink = Address::repeat_byte(0x5c);
     let delegate = Address::repeat_byte(0xde);
@@ -216,37 +280,28 @@ fn a_delegated_sender_that_spends_its_fee_during_execution_is_left_out() {
         (delegate, U256::ZERO, code.into()),
     ]);
     let (mut db, _) = genesis_state(&genesis);
-    let mut tx = TxEip1559 {
-        chain_id: genesis.config.chain_id,
-        nonce: 0,
-        gas_limit: 100_000,
-        max_fee_per_gas: MAX_FEE,
-        max_priority_fee_per_gas: 0,
-        to: TxKind::Call(signer.address()),
-        ..Default::default()
-    };
-    let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
-    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-    let tx = check_raw_transaction(&raw, &genesis.config).expect("valid");
+    let gas_limit = 100_000;
+    let tx = call(&signer, signer.address(), gas_limit);
+    let l1 = l1_cost(tx.tx.inner(), &ctx().l1_origin, &ctx().l1_fee_scalars).unwrap();
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx(), 0);
-    let err = exec
-        .execute(&tx.tx)
-        .expect_err("cannot pay the L1 fee afterwards");
-    assert!(
-        matches!(err, ExecutionError::InsufficientFundsForL1Fee { .. }),
-        "{err:?}"
-    );
-    assert_eq!(exec.gas_used(), 0);
+    let out = exec.execute(&tx.tx).expect("included under the new rule");
+    assert!(out.success);
+    assert_eq!(out.l1_fee, l1.fee);
+    assert_eq!(exec.gas_used(), out.gas_used);
+    let price = U256::from(ctx().base_fee);
     let db = exec.into_db();
     assert_eq!(
+        db.basic_ref(sink).unwrap().unwrap().balance,
+        start - U256::from(gas_limit) * price - l1.fee,
+        "the code spent what was left after the prepayment and the L1 fee"
+    );
+    assert_eq!(
         db.basic_ref(signer.address()).unwrap().unwrap().balance,
-        start
+        U256::from(gas_limit - out.gas_used) * price,
+        "only the unused gas comes back"
     );
-    assert!(
-        db.basic_ref(sink)
-            .unwrap()
-            .is_none_or(|a| a.balance.is_zero())
-    );
+    assert_eq!(db.basic_ref(L1_FEE_VAULT).unwrap().unwrap().balance, l1.fee);
+    assert_eq!(account_change(&out.changes, L1_FEE_VAULT), Some(l1.fee));
 }
 
 #[test]

@@ -14,7 +14,7 @@ use protocol::{
     execution::{CallOutcome, call_cfg, outcome},
 };
 use revm::{
-    Context, Database, DatabaseRef, InspectEvm, MainContext,
+    Context, Database, DatabaseRef, MainContext,
     context::{BlockEnv, TxEnv},
     database::CacheDB,
     primitives::KECCAK_EMPTY,
@@ -206,8 +206,7 @@ where
                 .with_block(block.clone()),
             AccessListInspector::new(list.clone()),
         );
-        let res = evm
-            .inspect_tx(tx.clone())
+        let res = protocol::execution::inspect(&mut evm, tx.clone(), U256::ZERO)
             .map_err(ExecutionError::from_evm)?;
         let found = evm.inspector.into_access_list();
         if found == list {

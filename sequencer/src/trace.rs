@@ -10,9 +10,10 @@
 //! few thousand opcodes.
 //!
 //! What it is not: it is not a JS tracer host (`revm-inspectors`' `js-tracer` feature
-//! pulls a JS engine), and it keeps no trace cache. The L1 data fee moves balances
-//! after the EVM has run (`protocol::execution`), so tracers see the EVM's view: the
-//! `prestateTracer` does not list the L1 fee vault's credit.
+//! pulls a JS engine), and it keeps no trace cache. A traced block transaction runs on
+//! Blink's handler with its L1 data fee, as the executor ran it: the sender's balance is
+//! lower by the fee from the start, and the `prestateTracer` lists the L1 fee vault's
+//! credit. `debug_traceCall`, like `eth_call`, charges no L1 fee.
 
 use alloy_primitives::{B256, U256};
 use alloy_rpc_types_trace::geth::{
@@ -21,12 +22,12 @@ use alloy_rpc_types_trace::geth::{
 use protocol::{
     ChainConfig, TxExecutor,
     block::BlockContext,
-    execution::{build_evm_with_inspector, cfg_env},
+    execution::{build_evm_with_inspector, cfg_env, inspect},
     tx::{deposit_tx_env, to_tx_env},
 };
 use revm::{
-    Context, Database, DatabaseCommit, InspectEvm, Inspector, MainContext, context::TxEnv,
-    database::CacheDB, interpreter::Interpreter, state::Account,
+    Context, Database, DatabaseCommit, Inspector, MainContext, context::TxEnv, database::CacheDB,
+    interpreter::Interpreter, state::Account,
 };
 use revm_inspectors::tracing::{DebugInspector, TransactionContext};
 use std::{
@@ -314,8 +315,8 @@ fn replay(
     Ok(out)
 }
 
-/// Traces one block transaction on a scratch copy of `db` (the replay then executes it
-/// for real with the executor's code, L1 data fee included).
+/// Traces one block transaction on a scratch copy of `db`, with its L1 data fee (the
+/// replay then executes it for real with the executor's code).
 fn trace_one(
     db: &CacheDB<StateAt<'_>>,
     config: &ChainConfig,
@@ -328,6 +329,7 @@ fn trace_one(
     let mut scratch = CacheDB::new(db);
     let mut cfg = cfg_env(config);
     let mut deposit = None;
+    let mut l1_fee = U256::ZERO;
     let env = match t.tx.inner() {
         protocol::OpTxEnvelope::Deposit(d) => {
             let d = d.inner();
@@ -347,13 +349,16 @@ fn trace_one(
             deposit = Some(d);
             deposit_tx_env(d, nonce)
         }
-        _ => to_tx_env(&t.tx).ok_or_else(|| TraceError::Replay("unsupported type".into()))?,
+        inner => {
+            l1_fee = ctx.l1_cost(inner).map_or(U256::ZERO, |c| c.fee);
+            to_tx_env(&t.tx).ok_or_else(|| TraceError::Replay("unsupported type".into()))?
+        }
     };
     let traced = run_traced(
         &mut scratch,
         cfg,
         ctx.to_block_env(),
-        env,
+        (env, l1_fee),
         opts,
         Some(tx_ctx),
         deadline,
@@ -401,11 +406,13 @@ fn failed_deposit(
     }
 }
 
+/// Runs `env`, charged `l1_fee` up front (zero for calls and deposits), under the
+/// tracer `opts` names, on `db` without committing.
 fn run_traced<DB: revm::DatabaseRef>(
     db: &mut CacheDB<DB>,
     cfg: revm::context::CfgEnv,
     block_env: revm::context::BlockEnv,
-    env: TxEnv,
+    (env, l1_fee): (TxEnv, U256),
     opts: &GethDebugTracingOptions,
     tx_ctx: Option<TransactionContext>,
     deadline: &mut Deadline,
@@ -422,7 +429,7 @@ where
             .with_block(block_env.clone()),
         (inspector, deadline.fork()),
     );
-    let res = evm.inspect_tx(env.clone());
+    let res = inspect(&mut evm, env.clone(), l1_fee);
     deadline.budget = evm.inspector.1.budget;
     if evm.inspector.1.too_large {
         deadline.too_large = true;
@@ -475,7 +482,15 @@ pub fn trace_call(
     let mut env = env;
     // relaxed as for eth_call
     let cfg = protocol::execution::call_cfg(s.config(), &mut env);
-    run_traced(&mut db, cfg, block, env, &opts, None, &mut deadline)
+    run_traced(
+        &mut db,
+        cfg,
+        block,
+        (env, U256::ZERO),
+        &opts,
+        None,
+        &mut deadline,
+    )
 }
 
 /// Registers the `debug_trace*` methods: blocking methods (off the RPC workers), each
@@ -709,5 +724,27 @@ mod tests {
         };
         assert_eq!(frame.gas, 21_000);
         assert!(!frame.failed);
+        // the traced transfer pays its L1 fee inside the EVM run: the prestate diff
+        // shows the L1 fee vault credited with the receipt's fee
+        let l1_fee = node.shared.chain.read().tx(&hash).expect("tx").l1_fee;
+        assert!(l1_fee > U256::ZERO);
+        let opts =
+            GethDebugTracingOptions::prestate_tracer(alloy_rpc_types_trace::geth::PreStateConfig {
+                diff_mode: Some(true),
+                ..Default::default()
+            });
+        let GethTrace::PreStateTracer(alloy_rpc_types_trace::geth::PreStateFrame::Diff(diff)) =
+            trace_transaction(&node.shared, hash, opts).expect("prestate")
+        else {
+            panic!("a prestate diff");
+        };
+        let vault = protocol::fee::L1_FEE_VAULT;
+        let before = diff
+            .pre
+            .get(&vault)
+            .and_then(|a| a.balance)
+            .unwrap_or_default();
+        let after = diff.post.get(&vault).and_then(|a| a.balance);
+        assert_eq!(after, Some(before + l1_fee));
     }
 }
