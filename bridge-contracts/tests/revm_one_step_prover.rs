@@ -8,7 +8,7 @@
 //! `UnsupportedMicroStep`), never return. Programs: every covered opcode over boundary
 //! operands and on an empty stack, all 256 one-byte programs, jumps (real, fake, into
 //! push data, across chunks), stack limits, memory accesses over small and depth-changing
-//! offsets, out of gas at every gas value of a program, and 150 random programs (a
+//! offsets (and `KECCAK256` inputs on both sides of 2 KiB), out of gas at every gas value of a program, and 150 random programs (a
 //! deterministic proptest runner). A
 //! sample of steps is also replayed with one witness byte flipped: the prover must revert
 //! with one of its custom errors or return the same post-state. It prints the L1 gas of
@@ -124,7 +124,7 @@ impl Prover {
 /// machine's post-state.
 fn sol_unsupported(op: u8) -> bool {
     matches!(op,
-        0x20 | 0x30..=0x37 | 0x39..=0x3c | 0x3e..=0x4a | 0x54 | 0x55 | 0x5c..=0x5e
+        0x30..=0x37 | 0x39..=0x3c | 0x3e..=0x4a | 0x54 | 0x55 | 0x5c..=0x5e
         | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
 }
 
@@ -194,8 +194,10 @@ impl Harness {
             let next = step(&m);
             let (answer, gas) = self.prover.step(pre, &w);
             let micro = m.cursor.is_some();
+            // A `KECCAK256` above 2 KiB starts a sponge: not covered yet.
+            let sponge = matches!(&next, Ok(post) if op == 0x20 && post.cursor.is_some());
             match &next {
-                Ok(post) if !micro && !sol_unsupported(op) => {
+                Ok(post) if !micro && !sponge && !sol_unsupported(op) => {
                     let want = Answer::Post(post.commitment());
                     if answer != want {
                         return Err(format!(
@@ -431,7 +433,7 @@ fn jumps_and_stack_limits() {
 #[test]
 fn memory_accesses() {
     let mut h = Harness::new();
-    for op in [0x51u8, 0x52, 0x53, 0xf3, 0xfd] {
+    for op in [0x20u8, 0x51, 0x52, 0x53, 0xf3, 0xfd] {
         for i in 0..60 {
             let mut code = Vec::new();
             push32(
@@ -461,11 +463,14 @@ fn out_of_gas_at_every_point() {
     code.extend([0x60, 0x77, 0x60, 0x85, 0x53]); // MSTORE8 at 133
     code.extend([0x61, 0x01, 0x00, 0x60, 0x02, 0x0a]); // EXP(2, 256)
     code.extend([0x60, 0x21, 0x51, 0x50]); // MLOAD 33, POP
+    code.extend([0x60, 0x30, 0x60, 0x07, 0x20, 0x50]); // KECCAK256(7, 48), POP
     code.extend([0x61, 0x01, 0x00, 0x60, 0x00, 0xf3]); // RETURN(0, 256)
-    for gas in 0..=200 {
+    for gas in 0..=300 {
         h.check(&code, gas);
     }
     h.report("out of gas");
+    // The largest gas runs the program to its RETURN.
+    assert!(h.stats.gas.contains_key(&0x20) && h.stats.gas.contains_key(&0xf3));
 }
 
 // Random programs, as in `protocol/tests/fault_machine.rs`.

@@ -22,7 +22,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, address};
 use blink_protocol::fault::{
     commit::stack_hash,
     commit::{FrameRecord, Kind, Sections},
-    machine::{Env, MachineState, Outcome, implemented, step, step_in_place},
+    machine::{Env, KECCAK_ONE_STEP_MAX, MachineState, Outcome, implemented, step, step_in_place},
     trace::StepTracer,
     tree, witness,
 };
@@ -309,26 +309,32 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
             _ => {}
         }
     }
-    if (0x51..=0x53).contains(&op) {
+    if op == 0x20 || (0x51..=0x53).contains(&op) {
         let open = d.memory.as_ref().ok_or("no memory opening")?;
         let post = step(m).map_err(|e| e.to_string())?;
-        if post.finished.is_some() {
-            if !open.leaves.is_empty() {
-                return Err("memory opened for a halting step".into());
-            }
-        } else {
-            let mut expanded = m.memory.clone();
-            expanded.resize(post.memory.len(), 0);
-            let words = tree::memory_words(&expanded);
-            let offset = u64::try_from(m.stack[m.stack.len() - 1]).map_err(|e| e.to_string())?;
-            let first = offset / 32;
-            let n = open.leaves.len() as u64;
-            let mdepth = tree::depth_for(words.len() as u64);
-            if open.leaves != words[first as usize..(first + n) as usize]
-                || open.root(mdepth, first).map_err(|e| e.to_string())? != tree::root(&words)
+        let range = witness::memory_range(op, &m.stack).filter(|(_, len)| *len > 0);
+        match range {
+            Some((offset, len))
+                if post.finished.is_none()
+                    && post.cursor.is_none()
+                    && len <= KECCAK_ONE_STEP_MAX =>
             {
-                return Err("memory opening differs".into());
+                let mut expanded = m.memory.clone();
+                expanded.resize(post.memory.len(), 0);
+                let words = tree::memory_words(&expanded);
+                let first = offset / 32;
+                let count = (offset + len - 1) / 32 - first + 1;
+                let mdepth = tree::depth_for(words.len() as u64);
+                if open.leaves != words[first as usize..(first + count) as usize]
+                    || open.root(mdepth, first).map_err(|e| e.to_string())? != tree::root(&words)
+                {
+                    return Err("memory opening differs".into());
+                }
             }
+            _ if !open.leaves.is_empty() => {
+                return Err("memory opened for a step that reads none".into());
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -12,16 +12,16 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         (`docs/fault-proofs.md` 2–3, 6.2), recomputing the commitment `M` exactly as
 ///         `protocol::fault::machine` does, with revm's Osaka gas schedule.
 /// @dev    What it covers: `STOP`; `ADD`..`SIGNEXTEND` (with `EXP`), `LT`..`SAR`, `CLZ`;
-///         `CODESIZE`, `RETURNDATASIZE`; `POP`, `MLOAD`, `MSTORE`, `MSTORE8` (with memory
-///         expansion); `JUMP`, `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`; `PUSH0`..`PUSH32`
+///         `KECCAK256` up to 2 KiB; `CODESIZE`, `RETURNDATASIZE`; `POP`, `MLOAD`, `MSTORE`,
+///         `MSTORE8` (with memory expansion); `JUMP`, `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`; `PUSH0`..`PUSH32`
 ///         (push data across chunks); `DUP1`..`DUP16`, `SWAP1`..`SWAP16`; `RETURN` and
 ///         `REVERT` (the `TX_FINISH` transition); `INVALID` and every byte Osaka leaves
 ///         undefined (a halt); `pc ≥ codeLength` is `STOP`. Every failure of the frame is a
 ///         halt: `TX_FINISH` with the result `status 0, gasLeft 0, empty output`.
 ///         What it does not cover yet, reverting `UnsupportedStep` / `UnsupportedMicroStep`:
-///         `KECCAK256`, `CALLDATA*`, copies and their micro-steps, environment, state, logs,
-///         calls and creates, and every `M.kind` but `TX_EXEC`. Sub-provers (6.2) come when
-///         the contract outgrows one deployment.
+///         `KECCAK256` above 2 KiB (a sponge), `CALLDATA*`, copies and their micro-steps,
+///         environment, state, logs, calls and creates, and every `M.kind` but `TX_EXEC`.
+///         Sub-provers (6.2) come when the contract outgrows one deployment.
 contract OneStepProver is IOneStepProver {
     using LibWitness for WitnessReader;
 
@@ -29,6 +29,8 @@ contract OneStepProver is IOneStepProver {
     uint8 public constant WITNESS_VERSION = 1;
 
     uint256 private constant STACK_LIMIT = 1024;
+    /// @notice Longest `KECCAK256` input hashed in one step (`machine::KECCAK_ONE_STEP_MAX`).
+    uint256 private constant KECCAK_ONE_STEP_MAX = 2048;
 
     uint8 private constant SECTION_M = 1;
     uint8 private constant SECTION_FRAME = 2;
@@ -96,6 +98,7 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x50) return _pop(r, c);
         if (op == 0x56 || op == 0x57) return _jump(r, c, op);
         if (op >= 0x51 && op <= 0x53) return _memory(r, c, op);
+        if (op == 0x20) return _keccak(r, c);
         if (op == 0xf3 || op == 0xfd) return _return(r, c, op);
         return _arith(r, c, op);
     }
@@ -360,6 +363,35 @@ contract OneStepProver is IOneStepProver {
         }
     }
 
+    /// @notice `KECCAK256` of at most 2 KiB (one step): the words under the input are
+    ///         opened in the memory after expansion and hashed here. A longer input starts a
+    ///         sponge (micro-steps, 2.2), not covered yet.
+    function _keccak(WitnessReader memory r, Ctx memory c) internal pure returns (bytes32) {
+        if (c.f.stackSize < 2) return _halt(c);
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 2);
+        uint256 offset = s[0];
+        uint256 len = s[1];
+        if (len > type(uint64).max) return _halt(c);
+        uint256 cost = 6 * ((len + 31) / 32);
+        if (c.f.gas < cost) return _halt(c);
+        c.f.gas -= cost;
+        c.f.stackSize -= 1;
+        if (len == 0) {
+            c.f.stack = LibMerkle.hash2(below, keccak256(""));
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        if (offset > type(uint64).max || !_expand(c.f, offset, len)) return _halt(c);
+        if (len > KECCAK_ONE_STEP_MAX) revert UnsupportedStep(LibFrame.KIND_TX_EXEC, 0x20);
+        (bytes32[] memory words,,) = _openMemory(r, c.f, offset, len);
+        bytes32 h;
+        assembly ("memory-safe") {
+            // The words are laid end to end in the array's body; the input starts at offset % 32.
+            h := keccak256(add(add(words, 32), mod(offset, 32)), len)
+        }
+        c.f.stack = LibMerkle.hash2(below, h);
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
     /// @notice `RETURN`, `REVERT`: expand over the output and finish with a `W32` view of
     ///         the final memory.
     function _return(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
@@ -398,6 +430,7 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x02 || (op >= 0x04 && op <= 0x07) || op == 0x0b) return (DEFINED, 5);
         if (op == 0x08 || op == 0x09) return (DEFINED, 8);
         if (op == 0x0a) return (DEFINED, 10);
+        if (op == 0x20) return (DEFINED, 30);
         if (op >= 0x10 && op <= 0x1d) return (DEFINED, 3);
         if (op == 0x1e) return (DEFINED, 5);
         if (op == 0x38 || op == 0x3d || op == 0x50 || (op >= 0x58 && op <= 0x5a) || op == 0x5f) {
@@ -409,7 +442,7 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x5b) return (DEFINED, 1);
         // Defined in Osaka, not covered here yet.
         if (
-            op == 0x20 || (op >= 0x30 && op <= 0x4a) || (op >= 0x54 && op <= 0x55) || (op >= 0x5c && op <= 0x5e)
+            (op >= 0x30 && op <= 0x4a) || (op >= 0x54 && op <= 0x55) || (op >= 0x5c && op <= 0x5e)
                 || (op >= 0xa0 && op <= 0xa4) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa || op == 0xff
         ) return (UNSUPPORTED, 0);
         return (UNDEFINED, 0);

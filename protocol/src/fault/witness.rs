@@ -18,21 +18,23 @@
 //!                                       n = min(k, stackSize), below = hash of the rest
 //! [JUMP, JUMPI]                 target: Opening of chunk target/31 (0 leaves if the
 //!                                       target is not below codeLength or unknown)
-//! [MLOAD, MSTORE, MSTORE8]      memory: Opening of the words the access touches in the
-//!                                       memory after expansion (0 leaves if the step halts)
+//! [MLOAD, MSTORE, MSTORE8,      memory: Opening of the words the access touches in the
+//!  KECCAK256]                           memory after expansion (0 leaves if the step halts,
+//!                                       touches nothing, or starts a sponge)
 //! Opening = u8 leaves ‖ leaves × b32 ‖ u8 siblings ‖ siblings × b32
 //! ```
 //!
 //! An opening's first index is implied (pc/31, target/31, offset/32) and its tree depth
 //! too (`⌈log2 chunks⌉` from `codeLength`, `⌈log2 memWords⌉` after expansion); the
 //! siblings are a [`tree::RangeProof`]'s. `k` (items read) is the pop count of
-//! arithmetic, `POP`, `JUMP`, `JUMPI`, `MLOAD`, `MSTORE*`, `RETURN`, `REVERT`, `n` for
+//! arithmetic, `POP`, `JUMP`, `JUMPI`, `MLOAD`, `MSTORE*`, `KECCAK256`, `RETURN`,
+//! `REVERT`, `n` for
 //! `DUPn` and `n + 1` for `SWAPn`. A section the step does not reach (the stack of an
 //! opcode that runs out of gas first) is still present; the prover reads sections in
 //! order and stops at the first halt.
 //!
-//! What it is not: witnesses for copy and sponge micro-steps, `KECCAK256`,
-//! `CALLDATA*` and the other opcodes the Solidity prover does not cover yet (their
+//! What it is not: witnesses for copy and sponge micro-steps (and a `KECCAK256` above
+//! 2 KiB, which starts a sponge), `CALLDATA*` and the other opcodes the Solidity prover does not cover yet (their
 //! witness stops after the code opening, and the prover reverts `UnsupportedStep`), nor
 //! a verifier: the step function is [`super::machine::step`].
 
@@ -40,7 +42,7 @@ use alloy_primitives::{B256, U256};
 
 use super::{
     commit::{CommitError, FrameRecord, Kind, Top, stack_hash},
-    machine::{MachineState, StepError, step},
+    machine::{KECCAK_ONE_STEP_MAX, MachineState, StepError, step},
     tree::{self, CHUNK_CODE_BYTES, RangeProof, TreeError},
 };
 
@@ -145,7 +147,7 @@ pub fn stack_reads(op: u8) -> usize {
     match op {
         0x08 | 0x09 => 3,
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
-        0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
+        0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
         0x15 | 0x19 | 0x1e | 0x50 | 0x51 | 0x56 => 1,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
@@ -157,13 +159,31 @@ fn is_jump(op: u8) -> bool {
     op == 0x56 || op == 0x57
 }
 
-/// Bytes `MLOAD`, `MSTORE`, `MSTORE8` touch; `None` for other opcodes.
-fn memory_access(op: u8) -> Option<u64> {
-    match op {
-        0x51 | 0x52 => Some(32),
-        0x53 => Some(1),
-        _ => None,
-    }
+/// Whether the opcode's witness has a memory section.
+fn reads_memory(op: u8) -> bool {
+    matches!(op, 0x20 | 0x51..=0x53)
+}
+
+/// Most words a memory opening holds: a `KECCAK256` of 2 KiB at an unaligned offset.
+pub const MAX_MEMORY_WORDS: usize = 65;
+
+/// The bytes `[offset, offset + len)` the opcode at the top of `stack` reads or writes
+/// in memory, for `MLOAD`, `MSTORE`, `MSTORE8` and `KECCAK256` (`None` for others, or
+/// when an operand does not fit in 64 bits).
+pub fn memory_range(op: u8, stack: &[U256]) -> Option<(u64, u64)> {
+    let top = |i: usize| {
+        stack
+            .len()
+            .checked_sub(1 + i)
+            .and_then(|j| u64::try_from(stack[j]).ok())
+    };
+    let len = match op {
+        0x51 | 0x52 => 32,
+        0x53 => 1,
+        0x20 => top(1)?,
+        _ => return None,
+    };
+    Some((top(0)?, len))
 }
 
 /// Chunks `[first, first + count)` holding the instruction at `pc` (`pc < len`).
@@ -226,17 +246,22 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         }
         .encode_into(&mut out);
     }
-    if let Some(size) = memory_access(op) {
+    if reads_memory(op) {
         let post = step(s)?;
-        match (&post.finished, s.stack.last()) {
-            (None, Some(offset)) => {
-                // The step did not halt, so the offset fits and memory covers the access.
-                let offset = u64::try_from(*offset).unwrap_or(u64::MAX);
+        // Opened only when the step reaches memory: it does not halt, touches at least a
+        // byte, and is no `KECCAK256` sponge (the prover does not cover those yet).
+        let range = memory_range(op, &s.stack).filter(|(_, len)| *len > 0);
+        match range {
+            Some((offset, len))
+                if post.finished.is_none()
+                    && post.cursor.is_none()
+                    && len <= KECCAK_ONE_STEP_MAX =>
+            {
                 let mut expanded = s.memory.clone();
                 expanded.resize(post.memory.len(), 0);
                 let words = tree::memory_words(&expanded);
                 let first = offset / 32;
-                let last = offset.saturating_add(size - 1) / 32;
+                let last = (offset + len - 1) / 32;
                 opening(&words, first, last - first + 1)?
             }
             _ => EMPTY_OPENING,
@@ -335,8 +360,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
             if is_jump(op) {
                 d.target = Some(r.opening("target", 1)?);
             }
-            if memory_access(op).is_some() {
-                d.memory = Some(r.opening("memory", 2)?);
+            if reads_memory(op) {
+                d.memory = Some(r.opening("memory", MAX_MEMORY_WORDS)?);
             }
         }
     }
