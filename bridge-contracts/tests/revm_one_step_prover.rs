@@ -452,6 +452,10 @@ fn memory_accesses() {
             h.check(&code, 1_000_000);
         }
     }
+    // The largest one-step KECCAK256: 2 KiB, aligned and across 65 words.
+    for offset in [0u8, 31] {
+        h.check(&[0x61, 0x08, 0x00, 0x60, offset, 0x20, 0x00], 100_000);
+    }
     h.report("memory");
 }
 
