@@ -63,42 +63,50 @@ library LibMerkle {
     ) internal pure returns (bytes32 root, bool ok) {
         uint256 n = leaves.length;
         if (n == 0 || depth > 62 || start + n > (uint256(1) << depth)) return (0, false);
-        // nodes[off .. off + n) is the current level; one slot of room on each side.
-        bytes32[] memory nodes = new bytes32[](n + 2);
-        for (uint256 i = 0; i < n; i++) {
-            nodes[i + 1] = leaves[i];
-        }
-        uint256 off = 1;
-        uint256 lo = start;
-        uint256 used = 0;
-        for (uint256 h = 0; h < depth; h++) {
-            if (lo & 1 == 1) {
-                if (used == siblingCount) return (0, false);
-                off -= 1;
-                nodes[off] = _sibling(siblingsAt, used++);
-                lo -= 1;
-                n += 1;
-            }
-            if ((lo + n) & 1 == 1) {
-                if (used == siblingCount) return (0, false);
-                nodes[off + n] = _sibling(siblingsAt, used++);
-                n += 1;
-            }
-            // Pair i is read before slot 1 + i is written, and later pairs sit above it.
-            for (uint256 i = 0; i < n / 2; i++) {
-                nodes[1 + i] = hash2(nodes[off + 2 * i], nodes[off + 2 * i + 1]);
-            }
-            n /= 2;
-            lo /= 2;
-            off = 1;
-        }
-        if (used != siblingCount || n != 1) return (0, false);
-        return (nodes[off], true);
-    }
-
-    function _sibling(uint256 siblingsAt, uint256 i) private pure returns (bytes32 s) {
         assembly ("memory-safe") {
-            s := calldataload(add(siblingsAt, mul(32, i)))
+            // The current level is nodes[off .. off + n), in scratch memory past the free
+            // pointer (nothing allocates meanwhile), with one slot of room on each side.
+            let nodes := mload(0x40)
+            let src := add(leaves, 32)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(nodes, mul(32, add(i, 1))), mload(add(src, mul(32, i))))
+            }
+            let off := 1
+            let lo := start
+            let used := 0
+            ok := 1
+            for { let h := 0 } lt(h, depth) { h := add(h, 1) } {
+                if and(lo, 1) {
+                    if eq(used, siblingCount) {
+                        ok := 0
+                        break
+                    }
+                    off := sub(off, 1)
+                    mstore(add(nodes, mul(32, off)), calldataload(add(siblingsAt, mul(32, used))))
+                    used := add(used, 1)
+                    lo := sub(lo, 1)
+                    n := add(n, 1)
+                }
+                if and(add(lo, n), 1) {
+                    if eq(used, siblingCount) {
+                        ok := 0
+                        break
+                    }
+                    mstore(add(nodes, mul(32, add(off, n))), calldataload(add(siblingsAt, mul(32, used))))
+                    used := add(used, 1)
+                    n := add(n, 1)
+                }
+                // Pair i is hashed before slot 1 + i is written; later pairs sit above it.
+                let half := shr(1, n)
+                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
+                    mstore(add(nodes, mul(32, add(1, i))), keccak256(add(nodes, mul(32, add(off, mul(2, i)))), 64))
+                }
+                n := half
+                lo := shr(1, lo)
+                off := 1
+            }
+            if iszero(and(eq(used, siblingCount), eq(n, 1))) { ok := 0 }
+            root := mul(ok, mload(add(nodes, mul(32, off))))
         }
     }
 }

@@ -64,9 +64,10 @@ library LibWitness {
         returns (bytes32[] memory leaves, uint256 siblingsAt, uint256 siblingCount)
     {
         uint256 n = u8(r);
+        uint256 at = skip(r, 32 * n);
         leaves = new bytes32[](n);
-        for (uint256 i = 0; i < n; i++) {
-            leaves[i] = b32(r);
+        assembly ("memory-safe") {
+            calldatacopy(add(leaves, 32), at, mul(32, n))
         }
         siblingCount = u8(r);
         siblingsAt = skip(r, 32 * siblingCount);
