@@ -124,7 +124,7 @@ impl Prover {
 /// machine's post-state.
 fn sol_unsupported(op: u8) -> bool {
     matches!(op,
-        0x30..=0x37 | 0x39..=0x3c | 0x3e..=0x4a | 0x54 | 0x55 | 0x5c..=0x5e
+        0x30..=0x34 | 0x37 | 0x39..=0x3c | 0x3e..=0x4a | 0x54 | 0x55 | 0x5c..=0x5e
         | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
 }
 
@@ -255,7 +255,11 @@ impl Harness {
     }
 
     fn check(&mut self, code: &[u8], gas: u64) {
-        self.run(code, &[], gas)
+        self.check_with(code, &[], gas);
+    }
+
+    fn check_with(&mut self, code: &[u8], calldata: &[u8], gas: u64) {
+        self.run(code, calldata, gas)
             .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?} gas {gas}"));
     }
 
@@ -328,6 +332,8 @@ fn covered_plain() -> Vec<(u8, usize)> {
 fn every_covered_opcode_over_boundary_operands() {
     let mut h = Harness::new();
     let pool = interesting();
+    // 70 bytes of calldata: CALLDATALOAD reads across its end at offsets 38..70.
+    let calldata: Vec<u8> = (0u8..70).map(|i| i.wrapping_mul(37) | 1).collect();
     for (op, n) in covered_plain() {
         let combos = if n == 0 { 1 } else { 40 };
         for c in 0..combos {
@@ -341,7 +347,14 @@ fn every_covered_opcode_over_boundary_operands() {
                 push32(&mut code, v);
             }
             code.push(op);
-            h.check(&code, 100_000);
+            h.check_with(&code, &calldata, 100_000);
+        }
+        if op == 0x35 {
+            // Every offset around the calldata's words and its end.
+            for i in 0..=72u8 {
+                h.check_with(&[0x60, i, 0x35, 0x00], &calldata, 1000);
+            }
+            h.check_with(&[0x60, 3, 0x35, 0x00], &[], 1000);
         }
         if n > 0 {
             h.check(&[op], 1000);

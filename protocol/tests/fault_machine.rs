@@ -281,6 +281,35 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
             return Err(format!("push byte {i} differs"));
         }
     }
+    match (&d.env, op == 0x35 || op == 0x36) {
+        (Some(env), true) if *env == m.env_record() && env.hash() == frame.env => {}
+        (None, false) => {}
+        _ => return Err("FrameEnv section differs".into()),
+    }
+    if op == 0x35 {
+        let open = d.input.as_ref().ok_or("no input opening")?;
+        let post = step(m).map_err(|e| e.to_string())?;
+        let input = m.env.input.as_ref();
+        let i = m.stack.last().and_then(|i| usize::try_from(*i).ok());
+        match i {
+            Some(i) if i < input.len() && post.finished.is_none() => {
+                let view = m.env_record().input;
+                let words = tree::memory_words(input);
+                let first = i / 32;
+                let n = open.leaves.len();
+                if open.leaves != words[first..first + n]
+                    || open
+                        .root(view.depth as usize, first as u64)
+                        .map_err(|e| e.to_string())?
+                        != view.root
+                {
+                    return Err("input opening differs".into());
+                }
+            }
+            _ if !open.leaves.is_empty() => return Err("input opened for no read".into()),
+            _ => {}
+        }
+    }
     let k = witness::stack_reads(op);
     match (&d.stack, k) {
         (None, 0) => {}

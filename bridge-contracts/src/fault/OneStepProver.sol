@@ -12,14 +12,15 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         (`docs/fault-proofs.md` 2–3, 6.2), recomputing the commitment `M` exactly as
 ///         `protocol::fault::machine` does, with revm's Osaka gas schedule.
 /// @dev    What it covers: `STOP`; `ADD`..`SIGNEXTEND` (with `EXP`), `LT`..`SAR`, `CLZ`;
-///         `KECCAK256` up to 2 KiB; `CODESIZE`, `RETURNDATASIZE`; `POP`, `MLOAD`, `MSTORE`,
-///         `MSTORE8` (with memory expansion); `JUMP`, `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`; `PUSH0`..`PUSH32`
-///         (push data across chunks); `DUP1`..`DUP16`, `SWAP1`..`SWAP16`; `RETURN` and
+///         `KECCAK256` up to 2 KiB; `CALLDATALOAD`, `CALLDATASIZE` (from `FrameEnv`'s
+///         input view); `CODESIZE`, `RETURNDATASIZE`; `POP`, `MLOAD`, `MSTORE`,
+///         `MSTORE8` (with memory expansion); `JUMP`, `JUMPI`, `PC`, `MSIZE`, `GAS`,
+///         `JUMPDEST`; `PUSH0`..`PUSH32` (push data across chunks); `DUP1`..`DUP16`, `SWAP1`..`SWAP16`; `RETURN` and
 ///         `REVERT` (the `TX_FINISH` transition); `INVALID` and every byte Osaka leaves
 ///         undefined (a halt); `pc ≥ codeLength` is `STOP`. Every failure of the frame is a
 ///         halt: `TX_FINISH` with the result `status 0, gasLeft 0, empty output`.
 ///         What it does not cover yet, reverting `UnsupportedStep` / `UnsupportedMicroStep`:
-///         `KECCAK256` above 2 KiB (a sponge), `CALLDATA*`, copies and their micro-steps,
+///         `KECCAK256` above 2 KiB (a sponge), copies and their micro-steps,
 ///         environment, state, logs, calls and creates, and every `M.kind` but `TX_EXEC`.
 ///         Sub-provers (6.2) come when the contract outgrows one deployment.
 contract OneStepProver is IOneStepProver {
@@ -35,6 +36,7 @@ contract OneStepProver is IOneStepProver {
     uint8 private constant SECTION_M = 1;
     uint8 private constant SECTION_FRAME = 2;
     uint8 private constant SECTION_STACK = 3;
+    uint8 private constant SECTION_ENV = 4;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -99,6 +101,7 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x56 || op == 0x57) return _jump(r, c, op);
         if (op >= 0x51 && op <= 0x53) return _memory(r, c, op);
         if (op == 0x20) return _keccak(r, c);
+        if (op == 0x35 || op == 0x36) return _calldata(r, c, op);
         if (op == 0xf3 || op == 0xfd) return _return(r, c, op);
         return _arith(r, c, op);
     }
@@ -363,6 +366,43 @@ contract OneStepProver is IOneStepProver {
         }
     }
 
+    /// @notice `CALLDATASIZE` (the input view's length) and `CALLDATALOAD` (32 bytes of the
+    ///         input view from `i`, zero past its end), from the `FrameEnv` preimage.
+    function _calldata(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        if (op == 0x36 ? c.f.stackSize >= STACK_LIMIT : c.f.stackSize < 1) return _halt(c);
+        bytes memory env = r.copy(LibFrame.ENV_LEN);
+        if (keccak256(env) != LibFrame.env(c.frame)) revert BadPreimage(SECTION_ENV);
+        if (op == 0x36) return _pushed(c, LibFrame.get(env, LibFrame.ENV_INPUT_LENGTH, 8));
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 1);
+        c.f.stack = LibMerkle.hash2(below, bytes32(_inputWord(r, env, s[0])));
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice The 32 bytes of the input view from `i`: the words holding bytes
+    ///         `[offset + i, offset + min(i + 32, length))` of its tree are opened, the rest
+    ///         reads zero.
+    function _inputWord(WitnessReader memory r, bytes memory env, uint256 i) internal pure returns (uint256 v) {
+        uint256 length = LibFrame.get(env, LibFrame.ENV_INPUT_LENGTH, 8);
+        if (i >= length) return 0;
+        // Only `W32` views (memory words) hold calldata so far.
+        if (LibFrame.get(env, LibFrame.ENV_INPUT_FORMAT, 1) != 1) {
+            revert UnsupportedStep(LibFrame.KIND_TX_EXEC, 0x35);
+        }
+        uint256 start = LibFrame.get(env, LibFrame.ENV_INPUT_OFFSET, 8) + i;
+        uint256 n = length - i < 32 ? length - i : 32;
+        (bytes32[] memory words, uint256 sibAt, uint256 sibCount) = r.opening();
+        uint256 first = start / 32;
+        if (words.length != (start + n - 1) / 32 - first + 1) revert BadViewProof();
+        (bytes32 root, bool ok) =
+            LibMerkle.rootFromRange(words, first, LibFrame.get(env, LibFrame.ENV_INPUT_DEPTH, 1), sibAt, sibCount);
+        if (!ok || root != bytes32(LibFrame.get(env, LibFrame.ENV_INPUT_ROOT, 32))) revert BadViewProof();
+        assembly ("memory-safe") {
+            // Bytes past the opened words are masked off below.
+            v := mload(add(add(words, 32), mod(start, 32)))
+        }
+        if (n < 32) v &= ~((uint256(1) << (8 * (32 - n))) - 1);
+    }
+
     /// @notice `KECCAK256` of at most 2 KiB (one step): the words under the input are
     ///         opened in the memory after expansion and hashed here. A longer input starts a
     ///         sponge (micro-steps, 2.2), not covered yet.
@@ -431,6 +471,8 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x08 || op == 0x09) return (DEFINED, 8);
         if (op == 0x0a) return (DEFINED, 10);
         if (op == 0x20) return (DEFINED, 30);
+        if (op == 0x35) return (DEFINED, 3);
+        if (op == 0x36) return (DEFINED, 2);
         if (op >= 0x10 && op <= 0x1d) return (DEFINED, 3);
         if (op == 0x1e) return (DEFINED, 5);
         if (op == 0x38 || op == 0x3d || op == 0x50 || (op >= 0x58 && op <= 0x5a) || op == 0x5f) {

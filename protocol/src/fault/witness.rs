@@ -14,10 +14,14 @@
 //! [cursor 0, pc < codeLength]   code:   Opening of chunks pc/31 .. (last byte of the
 //!                                       instruction, push data included, capped at the
 //!                                       last code byte)/31 against Frame.codeRoot
+//! [CALLDATALOAD, CALLDATASIZE]  env:    FrameEnv preimage (194)
 //! [op pops or reads k > 0]      stack:  u8 n ‖ b32 below ‖ n × b32 items, top first,
 //!                                       n = min(k, stackSize), below = hash of the rest
 //! [JUMP, JUMPI]                 target: Opening of chunk target/31 (0 leaves if the
 //!                                       target is not below codeLength or unknown)
+//! [CALLDATALOAD]                input:  Opening of the input view's words holding bytes
+//!                                       [off + i, off + min(i + 32, len)) (0 leaves if
+//!                                       i ≥ len or the step halts)
 //! [MLOAD, MSTORE, MSTORE8,      memory: Opening of the words the access touches in the
 //!  KECCAK256]                           memory after expansion (0 leaves if the step halts,
 //!                                       touches nothing, or starts a sponge)
@@ -27,21 +31,21 @@
 //! An opening's first index is implied (pc/31, target/31, offset/32) and its tree depth
 //! too (`⌈log2 chunks⌉` from `codeLength`, `⌈log2 memWords⌉` after expansion); the
 //! siblings are a [`tree::RangeProof`]'s. `k` (items read) is the pop count of
-//! arithmetic, `POP`, `JUMP`, `JUMPI`, `MLOAD`, `MSTORE*`, `KECCAK256`, `RETURN`,
+//! arithmetic, `POP`, `JUMP`, `JUMPI`, `CALLDATALOAD`, `MLOAD`, `MSTORE*`, `KECCAK256`, `RETURN`,
 //! `REVERT`, `n` for
 //! `DUPn` and `n + 1` for `SWAPn`. A section the step does not reach (the stack of an
 //! opcode that runs out of gas first) is still present; the prover reads sections in
 //! order and stops at the first halt.
 //!
 //! What it is not: witnesses for copy and sponge micro-steps (and a `KECCAK256` above
-//! 2 KiB, which starts a sponge), `CALLDATA*` and the other opcodes the Solidity prover does not cover yet (their
+//! 2 KiB, which starts a sponge), `CALLDATACOPY` and the other opcodes the Solidity prover does not cover yet (their
 //! witness stops after the code opening, and the prover reverts `UnsupportedStep`), nor
 //! a verifier: the step function is [`super::machine::step`].
 
 use alloy_primitives::{B256, U256};
 
 use super::{
-    commit::{CommitError, FrameRecord, Kind, Top, stack_hash},
+    commit::{CommitError, FrameEnvRecord, FrameRecord, Kind, Top, stack_hash},
     machine::{KECCAK_ONE_STEP_MAX, MachineState, StepError, step},
     tree::{self, CHUNK_CODE_BYTES, RangeProof, TreeError},
 };
@@ -133,8 +137,12 @@ pub struct Decoded {
     pub code: Option<Opening>,
     /// The opcode, read from the code opening.
     pub opcode: Option<u8>,
+    /// The `FrameEnv` preimage (`CALLDATALOAD`, `CALLDATASIZE`).
+    pub env: Option<FrameEnvRecord>,
     /// Stack items the opcode reads.
     pub stack: Option<StackOpening>,
+    /// Words of the input view's tree under a `CALLDATALOAD`.
+    pub input: Option<Opening>,
     /// The jump target's chunk.
     pub target: Option<Opening>,
     /// Memory words the access touches.
@@ -148,7 +156,7 @@ pub fn stack_reads(op: u8) -> usize {
         0x08 | 0x09 => 3,
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
-        0x15 | 0x19 | 0x1e | 0x50 | 0x51 | 0x56 => 1,
+        0x15 | 0x19 | 0x1e | 0x35 | 0x50 | 0x51 | 0x56 => 1,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         _ => 0,
@@ -157,6 +165,11 @@ pub fn stack_reads(op: u8) -> usize {
 
 fn is_jump(op: u8) -> bool {
     op == 0x56 || op == 0x57
+}
+
+/// Whether the opcode's witness carries the `FrameEnv` preimage.
+fn reads_env(op: u8) -> bool {
+    op == 0x35 || op == 0x36
 }
 
 /// Whether the opcode's witness has a memory section.
@@ -223,6 +236,9 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     let chunks = s.code.chunks();
     let (first, count) = code_range(s.pc, code.len(), op);
     opening(chunks, first, count)?.encode_into(&mut out);
+    if reads_env(op) {
+        out.extend_from_slice(&s.env_record().encode());
+    }
 
     let k = stack_reads(op);
     if k > 0 {
@@ -243,6 +259,27 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         match target {
             Some(t) => opening(chunks, (t / CHUNK_CODE_BYTES) as u64, 1)?,
             None => EMPTY_OPENING,
+        }
+        .encode_into(&mut out);
+    }
+    if op == 0x35 {
+        let post = step(s)?;
+        let input = s.env.input.as_ref();
+        let start = s
+            .stack
+            .last()
+            .and_then(|i| usize::try_from(*i).ok())
+            .filter(|i| *i < input.len());
+        match start {
+            Some(i) if post.finished.is_none() => {
+                // The input view starts at byte 0 of its tree (the single-frame machine's
+                // calldata); the word holds bytes [i, min(i + 32, len)).
+                let end = (i + 32).min(input.len());
+                let words = tree::memory_words(input);
+                let (first, last) = ((i / 32) as u64, ((end - 1) / 32) as u64);
+                opening(&words, first, last - first + 1)?
+            }
+            _ => EMPTY_OPENING,
         }
         .encode_into(&mut out);
     }
@@ -322,7 +359,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
         frame: None,
         code: None,
         opcode: None,
+        env: None,
         stack: None,
+        input: None,
         target: None,
         memory: None,
     };
@@ -342,6 +381,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                 })?;
             d.code = Some(code);
             d.opcode = Some(op);
+            if reads_env(op) {
+                d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
+            }
             let k = stack_reads(op);
             if k > 0 {
                 let n = r.u8()? as usize;
@@ -359,6 +401,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
             }
             if is_jump(op) {
                 d.target = Some(r.opening("target", 1)?);
+            }
+            if op == 0x35 {
+                d.input = Some(r.opening("input", 2)?);
             }
             if reads_memory(op) {
                 d.memory = Some(r.opening("memory", MAX_MEMORY_WORDS)?);

@@ -15,7 +15,8 @@ interface IOneStepProver {
     error BadWitness();
 
     /// @notice A preimage does not hash to the commitment it opens.
-    /// @param section 1 `M`, 2 `Frame`, 3 the stack items and the hash below them.
+    /// @param section 1 `M`, 2 `Frame`, 3 the stack items and the hash below them,
+    ///        4 `FrameEnv`.
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
@@ -25,6 +26,10 @@ interface IOneStepProver {
     /// @notice The memory words do not lead to the memory root after expansion, or are not
     ///         the words the access touches.
     error BadMemoryProof();
+
+    /// @notice The words opened under a view (the calldata of `CALLDATALOAD`) do not lead
+    ///         to the view's root, or are not the words the read touches.
+    error BadViewProof();
 
     /// @notice The prover does not cover this step yet (`kind` of `M`, and the opcode when
     ///         the step is an opcode; 0 otherwise).

@@ -17,7 +17,8 @@ struct Frame {
 }
 
 /// @title LibFrame
-/// @notice The 232-byte `Frame` record and the 161-byte `M` record: field offsets, unpacking,
+/// @notice The 232-byte `Frame` record and the 161-byte `M` record (and where a `FrameEnv`
+///         keeps its input view): field offsets, unpacking,
 ///         and the hashes after a step, byte for byte as `protocol::fault::commit` encodes them.
 /// @dev    `Frame = b32 env ‖ b32 codeRoot ‖ u32 codeLength ‖ u32 pc ‖ u64 gas ‖ b32 stack ‖
 ///         u16 stackSize ‖ b32 memRoot ‖ u32 memWords ‖ View returnData (50) ‖ b32 cursor`;
@@ -25,6 +26,16 @@ struct Frame {
 library LibFrame {
     uint256 internal constant FRAME_LEN = 232;
     uint256 internal constant M_LEN = 161;
+    /// @notice `FrameEnv = u8 kind ‖ bool static ‖ u16 depth ‖ address self ‖ address
+    ///         codeAddress ‖ address caller ‖ u256 value ‖ b32 codeHash ‖ View input ‖ u64
+    ///         retOffset ‖ u64 retLength`; the input `View` (`u8 format ‖ b32 root ‖ u8 depth
+    ///         ‖ u64 offset ‖ u64 length`) starts at byte 128.
+    uint256 internal constant ENV_LEN = 194;
+    uint256 internal constant ENV_INPUT_FORMAT = 128;
+    uint256 internal constant ENV_INPUT_ROOT = 129;
+    uint256 internal constant ENV_INPUT_DEPTH = 161;
+    uint256 internal constant ENV_INPUT_OFFSET = 162;
+    uint256 internal constant ENV_INPUT_LENGTH = 170;
 
     /// @notice `M.kind` of a running frame and of a finished one.
     uint8 internal constant KIND_TX_EXEC = 5;
@@ -76,6 +87,11 @@ library LibFrame {
         f.memWords = get(preimage, MEM_WORDS, 4);
         f.returnDataLength = get(preimage, RETURN_DATA_LENGTH, 8);
         f.cursor = bytes32(get(preimage, CURSOR, 32));
+    }
+
+    /// @notice `Frame.env`, the `FrameEnv` hash, of a `Frame` preimage.
+    function env(bytes memory frame) internal pure returns (bytes32) {
+        return bytes32(get(frame, 0, 32));
     }
 
     /// @notice `M.d` of an `M` preimage.
