@@ -1,7 +1,8 @@
 //! Blink's Solidity contracts, as Rust sees them.
 //!
 //! What this crate is:
-//! - the home of the Solidity sources (`bridge-contracts/src/*.sol`), their forge tests
+//! - the home of the Solidity sources (`bridge-contracts/src/**/*.sol`, the fault-proof
+//!   contracts under `src/fault/`), their forge tests
 //!   (`bridge-contracts/test/`) and their compiled artifacts (`bridge-contracts/artifacts/`,
 //!   committed, one `<Name>.json` per contract with `abi`, `bytecode` and `deployedBytecode`);
 //! - typed [`alloy`] bindings generated from those committed artifacts with `sol!` and
@@ -125,6 +126,17 @@ mod bindings {
         GasPriceOracle,
         "artifacts/GasPriceOracle.json"
     );
+
+    alloy::sol!(
+        /// L1 one-step prover of the fault-proof machine (`docs/fault-proofs.md` 6.2):
+        /// `step(preState, witness)` recomputes the commitment after one step of the
+        /// single-frame machine (`protocol::fault::machine`) from the witness that
+        /// `protocol::fault::witness` builds; reverts only on a bad witness or an uncovered step.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        OneStepProver,
+        "artifacts/OneStepProver.json"
+    );
 }
 
 pub mod deploy;
@@ -132,7 +144,7 @@ pub mod predeploys;
 
 pub use bindings::{
     BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1StandardBridge,
-    L2StandardBridge, OutputOracle, Portal, TestToken,
+    L2StandardBridge, OneStepProver, OutputOracle, Portal, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -309,6 +321,7 @@ mod tests {
                 &GasPriceOracle::BYTECODE,
                 &GasPriceOracle::DEPLOYED_BYTECODE,
             ),
+            (&OneStepProver::BYTECODE, &OneStepProver::DEPLOYED_BYTECODE),
         ] {
             assert!(!code.is_empty());
             assert!(!deployed.is_empty());

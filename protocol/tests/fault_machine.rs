@@ -9,17 +9,22 @@
 //! fake, inside push data, across code chunks), stack limits, all 256 single-byte
 //! programs, and proptest-generated programs with pushes, memory traffic, jumps to real
 //! and fake `JUMPDEST`s, calldata and tight gas. A second check walks each step's
-//! commitment and asserts it changes only in the fields that step touches.
+//! commitment and asserts it changes only in the fields that step touches. Before every
+//! step, its witness (`fault::witness`) is parsed by the Rust mirror of the Solidity
+//! decoder and must give back exactly the pre-state's fields, with every opening leading
+//! to the root it claims.
 //!
 //! What it is not: no calls, storage, logs or environment opcodes (the machine does not
-//! implement them yet), no Solidity prover.
+//! implement them yet); the Solidity prover itself runs in
+//! `bridge-contracts/tests/revm_one_step_prover.rs`.
 
 use alloy_primitives::{Address, B256, Bytes, U256, address};
 use blink_protocol::fault::{
+    commit::stack_hash,
     commit::{FrameRecord, Kind, Sections},
-    machine::{Env, MachineState, Outcome, implemented, step_in_place},
+    machine::{Env, KECCAK_ONE_STEP_MAX, MachineState, Outcome, implemented, step, step_in_place},
     trace::StepTracer,
-    tree,
+    tree, witness,
 };
 use proptest::prelude::*;
 use revm::{
@@ -181,6 +186,7 @@ fn check(p: &Program) -> Result<usize, String> {
                 p.code.get(snap.pc).copied().unwrap_or(0)
             ));
         }
+        check_witness(&m).map_err(|e| format!("step {i} witness: {e}"))?;
         step_in_place(&mut m).map_err(|e| format!("step {i}: {e}"))?;
         // Copy micro-steps finish the opcode before revm's next snapshot.
         let mut micro = 0;
@@ -232,6 +238,135 @@ fn check(p: &Program) -> Result<usize, String> {
         return Err(format!("gas left: machine {} revm {gas_left}", f.gas_left));
     }
     Ok(run.steps.len())
+}
+
+/// The witness of the step `m` is about to take, parsed by the Rust mirror of the
+/// Solidity decoder, gives back exactly the pre-state's fields, and every opening leads
+/// to the committed root it claims.
+fn check_witness(m: &MachineState) -> Result<(), String> {
+    let bytes = witness::witness(m).map_err(|e| e.to_string())?;
+    let d = witness::decode(&bytes).map_err(|e| e.to_string())?;
+    if d.top != m.top() {
+        return Err("M preimage differs".into());
+    }
+    let Some(frame) = d.frame else {
+        return Err("no Frame preimage for a running frame".into());
+    };
+    if frame != m.frame_record() || frame.hash() != d.top.sections[3] {
+        return Err("Frame preimage differs".into());
+    }
+    let code = m.code.bytes();
+    if m.cursor.is_some() || m.pc >= code.len() {
+        return match d.code {
+            None => Ok(()),
+            Some(_) => Err("code opened for a step that reads none".into()),
+        };
+    }
+    let open = d.code.ok_or("no code opening")?;
+    let chunks = m.code.chunks();
+    let depth = tree::depth_for(chunks.len() as u64);
+    let first = m.pc / 31;
+    if open.root(depth, first as u64).map_err(|e| e.to_string())? != frame.code_root {
+        return Err("code opening does not lead to codeRoot".into());
+    }
+    let op = code[m.pc];
+    if d.opcode != Some(op) {
+        return Err(format!("opcode {:?}, code has 0x{op:02x}", d.opcode));
+    }
+    // Push data read from the opened chunks equals the code's bytes (zero past the end).
+    let payload: Vec<u8> = open.leaves.iter().flat_map(|c| c[1..].to_vec()).collect();
+    for i in 1..=tree::push_len(op) {
+        let got = payload.get(m.pc % 31 + i).copied().unwrap_or(0);
+        if got != code.get(m.pc + i).copied().unwrap_or(0) {
+            return Err(format!("push byte {i} differs"));
+        }
+    }
+    match (&d.env, op == 0x35 || op == 0x36) {
+        (Some(env), true) if *env == m.env_record() && env.hash() == frame.env => {}
+        (None, false) => {}
+        _ => return Err("FrameEnv section differs".into()),
+    }
+    if op == 0x35 {
+        let open = d.input.as_ref().ok_or("no input opening")?;
+        let post = step(m).map_err(|e| e.to_string())?;
+        let input = m.env.input.as_ref();
+        let i = m.stack.last().and_then(|i| usize::try_from(*i).ok());
+        match i {
+            Some(i) if i < input.len() && post.finished.is_none() => {
+                let view = m.env_record().input;
+                let words = tree::memory_words(input);
+                let first = i / 32;
+                let n = open.leaves.len();
+                if open.leaves != words[first..first + n]
+                    || open
+                        .root(view.depth as usize, first as u64)
+                        .map_err(|e| e.to_string())?
+                        != view.root
+                {
+                    return Err("input opening differs".into());
+                }
+            }
+            _ if !open.leaves.is_empty() => return Err("input opened for no read".into()),
+            _ => {}
+        }
+    }
+    let k = witness::stack_reads(op);
+    match (&d.stack, k) {
+        (None, 0) => {}
+        (Some(st), k) if k > 0 => {
+            let n = k.min(m.stack.len());
+            let split = m.stack.len() - n;
+            let top: Vec<U256> = m.stack[split..].iter().rev().copied().collect();
+            if st.items != top || st.below != stack_hash(&m.stack[..split]) {
+                return Err("stack section differs".into());
+            }
+        }
+        _ => return Err(format!("stack section presence wrong for {k} reads")),
+    }
+    if op == 0x56 || op == 0x57 {
+        let t = d.target.as_ref().ok_or("no target opening")?;
+        match m.stack.last().and_then(|t| usize::try_from(*t).ok()) {
+            Some(target) if target < code.len() => {
+                let idx = target / 31;
+                if t.leaves != [chunks[idx]]
+                    || t.root(depth, idx as u64).map_err(|e| e.to_string())? != frame.code_root
+                {
+                    return Err("target opening differs".into());
+                }
+            }
+            _ if !t.leaves.is_empty() => return Err("target opened out of range".into()),
+            _ => {}
+        }
+    }
+    if op == 0x20 || (0x51..=0x53).contains(&op) {
+        let open = d.memory.as_ref().ok_or("no memory opening")?;
+        let post = step(m).map_err(|e| e.to_string())?;
+        let range = witness::memory_range(op, &m.stack).filter(|(_, len)| *len > 0);
+        match range {
+            Some((offset, len))
+                if post.finished.is_none()
+                    && post.cursor.is_none()
+                    && len <= KECCAK_ONE_STEP_MAX =>
+            {
+                let mut expanded = m.memory.clone();
+                expanded.resize(post.memory.len(), 0);
+                let words = tree::memory_words(&expanded);
+                let first = offset / 32;
+                let count = (offset + len - 1) / 32 - first + 1;
+                let mdepth = tree::depth_for(words.len() as u64);
+                if open.leaves != words[first as usize..(first + count) as usize]
+                    || open.root(mdepth, first).map_err(|e| e.to_string())? != tree::root(&words)
+                {
+                    return Err("memory opening differs".into());
+                }
+            }
+            _ if !open.leaves.is_empty() => {
+                return Err("memory opened for a step that reads none".into());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------

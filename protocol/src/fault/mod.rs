@@ -14,17 +14,21 @@
 //!   bounded micro-steps;
 //! * [`sponge`]: `keccak-f[1600]` and the resumable keccak-256 sponge those micro-steps use;
 //! * [`trace`]: a revm `Inspector` recording pc, gas, stack and memory before every
-//!   opcode and each frame's end, the revm side of the differential.
+//!   opcode and each frame's end, the revm side of the differential;
+//! * [`witness`]: the proof bytes of one step (layout version 1, `docs/fault-proofs.md`
+//!   3.7) for the opcodes the Solidity `OneStepProver` covers, and the Rust mirror of its
+//!   decoder.
 //!
 //! What it is not, yet: world state, warm sets and the transaction tree, environment
-//! opcodes, calls and creates, logs, block and transaction boundaries, witness generation
-//! (the proof bytes of a step), the trace API of 6.4 built on the `Inspector` (`Trace`,
-//! `step_commitment`, `witness`), and the Solidity prover. Pure code: no I/O.
+//! opcodes, calls and creates, logs, block and transaction boundaries, witnesses of micro-steps
+//! and of the opcodes the Solidity prover does not cover yet, the trace API of 6.4 built on the `Inspector` (`Trace`,
+//! `step_commitment`). Pure code: no I/O.
 
 pub mod commit;
 pub mod machine;
 pub mod sponge;
 pub mod trace;
 pub mod tree;
+pub mod witness;
 
 pub use machine::{MachineState, StepError, step};

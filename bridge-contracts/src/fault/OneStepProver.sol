@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { IOneStepProver } from "./interfaces/IOneStepProver.sol";
+import { LibCode } from "./lib/LibCode.sol";
+import { Frame, LibFrame } from "./lib/LibFrame.sol";
+import { LibMerkle } from "./lib/LibMerkle.sol";
+import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
+
+/// @title OneStepProver
+/// @notice One step of Blink's single-frame fault-proof machine on L1
+///         (`docs/fault-proofs.md` 2–3, 6.2), recomputing the commitment `M` exactly as
+///         `protocol::fault::machine` does, with revm's Osaka gas schedule.
+/// @dev    What it covers: `STOP`; `ADD`..`SIGNEXTEND` (with `EXP`), `LT`..`SAR`, `CLZ`;
+///         `KECCAK256` up to 2 KiB; `CALLDATALOAD`, `CALLDATASIZE` (from `FrameEnv`'s
+///         input view); `CODESIZE`, `RETURNDATASIZE`; `POP`, `MLOAD`, `MSTORE`,
+///         `MSTORE8` (with memory expansion); `JUMP`, `JUMPI`, `PC`, `MSIZE`, `GAS`,
+///         `JUMPDEST`; `PUSH0`..`PUSH32` (push data across chunks); `DUP1`..`DUP16`, `SWAP1`..`SWAP16`; `RETURN` and
+///         `REVERT` (the `TX_FINISH` transition); `INVALID` and every byte Osaka leaves
+///         undefined (a halt); `pc ≥ codeLength` is `STOP`. Every failure of the frame is a
+///         halt: `TX_FINISH` with the result `status 0, gasLeft 0, empty output`.
+///         What it does not cover yet, reverting `UnsupportedStep` / `UnsupportedMicroStep`:
+///         `KECCAK256` above 2 KiB (a sponge), copies and their micro-steps,
+///         environment, state, logs, calls and creates, and every `M.kind` but `TX_EXEC`.
+///         Sub-provers (6.2) come when the contract outgrows one deployment.
+contract OneStepProver is IOneStepProver {
+    using LibWitness for WitnessReader;
+
+    /// @notice Witness layout version this prover reads.
+    uint8 public constant WITNESS_VERSION = 1;
+
+    uint256 private constant STACK_LIMIT = 1024;
+    /// @notice Longest `KECCAK256` input hashed in one step (`machine::KECCAK_ONE_STEP_MAX`).
+    uint256 private constant KECCAK_ONE_STEP_MAX = 2048;
+
+    uint8 private constant SECTION_M = 1;
+    uint8 private constant SECTION_FRAME = 2;
+    uint8 private constant SECTION_STACK = 3;
+    uint8 private constant SECTION_ENV = 4;
+
+    uint8 private constant STATUS_SUCCESS = 1;
+    uint8 private constant STATUS_REVERT = 2;
+
+    /// @dev Opcode classes.
+    uint256 private constant UNDEFINED = 0;
+    uint256 private constant UNSUPPORTED = 1;
+    uint256 private constant DEFINED = 2;
+
+    /// @notice Result of every exceptional halt: `keccak(u8 0 ‖ u64 0 ‖ empty View)`.
+    bytes32 private constant HALT_RESULT =
+        keccak256(abi.encodePacked(uint8(0), uint64(0), uint8(1), bytes32(0), uint8(0), uint64(0), uint64(0)));
+
+    /// @dev Everything one step works on: the copied preimages and the frame's fields.
+    struct Ctx {
+        bytes m;
+        bytes frame;
+        Frame f;
+    }
+
+    /// @inheritdoc IOneStepProver
+    function step(bytes32 preState, bytes calldata witness) external pure returns (bytes32) {
+        WitnessReader memory r = LibWitness.reader(witness);
+        if (r.u8() != WITNESS_VERSION) revert BadWitness();
+        Ctx memory c;
+        c.m = r.copy(LibFrame.M_LEN);
+        if (keccak256(c.m) != preState) revert BadPreimage(SECTION_M);
+        uint8 kind = uint8(c.m[0]);
+        if (kind != LibFrame.KIND_TX_EXEC) revert UnsupportedStep(kind, 0);
+        c.frame = r.copy(LibFrame.FRAME_LEN);
+        if (keccak256(c.frame) != LibFrame.mD(c.m)) revert BadPreimage(SECTION_FRAME);
+        c.f = LibFrame.decode(c.frame);
+        if (c.f.cursor != 0) revert UnsupportedMicroStep(c.f.cursor);
+        if (c.f.pc >= c.f.codeLength) return _stop(c);
+
+        (uint256 op, uint256 immediate) = _fetch(r, c.f);
+        (uint256 cls, uint256 staticGas) = _classify(op);
+        if (cls == UNDEFINED) return _halt(c);
+        // casting to 'uint8' is safe because `op` is one byte of code
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (cls == UNSUPPORTED) revert UnsupportedStep(kind, uint8(op));
+        if (c.f.gas < staticGas) return _halt(c);
+        c.f.gas -= staticGas;
+        c.f.pc += 1;
+
+        if (op == 0x00) return _stop(c);
+        if (op == 0xfe) return _halt(c);
+        if (op >= 0x60 && op <= 0x7f) {
+            c.f.pc += LibCode.pushLen(op);
+            return _pushed(c, immediate);
+        }
+        if (op >= 0x80 && op <= 0x8f) return _dup(r, c, op - 0x7f);
+        if (op >= 0x90 && op <= 0x9f) return _swap(r, c, op - 0x8f);
+        if (op == 0x5f) return _pushed(c, 0);
+        if (op == 0x38) return _pushed(c, c.f.codeLength);
+        if (op == 0x3d) return _pushed(c, c.f.returnDataLength);
+        if (op == 0x58) return _pushed(c, c.f.pc - 1);
+        if (op == 0x59) return _pushed(c, c.f.memWords * 32);
+        if (op == 0x5a) return _pushed(c, c.f.gas);
+        if (op == 0x5b) return LibFrame.running(c.m, c.frame, c.f);
+        if (op == 0x50) return _pop(r, c);
+        if (op == 0x56 || op == 0x57) return _jump(r, c, op);
+        if (op >= 0x51 && op <= 0x53) return _memory(r, c, op);
+        if (op == 0x20) return _keccak(r, c);
+        if (op == 0x35 || op == 0x36) return _calldata(r, c, op);
+        if (op == 0xf3 || op == 0xfd) return _return(r, c, op);
+        return _arith(r, c, op);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Code.
+
+    /// @notice Reads the code opening: the chunks holding the instruction at `pc` and its
+    ///         push data; returns the opcode and (for `PUSHn`) the immediate.
+    function _fetch(WitnessReader memory r, Frame memory f) internal pure returns (uint256 op, uint256 immediate) {
+        (bytes32[] memory chunks, uint256 sibAt, uint256 sibCount) = r.opening();
+        uint256 first = f.pc / LibCode.CHUNK_BYTES;
+        uint256 depth = LibMerkle.depthFor((f.codeLength + LibCode.CHUNK_BYTES - 1) / LibCode.CHUNK_BYTES);
+        (bytes32 root, bool ok) = LibMerkle.rootFromRange(chunks, first, depth, sibAt, sibCount);
+        if (!ok || root != f.codeRoot) revert BadCodeProof();
+        uint256 offset = f.pc % LibCode.CHUNK_BYTES;
+        op = LibCode.byteAt(chunks[0], offset);
+        uint256 n = LibCode.pushLen(op);
+        uint256 lastByte = f.pc + n < f.codeLength ? f.pc + n : f.codeLength - 1;
+        // Exactly the chunks the instruction occupies: fewer would read push data as zero.
+        if (chunks.length != lastByte / LibCode.CHUNK_BYTES - first + 1) revert BadCodeProof();
+        if (n > 0) immediate = LibCode.pushData(chunks, offset, n);
+    }
+
+    /// @notice `JUMP`, `JUMPI`: the target must be a `JUMPDEST` instruction, decided from
+    ///         its one chunk.
+    function _jump(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        uint256 k = op == 0x56 ? 1 : 2;
+        if (c.f.stackSize < k) return _halt(c);
+        (bytes32 below, uint256[] memory items) = _readStack(r, c.f, k);
+        c.f.stack = below;
+        c.f.stackSize -= k;
+        if (k == 2 && items[1] == 0) return LibFrame.running(c.m, c.frame, c.f);
+        uint256 target = items[0];
+        if (target >= c.f.codeLength) return _halt(c);
+        (bytes32[] memory chunks, uint256 sibAt, uint256 sibCount) = r.opening();
+        if (chunks.length != 1) revert BadCodeProof();
+        uint256 depth = LibMerkle.depthFor((c.f.codeLength + LibCode.CHUNK_BYTES - 1) / LibCode.CHUNK_BYTES);
+        (bytes32 root, bool ok) = LibMerkle.rootFromRange(chunks, target / LibCode.CHUNK_BYTES, depth, sibAt, sibCount);
+        if (!ok || root != c.f.codeRoot) revert BadCodeProof();
+        if (!LibCode.isJumpdest(chunks[0], target % LibCode.CHUNK_BYTES)) return _halt(c);
+        c.f.pc = target;
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Stack.
+
+    /// @notice Reads the stack section (`u8 n ‖ b32 below ‖ n × b32`, top first) for `k`
+    ///         items and checks it against `Frame.stack`.
+    function _readStack(WitnessReader memory r, Frame memory f, uint256 k)
+        internal
+        pure
+        returns (bytes32 below, uint256[] memory items)
+    {
+        if (r.u8() != k) revert BadWitness();
+        below = r.b32();
+        items = new uint256[](k);
+        for (uint256 i = 0; i < k; i++) {
+            items[i] = uint256(r.b32());
+        }
+        bytes32 h = below;
+        for (uint256 i = k; i > 0; i--) {
+            h = LibMerkle.hash2(h, bytes32(items[i - 1]));
+        }
+        if (h != f.stack) revert BadPreimage(SECTION_STACK);
+    }
+
+    /// @notice Pushes `v` (halts at 1,024 items) and commits the running frame.
+    function _pushed(Ctx memory c, uint256 v) internal pure returns (bytes32) {
+        if (c.f.stackSize >= STACK_LIMIT) return _halt(c);
+        c.f.stack = LibMerkle.hash2(c.f.stack, bytes32(v));
+        c.f.stackSize += 1;
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    function _pop(WitnessReader memory r, Ctx memory c) internal pure returns (bytes32) {
+        if (c.f.stackSize < 1) return _halt(c);
+        (bytes32 below,) = _readStack(r, c.f, 1);
+        c.f.stack = below;
+        c.f.stackSize -= 1;
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    function _dup(WitnessReader memory r, Ctx memory c, uint256 n) internal pure returns (bytes32) {
+        if (c.f.stackSize < n) return _halt(c);
+        if (c.f.stackSize >= STACK_LIMIT) return _halt(c);
+        (, uint256[] memory items) = _readStack(r, c.f, n);
+        return _pushed(c, items[n - 1]);
+    }
+
+    function _swap(WitnessReader memory r, Ctx memory c, uint256 n) internal pure returns (bytes32) {
+        if (c.f.stackSize <= n) return _halt(c);
+        (bytes32 h, uint256[] memory items) = _readStack(r, c.f, n + 1);
+        (items[0], items[n]) = (items[n], items[0]);
+        for (uint256 i = n + 1; i > 0; i--) {
+            h = LibMerkle.hash2(h, bytes32(items[i - 1]));
+        }
+        c.f.stack = h;
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Arithmetic, comparison, bitwise.
+
+    function _arith(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        uint256 k = op == 0x08 || op == 0x09 ? 3 : (op == 0x15 || op == 0x19 || op == 0x1e ? 1 : 2);
+        if (c.f.stackSize < k) return _halt(c);
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, k);
+        uint256 v;
+        if (k == 1) {
+            v = _unary(op, s[0]);
+        } else if (k == 3) {
+            v = _ternary(op, s[0], s[1], s[2]);
+        } else {
+            if (op == 0x0a) {
+                uint256 cost = 50 * _byteLength(s[1]);
+                if (c.f.gas < cost) return _halt(c);
+                c.f.gas -= cost;
+            }
+            v = _binary(op, s[0], s[1]);
+        }
+        c.f.stack = LibMerkle.hash2(below, bytes32(v));
+        c.f.stackSize = c.f.stackSize - k + 1;
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice The EVM's own arithmetic: the opcode under proof is the opcode the L1 runs.
+    function _binary(uint256 op, uint256 a, uint256 b) internal pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            switch op
+            case 0x01 { v := add(a, b) }
+            case 0x02 { v := mul(a, b) }
+            case 0x03 { v := sub(a, b) }
+            case 0x04 { v := div(a, b) }
+            case 0x05 { v := sdiv(a, b) }
+            case 0x06 { v := mod(a, b) }
+            case 0x07 { v := smod(a, b) }
+            case 0x0a { v := exp(a, b) }
+            case 0x0b { v := signextend(a, b) }
+            case 0x10 { v := lt(a, b) }
+            case 0x11 { v := gt(a, b) }
+            case 0x12 { v := slt(a, b) }
+            case 0x13 { v := sgt(a, b) }
+            case 0x14 { v := eq(a, b) }
+            case 0x16 { v := and(a, b) }
+            case 0x17 { v := or(a, b) }
+            case 0x18 { v := xor(a, b) }
+            case 0x1a { v := byte(a, b) }
+            case 0x1b { v := shl(a, b) }
+            case 0x1c { v := shr(a, b) }
+            default { v := sar(a, b) } // 0x1d: `_classify` admits no other binary opcode
+        }
+    }
+
+    function _ternary(uint256 op, uint256 a, uint256 b, uint256 n) internal pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            switch op
+            case 0x08 { v := addmod(a, b, n) }
+            default { v := mulmod(a, b, n) }
+        }
+    }
+
+    function _unary(uint256 op, uint256 a) internal pure returns (uint256 v) {
+        if (op == 0x15) return a == 0 ? 1 : 0;
+        if (op == 0x19) return ~a;
+        // 0x1e CLZ (EIP-7939): the L1 target (prague) has no such opcode yet.
+        if (a == 0) return 256;
+        for (uint256 s = 128; s > 0; s >>= 1) {
+            if (a >> (256 - s) == 0) {
+                v += s;
+                a <<= s;
+            }
+        }
+    }
+
+    /// @notice Bytes of `x` without leading zero bytes (`EXP`'s 50 gas each).
+    function _byteLength(uint256 x) internal pure returns (uint256 n) {
+        while (x != 0) {
+            n++;
+            x >>= 8;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Memory and frame exits.
+
+    /// @notice Osaka's memory cost of `words` words.
+    function _memoryCost(uint256 words) internal pure returns (uint256) {
+        return 3 * words + (words * words) / 512;
+    }
+
+    /// @notice Expands memory over `[offset, offset + len)` (`len > 0`, both < 2^64),
+    ///         charging the expansion and growing the root; false when out of gas.
+    function _expand(Frame memory f, uint256 offset, uint256 len) internal pure returns (bool) {
+        uint256 words = (offset + len + 31) / 32;
+        if (words <= f.memWords) return true;
+        uint256 cost = _memoryCost(words) - _memoryCost(f.memWords);
+        if (f.gas < cost) return false;
+        f.gas -= cost;
+        f.memRoot = LibMerkle.expand(f.memRoot, LibMerkle.depthFor(f.memWords), LibMerkle.depthFor(words));
+        f.memWords = words;
+        return true;
+    }
+
+    /// @notice `MLOAD`, `MSTORE`, `MSTORE8`: the touched words (1 or 2) are opened in the
+    ///         memory after expansion.
+    function _memory(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        if (c.f.stackSize < (op == 0x51 ? 1 : 2)) return _halt(c);
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, op == 0x51 ? 1 : 2);
+        if (s[0] > type(uint64).max || !_expand(c.f, s[0], op == 0x53 ? 1 : 32)) return _halt(c);
+        (bytes32[] memory words, uint256 sibAt, uint256 sibCount) = _openMemory(r, c.f, s[0], op == 0x53 ? 1 : 32);
+        if (op == 0x51) {
+            c.f.stack = LibMerkle.hash2(below, bytes32(_access(op, words, s[0] % 32, 0)));
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        _access(op, words, s[0] % 32, s[1]);
+        // Same shape as the verified opening, so the siblings fit again.
+        (c.f.memRoot,) = LibMerkle.rootFromRange(words, s[0] / 32, LibMerkle.depthFor(c.f.memWords), sibAt, sibCount);
+        c.f.stack = below;
+        c.f.stackSize -= 2;
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice Reads the memory opening of `[offset, offset + size)` and checks it against
+    ///         the memory root after expansion.
+    function _openMemory(WitnessReader memory r, Frame memory f, uint256 offset, uint256 size)
+        internal
+        pure
+        returns (bytes32[] memory words, uint256 sibAt, uint256 sibCount)
+    {
+        (words, sibAt, sibCount) = r.opening();
+        uint256 first = offset / 32;
+        if (words.length != (offset + size - 1) / 32 - first + 1) revert BadMemoryProof();
+        (bytes32 root, bool ok) = LibMerkle.rootFromRange(words, first, LibMerkle.depthFor(f.memWords), sibAt, sibCount);
+        if (!ok || root != f.memRoot) revert BadMemoryProof();
+    }
+
+    /// @notice The access at byte `at` of the touched words laid end to end: `MLOAD` returns
+    ///         the word there; `MSTORE`/`MSTORE8` write `value` into `words`.
+    function _access(uint256 op, bytes32[] memory words, uint256 at, uint256 value) internal pure returns (uint256 v) {
+        bytes memory buf = new bytes(64);
+        for (uint256 i = 0; i < words.length; i++) {
+            bytes32 w = words[i];
+            assembly ("memory-safe") {
+                mstore(add(add(buf, 32), mul(32, i)), w)
+            }
+        }
+        assembly ("memory-safe") {
+            let p := add(add(buf, 32), at)
+            switch op
+            case 0x51 { v := mload(p) }
+            case 0x52 { mstore(p, value) }
+            default { mstore8(p, value) }
+        }
+        for (uint256 i = 0; i < words.length; i++) {
+            bytes32 w;
+            assembly ("memory-safe") {
+                w := mload(add(add(buf, 32), mul(32, i)))
+            }
+            words[i] = w;
+        }
+    }
+
+    /// @notice `CALLDATASIZE` (the input view's length) and `CALLDATALOAD` (32 bytes of the
+    ///         input view from `i`, zero past its end), from the `FrameEnv` preimage.
+    function _calldata(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        if (op == 0x36 ? c.f.stackSize >= STACK_LIMIT : c.f.stackSize < 1) return _halt(c);
+        bytes memory env = r.copy(LibFrame.ENV_LEN);
+        if (keccak256(env) != LibFrame.env(c.frame)) revert BadPreimage(SECTION_ENV);
+        if (op == 0x36) return _pushed(c, LibFrame.get(env, LibFrame.ENV_INPUT_LENGTH, 8));
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 1);
+        c.f.stack = LibMerkle.hash2(below, bytes32(_inputWord(r, env, s[0])));
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice The 32 bytes of the input view from `i`: the words holding bytes
+    ///         `[offset + i, offset + min(i + 32, length))` of its tree are opened, the rest
+    ///         reads zero.
+    function _inputWord(WitnessReader memory r, bytes memory env, uint256 i) internal pure returns (uint256 v) {
+        uint256 length = LibFrame.get(env, LibFrame.ENV_INPUT_LENGTH, 8);
+        if (i >= length) return 0;
+        // Only `W32` views (memory words) hold calldata so far.
+        if (LibFrame.get(env, LibFrame.ENV_INPUT_FORMAT, 1) != 1) {
+            revert UnsupportedStep(LibFrame.KIND_TX_EXEC, 0x35);
+        }
+        uint256 start = LibFrame.get(env, LibFrame.ENV_INPUT_OFFSET, 8) + i;
+        uint256 n = length - i < 32 ? length - i : 32;
+        (bytes32[] memory words, uint256 sibAt, uint256 sibCount) = r.opening();
+        uint256 first = start / 32;
+        if (words.length != (start + n - 1) / 32 - first + 1) revert BadViewProof();
+        (bytes32 root, bool ok) =
+            LibMerkle.rootFromRange(words, first, LibFrame.get(env, LibFrame.ENV_INPUT_DEPTH, 1), sibAt, sibCount);
+        if (!ok || root != bytes32(LibFrame.get(env, LibFrame.ENV_INPUT_ROOT, 32))) revert BadViewProof();
+        assembly ("memory-safe") {
+            // Bytes past the opened words are masked off below.
+            v := mload(add(add(words, 32), mod(start, 32)))
+        }
+        if (n < 32) v &= ~((uint256(1) << (8 * (32 - n))) - 1);
+    }
+
+    /// @notice `KECCAK256` of at most 2 KiB (one step): the words under the input are
+    ///         opened in the memory after expansion and hashed here. A longer input starts a
+    ///         sponge (micro-steps, 2.2), not covered yet.
+    function _keccak(WitnessReader memory r, Ctx memory c) internal pure returns (bytes32) {
+        if (c.f.stackSize < 2) return _halt(c);
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 2);
+        uint256 offset = s[0];
+        uint256 len = s[1];
+        if (len > type(uint64).max) return _halt(c);
+        uint256 cost = 6 * ((len + 31) / 32);
+        if (c.f.gas < cost) return _halt(c);
+        c.f.gas -= cost;
+        c.f.stackSize -= 1;
+        if (len == 0) {
+            c.f.stack = LibMerkle.hash2(below, keccak256(""));
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        if (offset > type(uint64).max || !_expand(c.f, offset, len)) return _halt(c);
+        if (len > KECCAK_ONE_STEP_MAX) revert UnsupportedStep(LibFrame.KIND_TX_EXEC, 0x20);
+        (bytes32[] memory words,,) = _openMemory(r, c.f, offset, len);
+        bytes32 h;
+        assembly ("memory-safe") {
+            // The words are laid end to end in the array's body; the input starts at offset % 32.
+            h := keccak256(add(add(words, 32), mod(offset, 32)), len)
+        }
+        c.f.stack = LibMerkle.hash2(below, h);
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice `RETURN`, `REVERT`: expand over the output and finish with a `W32` view of
+    ///         the final memory.
+    function _return(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        if (c.f.stackSize < 2) return _halt(c);
+        (, uint256[] memory s) = _readStack(r, c.f, 2);
+        uint256 offset = s[0];
+        uint256 len = s[1];
+        uint8 status = op == 0xf3 ? STATUS_SUCCESS : STATUS_REVERT;
+        if (len > type(uint64).max) return _halt(c);
+        if (len == 0) return LibFrame.finished(c.m, LibFrame.resultHash(status, c.f.gas, 0, 0, 0, 0));
+        if (offset > type(uint64).max || !_expand(c.f, offset, len)) return _halt(c);
+        bytes32 result =
+            LibFrame.resultHash(status, c.f.gas, c.f.memRoot, LibMerkle.depthFor(c.f.memWords), offset, len);
+        return LibFrame.finished(c.m, result);
+    }
+
+    /// @notice `STOP` (or `pc ≥ codeLength`): success with the gas left, no output.
+    function _stop(Ctx memory c) internal pure returns (bytes32) {
+        return LibFrame.finished(c.m, LibFrame.resultHash(STATUS_SUCCESS, c.f.gas, 0, 0, 0, 0));
+    }
+
+    /// @notice Every exceptional halt: all gas consumed, no output.
+    function _halt(Ctx memory c) internal pure returns (bytes32) {
+        return LibFrame.finished(c.m, HALT_RESULT);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Opcode table.
+
+    /// @notice Class and static gas of every byte, as `protocol::fault::machine::classify`
+    ///         (revm's Osaka table), with the opcodes this prover does not cover yet marked
+    ///         `UNSUPPORTED`.
+    function _classify(uint256 op) internal pure returns (uint256 cls, uint256 gas) {
+        if (op == 0x00 || op == 0xf3 || op == 0xfd || op == 0xfe) return (DEFINED, 0);
+        if (op == 0x01 || op == 0x03) return (DEFINED, 3);
+        if (op == 0x02 || (op >= 0x04 && op <= 0x07) || op == 0x0b) return (DEFINED, 5);
+        if (op == 0x08 || op == 0x09) return (DEFINED, 8);
+        if (op == 0x0a) return (DEFINED, 10);
+        if (op == 0x20) return (DEFINED, 30);
+        if (op == 0x35) return (DEFINED, 3);
+        if (op == 0x36) return (DEFINED, 2);
+        if (op >= 0x10 && op <= 0x1d) return (DEFINED, 3);
+        if (op == 0x1e) return (DEFINED, 5);
+        if (op == 0x38 || op == 0x3d || op == 0x50 || (op >= 0x58 && op <= 0x5a) || op == 0x5f) {
+            return (DEFINED, 2);
+        }
+        if ((op >= 0x51 && op <= 0x53) || (op >= 0x60 && op <= 0x9f)) return (DEFINED, 3);
+        if (op == 0x56) return (DEFINED, 8);
+        if (op == 0x57) return (DEFINED, 10);
+        if (op == 0x5b) return (DEFINED, 1);
+        // Defined in Osaka, not covered here yet.
+        if (
+            (op >= 0x30 && op <= 0x4a) || (op >= 0x54 && op <= 0x55) || (op >= 0x5c && op <= 0x5e)
+                || (op >= 0xa0 && op <= 0xa4) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa || op == 0xff
+        ) return (UNSUPPORTED, 0);
+        return (UNDEFINED, 0);
+    }
+}

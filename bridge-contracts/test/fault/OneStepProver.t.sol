@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { OneStepProver } from "../../src/fault/OneStepProver.sol";
+import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
+import { TestBase } from "../lib/Vm.sol";
+
+/// @notice `OneStepProver` on steps the Rust machine produced (fixtures written by
+///         `bridge-contracts/tests/revm_one_step_prover.rs`), on mutated witnesses, and
+///         fuzzed against Solidity's own arithmetic with witnesses built here.
+contract OneStepProverTest is TestBase {
+    OneStepProver internal prover;
+    string internal json;
+
+    /// @dev Sections of `M` a frame does not own; any values do.
+    bytes32 internal constant BLOCK_CTX = bytes32(uint256(0xb1));
+    bytes32 internal constant TX_CTX = bytes32(uint256(0x7c));
+    bytes32 internal constant GLOBAL = bytes32(uint256(0x91));
+    bytes32 internal constant CALL_STACK = bytes32(uint256(0xc5));
+
+    function setUp() public {
+        prover = new OneStepProver();
+        json = vm.readFile("test/fixtures/one_step_prover.json");
+    }
+
+    function _case(string memory key) internal view returns (bytes32 pre, bytes memory witness, bytes32 post) {
+        pre = vm.parseJsonBytes32(json, string.concat(".", key, ".pre"));
+        witness = vm.parseJsonBytes(json, string.concat(".", key, ".witness"));
+        post = vm.parseJsonBytes32(json, string.concat(".", key, ".post"));
+    }
+
+    function _flip(bytes memory witness, string memory key) internal view returns (bytes memory) {
+        uint256 at = vm.parseJsonUint(json, string.concat(".", key));
+        witness[at] = witness[at] ^ 0x01;
+        return witness;
+    }
+
+    // -----------------------------------------------------------------------------
+    // Fixtures from the Rust machine.
+
+    function test_add_acceptsTheMachinePostState() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("add");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_add_rejectsAWrongSum() public view {
+        (bytes32 pre, bytes memory witness,) = _case("add");
+        bytes32 wrong = vm.parseJsonBytes32(json, ".addWrongPost");
+        // The game compares the prover's answer with the claim; a wrong sum never matches.
+        vm.assertNotEq(prover.step(pre, witness), wrong);
+    }
+
+    function test_add_flippedCodeSibling_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("add");
+        witness = _flip(witness, "codeSiblingAt");
+        vm.expectRevert(IOneStepProver.BadCodeProof.selector);
+        prover.step(pre, witness);
+    }
+
+    function test_add_flippedStackBelow_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("add");
+        witness = _flip(witness, "stackBelowAt");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(3)));
+        prover.step(pre, witness);
+    }
+
+    function test_add_flippedFramePreimage_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("add");
+        witness = _flip(witness, "frameAt");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(2)));
+        prover.step(pre, witness);
+    }
+
+    function test_add_wrongPreState_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("add");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(1)));
+        prover.step(pre ^ bytes32(uint256(1)), witness);
+    }
+
+    function test_badVersionOrTruncated_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("add");
+        bytes memory short = new bytes(witness.length - 1);
+        for (uint256 i = 0; i < short.length; i++) {
+            short[i] = witness[i];
+        }
+        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        prover.step(pre, short);
+        witness[0] = 0x02;
+        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        prover.step(pre, witness);
+    }
+
+    function test_addOutOfGas_halts() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("addOutOfGas");
+        vm.assertEq(post, vm.parseJsonBytes32(json, ".halted"));
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_addStackUnderflow_halts() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("addUnderflow");
+        vm.assertEq(post, vm.parseJsonBytes32(json, ".halted"));
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_jumpIntoPushData_halts() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("jumpIntoPushData");
+        vm.assertEq(post, vm.parseJsonBytes32(json, ".halted"));
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    // -----------------------------------------------------------------------------
+    // Witnesses built here: a one-byte program `op` with the stack `[b, a]` (a on top).
+
+    function _frame(uint256 op, uint256 pc, uint256 gas, bytes32 stack, uint256 size)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        bytes32 chunk = bytes32(op << 240);
+        return bytes.concat(
+            abi.encodePacked(bytes32(0), chunk, uint32(1), uint32(pc), uint64(gas), stack, uint16(size)),
+            abi.encodePacked(bytes32(0), uint32(0), uint8(1), bytes32(0), uint8(0), uint64(0), uint64(0), bytes32(0))
+        );
+    }
+
+    function _m(bytes memory frame) internal pure returns (bytes memory) {
+        return abi.encodePacked(uint8(5), BLOCK_CTX, TX_CTX, GLOBAL, keccak256(frame), CALL_STACK);
+    }
+
+    function _h(bytes32 below, uint256 v) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(below, v));
+    }
+
+    /// @dev Pre-state and witness of one step of `op` over `[b, a]` with `gas`.
+    function _binaryStep(uint256 op, uint256 a, uint256 b, uint256 gas)
+        internal
+        pure
+        returns (bytes32 pre, bytes memory witness)
+    {
+        bytes memory frame = _frame(op, 0, gas, _h(_h(0, b), a), 2);
+        bytes memory m = _m(frame);
+        pre = keccak256(m);
+        witness = bytes.concat(
+            abi.encodePacked(uint8(1), m, frame),
+            abi.encodePacked(uint8(1), bytes32(op << 240), uint8(0)),
+            abi.encodePacked(uint8(2), bytes32(0), a, b)
+        );
+    }
+
+    /// @dev Solidity's own arithmetic for the binary opcodes.
+    function _expected(uint256 op, uint256 a, uint256 b) internal pure returns (uint256) {
+        unchecked {
+            if (op == 0x01) return a + b;
+            if (op == 0x02) return a * b;
+            if (op == 0x03) return a - b;
+            if (op == 0x04) return b == 0 ? 0 : a / b;
+            if (op == 0x05) return b == 0 ? 0 : uint256(int256(a) / int256(b));
+            if (op == 0x06) return b == 0 ? 0 : a % b;
+            if (op == 0x07) return b == 0 ? 0 : uint256(int256(a) % int256(b));
+            if (op == 0x10) return a < b ? 1 : 0;
+            if (op == 0x11) return a > b ? 1 : 0;
+            if (op == 0x12) return int256(a) < int256(b) ? 1 : 0;
+            if (op == 0x13) return int256(a) > int256(b) ? 1 : 0;
+            if (op == 0x14) return a == b ? 1 : 0;
+            if (op == 0x16) return a & b;
+            if (op == 0x17) return a | b;
+            if (op == 0x18) return a ^ b;
+            if (op == 0x1a) return a < 32 ? uint8(bytes32(b)[a]) : 0;
+            if (op == 0x1b) return b << a;
+            if (op == 0x1c) return b >> a;
+            return uint256(int256(b) >> a); // 0x1d SAR
+        }
+    }
+
+    function testFuzz_binaryOps_matchSolidity(uint256 a, uint256 b, uint256 which) public view {
+        uint256 op = _pick(which);
+        // Small shift and byte indices half the time, so both sides of 32 and 256 are hit.
+        if (which & 0x100 != 0) a = a % 300;
+        (bytes32 pre, bytes memory witness) = _binaryStep(op, a, b, 1000);
+        vm.assertEq(prover.step(pre, witness), _binaryPost(op, _expected(op, a, b), 1000));
+    }
+
+    function _pick(uint256 which) internal pure returns (uint256) {
+        uint8[19] memory ops = [
+            0x01,
+            0x02,
+            0x03,
+            0x04,
+            0x05,
+            0x06,
+            0x07,
+            0x10,
+            0x11,
+            0x12,
+            0x13,
+            0x14,
+            0x16,
+            0x17,
+            0x18,
+            0x1a,
+            0x1b,
+            0x1c,
+            0x1d
+        ];
+        return ops[which % ops.length];
+    }
+
+    /// @dev `M` after the step: pc 1, static gas charged, the result alone on the stack.
+    function _binaryPost(uint256 op, uint256 result, uint256 gas) internal pure returns (bytes32) {
+        uint256 staticGas = (op >= 0x02 && op <= 0x07 && op != 0x03) ? 5 : 3;
+        return keccak256(_m(_frame(op, 1, gas - staticGas, _h(0, result), 1)));
+    }
+
+    function test_unsupportedOpcode_reverts() public {
+        (bytes32 pre, bytes memory witness) = _binaryStep(0x54, 1, 2, 1000); // SLOAD
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(5), uint8(0x54)));
+        prover.step(pre, witness);
+    }
+
+    function test_finishedFrame_isUnsupported() public {
+        bytes memory m = abi.encodePacked(uint8(6), BLOCK_CTX, TX_CTX, GLOBAL, bytes32(uint256(1)), bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(6), uint8(0)));
+        prover.step(keccak256(m), abi.encodePacked(uint8(1), m));
+    }
+}

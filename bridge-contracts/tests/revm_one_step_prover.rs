@@ -1,0 +1,689 @@
+//! `OneStepProver` (the committed artifact, on revm) against the Rust step machine
+//! (`protocol::fault::machine`), step by step.
+//!
+//! What it is: for every step of every program, the Rust side builds the witness
+//! (`protocol::fault::witness`), calls `OneStepProver.step(M, witness)` on revm (Prague)
+//! and requires the returned post-state to equal the Rust machine's commitment after the
+//! step; a step the prover does not cover must revert `UnsupportedStep` (or
+//! `UnsupportedMicroStep`), never return. Programs: every covered opcode over boundary
+//! operands and on an empty stack, all 256 one-byte programs, jumps (real, fake, into
+//! push data, across chunks), stack limits, memory accesses over small and depth-changing
+//! offsets (and `KECCAK256` inputs on both sides of 2 KiB), out of gas at every gas value of a program, and 150 random programs (a
+//! deterministic proptest runner). A
+//! sample of steps is also replayed with one witness byte flipped: the prover must revert
+//! with one of its custom errors or return the same post-state. It prints the L1 gas of
+//! `step` per opcode (execution gas of the call, calldata not included) and witness
+//! sizes (`--nocapture`); nothing about gas is asserted.
+//!
+//! It also writes or checks the forge fixtures (`test/fixtures/one_step_prover.json`):
+//! `BLINK_WRITE_FIXTURES=1` rewrites them, otherwise a difference fails the test.
+//!
+//! What it is not: no environment, state, call or micro-step coverage (the prover reverts
+//! on those), and not the revm-vs-machine differential (`protocol/tests/fault_machine.rs`).
+
+use std::collections::BTreeMap;
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, address},
+    sol_types::{SolCall, SolInterface},
+};
+use blink_bridge_contracts::OneStepProver::{self, OneStepProverErrors};
+use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
+use protocol::fault::{
+    commit::{FrameRecord, Sections, stack_hash},
+    machine::{Env, MachineState, implemented, step},
+    witness,
+};
+use revm::{
+    Context, InspectEvm, Inspector, MainBuilder, MainContext,
+    bytecode::opcode::OpCode,
+    context::{CfgEnv, TxEnv, result::ExecutionResult},
+    database::{CacheDB, EmptyDB},
+    interpreter::{CallInputs, CallOutcome, interpreter::EthInterpreter},
+    primitives::{TxKind, hardfork::SpecId},
+    state::{AccountInfo, Bytecode},
+};
+
+const PROVER: Address = address!("0x0000000000000000000000000000000000050e01");
+const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
+
+/// Gas the prover's own call frame spent (calldata and the 21,000 base excluded).
+#[derive(Default)]
+struct FrameGas(u64);
+
+impl<CTX> Inspector<CTX, EthInterpreter> for FrameGas {
+    fn call_end(&mut self, _context: &mut CTX, _inputs: &CallInputs, outcome: &mut CallOutcome) {
+        self.0 = outcome.result.gas.total_gas_spent();
+    }
+}
+
+type Evm = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>, FrameGas>;
+
+/// What `step` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Answer {
+    Post(B256),
+    Error(OneStepProverErrors),
+}
+
+struct Prover {
+    evm: Evm,
+}
+
+impl Prover {
+    fn new() -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        let code = Bytecode::new_raw(OneStepProver::DEPLOYED_BYTECODE.clone());
+        db.insert_account_info(
+            PROVER,
+            AccountInfo {
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                ..Default::default()
+            },
+        );
+        let evm = Context::mainnet()
+            .with_db(db)
+            .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
+            .build_mainnet_with_inspector(FrameGas::default());
+        Self { evm }
+    }
+
+    /// `step(pre, witness)` and the gas of the prover's frame.
+    fn step(&mut self, pre: B256, witness: &[u8]) -> (Answer, u64) {
+        let data = OneStepProver::stepCall {
+            preState: pre,
+            witness: Bytes::copy_from_slice(witness),
+        }
+        .abi_encode();
+        let tx = TxEnv::builder()
+            .caller(CALLER)
+            .kind(TxKind::Call(PROVER))
+            .data(data.into())
+            .gas_limit(10_000_000)
+            .build()
+            .expect("tx env");
+        let result = self.evm.inspect_tx(tx).expect("revm runs the call").result;
+        let gas = self.evm.inspector.0;
+        let answer = match result {
+            ExecutionResult::Success { output, .. } => Answer::Post(
+                OneStepProver::stepCall::abi_decode_returns(output.data()).expect("bytes32 return"),
+            ),
+            ExecutionResult::Revert { output, .. } => Answer::Error(
+                OneStepProverErrors::abi_decode(&output)
+                    .unwrap_or_else(|e| panic!("revert that is no custom error ({e}): {output}")),
+            ),
+            ExecutionResult::Halt { reason, .. } => panic!("prover halted: {reason:?}"),
+        };
+        (answer, gas)
+    }
+}
+
+/// Osaka opcodes the Solidity prover does not cover yet: they must revert
+/// `UnsupportedStep`. Every other byte (covered, or undefined and so a halt) must give the
+/// machine's post-state.
+fn sol_unsupported(op: u8) -> bool {
+    matches!(op,
+        0x30..=0x34 | 0x37 | 0x39..=0x3c | 0x3e..=0x4a | 0x54 | 0x55 | 0x5c..=0x5e
+        | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
+}
+
+/// Covered opcodes that Osaka defines.
+fn sol_covers(op: u8) -> bool {
+    !sol_unsupported(op)
+        && OpCode::new(op).is_some()
+        && implemented(op)
+        && !(0xe6..=0xe8).contains(&op)
+}
+
+/// Per-opcode L1 gas and witness sizes, and how many steps were compared.
+#[derive(Default)]
+struct Stats {
+    gas: BTreeMap<u8, Vec<u64>>,
+    bytes: BTreeMap<u8, Vec<usize>>,
+    compared: usize,
+    unsupported: usize,
+    mutations: usize,
+}
+
+struct Harness {
+    prover: Prover,
+    stats: Stats,
+    rng: u64,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self {
+            prover: Prover::new(),
+            stats: Stats::default(),
+            rng: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.rng = self
+            .rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.rng >> 33
+    }
+
+    /// Run `code` in the Rust machine; check every step in Solidity. Returns the steps.
+    fn run(&mut self, code: &[u8], calldata: &[u8], gas: u64) -> Result<usize, String> {
+        let env = Env {
+            input: Bytes::copy_from_slice(calldata),
+            ..Env::default()
+        };
+        let sections = Sections {
+            block_ctx: B256::repeat_byte(0xb1),
+            tx_ctx: B256::repeat_byte(0x7c),
+            global: B256::repeat_byte(0x91),
+            call_stack: B256::repeat_byte(0xc5),
+        };
+        let mut m = MachineState::new(sections, env, Bytes::copy_from_slice(code), gas)
+            .map_err(|e| e.to_string())?;
+        let mut steps = 0;
+        while m.finished.is_none() {
+            if steps > 200_000 {
+                return Err("program does not end".into());
+            }
+            let pre = m.commitment();
+            let w = witness::witness(&m).map_err(|e| format!("witness: {e}"))?;
+            let op = if m.pc < code.len() { code[m.pc] } else { 0 };
+            let next = step(&m);
+            let (answer, gas) = self.prover.step(pre, &w);
+            let micro = m.cursor.is_some();
+            // A `KECCAK256` above 2 KiB starts a sponge: not covered yet.
+            let sponge = matches!(&next, Ok(post) if op == 0x20 && post.cursor.is_some());
+            match &next {
+                Ok(post) if !micro && !sponge && !sol_unsupported(op) => {
+                    let want = Answer::Post(post.commitment());
+                    if answer != want {
+                        return Err(format!(
+                            "step {steps} pc {} op 0x{op:02x}: prover {answer:?}, machine {want:?}",
+                            m.pc
+                        ));
+                    }
+                    self.stats.compared += 1;
+                    self.stats.gas.entry(op).or_default().push(gas);
+                    self.stats.bytes.entry(op).or_default().push(w.len());
+                    if steps % 7 == 0 {
+                        self.mutate(pre, &w, &want)?;
+                    }
+                }
+                _ => {
+                    let ok = match &answer {
+                        Answer::Error(OneStepProverErrors::UnsupportedStep(e)) => {
+                            !micro && e.kind == 5 && e.opcode == op
+                        }
+                        Answer::Error(OneStepProverErrors::UnsupportedMicroStep(e)) => {
+                            micro && e.cursor == m.frame_record().cursor
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err(format!(
+                            "step {steps} op 0x{op:02x} (micro {micro}): expected UnsupportedStep, got {answer:?}"
+                        ));
+                    }
+                    self.stats.unsupported += 1;
+                }
+            }
+            match next {
+                Ok(post) => m = post,
+                // The Rust machine stops here too.
+                Err(_) => return Ok(steps),
+            }
+            steps += 1;
+        }
+        Ok(steps)
+    }
+
+    /// One flipped byte: a custom error or the same post-state, never another post-state.
+    fn mutate(&mut self, pre: B256, w: &[u8], want: &Answer) -> Result<(), String> {
+        let mut bad = w.to_vec();
+        let i = (self.next() as usize) % bad.len();
+        bad[i] ^= 1 << (self.next() % 8);
+        let (answer, _) = self.prover.step(pre, &bad);
+        self.stats.mutations += 1;
+        match answer {
+            Answer::Error(_) => Ok(()),
+            a if &a == want => Ok(()),
+            a => Err(format!("byte {i} flipped: prover accepted {a:?}")),
+        }
+    }
+
+    fn check(&mut self, code: &[u8], gas: u64) {
+        self.check_with(code, &[], gas);
+    }
+
+    fn check_with(&mut self, code: &[u8], calldata: &[u8], gas: u64) {
+        self.run(code, calldata, gas)
+            .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?} gas {gas}"));
+    }
+
+    fn report(&self, title: &str) {
+        println!(
+            "{title}: {} steps compared, {} uncovered steps reverted UnsupportedStep, {} mutated witnesses",
+            self.stats.compared, self.stats.unsupported, self.stats.mutations
+        );
+        println!(
+            "| opcode | steps | L1 gas min | typical (median) | max | witness bytes (median / max) |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for (op, gas) in &self.stats.gas {
+            let mut g = gas.clone();
+            g.sort_unstable();
+            let mut b = self.stats.bytes[op].clone();
+            b.sort_unstable();
+            println!(
+                "| 0x{op:02x} | {} | {} | {} | {} | {} / {} |",
+                g.len(),
+                g[0],
+                g[g.len() / 2],
+                g[g.len() - 1],
+                b[b.len() / 2],
+                b[b.len() - 1]
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Programs.
+
+fn push32(code: &mut Vec<u8>, v: U256) {
+    code.push(0x7f);
+    code.extend_from_slice(&v.to_be_bytes::<32>());
+}
+
+fn interesting() -> Vec<U256> {
+    let min = U256::from(1) << 255;
+    vec![
+        U256::ZERO,
+        U256::from(1),
+        U256::from(2),
+        U256::from(7),
+        U256::from(31),
+        U256::from(32),
+        U256::from(33),
+        U256::from(255),
+        U256::from(256),
+        U256::from(1000),
+        U256::from(u64::MAX),
+        U256::from(u64::MAX) + U256::from(1),
+        min,
+        min - U256::from(1),
+        U256::MAX,
+        U256::MAX - U256::from(1),
+    ]
+}
+
+/// Covered opcodes other than `PUSH1..32`, with the items each reads.
+fn covered_plain() -> Vec<(u8, usize)> {
+    (0u8..=255)
+        .filter(|op| sol_covers(*op) && implemented(*op) && !(0x60..=0x7f).contains(op))
+        .map(|op| (op, witness::stack_reads(op)))
+        .collect()
+}
+
+#[test]
+fn every_covered_opcode_over_boundary_operands() {
+    let mut h = Harness::new();
+    let pool = interesting();
+    // 70 bytes of calldata: CALLDATALOAD reads across its end at offsets 38..70.
+    let calldata: Vec<u8> = (0u8..70).map(|i| i.wrapping_mul(37) | 1).collect();
+    for (op, n) in covered_plain() {
+        let combos = if n == 0 { 1 } else { 40 };
+        for c in 0..combos {
+            let mut code = Vec::new();
+            for k in 0..n {
+                let v = if c < pool.len() && k == 0 {
+                    pool[c]
+                } else {
+                    pool[(h.next() as usize) % pool.len()]
+                };
+                push32(&mut code, v);
+            }
+            code.push(op);
+            h.check_with(&code, &calldata, 100_000);
+        }
+        if op == 0x35 {
+            // Every offset around the calldata's words and its end.
+            for i in 0..=72u8 {
+                h.check_with(&[0x60, i, 0x35, 0x00], &calldata, 1000);
+            }
+            h.check_with(&[0x60, 3, 0x35, 0x00], &[], 1000);
+        }
+        if n > 0 {
+            h.check(&[op], 1000);
+        }
+    }
+    // Every PUSHn, whose data crosses chunk boundaries at every offset.
+    for n in 1..=32u8 {
+        for lead in [0usize, 1, 29, 30, 31, 45] {
+            let mut code = vec![0x5b; lead];
+            code.push(0x5f + n);
+            code.extend((1..=n).map(|b| b.wrapping_mul(37)));
+            h.check(&code, 1000);
+            // Cut short: push data past the end of the code reads zero.
+            code.truncate(lead + 1 + n as usize / 2);
+            h.check(&code, 1000);
+        }
+    }
+    h.report("boundary operands");
+    assert!(h.stats.compared > 5_000, "{}", h.stats.compared);
+}
+
+#[test]
+fn all_single_byte_programs() {
+    let mut h = Harness::new();
+    for op in 0u8..=255 {
+        h.check(&[op], 1000);
+        h.check(&[0x5f, 0x5f, 0x5f, op], 1000);
+    }
+    h.report("single bytes");
+}
+
+#[test]
+fn jumps_and_stack_limits() {
+    let mut h = Harness::new();
+    let jd = 0x5b;
+    let cases: Vec<Vec<u8>> = vec![
+        vec![0x60, 4, 0x56, 0xfe, jd, 0x60, 1, 0x00],
+        vec![0x60, 3, 0x56, 0x01, jd],
+        vec![0x60, 4, 0x56, 0x60, jd, 0x00],
+        vec![0x60, 9, 0x56, jd],
+        vec![0x60, 1, 0x60, 6, 0x57, 0xfe, jd, 0x00],
+        vec![0x5f, 0x60, 6, 0x57, 0x00, 0xfe, jd],
+        vec![0x5f, 0x60, 1, 0x57, 0x00],
+        vec![
+            0x60, 3, jd, 0x58, 0x50, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 2, 0x57, 0x5a, 0x59, 0x00,
+        ],
+    ];
+    for code in cases {
+        h.check(&code, 100_000);
+    }
+    let mut huge = Vec::new();
+    push32(&mut huge, U256::MAX);
+    huge.push(0x56);
+    h.check(&huge, 1000);
+    for start in 0..40usize {
+        for target_off in [0usize, 1, 5, 31, 32, 33, 34] {
+            let mut code = vec![jd; start];
+            let push_at = code.len();
+            code.push(0x7f);
+            code.extend([jd; 32]);
+            code.extend([jd, 0x00]);
+            let t = (push_at + target_off + 4) as u16;
+            let mut prog = vec![0x61];
+            prog.extend(t.to_be_bytes());
+            prog.push(0x56);
+            prog.extend(code);
+            h.check(&prog, 1000);
+        }
+    }
+    for (pushes, tail) in [
+        (1023usize, vec![0x80u8]),
+        (1024, vec![0x80]),
+        (1024, vec![0x5f]),
+        (1024, vec![0x60, 1]),
+        (1024, vec![0x58]),
+        (1024, vec![0x50, 0x5f]),
+        (1024, vec![0x9f]),
+        (16, vec![0x8f, 0x9f]),
+        (15, vec![0x8f]),
+        (16, vec![0x9f]),
+    ] {
+        let mut code = vec![0x5f; pushes];
+        code.extend(tail.iter());
+        h.check(&code, 100_000);
+    }
+    h.report("jumps and stack limits");
+}
+
+#[test]
+fn memory_accesses() {
+    let mut h = Harness::new();
+    for op in [0x20u8, 0x51, 0x52, 0x53, 0xf3, 0xfd] {
+        for i in 0..60 {
+            let mut code = Vec::new();
+            push32(
+                &mut code,
+                (U256::from(h.next()) << 128usize) | U256::from(h.next()),
+            );
+            push32(&mut code, U256::from(h.next() % 100));
+            code.push(0x52);
+            // Small offsets, then offsets that change the tree's depth several times.
+            let range = if i < 40 { 300 } else { 40_000 };
+            for _ in 0..witness::stack_reads(op) {
+                push32(&mut code, U256::from(h.next() % range));
+            }
+            code.push(op);
+            code.extend([0x59, 0x5a, 0x00]);
+            h.check(&code, 1_000_000);
+        }
+    }
+    // The largest one-step KECCAK256: 2 KiB, aligned and across 65 words.
+    for offset in [0u8, 31] {
+        h.check(&[0x61, 0x08, 0x00, 0x60, offset, 0x20, 0x00], 100_000);
+    }
+    h.report("memory");
+}
+
+#[test]
+fn out_of_gas_at_every_point() {
+    let mut h = Harness::new();
+    let mut code = Vec::new();
+    code.extend([0x60, 0xaa, 0x60, 0x40, 0x52]); // MSTORE at 64
+    code.extend([0x60, 0x77, 0x60, 0x85, 0x53]); // MSTORE8 at 133
+    code.extend([0x61, 0x01, 0x00, 0x60, 0x02, 0x0a]); // EXP(2, 256)
+    code.extend([0x60, 0x21, 0x51, 0x50]); // MLOAD 33, POP
+    code.extend([0x60, 0x30, 0x60, 0x07, 0x20, 0x50]); // KECCAK256(7, 48), POP
+    code.extend([0x61, 0x01, 0x00, 0x60, 0x00, 0xf3]); // RETURN(0, 256)
+    for gas in 0..=300 {
+        h.check(&code, gas);
+    }
+    h.report("out of gas");
+    // The largest gas runs the program to its RETURN.
+    assert!(h.stats.gas.contains_key(&0x20) && h.stats.gas.contains_key(&0xf3));
+}
+
+// Random programs, as in `protocol/tests/fault_machine.rs`.
+#[derive(Debug, Clone)]
+enum Item {
+    Op(u8),
+    Push(Vec<u8>),
+    Small(u8),
+    Dest,
+    JumpTo(usize, bool),
+    JumpAnywhere(u16),
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    // Defined opcodes the machine implements, covered by the prover or not.
+    let ops: Vec<u8> = (0u8..=255)
+        .filter(|op| implemented(*op) && OpCode::new(*op).is_some() && !(0x60..=0x7f).contains(op))
+        .filter(|op| !(0xe6..=0xe8).contains(op))
+        .collect();
+    prop_oneof![
+        6 => prop::sample::select(ops).prop_map(Item::Op),
+        3 => prop::collection::vec(any::<u8>(), 1..=32).prop_map(Item::Push),
+        4 => any::<u8>().prop_map(Item::Small),
+        1 => Just(Item::Dest),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(k, c)| Item::JumpTo(k, c)),
+        1 => any::<u16>().prop_map(Item::JumpAnywhere),
+    ]
+}
+
+fn assemble(items: &[Item]) -> Vec<u8> {
+    let mut dests = Vec::new();
+    let mut pos = 0usize;
+    for it in items {
+        match it {
+            Item::Op(_) => pos += 1,
+            Item::Dest => {
+                dests.push(pos);
+                pos += 1;
+            }
+            Item::Push(b) => pos += 1 + b.len(),
+            Item::Small(_) => pos += 2,
+            Item::JumpTo(..) | Item::JumpAnywhere(_) => pos += 4,
+        }
+    }
+    let mut code = Vec::with_capacity(pos);
+    for it in items {
+        match it {
+            Item::Op(op) => code.push(*op),
+            Item::Dest => code.push(0x5b),
+            Item::Push(b) => {
+                code.push(0x5f + b.len() as u8);
+                code.extend(b);
+            }
+            Item::Small(v) => code.extend([0x60, *v]),
+            Item::JumpTo(k, cond) => {
+                let t = if dests.is_empty() {
+                    0
+                } else {
+                    dests[k % dests.len()]
+                };
+                code.push(0x61);
+                code.extend((t as u16).to_be_bytes());
+                code.push(if *cond { 0x57 } else { 0x56 });
+            }
+            Item::JumpAnywhere(t) => {
+                code.push(0x61);
+                code.extend((t % (pos as u16).max(1)).to_be_bytes());
+                code.push(0x56);
+            }
+        }
+    }
+    code
+}
+
+#[test]
+fn random_programs() {
+    // A deterministic runner: the same 150 programs every run, reported with their code.
+    let mut runner = TestRunner::deterministic();
+    let programs = (
+        prop::collection::vec(item(), 1..60),
+        prop::collection::vec(any::<u8>(), 0..40),
+        prop_oneof![3 => 0u64..20_000, 1 => 0u64..300],
+    );
+    let mut h = Harness::new();
+    for _ in 0..150 {
+        let (items, calldata, gas) = programs
+            .new_tree(&mut runner)
+            .expect("strategy generates")
+            .current();
+        let code = assemble(&items);
+        h.run(&code, &calldata, gas)
+            .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?} gas {gas}"));
+    }
+    h.report("random programs");
+    assert!(
+        h.stats.unsupported > 0,
+        "random programs should reach uncovered opcodes"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Forge fixtures.
+
+const FIXTURES: &str = "test/fixtures/one_step_prover.json";
+
+/// The state just before the `at`-th step of `code`.
+fn state_at(code: &[u8], gas: u64, stack: &[U256], at: usize) -> MachineState {
+    let mut m = MachineState::new(
+        Sections::default(),
+        Env::default(),
+        Bytes::copy_from_slice(code),
+        gas,
+    )
+    .expect("valid program");
+    m.stack = stack.to_vec();
+    for _ in 0..at {
+        m = step(&m).expect("implemented");
+    }
+    m
+}
+
+fn hex(b: &[u8]) -> String {
+    format!("0x{}", alloy::hex::encode(b))
+}
+
+/// `{pre, witness, post}` of the next step of `m`, checked on the prover.
+fn case(prover: &mut Prover, m: &MachineState) -> serde_json::Value {
+    let w = witness::witness(m).expect("witness");
+    let post = step(m).expect("step").commitment();
+    let (answer, _) = prover.step(m.commitment(), &w);
+    assert_eq!(answer, Answer::Post(post), "fixture step disagrees");
+    serde_json::json!({
+        "pre": m.commitment().to_string(),
+        "witness": hex(&w),
+        "post": post.to_string(),
+    })
+}
+
+fn fixtures() -> String {
+    let mut prover = Prover::new();
+    // 40 bytes of JUMPDESTs first so the code tree has depth 1 (a sibling to flip).
+    let mut code = vec![0x5b; 40];
+    code.extend([0x60, 2, 0x60, 3, 0x01, 0x00]);
+    let add = state_at(&code, 1000, &[U256::from(9)], 42);
+    assert_eq!(add.code.bytes()[add.pc], 0x01);
+    let add_case = case(&mut prover, &add);
+
+    // The ADD claim with a wrong sum: 2 + 3 = 6.
+    let mut wrong = step(&add).expect("step");
+    let top = wrong.stack.len() - 1;
+    wrong.stack[top] = U256::from(6);
+    let wrong_post = wrong.commitment();
+
+    // Where in the ADD witness the mutations go.
+    let frame_at = 1 + 161;
+    let code_at = frame_at + FrameRecord::LEN;
+    // Opening: u8 1 ‖ chunk ‖ u8 1 ‖ sibling.
+    let code_sibling_at = code_at + 1 + 32 + 1;
+    let stack_below_at = code_sibling_at + 32 + 1;
+    let w = witness::witness(&add).expect("witness");
+    assert_eq!(
+        &w[stack_below_at..stack_below_at + 32],
+        stack_hash(&[U256::from(9)]).as_slice()
+    );
+
+    let oog = state_at(&code, 48, &[], 42);
+    assert!(oog.gas < 3);
+    let underflow = state_at(&[0x60, 1, 0x01], 1000, &[], 1);
+    let push_data = state_at(&[0x60, 4, 0x56, 0x60, 0x5b, 0x00], 1000, &[], 1);
+    let halted = step(&underflow).expect("step").commitment();
+
+    let value = serde_json::json!({
+        "add": add_case,
+        "addWrongPost": wrong_post.to_string(),
+        "frameAt": frame_at,
+        "codeSiblingAt": code_sibling_at,
+        "stackBelowAt": stack_below_at,
+        "addOutOfGas": case(&mut prover, &oog),
+        "addUnderflow": case(&mut prover, &underflow),
+        "jumpIntoPushData": case(&mut prover, &push_data),
+        "halted": halted.to_string(),
+    });
+    format!("{}\n", serde_json::to_string_pretty(&value).expect("json"))
+}
+
+#[test]
+fn forge_fixtures_are_fresh() {
+    let path = blink_bridge_contracts::crate_dir().join(FIXTURES);
+    let fresh = fixtures();
+    if std::env::var("BLINK_WRITE_FIXTURES").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &fresh).expect("write fixtures");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{FIXTURES} is stale: run `BLINK_WRITE_FIXTURES=1 cargo test -p blink-bridge-contracts --test revm_one_step_prover forge_fixtures_are_fresh` and commit it"
+    );
+}
