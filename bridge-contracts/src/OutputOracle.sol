@@ -14,14 +14,18 @@ pragma solidity 0.8.30;
 ///         `PROPOSER` is a single immutable address.
 contract OutputOracle {
     /// @notice An output proposal. Fits in two storage slots.
-    /// @custom:field outputRoot     The L2 output root.
+    /// @custom:field outputRoot     The L2 output root (version 1: `keccak256(bytes32(1) ‖ stateRoot ‖
+    ///                              withdrawalsRoot ‖ blockHash)`).
     /// @custom:field timestamp      L1 timestamp at which it was posted.
     /// @custom:field l2BlockNumber  The L2 block the output root commits to.
+    /// @custom:field l1Block        L1 block number at which it was posted: the output's horizon, the
+    ///                              last L1 block whose data derivation may use to reach it.
     /// @custom:field bondReturned   Whether `finalize` has returned its bond.
     struct OutputProposal {
         bytes32 outputRoot;
         uint64 timestamp;
-        uint128 l2BlockNumber;
+        uint64 l2BlockNumber;
+        uint64 l1Block;
         bool bondReturned;
     }
 
@@ -74,7 +78,7 @@ contract OutputOracle {
     error ZeroOutputRoot();
     /// @notice The L2 block number is not `nextBlockNumber()`.
     error UnexpectedBlockNumber(uint256 expected);
-    /// @notice The L2 block number does not fit in 128 bits.
+    /// @notice The L2 block number does not fit in 64 bits.
     error BlockNumberOverflow();
     /// @notice No output has this index.
     error UnknownOutput();
@@ -107,7 +111,7 @@ contract OutputOracle {
         uint256 _startingBlockNumber
     ) {
         if (_proposer == address(0) || _challenger == address(0) || _submissionInterval == 0) revert BadConfig();
-        if (_startingBlockNumber > type(uint128).max - _submissionInterval) revert BadConfig();
+        if (_startingBlockNumber > type(uint64).max - _submissionInterval) revert BadConfig();
         PROPOSER = _proposer;
         CHALLENGER = _challenger;
         SUBMISSION_INTERVAL = _submissionInterval;
@@ -125,16 +129,19 @@ contract OutputOracle {
         if (_outputRoot == bytes32(0)) revert ZeroOutputRoot();
         uint256 expected = nextBlockNumber();
         if (_l2BlockNumber != expected) revert UnexpectedBlockNumber(expected);
-        if (_l2BlockNumber > type(uint128).max) revert BlockNumberOverflow();
+        if (_l2BlockNumber > type(uint64).max) revert BlockNumberOverflow();
 
         uint256 index = _outputs.length;
         _outputs.push(
             OutputProposal({
                 outputRoot: _outputRoot,
                 timestamp: uint64(block.timestamp),
-                // casting to 'uint128' is safe because of the check above
+                // casting to 'uint64' is safe because of the check above
                 // forge-lint: disable-next-line(unsafe-typecast)
-                l2BlockNumber: uint128(_l2BlockNumber),
+                l2BlockNumber: uint64(_l2BlockNumber),
+                // casting to 'uint64' is safe because an L1 block number fits in 64 bits
+                // forge-lint: disable-next-line(unsafe-typecast)
+                l1Block: uint64(block.number),
                 bondReturned: false
             })
         );

@@ -111,6 +111,15 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// L2 predeploy (`0x4200…2935`): the last 8,191 L2 block hashes, the ring
+        /// `BLOCKHASH` reads (written by the state-transition function).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        L2BlockHashes,
+        "artifacts/L2BlockHashes.json"
+    );
+
+    alloy::sol!(
         /// L2 predeploy (`0x4200…0019`): receives the L2 priority fees as block beneficiary.
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
@@ -144,7 +153,7 @@ pub mod predeploys;
 
 pub use bindings::{
     BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1StandardBridge,
-    L2StandardBridge, OneStepProver, OutputOracle, Portal, TestToken,
+    L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -316,6 +325,7 @@ mod tests {
                 &BlinkMintableERC20::DEPLOYED_BYTECODE,
             ),
             (&L1Block::BYTECODE, &L1Block::DEPLOYED_BYTECODE),
+            (&L2BlockHashes::BYTECODE, &L2BlockHashes::DEPLOYED_BYTECODE),
             (&FeeVault::BYTECODE, &FeeVault::DEPLOYED_BYTECODE),
             (
                 &GasPriceOracle::BYTECODE,

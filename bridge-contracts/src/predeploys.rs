@@ -8,8 +8,10 @@
 //! | [`L1_BLOCK`] `0x4200…0015` | `L1Block` | slots 0..6 written by the state-transition function |
 //! | [`FEE_VAULT`] `0x4200…0019` | `FeeVault` | none; credited as block beneficiary |
 //! | [`L1_FEE_VAULT`] `0x4200…001A` | `FeeVault` (same code) | none; credited the L1 data fees |
+//! | [`L2_BLOCK_HASHES`] `0x4200…2935` | `L2BlockHashes` | slot `k mod 8191` = hash of block `k`, written by the state-transition function |
 //!
-//! The addresses are OP Stack's. None of these contracts has immutables, so their runtime
+//! The addresses are OP Stack's (`L2BlockHashes`: OP's predeploy range, EIP-2935's
+//! suffix). None of these contracts has immutables, so their runtime
 //! bytecode (the artifacts' `deployedBytecode`) is complete as it is.
 
 use std::collections::BTreeMap;
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use alloy::primitives::{Address, B256, Bytes, U256, address};
 use protocol::GenesisAccount;
 
-use crate::{FeeVault, GasPriceOracle, L1Block, L2StandardBridge};
+use crate::{FeeVault, GasPriceOracle, L1Block, L2BlockHashes, L2StandardBridge};
 
 /// `GasPriceOracle`: the L1 data fee computed on chain (OP's functions).
 pub const GAS_PRICE_ORACLE: Address = address!("0x420000000000000000000000000000000000000F");
@@ -31,6 +33,9 @@ pub const FEE_VAULT: Address = address!("0x4200000000000000000000000000000000000
 /// L1 fee vault (OP's `L1FeeVault` address): receives the L1 data fees. Runs
 /// `FeeVault`'s code: the same "accept ETH, withdraw later" contract.
 pub const L1_FEE_VAULT: Address = address!("0x420000000000000000000000000000000000001A");
+
+/// `L2BlockHashes`: the ring of the last 8,191 L2 block hashes that `BLOCKHASH` reads.
+pub const L2_BLOCK_HASHES: Address = address!("0x4200000000000000000000000000000000002935");
 
 /// `L1Block` storage slot of the L1 block number (a full 32-byte word).
 pub const L1_BLOCK_NUMBER_SLOT: U256 = U256::ZERO;
@@ -55,7 +60,7 @@ pub const PREDEPLOY_NONCE: u64 = 1;
 
 /// The genesis accounts of the L2 predeploys: `L2StandardBridge` (with slot 0 set to
 /// `l1_standard_bridge`, the `L1StandardBridge` on L1), `L1Block`, `FeeVault`, the L1
-/// fee vault and `GasPriceOracle`, each with its runtime bytecode, zero balance and
+/// fee vault, `GasPriceOracle` and `L2BlockHashes`, each with its runtime bytecode, zero balance and
 /// nonce [`PREDEPLOY_NONCE`].
 ///
 /// Merge it into `Genesis::alloc`; the state-transition function then fills `L1Block`'s
@@ -92,6 +97,10 @@ pub fn genesis_alloc(l1_standard_bridge: Address) -> BTreeMap<Address, GenesisAc
             GAS_PRICE_ORACLE,
             account(&GasPriceOracle::DEPLOYED_BYTECODE, BTreeMap::new()),
         ),
+        (
+            L2_BLOCK_HASHES,
+            account(&L2BlockHashes::DEPLOYED_BYTECODE, BTreeMap::new()),
+        ),
     ])
 }
 
@@ -124,13 +133,14 @@ mod tests {
         );
         assert_eq!(L1_FEE_VAULT, protocol::fee::L1_FEE_VAULT);
         assert_eq!(GAS_PRICE_ORACLE, protocol::fee::GAS_PRICE_ORACLE);
+        assert_eq!(L2_BLOCK_HASHES, protocol::block_hashes::L2_BLOCK_HASHES);
     }
 
     #[test]
     fn alloc_has_runtime_code_and_bridge_slot() {
         let l1_bridge = address!("0x00000000000000000000000000000000000b41d6");
         let alloc = genesis_alloc(l1_bridge);
-        assert_eq!(alloc.len(), 5);
+        assert_eq!(alloc.len(), 6);
         for (addr, acc) in &alloc {
             assert!(!acc.code.is_empty(), "{addr} has no code");
             assert_eq!(acc.balance, U256::ZERO);

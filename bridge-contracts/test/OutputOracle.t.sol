@@ -76,6 +76,7 @@ contract OutputOracleTest is TestBase {
         vm.assertEq(o.outputRoot, _root(0));
         vm.assertEq(uint256(o.timestamp), block.timestamp);
         vm.assertEq(uint256(o.l2BlockNumber), START + INTERVAL);
+        vm.assertEq(uint256(o.l1Block), block.number);
         vm.assertFalse(o.bondReturned);
         vm.assertEq(oracle.latestOutputIndex(), 0);
         vm.assertEq(oracle.nextBlockNumber(), START + 2 * INTERVAL);

@@ -358,3 +358,89 @@ fn l1_block_reads_slots_0_to_3() {
     assert_eq!(l2.code(L1_BLOCK), L1Block::DEPLOYED_BYTECODE);
     assert_eq!(l2.code(FEE_VAULT), FeeVault::DEPLOYED_BYTECODE);
 }
+
+/// `L2BlockHashes.get(k)` and `BLOCKHASH(k)` read the same ring that the
+/// state-transition function writes at block opening (`protocol::block_hashes`), through
+/// protocol's own executor and call path: equal for `k ≤ n−2`, `get` reverting
+/// `OutOfRange` where `BLOCKHASH` answers 0.
+#[test]
+fn l2_block_hashes_get_agrees_with_blockhash() {
+    use blink_bridge_contracts::{L2BlockHashes, predeploys::L2_BLOCK_HASHES};
+    use protocol::{
+        ChainConfig, TxExecutor,
+        block::BlockContext,
+        execution::{CallOutcome, simulate},
+    };
+    use revm::database_interface::WrapDatabaseRef;
+
+    let mut db = l2_db(Address::ZERO);
+    let config = ChainConfig::default();
+    let ctx = |number: u64| BlockContext {
+        number,
+        timestamp: 1_700_000_000 + number,
+        base_fee: 0,
+        gas_limit: 30_000_000,
+        parent_hash: B256::ZERO,
+        l1_origin: Default::default(),
+        l1_fee_scalars: Default::default(),
+    };
+    // the openings of blocks 2..=12 write the hashes of blocks 0..=10
+    let hash = |k: u64| B256::left_padding_from(&(0xb10c_0000 + k).to_be_bytes());
+    for n in 2..=12u64 {
+        let mut exec = TxExecutor::new(&mut db, &config, ctx(n), 0);
+        exec.apply_block_hash(hash(n - 2)).expect("system write");
+    }
+    let call = |n: u64, data: Vec<u8>, to: Option<Address>| {
+        let tx = TxEnv {
+            kind: to.map_or(TxKind::Create, TxKind::Call),
+            data: data.into(),
+            gas_limit: 1_000_000,
+            chain_id: None,
+            ..Default::default()
+        };
+        simulate(WrapDatabaseRef(&db), &config, &ctx(n), tx).expect("call runs")
+    };
+    // PUSH2 k BLOCKHASH PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN (as init code)
+    let blockhash = |n: u64, k: u16| {
+        let [hi, lo] = k.to_be_bytes();
+        let code = vec![0x61, hi, lo, 0x40, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3];
+        match call(n, code, None) {
+            CallOutcome::Success { output, .. } => B256::from_slice(&output),
+            other => panic!("{other:?}"),
+        }
+    };
+    let get = |n: u64, k: u64| {
+        let data = L2BlockHashes::getCall {
+            blockNumber: U256::from(k),
+        }
+        .abi_encode();
+        match call(n, data, Some(L2_BLOCK_HASHES)) {
+            CallOutcome::Success { output, .. } => Ok(B256::from_slice(&output)),
+            CallOutcome::Revert { output, .. } => Err(output),
+            other => panic!("{other:?}"),
+        }
+    };
+    let n = 12;
+    for k in 0..=10u64 {
+        assert_eq!(
+            blockhash(n, k as u16),
+            hash(k),
+            "BLOCKHASH({k}) in block {n}"
+        );
+        assert_eq!(get(n, k), Ok(hash(k)), "get({k}) in block {n}");
+    }
+    assert_eq!(blockhash(n, 11), B256::ZERO, "n-1 is not readable");
+    let out_of_range = |k: u64| {
+        let err = get(n, k).expect_err("reverts");
+        assert!(matches!(
+            L2BlockHashes::L2BlockHashesErrors::abi_decode(&err).expect("custom error"),
+            L2BlockHashes::L2BlockHashesErrors::OutOfRange(_)
+        ));
+    };
+    out_of_range(11);
+    out_of_range(12);
+    out_of_range(u64::MAX);
+    // one block later the same ring still answers, and `get` never reads a stale slot
+    assert_eq!(get(13, 10), Ok(hash(10)));
+    assert_eq!(blockhash(13, 10), hash(10));
+}

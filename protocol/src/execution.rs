@@ -16,7 +16,7 @@
 //! and derivation do) and keeps no history.
 
 use alloy_consensus::Transaction;
-use alloy_primitives::{Address, Bytes, Log, U256};
+use alloy_primitives::{Address, B256, Bytes, Log, U256};
 use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::{
     Database, DatabaseCommit, ExecuteCommitEvm, MainContext,
@@ -31,6 +31,7 @@ use revm::{
 use crate::{
     ChainConfig,
     block::BlockContext,
+    block_hashes::{L2_BLOCK_HASHES, RingBlockHashes, ring_slot, written_at_open},
     fee::L1Cost,
     l1::{L1_BLOCK, MAX_DEPOSIT_GAS},
     state::{StateChange, collect_changes},
@@ -193,8 +194,11 @@ pub fn cfg_env(config: &ChainConfig) -> CfgEnv {
 }
 
 /// Executes transactions of one block, in order, against `DB`, committing each.
+///
+/// `BLOCKHASH` reads the `L2BlockHashes` ring in `DB` ([`RingBlockHashes`]), never
+/// `DB`'s own hash table.
 pub struct TxExecutor<DB: Database + DatabaseCommit> {
-    evm: BlinkEvm<DB>,
+    evm: BlinkEvm<RingBlockHashes<DB>>,
     block: BlockContext,
     gas_used: u64,
 }
@@ -216,7 +220,7 @@ where
     pub fn new(db: DB, config: &ChainConfig, block: BlockContext, gas_used: u64) -> Self {
         let evm = build_evm(
             Context::mainnet()
-                .with_db(db)
+                .with_db(RingBlockHashes::new(db, block.number))
                 .with_cfg(cfg_env(config))
                 .with_block(block.to_block_env()),
         );
@@ -239,12 +243,38 @@ where
 
     /// The state, for reads between transactions.
     pub fn db_mut(&mut self) -> &mut DB {
-        &mut self.evm.ctx.journaled_state.database
+        self.evm.ctx.journaled_state.database.inner_mut()
     }
 
     /// Gives the state back.
     pub fn into_db(self) -> DB {
-        self.evm.ctx.journaled_state.database
+        self.evm.ctx.journaled_state.database.into_inner()
+    }
+
+    /// Writes `hash`, the hash of block `number − 2`, into the `L2BlockHashes` ring (a
+    /// system write at the start of every block `number ≥ 2`, before its first
+    /// transaction; `docs/fault-proofs.md` 4.2). Returns the writes (none for blocks 0
+    /// and 1).
+    pub fn apply_block_hash(&mut self, hash: B256) -> Result<Vec<StateChange>, ExecutionError> {
+        let Some(k) = written_at_open(self.block.number) else {
+            return Ok(Vec::new());
+        };
+        let slot = ring_slot(k);
+        let db = self.db_mut();
+        let info = db
+            .basic(L2_BLOCK_HASHES)
+            .map_err(|e| ExecutionError::Database(e.to_string()))?
+            .unwrap_or_default();
+        let original = db
+            .storage(L2_BLOCK_HASHES, slot)
+            .map_err(|e| ExecutionError::Database(e.to_string()))?;
+        let mut account = Account::from(info);
+        account.mark_touch();
+        account.storage.insert(
+            slot,
+            EvmStorageSlot::new_changed(original, hash.into(), TransactionId::ZERO),
+        );
+        Ok(self.commit_system(L2_BLOCK_HASHES, account))
     }
 
     /// Publishes the block's L1 origin in the `L1Block` predeploy (a system write at
@@ -426,7 +456,12 @@ pub fn simulate<DB: Database>(
 where
     DB::Error: std::fmt::Display,
 {
-    simulate_in(db, config, block.to_block_env(), tx)
+    simulate_in(
+        RingBlockHashes::new(db, block.number),
+        config,
+        block.to_block_env(),
+        tx,
+    )
 }
 
 /// revm's configuration for a read-only call (`eth_call`, `eth_estimateGas`, tracing a
@@ -447,7 +482,8 @@ pub fn call_cfg(config: &ChainConfig, tx: &mut TxEnv) -> CfgEnv {
     cfg
 }
 
-/// [`simulate`] in an explicit block environment (block overrides).
+/// [`simulate`] in an explicit block environment (block overrides). `BLOCKHASH` reads
+/// whatever `db` answers: wrap it in [`RingBlockHashes`] for the chain's rule.
 pub fn simulate_in<DB: Database>(
     db: DB,
     config: &ChainConfig,

@@ -17,6 +17,7 @@
 
 pub mod batch;
 pub mod block;
+pub mod block_hashes;
 pub mod chain;
 pub mod derive;
 pub mod execution;

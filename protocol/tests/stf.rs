@@ -350,30 +350,46 @@ fn the_l1_origin_is_published_in_the_l1block_predeploy() {
     );
 }
 
-/// `BLOCKHASH` of a block whose hash the state does not hold (the parent, whose hash is
-/// still being computed, or anything beyond 256 blocks) is 0, as the docs say, not a
-/// hash of the number's digits (what revm's `EmptyDB` would answer).
+/// `BLOCKHASH(k)` in block n reads slot `k mod 8191` of the `L2BlockHashes` ring, which
+/// the opening of block k+2 wrote: n-2 is known, n-1 (still being computed) and blocks
+/// never written read 0, and a hash table in the database is never consulted.
 #[test]
-fn blockhash_of_an_unknown_block_is_zero() {
-    use blink_protocol::execution::simulate;
+fn blockhash_reads_the_ring_in_state() {
+    use alloy_primitives::B256;
+    use blink_protocol::{
+        block_hashes::{L2_BLOCK_HASHES, ring_slot},
+        execution::simulate,
+    };
     use revm::database_interface::WrapDatabaseRef;
     let (_, genesis) = setup();
     let (mut db, _) = genesis_state(&genesis);
     let mut ctx = ctx_with_origin();
     ctx.number = 10;
-    // a known hash, as the executor inserts it for block n-2
+    let h8 = B256::repeat_byte(0x88);
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx.clone(), 0);
+    let changes = exec.apply_block_hash(h8).expect("system write");
+    assert_eq!(changes.len(), 2, "the account and its slot: {changes:?}");
+    drop(exec);
+    assert_eq!(
+        db.storage_ref(L2_BLOCK_HASHES, ring_slot(8)).unwrap(),
+        U256::from_be_bytes(h8.0)
+    );
+    // a hash table entry is what BLOCKHASH read before; it must not leak through
     db.cache
         .block_hashes
-        .insert(U256::from(8), alloy_primitives::B256::repeat_byte(0x88));
+        .insert(U256::from(9), B256::repeat_byte(0x99));
+    db.cache
+        .block_hashes
+        .insert(U256::from(7), B256::repeat_byte(0x77));
     // PUSH1 n BLOCKHASH PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN (as init code)
     let code = |n: u8| {
         alloy_primitives::Bytes::from(vec![0x60, n, 0x40, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3])
     };
-    let run = |n: u8| {
+    let run = |ctx: &blink_protocol::block::BlockContext, n: u8| {
         let out = simulate(
             WrapDatabaseRef(&db),
             &genesis.config,
-            &ctx,
+            ctx,
             revm::context::TxEnv {
                 kind: TxKind::Create,
                 data: code(n),
@@ -388,7 +404,18 @@ fn blockhash_of_an_unknown_block_is_zero() {
             other => panic!("{other:?}"),
         }
     };
-    assert_eq!(run(8).as_ref(), [0x88; 32].as_slice(), "n-2 is known");
-    assert_eq!(run(9).as_ref(), [0u8; 32].as_slice(), "n-1 reads 0");
-    assert_eq!(run(3).as_ref(), [0u8; 32].as_slice(), "unknown reads 0");
+    assert_eq!(run(&ctx, 8).as_ref(), [0x88; 32].as_slice(), "n-2 is known");
+    assert_eq!(run(&ctx, 9).as_ref(), [0u8; 32].as_slice(), "n-1 reads 0");
+    assert_eq!(
+        run(&ctx, 7).as_ref(),
+        [0u8; 32].as_slice(),
+        "never written reads 0"
+    );
+    // one block later, 8 is n-3 and still read from the ring
+    ctx.number = 11;
+    assert_eq!(run(&ctx, 8).as_ref(), [0x88; 32].as_slice(), "n-3 is known");
+    // blocks 0 and 1 write nothing
+    ctx.number = 1;
+    let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
+    assert!(exec.apply_block_hash(h8).expect("no write").is_empty());
 }

@@ -689,35 +689,20 @@ pub enum At {
 
 /// The state at `at`, read one access at a time: each read takes the state lock, then
 /// the history lock, for that read only, so a long call never holds the executor up.
+///
+/// `BLOCKHASH` does not come from here: every EVM reads it from the `L2BlockHashes`
+/// ring in this state through `protocol::block_hashes::RingBlockHashes`.
 #[derive(Clone, Copy, Debug)]
 pub struct StateAt<'a> {
     state: &'a RwLock<StateDb>,
     history: &'a SharedHistory,
     at: At,
-    hash_limit: u64,
 }
 
 impl<'a> StateAt<'a> {
     /// A view of `state` at `at`.
     pub fn new(state: &'a RwLock<StateDb>, history: &'a SharedHistory, at: At) -> Self {
-        let hash_limit = match at {
-            // a call at block n runs in block n's context, which reads hashes up to n-2
-            At::Block(n) => n.saturating_sub(2),
-            At::Live => u64::MAX,
-        };
-        Self {
-            state,
-            history,
-            at,
-            hash_limit,
-        }
-    }
-
-    /// `BLOCKHASH(k)` answers zero above `limit`, as it did when the block being
-    /// replayed ran (block n reads hashes up to n−2, `docs/architecture.md`).
-    pub fn with_block_hash_limit(mut self, limit: u64) -> Self {
-        self.hash_limit = limit;
-        self
+        Self { state, history, at }
     }
 }
 
@@ -751,11 +736,8 @@ impl DatabaseRef for StateAt<'_> {
         }
     }
 
-    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
-        if number > self.hash_limit {
-            return Ok(B256::ZERO);
-        }
-        Ok(self.state.read().block_hash_ref(number).unwrap_or_default())
+    fn block_hash_ref(&self, _number: u64) -> Result<B256, Self::Error> {
+        Ok(B256::ZERO)
     }
 }
 

@@ -99,7 +99,7 @@ impl L1Reader {
             )));
         }
         let output = oracle.getOutput(index).call().await.map_err(rpc)?;
-        if output.l2BlockNumber != number as u128 {
+        if output.l2BlockNumber != number {
             return Err(L1ReadError::Rpc(format!(
                 "output {index} is for block {}, not {number}",
                 output.l2BlockNumber

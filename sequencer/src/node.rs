@@ -1220,8 +1220,9 @@ impl Executor {
         Ok(())
     }
 
-    /// Opens the next block. Block n may read BLOCKHASH(k) for k ≤ n-2: the executor
-    /// waits here for the commitment of block n-2 (computed during block n-1), a
+    /// Opens the next block. Its opening writes the hash of block n-2 into the
+    /// `L2BlockHashes` ring (what `BLOCKHASH` reads, `protocol::block_hashes`): the
+    /// executor waits here for that commitment (computed during block n-1), a
     /// deterministic rule every replica applies the same way.
     fn open_with(&mut self, timestamp: u64, l1_origin: L1BlockInfo) -> Result<(), NodeError> {
         let (number, base_fee) = {
@@ -1233,25 +1234,23 @@ impl Executor {
                 cfg.next_base_fee(parent.gas_used, parent.ctx.gas_limit, parent.ctx.base_fee),
             )
         };
-        if number >= 2 {
-            let want = number - 2;
-            self.wait_hash(want)?;
-            {
-                let mut state = self.shared.state.write();
-                for (n, h) in self.hashes.range(want.saturating_sub(255)..=want) {
-                    state.cache.block_hashes.insert(U256::from(*n), *h);
+        let ring_hash = match protocol::block_hashes::written_at_open(number) {
+            Some(want) => {
+                self.wait_hash(want)?;
+                self.check_claims(want);
+                let h =
+                    self.hashes.get(&want).copied().ok_or_else(|| {
+                        NodeError::Replay(format!("hash of block {want} missing"))
+                    })?;
+                // the ring keeps what BLOCKHASH reads; this map only needs n-2 and the
+                // claims still to check
+                while self.hashes.len() > 257 {
+                    self.hashes.pop_first();
                 }
-                // BLOCKHASH reads the last 256 only: older hashes would pile up forever
-                if let Some(old) = want.checked_sub(256) {
-                    state.cache.block_hashes.remove(&U256::from(old));
-                }
+                Some(h)
             }
-            self.check_claims(want);
-            // keep the last 256
-            while self.hashes.len() > 257 {
-                self.hashes.pop_first();
-            }
-        }
+            None => None,
+        };
         let ctx = BlockContext {
             number,
             timestamp,
@@ -1261,14 +1260,23 @@ impl Executor {
             l1_origin,
             l1_fee_scalars: self.shared.genesis.l1_fee_scalars(),
         };
-        // the L1 origin is published in the L1Block predeploy before any transaction
+        // the L1 origin is published in the L1Block predeploy, and block n-2's hash in
+        // the L2BlockHashes ring, before any transaction
         let changes = {
             let config = self.shared.config().clone();
             let mut state = self.shared.state.write();
             let db = Recording::new(&mut state, &self.shared.history, number);
-            TxExecutor::new(db, &config, ctx.clone(), 0)
+            let mut exec = TxExecutor::new(db, &config, ctx.clone(), 0);
+            let mut changes = exec
                 .apply_l1_origin()
-                .map_err(|e| NodeError::Replay(e.to_string()))?
+                .map_err(|e| NodeError::Replay(e.to_string()))?;
+            if let Some(h) = ring_hash {
+                changes.extend(
+                    exec.apply_block_hash(h)
+                        .map_err(|e| NodeError::Replay(e.to_string()))?,
+                );
+            }
+            changes
         };
         self.open_changes.extend(changes);
         self.shared.chain.write().push(BlockEntry {

@@ -8,9 +8,10 @@
 //! supported (refused with an error), and it does not implement `eth_simulateV1`.
 
 use alloy::rpc::types::eth::{AccessList, BlockOverrides, state::StateOverride};
-use alloy_primitives::{U256, keccak256};
+use alloy_primitives::{B256, U256, keccak256};
 use protocol::{
     ChainConfig, ExecutionError,
+    block_hashes::RingBlockHashes,
     execution::{CallOutcome, call_cfg, outcome},
 };
 use revm::{
@@ -99,9 +100,9 @@ where
     Ok(())
 }
 
-/// The block environment with `block` overrides applied; block-hash overrides go into
-/// the scratch cache's hash table (what `BLOCKHASH` reads).
-pub fn apply_block<DB>(env: &mut BlockEnv, db: &mut CacheDB<DB>, block: &BlockOverrides) {
+/// The block environment with `block` overrides applied. Returns the block-hash
+/// overrides, for [`RingBlockHashes::with_overrides`] (what `BLOCKHASH` reads).
+pub fn apply_block(env: &mut BlockEnv, block: &BlockOverrides) -> Vec<(u64, B256)> {
     if let Some(n) = block.number {
         env.number = n;
     }
@@ -123,11 +124,12 @@ pub fn apply_block<DB>(env: &mut BlockEnv, db: &mut CacheDB<DB>, block: &BlockOv
     if let Some(d) = block.difficulty {
         env.difficulty = d;
     }
-    if let Some(hashes) = &block.block_hash {
-        for (n, h) in hashes {
-            db.cache.block_hashes.insert(U256::from(*n), *h);
-        }
-    }
+    block
+        .block_hash
+        .iter()
+        .flatten()
+        .map(|(n, h)| (*n, *h))
+        .collect()
 }
 
 /// Runs `tx` with overrides against `base` (not committed).
@@ -142,27 +144,32 @@ where
     DB::Error: std::fmt::Display,
 {
     let mut db = CacheDB::new(base);
-    prepare(&mut db, &mut block, overrides)?;
+    let hashes = prepare(&mut db, &mut block, overrides)?;
+    let number = block.number.saturating_to();
     Ok(protocol::execution::simulate_in(
-        &mut db, config, block, tx,
+        RingBlockHashes::new(&mut db, number).with_overrides(hashes),
+        config,
+        block,
+        tx,
     )?)
 }
 
+/// Applies `overrides`; returns the block-hash overrides.
 fn prepare<DB: DatabaseRef>(
     db: &mut CacheDB<DB>,
     block: &mut BlockEnv,
     overrides: &Overrides,
-) -> Result<(), OverrideError>
+) -> Result<Vec<(u64, B256)>, OverrideError>
 where
     DB::Error: std::fmt::Display,
 {
     if let Some(state) = &overrides.state {
         apply_state(db, state)?;
     }
-    if let Some(b) = &overrides.block {
-        apply_block(block, db, b);
-    }
-    Ok(())
+    Ok(match &overrides.block {
+        Some(b) => apply_block(block, b),
+        None => Vec::new(),
+    })
 }
 
 /// Either failure of a simulation with overrides.
@@ -190,7 +197,8 @@ where
     DB::Error: std::fmt::Display,
 {
     let mut db = CacheDB::new(base);
-    prepare(&mut db, &mut block, overrides)?;
+    let hashes = prepare(&mut db, &mut block, overrides)?;
+    let number = block.number.saturating_to();
     let cfg = call_cfg(config, &mut tx);
     if tx.tx_type == 0 {
         // an access list needs a typed transaction
@@ -201,7 +209,7 @@ where
         tx.access_list = list.clone();
         let mut evm = protocol::execution::build_evm_with_inspector(
             Context::mainnet()
-                .with_db(&mut db)
+                .with_db(RingBlockHashes::new(&mut db, number).with_overrides(hashes.clone()))
                 .with_cfg(cfg.clone())
                 .with_block(block.clone()),
             AccessListInspector::new(list.clone()),
@@ -216,6 +224,11 @@ where
     }
     // no fixed point in a few rounds: the last list, with its gas
     tx.access_list = list.clone();
-    let out = protocol::execution::simulate_in(&mut db, config, block, tx)?;
+    let out = protocol::execution::simulate_in(
+        RingBlockHashes::new(&mut db, number).with_overrides(hashes),
+        config,
+        block,
+        tx,
+    )?;
     Ok((list, out))
 }

@@ -121,7 +121,8 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
             }
             let output = oracle.getOutput(index).call().await.map_err(l1)?;
             // past its window: the blocks it covers are final
-            if let Ok(n) = u64::try_from(output.l2BlockNumber) {
+            {
+                let n = output.l2BlockNumber;
                 let mut chain = shared.chain.write();
                 chain.finalized = Some(chain.finalized.unwrap_or(0).max(n));
             }

@@ -133,9 +133,6 @@ impl Snapshot {
             db.insert_account_storage(*address, *slot, *value)
                 .map_err(|e| format!("storage of {address}: {e:?}"))?;
         }
-        for (n, h) in &self.block_hashes {
-            db.cache.block_hashes.insert(U256::from(*n), *h);
-        }
         let block = BlockEntry {
             ctx: self.ctx.clone(),
             txs: Vec::new(),

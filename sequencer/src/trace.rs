@@ -22,6 +22,7 @@ use alloy_rpc_types_trace::geth::{
 use protocol::{
     ChainConfig, TxExecutor,
     block::BlockContext,
+    block_hashes::RingBlockHashes,
     execution::{build_evm_with_inspector, cfg_env, inspect},
     tx::{deposit_tx_env, to_tx_env},
 };
@@ -208,6 +209,8 @@ impl<CTX> Inspector<CTX> for Deadline {
 struct BlockToTrace {
     number: u64,
     hash: Option<B256>,
+    /// The hash its opening writes into the `L2BlockHashes` ring (block `number − 2`'s).
+    ring_hash: Option<B256>,
     ctx: BlockContext,
     txs: Vec<Arc<TxEntry>>,
 }
@@ -217,9 +220,18 @@ fn block_by_number(s: &Shared, n: u64) -> Result<BlockToTrace, TraceError> {
     let b = chain
         .block(n)
         .ok_or_else(|| TraceError::BlockNotFound(n.to_string()))?;
+    let ring_hash = match protocol::block_hashes::written_at_open(n) {
+        Some(k) => Some(
+            chain
+                .hash(k)
+                .ok_or_else(|| TraceError::Replay(format!("hash of block {k} unknown")))?,
+        ),
+        None => None,
+    };
     Ok(BlockToTrace {
         number: n,
         hash: b.committed.as_ref().map(|c| c.hash),
+        ring_hash,
         ctx: b.ctx.clone(),
         txs: b.txs.clone(),
     })
@@ -279,14 +291,17 @@ fn replay(
     // validates the tracer before any work
     DebugInspector::new(opts.clone()).map_err(|e| TraceError::Tracer(e.to_string()))?;
     let parent = block.number.saturating_sub(1);
-    let base = StateAt::new(&s.state, &s.history, At::Block(parent))
-        .with_block_hash_limit(block.number.saturating_sub(2));
+    let base = StateAt::new(&s.state, &s.history, At::Block(parent));
     s.history.read().available(parent)?;
     let mut db = CacheDB::new(base);
     let config = s.config();
     let mut exec = TxExecutor::new(&mut db, config, block.ctx.clone(), 0);
     if block.number > 0 {
         exec.apply_l1_origin()
+            .map_err(|e| TraceError::Replay(e.to_string()))?;
+    }
+    if let Some(h) = block.ring_hash {
+        exec.apply_block_hash(h)
             .map_err(|e| TraceError::Replay(e.to_string()))?;
     }
     let mut out = Vec::new();
@@ -357,7 +372,7 @@ fn trace_one(
     let traced = run_traced(
         &mut scratch,
         cfg,
-        ctx.to_block_env(),
+        (ctx.to_block_env(), Vec::new()),
         (env, l1_fee),
         opts,
         Some(tx_ctx),
@@ -407,11 +422,12 @@ fn failed_deposit(
 }
 
 /// Runs `env`, charged `l1_fee` up front (zero for calls and deposits), under the
-/// tracer `opts` names, on `db` without committing.
+/// tracer `opts` names, on `db` without committing, in `block_env` with `BLOCKHASH` read
+/// from the ring in `db` (the overrides winning).
 fn run_traced<DB: revm::DatabaseRef>(
     db: &mut CacheDB<DB>,
     cfg: revm::context::CfgEnv,
-    block_env: revm::context::BlockEnv,
+    (block_env, hash_overrides): (revm::context::BlockEnv, Vec<(u64, B256)>),
     (env, l1_fee): (TxEnv, U256),
     opts: &GethDebugTracingOptions,
     tx_ctx: Option<TransactionContext>,
@@ -422,9 +438,10 @@ where
 {
     let inspector =
         DebugInspector::new(opts.clone()).map_err(|e| TraceError::Tracer(e.to_string()))?;
+    let number = block_env.number.saturating_to();
     let mut evm = build_evm_with_inspector(
         Context::mainnet()
-            .with_db(&mut *db)
+            .with_db(RingBlockHashes::new(&mut *db, number).with_overrides(hash_overrides))
             .with_cfg(cfg)
             .with_block(block_env.clone()),
         (inspector, deadline.fork()),
@@ -465,8 +482,7 @@ pub fn trace_call(
     };
     let opts = opts.tracing_options;
     let mut deadline = deadline_of(&opts)?;
-    let base =
-        StateAt::new(&s.state, &s.history, at).with_block_hash_limit(ctx.number.saturating_sub(2));
+    let base = StateAt::new(&s.state, &s.history, at);
     if let At::Block(n) = at {
         s.history.read().available(n)?;
     }
@@ -476,16 +492,17 @@ pub fn trace_call(
         crate::overrides::apply_state(&mut db, state)
             .map_err(|e| TraceError::Tracer(e.to_string()))?;
     }
-    if let Some(b) = &overrides.block {
-        crate::overrides::apply_block(&mut block, &mut db, b);
-    }
+    let hashes = match &overrides.block {
+        Some(b) => crate::overrides::apply_block(&mut block, b),
+        None => Vec::new(),
+    };
     let mut env = env;
     // relaxed as for eth_call
     let cfg = protocol::execution::call_cfg(s.config(), &mut env);
     run_traced(
         &mut db,
         cfg,
-        block,
+        (block, hashes),
         (env, U256::ZERO),
         &opts,
         None,
