@@ -4,6 +4,9 @@
 //! - `blink devnet`: brings up the local stack and writes its manifest.
 //! - `blink bench`: a load generator for any Ethereum JSON-RPC endpoint (the Blink
 //!   sequencer, anvil, ...). See `docs/bench.md`.
+//! - `blink osp-coverage`: the fault-proof machine and `OneStepProver` against revm and
+//!   each other, opcode × outcome, ending with the coverage line. See
+//!   `docs/fault-proofs.md` 7.
 //!
 //! The binary is thin: it parses arguments, initialises tracing (`RUST_LOG`) and
 //! dispatches to the subcommand's module.
@@ -12,6 +15,7 @@
 
 mod bench;
 mod devnet;
+mod osp_coverage;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +33,8 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// Load-test an Ethereum JSON-RPC endpoint (Blink sequencer, anvil, ...).
     Bench(bench::BenchArgs),
+    /// Check the fault-proof machine and `OneStepProver` against revm, opcode × outcome.
+    OspCoverage(osp_coverage::OspCoverageArgs),
 }
 
 #[tokio::main]
@@ -44,5 +50,7 @@ async fn main() -> eyre::Result<()> {
     match cli.command {
         Command::Devnet(args) => devnet::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        // CPU-bound and alone in the process: running it on the runtime's thread is fine.
+        Command::OspCoverage(args) => osp_coverage::run(args),
     }
 }

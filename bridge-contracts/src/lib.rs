@@ -5,6 +5,8 @@
 //!   contracts under `src/fault/`), their forge tests
 //!   (`bridge-contracts/test/`) and their compiled artifacts (`bridge-contracts/artifacts/`,
 //!   committed, one `<Name>.json` per contract with `abi`, `bytecode` and `deployedBytecode`);
+//! - [`one_step_prover::Prover`]: the committed `OneStepProver` on an in-memory revm, for
+//!   the differentials and `blink osp-coverage`;
 //! - typed [`alloy`] bindings generated from those committed artifacts with `sol!` and
 //!   `#[sol(rpc)]`: e.g. [`TestToken::deploy`], [`TestToken::BYTECODE`],
 //!   [`TestToken::transferCall`], [`TestToken::Transfer`];
@@ -149,6 +151,7 @@ mod bindings {
 }
 
 pub mod deploy;
+pub mod one_step_prover;
 pub mod predeploys;
 
 pub use bindings::{

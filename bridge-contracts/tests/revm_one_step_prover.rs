@@ -18,122 +18,40 @@
 //! It also writes or checks the forge fixtures (`test/fixtures/one_step_prover.json`):
 //! `BLINK_WRITE_FIXTURES=1` rewrites them, otherwise a difference fails the test.
 //!
+//! The prover on revm is `blink_bridge_contracts::one_step_prover::Prover`, and the
+//! program pieces are `protocol::fault::coverage`'s, both shared with `blink osp-coverage`.
+//!
 //! What it is not: no environment, state, call or micro-step coverage (the prover reverts
 //! on those), and not the revm-vs-machine differential (`protocol/tests/fault_machine.rs`).
 
 use std::collections::BTreeMap;
 
-use alloy::{
-    primitives::{Address, B256, Bytes, U256, address},
-    sol_types::{SolCall, SolInterface},
+use alloy::primitives::{B256, Bytes, U256};
+use blink_bridge_contracts::{
+    OneStepProver::OneStepProverErrors,
+    one_step_prover::{Answer, Prover},
 };
-use blink_bridge_contracts::OneStepProver::{self, OneStepProverErrors};
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use protocol::fault::{
     commit::{FrameRecord, Sections, stack_hash},
+    coverage::{
+        Family, Generator, Item, assemble, interesting, osaka_defined, prover_covers, push32,
+    },
     machine::{Env, MachineState, implemented, step},
     witness,
 };
-use revm::{
-    Context, InspectEvm, Inspector, MainBuilder, MainContext,
-    bytecode::opcode::OpCode,
-    context::{CfgEnv, TxEnv, result::ExecutionResult},
-    database::{CacheDB, EmptyDB},
-    interpreter::{CallInputs, CallOutcome, interpreter::EthInterpreter},
-    primitives::{TxKind, hardfork::SpecId},
-    state::{AccountInfo, Bytecode},
-};
-
-const PROVER: Address = address!("0x0000000000000000000000000000000000050e01");
-const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
-
-/// Gas the prover's own call frame spent (calldata and the 21,000 base excluded).
-#[derive(Default)]
-struct FrameGas(u64);
-
-impl<CTX> Inspector<CTX, EthInterpreter> for FrameGas {
-    fn call_end(&mut self, _context: &mut CTX, _inputs: &CallInputs, outcome: &mut CallOutcome) {
-        self.0 = outcome.result.gas.total_gas_spent();
-    }
-}
-
-type Evm = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>, FrameGas>;
-
-/// What `step` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Answer {
-    Post(B256),
-    Error(OneStepProverErrors),
-}
-
-struct Prover {
-    evm: Evm,
-}
-
-impl Prover {
-    fn new() -> Self {
-        let mut db = CacheDB::new(EmptyDB::default());
-        let code = Bytecode::new_raw(OneStepProver::DEPLOYED_BYTECODE.clone());
-        db.insert_account_info(
-            PROVER,
-            AccountInfo {
-                code_hash: code.hash_slow(),
-                code: Some(code),
-                ..Default::default()
-            },
-        );
-        let evm = Context::mainnet()
-            .with_db(db)
-            .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
-            .build_mainnet_with_inspector(FrameGas::default());
-        Self { evm }
-    }
-
-    /// `step(pre, witness)` and the gas of the prover's frame.
-    fn step(&mut self, pre: B256, witness: &[u8]) -> (Answer, u64) {
-        let data = OneStepProver::stepCall {
-            preState: pre,
-            witness: Bytes::copy_from_slice(witness),
-        }
-        .abi_encode();
-        let tx = TxEnv::builder()
-            .caller(CALLER)
-            .kind(TxKind::Call(PROVER))
-            .data(data.into())
-            .gas_limit(10_000_000)
-            .build()
-            .expect("tx env");
-        let result = self.evm.inspect_tx(tx).expect("revm runs the call").result;
-        let gas = self.evm.inspector.0;
-        let answer = match result {
-            ExecutionResult::Success { output, .. } => Answer::Post(
-                OneStepProver::stepCall::abi_decode_returns(output.data()).expect("bytes32 return"),
-            ),
-            ExecutionResult::Revert { output, .. } => Answer::Error(
-                OneStepProverErrors::abi_decode(&output)
-                    .unwrap_or_else(|e| panic!("revert that is no custom error ({e}): {output}")),
-            ),
-            ExecutionResult::Halt { reason, .. } => panic!("prover halted: {reason:?}"),
-        };
-        (answer, gas)
-    }
-}
 
 /// Osaka opcodes the Solidity prover does not cover yet: they must revert
 /// `UnsupportedStep`. Every other byte (covered, or undefined and so a halt) must give the
-/// machine's post-state.
+/// machine's post-state. The set is `fault::coverage::prover_covers`, which
+/// `blink osp-coverage` counts with; this test holds it to the prover.
 fn sol_unsupported(op: u8) -> bool {
-    matches!(op,
-        0x30..=0x34 | 0x37 | 0x39..=0x3c | 0x3e..=0x4a | 0x54 | 0x55 | 0x5c..=0x5e
-        | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
+    !prover_covers(op)
 }
 
 /// Covered opcodes that Osaka defines.
 fn sol_covers(op: u8) -> bool {
-    !sol_unsupported(op)
-        && OpCode::new(op).is_some()
-        && implemented(op)
-        && !(0xe6..=0xe8).contains(&op)
+    prover_covers(op) && osaka_defined(op) && implemented(op)
 }
 
 /// Per-opcode L1 gas and witness sizes, and how many steps were compared.
@@ -192,7 +110,10 @@ impl Harness {
             let w = witness::witness(&m).map_err(|e| format!("witness: {e}"))?;
             let op = if m.pc < code.len() { code[m.pc] } else { 0 };
             let next = step(&m);
-            let (answer, gas) = self.prover.step(pre, &w);
+            let (answer, gas) = self
+                .prover
+                .step(pre, &w)
+                .map_err(|e| format!("step {steps}: {e}"))?;
             let micro = m.cursor.is_some();
             // A `KECCAK256` above 2 KiB starts a sponge: not covered yet.
             let sponge = matches!(&next, Ok(post) if op == 0x20 && post.cursor.is_some());
@@ -245,7 +166,10 @@ impl Harness {
         let mut bad = w.to_vec();
         let i = (self.next() as usize) % bad.len();
         bad[i] ^= 1 << (self.next() % 8);
-        let (answer, _) = self.prover.step(pre, &bad);
+        let (answer, _) = self
+            .prover
+            .step(pre, &bad)
+            .map_err(|e| format!("byte {i} flipped: {e}"))?;
         self.stats.mutations += 1;
         match answer {
             Answer::Error(_) => Ok(()),
@@ -292,33 +216,6 @@ impl Harness {
 
 // ---------------------------------------------------------------------------------
 // Programs.
-
-fn push32(code: &mut Vec<u8>, v: U256) {
-    code.push(0x7f);
-    code.extend_from_slice(&v.to_be_bytes::<32>());
-}
-
-fn interesting() -> Vec<U256> {
-    let min = U256::from(1) << 255;
-    vec![
-        U256::ZERO,
-        U256::from(1),
-        U256::from(2),
-        U256::from(7),
-        U256::from(31),
-        U256::from(32),
-        U256::from(33),
-        U256::from(255),
-        U256::from(256),
-        U256::from(1000),
-        U256::from(u64::MAX),
-        U256::from(u64::MAX) + U256::from(1),
-        min,
-        min - U256::from(1),
-        U256::MAX,
-        U256::MAX - U256::from(1),
-    ]
-}
 
 /// Covered opcodes other than `PUSH1..32`, with the items each reads.
 fn covered_plain() -> Vec<(u8, usize)> {
@@ -388,57 +285,15 @@ fn all_single_byte_programs() {
 
 #[test]
 fn jumps_and_stack_limits() {
+    // `Family::Jumps` (real, fake, into push data, past the end, huge, across chunks) and
+    // `Family::StackLimits` (1,023 / 1,024 items, DUP16 / SWAP16 at their edge).
     let mut h = Harness::new();
-    let jd = 0x5b;
-    let cases: Vec<Vec<u8>> = vec![
-        vec![0x60, 4, 0x56, 0xfe, jd, 0x60, 1, 0x00],
-        vec![0x60, 3, 0x56, 0x01, jd],
-        vec![0x60, 4, 0x56, 0x60, jd, 0x00],
-        vec![0x60, 9, 0x56, jd],
-        vec![0x60, 1, 0x60, 6, 0x57, 0xfe, jd, 0x00],
-        vec![0x5f, 0x60, 6, 0x57, 0x00, 0xfe, jd],
-        vec![0x5f, 0x60, 1, 0x57, 0x00],
-        vec![
-            0x60, 3, jd, 0x58, 0x50, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 2, 0x57, 0x5a, 0x59, 0x00,
-        ],
-    ];
-    for code in cases {
-        h.check(&code, 100_000);
-    }
-    let mut huge = Vec::new();
-    push32(&mut huge, U256::MAX);
-    huge.push(0x56);
-    h.check(&huge, 1000);
-    for start in 0..40usize {
-        for target_off in [0usize, 1, 5, 31, 32, 33, 34] {
-            let mut code = vec![jd; start];
-            let push_at = code.len();
-            code.push(0x7f);
-            code.extend([jd; 32]);
-            code.extend([jd, 0x00]);
-            let t = (push_at + target_off + 4) as u16;
-            let mut prog = vec![0x61];
-            prog.extend(t.to_be_bytes());
-            prog.push(0x56);
-            prog.extend(code);
-            h.check(&prog, 1000);
+    let mut g = Generator::new(0);
+    for family in [Family::Jumps, Family::StackLimits] {
+        for _ in 0..family.cases().expect("enumerated") {
+            let p = g.program(family);
+            h.check(&p.code, p.frame_gas);
         }
-    }
-    for (pushes, tail) in [
-        (1023usize, vec![0x80u8]),
-        (1024, vec![0x80]),
-        (1024, vec![0x5f]),
-        (1024, vec![0x60, 1]),
-        (1024, vec![0x58]),
-        (1024, vec![0x50, 0x5f]),
-        (1024, vec![0x9f]),
-        (16, vec![0x8f, 0x9f]),
-        (15, vec![0x8f]),
-        (16, vec![0x9f]),
-    ] {
-        let mut code = vec![0x5f; pushes];
-        code.extend(tail.iter());
-        h.check(&code, 100_000);
     }
     h.report("jumps and stack limits");
 }
@@ -490,23 +345,11 @@ fn out_of_gas_at_every_point() {
     assert!(h.stats.gas.contains_key(&0x20) && h.stats.gas.contains_key(&0xf3));
 }
 
-// Random programs, as in `protocol/tests/fault_machine.rs`.
-#[derive(Debug, Clone)]
-enum Item {
-    Op(u8),
-    Push(Vec<u8>),
-    Small(u8),
-    Dest,
-    JumpTo(usize, bool),
-    JumpAnywhere(u16),
-}
-
+// Random programs: items and assembly from `fault::coverage`, as in
+// `protocol/tests/fault_machine.rs`.
 fn item() -> impl Strategy<Value = Item> {
     // Defined opcodes the machine implements, covered by the prover or not.
-    let ops: Vec<u8> = (0u8..=255)
-        .filter(|op| implemented(*op) && OpCode::new(*op).is_some() && !(0x60..=0x7f).contains(op))
-        .filter(|op| !(0xe6..=0xe8).contains(op))
-        .collect();
+    let ops = protocol::fault::coverage::plain_ops();
     prop_oneof![
         6 => prop::sample::select(ops).prop_map(Item::Op),
         3 => prop::collection::vec(any::<u8>(), 1..=32).prop_map(Item::Push),
@@ -515,51 +358,6 @@ fn item() -> impl Strategy<Value = Item> {
         1 => (any::<usize>(), any::<bool>()).prop_map(|(k, c)| Item::JumpTo(k, c)),
         1 => any::<u16>().prop_map(Item::JumpAnywhere),
     ]
-}
-
-fn assemble(items: &[Item]) -> Vec<u8> {
-    let mut dests = Vec::new();
-    let mut pos = 0usize;
-    for it in items {
-        match it {
-            Item::Op(_) => pos += 1,
-            Item::Dest => {
-                dests.push(pos);
-                pos += 1;
-            }
-            Item::Push(b) => pos += 1 + b.len(),
-            Item::Small(_) => pos += 2,
-            Item::JumpTo(..) | Item::JumpAnywhere(_) => pos += 4,
-        }
-    }
-    let mut code = Vec::with_capacity(pos);
-    for it in items {
-        match it {
-            Item::Op(op) => code.push(*op),
-            Item::Dest => code.push(0x5b),
-            Item::Push(b) => {
-                code.push(0x5f + b.len() as u8);
-                code.extend(b);
-            }
-            Item::Small(v) => code.extend([0x60, *v]),
-            Item::JumpTo(k, cond) => {
-                let t = if dests.is_empty() {
-                    0
-                } else {
-                    dests[k % dests.len()]
-                };
-                code.push(0x61);
-                code.extend((t as u16).to_be_bytes());
-                code.push(if *cond { 0x57 } else { 0x56 });
-            }
-            Item::JumpAnywhere(t) => {
-                code.push(0x61);
-                code.extend((t % (pos as u16).max(1)).to_be_bytes());
-                code.push(0x56);
-            }
-        }
-    }
-    code
 }
 
 #[test]
@@ -617,7 +415,7 @@ fn hex(b: &[u8]) -> String {
 fn case(prover: &mut Prover, m: &MachineState) -> serde_json::Value {
     let w = witness::witness(m).expect("witness");
     let post = step(m).expect("step").commitment();
-    let (answer, _) = prover.step(m.commitment(), &w);
+    let (answer, _) = prover.step(m.commitment(), &w).expect("prover answers");
     assert_eq!(answer, Answer::Post(post), "fixture step disagrees");
     serde_json::json!({
         "pre": m.commitment().to_string(),

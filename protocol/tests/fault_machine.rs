@@ -12,232 +12,44 @@
 //! commitment and asserts it changes only in the fields that step touches. Before every
 //! step, its witness (`fault::witness`) is parsed by the Rust mirror of the Solidity
 //! decoder and must give back exactly the pre-state's fields, with every opening leading
-//! to the root it claims.
+//! to the root it claims. The runner is `fault::differential::run` and the program pieces
+//! (`Program`, `Item`/`assemble`, boundary operands, the deterministic `Rng`) are
+//! `fault::coverage`'s, shared with `blink osp-coverage`.
 //!
 //! What it is not: no calls, storage, logs or environment opcodes (the machine does not
 //! implement them yet); the Solidity prover itself runs in
 //! `bridge-contracts/tests/revm_one_step_prover.rs`.
 
-use alloy_primitives::{Address, B256, Bytes, U256, address};
+use alloy_primitives::{B256, U256};
 use blink_protocol::fault::{
     commit::stack_hash,
     commit::{FrameRecord, Kind, Sections},
-    machine::{Env, KECCAK_ONE_STEP_MAX, MachineState, Outcome, implemented, step, step_in_place},
-    trace::StepTracer,
+    coverage::{
+        Family, Generator, Item, Program, Rng, arity, assemble, interesting, plain_ops, push32,
+    },
+    differential,
+    machine::{KECCAK_ONE_STEP_MAX, MachineState, implemented, step, step_in_place},
     tree, witness,
 };
 use proptest::prelude::*;
-use revm::{
-    Context, InspectEvm, MainBuilder, MainContext,
-    bytecode::opcode::OpCode,
-    context::{CfgEnv, TxEnv, result::ExecutionResult},
-    database::{CacheDB, EmptyDB},
-    interpreter::InstructionResult,
-    primitives::{TxKind, hardfork::SpecId},
-    state::{AccountInfo, Bytecode},
-};
+use revm::bytecode::opcode::OpCode;
 
-const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
-const TARGET: Address = address!("0x2000000000000000000000000000000000000002");
-
-/// The machine state before one opcode, as revm shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Snap {
-    pc: usize,
-    gas: u64,
-    stack: Vec<U256>,
-    memory: Vec<u8>,
-}
-
-#[derive(Debug, Clone)]
-struct Program {
-    code: Vec<u8>,
-    calldata: Vec<u8>,
-    /// Gas the frame starts with.
-    frame_gas: u64,
-}
-
-impl Program {
-    fn new(code: Vec<u8>) -> Self {
-        Self {
-            code,
-            calldata: Vec::new(),
-            frame_gas: 100_000,
+/// Run `p` in revm and in the machine, compare every step, and check the witness of
+/// every opcode step; returns the number of opcodes revm ran.
+fn check(p: &Program) -> Result<usize, String> {
+    differential::run(p, |s| {
+        if s.micro {
+            Ok(())
+        } else {
+            check_witness(s.pre)
         }
-    }
-}
-
-fn intrinsic(calldata: &[u8]) -> (u64, u64) {
-    let zeros = calldata.iter().filter(|b| **b == 0).count() as u64;
-    let nonzeros = calldata.len() as u64 - zeros;
-    let tokens = zeros + 4 * nonzeros;
-    // (intrinsic gas, EIP-7623 floor)
-    (21_000 + 4 * tokens, 21_000 + 10 * tokens)
-}
-
-struct RevmRun {
-    steps: Vec<Snap>,
-    outcome: (InstructionResult, Bytes, u64),
-    result: ExecutionResult,
-    gas_limit: u64,
-}
-
-fn run_revm(p: &Program) -> Result<RevmRun, String> {
-    let (intrinsic, floor) = intrinsic(&p.calldata);
-    let gas_limit = (intrinsic + p.frame_gas).max(floor);
-    let mut db = CacheDB::new(EmptyDB::default());
-    let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
-    db.insert_account_info(
-        TARGET,
-        AccountInfo {
-            code_hash: code.hash_slow(),
-            code: Some(code),
-            ..Default::default()
-        },
-    );
-    db.insert_account_info(
-        CALLER,
-        AccountInfo {
-            balance: U256::from(10u64.pow(18)),
-            ..Default::default()
-        },
-    );
-    let mut evm = Context::mainnet()
-        .with_db(db)
-        .with_cfg(CfgEnv::new_with_spec(SpecId::OSAKA))
-        .build_mainnet_with_inspector(StepTracer::new());
-    let tx = TxEnv::builder()
-        .caller(CALLER)
-        .kind(TxKind::Call(TARGET))
-        .data(Bytes::copy_from_slice(&p.calldata))
-        .gas_limit(gas_limit)
-        .build()
-        .map_err(|e| format!("tx env: {e:?}"))?;
-    let result = evm.inspect_one_tx(tx).map_err(|e| format!("revm: {e:?}"))?;
-    let rec = std::mem::take(&mut evm.inspector);
-    let end = rec.frame_ends.last().ok_or("no frame end")?;
-    if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
-        return Err("more than one frame".into());
-    }
-    Ok(RevmRun {
-        steps: rec
-            .steps
-            .into_iter()
-            .map(|s| Snap {
-                pc: s.pc,
-                gas: s.gas,
-                stack: s.stack,
-                memory: s.memory,
-            })
-            .collect(),
-        outcome: (end.result, end.output.clone(), end.gas_left),
-        result,
-        gas_limit,
     })
+    .map(|ran| ran.opcodes)
+    .map_err(|e| e.to_string())
 }
 
 fn machine_start(p: &Program, gas: u64) -> MachineState {
-    let env = Env {
-        self_address: TARGET,
-        code_address: TARGET,
-        caller: CALLER,
-        input: Bytes::copy_from_slice(&p.calldata),
-        ..Env::default()
-    };
-    MachineState::new(
-        Sections::default(),
-        env,
-        Bytes::copy_from_slice(&p.code),
-        gas,
-    )
-    .expect("program within limits")
-}
-
-/// Run `p` in both and compare every step; returns the number of steps.
-fn check(p: &Program) -> Result<usize, String> {
-    let run = run_revm(p)?;
-    let (intrinsic, _) = intrinsic(&p.calldata);
-    let frame_gas = run.gas_limit - intrinsic;
-    if let Some(first) = run.steps.first()
-        && first.gas != frame_gas
-    {
-        return Err(format!(
-            "revm starts with {} gas, expected {frame_gas}",
-            first.gas
-        ));
-    }
-    let mut m = machine_start(p, frame_gas);
-    for (i, snap) in run.steps.iter().enumerate() {
-        if m.finished.is_some() {
-            return Err(format!(
-                "machine finished after {i} steps, revm has {}",
-                run.steps.len()
-            ));
-        }
-        let mine = Snap {
-            pc: m.pc,
-            gas: m.gas,
-            stack: m.stack.clone(),
-            memory: m.memory.clone(),
-        };
-        if &mine != snap {
-            return Err(format!(
-                "step {i} (opcode 0x{:02x}): machine {mine:?} revm {snap:?}",
-                p.code.get(snap.pc).copied().unwrap_or(0)
-            ));
-        }
-        check_witness(&m).map_err(|e| format!("step {i} witness: {e}"))?;
-        step_in_place(&mut m).map_err(|e| format!("step {i}: {e}"))?;
-        // Copy micro-steps finish the opcode before revm's next snapshot.
-        let mut micro = 0;
-        while m.cursor.is_some() {
-            step_in_place(&mut m).map_err(|e| format!("micro-step {i}: {e}"))?;
-            micro += 1;
-            if micro > 1 << 16 {
-                return Err("copy does not end".into());
-            }
-        }
-    }
-    let Some(f) = &m.finished else {
-        return Err(format!(
-            "machine still running after revm's {} steps",
-            run.steps.len()
-        ));
-    };
-    let (res, output, gas_left) = &run.outcome;
-    match &f.outcome {
-        Outcome::Stop | Outcome::Return => {
-            if !res.is_ok() {
-                return Err(format!("machine {:?}, revm {res:?}", f.outcome));
-            }
-        }
-        Outcome::Revert => {
-            if !res.is_revert() {
-                return Err(format!("machine revert, revm {res:?}"));
-            }
-        }
-        Outcome::Halt(h) => {
-            if !res.is_halt() {
-                return Err(format!("machine halt {h:?}, revm {res:?}"));
-            }
-            // A halt consumes the frame's gas; the transaction uses its whole limit.
-            if run.result.tx_gas_used() != run.gas_limit {
-                return Err(format!(
-                    "halt: revm used {} of {}",
-                    run.result.tx_gas_used(),
-                    run.gas_limit
-                ));
-            }
-            return Ok(run.steps.len());
-        }
-    }
-    if &f.output != output {
-        return Err(format!("output: machine {:?} revm {output:?}", f.output));
-    }
-    if f.gas_left != *gas_left {
-        return Err(format!("gas left: machine {} revm {gas_left}", f.gas_left));
-    }
-    Ok(run.steps.len())
+    differential::machine_start(p, gas).expect("program within limits")
 }
 
 /// The witness of the step `m` is about to take, parsed by the Rust mirror of the
@@ -370,75 +182,12 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
 }
 
 // ---------------------------------------------------------------------------------
-// Program building.
-
-fn push32(code: &mut Vec<u8>, v: U256) {
-    code.push(0x7f);
-    code.extend_from_slice(&v.to_be_bytes::<32>());
-}
-
-/// How many items an opcode pops (for the opcodes the generators use).
-fn arity(op: u8) -> usize {
-    match op {
-        0x08 | 0x09 | 0x37 | 0x39 | 0x3e | 0x5e => 3,
-        0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
-        0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
-        0x15 | 0x19 | 0x1e | 0x35 | 0x50 | 0x51 | 0x56 => 1,
-        0x80..=0x8f => (op - 0x7f) as usize,
-        0x90..=0x9f => (op - 0x8f) as usize + 1,
-        _ => 0,
-    }
-}
-
-/// The defined opcodes the machine implements, `PUSH1..32` excluded.
-fn plain_ops() -> Vec<u8> {
-    (0u8..=255)
-        .filter(|op| implemented(*op) && OpCode::new(*op).is_some() && !(0x60..=0x7f).contains(op))
-        .filter(|op| !(0xe6..=0xe8).contains(op)) // Amsterdam's DUPN/SWAPN/EXCHANGE
-        .collect()
-}
-
-fn interesting() -> Vec<U256> {
-    let min = U256::from(1) << 255;
-    vec![
-        U256::ZERO,
-        U256::from(1),
-        U256::from(2),
-        U256::from(7),
-        U256::from(31),
-        U256::from(32),
-        U256::from(33),
-        U256::from(255),
-        U256::from(256),
-        U256::from(1000),
-        U256::from(u64::MAX),
-        U256::from(u64::MAX) + U256::from(1),
-        min,
-        min - U256::from(1),
-        U256::MAX,
-        U256::MAX - U256::from(1),
-    ]
-}
-
-/// A small deterministic generator (no dependency, reproducible).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
-// ---------------------------------------------------------------------------------
 // Hand-written and exhaustive cases.
 
 #[test]
 fn every_opcode_over_boundary_operands() {
     let pool = interesting();
-    let mut rng = Lcg(7);
+    let mut rng = Rng::new(7);
     let mut cases = 0;
     let mut steps = 0;
     let calldata: Vec<u8> = (0u8..70).map(|i| i.wrapping_mul(37)).collect();
@@ -452,7 +201,7 @@ fn every_opcode_over_boundary_operands() {
                 let v = if c < pool.len() && k == 0 {
                     pool[c]
                 } else {
-                    pool[(rng.next() as usize) % pool.len()]
+                    pool[(rng.next31() as usize) % pool.len()]
                 };
                 push32(&mut code, v);
             }
@@ -477,7 +226,7 @@ fn every_opcode_over_boundary_operands() {
 #[test]
 fn memory_ops_over_small_offsets() {
     // Offsets and lengths that expand memory in place, across words and by depths.
-    let mut rng = Lcg(11);
+    let mut rng = Rng::new(11);
     let calldata: Vec<u8> = (1u8..=45).collect();
     for op in [0x20, 0x37, 0x39, 0x51, 0x52, 0x53, 0x5e, 0xf3, 0xfd] {
         for _ in 0..40 {
@@ -485,12 +234,12 @@ fn memory_ops_over_small_offsets() {
             // Some memory first so copies and reads see data.
             push32(
                 &mut code,
-                (U256::from(rng.next()) << 128usize) | U256::from(rng.next()),
+                (U256::from(rng.next31()) << 128usize) | U256::from(rng.next31()),
             );
-            push32(&mut code, U256::from(rng.next() % 100));
+            push32(&mut code, U256::from(rng.next31() % 100));
             code.push(0x52);
             for _ in 0..arity(op) {
-                push32(&mut code, U256::from(rng.next() % 300));
+                push32(&mut code, U256::from(rng.next31() % 300));
             }
             code.push(op);
             code.extend([0x59, 0x5a, 0x00]); // MSIZE GAS STOP
@@ -527,72 +276,22 @@ fn all_single_byte_programs() {
 
 #[test]
 fn jumps() {
-    let jd = 0x5b;
-    let cases: Vec<Vec<u8>> = vec![
-        // JUMP to a JUMPDEST.
-        vec![0x60, 4, 0x56, 0xfe, jd, 0x60, 1, 0x00],
-        // JUMP to a non-JUMPDEST.
-        vec![0x60, 3, 0x56, 0x01, jd],
-        // JUMP into push data that holds 0x5b.
-        vec![0x60, 4, 0x56, 0x60, jd, 0x00],
-        // JUMP past the end, and to a huge target.
-        vec![0x60, 9, 0x56, jd],
-        {
-            let mut c = Vec::new();
-            push32(&mut c, U256::MAX);
-            c.push(0x56);
-            c
-        },
-        // JUMPI taken, not taken, to a bad target not taken.
-        vec![0x60, 1, 0x60, 6, 0x57, 0xfe, jd, 0x00],
-        vec![0x5f, 0x60, 6, 0x57, 0x00, 0xfe, jd],
-        vec![0x5f, 0x60, 1, 0x57, 0x00],
-        // PC, GAS, MSIZE around a loop that counts down from 3.
-        vec![
-            0x60, 3, jd, 0x58, 0x50, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 2, 0x57, 0x5a, 0x59, 0x00,
-        ],
-    ];
-    for code in cases {
-        check(&Program::new(code.clone())).unwrap_or_else(|e| panic!("{code:?}: {e}"));
-    }
-    // JUMPDESTs inside and after a PUSH32 whose data crosses chunk boundaries.
-    for start in 0..40usize {
-        for target_off in [0usize, 1, 5, 31, 32, 33, 34] {
-            let mut code = vec![jd; start];
-            let push_at = code.len();
-            code.push(0x7f);
-            code.extend([jd; 32]);
-            code.push(jd);
-            code.push(0x00);
-            let target = push_at + target_off;
-            // The prefix shifts all positions by 4 (PUSH2 hi lo JUMP).
-            let t = (target + 4) as u16;
-            let mut prog = vec![0x61];
-            prog.extend(t.to_be_bytes());
-            prog.push(0x56);
-            prog.extend(code);
-            check(&Program::new(prog.clone()))
-                .unwrap_or_else(|e| panic!("start {start} off {target_off}: {e}"));
-        }
+    // Jumps to a JUMPDEST, a non-JUMPDEST, into push data holding 0x5b, past the end, to
+    // a huge target, JUMPI taken and not, a loop; and JUMPDESTs inside and after a
+    // PUSH32 whose data crosses chunk boundaries (`Family::Jumps`).
+    let mut g = Generator::new(0);
+    for i in 0..Family::Jumps.cases().expect("enumerated") {
+        let p = g.program(Family::Jumps);
+        check(&p).unwrap_or_else(|e| panic!("jump case {i}: {e}\ncode {:02x?}", p.code));
     }
 }
 
 #[test]
 fn stack_limits() {
-    for (pushes, tail) in [
-        (1023usize, vec![0x80u8]),
-        (1024, vec![0x80]),
-        (1024, vec![0x5f]),
-        (1024, vec![0x60, 1]),
-        (1024, vec![0x50, 0x5f]),
-        (1024, vec![0x9f]),
-        (16, vec![0x8f, 0x9f]),
-        (15, vec![0x8f]),
-        (16, vec![0x9f]),
-    ] {
-        let mut code = vec![0x5f; pushes];
-        code.extend(tail.iter());
-        check(&Program::new(code)).unwrap_or_else(|e| panic!("{pushes} {tail:?}: {e}"));
+    let mut g = Generator::new(0);
+    for i in 0..Family::StackLimits.cases().expect("enumerated") {
+        let p = g.program(Family::StackLimits);
+        check(&p).unwrap_or_else(|e| panic!("stack case {i}: {e}"));
     }
 }
 
@@ -608,7 +307,7 @@ fn out_of_gas_at_every_point() {
     code.extend([0x60, 0x40, 0x60, 0x00, 0xf3]); // RETURN(0, 64)
     let full = {
         let p = Program::new(code.clone());
-        let run = run_revm(&p).expect("revm");
+        let run = differential::run_revm(&p).expect("revm");
         100_000 - run.outcome.2
     };
     for gas in 0..=full + 1 {
@@ -868,23 +567,7 @@ fn long_keccak_runs_as_sponge_micro_steps() {
 }
 
 // ---------------------------------------------------------------------------------
-// Random programs.
-
-#[derive(Debug, Clone)]
-enum Item {
-    /// A defined opcode the machine implements.
-    Op(u8),
-    /// `PUSHn` with these bytes.
-    Push(Vec<u8>),
-    /// `PUSH1` of a small value (memory offsets, lengths, shift amounts).
-    Small(u8),
-    /// A `JUMPDEST`.
-    Dest,
-    /// `PUSH2 <k-th JUMPDEST>` then `JUMP` or `JUMPI`.
-    JumpTo(usize, bool),
-    /// `PUSH2 <any position>` then `JUMP` (mostly invalid).
-    JumpAnywhere(u16),
-}
+// Random programs (items and assembly from `fault::coverage`).
 
 fn item() -> impl Strategy<Value = Item> {
     let ops = plain_ops();
@@ -896,53 +579,6 @@ fn item() -> impl Strategy<Value = Item> {
         1 => (any::<usize>(), any::<bool>()).prop_map(|(k, c)| Item::JumpTo(k, c)),
         1 => any::<u16>().prop_map(Item::JumpAnywhere),
     ]
-}
-
-fn assemble(items: &[Item]) -> Vec<u8> {
-    // First pass: positions of JUMPDESTs (every item has a fixed size).
-    let mut dests = Vec::new();
-    let mut pos = 0usize;
-    for it in items {
-        match it {
-            Item::Op(_) | Item::Dest => {
-                if matches!(it, Item::Dest) {
-                    dests.push(pos);
-                }
-                pos += 1;
-            }
-            Item::Push(b) => pos += 1 + b.len(),
-            Item::Small(_) => pos += 2,
-            Item::JumpTo(..) | Item::JumpAnywhere(_) => pos += 4,
-        }
-    }
-    let mut code = Vec::with_capacity(pos);
-    for it in items {
-        match it {
-            Item::Op(op) => code.push(*op),
-            Item::Dest => code.push(0x5b),
-            Item::Push(b) => {
-                code.push(0x5f + b.len() as u8);
-                code.extend(b);
-            }
-            Item::Small(v) => code.extend([0x60, *v]),
-            Item::JumpTo(k, cond) => {
-                let t = if dests.is_empty() {
-                    0
-                } else {
-                    dests[k % dests.len()]
-                };
-                code.push(0x61);
-                code.extend((t as u16).to_be_bytes());
-                code.push(if *cond { 0x57 } else { 0x56 });
-            }
-            Item::JumpAnywhere(t) => {
-                code.push(0x61);
-                code.extend((t % (pos as u16).max(1)).to_be_bytes());
-                code.push(0x56);
-            }
-        }
-    }
-    code
 }
 
 fn program() -> impl Strategy<Value = Program> {

@@ -15,6 +15,11 @@
 //! * [`sponge`]: `keccak-f[1600]` and the resumable keccak-256 sponge those micro-steps use;
 //! * [`trace`]: a revm `Inspector` recording pc, gas, stack and memory before every
 //!   opcode and each frame's end, the revm side of the differential;
+//! * [`differential`]: a program run in revm under that `Inspector` and in the machine,
+//!   compared at every opcode boundary, with a callback on every machine step;
+//! * [`coverage`]: the programs the differentials run (deterministic generators), the
+//!   opcode × outcome classification of a step, and the table and line of
+//!   `blink osp-coverage`;
 //! * [`witness`]: the proof bytes of one step (layout version 1, `docs/fault-proofs.md`
 //!   3.7) for the opcodes the Solidity `OneStepProver` covers, and the Rust mirror of its
 //!   decoder.
@@ -25,6 +30,8 @@
 //! `step_commitment`). Pure code: no I/O.
 
 pub mod commit;
+pub mod coverage;
+pub mod differential;
 pub mod machine;
 pub mod sponge;
 pub mod trace;

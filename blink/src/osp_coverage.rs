@@ -1,0 +1,440 @@
+//! `blink osp-coverage [--steps N]`: how much of the EVM the fault-proof machine and
+//! `OneStepProver` cover, measured by running them against revm and each other.
+//!
+//! What it is: it draws programs from every family the differential tests use
+//! (`protocol::fault::coverage::Family`: boundary operands, single bytes, jumps, stack
+//! limits, memory, copies, keccak, out of gas at every gas value, random programs) and
+//! targeted programs that bring every opcode × outcome the machine implements to a
+//! minimum number of steps. Each program runs in revm under `StepTracer` and in the Rust
+//! step machine, compared at every opcode boundary (`protocol::fault::differential`);
+//! for every step (or every k-th, `--prover-every`) the Rust side builds the witness and
+//! `OneStepProver.step` runs on revm from the committed artifact; its answer must be the
+//! machine's post-state for a step it covers, and `UnsupportedStep` /
+//! `UnsupportedMicroStep` for one it does not. Any mismatch is a disagreement. It prints
+//! the opcode × outcome table (steps, disagreements, L1 gas typical and max), what is
+//! not covered yet and why, and last the line `coverage: A/150 opcodes, C/18
+//! precompiles, E disagreements over S steps, max gas G`; the exit code is non-zero if
+//! E > 0.
+//!
+//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need calls,
+//! state and transaction boundaries, which the machine does not have), so S counts
+//! generated single-frame programs only and C is 0; no timing figures (a run is bounded
+//! by `--steps` and `--max-seconds`, not measured).
+
+use std::{
+    fmt::Write as _,
+    time::{Duration, Instant},
+};
+
+use bridge_contracts::{
+    OneStepProver::OneStepProverErrors,
+    one_step_prover::{Answer, Prover},
+};
+use clap::Args;
+use eyre::bail;
+use protocol::fault::{
+    coverage::{
+        Coverage, Family, Generator, Program, StepOutcome, Target, classify, prover_runs, targets,
+    },
+    differential::{self, DiffError, Step},
+    witness,
+};
+
+/// Arguments of `blink osp-coverage`.
+#[derive(Debug, Args)]
+pub struct OspCoverageArgs {
+    /// Steps to check in all (S of the coverage line; a program is never cut, so the
+    /// run ends a little above).
+    #[arg(long, default_value_t = 20_000)]
+    pub steps: u64,
+    /// Ask `OneStepProver` about every k-th step only (1: every step).
+    #[arg(long, default_value_t = 1)]
+    pub prover_every: u64,
+    /// Steps each opcode × outcome the generators can aim at is topped up to, when
+    /// `--steps` allows (at most an eighth of the steps go to top-ups).
+    #[arg(long, default_value_t = 20)]
+    pub min_per_row: u64,
+    /// Stop after this many seconds even if fewer steps were checked.
+    #[arg(long, default_value_t = 3600)]
+    pub max_seconds: u64,
+    /// Seed of the program generators (the same seed draws the same programs).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// What a run measured.
+#[derive(Debug)]
+pub struct Report {
+    /// The table's data and the line.
+    pub coverage: Coverage,
+    /// `OneStepProver` was asked about every k-th step.
+    pub prover_every: u64,
+    /// The minimum per opcode × outcome this run aimed at.
+    pub min_per_row: u64,
+    /// Targets the generators could aim at that stayed below the minimum.
+    pub below_min: Vec<(u8, Target)>,
+    /// Programs that could not be compared (a harness problem, not a disagreement), with
+    /// the first reason.
+    pub skipped: (u64, Option<String>),
+    /// Why the run stopped before `--steps`, if it did.
+    pub stopped: Option<String>,
+}
+
+/// The run: families for a quarter of the steps, top-ups to the minimum, families again.
+pub fn measure(args: &OspCoverageArgs) -> Report {
+    let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
+    let every = args.prover_every.max(1);
+    let all_targets = targets();
+    // Top-ups take at most about an eighth of the steps (each targeted program is a few
+    // steps long).
+    let min = args
+        .min_per_row
+        .min(args.steps / (8 * all_targets.len() as u64).max(1));
+    let mut run = Run {
+        generator: Generator::new(args.seed),
+        prover: Prover::new(),
+        coverage: Coverage::default(),
+        every,
+        counter: 0,
+        family_steps: [0; Family::ALL.len()],
+        skipped: (0, None),
+    };
+    let mut stopped = None;
+    let out_of_time = |stopped: &mut Option<String>| {
+        if Instant::now() >= deadline {
+            *stopped = Some(format!("--max-seconds {} reached", args.max_seconds));
+            true
+        } else {
+            false
+        }
+    };
+
+    // A quarter of the steps from the families first, so top-ups only fill what they
+    // left below the minimum.
+    while run.coverage.steps < args.steps / 4 && !out_of_time(&mut stopped) {
+        run.next_family();
+    }
+    let mut below_min = Vec::new();
+    for (op, target) in &all_targets {
+        let mut attempts = 0;
+        let mut cannot = false;
+        while run.coverage.steps_of(*op, target.outcome(*op)) < min
+            && attempts < 4 * min
+            && run.coverage.steps < args.steps
+            && !out_of_time(&mut stopped)
+        {
+            let Some(p) = run.generator.targeted(*op, *target) else {
+                // No program reaches it (an opcode that costs no gas cannot run out).
+                cannot = true;
+                break;
+            };
+            run.program(&p, "targeted");
+            attempts += 1;
+        }
+        if !cannot && run.coverage.steps_of(*op, target.outcome(*op)) < min {
+            below_min.push((*op, *target));
+        }
+    }
+    while run.coverage.steps < args.steps && !out_of_time(&mut stopped) {
+        run.next_family();
+    }
+    Report {
+        coverage: run.coverage,
+        prover_every: every,
+        min_per_row: min,
+        below_min,
+        skipped: run.skipped,
+        stopped,
+    }
+}
+
+struct Run {
+    generator: Generator,
+    prover: Prover,
+    coverage: Coverage,
+    every: u64,
+    counter: u64,
+    family_steps: [u64; Family::ALL.len()],
+    skipped: (u64, Option<String>),
+}
+
+impl Run {
+    /// One program of the family with the fewest steps so far, so each gets a fair share
+    /// of S however long its programs are.
+    fn next_family(&mut self) {
+        let (i, _) = self
+            .family_steps
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| **s)
+            .unwrap_or((0, &0));
+        let family = Family::ALL[i];
+        let p = self.generator.program(family);
+        self.family_steps[i] += self.program(&p, family.name()).max(1);
+    }
+
+    /// Run one program through revm, the machine and the prover; returns its steps.
+    fn program(&mut self, p: &Program, family: &'static str) -> u64 {
+        let mut last = None;
+        let mut steps = 0u64;
+        let Self {
+            prover,
+            coverage,
+            every,
+            counter,
+            ..
+        } = self;
+        let result = differential::run(p, |s| {
+            let key = classify(s.pre, s.post);
+            coverage.step(key.0, key.1);
+            last = Some(key);
+            steps += 1;
+            *counter += 1;
+            if counter.is_multiple_of(*every) {
+                check_prover(prover, coverage, &s, key);
+            }
+            Ok(())
+        });
+        match result {
+            Ok(_) => {}
+            Err(DiffError::Disagree { detail, .. }) => {
+                let row = last.map_or_else(
+                    || "start".to_string(),
+                    |(op, o): (u8, StepOutcome)| format!("0x{op:02x} {}", o.label()),
+                );
+                self.coverage.disagree(
+                    last,
+                    format!(
+                        "revm vs machine ({family}, after {row}): {detail}; {}",
+                        describe(p)
+                    ),
+                );
+            }
+            Err(e) => {
+                self.skipped.0 += 1;
+                if self.skipped.1.is_none() {
+                    self.skipped.1 = Some(format!("{e}; {}", describe(p)));
+                }
+            }
+        }
+        self.coverage.program(family, steps);
+        steps
+    }
+}
+
+/// The program, its long code cut short.
+fn describe(p: &Program) -> String {
+    let hex: String = p.code.iter().take(96).map(|b| format!("{b:02x}")).collect();
+    let more = if p.code.len() > 96 { "…" } else { "" };
+    format!(
+        "code {hex}{more} ({} bytes), {} calldata bytes, gas {}",
+        p.code.len(),
+        p.calldata.len(),
+        p.frame_gas
+    )
+}
+
+/// `OneStepProver.step` on this step: the machine's post-state where it covers the step,
+/// its unsupported-step error where it does not.
+fn check_prover(
+    prover: &mut Prover,
+    coverage: &mut Coverage,
+    s: &Step<'_>,
+    (op, outcome): (u8, StepOutcome),
+) {
+    let row = Some((op, outcome));
+    let what = format!("prover on 0x{op:02x} {}", outcome.label());
+    let w = match witness::witness(s.pre) {
+        Ok(w) => w,
+        Err(e) => {
+            coverage.disagree(row, format!("{what}: no witness: {e}"));
+            return;
+        }
+    };
+    let answer = match prover.step(s.pre.commitment(), &w) {
+        Ok(a) => a,
+        Err(e) => {
+            coverage.prover(op, outcome, None);
+            coverage.disagree(row, format!("{what}: {e}"));
+            return;
+        }
+    };
+    if prover_runs(op, outcome) {
+        let want = Answer::Post(s.post.commitment());
+        match answer {
+            (a, gas) if a == want => coverage.prover(op, outcome, Some(gas)),
+            (a, _) => {
+                coverage.prover(op, outcome, None);
+                coverage.disagree(row, format!("{what}: answered {a:?}, machine {want:?}"));
+            }
+        }
+    } else {
+        let micro = s.pre.cursor.is_some();
+        let ok = match &answer.0 {
+            // Kind 5 is TX_EXEC, the only kind the single-frame machine steps in.
+            Answer::Error(OneStepProverErrors::UnsupportedStep(e)) => {
+                !micro && e.kind == 5 && e.opcode == op
+            }
+            Answer::Error(OneStepProverErrors::UnsupportedMicroStep(e)) => {
+                micro && e.cursor == s.pre.frame_record().cursor
+            }
+            _ => false,
+        };
+        coverage.prover(op, outcome, None);
+        if !ok {
+            coverage.disagree(
+                row,
+                format!(
+                    "{what}: expected an unsupported-step revert, got {:?}",
+                    answer.0
+                ),
+            );
+        }
+    }
+}
+
+/// Everything the command prints, the coverage line last.
+pub fn render(r: &Report) -> String {
+    let c = &r.coverage;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "osp-coverage: {} programs, {} steps checked against revm at every opcode boundary; \
+         OneStepProver asked about {} (sample rate 1/{})",
+        c.programs,
+        c.steps,
+        if r.prover_every == 1 {
+            "every step".to_string()
+        } else {
+            format!("one step in {}", r.prover_every)
+        },
+        r.prover_every
+    );
+    out.push_str("steps by family:");
+    for (family, (programs, steps)) in &c.families {
+        let _ = write!(out, " {family} {steps} ({programs} programs);");
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "minimum per opcode × outcome aimed at: {} steps; below it: {}",
+        r.min_per_row,
+        if r.below_min.is_empty() {
+            "none".to_string()
+        } else {
+            r.below_min
+                .iter()
+                .map(|(op, t)| format!("0x{op:02x} {:?}", t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    out.push('\n');
+    out.push_str(&c.table());
+    out.push('\n');
+    out.push_str(&c.missing());
+    if r.skipped.0 > 0 {
+        let _ = writeln!(
+            out,
+            "programs not compared (harness): {}; first: {}",
+            r.skipped.0,
+            r.skipped.1.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(why) = &r.stopped {
+        let _ = writeln!(out, "stopped early: {why}");
+    }
+    for note in &c.notes {
+        let _ = writeln!(out, "disagreement: {note}");
+    }
+    out.push_str(&c.line());
+    out.push('\n');
+    out
+}
+
+/// `blink osp-coverage`.
+pub fn run(args: OspCoverageArgs) -> eyre::Result<()> {
+    let report = measure(&args);
+    print!("{}", render(&report));
+    if report.coverage.disagreements > 0 {
+        bail!("{} disagreements", report.coverage.disagreements);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `coverage: A/150 opcodes, C/18 precompiles, E disagreements over S steps, max gas G`
+    /// parsed into (A, C, E, S, G).
+    fn parse(line: &str) -> Option<(u64, u64, u64, u64, u64)> {
+        let rest = line.strip_prefix("coverage: ")?;
+        let (a, rest) = rest.split_once("/150 opcodes, ")?;
+        let (c, rest) = rest.split_once("/18 precompiles, ")?;
+        let (e, rest) = rest.split_once(" disagreements over ")?;
+        let (s, g) = rest.split_once(" steps, max gas ")?;
+        Some((
+            a.parse().ok()?,
+            c.parse().ok()?,
+            e.parse().ok()?,
+            s.parse().ok()?,
+            g.parse().ok()?,
+        ))
+    }
+
+    #[test]
+    fn small_run_agrees_everywhere() {
+        let args = OspCoverageArgs {
+            steps: 3_000,
+            prover_every: 1,
+            min_per_row: 20,
+            max_seconds: 3600,
+            seed: 1,
+        };
+        let report = measure(&args);
+        let text = render(&report);
+        assert_eq!(
+            report.coverage.disagreements, 0,
+            "{:#?}",
+            report.coverage.notes
+        );
+        assert_eq!(report.skipped.0, 0, "{:?}", report.skipped.1);
+        assert!(report.stopped.is_none());
+        assert!(report.below_min.is_empty(), "{:?}", report.below_min);
+        assert!(report.min_per_row >= 1);
+
+        let last = text.lines().last().expect("output");
+        let (a, c, e, s, g) = parse(last).unwrap_or_else(|| panic!("line: {last}"));
+        assert_eq!((c, e), (0, 0));
+        assert!(s >= 3_000 && s == report.coverage.steps, "{s}");
+        assert!(g > 0);
+        // Every family ran, and every opcode both sides implement was checked.
+        assert_eq!(report.coverage.families.len(), Family::ALL.len() + 1);
+        let both = (0u8..=255)
+            .filter(|op| {
+                protocol::fault::coverage::osaka_defined(*op)
+                    && protocol::fault::machine::implemented(*op)
+                    && protocol::fault::coverage::prover_covers(*op)
+            })
+            .count() as u64;
+        assert_eq!(a, both, "{text}");
+    }
+
+    #[test]
+    fn parse_rejects_other_lines() {
+        assert_eq!(
+            parse(
+                "coverage: 3/150 opcodes, 0/18 precompiles, 1 disagreements over 9 steps, max gas 7"
+            ),
+            Some((3, 0, 1, 9, 7))
+        );
+        assert_eq!(
+            parse(
+                "coverage: 3/149 opcodes, 0/18 precompiles, 1 disagreements over 9 steps, max gas 7"
+            ),
+            None
+        );
+        assert_eq!(parse("3/150 opcodes"), None);
+    }
+}

@@ -1,0 +1,148 @@
+//! `OneStepProver` (the committed artifact) on an in-memory revm: the Solidity half of
+//! the machine-vs-prover differential.
+//!
+//! What it is: [`Prover`] holds a revm (Prague, the L1's fork) with the prover's deployed
+//! code at [`PROVER`], and [`Prover::step`] calls `step(preState, witness)` and returns
+//! what it answered (a post-state or one of its custom errors) with the execution gas of
+//! the prover's frame (the 21,000 base and calldata excluded). Used by
+//! `tests/revm_one_step_prover.rs` and `blink osp-coverage`.
+//!
+//! What it is not: no witness building and no expectation of what the answer should be
+//! (the Rust machine, `protocol::fault`, decides that); no network: nothing is deployed
+//! anywhere but this in-memory database.
+
+use alloy::{
+    primitives::{Address, B256, Bytes, address},
+    sol_types::{SolCall, SolInterface},
+};
+use revm::{
+    Context, InspectEvm, Inspector, MainBuilder, MainContext,
+    context::{CfgEnv, TxEnv, result::ExecutionResult},
+    database::{CacheDB, EmptyDB},
+    interpreter::{CallInputs, CallOutcome, interpreter::EthInterpreter},
+    primitives::{TxKind, hardfork::SpecId},
+    state::{AccountInfo, Bytecode},
+};
+
+use crate::OneStepProver::{self, OneStepProverErrors};
+
+/// Where the prover's code sits.
+pub const PROVER: Address = address!("0x0000000000000000000000000000000000050e01");
+/// Who calls it.
+pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
+/// Gas limit of each call: far above any step the prover covers today (a step that
+/// needs more halts, which [`Prover::step`] reports as an error).
+pub const CALL_GAS: u64 = 10_000_000;
+
+/// What `step` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The post-state commitment.
+    Post(B256),
+    /// A revert with one of the prover's custom errors.
+    Error(OneStepProverErrors),
+}
+
+/// Why a call gave no [`Answer`]: each one is a prover (or harness) fault, never a
+/// legitimate outcome of a step.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProverError {
+    /// revm could not run the call.
+    #[error("revm: {0}")]
+    Revm(String),
+    /// The call halted (out of gas, invalid opcode, ...).
+    #[error("prover halted: {0}")]
+    Halt(String),
+    /// It returned something that is not one `bytes32`.
+    #[error("prover returned {0}, not a bytes32")]
+    BadReturn(Bytes),
+    /// It reverted with data that is none of its custom errors.
+    #[error("prover reverted with {0}, not a custom error")]
+    BadRevert(Bytes),
+}
+
+/// Gas the prover's own call frame spent (calldata and the 21,000 base excluded).
+#[derive(Debug, Default)]
+pub struct FrameGas(u64);
+
+impl<CTX> Inspector<CTX, EthInterpreter> for FrameGas {
+    fn call_end(&mut self, _context: &mut CTX, _inputs: &CallInputs, outcome: &mut CallOutcome) {
+        self.0 = outcome.result.gas.total_gas_spent();
+    }
+}
+
+type Evm = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>, FrameGas>;
+
+/// The prover on revm.
+pub struct Prover {
+    evm: Evm,
+}
+
+impl std::fmt::Debug for Prover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prover").finish_non_exhaustive()
+    }
+}
+
+impl Default for Prover {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Prover {
+    /// A fresh revm holding the committed artifact's deployed code.
+    pub fn new() -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        let code = Bytecode::new_raw(OneStepProver::DEPLOYED_BYTECODE.clone());
+        db.insert_account_info(
+            PROVER,
+            AccountInfo {
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                ..Default::default()
+            },
+        );
+        let evm = Context::mainnet()
+            .with_db(db)
+            .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
+            .build_mainnet_with_inspector(FrameGas::default());
+        Self { evm }
+    }
+
+    /// `step(pre, witness)`: the answer and the gas of the prover's frame.
+    pub fn step(&mut self, pre: B256, witness: &[u8]) -> Result<(Answer, u64), ProverError> {
+        let data = OneStepProver::stepCall {
+            preState: pre,
+            witness: Bytes::copy_from_slice(witness),
+        }
+        .abi_encode();
+        let tx = TxEnv::builder()
+            .caller(CALLER)
+            .kind(TxKind::Call(PROVER))
+            .data(data.into())
+            .gas_limit(CALL_GAS)
+            .build()
+            .map_err(|e| ProverError::Revm(format!("tx env: {e:?}")))?;
+        let result = self
+            .evm
+            .inspect_tx(tx)
+            .map_err(|e| ProverError::Revm(format!("{e:?}")))?
+            .result;
+        let gas = self.evm.inspector.0;
+        let answer = match result {
+            ExecutionResult::Success { output, .. } => Answer::Post(
+                OneStepProver::stepCall::abi_decode_returns(output.data())
+                    .map_err(|_| ProverError::BadReturn(output.data().clone()))?,
+            ),
+            ExecutionResult::Revert { output, .. } => Answer::Error(
+                OneStepProverErrors::abi_decode(&output)
+                    .map_err(|_| ProverError::BadRevert(output.clone()))?,
+            ),
+            ExecutionResult::Halt { reason, .. } => {
+                return Err(ProverError::Halt(format!("{reason:?}")));
+            }
+        };
+        Ok((answer, gas))
+    }
+}

@@ -1,0 +1,320 @@
+//! The step machine against revm, step by step: one program run as the code of a called
+//! account in revm 43 (Osaka) under [`StepTracer`], and in [`super::machine`] from the
+//! same start.
+//!
+//! What it is: the revm half of the differential that `protocol/tests/fault_machine.rs`
+//! and `blink osp-coverage` share. [`run`] executes a [`Program`] in both and compares
+//! (pc, gas, stack, memory) at every opcode boundary revm reports, then the frame's
+//! outcome (success / revert / halt, output, gas left, and that a halt used the whole
+//! gas limit). Copy and sponge micro-steps run between two revm opcodes, so they are
+//! checked by the state revm shows before the next opcode. A caller sees every machine
+//! step (pre- and post-state) through a callback, where it checks whatever else it wants
+//! (a witness, the Solidity prover).
+//!
+//! What it is not: single-frame only (a program that calls or creates is refused, as
+//! the machine does not run them); no storage, logs or warm sets are compared; revm runs
+//! on an in-memory database, so nothing here does I/O.
+
+use alloy_primitives::{Address, Bytes, U256, address};
+use revm::{
+    Context, InspectEvm, MainBuilder, MainContext,
+    context::{CfgEnv, TxEnv, result::ExecutionResult},
+    database::{CacheDB, EmptyDB},
+    interpreter::InstructionResult,
+    primitives::{TxKind, hardfork::SpecId},
+    state::{AccountInfo, Bytecode},
+};
+
+use super::{
+    commit::Sections,
+    coverage::Program,
+    machine::{Env, MachineError, MachineState, Outcome, StepError, step},
+    trace::StepTracer,
+};
+
+/// The transaction's sender.
+pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
+/// The account whose code is the program.
+pub const TARGET: Address = address!("0x2000000000000000000000000000000000000002");
+
+/// Why a program could not be compared, or where the two disagree.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffError {
+    /// revm refused or failed to run the transaction (a harness problem, not a
+    /// disagreement).
+    #[error("revm: {0}")]
+    Revm(String),
+    /// The program is not a single frame (it called or created).
+    #[error("program runs {0} frames; the machine runs one")]
+    Frames(usize),
+    /// The machine refused the start state.
+    #[error("machine start: {0}")]
+    Start(#[from] MachineError),
+    /// The machine reached an opcode it does not implement.
+    #[error("machine: {0}")]
+    Unsupported(StepError),
+    /// The two disagree. `step` counts machine steps taken before the difference was
+    /// seen (so the step that produced it is `step - 1`, or the start when 0).
+    #[error("after {step} machine steps: {detail}")]
+    Disagree {
+        /// Machine steps taken when the difference was seen.
+        step: usize,
+        /// What differs.
+        detail: String,
+    },
+    /// The caller's per-step check failed at machine step `step`.
+    #[error("machine step {step}: {detail}")]
+    Check {
+        /// The machine step (0-based) the check was about.
+        step: usize,
+        /// The check's message.
+        detail: String,
+    },
+}
+
+/// One machine step, as the callback of [`run`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// Machine steps before this one.
+    pub index: usize,
+    /// The state before.
+    pub pre: &'a MachineState,
+    /// The state after.
+    pub post: &'a MachineState,
+    /// Whether it is a copy or sponge micro-step (no revm opcode of its own).
+    pub micro: bool,
+}
+
+/// What a program did in revm.
+#[derive(Debug, Clone)]
+pub struct RevmRun {
+    /// (pc, gas, stack, memory) before every opcode.
+    pub steps: Vec<(usize, u64, Vec<U256>, Vec<u8>)>,
+    /// The frame's result, output and gas left.
+    pub outcome: (InstructionResult, Bytes, u64),
+    /// The transaction's result.
+    pub result: ExecutionResult,
+    /// The transaction's gas limit.
+    pub gas_limit: u64,
+}
+
+/// How many steps a compared program took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ran {
+    /// Opcodes revm ran.
+    pub opcodes: usize,
+    /// Machine steps (opcodes and micro-steps).
+    pub machine_steps: usize,
+}
+
+/// (intrinsic gas, EIP-7623 floor) of a call with this calldata and no access list.
+pub fn intrinsic(calldata: &[u8]) -> (u64, u64) {
+    let zeros = calldata.iter().filter(|b| **b == 0).count() as u64;
+    let nonzeros = calldata.len() as u64 - zeros;
+    let tokens = zeros + 4 * nonzeros;
+    (21_000 + 4 * tokens, 21_000 + 10 * tokens)
+}
+
+/// Run `p` in revm with [`StepTracer`]: a call from [`CALLER`] to [`TARGET`] holding
+/// the code, gas limit `intrinsic + frame_gas` (at least the floor).
+pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
+    let (intrinsic, floor) = intrinsic(&p.calldata);
+    let gas_limit = (intrinsic + p.frame_gas).max(floor);
+    let mut db = CacheDB::new(EmptyDB::default());
+    let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
+    db.insert_account_info(
+        TARGET,
+        AccountInfo {
+            code_hash: code.hash_slow(),
+            code: Some(code),
+            ..Default::default()
+        },
+    );
+    db.insert_account_info(
+        CALLER,
+        AccountInfo {
+            balance: U256::from(10u64.pow(18)),
+            ..Default::default()
+        },
+    );
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_cfg(CfgEnv::new_with_spec(SpecId::OSAKA))
+        .build_mainnet_with_inspector(StepTracer::new());
+    let tx = TxEnv::builder()
+        .caller(CALLER)
+        .kind(TxKind::Call(TARGET))
+        .data(Bytes::copy_from_slice(&p.calldata))
+        .gas_limit(gas_limit)
+        .build()
+        .map_err(|e| DiffError::Revm(format!("tx env: {e:?}")))?;
+    let result = evm
+        .inspect_one_tx(tx)
+        .map_err(|e| DiffError::Revm(format!("{e:?}")))?;
+    let rec = std::mem::take(&mut evm.inspector);
+    if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
+        return Err(DiffError::Frames(rec.frame_ends.len()));
+    }
+    let end = rec.frame_ends.last().ok_or(DiffError::Frames(0))?.clone();
+    Ok(RevmRun {
+        steps: rec
+            .steps
+            .into_iter()
+            .map(|s| (s.pc, s.gas, s.stack, s.memory))
+            .collect(),
+        outcome: (end.result, end.output, end.gas_left),
+        result,
+        gas_limit,
+    })
+}
+
+/// The machine's start state for `p` with `gas` frame gas (the same call: caller,
+/// address, calldata as input; opaque sections 0).
+pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError> {
+    let env = Env {
+        self_address: TARGET,
+        code_address: TARGET,
+        caller: CALLER,
+        input: Bytes::copy_from_slice(&p.calldata),
+        ..Env::default()
+    };
+    MachineState::new(
+        Sections::default(),
+        env,
+        Bytes::copy_from_slice(&p.code),
+        gas,
+    )
+}
+
+/// Longest run of micro-steps one opcode may take before the program counts as not
+/// ending (a copy of the largest memory gas allows is far below it).
+const MAX_MICRO_STEPS: usize = 1 << 16;
+
+/// Run `p` in revm and in the machine, compare at every opcode boundary and at the end,
+/// and call `each` on every machine step (an `Err` from it stops the run as
+/// [`DiffError::Check`]).
+pub fn run(
+    p: &Program,
+    mut each: impl FnMut(Step<'_>) -> Result<(), String>,
+) -> Result<Ran, DiffError> {
+    let rev = run_revm(p)?;
+    let (intrinsic, _) = intrinsic(&p.calldata);
+    let frame_gas = rev.gas_limit - intrinsic;
+    let disagree = |step: usize, detail: String| DiffError::Disagree { step, detail };
+    if let Some(first) = rev.steps.first()
+        && first.1 != frame_gas
+    {
+        return Err(disagree(
+            0,
+            format!("revm starts with {} gas, expected {frame_gas}", first.1),
+        ));
+    }
+    let mut m = machine_start(p, frame_gas)?;
+    let mut taken = 0usize;
+    for (i, (pc, gas, stack, memory)) in rev.steps.iter().enumerate() {
+        if m.finished.is_some() {
+            return Err(disagree(
+                taken,
+                format!(
+                    "machine finished after {i} opcodes, revm ran {}",
+                    rev.steps.len()
+                ),
+            ));
+        }
+        if (m.pc, m.gas, &m.stack, &m.memory) != (*pc, *gas, stack, memory) {
+            return Err(disagree(
+                taken,
+                format!(
+                    "before opcode {i} (0x{:02x}): machine pc {} gas {} stack {:?} memory {} bytes, \
+                     revm pc {pc} gas {gas} stack {stack:?} memory {} bytes",
+                    p.code.get(*pc).copied().unwrap_or(0),
+                    m.pc,
+                    m.gas,
+                    m.stack,
+                    m.memory.len(),
+                    memory.len()
+                ),
+            ));
+        }
+        let mut micro = 0usize;
+        loop {
+            let post = step(&m).map_err(DiffError::Unsupported)?;
+            each(Step {
+                index: taken,
+                pre: &m,
+                post: &post,
+                micro: micro > 0,
+            })
+            .map_err(|detail| DiffError::Check {
+                step: taken,
+                detail,
+            })?;
+            m = post;
+            taken += 1;
+            // Copy and sponge micro-steps finish the opcode before revm's next snapshot.
+            if m.cursor.is_none() {
+                break;
+            }
+            micro += 1;
+            if micro > MAX_MICRO_STEPS {
+                return Err(disagree(taken, "micro-steps do not end".into()));
+            }
+        }
+    }
+    let Some(f) = &m.finished else {
+        return Err(disagree(
+            taken,
+            format!(
+                "machine still running after revm's {} opcodes",
+                rev.steps.len()
+            ),
+        ));
+    };
+    let (res, output, gas_left) = &rev.outcome;
+    let ran = Ran {
+        opcodes: rev.steps.len(),
+        machine_steps: taken,
+    };
+    match &f.outcome {
+        Outcome::Stop | Outcome::Return if !res.is_ok() => {
+            return Err(disagree(
+                taken,
+                format!("machine {:?}, revm {res:?}", f.outcome),
+            ));
+        }
+        Outcome::Revert if !res.is_revert() => {
+            return Err(disagree(taken, format!("machine revert, revm {res:?}")));
+        }
+        Outcome::Halt(h) => {
+            if !res.is_halt() {
+                return Err(disagree(taken, format!("machine halt {h:?}, revm {res:?}")));
+            }
+            // A halt consumes the frame's gas; the transaction uses its whole limit.
+            if rev.result.tx_gas_used() != rev.gas_limit {
+                return Err(disagree(
+                    taken,
+                    format!(
+                        "halt: revm used {} of {}",
+                        rev.result.tx_gas_used(),
+                        rev.gas_limit
+                    ),
+                ));
+            }
+            return Ok(ran);
+        }
+        _ => {}
+    }
+    if &f.output != output {
+        return Err(disagree(
+            taken,
+            format!("output: machine {:?} revm {output:?}", f.output),
+        ));
+    }
+    if f.gas_left != *gas_left {
+        return Err(disagree(
+            taken,
+            format!("gas left: machine {} revm {gas_left}", f.gas_left),
+        ));
+    }
+    Ok(ran)
+}
