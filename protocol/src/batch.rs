@@ -27,6 +27,7 @@
 //! remaining input before anything is allocated for it.
 
 mod columns;
+pub mod record;
 
 use std::io::Read;
 
