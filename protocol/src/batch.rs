@@ -28,6 +28,7 @@
 
 mod columns;
 pub mod record;
+pub mod v2;
 
 use std::io::Read;
 
