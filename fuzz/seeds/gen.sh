@@ -120,4 +120,28 @@ ROOT=$("$CAST" keccak "$ROOT")
 S1=$(sign_root "$ROOT")
 printf '{"txHash":"%s","blockNumber":"0x7","index":"0x1","success":true,"gasUsed":"0x5208","batchRoot":"%s","proof":["%s"],"signature":%s}' \
   "$TXHASH1" "$ROOT" "$L0" "$(sig_json "$S1")" > preconf_json/pair.json
+# --- batch_v2: first byte = record block count, then a version-2 stream --------------
+mkdir -p batch_v2
+python3 - <<'PY'
+import struct
+def enc(blocks):
+    txs = [t for b in blocks for t in b[2]]
+    out = bytes([2]) + struct.pack('>I', len(txs))
+    end = 0
+    for ts, origin, t in blocks:
+        end += len(t); out += struct.pack('>QQI', ts, origin, end)
+    end = 0
+    for t in txs:
+        end += len(t); out += struct.pack('>I', end)
+    return out + b''.join(txs)
+def put(name, count, stream):
+    open('batch_v2/' + name, 'wb').write(bytes([count]) + stream)
+ex = [(100, 10, [b'\xaa\xbb', b'\xcc']), (101, 10, []), (102, 11, [b'\xdd\xee\xff'])]
+put('three_blocks.bin', 3, enc(ex))
+put('one_empty_block.bin', 1, enc([(1750000000, 20000000, [])]))
+tx = bytes([2]) + bytes(range(117))  # transfer-sized entry
+put('two_txs.bin', 1, enc([(1750000000, 20000000, [tx, tx])]))
+s = bytearray(enc(ex)); s[65:69] = struct.pack('>I', 5)  # entry 1 reversed
+put('reversed_entry.bin', 3, bytes(s))
+PY
 echo "seeds written"
