@@ -16,7 +16,7 @@ export RUSTC_BOOTSTRAP=1
 
 SECS=${1:-30}
 shift || true
-ALL=(raw_tx jsonrpc jsonrpc_structured wal smt_proof preconf_json batch_decode derive snapshot)
+ALL=(raw_tx jsonrpc jsonrpc_structured wal smt_proof preconf_json batch_decode derive snapshot batch_v2)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 
@@ -43,6 +43,9 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   extra=()
   [ -f "dicts/$t.dict" ] && extra+=("-dict=dicts/$t.dict")
+  # libFuzzer exits when a corpus directory is missing; not every target has seeds.
+  dirs=("corpus/$t")
+  [ -d "seeds/$t" ] && dirs+=("seeds/$t")
   out="artifacts/$t/last-run.txt"
   echo "== $t: ${SECS}s"
   # -timeout: one input may take up to 20 s (eth_sendRawTransactionSync waits up to
@@ -51,7 +54,7 @@ for t in "${TARGETS[@]}"; do
   ASAN_OPTIONS="detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
     timeout -k 10 $((SECS + 60)) "$BIN/$t" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$SECS" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
-    "${extra[@]}" "corpus/$t" "seeds/$t" >"$out" 2>&1
+    "${extra[@]}" "${dirs[@]}" >"$out" 2>&1
   rc=$?
   execs=$(grep -m1 '^stat::number_of_executed_units' "$out" | awk '{print $2}')
   eps=$(grep -m1 '^stat::average_exec_per_sec' "$out" | awk '{print $2}')
