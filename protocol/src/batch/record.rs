@@ -141,8 +141,18 @@ mod tests {
         want.extend_from_slice(&[0, 0, 0, 7]);
         assert_eq!(h.hash(), keccak256(&want));
         // the sequence number is the storage key, not part of the hash
-        assert_eq!(RecordHeader { seq: 9, ..h.clone() }.hash(), h.hash());
-        let b = header(RecordData::Blobs(vec![B256::repeat_byte(1), B256::repeat_byte(2)]));
+        assert_eq!(
+            RecordHeader {
+                seq: 9,
+                ..h.clone()
+            }
+            .hash(),
+            h.hash()
+        );
+        let b = header(RecordData::Blobs(vec![
+            B256::repeat_byte(1),
+            B256::repeat_byte(2),
+        ]));
         assert_eq!(b.kind(), RECORD_BLOBS);
         assert_ne!(b.hash(), h.hash());
     }
@@ -151,7 +161,14 @@ mod tests {
     fn last_block_guards_the_range() {
         let h = header(RecordData::Blobs(vec![]));
         assert_eq!(h.last_block(), Some(0x0304 + 4));
-        assert_eq!(RecordHeader { block_count: 0, ..h.clone() }.last_block(), None);
+        assert_eq!(
+            RecordHeader {
+                block_count: 0,
+                ..h.clone()
+            }
+            .last_block(),
+            None
+        );
         let top = RecordHeader {
             first_block: u64::MAX,
             block_count: 2,
