@@ -359,6 +359,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         "contracts": {
             "portal": deployment.portal,
             "batchInbox": deployment.batch_inbox,
+            "l1History": deployment.l1_history,
             "outputOracle": deployment.output_oracle,
             "l1StandardBridge": deployment.l1_standard_bridge,
             "l2StandardBridge": bridge_contracts::predeploys::L2_STANDARD_BRIDGE,
@@ -379,6 +380,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     );
     println!("  Portal        {}", deployment.portal);
     println!("  BatchInbox    {}", deployment.batch_inbox);
+    println!("  L1History     {}", deployment.l1_history);
     println!("  OutputOracle  {}", deployment.output_oracle);
     println!("  L1StandardBridge {}", deployment.l1_standard_bridge);
     println!("  L2 JSON-RPC   {rpc}");

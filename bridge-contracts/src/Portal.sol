@@ -79,8 +79,16 @@ contract Portal {
     ///         (`AddressAliasHelper.applyL1ToL2Alias`).
     uint160 public constant ALIAS_OFFSET = uint160(0x1111000000000000000000000000000000001111);
 
-    /// @notice Number of deposits made so far; the nonce of the next deposit.
+    /// @notice Number of deposits made so far; the index of the next deposit.
     uint256 public depositCount;
+
+    /// @notice The hash of every deposit, by index (`0 .. depositCount - 1`):
+    ///         `keccak256(abi.encode(uint64 index, uint64 l1Block, from, to, mint, value,
+    ///         uint64 gasLimit, bool isCreation, keccak256(data), uint32 data.length))`, with
+    ///         `from` as the `TransactionDeposited` event has it (aliased for contract callers)
+    ///         and `mint = msg.value`. What a fault proof opens to take deposits by index
+    ///         (`docs/fault-proofs.md` 4.5); Rust twin `protocol::l1::portal_deposit_hash`.
+    mapping(uint256 => bytes32) public depositHashes;
 
     /// @notice The deposit gas market's state (OP Stack's `params()`).
     ResourceParams public params;
@@ -205,7 +213,8 @@ contract Portal {
         }
     }
 
-    /// @notice Checks a deposit and emits its `TransactionDeposited` event.
+    /// @notice Checks a deposit, stores its hash (`depositHashes`) and emits its
+    ///         `TransactionDeposited` event.
     /// @param _to          L2 recipient.
     /// @param _value       ETH value of the L2 transaction.
     /// @param _gasLimit    L2 gas limit.
@@ -222,8 +231,23 @@ contract Portal {
         address from = msg.sender;
         if (!_isSenderEOA()) from = applyL1ToL2Alias(msg.sender);
 
+        uint256 index = depositCount;
+        depositHashes[index] = keccak256(
+            abi.encode(
+                uint64(index),
+                uint64(block.number),
+                from,
+                _to,
+                msg.value,
+                _value,
+                _gasLimit,
+                _isCreation,
+                keccak256(_data),
+                uint32(_data.length)
+            )
+        );
         unchecked {
-            ++depositCount;
+            depositCount = index + 1;
         }
 
         bytes memory opaqueData = abi.encodePacked(msg.value, _value, _gasLimit, _isCreation, _data);

@@ -8,7 +8,9 @@ use alloy::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{BatchInbox, L1StandardBridge, OutputOracle, Portal, predeploys::L2_STANDARD_BRIDGE};
+use crate::{
+    BatchInbox, L1History, L1StandardBridge, OutputOracle, Portal, predeploys::L2_STANDARD_BRIDGE,
+};
 
 /// Parameters of a deployment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +40,8 @@ pub struct Deployment {
     pub portal: Address,
     /// `BatchInbox`.
     pub batch_inbox: Address,
+    /// `L1History`, which `BatchInbox` checkpoints on every post.
+    pub l1_history: Address,
     /// `OutputOracle`.
     pub output_oracle: Address,
     /// `L1StandardBridge` (its L2 side is the `L2StandardBridge` predeploy, whose genesis
@@ -64,9 +68,9 @@ pub enum DeployError {
     Rpc(String),
 }
 
-/// Deploys `Portal`, `BatchInbox`, `OutputOracle` and `L1StandardBridge` (bound to the
-/// Portal and the `L2StandardBridge` predeploy), checks each has code, and returns their
-/// addresses.
+/// Deploys `Portal`, `L1History`, `BatchInbox` (bound to that `L1History`), `OutputOracle`
+/// and `L1StandardBridge` (bound to the Portal and the `L2StandardBridge` predeploy),
+/// checks each has code, and returns their addresses.
 pub async fn deploy<P: Provider<Ethereum>>(
     provider: &P,
     cfg: &DeployConfig,
@@ -88,7 +92,11 @@ pub async fn deploy<P: Provider<Ethereum>>(
         .await
         .map_err(err("Portal"))?
         .address();
-    let batch_inbox = *BatchInbox::deploy(provider, cfg.sequencer)
+    let l1_history = *L1History::deploy(provider)
+        .await
+        .map_err(err("L1History"))?
+        .address();
+    let batch_inbox = *BatchInbox::deploy(provider, cfg.sequencer, l1_history)
         .await
         .map_err(err("BatchInbox"))?
         .address();
@@ -110,6 +118,7 @@ pub async fn deploy<P: Provider<Ethereum>>(
         .address();
     for (name, addr) in [
         ("Portal", portal),
+        ("L1History", l1_history),
         ("BatchInbox", batch_inbox),
         ("OutputOracle", output_oracle),
         ("L1StandardBridge", l1_standard_bridge),
@@ -128,6 +137,7 @@ pub async fn deploy<P: Provider<Ethereum>>(
     Ok(Deployment {
         portal,
         batch_inbox,
+        l1_history,
         output_oracle,
         l1_standard_bridge,
         l1_start_block,

@@ -50,7 +50,8 @@ mod bindings {
         /// L1 entry point for deposits (ETH and arbitrary L2 calls): OP Stack's
         /// `depositTransaction` / `TransactionDeposited`, with sender aliasing for contracts and
         /// OP's deposit gas metering (`params`, at most 20M L2 gas per L1 block, paid by
-        /// burning L1 gas; at most 2^24 per deposit).
+        /// burning L1 gas; at most 2^24 per deposit); every deposit's hash by index
+        /// (`depositHashes(i)`, `protocol::l1::portal_deposit_hash`).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         Portal,
@@ -58,12 +59,24 @@ mod bindings {
     );
 
     alloy::sol!(
-        /// Where the sequencer posts batches (blobs, or calldata as fallback); one event per
-        /// batch with a running sequence number.
+        /// Where the sequencer posts batches (blobs, or calldata as fallback): a running
+        /// sequence number, the record hash `records(seq)`
+        /// (`protocol::batch::record::RecordHeader::hash`) and one event per post with the
+        /// record's fields; every post calls `L1History.checkpointDue()`.
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         BatchInbox,
         "artifacts/BatchInbox.json"
+    );
+
+    alloy::sol!(
+        /// L1 block hashes, checkpointed per range of 128 blocks as a depth-7 keccak Merkle
+        /// root (`roots(range)`), provable with 7 siblings (`verify`); Rust twin
+        /// `protocol::l1_history`.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        L1History,
+        "artifacts/L1History.json"
     );
 
     alloy::sol!(
@@ -155,7 +168,7 @@ pub mod one_step_prover;
 pub mod predeploys;
 
 pub use bindings::{
-    BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1StandardBridge,
+    BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History, L1StandardBridge,
     L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
@@ -314,6 +327,7 @@ mod tests {
         for (code, deployed) in [
             (&Portal::BYTECODE, &Portal::DEPLOYED_BYTECODE),
             (&BatchInbox::BYTECODE, &BatchInbox::DEPLOYED_BYTECODE),
+            (&L1History::BYTECODE, &L1History::DEPLOYED_BYTECODE),
             (&OutputOracle::BYTECODE, &OutputOracle::DEPLOYED_BYTECODE),
             (
                 &L1StandardBridge::BYTECODE,

@@ -305,7 +305,8 @@ fn erc20_deposit_end_to_end() {
     assert!(second.l1_gas > first.gas_limit);
     l1.evm.ctx.block.basefee = 100_000_000_000;
     let third = deposit(&mut l1, portal, bridge, token, l2_token, amount);
-    assert!(third.l1_gas < 100_000, "{}", third.l1_gas);
+    // (its own work includes the Portal's new `depositHashes` slot, 22.1k)
+    assert!(third.l1_gas < 120_000, "{}", third.l1_gas);
     println!(
         "gas: L1 depositERC20 first {} repeat {} (L1 base fee 0: the 1 gwei floor), repeat {} \
          (L1 base fee 100 gwei); L2 finalizeDeposit first {} repeat {}",

@@ -71,7 +71,7 @@ async fn batches_posted_as_blobs() {
         let batches = reader.batches(start, head).await.expect("inbox read");
         let holder = batches.iter().position(|b| {
             b.kind == BatchKind::Blobs
-                && Batch::decode(&b.data)
+                && Batch::decode(&b.record.stream)
                     .expect("a posted batch decodes")
                     .blocks
                     .iter()
@@ -83,8 +83,29 @@ async fn batches_posted_as_blobs() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
 
-    // the batch holding the transfer came in a type-3 transaction calling submitBlobs()
+    // the batch holding the transfer came in a type-3 transaction calling submitBlobs(...)
+    // with the record fields of the batch it carries, and the inbox stored their hash
     let posted = &batches[holder];
+    let carried = Batch::decode(&posted.record.stream).expect("decodes");
+    let header = &posted.record.header;
+    assert_eq!(
+        Some(header.first_block),
+        carried.blocks.first().map(|b| b.number)
+    );
+    assert_eq!(header.block_count as usize, carried.blocks.len());
+    assert_eq!(header.parent_hash, carried.parent_hash);
+    assert_eq!(header.last_origin_hash, carried.l1_origin_hash);
+    assert_eq!(header.l1_block, posted.l1_block);
+    let stored = BatchInbox::new(inbox, &l1)
+        .records(U256::from(header.seq))
+        .call()
+        .await
+        .expect("records");
+    assert_eq!(
+        stored,
+        header.hash(),
+        "BatchInbox.records(seq) is the record's hash"
+    );
     let l1_tx = l1
         .get_transaction_by_hash(posted.tx_hash)
         .await
@@ -94,7 +115,14 @@ async fn batches_posted_as_blobs() {
     assert_eq!(l1_tx.inner.inner().to(), Some(inbox));
     assert_eq!(
         l1_tx.inner.inner().input().as_ref(),
-        BatchInbox::submitBlobsCall {}.abi_encode().as_slice()
+        BatchInbox::submitBlobsCall {
+            _firstBlock: header.first_block,
+            _blockCount: header.block_count,
+            _parentHash: header.parent_hash,
+            _lastOriginHash: header.last_origin_hash,
+        }
+        .abi_encode()
+        .as_slice()
     );
     let hashes = l1_tx
         .inner
@@ -124,8 +152,8 @@ async fn batches_posted_as_blobs() {
     let mut numbers = Vec::new();
     let mut seqs = Vec::new();
     for b in &batches {
-        seqs.push(b.seq);
-        for blk in Batch::decode(&b.data).expect("decode").blocks {
+        seqs.push(b.seq());
+        for blk in Batch::decode(&b.record.stream).expect("decode").blocks {
             numbers.push(blk.number);
         }
     }
@@ -147,7 +175,7 @@ async fn posted_blocks(reader: &InboxReader, l1: &impl Provider, start: u64) -> 
     let numbers: Vec<u64> = batches
         .iter()
         .flat_map(|b| {
-            Batch::decode(&b.data)
+            Batch::decode(&b.record.stream)
                 .expect("a posted batch decodes")
                 .blocks
                 .into_iter()
@@ -446,7 +474,7 @@ async fn batcher_falls_back_without_blobs() {
         let head = l1.get_block_number().await.expect("l1 head");
         let batches = reader.batches(start, head).await.expect("inbox read");
         let holds = batches.iter().any(|b| {
-            Batch::decode(&b.data)
+            Batch::decode(&b.record.stream)
                 .expect("decodes")
                 .blocks
                 .iter()
@@ -594,7 +622,14 @@ async fn blob_vs_calldata_gas_per_10k_transfers() {
     let l1 = ProviderBuilder::new()
         .wallet(signer)
         .connect_http(url.parse().expect("url"));
-    let inbox = *BatchInbox::deploy(&l1, me).await.expect("deploy").address();
+    let history = *bridge_contracts::L1History::deploy(&l1)
+        .await
+        .expect("deploy L1History")
+        .address();
+    let inbox = *BatchInbox::deploy(&l1, me, history)
+        .await
+        .expect("deploy")
+        .address();
 
     let txs = ten_thousand_transfers();
     let raw_bytes: usize = txs.iter().map(|t| t.len()).sum();
@@ -613,9 +648,16 @@ async fn blob_vs_calldata_gas_per_10k_transfers() {
         let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(b)
             .build_7594()
             .expect("sidecar");
-        let mut tx = TransactionRequest::default()
-            .to(inbox)
-            .input(BatchInbox::submitBlobsCall {}.abi_encode().into());
+        let mut tx = TransactionRequest::default().to(inbox).input(
+            BatchInbox::submitBlobsCall {
+                _firstBlock: blob_txs as u64 + 1,
+                _blockCount: 1,
+                _parentHash: Default::default(),
+                _lastOriginHash: Default::default(),
+            }
+            .abi_encode()
+            .into(),
+        );
         blobs += sidecar.blobs.len();
         tx.sidecar = Some(BlobTransactionSidecarVariant::Eip7594(sidecar));
         tx.populate_blob_hashes();
@@ -644,6 +686,10 @@ async fn blob_vs_calldata_gas_per_10k_transfers() {
         let tx = TransactionRequest::default().to(inbox).input(
             BatchInbox::submitCall {
                 _batch: b.clone().into(),
+                _firstBlock: cd_txs as u64 + 1,
+                _blockCount: 1,
+                _parentHash: Default::default(),
+                _lastOriginHash: Default::default(),
             }
             .abi_encode()
             .into(),
@@ -670,7 +716,7 @@ async fn blob_vs_calldata_gas_per_10k_transfers() {
     let count = |kind| {
         read.iter()
             .filter(|b| b.kind == kind)
-            .map(|b| Batch::decode(&b.data).expect("decode").tx_count())
+            .map(|b| Batch::decode(&b.record.stream).expect("decode").tx_count())
             .sum::<usize>()
     };
     assert_eq!(count(BatchKind::Blobs), 10_000);

@@ -26,7 +26,13 @@ async fn devnet_comes_up_deploys_and_writes_its_manifest() {
         manifest["accounts"][0]["address"],
         "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
     );
-    for name in ["portal", "batchInbox", "outputOracle", "l1StandardBridge"] {
+    for name in [
+        "portal",
+        "batchInbox",
+        "l1History",
+        "outputOracle",
+        "l1StandardBridge",
+    ] {
         let addr = &manifest["contracts"][name];
         let code = call(&l1, "eth_getCode", json!([addr, "latest"])).await;
         assert!(

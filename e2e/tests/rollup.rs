@@ -394,7 +394,13 @@ async fn replica_matches_sequencer() {
         // the batcher shares the key (the inbox takes only it): a nonce race is retried
         // a high tip, so a batcher post at the same nonce cannot replace it
         if let Ok(pending) = inbox
-            .submit(b"\x01not a batch".to_vec().into())
+            .submit(
+                b"\x01not a batch".to_vec().into(),
+                1,
+                1,
+                B256::ZERO,
+                B256::ZERO,
+            )
             .max_priority_fee_per_gas(100_000_000_000)
             .max_fee_per_gas(200_000_000_000)
             .send()

@@ -141,6 +141,36 @@ pub fn apply_alias(l1: Address) -> Address {
     Address::from_slice(&bytes[12..])
 }
 
+/// What `Portal.depositHashes(index)` holds for the deposit `tx` made in L1 block
+/// `l1_block` as the Portal's `index`-th deposit (0-based): the twin of the Solidity
+/// `keccak256(abi.encode(uint64 index, uint64 l1Block, address from, address to,
+/// uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes32 keccak256(data),
+/// uint32 data.length))`, ten 32-byte words. `from` is the (aliased or not) sender as the
+/// `TransactionDeposited` event has it; a creation has `to = 0` and `isCreation`, a call
+/// its target and `!isCreation` (the Portal refuses a creation with another target).
+/// The source hash is not part of it: deposits are numbered by index, not by L1 log
+/// position (`docs/fault-proofs.md` 4.5). The data length is taken modulo 2^32, as
+/// Solidity's `uint32(...)` would; the Portal caps it at 120,000 bytes.
+pub fn portal_deposit_hash(index: u64, l1_block: u64, tx: &TxDeposit) -> B256 {
+    let (to, is_creation) = match tx.to {
+        TxKind::Create => (Address::ZERO, true),
+        TxKind::Call(to) => (to, false),
+    };
+    let word_u64 = |v: u64| U256::from(v).to_be_bytes::<32>();
+    let mut buf = Vec::with_capacity(10 * 32);
+    buf.extend_from_slice(&word_u64(index));
+    buf.extend_from_slice(&word_u64(l1_block));
+    buf.extend_from_slice(tx.from.into_word().as_slice());
+    buf.extend_from_slice(to.into_word().as_slice());
+    buf.extend_from_slice(&U256::from(tx.mint).to_be_bytes::<32>());
+    buf.extend_from_slice(&tx.value.to_be_bytes::<32>());
+    buf.extend_from_slice(&word_u64(tx.gas_limit));
+    buf.extend_from_slice(&word_u64(u64::from(is_creation)));
+    buf.extend_from_slice(alloy_primitives::keccak256(&tx.input).as_slice());
+    buf.extend_from_slice(&word_u64(u64::from(tx.input.len() as u32)));
+    alloy_primitives::keccak256(&buf)
+}
+
 /// Turns a `TransactionDeposited` log (emitted in the L1 block `l1_block_hash` at
 /// block-wide `log_index`) into a deposited transaction, exactly as OP Stack derivation
 /// does (`UserDepositSource` source hash, opaque data version 0).
@@ -253,6 +283,47 @@ mod tests {
         );
         let c = deposit_from_log(&opaque_log(0, 0, 1, true, b""), B256::ZERO, 0).unwrap();
         assert_eq!(c.to, TxKind::Create);
+    }
+
+    #[test]
+    fn portal_deposit_hash_is_the_abi_encoding() {
+        use alloy_sol_types::SolValue;
+        let tx =
+            deposit_from_log(&opaque_log(5, 3, 100_000, false, b"hello"), B256::ZERO, 0).unwrap();
+        let want = keccak256(
+            (
+                7u64,
+                99u64,
+                Address::repeat_byte(1),
+                Address::repeat_byte(2),
+                U256::from(5),
+                U256::from(3),
+                100_000u64,
+                false,
+                keccak256(b"hello"),
+                5u32,
+            )
+                .abi_encode(),
+        );
+        assert_eq!(portal_deposit_hash(7, 99, &tx), want);
+        // a creation: target zero, flag set
+        let c = deposit_from_log(&opaque_log(0, 0, 1, true, b""), B256::ZERO, 0).unwrap();
+        let want = keccak256(
+            (
+                0u64,
+                1u64,
+                Address::repeat_byte(1),
+                Address::ZERO,
+                U256::ZERO,
+                U256::ZERO,
+                1u64,
+                true,
+                keccak256(b""),
+                0u32,
+            )
+                .abi_encode(),
+        );
+        assert_eq!(portal_deposit_hash(0, 1, &c), want);
     }
 
     #[test]

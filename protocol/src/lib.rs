@@ -24,6 +24,7 @@ pub mod execution;
 pub mod fault;
 pub mod fee;
 pub mod l1;
+pub mod l1_history;
 pub mod merkle;
 pub mod output;
 pub mod preconf;

@@ -1,7 +1,10 @@
 //! The batch submitter: posts committed L2 blocks to L1's `BatchInbox` as compressed
-//! batches (`protocol::batch`), as EIP-4844 blobs (`submitBlobs()`, a type-3 transaction
-//! whose sidecar `SidecarBuilder::<SimpleCoder>` builds from the batch bytes, with real
-//! KZG commitments and proofs) or, as a fallback, in calldata (`submit(bytes)`).
+//! batches (`protocol::batch`), as EIP-4844 blobs (`submitBlobs(...)`, a type-3
+//! transaction whose sidecar `SidecarBuilder::<SimpleCoder>` builds from the batch bytes,
+//! with real KZG commitments and proofs) or, as a fallback, in calldata (`submit(...)`).
+//! Every post names its record fields ([`RecordArgs`], from the batch): the first L2
+//! block and how many, the first block's parent hash and the hash of the last block's L1
+//! origin; `BatchInbox` stores their hash (`protocol::batch::record`).
 //!
 //! Blob sidecars are built in the EIP-7594 form (cell proofs, required by Osaka/Fusaka
 //! mempools) first; an L1 that refuses them gets the EIP-4844 form, and one that refuses
@@ -76,6 +79,33 @@ const LAUNCH_POLL: Duration = Duration::from_millis(250);
 /// Default batch transactions in flight: with six blobs each, three fill what an L1 block
 /// with a nine-blob limit takes, plus one waiting for the next.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 3;
+
+/// The record fields a post names (`BatchInbox.submit` / `submitBlobs` arguments after the
+/// batch itself), taken from the batch it carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordArgs {
+    /// First L2 block of the batch.
+    pub first_block: u64,
+    /// Number of L2 blocks in it.
+    pub block_count: u32,
+    /// Hash of block `first_block - 1` (`Batch::parent_hash`).
+    pub parent_hash: B256,
+    /// Hash of the last block's L1 origin (`Batch::l1_origin_hash`).
+    pub last_origin_hash: B256,
+}
+
+impl RecordArgs {
+    /// The fields of `batch`; `None` for a batch without blocks or with more than
+    /// `u32::MAX` of them (the batcher never builds either).
+    pub fn of(batch: &Batch) -> Option<RecordArgs> {
+        Some(RecordArgs {
+            first_block: batch.blocks.first()?.number,
+            block_count: u32::try_from(batch.blocks.len()).ok()?,
+            parent_hash: batch.parent_hash,
+            last_origin_hash: batch.l1_origin_hash,
+        })
+    }
+}
 
 /// Batcher settings.
 #[derive(Clone, Debug)]
@@ -293,13 +323,18 @@ async fn run_once(
             let first = launched;
             let end = batch.blocks.last().map_or(first, |b| b.number);
             let txs = batch.tx_count();
+            let args = RecordArgs::of(&batch)
+                .ok_or_else(|| BatcherError::Config(format!("batch from {first} is empty")))?;
             let post_nonce = nonce;
             nonce += 1;
             launched = end + 1;
             let (provider, policy) = (&provider, &policy);
             in_flight.push_back(async move {
-                let res = post(provider, from, cfg, policy, shared, m, &bytes, post_nonce).await;
-                (res, first, end, raw, txs, bytes, m, post_nonce)
+                let res = post(
+                    provider, from, cfg, policy, shared, m, &bytes, args, post_nonce,
+                )
+                .await;
+                (res, first, end, raw, txs, bytes, args, m, post_nonce)
             });
             continue;
         }
@@ -312,13 +347,13 @@ async fn run_once(
             done = futures::StreamExt::next(&mut in_flight) => done,
             _ = tokio::time::sleep(cfg.interval.min(LAUNCH_POLL)), if in_flight.len() < cfg.max_in_flight.max(1) => None,
         };
-        let Some((res, first, end, raw, txs, bytes, m, post_nonce)) = done else {
+        let Some((res, first, end, raw, txs, bytes, args, m, post_nonce)) = done else {
             continue;
         };
         let receipt = match res {
             Ok(r) => r,
             Err(SendError::Refused(why)) if m != Mode::Calldata => {
-                match fallback(&provider, from, cfg, &bytes, post_nonce).await {
+                match fallback(&provider, from, cfg, &bytes, args, post_nonce).await {
                     Some(Mode::Calldata) => {
                         tracing::warn!(refused = %why, from = ?m, "L1 cannot run blob posts but takes calldata; falling back");
                         mode.store(Mode::Calldata as u8, Relaxed);
@@ -380,6 +415,7 @@ async fn fallback<P: Provider>(
     from: Address,
     cfg: &BatcherConfig,
     bytes: &[u8],
+    args: RecordArgs,
     nonce: u64,
 ) -> Option<Mode> {
     let mined = provider
@@ -391,7 +427,9 @@ async fn fallback<P: Provider>(
         return None;
     }
     // estimated as the send was: fees set, blob hashes without the blobs themselves
-    let mut blob = batch_tx(cfg.batch_inbox, bytes, Some(false)).await.ok()?;
+    let mut blob = batch_tx(cfg.batch_inbox, bytes, args, Some(false))
+        .await
+        .ok()?;
     blob.sidecar = None;
     if let Ok(fees) = crate::l1::current_fees(provider, true).await {
         crate::l1::set_fees(&mut blob, fees);
@@ -399,7 +437,7 @@ async fn fallback<P: Provider>(
     if provider.estimate_gas(blob.from(from)).await.is_ok() {
         return Some(Mode::Blobs4844);
     }
-    let calldata = batch_tx(cfg.batch_inbox, bytes, None).await.ok()?;
+    let calldata = batch_tx(cfg.batch_inbox, bytes, args, None).await.ok()?;
     provider
         .estimate_gas(calldata.from(from))
         .await
@@ -484,10 +522,13 @@ fn block_sizes(shared: &Shared, from: u64, to: u64) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// The transaction that posts `bytes` in mode `m` (sidecar built off the async runtime).
+/// The transaction that posts `bytes` with the record fields `args`: as calldata
+/// (`blobs_7594` is `None`) or in blobs with an EIP-7594 (`Some(true)`) or EIP-4844
+/// (`Some(false)`) sidecar, built off the async runtime.
 pub(crate) async fn batch_tx(
     inbox: Address,
     bytes: &[u8],
+    args: RecordArgs,
     blobs_7594: Option<bool>,
 ) -> Result<TransactionRequest, SendError> {
     let tx = TransactionRequest::default().to(inbox);
@@ -495,6 +536,10 @@ pub(crate) async fn batch_tx(
         return Ok(tx.input(
             BatchInbox::submitCall {
                 _batch: bytes.to_vec().into(),
+                _firstBlock: args.first_block,
+                _blockCount: args.block_count,
+                _parentHash: args.parent_hash,
+                _lastOriginHash: args.last_origin_hash,
             }
             .abi_encode()
             .into(),
@@ -516,7 +561,16 @@ pub(crate) async fn batch_tx(
     .await
     .map_err(|e| SendError::L1(format!("sidecar task: {e}")))?
     .map_err(|e| SendError::L1(format!("kzg: {e}")))?;
-    let mut tx = tx.input(BatchInbox::submitBlobsCall {}.abi_encode().into());
+    let mut tx = tx.input(
+        BatchInbox::submitBlobsCall {
+            _firstBlock: args.first_block,
+            _blockCount: args.block_count,
+            _parentHash: args.parent_hash,
+            _lastOriginHash: args.last_origin_hash,
+        }
+        .abi_encode()
+        .into(),
+    );
     tx.sidecar = Some(sidecar);
     tx.populate_blob_hashes();
     Ok(tx)
@@ -531,6 +585,7 @@ async fn post<P: Provider>(
     shared: &Shared,
     m: Mode,
     bytes: &[u8],
+    args: RecordArgs,
     nonce: u64,
 ) -> Result<TransactionReceipt, SendError> {
     let kind = match m {
@@ -538,7 +593,9 @@ async fn post<P: Provider>(
         Mode::Blobs4844 => Some(false),
         Mode::Calldata => None,
     };
-    let tx = batch_tx(cfg.batch_inbox, bytes, kind).await?.nonce(nonce);
+    let tx = batch_tx(cfg.batch_inbox, bytes, args, kind)
+        .await?
+        .nonce(nonce);
     crate::l1::send_and_confirm(provider, from, tx, policy, || {
         shared.metrics.l1_fee_bumps.fetch_add(1, Relaxed);
     })
@@ -617,10 +674,8 @@ pub async fn last_posted<P: Provider>(
     while anchor.is_none() && to >= cfg.l1_start_block && settled >= cfg.l1_start_block {
         let from = to.saturating_sub(9_999).max(cfg.l1_start_block);
         for ev in reader.events(from, to).await?.iter().rev() {
-            let Some(b) = reader.resolve(ev).await? else {
-                continue;
-            };
-            match Batch::decode(&b.data) {
+            let b = reader.resolve(ev).await?;
+            match Batch::decode(&b.record.stream) {
                 Ok(batch) => {
                     anchor = Some((
                         b.l1_block,
@@ -630,7 +685,7 @@ pub async fn last_posted<P: Provider>(
                     break;
                 }
                 Err(e) => {
-                    tracing::warn!(seq = b.seq, l1_block = b.l1_block, error = %e, "undecodable batch on L1; skipped")
+                    tracing::warn!(seq = b.seq(), l1_block = b.l1_block, error = %e, "undecodable batch on L1; skipped")
                 }
             }
         }
@@ -651,17 +706,15 @@ pub async fn last_posted<P: Provider>(
             if after_log.is_some_and(|(b, l)| ev.l1_block == b && ev.log_index <= l) {
                 continue;
             }
-            let Some(b) = reader.resolve(&ev).await? else {
-                continue;
-            };
-            let Ok(batch) = Batch::decode(&b.data) else {
+            let b = reader.resolve(&ev).await?;
+            let Ok(batch) = Batch::decode(&b.record.stream) else {
                 continue;
             };
             let mut new = batch.blocks.iter().map(|x| x.number).filter(|n| *n > head);
             match new.next() {
                 Some(first) if first == head + 1 && !on_l1(provider, &batch).await? => {
                     tracing::warn!(
-                        seq = b.seq,
+                        seq = b.seq(),
                         l1_block = b.l1_block,
                         "batch built on L1 blocks that were reorganized away; derivation drops it, its blocks are posted again"
                     )
@@ -671,7 +724,7 @@ pub async fn last_posted<P: Provider>(
                 }
                 Some(first) => {
                     tracing::warn!(
-                        seq = b.seq,
+                        seq = b.seq(),
                         l1_block = b.l1_block,
                         first,
                         expected = head + 1,

@@ -1,20 +1,23 @@
-//! Reading `BatchInbox` back from L1: every batch posted there, calldata and blob
-//! batches alike, in L1 order. The batcher resumes from it; derivation reads the chain
-//! from it.
+//! Reading `BatchInbox` back from L1: every post there, calldata and blob posts alike,
+//! in L1 order, each as a [`PostedRecord`] (the record `BatchInbox` stored, rebuilt from
+//! the event's fields, and the stream it carries). The batcher resumes from it;
+//! derivation reads the chain from it.
 //!
-//! - **Calldata batches** (`BatchSubmitted`): the bytes are the argument of the
-//!   `submit(bytes)` call of the transaction that emitted the event. Only transactions
-//!   sent to the inbox itself count, and the bytes must hash to the event's `dataHash`.
+//! - **Calldata posts** (`BatchSubmitted`): the bytes are the `_batch` argument of the
+//!   `submit(bytes,uint64,uint32,bytes32,bytes32)` call of the transaction that emitted
+//!   the event. Only transactions sent to the inbox itself count, and the bytes must hash
+//!   to the event's `dataHash` and `length`.
 //! - **Blob batches** (`BlobBatchSubmitted`): the bytes are in the transaction's blobs,
 //!   fetched from the L1 beacon API (`GET /eth/v1/beacon/blobs/{block_id}`). Each blob's
 //!   KZG commitment is recomputed here (the server's word is not trusted) and its versioned
 //!   hash matched against the event's list; the blobs, in event order, decode with
 //!   alloy's `SimpleCoder` into the batch bytes.
 //!
-//! Garbage never stops a reader: data that is present but does not check out (wrong
-//! hash, not a call to the inbox, undecodable blobs) is skipped with a warning. Only what
-//! a reader cannot know yet is an error: L1 or the beacon API failing, or blobs the
-//! beacon API does not (or no longer) serve.
+//! Garbage never stops a reader: a post whose data is present but does not check out
+//! (wrong hash, not a call to the inbox, undecodable blobs) is returned with an empty
+//! stream and a warning; its record still counts (it holds a sequence number, and a fault
+//! proof sees it), derivation skips it. Only what a reader cannot know yet is an error:
+//! L1 or the beacon API failing, or blobs the beacon API does not (or no longer) serve.
 //!
 //! Which `block_id` the beacon API is asked for: real beacon nodes take a slot or a
 //! beacon block root, not an execution block. When the beacon API answers
@@ -35,19 +38,30 @@ use alloy::{
     sol_types::{SolCall, SolEvent},
 };
 use bridge_contracts::BatchInbox;
+use protocol::batch::record::{PostedRecord, RecordData, RecordHeader};
 use std::collections::HashMap;
 use tokio::sync::OnceCell;
 
 /// How a batch was posted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BatchKind {
-    /// `submit(bytes)`: the batch is the call's argument.
+    /// `submit(...)`: the batch is the call's argument.
     Calldata,
-    /// `submitBlobs()`: the batch is in the transaction's blobs.
+    /// `submitBlobs(...)`: the batch is in the transaction's blobs.
     Blobs,
 }
 
-/// One batch read from the inbox.
+impl BatchKind {
+    /// The kind of a record.
+    pub fn of(header: &RecordHeader) -> BatchKind {
+        match header.data {
+            RecordData::Calldata { .. } => BatchKind::Calldata,
+            RecordData::Blobs(_) => BatchKind::Blobs,
+        }
+    }
+}
+
+/// One post read from the inbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InboxBatch {
     /// L1 block that holds it.
@@ -60,12 +74,19 @@ pub struct InboxBatch {
     pub tx_hash: B256,
     /// Index of the event in the block.
     pub log_index: u64,
-    /// The inbox's sequence number of the batch.
-    pub seq: u64,
-    /// The batch bytes (`protocol::batch::Batch::decode` input).
-    pub data: Bytes,
     /// Calldata or blobs.
     pub kind: BatchKind,
+    /// The record (`header.hash()` is `BatchInbox.records(header.seq)`) and its stream:
+    /// the batch bytes (`protocol::batch::Batch::decode` input), empty when the post's
+    /// data did not check out.
+    pub record: PostedRecord,
+}
+
+impl InboxBatch {
+    /// The inbox's sequence number of the post.
+    pub fn seq(&self) -> u64 {
+        self.record.header.seq
+    }
 }
 
 /// Why the inbox could not be read (all worth retrying later).
@@ -136,7 +157,7 @@ impl std::fmt::Debug for InboxReader {
     }
 }
 
-/// A batch event, before its data is fetched.
+/// A post's event, before its data is fetched.
 #[derive(Clone, Debug)]
 pub struct InboxEvent {
     /// L1 block.
@@ -151,27 +172,16 @@ pub struct InboxEvent {
     pub tx_hash: B256,
     /// Log index in the block.
     pub log_index: u64,
-    /// Sequence number.
-    pub seq: u64,
-    /// What the event says about the data.
-    pub payload: EventPayload,
+    /// The record, from the event's fields (the sequence number, the L1 block, the
+    /// placed range, and the data's hash and length or versioned hashes).
+    pub header: RecordHeader,
 }
 
-/// The data part of a batch event.
-#[derive(Clone, Debug)]
-pub enum EventPayload {
-    /// `BatchSubmitted(seq, dataHash, length)`.
-    Calldata {
-        /// keccak256 of the batch.
-        data_hash: B256,
-        /// Its length.
-        length: U256,
-    },
-    /// `BlobBatchSubmitted(seq, blobHashes)`.
-    Blobs {
-        /// Versioned hashes, in order.
-        hashes: Vec<B256>,
-    },
+impl InboxEvent {
+    /// The inbox's sequence number of the post.
+    pub fn seq(&self) -> u64 {
+        self.header.seq
+    }
 }
 
 impl InboxReader {
@@ -212,8 +222,9 @@ impl InboxReader {
         self.inbox
     }
 
-    /// Every batch posted in L1 blocks `from_block..=to_block`, both kinds, ordered by
-    /// (block, log index). Invalid batches are left out (with a warning).
+    /// Every post in L1 blocks `from_block..=to_block`, both kinds, ordered by (block,
+    /// log index). A post whose data does not check out has an empty stream (and a
+    /// warning).
     pub async fn batches(
         &self,
         from_block: u64,
@@ -223,9 +234,7 @@ impl InboxReader {
         let mut out = Vec::with_capacity(events.len());
         let mut blobs_by_block: HashMap<B256, HashMap<B256, Blob>> = HashMap::new();
         for ev in &events {
-            if let Some(b) = self.resolve_cached(ev, &mut blobs_by_block).await? {
-                out.push(b);
-            }
+            out.push(self.resolve_cached(ev, &mut blobs_by_block).await?);
         }
         Ok(out)
     }
@@ -266,8 +275,8 @@ impl InboxReader {
         Ok(out)
     }
 
-    /// The batch of one event: `Ok(None)` when its data is present but invalid.
-    pub async fn resolve(&self, ev: &InboxEvent) -> Result<Option<InboxBatch>, InboxError> {
+    /// The post of one event; its stream is empty when its data is present but invalid.
+    pub async fn resolve(&self, ev: &InboxEvent) -> Result<InboxBatch, InboxError> {
         self.resolve_cached(ev, &mut HashMap::new()).await
     }
 
@@ -275,36 +284,33 @@ impl InboxReader {
         &self,
         ev: &InboxEvent,
         cache: &mut HashMap<B256, HashMap<B256, Blob>>,
-    ) -> Result<Option<InboxBatch>, InboxError> {
-        let data = match &ev.payload {
-            EventPayload::Calldata { data_hash, length } => {
-                self.calldata(ev, *data_hash, *length).await?
-            }
-            EventPayload::Blobs { hashes } => {
+    ) -> Result<InboxBatch, InboxError> {
+        let data = match &ev.header.data {
+            RecordData::Calldata { hash, len } => self.calldata(ev, *hash, *len).await?,
+            RecordData::Blobs(hashes) => {
                 let blobs = cache.entry(ev.l1_block_hash).or_default();
                 self.blob_data(ev, hashes, blobs).await?
             }
         };
-        Ok(data.map(|data| InboxBatch {
+        Ok(InboxBatch {
             l1_block: ev.l1_block,
             l1_block_hash: ev.l1_block_hash,
             tx_index: ev.tx_index,
             tx_hash: ev.tx_hash,
             log_index: ev.log_index,
-            seq: ev.seq,
-            data,
-            kind: match ev.payload {
-                EventPayload::Calldata { .. } => BatchKind::Calldata,
-                EventPayload::Blobs { .. } => BatchKind::Blobs,
+            kind: BatchKind::of(&ev.header),
+            record: PostedRecord {
+                header: ev.header.clone(),
+                stream: data.unwrap_or_default(),
             },
-        }))
+        })
     }
 
     async fn calldata(
         &self,
         ev: &InboxEvent,
         data_hash: B256,
-        length: U256,
+        length: u32,
     ) -> Result<Option<Bytes>, InboxError> {
         let tx = self
             .provider
@@ -314,15 +320,15 @@ impl InboxReader {
             .ok_or_else(|| InboxError::L1(format!("batch tx {} not found", ev.tx_hash)))?;
         let tx = tx.inner.inner();
         if tx.to() != Some(self.inbox) {
-            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "calldata batch not sent to the inbox directly; skipped");
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "calldata batch not sent to the inbox directly; its stream is empty");
             return Ok(None);
         }
         let Ok(call) = BatchInbox::submitCall::abi_decode(tx.input()) else {
-            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "calldata batch tx is not submit(bytes); skipped");
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "calldata batch tx is not a submit call; its stream is empty");
             return Ok(None);
         };
-        if keccak256(&call._batch) != data_hash || U256::from(call._batch.len()) != length {
-            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "calldata batch does not match its event's hash; skipped");
+        if keccak256(&call._batch) != data_hash || call._batch.len() != length as usize {
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "calldata batch does not match its event's hash; its stream is empty");
             return Ok(None);
         }
         Ok(Some(call._batch))
@@ -338,7 +344,7 @@ impl InboxReader {
             return Err(InboxError::NoBeacon(ev.l1_block));
         };
         if hashes.is_empty() {
-            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "blob batch without blobs; skipped");
+            tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "blob batch without blobs; its stream is empty");
             return Ok(None);
         }
         let missing = |have: &HashMap<B256, Blob>| -> Vec<B256> {
@@ -379,7 +385,7 @@ impl InboxReader {
         if !still.is_empty() {
             return Err(InboxError::BlobsUnavailable {
                 l1_block: ev.l1_block,
-                seq: ev.seq,
+                seq: ev.seq(),
                 wanted: hashes.len(),
                 missing: still.len(),
             });
@@ -388,7 +394,7 @@ impl InboxReader {
         match decode_blobs(&blobs) {
             Some(data) => Ok(Some(data.into())),
             None => {
-                tracing::warn!(tx = %ev.tx_hash, seq = ev.seq, "blob batch does not decode; skipped");
+                tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "blob batch does not decode; its stream is empty");
                 Ok(None)
             }
         }
@@ -507,39 +513,53 @@ impl InboxReader {
 
 fn event_of(log: &Log) -> Option<InboxEvent> {
     let seq_of = |s: U256| u64::try_from(s).unwrap_or(u64::MAX);
-    let payload_seq = match log.topic0() {
+    let l1_block = log.block_number?;
+    let header = match log.topic0() {
         Some(&BatchInbox::BatchSubmitted::SIGNATURE_HASH) => {
-            let d = log.log_decode::<BatchInbox::BatchSubmitted>().ok()?;
-            let e = d.inner.data;
-            (
-                EventPayload::Calldata {
-                    data_hash: e.dataHash,
-                    length: e.length,
+            let e = log
+                .log_decode::<BatchInbox::BatchSubmitted>()
+                .ok()?
+                .inner
+                .data;
+            RecordHeader {
+                seq: seq_of(e.seq),
+                l1_block,
+                first_block: e.firstBlock,
+                block_count: e.blockCount,
+                parent_hash: e.parentHash,
+                last_origin_hash: e.lastOriginHash,
+                data: RecordData::Calldata {
+                    hash: e.dataHash,
+                    len: e.length,
                 },
-                seq_of(e.seq),
-            )
+            }
         }
         Some(&BatchInbox::BlobBatchSubmitted::SIGNATURE_HASH) => {
-            let d = log.log_decode::<BatchInbox::BlobBatchSubmitted>().ok()?;
-            let e = d.inner.data;
-            (
-                EventPayload::Blobs {
-                    hashes: e.blobHashes,
-                },
-                seq_of(e.seq),
-            )
+            let e = log
+                .log_decode::<BatchInbox::BlobBatchSubmitted>()
+                .ok()?
+                .inner
+                .data;
+            RecordHeader {
+                seq: seq_of(e.seq),
+                l1_block,
+                first_block: e.firstBlock,
+                block_count: e.blockCount,
+                parent_hash: e.parentHash,
+                last_origin_hash: e.lastOriginHash,
+                data: RecordData::Blobs(e.blobHashes),
+            }
         }
         _ => return None,
     };
     Some(InboxEvent {
-        l1_block: log.block_number?,
+        l1_block,
         l1_block_hash: log.block_hash?,
         l1_timestamp: log.block_timestamp,
         tx_index: log.transaction_index?,
         tx_hash: log.transaction_hash?,
         log_index: log.log_index?,
-        seq: payload_seq.1,
-        payload: payload_seq.0,
+        header,
     })
 }
 

@@ -353,7 +353,7 @@ async fn derive_once(
         by_block
             .entry(b.l1_block)
             .or_default()
-            .push((b.l1_block_hash, b.data));
+            .push((b.l1_block_hash, b.record.stream));
     }
     for entry in entries {
         let n = entry.info.number;
