@@ -1,14 +1,17 @@
 //! Derivation on whatever L1 holds: `Portal` logs with arbitrary data turned into
-//! deposits, and arbitrary bytes posted as batches, over a few L1 blocks.
+//! deposits, and arbitrary bytes posted as records (the first bytes pick the record's
+//! first block, block count and whether it names the right parent and origin hashes;
+//! the rest is its stream), over a few L1 blocks.
 //!
 //! Must never panic. Whatever it derives must continue the safe chain: consecutive
 //! numbers from 1, strictly rising timestamps, origins that never go back, timestamps
-//! within the drift bound, blocks within the data bound.
+//! within the drift bound, blocks within the data and count bounds.
 #![no_main]
 
 use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
 use blink_protocol::{
     RollupConfig,
+    batch::record::{PostedRecord, RecordData, RecordHeader},
     derive::{Deriver, L1Input},
     l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log},
 };
@@ -21,6 +24,39 @@ fn l1(n: u64) -> L1BlockInfo {
         timestamp: 100 + 12 * n,
         base_fee: 7,
         blob_base_fee: 1,
+    }
+}
+
+/// The fuzzed chain's L2 block hashes (what execution would answer).
+fn l2_hash(n: u64) -> B256 {
+    alloy_primitives::keccak256(n.to_be_bytes())
+}
+
+/// A record from a chunk: byte 0 picks the first block (0..8), byte 1 the block count
+/// (0..8), byte 2 whether the parent hash is right, byte 3 the last origin (0..8), the
+/// rest is the stream.
+fn record(seq: u64, l1_block: u64, chunk: &[u8]) -> PostedRecord {
+    let at = |i: usize| chunk.get(i).copied().unwrap_or(0);
+    let first = u64::from(at(0) % 8);
+    let stream = chunk.get(4..).unwrap_or_default();
+    PostedRecord {
+        header: RecordHeader {
+            seq,
+            l1_block,
+            first_block: first,
+            block_count: u32::from(at(1) % 8),
+            parent_hash: if at(2) % 4 == 0 {
+                B256::repeat_byte(at(2))
+            } else {
+                l2_hash(first.wrapping_sub(1))
+            },
+            last_origin_hash: l1(u64::from(at(3) % 8)).hash,
+            data: RecordData::Calldata {
+                hash: alloy_primitives::keccak256(stream),
+                len: stream.len() as u32,
+            },
+        },
+        stream: Bytes::copy_from_slice(stream),
     }
 }
 
@@ -79,14 +115,18 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(d) = deposit_from_log(&log, input.info.hash, k as u64) {
                 input.deposits.push(d);
             }
-            input.batches.push(Bytes::copy_from_slice(chunk));
+            input.records.push(record(k as u64, n, chunk));
         }
-        let out = deriver.push(input).expect("in-order L1 is always taken");
+        let out = deriver
+            .push(input, &|n| Some(l2_hash(n)))
+            .expect("in-order L1 is always taken");
+        assert_eq!(out.waiting_for, None, "every hash is known");
         for b in out.blocks {
             assert_eq!(b.number, parent + 1);
             assert!(b.timestamp > ts);
             assert!(b.l1_origin.number >= origin);
             assert!(b.timestamp <= b.l1_origin.timestamp + cfg.max_sequencer_drift);
+            // an entry may come out empty (malformed), never longer than its span
             assert!(blink_protocol::derive::block_data(&b.txs) <= chain.max_block_data);
             assert!(b.txs.len() <= blink_protocol::chain::MAX_BLOCK_TXS);
             assert!(b.deposits.len() <= blink_protocol::l1::MAX_DEPOSITS_PER_BLOCK);

@@ -1,8 +1,9 @@
-//! The batch submitter: posts committed L2 blocks to L1's `BatchInbox` as compressed
-//! batches (`protocol::batch`), as EIP-4844 blobs (`submitBlobs(...)`, a type-3
-//! transaction whose sidecar `SidecarBuilder::<SimpleCoder>` builds from the batch bytes,
-//! with real KZG commitments and proofs) or, as a fallback, in calldata (`submit(...)`).
-//! Every post names its record fields ([`RecordArgs`], from the batch): the first L2
+//! The batch submitter: posts committed L2 blocks to L1's `BatchInbox` as records whose
+//! stream is in batch format v2 (`protocol::batch::v2`, uncompressed and indexed so a
+//! one-step proof can open one transaction), as EIP-4844 blobs (`submitBlobs(...)`, a
+//! type-3 transaction whose sidecar `SidecarBuilder::<SimpleCoder>` builds from the
+//! stream, with real KZG commitments and proofs) or, as a fallback, in calldata
+//! (`submit(...)`). Every post names its record fields ([`RecordArgs`]): the first L2
 //! block and how many, the first block's parent hash and the hash of the last block's L1
 //! origin; `BatchInbox` stores their hash (`protocol::batch::record`).
 //!
@@ -16,11 +17,11 @@
 //! once with consecutive nonces (pipelined), each bumped on its own; their receipts are
 //! taken in order, and any failure starts the round over from what L1 holds.
 //!
-//! Batches are bounded by L1 data availability: a batch takes blocks one by one while an
-//! estimate of its encoded size (the blocks' transaction bytes times the compression
-//! ratio last seen) fits one post, is encoded once (rarely twice), and never grows with
-//! the backlog. Every block fits one post on its own, since the executor keeps each
-//! block's transactions below what one post carries (`crate::da`). The batcher tells
+//! Records are bounded by L1 data availability: a record takes blocks one by one while
+//! its stream (whose size is exact before encoding: the format is additive) fits one
+//! post, is encoded once, and never grows with the backlog. Every block fits one post on
+//! its own, since the executor keeps each block within what one post carries
+//! (`crate::da`). The batcher tells
 //! the executor that capacity and the backlog threshold above which intake is
 //! throttled (-32005), so the unposted backlog stays bounded under any load.
 //!
@@ -31,7 +32,7 @@
 //! sidecar form or to calldata accordingly; otherwise the round is retried.
 //!
 //! It never skips a block and never posts one twice: where to go on is always read back
-//! from L1 (the newest batch of either kind, through [`crate::inbox::InboxReader`]) at
+//! from L1 (the newest record of either kind, through [`crate::inbox::InboxReader`]) at
 //! start and after any error, so a restart, a lost receipt or an L1 outage resumes at the
 //! right block.
 
@@ -48,7 +49,10 @@ use alloy::{
     sol_types::SolCall,
 };
 use bridge_contracts::BatchInbox;
-use protocol::batch::{Batch, BatchBlock};
+use protocol::batch::{
+    record::PostedRecord,
+    v2::{self, BlockV2},
+};
 use std::{
     sync::{
         Arc,
@@ -88,23 +92,10 @@ pub struct RecordArgs {
     pub first_block: u64,
     /// Number of L2 blocks in it.
     pub block_count: u32,
-    /// Hash of block `first_block - 1` (`Batch::parent_hash`).
+    /// Hash of block `first_block - 1`.
     pub parent_hash: B256,
-    /// Hash of the last block's L1 origin (`Batch::l1_origin_hash`).
+    /// Hash of the last block's L1 origin.
     pub last_origin_hash: B256,
-}
-
-impl RecordArgs {
-    /// The fields of `batch`; `None` for a batch without blocks or with more than
-    /// `u32::MAX` of them (the batcher never builds either).
-    pub fn of(batch: &Batch) -> Option<RecordArgs> {
-        Some(RecordArgs {
-            first_block: batch.blocks.first()?.number,
-            block_count: u32::try_from(batch.blocks.len()).ok()?,
-            parent_hash: batch.parent_hash,
-            last_origin_hash: batch.l1_origin_hash,
-        })
-    }
 }
 
 /// Batcher settings.
@@ -270,7 +261,8 @@ async fn run_once(
     let reader = cfg.reader()?;
     let policy = cfg.policy();
     let epoch = shared.rollbacks.load(Relaxed);
-    let next = last_posted(&provider, &reader, cfg).await? + 1;
+    let hash_of = |n: u64| shared.chain.read().hash(n);
+    let next = last_posted(&provider, &reader, cfg, &hash_of).await? + 1;
     tracing::info!(next, "batcher resumes");
     shared.chain.write().safe = Some(next - 1);
     shared.da.set_unposted(unposted_from(shared, next));
@@ -281,8 +273,6 @@ async fn run_once(
         .block_id(alloy::eips::BlockId::latest())
         .await
         .map_err(l1)?;
-    // compressed bytes per transaction byte, as last seen (starts pessimistic)
-    let mut ratio = 1.0f64;
     // posts in flight, oldest first; each resolves to its receipt
     let mut in_flight = futures::stream::FuturesOrdered::new();
     let mut launched = next;
@@ -301,8 +291,12 @@ async fn run_once(
         shared.da.configure(limit as u64, throttle);
         let latest = shared.chain.read().latest_committed;
         if in_flight.len() < cfg.max_in_flight.max(1) && latest >= launched {
-            let (batch, bytes, raw) =
-                size_batch(shared, launched, latest, limit, &mut ratio).await?;
+            let Sized {
+                args,
+                bytes,
+                raw,
+                txs,
+            } = size_batch(shared, launched, latest, limit)?;
             if bytes.len() > limit {
                 if m == Mode::Calldata && cfg.use_blobs {
                     // a block built while blobs were used does not fit calldata: try
@@ -321,10 +315,7 @@ async fn run_once(
                 )));
             }
             let first = launched;
-            let end = batch.blocks.last().map_or(first, |b| b.number);
-            let txs = batch.tx_count();
-            let args = RecordArgs::of(&batch)
-                .ok_or_else(|| BatcherError::Config(format!("batch from {first} is empty")))?;
+            let end = first + u64::from(args.block_count) - 1;
             let post_nonce = nonce;
             nonce += 1;
             launched = end + 1;
@@ -398,7 +389,10 @@ async fn run_once(
 /// Bytes of sequenced transactions in blocks from `from` on (the unposted backlog).
 fn unposted_from(shared: &Shared, from: u64) -> u64 {
     let open = shared.chain.read().open_number();
-    block_sizes(shared, from, open).iter().map(|(_, r)| r).sum()
+    block_sizes(shared, from, open)
+        .iter()
+        .map(|(_, r, _)| r)
+        .sum()
 }
 
 /// After L1 refused a blob post, what L1's answers say about it (never the text of its
@@ -445,78 +439,68 @@ async fn fallback<P: Provider>(
         .then_some(Mode::Calldata)
 }
 
-/// Largest batch from `next` (up to `latest`) whose encoding fits `limit` bytes, found
-/// with the compression `ratio` last seen: blocks are added while the estimate fits,
-/// then the batch is encoded once, and again with fewer blocks only if the estimate was
-/// too low. Returns the batch, its encoding and its transactions' bytes. Encoding runs
-/// off the async runtime.
-async fn size_batch(
+/// Most blocks one record carries (bounds the work of one post and of its reading).
+const MAX_RECORD_BLOCKS: usize = 1 << 16;
+
+/// A post ready to send: its record fields, its stream (batch format v2), and its
+/// blocks' transaction count and bytes.
+struct Sized {
+    args: RecordArgs,
+    bytes: Vec<u8>,
+    raw: u64,
+    txs: usize,
+}
+
+/// The longest run of blocks from `next` (up to `latest`) whose stream fits `limit`
+/// bytes (at least one block), encoded. Batch format v2 is uncompressed, so the size is
+/// known exactly before encoding (`protocol::batch::v2::encoded_len` is additive).
+fn size_batch(
     shared: &Shared,
     next: u64,
     latest: u64,
     limit: usize,
-    ratio: &mut f64,
-) -> Result<(Batch, Vec<u8>, u64), BatcherError> {
+) -> Result<Sized, BatcherError> {
     let sizes = block_sizes(shared, next, latest);
     if sizes.is_empty() {
         return Err(BatcherError::Config(format!("block {next} missing")));
     }
-    // the estimate leaves 10 % room for the ratio to be off
-    let budget = limit as f64 * 0.9;
     let mut count = 0usize;
-    let mut est = 64.0;
-    for (_, raw) in sizes.iter().take(protocol::batch::MAX_BATCH_BLOCKS) {
-        let add = *raw as f64 * *ratio + 16.0;
-        if count > 0 && est + add > budget {
+    let mut len = v2::HEADER_LEN as u64;
+    for &(_, raw, txs) in sizes.iter().take(MAX_RECORD_BLOCKS) {
+        let add = v2::BLOCK_META_LEN as u64 + v2::ENTRY_LEN as u64 * txs + raw;
+        if count > 0 && len + add > limit as u64 {
             break;
         }
-        est += add;
+        len += add;
         count += 1;
     }
-    for _ in 0..8 {
-        let end = next + count as u64 - 1;
-        let batch = build(shared, next, end)?;
-        let raw: u64 = sizes[..count].iter().map(|(_, r)| r).sum();
-        let (batch, bytes) = tokio::task::spawn_blocking(move || {
-            let bytes = batch.encode();
-            (batch, bytes)
-        })
-        .await
-        .map_err(|e| BatcherError::Config(format!("encoding task: {e}")))?;
-        let bytes = match bytes {
-            // more blocks or transactions than a batch may carry: fewer blocks
-            Err(protocol::batch::BatchError::TooLarge) if count > 1 => {
-                count /= 2;
-                continue;
-            }
-            other => other?,
-        };
-        if raw > 0 {
-            *ratio = (bytes.len() as f64 / raw as f64).clamp(0.05, 2.0);
-        }
-        if bytes.len() <= limit || count == 1 {
-            return Ok((batch, bytes, raw));
-        }
-        // too big: keep the share of blocks that fits, at least one fewer
-        let keep = (count as f64 * budget / bytes.len() as f64) as usize;
-        count = keep.clamp(1, count - 1);
-    }
-    Err(BatcherError::Config("batch sizing did not converge".into()))
+    let end = next + count as u64 - 1;
+    let (args, blocks) = build(shared, next, end)?;
+    let bytes = v2::encode(&blocks).map_err(|e| BatcherError::Config(format!("encoding: {e}")))?;
+    debug_assert_eq!(bytes.len() as u64, len);
+    Ok(Sized {
+        args,
+        raw: sizes[..count].iter().map(|(_, r, _)| r).sum(),
+        txs: blocks.iter().map(|b| b.txs.len()).sum(),
+        bytes,
+    })
 }
 
-/// `(number, transaction bytes)` of blocks `from..=to` (deposits not counted).
-fn block_sizes(shared: &Shared, from: u64, to: u64) -> Vec<(u64, u64)> {
+/// `(number, transaction bytes, transactions)` of blocks `from..=to` (deposits not
+/// counted).
+fn block_sizes(shared: &Shared, from: u64, to: u64) -> Vec<(u64, u64, u64)> {
     let chain = shared.chain.read();
     (from..=to)
         .map_while(|n| {
             chain.block(n).map(|b| {
-                let raw = b
+                let (raw, txs) = b
                     .txs
                     .iter()
                     .filter(|t| !t.tx.inner().is_deposit())
-                    .map(|t| t.tx.inner().encode_2718_len() as u64)
-                    .sum();
-                (n, raw)
+                    .fold((0u64, 0u64), |(raw, txs), t| {
+                        (raw + t.tx.inner().encode_2718_len() as u64, txs + 1)
+                    });
+                (n, raw, txs)
             })
         })
         .collect()
@@ -602,21 +586,20 @@ async fn post<P: Provider>(
     .await
 }
 
-/// Committed blocks `from..=to` as a batch.
-fn build(shared: &Shared, from: u64, to: u64) -> Result<Batch, BatcherError> {
+/// Committed blocks `from..=to` as a record's fields and blocks.
+fn build(shared: &Shared, from: u64, to: u64) -> Result<(RecordArgs, Vec<BlockV2>), BatcherError> {
     let chain = shared.chain.read();
     let parent_hash = chain
         .hash(from - 1)
         .ok_or_else(|| BatcherError::Config(format!("block {} not committed", from - 1)))?;
     let mut blocks = Vec::with_capacity((to - from + 1) as usize);
-    let mut l1_origin_hash = B256::ZERO;
+    let mut last_origin_hash = B256::ZERO;
     for n in from..=to {
         let b = chain
             .block(n)
             .ok_or_else(|| BatcherError::Config(format!("block {n} missing")))?;
-        l1_origin_hash = b.ctx.l1_origin.hash;
-        blocks.push(BatchBlock {
-            number: n,
+        last_origin_hash = b.ctx.l1_origin.hash;
+        blocks.push(BlockV2 {
             timestamp: b.ctx.timestamp,
             l1_origin: b.ctx.l1_origin.number,
             // deposits are not posted: derivation takes them from L1
@@ -628,64 +611,78 @@ fn build(shared: &Shared, from: u64, to: u64) -> Result<Batch, BatcherError> {
                 .collect(),
         });
     }
-    Ok(Batch {
+    let block_count = u32::try_from(blocks.len())
+        .map_err(|_| BatcherError::Config(format!("too many blocks from {from}")))?;
+    let args = RecordArgs {
+        first_block: from,
+        block_count,
         parent_hash,
-        l1_origin_hash,
-        blocks,
-    })
+        last_origin_hash,
+    };
+    Ok((args, blocks))
 }
 
 /// L1 blocks below the head after which a batch is taken as settled (no reorg, and no
 /// pending post of ours can still replace anything around it).
 const SETTLED_DEPTH: u64 = 64;
 
-/// Whether L1 still holds the L1 origin a batch was built on (derivation drops the
-/// batch otherwise).
-async fn on_l1<P: Provider>(provider: &P, batch: &Batch) -> Result<bool, BatcherError> {
-    let Some(last) = batch.blocks.last() else {
-        return Ok(true);
+/// Whether L1 still holds the L1 origin the record's last block was built on
+/// (derivation skips the record otherwise); false for a stream that does not parse.
+async fn on_l1<P: Provider>(provider: &P, record: &PostedRecord) -> Result<bool, BatcherError> {
+    let h = &record.header;
+    let Some(origin) = v2::Stream::parse(&record.stream, h.block_count)
+        .ok()
+        .and_then(|s| s.block(h.block_count - 1))
+        .map(|m| m.l1_origin)
+    else {
+        return Ok(false);
     };
     let block = provider
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(last.l1_origin))
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Number(origin))
         .await
         .map_err(l1)?;
-    Ok(block.is_some_and(|b| b.header.hash == batch.l1_origin_hash))
+    Ok(block.is_some_and(|b| b.header.hash == h.last_origin_hash))
 }
 
-/// The last L2 block on L1 such that blocks 1..=it are covered by posted batches in order,
-/// as derivation takes them (0 when there is none).
+/// The last L2 block on L1 such that blocks 1..=it are covered by posted records in
+/// order, as derivation takes them (0 when there is none). `hash_of` answers this node's
+/// block hashes (for the records' parent-hash rule; a hash it no longer holds is not
+/// checked).
 ///
-/// Pipelined posts make "the newest batch" the wrong answer: if the post at nonce `n` was
-/// replaced (by an earlier round's transaction) while `n+1` landed, the newest batch
-/// starts after a gap and derivation skips it. So the chain is followed forward, batch by
-/// batch, from an anchor: the newest decodable batch at least [`SETTLED_DEPTH`] L1 blocks
-/// deep (found newest-first, so a long history is not read whole; everything before it
-/// was settled by earlier rounds), taking a batch only if it continues the chain.
+/// Pipelined posts make "the newest record" the wrong answer: if the post at nonce `n` was
+/// replaced (by an earlier round's transaction) while `n+1` landed, the newest record
+/// starts after a gap and derivation skips it. So the chain is followed forward, record
+/// by record, from an anchor: the newest record with a readable stream at least
+/// [`SETTLED_DEPTH`] L1 blocks deep (found newest-first, so a long history is not read
+/// whole; everything before it was settled by earlier rounds), taking a record only if
+/// derivation would: it starts right after the last one taken, names that block's hash
+/// as its parent, and its last origin is still on L1.
 pub async fn last_posted<P: Provider>(
     provider: &P,
     reader: &InboxReader,
     cfg: &BatcherConfig,
+    hash_of: &(dyn Fn(u64) -> Option<B256> + Sync),
 ) -> Result<u64, BatcherError> {
     let l1_head = provider.get_block_number().await.map_err(l1)?;
     let settled = l1_head.saturating_sub(SETTLED_DEPTH);
-    // 1. the anchor: newest decodable batch in a settled L1 block
+    // 1. the anchor: newest readable record in a settled L1 block
     let mut anchor: Option<(u64, u64, u64)> = None; // (l1 block, log index, last L2 block)
     let mut to = settled;
     while anchor.is_none() && to >= cfg.l1_start_block && settled >= cfg.l1_start_block {
         let from = to.saturating_sub(9_999).max(cfg.l1_start_block);
         for ev in reader.events(from, to).await?.iter().rev() {
             let b = reader.resolve(ev).await?;
-            match Batch::decode(&b.record.stream) {
-                Ok(batch) => {
-                    anchor = Some((
-                        b.l1_block,
-                        b.log_index,
-                        batch.blocks.last().map_or(0, |x| x.number),
-                    ));
+            let h = &b.record.header;
+            match (
+                v2::Stream::parse(&b.record.stream, h.block_count),
+                h.last_block(),
+            ) {
+                (Ok(_), Some(last)) => {
+                    anchor = Some((b.l1_block, b.log_index, last));
                     break;
                 }
-                Err(e) => {
-                    tracing::warn!(seq = b.seq(), l1_block = b.l1_block, error = %e, "undecodable batch on L1; skipped")
+                (parsed, _) => {
+                    tracing::warn!(seq = b.seq(), l1_block = b.l1_block, error = ?parsed.err(), "unreadable record on L1; skipped")
                 }
             }
         }
@@ -694,7 +691,7 @@ pub async fn last_posted<P: Provider>(
         }
         to = from - 1;
     }
-    // 2. forward from it, batch by batch, while they continue the chain
+    // 2. forward from it, record by record, while they continue the chain
     let (start, after_log, mut head) = match anchor {
         Some((block, log, last)) => (block, Some((block, log)), last),
         None => (cfg.l1_start_block, None, 0),
@@ -707,32 +704,39 @@ pub async fn last_posted<P: Provider>(
                 continue;
             }
             let b = reader.resolve(&ev).await?;
-            let Ok(batch) = Batch::decode(&b.record.stream) else {
+            let h = &b.record.header;
+            let Some(last) = h.last_block() else {
                 continue;
             };
-            let mut new = batch.blocks.iter().map(|x| x.number).filter(|n| *n > head);
-            match new.next() {
-                Some(first) if first == head + 1 && !on_l1(provider, &batch).await? => {
+            if h.first_block != head + 1 {
+                if h.first_block > head + 1 {
                     tracing::warn!(
                         seq = b.seq(),
                         l1_block = b.l1_block,
-                        "batch built on L1 blocks that were reorganized away; derivation drops it, its blocks are posted again"
-                    )
-                }
-                Some(first) if first == head + 1 => {
-                    head = batch.blocks.last().map_or(head, |x| x.number);
-                }
-                Some(first) => {
-                    tracing::warn!(
-                        seq = b.seq(),
-                        l1_block = b.l1_block,
-                        first,
+                        first = h.first_block,
                         expected = head + 1,
-                        "batch on L1 after a gap; derivation skips it, its blocks are posted again"
+                        "record on L1 after a gap; derivation skips it, its blocks are posted again"
                     )
                 }
-                None => {}
+                continue;
             }
+            if hash_of(head).is_some_and(|ours| ours != h.parent_hash) {
+                tracing::warn!(
+                    seq = b.seq(),
+                    l1_block = b.l1_block,
+                    "record names another parent than this chain has (posted before a rollback); derivation skips it, its blocks are posted again"
+                );
+                continue;
+            }
+            if !on_l1(provider, &b.record).await? {
+                tracing::warn!(
+                    seq = b.seq(),
+                    l1_block = b.l1_block,
+                    "record built on L1 blocks that were reorganized away (or unreadable); derivation skips it, its blocks are posted again"
+                );
+                continue;
+            }
+            head = last;
         }
         from = to + 1;
     }

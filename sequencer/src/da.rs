@@ -16,12 +16,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Room left in a post for the batch encoding's own bytes: 1/32 of it plus 1 KiB (a block
-/// of incompressible transactions encodes to less than its transactions' bytes:
-/// `protocol` batch test `a_full_incompressible_block_fits_one_post`).
-const POST_MARGIN_DIV: u64 = 32;
-/// See [`POST_MARGIN_DIV`].
-const POST_MARGIN_BYTES: u64 = 1024;
+/// Stream bytes of a post that carries one block besides its transactions' bytes: the
+/// stream header and the block's entry in the block table (`protocol::batch::v2`).
+const POST_FIXED: u64 =
+    (protocol::batch::v2::HEADER_LEN + protocol::batch::v2::BLOCK_META_LEN) as u64;
+/// Stream bytes per transaction besides its own bytes (its `byteEnd` table entry).
+const POST_PER_TX: u64 = 4;
 
 /// Counters and limits; all updates are lock-free.
 #[derive(Debug)]
@@ -91,11 +91,16 @@ impl DaState {
         self.throttle_at.load(Relaxed)
     }
 
-    /// Bytes of sequenced transactions the open block may take: the consensus bound,
-    /// or less if one post cannot carry that much.
-    pub fn block_budget(&self, consensus_max: u64) -> u64 {
+    /// Whether a block of `txs` sequenced transactions of `data` bytes in all stays
+    /// within the consensus bound and fits one post on its own (batch format v2 is
+    /// uncompressed, so this is exact).
+    pub fn block_fits(&self, consensus_max: u64, data: u64, txs: u64) -> bool {
         let post = self.post_capacity.load(Relaxed);
-        consensus_max.min(post.saturating_sub(post / POST_MARGIN_DIV + POST_MARGIN_BYTES))
+        data <= consensus_max
+            && data
+                .saturating_add(txs.saturating_mul(POST_PER_TX))
+                .saturating_add(POST_FIXED)
+                <= post
     }
 }
 
@@ -106,13 +111,17 @@ mod tests {
     #[test]
     fn budget_and_throttle() {
         let da = DaState::default();
-        assert_eq!(da.block_budget(720_000), 720_000);
+        assert!(da.block_fits(720_000, 720_000, 10_000));
+        assert!(!da.block_fits(720_000, 720_001, 1));
         assert!(!da.is_throttled());
         da.included(u64::MAX / 2);
         assert!(!da.is_throttled(), "no batcher: never throttled");
         da.set_unposted(0);
         da.configure(120_000, 1_000);
-        assert_eq!(da.block_budget(720_000), 115_226);
+        // 120,000 = 25 + 4 * 1,000 + 115,975
+        assert!(da.block_fits(720_000, 115_975, 1_000));
+        assert!(!da.block_fits(720_000, 115_976, 1_000));
+        assert!(!da.block_fits(720_000, 115_975, 1_001));
         da.included(1_001);
         assert!(da.is_throttled());
         da.posted(5_000);

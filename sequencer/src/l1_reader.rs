@@ -14,7 +14,8 @@ use alloy::{
     rpc::types::Filter,
 };
 use protocol::{
-    derive::{Deriver, L1Input},
+    batch::record::PostedRecord,
+    derive::{DerivedBlock, Deriver, L1Input, SkipReason, Step},
     l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log},
 };
 use std::{
@@ -278,7 +279,7 @@ pub async fn derive(
     reader: L1Reader,
     inbox: InboxReader,
     deriver: Deriver,
-    blocks: crossbeam_channel::Sender<protocol::derive::DerivedBlock>,
+    blocks: crossbeam_channel::Sender<DerivedBlock>,
     confirmations: u64,
     poll: Duration,
 ) {
@@ -325,13 +326,84 @@ enum DeriveStop {
     Derive(protocol::derive::DeriveError),
 }
 
+/// How often derivation asks whether the executor has computed the hash it waits for.
+const HASH_POLL: Duration = Duration::from_millis(5);
+
+/// Derives everything the fed L1 allows and hands the blocks to the executor, waiting
+/// for the executor's hash where a record's parent-hash rule needs it. `Ok(false)` if a
+/// rollback started meanwhile (what was derived is then stale).
+async fn drain(
+    shared: &Shared,
+    deriver: &mut Deriver,
+    out: &crossbeam_channel::Sender<DerivedBlock>,
+) -> Result<bool, DeriveStop> {
+    let hash_of = |n: u64| {
+        shared
+            .chain
+            .read()
+            .block(n)
+            .and_then(|b| b.committed.clone())
+            .map(|c| c.hash)
+    };
+    let m = &shared.metrics;
+    let mut waiting_since: Option<std::time::Instant> = None;
+    loop {
+        if shared.rollback_to.load(Relaxed) != crate::node::NO_ROLLBACK {
+            return Ok(false);
+        }
+        match deriver.next(&hash_of) {
+            Step::NeedL1 => return Ok(true),
+            Step::NeedHash(n) => {
+                // the executor is a block or a few behind (its commitment takes tens of ms)
+                let since = *waiting_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > Duration::from_secs(30) {
+                    tracing::warn!(
+                        block = n,
+                        "derivation still waits for the hash of block {n}"
+                    );
+                    waiting_since = Some(std::time::Instant::now());
+                }
+                tokio::time::sleep(HASH_POLL).await;
+            }
+            Step::Skipped { seq, reason } => {
+                waiting_since = None;
+                if matches!(reason, SkipReason::ParentHash { .. }) {
+                    m.batch_parent_mismatches.fetch_add(1, Relaxed);
+                    tracing::error!(seq, %reason, "record skipped: it names another parent than this node computed");
+                } else {
+                    tracing::warn!(seq, %reason, "record skipped");
+                }
+                m.batches_skipped.fetch_add(1, Relaxed);
+            }
+            Step::Block(block) => {
+                waiting_since = None;
+                if block.forced() {
+                    tracing::warn!(
+                        block = block.number,
+                        "derivation made a block itself (forced inclusion)"
+                    );
+                }
+                m.derived_blocks.fetch_add(1, Relaxed);
+                // the executor is a thread; hand over without blocking the runtime
+                let out = out.clone();
+                let sent = tokio::task::spawn_blocking(move || out.send(block).is_ok())
+                    .await
+                    .unwrap_or(false);
+                if !sent {
+                    return Err(DeriveStop::Closed);
+                }
+            }
+        }
+    }
+}
+
 /// One round; `Ok(true)` if there may be more to read right away.
 async fn derive_once(
     shared: &Shared,
     reader: &L1Reader,
     inbox: &InboxReader,
     deriver: &mut Deriver,
-    out: &crossbeam_channel::Sender<protocol::derive::DerivedBlock>,
+    out: &crossbeam_channel::Sender<DerivedBlock>,
     confirmations: u64,
 ) -> Result<bool, DeriveStop> {
     let confirmed = reader
@@ -348,12 +420,12 @@ async fn derive_once(
         .batches(from, to)
         .await
         .map_err(|e| DeriveStop::Read(e.into()))?;
-    let mut by_block: BTreeMap<u64, Vec<(B256, alloy::primitives::Bytes)>> = BTreeMap::new();
+    let mut by_block: BTreeMap<u64, Vec<(B256, PostedRecord)>> = BTreeMap::new();
     for b in batches {
         by_block
             .entry(b.l1_block)
             .or_default()
-            .push((b.l1_block_hash, b.record.stream));
+            .push((b.l1_block_hash, b.record));
     }
     for entry in entries {
         let n = entry.info.number;
@@ -367,34 +439,14 @@ async fn derive_once(
             info: entry.info,
             parent_hash: entry.parent_hash,
             deposits: entry.deposits,
-            batches: batches.into_iter().map(|(_, d)| d).collect(),
+            records: batches.into_iter().map(|(_, r)| r).collect(),
         };
-        let derived = deriver.push(input).map_err(DeriveStop::Derive)?;
-        for reason in &derived.skipped {
-            tracing::warn!(l1_block = n, %reason, "batch skipped");
+        deriver.add_l1(input).map_err(DeriveStop::Derive)?;
+        if !drain(shared, deriver, out).await? {
+            // a rollback started: derivation starts over once it is done
+            return Ok(false);
         }
-        let m = &shared.metrics;
-        m.batches_skipped
-            .fetch_add(derived.skipped.len() as u64, Relaxed);
-        m.derived_blocks
-            .fetch_add(derived.blocks.len() as u64, Relaxed);
-        m.l1_block.store(n, Relaxed);
-        for block in derived.blocks {
-            if block.forced {
-                tracing::warn!(
-                    block = block.number,
-                    "derivation made a block itself (forced inclusion)"
-                );
-            }
-            // the executor is a thread; hand over without blocking the runtime
-            let out = out.clone();
-            let sent = tokio::task::spawn_blocking(move || out.send(block).is_ok())
-                .await
-                .unwrap_or(false);
-            if !sent {
-                return Err(DeriveStop::Closed);
-            }
-        }
+        shared.metrics.l1_block.store(n, Relaxed);
     }
     Ok(to < confirmed)
 }

@@ -376,6 +376,7 @@ fn run_replica(args: Args) -> eyre::Result<()> {
                         }
                     })
                     .collect::<eyre::Result<Vec<_>>>()?,
+                s.block_hashes.iter().copied().chain([(s.number(), s.hash)]),
             ),
             None => protocol::derive::Deriver::new(&rollup, &genesis.config, genesis.timestamp),
         };

@@ -66,7 +66,8 @@ pub struct Metrics {
     /// Pre-confirmations that could not be kept: their transaction was re-sequenced in
     /// another block, or could not be included again.
     pub preconfs_broken: AtomicU64,
-    /// Batches whose `parent_hash` differs from the parent this replica computed.
+    /// Records skipped by derivation because their `parent_hash` differs from the
+    /// parent this replica computed (the sequencer's chain and L1's disagree).
     pub batch_parent_mismatches: AtomicU64,
 }
 
@@ -81,7 +82,7 @@ impl Metrics {
         let counters: [(&str, &str, String); 25] = [
             (
                 "blink_batch_parent_mismatches_total",
-                "Batches naming another parent hash than this replica computed (the chains disagree).",
+                "Records skipped because they name another parent hash than this replica computed (the chains disagree).",
                 self.batch_parent_mismatches.load(Relaxed).to_string(),
             ),
             (

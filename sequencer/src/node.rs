@@ -412,7 +412,6 @@ impl Node {
             deposit_queue: VecDeque::new(),
             parked: Parked::default(),
             next_seal: Instant::now() + config.block_time,
-            claims: BTreeMap::new(),
             base: None,
         };
         if let (true, Some(snap)) = (replica, &base) {
@@ -508,9 +507,6 @@ struct Executor {
     /// Nonce-gapped transactions.
     parked: Parked,
     next_seal: Instant,
-    /// A replica's batch claims not yet checked: block number → the hash a batch says
-    /// it has (`DerivedBlock::parent_hash_claim`).
-    claims: BTreeMap<u64, B256>,
     /// The snapshot a replica started from (it rebuilds from there after a reorg).
     base: Option<Arc<crate::snapshot::Snapshot>>,
 }
@@ -681,10 +677,6 @@ impl Executor {
                 );
                 return;
             }
-            if let Some(claim) = block.parent_hash_claim {
-                // checked once the parent's hash is computed (see `check_claims`)
-                self.claims.insert(block.number - 1, claim);
-            }
             let config = self.shared.config().clone();
             let mut batch: Vec<Submission> = block
                 .deposits
@@ -828,35 +820,6 @@ impl Executor {
         Ok(())
     }
 
-    /// Compares the parent hashes batches named (a replica's claims) for blocks up to
-    /// `upto` with the hashes this node computed. A difference means the sequencer's
-    /// chain and this node's disagree: an error and `blink_batch_parent_mismatches_total`
-    /// (the blocks themselves are what derivation says; see `docs/derivation.md`).
-    fn check_claims(&mut self, upto: u64) {
-        while let Some(entry) = self.claims.first_entry() {
-            let n = *entry.key();
-            if n > upto {
-                break;
-            }
-            let claim = entry.remove();
-            match self.hashes.get(&n) {
-                Some(h) if *h == claim => {}
-                computed => {
-                    self.shared
-                        .metrics
-                        .batch_parent_mismatches
-                        .fetch_add(1, Relaxed);
-                    tracing::error!(
-                        block = n,
-                        batch_says = %claim,
-                        computed = ?computed,
-                        "a batch names another hash for this block than this node computed: the sequencer's chain and this node's disagree"
-                    );
-                }
-            }
-        }
-    }
-
     /// A replica's rollback after a deep L1 reorg: back to genesis (or the snapshot it
     /// started from, which a finalized output covers), to derive again (a replica keeps
     /// no log; the blocks it had came from L1 blocks that are gone).
@@ -880,7 +843,6 @@ impl Executor {
             }
             None => self.reset_to(None)?,
         }
-        self.claims.clear();
         let m = &self.shared.metrics;
         m.deep_l1_reorgs.fetch_add(1, Relaxed);
         m.rolled_back_blocks.fetch_add(open_number, Relaxed);
@@ -1237,13 +1199,11 @@ impl Executor {
         let ring_hash = match protocol::block_hashes::written_at_open(number) {
             Some(want) => {
                 self.wait_hash(want)?;
-                self.check_claims(want);
                 let h =
                     self.hashes.get(&want).copied().ok_or_else(|| {
                         NodeError::Replay(format!("hash of block {want} missing"))
                     })?;
-                // the ring keeps what BLOCKHASH reads; this map only needs n-2 and the
-                // claims still to check
+                // the ring keeps what BLOCKHASH reads; this map only needs n-2
                 while self.hashes.len() > 257 {
                     self.hashes.pop_first();
                 }
@@ -1416,22 +1376,23 @@ impl Executor {
         let is_deposit = sub.tx.tx.inner().is_deposit();
         let size = sub.tx.raw.len() as u64;
         if live && !is_deposit {
-            let budget = self
-                .shared
-                .da
-                .block_budget(self.shared.config().max_block_data);
-            if size > budget {
+            let da = &self.shared.da;
+            let max = self.shared.config().max_block_data;
+            if !da.block_fits(max, size, 1) {
                 self.shared.metrics.txs_rejected.fetch_add(1, Relaxed);
                 reply(
                     sub.reply,
                     SubmitResult::Rejected(ExecutionError::Invalid(format!(
-                        "oversized data: transaction size {size}, limit {budget}"
+                        "oversized data: transaction size {size} does not fit a block (limit {max}) or one L1 post"
                     ))),
                 );
                 return None;
             }
             // a full block, by bytes or by count, does not seal early: the rest waits
-            if self.block_data + size > budget || self.block_txs >= protocol::chain::MAX_BLOCK_TXS {
+            let txs = self.block_txs as u64 + 1;
+            if !da.block_fits(max, self.block_data + size, txs)
+                || self.block_txs >= protocol::chain::MAX_BLOCK_TXS
+            {
                 self.defer(sub);
                 return None;
             }
@@ -2574,91 +2535,6 @@ mod genesis_tests {
         assert!(
             matches!(&err, NodeError::Config(m) if m.contains("has storage but nonce 0 and no code")),
             "{err}"
-        );
-    }
-}
-
-#[cfg(test)]
-mod claim_tests {
-    use super::*;
-    use protocol::derive::DerivedBlock;
-
-    fn replica(genesis: &Genesis) -> Node {
-        Node::start(
-            genesis.clone(),
-            NodeConfig {
-                datadir: None,
-                block_time: Duration::from_millis(200),
-                mini_block_time: Duration::from_millis(5),
-                mini_block_max_txs: 64,
-                fsync: false,
-                sequencer_key: None,
-                l1_view: None,
-                retention: Default::default(),
-                snapshot_every: 0,
-                snapshot_log_bytes: 0,
-                hot_blocks: crate::node::DEFAULT_HOT_BLOCKS,
-            },
-        )
-        .expect("replica")
-    }
-
-    fn block(genesis: &Genesis, number: u64, claim: Option<B256>) -> DerivedBlock {
-        DerivedBlock {
-            number,
-            timestamp: genesis.timestamp + number,
-            l1_origin: genesis.l1_genesis(),
-            deposits: Vec::new(),
-            txs: Vec::new(),
-            forced: false,
-            parent_hash_claim: claim,
-        }
-    }
-
-    fn hash_of(node: &Node, n: u64) -> B256 {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(c) = node
-                .shared
-                .chain
-                .read()
-                .block(n)
-                .and_then(|b| b.committed.clone())
-            {
-                return c.hash;
-            }
-            assert!(Instant::now() < deadline, "block {n} not committed in 30 s");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// A batch that names the parent this replica computed is quiet; one that names
-    /// another hash is reported (error log, `blink_batch_parent_mismatches_total`).
-    #[test]
-    fn a_batch_naming_another_parent_is_reported() {
-        let genesis = crate::dev::dev_genesis(ChainConfig::default(), 1_700_000_000, Address::ZERO)
-            .expect("genesis");
-        let node = replica(&genesis);
-        let derived = node.derived.clone().expect("replica input");
-        let genesis_hash = hash_of(&node, 0);
-        derived
-            .send(block(&genesis, 1, Some(genesis_hash)))
-            .expect("send");
-        derived.send(block(&genesis, 2, None)).expect("send");
-        let two = hash_of(&node, 2);
-        derived.send(block(&genesis, 3, Some(two))).expect("send");
-        derived
-            .send(block(&genesis, 4, Some(B256::repeat_byte(0xba))))
-            .expect("send");
-        // claims are checked when their block's hash is taken (two blocks later)
-        for n in 5..=7 {
-            derived.send(block(&genesis, n, None)).expect("send");
-        }
-        hash_of(&node, 7);
-        assert_eq!(
-            node.shared.metrics.batch_parent_mismatches.load(Relaxed),
-            1,
-            "only block 4's claim (about block 3) is wrong"
         );
     }
 }
