@@ -311,7 +311,7 @@ async fn sustained_load_never_wedges() {
 
 /// A JSON-RPC proxy in front of `upstream` that behaves like an L1 without blob
 /// support: raw type-3 transactions are refused, and calls and estimates lose their blob
-/// fields (so `submitBlobs()` reverts with `NoBlobs()`, as on Hardhat). Serves until the
+/// fields (so `submitBlobs(...)` reverts with `NoBlobs()`, as on Hardhat). Serves until the
 /// returned task is aborted (it is, on drop of the guard).
 struct NoBlobProxy {
     url: String,

@@ -400,7 +400,7 @@ fn unposted_from(shared: &Shared, from: u64) -> u64 {
 /// - our nonce was used meanwhile (an earlier round's transaction got in): `None`, the
 ///   round just starts over;
 /// - L1 cannot run the blob call at all (estimating it with its blob hashes fails, as on
-///   an L1 without blobs, where `submitBlobs()` sees none) but takes the same batch as
+///   an L1 without blobs, where `submitBlobs(...)` sees none) but takes the same batch as
 ///   calldata: `Calldata`;
 /// - L1 runs the blob call but refused the transaction: a blob mode (the caller switches
 ///   the sidecar form if this persists).

@@ -624,6 +624,74 @@ mod tests {
         }
     }
 
+    fn rpc_log(data: alloy::primitives::LogData) -> Log {
+        Log {
+            inner: alloy::primitives::Log {
+                address: Address::repeat_byte(2),
+                data,
+            },
+            block_hash: Some(B256::repeat_byte(9)),
+            block_number: Some(77),
+            block_timestamp: None,
+            transaction_hash: Some(B256::repeat_byte(8)),
+            transaction_index: Some(1),
+            log_index: Some(3),
+            removed: false,
+        }
+    }
+
+    #[test]
+    fn events_become_record_headers() {
+        let calldata = BatchInbox::BatchSubmitted {
+            seq: U256::from(4),
+            firstBlock: 10,
+            blockCount: 2,
+            parentHash: B256::repeat_byte(0xaa),
+            lastOriginHash: B256::repeat_byte(0xbb),
+            dataHash: B256::repeat_byte(0xcc),
+            length: 99,
+        };
+        let ev = event_of(&rpc_log(calldata.encode_log_data())).expect("event");
+        assert_eq!(
+            ev.header,
+            RecordHeader {
+                seq: 4,
+                l1_block: 77,
+                first_block: 10,
+                block_count: 2,
+                parent_hash: B256::repeat_byte(0xaa),
+                last_origin_hash: B256::repeat_byte(0xbb),
+                data: RecordData::Calldata {
+                    hash: B256::repeat_byte(0xcc),
+                    len: 99,
+                },
+            }
+        );
+        assert_eq!(
+            (ev.l1_block_hash, ev.log_index, ev.seq()),
+            (B256::repeat_byte(9), 3, 4)
+        );
+        let blobs = BatchInbox::BlobBatchSubmitted {
+            seq: U256::from(5),
+            firstBlock: 12,
+            blockCount: 1,
+            parentHash: B256::repeat_byte(1),
+            lastOriginHash: B256::repeat_byte(2),
+            blobHashes: vec![B256::repeat_byte(3), B256::repeat_byte(4)],
+        };
+        let ev = event_of(&rpc_log(blobs.encode_log_data())).expect("event");
+        assert_eq!(BatchKind::of(&ev.header), BatchKind::Blobs);
+        assert_eq!(
+            ev.header.data,
+            RecordData::Blobs(vec![B256::repeat_byte(3), B256::repeat_byte(4)])
+        );
+        assert_eq!((ev.header.first_block, ev.header.l1_block), (12, 77));
+        // another contract's event is not a post
+        let other =
+            alloy::primitives::LogData::new_unchecked(vec![B256::repeat_byte(7)], Bytes::new());
+        assert!(event_of(&rpc_log(other)).is_none());
+    }
+
     #[test]
     fn capacity_is_exact() {
         let fit = SidecarBuilder::<SimpleCoder>::from_slice(&pseudo_random(blob_capacity(3)));
