@@ -32,9 +32,20 @@ use alloy::{
 };
 use bridge_contracts::BatchInbox;
 use common::devnet::Devnet;
-use protocol::batch::{Batch, BatchBlock};
-use sequencer::inbox::{BatchKind, InboxReader, blob_capacity};
+use protocol::batch::{Batch, BatchBlock, v2};
+use sequencer::inbox::{BatchKind, InboxBatch, InboxReader, blob_capacity};
 use std::time::{Duration, Instant};
+
+/// The blocks a posted record carries, `(number, transactions)`, from its v2 stream.
+fn carried(b: &InboxBatch) -> Vec<(u64, Vec<Bytes>)> {
+    let h = &b.record.header;
+    v2::decode(&b.record.stream, h.block_count)
+        .expect("a posted record decodes")
+        .into_iter()
+        .enumerate()
+        .map(|(i, blk)| (h.first_block + i as u64, blk.txs))
+        .collect()
+}
 
 /// The devnet's inbox, read through its manifest's L1 and beacon endpoints: the reader,
 /// an L1 provider, and the L1 block batches start at.
@@ -71,11 +82,9 @@ async fn batches_posted_as_blobs() {
         let batches = reader.batches(start, head).await.expect("inbox read");
         let holder = batches.iter().position(|b| {
             b.kind == BatchKind::Blobs
-                && Batch::decode(&b.record.stream)
-                    .expect("a posted batch decodes")
-                    .blocks
+                && carried(b)
                     .iter()
-                    .any(|blk| blk.txs.iter().any(|raw| keccak256(raw) == tx_hash))
+                    .any(|(_, txs)| txs.iter().any(|raw| keccak256(raw) == tx_hash))
         });
         if let Some(i) = holder {
             break (batches, i);
@@ -86,15 +95,20 @@ async fn batches_posted_as_blobs() {
     // the batch holding the transfer came in a type-3 transaction calling submitBlobs(...)
     // with the record fields of the batch it carries, and the inbox stored their hash
     let posted = &batches[holder];
-    let carried = Batch::decode(&posted.record.stream).expect("decodes");
+    let blocks = carried(posted);
     let header = &posted.record.header;
+    assert_eq!(header.block_count as usize, blocks.len());
+    // the record names the parent and origin the sequencer's chain has
+    let parent = common::call(
+        &devnet.l2,
+        "eth_getBlockByNumber",
+        serde_json::json!([format!("{:#x}", header.first_block - 1), false]),
+    )
+    .await;
     assert_eq!(
-        Some(header.first_block),
-        carried.blocks.first().map(|b| b.number)
+        parent["result"]["hash"].as_str().expect("hash"),
+        header.parent_hash.to_string()
     );
-    assert_eq!(header.block_count as usize, carried.blocks.len());
-    assert_eq!(header.parent_hash, carried.parent_hash);
-    assert_eq!(header.last_origin_hash, carried.l1_origin_hash);
     assert_eq!(header.l1_block, posted.l1_block);
     let stored = BatchInbox::new(inbox, &l1)
         .records(U256::from(header.seq))
@@ -153,8 +167,8 @@ async fn batches_posted_as_blobs() {
     let mut seqs = Vec::new();
     for b in &batches {
         seqs.push(b.seq());
-        for blk in Batch::decode(&b.record.stream).expect("decode").blocks {
-            numbers.push(blk.number);
+        for (number, _) in carried(b) {
+            numbers.push(number);
         }
     }
     let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
@@ -174,13 +188,7 @@ async fn posted_blocks(reader: &InboxReader, l1: &impl Provider, start: u64) -> 
     let batches = reader.batches(start, head).await.expect("inbox read");
     let numbers: Vec<u64> = batches
         .iter()
-        .flat_map(|b| {
-            Batch::decode(&b.record.stream)
-                .expect("a posted batch decodes")
-                .blocks
-                .into_iter()
-                .map(|blk| blk.number)
-        })
+        .flat_map(|b| carried(b).into_iter().map(|(number, _)| number))
         .collect();
     let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
     assert_eq!(numbers, expected, "contiguous L2 blocks 1..n, none twice");
@@ -474,11 +482,9 @@ async fn batcher_falls_back_without_blobs() {
         let head = l1.get_block_number().await.expect("l1 head");
         let batches = reader.batches(start, head).await.expect("inbox read");
         let holds = batches.iter().any(|b| {
-            Batch::decode(&b.record.stream)
-                .expect("decodes")
-                .blocks
+            carried(b)
                 .iter()
-                .any(|blk| blk.txs.iter().any(|raw| keccak256(raw) == tx_hash))
+                .any(|(_, txs)| txs.iter().any(|raw| keccak256(raw) == tx_hash))
         });
         if holds {
             assert!(
@@ -552,9 +558,53 @@ fn ten_thousand_transfers() -> Vec<Bytes> {
     out
 }
 
+/// The two batch formats the measurement compares: v1 (columns + zstd, what Blink posted
+/// before the fault proofs) and v2 (uncompressed and indexed, what it posts now).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    V1,
+    V2,
+}
+
+impl Format {
+    fn encode(self, blocks: &[BatchBlock]) -> Vec<u8> {
+        match self {
+            Format::V1 => Batch {
+                blocks: blocks.to_vec(),
+                ..Default::default()
+            }
+            .encode()
+            .expect("encode"),
+            Format::V2 => v2::encode(
+                &blocks
+                    .iter()
+                    .map(|b| v2::BlockV2 {
+                        timestamp: b.timestamp,
+                        l1_origin: b.l1_origin,
+                        txs: b.txs.clone(),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .expect("encode"),
+        }
+    }
+
+    /// Transactions in a stream of `block_count` blocks.
+    fn tx_count(self, bytes: &[u8], block_count: u32) -> usize {
+        match self {
+            Format::V1 => Batch::decode(bytes).expect("decode").tx_count(),
+            Format::V2 => v2::decode(bytes, block_count)
+                .expect("decode")
+                .iter()
+                .map(|b| b.txs.len())
+                .sum(),
+        }
+    }
+}
+
 /// Splits `txs` into batches (blocks of 500 transactions, one per second) each encoding
-/// to at most `limit` bytes.
-fn batches_of(txs: &[Bytes], limit: usize) -> Vec<Vec<u8>> {
+/// to at most `limit` bytes; returns each with its block count.
+fn batches_of(txs: &[Bytes], limit: usize, format: Format) -> Vec<(Vec<u8>, u32)> {
     let blocks: Vec<BatchBlock> = txs
         .chunks(500)
         .enumerate()
@@ -565,23 +615,15 @@ fn batches_of(txs: &[Bytes], limit: usize) -> Vec<Vec<u8>> {
             ..Default::default()
         })
         .collect();
-    let encode = |bs: &[BatchBlock]| {
-        Batch {
-            blocks: bs.to_vec(),
-            ..Default::default()
-        }
-        .encode()
-        .expect("encode")
-    };
     let mut out = Vec::new();
     let mut rest: Vec<BatchBlock> = blocks;
     while !rest.is_empty() {
         // largest prefix of blocks that fits; a block that alone is too big is split
         let mut n = rest.len();
-        let mut bytes = encode(&rest[..n]);
+        let mut bytes = format.encode(&rest[..n]);
         while bytes.len() > limit && n > 1 {
             n -= 1;
-            bytes = encode(&rest[..n]);
+            bytes = format.encode(&rest[..n]);
         }
         if bytes.len() > limit {
             let b = rest.remove(0);
@@ -603,14 +645,73 @@ fn batches_of(txs: &[Bytes], limit: usize) -> Vec<Vec<u8>> {
             );
             continue;
         }
-        out.push(bytes);
+        out.push((bytes, n as u32));
         rest.drain(..n);
     }
     out
 }
 
-/// Measures L1 gas and blobs for 10k transfers posted both ways against a fresh anvil;
-/// prints the figures (never asserts costs). Run with
+/// Posts `batches` to `inbox` as blobs (at most six per transaction) or calldata; returns
+/// (transactions, execution gas, blob gas, blobs).
+async fn post_all(
+    l1: &impl Provider,
+    inbox: Address,
+    batches: &[(Vec<u8>, u32)],
+    blobs: bool,
+) -> (usize, u64, u64, usize) {
+    let (mut n, mut gas, mut blob_gas, mut blob_count) = (0usize, 0u64, 0u64, 0usize);
+    let mut first = 1u64;
+    for (b, count) in batches {
+        let mut tx = TransactionRequest::default().to(inbox);
+        if blobs {
+            let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(b)
+                .build_7594()
+                .expect("sidecar");
+            tx = tx.input(
+                BatchInbox::submitBlobsCall {
+                    _firstBlock: first,
+                    _blockCount: *count,
+                    _parentHash: Default::default(),
+                    _lastOriginHash: Default::default(),
+                }
+                .abi_encode()
+                .into(),
+            );
+            blob_count += sidecar.blobs.len();
+            tx.sidecar = Some(BlobTransactionSidecarVariant::Eip7594(sidecar));
+            tx.populate_blob_hashes();
+        } else {
+            tx = tx.input(
+                BatchInbox::submitCall {
+                    _batch: b.clone().into(),
+                    _firstBlock: first,
+                    _blockCount: *count,
+                    _parentHash: Default::default(),
+                    _lastOriginHash: Default::default(),
+                }
+                .abi_encode()
+                .into(),
+            );
+        }
+        let r = l1
+            .send_transaction(tx)
+            .await
+            .expect("send")
+            .with_timeout(Some(std::time::Duration::from_secs(60)))
+            .get_receipt()
+            .await
+            .expect("receipt");
+        assert!(r.status());
+        gas += r.gas_used;
+        blob_gas += r.blob_gas_used.unwrap_or_default();
+        n += 1;
+        first += u64::from(*count);
+    }
+    (n, gas, blob_gas, blob_count)
+}
+
+/// Measures L1 gas and blobs for 10k transfers posted both ways, in both batch formats,
+/// against a fresh anvil; prints the figures (never asserts costs). Run with
 /// `cargo test -p blink-e2e --test batches_posted_as_blobs -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "measurement for docs/batch-format.md"]
@@ -626,100 +727,42 @@ async fn blob_vs_calldata_gas_per_10k_transfers() {
         .await
         .expect("deploy L1History")
         .address();
-    let inbox = *BatchInbox::deploy(&l1, me, history)
-        .await
-        .expect("deploy")
-        .address();
-
     let txs = ten_thousand_transfers();
     let raw_bytes: usize = txs.iter().map(|t| t.len()).sum();
-    let whole = batches_of(&txs, usize::MAX);
-    println!(
-        "10,000 transfers: {raw_bytes} bytes as RLP, {} bytes as one compressed batch",
-        whole[0].len()
-    );
-
-    // blobs: batches of at most 6 blobs
-    let mut blob_txs = 0;
-    let (mut gas, mut blob_gas, mut blobs) = (0u64, 0u64, 0usize);
-    let blob_batches = batches_of(&txs, blob_capacity(6));
-    let blob_bytes: usize = blob_batches.iter().map(Vec::len).sum();
-    for b in &blob_batches {
-        let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(b)
-            .build_7594()
-            .expect("sidecar");
-        let mut tx = TransactionRequest::default().to(inbox).input(
-            BatchInbox::submitBlobsCall {
-                _firstBlock: blob_txs as u64 + 1,
-                _blockCount: 1,
-                _parentHash: Default::default(),
-                _lastOriginHash: Default::default(),
-            }
-            .abi_encode()
-            .into(),
+    println!("10,000 transfers: {raw_bytes} bytes as RLP");
+    for format in [Format::V1, Format::V2] {
+        // a fresh inbox per format, so the read-back below sees one format
+        let inbox = *BatchInbox::deploy(&l1, me, history)
+            .await
+            .expect("deploy")
+            .address();
+        let from = l1.get_block_number().await.expect("head");
+        let whole = batches_of(&txs, usize::MAX, format);
+        println!("{format:?}: {} bytes as one batch", whole[0].0.len());
+        let blob_batches = batches_of(&txs, blob_capacity(6), format);
+        let blob_bytes: usize = blob_batches.iter().map(|b| b.0.len()).sum();
+        let (n, gas, blob_gas, blobs) = post_all(&l1, inbox, &blob_batches, true).await;
+        println!(
+            "{format:?} blobs:    {n} tx, {blob_bytes} batch bytes, {blobs} blobs, {gas} gas, {blob_gas} blob gas"
         );
-        blobs += sidecar.blobs.len();
-        tx.sidecar = Some(BlobTransactionSidecarVariant::Eip7594(sidecar));
-        tx.populate_blob_hashes();
-        let r = l1
-            .send_transaction(tx)
-            .await
-            .expect("send blobs")
-            .with_timeout(Some(std::time::Duration::from_secs(60)))
-            .get_receipt()
-            .await
-            .expect("receipt");
-        assert!(r.status());
-        gas += r.gas_used;
-        blob_gas += r.blob_gas_used.unwrap_or_default();
-        blob_txs += 1;
-    }
-    println!(
-        "blobs:    {blob_txs} tx, {blob_bytes} batch bytes, {blobs} blobs, {gas} gas, {blob_gas} blob gas"
-    );
+        let cd_batches = batches_of(&txs, sequencer::batcher::MAX_BATCH_BYTES, format);
+        let cd_bytes: usize = cd_batches.iter().map(|b| b.0.len()).sum();
+        let (cd_n, cd_gas, _, _) = post_all(&l1, inbox, &cd_batches, false).await;
+        println!("{format:?} calldata: {cd_n} tx, {cd_bytes} batch bytes, {cd_gas} gas");
 
-    // calldata: batches of at most 120,000 bytes
-    let (mut cd_gas, mut cd_txs) = (0u64, 0);
-    let cd_batches = batches_of(&txs, sequencer::batcher::MAX_BATCH_BYTES);
-    let cd_bytes: usize = cd_batches.iter().map(Vec::len).sum();
-    for b in &cd_batches {
-        let tx = TransactionRequest::default().to(inbox).input(
-            BatchInbox::submitCall {
-                _batch: b.clone().into(),
-                _firstBlock: cd_txs as u64 + 1,
-                _blockCount: 1,
-                _parentHash: Default::default(),
-                _lastOriginHash: Default::default(),
-            }
-            .abi_encode()
-            .into(),
-        );
-        let r = l1
-            .send_transaction(tx)
-            .await
-            .expect("send calldata")
-            .with_timeout(Some(std::time::Duration::from_secs(60)))
-            .get_receipt()
-            .await
-            .expect("receipt");
-        assert!(r.status());
-        cd_gas += r.gas_used;
-        cd_txs += 1;
+        // both kinds read back through the inbox reader
+        let head = l1.get_block_number().await.expect("head");
+        let reader = InboxReader::from_urls(&url, Some(&url), inbox).expect("reader");
+        let read = reader.batches(from, head).await.expect("read back");
+        assert_eq!(read.len(), n + cd_n);
+        let count = |kind| {
+            read.iter()
+                .filter(|b| b.kind == kind)
+                .map(|b| format.tx_count(&b.record.stream, b.record.header.block_count))
+                .sum::<usize>()
+        };
+        assert_eq!(count(BatchKind::Blobs), 10_000);
+        assert_eq!(count(BatchKind::Calldata), 10_000);
     }
-    println!("calldata: {cd_txs} tx, {cd_bytes} batch bytes, {cd_gas} gas");
-
-    // both kinds read back through the inbox reader
-    let head = l1.get_block_number().await.expect("head");
-    let reader = InboxReader::from_urls(&url, Some(&url), inbox).expect("reader");
-    let read = reader.batches(0, head).await.expect("read back");
-    assert_eq!(read.len(), blob_txs + cd_txs);
-    let count = |kind| {
-        read.iter()
-            .filter(|b| b.kind == kind)
-            .map(|b| Batch::decode(&b.record.stream).expect("decode").tx_count())
-            .sum::<usize>()
-    };
-    assert_eq!(count(BatchKind::Blobs), 10_000);
-    assert_eq!(count(BatchKind::Calldata), 10_000);
     drop(anvil);
 }
