@@ -144,4 +144,28 @@ put('two_txs.bin', 1, enc([(1750000000, 20000000, [tx, tx])]))
 s = bytearray(enc(ex)); s[65:69] = struct.pack('>I', 5)  # entry 1 reversed
 put('reversed_entry.bin', 3, bytes(s))
 PY
+# --- derive: chunks split by fe fe, chunk k posted in L1 block k % 6 + 1 as a record ----
+# (byte 0 first block, 1 block count, 2 parent hash right unless % 4 == 0, 3 last origin,
+# then the stream); these continue the chain so the fuzzer starts from taken blocks
+mkdir -p derive
+python3 - <<'PY'
+import struct
+def enc(blocks):
+    txs = [t for b in blocks for t in b[2]]
+    out = bytes([2]) + struct.pack('>I', len(txs))
+    end = 0
+    for ts, origin, t in blocks:
+        end += len(t); out += struct.pack('>QQI', ts, origin, end)
+    end = 0
+    for t in txs:
+        end += len(t); out += struct.pack('>I', end)
+    return out + b''.join(txs)
+tx = bytes([2]) + bytes(range(100))
+first = bytes([1, 2, 1, 1]) + enc([(113, 1, [tx]), (114, 1, [])])
+second = bytes([3, 1, 1, 2]) + enc([(125, 2, [tx, tx])])
+assert b'\xfe\xfe' not in first + second
+open('derive/two_records.bin', 'wb').write(first + b'\xfe\xfe' + second)
+bad_parent = bytes([1, 1, 4, 1]) + enc([(113, 1, [])])
+open('derive/wrong_parent_then_right.bin', 'wb').write(bad_parent + b'\xfe\xfe' + bytes([1, 1, 1, 2]) + enc([(125, 2, [])]))
+PY
 echo "seeds written"
