@@ -123,16 +123,31 @@ impl<DB: Database> Database for RingBlockHashes<DB> {
     }
 
     fn block_hash(&mut self, k: u64) -> Result<B256, Self::Error> {
-        if let Some(h) = self.overridden(k) {
-            return Ok(h);
-        }
-        if !readable(self.number, k) {
-            return Ok(B256::ZERO);
-        }
         // the ring is written only by the block-opening system write, before any
         // transaction, so the database's committed value is the journal's too
-        Ok(self.inner.storage(L2_BLOCK_HASHES, ring_slot(k))?.into())
+        let overridden = self.overridden(k);
+        let inner = &mut self.inner;
+        answer(overridden, self.number, k, |slot| {
+            inner.storage(L2_BLOCK_HASHES, slot)
+        })
     }
+}
+
+/// What `BLOCKHASH(k)` answers in block `number`: the override if any, zero outside the
+/// window, else the ring slot `read` returns (one rule for both database traits).
+fn answer<E>(
+    overridden: Option<B256>,
+    number: u64,
+    k: u64,
+    read: impl FnOnce(U256) -> Result<U256, E>,
+) -> Result<B256, E> {
+    if let Some(h) = overridden {
+        return Ok(h);
+    }
+    if !readable(number, k) {
+        return Ok(B256::ZERO);
+    }
+    Ok(read(ring_slot(k))?.into())
 }
 
 impl<DB: DatabaseRef> DatabaseRef for RingBlockHashes<DB> {
@@ -165,16 +180,9 @@ impl<DB: DatabaseRef> DatabaseRef for RingBlockHashes<DB> {
     }
 
     fn block_hash_ref(&self, k: u64) -> Result<B256, Self::Error> {
-        if let Some(h) = self.overridden(k) {
-            return Ok(h);
-        }
-        if !readable(self.number, k) {
-            return Ok(B256::ZERO);
-        }
-        Ok(self
-            .inner
-            .storage_ref(L2_BLOCK_HASHES, ring_slot(k))?
-            .into())
+        answer(self.overridden(k), self.number, k, |slot| {
+            self.inner.storage_ref(L2_BLOCK_HASHES, slot)
+        })
     }
 }
 
