@@ -467,7 +467,7 @@ fn size_batch(
     let mut count = 0usize;
     let mut len = v2::HEADER_LEN as u64;
     for &(_, raw, txs) in sizes.iter().take(MAX_RECORD_BLOCKS) {
-        let add = v2::BLOCK_META_LEN as u64 + v2::ENTRY_LEN as u64 * txs + raw;
+        let add = v2::block_stream_len(txs, raw);
         if count > 0 && len + add > limit as u64 {
             break;
         }

@@ -14,14 +14,8 @@
 //!
 //! It is not the batcher: it only keeps the numbers.
 
+use protocol::batch::v2;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
-/// Stream bytes of a post that carries one block besides its transactions' bytes: the
-/// stream header and the block's entry in the block table (`protocol::batch::v2`).
-const POST_FIXED: u64 =
-    (protocol::batch::v2::HEADER_LEN + protocol::batch::v2::BLOCK_META_LEN) as u64;
-/// Stream bytes per transaction besides its own bytes (its `byteEnd` table entry).
-const POST_PER_TX: u64 = 4;
 
 /// Counters and limits; all updates are lock-free.
 #[derive(Debug)]
@@ -96,11 +90,8 @@ impl DaState {
     /// uncompressed, so this is exact).
     pub fn block_fits(&self, consensus_max: u64, data: u64, txs: u64) -> bool {
         let post = self.post_capacity.load(Relaxed);
-        data <= consensus_max
-            && data
-                .saturating_add(txs.saturating_mul(POST_PER_TX))
-                .saturating_add(POST_FIXED)
-                <= post
+        let stream = v2::block_stream_len(txs, data).saturating_add(v2::HEADER_LEN as u64);
+        data <= consensus_max && stream <= post
     }
 }
 

@@ -337,14 +337,7 @@ async fn drain(
     deriver: &mut Deriver,
     out: &crossbeam_channel::Sender<DerivedBlock>,
 ) -> Result<bool, DeriveStop> {
-    let hash_of = |n: u64| {
-        shared
-            .chain
-            .read()
-            .block(n)
-            .and_then(|b| b.committed.clone())
-            .map(|c| c.hash)
-    };
+    let hash_of = |n: u64| shared.chain.read().hash(n);
     let m = &shared.metrics;
     let mut waiting_since: Option<std::time::Instant> = None;
     loop {

@@ -272,12 +272,19 @@ impl<'a> Stream<'a> {
     }
 }
 
-/// Bytes one block adds to a stream: its table row, and per transaction its entry and
-/// its bytes.
+/// Bytes a block of `tx_count` transactions of `tx_bytes` bytes in all adds to a
+/// stream: its table row, and per transaction its entry and its bytes. What a batcher
+/// sizes posts by, and a sequencer blocks by, before anything is encoded.
+pub fn block_stream_len(tx_count: u64, tx_bytes: u64) -> u64 {
+    (BLOCK_META_LEN as u64)
+        .saturating_add(tx_count.saturating_mul(ENTRY_LEN as u64))
+        .saturating_add(tx_bytes)
+}
+
+/// [`block_stream_len`] of `b`.
 fn block_len(b: &BlockV2) -> usize {
-    b.txs.iter().fold(BLOCK_META_LEN, |n, t| {
-        n.saturating_add(ENTRY_LEN).saturating_add(t.len())
-    })
+    let bytes = b.txs.iter().map(|t| t.len() as u64).sum();
+    usize::try_from(block_stream_len(b.txs.len() as u64, bytes)).unwrap_or(usize::MAX)
 }
 
 /// Exact encoded size, additive: [`HEADER_LEN`] plus, per block, 20 bytes and, per
