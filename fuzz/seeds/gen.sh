@@ -121,7 +121,7 @@ S1=$(sign_root "$ROOT")
 printf '{"txHash":"%s","blockNumber":"0x7","index":"0x1","success":true,"gasUsed":"0x5208","batchRoot":"%s","proof":["%s"],"signature":%s}' \
   "$TXHASH1" "$ROOT" "$L0" "$(sig_json "$S1")" > preconf_json/pair.json
 # --- batch_v2: first byte = record block count, then a version-2 stream --------------
-mkdir -p batch_v2
+mkdir -p batch_v2 derive
 python3 - <<'PY'
 import struct
 def enc(blocks):
@@ -143,24 +143,10 @@ tx = bytes([2]) + bytes(range(117))  # transfer-sized entry
 put('two_txs.bin', 1, enc([(1750000000, 20000000, [tx, tx])]))
 s = bytearray(enc(ex)); s[65:69] = struct.pack('>I', 5)  # entry 1 reversed
 put('reversed_entry.bin', 3, bytes(s))
-PY
 # --- derive: chunks split by fe fe, chunk k posted in L1 block k % 6 + 1 as a record ----
 # (byte 0 first block, 1 block count, 2 parent hash right unless % 4 == 0, 3 last origin,
 # then the stream); these continue the chain so the fuzzer starts from taken blocks
-mkdir -p derive
-python3 - <<'PY'
-import struct
-def enc(blocks):
-    txs = [t for b in blocks for t in b[2]]
-    out = bytes([2]) + struct.pack('>I', len(txs))
-    end = 0
-    for ts, origin, t in blocks:
-        end += len(t); out += struct.pack('>QQI', ts, origin, end)
-    end = 0
-    for t in txs:
-        end += len(t); out += struct.pack('>I', end)
-    return out + b''.join(txs)
-tx = bytes([2]) + bytes(range(100))
+tx = bytes([2]) + bytes(range(100))  # seeds for derive from here on
 first = bytes([1, 2, 1, 1]) + enc([(113, 1, [tx]), (114, 1, [])])
 second = bytes([3, 1, 1, 2]) + enc([(125, 2, [tx, tx])])
 assert b'\xfe\xfe' not in first + second
