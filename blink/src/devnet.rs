@@ -249,6 +249,15 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         max_block_data: args.max_block_data,
         ..protocol::ChainConfig::default()
     };
+    // deposits are numbered by `Portal`; L2 includes those after the genesis origin
+    let first_deposit_index = bridge_contracts::Portal::new(deployment.portal, &l1)
+        .depositCount()
+        .block(origin.header.number.into())
+        .call()
+        .await
+        .context("reading Portal.depositCount at the L1 start block")?;
+    let first_deposit_index =
+        u64::try_from(first_deposit_index).context("Portal.depositCount above 2^64")?;
     let mut genesis = sequencer::dev::dev_genesis(chain_config, now, sequencer_l1)?;
     genesis
         .alloc
@@ -272,6 +281,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         max_deposit_gas: args.max_deposit_gas.max(protocol::l1::MAX_DEPOSIT_GAS),
         l1_base_fee_scalar: args.l1_base_fee_scalar,
         l1_blob_base_fee_scalar: args.l1_blob_base_fee_scalar,
+        first_deposit_index,
     });
     genesis.validate().context("the L2 genesis")?;
     let genesis_path = std::path::absolute(args.datadir.join("genesis.json"))?;

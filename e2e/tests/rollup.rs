@@ -130,6 +130,43 @@ async fn deposit_reaches_l2() {
     assert_eq!(receipt["type"], "0x7e");
     assert!(receipt["depositNonce"].is_string(), "{receipt}");
 
+    // its leaf in the block's transactionsRoot commits to what L1 storage keeps:
+    // keccak(0x7E ‖ Portal.depositHashes(i)), i its place in Portal's numbering (the
+    // devnet's first deposit is 0); a signed transaction's leaf is its hash
+    let block = call(
+        &l2,
+        "eth_getBlockByNumber",
+        json!([receipt["blockNumber"].clone(), true]),
+    )
+    .await["result"]
+        .clone();
+    let mut next = 0u64;
+    let mut leaves = Vec::new();
+    for tx in block["transactions"].as_array().expect("full transactions") {
+        let hash: B256 = tx["hash"]
+            .as_str()
+            .and_then(|h| h.parse().ok())
+            .expect("hash");
+        if tx["type"] == "0x7e" {
+            let stored = portal
+                .depositHashes(U256::from(next))
+                .call()
+                .await
+                .expect("Portal.depositHashes");
+            assert_ne!(stored, B256::ZERO, "deposit {next} stored on L1");
+            leaves.push(protocol::l1::deposit_leaf(stored));
+            next += 1;
+        } else {
+            leaves.push(hash);
+        }
+    }
+    assert!(next >= 1, "the block holds the deposit");
+    let root: B256 = block["transactionsRoot"]
+        .as_str()
+        .and_then(|h| h.parse().ok())
+        .expect("transactionsRoot");
+    assert_eq!(protocol::block::transactions_root(&leaves), root);
+
     // the L1Block predeploy tells L2 contracts which L1 block they build on
     let l2p = ProviderBuilder::new().connect_http(devnet.l2.parse().expect("url"));
     let l1_block = L1Block::new(bridge_contracts::predeploys::L1_BLOCK, &l2p);

@@ -72,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
         max_deposit_gas: 0,
         l1_base_fee_scalar: 0,
         l1_blob_base_fee_scalar: 0,
+        first_deposit_index: 0,
     };
     let chain = blink_protocol::ChainConfig {
         max_block_data: 4_096,
@@ -95,6 +96,7 @@ fuzz_target!(|data: &[u8]| {
     let mut parent = 0u64;
     let mut ts = 100u64;
     let mut origin = 0u64;
+    let mut next_deposit = 0u64;
     for n in 1..=6u64 {
         let mut input = L1Input {
             info: l1(n),
@@ -133,9 +135,15 @@ fuzz_target!(|data: &[u8]| {
             let deposit_gas: u64 = b
                 .deposits
                 .iter()
-                .map(|d| d.gas_limit.min(blink_protocol::l1::MAX_DEPOSIT_GAS))
+                .map(|d| d.tx.gas_limit.min(blink_protocol::l1::MAX_DEPOSIT_GAS))
                 .sum();
             assert!(b.deposits.len() <= 1 || deposit_gas <= blink_protocol::l1::MAX_DEPOSIT_GAS);
+            // deposits come out in `Portal` order, each once, never before its L1 block
+            for d in &b.deposits {
+                assert_eq!(d.index, next_deposit);
+                assert!(d.l1_block <= b.l1_origin.number);
+                next_deposit += 1;
+            }
             parent = b.number;
             ts = b.timestamp;
             origin = b.l1_origin.number;

@@ -29,8 +29,10 @@ use crate::{
 /// leaves (impossible under those bounds) would get the depth that fits them.
 pub const TREE_DEPTH: usize = 14;
 
-/// A transaction's leaf in `transactionsRoot`: its hash (EIP-2718 bytes hashed; a
-/// deposit's is OP's deposit transaction hash).
+/// A sequenced transaction's leaf in `transactionsRoot`: its hash (its EIP-2718 bytes
+/// hashed). A deposit's leaf is not its hash but [`crate::l1::Deposit::leaf`], which
+/// needs its `Portal` index and L1 block: callers keep each transaction's leaf beside it
+/// ([`crate::tx::CheckedTx::leaf`]).
 pub fn transaction_leaf(tx: &OpTxEnvelope) -> B256 {
     tx.tx_hash()
 }
@@ -77,10 +79,11 @@ pub fn fixed_root(leaves: &[B256]) -> B256 {
     tree::expand(tree::root(leaves), depth, depth.max(TREE_DEPTH))
 }
 
-/// `transactionsRoot`: [`fixed_root`] over the transactions' leaves, in block order.
-pub fn transactions_root(transactions: &[OpTxEnvelope]) -> B256 {
-    let leaves: Vec<B256> = transactions.iter().map(transaction_leaf).collect();
-    fixed_root(&leaves)
+/// `transactionsRoot`: [`fixed_root`] over the transactions' leaves, in block order
+/// (deposits' [`crate::l1::Deposit::leaf`], then sequenced transactions'
+/// [`transaction_leaf`]).
+pub fn transactions_root(leaves: &[B256]) -> B256 {
+    fixed_root(leaves)
 }
 
 /// `receiptsRoot`: [`fixed_root`] over the receipts' leaves, in block order.
@@ -193,11 +196,12 @@ pub fn receipt(
     }
 }
 
-/// Seals a block: the header over its transactions, receipts and post-state root.
+/// Seals a block: the header over its transactions' leaves (in block order, see
+/// [`transactions_root`]), receipts and post-state root.
 pub fn seal_header(
     ctx: &BlockContext,
     state_root: B256,
-    transactions: &[OpTxEnvelope],
+    tx_leaves: &[B256],
     receipts: &[OpReceiptEnvelope],
 ) -> Header {
     let mut logs_bloom = Bloom::ZERO;
@@ -209,7 +213,7 @@ pub fn seal_header(
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
         beneficiary: FEE_VAULT,
         state_root,
-        transactions_root: transactions_root(transactions),
+        transactions_root: transactions_root(tx_leaves),
         receipts_root: receipts_root(receipts),
         logs_bloom,
         difficulty: U256::ZERO,

@@ -154,6 +154,17 @@ pub struct RollupConfig {
     /// `blobBaseFeeScalar`). Default 810,949 (OP mainnet).
     #[serde(default = "default_blob_base_fee_scalar")]
     pub l1_blob_base_fee_scalar: u32,
+    /// `Portal.depositCount` at the end of the genesis origin `l1_genesis`: the index
+    /// of the first deposit L2 includes (deposits are numbered by `Portal`, and a
+    /// deposit's leaf in `transactionsRoot` commits to its number,
+    /// [`crate::l1::Deposit`]). 0 for a `Portal` that took no deposit before the
+    /// chain's genesis origin, as the devnet's; deposits made before it never reach L2.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_deposit_index: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 fn default_base_fee_scalar() -> u32 {

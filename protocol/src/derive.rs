@@ -32,7 +32,10 @@
 //!   `n`, the deposits of every L1 block after its parent's origin up to `n` join the
 //!   queue, and every L2 block starts with the deposits at its front, up to
 //!   `max_deposit_gas` and at most [`crate::l1::MAX_DEPOSITS_PER_BLOCK`] of them
-//!   ([`crate::l1::take_deposits`]); the rest wait for the next block.
+//!   ([`crate::l1::take_deposits`]); the rest wait for the next block. Deposits are
+//!   numbered as they join the queue, from `RollupConfig::first_deposit_index`, one
+//!   more per deposit in L1 log order: `Portal`'s own numbering, which each deposit's
+//!   leaf in `transactionsRoot` commits to ([`crate::l1::Deposit`]).
 //! - Forced inclusion: after the records of L1 block `h`, while the safe head's origin
 //!   is more than `sequencing_window` blocks behind `h`, derivation appends an L2 block of
 //!   its own: the next L1 block as origin, its deposits, no other transactions, the
@@ -56,7 +59,7 @@ use crate::{
         v2::{Stream, StreamError},
     },
     chain::MAX_BLOCK_TXS,
-    l1::L1BlockInfo,
+    l1::{Deposit, L1BlockInfo},
 };
 
 /// One L1 block as derivation sees it.
@@ -81,8 +84,8 @@ pub struct DerivedBlock {
     pub timestamp: u64,
     /// L1 origin.
     pub l1_origin: L1BlockInfo,
-    /// Deposits that open the block.
-    pub deposits: Vec<TxDeposit>,
+    /// Deposits that open the block, with their `Portal` numbering.
+    pub deposits: Vec<Deposit>,
     /// Sequenced transactions (EIP-2718), after the deposits.
     pub txs: Vec<Bytes>,
     /// Where it came from: the record's sequence number and the block's position in it,
@@ -224,7 +227,9 @@ pub struct Deriver {
     max_block_data: u64,
     max_deposit_gas: u64,
     /// Deposits of L1 blocks up to the safe head's origin, not yet in an L2 block.
-    queue: VecDeque<TxDeposit>,
+    queue: VecDeque<Deposit>,
+    /// The `Portal` index the next deposit to join the queue gets.
+    deposit_next: u64,
     head: SafeHead,
     current: Option<Current>,
     pending: VecDeque<Pending>,
@@ -247,6 +252,7 @@ impl Deriver {
             max_block_data: chain.max_block_data,
             max_deposit_gas: rollup.max_deposit_gas.max(crate::l1::MAX_DEPOSIT_GAS),
             queue: VecDeque::new(),
+            deposit_next: rollup.first_deposit_index,
             head: SafeHead {
                 number: 0,
                 timestamp: genesis_timestamp,
@@ -278,12 +284,14 @@ impl Deriver {
         rollup: &RollupConfig,
         chain: &ChainConfig,
         head: SafeHead,
-        queue: Vec<TxDeposit>,
+        queue: Vec<Deposit>,
+        deposit_next: u64,
         hashes: impl IntoIterator<Item = (u64, B256)>,
     ) -> Self {
         let origin = head.l1_origin;
         Self {
             queue: queue.into(),
+            deposit_next,
             head,
             l1: BTreeMap::from([(origin.number, (origin, Vec::new()))]),
             last: origin,
@@ -293,7 +301,7 @@ impl Deriver {
     }
 
     /// Deposits waiting for an L2 block, in order.
-    pub fn queue(&self) -> impl Iterator<Item = &TxDeposit> {
+    pub fn queue(&self) -> impl Iterator<Item = &Deposit> {
         self.queue.iter()
     }
 
@@ -583,21 +591,27 @@ impl Deriver {
         };
     }
 
-    fn next_deposits(&mut self, origin: u64) -> Vec<TxDeposit> {
-        let new = self.deposits_between(self.head.l1_origin.number, origin);
-        self.queue.extend(new);
+    fn next_deposits(&mut self, origin: u64) -> Vec<Deposit> {
+        let after = self.head.l1_origin.number;
+        if origin > after {
+            // each L1 block's deposits join the queue once, when an L2 block's origin
+            // first reaches it: that is where they get their numbers
+            let new = crate::l1::number_deposits(
+                &mut self.deposit_next,
+                self.l1
+                    .range(after + 1..=origin)
+                    .map(|(n, (_, d))| (*n, d.as_slice())),
+            );
+            self.queue.extend(new);
+        }
         crate::l1::take_deposits(&mut self.queue, self.max_deposit_gas)
     }
 
-    /// Deposits of L1 blocks `(after, to]`, in order.
-    fn deposits_between(&self, after: u64, to: u64) -> Vec<TxDeposit> {
-        if to <= after {
-            return Vec::new();
-        }
-        self.l1
-            .range(after + 1..=to)
-            .flat_map(|(_, (_, d))| d.iter().cloned())
-            .collect()
+    /// The `Portal` index the next deposit to join the queue will get: the derivation
+    /// cursor's `depositNext` is the front of [`Deriver::queue`], or this when the queue
+    /// is empty.
+    pub fn deposit_next(&self) -> u64 {
+        self.deposit_next
     }
 }
 
@@ -662,6 +676,7 @@ mod tests {
             max_deposit_gas: 20_000_000,
             l1_base_fee_scalar: 1_368,
             l1_blob_base_fee_scalar: 810_949,
+            first_deposit_index: 0,
         }
     }
 
@@ -748,9 +763,18 @@ mod tests {
         let out = push(&mut d, input(2, vec![deposit(2)], vec![r]));
         assert_eq!(out.skipped, vec![]);
         assert_eq!(numbers(&out), vec![1, 2, 3]);
-        assert_eq!(out.blocks[0].deposits, vec![deposit(1)]);
+        assert_eq!(txs(&out.blocks[0].deposits), vec![deposit(1)]);
         assert!(out.blocks[1].deposits.is_empty());
-        assert_eq!(out.blocks[2].deposits, vec![deposit(2)]);
+        assert_eq!(txs(&out.blocks[2].deposits), vec![deposit(2)]);
+        // numbered by `Portal`'s count, with the L1 block that took them
+        let placed: Vec<_> = out
+            .blocks
+            .iter()
+            .flat_map(|b| &b.deposits)
+            .map(|d| (d.index, d.l1_block))
+            .collect();
+        assert_eq!(placed, vec![(0, 1), (1, 2)]);
+        assert_eq!(d.deposit_next(), 2);
         let positions: Vec<_> = out.blocks.iter().map(|b| b.record).collect();
         assert_eq!(positions, vec![Some((0, 0)), Some((0, 1)), Some((0, 2))]);
         assert_eq!(d.head().number, 3);
@@ -1010,9 +1034,16 @@ mod tests {
         );
         assert_eq!(out.skipped, vec![]);
         let first = crate::l1::MAX_DEPOSITS_PER_BLOCK;
-        assert_eq!(out.blocks[0].deposits, many[..first]);
-        assert_eq!(out.blocks[1].deposits, many[first..]);
+        assert_eq!(txs(&out.blocks[0].deposits), many[..first]);
+        assert_eq!(txs(&out.blocks[1].deposits), many[first..]);
         assert_eq!(d.queued_deposits(), 0);
+        let indices: Vec<u64> = out
+            .blocks
+            .iter()
+            .flat_map(|b| &b.deposits)
+            .map(|d| d.index)
+            .collect();
+        assert_eq!(indices, (0..1_500).collect::<Vec<u64>>());
     }
 
     #[test]
@@ -1029,7 +1060,7 @@ mod tests {
             input(WINDOW + 1, vec![], vec![record(0, 1, &[(113, 1)])]),
         );
         assert_eq!(out.blocks.len(), 1);
-        assert_eq!(out.blocks[0].deposits, vec![deposit(1)]);
+        assert_eq!(txs(&out.blocks[0].deposits), vec![deposit(1)]);
         assert!(!out.blocks[0].forced());
         // nothing more posted: derivation makes the blocks itself
         let out = push(&mut d, input(WINDOW + 2, vec![], vec![]));
@@ -1112,9 +1143,9 @@ mod tests {
         for i in &more {
             all.extend(push(&mut full, i.clone()).blocks);
         }
-        for (head, queue) in heads {
+        for (head, (queue, next)) in heads {
             let hashes = (0..=head.number).map(|n| (n, l2_hash(n)));
-            let mut d = Deriver::resume(&rollup(), &chain(), head, queue, hashes);
+            let mut d = Deriver::resume(&rollup(), &chain(), head, queue, next, hashes);
             let mut after = Vec::new();
             for i in inputs.iter().chain(&more) {
                 if i.info.number > head.l1_origin.number {
@@ -1139,18 +1170,33 @@ mod tests {
         }
     }
 
-    /// The deposit queue after the last of `all`: deposits of L1 blocks up to its
-    /// origin not in any of them.
-    fn queue_after(inputs: &[L1Input], all: &[DerivedBlock]) -> Vec<TxDeposit> {
+    /// The deposit queue after the last of `all` (deposits of L1 blocks up to its origin
+    /// not in any of them, numbered in L1 order from 0) and the index the next deposit
+    /// to join it gets.
+    fn queue_after(inputs: &[L1Input], all: &[DerivedBlock]) -> (Vec<Deposit>, u64) {
         let origin = full_head(all).l1_origin.number;
-        let taken: Vec<&TxDeposit> = all.iter().flat_map(|b| &b.deposits).collect();
-        inputs
+        let taken: Vec<u64> = all
             .iter()
-            .filter(|i| i.info.number <= origin)
-            .flat_map(|i| i.deposits.iter())
-            .filter(|d| !taken.contains(d))
-            .cloned()
-            .collect()
+            .flat_map(|b| &b.deposits)
+            .map(|d| d.index)
+            .collect();
+        let mut next = 0;
+        let numbered = crate::l1::number_deposits(
+            &mut next,
+            inputs
+                .iter()
+                .filter(|i| i.info.number <= origin)
+                .map(|i| (i.info.number, i.deposits.as_slice())),
+        );
+        let queue = numbered
+            .into_iter()
+            .filter(|d| !taken.contains(&d.index))
+            .collect();
+        (queue, next)
+    }
+
+    fn txs(deposits: &[Deposit]) -> Vec<TxDeposit> {
+        deposits.iter().map(|d| d.tx.clone()).collect()
     }
 
     proptest::proptest! {

@@ -53,14 +53,11 @@ pub const MAX_DEPOSITS_PER_BLOCK: usize = 1_024;
 /// [`MAX_DEPOSITS_PER_BLOCK`]; the first one is always taken, so the queue always drains.
 /// The rest waits for the next L2 block, whatever its origin. Cheap to re-execute: one
 /// addition and two comparisons per deposit.
-pub fn take_deposits(
-    queue: &mut std::collections::VecDeque<op_alloy_consensus::TxDeposit>,
-    budget: u64,
-) -> Vec<op_alloy_consensus::TxDeposit> {
+pub fn take_deposits(queue: &mut std::collections::VecDeque<Deposit>, budget: u64) -> Vec<Deposit> {
     let mut used = 0u64;
     let mut n = 0;
     for d in queue.iter() {
-        let gas = d.gas_limit.min(MAX_DEPOSIT_GAS);
+        let gas = d.tx.gas_limit.min(MAX_DEPOSIT_GAS);
         if n == MAX_DEPOSITS_PER_BLOCK || (n > 0 && used + gas > budget) {
             break;
         }
@@ -68,6 +65,71 @@ pub fn take_deposits(
         n += 1;
     }
     queue.drain(..n).collect()
+}
+
+/// A `Portal` deposit as the chain includes it: the deposited transaction with its place
+/// in `Portal`'s numbering (`index`, 0-based over every deposit the `Portal` took) and
+/// the L1 block that took it. The two numbers are what `Portal.depositHashes(index)`
+/// commits to besides the transaction ([`portal_deposit_hash`]), and they make the
+/// deposit's leaf in `transactionsRoot` ([`Deposit::leaf`]), which a fault proof opens
+/// from L1 storage alone (`docs/fault-proofs.md` 4.5).
+///
+/// Indices are counted by whoever queues deposits (`protocol::derive`, the sequencer):
+/// the first deposit of the first L1 block after the genesis origin is
+/// [`RollupConfig::first_deposit_index`](crate::chain::RollupConfig::first_deposit_index),
+/// and each next deposit, in L1 log order, is one more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deposit {
+    /// Place in `Portal`'s numbering.
+    pub index: u64,
+    /// The L1 block whose `Portal` call made it.
+    pub l1_block: u64,
+    /// The deposited transaction (OP Stack type 0x7E).
+    pub tx: TxDeposit,
+}
+
+impl Deposit {
+    /// What `Portal.depositHashes(index)` holds for this deposit.
+    pub fn portal_hash(&self) -> B256 {
+        portal_deposit_hash(self.index, self.l1_block, &self.tx)
+    }
+
+    /// Its leaf in `transactionsRoot`: `keccak(0x7E ‖ portalDepositHash)`, 33 bytes
+    /// hashed. Not the OP deposit hash (which the transaction keeps as its hash for RPC
+    /// and tooling): that one hangs on the L1 block hash and log index, which L1 storage
+    /// does not keep.
+    pub fn leaf(&self) -> B256 {
+        deposit_leaf(self.portal_hash())
+    }
+}
+
+/// A deposit's leaf in `transactionsRoot` from its `Portal` hash: `keccak(0x7E ‖ hash)`.
+pub fn deposit_leaf(portal_hash: B256) -> B256 {
+    let mut buf = [0u8; 33];
+    buf[0] = 0x7e;
+    buf[1..].copy_from_slice(portal_hash.as_slice());
+    alloy_primitives::keccak256(buf)
+}
+
+/// Numbers the deposits of consecutive L1 blocks, `blocks` in L1 order as `(L1 block
+/// number, its deposits in log order)`, from `next` (the index the first one gets);
+/// returns them and leaves `next` at the index the following deposit will get.
+pub fn number_deposits<'a>(
+    next: &mut u64,
+    blocks: impl IntoIterator<Item = (u64, &'a [TxDeposit])>,
+) -> Vec<Deposit> {
+    let mut out = Vec::new();
+    for (l1_block, txs) in blocks {
+        for tx in txs {
+            out.push(Deposit {
+                index: *next,
+                l1_block,
+                tx: tx.clone(),
+            });
+            *next += 1;
+        }
+    }
+    out
 }
 
 /// The L1 block an L2 block builds on.
@@ -283,6 +345,64 @@ mod tests {
         );
         let c = deposit_from_log(&opaque_log(0, 0, 1, true, b""), B256::ZERO, 0).unwrap();
         assert_eq!(c.to, TxKind::Create);
+    }
+
+    #[test]
+    fn deposit_leaf_commits_to_the_portal_numbering() {
+        let tx = deposit_from_log(&opaque_log(5, 3, 100_000, false, b"hi"), B256::ZERO, 0).unwrap();
+        let d = Deposit {
+            index: 7,
+            l1_block: 99,
+            tx: tx.clone(),
+        };
+        let mut pre = vec![0x7e];
+        pre.extend_from_slice(portal_deposit_hash(7, 99, &tx).as_slice());
+        assert_eq!(d.leaf(), keccak256(&pre));
+        // not the OP deposit hash, and a different index or L1 block is another leaf
+        let op_hash = op_alloy_consensus::OpTxEnvelope::from(tx.clone()).tx_hash();
+        assert_ne!(d.leaf(), op_hash);
+        assert_ne!(
+            Deposit {
+                index: 8,
+                ..d.clone()
+            }
+            .leaf(),
+            d.leaf()
+        );
+        assert_ne!(
+            Deposit {
+                l1_block: 98,
+                ..d.clone()
+            }
+            .leaf(),
+            d.leaf()
+        );
+    }
+
+    #[test]
+    fn deposits_are_numbered_in_l1_order_across_blocks() {
+        let tx = |i: u8| TxDeposit {
+            source_hash: B256::repeat_byte(i),
+            ..Default::default()
+        };
+        let a = [tx(1), tx(2)];
+        let b: [TxDeposit; 0] = [];
+        let c = [tx(3)];
+        let mut next = 40;
+        let out = number_deposits(&mut next, [(5, &a[..]), (6, &b[..]), (9, &c[..])]);
+        let got: Vec<_> = out
+            .iter()
+            .map(|d| (d.index, d.l1_block, d.tx.source_hash))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (40, 5, B256::repeat_byte(1)),
+                (41, 5, B256::repeat_byte(2)),
+                (42, 9, B256::repeat_byte(3)),
+            ]
+        );
+        assert_eq!(next, 43);
     }
 
     #[test]

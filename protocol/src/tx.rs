@@ -12,7 +12,7 @@ use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::context::TxEnv;
 use revm::context_interface::either::Either;
 
-use crate::ChainConfig;
+use crate::{ChainConfig, l1::Deposit};
 
 /// Why a raw transaction was refused before execution. Messages follow geth's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +72,9 @@ pub struct CheckedTx {
     pub raw: Bytes,
     /// Transaction hash.
     pub hash: B256,
+    /// Its leaf in the block's `transactionsRoot`: the hash for a signed transaction
+    /// ([`crate::block::transaction_leaf`]), [`crate::l1::Deposit::leaf`] for a deposit.
+    pub leaf: B256,
 }
 
 /// Decodes `raw`, checks everything that does not need state and recovers the signer.
@@ -101,38 +104,45 @@ pub fn check_raw_transaction(raw: &[u8], config: &ChainConfig) -> Result<Checked
         tx: Recovered::new_unchecked(envelope, signer),
         raw: Bytes::copy_from_slice(raw),
         hash,
+        leaf: hash,
     })
 }
 
 impl CheckedTx {
     /// A deposit derived from L1, ready for execution (no signature: its `from` is
-    /// authenticated by the L1 log it came from).
-    pub fn deposit(deposit: TxDeposit) -> Self {
-        let from = deposit.from;
-        let envelope = OpTxEnvelope::from(deposit);
+    /// authenticated by the L1 log it came from; its leaf commits to its `Portal` index).
+    pub fn deposit(deposit: &Deposit) -> Self {
+        let from = deposit.tx.from;
+        let envelope = OpTxEnvelope::from(deposit.tx.clone());
         let raw = Bytes::from(envelope.encoded_2718());
         let hash = envelope.tx_hash();
         Self {
             tx: Recovered::new_unchecked(envelope, from),
             raw,
             hash,
+            leaf: deposit.leaf(),
         }
     }
 
-    /// Decodes a transaction this node logged earlier: a deposit (type 0x7E, trusted:
-    /// it was derived from L1) or a signed transaction (checked again).
+    /// Decodes a signed transaction this node logged earlier (checked again). A deposit
+    /// (type 0x7E) is refused: its leaf needs the `Portal` numbering the log keeps beside
+    /// it ([`decode_deposit`], [`CheckedTx::deposit`]).
     pub fn from_logged(raw: &[u8], config: &ChainConfig) -> Result<Self, TxDecodeError> {
         if raw.first() == Some(&0x7e) {
-            let mut buf = raw;
-            let env = OpTxEnvelope::decode_2718(&mut buf)
-                .map_err(|e| TxDecodeError::Decode(e.to_string()))?;
-            match env {
-                OpTxEnvelope::Deposit(d) => Ok(Self::deposit(d.into_inner())),
-                _ => Err(TxDecodeError::UnsupportedType),
-            }
-        } else {
-            check_raw_transaction(raw, config)
+            return Err(TxDecodeError::UnsupportedType);
         }
+        check_raw_transaction(raw, config)
+    }
+}
+
+/// Decodes a deposit this node logged or kept (EIP-2718, type 0x7E), trusted: it was
+/// derived from L1.
+pub fn decode_deposit(raw: &[u8]) -> Result<TxDeposit, TxDecodeError> {
+    let mut buf = raw;
+    match OpTxEnvelope::decode_2718(&mut buf).map_err(|e| TxDecodeError::Decode(e.to_string()))? {
+        OpTxEnvelope::Deposit(d) if buf.is_empty() => Ok(d.into_inner()),
+        OpTxEnvelope::Deposit(_) => Err(TxDecodeError::Decode("trailing bytes".into())),
+        _ => Err(TxDecodeError::UnsupportedType),
     }
 }
 

@@ -310,14 +310,18 @@ fn deposits_pay_no_l1_fee() {
     let (mut db, _) = genesis_state(&genesis);
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx(), 0);
     let from = Address::repeat_byte(0xd1);
-    let deposit = CheckedTx::deposit(blink_protocol::TxDeposit {
-        source_hash: alloy_primitives::B256::repeat_byte(1),
-        from,
-        to: TxKind::Call(Address::repeat_byte(0xd2)),
-        mint: 10,
-        value: U256::from(4),
-        gas_limit: 100_000,
-        ..Default::default()
+    let deposit = CheckedTx::deposit(&blink_protocol::l1::Deposit {
+        index: 0,
+        l1_block: 1,
+        tx: blink_protocol::TxDeposit {
+            source_hash: alloy_primitives::B256::repeat_byte(1),
+            from,
+            to: TxKind::Call(Address::repeat_byte(0xd2)),
+            mint: 10,
+            value: U256::from(4),
+            gas_limit: 100_000,
+            ..Default::default()
+        },
     });
     let out = exec.execute(&deposit.tx).expect("included");
     assert!(out.success);

@@ -254,7 +254,12 @@ fn ctx_with_origin() -> BlockContext {
 
 #[test]
 fn deposits_mint_then_call_for_free_and_always_bump_the_nonce() {
-    use blink_protocol::{TxDeposit, tx::CheckedTx};
+    use blink_protocol::{TxDeposit, l1::Deposit, tx::CheckedTx};
+    let dep = |index: u64, tx: TxDeposit| Deposit {
+        index,
+        l1_block: 1,
+        tx,
+    };
     let (_, genesis) = setup();
     let (mut db, _) = genesis_state(&genesis);
     let ctx = ctx_with_origin();
@@ -262,15 +267,18 @@ fn deposits_mint_then_call_for_free_and_always_bump_the_nonce() {
     let from = Address::repeat_byte(0xd1);
     let to = Address::repeat_byte(0xd2);
     // mint 10, send 4 to `to`: no fee is charged
-    let ok = CheckedTx::deposit(TxDeposit {
-        source_hash: alloy_primitives::B256::repeat_byte(1),
-        from,
-        to: TxKind::Call(to),
-        mint: 10,
-        value: U256::from(4),
-        gas_limit: 100_000,
-        ..Default::default()
-    });
+    let ok = CheckedTx::deposit(&dep(
+        0,
+        TxDeposit {
+            source_hash: alloy_primitives::B256::repeat_byte(1),
+            from,
+            to: TxKind::Call(to),
+            mint: 10,
+            value: U256::from(4),
+            gas_limit: 100_000,
+            ..Default::default()
+        },
+    ));
     let out = exec
         .execute(&ok.tx)
         .expect("deposits never fail to include");
@@ -278,37 +286,47 @@ fn deposits_mint_then_call_for_free_and_always_bump_the_nonce() {
     assert_eq!(out.deposit_nonce, Some(0));
     assert_eq!(out.effective_gas_price, 0);
     // asks for more value than it has: included as failed, the mint stays, nonce bumps
-    let bad = CheckedTx::deposit(TxDeposit {
-        source_hash: alloy_primitives::B256::repeat_byte(2),
-        from,
-        to: TxKind::Call(to),
-        mint: 1,
-        value: U256::from(1_000),
-        gas_limit: 100_000,
-        ..Default::default()
-    });
+    let bad = CheckedTx::deposit(&dep(
+        1,
+        TxDeposit {
+            source_hash: alloy_primitives::B256::repeat_byte(2),
+            from,
+            to: TxKind::Call(to),
+            mint: 1,
+            value: U256::from(1_000),
+            gas_limit: 100_000,
+            ..Default::default()
+        },
+    ));
     let out = exec.execute(&bad.tx).expect("included");
     assert!(!out.success);
     assert_eq!(out.deposit_nonce, Some(1));
     assert_eq!(out.gas_used, 100_000);
     // a huge gas limit runs with the per-transaction cap
-    let huge = CheckedTx::deposit(TxDeposit {
-        source_hash: alloy_primitives::B256::repeat_byte(3),
-        from,
-        to: TxKind::Call(to),
-        gas_limit: u64::MAX,
-        ..Default::default()
-    });
+    let huge = CheckedTx::deposit(&dep(
+        2,
+        TxDeposit {
+            source_hash: alloy_primitives::B256::repeat_byte(3),
+            from,
+            to: TxKind::Call(to),
+            gas_limit: u64::MAX,
+            ..Default::default()
+        },
+    ));
     assert!(exec.execute(&huge.tx).expect("included").success);
     let db = exec.into_db();
     let sender = db.basic_ref(from).unwrap().unwrap();
     assert_eq!(sender.balance, U256::from(10 - 4 + 1));
     assert_eq!(sender.nonce, 3);
     assert_eq!(db.basic_ref(to).unwrap().unwrap().balance, U256::from(4));
-    // a deposit's encoding is OP's type 0x7E, and decodes back from the log
+    // a deposit's encoding is OP's type 0x7E and decodes back from the log; its hash
+    // is OP's, its leaf in `transactionsRoot` commits to the `Portal` numbering
     assert_eq!(ok.raw[0], 0x7e);
-    let again = CheckedTx::from_logged(&ok.raw, &genesis.config).expect("logged deposit");
-    assert_eq!(again.hash, ok.hash);
+    let tx = blink_protocol::tx::decode_deposit(&ok.raw).expect("logged deposit");
+    let again = CheckedTx::deposit(&dep(0, tx));
+    assert_eq!((again.hash, again.leaf), (ok.hash, ok.leaf));
+    assert_ne!(ok.leaf, ok.hash);
+    assert!(CheckedTx::from_logged(&ok.raw, &genesis.config).is_err());
 }
 
 #[test]

@@ -196,7 +196,12 @@ impl Gen {
                 });
             }
         }
-        let header = block::seal_header(&ctx, keccak256(n.to_be_bytes()), &envs, &receipts);
+        let header = block::seal_header(
+            &ctx,
+            keccak256(n.to_be_bytes()),
+            &envs.iter().map(block::transaction_leaf).collect::<Vec<_>>(),
+            &receipts,
+        );
         let hash = header.hash_slow();
         self.parent = hash;
         let mut first_log = 0u64;
@@ -228,6 +233,7 @@ impl Gen {
             })
             .collect();
         BlockEntry {
+            leaves: Vec::new(),
             ctx,
             txs,
             gas_used: cumulative,

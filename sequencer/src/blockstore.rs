@@ -459,6 +459,7 @@ impl BlockStore {
             }
         }
         Ok(Some(BlockEntry {
+            leaves: Vec::new(),
             ctx: h.ctx,
             txs: txs.into_iter().map(Arc::new).collect(),
             gas_used: h.gas_used,
@@ -1851,15 +1852,19 @@ mod tests {
             let to = TxKind::Call(Address::repeat_byte(0x42));
             let raw = match k % 3 {
                 0 => {
-                    return CheckedTx::deposit(TxDeposit {
-                        source_hash: B256::from(U256::from(self.nonce)),
-                        from: Address::repeat_byte(0xd0),
-                        to,
-                        mint: 1_000,
-                        value: U256::from(7),
-                        gas_limit: 100_000,
-                        is_system_transaction: false,
-                        input: Bytes::from_static(b"deposit"),
+                    return CheckedTx::deposit(&protocol::l1::Deposit {
+                        index: self.nonce,
+                        l1_block: 1,
+                        tx: TxDeposit {
+                            source_hash: B256::from(U256::from(self.nonce)),
+                            from: Address::repeat_byte(0xd0),
+                            to,
+                            mint: 1_000,
+                            value: U256::from(7),
+                            gas_limit: 100_000,
+                            is_system_transaction: false,
+                            input: Bytes::from_static(b"deposit"),
+                        },
                     });
                 }
                 1 => {
@@ -1965,10 +1970,8 @@ mod tests {
                     });
                 }
             }
-            let envelopes: Vec<OpTxEnvelope> =
-                checked.iter().map(|c| c.tx.inner().clone()).collect();
-            let header =
-                block::seal_header(&ctx, B256::repeat_byte(n as u8), &envelopes, &receipts);
+            let leaves: Vec<B256> = checked.iter().map(|c| c.leaf).collect();
+            let header = block::seal_header(&ctx, B256::repeat_byte(n as u8), &leaves, &receipts);
             let hash = header.hash_slow();
             self.parent = hash;
             let txs = checked
@@ -2000,6 +2003,7 @@ mod tests {
                 })
                 .collect();
             BlockEntry {
+                leaves: Vec::new(),
                 ctx,
                 txs,
                 gas_used: cumulative,

@@ -365,17 +365,10 @@ fn run_replica(args: Args) -> eyre::Result<()> {
                 },
                 s.deposit_queue
                     .iter()
-                    .map(|raw| {
-                        match protocol::tx::CheckedTx::from_logged(raw, &genesis.config)
-                            .map(|t| t.tx.into_inner())
-                        {
-                            Ok(protocol::OpTxEnvelope::Deposit(d)) => Ok(d.into_inner()),
-                            _ => Err(eyre::eyre!(
-                                "snapshot queues a transaction that is not a deposit"
-                            )),
-                        }
-                    })
-                    .collect::<eyre::Result<Vec<_>>>()?,
+                    .map(|q| q.decode())
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("the snapshot's deposit queue")?,
+                s.deposit_next,
                 s.block_hashes.iter().copied().chain([(s.number(), s.hash)]),
             ),
             None => protocol::derive::Deriver::new(&rollup, &genesis.config, genesis.timestamp),

@@ -16,10 +16,10 @@ use alloy_primitives::{Address, B256, Signature, U256, map::HashMap};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::{Mutex, RwLock};
 use protocol::{
-    ChainConfig, ExecutedTx, ExecutionError, Genesis, OpTxEnvelope, Preconfirmation, TxExecutor,
+    ChainConfig, ExecutedTx, ExecutionError, Genesis, Preconfirmation, TxExecutor,
     block::{self, BlockContext},
     derive::DerivedBlock,
-    l1::L1BlockInfo,
+    l1::{Deposit, L1BlockInfo},
     merkle, preconf,
     state::{CommittedState, StateChange, StateDb, genesis_state},
     tx::CheckedTx,
@@ -37,7 +37,7 @@ use crate::{
     history::Recording,
     origin::L1View,
     store::{BlockEntry, ChainStore, CommittedBlock, TxEntry},
-    wal::{MiniRecord, OpenRecord, Record, Wal, WalError},
+    wal::{MiniRecord, OpenRecord, QueuedDeposit, Record, Wal, WalError},
 };
 
 /// Node settings.
@@ -245,14 +245,22 @@ fn now_secs() -> u64 {
         .unwrap_or_default()
 }
 
+/// The `Portal` index of the first deposit a chain from `genesis` includes.
+fn first_deposit_index(genesis: &protocol::Genesis) -> u64 {
+    genesis.rollup.as_ref().map_or(0, |r| r.first_deposit_index)
+}
+
 struct SealJob {
     ctx: BlockContext,
     txs: Vec<Arc<TxEntry>>,
     changes: Vec<StateChange>,
     /// Announce the block to subscribers (not while a rollback rebuilds known blocks).
     announce: bool,
-    /// Snapshot the state after this block: the deposit queue as it stands after it.
-    snapshot: Option<Vec<alloy_primitives::Bytes>>,
+    /// Snapshot the state after this block: the deposit queue as it stands after it,
+    /// and the `Portal` index the next deposit gets.
+    snapshot: Option<(Vec<QueuedDeposit>, u64)>,
+    /// The block's transaction leaves, in order (`transactionsRoot`).
+    leaves: Vec<B256>,
 }
 
 /// Work for the commitment thread, in order.
@@ -286,6 +294,7 @@ fn genesis_chain(
     let genesis_hash = header.hash_slow();
     let chain = ChainStore::new(
         BlockEntry {
+            leaves: Vec::new(),
             ctx: genesis_ctx,
             txs: Vec::new(),
             gas_used: 0,
@@ -410,6 +419,7 @@ impl Node {
             deferred: VecDeque::new(),
             pending_log: Vec::new(),
             deposit_queue: VecDeque::new(),
+            deposit_next: first_deposit_index(&shared.genesis),
             parked: Parked::default(),
             next_seal: Instant::now() + config.block_time,
             base: None,
@@ -503,7 +513,9 @@ struct Executor {
     /// until they are written in one frame with the deposits that open it.
     pending_log: Vec<Record>,
     /// Deposits of L1 blocks up to the open block's origin not yet in a block.
-    deposit_queue: VecDeque<protocol::TxDeposit>,
+    deposit_queue: VecDeque<Deposit>,
+    /// The `Portal` index the next deposit to join the queue gets.
+    deposit_next: u64,
     /// Nonce-gapped transactions.
     parked: Parked,
     next_seal: Instant,
@@ -682,7 +694,7 @@ impl Executor {
                 .deposits
                 .into_iter()
                 .map(|d| Submission {
-                    tx: CheckedTx::deposit(d),
+                    tx: CheckedTx::deposit(&d),
                     reply: None,
                 })
                 .collect();
@@ -760,13 +772,11 @@ impl Executor {
         let mut again = Vec::new();
         for rec in &removed {
             if let Record::Mini(m) = rec {
-                for raw in &m.txs {
+                // deposits come back from the new L1, if it still has them
+                for raw in m.txs.iter().filter(|raw| raw.first() != Some(&0x7e)) {
                     let tx = CheckedTx::from_logged(raw, self.shared.config())
                         .map_err(|e| NodeError::Replay(format!("rolled-back transaction: {e}")))?;
-                    // deposits come back from the new L1, if it still has them
-                    if !tx.tx.inner().is_deposit() {
-                        again.push(tx);
-                    }
+                    again.push(tx);
                 }
             }
         }
@@ -942,7 +952,7 @@ impl Executor {
         )>,
     ) -> Result<(), NodeError> {
         let cold = self.shared.cold.clone();
-        let (db, committed, chain, hashes, history, queue) = match snap {
+        let (db, committed, chain, hashes, history, queue, deposit_next) = match snap {
             None => {
                 let (db, committed, chain, genesis_hash) =
                     genesis_chain(&self.shared.genesis, cold);
@@ -953,18 +963,16 @@ impl Executor {
                     vec![(0, genesis_hash)],
                     self.fresh_history(None)?,
                     VecDeque::new(),
+                    first_deposit_index(&self.shared.genesis),
                 )
             }
             Some((snap, (db, committed, block))) => {
-                let mut queue = VecDeque::new();
-                for raw in &snap.deposit_queue {
-                    let tx = CheckedTx::from_logged(raw, self.shared.config())
-                        .map_err(|e| NodeError::Replay(format!("snapshot deposit: {e}")))?;
-                    match tx.tx.inner() {
-                        OpTxEnvelope::Deposit(d) => queue.push_back(d.inner().clone()),
-                        _ => return Err(NodeError::Replay("snapshot queues a non-deposit".into())),
-                    }
-                }
+                let queue = snap
+                    .deposit_queue
+                    .iter()
+                    .map(QueuedDeposit::decode)
+                    .collect::<Result<VecDeque<_>, _>>()
+                    .map_err(|e| NodeError::Replay(format!("snapshot deposit: {e}")))?;
                 (
                     db,
                     committed,
@@ -972,6 +980,7 @@ impl Executor {
                     snap.block_hashes.clone(),
                     self.fresh_history(Some(snap))?,
                     queue,
+                    snap.deposit_next,
                 )
             }
         };
@@ -988,6 +997,7 @@ impl Executor {
         self.block_data = 0;
         self.pending_log.clear();
         self.deposit_queue = queue;
+        self.deposit_next = deposit_next;
         Ok(())
     }
 
@@ -1018,46 +1028,59 @@ impl Executor {
                         },
                     )?;
                 }
-                Record::Queue(raws) => {
-                    for raw in &raws {
-                        let tx = CheckedTx::from_logged(raw, self.shared.config())
+                Record::Queue(queued) => {
+                    for q in &queued {
+                        let d = q
+                            .decode()
                             .map_err(|e| NodeError::Replay(format!("queued deposit: {e}")))?;
-                        match tx.tx.inner() {
-                            OpTxEnvelope::Deposit(d) => {
-                                self.deposit_queue.push_back(d.inner().clone())
-                            }
-                            _ => return Err(NodeError::Replay("queued non-deposit".into())),
+                        if d.index != self.deposit_next {
+                            return Err(NodeError::Replay(format!(
+                                "queued deposit {} where {} was next",
+                                d.index, self.deposit_next
+                            )));
                         }
+                        self.deposit_next = d.index + 1;
+                        self.deposit_queue.push_back(d);
                     }
                 }
                 Record::Mini(m) => {
                     let mut batch = Vec::with_capacity(m.txs.len());
-                    // signatures recovered on all cores, then taken in order
+                    // signatures recovered on all cores, then taken in order; a
+                    // deposit is the queue's front (which knows its `Portal` number)
                     let checked: Vec<_> = {
                         use rayon::prelude::*;
                         let config = self.shared.config();
                         m.txs
                             .par_iter()
-                            .map(|raw| (raw, CheckedTx::from_logged(raw, config)))
+                            .map(|raw| {
+                                let signed = (raw.first() != Some(&0x7e))
+                                    .then(|| CheckedTx::from_logged(raw, config));
+                                (raw, signed)
+                            })
                             .collect()
                     };
-                    for (raw, tx) in checked {
-                        let tx = tx.map_err(|e| {
-                            NodeError::Replay(format!("{}: {e}", alloy_primitives::keccak256(raw)))
-                        })?;
-                        // a logged deposit left the queue's front (logs written before
-                        // the queue existed have no queue records)
-                        if let OpTxEnvelope::Deposit(d) = tx.tx.inner()
-                            && let Some(front) = self.deposit_queue.front()
-                        {
-                            if front.source_hash != d.inner().source_hash {
-                                return Err(NodeError::Replay(format!(
-                                    "deposit {} is not the queue's front",
-                                    d.inner().source_hash
-                                )));
+                    for (raw, signed) in checked {
+                        let tx = match signed {
+                            Some(tx) => tx.map_err(|e| {
+                                NodeError::Replay(format!(
+                                    "{}: {e}",
+                                    alloy_primitives::keccak256(raw)
+                                ))
+                            })?,
+                            None => {
+                                let front = self.deposit_queue.pop_front().ok_or_else(|| {
+                                    NodeError::Replay("a logged deposit with none queued".into())
+                                })?;
+                                let tx = CheckedTx::deposit(&front);
+                                if tx.raw != *raw {
+                                    return Err(NodeError::Replay(format!(
+                                        "deposit {} is not the queue's front",
+                                        alloy_primitives::keccak256(raw)
+                                    )));
+                                }
+                                tx
                             }
-                            self.deposit_queue.pop_front();
-                        }
+                        };
                         batch.push(Submission { tx, reply: None });
                     }
                     count += batch.len();
@@ -1136,14 +1159,16 @@ impl Executor {
                 l1_base_fee: o.base_fee,
                 l1_blob_base_fee: Some(o.blob_base_fee),
             }));
-            if !deposits.is_empty() {
-                self.pending_log.push(Record::Queue(
-                    deposits
-                        .iter()
-                        .map(|d| CheckedTx::deposit(d.clone()).raw)
-                        .collect(),
-                ));
-            }
+        }
+        // deposits get their `Portal` numbers as they join the queue
+        let deposits = protocol::l1::number_deposits(
+            &mut self.deposit_next,
+            deposits.iter().map(|(n, d)| (*n, d.as_slice())),
+        );
+        if self.wal.is_some() && !deposits.is_empty() {
+            self.pending_log.push(Record::Queue(
+                deposits.iter().map(QueuedDeposit::of).collect(),
+            ));
         }
         // the carry-over rule: the queue's front, up to the block's deposit gas
         self.deposit_queue.extend(deposits);
@@ -1160,7 +1185,7 @@ impl Executor {
             let subs = deposits
                 .into_iter()
                 .map(|d| Submission {
-                    tx: CheckedTx::deposit(d),
+                    tx: CheckedTx::deposit(&d),
                     reply: None,
                 })
                 .collect();
@@ -1240,6 +1265,7 @@ impl Executor {
         };
         self.open_changes.extend(changes);
         self.shared.chain.write().push(BlockEntry {
+            leaves: Vec::new(),
             ctx: ctx.clone(),
             txs: Vec::new(),
             gas_used: 0,
@@ -1270,16 +1296,16 @@ impl Executor {
             }
         }
         let snapshot = snapshot_due.then(|| {
-            self.deposit_queue
-                .iter()
-                .map(|d| CheckedTx::deposit(d.clone()).raw)
-                .collect()
+            (
+                self.deposit_queue.iter().map(QueuedDeposit::of).collect(),
+                self.deposit_next,
+            )
         });
-        let txs = {
-            let chain = self.shared.chain.read();
+        let (txs, leaves) = {
+            let mut chain = self.shared.chain.write();
             chain
-                .block(open.ctx.number)
-                .map(|b| b.txs.clone())
+                .hot_mut(open.ctx.number)
+                .map(|b| (b.txs.clone(), std::mem::take(&mut b.leaves)))
                 .unwrap_or_default()
         };
         // the block's change sets are complete: forget what fell out of the window
@@ -1287,6 +1313,7 @@ impl Executor {
         let job = SealJob {
             ctx: open.ctx,
             txs,
+            leaves,
             changes: std::mem::take(&mut self.open_changes),
             announce: self.announce,
             snapshot,
@@ -1540,6 +1567,7 @@ impl Executor {
         let mut log_index = start_logs;
         let mut entries = Vec::with_capacity(included.len());
         let mut replies = Vec::with_capacity(included.len());
+        let leaves_of_included: Vec<B256> = included.iter().map(|i| i.tx.leaf).collect();
         for (k, (inc, proof)) in included.into_iter().zip(proofs).enumerate() {
             cumulative += inc.out.gas_used;
             let ty = inc.tx.tx.inner().tx_type();
@@ -1588,6 +1616,7 @@ impl Executor {
             let b = chain.last_mut();
             b.gas_used = cumulative;
             b.txs.extend(entries.iter().cloned());
+            b.leaves.extend(leaves_of_included);
         }
         let m = &self.shared.metrics;
         self.shared.da.included(sequenced_bytes);
@@ -1675,11 +1704,10 @@ fn commitment_loop(
             }
             root
         };
-        let txs: Vec<OpTxEnvelope> = job.txs.iter().map(|e| e.tx.inner().clone()).collect();
         let receipts: Vec<_> = job.txs.iter().map(|e| e.receipt.clone()).collect();
         let mut ctx = job.ctx;
         ctx.parent_hash = parent_hash;
-        let header = block::seal_header(&ctx, root, &txs, &receipts);
+        let header = block::seal_header(&ctx, root, &job.leaves, &receipts);
         let hash = header.hash_slow();
         parent_hash = hash;
         let number = ctx.number;
@@ -1724,7 +1752,7 @@ fn commitment_loop(
         if hashes.send((number, hash)).is_err() {
             return;
         }
-        if let (Some(queue), Some((accounts, storage)), Some(store)) =
+        if let (Some((queue, deposit_next)), Some((accounts, storage)), Some(store)) =
             (job.snapshot, leaves, &store)
         {
             let codes = {
@@ -1751,6 +1779,7 @@ fn commitment_loop(
                 storage,
                 block_hashes: recent.iter().copied().collect(),
                 deposit_queue: queue,
+                deposit_next,
                 history,
             };
             let _ = store.send(StoreJob::Snapshot(epoch, Box::new(snap)));
@@ -2014,6 +2043,7 @@ mod tests {
             max_deposit_gas: protocol::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK,
             l1_base_fee_scalar: 0,
             l1_blob_base_fee_scalar: 0,
+            first_deposit_index: 0,
         });
         g
     }
@@ -2338,6 +2368,22 @@ mod tests {
         let per_block = per_block();
         // 2^24 gas takes 167 deposits of 100k: the rest waited for the next block
         assert_eq!(per_block, vec![167, 133], "deposits per block");
+        // their leaves commit to `Portal`'s numbering, 0..300 over both blocks
+        let expected = |range: std::ops::Range<usize>| {
+            let leaves: Vec<B256> = range
+                .map(|i| {
+                    Deposit {
+                        index: i as u64,
+                        l1_block: entry.info.number,
+                        tx: entry.deposits[i].clone(),
+                    }
+                    .leaf()
+                })
+                .collect();
+            block::transactions_root(&leaves)
+        };
+        let want = vec![expected(0..167), expected(167..300)];
+        assert_eq!(deposit_block_roots(&node), want);
         // restart from a log cut right after the first block's deposits: the queue
         // (133 waiting) comes back from the log, not from L1
         std::thread::sleep(Duration::from_millis(300));
@@ -2352,6 +2398,30 @@ mod tests {
         assert_eq!(wait_balance(&again, to, 300), U256::from(300));
         std::thread::sleep(Duration::from_millis(600));
         assert_eq!(balance(&again, to), U256::from(300), "none twice");
+        // the 133 came back from the log with their numbers
+        assert_eq!(deposit_block_roots(&again), want);
+    }
+
+    /// `transactionsRoot` of every block holding deposits, once all are committed.
+    fn deposit_block_roots(node: &Node) -> Vec<B256> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            {
+                let chain = node.shared.chain.read();
+                let blocks: Vec<_> = (0..=chain.open_number())
+                    .filter_map(|n| chain.block(n))
+                    .filter(|b| b.txs.iter().any(|t| t.tx.inner().is_deposit()))
+                    .collect();
+                if blocks.iter().all(|b| b.committed.is_some()) || Instant::now() > deadline {
+                    return blocks
+                        .iter()
+                        .filter_map(|b| b.committed.as_ref())
+                        .map(|c| c.header.transactions_root)
+                        .collect();
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// An L1 outage longer than the max sequencer drift: the sequencer opens no block

@@ -17,6 +17,11 @@ pub struct L1Entry {
     pub deposits: Vec<TxDeposit>,
 }
 
+/// Deposits of consecutive L1 blocks: `(L1 block number, its deposits in log order)`,
+/// blocks without deposits left out. The executor numbers them
+/// (`protocol::l1::number_deposits`).
+pub type BlockDeposits = Vec<(u64, Vec<TxDeposit>)>;
+
 /// Confirmed L1 blocks not yet used as an origin, contiguous by number.
 #[derive(Debug, Default)]
 pub struct L1View {
@@ -50,13 +55,13 @@ impl L1View {
 
     /// The origin for a block at `timestamp` whose parent built on `parent`: the newest
     /// held block no later than `timestamp` (or `parent` when there is none), and the
-    /// deposits of every block after `parent` up to it. Blocks up to the chosen origin
-    /// are released.
+    /// deposits of every block after `parent` up to it, by block. Blocks up to the
+    /// chosen origin are released.
     pub fn next_origin(
         &self,
         parent: &L1BlockInfo,
         timestamp: u64,
-    ) -> (L1BlockInfo, Vec<TxDeposit>) {
+    ) -> (L1BlockInfo, BlockDeposits) {
         self.take_origin(parent, timestamp, true)
     }
 
@@ -70,7 +75,7 @@ impl L1View {
         parent: &L1BlockInfo,
         timestamp: u64,
         take: bool,
-    ) -> (L1BlockInfo, Vec<TxDeposit>) {
+    ) -> (L1BlockInfo, BlockDeposits) {
         let mut blocks = self.blocks.lock();
         // the reader starts right after the parent's origin; anything older is stale
         *blocks = blocks.split_off(&(parent.number + 1));
@@ -91,7 +96,11 @@ impl L1View {
         }
         let rest = blocks.split_off(&(origin.number + 1));
         let taken = std::mem::replace(&mut *blocks, rest);
-        let deposits = taken.into_values().flat_map(|e| e.deposits).collect();
+        let deposits = taken
+            .into_values()
+            .filter(|e| !e.deposits.is_empty())
+            .map(|e| (e.info.number, e.deposits))
+            .collect();
         (origin, deposits)
     }
 }
@@ -133,11 +142,13 @@ mod tests {
         assert!(!view.push(entry(6, 0)), "gap refused");
         let (o, d) = view.next_origin(&info(0), 25);
         assert_eq!(o, info(2));
-        assert_eq!(d.len(), 1 + 2);
+        let per_block: Vec<_> = d.iter().map(|(n, d)| (*n, d.len())).collect();
+        assert_eq!(per_block, vec![(1, 1), (2, 2)]);
+        let count = |d: &BlockDeposits| d.iter().map(|(_, d)| d.len()).sum::<usize>();
         let (o, d) = view.next_origin(&o, 25);
-        assert_eq!((o, d.len()), (info(2), 0), "nothing newer fits");
+        assert_eq!((o, count(&d)), (info(2), 0), "nothing newer fits");
         let (o, d) = view.next_origin(&o, 1000);
-        assert_eq!((o, d.len()), (info(4), 3 + 4));
+        assert_eq!((o, count(&d)), (info(4), 3 + 4));
         view.truncate_from(3);
         assert_eq!(view.last(), None);
     }

@@ -638,12 +638,11 @@ fn block_json(chain: &ChainStore, n: u64, full: bool) -> RpcResult<Value> {
         Some(c) => (c.header.clone(), Some(c.hash)),
         None => {
             // the open block: its header as it stands, without state root or hash
-            let txs: Vec<OpTxEnvelope> = block.txs.iter().map(|t| t.tx.inner().clone()).collect();
             let receipts: Vec<_> = block.txs.iter().map(|t| t.receipt.clone()).collect();
             let mut ctx = block.ctx.clone();
             ctx.parent_hash = chain.hash(n.saturating_sub(1)).unwrap_or_default();
             (
-                protocol::block::seal_header(&ctx, B256::ZERO, &txs, &receipts),
+                protocol::block::seal_header(&ctx, B256::ZERO, &block.leaves, &receipts),
                 None,
             )
         }

@@ -42,9 +42,10 @@ use std::{
 };
 
 const MAGIC: &[u8; 8] = b"BLINKSNP";
-const VERSION: u32 = 2;
-/// Version 1 lacks the history's `cold_through` (read as 0).
-const VERSION_1: u32 = 1;
+/// Version 3 numbers the queued deposits (`Portal` index and L1 block) and keeps the
+/// index the next deposit gets; versions 1 and 2 did not, and are refused (their node
+/// starts from genesis or another snapshot).
+const VERSION: u32 = 3;
 
 /// Errors of snapshot files.
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +87,10 @@ pub struct Snapshot {
     pub storage: Vec<((Address, U256), U256)>,
     /// The last (up to 256) block hashes, `(number, hash)`, oldest first.
     pub block_hashes: Vec<(u64, B256)>,
-    /// The deposit queue after block `n` (EIP-2718 encoded deposits).
-    pub deposit_queue: Vec<Bytes>,
+    /// The deposit queue after block `n`, with each deposit's `Portal` numbering.
+    pub deposit_queue: Vec<crate::wal::QueuedDeposit>,
+    /// The `Portal` index the next deposit to join the queue gets.
+    pub deposit_next: u64,
     /// The history's change sets of blocks `<= n`.
     pub history: HistoryExport,
 }
@@ -134,6 +137,7 @@ impl Snapshot {
                 .map_err(|e| format!("storage of {address}: {e:?}"))?;
         }
         let block = BlockEntry {
+            leaves: Vec::new(),
             ctx: self.ctx.clone(),
             txs: Vec::new(),
             gas_used: self.gas_used,
@@ -185,8 +189,11 @@ impl Snapshot {
         }
         put_u64(&mut w, self.deposit_queue.len() as u64);
         for d in &self.deposit_queue {
-            put_bytes(&mut w, d);
+            put_u64(&mut w, d.index);
+            put_u64(&mut w, d.l1_block);
+            put_bytes(&mut w, &d.raw);
         }
+        put_u64(&mut w, self.deposit_next);
         let h = &self.history;
         put_u64(&mut w, h.oldest);
         put_u64(&mut w, h.cold_through);
@@ -235,7 +242,7 @@ impl Snapshot {
             return Err("not a Blink snapshot".into());
         }
         let version = u32::from_be_bytes(r.array::<4>()?);
-        if version != VERSION && version != VERSION_1 {
+        if version != VERSION {
             return Err(format!(
                 "snapshot version {version}, this node reads {VERSION}"
             ));
@@ -255,6 +262,7 @@ impl Snapshot {
             storage: Vec::new(),
             block_hashes: Vec::new(),
             deposit_queue: Vec::new(),
+            deposit_next: 0,
             history: HistoryExport::default(),
         };
         // counts are checked against the bytes left before anything is allocated
@@ -292,14 +300,19 @@ impl Snapshot {
             let b = r.u64()?;
             s.block_hashes.push((b, r.b256()?));
         }
-        let n = r.count(8)?;
+        let n = r.count(24)?;
         for _ in 0..n {
-            s.deposit_queue.push(Bytes::copy_from_slice(r.bytes()?));
+            let index = r.u64()?;
+            let l1_block = r.u64()?;
+            s.deposit_queue.push(crate::wal::QueuedDeposit {
+                index,
+                l1_block,
+                raw: Bytes::copy_from_slice(r.bytes()?),
+            });
         }
+        s.deposit_next = r.u64()?;
         s.history.oldest = r.u64()?;
-        if version >= 2 {
-            s.history.cold_through = r.u64()?;
-        }
+        s.history.cold_through = r.u64()?;
         let n = r.count(28)?;
         for _ in 0..n {
             let a = r.address()?;
@@ -541,7 +554,12 @@ mod tests {
             )],
             storage: committed.storage().map(|(k, v)| (*k, *v)).collect(),
             block_hashes: (0..9).map(|n| (n, B256::with_last_byte(n as u8))).collect(),
-            deposit_queue: vec![Bytes::from_static(b"\x7e\x01")],
+            deposit_queue: vec![crate::wal::QueuedDeposit {
+                index: 3,
+                l1_block: 9,
+                raw: Bytes::from_static(b"\x7e\x01"),
+            }],
+            deposit_next: 4,
             history: HistoryExport {
                 oldest: 2,
                 cold_through: 4,

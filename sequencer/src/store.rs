@@ -49,6 +49,10 @@ pub struct BlockEntry {
     pub gas_used: u64,
     /// Header and hash, once committed.
     pub committed: Option<CommittedBlock>,
+    /// The open block's transaction leaves so far, in order (what `transactionsRoot`
+    /// is built from: a deposit's leaf needs its `Portal` number, which the entries do
+    /// not keep); emptied when the block is sealed, whose header then holds their root.
+    pub leaves: Vec<alloy_primitives::B256>,
 }
 
 /// The sealed header of a committed block.
@@ -170,6 +174,7 @@ impl BlockEntry {
             txs: self.txs.clone(),
             gas_used: self.gas_used,
             committed: self.committed.clone(),
+            leaves: self.leaves.clone(),
         }
     }
 }

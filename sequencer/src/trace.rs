@@ -627,6 +627,7 @@ mod tests {
             max_deposit_gas: protocol::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK,
             l1_base_fee_scalar: 1_368,
             l1_blob_base_fee_scalar: 810_949,
+            first_deposit_index: 0,
         });
         let to = Address::repeat_byte(0x78);
         let deposit = |i: u8, value: U256| TxDeposit {

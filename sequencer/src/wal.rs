@@ -84,15 +84,50 @@ pub enum Record {
     Mini(MiniRecord),
     /// The block with this number was sealed.
     Seal(u64),
-    /// Deposits (EIP-2718, type 0x7E) that joined the deposit queue when a block's
-    /// origin moved; the queue's front opens each block (`protocol::l1::take_deposits`).
-    Queue(Vec<Bytes>),
+    /// Deposits that joined the deposit queue when a block's origin moved, with their
+    /// `Portal` numbering; the queue's front opens each block
+    /// (`protocol::l1::take_deposits`).
+    Queue(Vec<QueuedDeposit>),
+}
+
+/// A deposit as the log keeps it: EIP-2718 bytes (type 0x7E) and the two numbers its
+/// leaf in `transactionsRoot` needs (`protocol::l1::Deposit`).
+#[derive(Clone, Debug, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct QueuedDeposit {
+    /// Index in `Portal`'s numbering.
+    pub index: u64,
+    /// The L1 block that took it.
+    pub l1_block: u64,
+    /// EIP-2718 encoding.
+    pub raw: Bytes,
+}
+
+impl QueuedDeposit {
+    /// The log's form of `d`.
+    pub fn of(d: &protocol::l1::Deposit) -> Self {
+        Self {
+            index: d.index,
+            l1_block: d.l1_block,
+            raw: protocol::tx::CheckedTx::deposit(d).raw,
+        }
+    }
+
+    /// Back to the deposit (the bytes were written by this node from an L1 log).
+    pub fn decode(&self) -> Result<protocol::l1::Deposit, protocol::tx::TxDecodeError> {
+        Ok(protocol::l1::Deposit {
+            index: self.index,
+            l1_block: self.l1_block,
+            tx: protocol::tx::decode_deposit(&self.raw)?,
+        })
+    }
 }
 
 /// Tag of a group frame: several records written and recovered as one.
 const GROUP_TAG: u8 = 4;
-/// Tag of a [`Record::Queue`].
-const QUEUE_TAG: u8 = 5;
+/// Tag of a [`Record::Queue`]. Tag 5 was the queue without `Portal` numbers (logs
+/// before deposit leaves committed to them): no longer read, so such a log stops the
+/// node as damaged and its data directory starts over.
+const QUEUE_TAG: u8 = 6;
 
 impl Record {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -138,7 +173,7 @@ impl Record {
             1 => Self::Open(OpenRecord::decode(&mut buf).ok()?),
             2 => Self::Mini(MiniRecord::decode(&mut buf).ok()?),
             3 => Self::Seal(u64::decode(&mut buf).ok()?),
-            QUEUE_TAG => Self::Queue(Vec::<Bytes>::decode(&mut buf).ok()?),
+            QUEUE_TAG => Self::Queue(Vec::<QueuedDeposit>::decode(&mut buf).ok()?),
             _ => return None,
         };
         buf.is_empty().then_some(rec)
@@ -513,7 +548,7 @@ fn intact_frame_after(data: &[u8], pos: usize) -> bool {
         // cheap filters first: the length fits, the payload starts with a record tag
         if !(2..=MAX_FRAME).contains(&len)
             || q + 8 + len > data.len()
-            || !(1..=QUEUE_TAG).contains(&header[8])
+            || !matches!(header[8], 1..=4 | QUEUE_TAG)
             || budget < len
         {
             continue;
@@ -560,7 +595,11 @@ mod tests {
                 txs: vec![Bytes::from_static(b"abc"), Bytes::new()],
             }),
             Record::Seal(1),
-            Record::Queue(vec![Bytes::from_static(b"\x7edeposit")]),
+            Record::Queue(vec![QueuedDeposit {
+                index: 7,
+                l1_block: 1 << 40,
+                raw: Bytes::from_static(b"\x7edeposit"),
+            }]),
         ]
     }
 
