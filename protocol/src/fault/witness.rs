@@ -644,6 +644,48 @@ mod tests {
     }
 
     #[test]
+    fn micro_steps_carry_their_cursor() {
+        // CALLDATACOPY(3, 1, 2500), then KECCAK256(9, 2900): copy and sponge micro-steps.
+        let mut code = vec![0x61, 0x09, 0xc4, 0x60, 1, 0x60, 3, 0x37];
+        code.extend([0x61, 0x0b, 0x54, 0x60, 9, 0x20, 0x00]);
+        let input: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        let env = Env {
+            input: input.into(),
+            ..Env::default()
+        };
+        let mut s = MachineState::new(Sections::default(), env, Bytes::from(code), 1_000_000)
+            .expect("valid");
+        let (mut copies, mut sponges) = (0, 0);
+        while s.finished.is_none() {
+            let w = witness(&s).expect("witness");
+            let d = decode(&w).expect("decodes");
+            match (&s.cursor, d.cursor) {
+                (Some(Cursor::Copy(c)), Some(CursorPreimage::Copy(r))) => {
+                    assert_eq!(r, c.record());
+                    let dest = d.dest.expect("dest");
+                    assert!(!dest.leaves.is_empty() && dest.leaves.len() <= MAX_COPY_DEST_WORDS);
+                    copies += 1;
+                }
+                (Some(Cursor::Sponge(c)), Some(CursorPreimage::Sponge(r))) => {
+                    assert_eq!(r, c.record());
+                    sponges += 1;
+                }
+                (None, None) => {}
+                other => panic!("cursor section differs: {other:?}"),
+            }
+            if s.cursor.is_some() {
+                // A tag that is neither a copy's nor a sponge's.
+                let mut bad = w.clone();
+                bad[1 + Top::LEN + FrameRecord::LEN] = 3;
+                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(3)));
+            }
+            step_in_place(&mut s).expect("step");
+        }
+        // 2,500 bytes from byte 3: 79 words, 3 steps; 2,900 bytes: 22 blocks, 6 steps.
+        assert_eq!((copies, sponges), (2, 5));
+    }
+
+    #[test]
     fn bad_bytes_are_errors() {
         let s = start(&[0x60, 7, 0x60, 9, 0x01]);
         let w = witness(&s).expect("witness");
