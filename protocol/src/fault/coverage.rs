@@ -1048,6 +1048,9 @@ impl Coverage {
     pub fn missing(&self) -> String {
         let covered = self.covered_opcodes();
         let names = |ops: Vec<u8>| {
+            if ops.is_empty() {
+                return "none".to_string();
+            }
             ops.into_iter()
                 .map(opcode_name)
                 .collect::<Vec<_>>()
