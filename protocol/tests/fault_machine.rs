@@ -28,8 +28,12 @@ use blink_protocol::fault::{
         Family, Generator, Item, Program, Rng, arity, assemble, interesting, plain_ops, push32,
     },
     differential,
-    machine::{KECCAK_ONE_STEP_MAX, MachineState, implemented, step, step_in_place},
-    tree, witness,
+    machine::{
+        CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, copy_chunk_end, implemented, step,
+        step_in_place,
+    },
+    sponge, tree,
+    witness::{self, CursorPreimage, Opening},
 };
 use proptest::prelude::*;
 use revm::bytecode::opcode::OpCode;
@@ -37,15 +41,9 @@ use revm::bytecode::opcode::OpCode;
 /// Run `p` in revm and in the machine, compare every step, and check the witness of
 /// every opcode step; returns the number of opcodes revm ran.
 fn check(p: &Program) -> Result<usize, String> {
-    differential::run(p, |s| {
-        if s.micro {
-            Ok(())
-        } else {
-            check_witness(s.pre)
-        }
-    })
-    .map(|ran| ran.opcodes)
-    .map_err(|e| e.to_string())
+    differential::run(p, |s| check_witness(s.pre))
+        .map(|ran| ran.opcodes)
+        .map_err(|e| e.to_string())
 }
 
 fn machine_start(p: &Program, gas: u64) -> MachineState {
@@ -67,8 +65,24 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
     if frame != m.frame_record() || frame.hash() != d.top.sections[3] {
         return Err("Frame preimage differs".into());
     }
+    match (&m.cursor, d.cursor) {
+        (Some(Cursor::Copy(c)), Some(CursorPreimage::Copy(r))) if r == c.record() => {
+            let (source, dest) = d
+                .source
+                .as_ref()
+                .zip(d.dest.as_ref())
+                .ok_or("no openings")?;
+            return check_copy(c, &m.memory, source, dest);
+        }
+        (Some(Cursor::Sponge(c)), Some(CursorPreimage::Sponge(r))) if r == c.record() => {
+            let open = d.memory.as_ref().ok_or("no memory opening")?;
+            return check_sponge(&m.memory, c.offset, c.length, c.blocks, open);
+        }
+        (None, None) => {}
+        _ => return Err("cursor preimage differs".into()),
+    }
     let code = m.code.bytes();
-    if m.cursor.is_some() || m.pc >= code.len() {
+    if m.pc >= code.len() {
         return match d.code {
             None => Ok(()),
             Some(_) => Err("code opened for a step that reads none".into()),
@@ -93,7 +107,7 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
             return Err(format!("push byte {i} differs"));
         }
     }
-    match (&d.env, op == 0x35 || op == 0x36) {
+    match (&d.env, op == 0x35 || op == 0x36 || op == 0x37) {
         (Some(env), true) if *env == m.env_record() && env.hash() == frame.env => {}
         (None, false) => {}
         _ => return Err("FrameEnv section differs".into()),
@@ -155,11 +169,12 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
         let post = step(m).map_err(|e| e.to_string())?;
         let range = witness::memory_range(op, &m.stack).filter(|(_, len)| *len > 0);
         match range {
-            Some((offset, len))
-                if post.finished.is_none()
-                    && post.cursor.is_none()
-                    && len <= KECCAK_ONE_STEP_MAX =>
-            {
+            Some((offset, len)) if post.finished.is_none() && len > KECCAK_ONE_STEP_MAX => {
+                let mut expanded = m.memory.clone();
+                expanded.resize(post.memory.len(), 0);
+                check_sponge(&expanded, offset, len, 0, open)?;
+            }
+            Some((offset, len)) if post.finished.is_none() => {
                 let mut expanded = m.memory.clone();
                 expanded.resize(post.memory.len(), 0);
                 let words = tree::memory_words(&expanded);
@@ -177,6 +192,118 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
             }
             _ => {}
         }
+    }
+    if witness::is_copy(op) {
+        let (source, dest) = d
+            .source
+            .as_ref()
+            .zip(d.dest.as_ref())
+            .ok_or("no openings")?;
+        let post = step(m).map_err(|e| e.to_string())?;
+        let len = m.stack.len().checked_sub(3).map(|i| m.stack[i]);
+        match len.and_then(|l| u64::try_from(l).ok()) {
+            Some(len) if len > 0 && post.finished.is_none() => {
+                let top =
+                    |i: usize| u64::try_from(m.stack[m.stack.len() - 1 - i]).unwrap_or(u64::MAX);
+                let mut expanded = m.clone();
+                expanded.memory.resize(post.memory.len(), 0);
+                let (data, view) = expanded.copy_source(op);
+                let c = CopyCursor {
+                    opcode: op,
+                    dst: top(0),
+                    src: top(1),
+                    length: len,
+                    done: 0,
+                    source: view,
+                    data,
+                };
+                check_copy(&c, &expanded.memory, source, dest)?;
+                // The post-state's cursor, if any, is this copy after its first step.
+                if let Some(Cursor::Copy(next)) = &post.cursor
+                    && (next.record().source != view || next.done == 0)
+                {
+                    return Err("copy cursor after the opcode differs".into());
+                }
+            }
+            _ if !source.leaves.is_empty() || !dest.leaves.is_empty() => {
+                return Err("copy opened for a step that copies nothing".into());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A copy step's openings: the source leaves hold the bytes it reads (none when all
+/// read zero) and lead to the view's root; the destination words are the memory's
+/// words it writes and lead to the memory root.
+fn check_copy(
+    c: &CopyCursor,
+    memory: &[u8],
+    source: &Opening,
+    dest: &Opening,
+) -> Result<(), String> {
+    let end = copy_chunk_end(c.dst, c.done, c.length);
+    let view = c.source;
+    match c.src.checked_add(c.done) {
+        Some(from) if from < view.length => {
+            let to = c.src.saturating_add(end).min(view.length);
+            let (first, count) = witness::view_leaves(&view, from, to);
+            let leaves = if view.format == blink_protocol::fault::commit::ViewFormat::Code31 {
+                tree::code_chunks(&c.data)
+            } else {
+                tree::memory_words(&c.data)
+            };
+            if source.leaves != leaves[first as usize..(first + count) as usize]
+                || source
+                    .root(view.depth as usize, first)
+                    .map_err(|e| e.to_string())?
+                    != view.root
+            {
+                return Err("copy source opening differs".into());
+            }
+        }
+        _ if !source.leaves.is_empty() => return Err("source opened past its end".into()),
+        _ => {}
+    }
+    let words = tree::memory_words(memory);
+    let first = (c.dst + c.done) / 32;
+    let last = (c.dst + end - 1) / 32;
+    let depth = tree::depth_for(words.len() as u64);
+    if dest.leaves != words[first as usize..=last as usize]
+        || dest.root(depth, first).map_err(|e| e.to_string())? != tree::root(&words)
+        || dest.leaves.len() > 32
+    {
+        return Err("copy destination opening differs".into());
+    }
+    Ok(())
+}
+
+/// A sponge step's opening: the memory words under the input bytes it absorbs.
+fn check_sponge(
+    memory: &[u8],
+    offset: u64,
+    length: u64,
+    from: u64,
+    open: &Opening,
+) -> Result<(), String> {
+    let to = (from + sponge::BLOCKS_PER_STEP).min(sponge::block_count(length));
+    let (a, b) = (from * 136, (to * 136).min(length));
+    if a >= b {
+        return if open.leaves.is_empty() {
+            Ok(())
+        } else {
+            Err("sponge opened words for a padding-only step".into())
+        };
+    }
+    let words = tree::memory_words(memory);
+    let first = (offset + a) / 32;
+    let last = (offset + b - 1) / 32;
+    let depth = tree::depth_for(words.len() as u64);
+    if open.leaves != words[first as usize..=last as usize]
+        || open.root(depth, first).map_err(|e| e.to_string())? != tree::root(&words)
+    {
+        return Err("sponge memory opening differs".into());
     }
     Ok(())
 }

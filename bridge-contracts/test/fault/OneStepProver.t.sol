@@ -109,6 +109,61 @@ contract OneStepProverTest is TestBase {
     }
 
     // -----------------------------------------------------------------------------
+    // Micro-steps from the Rust machine: a copy's second step (`CALLDATACOPY` of 2,500
+    // bytes) and a `KECCAK256` sponge step (2,900 bytes).
+
+    function test_copyMicroStep_acceptsTheMachinePostState() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("copyMicro");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_copyMicroStep_rejectsAWrongWord() public view {
+        (bytes32 pre, bytes memory witness,) = _case("copyMicro");
+        vm.assertNotEq(prover.step(pre, witness), vm.parseJsonBytes32(json, ".copyWrongPost"));
+    }
+
+    function test_copyMicroStep_flippedDestinationWord_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("copyMicro");
+        witness = _flip(witness, "copyDestWordAt");
+        vm.expectRevert(IOneStepProver.BadMemoryProof.selector);
+        prover.step(pre, witness);
+    }
+
+    function test_spongeMicroStep_acceptsTheMachinePostState() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("spongeMicro");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_spongeMicroStep_rejectsAWrongLane() public view {
+        (bytes32 pre, bytes memory witness,) = _case("spongeMicro");
+        vm.assertNotEq(prover.step(pre, witness), vm.parseJsonBytes32(json, ".spongeWrongPost"));
+    }
+
+    function test_spongeMicroStep_flippedLane_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("spongeMicro");
+        witness = _flip(witness, "spongeLaneAt");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(5)));
+        prover.step(pre, witness);
+    }
+
+    /// @dev Any one flipped bit of a micro-step's witness is refused or changes nothing.
+    function testFuzz_microStep_flippedBit_refusedOrSame(uint256 at, uint8 bit, bool sponge) public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case(sponge ? "spongeMicro" : "copyMicro");
+        at %= witness.length;
+        witness[at] = witness[at] ^ bytes1(uint8(1) << (bit % 8));
+        try prover.step(pre, witness) returns (bytes32 got) {
+            vm.assertEq(got, post);
+        } catch (bytes memory err) {
+            // One of the prover's custom errors, never a panic.
+            bytes4 sel = bytes4(err);
+            vm.assertTrue(
+                sel == IOneStepProver.BadWitness.selector || sel == IOneStepProver.BadPreimage.selector
+                    || sel == IOneStepProver.BadMemoryProof.selector || sel == IOneStepProver.BadViewProof.selector
+            );
+        }
+    }
+
+    // -----------------------------------------------------------------------------
     // Witnesses built here: a one-byte program `op` with the stack `[b, a]` (a on top).
 
     function _frame(uint256 op, uint256 pc, uint256 gas, bytes32 stack, uint256 size)

@@ -564,6 +564,28 @@ impl CopyCursorRecord {
         out
     }
 
+    /// Parse a preimage (tag byte included).
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("CopyCursor", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let tag = r.u8();
+        if tag != Self::TAG {
+            return Err(CommitError::Field {
+                record: "CopyCursor",
+                field: "tag",
+                value: tag,
+            });
+        }
+        Ok(Self {
+            opcode: r.u8(),
+            dst: r.u64(),
+            src: r.u64(),
+            length: r.u64(),
+            done: r.u64(),
+            source: View::decode(r.take(View::LEN))?,
+        })
+    }
+
     /// `keccak(CopyCursor)`.
     pub fn hash(&self) -> B256 {
         keccak256(self.encode())
@@ -601,6 +623,31 @@ impl SpongeCursorRecord {
         out.extend_from_slice(&self.blocks.to_be_bytes());
         out.extend_from_slice(&super::sponge::state_bytes(&self.state));
         out
+    }
+
+    /// Parse a preimage (tag byte included).
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("SpongeCursor", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let tag = r.u8();
+        if tag != Self::TAG {
+            return Err(CommitError::Field {
+                record: "SpongeCursor",
+                field: "tag",
+                value: tag,
+            });
+        }
+        let (offset, length, blocks) = (r.u64(), r.u64(), r.u64());
+        let mut state = [0u64; 25];
+        for lane in state.iter_mut() {
+            *lane = u64::from_le_bytes(r.array());
+        }
+        Ok(Self {
+            offset,
+            length,
+            blocks,
+            state,
+        })
     }
 
     /// `keccak(SpongeCursor)`.
@@ -832,6 +879,17 @@ mod tests {
             let top = Sections { block_ctx: h, tx_ctx: root, global: h, call_stack: root }
                 .tx_exec(frame.hash());
             prop_assert_eq!(Top::decode(&top.encode()), Ok(top));
+            let copy = CopyCursorRecord {
+                opcode: flags.0, dst: flags.3, src: flags.4, length: n.2, done: n.2 ^ flags.3,
+                source: v,
+            };
+            prop_assert_eq!(CopyCursorRecord::decode(&copy.encode()), Ok(copy));
+            let state: [u64; 25] = std::array::from_fn(|i| n.2.rotate_left(i as u32) ^ flags.3);
+            let sponge = SpongeCursorRecord { offset: flags.3, length: flags.4, blocks: n.2, state };
+            prop_assert_eq!(SpongeCursorRecord::decode(&sponge.encode()), Ok(sponge));
+            let mut tagged = copy.encode();
+            tagged[0] = SpongeCursorRecord::TAG;
+            prop_assert!(CopyCursorRecord::decode(&tagged).is_err());
             // Short input is an error, never a panic.
             let bytes = frame.encode();
             prop_assert!(FrameRecord::decode(&bytes[..bytes.len() - 1]).is_err());

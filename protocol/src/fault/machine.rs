@@ -322,6 +322,23 @@ impl SpongeCursor {
     }
 }
 
+/// Bytes of a copy done after the step that starts at `done`: the step writes
+/// destination words `[(dst + done)/32, (dst + done)/32 + 32)`, so bytes `[done, end)`.
+pub fn copy_chunk_end(dst: u64, done: u64, length: u64) -> u64 {
+    // Destination words [dst/32 + 32k, dst/32 + 32k + 32) in step k. The opcode
+    // bounded dst + length by the memory size; saturation only guards hand-made states.
+    let first_word = dst / 32;
+    let written_words = (dst.saturating_add(done) / 32).saturating_sub(first_word);
+    let chunk_end_word = first_word
+        .saturating_add(written_words)
+        .saturating_add(COPY_WORDS_PER_STEP);
+    chunk_end_word
+        .saturating_mul(32)
+        .saturating_sub(dst)
+        .min(length)
+        .max(done)
+}
+
 /// A copy under way: the explicit form of [`CopyCursorRecord`], with the source bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyCursor {
@@ -356,18 +373,7 @@ impl CopyCursor {
 
     /// Write the next ≤ 32 destination words into `memory` (already expanded).
     fn advance(&mut self, memory: &mut [u8]) {
-        // Destination words [dst/32 + 32k, dst/32 + 32k + 32) in step k. The opcode
-        // bounded dst + length by the memory size; saturation only guards hand-made states.
-        let first_word = self.dst / 32;
-        let written_words = (self.dst.saturating_add(self.done) / 32).saturating_sub(first_word);
-        let chunk_end_word = first_word
-            .saturating_add(written_words)
-            .saturating_add(COPY_WORDS_PER_STEP);
-        let end = chunk_end_word
-            .saturating_mul(32)
-            .saturating_sub(self.dst)
-            .min(self.length)
-            .max(self.done);
+        let end = copy_chunk_end(self.dst, self.done, self.length);
         for j in self.done..end {
             let byte = self
                 .src
@@ -651,6 +657,24 @@ impl MachineState {
         Ok(())
     }
 
+    /// The bytes a copy by `op` reads and their committed view, as the opcode sees them:
+    /// the input (`CALLDATACOPY`), the code (`CODECOPY`), the return data
+    /// (`RETURNDATACOPY`) or, for `MCOPY`, the memory as it is now (after expansion).
+    pub fn copy_source(&self, op: u8) -> (Bytes, View) {
+        match op {
+            0x37 => (self.env.input.clone(), self.env_record().input),
+            0x39 => (self.code.bytes.clone(), self.code_view()),
+            0x5e => (
+                Bytes::copy_from_slice(&self.memory),
+                w32_view(&self.memory, 0, self.memory.len() as u64),
+            ),
+            _ => (
+                self.return_data.clone(),
+                w32_view(&self.return_data, 0, self.return_data.len() as u64),
+            ),
+        }
+    }
+
     /// The code as a `CODE31` view of its chunk tree.
     fn code_view(&self) -> View {
         if self.code.bytes.is_empty() {
@@ -864,14 +888,7 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             }
             let mem_offset = as_u64_or_fail(mem_offset)?;
             s.expand(mem_offset, len)?;
-            let (data, source) = match op {
-                0x37 => (s.env.input.clone(), s.env_record().input),
-                0x39 => (s.code.bytes.clone(), s.code_view()),
-                _ => (
-                    s.return_data.clone(),
-                    w32_view(&s.return_data, 0, s.return_data.len() as u64),
-                ),
-            };
+            let (data, source) = s.copy_source(op);
             s.start_copy(
                 op,
                 mem_offset,
@@ -929,8 +946,7 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             let src = as_u64_or_fail(src)?;
             s.expand(dst.max(src), len)?;
             // The source is the memory as it is now, read through its own view.
-            let data = Bytes::copy_from_slice(&s.memory);
-            let source = w32_view(&s.memory, 0, s.memory.len() as u64);
+            let (data, source) = s.copy_source(op);
             s.start_copy(op, dst, src, len, source, data);
         }
         0x5f => s.push(U256::ZERO)?,

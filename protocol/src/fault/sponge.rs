@@ -4,7 +4,7 @@
 //! the frame's cursor commits to, and the last one pads, permutes and squeezes.
 //!
 //! What it is: the `keccak-f[1600]` permutation (the same 24 rounds a Solidity
-//! `LibKeccakSponge` will run) and block-wise absorption with keccak's `0x01 … 0x80`
+//! `LibKeccakF` runs in `OneStepProver`) and block-wise absorption with keccak's `0x01 … 0x80`
 //! padding; the result equals `alloy_primitives::keccak256` of the whole input (tested).
 //!
 //! What it is not: not a fast hash (use `keccak256`), and nothing but keccak-256 (rate

@@ -11,10 +11,16 @@
 //! ```text
 //! u8 version (1) ‖ M preimage (161)
 //! [kind TX_EXEC]                Frame preimage (232)
+//! [cursor ≠ 0]                  cursor: the cursor preimage, its tag byte first: a copy's
+//!                                       (84 bytes, tag 1) or a sponge's (225, tag 2)
+//! [copy cursor]                 source, dest (as for a copy opcode, from `done`)
+//! [sponge cursor]               memory: Opening of the words under the input bytes the
+//!                                       step absorbs (0 leaves if only padding)
 //! [cursor 0, pc < codeLength]   code:   Opening of chunks pc/31 .. (last byte of the
 //!                                       instruction, push data included, capped at the
 //!                                       last code byte)/31 against Frame.codeRoot
-//! [CALLDATALOAD, CALLDATASIZE]  env:    FrameEnv preimage (194)
+//! [CALLDATALOAD, CALLDATASIZE,  env:    FrameEnv preimage (194)
+//!  CALLDATACOPY]
 //! [op pops or reads k > 0]      stack:  u8 n ‖ b32 below ‖ n × b32 items, top first,
 //!                                       n = min(k, stackSize), below = hash of the rest
 //! [JUMP, JUMPI]                 target: Opening of chunk target/31 (0 leaves if the
@@ -23,30 +29,49 @@
 //!                                       [off + i, off + min(i + 32, len)) (0 leaves if
 //!                                       i ≥ len or the step halts)
 //! [MLOAD, MSTORE, MSTORE8,      memory: Opening of the words the access touches in the
-//!  KECCAK256]                           memory after expansion (0 leaves if the step halts,
-//!                                       touches nothing, or starts a sponge)
+//!  KECCAK256]                           memory after expansion (0 leaves if the step halts
+//!                                       or touches nothing); a KECCAK256 above 2 KiB opens
+//!                                       the words under its first 4 blocks (544 bytes)
+//! [CALLDATACOPY, CODECOPY,      source: Opening of the source view's leaves holding bytes
+//!  RETURNDATACOPY, MCOPY]               [src + done, min(src + end, view length)) (0 leaves
+//!                                       if none: the rest reads zero)
+//!                               dest:   Opening of memory words (dst + done)/32 ..=
+//!                                       (dst + end − 1)/32 before the write, after expansion
+//!                                       (both 0 leaves if the step halts or copies nothing)
 //! Opening = u8 leaves ‖ leaves × b32 ‖ u8 siblings ‖ siblings × b32
 //! ```
 //!
-//! An opening's first index is implied (pc/31, target/31, offset/32) and its tree depth
-//! too (`⌈log2 chunks⌉` from `codeLength`, `⌈log2 memWords⌉` after expansion); the
-//! siblings are a [`tree::RangeProof`]'s. `k` (items read) is the pop count of
-//! arithmetic, `POP`, `JUMP`, `JUMPI`, `CALLDATALOAD`, `MLOAD`, `MSTORE*`, `KECCAK256`, `RETURN`,
-//! `REVERT`, `n` for
-//! `DUPn` and `n + 1` for `SWAPn`. A section the step does not reach (the stack of an
-//! opcode that runs out of gas first) is still present; the prover reads sections in
-//! order and stops at the first halt.
+//! An opening's first index is implied (pc/31, target/31, offset/32, the copy's and the
+//! sponge's byte ranges) and its tree depth too (`⌈log2 chunks⌉` from `codeLength`,
+//! `⌈log2 memWords⌉` after expansion, a view's own depth); the siblings are a
+//! [`tree::RangeProof`]'s. A copy step writes bytes `[done, end)` with `end` from
+//! [`copy_chunk_end`] (≤ 32 destination words); its source leaves are 32-byte words of a
+//! `W32` view (input, return data, `MCOPY`'s memory) or 31-byte payloads of `CODE31` chunks
+//! (code), so ≤ [`MAX_COPY_SOURCE_LEAVES`]. A sponge step absorbs blocks `[blocks,
+//! min(blocks + 4, ⌊len/136⌋ + 1))`, so ≤ [`MAX_SPONGE_WORDS`] words. `k` (items read) is
+//! the pop count of arithmetic, `POP`, `JUMP`, `JUMPI`, `CALLDATALOAD`, `MLOAD`, `MSTORE*`,
+//! `KECCAK256`, the copies (3), `RETURN`, `REVERT`, `n` for `DUPn` and `n + 1` for
+//! `SWAPn`. A section the step does not reach (the stack of an opcode that runs out of gas
+//! first) is still present; the prover reads sections in order and stops at the first
+//! halt. The copy and sponge sections are new in this layout but only where the prover
+//! reverted before, so the witnesses of every other step are what they were.
 //!
-//! What it is not: witnesses for copy and sponge micro-steps (and a `KECCAK256` above
-//! 2 KiB, which starts a sponge), `CALLDATACOPY` and the other opcodes the Solidity prover does not cover yet (their
-//! witness stops after the code opening, and the prover reverts `UnsupportedStep`), nor
-//! a verifier: the step function is [`super::machine::step`].
+//! What it is not: witnesses of the opcodes the Solidity prover does not cover yet
+//! (environment, state, logs, calls: their witness stops after the code opening, and the
+//! prover reverts `UnsupportedStep`), nor a verifier: the step function is
+//! [`super::machine::step`].
 
 use alloy_primitives::{B256, U256};
 
 use super::{
-    commit::{CommitError, FrameEnvRecord, FrameRecord, Kind, Top, stack_hash},
-    machine::{KECCAK_ONE_STEP_MAX, MachineState, StepError, step},
+    commit::{
+        CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord, Kind, SpongeCursorRecord, Top,
+        View, ViewFormat, stack_hash,
+    },
+    machine::{
+        CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, copy_chunk_end, step,
+    },
+    sponge::{self, RATE},
     tree::{self, CHUNK_CODE_BYTES, RangeProof, TreeError},
 };
 
@@ -73,6 +98,9 @@ pub enum WitnessError {
         /// The count found.
         count: usize,
     },
+    /// A cursor preimage whose tag byte is neither a copy's (1) nor a sponge's (2).
+    #[error("cursor tag {0}, expected 1 (copy) or 2 (sponge)")]
+    CursorTag(u8),
     /// A record inside the witness did not decode.
     #[error(transparent)]
     Commit(#[from] CommitError),
@@ -95,7 +123,7 @@ pub struct Opening {
 
 impl Opening {
     fn encode_into(&self, out: &mut Vec<u8>) {
-        // Counts are ≤ 3 leaves and ≤ 2 · 17 siblings by construction.
+        // Counts are ≤ 65 leaves and ≤ 2 · 17 siblings by construction.
         out.push(self.leaves.len() as u8);
         for l in &self.leaves {
             out.extend_from_slice(l.as_slice());
@@ -145,8 +173,24 @@ pub struct Decoded {
     pub input: Option<Opening>,
     /// The jump target's chunk.
     pub target: Option<Opening>,
-    /// Memory words the access touches.
+    /// Memory words the access touches; for a sponge (its start or a micro-step), the
+    /// words under the input bytes the step absorbs.
     pub memory: Option<Opening>,
+    /// The cursor preimage of a micro-step.
+    pub cursor: Option<CursorPreimage>,
+    /// A copy's source leaves (opcode step or micro-step).
+    pub source: Option<Opening>,
+    /// A copy's destination words, before the write.
+    pub dest: Option<Opening>,
+}
+
+/// The cursor preimage a micro-step's witness carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorPreimage {
+    /// A copy (84 bytes, tag 1).
+    Copy(CopyCursorRecord),
+    /// A `KECCAK256` sponge (225 bytes, tag 2).
+    Sponge(SpongeCursorRecord),
 }
 
 /// Items an opcode reads from the stack, for the opcodes whose witness carries a stack
@@ -156,6 +200,7 @@ pub fn stack_reads(op: u8) -> usize {
         0x08 | 0x09 => 3,
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
+        0x37 | 0x39 | 0x3e | 0x5e => 3,
         0x15 | 0x19 | 0x1e | 0x35 | 0x50 | 0x51 | 0x56 => 1,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
@@ -169,7 +214,77 @@ fn is_jump(op: u8) -> bool {
 
 /// Whether the opcode's witness carries the `FrameEnv` preimage.
 fn reads_env(op: u8) -> bool {
-    op == 0x35 || op == 0x36
+    op == 0x35 || op == 0x36 || op == 0x37
+}
+
+/// Whether `op` is a copy (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`).
+pub fn is_copy(op: u8) -> bool {
+    matches!(op, 0x37 | 0x39 | 0x3e | 0x5e)
+}
+
+/// Most source leaves a copy step opens: 1,024 bytes from the last byte of a 31-byte
+/// code chunk span 34 chunks (33 words of a `W32` view).
+pub const MAX_COPY_SOURCE_LEAVES: usize = 34;
+/// Most destination words a copy step writes.
+pub const MAX_COPY_DEST_WORDS: usize = 32;
+/// Most memory words a sponge step reads: 4 blocks (544 bytes) at an unaligned offset.
+pub const MAX_SPONGE_WORDS: usize = 18;
+
+/// The leaves `[first, first + count)` of a view's tree holding its bytes `[from, to)`
+/// (`from < to`): 32 bytes a leaf for `W32`, 31 (after the prefix byte) for `CODE31`.
+pub fn view_leaves(view: &View, from: u64, to: u64) -> (u64, u64) {
+    let unit = match view.format {
+        ViewFormat::Code31 => CHUNK_CODE_BYTES as u64,
+        _ => 32,
+    };
+    let a = view.offset.saturating_add(from) / unit;
+    let b = view.offset.saturating_add(to - 1) / unit;
+    (a, b - a + 1)
+}
+
+/// The source and destination openings of the copy step that starts at `c.done`, with
+/// `memory` the memory it writes into (after expansion): the source view's leaves holding
+/// bytes `[src + done, min(src + end, length))` (none if that is empty: the rest reads
+/// zero) and the destination words `[(dst + done)/32, (dst + end − 1)/32]`.
+fn copy_openings(c: &CopyCursor, memory: &[u8]) -> Result<(Opening, Opening), WitnessError> {
+    let end = copy_chunk_end(c.dst, c.done, c.length);
+    let source = match c.src.checked_add(c.done) {
+        Some(from) if from < c.source.length => {
+            let to = c.src.saturating_add(end).min(c.source.length);
+            let leaves = match c.source.format {
+                ViewFormat::Code31 => tree::code_chunks(&c.data),
+                _ => tree::memory_words(&c.data),
+            };
+            let (first, count) = view_leaves(&c.source, from, to);
+            opening(&leaves, first, count)?
+        }
+        _ => EMPTY_OPENING,
+    };
+    let words = tree::memory_words(memory);
+    let first = (c.dst + c.done) / 32;
+    let last = (c.dst + end - 1) / 32;
+    Ok((source, opening(&words, first, last - first + 1)?))
+}
+
+/// The opening of the memory words under the input bytes a sponge step absorbs: blocks
+/// `[from, min(from + 4, total))`, so bytes `[136 from, min(136 to, length))` of the input
+/// at `offset` (none when that is only padding).
+fn sponge_opening(
+    memory: &[u8],
+    offset: u64,
+    length: u64,
+    from: u64,
+) -> Result<Opening, WitnessError> {
+    let to = (from + sponge::BLOCKS_PER_STEP).min(sponge::block_count(length));
+    let a = from * RATE as u64;
+    let b = (to * RATE as u64).min(length);
+    if a >= b {
+        return Ok(EMPTY_OPENING);
+    }
+    let words = tree::memory_words(memory);
+    let first = (offset + a) / 32;
+    let last = (offset + b - 1) / 32;
+    opening(&words, first, last - first + 1)
 }
 
 /// Whether the opcode's witness has a memory section.
@@ -228,8 +343,23 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         return Ok(out);
     }
     out.extend_from_slice(&s.frame_record().encode());
+    match &s.cursor {
+        Some(Cursor::Copy(c)) => {
+            out.extend_from_slice(&c.record().encode());
+            let (source, dest) = copy_openings(c, &s.memory)?;
+            source.encode_into(&mut out);
+            dest.encode_into(&mut out);
+            return Ok(out);
+        }
+        Some(Cursor::Sponge(c)) => {
+            out.extend_from_slice(&c.record().encode());
+            sponge_opening(&s.memory, c.offset, c.length, c.blocks)?.encode_into(&mut out);
+            return Ok(out);
+        }
+        None => {}
+    }
     let code = s.code.bytes();
-    if s.cursor.is_some() || s.pc >= code.len() {
+    if s.pc >= code.len() {
         return Ok(out);
     }
     let op = code[s.pc];
@@ -285,17 +415,16 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     }
     if reads_memory(op) {
         let post = step(s)?;
-        // Opened only when the step reaches memory: it does not halt, touches at least a
-        // byte, and is no `KECCAK256` sponge (the prover does not cover those yet).
+        // Opened only when the step reaches memory: it does not halt and touches at least a
+        // byte. A `KECCAK256` above 2 KiB opens the words its first 4 blocks read.
         let range = memory_range(op, &s.stack).filter(|(_, len)| *len > 0);
+        let mut expanded = s.memory.clone();
+        expanded.resize(post.memory.len().max(s.memory.len()), 0);
         match range {
-            Some((offset, len))
-                if post.finished.is_none()
-                    && post.cursor.is_none()
-                    && len <= KECCAK_ONE_STEP_MAX =>
-            {
-                let mut expanded = s.memory.clone();
-                expanded.resize(post.memory.len(), 0);
+            Some((offset, len)) if post.finished.is_none() && len > KECCAK_ONE_STEP_MAX => {
+                sponge_opening(&expanded, offset, len, 0)?
+            }
+            Some((offset, len)) if post.finished.is_none() => {
                 let words = tree::memory_words(&expanded);
                 let first = offset / 32;
                 let last = (offset + len - 1) / 32;
@@ -304,6 +433,39 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
             _ => EMPTY_OPENING,
         }
         .encode_into(&mut out);
+    }
+    if is_copy(op) {
+        // Present whenever the opcode is a copy; empty when the step halts or copies
+        // nothing, as the prover stops before reading them.
+        let post = step(s)?;
+        let len = s
+            .stack
+            .len()
+            .checked_sub(3)
+            .and_then(|i| u64::try_from(s.stack[i]).ok())
+            .unwrap_or(0);
+        if post.finished.is_some() || len == 0 {
+            EMPTY_OPENING.encode_into(&mut out);
+            EMPTY_OPENING.encode_into(&mut out);
+            return Ok(out);
+        }
+        // The opcode ran: memory is expanded and the three operands fit (checked by it).
+        let top = |i: usize| u64::try_from(s.stack[s.stack.len() - 1 - i]).unwrap_or(u64::MAX);
+        let mut expanded = s.clone();
+        expanded.memory.resize(post.memory.len(), 0);
+        let (data, source) = expanded.copy_source(op);
+        let c = CopyCursor {
+            opcode: op,
+            dst: top(0),
+            src: top(1),
+            length: len,
+            done: 0,
+            source,
+            data,
+        };
+        let (source, dest) = copy_openings(&c, &expanded.memory)?;
+        source.encode_into(&mut out);
+        dest.encode_into(&mut out);
     }
     Ok(out)
 }
@@ -364,11 +526,31 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
         input: None,
         target: None,
         memory: None,
+        cursor: None,
+        source: None,
+        dest: None,
     };
     if top.kind == Kind::TxExec {
         let frame = FrameRecord::decode(r.take(FrameRecord::LEN)?)?;
         d.frame = Some(frame);
-        if frame.cursor.is_zero() && frame.pc < frame.code_length {
+        if !frame.cursor.is_zero() {
+            // The tag byte says which preimage follows.
+            let tag = *bytes.get(r.at).ok_or(WitnessError::Truncated(r.at + 1))?;
+            match tag {
+                CopyCursorRecord::TAG => {
+                    let c = CopyCursorRecord::decode(r.take(CopyCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Copy(c));
+                    d.source = Some(r.opening("source", MAX_COPY_SOURCE_LEAVES)?);
+                    d.dest = Some(r.opening("dest", MAX_COPY_DEST_WORDS)?);
+                }
+                SpongeCursorRecord::TAG => {
+                    let c = SpongeCursorRecord::decode(r.take(SpongeCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Sponge(c));
+                    d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                }
+                t => return Err(WitnessError::CursorTag(t)),
+            }
+        } else if frame.pc < frame.code_length {
             let code = r.opening("code", 3)?;
             let off = frame.pc as usize % CHUNK_CODE_BYTES;
             let op = code
@@ -407,6 +589,10 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
             }
             if reads_memory(op) {
                 d.memory = Some(r.opening("memory", MAX_MEMORY_WORDS)?);
+            }
+            if is_copy(op) {
+                d.source = Some(r.opening("source", MAX_COPY_SOURCE_LEAVES)?);
+                d.dest = Some(r.opening("dest", MAX_COPY_DEST_WORDS)?);
             }
         }
     }
@@ -455,6 +641,48 @@ mod tests {
         // the zero padding word 3 as siblings.
         assert_eq!(sizes[4], base + 1 + 32 + 2 * 32 + 1 + 2 * 32 + 1 + 2 * 32);
         assert_eq!(witness(&s).expect("finished").len(), 1 + 161);
+    }
+
+    #[test]
+    fn micro_steps_carry_their_cursor() {
+        // CALLDATACOPY(3, 1, 2500), then KECCAK256(9, 2900): copy and sponge micro-steps.
+        let mut code = vec![0x61, 0x09, 0xc4, 0x60, 1, 0x60, 3, 0x37];
+        code.extend([0x61, 0x0b, 0x54, 0x60, 9, 0x20, 0x00]);
+        let input: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        let env = Env {
+            input: input.into(),
+            ..Env::default()
+        };
+        let mut s = MachineState::new(Sections::default(), env, Bytes::from(code), 1_000_000)
+            .expect("valid");
+        let (mut copies, mut sponges) = (0, 0);
+        while s.finished.is_none() {
+            let w = witness(&s).expect("witness");
+            let d = decode(&w).expect("decodes");
+            match (&s.cursor, d.cursor) {
+                (Some(Cursor::Copy(c)), Some(CursorPreimage::Copy(r))) => {
+                    assert_eq!(r, c.record());
+                    let dest = d.dest.expect("dest");
+                    assert!(!dest.leaves.is_empty() && dest.leaves.len() <= MAX_COPY_DEST_WORDS);
+                    copies += 1;
+                }
+                (Some(Cursor::Sponge(c)), Some(CursorPreimage::Sponge(r))) => {
+                    assert_eq!(r, c.record());
+                    sponges += 1;
+                }
+                (None, None) => {}
+                other => panic!("cursor section differs: {other:?}"),
+            }
+            if s.cursor.is_some() {
+                // A tag that is neither a copy's nor a sponge's.
+                let mut bad = w.clone();
+                bad[1 + Top::LEN + FrameRecord::LEN] = 3;
+                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(3)));
+            }
+            step_in_place(&mut s).expect("step");
+        }
+        // 2,500 bytes from byte 3: 79 words, 3 steps; 2,900 bytes: 22 blocks, 6 steps.
+        assert_eq!((copies, sponges), (2, 5));
     }
 
     #[test]

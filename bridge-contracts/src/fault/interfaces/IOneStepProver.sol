@@ -16,7 +16,7 @@ interface IOneStepProver {
 
     /// @notice A preimage does not hash to the commitment it opens.
     /// @param section 1 `M`, 2 `Frame`, 3 the stack items and the hash below them,
-    ///        4 `FrameEnv`.
+    ///        4 `FrameEnv`, 5 the cursor of a copy or `KECCAK256` sponge.
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
@@ -24,19 +24,19 @@ interface IOneStepProver {
     error BadCodeProof();
 
     /// @notice The memory words do not lead to the memory root after expansion, or are not
-    ///         the words the access touches.
+    ///         the words the access, the copy's destination or the sponge's input touches.
     error BadMemoryProof();
 
-    /// @notice The words opened under a view (the calldata of `CALLDATALOAD`) do not lead
-    ///         to the view's root, or are not the words the read touches.
+    /// @notice The leaves opened under a view (the calldata of `CALLDATALOAD`, a copy's
+    ///         source) do not lead to the view's root, or are not the leaves the read touches.
     error BadViewProof();
 
     /// @notice The prover does not cover this step yet (`kind` of `M`, and the opcode when
     ///         the step is an opcode; 0 otherwise).
     error UnsupportedStep(uint8 kind, uint8 opcode);
 
-    /// @notice The frame is in the middle of a copy or `KECCAK256` sponge (micro-steps); not
-    ///         covered yet.
+    /// @notice A copy micro-step whose source view has a format copies never read (the
+    ///         machine only makes `W32` and `CODE31` sources).
     error UnsupportedMicroStep(bytes32 cursor);
 
     /// @notice The commitment after one step from `preState`.

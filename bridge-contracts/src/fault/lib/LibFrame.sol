@@ -37,6 +37,9 @@ library LibFrame {
     uint256 internal constant ENV_INPUT_OFFSET = 162;
     uint256 internal constant ENV_INPUT_LENGTH = 170;
 
+    /// @notice `Frame.returnData`, a 50-byte `View`, starts here.
+    uint256 internal constant RETURN_DATA = 150;
+
     /// @notice `M.kind` of a running frame and of a finished one.
     uint8 internal constant KIND_TX_EXEC = 5;
     uint8 internal constant KIND_TX_FINISH = 6;
@@ -108,6 +111,7 @@ library LibFrame {
         put(frame, STACK_SIZE, 2, f.stackSize);
         put(frame, MEM_ROOT, 32, uint256(f.memRoot));
         put(frame, MEM_WORDS, 4, f.memWords);
+        put(frame, CURSOR, 32, uint256(f.cursor));
         put(m, M_D, 32, uint256(keccak256(frame)));
         return keccak256(m);
     }
