@@ -348,8 +348,10 @@ contract BatchDataOracle is IBatchDataOracle {
                     n := add(n, 1)
                 }
                 n := shr(1, n)
-                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                    mstore(add(_ptr, shl(5, i)), keccak256(add(_ptr, shl(6, i)), 0x40))
+                let end := add(_ptr, shl(5, n))
+                for { let dst := _ptr } lt(dst, end) { dst := add(dst, 0x20) } {
+                    // node i (at dst) from children 2i, 2i + 1 (at 2 dst − _ptr)
+                    mstore(dst, keccak256(sub(shl(1, dst), _ptr), 0x40))
                 }
                 mstore(0x00, zero)
                 mstore(0x20, zero)

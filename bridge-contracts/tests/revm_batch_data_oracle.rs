@@ -298,6 +298,11 @@ fn registers_real_blobs_with_the_rust_root_body() {
             again.spent - intrinsic < 10_000,
             "second registration did work"
         );
+        println!(
+            "  (registered again: execution {}, receipt {})",
+            again.spent - intrinsic,
+            again.used
+        );
         registered.push(k);
     }
     // where the execution gas goes: the evaluation and the tree alone (both copy the blob)
