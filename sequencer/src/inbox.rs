@@ -79,9 +79,9 @@ pub struct InboxBatch {
     pub log_index: u64,
     /// Calldata or blobs.
     pub kind: BatchKind,
-    /// The record (`header.hash()` is `BatchInbox.records(header.seq)`) and its stream:
-    /// the batch bytes (`protocol::batch::Batch::decode` input), empty when the post's
-    /// data did not check out.
+    /// The record (`header.hash()` is `BatchInbox.records(header.seq)`) and its stream
+    /// (batch format v2): the calldata, or all of the blobs' payload bytes, zero tail
+    /// included (`protocol::batch::blob`); empty when the post's data did not check out.
     pub record: PostedRecord,
 }
 
