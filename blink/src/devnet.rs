@@ -372,6 +372,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             "l1History": deployment.l1_history,
             "outputOracle": deployment.output_oracle,
             "l1StandardBridge": deployment.l1_standard_bridge,
+            "batchDataOracle": deployment.batch_data_oracle,
             "l2StandardBridge": bridge_contracts::predeploys::L2_STANDARD_BRIDGE,
             "l1Block": bridge_contracts::predeploys::L1_BLOCK,
         },
@@ -393,6 +394,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     println!("  L1History     {}", deployment.l1_history);
     println!("  OutputOracle  {}", deployment.output_oracle);
     println!("  L1StandardBridge {}", deployment.l1_standard_bridge);
+    println!("  BatchDataOracle {}", deployment.batch_data_oracle);
     println!("  L2 JSON-RPC   {rpc}");
     println!("  L2 WebSocket  {ws}");
     println!(

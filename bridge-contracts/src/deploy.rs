@@ -9,7 +9,8 @@ use alloy::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BatchInbox, L1History, L1StandardBridge, OutputOracle, Portal, predeploys::L2_STANDARD_BRIDGE,
+    BatchDataOracle, BatchInbox, L1History, L1StandardBridge, OutputOracle, Portal,
+    predeploys::L2_STANDARD_BRIDGE,
 };
 
 /// Parameters of a deployment.
@@ -44,6 +45,10 @@ pub struct Deployment {
     pub l1_history: Address,
     /// `OutputOracle`.
     pub output_oracle: Address,
+    /// `BatchDataOracle`, where a challenger registers a disputed record's blobs or
+    /// calldata as Merkle roots for the one-step prover (deployed last, so the others keep
+    /// the addresses they had before it existed).
+    pub batch_data_oracle: Address,
     /// `L1StandardBridge` (its L2 side is the `L2StandardBridge` predeploy, whose genesis
     /// slot 0 must hold this address: [`crate::predeploys::genesis_alloc`]).
     pub l1_standard_bridge: Address,
@@ -68,9 +73,9 @@ pub enum DeployError {
     Rpc(String),
 }
 
-/// Deploys `Portal`, `L1History`, `BatchInbox` (bound to that `L1History`), `OutputOracle`
-/// and `L1StandardBridge` (bound to the Portal and the `L2StandardBridge` predeploy),
-/// checks each has code, and returns their addresses.
+/// Deploys `Portal`, `L1History`, `BatchInbox` (bound to that `L1History`), `OutputOracle`,
+/// `L1StandardBridge` (bound to the Portal and the `L2StandardBridge` predeploy) and
+/// `BatchDataOracle`, checks each has code, and returns their addresses.
 pub async fn deploy<P: Provider<Ethereum>>(
     provider: &P,
     cfg: &DeployConfig,
@@ -116,12 +121,17 @@ pub async fn deploy<P: Provider<Ethereum>>(
         .await
         .map_err(err("L1StandardBridge"))?
         .address();
+    let batch_data_oracle = *BatchDataOracle::deploy(provider)
+        .await
+        .map_err(err("BatchDataOracle"))?
+        .address();
     for (name, addr) in [
         ("Portal", portal),
         ("L1History", l1_history),
         ("BatchInbox", batch_inbox),
         ("OutputOracle", output_oracle),
         ("L1StandardBridge", l1_standard_bridge),
+        ("BatchDataOracle", batch_data_oracle),
     ] {
         let code = provider
             .get_code_at(addr)
@@ -140,6 +150,7 @@ pub async fn deploy<P: Provider<Ethereum>>(
         l1_history,
         output_oracle,
         l1_standard_bridge,
+        batch_data_oracle,
         l1_start_block,
     })
 }

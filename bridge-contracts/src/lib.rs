@@ -80,6 +80,17 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// Registers a batch record's data for fault proofs: a blob (checked by L1's KZG
+        /// point-evaluation precompile at a Fiat-Shamir point) or a calldata batch, stored as
+        /// the Merkle root of its `FE31` leaves (`blobRoots`, `calldataRoots`); a blob record's
+        /// stream root (`streamRoot`). Rust twin `protocol::batch::blob`.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        BatchDataOracle,
+        "artifacts/BatchDataOracle.json"
+    );
+
+    alloy::sol!(
         /// Output roots posted by the proposer with a bond; final after the challenge window;
         /// `CHALLENGER` (the future dispute game) may delete outputs inside the window.
         #[sol(rpc)]
@@ -168,8 +179,9 @@ pub mod one_step_prover;
 pub mod predeploys;
 
 pub use bindings::{
-    BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History, L1StandardBridge,
-    L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal, TestToken,
+    BatchDataOracle, BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History,
+    L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal,
+    TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -328,6 +340,10 @@ mod tests {
             (&Portal::BYTECODE, &Portal::DEPLOYED_BYTECODE),
             (&BatchInbox::BYTECODE, &BatchInbox::DEPLOYED_BYTECODE),
             (&L1History::BYTECODE, &L1History::DEPLOYED_BYTECODE),
+            (
+                &BatchDataOracle::BYTECODE,
+                &BatchDataOracle::DEPLOYED_BYTECODE,
+            ),
             (&OutputOracle::BYTECODE, &OutputOracle::DEPLOYED_BYTECODE),
             (
                 &L1StandardBridge::BYTECODE,

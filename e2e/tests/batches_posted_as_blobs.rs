@@ -20,8 +20,7 @@ use alloy::{
     consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope, TxType},
     eips::{
         eip2718::Encodable2718,
-        eip4844::builder::{SidecarBuilder, SimpleCoder},
-        eip7594::BlobTransactionSidecarVariant,
+        eip7594::{BlobTransactionSidecarEip7594, BlobTransactionSidecarVariant},
     },
     network::TxSignerSync,
     primitives::{Address, Bytes, TxKind, U256, keccak256},
@@ -32,14 +31,14 @@ use alloy::{
 };
 use bridge_contracts::BatchInbox;
 use common::devnet::Devnet;
-use protocol::batch::{Batch, BatchBlock, v2};
+use protocol::batch::{Batch, BatchBlock, blob, v2};
 use sequencer::inbox::{BatchKind, InboxBatch, InboxReader, blob_capacity};
 use std::time::{Duration, Instant};
 
 /// The blocks a posted record carries, `(number, transactions)`, from its v2 stream.
 fn carried(b: &InboxBatch) -> Vec<(u64, Vec<Bytes>)> {
     let h = &b.record.header;
-    v2::decode(&b.record.stream, h.block_count)
+    v2::decode_padded(&b.record.stream, h.block_count)
         .expect("a posted record decodes")
         .into_iter()
         .enumerate()
@@ -162,6 +161,10 @@ async fn batches_posted_as_blobs() {
     let served: Vec<Bytes> = serde_json::from_value(raw["data"].clone()).expect("blob list");
     assert!(served.len() >= hashes.len(), "beacon API serves the blobs");
 
+    // the served blobs, registered in the devnet's BatchDataOracle with a KZG proof at the
+    // oracle's point, store the Rust roots; the record's stream root is its stream's
+    register_in_oracle(&devnet, &l1, &served, &hashes, &posted.record.stream).await;
+
     // batches (both kinds) cover L2 blocks 1..n, in order, none twice, none skipped
     let mut numbers = Vec::new();
     let mut seqs = Vec::new();
@@ -179,6 +182,126 @@ async fn batches_posted_as_blobs() {
         batches.iter().all(|b| b.kind == BatchKind::Blobs),
         "the devnet L1 (anvil) takes blobs: no calldata fallback"
     );
+}
+
+/// What registering one blob needs, and the Rust root it must store.
+struct Registration {
+    hash: alloy::primitives::B256,
+    blob: Bytes,
+    commitment: Bytes,
+    proof: Bytes,
+    root: alloy::primitives::B256,
+}
+
+/// For each of `hashes`, in order, the blob among `served` whose commitment (recomputed
+/// here) gives it, its KZG proof at the oracle's point `keccak(hash ‖ keccak(blob)) mod r`
+/// and its Rust root; and the stream the blobs decode to. On a thread with a large stack:
+/// blobs are 128 KiB values in c-kzg and alloy.
+fn registrations(
+    served: &[Bytes],
+    hashes: &[alloy::primitives::B256],
+) -> (Vec<Registration>, Vec<u8>) {
+    use alloy::eips::eip4844::{
+        BLS_MODULUS, BYTES_PER_BLOB, Blob, c_kzg, env_settings::EnvKzgSettings,
+        kzg_to_versioned_hash,
+    };
+    let (served, hashes) = (served.to_vec(), hashes.to_vec());
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let settings = EnvKzgSettings::Default.get();
+            let mut out = Vec::new();
+            let mut blobs: Vec<Blob> = Vec::new();
+            for want in &hashes {
+                let (bytes, commitment) = served
+                    .iter()
+                    .filter(|b| b.len() == BYTES_PER_BLOB)
+                    .find_map(|b| {
+                        let ckzg = c_kzg::Blob::from_bytes(b).ok()?;
+                        let c = settings.blob_to_kzg_commitment(&ckzg).ok()?.to_bytes();
+                        (kzg_to_versioned_hash(c.as_slice()) == *want).then(|| (b.clone(), c))
+                    })
+                    .expect("the beacon API serves every blob of the post");
+                let mut buf = [0u8; 64];
+                buf[..32].copy_from_slice(want.as_slice());
+                buf[32..].copy_from_slice(keccak256(&bytes).as_slice());
+                let z = U256::from_be_bytes(keccak256(buf).0).reduce_mod(BLS_MODULUS);
+                let ckzg = c_kzg::Blob::from_bytes(&bytes).expect("blob");
+                let (proof, _y) = settings
+                    .compute_kzg_proof(&ckzg, &c_kzg::Bytes32::new(z.to_be_bytes::<32>()))
+                    .expect("kzg proof");
+                blobs.push(Blob::from_slice(&bytes));
+                let root = blob::blob_root(blobs.last().expect("pushed"));
+                out.push(Registration {
+                    hash: *want,
+                    blob: bytes,
+                    commitment: Bytes::copy_from_slice(commitment.as_slice()),
+                    proof: Bytes::copy_from_slice(proof.to_bytes().as_slice()),
+                    root,
+                });
+            }
+            (out, blob::decode(&blobs).expect("Blink's blob layout"))
+        })
+        .expect("thread")
+        .join()
+        .expect("kzg thread")
+}
+
+/// Registers the blobs among `served` whose versioned hashes are `hashes`, in order, in
+/// the devnet's `BatchDataOracle`, from dev account 9 (not a key the devnet's services
+/// send with); checks each stored root is `blob::blob_root`, that the blobs decode to the
+/// record's `stream`, and that `streamRoot(hashes)` is `blob::stream_root(stream)`.
+async fn register_in_oracle(
+    devnet: &Devnet,
+    l1: &impl Provider,
+    served: &[Bytes],
+    hashes: &[alloy::primitives::B256],
+    stream: &[u8],
+) {
+    use bridge_contracts::BatchDataOracle;
+
+    let (regs, decoded) = registrations(served, hashes);
+    assert_eq!(decoded, stream, "the blobs are the record's stream");
+    let key: PrivateKeySigner = devnet.manifest["accounts"][9]["privateKey"]
+        .as_str()
+        .expect("dev account 9")
+        .parse()
+        .expect("key");
+    let wallet = ProviderBuilder::new()
+        .wallet(key)
+        .connect_http(devnet.l1.parse().expect("url"));
+    let oracle_at = devnet.contract("batchDataOracle");
+    let oracle = BatchDataOracle::new(oracle_at, &wallet);
+    for r in &regs {
+        let receipt = oracle
+            .registerBlob(
+                r.hash,
+                r.blob.clone(),
+                r.commitment.clone(),
+                r.proof.clone(),
+            )
+            .gas(8_000_000)
+            .send()
+            .await
+            .expect("registerBlob sent")
+            .get_receipt()
+            .await
+            .expect("registerBlob receipt");
+        assert!(receipt.status(), "registerBlob succeeded on the devnet");
+        let stored = BatchDataOracle::new(oracle_at, l1)
+            .blobRoots(r.hash)
+            .call()
+            .await
+            .expect("blobRoots");
+        assert_eq!(stored, r.root, "stored root is the Rust root");
+        assert_ne!(stored, blob::UNDECODABLE_ROOT);
+    }
+    let root = BatchDataOracle::new(oracle_at, l1)
+        .streamRoot(hashes.to_vec())
+        .call()
+        .await
+        .expect("streamRoot");
+    assert_eq!(root, blob::stream_root(stream).expect("root"));
 }
 
 /// Every batch in the inbox, decoded; asserts they cover blocks 1..n in order, none
@@ -664,9 +787,10 @@ async fn post_all(
     for (b, count) in batches {
         let mut tx = TransactionRequest::default().to(inbox);
         if blobs {
-            let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(b)
-                .build_7594()
-                .expect("sidecar");
+            let sidecar = BlobTransactionSidecarEip7594::try_from_blobs(
+                blob::encode(b).expect("fits six blobs"),
+            )
+            .expect("sidecar");
             tx = tx.input(
                 BatchInbox::submitBlobsCall {
                     _firstBlock: first,

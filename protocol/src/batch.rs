@@ -26,6 +26,7 @@
 //! [`MAX_DECOMPRESSED`] and every count read from the input is checked against the
 //! remaining input before anything is allocated for it.
 
+pub mod blob;
 mod columns;
 pub mod record;
 pub mod v2;

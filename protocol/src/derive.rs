@@ -780,6 +780,36 @@ mod tests {
         assert_eq!(d.head().number, 3);
     }
 
+    /// A blob record's stream is all its blobs' payload bytes, the zero tail included
+    /// (`batch::blob`): derivation reads it exactly as the bare stream, and an entry's
+    /// bytes stay where the table puts them.
+    #[test]
+    fn a_blob_records_zero_tail_changes_nothing() {
+        let tx = Bytes::from_static(b"\x02not-a-real-tx");
+        let blocks = vec![
+            (113, 1, vec![tx.clone()]),
+            (114, 1, vec![]),
+            (125, 2, vec![tx]),
+        ];
+        let bare = record_txs(0, 1, blocks.clone());
+        let mut blob = record_txs(0, 1, blocks);
+        let hashes = vec![B256::repeat_byte(0xb1)];
+        blob.header.data = RecordData::Blobs(hashes);
+        let blobs = crate::batch::blob::encode(&blob.stream).expect("fits");
+        blob.stream = crate::batch::blob::decode(&blobs).expect("layout").into();
+        assert_eq!(blob.stream.len(), crate::batch::blob::BLOB_PAYLOAD);
+        let derive = |r: PostedRecord| {
+            let mut d = deriver();
+            push(&mut d, input(1, vec![], vec![]));
+            push(&mut d, input(2, vec![], vec![r]))
+        };
+        let (a, b) = (derive(bare), derive(blob));
+        assert_eq!(a.skipped, vec![]);
+        assert_eq!(numbers(&a), vec![1, 2, 3]);
+        assert_eq!(a.blocks, b.blocks);
+        assert_eq!(b.skipped, vec![]);
+    }
+
     #[test]
     fn the_parent_hash_is_a_rule_and_is_waited_for() {
         let mut d = deriver();

@@ -1,8 +1,9 @@
 //! The batch submitter: posts committed L2 blocks to L1's `BatchInbox` as records whose
 //! stream is in batch format v2 (`protocol::batch::v2`, uncompressed and indexed so a
 //! one-step proof can open one transaction), as EIP-4844 blobs (`submitBlobs(...)`, a
-//! type-3 transaction whose sidecar `SidecarBuilder::<SimpleCoder>` builds from the
-//! stream, with real KZG commitments and proofs) or, as a fallback, in calldata
+//! type-3 transaction whose blobs hold the stream in Blink's zero-first-byte layout,
+//! `protocol::batch::blob`, the one `BatchDataOracle` opens, with real KZG commitments
+//! and proofs computed by alloy/c-kzg) or, as a fallback, in calldata
 //! (`submit(...)`). Every post names its record fields ([`RecordArgs`]): the first L2
 //! block and how many, the first block's parent hash and the hash of the last block's L1
 //! origin; `BatchInbox` stores their hash (`protocol::batch::record`).
@@ -39,8 +40,8 @@
 use alloy::{
     eips::{
         eip2718::Encodable2718,
-        eip4844::builder::{SidecarBuilder, SimpleCoder},
-        eip7594::BlobTransactionSidecarVariant,
+        eip4844::{BlobTransactionSidecar, env_settings::EnvKzgSettings},
+        eip7594::{BlobTransactionSidecarEip7594, BlobTransactionSidecarVariant},
     },
     primitives::{Address, B256},
     providers::Provider,
@@ -50,6 +51,7 @@ use alloy::{
 };
 use bridge_contracts::BatchInbox;
 use protocol::batch::{
+    blob,
     record::PostedRecord,
     v2::{self, BlockV2},
 };
@@ -217,7 +219,8 @@ impl Mode {
     fn max_bytes(self, max_blobs: usize) -> usize {
         match self {
             Mode::Calldata => MAX_BATCH_BYTES,
-            _ => blob_capacity(max_blobs.max(1)),
+            // `BatchInbox` takes at most six blobs a post
+            _ => blob_capacity(max_blobs.clamp(1, protocol::batch::record::MAX_RECORD_BLOBS)),
         }
     }
 }
@@ -529,17 +532,18 @@ pub(crate) async fn batch_tx(
             .into(),
         ));
     };
-    let data = bytes.to_vec();
+    // posts are sized to `blob::capacity(max_blobs)`, so this only fails for a caller's bug
+    let blobs = blob::encode(bytes).map_err(|e| SendError::L1(format!("blobs: {e}")))?;
     let sidecar = tokio::task::spawn_blocking(move || {
-        let builder = SidecarBuilder::<SimpleCoder>::from_slice(&data);
         if cell_proofs {
-            builder
-                .build_7594()
+            BlobTransactionSidecarEip7594::try_from_blobs(blobs)
                 .map(BlobTransactionSidecarVariant::Eip7594)
         } else {
-            builder
-                .build_4844()
-                .map(BlobTransactionSidecarVariant::Eip4844)
+            BlobTransactionSidecar::try_from_blobs_with_settings(
+                blobs,
+                EnvKzgSettings::Default.get(),
+            )
+            .map(BlobTransactionSidecarVariant::Eip4844)
         }
     })
     .await

@@ -11,7 +11,8 @@
 //!   fetched from the L1 beacon API (`GET /eth/v1/beacon/blobs/{block_id}`). Each blob's
 //!   KZG commitment is recomputed here (the server's word is not trusted) and its versioned
 //!   hash matched against the event's list; the blobs, in event order, decode with
-//!   alloy's `SimpleCoder` into the batch bytes.
+//!   `protocol::batch::blob` (Blink's zero-first-byte layout, the one `BatchDataOracle`
+//!   opens) into the record's stream: every blob's 31-byte payloads, zero tail included.
 //!
 //! Garbage never stops a reader: a post whose data is present but does not check out
 //! (wrong hash, not a call to the inbox, undecodable blobs) is returned with an empty
@@ -28,7 +29,6 @@
 
 use alloy::{
     consensus::Transaction as _,
-    eips::eip4844::builder::{SidecarCoder, SimpleCoder},
     eips::eip4844::{
         BYTES_PER_BLOB, Blob, c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash,
     },
@@ -38,7 +38,10 @@ use alloy::{
     sol_types::{SolCall, SolEvent},
 };
 use bridge_contracts::BatchInbox;
-use protocol::batch::record::{PostedRecord, RecordData, RecordHeader};
+use protocol::batch::{
+    blob,
+    record::{PostedRecord, RecordData, RecordHeader},
+};
 use std::collections::HashMap;
 use tokio::sync::OnceCell;
 
@@ -76,9 +79,9 @@ pub struct InboxBatch {
     pub log_index: u64,
     /// Calldata or blobs.
     pub kind: BatchKind,
-    /// The record (`header.hash()` is `BatchInbox.records(header.seq)`) and its stream:
-    /// the batch bytes (`protocol::batch::Batch::decode` input), empty when the post's
-    /// data did not check out.
+    /// The record (`header.hash()` is `BatchInbox.records(header.seq)`) and its stream
+    /// (batch format v2): the calldata, or all of the blobs' payload bytes, zero tail
+    /// included (`protocol::batch::blob`); empty when the post's data did not check out.
     pub record: PostedRecord,
 }
 
@@ -391,10 +394,10 @@ impl InboxReader {
             });
         }
         let blobs: Vec<Blob> = hashes.iter().map(|h| have[h]).collect();
-        match decode_blobs(&blobs) {
-            Some(data) => Ok(Some(data.into())),
-            None => {
-                tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "blob batch does not decode; its stream is empty");
+        match blob::decode(&blobs) {
+            Ok(data) => Ok(Some(data.into())),
+            Err(e) => {
+                tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), error = %e, "blob batch does not decode; its stream is empty");
                 Ok(None)
             }
         }
@@ -572,26 +575,16 @@ pub fn versioned_hash(blob: &Blob) -> Option<B256> {
     Some(kzg_to_versioned_hash(commitment.to_bytes().as_slice()))
 }
 
-/// The data coded into `blobs` by `SidecarBuilder::<SimpleCoder>` from one byte string;
-/// `None` unless they hold exactly one non-empty piece.
-pub fn decode_blobs(blobs: &[Blob]) -> Option<Vec<u8>> {
-    let mut pieces = SimpleCoder::default().decode_all(blobs)?;
-    if pieces.len() != 1 {
-        return None;
-    }
-    pieces.pop()
-}
-
-/// Most batch bytes `blobs` blobs hold with `SimpleCoder` (31 bytes per field element,
-/// one element for the length).
+/// Stream bytes `blobs` blobs carry: 126,976 per blob, exactly (`protocol::batch::blob`:
+/// 31 bytes in every field element, no length prefix).
 pub fn blob_capacity(blobs: usize) -> usize {
-    (blobs * alloy::eips::eip4844::FIELD_ELEMENTS_PER_BLOB as usize).saturating_sub(1) * 31
+    blob::capacity(blobs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::eips::eip4844::{BlobTransactionSidecar, builder::SidecarBuilder};
+    use alloy::eips::eip4844::BlobTransactionSidecar;
 
     fn pseudo_random(n: usize) -> Vec<u8> {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -609,18 +602,23 @@ mod tests {
     fn blob_round_trip_recomputes_versioned_hashes() {
         for len in [1usize, 31, 32, 130_000, blob_capacity(2)] {
             let data = pseudo_random(len);
-            let sidecar: BlobTransactionSidecar = SidecarBuilder::<SimpleCoder>::from_slice(&data)
-                .build()
-                .unwrap();
+            let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
+                blob::encode(&data).unwrap(),
+                EnvKzgSettings::Default.get(),
+            )
+            .unwrap();
             let hashes: Vec<B256> = sidecar.versioned_hashes().collect();
-            for (blob, h) in sidecar.blobs.iter().zip(&hashes) {
-                assert_eq!(versioned_hash(blob), Some(*h));
+            for (b, h) in sidecar.blobs.iter().zip(&hashes) {
+                assert_eq!(versioned_hash(b), Some(*h));
             }
+            let stream = blob::decode(&sidecar.blobs).unwrap();
             assert_eq!(
-                decode_blobs(&sidecar.blobs).as_deref(),
-                Some(&data[..]),
+                stream.len(),
+                blob_capacity(sidecar.blobs.len()),
                 "len {len}"
             );
+            assert_eq!(&stream[..len], &data[..], "len {len}");
+            assert!(stream[len..].iter().all(|&b| b == 0));
         }
     }
 
@@ -694,10 +692,19 @@ mod tests {
 
     #[test]
     fn capacity_is_exact() {
-        let fit = SidecarBuilder::<SimpleCoder>::from_slice(&pseudo_random(blob_capacity(3)));
-        assert_eq!(fit.take().len(), 3);
-        let over = SidecarBuilder::<SimpleCoder>::from_slice(&pseudo_random(blob_capacity(3) + 1));
-        assert_eq!(over.take().len(), 4);
+        assert_eq!(blob_capacity(1), 31 * 4096);
+        assert_eq!(
+            blob::encode(&pseudo_random(blob_capacity(3)))
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(
+            blob::encode(&pseudo_random(blob_capacity(3) + 1))
+                .unwrap()
+                .len(),
+            4
+        );
     }
 
     #[test]
@@ -705,15 +712,15 @@ mod tests {
         // a field element above the BLS modulus: no commitment
         let bad = Blob::repeat_byte(0xff);
         assert_eq!(versioned_hash(&bad), None);
-        assert_eq!(decode_blobs(&[bad]), None);
-        // a valid blob of zeros holds no data
+        assert!(blob::decode(&[bad]).is_err());
+        // a valid blob of zeros is a stream of zeros (derivation: not version 2, skipped)
         let zero = Blob::ZERO;
         assert!(versioned_hash(&zero).is_some());
-        assert_eq!(decode_blobs(&[zero]), None);
-        // a length prefix longer than the blobs
+        assert_eq!(blob::decode(&[zero]).unwrap(), vec![0; blob_capacity(1)]);
+        // a valid scalar whose first byte is not zero: not Blink's layout
         let mut b = Blob::ZERO;
-        b[1..9].copy_from_slice(&1_000_000u64.to_be_bytes());
-        assert_eq!(decode_blobs(&[b]), None);
-        assert_eq!(decode_blobs(&[]), None);
+        b[0] = 0x01;
+        assert!(versioned_hash(&b).is_some());
+        assert!(blob::decode(&[b]).is_err());
     }
 }

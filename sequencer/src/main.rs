@@ -275,7 +275,9 @@ fn main() -> eyre::Result<()> {
                     l1_start_block,
                     interval: Duration::from_millis(args.batch_interval_ms.max(10)),
                     use_blobs: !args.batch_calldata,
-                    max_blobs: args.batch_max_blobs.clamp(1, 9),
+                    max_blobs: args
+                        .batch_max_blobs
+                        .clamp(1, protocol::batch::record::MAX_RECORD_BLOBS),
                     max_in_flight: args.batch_max_in_flight.clamp(1, 16),
                     resubmit_after: Duration::from_secs(args.resubmit_after_secs.max(1)),
                     throttle_bytes: args.throttle_bytes,

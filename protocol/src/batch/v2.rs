@@ -384,5 +384,29 @@ pub fn decode(bytes: &[u8], block_count: u32) -> Result<Vec<BlockV2>, StreamErro
     Ok(blocks)
 }
 
+/// [`decode`] of a stream followed by zero bytes only: a blob record's stream, whose
+/// blobs' unused tail is zero (`batch::blob`). For tests and tools, as [`decode`];
+/// derivation reads the padded stream through [`Stream`] as it is. Anything but zeros
+/// after the last entry's end is [`StreamError::TrailingBytes`].
+pub fn decode_padded(bytes: &[u8], block_count: u32) -> Result<Vec<BlockV2>, StreamError> {
+    let s = Stream::parse(bytes, block_count)?;
+    let end = match s.tx_count().checked_sub(1) {
+        None => s.data_start(),
+        Some(last) => {
+            let end = s.byte_end(last).ok_or(StreamError::BadEntry(last))?;
+            s.data_start() + u64::from(end)
+        }
+    };
+    let len = bytes.len() as u64;
+    // past the stream: the strict decode names the entry
+    let Some(tail) = usize::try_from(end).ok().and_then(|e| bytes.get(e..)) else {
+        return decode(bytes, block_count);
+    };
+    if tail.iter().any(|&b| b != 0) {
+        return Err(StreamError::TrailingBytes { end, len });
+    }
+    decode(&bytes[..bytes.len() - tail.len()], block_count)
+}
+
 #[cfg(test)]
 mod tests;

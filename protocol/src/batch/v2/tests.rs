@@ -366,6 +366,28 @@ proptest! {
         prop_assert_eq!(s.block(blocks.len() as u32), None);
         prop_assert_eq!(s.tx(k), None);
         exercise(&enc, blocks.len() as u32);
+
+        // a blob record's stream: the same stream and a zero tail (the blobs' unused
+        // part); the header parses the same, every entry reads the same, and only the
+        // padded decode accepts it, only while the tail is zero
+        let count = blocks.len() as u32;
+        let mut padded = enc.clone();
+        padded.resize(enc.len() + 1 + enc.len() % 97, 0);
+        prop_assert_eq!(&decode_padded(&padded, count).unwrap(), &blocks);
+        prop_assert_eq!(&decode_padded(&enc, count).unwrap(), &blocks);
+        let strict_refuses = matches!(decode(&padded, count), Err(StreamError::TrailingBytes { .. }));
+        prop_assert!(strict_refuses);
+        let p = Stream::parse(&padded, count).unwrap();
+        prop_assert_eq!(p.tx_count(), s.tx_count());
+        for k in 0..s.tx_count() {
+            prop_assert_eq!(p.tx(k), s.tx(k));
+        }
+        let last = padded.len() - 1;
+        padded[last] = 1;
+        prop_assert_eq!(
+            decode_padded(&padded, count),
+            Err(StreamError::TrailingBytes { end: enc.len() as u64, len: padded.len() as u64 })
+        );
     }
 
     #[test]
