@@ -249,15 +249,25 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         max_block_data: args.max_block_data,
         ..protocol::ChainConfig::default()
     };
-    // deposits are numbered by `Portal`; L2 includes those after the genesis origin
-    let first_deposit_index = bridge_contracts::Portal::new(deployment.portal, &l1)
-        .depositCount()
-        .block(origin.header.number.into())
-        .call()
+    // deposits are numbered by `Portal`; L2 includes those after the genesis origin.
+    // `deploy` takes the L1 head before the Portal exists as that origin (count 0);
+    // a Portal already there has its count read at the origin
+    let portal_code = l1
+        .get_code_at(deployment.portal)
+        .block_id(origin.header.number.into())
         .await
-        .context("reading Portal.depositCount at the L1 start block")?;
-    let first_deposit_index =
-        u64::try_from(first_deposit_index).context("Portal.depositCount above 2^64")?;
+        .context("reading the Portal's code at the L1 start block")?;
+    let first_deposit_index = if portal_code.is_empty() {
+        0
+    } else {
+        let count = bridge_contracts::Portal::new(deployment.portal, &l1)
+            .depositCount()
+            .block(origin.header.number.into())
+            .call()
+            .await
+            .context("reading Portal.depositCount at the L1 start block")?;
+        u64::try_from(count).context("Portal.depositCount above 2^64")?
+    };
     let mut genesis = sequencer::dev::dev_genesis(chain_config, now, sequencer_l1)?;
     genesis
         .alloc
