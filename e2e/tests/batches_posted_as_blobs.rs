@@ -346,6 +346,17 @@ async fn sustained_load_never_wedges() {
             .expect("hex")
         }
     };
+    // the property is progress under load, not how long the first post takes after
+    // start-up (contracts deployed, first blob built and confirmed): start the load
+    // once the safe head has moved
+    let ready_by = Instant::now() + Duration::from_secs(90);
+    while tag("safe").await == 0 {
+        assert!(
+            Instant::now() < ready_by,
+            "no safe block within 90 s of start"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let load_for = Duration::from_secs(20);
     let senders = sequencer::dev::dev_signers(4).expect("dev keys");
     let safe_during = tokio::spawn({
