@@ -32,7 +32,7 @@ use alloy::{
 use bridge_contracts::BatchInbox;
 use common::devnet::Devnet;
 use protocol::batch::{Batch, BatchBlock, blob, v2};
-use sequencer::inbox::{BatchKind, InboxBatch, InboxReader, blob_capacity};
+use sequencer::inbox::{BatchKind, InboxBatch, InboxReader};
 use std::time::{Duration, Instant};
 
 /// The blocks a posted record carries, `(number, transactions)`, from its v2 stream.
@@ -874,7 +874,7 @@ async fn blob_vs_calldata_gas_per_10k_transfers() {
         let from = l1.get_block_number().await.expect("head");
         let whole = batches_of(&txs, usize::MAX, format);
         println!("{format:?}: {} bytes as one batch", whole[0].0.len());
-        let blob_batches = batches_of(&txs, blob_capacity(6), format);
+        let blob_batches = batches_of(&txs, protocol::batch::blob::capacity(6), format);
         let blob_bytes: usize = blob_batches.iter().map(|b| b.0.len()).sum();
         let (n, gas, blob_gas, blobs) = post_all(&l1, inbox, &blob_batches, true).await;
         println!(

@@ -65,7 +65,7 @@ use std::{
 
 use crate::{
     Shared,
-    inbox::{InboxError, InboxReader, blob_capacity},
+    inbox::{InboxError, InboxReader},
     l1::{SendError, SendPolicy},
 };
 
@@ -220,7 +220,9 @@ impl Mode {
         match self {
             Mode::Calldata => MAX_BATCH_BYTES,
             // `BatchInbox` takes at most six blobs a post
-            _ => blob_capacity(max_blobs.clamp(1, protocol::batch::record::MAX_RECORD_BLOBS)),
+            _ => protocol::batch::blob::capacity(
+                max_blobs.clamp(1, protocol::batch::record::MAX_RECORD_BLOBS),
+            ),
         }
     }
 }

@@ -575,12 +575,6 @@ pub fn versioned_hash(blob: &Blob) -> Option<B256> {
     Some(kzg_to_versioned_hash(commitment.to_bytes().as_slice()))
 }
 
-/// Stream bytes `blobs` blobs carry: 126,976 per blob, exactly (`protocol::batch::blob`:
-/// 31 bytes in every field element, no length prefix).
-pub fn blob_capacity(blobs: usize) -> usize {
-    blob::capacity(blobs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,7 +594,7 @@ mod tests {
 
     #[test]
     fn blob_round_trip_recomputes_versioned_hashes() {
-        for len in [1usize, 31, 32, 130_000, blob_capacity(2)] {
+        for len in [1usize, 31, 32, 130_000, blob::capacity(2)] {
             let data = pseudo_random(len);
             let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
                 blob::encode(&data).unwrap(),
@@ -614,7 +608,7 @@ mod tests {
             let stream = blob::decode(&sidecar.blobs).unwrap();
             assert_eq!(
                 stream.len(),
-                blob_capacity(sidecar.blobs.len()),
+                blob::capacity(sidecar.blobs.len()),
                 "len {len}"
             );
             assert_eq!(&stream[..len], &data[..], "len {len}");
@@ -692,15 +686,15 @@ mod tests {
 
     #[test]
     fn capacity_is_exact() {
-        assert_eq!(blob_capacity(1), 31 * 4096);
+        assert_eq!(blob::capacity(1), 31 * 4096);
         assert_eq!(
-            blob::encode(&pseudo_random(blob_capacity(3)))
+            blob::encode(&pseudo_random(blob::capacity(3)))
                 .unwrap()
                 .len(),
             3
         );
         assert_eq!(
-            blob::encode(&pseudo_random(blob_capacity(3) + 1))
+            blob::encode(&pseudo_random(blob::capacity(3) + 1))
                 .unwrap()
                 .len(),
             4
@@ -716,7 +710,7 @@ mod tests {
         // a valid blob of zeros is a stream of zeros (derivation: not version 2, skipped)
         let zero = Blob::ZERO;
         assert!(versioned_hash(&zero).is_some());
-        assert_eq!(blob::decode(&[zero]).unwrap(), vec![0; blob_capacity(1)]);
+        assert_eq!(blob::decode(&[zero]).unwrap(), vec![0; blob::capacity(1)]);
         // a valid scalar whose first byte is not zero: not Blink's layout
         let mut b = Blob::ZERO;
         b[0] = 0x01;
