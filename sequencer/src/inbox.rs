@@ -581,15 +581,7 @@ mod tests {
     use alloy::eips::eip4844::BlobTransactionSidecar;
 
     fn pseudo_random(n: usize) -> Vec<u8> {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
+        protocol::fault::coverage::Rng::new(0x9e37_79b9_7f4a_7c15).bytes(n)
     }
 
     #[test]

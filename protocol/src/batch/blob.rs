@@ -210,15 +210,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn bytes(len: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
+        crate::fault::coverage::Rng::new(seed).bytes(len)
     }
 
     #[test]

@@ -94,6 +94,11 @@ impl Rng {
         (self.next31() >> 23) as u8
     }
 
+    /// `n` random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.byte()).collect()
+    }
+
     /// A random 256-bit word.
     pub fn word(&mut self) -> U256 {
         (U256::from(self.below(u64::MAX)) << 128usize) | U256::from(self.below(u64::MAX))
