@@ -266,6 +266,12 @@ impl CommittedState {
         &mut self.tree
     }
 
+    /// The tree, for reads through a shared reference (its hashes are up to date only
+    /// after [`Self::root`] or [`Self::tree`]).
+    pub fn smt(&self) -> &SparseMerkleTree {
+        &self.tree
+    }
+
     /// An account's committed fields, `None` if it is absent (empty).
     pub fn account(&self, address: Address) -> Option<AccountLeaf> {
         self.accounts.get(&address).copied()

@@ -20,14 +20,19 @@
 //! * [`coverage`]: the programs the differentials run (deterministic generators), the
 //!   opcode × outcome classification of a step, and the table and line of
 //!   `blink osp-coverage`;
+//! * [`world`]: `Global`, the world state with a transaction's writes laid over the
+//!   committed tree (roots and proofs without copying it), the transaction tree (warm
+//!   sets with original values, transient storage, created accounts), journals for
+//!   reverts, and revm's Osaka `SSTORE` pricing;
 //! * [`witness`]: the proof bytes of one step (layout version 1, `docs/fault-proofs.md`
 //!   3.7) for the opcodes the Solidity `OneStepProver` covers, and the Rust mirror of its
 //!   decoder.
 //!
-//! What it is not, yet: world state, warm sets and the transaction tree, environment
-//! opcodes, calls and creates, logs, block and transaction boundaries, witnesses of micro-steps
-//! and of the opcodes the Solidity prover does not cover yet, the trace API of 6.4 built on the `Inspector` (`Trace`,
-//! `step_commitment`). Pure code: no I/O.
+//! What it is not, yet: state opcodes in the step machine (the world and transaction
+//! trees exist, the machine does not use them yet), calls and creates, logs, block and
+//! transaction boundaries, witnesses of the opcodes the Solidity prover does not cover,
+//! the trace API of 6.4 built on the `Inspector` (`Trace`, `step_commitment`). Pure
+//! code: no I/O.
 
 pub mod commit;
 pub mod coverage;
@@ -37,5 +42,6 @@ pub mod sponge;
 pub mod trace;
 pub mod tree;
 pub mod witness;
+pub mod world;
 
 pub use machine::{MachineState, StepError, step};

@@ -495,3 +495,25 @@ fn overlay_stops_when_asked() {
     assert_eq!(same, root);
     assert_eq!(proofs[0], tree.prove(&word(0)));
 }
+
+/// The shared-reference overlay answers only on a tree whose hashes are up to date, and
+/// then exactly as the `&mut` one.
+#[test]
+fn overlay_through_a_shared_reference_needs_clean_hashes() {
+    let mut tree = SparseMerkleTree::new();
+    for i in 0..50u64 {
+        tree.insert(word(i), word(i + 1));
+    }
+    let mut writes = vec![(word(3), word(99)), (word(4), B256::ZERO)];
+    assert_eq!(
+        tree.prove_with_writes_clean(&mut writes.clone(), &[word(3)], &mut || false),
+        Ok(None)
+    );
+    let want = tree
+        .prove_with_writes(&mut writes.clone(), &[word(3), word(7)], &mut || false)
+        .expect("not interrupted");
+    let got = tree
+        .prove_with_writes_clean(&mut writes, &[word(3), word(7)], &mut || false)
+        .expect("not interrupted");
+    assert_eq!(got, Some(want));
+}

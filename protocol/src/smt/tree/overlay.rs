@@ -238,6 +238,31 @@ impl SparseMerkleTree {
         stop: &mut dyn FnMut() -> bool,
     ) -> Result<(B256, Vec<SmtProof>), Interrupted> {
         let root_hash = self.root();
+        self.overlay_proofs(root_hash, writes, keys, stop)
+    }
+
+    /// [`Self::prove_with_writes`] through a shared reference, for a tree whose hashes
+    /// are up to date (after [`Self::root`]); `Ok(None)` if they are not.
+    pub fn prove_with_writes_clean(
+        &self,
+        writes: &mut Vec<(B256, B256)>,
+        keys: &[B256],
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<(B256, Vec<SmtProof>)>, Interrupted> {
+        if self.root_stale {
+            return Ok(None);
+        }
+        self.overlay_proofs(self.root_hash, writes, keys, stop)
+            .map(Some)
+    }
+
+    fn overlay_proofs(
+        &self,
+        root_hash: B256,
+        writes: &mut Vec<(B256, B256)>,
+        keys: &[B256],
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<(B256, Vec<SmtProof>), Interrupted> {
         // stable sort, then keep the last write of each key
         writes.sort_by_key(|(k, _)| *k);
         let mut kept = 0;

@@ -1,0 +1,826 @@
+//! World state, the transaction tree and `Global` as the fault-proof machine sees them
+//! (`docs/fault-proofs.md` 3.4).
+//!
+//! What it is:
+//! * [`GlobalRecord`]: the 140-byte record `M.c` hashes inside a transaction — world
+//!   root, transaction-tree root, refund counter, logs accumulator, log count, bloom hash;
+//!   everything a revert restores.
+//! * [`World`]: the committed state of the block so far ([`CommittedState`]) with this
+//!   transaction's writes laid over it as explicit values (accounts and slots), applied
+//!   as they happen, undone by a journal ([`World::checkpoint`], [`World::revert`]). Its
+//!   [`World::root`] is the SMT root with the writes applied, computed with
+//!   [`SparseMerkleTree::prove_with_writes`] (no copy of the tree), and its proofs are
+//!   what a state step's witness carries. After a transaction the root equals
+//!   `CommittedState::apply` of revm's diff, because the tree is history-independent.
+//! * [`TxTree`]: the per-transaction SMT (same hashing, empty at transaction start) of
+//!   warm accounts, warm slots with their original values, transient storage and
+//!   accounts created in this transaction, keys domain-separated from the world's
+//!   (`0x03`..`0x06`); with its own journal.
+//! * [`TxState`]: both trees and the rest of `Global`, with the reads and writes the
+//!   state opcodes make (`SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`) and revm's
+//!   Osaka pricing of them ([`sstore_gas`]: EIP-2929 cold access, EIP-2200/3529 cost and
+//!   refund, taken from revm's own `GasParams` so the two cannot drift).
+//!
+//! What it is not: the step function (the machine calls these), witnesses, logs and
+//! blooms (kept as opaque hashes here), code (accounts carry a code hash; code is read
+//! through the code tree of [`super::tree`]), and no I/O.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use revm::{
+    context_interface::{cfg::GasParams, context::SStoreResult},
+    primitives::{KECCAK_EMPTY, hardfork::SpecId},
+};
+
+use super::commit::CommitError;
+use crate::{
+    smt::{self, SmtProof, SparseMerkleTree},
+    state::{AccountLeaf, CommittedState, StateChange},
+};
+
+/// `Global` (3.4): `b32 worldRoot ‖ b32 txTreeRoot ‖ u64 refund ‖ b32 logsAcc ‖ u32
+/// logCount ‖ b32 txBloom`, 140 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GlobalRecord {
+    /// The world SMT root with this transaction's writes so far.
+    pub world_root: B256,
+    /// The transaction tree's root.
+    pub tx_tree_root: B256,
+    /// The refund counter (never negative over the transaction).
+    pub refund: u64,
+    /// The logs accumulator.
+    pub logs_acc: B256,
+    /// Logs so far.
+    pub log_count: u32,
+    /// Hash of this transaction's bloom.
+    pub tx_bloom: B256,
+}
+
+impl GlobalRecord {
+    /// Encoded length.
+    pub const LEN: usize = 32 + 32 + 8 + 32 + 4 + 32;
+
+    /// `abi.encodePacked` of the fields.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.extend_from_slice(self.world_root.as_slice());
+        out.extend_from_slice(self.tx_tree_root.as_slice());
+        out.extend_from_slice(&self.refund.to_be_bytes());
+        out.extend_from_slice(self.logs_acc.as_slice());
+        out.extend_from_slice(&self.log_count.to_be_bytes());
+        out.extend_from_slice(self.tx_bloom.as_slice());
+        out
+    }
+
+    /// Decodes [`Self::encode`]'s bytes; any other length is an error.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        if bytes.len() != Self::LEN {
+            return Err(CommitError::Length {
+                record: "Global",
+                got: bytes.len(),
+                expected: Self::LEN,
+            });
+        }
+        let b32 = |at: usize| B256::from_slice(&bytes[at..at + 32]);
+        let mut u64b = [0u8; 8];
+        u64b.copy_from_slice(&bytes[64..72]);
+        let mut u32b = [0u8; 4];
+        u32b.copy_from_slice(&bytes[104..108]);
+        Ok(Self {
+            world_root: b32(0),
+            tx_tree_root: b32(32),
+            refund: u64::from_be_bytes(u64b),
+            logs_acc: b32(72),
+            log_count: u32::from_be_bytes(u32b),
+            tx_bloom: b32(108),
+        })
+    }
+
+    /// `keccak(Global)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// The transaction tree's value for "present" entries (warm account, created account).
+pub const PRESENT: B256 = B256::with_last_byte(1);
+
+/// Transaction-tree key of a warm account: `keccak(0x03 ‖ address)`.
+pub fn warm_account_key(address: Address) -> B256 {
+    let mut pre = [0u8; 21];
+    pre[0] = 0x03;
+    pre[1..].copy_from_slice(address.as_slice());
+    keccak256(pre)
+}
+
+fn slot_key(tag: u8, address: Address, slot: U256) -> B256 {
+    let mut pre = [0u8; 53];
+    pre[0] = tag;
+    pre[1..21].copy_from_slice(address.as_slice());
+    pre[21..].copy_from_slice(&slot.to_be_bytes::<32>());
+    keccak256(pre)
+}
+
+/// Transaction-tree key of a warm slot: `keccak(0x04 ‖ address ‖ slot)`.
+pub fn warm_slot_key(address: Address, slot: U256) -> B256 {
+    slot_key(0x04, address, slot)
+}
+
+/// Transaction-tree key of a transient slot: `keccak(0x05 ‖ address ‖ slot)`.
+pub fn transient_key(address: Address, slot: U256) -> B256 {
+    slot_key(0x05, address, slot)
+}
+
+/// Transaction-tree key of an account created in this transaction: `keccak(0x06 ‖
+/// address)`.
+pub fn created_key(address: Address) -> B256 {
+    let mut pre = [0u8; 21];
+    pre[0] = 0x06;
+    pre[1..].copy_from_slice(address.as_slice());
+    keccak256(pre)
+}
+
+/// A warm slot's value in the transaction tree: `keccak(0x01 ‖ original)` (never zero,
+/// so an original value of zero is still an entry).
+pub fn original_value(original: U256) -> B256 {
+    let mut pre = [0u8; 33];
+    pre[0] = 0x01;
+    pre[1..].copy_from_slice(&original.to_be_bytes::<32>());
+    keccak256(pre)
+}
+
+/// An empty account (nonce 0, balance 0, no code): what an absent leaf reads as.
+pub fn empty_account() -> AccountLeaf {
+    AccountLeaf {
+        nonce: 0,
+        balance: U256::ZERO,
+        code_hash: KECCAK_EMPTY,
+    }
+}
+
+/// A position in a journal, to revert to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint(usize);
+
+#[derive(Debug, Clone)]
+enum WorldUndo {
+    Account(Address, Option<AccountLeaf>),
+    Slot((Address, U256), Option<U256>),
+}
+
+/// The committed state with a transaction's (or block's) writes laid over it.
+#[derive(Debug, Clone)]
+pub struct World {
+    /// Hashes up to date, so proofs need no `&mut` and a clone of the world (one per
+    /// machine step) shares the tree.
+    base: Arc<CommittedState>,
+    accounts: BTreeMap<Address, AccountLeaf>,
+    slots: BTreeMap<(Address, U256), U256>,
+    journal: Vec<WorldUndo>,
+}
+
+impl World {
+    /// The committed state, nothing written over it.
+    pub fn new(mut base: CommittedState) -> Self {
+        base.root();
+        Self {
+            base: Arc::new(base),
+            accounts: BTreeMap::new(),
+            slots: BTreeMap::new(),
+            journal: Vec::new(),
+        }
+    }
+
+    /// An account's fields ([`empty_account`] if absent).
+    pub fn account(&self, address: Address) -> AccountLeaf {
+        self.accounts
+            .get(&address)
+            .copied()
+            .or_else(|| self.base.account(address))
+            .unwrap_or_else(empty_account)
+    }
+
+    /// Writes an account's fields (an empty account deletes its leaf).
+    pub fn set_account(&mut self, address: Address, leaf: AccountLeaf) {
+        let old = self.accounts.insert(address, leaf);
+        self.journal.push(WorldUndo::Account(address, old));
+    }
+
+    /// A slot's value.
+    pub fn slot(&self, address: Address, slot: U256) -> U256 {
+        self.slots
+            .get(&(address, slot))
+            .copied()
+            .unwrap_or_else(|| self.base.slot(address, slot))
+    }
+
+    /// Writes a slot (zero deletes its leaf).
+    pub fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
+        let old = self.slots.insert((address, slot), value);
+        self.journal.push(WorldUndo::Slot((address, slot), old));
+    }
+
+    /// The journal's position now.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint(self.journal.len())
+    }
+
+    /// Undoes every write since `to`.
+    pub fn revert(&mut self, to: Checkpoint) {
+        while self.journal.len() > to.0 {
+            match self.journal.pop() {
+                Some(WorldUndo::Account(address, old)) => match old {
+                    Some(leaf) => {
+                        self.accounts.insert(address, leaf);
+                    }
+                    None => {
+                        self.accounts.remove(&address);
+                    }
+                },
+                Some(WorldUndo::Slot(key, old)) => match old {
+                    Some(value) => {
+                        self.slots.insert(key, value);
+                    }
+                    None => {
+                        self.slots.remove(&key);
+                    }
+                },
+                None => break,
+            }
+        }
+    }
+
+    /// The writes over the committed state, as state changes (accounts, then slots).
+    pub fn changes(&self) -> Vec<StateChange> {
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|(&address, leaf)| StateChange::Account {
+                address,
+                nonce: leaf.nonce,
+                balance: leaf.balance,
+                code_hash: leaf.code_hash,
+            });
+        let slots = self
+            .slots
+            .iter()
+            .map(|(&(address, slot), &value)| StateChange::Storage {
+                address,
+                slot,
+                value,
+            });
+        accounts.chain(slots).collect()
+    }
+
+    fn tree_writes(&self) -> Vec<(B256, B256)> {
+        self.changes().iter().map(StateChange::tree_write).collect()
+    }
+
+    fn prove_keys(&self, keys: &[B256]) -> (B256, Vec<SmtProof>) {
+        let mut writes = self.tree_writes();
+        match self
+            .base
+            .smt()
+            .prove_with_writes_clean(&mut writes, keys, &mut || false)
+        {
+            Ok(Some(out)) => out,
+            // `new` and `commit` bring the hashes up to date, and `stop` never stops.
+            Ok(None) | Err(_) => unreachable!("the base tree's hashes are kept up to date"),
+        }
+    }
+
+    /// The SMT root with the writes applied.
+    pub fn root(&self) -> B256 {
+        self.prove_keys(&[]).0
+    }
+
+    /// A proof of an account's leaf against [`Self::root`].
+    pub fn prove_account(&self, address: Address) -> SmtProof {
+        let (_, mut proofs) = self.prove_keys(&[smt::account_key(address)]);
+        proofs
+            .pop()
+            .unwrap_or_else(|| SmtProof::from_parts(Vec::new(), None))
+    }
+
+    /// A proof of a slot's leaf against [`Self::root`].
+    pub fn prove_slot(&self, address: Address, slot: U256) -> SmtProof {
+        let (_, mut proofs) = self.prove_keys(&[smt::storage_key(address, slot)]);
+        proofs
+            .pop()
+            .unwrap_or_else(|| SmtProof::from_parts(Vec::new(), None))
+    }
+
+    /// Folds the writes into the committed state (the end of a block, or of a
+    /// transaction when the next one starts from it) and clears the journal.
+    pub fn commit(&mut self) {
+        let changes = self.changes();
+        let base = Arc::make_mut(&mut self.base);
+        base.apply(&changes);
+        base.root();
+        self.accounts.clear();
+        self.slots.clear();
+        self.journal.clear();
+    }
+
+    /// The committed state under the writes.
+    pub fn base(&self) -> &CommittedState {
+        &self.base
+    }
+}
+
+#[derive(Debug, Clone)]
+struct TreeUndo {
+    key: B256,
+    old: Option<B256>,
+    original: Option<((Address, U256), Option<U256>)>,
+}
+
+/// The per-transaction tree of 3.4: warm accounts and slots (with original values),
+/// transient storage, created accounts.
+#[derive(Debug, Clone, Default)]
+pub struct TxTree {
+    tree: SparseMerkleTree,
+    originals: BTreeMap<(Address, U256), U256>,
+    journal: Vec<TreeUndo>,
+}
+
+impl TxTree {
+    /// Empty: nothing warm, no transient storage, nothing created.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn set(&mut self, key: B256, value: B256, original: Option<((Address, U256), U256)>) {
+        let old = self.tree.get(&key);
+        let original = original.map(|(slot, value)| (slot, self.originals.insert(slot, value)));
+        self.journal.push(TreeUndo { key, old, original });
+        self.tree.insert(key, value);
+    }
+
+    /// Whether `address` is warm.
+    pub fn is_warm_account(&self, address: Address) -> bool {
+        self.tree.contains_key(&warm_account_key(address))
+    }
+
+    /// Marks `address` warm; returns whether it was cold.
+    pub fn warm_account(&mut self, address: Address) -> bool {
+        let key = warm_account_key(address);
+        if self.tree.contains_key(&key) {
+            return false;
+        }
+        self.set(key, PRESENT, None);
+        true
+    }
+
+    /// The original value of a warm slot (`None` while the slot is cold).
+    pub fn original(&self, address: Address, slot: U256) -> Option<U256> {
+        self.originals.get(&(address, slot)).copied()
+    }
+
+    /// Marks a slot warm with its original value; returns whether it was cold (a warm
+    /// slot keeps the original it has).
+    pub fn warm_slot(&mut self, address: Address, slot: U256, original: U256) -> bool {
+        if self.originals.contains_key(&(address, slot)) {
+            return false;
+        }
+        self.set(
+            warm_slot_key(address, slot),
+            original_value(original),
+            Some(((address, slot), original)),
+        );
+        true
+    }
+
+    /// A transient slot's value.
+    pub fn transient(&self, address: Address, slot: U256) -> U256 {
+        self.tree
+            .get(&transient_key(address, slot))
+            .map(|v| U256::from_be_bytes(v.0))
+            .unwrap_or_default()
+    }
+
+    /// Writes a transient slot (zero deletes the entry).
+    pub fn set_transient(&mut self, address: Address, slot: U256, value: U256) {
+        self.set(
+            transient_key(address, slot),
+            B256::from(value.to_be_bytes::<32>()),
+            None,
+        );
+    }
+
+    /// Whether `address` was created in this transaction (EIP-6780).
+    pub fn is_created(&self, address: Address) -> bool {
+        self.tree.contains_key(&created_key(address))
+    }
+
+    /// Marks `address` created in this transaction.
+    pub fn mark_created(&mut self, address: Address) {
+        self.set(created_key(address), PRESENT, None);
+    }
+
+    /// The journal's position now.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint(self.journal.len())
+    }
+
+    /// Undoes every change since `to` (the tree is history-independent, so the root is
+    /// the one it had then).
+    pub fn revert(&mut self, to: Checkpoint) {
+        while self.journal.len() > to.0 {
+            let Some(undo) = self.journal.pop() else {
+                break;
+            };
+            self.tree.insert(undo.key, undo.old.unwrap_or_default());
+            if let Some((slot, old)) = undo.original {
+                match old {
+                    Some(v) => {
+                        self.originals.insert(slot, v);
+                    }
+                    None => {
+                        self.originals.remove(&slot);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The root.
+    pub fn root(&mut self) -> B256 {
+        self.tree.root()
+    }
+
+    /// A proof of `key` against [`Self::root`].
+    pub fn prove(&mut self, key: &B256) -> SmtProof {
+        self.tree.prove(key)
+    }
+}
+
+/// What an `SSTORE` saw and what it costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SstoreCharge {
+    /// The slot's value at transaction start.
+    pub original: U256,
+    /// Its value before this write.
+    pub present: U256,
+    /// Whether this was the slot's first access in the transaction.
+    pub cold: bool,
+    /// Dynamic gas (on top of the static 100 revm charges first).
+    pub gas: u64,
+    /// Change to the refund counter.
+    pub refund: i64,
+}
+
+/// Osaka `SSTORE` pricing, from revm's `GasParams`: dynamic gas (EIP-2929 cold
+/// surcharge, EIP-2200 set/reset) and the EIP-3529 refund change.
+pub fn sstore_gas(original: U256, present: U256, new: U256, cold: bool) -> (u64, i64) {
+    let params = GasParams::new_spec(SpecId::OSAKA);
+    let vals = SStoreResult {
+        original_value: original,
+        present_value: present,
+        new_value: new,
+    };
+    (
+        params.sstore_dynamic_gas(true, &vals, cold),
+        params.sstore_refund(true, &vals),
+    )
+}
+
+/// Why the refund counter could not take a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("refund counter {counter} cannot take {delta}")]
+pub struct RefundError {
+    /// The counter.
+    pub counter: u64,
+    /// The change.
+    pub delta: i64,
+}
+
+/// A transaction's `Global`, explicit.
+#[derive(Debug, Clone)]
+pub struct TxState {
+    /// World state with this transaction's writes.
+    pub world: World,
+    /// The transaction tree.
+    pub tx_tree: TxTree,
+    /// Refund counter.
+    pub refund: u64,
+    /// Logs accumulator.
+    pub logs_acc: B256,
+    /// Logs so far.
+    pub log_count: u32,
+    /// Hash of this transaction's bloom.
+    pub tx_bloom: B256,
+}
+
+/// Where a [`TxState`] was, to revert to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxCheckpoint {
+    world: Checkpoint,
+    tx_tree: Checkpoint,
+    refund: u64,
+    logs_acc: B256,
+    log_count: u32,
+    tx_bloom: B256,
+}
+
+impl TxState {
+    /// A transaction starting on `world`, nothing warm.
+    pub fn new(world: World) -> Self {
+        Self {
+            world,
+            tx_tree: TxTree::new(),
+            refund: 0,
+            logs_acc: B256::ZERO,
+            log_count: 0,
+            tx_bloom: B256::ZERO,
+        }
+    }
+
+    /// `Global` now.
+    pub fn record(&mut self) -> GlobalRecord {
+        GlobalRecord {
+            world_root: self.world.root(),
+            tx_tree_root: self.tx_tree.root(),
+            refund: self.refund,
+            logs_acc: self.logs_acc,
+            log_count: self.log_count,
+            tx_bloom: self.tx_bloom,
+        }
+    }
+
+    /// Where everything is now.
+    pub fn checkpoint(&self) -> TxCheckpoint {
+        TxCheckpoint {
+            world: self.world.checkpoint(),
+            tx_tree: self.tx_tree.checkpoint(),
+            refund: self.refund,
+            logs_acc: self.logs_acc,
+            log_count: self.log_count,
+            tx_bloom: self.tx_bloom,
+        }
+    }
+
+    /// Back to `to`: what a revert or halt of the frames since then does.
+    pub fn revert(&mut self, to: TxCheckpoint) {
+        self.world.revert(to.world);
+        self.tx_tree.revert(to.tx_tree);
+        self.refund = to.refund;
+        self.logs_acc = to.logs_acc;
+        self.log_count = to.log_count;
+        self.tx_bloom = to.tx_bloom;
+    }
+
+    /// Adds `delta` to the refund counter.
+    pub fn add_refund(&mut self, delta: i64) -> Result<(), RefundError> {
+        let err = RefundError {
+            counter: self.refund,
+            delta,
+        };
+        self.refund = if delta >= 0 {
+            self.refund.checked_add(delta.unsigned_abs()).ok_or(err)?
+        } else {
+            self.refund.checked_sub(delta.unsigned_abs()).ok_or(err)?
+        };
+        Ok(())
+    }
+
+    /// `SLOAD`: the value and whether the access was cold (the slot is warm after).
+    pub fn sload(&mut self, address: Address, slot: U256) -> (U256, bool) {
+        let value = self.world.slot(address, slot);
+        // A cold slot was never written in this transaction's surviving history (a
+        // write follows an access), so its value now is its original.
+        let cold = self.tx_tree.warm_slot(address, slot, value);
+        (value, cold)
+    }
+
+    /// `SSTORE`'s read and pricing, then the write. The caller has done the static
+    /// checks (static call, the EIP-2200 stipend sentry, the static 100 gas) and
+    /// charges [`SstoreCharge::gas`] before calling [`Self::sstore_write`].
+    pub fn sstore_charge(&mut self, address: Address, slot: U256, new: U256) -> SstoreCharge {
+        let present = self.world.slot(address, slot);
+        let cold = self.tx_tree.warm_slot(address, slot, present);
+        let original = self.tx_tree.original(address, slot).unwrap_or(present);
+        let (gas, refund) = sstore_gas(original, present, new, cold);
+        SstoreCharge {
+            original,
+            present,
+            cold,
+            gas,
+            refund,
+        }
+    }
+
+    /// `SSTORE`'s write, once its gas is paid.
+    pub fn sstore_write(
+        &mut self,
+        address: Address,
+        slot: U256,
+        new: U256,
+        charge: &SstoreCharge,
+    ) -> Result<(), RefundError> {
+        self.add_refund(charge.refund)?;
+        if new != charge.present {
+            self.world.set_slot(address, slot, new);
+        }
+        Ok(())
+    }
+
+    /// `BALANCE`-style account access: the account and whether it was cold.
+    pub fn access_account(&mut self, address: Address) -> (AccountLeaf, bool) {
+        let cold = self.tx_tree.warm_account(address);
+        (self.world.account(address), cold)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn addr(i: u8) -> Address {
+        Address::with_last_byte(i)
+    }
+
+    #[test]
+    fn global_round_trip_and_length() {
+        let g = GlobalRecord {
+            world_root: B256::repeat_byte(1),
+            tx_tree_root: B256::repeat_byte(2),
+            refund: 0x0102_0304_0506_0708,
+            logs_acc: B256::repeat_byte(3),
+            log_count: 0x0a0b_0c0d,
+            tx_bloom: B256::repeat_byte(4),
+        };
+        let bytes = g.encode();
+        assert_eq!(bytes.len(), 140);
+        assert_eq!(GlobalRecord::decode(&bytes), Ok(g));
+        assert!(GlobalRecord::decode(&bytes[1..]).is_err());
+        assert_eq!(g.hash(), keccak256(&bytes));
+    }
+
+    #[test]
+    fn keys_are_domain_separated() {
+        let a = addr(7);
+        let s = U256::from(9);
+        let keys = [
+            warm_account_key(a),
+            warm_slot_key(a, s),
+            transient_key(a, s),
+            created_key(a),
+            smt::account_key(a),
+            smt::storage_key(a, s),
+        ];
+        for i in 0..keys.len() {
+            for j in i + 1..keys.len() {
+                assert_ne!(keys[i], keys[j]);
+            }
+        }
+    }
+
+    /// EIP-2200/3529 cases (EIP-3529's table, gas = 100 static + dynamic, warm slot).
+    #[test]
+    fn sstore_pricing_matches_the_eip_tables() {
+        let z = U256::ZERO;
+        let one = U256::from(1);
+        let two = U256::from(2);
+        // (original, present, new, cold) -> (dynamic gas, refund)
+        assert_eq!(sstore_gas(z, z, z, false), (0, 0));
+        assert_eq!(sstore_gas(z, z, one, false), (19_900, 0));
+        assert_eq!(sstore_gas(one, one, z, false), (2_800, 4_800));
+        assert_eq!(sstore_gas(one, one, two, false), (2_800, 0));
+        assert_eq!(sstore_gas(one, one, one, false), (0, 0));
+        assert_eq!(sstore_gas(z, one, z, false), (0, 19_900));
+        assert_eq!(sstore_gas(one, z, one, false), (0, -4_800 + 2_800));
+        assert_eq!(sstore_gas(one, two, one, false), (0, 2_800));
+        assert_eq!(sstore_gas(z, z, one, true), (2_100 + 19_900, 0));
+    }
+
+    #[test]
+    fn sload_marks_warm_and_keeps_the_original() {
+        let mut base = CommittedState::default();
+        base.apply(&[StateChange::Storage {
+            address: addr(1),
+            slot: U256::from(5),
+            value: U256::from(50),
+        }]);
+        let mut tx = TxState::new(World::new(base));
+        assert_eq!(tx.sload(addr(1), U256::from(5)), (U256::from(50), true));
+        assert_eq!(tx.sload(addr(1), U256::from(5)), (U256::from(50), false));
+        let c = tx.sstore_charge(addr(1), U256::from(5), U256::from(7));
+        assert!(!c.cold);
+        assert_eq!(c.original, U256::from(50));
+        tx.sstore_write(addr(1), U256::from(5), U256::from(7), &c)
+            .unwrap();
+        let c2 = tx.sstore_charge(addr(1), U256::from(5), U256::from(50));
+        assert_eq!((c2.original, c2.present), (U256::from(50), U256::from(7)));
+        // an unknown slot first touched by SSTORE: cold, original zero
+        let c3 = tx.sstore_charge(addr(2), U256::from(1), U256::from(1));
+        assert!(c3.cold);
+        assert_eq!(c3.original, U256::ZERO);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Slot(u8, u8, u8),
+        Account(u8, u8, u8),
+        Warm(u8),
+        WarmSlot(u8, u8, u8),
+        Transient(u8, u8, u8),
+        Checkpoint,
+        Revert,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..6, 0u8..6, 0u8..4).prop_map(|(a, s, v)| Op::Slot(a, s, v)),
+            (0u8..6, 0u8..3, 0u8..3).prop_map(|(a, n, b)| Op::Account(a, n, b)),
+            (0u8..6).prop_map(Op::Warm),
+            (0u8..6, 0u8..6, 0u8..4).prop_map(|(a, s, v)| Op::WarmSlot(a, s, v)),
+            (0u8..6, 0u8..6, 0u8..4).prop_map(|(a, s, v)| Op::Transient(a, s, v)),
+            Just(Op::Checkpoint),
+            Just(Op::Revert),
+        ]
+    }
+
+    fn seeded_base() -> CommittedState {
+        let mut base = CommittedState::default();
+        let mut changes = Vec::new();
+        for a in 0..4u8 {
+            changes.push(StateChange::Account {
+                address: addr(a),
+                nonce: u64::from(a),
+                balance: U256::from(1000 + u64::from(a)),
+                code_hash: KECCAK_EMPTY,
+            });
+            for s in 0..3u8 {
+                changes.push(StateChange::Storage {
+                    address: addr(a),
+                    slot: U256::from(s),
+                    value: U256::from(u64::from(a) * 10 + u64::from(s) + 1),
+                });
+            }
+        }
+        base.apply(&changes);
+        base
+    }
+
+    proptest! {
+        /// The overlay's root equals the committed state with the same changes applied;
+        /// proofs verify against it; a revert gives back the earlier roots (both trees).
+        #[test]
+        fn overlay_roots_proofs_and_reverts(ops in proptest::collection::vec(op(), 0..60)) {
+            let mut tx = TxState::new(World::new(seeded_base()));
+            let mut stack: Vec<(TxCheckpoint, GlobalRecord)> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Slot(a, s, v) => tx.world.set_slot(addr(a), U256::from(s), U256::from(v)),
+                    Op::Account(a, n, b) => tx.world.set_account(addr(a), AccountLeaf {
+                        nonce: u64::from(n),
+                        balance: U256::from(b),
+                        code_hash: KECCAK_EMPTY,
+                    }),
+                    Op::Warm(a) => { tx.tx_tree.warm_account(addr(a)); }
+                    Op::WarmSlot(a, s, v) => { tx.tx_tree.warm_slot(addr(a), U256::from(s), U256::from(v)); }
+                    Op::Transient(a, s, v) => tx.tx_tree.set_transient(addr(a), U256::from(s), U256::from(v)),
+                    Op::Checkpoint => { let cp = tx.checkpoint(); let rec = tx.record(); stack.push((cp, rec)); }
+                    Op::Revert => if let Some((cp, rec)) = stack.pop() {
+                        tx.revert(cp);
+                        prop_assert_eq!(tx.record(), rec);
+                    },
+                }
+            }
+            let mut applied = seeded_base();
+            applied.apply(&tx.world.changes());
+            let root = tx.world.root();
+            prop_assert_eq!(root, applied.root());
+            for a in 0..6u8 {
+                let proof = tx.world.prove_account(addr(a));
+                let leaf = tx.world.account(addr(a));
+                let value = smt::account_value(leaf.nonce, leaf.balance, leaf.code_hash);
+                prop_assert!(proof.verify(root, smt::account_key(addr(a)), value).is_ok());
+                for s in 0..6u8 {
+                    let proof = tx.world.prove_slot(addr(a), U256::from(s));
+                    let v = tx.world.slot(addr(a), U256::from(s));
+                    prop_assert!(proof.verify(root, smt::storage_key(addr(a), U256::from(s)), smt::storage_value(v)).is_ok());
+                }
+            }
+            // the transaction tree is history-independent: rebuilding it from its
+            // surviving entries gives the same root
+            let mut fresh = TxTree::new();
+            for a in 0..6u8 {
+                if tx.tx_tree.is_warm_account(addr(a)) { fresh.warm_account(addr(a)); }
+                for s in 0..6u8 {
+                    if let Some(o) = tx.tx_tree.original(addr(a), U256::from(s)) {
+                        fresh.warm_slot(addr(a), U256::from(s), o);
+                    }
+                    let t = tx.tx_tree.transient(addr(a), U256::from(s));
+                    if !t.is_zero() { fresh.set_transient(addr(a), U256::from(s), t); }
+                }
+            }
+            prop_assert_eq!(fresh.root(), tx.tx_tree.root());
+            tx.world.commit();
+            prop_assert_eq!(tx.world.root(), root);
+        }
+    }
+}
