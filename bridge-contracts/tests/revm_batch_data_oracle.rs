@@ -25,7 +25,7 @@ use alloy::{
     sol_types::{SolCall, SolInterface},
 };
 use blink_bridge_contracts::BatchDataOracle::{self, BatchDataOracleErrors};
-use protocol::batch::blob;
+use protocol::{batch::blob, fault::coverage::Rng};
 use revm::{
     Context, ExecuteCommitEvm, MainBuilder, MainContext,
     context::{
@@ -209,17 +209,9 @@ fn on_big_stack(f: fn()) {
         .unwrap_or_else(|e| std::panic::resume_unwind(e));
 }
 
-/// xorshift bytes; seeds that differ only in bit 0 give the same bytes.
+/// `n` deterministic bytes from `seed` (the fault machine's generator).
 fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    Rng::new(seed).bytes(n)
 }
 
 fn one_blob(stream: &[u8]) -> Blob {
