@@ -23,7 +23,7 @@
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
-use alloy_primitives::U256;
+use alloy_primitives::{Address, B256, U256};
 use revm::bytecode::opcode::OpCode;
 
 use super::machine::{self, Cursor, Halt, MachineState, Outcome, implemented};
@@ -115,6 +115,8 @@ pub struct Program {
     pub calldata: Vec<u8>,
     /// Gas the frame starts with.
     pub frame_gas: u64,
+    /// The called account's storage before the call (slot, value).
+    pub storage: Vec<(U256, U256)>,
 }
 
 impl Program {
@@ -124,7 +126,14 @@ impl Program {
             code,
             calldata: Vec::new(),
             frame_gas: 100_000,
+            storage: Vec::new(),
         }
+    }
+
+    /// The same with this storage before the call.
+    pub fn storage(mut self, storage: Vec<(U256, U256)>) -> Self {
+        self.storage = storage;
+        self
     }
 
     /// The same with `gas` frame gas.
@@ -176,7 +185,8 @@ pub fn arity(op: u8) -> usize {
         0x08 | 0x09 | 0x37 | 0x39 | 0x3e | 0x5e => 3,
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
-        0x15 | 0x19 | 0x1e | 0x35 | 0x50 | 0x51 | 0x56 => 1,
+        0x55 | 0x5d => 2,
+        0x15 | 0x19 | 0x1e | 0x31 | 0x35 | 0x50 | 0x51 | 0x54 | 0x56 | 0x5c => 1,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         _ => 0,
@@ -544,6 +554,42 @@ impl Generator {
                 let dst = self.rng.below(200);
                 push32(&mut code, U256::from(dst));
             }
+            // BALANCE of the caller, the called account, a precompile, the coinbase or
+            // a stranger (cold).
+            0x31 => {
+                let who = match self.rng.below(5) {
+                    0 => super::differential::CALLER,
+                    1 => super::differential::TARGET,
+                    2 => Address::with_last_byte(1),
+                    3 => Address::ZERO,
+                    _ => Address::from_word(B256::from(self.rng.word().to_be_bytes::<32>())),
+                };
+                push32(&mut code, U256::from_be_slice(who.as_slice()));
+            }
+            // Storage: up to three earlier writes to a few slots, so the last access
+            // meets every (original, present, new) combination and warm or cold.
+            0x54 | 0x55 | 0x5c | 0x5d => {
+                let small = |r: &mut Rng| U256::from(r.below(3));
+                let storage: Vec<(U256, U256)> = (0..3u64)
+                    .filter_map(|i| {
+                        let v = small(&mut self.rng);
+                        (!v.is_zero()).then_some((U256::from(i), v))
+                    })
+                    .collect();
+                let store = if op == 0x5c || op == 0x5d { 0x5d } else { 0x55 };
+                for _ in 0..self.rng.below(4) {
+                    push32(&mut code, small(&mut self.rng));
+                    push32(&mut code, U256::from(self.rng.below(3)));
+                    code.push(store);
+                }
+                if arity(op) == 2 {
+                    push32(&mut code, small(&mut self.rng));
+                }
+                push32(&mut code, U256::from(self.rng.below(3)));
+                let at = code.len();
+                code.push(op);
+                return (Program::new(code).storage(storage), at);
+            }
             0x20 | 0x37 | 0x39 | 0x51..=0x53 | 0x5e | 0xf3 | 0xfd => {
                 for _ in 0..arity(op) {
                     let v = self.rng.below(200);
@@ -590,13 +636,7 @@ impl Generator {
             Target::OutOfGas => {
                 let (p, at) = self.runs(op);
                 // What the opcode costs there, from the machine itself.
-                let mut m = MachineState::new(
-                    Default::default(),
-                    machine::Env::default(),
-                    p.code.clone().into(),
-                    p.frame_gas,
-                )
-                .ok()?;
+                let mut m = super::differential::machine_start(&p, p.frame_gas).ok()?;
                 while m.pc != at && m.finished.is_none() {
                     machine::step_in_place(&mut m).ok()?;
                 }
@@ -798,6 +838,8 @@ pub enum StepOutcome {
     InvalidOperand,
     /// Halt: `RETURNDATACOPY` past the return data.
     ReturnDataOutOfBounds,
+    /// Halt: a state change in a static call.
+    StaticViolation,
 }
 
 impl StepOutcome {
@@ -817,6 +859,7 @@ impl StepOutcome {
             StepOutcome::InvalidFe => "invalid",
             StepOutcome::InvalidOperand => "invalid operand",
             StepOutcome::ReturnDataOutOfBounds => "return data out of bounds",
+            StepOutcome::StaticViolation => "static violation",
         }
     }
 
@@ -854,6 +897,7 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
                 Halt::InvalidFe => StepOutcome::InvalidFe,
                 Halt::InvalidOperand => StepOutcome::InvalidOperand,
                 Halt::ReturnDataOutOfBounds => StepOutcome::ReturnDataOutOfBounds,
+                Halt::StateChangeInStaticCall => StepOutcome::StaticViolation,
             },
         },
         None if op == 0x20 && matches!(post.cursor, Some(Cursor::Sponge(_))) => {
@@ -1150,16 +1194,8 @@ mod tests {
             let Some(p) = g.targeted(*op, *t) else {
                 continue;
             };
-            let mut m = MachineState::new(
-                Default::default(),
-                machine::Env {
-                    input: p.calldata.clone().into(),
-                    ..Default::default()
-                },
-                p.code.clone().into(),
-                p.frame_gas,
-            )
-            .expect("valid program");
+            let mut m =
+                crate::fault::differential::machine_start(&p, p.frame_gas).expect("valid program");
             let mut hit = false;
             while m.finished.is_none() {
                 let post = machine::step(&m).expect("implemented");

@@ -15,9 +15,9 @@
 //! the machine does not run them); no storage, logs or warm sets are compared; revm runs
 //! on an in-memory database, so nothing here does I/O.
 
-use alloy_primitives::{Address, Bytes, U256, address};
+use alloy_primitives::{Address, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
 use revm::{
-    Context, InspectEvm, MainBuilder, MainContext,
+    Context, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
     context::{CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
     interpreter::InstructionResult,
@@ -30,7 +30,9 @@ use super::{
     coverage::Program,
     machine::{Env, MachineError, MachineState, Outcome, StepError, step},
     trace::StepTracer,
+    world::{TxState, World},
 };
+use crate::state::{CommittedState, StateChange};
 
 /// The transaction's sender.
 pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
@@ -96,6 +98,10 @@ pub struct RevmRun {
     pub result: ExecutionResult,
     /// The transaction's gas limit.
     pub gas_limit: u64,
+    /// The called account's slots revm loaded: (slot, original, final value).
+    pub storage: Vec<(U256, U256, U256)>,
+    /// The frame's refund counter at its end.
+    pub refunded: i64,
 }
 
 /// How many steps a compared program took.
@@ -122,6 +128,10 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     let gas_limit = (intrinsic + p.frame_gas).max(floor);
     let mut db = CacheDB::new(EmptyDB::default());
     let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
+    for (slot, value) in &p.storage {
+        db.insert_account_storage(TARGET, *slot, *value)
+            .map_err(|e| DiffError::Revm(format!("storage: {e:?}")))?;
+    }
     db.insert_account_info(
         TARGET,
         AccountInfo {
@@ -152,6 +162,17 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         .inspect_one_tx(tx)
         .map_err(|e| DiffError::Revm(format!("{e:?}")))?;
     let rec = std::mem::take(&mut evm.inspector);
+    let state = evm.finalize();
+    let mut storage: Vec<(U256, U256, U256)> = state
+        .get(&TARGET)
+        .map(|a| {
+            a.storage
+                .iter()
+                .map(|(slot, v)| (*slot, v.original_value, v.present_value))
+                .collect()
+        })
+        .unwrap_or_default();
+    storage.sort();
     if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
         return Err(DiffError::Frames(rec.frame_ends.len()));
     }
@@ -165,11 +186,41 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         outcome: (end.result, end.output, end.gas_left),
         result,
         gas_limit,
+        storage,
+        refunded: end.refunded,
     })
 }
 
+/// The committed state `p` runs on, as the machine's world sees it: the caller's
+/// balance, the called account's code and storage.
+pub fn pre_state(p: &Program) -> CommittedState {
+    let mut state = CommittedState::default();
+    let mut changes = vec![
+        StateChange::Account {
+            address: CALLER,
+            nonce: 0,
+            balance: U256::from(10u64.pow(18)),
+            code_hash: KECCAK256_EMPTY,
+        },
+        StateChange::Account {
+            address: TARGET,
+            nonce: 0,
+            balance: U256::ZERO,
+            code_hash: keccak256(&p.code),
+        },
+    ];
+    changes.extend(p.storage.iter().map(|(slot, value)| StateChange::Storage {
+        address: TARGET,
+        slot: *slot,
+        value: *value,
+    }));
+    state.apply(&changes);
+    state
+}
+
 /// The machine's start state for `p` with `gas` frame gas (the same call: caller,
-/// address, calldata as input; opaque sections 0).
+/// address, calldata as input; `Global` explicit over [`pre_state`] with the caller,
+/// the called account and revm's default beneficiary warm; other sections 0).
 pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError> {
     let env = Env {
         self_address: TARGET,
@@ -178,12 +229,56 @@ pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError
         input: Bytes::copy_from_slice(&p.calldata),
         ..Env::default()
     };
-    MachineState::new(
+    let tx = TxState::begin(World::new(pre_state(p)), CALLER, TARGET, Address::ZERO);
+    Ok(MachineState::new(
         Sections::default(),
         env,
         Bytes::copy_from_slice(&p.code),
         gas,
-    )
+    )?
+    .with_state(tx))
+}
+
+/// The called account's storage after the frame, and the refund counter after a
+/// success: every slot revm loaded has the machine's value, and every slot the machine
+/// wrote was loaded by revm with the same value (after a revert or halt, the machine's
+/// world is back to its start and revm's slots to their originals).
+fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
+    let Some(f) = &m.state else {
+        return Ok(());
+    };
+    let world = &f.tx.world;
+    for (slot, _, value) in &rev.storage {
+        let mine = world.slot(TARGET, *slot);
+        if mine != *value {
+            return Err(format!("slot {slot}: machine {mine}, revm {value}"));
+        }
+    }
+    for change in world.changes() {
+        if let StateChange::Storage { address, slot, value } = change {
+            let theirs = rev
+                .storage
+                .iter()
+                .find(|(s, _, _)| *s == slot && address == TARGET)
+                .map(|(_, _, v)| *v);
+            if theirs != Some(value) {
+                return Err(format!(
+                    "machine wrote {value} to slot {slot} of {address}, revm has {theirs:?}"
+                ));
+            }
+        }
+    }
+    let ok = matches!(
+        m.finished.as_ref().map(|f| &f.outcome),
+        Some(Outcome::Stop | Outcome::Return)
+    );
+    if ok && i64::try_from(f.tx.refund).ok() != Some(rev.refunded) {
+        return Err(format!(
+            "refund: machine {}, revm {}",
+            f.tx.refund, rev.refunded
+        ));
+    }
+    Ok(())
 }
 
 /// Longest run of micro-steps one opcode may take before the program counts as not
@@ -270,6 +365,7 @@ pub fn run(
             ),
         ));
     };
+    compare_storage(&m, &rev).map_err(|d| disagree(taken, d))?;
     let (res, output, gas_left) = &rev.outcome;
     let ran = Ran {
         opcodes: rev.steps.len(),

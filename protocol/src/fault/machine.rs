@@ -51,6 +51,7 @@ use super::{
         Sections, SpongeCursorRecord, Top, View, ViewFormat,
     },
     sponge, tree,
+    world::{TxCheckpoint, TxState},
 };
 
 /// EIP-7825's per-transaction gas cap, which bounds every frame.
@@ -104,6 +105,8 @@ pub enum Halt {
     InvalidOperand,
     /// `RETURNDATACOPY` past the end of the return data.
     ReturnDataOutOfBounds,
+    /// `SSTORE` or `TSTORE` in a static call.
+    StateChangeInStaticCall,
 }
 
 /// How a frame ended.
@@ -245,7 +248,28 @@ pub struct MachineState {
     pub cursor: Option<Cursor>,
     /// Set once the frame ended.
     pub finished: Option<Finished>,
+    /// The transaction's `Global` (world, transaction tree, refund, logs) and the
+    /// checkpoint a revert or halt of this frame goes back to. Without it `Global` is
+    /// the opaque hash in [`Self::sections`] and the state opcodes are unsupported.
+    pub state: Option<Box<FrameState>>,
 }
+
+/// A frame's view of `Global`: the state and the snapshot its failure restores.
+#[derive(Debug, Clone)]
+pub struct FrameState {
+    /// `Global`, explicit.
+    pub tx: TxState,
+    /// Taken when the frame started.
+    pub snapshot: TxCheckpoint,
+}
+
+impl PartialEq for FrameState {
+    fn eq(&self, other: &Self) -> bool {
+        self.tx.record() == other.tx.record()
+    }
+}
+
+impl Eq for FrameState {}
 
 /// Destination words one copy micro-step writes.
 pub const COPY_WORDS_PER_STEP: u64 = 32;
@@ -411,7 +435,31 @@ impl MachineState {
             return_data: Bytes::new(),
             cursor: None,
             finished: None,
+            state: None,
         })
+    }
+
+    /// The same frame running on `tx` (its `Global`), which a revert or halt restores to
+    /// what it is now.
+    pub fn with_state(mut self, tx: TxState) -> Self {
+        let snapshot = tx.checkpoint();
+        self.state = Some(Box::new(FrameState { tx, snapshot }));
+        self
+    }
+
+    /// `keccak(Global)`: from the explicit state if there is one, else the opaque hash.
+    pub fn global_hash(&self) -> B256 {
+        self.state
+            .as_ref()
+            .map_or(self.sections.global, |f| f.tx.record().hash())
+    }
+
+    /// The sections with `Global` as it is now.
+    fn live_sections(&self) -> Sections {
+        Sections {
+            global: self.global_hash(),
+            ..self.sections
+        }
     }
 
     /// Memory size in words.
@@ -458,7 +506,7 @@ impl MachineState {
     /// The top-level record `M` describes.
     pub fn top(&self) -> Top {
         match &self.finished {
-            None => self.sections.tx_exec(self.frame_record().hash()),
+            None => self.live_sections().tx_exec(self.frame_record().hash()),
             Some(f) => {
                 let status = match f.outcome {
                     Outcome::Stop | Outcome::Return => ResultStatus::Success,
@@ -470,7 +518,7 @@ impl MachineState {
                     gas_left: f.gas_left,
                     output: f.output_view,
                 };
-                self.sections.tx_finish(result.hash())
+                self.live_sections().tx_finish(result.hash())
             }
         }
     }
@@ -494,6 +542,12 @@ fn w32_view(data: &[u8], offset: u64, length: u64) -> View {
         offset,
         length,
     }
+}
+
+/// Whether `op` reads or writes `Global` (world state, warm sets, transient storage,
+/// refunds): the machine runs it only with an explicit [`FrameState`].
+pub fn reads_global(op: u8) -> bool {
+    matches!(op, 0x31 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d)
 }
 
 /// Whether the machine implements `op` (undefined bytes count: they halt).
@@ -523,7 +577,9 @@ fn classify(op: u8) -> Class {
         0x10..=0x1d => Static(3),
         0x1e => Static(5),
         0x20 => Static(30),
-        0x30..=0x34 => Unsupported,
+        0x30 => Unsupported,
+        0x31 => Static(100),
+        0x32..=0x34 => Unsupported,
         0x35 => Static(3),
         0x36 => Static(2),
         0x37 => Static(3),
@@ -533,15 +589,19 @@ fn classify(op: u8) -> Class {
         0x3d => Static(2),
         0x3e => Static(3),
         0x3f => Unsupported,
-        0x40..=0x4a => Unsupported,
+        0x40..=0x46 => Unsupported,
+        0x47 => Static(5),
+        0x48..=0x4a => Unsupported,
         0x50 => Static(2),
         0x51..=0x53 => Static(3),
-        0x54 | 0x55 => Unsupported,
+        0x54 => Static(100),
+        // revm charges SSTORE's 100 after the static-call and stipend checks.
+        0x55 => Static(0),
         0x56 => Static(8),
         0x57 => Static(10),
         0x58..=0x5a => Static(2),
         0x5b => Static(1),
-        0x5c | 0x5d => Unsupported,
+        0x5c | 0x5d => Static(100),
         0x5e => Static(3),
         0x5f => Static(2),
         0x60..=0x9f => Static(3),
@@ -596,6 +656,12 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
         }
         Class::Static(g) => g,
     };
+    if reads_global(op) && s.state.is_none() {
+        return Err(StepError::Unsupported {
+            opcode: op,
+            pc: s.pc,
+        });
+    }
     if let Err(h) = exec(s, op, static_gas) {
         s.halt(h);
     }
@@ -607,6 +673,7 @@ type Exec = Result<(), Halt>;
 
 impl MachineState {
     fn halt(&mut self, h: Halt) {
+        self.restore_snapshot();
         self.gas = 0;
         self.finished = Some(Finished {
             outcome: Outcome::Halt(h),
@@ -707,7 +774,27 @@ impl MachineState {
         }
     }
 
+    /// A revert or halt: `Global` goes back to the frame's snapshot.
+    fn restore_snapshot(&mut self) {
+        if let Some(f) = self.state.as_mut() {
+            f.tx.revert(f.snapshot);
+        }
+    }
+
+    /// The explicit `Global` (`step_in_place` checked it is there for the opcodes
+    /// that call this).
+    fn global(&mut self) -> Result<&mut TxState, Halt> {
+        match self.state.as_mut() {
+            Some(f) => Ok(&mut f.tx),
+            // Unreachable: `reads_global` opcodes stop earlier without a state.
+            None => Err(Halt::UndefinedOpcode(0)),
+        }
+    }
+
     fn finish(&mut self, outcome: Outcome, offset: u64, len: u64) {
+        if outcome == Outcome::Revert {
+            self.restore_snapshot();
+        }
         let output = if len == 0 {
             Bytes::new()
         } else {
@@ -733,6 +820,15 @@ pub fn memory_cost(words: u64) -> u64 {
     3u64.saturating_mul(words)
         .saturating_add(words.saturating_mul(words) / 512)
 }
+
+/// EIP-2929: a warm storage read, and `SSTORE`'s static part.
+const WARM_READ: u64 = 100;
+/// EIP-2929: a cold slot's `SLOAD` on top of the warm read.
+const COLD_SLOAD_EXTRA: u64 = 2_000;
+/// EIP-2929: a cold account's access on top of the warm read.
+const COLD_ACCOUNT_EXTRA: u64 = 2_500;
+/// EIP-2200: `SSTORE` needs more gas than the call stipend.
+const CALL_STIPEND: u64 = 2_300;
 
 /// Copy cost: 3 per word.
 fn copy_cost(len: u64) -> u64 {
@@ -948,6 +1044,59 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             // The source is the memory as it is now, read through its own view.
             let (data, source) = s.copy_source(op);
             s.start_copy(op, dst, src, len, source, data);
+        }
+        // BALANCE: EIP-2929's cold surcharge on the first access in the transaction.
+        0x31 => {
+            let [a] = s.pop()?;
+            let address = Address::from_word(B256::from(a.to_be_bytes::<32>()));
+            let (account, cold) = s.global()?.access_account(address);
+            if cold {
+                s.charge(COLD_ACCOUNT_EXTRA)?;
+            }
+            s.push(account.balance)?;
+        }
+        0x47 => {
+            let me = s.env.self_address;
+            let balance = s.global()?.world.account(me).balance;
+            s.push(balance)?;
+        }
+        0x54 => {
+            let [slot] = s.pop()?;
+            let me = s.env.self_address;
+            let (value, cold) = s.global()?.sload(me, slot);
+            if cold {
+                s.charge(COLD_SLOAD_EXTRA)?;
+            }
+            s.push(value)?;
+        }
+        0x55 => {
+            if s.env.is_static {
+                return Err(Halt::StateChangeInStaticCall);
+            }
+            let [slot, value] = s.pop()?;
+            // EIP-2200's sentry: no SSTORE with the call stipend or less left.
+            if s.gas <= CALL_STIPEND {
+                return Err(Halt::OutOfGas);
+            }
+            s.charge(WARM_READ)?;
+            let me = s.env.self_address;
+            let charge = s.global()?.sstore_charge(me, slot, value);
+            s.charge(charge.gas)?;
+            s.global()?.sstore_write(me, slot, value, &charge);
+        }
+        0x5c => {
+            let [slot] = s.pop()?;
+            let me = s.env.self_address;
+            let value = s.global()?.tx_tree.transient(me, slot);
+            s.push(value)?;
+        }
+        0x5d => {
+            if s.env.is_static {
+                return Err(Halt::StateChangeInStaticCall);
+            }
+            let [slot, value] = s.pop()?;
+            let me = s.env.self_address;
+            s.global()?.tx_tree.set_transient(me, slot, value);
         }
         0x5f => s.push(U256::ZERO)?,
         0x60..=0x7f => {

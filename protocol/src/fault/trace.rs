@@ -49,6 +49,9 @@ pub struct FrameEnd {
     /// Gas left in the frame as revm reports it (an exceptional halt other than out of
     /// gas may report gas that the caller then does not get back).
     pub gas_left: u64,
+    /// The frame's refund counter at its end (revm keeps one per frame; a successful
+    /// frame's adds to its caller's).
+    pub refunded: i64,
 }
 
 /// Records an [`OpcodeSnapshot`] before every opcode and a [`FrameEnd`] after every frame.
@@ -73,6 +76,7 @@ impl StepTracer {
             result: result.result,
             output: result.output.clone(),
             gas_left: result.gas.remaining(),
+            refunded: result.gas.refunded(),
         });
         self.depth = self.depth.saturating_sub(1);
     }

@@ -159,6 +159,13 @@ pub fn empty_account() -> AccountLeaf {
     }
 }
 
+/// Osaka's precompiles (`0x01`..`0x11`, `0x100`), warm in every transaction by rule.
+pub fn is_precompile(address: Address) -> bool {
+    let b = address.as_slice();
+    b[..18].iter().all(|x| *x == 0)
+        && matches!(u16::from_be_bytes([b[18], b[19]]), 0x01..=0x11 | 0x100)
+}
+
 /// A position in a journal, to revert to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpoint(usize);
@@ -341,6 +348,8 @@ struct TreeUndo {
 #[derive(Debug, Clone, Default)]
 pub struct TxTree {
     tree: SparseMerkleTree,
+    /// The tree's root, kept current so it reads through a shared reference.
+    root: B256,
     originals: BTreeMap<(Address, U256), U256>,
     journal: Vec<TreeUndo>,
 }
@@ -356,6 +365,7 @@ impl TxTree {
         let original = original.map(|(slot, value)| (slot, self.originals.insert(slot, value)));
         self.journal.push(TreeUndo { key, old, original });
         self.tree.insert(key, value);
+        self.root = self.tree.root();
     }
 
     /// Whether `address` is warm.
@@ -443,11 +453,12 @@ impl TxTree {
                 }
             }
         }
+        self.root = self.tree.root();
     }
 
     /// The root.
-    pub fn root(&mut self) -> B256 {
-        self.tree.root()
+    pub fn root(&self) -> B256 {
+        self.root
     }
 
     /// A proof of `key` against [`Self::root`].
@@ -486,16 +497,6 @@ pub fn sstore_gas(original: U256, present: U256, new: U256, cold: bool) -> (u64,
     )
 }
 
-/// Why the refund counter could not take a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("refund counter {counter} cannot take {delta}")]
-pub struct RefundError {
-    /// The counter.
-    pub counter: u64,
-    /// The change.
-    pub delta: i64,
-}
-
 /// A transaction's `Global`, explicit.
 #[derive(Debug, Clone)]
 pub struct TxState {
@@ -525,6 +526,18 @@ pub struct TxCheckpoint {
 }
 
 impl TxState {
+    /// A call transaction's start on `world`: `origin`, `to` and the block's
+    /// `coinbase` (EIP-3651) warm, as revm has them when the first frame runs.
+    pub fn begin(world: World, origin: Address, to: Address, coinbase: Address) -> Self {
+        let mut tx = Self::new(world);
+        for a in [origin, to, coinbase] {
+            if !is_precompile(a) {
+                tx.tx_tree.warm_account(a);
+            }
+        }
+        tx
+    }
+
     /// A transaction starting on `world`, nothing warm.
     pub fn new(world: World) -> Self {
         Self {
@@ -538,7 +551,7 @@ impl TxState {
     }
 
     /// `Global` now.
-    pub fn record(&mut self) -> GlobalRecord {
+    pub fn record(&self) -> GlobalRecord {
         GlobalRecord {
             world_root: self.world.root(),
             tx_tree_root: self.tx_tree.root(),
@@ -571,18 +584,16 @@ impl TxState {
         self.tx_bloom = to.tx_bloom;
     }
 
-    /// Adds `delta` to the refund counter.
-    pub fn add_refund(&mut self, delta: i64) -> Result<(), RefundError> {
-        let err = RefundError {
-            counter: self.refund,
-            delta,
-        };
+    /// Adds `delta` to the refund counter, saturating at 0 and `u64::MAX`. Execution
+    /// from a transaction start never saturates (a negative change undoes an earlier
+    /// positive one of the same transaction, geth's invariant); the saturation only
+    /// fixes what a hand-made state does, the same way on L1.
+    pub fn add_refund(&mut self, delta: i64) {
         self.refund = if delta >= 0 {
-            self.refund.checked_add(delta.unsigned_abs()).ok_or(err)?
+            self.refund.saturating_add(delta.unsigned_abs())
         } else {
-            self.refund.checked_sub(delta.unsigned_abs()).ok_or(err)?
+            self.refund.saturating_sub(delta.unsigned_abs())
         };
-        Ok(())
     }
 
     /// `SLOAD`: the value and whether the access was cold (the slot is warm after).
@@ -612,23 +623,17 @@ impl TxState {
     }
 
     /// `SSTORE`'s write, once its gas is paid.
-    pub fn sstore_write(
-        &mut self,
-        address: Address,
-        slot: U256,
-        new: U256,
-        charge: &SstoreCharge,
-    ) -> Result<(), RefundError> {
-        self.add_refund(charge.refund)?;
+    pub fn sstore_write(&mut self, address: Address, slot: U256, new: U256, charge: &SstoreCharge) {
+        self.add_refund(charge.refund);
         if new != charge.present {
             self.world.set_slot(address, slot, new);
         }
-        Ok(())
     }
 
-    /// `BALANCE`-style account access: the account and whether it was cold.
+    /// `BALANCE`-style account access: the account and whether it was cold
+    /// (precompiles are warm by rule and get no entry).
     pub fn access_account(&mut self, address: Address) -> (AccountLeaf, bool) {
-        let cold = self.tx_tree.warm_account(address);
+        let cold = !is_precompile(address) && self.tx_tree.warm_account(address);
         (self.world.account(address), cold)
     }
 }
@@ -657,6 +662,17 @@ mod tests {
         assert_eq!(GlobalRecord::decode(&bytes), Ok(g));
         assert!(GlobalRecord::decode(&bytes[1..]).is_err());
         assert_eq!(g.hash(), keccak256(&bytes));
+    }
+
+    #[test]
+    fn precompiles_are_osakas() {
+        let n = |x: u16| Address::left_padding_from(&x.to_be_bytes());
+        assert!(!is_precompile(n(0)));
+        assert!((1..=0x11).all(|x| is_precompile(n(x))));
+        assert!(!is_precompile(n(0x12)));
+        assert!(is_precompile(n(0x100)));
+        assert!(!is_precompile(n(0x101)));
+        assert!(!is_precompile(Address::repeat_byte(1)));
     }
 
     #[test]
@@ -710,8 +726,7 @@ mod tests {
         let c = tx.sstore_charge(addr(1), U256::from(5), U256::from(7));
         assert!(!c.cold);
         assert_eq!(c.original, U256::from(50));
-        tx.sstore_write(addr(1), U256::from(5), U256::from(7), &c)
-            .unwrap();
+        tx.sstore_write(addr(1), U256::from(5), U256::from(7), &c);
         let c2 = tx.sstore_charge(addr(1), U256::from(5), U256::from(50));
         assert_eq!((c2.original, c2.present), (U256::from(50), U256::from(7)));
         // an unknown slot first touched by SSTORE: cold, original zero
