@@ -29,7 +29,7 @@
 //! What it is not: no environment, state or call coverage (the prover reverts on those),
 //! and not the revm-vs-machine differential (`protocol/tests/fault_machine.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use alloy::primitives::{B256, Bytes, U256};
 use blink_bridge_contracts::{
@@ -43,7 +43,7 @@ use protocol::fault::{
         Family, Generator, Item, StepOutcome, assemble, classify, interesting, osaka_defined,
         prover_covers, push32,
     },
-    machine::{Cursor, Env, MachineState, implemented, step},
+    machine::{Cursor, Env, MachineState, implemented, reads_global, step},
     witness::{self, CursorPreimage},
 };
 
@@ -71,6 +71,8 @@ struct Stats {
     bytes: BTreeMap<StatKey, Vec<usize>>,
     compared: usize,
     unsupported: usize,
+    /// Opcodes of the steps the prover answered `UnsupportedStep`.
+    unsupported_ops: BTreeSet<u8>,
     mutations: usize,
 }
 
@@ -175,6 +177,7 @@ impl Harness {
                         ));
                     }
                     self.stats.unsupported += 1;
+                    self.stats.unsupported_ops.insert(op);
                 }
             }
             match next {
@@ -678,9 +681,14 @@ fn random_programs() {
             .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?} gas {gas}"));
     }
     h.report("random programs");
-    // Random programs draw only opcodes the machine implements, all of which the prover
-    // now covers, micro-steps included (uncovered bytes: `all_single_byte_programs`).
-    assert_eq!(h.stats.unsupported, 0);
+    // Random programs draw only opcodes the machine implements; the prover covers all
+    // of them, micro-steps included, but the state opcodes (the machine runs them over
+    // an explicit `Global`, the prover not yet), which it answers `UnsupportedStep`.
+    assert!(
+        h.stats.unsupported_ops.iter().all(|op| reads_global(*op)),
+        "{:02x?}",
+        h.stats.unsupported_ops
+    );
     assert!(
         h.stats.gas.keys().any(|(op, _)| witness::is_copy(*op)),
         "random programs should reach the copies"

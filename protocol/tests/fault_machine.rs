@@ -664,13 +664,12 @@ fn check_commitments(p: &Program) -> Result<(), String> {
         if top_after.sections[..2] != top_before.sections[..2] {
             return Err(format!("0x{op:02x} changed BlockCtx/TxCtx"));
         }
-        let failed = next.finished.as_ref().is_some_and(|f| {
-            matches!(f.outcome, Outcome::Revert | Outcome::Halt(_))
-        });
-        if top_after.sections[2] != top_before.sections[2]
-            && !(reads_global(op) && !micro)
-            && !failed
-        {
+        let failed = next
+            .finished
+            .as_ref()
+            .is_some_and(|f| matches!(f.outcome, Outcome::Revert | Outcome::Halt(_)));
+        let may_change_global = (reads_global(op) && !micro) || failed;
+        if top_after.sections[2] != top_before.sections[2] && !may_change_global {
             return Err(format!("0x{op:02x} changed Global"));
         }
         if next.finished.is_some() {

@@ -1153,9 +1153,10 @@ impl Coverage {
              \"sponge micro-step\")"
         );
         out.push_str(
-            "not part of the machine yet: calls and creates (so no precompile: 0/18), world state \
-             (storage, balances, other accounts' code), logs, environment and block opcodes, \
-             transaction and block boundaries; the workloads (ETH and ERC-20 transfers, swaps, \
+            "not part of the machine yet: calls and creates (so no precompile: 0/18), other \
+             accounts' code, logs, environment and block opcodes, transaction and block \
+             boundaries (the state opcodes run on the called account's storage and balances \
+             in a single frame); the workloads (ETH and ERC-20 transfers, swaps, \
              deployments, deposits) need those, so S counts generated single-frame programs only\n",
         );
         out

@@ -255,7 +255,12 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
         }
     }
     for change in world.changes() {
-        if let StateChange::Storage { address, slot, value } = change {
+        if let StateChange::Storage {
+            address,
+            slot,
+            value,
+        } = change
+        {
             let theirs = rev
                 .storage
                 .iter()

@@ -35,11 +35,17 @@
 //! more, and the last pads, squeezes and pushes the hash: `⌈(⌊len/136⌋ + 1) / 4⌉`
 //! steps.
 //!
-//! What it is not (yet): opcodes that read the environment, world state, logs or other
-//! frames (`ADDRESS`, `SLOAD`, `LOG*`, `CALL*`, `CREATE*`, …) return
+//! State opcodes (`SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE`) run
+//! when the state carries an explicit `Global` ([`MachineState::with_state`],
+//! [`super::world::TxState`]): EIP-2929 warm sets and EIP-2200/3529 pricing and refunds
+//! from the transaction tree, writes applied to the world overlay at once; a `REVERT` or
+//! halt puts `Global` back to the frame's snapshot. Without one, `Global` is an opaque
+//! hash and they are [`StepError::Unsupported`].
+//!
+//! What it is not (yet): opcodes that read the environment, other accounts' code, logs
+//! or other frames (`ADDRESS`, `EXTCODESIZE`, `LOG*`, `CALL*`, `CREATE*`, …) return
 //! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
-//! state. Halts do not restore `Global` to a snapshot: the single-frame machine treats
-//! `Global` as an opaque hash. Sizes assume a 64-bit `usize`, as revm does on this platform.
+//! state. Sizes assume a 64-bit `usize`, as revm does on this platform.
 
 use std::sync::Arc;
 
