@@ -56,6 +56,25 @@ library LibWitness {
         }
     }
 
+    /// @notice `keccak256` of the next `n` bytes (hashed from scratch memory past the free
+    ///         pointer, nothing allocated); returns their calldata position and the hash.
+    function hashed(WitnessReader memory r, uint256 n) internal pure returns (uint256 at, bytes32 h) {
+        at = skip(r, n);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, at, n)
+            h := keccak256(p, n)
+        }
+    }
+
+    /// @notice The big-endian field of `width` (1..32) bytes at `off` of a preimage read at
+    ///         calldata position `at` (inside the witness: `hashed` checked its bounds).
+    function field(uint256 at, uint256 off, uint256 width) internal pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := shr(mul(8, sub(32, width)), calldataload(add(at, off)))
+        }
+    }
+
     /// @notice An opening (`u8 leaves ‖ leaves × b32 ‖ u8 siblings ‖ siblings × b32`):
     ///         the leaves in memory, the siblings as a calldata position and count.
     function opening(WitnessReader memory r)
