@@ -47,7 +47,9 @@ use blink_bridge_contracts::{
 };
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use protocol::fault::{
-    commit::{BlockCtxRecord, BlockEnvRecord, FrameEnvRecord, FrameRecord, TxCtxRecord, stack_hash},
+    commit::{
+        BlockCtxRecord, BlockEnvRecord, FrameEnvRecord, FrameRecord, TxCtxRecord, stack_hash,
+    },
     coverage::{
         ENV_PUSH_OPS, Environment, Family, Generator, Item, Program, StepOutcome, assemble,
         classify, env_reads_program, interesting, osaka_defined, prover_covers, push32,

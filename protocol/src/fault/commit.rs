@@ -1147,7 +1147,10 @@ mod tests {
         };
         let b = ctx.encode();
         assert_eq!(b.len(), BlockCtxRecord::LEN);
-        assert_eq!((b[0], b[31], b[32], b[191], b[222]), (0xee, 0xee, 0, 0xb0, 0xb0));
+        assert_eq!(
+            (b[0], b[31], b[32], b[191], b[222]),
+            (0xee, 0xee, 0, 0xb0, 0xb0)
+        );
         let tx = TxCtxRecord {
             origin: Address::repeat_byte(0x0a),
             gas_price: 0x5152_5354_5556_5758_595a_5b5c_5d5e_5f60,
@@ -1172,7 +1175,10 @@ mod tests {
         bad[112] = 2; // forced
         assert!(matches!(
             BlockEnvRecord::decode(&bad),
-            Err(CommitError::Field { field: "forced", .. })
+            Err(CommitError::Field {
+                field: "forced",
+                ..
+            })
         ));
         let ctx = BlockCtxRecord::default().encode();
         assert!(BlockCtxRecord::decode(&ctx[..222]).is_err());

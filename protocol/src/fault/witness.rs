@@ -73,8 +73,8 @@ use alloy_primitives::{B256, U256};
 
 use super::{
     commit::{
-        BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, FrameEnvRecord,
-        FrameRecord, Kind, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
+        BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord,
+        Kind, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
         CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, copy_chunk_end, step,
