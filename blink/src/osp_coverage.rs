@@ -6,8 +6,9 @@
 //! limits, memory, copies, keccak, out of gas at every gas value, random programs) and
 //! targeted programs that bring every opcode × outcome the machine implements to a
 //! minimum number of steps (a stack overflow of each environment read is one program of
-//! 1,025 steps, so those targets are aimed at once, and only in runs of at least
-//! [`OVERFLOW_MIN_STEPS`] steps). Programs run in `Environment::default()` (a
+//! [`OVERFLOW_PROGRAM_STEPS`] steps, so those targets come after all others, once each,
+//! and only while the whole program fits in `--steps`; the rest are reported as not
+//! aimed at). Programs run in `Environment::default()` (a
 //! non-trivial block, transaction and chain), and `OneStepProver` is deployed with that
 //! chain's constants. Each program runs in revm under `StepTracer` and in the Rust
 //! step machine, compared at every opcode boundary (`protocol::fault::differential`);
@@ -46,9 +47,9 @@ use protocol::fault::{
     witness,
 };
 
-/// Runs below this many steps do not aim at the stack-overflow targets (each is a
-/// 1,025-step program; the thirteen of them take ~13,300 steps).
-pub const OVERFLOW_MIN_STEPS: u64 = 20_000;
+/// Steps of a stack-overflow program (1,024 `PUSH0` and the read): the thirteen
+/// environment reads' take 13,325 steps in all.
+pub const OVERFLOW_PROGRAM_STEPS: u64 = 1_025;
 
 /// Arguments of `blink osp-coverage`.
 #[derive(Debug, Args)]
@@ -83,8 +84,8 @@ pub struct Report {
     pub min_per_row: u64,
     /// Targets the generators could aim at that stayed below the minimum.
     pub below_min: Vec<(u8, Target)>,
-    /// Targets not aimed at because the run is too short for them (stack overflows below
-    /// [`OVERFLOW_MIN_STEPS`]).
+    /// Targets not aimed at because the run had no room left for their program (stack
+    /// overflows, [`OVERFLOW_PROGRAM_STEPS`] each).
     pub not_aimed: Vec<(u8, Target)>,
     /// Programs that could not be compared (a harness problem, not a disagreement), with
     /// the first reason.
@@ -130,12 +131,17 @@ pub fn measure(args: &OspCoverageArgs) -> Result<Report, ProverError> {
     }
     let mut below_min = Vec::new();
     let mut not_aimed = Vec::new();
-    for (op, target) in &all_targets {
+    // Stack overflows last: each takes a 1,025-step program, so one is enough, and only
+    // if it fits in what is left of the run.
+    let mut ordered = all_targets;
+    ordered.sort_by_key(|(_, t)| *t == Target::Overflow);
+    for (op, target) in &ordered {
         let mut attempts = 0;
         let mut cannot = false;
-        // A stack overflow takes a 1,025-step program: one is enough, in long runs only.
         let min = if *target == Target::Overflow {
-            if args.steps < OVERFLOW_MIN_STEPS {
+            if run.coverage.steps_of(*op, target.outcome(*op)) == 0
+                && run.coverage.steps + OVERFLOW_PROGRAM_STEPS > args.steps
+            {
                 not_aimed.push((*op, *target));
                 continue;
             }
@@ -358,7 +364,7 @@ pub fn render(r: &Report) -> String {
     if !r.not_aimed.is_empty() {
         let _ = writeln!(
             out,
-            "not aimed at (1,025-step programs, run below {OVERFLOW_MIN_STEPS} steps): {}",
+            "not aimed at (no room left for a {OVERFLOW_PROGRAM_STEPS}-step program): {}",
             r.not_aimed
                 .iter()
                 .map(|(op, t)| format!("0x{op:02x} {:?}", t))
