@@ -12,7 +12,8 @@ struct WitnessReader {
 /// @title LibWitness
 /// @notice Reads the one-step witness (`docs/fault-proofs.md` 3.7) front to back from
 ///         calldata, with bounds checks that revert `BadWitness()` instead of panicking.
-/// @dev    Only sequential reads; what each section means is the prover's business.
+/// @dev    Sequential reads, plus `field` into a preimage already passed over (`hashed`
+///         checked its bounds); what each section means is the prover's business.
 library LibWitness {
     /// @notice A reader over `witness`.
     function reader(bytes calldata witness) internal pure returns (WitnessReader memory r) {
