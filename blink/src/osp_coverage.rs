@@ -5,7 +5,12 @@
 //! (`protocol::fault::coverage::Family`: boundary operands, single bytes, jumps, stack
 //! limits, memory, copies, keccak, out of gas at every gas value, random programs) and
 //! targeted programs that bring every opcode × outcome the machine implements to a
-//! minimum number of steps. Each program runs in revm under `StepTracer` and in the Rust
+//! minimum number of steps (a stack overflow of each environment read is one program of
+//! [`OVERFLOW_PROGRAM_STEPS`] steps, so those targets come after all others, once each,
+//! and only while the whole program fits in `--steps`; the rest are reported as not
+//! aimed at). Programs run in `Environment::default()` (a
+//! non-trivial block, transaction and chain), and `OneStepProver` is deployed with that
+//! chain's constants. Each program runs in revm under `StepTracer` and in the Rust
 //! step machine, compared at every opcode boundary (`protocol::fault::differential`);
 //! for every step (or every k-th, `--prover-every`) the Rust side builds the witness and
 //! `OneStepProver.step` runs on revm from the committed artifact; its answer must be the
@@ -28,17 +33,23 @@ use std::{
 
 use bridge_contracts::{
     OneStepProver::OneStepProverErrors,
-    one_step_prover::{Answer, Prover},
+    one_step_prover::{Answer, Prover, ProverError},
 };
 use clap::Args;
 use eyre::bail;
 use protocol::fault::{
     coverage::{
-        Coverage, Family, Generator, Program, StepOutcome, Target, classify, prover_runs, targets,
+        Coverage, Environment, Family, Generator, Program, StepOutcome, Target, classify,
+        prover_runs, targets,
     },
     differential::{self, DiffError, Step},
+    machine::ChainConsts,
     witness,
 };
+
+/// Steps of a stack-overflow program (1,024 `PUSH0` and the read): the thirteen
+/// environment reads' take 13,325 steps in all.
+pub const OVERFLOW_PROGRAM_STEPS: u64 = 1_025;
 
 /// Arguments of `blink osp-coverage`.
 #[derive(Debug, Args)]
@@ -73,6 +84,9 @@ pub struct Report {
     pub min_per_row: u64,
     /// Targets the generators could aim at that stayed below the minimum.
     pub below_min: Vec<(u8, Target)>,
+    /// Targets not aimed at because the run had no room left for their program (stack
+    /// overflows, [`OVERFLOW_PROGRAM_STEPS`] each).
+    pub not_aimed: Vec<(u8, Target)>,
     /// Programs that could not be compared (a harness problem, not a disagreement), with
     /// the first reason.
     pub skipped: (u64, Option<String>),
@@ -81,7 +95,8 @@ pub struct Report {
 }
 
 /// The run: families for a quarter of the steps, top-ups to the minimum, families again.
-pub fn measure(args: &OspCoverageArgs) -> Report {
+/// Fails only if the prover cannot be deployed on revm.
+pub fn measure(args: &OspCoverageArgs) -> Result<Report, ProverError> {
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     let every = args.prover_every.max(1);
     let all_targets = targets();
@@ -92,7 +107,7 @@ pub fn measure(args: &OspCoverageArgs) -> Report {
         .min(args.steps / (8 * all_targets.len() as u64).max(1));
     let mut run = Run {
         generator: Generator::new(args.seed),
-        prover: Prover::new(),
+        prover: Prover::new(&ChainConsts::blink(Environment::default().chain_id))?,
         coverage: Coverage::default(),
         every,
         counter: 0,
@@ -115,9 +130,25 @@ pub fn measure(args: &OspCoverageArgs) -> Report {
         run.next_family();
     }
     let mut below_min = Vec::new();
-    for (op, target) in &all_targets {
+    let mut not_aimed = Vec::new();
+    // Stack overflows last: each takes a 1,025-step program, so one is enough, and only
+    // if it fits in what is left of the run.
+    let mut ordered = all_targets;
+    ordered.sort_by_key(|(_, t)| *t == Target::Overflow);
+    for (op, target) in &ordered {
         let mut attempts = 0;
         let mut cannot = false;
+        let min = if *target == Target::Overflow {
+            if run.coverage.steps_of(*op, target.outcome(*op)) == 0
+                && run.coverage.steps + OVERFLOW_PROGRAM_STEPS > args.steps
+            {
+                not_aimed.push((*op, *target));
+                continue;
+            }
+            min.min(1)
+        } else {
+            min
+        };
         while run.coverage.steps_of(*op, target.outcome(*op)) < min
             && attempts < 4 * min
             && run.coverage.steps < args.steps
@@ -138,14 +169,15 @@ pub fn measure(args: &OspCoverageArgs) -> Report {
     while run.coverage.steps < args.steps && !out_of_time(&mut stopped) {
         run.next_family();
     }
-    Report {
+    Ok(Report {
         coverage: run.coverage,
         prover_every: every,
         min_per_row: min,
         below_min,
+        not_aimed,
         skipped: run.skipped,
         stopped,
-    }
+    })
 }
 
 struct Run {
@@ -329,6 +361,17 @@ pub fn render(r: &Report) -> String {
                 .join(", ")
         }
     );
+    if !r.not_aimed.is_empty() {
+        let _ = writeln!(
+            out,
+            "not aimed at (no room left for a {OVERFLOW_PROGRAM_STEPS}-step program): {}",
+            r.not_aimed
+                .iter()
+                .map(|(op, t)| format!("0x{op:02x} {:?}", t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     out.push('\n');
     out.push_str(&c.table());
     out.push('\n');
@@ -354,7 +397,7 @@ pub fn render(r: &Report) -> String {
 
 /// `blink osp-coverage`.
 pub fn run(args: OspCoverageArgs) -> eyre::Result<()> {
-    let report = measure(&args);
+    let report = measure(&args)?;
     print!("{}", render(&report));
     if report.coverage.disagreements > 0 {
         bail!("{} disagreements", report.coverage.disagreements);
@@ -392,7 +435,7 @@ mod tests {
             max_seconds: 3600,
             seed: 1,
         };
-        let report = measure(&args);
+        let report = measure(&args).expect("the prover deploys");
         let text = render(&report);
         assert_eq!(
             report.coverage.disagreements, 0,

@@ -1,10 +1,12 @@
 //! `OneStepProver` (the committed artifact) on an in-memory revm: the Solidity half of
 //! the machine-vs-prover differential.
 //!
-//! What it is: [`Prover`] holds a revm (Prague, the L1's fork) with the prover's deployed
-//! code at [`PROVER`], and [`Prover::step`] calls `step(preState, witness)` and returns
-//! what it answered (a post-state or one of its custom errors) with the execution gas of
-//! the prover's frame (the 21,000 base and calldata excluded). Used by
+//! What it is: [`Prover`] holds a revm (Prague, the L1's fork) where [`DEPLOYER`] has
+//! deployed the prover by `CREATE` from the committed artifact's creation code with the
+//! chain constants as constructor arguments (`protocol::fault::machine::ChainConsts`: the
+//! environment opcodes' immutables), and [`Prover::step`] calls `step(preState, witness)`
+//! and returns what it answered (a post-state or one of its custom errors) with the
+//! execution gas of the prover's frame (the 21,000 base and calldata excluded). Used by
 //! `tests/revm_one_step_prover.rs` and `blink osp-coverage`.
 //!
 //! What it is not: no witness building and no expectation of what the answer should be
@@ -12,22 +14,25 @@
 //! anywhere but this in-memory database.
 
 use alloy::{
-    primitives::{Address, B256, Bytes, address},
-    sol_types::{SolCall, SolInterface},
+    primitives::{Address, B256, Bytes, U256, address},
+    sol_types::{SolCall, SolConstructor, SolInterface},
 };
+use protocol::fault::machine::ChainConsts;
 use revm::{
-    Context, InspectEvm, Inspector, MainBuilder, MainContext,
-    context::{CfgEnv, TxEnv, result::ExecutionResult},
+    Context, ExecuteCommitEvm, InspectEvm, Inspector, MainBuilder, MainContext,
+    context::{
+        CfgEnv, TxEnv,
+        result::{ExecutionResult, Output},
+    },
     database::{CacheDB, EmptyDB},
     interpreter::{CallInputs, CallOutcome, interpreter::EthInterpreter},
     primitives::{TxKind, hardfork::SpecId},
-    state::{AccountInfo, Bytecode},
 };
 
 use crate::OneStepProver::{self, OneStepProverErrors};
 
-/// Where the prover's code sits.
-pub const PROVER: Address = address!("0x0000000000000000000000000000000000050e01");
+/// Who deploys the prover (its first `CREATE`).
+pub const DEPLOYER: Address = address!("0x0000000000000000000000000000000000d3e901");
 /// Who calls it.
 pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
 /// Gas limit of each call: far above any step the prover covers today (a step that
@@ -59,6 +64,9 @@ pub enum ProverError {
     /// It reverted with data that is none of its custom errors.
     #[error("prover reverted with {0}, not a custom error")]
     BadRevert(Bytes),
+    /// The deployment did not create the contract.
+    #[error("deployment: {0}")]
+    Deploy(String),
 }
 
 /// Gas the prover's own call frame spent (calldata and the 21,000 base excluded).
@@ -76,6 +84,8 @@ type Evm = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>, Fra
 /// The prover on revm.
 pub struct Prover {
     evm: Evm,
+    address: Address,
+    chain: ChainConsts,
 }
 
 impl std::fmt::Debug for Prover {
@@ -84,30 +94,55 @@ impl std::fmt::Debug for Prover {
     }
 }
 
-impl Default for Prover {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Prover {
-    /// A fresh revm holding the committed artifact's deployed code.
-    pub fn new() -> Self {
-        let mut db = CacheDB::new(EmptyDB::default());
-        let code = Bytecode::new_raw(OneStepProver::DEPLOYED_BYTECODE.clone());
-        db.insert_account_info(
-            PROVER,
-            AccountInfo {
-                code_hash: code.hash_slow(),
-                code: Some(code),
-                ..Default::default()
-            },
-        );
-        let evm = Context::mainnet()
-            .with_db(db)
+    /// A fresh revm where [`DEPLOYER`] created the committed artifact with `chain`'s
+    /// constants (`constructor(chainId, coinbase, prevrandao, blobBaseFee)`).
+    pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
+        let mut evm = Context::mainnet()
+            .with_db(CacheDB::new(EmptyDB::default()))
             .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
             .build_mainnet_with_inspector(FrameGas::default());
-        Self { evm }
+        let args = OneStepProver::constructorCall {
+            chainId_: U256::from(chain.chain_id),
+            coinbase_: chain.coinbase,
+            prevrandao_: chain.prevrandao,
+            blobBaseFee_: U256::from(chain.blob_base_fee),
+        }
+        .abi_encode();
+        let mut init = OneStepProver::BYTECODE.to_vec();
+        init.extend_from_slice(&args);
+        let tx = TxEnv::builder()
+            .caller(DEPLOYER)
+            .kind(TxKind::Create)
+            .data(init.into())
+            .gas_limit(CALL_GAS)
+            .build()
+            .map_err(|e| ProverError::Deploy(format!("tx env: {e:?}")))?;
+        let result = evm
+            .transact_commit(tx)
+            .map_err(|e| ProverError::Deploy(format!("{e:?}")))?;
+        let address = match result {
+            ExecutionResult::Success {
+                output: Output::Create(_, Some(address)),
+                ..
+            } => address,
+            other => return Err(ProverError::Deploy(format!("{other:?}"))),
+        };
+        Ok(Self {
+            evm,
+            address,
+            chain: *chain,
+        })
+    }
+
+    /// Where the prover sits.
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// The chain constants it was deployed with.
+    pub fn chain(&self) -> &ChainConsts {
+        &self.chain
     }
 
     /// `step(pre, witness)`: the answer and the gas of the prover's frame.
@@ -119,7 +154,7 @@ impl Prover {
         .abi_encode();
         let tx = TxEnv::builder()
             .caller(CALLER)
-            .kind(TxKind::Call(PROVER))
+            .kind(TxKind::Call(self.address))
             .data(data.into())
             .gas_limit(CALL_GAS)
             .build()

@@ -26,24 +26,36 @@
 //! The prover on revm is `blink_bridge_contracts::one_step_prover::Prover`, and the
 //! program pieces are `protocol::fault::coverage`'s, both shared with `blink osp-coverage`.
 //!
-//! What it is not: no environment, state or call coverage (the prover reverts on those),
-//! and not the revm-vs-machine differential (`protocol/tests/fault_machine.rs`).
+//! Environment reads (`environment_reads`): every one of them over boundary
+//! environments (each with its own prover deployment, since the chain constants are the
+//! prover's immutables), out of gas at every gas value, on a full stack, `BLOBHASH`
+//! underflow; and every byte of their new witness sections (`FrameEnv`, `TxCtx`,
+//! `BlockCtx ‖ BlockEnv`) flipped in turn: each flip of a step that reads the section is
+//! `BadPreimage` of that section, and a step that halts first returns the same post-state.
+//! Machine states start as `protocol::fault::differential::machine_start` builds them (the
+//! records of a non-trivial block, transaction and chain).
+//!
+//! What it is not: no world-state or call coverage (the prover reverts on those), and
+//! not the revm-vs-machine differential (`protocol/tests/fault_machine.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use alloy::primitives::{B256, Bytes, U256};
+use alloy::primitives::{Address, B256, U256};
 use blink_bridge_contracts::{
     OneStepProver::OneStepProverErrors,
     one_step_prover::{Answer, Prover},
 };
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use protocol::fault::{
-    commit::{FrameRecord, Sections, stack_hash},
-    coverage::{
-        Family, Generator, Item, StepOutcome, assemble, classify, interesting, osaka_defined,
-        prover_covers, push32,
+    commit::{
+        BlockCtxRecord, BlockEnvRecord, FrameEnvRecord, FrameRecord, TxCtxRecord, stack_hash,
     },
-    machine::{Cursor, Env, MachineState, implemented, reads_global, step},
+    coverage::{
+        ENV_PUSH_OPS, Environment, Family, Generator, Item, Program, StepOutcome, assemble,
+        classify, env_reads_program, interesting, osaka_defined, prover_covers, push32,
+    },
+    differential,
+    machine::{ChainConsts, Cursor, MachineState, implemented, reads_global, step},
     witness::{self, CursorPreimage},
 };
 
@@ -78,19 +90,71 @@ struct Stats {
 
 struct Harness {
     prover: Prover,
+    /// The block, transaction and chain every program runs in.
+    env: Environment,
     stats: Stats,
     rng: u64,
     /// Every k-th compared step is replayed with a flipped witness byte.
     mutate_every: usize,
+    /// Flip every byte of the environment sections of every environment read.
+    mutate_env_sections: bool,
+}
+
+/// The prover deployed with the chain constants of `env`'s chain.
+fn prover_for(env: &Environment) -> Prover {
+    Prover::new(&ChainConsts::blink(env.chain_id)).expect("the prover deploys")
+}
+
+/// The state at the start of `code` in the default environment, with `gas` frame gas.
+/// The records are those of the default program's transaction (its gas limit does not
+/// follow `gas`), so that programs with the same calldata share `BlockCtx` and `TxCtx`
+/// and every halt among the fixtures is the same `M`.
+fn start(code: &[u8], calldata: &[u8], gas: u64) -> MachineState {
+    let p = Program::new(code.to_vec()).calldata(calldata.to_vec());
+    differential::machine_start(&p, gas).expect("valid program")
+}
+
+/// Where the environment sections of an environment read's witness start, their
+/// lengths, and the `BadPreimage` section each flip must give.
+fn env_sections(w: &[u8], op: u8) -> Vec<(usize, usize, u8)> {
+    if !(witness::reads_env(op) || witness::reads_tx_ctx(op) || witness::reads_block_env(op))
+        || w.len() <= 1 + 161 + FrameRecord::LEN
+    {
+        // No environment section (or no code opening: `pc ≥ codeLength` is STOP).
+        return Vec::new();
+    }
+    // version ‖ M ‖ Frame ‖ code opening (u8 n ‖ n × 32 ‖ u8 m ‖ m × 32).
+    let code = 1 + 161 + FrameRecord::LEN;
+    let n = w[code] as usize;
+    let m = w[code + 1 + 32 * n] as usize;
+    let at = code + 1 + 32 * n + 1 + 32 * m;
+    if witness::reads_env(op) {
+        vec![(at, FrameEnvRecord::LEN, 4)]
+    } else if witness::reads_tx_ctx(op) {
+        vec![(at, TxCtxRecord::LEN, 6)]
+    } else if witness::reads_block_env(op) {
+        vec![
+            (at, BlockCtxRecord::LEN, 7),
+            (at + BlockCtxRecord::LEN, BlockEnvRecord::LEN, 8),
+        ]
+    } else {
+        Vec::new()
+    }
 }
 
 impl Harness {
     fn new() -> Self {
+        Self::with_env(Environment::default())
+    }
+
+    fn with_env(env: Environment) -> Self {
         Self {
-            prover: Prover::new(),
+            prover: prover_for(&env),
+            env,
             stats: Stats::default(),
             rng: 0x9e37_79b9_7f4a_7c15,
             mutate_every: 7,
+            mutate_env_sections: false,
         }
     }
 
@@ -104,18 +168,11 @@ impl Harness {
 
     /// Run `code` in the Rust machine; check every step in Solidity. Returns the steps.
     fn run(&mut self, code: &[u8], calldata: &[u8], gas: u64) -> Result<usize, String> {
-        let env = Env {
-            input: Bytes::copy_from_slice(calldata),
-            ..Env::default()
-        };
-        let sections = Sections {
-            block_ctx: B256::repeat_byte(0xb1),
-            tx_ctx: B256::repeat_byte(0x7c),
-            global: B256::repeat_byte(0x91),
-            call_stack: B256::repeat_byte(0xc5),
-        };
-        let mut m = MachineState::new(sections, env, Bytes::copy_from_slice(code), gas)
-            .map_err(|e| e.to_string())?;
+        let p = Program::new(code.to_vec())
+            .calldata(calldata.to_vec())
+            .gas(gas)
+            .env(self.env.clone());
+        let mut m = differential::machine_start(&p, gas).map_err(|e| e.to_string())?;
         let mut steps = 0;
         while m.finished.is_none() {
             if steps > 200_000 {
@@ -159,6 +216,12 @@ impl Harness {
                         .push(w.len());
                     if steps % self.mutate_every == 0 {
                         self.mutate(pre, &w, &want)?;
+                    }
+                    if self.mutate_env_sections && !micro {
+                        let halts = post.finished.as_ref().is_some_and(|f| {
+                            matches!(f.outcome, protocol::fault::machine::Outcome::Halt(_))
+                        });
+                        self.mutate_sections(pre, &w, op, &want, halts)?;
                     }
                 }
                 _ => {
@@ -205,6 +268,41 @@ impl Harness {
             a if &a == want => Ok(()),
             a => Err(format!("byte {i} flipped: prover accepted {a:?}")),
         }
+    }
+
+    /// Every byte of the step's environment sections flipped in turn: `BadPreimage` of
+    /// that section when the step reads it, the same post-state when it halts first.
+    fn mutate_sections(
+        &mut self,
+        pre: B256,
+        w: &[u8],
+        op: u8,
+        want: &Answer,
+        halts: bool,
+    ) -> Result<(), String> {
+        for (at, len, section) in env_sections(w, op) {
+            for i in at..at + len {
+                let mut bad = w.to_vec();
+                bad[i] ^= 1 << (i % 8);
+                let (answer, _) = self
+                    .prover
+                    .step(pre, &bad)
+                    .map_err(|e| format!("0x{op:02x} byte {i} flipped: {e}"))?;
+                self.stats.mutations += 1;
+                let ok = match &answer {
+                    Answer::Error(OneStepProverErrors::BadPreimage(e)) => {
+                        !halts && e.section == section
+                    }
+                    a => halts && a == want,
+                };
+                if !ok {
+                    return Err(format!(
+                        "0x{op:02x} byte {i} (section {section}, halts {halts}) flipped: {answer:?}"
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check(&mut self, code: &[u8], gas: u64) {
@@ -372,6 +470,97 @@ fn out_of_gas_at_every_point() {
     h.report("out of gas");
     // The largest gas runs the program to its RETURN.
     assert!(h.stats.gas.contains_key(&(0x20, "step")) && h.stats.gas.contains_key(&(0xf3, "step")));
+}
+
+// ---------------------------------------------------------------------------------
+// Environment reads.
+
+/// Environments at the edges (each its own prover deployment: the chain id is an
+/// immutable): the default, zeros, 64-bit maxima with a 256-bit value and extreme
+/// addresses, an uncapped effective gas price.
+fn boundary_environments() -> Vec<Environment> {
+    let d = Environment::default();
+    vec![
+        d.clone(),
+        Environment {
+            chain_id: 1,
+            number: 0,
+            timestamp: 0,
+            base_fee: 0,
+            max_fee: 0,
+            max_priority_fee: 0,
+            value: U256::ZERO,
+            caller: Address::repeat_byte(0x01),
+            target: Address::repeat_byte(0x02),
+            ..d.clone()
+        },
+        Environment {
+            chain_id: u64::MAX,
+            number: u64::MAX,
+            timestamp: u64::MAX,
+            base_fee: u64::MAX,
+            block_gas_limit: u64::MAX,
+            max_fee: u64::MAX as u128 + 5,
+            max_priority_fee: 9,
+            value: U256::MAX - (U256::from(1) << 128),
+            caller: Address::repeat_byte(0xff),
+            target: Address::repeat_byte(0xfe),
+        },
+        Environment {
+            number: 1,
+            timestamp: 1,
+            base_fee: 7,
+            max_fee: u128::from(u64::MAX) << 20,
+            max_priority_fee: 1,
+            value: U256::from(1) << 255,
+            ..d
+        },
+    ]
+}
+
+#[test]
+fn environment_reads() {
+    let mut total = Stats::default();
+    for env in boundary_environments() {
+        let mut h = Harness::with_env(env);
+        h.mutate_env_sections = true;
+        h.mutate_every = 3;
+        for op in ENV_PUSH_OPS {
+            h.check(&[op], 1000);
+            h.check(&[0x60, 0x2a, op, 0x00], 1000);
+            // Out of gas at the read (2 gas after PUSH1's 3).
+            h.check(&[0x60, 0x2a, op, 0x00], 4);
+            // A full stack: the read overflows (1,024 PUSH0 first).
+            let mut code = vec![0x5f; 1024];
+            code.push(op);
+            h.check(&code, 5_000);
+        }
+        for index in interesting() {
+            let mut code = Vec::new();
+            push32(&mut code, index);
+            code.extend([0x49, 0x00]);
+            h.check(&code, 1000);
+        }
+        h.check(&[0x49], 1000); // underflow
+        h.check(&[0x5f, 0x49], 4); // out of gas at BLOBHASH
+        // Every environment read, out of gas at every gas value (random flips only).
+        h.mutate_env_sections = false;
+        let code = env_reads_program();
+        for gas in 0..=120 {
+            h.check(&code, gas);
+        }
+        h.report("environment reads");
+        for op in ENV_PUSH_OPS.iter().chain(&[0x49]) {
+            assert!(h.stats.gas.contains_key(&(*op, "step")), "0x{op:02x}");
+        }
+        total.compared += h.stats.compared;
+        total.mutations += h.stats.mutations;
+    }
+    println!(
+        "environment reads over 4 environments: {} steps compared, {} mutated witnesses",
+        total.compared, total.mutations
+    );
+    assert!(total.mutations > 10_000, "{}", total.mutations);
 }
 
 // ---------------------------------------------------------------------------------
@@ -568,7 +757,7 @@ fn keccak_sponge() {
 /// refused with the matching error.
 #[test]
 fn micro_step_witnesses_refuse_wrong_words() {
-    let mut prover = Prover::new();
+    let mut prover = prover_for(&Environment::default());
     let calldata: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 1) as u8).collect();
     let code = copy_program(0x37, 0, U256::from(3), U256::from(1), U256::from(2500), 0);
     let copy = first_micro(&code, &calldata, |c| matches!(c, Cursor::Copy(_)));
@@ -619,17 +808,7 @@ fn micro_step_witnesses_refuse_wrong_words() {
 
 /// The state just before the first micro-step whose cursor `pick` accepts.
 fn first_micro(code: &[u8], calldata: &[u8], pick: impl Fn(&Cursor) -> bool) -> MachineState {
-    let env = Env {
-        input: Bytes::copy_from_slice(calldata),
-        ..Env::default()
-    };
-    let mut m = MachineState::new(
-        Sections::default(),
-        env,
-        Bytes::copy_from_slice(code),
-        1_000_000,
-    )
-    .expect("valid program");
+    let mut m = start(code, calldata, 1_000_000);
     while !m.cursor.as_ref().is_some_and(&pick) {
         assert!(m.finished.is_none(), "no such micro-step");
         m = step(&m).expect("implemented");
@@ -702,13 +881,7 @@ const FIXTURES: &str = "test/fixtures/one_step_prover.json";
 
 /// The state just before the `at`-th step of `code`.
 fn state_at(code: &[u8], gas: u64, stack: &[U256], at: usize) -> MachineState {
-    let mut m = MachineState::new(
-        Sections::default(),
-        Env::default(),
-        Bytes::copy_from_slice(code),
-        gas,
-    )
-    .expect("valid program");
+    let mut m = start(code, &[], gas);
     m.stack = stack.to_vec();
     for _ in 0..at {
         m = step(&m).expect("implemented");
@@ -734,7 +907,9 @@ fn case(prover: &mut Prover, m: &MachineState) -> serde_json::Value {
 }
 
 fn fixtures() -> String {
-    let mut prover = Prover::new();
+    let env = Environment::default();
+    let chain = ChainConsts::blink(env.chain_id);
+    let mut prover = prover_for(&env);
     // 40 bytes of JUMPDESTs first so the code tree has depth 1 (a sibling to flip).
     let mut code = vec![0x5b; 40];
     code.extend([0x60, 2, 0x60, 3, 0x01, 0x00]);
@@ -790,7 +965,34 @@ fn fixtures() -> String {
         _ => unreachable!("2,900 bytes take more than two sponge steps"),
     }
 
+    // Environment reads: NUMBER (BlockCtx ‖ BlockEnv), ORIGIN (TxCtx), CHAINID (an
+    // immutable), each after one PUSH0 so the stack is not empty.
+    let number = state_at(&[0x5f, 0x43, 0x00], 1000, &[], 1);
+    let number_w = witness::witness(&number).expect("witness");
+    let number_sections = env_sections(&number_w, 0x43);
+    let origin = state_at(&[0x5f, 0x32, 0x00], 1000, &[], 1);
+    let origin_w = witness::witness(&origin).expect("witness");
+    let origin_sections = env_sections(&origin_w, 0x32);
+    let chain_id = state_at(&[0x5f, 0x46, 0x00], 1000, &[], 1);
+    // NUMBER claimed one higher.
+    let mut number_wrong = step(&number).expect("step");
+    let top = number_wrong.stack.len() - 1;
+    number_wrong.stack[top] += U256::from(1);
+
     let value = serde_json::json!({
+        "chain": {
+            "chainId": chain.chain_id,
+            "coinbase": chain.coinbase.to_string(),
+            "prevrandao": chain.prevrandao.to_string(),
+            "blobBaseFee": chain.blob_base_fee as u64,
+        },
+        "number": case(&mut prover, &number),
+        "numberWrongPost": number_wrong.commitment().to_string(),
+        "blockCtxAt": number_sections[0].0,
+        "blockEnvAt": number_sections[1].0,
+        "origin": case(&mut prover, &origin),
+        "txCtxAt": origin_sections[0].0,
+        "chainId": case(&mut prover, &chain_id),
         "add": add_case,
         "addWrongPost": wrong_post.to_string(),
         "frameAt": frame_at,

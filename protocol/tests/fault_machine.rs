@@ -16,16 +16,29 @@
 //! (`Program`, `Item`/`assemble`, boundary operands, the deterministic `Rng`) are
 //! `fault::coverage`'s, shared with `blink osp-coverage`.
 //!
-//! What it is not: no calls, storage, logs or environment opcodes (the machine does not
+//! Environment reads (`ADDRESS`, `ORIGIN`, `CALLER`, `CALLVALUE`, `GASPRICE`, `COINBASE`,
+//! `TIMESTAMP`, `NUMBER`, `PREVRANDAO`, `GASLIMIT`, `CHAINID`, `BASEFEE`, `BLOBHASH`,
+//! `BLOBBASEFEE`) run in revm with the block, transaction and chain values the machine's
+//! records carry (`fault::differential::context`): the default non-trivial ones and
+//! boundary environments (zeros, 64-bit and 256-bit maxima, a capped and an uncapped
+//! effective gas price), out of gas at every gas value, and on a full stack.
+//!
+//! State opcodes (`SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE`) run on
+//! the same pre-state in both (the caller after its prepayment, the called account's
+//! code, value and storage); the called account's final storage and the refund counter
+//! are compared too.
+//!
+//! What it is not: no calls, logs or reads of other accounts' code (the machine does not
 //! implement them yet); the Solidity prover itself runs in
 //! `bridge-contracts/tests/revm_one_step_prover.rs`.
 
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{Address, B256, U256};
 use blink_protocol::fault::{
     commit::stack_hash,
-    commit::{FrameRecord, Kind, Sections},
+    commit::{FrameRecord, Kind},
     coverage::{
-        Family, Generator, Item, Program, Rng, arity, assemble, interesting, plain_ops, push32,
+        ENV_PUSH_OPS, Environment, Family, Generator, Item, Program, Rng, arity, assemble,
+        env_reads_program, interesting, plain_ops, push32,
     },
     differential,
     machine::{
@@ -107,10 +120,24 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
             return Err(format!("push byte {i} differs"));
         }
     }
-    match (&d.env, op == 0x35 || op == 0x36 || op == 0x37) {
+    match (&d.env, witness::reads_env(op)) {
         (Some(env), true) if *env == m.env_record() && env.hash() == frame.env => {}
         (None, false) => {}
         _ => return Err("FrameEnv section differs".into()),
+    }
+    match (&d.tx_ctx, witness::reads_tx_ctx(op)) {
+        (Some(tx), true) if tx == m.ctx.tx_ctx() && tx.hash() == d.top.sections[1] => {}
+        (None, false) => {}
+        _ => return Err("TxCtx section differs".into()),
+    }
+    match (&d.block_ctx, &d.block_env, witness::reads_block_env(op)) {
+        (Some(ctx), Some(env), true)
+            if ctx == m.ctx.block_ctx()
+                && env == m.ctx.block_env()
+                && ctx.hash() == d.top.sections[0]
+                && env.hash() == ctx.env => {}
+        (None, None, false) => {}
+        _ => return Err("BlockCtx / BlockEnv section differs".into()),
     }
     if op == 0x35 {
         let open = d.input.as_ref().ok_or("no input opening")?;
@@ -397,8 +424,9 @@ fn all_single_byte_programs() {
             unsupported.push(op);
         }
     }
-    // What stays for the next pieces: environment, state, logs, calls, creates.
-    assert_eq!(unsupported.len(), 30, "{unsupported:02x?}");
+    // What stays for the next pieces: other accounts' code, block hashes, logs, calls,
+    // creates.
+    assert_eq!(unsupported.len(), 16, "{unsupported:02x?}");
 }
 
 #[test]
@@ -591,6 +619,133 @@ fn state_opcodes_targeted_programs() {
 }
 
 // ---------------------------------------------------------------------------------
+// Environment reads.
+
+/// Environments at the edges: zeros where revm allows them, 64-bit maxima, a 256-bit
+/// call value, an effective gas price capped by the max fee and one below it, extreme
+/// addresses.
+fn boundary_environments() -> Vec<Environment> {
+    let d = Environment::default();
+    vec![
+        d.clone(),
+        Environment {
+            chain_id: 1,
+            number: 0,
+            timestamp: 0,
+            base_fee: 0,
+            max_fee: 0,
+            max_priority_fee: 0,
+            value: U256::ZERO,
+            caller: Address::repeat_byte(0x01),
+            target: Address::repeat_byte(0x02),
+            ..d.clone()
+        },
+        Environment {
+            chain_id: u64::MAX,
+            number: u64::MAX,
+            timestamp: u64::MAX,
+            base_fee: u64::MAX,
+            block_gas_limit: u64::MAX,
+            // Capped: base fee + priority fee above the max fee.
+            max_fee: u64::MAX as u128 + 5,
+            max_priority_fee: 9,
+            value: U256::MAX - (U256::from(1) << 128),
+            caller: Address::repeat_byte(0xff),
+            target: Address::repeat_byte(0xfe),
+        },
+        Environment {
+            // Uncapped: base fee + priority fee below the max fee.
+            number: 1,
+            timestamp: 1,
+            base_fee: 7,
+            block_gas_limit: 1 << 24,
+            max_fee: u128::from(u64::MAX) << 20,
+            max_priority_fee: 1,
+            value: U256::from(1) << 255,
+            ..d.clone()
+        },
+        Environment {
+            base_fee: 1_000,
+            max_fee: 1_000,
+            max_priority_fee: 1_000,
+            ..d
+        },
+    ]
+}
+
+#[test]
+fn environment_reads_over_boundary_values() {
+    let mut steps = 0;
+    for (i, env) in boundary_environments().into_iter().enumerate() {
+        // Each read alone, each with a value under it, BLOBHASH over boundary indices.
+        for op in ENV_PUSH_OPS {
+            for code in [vec![op], vec![0x60, 0x2a, op, 0x00]] {
+                let p = Program::new(code).env(env.clone());
+                steps += check(&p).unwrap_or_else(|e| panic!("env {i} 0x{op:02x}: {e}"));
+            }
+        }
+        for index in interesting() {
+            let mut code = Vec::new();
+            push32(&mut code, index);
+            code.push(0x49);
+            let p = Program::new(code).env(env.clone());
+            steps += check(&p).unwrap_or_else(|e| panic!("env {i} BLOBHASH {index}: {e}"));
+        }
+        check(&Program::new(vec![0x49]).env(env.clone()))
+            .unwrap_or_else(|e| panic!("env {i} BLOBHASH underflow: {e}"));
+        // Every read returned: the output holds their XOR, compared with revm's.
+        let p = Program::new(env_reads_program()).env(env.clone());
+        steps += check(&p).unwrap_or_else(|e| panic!("env {i} all reads: {e}"));
+        check_commitments(&p).unwrap_or_else(|e| panic!("env {i} commitments: {e}"));
+    }
+    assert!(steps > 300, "{steps}");
+}
+
+#[test]
+fn environment_reads_out_of_gas_at_every_point() {
+    let code = env_reads_program();
+    let full = {
+        let run = differential::run_revm(&Program::new(code.clone())).expect("revm");
+        100_000 - run.outcome.2
+    };
+    assert!(full > 13 * 2 + 3, "{full}");
+    for gas in 0..=full + 1 {
+        check(&Program::new(code.clone()).gas(gas)).unwrap_or_else(|e| panic!("gas {gas}: {e}"));
+    }
+}
+
+#[test]
+fn environment_reads_at_the_stack_limit() {
+    // 1,023 items: the read fills the stack; the same read again overflows.
+    for op in ENV_PUSH_OPS {
+        let mut code = vec![0x5f; 1023];
+        code.extend([op, op]);
+        check(&Program::new(code)).unwrap_or_else(|e| panic!("0x{op:02x}: {e}"));
+    }
+    // BLOBHASH on a full stack does not overflow: it replaces its index.
+    let mut code = vec![0x5f; 1024];
+    code.extend([0x49, 0x00]);
+    check(&Program::new(code)).expect("BLOBHASH at 1,024");
+}
+
+#[test]
+fn the_differential_block_is_blinks() {
+    // revm's block in the differential comes from `BlockContext::to_block_env`; the chain
+    // constants the machine reads are what that block gives revm.
+    use revm::context::Block;
+    let p = Program::new(vec![0x00]);
+    let block = differential::block_context(&p.env).to_block_env();
+    let m = machine_start(&p, 1000);
+    let chain = m.ctx.chain();
+    assert_eq!(block.beneficiary(), chain.coinbase);
+    assert_eq!(block.prevrandao(), Some(chain.prevrandao));
+    assert_eq!(block.blob_gasprice(), Some(chain.blob_base_fee));
+    assert_eq!(chain.chain_id, p.env.chain_id);
+    assert_eq!(m.ctx.block_env().number, p.env.number);
+    assert_eq!(m.ctx.block_ctx().env, m.ctx.block_env().hash());
+}
+
+// ---------------------------------------------------------------------------------
 // Commitments.
 
 /// Which `Frame` fields differ.
@@ -633,14 +788,12 @@ fn touches_memory(op: u8) -> bool {
 
 /// Walk `p` in the machine and check each step's commitment against what it touched.
 fn check_commitments(p: &Program) -> Result<(), String> {
-    let sections = Sections {
-        block_ctx: B256::repeat_byte(1),
-        tx_ctx: B256::repeat_byte(2),
-        global: B256::repeat_byte(3),
-        call_stack: B256::repeat_byte(4),
-    };
     let mut m = machine_start(p, p.frame_gas.min(1 << 24));
-    m.sections = sections;
+    // The records' hashes, and the opaque Global and call stack (non-zero).
+    let sections = m.ctx.sections();
+    if sections.global.is_zero() || sections.call_stack.is_zero() {
+        return Err("opaque sections are zero".into());
+    }
     for _ in 0..20_000 {
         if m.finished.is_some() {
             break;
@@ -879,6 +1032,7 @@ fn program() -> impl Strategy<Value = Program> {
                 .filter(|(_, v)| *v != 0)
                 .map(|(s, v)| (U256::from(s), U256::from(v)))
                 .collect(),
+            env: Environment::default(),
         })
 }
 

@@ -23,11 +23,18 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         expansion); `JUMP`, `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`; `PUSH0`..`PUSH32`
 ///         (push data across chunks); `DUP1`..`DUP16`, `SWAP1`..`SWAP16`; `RETURN` and
 ///         `REVERT` (the `TX_FINISH` transition); `INVALID` and every byte Osaka leaves
-///         undefined (a halt); `pc ≥ codeLength` is `STOP`. Every failure of the frame is a
-///         halt: `TX_FINISH` with the result `status 0, gasLeft 0, empty output`.
-///         What it does not cover yet, reverting `UnsupportedStep`: environment, state,
-///         logs, calls and creates, and every `M.kind` but `TX_EXEC` (and a copy source that
-///         is neither `W32` nor `CODE31`, which the machine never makes: `UnsupportedMicroStep`).
+///         undefined (a halt); `pc ≥ codeLength` is `STOP`; the environment reads `ADDRESS`,
+///         `CALLER`, `CALLVALUE` (from the `FrameEnv` preimage), `ORIGIN`, `GASPRICE` (from
+///         `TxCtx`, which `M.b` commits to), `TIMESTAMP`, `NUMBER`, `GASLIMIT`, `BASEFEE`
+///         (from `BlockEnv`, through `BlockCtx` in `M.a`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
+///         `BLOBBASEFEE` (the chain constants, immutables set by the constructor) and
+///         `BLOBHASH` (pops its index, pushes 0: Blink has no blob transactions). Every
+///         failure of the frame is a halt: `TX_FINISH` with the result `status 0, gasLeft 0,
+///         empty output`.
+///         What it does not cover yet, reverting `UnsupportedStep`: world state (`BALANCE`,
+///         `SELFBALANCE`, `BLOCKHASH`, `EXTCODE*`, storage), logs, calls and creates, and
+///         every `M.kind` but `TX_EXEC` (and a copy source that is neither `W32` nor
+///         `CODE31`, which the machine never makes: `UnsupportedMicroStep`).
 ///         Sub-provers (6.2) come when the contract outgrows one deployment.
 contract OneStepProver is IOneStepProver {
     using LibWitness for WitnessReader;
@@ -44,6 +51,36 @@ contract OneStepProver is IOneStepProver {
     uint8 private constant SECTION_STACK = 3;
     uint8 private constant SECTION_ENV = 4;
     uint8 private constant SECTION_CURSOR = 5;
+    uint8 private constant SECTION_TX_CTX = 6;
+    uint8 private constant SECTION_BLOCK_CTX = 7;
+    uint8 private constant SECTION_BLOCK_ENV = 8;
+
+    /// @dev Record lengths and field offsets (`protocol::fault::commit`, `docs/fault-proofs.md`
+    ///      3.3–3.5): `TxCtx` (191 bytes) `origin` at 34, `gasPrice` (u128) at 103; `BlockCtx`
+    ///      (223 bytes) `env` at 0; `BlockEnv` (187 bytes) `number` at 0, `timestamp` 8,
+    ///      `baseFee` 16, `gasLimit` 24 (u64 each); `FrameEnv` `self` at 4, `caller` 44,
+    ///      `value` 64.
+    uint256 private constant TX_CTX_LEN = 191;
+    uint256 private constant TX_ORIGIN = 34;
+    uint256 private constant TX_GAS_PRICE = 103;
+    uint256 private constant BLOCK_CTX_LEN = 223;
+    uint256 private constant BLOCK_ENV_LEN = 187;
+    uint256 private constant BLOCK_NUMBER = 0;
+    uint256 private constant BLOCK_TIMESTAMP = 8;
+    uint256 private constant BLOCK_BASE_FEE = 16;
+    uint256 private constant BLOCK_GAS_LIMIT = 24;
+    uint256 private constant ENV_SELF = 4;
+    uint256 private constant ENV_CALLER = 44;
+    uint256 private constant ENV_VALUE = 64;
+
+    /// @notice `CHAINID` of the chain this prover judges.
+    uint256 public immutable chainId;
+    /// @notice `COINBASE`: the beneficiary of every block (Blink's fee vault).
+    address public immutable coinbase;
+    /// @notice `PREVRANDAO` of every block (0 on Blink).
+    bytes32 public immutable prevrandao;
+    /// @notice `BLOBBASEFEE` of every block (revm's price for zero excess blob gas on Blink).
+    uint256 public immutable blobBaseFee;
 
     uint256 private constant U64_MAX = type(uint64).max;
 
@@ -91,8 +128,20 @@ contract OneStepProver is IOneStepProver {
         Frame f;
     }
 
+    /// @notice The chain constants environment opcodes read (`machine::ChainConsts`).
+    /// @param chainId_     `CHAINID`.
+    /// @param coinbase_    `COINBASE`.
+    /// @param prevrandao_  `PREVRANDAO`.
+    /// @param blobBaseFee_ `BLOBBASEFEE`.
+    constructor(uint256 chainId_, address coinbase_, bytes32 prevrandao_, uint256 blobBaseFee_) {
+        chainId = chainId_;
+        coinbase = coinbase_;
+        prevrandao = prevrandao_;
+        blobBaseFee = blobBaseFee_;
+    }
+
     /// @inheritdoc IOneStepProver
-    function step(bytes32 preState, bytes calldata witness) external pure returns (bytes32) {
+    function step(bytes32 preState, bytes calldata witness) external view returns (bytes32) {
         WitnessReader memory r = LibWitness.reader(witness);
         if (r.u8() != WITNESS_VERSION) revert BadWitness();
         Ctx memory c;
@@ -138,7 +187,59 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x35 || op == 0x36) return _calldata(r, c, op);
         if (op == 0x37 || op == 0x39 || op == 0x3e || op == 0x5e) return _copy(r, c, op);
         if (op == 0xf3 || op == 0xfd) return _return(r, c, op);
+        if (op >= 0x30 && op <= 0x4a) return _env(r, c, op);
         return _arith(r, c, op);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Environment.
+
+    /// @notice The environment reads (`_classify` admits only those `machine::env_value`
+    ///         knows, and `BLOBHASH`): a push of one word from `FrameEnv`, `TxCtx`, `BlockEnv`
+    ///         or the chain constants; `BLOBHASH` replaces its index with 0.
+    function _env(WitnessReader memory r, Ctx memory c, uint256 op) internal view returns (bytes32) {
+        if (op == 0x49) {
+            if (c.f.stackSize < 1) return _halt(c);
+            (bytes32 below,) = _readStack(r, c.f, 1);
+            c.f.stack = LibMerkle.hash2(below, 0);
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        if (c.f.stackSize >= STACK_LIMIT) return _halt(c);
+        uint256 v;
+        if (op == 0x30 || op == 0x33 || op == 0x34) {
+            uint256 at = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
+            if (op == 0x30) v = LibWitness.field(at, ENV_SELF, 20);
+            else if (op == 0x33) v = LibWitness.field(at, ENV_CALLER, 20);
+            else v = LibWitness.field(at, ENV_VALUE, 32);
+        } else if (op == 0x32 || op == 0x3a) {
+            uint256 at = _preimage(r, TX_CTX_LEN, LibFrame.mB(c.m), SECTION_TX_CTX);
+            v = op == 0x32 ? LibWitness.field(at, TX_ORIGIN, 20) : LibWitness.field(at, TX_GAS_PRICE, 16);
+        } else if (op == 0x42 || op == 0x43 || op == 0x45 || op == 0x48) {
+            uint256 ctx = _preimage(r, BLOCK_CTX_LEN, LibFrame.mA(c.m), SECTION_BLOCK_CTX);
+            uint256 at = _preimage(r, BLOCK_ENV_LEN, bytes32(LibWitness.field(ctx, 0, 32)), SECTION_BLOCK_ENV);
+            uint256 off = BLOCK_NUMBER;
+            if (op == 0x42) off = BLOCK_TIMESTAMP;
+            else if (op == 0x45) off = BLOCK_GAS_LIMIT;
+            else if (op == 0x48) off = BLOCK_BASE_FEE;
+            v = LibWitness.field(at, off, 8);
+        } else if (op == 0x41) {
+            v = uint256(uint160(coinbase));
+        } else if (op == 0x44) {
+            v = uint256(prevrandao);
+        } else if (op == 0x46) {
+            v = chainId;
+        } else {
+            v = blobBaseFee; // 0x4a
+        }
+        return _pushed(c, v);
+    }
+
+    /// @notice Reads an `n`-byte preimage that must hash to `h` (else `BadPreimage(section)`);
+    ///         returns its calldata position.
+    function _preimage(WitnessReader memory r, uint256 n, bytes32 h, uint8 section) internal pure returns (uint256 at) {
+        bytes32 got;
+        (at, got) = r.hashed(n);
+        if (got != h) revert BadPreimage(section);
     }
 
     // ---------------------------------------------------------------------------------
@@ -844,6 +945,12 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x38 || op == 0x3d || op == 0x50 || (op >= 0x58 && op <= 0x5a) || op == 0x5f) {
             return (DEFINED, 2);
         }
+        // Environment reads: 2 gas, `BLOBHASH` 3.
+        if (op == 0x30 || (op >= 0x32 && op <= 0x34) || op == 0x3a || (op >= 0x41 && op <= 0x46) || op == 0x48) {
+            return (DEFINED, 2);
+        }
+        if (op == 0x4a) return (DEFINED, 2);
+        if (op == 0x49) return (DEFINED, 3);
         if ((op >= 0x51 && op <= 0x53) || (op >= 0x60 && op <= 0x9f)) return (DEFINED, 3);
         if (op == 0x56) return (DEFINED, 8);
         if (op == 0x57) return (DEFINED, 10);

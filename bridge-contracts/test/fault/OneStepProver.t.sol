@@ -19,8 +19,14 @@ contract OneStepProverTest is TestBase {
     bytes32 internal constant CALL_STACK = bytes32(uint256(0xc5));
 
     function setUp() public {
-        prover = new OneStepProver();
         json = vm.readFile("test/fixtures/one_step_prover.json");
+        // The chain constants the Rust machine's fixtures were made with.
+        prover = new OneStepProver(
+            vm.parseJsonUint(json, ".chain.chainId"),
+            vm.parseJsonAddress(json, ".chain.coinbase"),
+            vm.parseJsonBytes32(json, ".chain.prevrandao"),
+            vm.parseJsonUint(json, ".chain.blobBaseFee")
+        );
     }
 
     function _case(string memory key) internal view returns (bytes32 pre, bytes memory witness, bytes32 post) {
@@ -106,6 +112,71 @@ contract OneStepProverTest is TestBase {
         (bytes32 pre, bytes memory witness, bytes32 post) = _case("jumpIntoPushData");
         vm.assertEq(post, vm.parseJsonBytes32(json, ".halted"));
         vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    // -----------------------------------------------------------------------------
+    // Environment reads from the Rust machine: NUMBER (BlockCtx ‖ BlockEnv), ORIGIN
+    // (TxCtx), CHAINID (an immutable).
+
+    function test_number_acceptsTheMachinePostState() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("number");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_number_rejectsAWrongNumber() public view {
+        (bytes32 pre, bytes memory witness,) = _case("number");
+        vm.assertNotEq(prover.step(pre, witness), vm.parseJsonBytes32(json, ".numberWrongPost"));
+    }
+
+    function test_number_wrongBlockCtx_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("number");
+        witness = _flip(witness, "blockCtxAt");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(7)));
+        prover.step(pre, witness);
+    }
+
+    function test_number_wrongBlockEnv_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("number");
+        witness = _flip(witness, "blockEnvAt");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(8)));
+        prover.step(pre, witness);
+    }
+
+    function test_origin_acceptsTheMachinePostState() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("origin");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_origin_wrongTxCtx_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("origin");
+        witness = _flip(witness, "txCtxAt");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(6)));
+        prover.step(pre, witness);
+    }
+
+    function test_chainId_readsTheImmutable() public {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("chainId");
+        vm.assertEq(prover.step(pre, witness), post);
+        // A prover of another chain gives another post-state for the same step.
+        OneStepProver other =
+            new OneStepProver(prover.chainId() + 1, prover.coinbase(), prover.prevrandao(), prover.blobBaseFee());
+        vm.assertNotEq(other.step(pre, witness), post);
+    }
+
+    /// @dev Any one flipped bit of a NUMBER or ORIGIN witness is refused or changes nothing.
+    function testFuzz_envStep_flippedBit_refusedOrSame(uint256 at, uint8 bit, bool origin) public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case(origin ? "origin" : "number");
+        at %= witness.length;
+        witness[at] = witness[at] ^ bytes1(uint8(1) << (bit % 8));
+        try prover.step(pre, witness) returns (bytes32 got) {
+            vm.assertEq(got, post);
+        } catch (bytes memory err) {
+            bytes4 sel = bytes4(err);
+            vm.assertTrue(
+                sel == IOneStepProver.BadWitness.selector || sel == IOneStepProver.BadPreimage.selector
+                    || sel == IOneStepProver.BadCodeProof.selector
+            );
+        }
     }
 
     // -----------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 //! machine needs, with their exact byte layouts and hashes.
 //!
 //! What it is: encoders (and decoders, for witnesses) of the fixed-width records
-//! `M` (3.2), `Frame`, `FrameEnv`, `View` (3.5), the stack hash chain (3.6) and the
-//! frame result record that `TX_FINISH` carries. All records are `abi.encodePacked` of
+//! `M` (3.2), `BlockEnv`, `BlockCtx` (3.3), `TxCtx` (3.4), `Frame`, `FrameEnv`, `View`
+//! (3.5), the stack hash chain (3.6) and the frame result record that `TX_FINISH` carries. All records are `abi.encodePacked` of
 //! fixed-width big-endian fields in the order the design lists, so every encoding is
 //! unambiguous; a record's hash is `keccak` of its bytes.
 //!
@@ -23,9 +23,13 @@
 //!   source (zero past its end) go to memory at `dst`; `done` bytes are written. During
 //!   a `KECCAK256` sponge it is `keccak(SpongeCursor)` ([`SpongeCursorRecord`]).
 //!
-//! What it is not: no `BlockCtx`, `TxCtx`, `Global` or call-stack records yet — the
-//! single-frame machine takes their hashes as given ([`Sections`]) — and no witness
-//! format.
+//! * `TxCtx.gasPrice` is the effective gas price and `TxCtx.tip` the effective priority
+//!   fee per gas ([`TxCtxRecord`]).
+//!
+//! What it is not: no `Global` or call-stack records yet — the single-frame machine takes
+//! their hashes as given ([`Sections`]) — nothing that builds `BlockEnv`/`BlockCtx`/`TxCtx`
+//! from a derived block or a transaction (the machine's caller supplies them), and no
+//! witness format.
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 
@@ -656,6 +660,314 @@ impl SpongeCursorRecord {
     }
 }
 
+/// `BlockEnv` (3.3), fixed once `DERIVE` takes the block: `u64 number ‖ u64 timestamp ‖
+/// u64 baseFee ‖ u64 gasLimit ‖ u64 l1OriginNumber ‖ u64 l1OriginTimestamp ‖ b32
+/// l1OriginHash ‖ u64 l1BaseFee ‖ u128 l1BlobBaseFee ‖ u32 baseFeeScalar ‖ u32
+/// blobBaseFeeScalar ‖ bool forced ‖ u64 recordSeq ‖ b32 streamRoot ‖ u64 txTableOffset ‖
+/// u64 txBytesOffset ‖ u32 txFirst ‖ u16 txCount ‖ u64 nextRecordSeq ‖ u32 nextRecordPos`,
+/// 187 bytes. `TIMESTAMP`, `NUMBER`, `GASLIMIT` and `BASEFEE` read its first four fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockEnvRecord {
+    /// L2 block number (`NUMBER`).
+    pub number: u64,
+    /// Timestamp in seconds (`TIMESTAMP`).
+    pub timestamp: u64,
+    /// EIP-1559 base fee in wei (`BASEFEE`).
+    pub base_fee: u64,
+    /// Block gas limit (`GASLIMIT`).
+    pub gas_limit: u64,
+    /// The L1 origin's number.
+    pub l1_origin_number: u64,
+    /// The L1 origin's timestamp.
+    pub l1_origin_timestamp: u64,
+    /// The L1 origin's hash.
+    pub l1_origin_hash: B256,
+    /// The L1 origin's base fee.
+    pub l1_base_fee: u64,
+    /// The L1 origin's blob base fee.
+    pub l1_blob_base_fee: u128,
+    /// The L1 fee's base-fee scalar.
+    pub base_fee_scalar: u32,
+    /// The L1 fee's blob-base-fee scalar.
+    pub blob_base_fee_scalar: u32,
+    /// A forced (deposits-only) block.
+    pub forced: bool,
+    /// The batch record the block comes from.
+    pub record_seq: u64,
+    /// That record's stream root.
+    pub stream_root: B256,
+    /// Where the block's transaction table starts in the stream.
+    pub tx_table_offset: u64,
+    /// Where the transaction bytes start in the stream.
+    pub tx_bytes_offset: u64,
+    /// The block's first table entry.
+    pub tx_first: u32,
+    /// Its table entries.
+    pub tx_count: u16,
+    /// The derivation cursor after this block: record.
+    pub next_record_seq: u64,
+    /// The derivation cursor after this block: position in the record.
+    pub next_record_pos: u32,
+}
+
+impl BlockEnvRecord {
+    /// Encoded length.
+    pub const LEN: usize = 187;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        for v in [
+            self.number,
+            self.timestamp,
+            self.base_fee,
+            self.gas_limit,
+            self.l1_origin_number,
+            self.l1_origin_timestamp,
+        ] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out.extend_from_slice(self.l1_origin_hash.as_slice());
+        out.extend_from_slice(&self.l1_base_fee.to_be_bytes());
+        out.extend_from_slice(&self.l1_blob_base_fee.to_be_bytes());
+        out.extend_from_slice(&self.base_fee_scalar.to_be_bytes());
+        out.extend_from_slice(&self.blob_base_fee_scalar.to_be_bytes());
+        out.push(self.forced as u8);
+        out.extend_from_slice(&self.record_seq.to_be_bytes());
+        out.extend_from_slice(self.stream_root.as_slice());
+        out.extend_from_slice(&self.tx_table_offset.to_be_bytes());
+        out.extend_from_slice(&self.tx_bytes_offset.to_be_bytes());
+        out.extend_from_slice(&self.tx_first.to_be_bytes());
+        out.extend_from_slice(&self.tx_count.to_be_bytes());
+        out.extend_from_slice(&self.next_record_seq.to_be_bytes());
+        out.extend_from_slice(&self.next_record_pos.to_be_bytes());
+        out
+    }
+
+    /// Parse a preimage.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("BlockEnv", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let (number, timestamp, base_fee, gas_limit) = (r.u64(), r.u64(), r.u64(), r.u64());
+        let (l1_origin_number, l1_origin_timestamp) = (r.u64(), r.u64());
+        let l1_origin_hash = r.b32();
+        let l1_base_fee = r.u64();
+        let l1_blob_base_fee = r.u128();
+        let (base_fee_scalar, blob_base_fee_scalar) = (r.u32(), r.u32());
+        let forced = decode_bool("BlockEnv", "forced", r.u8())?;
+        Ok(Self {
+            number,
+            timestamp,
+            base_fee,
+            gas_limit,
+            l1_origin_number,
+            l1_origin_timestamp,
+            l1_origin_hash,
+            l1_base_fee,
+            l1_blob_base_fee,
+            base_fee_scalar,
+            blob_base_fee_scalar,
+            forced,
+            record_seq: r.u64(),
+            stream_root: r.b32(),
+            tx_table_offset: r.u64(),
+            tx_bytes_offset: r.u64(),
+            tx_first: r.u32(),
+            tx_count: r.u16(),
+            next_record_seq: r.u64(),
+            next_record_pos: r.u32(),
+        })
+    }
+
+    /// `keccak(BlockEnv)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// `BlockCtx` (3.3), `M.a` inside a block: `b32 env ‖ b32 parentHash ‖ b32 worldRoot ‖ u64
+/// gasUsed ‖ u64 depositGas ‖ u64 depositNext ‖ u16 depositCount ‖ bool depositsDone ‖ u16
+/// nextTx ‖ u16 leafCount ‖ b32 txsFrontier ‖ b32 receiptsFrontier ‖ b32 bloom`, 223 bytes.
+/// `env` is `keccak(BlockEnv)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockCtxRecord {
+    /// `keccak(BlockEnv)`.
+    pub env: B256,
+    /// The parent block's hash.
+    pub parent_hash: B256,
+    /// The world root at the last unit boundary.
+    pub world_root: B256,
+    /// Gas used by the block so far.
+    pub gas_used: u64,
+    /// Deposit gas taken so far.
+    pub deposit_gas: u64,
+    /// The next deposit index.
+    pub deposit_next: u64,
+    /// Deposits taken.
+    pub deposit_count: u16,
+    /// Whether the deposit queue is closed for this block.
+    pub deposits_done: bool,
+    /// The next table entry.
+    pub next_tx: u16,
+    /// Leaves in the transaction and receipt trees.
+    pub leaf_count: u16,
+    /// Hash of the transaction tree's frontier.
+    pub txs_frontier: B256,
+    /// Hash of the receipt tree's frontier.
+    pub receipts_frontier: B256,
+    /// Hash of the block's bloom.
+    pub bloom: B256,
+}
+
+impl BlockCtxRecord {
+    /// Encoded length.
+    pub const LEN: usize = 223;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.extend_from_slice(self.env.as_slice());
+        out.extend_from_slice(self.parent_hash.as_slice());
+        out.extend_from_slice(self.world_root.as_slice());
+        out.extend_from_slice(&self.gas_used.to_be_bytes());
+        out.extend_from_slice(&self.deposit_gas.to_be_bytes());
+        out.extend_from_slice(&self.deposit_next.to_be_bytes());
+        out.extend_from_slice(&self.deposit_count.to_be_bytes());
+        out.push(self.deposits_done as u8);
+        out.extend_from_slice(&self.next_tx.to_be_bytes());
+        out.extend_from_slice(&self.leaf_count.to_be_bytes());
+        out.extend_from_slice(self.txs_frontier.as_slice());
+        out.extend_from_slice(self.receipts_frontier.as_slice());
+        out.extend_from_slice(self.bloom.as_slice());
+        out
+    }
+
+    /// Parse a preimage.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("BlockCtx", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let (env, parent_hash, world_root) = (r.b32(), r.b32(), r.b32());
+        let (gas_used, deposit_gas, deposit_next) = (r.u64(), r.u64(), r.u64());
+        let deposit_count = r.u16();
+        let deposits_done = decode_bool("BlockCtx", "depositsDone", r.u8())?;
+        Ok(Self {
+            env,
+            parent_hash,
+            world_root,
+            gas_used,
+            deposit_gas,
+            deposit_next,
+            deposit_count,
+            deposits_done,
+            next_tx: r.u16(),
+            leaf_count: r.u16(),
+            txs_frontier: r.b32(),
+            receipts_frontier: r.b32(),
+            bloom: r.b32(),
+        })
+    }
+
+    /// `keccak(BlockCtx)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// `TxCtx` (3.4), `M.b` inside a transaction, fixed at `TX_ENTER`: `b32 leaf ‖ u8 txType ‖
+/// bool isDeposit ‖ address origin ‖ address to ‖ bool isCreate ‖ address created ‖ u64
+/// gasLimit ‖ u128 gasPrice ‖ u128 tip ‖ u256 l1Fee ‖ u64 intrinsicGas ‖ u64 floorGas ‖ u64
+/// depositNonce`, 191 bytes. `gasPrice` is the effective gas price (`GASPRICE`: revm's
+/// `effective_gas_price`, `min(maxFee, baseFee + maxPriorityFee)` for EIP-1559 types), `tip`
+/// the effective priority fee per gas (`gasPrice − baseFee`, 0 for deposits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxCtxRecord {
+    /// The transaction's leaf (3.4).
+    pub leaf: B256,
+    /// EIP-2718 type.
+    pub tx_type: u8,
+    /// A deposit.
+    pub is_deposit: bool,
+    /// The sender (`ORIGIN`).
+    pub origin: Address,
+    /// The recipient (0 for a creation).
+    pub to: Address,
+    /// A creation.
+    pub is_create: bool,
+    /// The created address (0 for a call).
+    pub created: Address,
+    /// The transaction's gas limit.
+    pub gas_limit: u64,
+    /// The effective gas price (`GASPRICE`).
+    pub gas_price: u128,
+    /// The effective priority fee per gas.
+    pub tip: u128,
+    /// The L1 data fee charged up front.
+    pub l1_fee: U256,
+    /// Intrinsic gas.
+    pub intrinsic_gas: u64,
+    /// EIP-7623 floor.
+    pub floor_gas: u64,
+    /// A deposit's sender nonce before it ran (receipts).
+    pub deposit_nonce: u64,
+}
+
+impl TxCtxRecord {
+    /// Encoded length.
+    pub const LEN: usize = 191;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.extend_from_slice(self.leaf.as_slice());
+        out.push(self.tx_type);
+        out.push(self.is_deposit as u8);
+        out.extend_from_slice(self.origin.as_slice());
+        out.extend_from_slice(self.to.as_slice());
+        out.push(self.is_create as u8);
+        out.extend_from_slice(self.created.as_slice());
+        out.extend_from_slice(&self.gas_limit.to_be_bytes());
+        out.extend_from_slice(&self.gas_price.to_be_bytes());
+        out.extend_from_slice(&self.tip.to_be_bytes());
+        out.extend_from_slice(&self.l1_fee.to_be_bytes::<32>());
+        out.extend_from_slice(&self.intrinsic_gas.to_be_bytes());
+        out.extend_from_slice(&self.floor_gas.to_be_bytes());
+        out.extend_from_slice(&self.deposit_nonce.to_be_bytes());
+        out
+    }
+
+    /// Parse a preimage.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("TxCtx", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let leaf = r.b32();
+        let tx_type = r.u8();
+        let is_deposit = decode_bool("TxCtx", "isDeposit", r.u8())?;
+        let (origin, to) = (r.address(), r.address());
+        let is_create = decode_bool("TxCtx", "isCreate", r.u8())?;
+        Ok(Self {
+            leaf,
+            tx_type,
+            is_deposit,
+            origin,
+            to,
+            is_create,
+            created: r.address(),
+            gas_limit: r.u64(),
+            gas_price: r.u128(),
+            tip: r.u128(),
+            l1_fee: U256::from_be_bytes(r.array::<32>()),
+            intrinsic_gas: r.u64(),
+            floor_gas: r.u64(),
+            deposit_nonce: r.u64(),
+        })
+    }
+
+    /// `keccak(TxCtx)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
 /// Push onto a stack hash chain: `h' = keccak(h ‖ value)`.
 pub fn stack_push(h: B256, value: U256) -> B256 {
     let mut buf = [0u8; 64];
@@ -718,6 +1030,9 @@ impl<'a> Reader<'a> {
     }
     fn u64(&mut self) -> u64 {
         u64::from_be_bytes(self.array())
+    }
+    fn u128(&mut self) -> u128 {
+        u128::from_be_bytes(self.array())
     }
     fn b32(&mut self) -> B256 {
         B256::from(self.array::<32>())
@@ -809,6 +1124,77 @@ mod tests {
     }
 
     #[test]
+    fn context_records_have_the_documented_layouts() {
+        let env = BlockEnvRecord {
+            number: 0x0102_0304_0506_0708,
+            timestamp: 0x1112_1314_1516_1718,
+            base_fee: 0x2122_2324_2526_2728,
+            gas_limit: 0x3132_3334_3536_3738,
+            next_record_pos: 0x4142_4344,
+            ..Default::default()
+        };
+        let b = env.encode();
+        assert_eq!(b.len(), BlockEnvRecord::LEN);
+        assert_eq!(&b[0..2], &[1, 2]);
+        assert_eq!(&b[8..10], &[0x11, 0x12]);
+        assert_eq!(&b[16..18], &[0x21, 0x22]);
+        assert_eq!(&b[24..26], &[0x31, 0x32]);
+        assert_eq!(&b[183..187], &[0x41, 0x42, 0x43, 0x44]);
+        let ctx = BlockCtxRecord {
+            env: B256::repeat_byte(0xee),
+            bloom: B256::repeat_byte(0xb0),
+            ..Default::default()
+        };
+        let b = ctx.encode();
+        assert_eq!(b.len(), BlockCtxRecord::LEN);
+        assert_eq!(
+            (b[0], b[31], b[32], b[191], b[222]),
+            (0xee, 0xee, 0, 0xb0, 0xb0)
+        );
+        let tx = TxCtxRecord {
+            origin: Address::repeat_byte(0x0a),
+            gas_price: 0x5152_5354_5556_5758_595a_5b5c_5d5e_5f60,
+            deposit_nonce: 0x7172_7374_7576_7778,
+            ..Default::default()
+        };
+        let b = tx.encode();
+        assert_eq!(b.len(), TxCtxRecord::LEN);
+        assert_eq!((b[33], b[34], b[53], b[54]), (0, 0x0a, 0x0a, 0));
+        assert_eq!((b[103], b[118], b[119]), (0x51, 0x60, 0));
+        assert_eq!(&b[183..185], &[0x71, 0x72]);
+    }
+
+    #[test]
+    fn context_records_refuse_bad_bytes() {
+        let env = BlockEnvRecord::default().encode();
+        assert!(BlockEnvRecord::decode(&env[..186]).is_err());
+        let mut long = env.clone();
+        long.push(0);
+        assert!(BlockEnvRecord::decode(&long).is_err());
+        let mut bad = env;
+        bad[112] = 2; // forced
+        assert!(matches!(
+            BlockEnvRecord::decode(&bad),
+            Err(CommitError::Field {
+                field: "forced",
+                ..
+            })
+        ));
+        let ctx = BlockCtxRecord::default().encode();
+        assert!(BlockCtxRecord::decode(&ctx[..222]).is_err());
+        let mut bad = ctx;
+        bad[122] = 7; // depositsDone
+        assert!(BlockCtxRecord::decode(&bad).is_err());
+        let tx = TxCtxRecord::default().encode();
+        assert!(TxCtxRecord::decode(&tx[1..]).is_err());
+        for at in [33, 74] {
+            let mut bad = tx.clone();
+            bad[at] = 2; // isDeposit, isCreate
+            assert!(TxCtxRecord::decode(&bad).is_err(), "byte {at}");
+        }
+    }
+
+    #[test]
     fn stack_chain() {
         assert_eq!(stack_hash(&[]), B256::ZERO);
         let one = U256::from(1);
@@ -893,6 +1279,42 @@ mod tests {
             // Short input is an error, never a panic.
             let bytes = frame.encode();
             prop_assert!(FrameRecord::decode(&bytes[..bytes.len() - 1]).is_err());
+        }
+
+        #[test]
+        fn context_records_round_trip(
+            h in b32(), root in b32(), n in any::<(u64, u64, u64, u64, u64, u64)>(),
+            m in any::<(u32, u32, u16, u16, u128, u128)>(), flags in any::<(bool, bool, bool, u8)>(),
+            addrs in any::<([u8; 20], [u8; 20], [u8; 20])>(), fee in any::<[u8; 32]>(),
+        ) {
+            let env = BlockEnvRecord {
+                number: n.0, timestamp: n.1, base_fee: n.2, gas_limit: n.3,
+                l1_origin_number: n.4, l1_origin_timestamp: n.5, l1_origin_hash: h,
+                l1_base_fee: n.0 ^ n.5, l1_blob_base_fee: m.4, base_fee_scalar: m.0,
+                blob_base_fee_scalar: m.1, forced: flags.0, record_seq: n.1 ^ n.4,
+                stream_root: root, tx_table_offset: n.2 ^ n.3, tx_bytes_offset: n.3 ^ n.4,
+                tx_first: m.0 ^ m.1, tx_count: m.2, next_record_seq: n.5 ^ n.1,
+                next_record_pos: m.1.rotate_left(7),
+            };
+            prop_assert_eq!(BlockEnvRecord::decode(&env.encode()), Ok(env));
+            let ctx = BlockCtxRecord {
+                env: env.hash(), parent_hash: h, world_root: root, gas_used: n.0,
+                deposit_gas: n.1, deposit_next: n.2, deposit_count: m.2, deposits_done: flags.1,
+                next_tx: m.3, leaf_count: m.2 ^ m.3, txs_frontier: root, receipts_frontier: h,
+                bloom: env.hash(),
+            };
+            prop_assert_eq!(BlockCtxRecord::decode(&ctx.encode()), Ok(ctx));
+            let tx = TxCtxRecord {
+                leaf: h, tx_type: flags.3, is_deposit: flags.0, origin: Address::from(addrs.0),
+                to: Address::from(addrs.1), is_create: flags.2, created: Address::from(addrs.2),
+                gas_limit: n.3, gas_price: m.4, tip: m.5, l1_fee: U256::from_be_bytes(fee),
+                intrinsic_gas: n.4, floor_gas: n.5, deposit_nonce: n.0,
+            };
+            prop_assert_eq!(TxCtxRecord::decode(&tx.encode()), Ok(tx));
+            // Hashes are of the encodings, and a change of one field changes them.
+            prop_assert_eq!(tx.hash(), keccak256(tx.encode()));
+            let other = TxCtxRecord { gas_price: tx.gas_price ^ 1, ..tx };
+            prop_assert_ne!(other.hash(), tx.hash());
         }
     }
 

@@ -2,13 +2,15 @@
 //! run, how a step is classified, and the coverage table and line.
 //!
 //! What it is:
-//! * [`Program`] (code, calldata, frame gas) and its generators: one [`Family`] per kind
+//! * [`Program`] (code, calldata, frame gas, and the [`Environment`] of block, transaction
+//!   and chain it runs in) and its generators: one [`Family`] per kind
 //!   of program the differentials use (every opcode over boundary operands, all
 //!   single-byte programs, jumps real, fake and into push data across chunks, stack
-//!   limits, memory accesses, large copies, long `KECCAK256`, out of gas at every gas
-//!   value, random programs), plus [`Generator::targeted`] programs that reach one
-//!   opcode with one outcome, all driven by a small deterministic [`Rng`] so a run is
-//!   reproducible from its seed;
+//!   limits (the environment reads at 1,024 items too), memory accesses, large copies,
+//!   long `KECCAK256`, out of gas at every gas value (a program of environment reads
+//!   among them), random programs), plus [`Generator::targeted`] programs that reach one
+//!   opcode with one outcome (a stack overflow for each environment read that pushes),
+//!   all driven by a small deterministic [`Rng`] so a run is reproducible from its seed;
 //! * the opcode sets the line counts against: [`osaka_defined`] (150 opcodes with
 //!   `INVALID`), [`prover_covers`] (what `OneStepProver.sol` runs today);
 //! * [`classify`]: a machine step's opcode and [`StepOutcome`];
@@ -23,10 +25,10 @@
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, U256, address};
 use revm::bytecode::opcode::OpCode;
 
-use super::machine::{self, Cursor, Halt, MachineState, Outcome, implemented};
+use super::machine::{self, Cursor, Halt, MachineState, Outcome, implemented, reads_global};
 
 /// Opcodes Osaka defines, `INVALID` (`0xFE`) included: B of the coverage line.
 pub const OSAKA_OPCODES: usize = 150;
@@ -57,9 +59,17 @@ pub fn opcode_name(op: u8) -> String {
 /// sides of this set on every step it runs.
 pub fn prover_covers(op: u8) -> bool {
     !matches!(op,
-        0x30..=0x34 | 0x3a..=0x3c | 0x3f..=0x4a | 0x54 | 0x55 | 0x5c | 0x5d
+        0x31 | 0x3b | 0x3c | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d
         | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
 }
+
+/// The environment reads that push one item and pop none (`ADDRESS`, `ORIGIN`, `CALLER`,
+/// `CALLVALUE`, `GASPRICE`, `COINBASE`, `TIMESTAMP`, `NUMBER`, `PREVRANDAO`, `GASLIMIT`,
+/// `CHAINID`, `BASEFEE`, `BLOBBASEFEE`): each can overflow the stack. `BLOBHASH` (0x49)
+/// pops its index and pushes 0.
+pub const ENV_PUSH_OPS: [u8; 13] = [
+    0x30, 0x32, 0x33, 0x34, 0x3a, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4a,
+];
 
 /// A small deterministic generator (64-bit LCG, high bits out): reproducible runs
 /// without a dependency.
@@ -105,8 +115,61 @@ impl Rng {
     }
 }
 
-/// One program for the differentials: the code of the called account, its calldata and
-/// the gas its frame starts with.
+/// The block, transaction and chain a program runs in, the same in revm and in the
+/// machine's records (`super::differential`). The default values are distinct and
+/// non-trivial, so that an environment read of the wrong field shows as a disagreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// `CHAINID`.
+    pub chain_id: u64,
+    /// `NUMBER`.
+    pub number: u64,
+    /// `TIMESTAMP`.
+    pub timestamp: u64,
+    /// `BASEFEE`.
+    pub base_fee: u64,
+    /// `GASLIMIT` (at least the transaction's gas limit).
+    pub block_gas_limit: u64,
+    /// The EIP-1559 transaction's max fee per gas (≥ the base fee).
+    pub max_fee: u128,
+    /// Its max priority fee per gas (≤ the max fee).
+    pub max_priority_fee: u128,
+    /// `CALLVALUE` (the caller's balance is `U256::MAX`, so any value below
+    /// `U256::MAX − 2^100` is affordable).
+    pub value: U256,
+    /// The sender: `CALLER` and `ORIGIN`.
+    pub caller: Address,
+    /// The called account holding the code: `ADDRESS`.
+    pub target: Address,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Self {
+            chain_id: crate::chain::DEV_CHAIN_ID,
+            number: 0x0123_4567_89ab,
+            timestamp: 0x6a3b_1c2d,
+            base_fee: 1_000_000_007,
+            block_gas_limit: 2_000_000_011,
+            max_fee: 5_000_000_017,
+            max_priority_fee: 300_000_013,
+            value: U256::from(0x1234_5678_9abc_def0u64),
+            caller: address!("0x1000000000000000000000000000000000000001"),
+            target: address!("0x2000000000000000000000000000000000000002"),
+        }
+    }
+}
+
+impl Environment {
+    /// `GASPRICE`: revm's effective gas price, `min(maxFee, baseFee + maxPriorityFee)`.
+    pub fn gas_price(&self) -> u128 {
+        self.max_fee
+            .min((self.base_fee as u128).saturating_add(self.max_priority_fee))
+    }
+}
+
+/// One program for the differentials: the code of the called account, its calldata,
+/// the gas its frame starts with, and the environment it runs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
     /// The code.
@@ -117,22 +180,31 @@ pub struct Program {
     pub frame_gas: u64,
     /// The called account's storage before the call (slot, value).
     pub storage: Vec<(U256, U256)>,
+    /// Block, transaction and chain.
+    pub env: Environment,
 }
 
 impl Program {
-    /// `code` with no calldata and 100,000 gas.
+    /// `code` with no calldata, 100,000 gas and the default [`Environment`].
     pub fn new(code: Vec<u8>) -> Self {
         Self {
             code,
             calldata: Vec::new(),
             frame_gas: 100_000,
             storage: Vec::new(),
+            env: Environment::default(),
         }
     }
 
     /// The same with this storage before the call.
     pub fn storage(mut self, storage: Vec<(U256, U256)>) -> Self {
         self.storage = storage;
+        self
+    }
+
+    /// The same in this environment.
+    pub fn env(mut self, env: Environment) -> Self {
+        self.env = env;
         self
     }
 
@@ -186,7 +258,7 @@ pub fn arity(op: u8) -> usize {
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
         0x55 | 0x5d => 2,
-        0x15 | 0x19 | 0x1e | 0x31 | 0x35 | 0x50 | 0x51 | 0x54 | 0x56 | 0x5c => 1,
+        0x15 | 0x19 | 0x1e | 0x31 | 0x35 | 0x49 | 0x50 | 0x51 | 0x54 | 0x56 | 0x5c => 1,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         _ => 0,
@@ -200,7 +272,7 @@ pub fn plain_ops() -> Vec<u8> {
         .collect()
 }
 
-/// Osaka opcodes the machine implements (114 of 150 today).
+/// Osaka opcodes the machine implements (128 of 150 today).
 pub fn machine_ops() -> Vec<u8> {
     (0u8..=255)
         .filter(|op| implemented(*op) && osaka_defined(*op))
@@ -279,7 +351,7 @@ pub enum Family {
     SingleBytes,
     /// Jumps to real and fake `JUMPDEST`s, into push data, across code chunks.
     Jumps,
-    /// Stack at 1,023 / 1,024 items.
+    /// Stack at 1,023 / 1,024 items (the environment reads at 1,024 too).
     StackLimits,
     /// Memory reads, writes, copies and exits over small and depth-changing offsets.
     Memory,
@@ -287,7 +359,8 @@ pub enum Family {
     Copies,
     /// `KECCAK256` on both sides of 2 KiB and block boundaries: the sponge.
     Keccak,
-    /// One program with memory, keccak and `EXP` at every frame gas from 0.
+    /// Three programs (memory, keccak, copies and `EXP`; every environment read) at every
+    /// frame gas from 0.
     OutOfGas,
     /// Random programs: pushes, memory traffic, jumps to real and fake `JUMPDEST`s,
     /// calldata, tight gas.
@@ -313,10 +386,10 @@ impl Family {
     pub fn cases(self) -> Option<u64> {
         match self {
             Family::Jumps => Some(JUMP_CASES),
-            Family::StackLimits => Some(STACK_LIMIT_CASES.len() as u64),
+            Family::StackLimits => Some((STACK_LIMIT_CASES.len() + ENV_PUSH_OPS.len()) as u64),
             Family::Copies => Some(COPY_CASES.len() as u64),
             Family::Keccak => Some(KECCAK_CASES.len() as u64),
-            Family::OutOfGas => Some(2 * OUT_OF_GAS_MAX),
+            Family::OutOfGas => Some(OUT_OF_GAS_PROGRAMS * OUT_OF_GAS_MAX),
             _ => None,
         }
     }
@@ -348,6 +421,8 @@ pub enum Target {
     Underflow,
     /// `JUMP`/`JUMPI` to a byte that is not a `JUMPDEST`.
     InvalidJump,
+    /// A push onto 1,024 items (the environment reads; each program is 1,025 steps).
+    Overflow,
 }
 
 impl Target {
@@ -360,13 +435,15 @@ impl Target {
             Target::OutOfGas => StepOutcome::OutOfGas,
             Target::Underflow => StepOutcome::StackUnderflow,
             Target::InvalidJump => StepOutcome::InvalidJump,
+            Target::Overflow => StepOutcome::StackOverflow,
         }
     }
 }
 
 /// Every (opcode, target) a coverage run tops up to its minimum: each opcode the
 /// machine implements running, out of gas (where it costs gas), with too short a stack
-/// (where it reads one), and jumps to a bad destination.
+/// (where it reads one), jumps to a bad destination, and the environment reads that push
+/// onto a full stack.
 pub fn targets() -> Vec<(u8, Target)> {
     let mut out = Vec::new();
     for op in machine_ops() {
@@ -379,6 +456,9 @@ pub fn targets() -> Vec<(u8, Target)> {
         }
         if op == 0x56 || op == 0x57 {
             out.push((op, Target::InvalidJump));
+        }
+        if ENV_PUSH_OPS.contains(&op) {
+            out.push((op, Target::Overflow));
         }
     }
     out
@@ -624,6 +704,14 @@ impl Generator {
                 code.push(op);
                 Some(Program::new(code).gas(1000))
             }
+            Target::Overflow => {
+                if !ENV_PUSH_OPS.contains(&op) {
+                    return None;
+                }
+                let mut code = vec![0x5f; STACK_LIMIT];
+                code.push(op);
+                Some(Program::new(code))
+            }
             Target::InvalidJump => {
                 // Every byte but the opcodes is push data or past the end: no JUMPDEST.
                 let t = self.rng.below(12) as u8;
@@ -634,29 +722,54 @@ impl Generator {
                 }
             }
             Target::OutOfGas => {
-                let (p, at) = self.runs(op);
-                // What the opcode costs there, from the machine itself.
-                let mut m = super::differential::machine_start(&p, p.frame_gas).ok()?;
-                while m.pc != at && m.finished.is_none() {
+                // An `SSTORE` before the target may hit EIP-2200's stipend sentry first
+                // with the lowered gas: draw again (a draw without one always works).
+                for _ in 0..32 {
+                    let (p, at) = self.runs(op);
+                    // What the opcode costs there, from the machine itself.
+                    let mut m = super::differential::machine_start(&p, p.frame_gas).ok()?;
+                    while m.pc != at && m.finished.is_none() {
+                        machine::step_in_place(&mut m).ok()?;
+                    }
+                    let before = m.gas;
                     machine::step_in_place(&mut m).ok()?;
+                    let cost = before - m.gas;
+                    if m.finished
+                        .as_ref()
+                        .is_some_and(|f| matches!(f.outcome, Outcome::Halt(_)))
+                        || cost == 0
+                    {
+                        return None;
+                    }
+                    let gas = p.frame_gas - before + self.rng.below(cost);
+                    // No calldata: with it, EIP-7623's floor would raise the gas limit and
+                    // with it the frame's gas, past the point this aims at.
+                    let p = p.gas(gas).calldata(Vec::new());
+                    if !reads_global(op) || halts_at(&p, at) {
+                        return Some(p);
+                    }
                 }
-                let before = m.gas;
-                machine::step_in_place(&mut m).ok()?;
-                let cost = before - m.gas;
-                if m.finished
-                    .as_ref()
-                    .is_some_and(|f| matches!(f.outcome, Outcome::Halt(_)))
-                    || cost == 0
-                {
-                    return None;
-                }
-                let gas = p.frame_gas - before + self.rng.below(cost);
-                // No calldata: with it, EIP-7623's floor would raise the gas limit and
-                // with it the frame's gas, past the point this aims at.
-                Some(p.gas(gas).calldata(Vec::new()))
+                None
             }
         }
     }
+}
+
+/// Whether `p` runs out of gas exactly at the instruction at `at`.
+fn halts_at(p: &Program, at: usize) -> bool {
+    let Ok(mut m) = super::differential::machine_start(p, p.frame_gas) else {
+        return false;
+    };
+    while m.finished.is_none() {
+        let pc = m.pc;
+        if machine::step_in_place(&mut m).is_err() {
+            return false;
+        }
+        if let Some(f) = &m.finished {
+            return pc == at && f.outcome == Outcome::Halt(Halt::OutOfGas);
+        }
+    }
+    false
 }
 
 /// Jump programs: 8 hand-written, one huge target, 40 × 7 around a `PUSH32`.
@@ -713,7 +826,11 @@ fn jumps(k: u64) -> Program {
 }
 
 /// (pushes, tail): the stack at 1,023 / 1,024 items, and `DUP16`/`SWAP16` at their edge.
-const STACK_LIMIT_CASES: [(usize, &[u8]); 10] = [
+const STACK_LIMIT_CASES: [(usize, &[u8]); 12] = [
+    // BLOBHASH at 1,024 (pops one, pushes one), then TIMESTAMP overflows; CALLVALUE
+    // fills the stack to 1,024, then GASLIMIT overflows.
+    (1024, &[0x49, 0x42]),
+    (1023, &[0x34, 0x45]),
     (1023, &[0x80]),
     (1024, &[0x80]),
     (1024, &[0x5f]),
@@ -726,10 +843,20 @@ const STACK_LIMIT_CASES: [(usize, &[u8]); 10] = [
     (16, &[0x9f]),
 ];
 
+/// The stack limit (1,024 items).
+const STACK_LIMIT: usize = 1024;
+
 fn stack_limits(k: u64) -> Program {
-    let (pushes, tail) = STACK_LIMIT_CASES[(k % STACK_LIMIT_CASES.len() as u64) as usize];
-    let mut code = vec![0x5f; pushes];
-    code.extend(tail);
+    let cases = (STACK_LIMIT_CASES.len() + ENV_PUSH_OPS.len()) as u64;
+    let i = (k % cases) as usize;
+    let Some((pushes, tail)) = STACK_LIMIT_CASES.get(i) else {
+        // Each environment read onto a full stack.
+        let mut code = vec![0x5f; STACK_LIMIT];
+        code.push(ENV_PUSH_OPS[i - STACK_LIMIT_CASES.len()]);
+        return Program::new(code);
+    };
+    let mut code = vec![0x5f; *pushes];
+    code.extend(*tail);
     Program::new(code)
 }
 
@@ -787,12 +914,27 @@ fn keccak(k: u64) -> Program {
 /// Frame gas the out-of-gas family goes up to (exclusive): past what its programs need
 /// (about 300).
 const OUT_OF_GAS_MAX: u64 = 420;
+/// Programs of the out-of-gas family.
+const OUT_OF_GAS_PROGRAMS: u64 = 3;
 
-/// Two programs with memory expansion, keccak, copies and `EXP`, at every frame gas
-/// from 0 to [`OUT_OF_GAS_MAX`].
+/// Every environment read, combined by `XOR` and returned, so the output holds them all.
+pub fn env_reads_program() -> Vec<u8> {
+    let mut code = ENV_PUSH_OPS.to_vec();
+    code.extend([0x60, 0x07, 0x49]); // BLOBHASH(7)
+    code.extend([0x18; ENV_PUSH_OPS.len()]); // XOR them all
+    code.extend([0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]); // MSTORE at 0, RETURN(0, 32)
+    code
+}
+
+/// Three programs with memory expansion, keccak, copies and `EXP`, and every
+/// environment read, at every frame gas from 0 to [`OUT_OF_GAS_MAX`].
 fn out_of_gas(k: u64) -> Program {
     let mut code = Vec::new();
-    if k.is_multiple_of(2) {
+    let gas = (k / OUT_OF_GAS_PROGRAMS) % OUT_OF_GAS_MAX;
+    if k % OUT_OF_GAS_PROGRAMS == 2 {
+        return Program::new(env_reads_program()).gas(gas);
+    }
+    if k.is_multiple_of(OUT_OF_GAS_PROGRAMS) {
         code.extend([0x60, 0xaa, 0x60, 0x40, 0x52]); // MSTORE at 64
         code.extend([0x60, 0x77, 0x60, 0x85, 0x53]); // MSTORE8 at 133
         code.extend([0x61, 0x01, 0x00, 0x60, 0x02, 0x0a]); // EXP(2, 256)
@@ -806,7 +948,7 @@ fn out_of_gas(k: u64) -> Program {
         code.extend([0x60, 0x30, 0x60, 0x00, 0x60, 0x80, 0x39]); // CODECOPY(128, 0, 48)
         code.extend([0x60, 0x40, 0x60, 0x00, 0xf3]); // RETURN(0, 64)
     }
-    Program::new(code).gas((k / 2) % OUT_OF_GAS_MAX)
+    Program::new(code).gas(gas)
 }
 
 /// What one machine step did, for the table.
@@ -1154,10 +1296,10 @@ impl Coverage {
         );
         out.push_str(
             "not part of the machine yet: calls and creates (so no precompile: 0/18), other \
-             accounts' code, logs, environment and block opcodes, transaction and block \
-             boundaries (the state opcodes run on the called account's storage and balances \
-             in a single frame); the workloads (ETH and ERC-20 transfers, swaps, \
-             deployments, deposits) need those, so S counts generated single-frame programs only\n",
+             accounts' code, block hashes, logs, transaction and block boundaries (the state \
+             opcodes run on the called account's storage and balances in a single frame); the \
+             workloads (ETH and ERC-20 transfers, swaps, deployments, deposits) need those, so S \
+             counts generated single-frame programs only\n",
         );
         out
     }
@@ -1216,8 +1358,8 @@ mod tests {
         let mut c = Coverage::default();
         c.step(0x01, StepOutcome::Ok);
         c.prover(0x01, StepOutcome::Ok, Some(5000));
-        c.step(0x30, StepOutcome::Ok);
-        c.prover(0x30, StepOutcome::Ok, None);
+        c.step(0x31, StepOutcome::Ok);
+        c.prover(0x31, StepOutcome::Ok, None);
         c.step(0x0c, StepOutcome::Undefined);
         c.prover(0x0c, StepOutcome::Undefined, Some(4000));
         assert_eq!(
@@ -1232,7 +1374,7 @@ mod tests {
         );
         assert!(
             c.table()
-                .contains("| ADDRESS (0x30) | ok | 1 | 0 | 1 | UnsupportedStep")
+                .contains("| BALANCE (0x31) | ok | 1 | 0 | 1 | UnsupportedStep")
         );
     }
 }

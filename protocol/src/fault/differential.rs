@@ -11,13 +11,21 @@
 //! step (pre- and post-state) through a callback, where it checks whatever else it wants
 //! (a witness, the Solidity prover).
 //!
+//! Both run in the program's [`Environment`]: revm's block is Blink's own
+//! (`protocol::block::BlockContext::to_block_env`: beneficiary `FEE_VAULT`, prevrandao 0,
+//! revm's default blob price) with the environment's number, timestamp, base fee and gas
+//! limit, its chain id is the environment's, and the transaction is an EIP-1559 call from
+//! the environment's caller with its value, max fee and priority fee; the machine gets
+//! the same values through its records ([`context`]: `BlockEnv`, `BlockCtx`, `TxCtx` with
+//! the effective gas price, [`ChainConsts::blink`]) and its `FrameEnv`.
+//!
 //! What it is not: single-frame only (a program that calls or creates is refused, as
 //! the machine does not run them); no storage, logs or warm sets are compared; revm runs
 //! on an in-memory database, so nothing here does I/O.
 
-use alloy_primitives::{Address, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
 use revm::{
-    Context, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
+    Context as RevmContext, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
     context::{CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
     interpreter::InstructionResult,
@@ -26,17 +34,23 @@ use revm::{
 };
 
 use super::{
-    commit::Sections,
-    coverage::Program,
-    machine::{Env, MachineError, MachineState, Outcome, StepError, step},
+    commit::{BlockCtxRecord, BlockEnvRecord, TxCtxRecord},
+    coverage::{Environment, Program},
+    machine::{ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, step},
     trace::StepTracer,
     world::{TxState, World},
 };
-use crate::state::{CommittedState, StateChange};
+use crate::{
+    block::BlockContext,
+    chain::FEE_VAULT,
+    fee::L1FeeScalars,
+    l1::L1BlockInfo,
+    state::{CommittedState, StateChange},
+};
 
-/// The transaction's sender.
+/// The default transaction's sender ([`Environment::default`]).
 pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
-/// The account whose code is the program.
+/// The default account whose code is the program.
 pub const TARGET: Address = address!("0x2000000000000000000000000000000000000002");
 
 /// Why a program could not be compared, or where the two disagree.
@@ -121,19 +135,121 @@ pub fn intrinsic(calldata: &[u8]) -> (u64, u64) {
     (21_000 + 4 * tokens, 21_000 + 10 * tokens)
 }
 
-/// Run `p` in revm with [`StepTracer`]: a call from [`CALLER`] to [`TARGET`] holding
-/// the code, gas limit `intrinsic + frame_gas` (at least the floor).
-pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
+/// The block `p` runs in, as Blink's executor sees it: the environment's number,
+/// timestamp, base fee and gas limit, and a fixed non-trivial L1 origin.
+pub fn block_context(env: &Environment) -> BlockContext {
+    BlockContext {
+        number: env.number,
+        timestamp: env.timestamp,
+        base_fee: env.base_fee,
+        gas_limit: env.block_gas_limit,
+        parent_hash: B256::repeat_byte(0x9a),
+        l1_origin: L1BlockInfo {
+            number: 0x00ab_cdef,
+            hash: B256::repeat_byte(0x11),
+            timestamp: env.timestamp.saturating_sub(12),
+            base_fee: 7_000_000_001,
+            blob_base_fee: 3,
+        },
+        l1_fee_scalars: L1FeeScalars {
+            base_fee_scalar: 1_368,
+            blob_base_fee_scalar: 810_949,
+        },
+    }
+}
+
+/// The machine's context for `p` with `gas_limit` the transaction's gas limit: `BlockEnv`
+/// from the same [`block_context`] (derivation fields fixed, non-trivial), `BlockCtx` over
+/// it, `TxCtx` of the EIP-1559 call (effective gas price and tip), and a Blink chain with
+/// the environment's chain id.
+pub fn context(p: &Program, gas_limit: u64) -> Result<Context, MachineError> {
+    let env = &p.env;
+    let b = block_context(env);
+    let block_env = BlockEnvRecord {
+        number: b.number,
+        timestamp: b.timestamp,
+        base_fee: b.base_fee,
+        gas_limit: b.gas_limit,
+        l1_origin_number: b.l1_origin.number,
+        l1_origin_timestamp: b.l1_origin.timestamp,
+        l1_origin_hash: b.l1_origin.hash,
+        l1_base_fee: b.l1_origin.base_fee,
+        l1_blob_base_fee: b.l1_origin.blob_base_fee,
+        base_fee_scalar: b.l1_fee_scalars.base_fee_scalar,
+        blob_base_fee_scalar: b.l1_fee_scalars.blob_base_fee_scalar,
+        forced: false,
+        record_seq: 17,
+        stream_root: B256::repeat_byte(0x5e),
+        tx_table_offset: 45,
+        tx_bytes_offset: 4_045,
+        tx_first: 3,
+        tx_count: 9,
+        next_record_seq: 17,
+        next_record_pos: 2,
+    };
+    let block_ctx = BlockCtxRecord {
+        env: block_env.hash(),
+        parent_hash: b.parent_hash,
+        world_root: B256::repeat_byte(0x3d),
+        gas_used: 84_000,
+        deposit_gas: 21_000,
+        deposit_next: 5,
+        deposit_count: 1,
+        deposits_done: true,
+        next_tx: 4,
+        leaf_count: 4,
+        txs_frontier: B256::repeat_byte(0x7f),
+        receipts_frontier: B256::repeat_byte(0x8f),
+        bloom: B256::repeat_byte(0xb1),
+    };
     let (intrinsic, floor) = intrinsic(&p.calldata);
-    let gas_limit = (intrinsic + p.frame_gas).max(floor);
+    let gas_price = env.gas_price();
+    let tx_ctx = TxCtxRecord {
+        leaf: B256::repeat_byte(0x1e),
+        tx_type: 2,
+        is_deposit: false,
+        origin: env.caller,
+        to: env.target,
+        is_create: false,
+        created: Address::ZERO,
+        gas_limit,
+        gas_price,
+        tip: gas_price.saturating_sub(env.base_fee as u128),
+        l1_fee: U256::ZERO,
+        intrinsic_gas: intrinsic,
+        floor_gas: floor,
+        deposit_nonce: 0,
+    };
+    Context::new(
+        ChainConsts::blink(env.chain_id),
+        block_env,
+        block_ctx,
+        tx_ctx,
+        B256::repeat_byte(0x91),
+        B256::repeat_byte(0xc5),
+    )
+}
+
+/// The transaction's gas limit for `p`: `intrinsic + frame_gas`, at least the floor.
+pub fn gas_limit(p: &Program) -> u64 {
+    let (intrinsic, floor) = intrinsic(&p.calldata);
+    (intrinsic + p.frame_gas).max(floor)
+}
+
+/// Run `p` in revm with [`StepTracer`]: an EIP-1559 call from the environment's caller
+/// to its target holding the code, gas limit [`gas_limit`], in the environment's block
+/// (Blink's `to_block_env`) and chain.
+pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
+    let env = &p.env;
+    let gas_limit = gas_limit(p);
     let mut db = CacheDB::new(EmptyDB::default());
     let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
     for (slot, value) in &p.storage {
-        db.insert_account_storage(TARGET, *slot, *value)
+        db.insert_account_storage(env.target, *slot, *value)
             .map_err(|e| DiffError::Revm(format!("storage: {e:?}")))?;
     }
     db.insert_account_info(
-        TARGET,
+        env.target,
         AccountInfo {
             code_hash: code.hash_slow(),
             code: Some(code),
@@ -141,21 +257,29 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         },
     );
     db.insert_account_info(
-        CALLER,
+        env.caller,
         AccountInfo {
-            balance: U256::from(10u64.pow(18)),
+            balance: U256::MAX,
             ..Default::default()
         },
     );
-    let mut evm = Context::mainnet()
+    let mut cfg = CfgEnv::new_with_spec(SpecId::OSAKA);
+    cfg.chain_id = env.chain_id;
+    let mut evm = RevmContext::mainnet()
         .with_db(db)
-        .with_cfg(CfgEnv::new_with_spec(SpecId::OSAKA))
+        .with_cfg(cfg)
+        .with_block(block_context(env).to_block_env())
         .build_mainnet_with_inspector(StepTracer::new());
     let tx = TxEnv::builder()
-        .caller(CALLER)
-        .kind(TxKind::Call(TARGET))
+        .tx_type(Some(2))
+        .chain_id(Some(env.chain_id))
+        .caller(env.caller)
+        .kind(TxKind::Call(env.target))
+        .value(env.value)
         .data(Bytes::copy_from_slice(&p.calldata))
         .gas_limit(gas_limit)
+        .gas_price(env.max_fee)
+        .gas_priority_fee(Some(env.max_priority_fee))
         .build()
         .map_err(|e| DiffError::Revm(format!("tx env: {e:?}")))?;
     let result = evm
@@ -164,7 +288,7 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     let rec = std::mem::take(&mut evm.inspector);
     let state = evm.finalize();
     let mut storage: Vec<(U256, U256, U256)> = state
-        .get(&TARGET)
+        .get(&env.target)
         .map(|a| {
             a.storage
                 .iter()
@@ -191,26 +315,30 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     })
 }
 
-/// The committed state `p` runs on, as the machine's world sees it: the caller's
-/// balance, the called account's code and storage.
+/// The committed state `p`'s frame starts on, as revm has it when the frame runs: the
+/// caller (balance `U256::MAX`, as [`run_revm`] funds it) with its nonce bumped, the gas
+/// prepayment and the value gone; the called account with the value, its code and
+/// storage.
 pub fn pre_state(p: &Program) -> CommittedState {
+    let env = &p.env;
+    let prepaid = U256::from(gas_limit(p)) * U256::from(env.gas_price());
     let mut state = CommittedState::default();
     let mut changes = vec![
         StateChange::Account {
-            address: CALLER,
-            nonce: 0,
-            balance: U256::from(10u64.pow(18)),
+            address: env.caller,
+            nonce: 1,
+            balance: U256::MAX - prepaid - env.value,
             code_hash: KECCAK256_EMPTY,
         },
         StateChange::Account {
-            address: TARGET,
+            address: env.target,
             nonce: 0,
-            balance: U256::ZERO,
+            balance: env.value,
             code_hash: keccak256(&p.code),
         },
     ];
     changes.extend(p.storage.iter().map(|(slot, value)| StateChange::Storage {
-        address: TARGET,
+        address: env.target,
         slot: *slot,
         value: *value,
     }));
@@ -219,19 +347,26 @@ pub fn pre_state(p: &Program) -> CommittedState {
 }
 
 /// The machine's start state for `p` with `gas` frame gas (the same call: caller,
-/// address, calldata as input; `Global` explicit over [`pre_state`] with the caller,
-/// the called account and revm's default beneficiary warm; other sections 0).
+/// address, value, calldata as input; the [`context`] of the same block, transaction
+/// and chain; `Global` explicit over [`pre_state`] with the caller, the called account
+/// and the coinbase warm; call stack opaque).
 pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError> {
     let env = Env {
-        self_address: TARGET,
-        code_address: TARGET,
-        caller: CALLER,
+        self_address: p.env.target,
+        code_address: p.env.target,
+        caller: p.env.caller,
+        value: p.env.value,
         input: Bytes::copy_from_slice(&p.calldata),
         ..Env::default()
     };
-    let tx = TxState::begin(World::new(pre_state(p)), CALLER, TARGET, Address::ZERO);
+    let tx = TxState::begin(
+        World::new(pre_state(p)),
+        p.env.caller,
+        p.env.target,
+        FEE_VAULT,
+    );
     Ok(MachineState::new(
-        Sections::default(),
+        context(p, gas_limit(p))?,
         env,
         Bytes::copy_from_slice(&p.code),
         gas,
@@ -249,7 +384,7 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
     };
     let world = &f.tx.world;
     for (slot, _, value) in &rev.storage {
-        let mine = world.slot(TARGET, *slot);
+        let mine = world.slot(m.env.self_address, *slot);
         if mine != *value {
             return Err(format!("slot {slot}: machine {mine}, revm {value}"));
         }
@@ -264,7 +399,7 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
             let theirs = rev
                 .storage
                 .iter()
-                .find(|(s, _, _)| *s == slot && address == TARGET)
+                .find(|(s, _, _)| *s == slot && address == m.env.self_address)
                 .map(|(_, _, v)| *v);
             if theirs != Some(value) {
                 return Err(format!(

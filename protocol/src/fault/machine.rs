@@ -11,14 +11,22 @@
 //! ([`super::tree::is_jumpdest_in_chunk`]).
 //!
 //! [`MachineState::commitment`] is `M` (3.2): `TX_EXEC(…, keccak(Frame), …)` while
-//! running, `TX_FINISH(…, keccak(result), 0)` once the frame ended.
+//! running, `TX_FINISH(…, keccak(result), 0)` once the frame ended. Its `BlockCtx` and
+//! `TxCtx` sections are the hashes of explicit records the state carries ([`Context`]:
+//! `BlockEnv`, `BlockCtx` with `env = keccak(BlockEnv)`, `TxCtx`, and the chain constants
+//! [`ChainConsts`]); `Global` and the call stack are still opaque hashes.
 //!
 //! Opcodes implemented: `STOP`, `ADD`..`SIGNEXTEND`, `LT`..`SAR`, `CLZ`, `KECCAK256`,
 //! `CALLDATALOAD`, `CALLDATASIZE`, `CALLDATACOPY`, `CODESIZE`, `CODECOPY`,
 //! `RETURNDATASIZE`, `RETURNDATACOPY`, `POP`, `MLOAD`, `MSTORE`, `MSTORE8`, `JUMP`,
 //! `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`, `MCOPY`, `PUSH0`..`PUSH32`,
 //! `DUP1`..`DUP16`, `SWAP1`..`SWAP16`, `RETURN`, `REVERT`, `INVALID`, and every byte
-//! that Osaka leaves undefined (a halt). See [`implemented`].
+//! that Osaka leaves undefined (a halt); the environment reads `ADDRESS`, `CALLER`,
+//! `CALLVALUE` (from `FrameEnv`), `ORIGIN`, `GASPRICE` (from `TxCtx`), `TIMESTAMP`,
+//! `NUMBER`, `GASLIMIT`, `BASEFEE` (from `BlockEnv`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
+//! `BLOBBASEFEE` (chain constants) and `BLOBHASH` (pops its index and pushes 0: Blink
+//! accepts no blob transaction, and revm answers 0 for any other type). See
+//! [`implemented`].
 //!
 //! Copies (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) run as bounded
 //! micro-steps (2.2): the opcode step does every check, pops, charges all the gas,
@@ -42,8 +50,8 @@
 //! halt puts `Global` back to the frame's snapshot. Without one, `Global` is an opaque
 //! hash and they are [`StepError::Unsupported`].
 //!
-//! What it is not (yet): opcodes that read the environment, other accounts' code, logs
-//! or other frames (`ADDRESS`, `EXTCODESIZE`, `LOG*`, `CALL*`, `CREATE*`, …) return
+//! What it is not (yet): opcodes that read other accounts' code, block hashes, logs or
+//! other frames (`BLOCKHASH`, `EXTCODE*`, `LOG*`, `CALL*`, `CREATE*`, …) return
 //! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
 //! state. Sizes assume a 64-bit `usize`, as revm does on this platform.
 
@@ -53,12 +61,14 @@ use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 
 use super::{
     commit::{
-        CopyCursorRecord, FrameEnvRecord, FrameKind, FrameRecord, ResultRecord, ResultStatus,
-        Sections, SpongeCursorRecord, Top, View, ViewFormat,
+        BlockCtxRecord, BlockEnvRecord, CopyCursorRecord, FrameEnvRecord, FrameKind, FrameRecord,
+        ResultRecord, ResultStatus, Sections, SpongeCursorRecord, Top, TxCtxRecord, View,
+        ViewFormat,
     },
     sponge, tree,
     world::{TxCheckpoint, TxState},
 };
+use crate::chain::{DEV_CHAIN_ID, FEE_VAULT};
 
 /// EIP-7825's per-transaction gas cap, which bounds every frame.
 pub const MAX_FRAME_GAS: u64 = 1 << 24;
@@ -76,6 +86,145 @@ pub enum MachineError {
     /// Gas above [`MAX_FRAME_GAS`].
     #[error("frame gas {0} above the cap {MAX_FRAME_GAS}")]
     GasAboveCap(u64),
+    /// `BlockCtx.env` is not `keccak(BlockEnv)`.
+    #[error("BlockCtx.env {got} is not keccak(BlockEnv) {expected}")]
+    BlockEnvMismatch {
+        /// `BlockCtx.env`.
+        got: B256,
+        /// `keccak(BlockEnv)`.
+        expected: B256,
+    },
+}
+
+/// `BLOBBASEFEE` on Blink: revm's price for zero excess blob gas (`MIN_BLOB_GASPRICE`),
+/// because `protocol::block::BlockContext::to_block_env` leaves revm's default
+/// `blob_excess_gas_and_price` (excess 0) in place.
+pub const BLINK_BLOB_BASE_FEE: u128 = 1;
+
+/// The values environment opcodes read that are the same in every block of a chain:
+/// what `protocol::block::BlockContext::to_block_env` fixes. On L1 they are immutables of
+/// `OneStepProver`, set by its constructor (`docs/fault-proofs.md` 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainConsts {
+    /// `CHAINID`.
+    pub chain_id: u64,
+    /// `COINBASE`: the block's beneficiary.
+    pub coinbase: Address,
+    /// `PREVRANDAO`.
+    pub prevrandao: B256,
+    /// `BLOBBASEFEE`.
+    pub blob_base_fee: u128,
+}
+
+impl ChainConsts {
+    /// A Blink chain's: beneficiary [`FEE_VAULT`], `prevrandao` 0, blob base fee
+    /// [`BLINK_BLOB_BASE_FEE`].
+    pub fn blink(chain_id: u64) -> Self {
+        Self {
+            chain_id,
+            coinbase: FEE_VAULT,
+            prevrandao: B256::ZERO,
+            blob_base_fee: BLINK_BLOB_BASE_FEE,
+        }
+    }
+}
+
+impl Default for ChainConsts {
+    fn default() -> Self {
+        Self::blink(DEV_CHAIN_ID)
+    }
+}
+
+/// What a transaction's frame runs in besides its own frame: the chain constants, the
+/// block's `BlockEnv` and `BlockCtx`, the transaction's `TxCtx`, and (still opaque) the
+/// `Global` hash and the call stack below the frame. The constructor holds `BlockCtx.env
+/// = keccak(BlockEnv)`, so `M`'s sections are honest hashes of these records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    chain: ChainConsts,
+    block_env: BlockEnvRecord,
+    block_ctx: BlockCtxRecord,
+    tx_ctx: TxCtxRecord,
+    global: B256,
+    call_stack: B256,
+}
+
+impl Context {
+    /// A context; `block_ctx.env` must be `keccak(block_env)`.
+    pub fn new(
+        chain: ChainConsts,
+        block_env: BlockEnvRecord,
+        block_ctx: BlockCtxRecord,
+        tx_ctx: TxCtxRecord,
+        global: B256,
+        call_stack: B256,
+    ) -> Result<Self, MachineError> {
+        let expected = block_env.hash();
+        if block_ctx.env != expected {
+            return Err(MachineError::BlockEnvMismatch {
+                got: block_ctx.env,
+                expected,
+            });
+        }
+        Ok(Self {
+            chain,
+            block_env,
+            block_ctx,
+            tx_ctx,
+            global,
+            call_stack,
+        })
+    }
+
+    /// The chain constants.
+    pub fn chain(&self) -> &ChainConsts {
+        &self.chain
+    }
+
+    /// `BlockEnv`.
+    pub fn block_env(&self) -> &BlockEnvRecord {
+        &self.block_env
+    }
+
+    /// `BlockCtx`.
+    pub fn block_ctx(&self) -> &BlockCtxRecord {
+        &self.block_ctx
+    }
+
+    /// `TxCtx`.
+    pub fn tx_ctx(&self) -> &TxCtxRecord {
+        &self.tx_ctx
+    }
+
+    /// `M`'s sections: `keccak(BlockCtx)`, `keccak(TxCtx)`, and the opaque `Global` and
+    /// call-stack hashes.
+    pub fn sections(&self) -> Sections {
+        Sections {
+            block_ctx: self.block_ctx.hash(),
+            tx_ctx: self.tx_ctx.hash(),
+            global: self.global,
+            call_stack: self.call_stack,
+        }
+    }
+}
+
+impl Default for Context {
+    /// Default records (with `BlockCtx.env` their `BlockEnv`'s hash), a dev chain, and
+    /// `Global` and call stack 0.
+    fn default() -> Self {
+        let block_env = BlockEnvRecord::default();
+        Self {
+            chain: ChainConsts::default(),
+            block_ctx: BlockCtxRecord {
+                env: block_env.hash(),
+                ..BlockCtxRecord::default()
+            },
+            block_env,
+            tx_ctx: TxCtxRecord::default(),
+            global: B256::ZERO,
+            call_stack: B256::ZERO,
+        }
+    }
 }
 
 /// A step the machine cannot take (yet). The state is unchanged.
@@ -234,8 +383,8 @@ impl Default for Env {
 /// on (memory a whole number of words, stack ≤ 1,024, gas ≤ 2^24, code ≤ 49,152 bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineState {
-    /// Hashes of the sections this frame does not own.
-    pub sections: Sections,
+    /// The block, transaction and chain around this frame.
+    pub ctx: Arc<Context>,
     /// Call context.
     pub env: Arc<Env>,
     /// Code.
@@ -256,7 +405,7 @@ pub struct MachineState {
     pub finished: Option<Finished>,
     /// The transaction's `Global` (world, transaction tree, refund, logs) and the
     /// checkpoint a revert or halt of this frame goes back to. Without it `Global` is
-    /// the opaque hash in [`Self::sections`] and the state opcodes are unsupported.
+    /// the opaque hash in the [`Context`] and the state opcodes are unsupported.
     pub state: Option<Box<FrameState>>,
 }
 
@@ -426,12 +575,12 @@ impl CopyCursor {
 
 impl MachineState {
     /// A fresh frame at pc 0 with empty stack and memory.
-    pub fn new(sections: Sections, env: Env, code: Bytes, gas: u64) -> Result<Self, MachineError> {
+    pub fn new(ctx: Context, env: Env, code: Bytes, gas: u64) -> Result<Self, MachineError> {
         if gas > MAX_FRAME_GAS {
             return Err(MachineError::GasAboveCap(gas));
         }
         Ok(Self {
-            sections,
+            ctx: Arc::new(ctx),
             env: Arc::new(env),
             code: Arc::new(Code::new(code)?),
             pc: 0,
@@ -457,14 +606,14 @@ impl MachineState {
     pub fn global_hash(&self) -> B256 {
         self.state
             .as_ref()
-            .map_or(self.sections.global, |f| f.tx.record().hash())
+            .map_or(self.ctx.sections().global, |f| f.tx.record().hash())
     }
 
     /// The sections with `Global` as it is now.
     fn live_sections(&self) -> Sections {
         Sections {
             global: self.global_hash(),
-            ..self.sections
+            ..self.ctx.sections()
         }
     }
 
@@ -583,21 +732,22 @@ fn classify(op: u8) -> Class {
         0x10..=0x1d => Static(3),
         0x1e => Static(5),
         0x20 => Static(30),
-        0x30 => Unsupported,
+        0x30 | 0x32..=0x34 => Static(2),
         0x31 => Static(100),
-        0x32..=0x34 => Unsupported,
         0x35 => Static(3),
         0x36 => Static(2),
         0x37 => Static(3),
         0x38 => Static(2),
         0x39 => Static(3),
-        0x3a..=0x3c => Unsupported,
+        0x3a => Static(2),
+        0x3b | 0x3c => Unsupported,
         0x3d => Static(2),
         0x3e => Static(3),
         0x3f => Unsupported,
-        0x40..=0x46 => Unsupported,
+        0x40 => Unsupported,
         0x47 => Static(5),
-        0x48..=0x4a => Unsupported,
+        0x41..=0x46 | 0x48 | 0x4a => Static(2),
+        0x49 => Static(3),
         0x50 => Static(2),
         0x51..=0x53 => Static(3),
         0x54 => Static(100),
@@ -973,6 +1123,15 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             s.stack.push(U256::from_be_bytes(word));
         }
         0x36 => s.push(U256::from(s.env.input.len()))?,
+        0x30 | 0x32..=0x34 | 0x3a | 0x41..=0x46 | 0x48 | 0x4a => {
+            let v = env_value(s, op);
+            s.push(v)?;
+        }
+        0x49 => {
+            // BLOBHASH: no blob transaction on Blink, so every index reads 0.
+            let [_index] = s.pop()?;
+            s.stack.push(U256::ZERO);
+        }
         0x38 => s.push(U256::from(s.code.bytes.len()))?,
         0x3d => s.push(U256::from(s.return_data.len()))?,
         0x37 | 0x39 | 0x3e => {
@@ -1156,6 +1315,29 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
     Ok(())
 }
 
+/// The word an environment opcode that pushes one item reads: from `FrameEnv`, `TxCtx`,
+/// `BlockEnv` or the chain constants.
+fn env_value(s: &MachineState, op: u8) -> U256 {
+    let word = |a: Address| U256::from_be_bytes(a.into_word().0);
+    let (block, tx, chain) = (s.ctx.block_env(), s.ctx.tx_ctx(), s.ctx.chain());
+    match op {
+        0x30 => word(s.env.self_address),
+        0x32 => word(tx.origin),
+        0x33 => word(s.env.caller),
+        0x34 => s.env.value,
+        0x3a => U256::from(tx.gas_price),
+        0x41 => word(chain.coinbase),
+        0x42 => U256::from(block.timestamp),
+        0x43 => U256::from(block.number),
+        0x44 => U256::from_be_bytes(chain.prevrandao.0),
+        0x45 => U256::from(block.gas_limit),
+        0x46 => U256::from(chain.chain_id),
+        0x48 => U256::from(block.base_fee),
+        // 0x4a BLOBBASEFEE: `exec` admits no other byte here.
+        _ => U256::from(chain.blob_base_fee),
+    }
+}
+
 fn jump(s: &mut MachineState, target: U256) -> Exec {
     if !tree::is_valid_jump(s.code.bytes.len(), &s.code.chunks, target) {
         return Err(Halt::InvalidJump);
@@ -1222,7 +1404,7 @@ mod tests {
 
     fn run(code: &[u8], gas: u64) -> MachineState {
         let mut s = MachineState::new(
-            Sections::default(),
+            Context::default(),
             Env::default(),
             Bytes::copy_from_slice(code),
             gas,
@@ -1272,7 +1454,7 @@ mod tests {
     #[test]
     fn unsupported_leaves_state_alone() {
         let s = MachineState::new(
-            Sections::default(),
+            Context::default(),
             Env::default(),
             Bytes::from_static(&[0x54]),
             100,
@@ -1295,9 +1477,88 @@ mod tests {
     }
 
     #[test]
+    fn environment_reads_come_from_the_records() {
+        let block_env = BlockEnvRecord {
+            number: 11,
+            timestamp: 22,
+            base_fee: 33,
+            gas_limit: 44,
+            ..Default::default()
+        };
+        let block_ctx = BlockCtxRecord {
+            env: block_env.hash(),
+            ..Default::default()
+        };
+        let tx_ctx = TxCtxRecord {
+            origin: Address::repeat_byte(0x0a),
+            gas_price: 55,
+            ..Default::default()
+        };
+        let chain = ChainConsts {
+            chain_id: 66,
+            coinbase: Address::repeat_byte(0x0c),
+            prevrandao: B256::repeat_byte(0x0d),
+            blob_base_fee: 77,
+        };
+        let ctx = Context::new(chain, block_env, block_ctx, tx_ctx, B256::ZERO, B256::ZERO)
+            .expect("consistent");
+        let env = Env {
+            self_address: Address::repeat_byte(0x01),
+            caller: Address::repeat_byte(0x02),
+            value: U256::from(88),
+            ..Env::default()
+        };
+        let code = [
+            0x30, 0x32, 0x33, 0x34, 0x3a, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4a, 0x60, 9,
+            0x49, 0x00,
+        ];
+        let mut s = MachineState::new(ctx, env, Bytes::copy_from_slice(&code), 1000).expect("ok");
+        while s.finished.is_none() {
+            step_in_place(&mut s).expect("implemented");
+        }
+        let word = |b: u8| U256::from_be_bytes(Address::repeat_byte(b).into_word().0);
+        let want = vec![
+            word(0x01),
+            word(0x0a),
+            word(0x02),
+            U256::from(88),
+            U256::from(55),
+            word(0x0c),
+            U256::from(22),
+            U256::from(11),
+            U256::from_be_bytes([0x0d; 32]),
+            U256::from(44),
+            U256::from(66),
+            U256::from(33),
+            U256::from(77),
+            U256::ZERO,
+        ];
+        assert_eq!(s.stack, want);
+        // 13 reads at 2, PUSH1 3, BLOBHASH 3.
+        assert_eq!(s.gas, 1000 - 13 * 2 - 3 - 3);
+        // M's sections are the records' hashes.
+        let top = s.top();
+        assert_eq!(top.sections[0], block_ctx.hash());
+        assert_eq!(top.sections[1], tx_ctx.hash());
+    }
+
+    #[test]
+    fn block_ctx_must_commit_to_block_env() {
+        let err = Context::new(
+            ChainConsts::default(),
+            BlockEnvRecord::default(),
+            BlockCtxRecord::default(),
+            TxCtxRecord::default(),
+            B256::ZERO,
+            B256::ZERO,
+        );
+        assert!(matches!(err, Err(MachineError::BlockEnvMismatch { .. })));
+    }
+
+    #[test]
     fn limits_are_errors() {
         assert!(matches!(
-            MachineState::new(Sections::default(), Env::default(), Bytes::new(), 1 << 25),
+            MachineState::new(Context::default(), Env::default(), Bytes::new(), 1 << 25),
             Err(MachineError::GasAboveCap(_))
         ));
         assert!(matches!(

@@ -3,13 +3,14 @@
 //!
 //! What it is, so far:
 //! * [`commit`]: the fixed-width records of section 3 a single frame needs (`M`,
-//!   `Frame`, `FrameEnv`, `View`, the stack hash chain, the frame result record) with
-//!   their byte layouts and hashes;
+//!   `BlockEnv`, `BlockCtx`, `TxCtx`, `Frame`, `FrameEnv`, `View`, the stack hash chain,
+//!   the frame result record) with their byte layouts and hashes;
 //! * [`tree`]: the memory word tree and the EIP-6800 code-chunk tree, single-leaf and
 //!   range proofs, update with a proof, `JUMPDEST` validity from one chunk;
 //! * [`machine`]: an explicit single-frame machine state and the step function over it
-//!   for arithmetic, comparison, bitwise, stack, jumps, memory, calldata, code, keccak
-//!   and frame exits, with revm 43's Osaka gas; checked against revm step by step in
+//!   for arithmetic, comparison, bitwise, stack, jumps, memory, calldata, code, keccak,
+//!   frame exits and the environment reads (from `FrameEnv`, `TxCtx`, `BlockEnv` and the
+//!   chain constants), with revm 43's Osaka gas; checked against revm step by step in
 //!   `protocol/tests/fault_machine.rs`; copies and long `KECCAK256` inputs run as
 //!   bounded micro-steps;
 //! * [`sponge`]: `keccak-f[1600]` and the resumable keccak-256 sponge those micro-steps use;
@@ -28,11 +29,10 @@
 //!   3.7) for the opcodes the Solidity `OneStepProver` covers, and the Rust mirror of its
 //!   decoder.
 //!
-//! What it is not, yet: state opcodes in the step machine (the world and transaction
-//! trees exist, the machine does not use them yet), calls and creates, logs, block and
-//! transaction boundaries, witnesses of the opcodes the Solidity prover does not cover,
-//! the trace API of 6.4 built on the `Inspector` (`Trace`, `step_commitment`). Pure
-//! code: no I/O.
+//! What it is not, yet: the Solidity side of the state opcodes (the Rust machine runs
+//! them over [`world`]; `OneStepProver` answers `UnsupportedStep`), `BLOCKHASH`,
+//! `EXTCODE*`, calls and creates, logs, block and transaction boundaries, the trace API
+//! of 6.4 built on the `Inspector` (`Trace`, `step_commitment`). Pure code: no I/O.
 
 pub mod commit;
 pub mod coverage;

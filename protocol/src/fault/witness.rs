@@ -20,7 +20,11 @@
 //!                                       instruction, push data included, capped at the
 //!                                       last code byte)/31 against Frame.codeRoot
 //! [CALLDATALOAD, CALLDATASIZE,  env:    FrameEnv preimage (194)
-//!  CALLDATACOPY]
+//!  CALLDATACOPY, ADDRESS,
+//!  CALLER, CALLVALUE]
+//! [ORIGIN, GASPRICE]            tx:     TxCtx preimage (191)
+//! [TIMESTAMP, NUMBER,           block:  BlockCtx preimage (223) ‖ BlockEnv preimage (187)
+//!  GASLIMIT, BASEFEE]
 //! [op pops or reads k > 0]      stack:  u8 n ‖ b32 below ‖ n × b32 items, top first,
 //!                                       n = min(k, stackSize), below = hash of the rest
 //! [JUMP, JUMPI]                 target: Opening of chunk target/31 (0 leaves if the
@@ -49,15 +53,19 @@
 //! `W32` view (input, return data, `MCOPY`'s memory) or 31-byte payloads of `CODE31` chunks
 //! (code), so ≤ [`MAX_COPY_SOURCE_LEAVES`]. A sponge step absorbs blocks `[blocks,
 //! min(blocks + 4, ⌊len/136⌋ + 1))`, so ≤ [`MAX_SPONGE_WORDS`] words. `k` (items read) is
-//! the pop count of arithmetic, `POP`, `JUMP`, `JUMPI`, `CALLDATALOAD`, `MLOAD`, `MSTORE*`,
-//! `KECCAK256`, the copies (3), `RETURN`, `REVERT`, `n` for `DUPn` and `n + 1` for
-//! `SWAPn`. A section the step does not reach (the stack of an opcode that runs out of gas
+//! the pop count of arithmetic, `POP`, `JUMP`, `JUMPI`, `CALLDATALOAD`, `BLOBHASH`,
+//! `MLOAD`, `MSTORE*`, `KECCAK256`, the copies (3), `RETURN`, `REVERT`, `n` for `DUPn`
+//! and `n + 1` for `SWAPn`. `TxCtx` opens `M.b`, `BlockCtx` opens `M.a` and `BlockEnv` opens
+//! `BlockCtx.env`; the chain constants (`COINBASE`, `PREVRANDAO`, `CHAINID`,
+//! `BLOBBASEFEE`) are the prover's immutables and need no section. A section the step does not reach (the stack of an opcode that runs out of gas
 //! first) is still present; the prover reads sections in order and stops at the first
-//! halt. The copy and sponge sections are new in this layout but only where the prover
-//! reverted before, so the witnesses of every other step are what they were.
+//! halt. The copy and sponge sections, and the environment sections (`FrameEnv` for
+//! `ADDRESS`/`CALLER`/`CALLVALUE`, `TxCtx`, `BlockCtx ‖ BlockEnv`, the stack item of
+//! `BLOBHASH`), are new in this layout but only where the prover reverted before, so the
+//! layout of every other step's witness is what it was.
 //!
 //! What it is not: witnesses of the opcodes the Solidity prover does not cover yet
-//! (environment, state, logs, calls: their witness stops after the code opening, and the
+//! (world state, logs, calls: their witness stops after the code opening, and the
 //! prover reverts `UnsupportedStep`), nor a verifier: the step function is
 //! [`super::machine::step`].
 
@@ -65,8 +73,8 @@ use alloy_primitives::{B256, U256};
 
 use super::{
     commit::{
-        CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord, Kind, SpongeCursorRecord, Top,
-        View, ViewFormat, stack_hash,
+        BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord,
+        Kind, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
         CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, copy_chunk_end, step,
@@ -165,8 +173,15 @@ pub struct Decoded {
     pub code: Option<Opening>,
     /// The opcode, read from the code opening.
     pub opcode: Option<u8>,
-    /// The `FrameEnv` preimage (`CALLDATALOAD`, `CALLDATASIZE`).
+    /// The `FrameEnv` preimage (`CALLDATALOAD`, `CALLDATASIZE`, `CALLDATACOPY`,
+    /// `ADDRESS`, `CALLER`, `CALLVALUE`).
     pub env: Option<FrameEnvRecord>,
+    /// The `TxCtx` preimage (`ORIGIN`, `GASPRICE`).
+    pub tx_ctx: Option<TxCtxRecord>,
+    /// The `BlockCtx` preimage (`TIMESTAMP`, `NUMBER`, `GASLIMIT`, `BASEFEE`).
+    pub block_ctx: Option<BlockCtxRecord>,
+    /// The `BlockEnv` preimage (the same opcodes).
+    pub block_env: Option<BlockEnvRecord>,
     /// Stack items the opcode reads.
     pub stack: Option<StackOpening>,
     /// Words of the input view's tree under a `CALLDATALOAD`.
@@ -201,7 +216,7 @@ pub fn stack_reads(op: u8) -> usize {
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
         0x37 | 0x39 | 0x3e | 0x5e => 3,
-        0x15 | 0x19 | 0x1e | 0x35 | 0x50 | 0x51 | 0x56 => 1,
+        0x15 | 0x19 | 0x1e | 0x35 | 0x49 | 0x50 | 0x51 | 0x56 => 1,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         _ => 0,
@@ -213,8 +228,19 @@ fn is_jump(op: u8) -> bool {
 }
 
 /// Whether the opcode's witness carries the `FrameEnv` preimage.
-fn reads_env(op: u8) -> bool {
-    op == 0x35 || op == 0x36 || op == 0x37
+pub fn reads_env(op: u8) -> bool {
+    matches!(op, 0x30 | 0x33 | 0x34 | 0x35 | 0x36 | 0x37)
+}
+
+/// Whether the opcode's witness carries the `TxCtx` preimage (`ORIGIN`, `GASPRICE`).
+pub fn reads_tx_ctx(op: u8) -> bool {
+    matches!(op, 0x32 | 0x3a)
+}
+
+/// Whether the opcode's witness carries the `BlockCtx` and `BlockEnv` preimages
+/// (`TIMESTAMP`, `NUMBER`, `GASLIMIT`, `BASEFEE`).
+pub fn reads_block_env(op: u8) -> bool {
+    matches!(op, 0x42 | 0x43 | 0x45 | 0x48)
 }
 
 /// Whether `op` is a copy (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`).
@@ -369,6 +395,13 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     if reads_env(op) {
         out.extend_from_slice(&s.env_record().encode());
     }
+    if reads_tx_ctx(op) {
+        out.extend_from_slice(&s.ctx.tx_ctx().encode());
+    }
+    if reads_block_env(op) {
+        out.extend_from_slice(&s.ctx.block_ctx().encode());
+        out.extend_from_slice(&s.ctx.block_env().encode());
+    }
 
     let k = stack_reads(op);
     if k > 0 {
@@ -522,6 +555,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
         code: None,
         opcode: None,
         env: None,
+        tx_ctx: None,
+        block_ctx: None,
+        block_env: None,
         stack: None,
         input: None,
         target: None,
@@ -566,6 +602,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
             if reads_env(op) {
                 d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
             }
+            if reads_tx_ctx(op) {
+                d.tx_ctx = Some(TxCtxRecord::decode(r.take(TxCtxRecord::LEN)?)?);
+            }
+            if reads_block_env(op) {
+                d.block_ctx = Some(BlockCtxRecord::decode(r.take(BlockCtxRecord::LEN)?)?);
+                d.block_env = Some(BlockEnvRecord::decode(r.take(BlockEnvRecord::LEN)?)?);
+            }
             let k = stack_reads(op);
             if k > 0 {
                 let n = r.u8()? as usize;
@@ -605,15 +648,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fault::{
-        commit::Sections,
-        machine::{Env, step_in_place},
-    };
+    use crate::fault::machine::{Context, Env, step_in_place};
     use alloy_primitives::Bytes;
 
     fn start(code: &[u8]) -> MachineState {
         MachineState::new(
-            Sections::default(),
+            Context::default(),
             Env::default(),
             Bytes::copy_from_slice(code),
             1000,
@@ -653,7 +693,7 @@ mod tests {
             input: input.into(),
             ..Env::default()
         };
-        let mut s = MachineState::new(Sections::default(), env, Bytes::from(code), 1_000_000)
+        let mut s = MachineState::new(Context::default(), env, Bytes::from(code), 1_000_000)
             .expect("valid");
         let (mut copies, mut sponges) = (0, 0);
         while s.finished.is_none() {
@@ -683,6 +723,48 @@ mod tests {
         }
         // 2,500 bytes from byte 3: 79 words, 3 steps; 2,900 bytes: 22 blocks, 6 steps.
         assert_eq!((copies, sponges), (2, 5));
+    }
+
+    #[test]
+    fn environment_sections() {
+        // ADDRESS, ORIGIN, NUMBER, CHAINID, PUSH0 BLOBHASH, STOP.
+        let mut s = start(&[0x30, 0x32, 0x43, 0x46, 0x5f, 0x49, 0x00]);
+        let base = 1 + 161 + 232 + 1 + 32 + 1;
+        let mut sizes = Vec::new();
+        while s.finished.is_none() {
+            let w = witness(&s).expect("witness");
+            let d = decode(&w).expect("decodes");
+            match d.opcode {
+                Some(0x30) => assert_eq!(d.env, Some(s.env_record())),
+                Some(0x32) => assert_eq!(d.tx_ctx.as_ref(), Some(s.ctx.tx_ctx())),
+                Some(0x43) => {
+                    assert_eq!(d.block_ctx.as_ref(), Some(s.ctx.block_ctx()));
+                    assert_eq!(d.block_env.as_ref(), Some(s.ctx.block_env()));
+                    // A BlockEnv byte that breaks its bool is a decode error.
+                    let mut bad = w.clone();
+                    bad[base + BlockCtxRecord::LEN + 112] = 2;
+                    assert!(matches!(decode(&bad), Err(WitnessError::Commit(_))));
+                }
+                Some(0x49) => assert_eq!(d.stack.as_ref().map(|s| s.items.len()), Some(1)),
+                _ => {
+                    assert!(d.env.is_none() && d.tx_ctx.is_none() && d.block_ctx.is_none());
+                }
+            }
+            sizes.push(w.len());
+            step_in_place(&mut s).expect("step");
+        }
+        assert_eq!(
+            sizes,
+            vec![
+                base + FrameEnvRecord::LEN,
+                base + TxCtxRecord::LEN,
+                base + BlockCtxRecord::LEN + BlockEnvRecord::LEN,
+                base,
+                base,
+                base + 1 + 32 + 32,
+                base,
+            ]
+        );
     }
 
     #[test]

@@ -16,7 +16,9 @@ interface IOneStepProver {
 
     /// @notice A preimage does not hash to the commitment it opens.
     /// @param section 1 `M`, 2 `Frame`, 3 the stack items and the hash below them,
-    ///        4 `FrameEnv`, 5 the cursor of a copy or `KECCAK256` sponge.
+    ///        4 `FrameEnv`, 5 the cursor of a copy or `KECCAK256` sponge, 6 `TxCtx`
+    ///        (against `M.b`), 7 `BlockCtx` (against `M.a`), 8 `BlockEnv` (against
+    ///        `BlockCtx.env`).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
@@ -43,5 +45,6 @@ interface IOneStepProver {
     /// @param preState The machine-state commitment `M` before the step.
     /// @param witness  Layout version 1 of `docs/fault-proofs.md` 3.7.
     /// @return postState The machine-state commitment after the step.
-    function step(bytes32 preState, bytes calldata witness) external pure returns (bytes32 postState);
+    /// @dev    `view`: the environment reads use the prover's immutables (chain constants).
+    function step(bytes32 preState, bytes calldata witness) external view returns (bytes32 postState);
 }

@@ -56,6 +56,9 @@ library LibFrame {
     uint256 private constant RETURN_DATA_LENGTH = 192;
     uint256 private constant CURSOR = 200;
 
+    /// @notice `M.a` (`BlockCtx`) and `M.b` (`TxCtx`).
+    uint256 private constant M_A = 1;
+    uint256 private constant M_B = 33;
     /// @notice `M.d`: the frame hash while running, the result hash once finished.
     uint256 private constant M_D = 97;
     uint256 private constant M_E = 129;
@@ -95,6 +98,16 @@ library LibFrame {
     /// @notice `Frame.env`, the `FrameEnv` hash, of a `Frame` preimage.
     function env(bytes memory frame) internal pure returns (bytes32) {
         return bytes32(get(frame, 0, 32));
+    }
+
+    /// @notice `M.a` of an `M` preimage: `keccak(BlockCtx)` inside a block.
+    function mA(bytes memory m) internal pure returns (bytes32) {
+        return bytes32(get(m, M_A, 32));
+    }
+
+    /// @notice `M.b` of an `M` preimage: `keccak(TxCtx)` inside a transaction.
+    function mB(bytes memory m) internal pure returns (bytes32) {
+        return bytes32(get(m, M_B, 32));
     }
 
     /// @notice `M.d` of an `M` preimage.

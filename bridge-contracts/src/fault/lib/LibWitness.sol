@@ -12,7 +12,8 @@ struct WitnessReader {
 /// @title LibWitness
 /// @notice Reads the one-step witness (`docs/fault-proofs.md` 3.7) front to back from
 ///         calldata, with bounds checks that revert `BadWitness()` instead of panicking.
-/// @dev    Only sequential reads; what each section means is the prover's business.
+/// @dev    Sequential reads, plus `field` into a preimage already passed over (`hashed`
+///         checked its bounds); what each section means is the prover's business.
 library LibWitness {
     /// @notice A reader over `witness`.
     function reader(bytes calldata witness) internal pure returns (WitnessReader memory r) {
@@ -53,6 +54,25 @@ library LibWitness {
         out = new bytes(n);
         assembly ("memory-safe") {
             calldatacopy(add(out, 32), at, n)
+        }
+    }
+
+    /// @notice `keccak256` of the next `n` bytes (hashed from scratch memory past the free
+    ///         pointer, nothing allocated); returns their calldata position and the hash.
+    function hashed(WitnessReader memory r, uint256 n) internal pure returns (uint256 at, bytes32 h) {
+        at = skip(r, n);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, at, n)
+            h := keccak256(p, n)
+        }
+    }
+
+    /// @notice The big-endian field of `width` (1..32) bytes at `off` of a preimage read at
+    ///         calldata position `at` (inside the witness: `hashed` checked its bounds).
+    function field(uint256 at, uint256 off, uint256 width) internal pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := shr(mul(8, sub(32, width)), calldataload(add(at, off)))
         }
     }
 
