@@ -98,19 +98,19 @@ contract OneStepProverTest is TestBase {
 
     function test_addOutOfGas_halts() public view {
         (bytes32 pre, bytes memory witness, bytes32 post) = _case("addOutOfGas");
-        vm.assertEq(post, vm.parseJsonBytes32(json, ".halted"));
+        vm.assertEq(post, vm.parseJsonBytes32(json, ".haltedOutOfGas"));
         vm.assertEq(prover.step(pre, witness), post);
     }
 
     function test_addStackUnderflow_halts() public view {
         (bytes32 pre, bytes memory witness, bytes32 post) = _case("addUnderflow");
-        vm.assertEq(post, vm.parseJsonBytes32(json, ".halted"));
+        vm.assertEq(post, vm.parseJsonBytes32(json, ".haltedUnderflow"));
         vm.assertEq(prover.step(pre, witness), post);
     }
 
     function test_jumpIntoPushData_halts() public view {
         (bytes32 pre, bytes memory witness, bytes32 post) = _case("jumpIntoPushData");
-        vm.assertEq(post, vm.parseJsonBytes32(json, ".halted"));
+        vm.assertEq(post, vm.parseJsonBytes32(json, ".haltedPushData"));
         vm.assertEq(prover.step(pre, witness), post);
     }
 
