@@ -22,7 +22,9 @@
 //!   `blink osp-coverage`;
 //! * [`witness`]: the proof bytes of one step (layout version 1, `docs/fault-proofs.md`
 //!   3.7) for the opcodes the Solidity `OneStepProver` covers, and the Rust mirror of its
-//!   decoder.
+//!   decoder;
+//! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
+//!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
 //! What it is not, yet: world state, warm sets and the transaction tree, environment
 //! opcodes, calls and creates, logs, block and transaction boundaries, witnesses of micro-steps
@@ -33,6 +35,7 @@ pub mod commit;
 pub mod coverage;
 pub mod differential;
 pub mod machine;
+pub mod smt_witness;
 pub mod sponge;
 pub mod trace;
 pub mod tree;
