@@ -476,7 +476,7 @@ impl Harness {
                 s.store_gas.entry(n).or_default().push(short_store);
             }
         }
-        if self.stats.cases % self.mutate_every == 0 {
+        if self.stats.cases.is_multiple_of(self.mutate_every) {
             self.mutate(&q, &truth, &bytes);
         }
     }
