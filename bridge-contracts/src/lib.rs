@@ -172,6 +172,17 @@ mod bindings {
         OneStepProver,
         "artifacts/OneStepProver.json"
     );
+
+    alloy::sol!(
+        /// `LibSmt` (Blink's state tree on L1, `docs/state-commitment.md`) behind external
+        /// functions: `load` / `verify` a read and `rootAfter` / `store` a write of one key
+        /// from one opening in `protocol::fault::smt_witness`'s encoding, and the tree's keys
+        /// and values of Ethereum state. Stateless; for tests, gas figures and L1 callers.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        SmtVerifier,
+        "artifacts/SmtVerifier.json"
+    );
 }
 
 pub mod deploy;
@@ -181,7 +192,7 @@ pub mod predeploys;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History,
     L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal,
-    TestToken,
+    SmtVerifier, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -365,6 +376,7 @@ mod tests {
                 &GasPriceOracle::DEPLOYED_BYTECODE,
             ),
             (&OneStepProver::BYTECODE, &OneStepProver::DEPLOYED_BYTECODE),
+            (&SmtVerifier::BYTECODE, &SmtVerifier::DEPLOYED_BYTECODE),
         ] {
             assert!(!code.is_empty());
             assert!(!deployed.is_empty());

@@ -27,7 +27,9 @@
 //!   reverts, and revm's Osaka `SSTORE` pricing;
 //! * [`witness`]: the proof bytes of one step (layout version 1, `docs/fault-proofs.md`
 //!   3.7) for the opcodes the Solidity `OneStepProver` covers, and the Rust mirror of its
-//!   decoder.
+//!   decoder;
+//! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
+//!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
 //! What it is not, yet: the Solidity side of the state opcodes (the Rust machine runs
 //! them over [`world`]; `OneStepProver` answers `UnsupportedStep`), `BLOCKHASH`,
@@ -38,6 +40,7 @@ pub mod commit;
 pub mod coverage;
 pub mod differential;
 pub mod machine;
+pub mod smt_witness;
 pub mod sponge;
 pub mod trace;
 pub mod tree;
