@@ -42,8 +42,8 @@ use blink_protocol::fault::{
     },
     differential,
     machine::{
-        CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, Outcome, copy_chunk_end,
-        implemented, reads_global, step, step_in_place,
+        CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, Outcome, call_stack_entry,
+        copy_chunk_end, implemented, reads_global, step, step_in_place,
     },
     sponge, tree,
     witness::{self, CursorPreimage, Opening},
@@ -794,6 +794,12 @@ fn check_commitments(p: &Program) -> Result<(), String> {
     if sections.global.is_zero() || sections.call_stack.is_zero() {
         return Err("opaque sections are zero".into());
     }
+    // With an explicit Global, the frame's call-stack entry over the context's: fixed
+    // for the frame's life, committing to the snapshot a failure restores.
+    let call_stack = m.top().sections[4];
+    if call_stack != call_stack_entry(B256::ZERO, m.global_hash(), sections.call_stack) {
+        return Err("call stack is not the frame's entry over the context's".into());
+    }
     for _ in 0..20_000 {
         if m.finished.is_some() {
             break;
@@ -830,7 +836,7 @@ fn check_commitments(p: &Program) -> Result<(), String> {
                 return Err(format!("0x{op:02x}: finished state is not TX_FINISH"));
             }
         } else {
-            if top_after.sections[4] != sections.call_stack {
+            if top_after.sections[4] != call_stack {
                 return Err(format!("0x{op:02x} changed the call stack"));
             }
             let after = next.frame_record();

@@ -1102,6 +1102,9 @@ pub struct Coverage {
     pub notes: Vec<String>,
     /// Programs and steps per family (targeted programs under "targeted").
     pub families: BTreeMap<&'static str, (u64, u64)>,
+    /// Reverts and halts that put back a `Global` the frame had written (checked
+    /// against revm, not asked of the prover, which does not read the snapshot yet).
+    pub snapshot_restores: u64,
 }
 
 impl Coverage {
@@ -1288,6 +1291,12 @@ impl Coverage {
             .filter(|((_, o), _)| o.is_micro() || *o == StepOutcome::SpongeStart)
             .map(|(_, r)| r.gas.len() as u64)
             .sum();
+        let _ = writeln!(
+            out,
+            "reverts and halts that restore a written Global: {} steps checked against revm, \
+             not asked of OneStepProver (it needs the call stack's snapshot, stage 6)",
+            self.snapshot_restores
+        );
         let _ = writeln!(
             out,
             "micro-steps: copy and sponge micro-steps and sponge starts run by OneStepProver \

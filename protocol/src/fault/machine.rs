@@ -416,6 +416,8 @@ pub struct FrameState {
     pub tx: TxState,
     /// Taken when the frame started.
     pub snapshot: TxCheckpoint,
+    /// `keccak(Global)` then: what the frame's call-stack entry commits to (3.5).
+    pub snapshot_hash: B256,
 }
 
 impl PartialEq for FrameState {
@@ -598,7 +600,12 @@ impl MachineState {
     /// what it is now.
     pub fn with_state(mut self, tx: TxState) -> Self {
         let snapshot = tx.checkpoint();
-        self.state = Some(Box::new(FrameState { tx, snapshot }));
+        let snapshot_hash = tx.record().hash();
+        self.state = Some(Box::new(FrameState {
+            tx,
+            snapshot,
+            snapshot_hash,
+        }));
         self
     }
 
@@ -609,12 +616,32 @@ impl MachineState {
             .map_or(self.ctx.sections().global, |f| f.tx.record().hash())
     }
 
-    /// The sections with `Global` as it is now.
+    /// The sections with `Global` as it is now. With an explicit `Global` the call
+    /// stack is the frame's entry `keccak(b32 parentFrame (0: the transaction's base
+    /// entry) ‖ b32 snapshot ‖ b32 below)` over the context's, so that `M` commits to
+    /// what a revert or halt restores (3.5).
     fn live_sections(&self) -> Sections {
+        let base = self.ctx.sections();
+        let call_stack = match &self.state {
+            Some(f) => call_stack_entry(B256::ZERO, f.snapshot_hash, base.call_stack),
+            None => base.call_stack,
+        };
         Sections {
             global: self.global_hash(),
-            ..self.ctx.sections()
+            call_stack,
+            ..base
         }
+    }
+
+    /// Whether the step from `self` to `next` is a revert or halt that puts back a
+    /// `Global` the frame had changed: the prover needs the call-stack entry's snapshot
+    /// for it (stage 6), which the single-frame `OneStepProver` does not read yet.
+    pub fn restores_written_global(&self, next: &MachineState) -> bool {
+        let failed = next
+            .finished
+            .as_ref()
+            .is_some_and(|f| matches!(f.outcome, Outcome::Revert | Outcome::Halt(_)));
+        failed && self.global_hash() != next.global_hash()
     }
 
     /// Memory size in words.
@@ -697,6 +724,15 @@ fn w32_view(data: &[u8], offset: u64, length: u64) -> View {
         offset,
         length,
     }
+}
+
+/// A call-stack entry (3.5): `keccak(parentFrame ‖ snapshot ‖ below)`.
+pub fn call_stack_entry(parent_frame: B256, snapshot: B256, below: B256) -> B256 {
+    let mut pre = [0u8; 96];
+    pre[..32].copy_from_slice(parent_frame.as_slice());
+    pre[32..64].copy_from_slice(snapshot.as_slice());
+    pre[64..].copy_from_slice(below.as_slice());
+    keccak256(pre)
 }
 
 /// Whether `op` reads or writes `Global` (world state, warm sets, transient storage,
