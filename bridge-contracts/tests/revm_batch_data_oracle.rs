@@ -613,15 +613,6 @@ fn forge_fixtures_are_fresh() {
 }
 
 fn forge_fixtures_are_fresh_body() {
-    let path = blink_bridge_contracts::crate_dir().join(FIXTURES);
-    let fresh = fixtures();
-    if std::env::var("BLINK_WRITE_FIXTURES").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &fresh).expect("write fixtures");
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "{FIXTURES} is stale: run `BLINK_WRITE_FIXTURES=1 cargo test -p blink-bridge-contracts --test revm_batch_data_oracle forge_fixtures_are_fresh` and commit it"
-    );
+    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "revm_batch_data_oracle")
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -40,7 +40,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{B256, U256};
 use blink_bridge_contracts::{
     OneStepProver::OneStepProverErrors,
     one_step_prover::{Answer, Prover},
@@ -482,53 +482,10 @@ fn out_of_gas_at_every_point() {
 // ---------------------------------------------------------------------------------
 // Environment reads.
 
-/// Environments at the edges (each its own prover deployment: the chain id is an
-/// immutable): the default, zeros, 64-bit maxima with a 256-bit value and extreme
-/// addresses, an uncapped effective gas price.
-fn boundary_environments() -> Vec<Environment> {
-    let d = Environment::default();
-    vec![
-        d.clone(),
-        Environment {
-            chain_id: 1,
-            number: 0,
-            timestamp: 0,
-            base_fee: 0,
-            max_fee: 0,
-            max_priority_fee: 0,
-            value: U256::ZERO,
-            caller: Address::repeat_byte(0x01),
-            target: Address::repeat_byte(0x02),
-            ..d.clone()
-        },
-        Environment {
-            chain_id: u64::MAX,
-            number: u64::MAX,
-            timestamp: u64::MAX,
-            base_fee: u64::MAX,
-            block_gas_limit: u64::MAX,
-            max_fee: u64::MAX as u128 + 5,
-            max_priority_fee: 9,
-            value: U256::MAX - (U256::from(1) << 128),
-            caller: Address::repeat_byte(0xff),
-            target: Address::repeat_byte(0xfe),
-        },
-        Environment {
-            number: 1,
-            timestamp: 1,
-            base_fee: 7,
-            max_fee: u128::from(u64::MAX) << 20,
-            max_priority_fee: 1,
-            value: U256::from(1) << 255,
-            ..d
-        },
-    ]
-}
-
 #[test]
 fn environment_reads() {
     let mut total = Stats::default();
-    for env in boundary_environments() {
+    for env in Environment::boundaries() {
         let mut h = Harness::with_env(env);
         h.mutate_env_sections = true;
         h.mutate_every = 3;
@@ -1037,15 +994,6 @@ fn fixtures() -> String {
 
 #[test]
 fn forge_fixtures_are_fresh() {
-    let path = blink_bridge_contracts::crate_dir().join(FIXTURES);
-    let fresh = fixtures();
-    if std::env::var("BLINK_WRITE_FIXTURES").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &fresh).expect("write fixtures");
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "{FIXTURES} is stale: run `BLINK_WRITE_FIXTURES=1 cargo test -p blink-bridge-contracts --test revm_one_step_prover forge_fixtures_are_fresh` and commit it"
-    );
+    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "revm_one_step_prover")
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -32,7 +32,7 @@
 //! implement them yet); the Solidity prover itself runs in
 //! `bridge-contracts/tests/revm_one_step_prover.rs`.
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{B256, U256};
 use blink_protocol::fault::{
     commit::stack_hash,
     commit::{FrameRecord, Kind},
@@ -621,62 +621,10 @@ fn state_opcodes_targeted_programs() {
 // ---------------------------------------------------------------------------------
 // Environment reads.
 
-/// Environments at the edges: zeros where revm allows them, 64-bit maxima, a 256-bit
-/// call value, an effective gas price capped by the max fee and one below it, extreme
-/// addresses.
-fn boundary_environments() -> Vec<Environment> {
-    let d = Environment::default();
-    vec![
-        d.clone(),
-        Environment {
-            chain_id: 1,
-            number: 0,
-            timestamp: 0,
-            base_fee: 0,
-            max_fee: 0,
-            max_priority_fee: 0,
-            value: U256::ZERO,
-            caller: Address::repeat_byte(0x01),
-            target: Address::repeat_byte(0x02),
-            ..d.clone()
-        },
-        Environment {
-            chain_id: u64::MAX,
-            number: u64::MAX,
-            timestamp: u64::MAX,
-            base_fee: u64::MAX,
-            block_gas_limit: u64::MAX,
-            // Capped: base fee + priority fee above the max fee.
-            max_fee: u64::MAX as u128 + 5,
-            max_priority_fee: 9,
-            value: U256::MAX - (U256::from(1) << 128),
-            caller: Address::repeat_byte(0xff),
-            target: Address::repeat_byte(0xfe),
-        },
-        Environment {
-            // Uncapped: base fee + priority fee below the max fee.
-            number: 1,
-            timestamp: 1,
-            base_fee: 7,
-            block_gas_limit: 1 << 24,
-            max_fee: u128::from(u64::MAX) << 20,
-            max_priority_fee: 1,
-            value: U256::from(1) << 255,
-            ..d.clone()
-        },
-        Environment {
-            base_fee: 1_000,
-            max_fee: 1_000,
-            max_priority_fee: 1_000,
-            ..d
-        },
-    ]
-}
-
 #[test]
 fn environment_reads_over_boundary_values() {
     let mut steps = 0;
-    for (i, env) in boundary_environments().into_iter().enumerate() {
+    for (i, env) in Environment::boundaries().into_iter().enumerate() {
         // Each read alone, each with a value under it, BLOBHASH over boundary indices.
         for op in ENV_PUSH_OPS {
             for code in [vec![op], vec![0x60, 0x2a, op, 0x00]] {

@@ -161,6 +161,59 @@ impl Default for Environment {
 }
 
 impl Environment {
+    /// Environments at the edges (the differentials run each; the prover test deploys one
+    /// prover per chain id): zeros where revm allows them, 64-bit maxima, a 256-bit
+    /// call value, an effective gas price capped by the max fee and one below it, extreme
+    /// addresses.
+    pub fn boundaries() -> Vec<Environment> {
+        let d = Environment::default();
+        vec![
+            d.clone(),
+            Environment {
+                chain_id: 1,
+                number: 0,
+                timestamp: 0,
+                base_fee: 0,
+                max_fee: 0,
+                max_priority_fee: 0,
+                value: U256::ZERO,
+                caller: Address::repeat_byte(0x01),
+                target: Address::repeat_byte(0x02),
+                ..d.clone()
+            },
+            Environment {
+                chain_id: u64::MAX,
+                number: u64::MAX,
+                timestamp: u64::MAX,
+                base_fee: u64::MAX,
+                block_gas_limit: u64::MAX,
+                // Capped: base fee + priority fee above the max fee.
+                max_fee: u64::MAX as u128 + 5,
+                max_priority_fee: 9,
+                value: U256::MAX - (U256::from(1) << 128),
+                caller: Address::repeat_byte(0xff),
+                target: Address::repeat_byte(0xfe),
+            },
+            Environment {
+                // Uncapped: base fee + priority fee below the max fee.
+                number: 1,
+                timestamp: 1,
+                base_fee: 7,
+                block_gas_limit: 1 << 24,
+                max_fee: u128::from(u64::MAX) << 20,
+                max_priority_fee: 1,
+                value: U256::from(1) << 255,
+                ..d.clone()
+            },
+            Environment {
+                base_fee: 1_000,
+                max_fee: 1_000,
+                max_priority_fee: 1_000,
+                ..d
+            },
+        ]
+    }
+
     /// `GASPRICE`: revm's effective gas price, `min(maxFee, baseFee + maxPriorityFee)`.
     pub fn gas_price(&self) -> u128 {
         self.max_fee
