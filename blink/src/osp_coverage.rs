@@ -276,10 +276,6 @@ fn check_prover(
 ) {
     let row = Some((op, outcome));
     let what = format!("prover on 0x{op:02x} {}", outcome.label());
-    if s.pre.restores_written_global(s.post) {
-        coverage.snapshot_restores += 1;
-        return;
-    }
     let w = match witness::witness(s.pre) {
         Ok(w) => w,
         Err(e) => {

@@ -55,9 +55,11 @@ use protocol::fault::{
         classify, env_reads_program, interesting, osaka_defined, prover_covers, push32,
     },
     differential,
-    machine::{ChainConsts, Cursor, MachineState, implemented, reads_global, step},
-    witness::{self, CursorPreimage},
+    machine::{ChainConsts, Cursor, MachineState, implemented, step},
+    smt_witness,
+    witness::{self, CursorPreimage, is_state_op},
 };
+use protocol::smt;
 
 /// Osaka opcodes the Solidity prover does not cover yet: they must revert
 /// `UnsupportedStep`. Every other byte (covered, or undefined and so a halt) must give the
@@ -85,8 +87,6 @@ struct Stats {
     unsupported: usize,
     /// Opcodes of the steps the prover answered `UnsupportedStep`.
     unsupported_ops: BTreeSet<u8>,
-    /// Reverts and halts restoring a written `Global`, not asked of the prover.
-    snapshot_restores: usize,
     mutations: usize,
 }
 
@@ -100,6 +100,8 @@ struct Harness {
     mutate_every: usize,
     /// Flip every byte of the environment sections of every environment read.
     mutate_env_sections: bool,
+    /// Flip every k-th byte of every state step's witness.
+    state_stride: Option<usize>,
 }
 
 /// The prover deployed with the chain constants of `env`'s chain.
@@ -157,6 +159,7 @@ impl Harness {
             rng: 0x9e37_79b9_7f4a_7c15,
             mutate_every: 7,
             mutate_env_sections: false,
+            state_stride: None,
         }
     }
 
@@ -174,7 +177,17 @@ impl Harness {
             .calldata(calldata.to_vec())
             .gas(gas)
             .env(self.env.clone());
-        let mut m = differential::machine_start(&p, gas).map_err(|e| e.to_string())?;
+        self.run_program(&p, false)
+    }
+
+    /// [`Self::run`] of a whole program (storage included), in a static frame if asked.
+    fn run_program(&mut self, p: &Program, is_static: bool) -> Result<usize, String> {
+        let code = &p.code[..];
+        let gas = p.frame_gas;
+        let mut m = differential::machine_start(p, gas).map_err(|e| e.to_string())?;
+        if is_static {
+            std::sync::Arc::make_mut(&mut m.env).is_static = true;
+        }
         let mut steps = 0;
         while m.finished.is_none() {
             if steps > 200_000 {
@@ -195,11 +208,6 @@ impl Harness {
                 .step(pre, &w)
                 .map_err(|e| format!("step {steps}: {e}"))?;
             match &next {
-                // A revert or halt that puts back a written `Global` needs the call
-                // stack's snapshot, which the single-frame prover does not read yet.
-                Ok(post) if m.restores_written_global(post) => {
-                    self.stats.snapshot_restores += 1;
-                }
                 Ok(post) if !sol_unsupported(op) => {
                     let want = Answer::Post(post.commitment());
                     if answer != want {
@@ -223,6 +231,9 @@ impl Harness {
                         .push(w.len());
                     if steps % self.mutate_every == 0 {
                         self.mutate(pre, &w, &want)?;
+                    }
+                    if let Some(stride) = self.state_stride.filter(|_| !micro && is_state_op(op)) {
+                        self.mutate_stride(pre, &w, &want, stride, steps)?;
                     }
                     if self.mutate_env_sections && !micro {
                         let halts = post.finished.as_ref().is_some_and(|f| {
@@ -275,6 +286,38 @@ impl Harness {
             a if &a == want => Ok(()),
             a => Err(format!("byte {i} flipped: prover accepted {a:?}")),
         }
+    }
+
+    /// Every `stride`-th byte of a state step's witness flipped (from a different first
+    /// byte each step): a custom error or the same post-state.
+    fn mutate_stride(
+        &mut self,
+        pre: B256,
+        w: &[u8],
+        want: &Answer,
+        stride: usize,
+        step: usize,
+    ) -> Result<(), String> {
+        for i in (step % stride..w.len()).step_by(stride) {
+            let mut bad = w.to_vec();
+            bad[i] ^= 1 << (i % 8);
+            let (answer, _) = self
+                .prover
+                .step(pre, &bad)
+                .map_err(|e| format!("byte {i} flipped: {e}"))?;
+            self.stats.mutations += 1;
+            match answer {
+                Answer::Error(_) => {}
+                a if &a == want => {}
+                a => {
+                    return Err(format!(
+                        "byte {i} of {} flipped: prover accepted {a:?}",
+                        w.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every byte of the step's environment sections flipped in turn: `BadPreimage` of
@@ -804,6 +847,158 @@ fn item() -> impl Strategy<Value = Item> {
     ]
 }
 
+/// `PUSH32 a` (the compact form of the state programs' operands).
+fn push(code: &mut Vec<u8>, v: impl Into<U256>) {
+    push32(code, v.into());
+}
+
+/// `SSTORE(slot, value)`.
+fn sstore(code: &mut Vec<u8>, slot: u64, value: u64) {
+    push(code, U256::from(value));
+    push(code, U256::from(slot));
+    code.push(0x55);
+}
+
+/// The state programs: `SLOAD` cold and warm of present and absent slots; `SSTORE` of
+/// every EIP-2200/3529 case (no-op, set, reset, clear, clear of a dirty slot, restore
+/// to the original, zero to non-zero and back); `TSTORE`/`TLOAD` with overwrite and
+/// delete; `BALANCE` of the caller, the frame, the coinbase, precompiles, an absent and a
+/// funded account, each twice (cold then warm), and `SELFBALANCE`; each program ending
+/// in `STOP`, in a `REVERT` and in an `INVALID` halt (both put back the `Global` it
+/// wrote, read from the witness's call-stack entry).
+fn state_programs(env: &Environment) -> Vec<Vec<u8>> {
+    let mut sload = Vec::new();
+    for slot in [1u64, 2, 99, 1, 99, 0] {
+        push(&mut sload, U256::from(slot));
+        sload.extend([0x54, 0x50]);
+    }
+    let mut writes = Vec::new();
+    for (slot, value) in [
+        (1, 10), // no-op on a clean slot
+        (1, 11), // reset
+        (1, 0),  // clear a dirty slot
+        (1, 10), // back to the original
+        (1, 0),  // clear a clean slot (refund)
+        (99, 5), // set
+        (99, 6), // dirty write
+        (99, 0), // back to the original zero
+        (2, 0),  // clear
+        (2, 7),  // un-clear (refund taken back)
+        (3, 30), // no-op, cold
+        (4, 0),  // no-op on an absent slot
+    ] {
+        sstore(&mut writes, slot, value);
+    }
+    for slot in [1u64, 2, 99] {
+        push(&mut writes, U256::from(slot));
+        writes.extend([0x54, 0x50]);
+    }
+    let mut transient = Vec::new();
+    for (slot, value) in [(5u64, 9u64), (5, 10), (6, 1), (5, 0), (7, 0)] {
+        push(&mut transient, U256::from(value));
+        push(&mut transient, U256::from(slot));
+        transient.push(0x5d);
+    }
+    for slot in [5u64, 6, 7] {
+        push(&mut transient, U256::from(slot));
+        transient.extend([0x5c, 0x50]);
+    }
+    let mut balances = vec![0x47, 0x50];
+    let accounts = [
+        env.caller,
+        env.target,
+        protocol::chain::FEE_VAULT,
+        alloy::primitives::Address::with_last_byte(1),
+        alloy::primitives::Address::with_last_byte(0x11),
+        alloy::primitives::Address::with_last_byte(0x12),
+        alloy::primitives::Address::left_padding_from(&[1, 0]),
+        alloy::primitives::Address::repeat_byte(0xab),
+    ];
+    for a in accounts.iter().chain(accounts.iter()) {
+        push(&mut balances, U256::from_be_slice(a.as_slice()));
+        balances.extend([0x31, 0x50]);
+    }
+    // A dirty 256-bit address: BALANCE reads its low 160 bits.
+    push(&mut balances, U256::MAX);
+    balances.extend([0x31, 0x50]);
+    let mut out = Vec::new();
+    for body in [sload, writes, transient, balances] {
+        for end in [&[0x00][..], &[0x5f, 0x5f, 0xfd], &[0xfe]] {
+            let mut code = body.clone();
+            code.extend_from_slice(end);
+            out.push(code);
+        }
+    }
+    // Every opcode on an empty stack, and the stores after a revert of nothing.
+    for op in [0x31u8, 0x54, 0x55, 0x5c, 0x5d] {
+        out.push(vec![op]);
+        out.push(vec![0x5f, op]);
+    }
+    out
+}
+
+/// The called account's storage in the state programs.
+fn state_storage() -> Vec<(U256, U256)> {
+    [(1u64, 10u64), (2, 20), (3, 30)]
+        .iter()
+        .map(|(s, v)| (U256::from(*s), U256::from(*v)))
+        .collect()
+}
+
+#[test]
+fn state_opcodes() {
+    let mut h = Harness::new();
+    h.state_stride = Some(5);
+    let env = h.env.clone();
+    let programs = state_programs(&env);
+    for code in &programs {
+        let p = Program::new(code.clone())
+            .storage(state_storage())
+            .gas(1_000_000)
+            .env(env.clone());
+        h.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?}"));
+        // In a static frame the stores halt (after the pushes and reads before them).
+        h.run_program(&p, true)
+            .unwrap_or_else(|e| panic!("static: {e}\ncode {code:02x?}"));
+    }
+    // Out of gas at every gas value of the writes and of the balances (cold surcharges,
+    // the SSTORE stipend sentry, the set cost).
+    h.state_stride = None;
+    for code in [&programs[3], &programs[9]] {
+        let used = {
+            let p = Program::new(code.clone())
+                .storage(state_storage())
+                .gas(1_000_000)
+                .env(env.clone());
+            let mut m = differential::machine_start(&p, 1_000_000).expect("valid");
+            while m.finished.is_none() {
+                m = step(&m).expect("covered");
+            }
+            1_000_000 - m.finished.as_ref().map_or(0, |f| f.gas_left)
+        };
+        for gas in (0..=used)
+            .step_by(257)
+            .chain(used.saturating_sub(40)..=used)
+        {
+            let p = Program::new(code.clone())
+                .storage(state_storage())
+                .gas(gas)
+                .env(env.clone());
+            h.run_program(&p, false)
+                .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?} gas {gas}"));
+        }
+    }
+    h.report("state opcodes");
+    assert!(h.stats.unsupported == 0, "{:02x?}", h.stats.unsupported_ops);
+    for op in [0x31u8, 0x47, 0x54, 0x55, 0x5c, 0x5d] {
+        assert!(
+            h.stats.gas.keys().any(|(o, _)| *o == op),
+            "no 0x{op:02x} step compared"
+        );
+    }
+}
+
 #[test]
 fn random_programs() {
     // A deterministic runner: the same 150 programs every run, reported with their code.
@@ -824,11 +1019,10 @@ fn random_programs() {
             .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?} gas {gas}"));
     }
     h.report("random programs");
-    // Random programs draw only opcodes the machine implements; the prover covers all
-    // of them, micro-steps included, but the state opcodes (the machine runs them over
-    // an explicit `Global`, the prover not yet), which it answers `UnsupportedStep`.
+    // Random programs draw only opcodes the machine implements; the prover answers
+    // `UnsupportedStep` only on those it does not cover.
     assert!(
-        h.stats.unsupported_ops.iter().all(|op| reads_global(*op)),
+        h.stats.unsupported_ops.iter().all(|op| !prover_covers(*op)),
         "{:02x?}",
         h.stats.unsupported_ops
     );
@@ -851,6 +1045,18 @@ fn state_at(code: &[u8], gas: u64, stack: &[U256], at: usize) -> MachineState {
         m = step(&m).expect("implemented");
     }
     m
+}
+
+/// Where `needle` starts in `w` (it must occur exactly once).
+fn find(w: &[u8], needle: &[u8]) -> usize {
+    let hits: Vec<usize> = w
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, x)| *x == needle)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(hits.len(), 1, "section found {} times", hits.len());
+    hits[0]
 }
 
 fn hex(b: &[u8]) -> String {
@@ -957,6 +1163,51 @@ fn fixtures() -> String {
     let top = number_wrong.stack.len() - 1;
     number_wrong.stack[top] += U256::from(1);
 
+    // State: SSTORE(1, 11) over slot 1 = 10 (cold, a reset), then REVERT(0, 0), which
+    // puts `Global` back to the frame's snapshot.
+    let mut code = Vec::new();
+    sstore(&mut code, 1, 11);
+    code.extend([0x5f, 0x5f, 0xfd]);
+    let p = Program::new(code)
+        .storage(state_storage())
+        .gas(100_000)
+        .env(env.clone());
+    let mut sstore_m = differential::machine_start(&p, 100_000).expect("valid");
+    for _ in 0..2 {
+        sstore_m = step(&sstore_m).expect("push");
+    }
+    assert_eq!(sstore_m.code.bytes()[sstore_m.pc], 0x55);
+    let sstore_w = witness::witness(&sstore_m).expect("witness");
+    // The claim that the write went to slot 2 (same gas: also a cold reset).
+    let mut other = sstore_m.clone();
+    let top = other.stack.len() - 1;
+    other.stack[top] = U256::from(2);
+    let sstore_wrong_post = step(&other).expect("step").commitment();
+    // The witness with slot 2's world opening spliced in for slot 1's.
+    let tx = &sstore_m.state.as_ref().expect("explicit Global").tx;
+    let me = env.target;
+    let opening = |slot: u64| {
+        let slot = U256::from(slot);
+        let proof = smt_witness::for_read(&tx.world.prove_slot(me, slot));
+        smt_witness::encode(&proof, &smt::storage_key(me, slot)).expect("encodes")
+    };
+    let (ours, theirs) = (opening(1), opening(2));
+    let at = find(&sstore_w, &ours);
+    let mut sstore_other_w = sstore_w[..at].to_vec();
+    sstore_other_w.extend_from_slice(&theirs);
+    sstore_other_w.extend_from_slice(&sstore_w[at + ours.len()..]);
+    let sstore_global_at = find(&sstore_w, &tx.record().encode());
+    let mut revert_m = step(&sstore_m).expect("sstore");
+    for _ in 0..2 {
+        revert_m = step(&revert_m).expect("push0");
+    }
+    assert_eq!(revert_m.code.bytes()[revert_m.pc], 0xfd);
+    let revert_post = step(&revert_m).expect("revert");
+    assert_ne!(revert_post.global_hash(), revert_m.global_hash());
+    // The revert claimed with the frame's writes kept.
+    let mut kept = revert_post.top();
+    kept.sections[2] = revert_m.global_hash();
+
     let value = serde_json::json!({
         "chain": {
             "chainId": chain.chain_id,
@@ -988,6 +1239,12 @@ fn fixtures() -> String {
         "spongeMicro": case(&mut prover, &sponge),
         "spongeWrongPost": sponge_wrong.commitment().to_string(),
         "spongeLaneAt": 1 + 161 + FrameRecord::LEN + 25 + 8 * 3,
+        "sstore": case(&mut prover, &sstore_m),
+        "sstoreWrongSlotPost": sstore_wrong_post.to_string(),
+        "sstoreOtherSlotWitness": hex(&sstore_other_w),
+        "sstoreGlobalAt": sstore_global_at,
+        "revertAfterSstore": case(&mut prover, &revert_m),
+        "revertKeptWritesPost": kept.hash().to_string(),
     });
     format!("{}\n", serde_json::to_string_pretty(&value).expect("json"))
 }

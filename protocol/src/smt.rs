@@ -153,19 +153,26 @@ pub fn storage_key(address: Address, slot: U256) -> B256 {
 ///
 /// [`KECCAK_EMPTY`]: alloy_primitives::KECCAK256_EMPTY
 pub fn account_value(nonce: u64, balance: U256, code_hash: B256) -> B256 {
+    account_preimage(nonce, balance, code_hash).map_or(B256::ZERO, keccak256)
+}
+
+/// The 96 bytes [`account_value`] hashes (`abi.encode(uint256 nonce, uint256 balance,
+/// bytes32 codeHash)`, a zero code hash read as `KECCAK_EMPTY`), or `None` for an empty
+/// account, which has no leaf. A fault-proof step that reads an account carries them.
+pub fn account_preimage(nonce: u64, balance: U256, code_hash: B256) -> Option<[u8; 96]> {
     let code_hash = if code_hash.is_zero() {
         alloy_primitives::KECCAK256_EMPTY
     } else {
         code_hash
     };
     if nonce == 0 && balance.is_zero() && code_hash == alloy_primitives::KECCAK256_EMPTY {
-        return B256::ZERO;
+        return None;
     }
     let mut buf = [0u8; 96];
     buf[24..32].copy_from_slice(&nonce.to_be_bytes());
     buf[32..64].copy_from_slice(&balance.to_be_bytes::<32>());
     buf[64..96].copy_from_slice(code_hash.as_slice());
-    keccak256(buf)
+    Some(buf)
 }
 
 /// Leaf value of a storage slot: the 32-byte big-endian word itself (zero = absent).

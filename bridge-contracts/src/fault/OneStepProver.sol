@@ -6,6 +6,7 @@ import { LibCode } from "./lib/LibCode.sol";
 import { Frame, LibFrame } from "./lib/LibFrame.sol";
 import { LibKeccakF } from "./lib/LibKeccakF.sol";
 import { LibMerkle } from "./lib/LibMerkle.sol";
+import { LibSmt, SmtProof } from "./lib/LibSmt.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 
 /// @title OneStepProver
@@ -28,14 +29,19 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         `TxCtx`, which `M.b` commits to), `TIMESTAMP`, `NUMBER`, `GASLIMIT`, `BASEFEE`
 ///         (from `BlockEnv`, through `BlockCtx` in `M.a`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
 ///         `BLOBBASEFEE` (the chain constants, immutables set by the constructor) and
-///         `BLOBHASH` (pops its index, pushes 0: Blink has no blob transactions). Every
+///         `BLOBHASH` (pops its index, pushes 0: Blink has no blob transactions); the state
+///         opcodes `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE` over `Global`
+///         (`M.c`): one `LibSmt` opening of the world tree and one of the transaction tree
+///         per step, EIP-2929 warm/cold, EIP-2200/3529 `SSTORE` gas and refunds. Every
 ///         failure of the frame is a halt: `TX_FINISH` with the result `status 0, gasLeft 0,
-///         empty output`.
-///         What it does not cover yet, reverting `UnsupportedStep`: world state (`BALANCE`,
-///         `SELFBALANCE`, `BLOCKHASH`, `EXTCODE*`, storage), logs, calls and creates, and
+///         empty output`; a halt or `REVERT` puts `Global` back to the snapshot of the
+///         frame's call-stack entry (`M.e`), whose 96-byte preimage ends the witness.
+///         What it does not cover yet, reverting `UnsupportedStep`: `BLOCKHASH`, `EXTCODE*`,
+///         logs, calls and creates, and
 ///         every `M.kind` but `TX_EXEC` (and a copy source that is neither `W32` nor
 ///         `CODE31`, which the machine never makes: `UnsupportedMicroStep`).
-///         Sub-provers (6.2) come when the contract outgrows one deployment.
+///         Runtime code is 22.3 KB of EIP-170's 24 KB: the next opcodes (logs, calls) go to
+///         sub-provers (6.2).
 contract OneStepProver is IOneStepProver {
     using LibWitness for WitnessReader;
 
@@ -54,6 +60,34 @@ contract OneStepProver is IOneStepProver {
     uint8 private constant SECTION_TX_CTX = 6;
     uint8 private constant SECTION_BLOCK_CTX = 7;
     uint8 private constant SECTION_BLOCK_ENV = 8;
+    uint8 private constant SECTION_GLOBAL = 9;
+    uint8 private constant SECTION_CALL_STACK = 10;
+    uint8 private constant SECTION_ACCOUNT = 11;
+    uint8 private constant SECTION_ORIGINAL = 12;
+
+    /// @dev `Global` (140 bytes, `protocol::fault::world::GlobalRecord`): `worldRoot` at 0,
+    ///      `txTreeRoot` 32, `refund` (u64) 64, then the logs accumulator, count and bloom.
+    uint256 private constant GLOBAL_LEN = 140;
+    uint256 private constant G_WORLD = 0;
+    uint256 private constant G_TX_TREE = 32;
+    uint256 private constant G_REFUND = 64;
+    /// @dev A call-stack entry `b32 parentFrame ‖ b32 snapshot ‖ b32 below` (3.5).
+    uint256 private constant CALL_STACK_ENTRY_LEN = 96;
+    /// @dev An account leaf's preimage `abi.encode(nonce, balance, codeHash)`.
+    uint256 private constant ACCOUNT_LEN = 96;
+    /// @dev Transaction-tree key tags (3.4): warm account, warm slot, transient slot.
+    uint256 private constant TAG_WARM_ACCOUNT = 0x03;
+    uint256 private constant TAG_WARM_SLOT = 0x04;
+    uint256 private constant TAG_TRANSIENT = 0x05;
+    /// @dev EIP-2929/2200 gas of the state opcodes (Osaka).
+    uint256 private constant WARM_READ = 100;
+    uint256 private constant COLD_SLOAD_EXTRA = 2000;
+    uint256 private constant COLD_ACCOUNT_EXTRA = 2500;
+    uint256 private constant COLD_SSTORE_EXTRA = 2100;
+    uint256 private constant SSTORE_SET_EXTRA = 19_900;
+    uint256 private constant SSTORE_RESET_EXTRA = 2800;
+    uint256 private constant CLEAR_REFUND = 4800;
+    uint256 private constant CALL_STIPEND = 2300;
 
     /// @dev Record lengths and field offsets (`protocol::fault::commit`, `docs/fault-proofs.md`
     ///      3.3–3.5): `TxCtx` (191 bytes) `origin` at 34, `gasPrice` (u128) at 103; `BlockCtx`
@@ -69,6 +103,7 @@ contract OneStepProver is IOneStepProver {
     uint256 private constant BLOCK_TIMESTAMP = 8;
     uint256 private constant BLOCK_BASE_FEE = 16;
     uint256 private constant BLOCK_GAS_LIMIT = 24;
+    uint256 private constant ENV_STATIC = 1;
     uint256 private constant ENV_SELF = 4;
     uint256 private constant ENV_CALLER = 44;
     uint256 private constant ENV_VALUE = 64;
@@ -126,6 +161,10 @@ contract OneStepProver is IOneStepProver {
         bytes m;
         bytes frame;
         Frame f;
+        /// @dev Calldata bounds of the witness: a step that reverts or halts reads the
+        ///      call-stack entry from its last 96 bytes.
+        uint256 wstart;
+        uint256 wend;
     }
 
     /// @notice The chain constants environment opcodes read (`machine::ChainConsts`).
@@ -145,6 +184,8 @@ contract OneStepProver is IOneStepProver {
         WitnessReader memory r = LibWitness.reader(witness);
         if (r.u8() != WITNESS_VERSION) revert BadWitness();
         Ctx memory c;
+        c.wstart = r.ptr - 1;
+        c.wend = r.end;
         c.m = r.copy(LibFrame.M_LEN);
         if (keccak256(c.m) != preState) revert BadPreimage(SECTION_M);
         uint8 kind = uint8(c.m[0]);
@@ -187,6 +228,9 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x35 || op == 0x36) return _calldata(r, c, op);
         if (op == 0x37 || op == 0x39 || op == 0x3e || op == 0x5e) return _copy(r, c, op);
         if (op == 0xf3 || op == 0xfd) return _return(r, c, op);
+        if (op == 0x31 || op == 0x47 || op == 0x54 || op == 0x55 || op == 0x5c || op == 0x5d) {
+            return _state(r, c, op);
+        }
         if (op >= 0x30 && op <= 0x4a) return _env(r, c, op);
         return _arith(r, c, op);
     }
@@ -240,6 +284,209 @@ contract OneStepProver is IOneStepProver {
         bytes32 got;
         (at, got) = r.hashed(n);
         if (got != h) revert BadPreimage(section);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // State: `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE`.
+
+    /// @notice A state opcode over `Global` (`M.c`): the world tree's opening of the slot or
+    ///         account, the transaction tree's of the warm entry or transient slot, EIP-2929
+    ///         cold surcharges (the entry inserted), EIP-2200/3529 `SSTORE` gas and refund,
+    ///         writes applied to the roots at once (`machine::exec`, `world::TxState`).
+    function _state(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        uint256 k = op == 0x47 ? 0 : (op == 0x55 || op == 0x5d ? 2 : 1);
+        if (c.f.stackSize < k || (k == 0 && c.f.stackSize >= STACK_LIMIT)) return _halt(c);
+        address self;
+        if (op != 0x31) {
+            uint256 envAt = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
+            self = address(uint160(LibWitness.field(envAt, ENV_SELF, 20)));
+            if ((op == 0x55 || op == 0x5d) && LibWitness.field(envAt, ENV_STATIC, 1) != 0) return _halt(c);
+        }
+        if (op == 0x55) {
+            // EIP-2200's sentry, then the warm read revm charges after it.
+            if (c.f.gas <= CALL_STIPEND) return _halt(c);
+            c.f.gas -= WARM_READ;
+        }
+        bytes memory g = r.copy(GLOBAL_LEN);
+        if (keccak256(g) != LibFrame.mC(c.m)) revert BadPreimage(SECTION_GLOBAL);
+        bytes32 below = c.f.stack;
+        uint256[] memory s;
+        if (k > 0) (below, s) = _readStack(r, c.f, k);
+        bool ok;
+        uint256 v;
+        if (op == 0x31 || op == 0x47) {
+            (ok, v) = _balance(r, c.f, g, op == 0x31 ? address(uint160(s[0])) : self, op == 0x31);
+        } else if (op == 0x54 || op == 0x55) {
+            (ok, v) = _storage(r, c.f, g, self, s, op == 0x55);
+        } else {
+            ok = true;
+            v = _transient(r, g, self, s, op == 0x5d);
+        }
+        if (!ok) return _halt(c);
+        if (op == 0x55 || op == 0x5d) {
+            c.f.stack = below;
+            c.f.stackSize -= 2;
+        } else {
+            c.f.stack = LibMerkle.hash2(below, bytes32(v));
+            c.f.stackSize = c.f.stackSize - k + 1;
+        }
+        LibFrame.setC(c.m, keccak256(g));
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice `BALANCE(who)` (`warm`: the access is priced and `who` made warm) or
+    ///         `SELFBALANCE`: the account's opening and leaf preimage, and for `BALANCE` of
+    ///         anything but a precompile its warm entry; false when out of gas.
+    function _balance(WitnessReader memory r, Frame memory f, bytes memory g, address who, bool warm)
+        internal
+        pure
+        returns (bool, uint256 balance)
+    {
+        bytes32 key = LibSmt.accountKey(who);
+        bytes32 leaf = LibSmt.load(LibSmt.readProof(r, key), _root(g, G_WORLD), key);
+        if (leaf != 0) {
+            uint256 at = _preimage(r, ACCOUNT_LEN, leaf, SECTION_ACCOUNT);
+            balance = LibWitness.field(at, 32, 32);
+        }
+        if (warm && !_isPrecompile(who)) {
+            key = LibSmt.addressKey(TAG_WARM_ACCOUNT, who);
+            SmtProof memory p = LibSmt.readProof(r, key);
+            if (LibSmt.load(p, _root(g, G_TX_TREE), key) == 0) {
+                if (f.gas < COLD_ACCOUNT_EXTRA) return (false, 0);
+                f.gas -= COLD_ACCOUNT_EXTRA;
+                LibFrame.put(g, G_TX_TREE, 32, uint256(LibSmt.rootAfter(p, key, bytes32(uint256(1)))));
+            }
+        }
+        return (true, balance);
+    }
+
+    /// @dev One slot access of `SLOAD`/`SSTORE`, kept in memory (the stack is too shallow).
+    struct SlotAccess {
+        bytes32 wkey;
+        bytes32 tkey;
+        SmtProof wp;
+        SmtProof tp;
+        bytes32 warmValue;
+        bytes32 newWorld;
+        uint256 present;
+        uint256 original;
+    }
+
+    /// @notice `SLOAD` (returns the value) or `SSTORE` (`s = [slot, value]`): the slot's
+    ///         world opening, its warm entry (inserted with `keccak(0x01 ‖ original)` on the
+    ///         first access), and for `SSTORE` of a warm slot its original value; false when
+    ///         out of gas.
+    function _storage(
+        WitnessReader memory r,
+        Frame memory f,
+        bytes memory g,
+        address self,
+        uint256[] memory s,
+        bool write
+    ) internal pure returns (bool, uint256) {
+        SlotAccess memory a;
+        a.wkey = LibSmt.storageKey(self, s[0]);
+        a.wp = LibSmt.readProof(r, a.wkey);
+        a.tkey = LibSmt.slotKey(TAG_WARM_SLOT, self, s[0]);
+        a.tp = LibSmt.readProof(r, a.tkey);
+        a.warmValue = LibSmt.load(a.tp, _root(g, G_TX_TREE), a.tkey);
+        if (write) {
+            bytes32 old;
+            (old, a.newWorld) = LibSmt.store(a.wp, _root(g, G_WORLD), a.wkey, bytes32(s[1]));
+            a.present = uint256(old);
+        } else {
+            a.present = uint256(LibSmt.load(a.wp, _root(g, G_WORLD), a.wkey));
+        }
+        a.original = a.present;
+        if (write && a.warmValue != 0) {
+            a.original = uint256(r.b32());
+            if (_originalValue(a.original) != a.warmValue) revert BadPreimage(SECTION_ORIGINAL);
+        }
+        uint256 cost;
+        uint256 plus;
+        uint256 minus;
+        if (write) {
+            (cost, plus, minus) = _sstoreCost(a.original, a.present, s[1], a.warmValue == 0);
+        } else if (a.warmValue == 0) {
+            cost = COLD_SLOAD_EXTRA;
+        }
+        if (f.gas < cost) return (false, 0);
+        f.gas -= cost;
+        if (a.warmValue == 0) {
+            LibFrame.put(g, G_TX_TREE, 32, uint256(LibSmt.rootAfter(a.tp, a.tkey, _originalValue(a.present))));
+        }
+        if (write) {
+            LibFrame.put(g, G_WORLD, 32, uint256(a.newWorld));
+            LibFrame.put(g, G_REFUND, 8, _addRefund(LibFrame.get(g, G_REFUND, 8), plus, minus));
+        }
+        return (true, a.present);
+    }
+
+    /// @notice The refund counter after adding `plus − minus`, saturating at 0 and
+    ///         2^64 − 1 (`world::TxState::add_refund`).
+    function _addRefund(uint256 rf, uint256 plus, uint256 minus) internal pure returns (uint256) {
+        if (plus >= minus) {
+            rf += plus - minus;
+            return rf > U64_MAX ? U64_MAX : rf;
+        }
+        return rf > minus - plus ? rf - (minus - plus) : 0;
+    }
+
+    /// @notice `TLOAD` (returns the value) or `TSTORE` (`s = [slot, value]`): the transient
+    ///         slot's opening in the transaction tree.
+    function _transient(WitnessReader memory r, bytes memory g, address self, uint256[] memory s, bool write)
+        internal
+        pure
+        returns (uint256)
+    {
+        bytes32 key = LibSmt.slotKey(TAG_TRANSIENT, self, s[0]);
+        SmtProof memory p = LibSmt.readProof(r, key);
+        if (!write) return uint256(LibSmt.load(p, _root(g, G_TX_TREE), key));
+        (, bytes32 root) = LibSmt.store(p, _root(g, G_TX_TREE), key, bytes32(s[1]));
+        LibFrame.put(g, G_TX_TREE, 32, uint256(root));
+        return 0;
+    }
+
+    /// @notice Osaka `SSTORE` dynamic gas (on top of the warm read) and refund change
+    ///         `plus − minus`: EIP-2929's cold surcharge, EIP-2200's set and reset, EIP-3529's
+    ///         refunds (`world::sstore_gas`).
+    function _sstoreCost(uint256 original, uint256 present, uint256 value, bool cold)
+        internal
+        pure
+        returns (uint256 cost, uint256 plus, uint256 minus)
+    {
+        if (cold) cost = COLD_SSTORE_EXTRA;
+        if (value == present) return (cost, 0, 0);
+        if (original == present) {
+            cost += original == 0 ? SSTORE_SET_EXTRA : SSTORE_RESET_EXTRA;
+            if (original != 0 && value == 0) plus = CLEAR_REFUND;
+            return (cost, plus, 0);
+        }
+        if (original != 0) {
+            if (present == 0) minus = CLEAR_REFUND;
+            else if (value == 0) plus = CLEAR_REFUND;
+        }
+        if (original == value) plus += original == 0 ? SSTORE_SET_EXTRA : SSTORE_RESET_EXTRA;
+    }
+
+    /// @notice A warm slot's transaction-tree value: `keccak(0x01 ‖ original)`.
+    function _originalValue(uint256 original) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            mstore(0, shl(248, 1))
+            mstore(1, original)
+            h := keccak256(0, 33)
+        }
+    }
+
+    /// @notice Osaka's precompiles (`0x01`..`0x11`, `0x100`): warm by rule, no entry.
+    function _isPrecompile(address a) internal pure returns (bool) {
+        uint160 x = uint160(a);
+        return (x >= 1 && x <= 0x11) || x == 0x100;
+    }
+
+    /// @notice A 32-byte root of the `Global` preimage.
+    function _root(bytes memory g, uint256 off) internal pure returns (bytes32) {
+        return bytes32(LibFrame.get(g, off, 32));
     }
 
     // ---------------------------------------------------------------------------------
@@ -585,11 +832,14 @@ contract OneStepProver is IOneStepProver {
         uint256 len = s[1];
         uint8 status = op == 0xf3 ? STATUS_SUCCESS : STATUS_REVERT;
         if (len > type(uint64).max) return _halt(c);
-        if (len == 0) return LibFrame.finished(c.m, LibFrame.resultHash(status, c.f.gas, 0, 0, 0, 0));
-        if (offset > type(uint64).max || !_expand(c.f, offset, len)) return _halt(c);
-        bytes32 result =
-            LibFrame.resultHash(status, c.f.gas, c.f.memRoot, LibMerkle.depthFor(c.f.memWords), offset, len);
-        return LibFrame.finished(c.m, result);
+        bytes32 result;
+        if (len == 0) {
+            result = LibFrame.resultHash(status, c.f.gas, 0, 0, 0, 0);
+        } else {
+            if (offset > type(uint64).max || !_expand(c.f, offset, len)) return _halt(c);
+            result = LibFrame.resultHash(status, c.f.gas, c.f.memRoot, LibMerkle.depthFor(c.f.memWords), offset, len);
+        }
+        return status == STATUS_REVERT ? _fail(c, result) : LibFrame.finished(c.m, result);
     }
 
     /// @notice `STOP` (or `pc ≥ codeLength`): success with the gas left, no output.
@@ -597,9 +847,29 @@ contract OneStepProver is IOneStepProver {
         return LibFrame.finished(c.m, LibFrame.resultHash(STATUS_SUCCESS, c.f.gas, 0, 0, 0, 0));
     }
 
-    /// @notice Every exceptional halt: all gas consumed, no output.
+    /// @notice Every exceptional halt: all gas consumed, no output, `Global` back to the
+    ///         frame's snapshot.
     function _halt(Ctx memory c) internal pure returns (bytes32) {
-        return LibFrame.finished(c.m, HALT_RESULT);
+        return _fail(c, HALT_RESULT);
+    }
+
+    /// @notice A revert or halt: `TX_FINISH` with `result`, `Global` (`M.c`) replaced by the
+    ///         snapshot of the frame's call-stack entry, whose preimage is the witness's last
+    ///         96 bytes (checked against `M.e`).
+    function _fail(Ctx memory c, bytes32 result) internal pure returns (bytes32) {
+        if (c.wend - c.wstart < CALL_STACK_ENTRY_LEN) revert BadWitness();
+        uint256 at = c.wend - CALL_STACK_ENTRY_LEN;
+        bytes32 h;
+        bytes32 snapshot;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, at, CALL_STACK_ENTRY_LEN)
+            h := keccak256(p, CALL_STACK_ENTRY_LEN)
+            snapshot := calldataload(add(at, 32))
+        }
+        if (h != LibFrame.mE(c.m)) revert BadPreimage(SECTION_CALL_STACK);
+        LibFrame.setC(c.m, snapshot);
+        return LibFrame.finished(c.m, result);
     }
 
     // ---------------------------------------------------------------------------------
@@ -952,13 +1222,16 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x4a) return (DEFINED, 2);
         if (op == 0x49) return (DEFINED, 3);
         if ((op >= 0x51 && op <= 0x53) || (op >= 0x60 && op <= 0x9f)) return (DEFINED, 3);
+        if (op == 0x31 || op == 0x54 || op == 0x5c || op == 0x5d) return (DEFINED, 100);
+        if (op == 0x55) return (DEFINED, 0);
+        if (op == 0x47) return (DEFINED, 5);
         if (op == 0x56) return (DEFINED, 8);
         if (op == 0x57) return (DEFINED, 10);
         if (op == 0x5b) return (DEFINED, 1);
         // Defined in Osaka, not covered here yet.
         if (
-            (op >= 0x30 && op <= 0x4a) || (op >= 0x54 && op <= 0x55) || (op >= 0x5c && op <= 0x5e)
-                || (op >= 0xa0 && op <= 0xa4) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa || op == 0xff
+            (op >= 0x30 && op <= 0x4a) || (op >= 0xa0 && op <= 0xa4) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa
+                || op == 0xff
         ) return (UNSUPPORTED, 0);
         return (UNDEFINED, 0);
     }

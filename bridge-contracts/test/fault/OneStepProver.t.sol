@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
+import { LibSmt } from "../../src/fault/lib/LibSmt.sol";
 import { TestBase } from "../lib/Vm.sol";
 
 /// @notice `OneStepProver` on steps the Rust machine produced (fixtures written by
@@ -235,6 +236,58 @@ contract OneStepProverTest is TestBase {
     }
 
     // -----------------------------------------------------------------------------
+    // State: SSTORE(1, 11) over slot 1 = 10, then REVERT.
+
+    function test_sstore_acceptsTheMachinePostState() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("sstore");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    function test_sstore_rejectsAWriteToTheWrongSlot() public view {
+        (bytes32 pre, bytes memory witness,) = _case("sstore");
+        // The claim that slot 2 was written never matches what the prover computes.
+        vm.assertNotEq(prover.step(pre, witness), vm.parseJsonBytes32(json, ".sstoreWrongSlotPost"));
+    }
+
+    function test_sstore_openingOfAnotherSlot_reverts() public {
+        (bytes32 pre,,) = _case("sstore");
+        bytes memory witness = vm.parseJsonBytes(json, ".sstoreOtherSlotWitness");
+        // The key comes from the stack; slot 2's siblings do not lead to the world root.
+        vm.expectRevert(LibSmt.BadSmtProof.selector);
+        prover.step(pre, witness);
+    }
+
+    function test_sstore_wrongGlobal_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("sstore");
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(9)));
+        prover.step(pre, _flip(witness, "sstoreGlobalAt"));
+    }
+
+    function test_revert_restoresTheSnapshot() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("revertAfterSstore");
+        vm.assertEq(prover.step(pre, witness), post);
+        vm.assertNotEq(post, vm.parseJsonBytes32(json, ".revertKeptWritesPost"));
+    }
+
+    function test_revert_wrongCallStackEntry_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("revertAfterSstore");
+        // The entry is the witness's last 96 bytes; its snapshot is bytes 32..64.
+        witness[witness.length - 50] ^= 0x01;
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(10)));
+        prover.step(pre, witness);
+    }
+
+    function test_revert_withoutCallStackEntry_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("revertAfterSstore");
+        bytes memory cut = new bytes(witness.length - 96);
+        for (uint256 i = 0; i < cut.length; i++) {
+            cut[i] = witness[i];
+        }
+        vm.expectRevert();
+        prover.step(pre, cut);
+    }
+
+    // -----------------------------------------------------------------------------
     // Witnesses built here: a one-byte program `op` with the stack `[b, a]` (a on top).
 
     function _frame(uint256 op, uint256 pc, uint256 gas, bytes32 stack, uint256 size)
@@ -338,8 +391,8 @@ contract OneStepProverTest is TestBase {
     }
 
     function test_unsupportedOpcode_reverts() public {
-        (bytes32 pre, bytes memory witness) = _binaryStep(0x54, 1, 2, 1000); // SLOAD
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(5), uint8(0x54)));
+        (bytes32 pre, bytes memory witness) = _binaryStep(0xf1, 1, 2, 1000); // CALL
+        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(5), uint8(0xf1)));
         prover.step(pre, witness);
     }
 

@@ -59,7 +59,7 @@ pub fn opcode_name(op: u8) -> String {
 /// sides of this set on every step it runs.
 pub fn prover_covers(op: u8) -> bool {
     !matches!(op,
-        0x31 | 0x3b | 0x3c | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d
+        0x3b | 0x3c | 0x3f | 0x40
         | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
 }
 
@@ -1155,9 +1155,6 @@ pub struct Coverage {
     pub notes: Vec<String>,
     /// Programs and steps per family (targeted programs under "targeted").
     pub families: BTreeMap<&'static str, (u64, u64)>,
-    /// Reverts and halts that put back a `Global` the frame had written (checked
-    /// against revm, not asked of the prover, which does not read the snapshot yet).
-    pub snapshot_restores: u64,
 }
 
 impl Coverage {
@@ -1344,12 +1341,6 @@ impl Coverage {
             .filter(|((_, o), _)| o.is_micro() || *o == StepOutcome::SpongeStart)
             .map(|(_, r)| r.gas.len() as u64)
             .sum();
-        let _ = writeln!(
-            out,
-            "reverts and halts that restore a written Global: {} steps checked against revm, \
-             not asked of OneStepProver (it needs the call stack's snapshot, stage 6)",
-            self.snapshot_restores
-        );
         let _ = writeln!(
             out,
             "micro-steps: copy and sponge micro-steps and sponge starts run by OneStepProver \

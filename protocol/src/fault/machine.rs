@@ -14,7 +14,11 @@
 //! running, `TX_FINISH(…, keccak(result), 0)` once the frame ended. Its `BlockCtx` and
 //! `TxCtx` sections are the hashes of explicit records the state carries ([`Context`]:
 //! `BlockEnv`, `BlockCtx` with `env = keccak(BlockEnv)`, `TxCtx`, and the chain constants
-//! [`ChainConsts`]); `Global` and the call stack are still opaque hashes.
+//! [`ChainConsts`]). `Global` is explicit when the state carries one
+//! ([`MachineState::with_state`]), else an opaque hash; the call stack (`M.e`) is always
+//! the frame's entry `keccak(parentFrame ‖ snapshot ‖ below)` over the context's opaque
+//! rest, so a revert or halt, which puts `Global` back to the snapshot, is provable from
+//! the entry's preimage ([`MachineState::call_stack_entry_preimage`]).
 //!
 //! Opcodes implemented: `STOP`, `ADD`..`SIGNEXTEND`, `LT`..`SAR`, `CLZ`, `KECCAK256`,
 //! `CALLDATALOAD`, `CALLDATASIZE`, `CALLDATACOPY`, `CODESIZE`, `CODECOPY`,
@@ -616,32 +620,44 @@ impl MachineState {
             .map_or(self.ctx.sections().global, |f| f.tx.record().hash())
     }
 
-    /// The sections with `Global` as it is now. With an explicit `Global` the call
-    /// stack is the frame's entry `keccak(b32 parentFrame (0: the transaction's base
-    /// entry) ‖ b32 snapshot ‖ b32 below)` over the context's, so that `M` commits to
-    /// what a revert or halt restores (3.5).
+    /// `keccak(Global)` when the frame started: what its revert or halt restores (with
+    /// an opaque `Global`, the opaque hash, which nothing can change).
+    pub fn snapshot_hash(&self) -> B256 {
+        self.state
+            .as_ref()
+            .map_or(self.ctx.sections().global, |f| f.snapshot_hash)
+    }
+
+    /// The preimage of the frame's call-stack entry `keccak(b32 parentFrame (0: the
+    /// transaction's base entry) ‖ b32 snapshot ‖ b32 below)` (3.5): what a step that
+    /// reverts or halts carries at the end of its witness, so that `OneStepProver` can
+    /// put `Global` back to the snapshot.
+    pub fn call_stack_entry_preimage(&self) -> [u8; 96] {
+        let mut pre = [0u8; 96];
+        pre[32..64].copy_from_slice(self.snapshot_hash().as_slice());
+        pre[64..].copy_from_slice(self.ctx.sections().call_stack.as_slice());
+        pre
+    }
+
+    /// The sections with `Global` as it is now. The call stack is the frame's entry over
+    /// the context's, so that `M` commits to what a revert or halt restores (3.5).
     fn live_sections(&self) -> Sections {
         let base = self.ctx.sections();
-        let call_stack = match &self.state {
-            Some(f) => call_stack_entry(B256::ZERO, f.snapshot_hash, base.call_stack),
-            None => base.call_stack,
-        };
         Sections {
             global: self.global_hash(),
-            call_stack,
+            call_stack: keccak256(self.call_stack_entry_preimage()),
             ..base
         }
     }
 
-    /// Whether the step from `self` to `next` is a revert or halt that puts back a
-    /// `Global` the frame had changed: the prover needs the call-stack entry's snapshot
-    /// for it (stage 6), which the single-frame `OneStepProver` does not read yet.
-    pub fn restores_written_global(&self, next: &MachineState) -> bool {
-        let failed = next
-            .finished
-            .as_ref()
-            .is_some_and(|f| matches!(f.outcome, Outcome::Revert | Outcome::Halt(_)));
-        failed && self.global_hash() != next.global_hash()
+    /// Whether the step from `self` to `next` ends the frame with a revert or a halt:
+    /// its witness then ends with [`Self::call_stack_entry_preimage`].
+    pub fn fails_into(&self, next: &MachineState) -> bool {
+        self.finished.is_none()
+            && next
+                .finished
+                .as_ref()
+                .is_some_and(|f| matches!(f.outcome, Outcome::Revert | Outcome::Halt(_)))
     }
 
     /// Memory size in words.

@@ -21,10 +21,13 @@
 //!                                       last code byte)/31 against Frame.codeRoot
 //! [CALLDATALOAD, CALLDATASIZE,  env:    FrameEnv preimage (194)
 //!  CALLDATACOPY, ADDRESS,
-//!  CALLER, CALLVALUE]
+//!  CALLER, CALLVALUE,
+//!  SELFBALANCE, SLOAD, SSTORE,
+//!  TLOAD, TSTORE]
 //! [ORIGIN, GASPRICE]            tx:     TxCtx preimage (191)
 //! [TIMESTAMP, NUMBER,           block:  BlockCtx preimage (223) ‖ BlockEnv preimage (187)
 //!  GASLIMIT, BASEFEE]
+//! [state opcode]                global: Global preimage (140)
 //! [op pops or reads k > 0]      stack:  u8 n ‖ b32 below ‖ n × b32 items, top first,
 //!                                       n = min(k, stackSize), below = hash of the rest
 //! [JUMP, JUMPI]                 target: Opening of chunk target/31 (0 leaves if the
@@ -42,8 +45,25 @@
 //!                               dest:   Opening of memory words (dst + done)/32 ..=
 //!                                       (dst + end − 1)/32 before the write, after expansion
 //!                                       (both 0 leaves if the step halts or copies nothing)
+//! [state opcode, k items]       world:  SmtOpening of the slot (SLOAD, SSTORE) or account
+//!                                       (BALANCE, SELFBALANCE) in Global.worldRoot
+//! [account present]             account: its leaf preimage abi.encode(nonce, balance,
+//!                                       codeHash) (96)
+//! [SLOAD, SSTORE, TLOAD, TSTORE, tx:    SmtOpening of the warm slot, transient slot or warm
+//!  BALANCE but of a precompile]         account in Global.txTreeRoot
+//! [SSTORE of a warm slot]       original: b32 the slot's value at transaction start
+//! [the step reverts or halts]   entry:  the frame's call-stack entry preimage (96):
+//!                                       b32 parentFrame ‖ b32 snapshot ‖ b32 below
 //! Opening = u8 leaves ‖ leaves × b32 ‖ u8 siblings ‖ siblings × b32
+//! SmtOpening = u16 n ‖ n × b32 siblings ‖ u8 end ‖ end data (smt_witness)
 //! ```
+//!
+//! The call-stack entry is always the witness's last 96 bytes, wherever the prover
+//! stopped reading: a revert or halt sets `M.c` to its snapshot (3.5). State openings
+//! leave out the deepest sibling's preimage unless the step deletes the key (an `SSTORE`
+//! or `TSTORE` of zero over a non-zero value); they are absent when the stack lacks the
+//! items the opcode pops, and a state opcode over an opaque `Global` has no section
+//! after the code opening.
 //!
 //! An opening's first index is implied (pc/31, target/31, offset/32, the copy's and the
 //! sponge's byte ranges) and its tree depth too (`⌈log2 chunks⌉` from `codeLength`,
@@ -65,11 +85,11 @@
 //! layout of every other step's witness is what it was.
 //!
 //! What it is not: witnesses of the opcodes the Solidity prover does not cover yet
-//! (world state, logs, calls: their witness stops after the code opening, and the
-//! prover reverts `UnsupportedStep`), nor a verifier: the step function is
+//! (other accounts' code, block hashes, logs, calls: their witness stops after the code
+//! opening, and the prover reverts `UnsupportedStep`), nor a verifier: the step function is
 //! [`super::machine::step`].
 
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{Address, B256, U256};
 
 use super::{
     commit::{
@@ -79,9 +99,12 @@ use super::{
     machine::{
         CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, copy_chunk_end, step,
     },
+    smt_witness::{self, SmtWitnessError},
     sponge::{self, RATE},
     tree::{self, CHUNK_CODE_BYTES, RangeProof, TreeError},
+    world::{GlobalRecord, TxState, is_precompile, transient_key, warm_account_key, warm_slot_key},
 };
+use crate::smt::{self, SmtProof};
 
 /// The layout version this module writes and reads.
 pub const VERSION: u8 = 1;
@@ -118,6 +141,9 @@ pub enum WitnessError {
     /// The step machine could not take the step.
     #[error(transparent)]
     Step(#[from] StepError),
+    /// An SMT opening could not be written or read.
+    #[error(transparent)]
+    Smt(#[from] SmtWitnessError),
 }
 
 /// Leaves of a tree from an implied index, and the range proof's siblings.
@@ -197,6 +223,20 @@ pub struct Decoded {
     pub source: Option<Opening>,
     /// A copy's destination words, before the write.
     pub dest: Option<Opening>,
+    /// The `Global` preimage (the state opcodes).
+    pub global: Option<GlobalRecord>,
+    /// The world-tree opening of the account or slot a state opcode reads.
+    pub world: Option<SmtProof>,
+    /// The account's 96-byte leaf preimage (`BALANCE`, `SELFBALANCE` of a present
+    /// account).
+    pub account: Option<[u8; 96]>,
+    /// The transaction-tree opening (warm account, warm slot, transient slot).
+    pub tx_tree: Option<SmtProof>,
+    /// A warm slot's original value (`SSTORE` of a slot already warm).
+    pub original: Option<U256>,
+    /// The call-stack entry preimage at the end of the witness of a step that reverts or
+    /// halts.
+    pub call_stack_entry: Option<[u8; 96]>,
 }
 
 /// The cursor preimage a micro-step's witness carries.
@@ -217,6 +257,8 @@ pub fn stack_reads(op: u8) -> usize {
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
         0x37 | 0x39 | 0x3e | 0x5e => 3,
         0x15 | 0x19 | 0x1e | 0x35 | 0x49 | 0x50 | 0x51 | 0x56 => 1,
+        0x31 | 0x54 | 0x5c => 1,
+        0x55 | 0x5d => 2,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         _ => 0,
@@ -227,9 +269,20 @@ fn is_jump(op: u8) -> bool {
     op == 0x56 || op == 0x57
 }
 
-/// Whether the opcode's witness carries the `FrameEnv` preimage.
+/// Whether the opcode's witness carries the `FrameEnv` preimage (the state opcodes but
+/// `BALANCE` read the frame's own address from it, and `SSTORE`/`TSTORE` its static flag).
 pub fn reads_env(op: u8) -> bool {
-    matches!(op, 0x30 | 0x33 | 0x34 | 0x35 | 0x36 | 0x37)
+    matches!(
+        op,
+        0x30 | 0x33 | 0x34 | 0x35 | 0x36 | 0x37 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d
+    )
+}
+
+/// Whether `op` is a state opcode (`BALANCE`, `SELFBALANCE`, `SLOAD`, `SSTORE`,
+/// `TLOAD`, `TSTORE`): its witness carries the `Global` preimage and openings of the world
+/// and transaction trees.
+pub fn is_state_op(op: u8) -> bool {
+    matches!(op, 0x31 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d)
 }
 
 /// Whether the opcode's witness carries the `TxCtx` preimage (`ORIGIN`, `GASPRICE`).
@@ -361,8 +414,8 @@ const EMPTY_OPENING: Opening = Opening {
     siblings: Vec::new(),
 };
 
-/// The witness of the step `s` is about to take.
-pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
+/// Every section of the step's witness but the call-stack entry.
+fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     let mut out = vec![VERSION];
     out.extend_from_slice(&s.top().encode());
     if s.finished.is_some() {
@@ -392,6 +445,10 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     let chunks = s.code.chunks();
     let (first, count) = code_range(s.pc, code.len(), op);
     opening(chunks, first, count)?.encode_into(&mut out);
+    if is_state_op(op) && s.state.is_none() {
+        // An opaque `Global`: the machine does not take the step, nor can a prover.
+        return Ok(out);
+    }
     if reads_env(op) {
         out.extend_from_slice(&s.env_record().encode());
     }
@@ -401,6 +458,10 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     if reads_block_env(op) {
         out.extend_from_slice(&s.ctx.block_ctx().encode());
         out.extend_from_slice(&s.ctx.block_env().encode());
+    }
+    let state = s.state.as_ref().map(|f| &f.tx).filter(|_| is_state_op(op));
+    if let Some(tx) = state {
+        out.extend_from_slice(&tx.record().encode());
     }
 
     let k = stack_reads(op);
@@ -500,7 +561,95 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         source.encode_into(&mut out);
         dest.encode_into(&mut out);
     }
+    if let Some(tx) = state {
+        state_sections(s, tx, op, &mut out)?;
+    }
     Ok(out)
+}
+
+/// The witness of the step `s` is about to take (layout in the module docs), ending with
+/// the frame's call-stack entry when the step reverts or halts.
+pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
+    let mut out = sections(s)?;
+    if step(s).is_ok_and(|next| s.fails_into(&next)) {
+        out.extend_from_slice(&s.call_stack_entry_preimage());
+    }
+    Ok(out)
+}
+
+/// The state opcodes' openings after the stack section (none if the stack lacks the
+/// items the opcode pops): the world tree's opening of the account or slot, the
+/// account's preimage when it is present, the transaction tree's opening (the warm
+/// account, warm slot or transient slot; none for `SELFBALANCE` and for a precompile's
+/// `BALANCE`), and a warm slot's original value for `SSTORE`. Openings leave out the
+/// deepest sibling's preimage unless the step may delete the key (an `SSTORE` or
+/// `TSTORE` of zero over a non-zero value).
+fn state_sections(
+    s: &MachineState,
+    tx: &TxState,
+    op: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), WitnessError> {
+    let k = stack_reads(op);
+    if s.stack.len() < k {
+        return Ok(());
+    }
+    let top = |i: usize| s.stack[s.stack.len() - 1 - i];
+    let me = s.env.self_address;
+    match op {
+        0x31 | 0x47 => {
+            let who = if op == 0x31 {
+                Address::from_word(B256::from(top(0).to_be_bytes::<32>()))
+            } else {
+                me
+            };
+            let key = smt::account_key(who);
+            let proof = smt_witness::for_read(&tx.world.prove_account(who));
+            smt_witness::encode_into(out, &proof, &key)?;
+            let leaf = tx.world.account(who);
+            if let Some(pre) = smt::account_preimage(leaf.nonce, leaf.balance, leaf.code_hash) {
+                out.extend_from_slice(&pre);
+            }
+            if op == 0x31 && !is_precompile(who) {
+                let key = warm_account_key(who);
+                let proof = smt_witness::for_read(&tx.tx_tree.clone().prove(&key));
+                smt_witness::encode_into(out, &proof, &key)?;
+            }
+        }
+        0x54 | 0x55 => {
+            let slot = top(0);
+            let key = smt::storage_key(me, slot);
+            let full = tx.world.prove_slot(me, slot);
+            let deletes = op == 0x55 && top(1).is_zero() && !tx.world.slot(me, slot).is_zero();
+            let proof = if deletes {
+                full
+            } else {
+                smt_witness::for_read(&full)
+            };
+            smt_witness::encode_into(out, &proof, &key)?;
+            let key = warm_slot_key(me, slot);
+            let proof = smt_witness::for_read(&tx.tx_tree.clone().prove(&key));
+            smt_witness::encode_into(out, &proof, &key)?;
+            if let Some(original) = tx.tx_tree.original(me, slot).filter(|_| op == 0x55) {
+                out.extend_from_slice(&original.to_be_bytes::<32>());
+            }
+        }
+        _ => {
+            // TLOAD, TSTORE
+            let slot = top(0);
+            let key = transient_key(me, slot);
+            let full = tx.tx_tree.clone().prove(&key);
+            let deletes =
+                op == 0x5d && top(1).is_zero() && !tx.tx_tree.transient(me, slot).is_zero();
+            let proof = if deletes {
+                full
+            } else {
+                smt_witness::for_read(&full)
+            };
+            smt_witness::encode_into(out, &proof, &key)?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads the layout front to back, as the Solidity decoder does.
@@ -565,6 +714,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
         cursor: None,
         source: None,
         dest: None,
+        global: None,
+        world: None,
+        account: None,
+        tx_tree: None,
+        original: None,
+        call_stack_entry: None,
     };
     if top.kind == Kind::TxExec {
         let frame = FrameRecord::decode(r.take(FrameRecord::LEN)?)?;
@@ -609,6 +764,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                 d.block_ctx = Some(BlockCtxRecord::decode(r.take(BlockCtxRecord::LEN)?)?);
                 d.block_env = Some(BlockEnvRecord::decode(r.take(BlockEnvRecord::LEN)?)?);
             }
+            if is_state_op(op) {
+                d.global = Some(GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?);
+            }
             let k = stack_reads(op);
             if k > 0 {
                 let n = r.u8()? as usize;
@@ -637,12 +795,69 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                 d.source = Some(r.opening("source", MAX_COPY_SOURCE_LEAVES)?);
                 d.dest = Some(r.opening("dest", MAX_COPY_DEST_WORDS)?);
             }
+            if is_state_op(op) {
+                decode_state(&mut r, op, &mut d)?;
+            }
         }
     }
-    if r.at != bytes.len() {
-        return Err(WitnessError::Trailing(bytes.len() - r.at));
+    // What is left is the call-stack entry of a step that fails, or nothing.
+    match bytes.len() - r.at {
+        0 => {}
+        96 => {
+            let mut entry = [0u8; 96];
+            entry.copy_from_slice(r.take(96)?);
+            d.call_stack_entry = Some(entry);
+        }
+        n => return Err(WitnessError::Trailing(n)),
     }
     Ok(d)
+}
+
+/// The state openings (after the stack section), keys derived as the prover derives
+/// them: from `FrameEnv.self` and the stack items.
+fn decode_state(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), WitnessError> {
+    let items = d.stack.as_ref().map_or(&[][..], |s| &s.items[..]);
+    if items.len() < stack_reads(op) {
+        return Ok(());
+    }
+    let me = d.env.map_or(Address::ZERO, |e| e.self_address);
+    let shows = |p: &SmtProof, key: &B256| p.leaf().is_some_and(|l| l.key == *key);
+    match op {
+        0x31 | 0x47 => {
+            let who = if op == 0x31 {
+                Address::from_word(B256::from(items[0].to_be_bytes::<32>()))
+            } else {
+                me
+            };
+            let key = smt::account_key(who);
+            let world = smt_witness::read(r.bytes, &mut r.at, &key)?;
+            if shows(&world, &key) {
+                let mut pre = [0u8; 96];
+                pre.copy_from_slice(r.take(96)?);
+                d.account = Some(pre);
+            }
+            d.world = Some(world);
+            if op == 0x31 && !is_precompile(who) {
+                let key = warm_account_key(who);
+                d.tx_tree = Some(smt_witness::read(r.bytes, &mut r.at, &key)?);
+            }
+        }
+        0x54 | 0x55 => {
+            let key = smt::storage_key(me, items[0]);
+            d.world = Some(smt_witness::read(r.bytes, &mut r.at, &key)?);
+            let key = warm_slot_key(me, items[0]);
+            let tx_tree = smt_witness::read(r.bytes, &mut r.at, &key)?;
+            if op == 0x55 && shows(&tx_tree, &key) {
+                d.original = Some(U256::from_be_bytes(r.b32()?.0));
+            }
+            d.tx_tree = Some(tx_tree);
+        }
+        _ => {
+            let key = transient_key(me, items[0]);
+            d.tx_tree = Some(smt_witness::read(r.bytes, &mut r.at, &key)?);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

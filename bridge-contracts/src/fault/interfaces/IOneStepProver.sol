@@ -18,7 +18,10 @@ interface IOneStepProver {
     /// @param section 1 `M`, 2 `Frame`, 3 the stack items and the hash below them,
     ///        4 `FrameEnv`, 5 the cursor of a copy or `KECCAK256` sponge, 6 `TxCtx`
     ///        (against `M.b`), 7 `BlockCtx` (against `M.a`), 8 `BlockEnv` (against
-    ///        `BlockCtx.env`).
+    ///        `BlockCtx.env`), 9 `Global` (against `M.c`), 10 the call-stack entry at the end
+    ///        of a failing step's witness (against `M.e`), 11 an account's leaf preimage
+    ///        (against its world-tree value), 12 a warm slot's original value (against its
+    ///        transaction-tree value).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the

@@ -59,6 +59,8 @@ library LibFrame {
     /// @notice `M.a` (`BlockCtx`) and `M.b` (`TxCtx`).
     uint256 private constant M_A = 1;
     uint256 private constant M_B = 33;
+    /// @notice `M.c` (`Global`).
+    uint256 private constant M_C = 65;
     /// @notice `M.d`: the frame hash while running, the result hash once finished.
     uint256 private constant M_D = 97;
     uint256 private constant M_E = 129;
@@ -108,6 +110,22 @@ library LibFrame {
     /// @notice `M.b` of an `M` preimage: `keccak(TxCtx)` inside a transaction.
     function mB(bytes memory m) internal pure returns (bytes32) {
         return bytes32(get(m, M_B, 32));
+    }
+
+    /// @notice `M.c` of an `M` preimage: `keccak(Global)` inside a transaction.
+    function mC(bytes memory m) internal pure returns (bytes32) {
+        return bytes32(get(m, M_C, 32));
+    }
+
+    /// @notice Sets `M.c` of an `M` preimage (`Global` after a state step, or the snapshot
+    ///         a revert or halt restores).
+    function setC(bytes memory m, bytes32 global) internal pure {
+        put(m, M_C, 32, uint256(global));
+    }
+
+    /// @notice `M.e` of an `M` preimage: the call stack, the running frame's entry on top.
+    function mE(bytes memory m) internal pure returns (bytes32) {
+        return bytes32(get(m, M_E, 32));
     }
 
     /// @notice `M.d` of an `M` preimage.

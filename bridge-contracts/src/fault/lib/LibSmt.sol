@@ -190,18 +190,31 @@ library LibSmt {
     // Keys and values of Ethereum state.
 
     /// @notice Tree key of an account: `keccak256(0x01 ‖ address)` (21 bytes).
-    function accountKey(address account) internal pure returns (bytes32 k) {
+    function accountKey(address account) internal pure returns (bytes32) {
+        return addressKey(ACCOUNT_KEY_PREFIX, account);
+    }
+
+    /// @notice Tree key of a storage slot: `keccak256(0x02 ‖ address ‖ uint256 slot)` (53 bytes).
+    function storageKey(address account, uint256 slot) internal pure returns (bytes32) {
+        return slotKey(STORAGE_KEY_PREFIX, account, slot);
+    }
+
+    /// @notice `keccak256(u8 tag ‖ address)`: an account's key in a tree whose keys are
+    ///         domain-separated by a tag byte (the world tree's accounts, 1; the transaction
+    ///         tree's warm accounts, 3, and created accounts, 6).
+    function addressKey(uint256 tag, address account) internal pure returns (bytes32 k) {
         assembly ("memory-safe") {
-            mstore(0, or(shl(248, ACCOUNT_KEY_PREFIX), shl(88, shr(96, shl(96, account)))))
+            mstore(0, or(shl(248, tag), shl(88, shr(96, shl(96, account)))))
             k := keccak256(0, 21)
         }
     }
 
-    /// @notice Tree key of a storage slot: `keccak256(0x02 ‖ address ‖ uint256 slot)` (53 bytes).
-    function storageKey(address account, uint256 slot) internal pure returns (bytes32 k) {
+    /// @notice `keccak256(u8 tag ‖ address ‖ uint256 slot)`: a slot's key (the world tree's
+    ///         storage, 2; the transaction tree's warm slots, 4, and transient slots, 5).
+    function slotKey(uint256 tag, address account, uint256 slot) internal pure returns (bytes32 k) {
         assembly ("memory-safe") {
             let m := mload(0x40)
-            mstore(m, or(shl(248, STORAGE_KEY_PREFIX), shl(88, shr(96, shl(96, account)))))
+            mstore(m, or(shl(248, tag), shl(88, shr(96, shl(96, account)))))
             mstore(add(m, 21), slot)
             k := keccak256(m, 53)
         }
