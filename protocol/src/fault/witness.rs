@@ -12,9 +12,10 @@
 //! u8 version (1) ‖ M preimage (161)
 //! [kind TX_EXEC]                Frame preimage (232)
 //! [cursor ≠ 0]                  cursor: the cursor preimage, its tag byte first: a copy's
-//!                                       (84 bytes, tag 1) or a sponge's (225, tag 2)
+//!                                       (84 bytes, tag 1), a sponge's (225, tag 2) or
+//!                                       a LOG's (354, tag 3)
 //! [copy cursor]                 source, dest (as for a copy opcode, from `done`)
-//! [sponge cursor]               memory: Opening of the words under the input bytes the
+//! [sponge or LOG cursor]        memory: Opening of the words under the input bytes the
 //!                                       step absorbs (0 leaves if only padding)
 //! [cursor 0, pc < codeLength]   code:   Opening of chunks pc/31 .. (last byte of the
 //!                                       instruction, push data included, capped at the
@@ -67,14 +68,17 @@
 //! What it is not: witnesses of the opcodes the Solidity prover does not cover yet
 //! (world state, logs, calls: their witness stops after the code opening, and the
 //! prover reverts `UnsupportedStep`), nor a verifier: the step function is
-//! [`super::machine::step`].
+//! [`super::machine::step`]. A `LOG` micro-step's witness carries its cursor and the
+//! memory words it absorbs, like a sponge's, but not yet the `Global` preimage and bloom
+//! its last step needs to append the log: `OneStepProver` does not run `LOG` micro-steps
+//! (today it rejects tag 3 as a bad witness).
 
 use alloy_primitives::{B256, U256};
 
 use super::{
     commit::{
         BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord,
-        Kind, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
+        Kind, LogCursorRecord, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
         CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, copy_chunk_end, step,
@@ -106,8 +110,9 @@ pub enum WitnessError {
         /// The count found.
         count: usize,
     },
-    /// A cursor preimage whose tag byte is neither a copy's (1) nor a sponge's (2).
-    #[error("cursor tag {0}, expected 1 (copy) or 2 (sponge)")]
+    /// A cursor preimage whose tag byte is not a copy's (1), a sponge's (2) or a
+    /// `LOG`'s (3).
+    #[error("cursor tag {0}, expected 1 (copy), 2 (sponge) or 3 (log)")]
     CursorTag(u8),
     /// A record inside the witness did not decode.
     #[error(transparent)]
@@ -206,6 +211,8 @@ pub enum CursorPreimage {
     Copy(CopyCursorRecord),
     /// A `KECCAK256` sponge (225 bytes, tag 2).
     Sponge(SpongeCursorRecord),
+    /// A `LOG`'s data sponge (354 bytes, tag 3).
+    Log(LogCursorRecord),
 }
 
 /// Items an opcode reads from the stack, for the opcodes whose witness carries a stack
@@ -380,6 +387,12 @@ pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         Some(Cursor::Sponge(c)) => {
             out.extend_from_slice(&c.record().encode());
             sponge_opening(&s.memory, c.offset, c.length, c.blocks)?.encode_into(&mut out);
+            return Ok(out);
+        }
+        Some(Cursor::Log(c)) => {
+            let sp = &c.sponge;
+            out.extend_from_slice(&c.record().encode());
+            sponge_opening(&s.memory, sp.offset, sp.length, sp.blocks)?.encode_into(&mut out);
             return Ok(out);
         }
         None => {}
@@ -584,6 +597,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                     d.cursor = Some(CursorPreimage::Sponge(c));
                     d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
                 }
+                LogCursorRecord::TAG => {
+                    let c = LogCursorRecord::decode(r.take(LogCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Log(c));
+                    d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                }
                 t => return Err(WitnessError::CursorTag(t)),
             }
         } else if frame.pc < frame.code_length {
@@ -714,10 +732,10 @@ mod tests {
                 other => panic!("cursor section differs: {other:?}"),
             }
             if s.cursor.is_some() {
-                // A tag that is neither a copy's nor a sponge's.
+                // A tag that is not a copy's, a sponge's or a log's.
                 let mut bad = w.clone();
-                bad[1 + Top::LEN + FrameRecord::LEN] = 3;
-                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(3)));
+                bad[1 + Top::LEN + FrameRecord::LEN] = 4;
+                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(4)));
             }
             step_in_place(&mut s).expect("step");
         }
