@@ -432,9 +432,9 @@ fn all_single_byte_programs() {
             unsupported.push(op);
         }
     }
-    // What stays for the next pieces: other accounts' code, block hashes, logs, calls,
+    // What stays for the next pieces: other accounts' code, block hashes, calls,
     // creates.
-    assert_eq!(unsupported.len(), 16, "{unsupported:02x?}");
+    assert_eq!(unsupported.len(), 11, "{unsupported:02x?}");
 }
 
 #[test]
@@ -988,8 +988,9 @@ fn logs_match_revm() {
         }
         kept += m.state.as_ref().map_or(0, |f| f.tx.logs.len());
     }
+    // Two logs in each of the 20 programs with ample gas that stop or return.
     assert!(
-        micro > 100 && kept > 50,
+        micro > 100 && kept == 40,
         "{micro} LOG micro-steps, {kept} logs kept"
     );
 }

@@ -744,6 +744,35 @@ mod tests {
     }
 
     #[test]
+    fn log_micro_steps_carry_their_cursor() {
+        use crate::fault::{coverage::Program, differential::machine_start};
+        // CALLDATACOPY(0, 0, 2600), topic, LOG1(5, 2500), STOP.
+        let mut code = vec![0x61, 0x0a, 0x28, 0x5f, 0x5f, 0x37, 0x60, 0x77];
+        code.extend([0x61, 0x09, 0xc4, 0x60, 5, 0xa1, 0x00]);
+        let p = Program::new(code)
+            .calldata((0..2600u32).map(|i| (i * 3 + 1) as u8).collect())
+            .gas(1_000_000);
+        let mut s = machine_start(&p, p.frame_gas).expect("valid");
+        let mut logs = 0;
+        while s.finished.is_none() {
+            let w = witness(&s).expect("witness");
+            let d = decode(&w).expect("decodes");
+            if let Some(Cursor::Log(c)) = &s.cursor {
+                assert_eq!(d.cursor, Some(CursorPreimage::Log(c.record())));
+                let words = d.memory.expect("memory").leaves.len();
+                assert!(words > 0 && words <= MAX_SPONGE_WORDS);
+                logs += 1;
+                // A cut cursor preimage is an error.
+                assert!(decode(&w[..1 + Top::LEN + FrameRecord::LEN + 100]).is_err());
+            }
+            step_in_place(&mut s).expect("step");
+        }
+        // 2,500 bytes: 19 blocks, 5 steps, the last 4 of them micro-steps.
+        assert_eq!(logs, 4);
+        assert_eq!(s.state.expect("Global").tx.logs.len(), 1);
+    }
+
+    #[test]
     fn environment_sections() {
         // ADDRESS, ORIGIN, NUMBER, CHAINID, PUSH0 BLOBHASH, STOP.
         let mut s = start(&[0x30, 0x32, 0x43, 0x46, 0x5f, 0x49, 0x00]);
