@@ -103,7 +103,7 @@ pub struct Step<'a> {
     pub pre: &'a MachineState,
     /// The state after.
     pub post: &'a MachineState,
-    /// Whether it is a copy or sponge micro-step (no revm opcode of its own).
+    /// Whether it is a copy, sponge or `LOG` micro-step (no revm opcode of its own).
     pub micro: bool,
 }
 
