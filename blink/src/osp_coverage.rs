@@ -3,7 +3,7 @@
 //!
 //! What it is: it draws programs from every family the differential tests use
 //! (`protocol::fault::coverage::Family`: boundary operands, single bytes, jumps, stack
-//! limits, memory, copies, keccak, out of gas at every gas value, random programs) and
+//! limits, memory, copies, keccak, out of gas at every gas value, random programs, logs) and
 //! targeted programs that bring every opcode × outcome the machine implements to a
 //! minimum number of steps (a stack overflow of each environment read is one program of
 //! [`OVERFLOW_PROGRAM_STEPS`] steps, so those targets come after all others, once each,
@@ -15,7 +15,9 @@
 //! for every step (or every k-th, `--prover-every`) the Rust side builds the witness and
 //! `OneStepProver.step` runs on revm from the committed artifact; its answer must be the
 //! machine's post-state for a step it covers, and `UnsupportedStep` /
-//! `UnsupportedMicroStep` for one it does not. Any mismatch is a disagreement. It prints
+//! `UnsupportedMicroStep` for one it does not (`LOG` micro-steps excepted: their cursor,
+//! tag 3, is newer than the prover, which rejects it as a bad witness, so they are
+//! counted on a line of their own). Any mismatch is a disagreement. It prints
 //! the opcode × outcome table (steps, disagreements, L1 gas typical and max), what is
 //! not covered yet and why, and last the line `coverage: A/150 opcodes, C/18
 //! precompiles, E disagreements over S steps, max gas G`; the exit code is non-zero if

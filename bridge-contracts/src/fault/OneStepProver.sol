@@ -953,7 +953,8 @@ contract OneStepProver is IOneStepProver {
         uint256 at = r.ptr;
         uint256 tag = r.u8();
         r.ptr = at;
-        if (tag != COPY_TAG && tag != SPONGE_TAG) revert BadWitness();
+        // Cursors of bulk work this prover does not run yet (a `LOG`'s, tag 3).
+        if (tag != COPY_TAG && tag != SPONGE_TAG) revert UnsupportedMicroStep(c.f.cursor);
         bytes memory cur = r.copy(tag == COPY_TAG ? COPY_CURSOR_LEN : SPONGE_CURSOR_LEN);
         if (keccak256(cur) != c.f.cursor) revert BadPreimage(SECTION_CURSOR);
         if (tag == COPY_TAG) {

@@ -21,7 +21,9 @@
 //!   `keccak(CopyCursor)`, `CopyCursor = u8 tag (1) ‖ u8 opcode ‖ u64 dst ‖ u64 src ‖
 //!   u64 length ‖ u64 done ‖ View source` (84 bytes): bytes `[src, src + length)` of the
 //!   source (zero past its end) go to memory at `dst`; `done` bytes are written. During
-//!   a `KECCAK256` sponge it is `keccak(SpongeCursor)` ([`SpongeCursorRecord`]).
+//!   a `KECCAK256` sponge it is `keccak(SpongeCursor)` ([`SpongeCursorRecord`]), and
+//!   while a `LOG`'s data above 2 KiB is hashed `keccak(LogCursor)` ([`LogCursorRecord`],
+//!   tag 3: the topics and the same sponge fields).
 //!
 //! * `TxCtx.gasPrice` is the effective gas price and `TxCtx.tip` the effective priority
 //!   fee per gas ([`TxCtxRecord`]).
@@ -660,6 +662,99 @@ impl SpongeCursorRecord {
     }
 }
 
+/// The cursor of a `LOG` whose data (above 2 KiB) is being hashed: `u8 tag (3) ‖ u8 n ‖
+/// 4 × b32 topics ‖ u64 offset ‖ u64 length ‖ u64 blocks ‖ 200-byte keccak state` (354
+/// bytes). `n` is the log's topic count (0..=4), the topics are its first `n` slots and
+/// the unused slots are zero; the rest is a [`SpongeCursorRecord`]'s fields over the data
+/// in memory. The step that absorbs the last block appends the log to `Global` (the
+/// address is `FrameEnv.self`), so the cursor carries everything that step needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogCursorRecord {
+    /// Topics (`LOG0`..`LOG4`).
+    pub topic_count: u8,
+    /// The topics, unused slots zero.
+    pub topics: [B256; 4],
+    /// Memory offset of the data.
+    pub offset: u64,
+    /// Data length.
+    pub length: u64,
+    /// Blocks absorbed.
+    pub blocks: u64,
+    /// The `keccak-f[1600]` state.
+    pub state: [u64; 25],
+}
+
+impl LogCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 354;
+    /// The tag byte of a `LOG` cursor.
+    pub const TAG: u8 = 3;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(Self::TAG);
+        out.push(self.topic_count);
+        for t in &self.topics {
+            out.extend_from_slice(t.as_slice());
+        }
+        out.extend_from_slice(&self.offset.to_be_bytes());
+        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.blocks.to_be_bytes());
+        out.extend_from_slice(&super::sponge::state_bytes(&self.state));
+        out
+    }
+
+    /// Parse a preimage (tag byte included); `n > 4` or a non-zero unused topic slot is
+    /// an error, so a cursor has one encoding.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("LogCursor", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let tag = r.u8();
+        if tag != Self::TAG {
+            return Err(CommitError::Field {
+                record: "LogCursor",
+                field: "tag",
+                value: tag,
+            });
+        }
+        let topic_count = r.u8();
+        if topic_count > 4 {
+            return Err(CommitError::Field {
+                record: "LogCursor",
+                field: "topic count",
+                value: topic_count,
+            });
+        }
+        let topics: [B256; 4] = std::array::from_fn(|_| r.b32());
+        if topics[topic_count as usize..].iter().any(|t| !t.is_zero()) {
+            return Err(CommitError::Field {
+                record: "LogCursor",
+                field: "unused topic",
+                value: topic_count,
+            });
+        }
+        let (offset, length, blocks) = (r.u64(), r.u64(), r.u64());
+        let mut state = [0u64; 25];
+        for lane in state.iter_mut() {
+            *lane = u64::from_le_bytes(r.array());
+        }
+        Ok(Self {
+            topic_count,
+            topics,
+            offset,
+            length,
+            blocks,
+            state,
+        })
+    }
+
+    /// `keccak(LogCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
 /// `BlockEnv` (3.3), fixed once `DERIVE` takes the block: `u64 number ‖ u64 timestamp ‖
 /// u64 baseFee ‖ u64 gasLimit ‖ u64 l1OriginNumber ‖ u64 l1OriginTimestamp ‖ b32
 /// l1OriginHash ‖ u64 l1BaseFee ‖ u128 l1BlobBaseFee ‖ u32 baseFeeScalar ‖ u32
@@ -1121,6 +1216,53 @@ mod tests {
             state: [0; 25],
         };
         assert_eq!(sponge.encode().len(), SpongeCursorRecord::LEN);
+        let log = LogCursorRecord {
+            topic_count: 0,
+            topics: [B256::ZERO; 4],
+            offset: 0,
+            length: 0,
+            blocks: 0,
+            state: [0; 25],
+        };
+        assert_eq!(log.encode().len(), LogCursorRecord::LEN);
+    }
+
+    #[test]
+    fn log_cursor_layout_and_strict_decoding() {
+        let log = LogCursorRecord {
+            topic_count: 2,
+            topics: [
+                B256::repeat_byte(0x11),
+                B256::repeat_byte(0x22),
+                B256::ZERO,
+                B256::ZERO,
+            ],
+            offset: 0x0102_0304_0506_0708,
+            length: 2049,
+            blocks: 4,
+            state: std::array::from_fn(|i| 0x0101_0101_0101_0101 * i as u64),
+        };
+        let bytes = log.encode();
+        assert_eq!(bytes.len(), 354);
+        assert_eq!(bytes[..2], [3, 2]);
+        assert_eq!(bytes[2..34], [0x11; 32]);
+        assert_eq!(bytes[130..138], 0x0102_0304_0506_0708u64.to_be_bytes());
+        assert_eq!(bytes[146..154], 4u64.to_be_bytes());
+        // Lane 1, little-endian, after lane 0.
+        assert_eq!(bytes[162..170], 0x0101_0101_0101_0101u64.to_le_bytes());
+        assert_eq!(LogCursorRecord::decode(&bytes), Ok(log));
+        assert_eq!(log.hash(), keccak256(&bytes));
+        // A non-zero unused topic, a count above 4, another tag, a short preimage.
+        let mut bad = bytes.clone();
+        bad[2 + 2 * 32] = 1;
+        assert!(LogCursorRecord::decode(&bad).is_err());
+        let mut bad = bytes.clone();
+        bad[1] = 5;
+        assert!(LogCursorRecord::decode(&bad).is_err());
+        let mut bad = bytes.clone();
+        bad[0] = SpongeCursorRecord::TAG;
+        assert!(LogCursorRecord::decode(&bad).is_err());
+        assert!(LogCursorRecord::decode(&bytes[..353]).is_err());
     }
 
     #[test]
@@ -1273,6 +1415,12 @@ mod tests {
             let state: [u64; 25] = std::array::from_fn(|i| n.2.rotate_left(i as u32) ^ flags.3);
             let sponge = SpongeCursorRecord { offset: flags.3, length: flags.4, blocks: n.2, state };
             prop_assert_eq!(SpongeCursorRecord::decode(&sponge.encode()), Ok(sponge));
+            let count = flags.0 % 5;
+            let topics = std::array::from_fn(|i| if i < count as usize { h } else { B256::ZERO });
+            let log = LogCursorRecord {
+                topic_count: count, topics, offset: flags.3, length: flags.4, blocks: n.2 ^ 1, state,
+            };
+            prop_assert_eq!(LogCursorRecord::decode(&log.encode()), Ok(log));
             let mut tagged = copy.encode();
             tagged[0] = SpongeCursorRecord::TAG;
             prop_assert!(CopyCursorRecord::decode(&tagged).is_err());

@@ -8,7 +8,8 @@
 //!   single-byte programs, jumps real, fake and into push data across chunks, stack
 //!   limits (the environment reads at 1,024 items too), memory accesses, large copies,
 //!   long `KECCAK256`, out of gas at every gas value (a program of environment reads
-//!   among them), random programs), plus [`Generator::targeted`] programs that reach one
+//!   among them), random programs, `LOG0`..`LOG4` over data lengths up to the sponge and
+//!   out of gas at each of their checks), plus [`Generator::targeted`] programs that reach one
 //!   opcode with one outcome (a stack overflow for each environment read that pushes),
 //!   all driven by a small deterministic [`Rng`] so a run is reproducible from its seed;
 //! * the opcode sets the line counts against: [`osaka_defined`] (150 opcodes with
@@ -312,6 +313,7 @@ pub fn arity(op: u8) -> usize {
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
         0x55 | 0x5d => 2,
         0x15 | 0x19 | 0x1e | 0x31 | 0x35 | 0x49 | 0x50 | 0x51 | 0x54 | 0x56 | 0x5c => 1,
+        0xa0..=0xa4 => 2 + (op - 0xa0) as usize,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         _ => 0,
@@ -325,7 +327,7 @@ pub fn plain_ops() -> Vec<u8> {
         .collect()
 }
 
-/// Osaka opcodes the machine implements (128 of 150 today).
+/// Osaka opcodes the machine implements (133 of 150 today).
 pub fn machine_ops() -> Vec<u8> {
     (0u8..=255)
         .filter(|op| implemented(*op) && osaka_defined(*op))
@@ -418,11 +420,16 @@ pub enum Family {
     /// Random programs: pushes, memory traffic, jumps to real and fake `JUMPDEST`s,
     /// calldata, tight gas.
     Random,
+    /// `LOG0`..`LOG4` with data of 0, a few, about 2 KiB and more bytes (the sponge
+    /// micro-steps), a second log, then a stop, return, revert or halt; each with ample
+    /// gas and out of gas at every check of the `LOG` (static, topics and data, memory),
+    /// at a random point of it, and after it.
+    Logs,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Family::BoundaryOperands,
         Family::SingleBytes,
         Family::Jumps,
@@ -432,6 +439,7 @@ impl Family {
         Family::Keccak,
         Family::OutOfGas,
         Family::Random,
+        Family::Logs,
     ];
 
     /// How many distinct programs the family enumerates before it repeats (`None` for
@@ -443,6 +451,7 @@ impl Family {
             Family::Copies => Some(COPY_CASES.len() as u64),
             Family::Keccak => Some(KECCAK_CASES.len() as u64),
             Family::OutOfGas => Some(OUT_OF_GAS_PROGRAMS * OUT_OF_GAS_MAX),
+            Family::Logs => Some(LOG_PROGRAMS),
             _ => None,
         }
     }
@@ -459,6 +468,7 @@ impl Family {
             Family::Keccak => "keccak",
             Family::OutOfGas => "out of gas",
             Family::Random => "random",
+            Family::Logs => "logs",
         }
     }
 }
@@ -574,6 +584,7 @@ impl Generator {
             Family::Keccak => keccak(k),
             Family::OutOfGas => out_of_gas(k),
             Family::Random => self.random(),
+            Family::Logs => self.logs(k),
         }
     }
 
@@ -631,6 +642,34 @@ impl Generator {
         Program::new(code)
             .calldata((1u8..=45).collect())
             .gas(1_000_000)
+    }
+
+    /// The `k`-th program of [`Family::Logs`]: case `k % LOG_BASES`, gas variant
+    /// `k / LOG_BASES` (modulo [`LOG_GAS_VARIANTS`]).
+    fn logs(&mut self, k: u64) -> Program {
+        let k = k % LOG_PROGRAMS;
+        let (base, variant) = (k % LOG_BASES, k / LOG_BASES);
+        let (n, offset, len) = LOG_CASES[(base % LOG_CASES.len() as u64) as usize];
+        let end = LOG_ENDS[(base / LOG_CASES.len() as u64) as usize];
+        let (p, at) = log_program(n, offset, len, end, base);
+        if variant == 0 {
+            return p;
+        }
+        // Gas used before the LOG, and what it costs, from the machine itself.
+        let Some((before, cost)) = cost_at(&p, at) else {
+            return p;
+        };
+        let dynamic = 375 + 375 * u64::from(n) + 8 * len;
+        let extra = match variant {
+            1 => 0,
+            2 => 374,
+            3 => dynamic.saturating_sub(1),
+            4 => cost.saturating_sub(1),
+            5 => self.rng.below(cost.max(1)),
+            // After the LOG: the second log or the end.
+            _ => cost + self.rng.below(400),
+        };
+        p.gas(before + extra)
     }
 
     fn random(&mut self) -> Program {
@@ -723,6 +762,22 @@ impl Generator {
                 code.push(op);
                 return (Program::new(code).storage(storage), at);
             }
+            // LOGn: topics, then data of 0, a few or up to 2 KiB bytes at a small offset
+            // (one step: `Family::Logs` has the sponge's).
+            0xa0..=0xa4 => {
+                for _ in 0..op - 0xa0 {
+                    let t = self.rng.word();
+                    push32(&mut code, t);
+                }
+                let len = match self.rng.below(3) {
+                    0 => 0,
+                    1 => 1 + self.rng.below(64),
+                    _ => 2000 + self.rng.below(49),
+                };
+                push32(&mut code, U256::from(len));
+                let offset = self.rng.below(200);
+                push32(&mut code, U256::from(offset));
+            }
             0x20 | 0x37 | 0x39 | 0x51..=0x53 | 0x5e | 0xf3 | 0xfd => {
                 for _ in 0..arity(op) {
                     let v = self.rng.below(200);
@@ -755,7 +810,9 @@ impl Generator {
                 }
                 let mut code = vec![0x5f; self.rng.below(n as u64) as usize];
                 code.push(op);
-                Some(Program::new(code).gas(1000))
+                // A LOG pays its topics before it pops them.
+                let gas = if is_log(op) { 10_000 } else { 1000 };
+                Some(Program::new(code).gas(gas))
             }
             Target::Overflow => {
                 if !ENV_PUSH_OPS.contains(&op) {
@@ -964,6 +1021,80 @@ fn keccak(k: u64) -> Program {
         .gas(1_000_000)
 }
 
+/// Whether `op` is `LOG0`..`LOG4`.
+pub fn is_log(op: u8) -> bool {
+    (0xa0..=0xa4).contains(&op)
+}
+
+/// (topics, offset, length) of [`Family::Logs`]: no data, a few bytes, across words,
+/// up to and just above 2 KiB, block boundaries (2,176 = 16 · 136: the padding is a
+/// block of its own), several micro-steps.
+const LOG_CASES: [(u8, u64, u64); 10] = [
+    (0, 0, 0),
+    (1, 5, 1),
+    (2, 31, 33),
+    (3, 0, 100),
+    (4, 7, 2048),
+    (1, 0, 2049),
+    (2, 3, 2176),
+    (4, 1, 2175),
+    (0, 0, 5000),
+    (3, 64, 3000),
+];
+/// How [`Family::Logs`] programs end: `STOP`, `RETURN(0, 32)`, `REVERT(0, 32)`, `INVALID`.
+const LOG_ENDS: [&[u8]; 4] = [
+    &[0x00],
+    &[0x60, 0x20, 0x5f, 0xf3],
+    &[0x60, 0x20, 0x5f, 0xfd],
+    &[0xfe],
+];
+const LOG_BASES: u64 = (LOG_CASES.len() * LOG_ENDS.len()) as u64;
+/// Gas variants of each [`Family::Logs`] program: ample, out of gas at the static 375,
+/// one short of it, one short of the topic and data gas, one short of the memory
+/// expansion, at a random point of the `LOG`, after it.
+pub const LOG_GAS_VARIANTS: u64 = 7;
+const LOG_PROGRAMS: u64 = LOG_BASES * LOG_GAS_VARIANTS;
+
+/// A program that copies its own code to memory, writes a word near the end of the data,
+/// emits `LOGn(offset, len)` with topics from `seed`, then `LOG0(0, 32)` and `end`; and
+/// the pc of the first `LOG`. No calldata, so the frame gas is what the program says.
+fn log_program(n: u8, offset: u64, len: u64, end: &[u8], seed: u64) -> (Program, usize) {
+    let mut code = Vec::new();
+    // CODECOPY(0, 0, 255): the code's bytes (zeros past its end) as data.
+    code.extend([0x60, 0xff, 0x5f, 0x5f, 0x39]);
+    // MSTORE(offset + len − 40, a word) when there is room: data in the last blocks.
+    if len >= 64 {
+        push32(
+            &mut code,
+            U256::from(seed).wrapping_mul(U256::MAX / U256::from(255)),
+        );
+        push32(&mut code, U256::from(offset + len - 40));
+        code.push(0x52);
+    }
+    for i in 0..n {
+        let t = U256::from(seed) << (8 * usize::from(i) + 3);
+        push32(&mut code, t ^ U256::from(0x1000 + u64::from(i)));
+    }
+    push32(&mut code, U256::from(len));
+    push32(&mut code, U256::from(offset));
+    let at = code.len();
+    code.push(0xa0 + n);
+    code.extend([0x60, 0x20, 0x5f, 0xa0]);
+    code.extend(end);
+    (Program::new(code).gas(1_000_000), at)
+}
+
+/// (gas used before the step at pc `at`, that step's cost), in the machine.
+fn cost_at(p: &Program, at: usize) -> Option<(u64, u64)> {
+    let mut m = super::differential::machine_start(p, p.frame_gas).ok()?;
+    while (m.pc != at || m.cursor.is_some()) && m.finished.is_none() {
+        machine::step_in_place(&mut m).ok()?;
+    }
+    let before = m.gas;
+    machine::step_in_place(&mut m).ok()?;
+    Some((p.frame_gas - before, before - m.gas))
+}
+
 /// Frame gas the out-of-gas family goes up to (exclusive): past what its programs need
 /// (about 300).
 const OUT_OF_GAS_MAX: u64 = 420;
@@ -1017,6 +1148,10 @@ pub enum StepOutcome {
     CopyMicroStep,
     /// A sponge micro-step.
     SpongeMicroStep,
+    /// A `LOG` with data above 2 KiB: the step that starts its sponge.
+    LogStart,
+    /// A `LOG`'s sponge micro-step (the last one appends the log).
+    LogMicroStep,
     /// Halt: out of gas.
     OutOfGas,
     /// Halt: stack underflow.
@@ -1046,6 +1181,8 @@ impl StepOutcome {
             StepOutcome::SpongeStart => "sponge start",
             StepOutcome::CopyMicroStep => "copy micro-step",
             StepOutcome::SpongeMicroStep => "sponge micro-step",
+            StepOutcome::LogStart => "log sponge start",
+            StepOutcome::LogMicroStep => "log micro-step",
             StepOutcome::OutOfGas => "out of gas",
             StepOutcome::StackUnderflow => "stack underflow",
             StepOutcome::StackOverflow => "stack overflow",
@@ -1062,7 +1199,7 @@ impl StepOutcome {
     pub fn is_micro(self) -> bool {
         matches!(
             self,
-            StepOutcome::CopyMicroStep | StepOutcome::SpongeMicroStep
+            StepOutcome::CopyMicroStep | StepOutcome::SpongeMicroStep | StepOutcome::LogMicroStep
         )
     }
 }
@@ -1074,6 +1211,7 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
         let outcome = match c {
             Cursor::Copy(_) => StepOutcome::CopyMicroStep,
             Cursor::Sponge(_) => StepOutcome::SpongeMicroStep,
+            Cursor::Log(_) => StepOutcome::LogMicroStep,
         };
         return (c.opcode(), outcome);
     }
@@ -1098,6 +1236,7 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
         None if op == 0x20 && matches!(post.cursor, Some(Cursor::Sponge(_))) => {
             StepOutcome::SpongeStart
         }
+        None if is_log(op) && matches!(post.cursor, Some(Cursor::Log(_))) => StepOutcome::LogStart,
         None => StepOutcome::Ok,
     };
     (op, outcome)
@@ -1349,8 +1488,9 @@ impl Coverage {
         );
         out.push_str(
             "not part of the machine yet: calls and creates (so no precompile: 0/18), other \
-             accounts' code, block hashes, logs, transaction and block boundaries (the state \
-             opcodes run on the called account's storage and balances in a single frame); the \
+             accounts' code, block hashes, transaction and block boundaries (the state \
+             opcodes and logs run on the called account's storage and balances in a single frame; \
+             a LOG in a static call is checked in the machine's unit tests only); the \
              workloads (ETH and ERC-20 transfers, swaps, deployments, deposits) need those, so S \
              counts generated single-frame programs only\n",
         );

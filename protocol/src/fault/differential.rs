@@ -19,9 +19,15 @@
 //! the same values through its records ([`context`]: `BlockEnv`, `BlockCtx`, `TxCtx` with
 //! the effective gas price, [`ChainConsts::blink`]) and its `FrameEnv`.
 //!
+//! At the end, the called account's storage and the refund counter (after a success)
+//! are compared, and the logs: the machine's list (`TxState::logs`) equals revm's
+//! (address, topics, data, in order; none after a revert or halt), and `Global`'s
+//! `logsAcc`, `logCount` and bloom are those revm's logs give.
+//!
 //! What it is not: single-frame only (a program that calls or creates is refused, as
-//! the machine does not run them); no storage, logs or warm sets are compared; revm runs
-//! on an in-memory database, so nothing here does I/O.
+//! the machine does not run them, so no `LOG` in a static call); warm sets and other
+//! accounts are not compared; revm runs on an in-memory database, so nothing here does
+//! I/O.
 
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
 use revm::{
@@ -38,10 +44,10 @@ use super::{
     coverage::{Environment, Program},
     machine::{ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, step},
     trace::StepTracer,
-    world::{TxState, World},
+    world::{TxState, World, bloom_hash},
 };
 use crate::{
-    block::BlockContext,
+    block::{BlockContext, logs_accumulator},
     chain::FEE_VAULT,
     fee::L1FeeScalars,
     l1::L1BlockInfo,
@@ -97,7 +103,7 @@ pub struct Step<'a> {
     pub pre: &'a MachineState,
     /// The state after.
     pub post: &'a MachineState,
-    /// Whether it is a copy or sponge micro-step (no revm opcode of its own).
+    /// Whether it is a copy, sponge or `LOG` micro-step (no revm opcode of its own).
     pub micro: bool,
 }
 
@@ -421,6 +427,44 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
     Ok(())
 }
 
+/// The frame's logs: the machine's list equals revm's (address, topics, data, in order;
+/// none after a revert or halt), and `Global`'s accumulator, count and bloom are what
+/// revm's logs give (`block::logs_accumulator`, Ethereum's bloom).
+fn compare_logs(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
+    let Some(f) = &m.state else {
+        return Ok(());
+    };
+    let tx = &f.tx;
+    let theirs = rev.result.logs();
+    if tx.logs != theirs {
+        return Err(format!(
+            "logs: machine {} {:?}, revm {} {:?}",
+            tx.logs.len(),
+            tx.logs.iter().map(|l| l.topics().len()).collect::<Vec<_>>(),
+            theirs.len(),
+            theirs.iter().map(|l| l.topics().len()).collect::<Vec<_>>(),
+        ));
+    }
+    let record = tx.record();
+    let bloom = alloy_primitives::logs_bloom(theirs);
+    if record.logs_acc != logs_accumulator(theirs)
+        || record.log_count as usize != theirs.len()
+        || tx.bloom != bloom
+        || record.tx_bloom != bloom_hash(&bloom)
+    {
+        return Err(format!(
+            "logs commitment: machine acc {} count {} bloom {}, from revm's logs acc {} count {} bloom {}",
+            record.logs_acc,
+            record.log_count,
+            record.tx_bloom,
+            logs_accumulator(theirs),
+            theirs.len(),
+            bloom_hash(&bloom)
+        ));
+    }
+    Ok(())
+}
+
 /// Longest run of micro-steps one opcode may take before the program counts as not
 /// ending (a copy of the largest memory gas allows is far below it).
 const MAX_MICRO_STEPS: usize = 1 << 16;
@@ -486,7 +530,8 @@ pub fn run(
             })?;
             m = post;
             taken += 1;
-            // Copy and sponge micro-steps finish the opcode before revm's next snapshot.
+            // Copy and sponge (and LOG) micro-steps finish the opcode before revm's next
+            // snapshot.
             if m.cursor.is_none() {
                 break;
             }
@@ -506,6 +551,7 @@ pub fn run(
         ));
     };
     compare_storage(&m, &rev).map_err(|d| disagree(taken, d))?;
+    compare_logs(&m, &rev).map_err(|d| disagree(taken, d))?;
     let (res, output, gas_left) = &rev.outcome;
     let ran = Ran {
         opcodes: rev.steps.len(),

@@ -24,7 +24,8 @@
 //! `CALLDATALOAD`, `CALLDATASIZE`, `CALLDATACOPY`, `CODESIZE`, `CODECOPY`,
 //! `RETURNDATASIZE`, `RETURNDATACOPY`, `POP`, `MLOAD`, `MSTORE`, `MSTORE8`, `JUMP`,
 //! `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`, `MCOPY`, `PUSH0`..`PUSH32`,
-//! `DUP1`..`DUP16`, `SWAP1`..`SWAP16`, `RETURN`, `REVERT`, `INVALID`, and every byte
+//! `DUP1`..`DUP16`, `SWAP1`..`SWAP16`, `LOG0`..`LOG4` (with an explicit `Global`),
+//! `RETURN`, `REVERT`, `INVALID`, and every byte
 //! that Osaka leaves undefined (a halt); the environment reads `ADDRESS`, `CALLER`,
 //! `CALLVALUE` (from `FrameEnv`), `ORIGIN`, `GASPRICE` (from `TxCtx`), `TIMESTAMP`,
 //! `NUMBER`, `GASLIMIT`, `BASEFEE` (from `BlockEnv`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
@@ -54,8 +55,19 @@
 //! halt puts `Global` back to the frame's snapshot. Without one, `Global` is an opaque
 //! hash and they are [`StepError::Unsupported`].
 //!
-//! What it is not (yet): opcodes that read other accounts' code, block hashes, logs or
-//! other frames (`BLOCKHASH`, `EXTCODE*`, `LOG*`, `CALL*`, `CREATE*`, …) return
+//! `LOG0`..`LOG4` need the explicit `Global` too. The opcode step makes revm's checks in
+//! its order (static 375, static call, offset and length, `375·n + 8·len`, memory
+//! expansion when `len > 0`, then the `n` topics) and appends the log to `Global`:
+//! `logsAcc' = keccak(logsAcc ‖ keccak(address ‖ u8 n ‖ topics ‖ keccak(data) ‖ u64
+//! len))`, `logCount + 1`, the bloom accrues the address and the topics
+//! ([`TxState::push_log`]; the explicit bloom and log list live in [`TxState`], and a
+//! revert or halt drops them with the rest of the snapshot). Data above 2 KiB is hashed
+//! as a `KECCAK256` is: the opcode step does all of the above but the append and absorbs
+//! the first 4 blocks into a [`LogCursor`] (the topics and the sponge); each micro-step
+//! absorbs 4 more and the last one appends the log: `⌈(⌊len/136⌋ + 1) / 4⌉` steps.
+//!
+//! What it is not (yet): opcodes that read other accounts' code, block hashes or
+//! other frames (`BLOCKHASH`, `EXTCODE*`, `CALL*`, `CREATE*`, …) return
 //! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
 //! state. Sizes assume a 64-bit `usize`, as revm does on this platform.
 
@@ -66,8 +78,8 @@ use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 use super::{
     commit::{
         BlockCtxRecord, BlockEnvRecord, CopyCursorRecord, FrameEnvRecord, FrameKind, FrameRecord,
-        ResultRecord, ResultStatus, Sections, SpongeCursorRecord, Top, TxCtxRecord, View,
-        ViewFormat,
+        LogCursorRecord, ResultRecord, ResultStatus, Sections, SpongeCursorRecord, Top,
+        TxCtxRecord, View, ViewFormat,
     },
     sponge, tree,
     world::{TxCheckpoint, TxState},
@@ -264,7 +276,7 @@ pub enum Halt {
     InvalidOperand,
     /// `RETURNDATACOPY` past the end of the return data.
     ReturnDataOutOfBounds,
-    /// `SSTORE` or `TSTORE` in a static call.
+    /// `SSTORE`, `TSTORE` or `LOG0`..`LOG4` in a static call.
     StateChangeInStaticCall,
 }
 
@@ -445,6 +457,8 @@ pub enum Cursor {
     Copy(CopyCursor),
     /// A `KECCAK256` sponge.
     Sponge(SpongeCursor),
+    /// A `LOG` whose data is being hashed.
+    Log(LogCursor),
 }
 
 impl Cursor {
@@ -453,6 +467,7 @@ impl Cursor {
         match self {
             Self::Copy(c) => c.opcode,
             Self::Sponge(_) => 0x20,
+            Self::Log(c) => 0xa0 + c.topic_count,
         }
     }
 
@@ -461,7 +476,39 @@ impl Cursor {
         match self {
             Self::Copy(c) => c.record().hash(),
             Self::Sponge(c) => c.record().hash(),
+            Self::Log(c) => c.record().hash(),
         }
+    }
+}
+
+/// A `LOG` with more than [`KECCAK_ONE_STEP_MAX`] bytes of data under way: the topics it
+/// popped and the sponge over its data. The address is the frame's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCursor {
+    /// Topics (0..=4).
+    pub topic_count: u8,
+    /// The topics, unused slots zero.
+    pub topics: [B256; 4],
+    /// The data's sponge (memory offset, length, blocks absorbed, state).
+    pub sponge: SpongeCursor,
+}
+
+impl LogCursor {
+    /// The record `Frame.cursor` hashes.
+    pub fn record(&self) -> LogCursorRecord {
+        LogCursorRecord {
+            topic_count: self.topic_count,
+            topics: self.topics,
+            offset: self.sponge.offset,
+            length: self.sponge.length,
+            blocks: self.sponge.blocks,
+            state: self.sponge.state,
+        }
+    }
+
+    /// The topics in use.
+    pub fn used_topics(&self) -> &[B256] {
+        &self.topics[..(self.topic_count as usize).min(4)]
     }
 }
 
@@ -754,7 +801,7 @@ pub fn call_stack_entry(parent_frame: B256, snapshot: B256, below: B256) -> B256
 /// Whether `op` reads or writes `Global` (world state, warm sets, transient storage,
 /// refunds): the machine runs it only with an explicit [`FrameState`].
 pub fn reads_global(op: u8) -> bool {
-    matches!(op, 0x31 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d)
+    matches!(op, 0x31 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0..=0xa4)
 }
 
 /// Whether the machine implements `op` (undefined bytes count: they halt).
@@ -813,7 +860,7 @@ fn classify(op: u8) -> Class {
         0x5e => Static(3),
         0x5f => Static(2),
         0x60..=0x9f => Static(3),
-        0xa0..=0xa4 => Unsupported,
+        0xa0..=0xa4 => Static(375),
         0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff => Unsupported,
         0xf3 | 0xfd | 0xfe => Static(0),
         _ => Undefined,
@@ -845,6 +892,16 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
                 // The operands were popped at the opcode, so there is room.
                 Some(hash) => s.stack.push(hash.into()),
                 None => s.cursor = Some(Cursor::Sponge(c)),
+            }
+            return Ok(());
+        }
+        Some(Cursor::Log(mut c)) => {
+            match c.sponge.advance(&s.memory) {
+                Some(hash) => {
+                    let (offset, len) = (c.sponge.offset, c.sponge.length);
+                    s.append_log(c.used_topics(), offset, len, hash);
+                }
+                None => s.cursor = Some(Cursor::Log(c)),
             }
             return Ok(());
         }
@@ -986,6 +1043,24 @@ impl MachineState {
     fn restore_snapshot(&mut self) {
         if let Some(f) = self.state.as_mut() {
             f.tx.revert(f.snapshot);
+        }
+    }
+
+    /// Appends the log of data `[offset, offset + len)` (memory already expanded) with
+    /// hash `data_hash` to `Global` (a `LOG`'s last step).
+    fn append_log(&mut self, topics: &[B256], offset: u64, len: u64, data_hash: B256) {
+        let data = if len == 0 {
+            Bytes::new()
+        } else {
+            // The opcode expanded memory over the data; a hand-made state that breaks
+            // this logs what is there rather than panicking.
+            let start = (offset as usize).min(self.memory.len());
+            let end = start.saturating_add(len as usize).min(self.memory.len());
+            Bytes::copy_from_slice(&self.memory[start..end])
+        };
+        let me = self.env.self_address;
+        if let Some(f) = self.state.as_mut() {
+            f.tx.push_log(me, topics, data, data_hash);
         }
     }
 
@@ -1315,6 +1390,52 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             let me = s.env.self_address;
             s.global()?.tx_tree.set_transient(me, slot, value);
         }
+        // LOG0..LOG4, in revm's order: static call, offset and length, the length's
+        // size, 375·n + 8·len, memory expansion (only for len > 0), then the topics.
+        0xa0..=0xa4 => {
+            if s.env.is_static {
+                return Err(Halt::StateChangeInStaticCall);
+            }
+            let [offset, len] = s.pop()?;
+            let len = as_u64_or_fail(len)?;
+            let n = op - 0xa0;
+            s.charge(8u64.saturating_mul(len).saturating_add(375 * u64::from(n)))?;
+            let mut offset_used = 0;
+            if len != 0 {
+                offset_used = as_u64_or_fail(offset)?;
+                s.expand(offset_used, len)?;
+            }
+            let mut topics = [B256::ZERO; 4];
+            if s.stack.len() < n as usize {
+                return Err(Halt::StackUnderflow);
+            }
+            for t in topics.iter_mut().take(n as usize) {
+                *t = B256::from(s.stack.pop().unwrap_or_default().to_be_bytes::<32>());
+            }
+            if len > KECCAK_ONE_STEP_MAX {
+                let mut c = LogCursor {
+                    topic_count: n,
+                    topics,
+                    sponge: SpongeCursor {
+                        offset: offset_used,
+                        length: len,
+                        blocks: 0,
+                        state: [0; 25],
+                    },
+                };
+                // Data above 2 KiB has more than 4 blocks: never done here.
+                let _ = c.sponge.advance(&s.memory);
+                s.cursor = Some(Cursor::Log(c));
+                return Ok(());
+            }
+            let hash = if len == 0 {
+                KECCAK256_EMPTY
+            } else {
+                let start = offset_used as usize;
+                keccak256(&s.memory[start..start + len as usize])
+            };
+            s.append_log(&topics[..n as usize], offset_used, len, hash);
+        }
         0x5f => s.push(U256::ZERO)?,
         0x60..=0x7f => {
             let n = tree::push_len(op);
@@ -1605,6 +1726,254 @@ mod tests {
             B256::ZERO,
         );
         assert!(matches!(err, Err(MachineError::BlockEnvMismatch { .. })));
+    }
+
+    fn with_tx(code: &[u8], gas: u64, env: Env) -> MachineState {
+        use crate::{fault::world::World, state::CommittedState};
+        MachineState::new(Context::default(), env, Bytes::copy_from_slice(code), gas)
+            .expect("valid")
+            .with_state(TxState::new(World::new(CommittedState::default())))
+    }
+
+    fn finish(s: &mut MachineState) -> usize {
+        let mut steps = 0;
+        while s.finished.is_none() {
+            step_in_place(s).expect("implemented");
+            steps += 1;
+        }
+        steps
+    }
+
+    fn tx(s: &MachineState) -> &TxState {
+        &s.state.as_ref().expect("explicit Global").tx
+    }
+
+    /// `PUSH1 0xab PUSH1 0 MSTORE8; PUSH32 t2 PUSH32 t1; LOG2(offset 0, len 5)`, then `end`.
+    fn log2_program(end: &[u8]) -> Vec<u8> {
+        let mut code = vec![0x60, 0xab, 0x60, 0, 0x53];
+        for t in [2u8, 1] {
+            code.push(0x7f);
+            code.extend([t; 32]);
+        }
+        code.extend([0x60, 5, 0x60, 0, 0xa2]);
+        code.extend(end);
+        code
+    }
+
+    #[test]
+    fn log_charges_revms_gas_and_commits_to_the_log() {
+        let me = Address::repeat_byte(0x42);
+        let env = Env {
+            self_address: me,
+            ..Env::default()
+        };
+        let mut s = with_tx(&log2_program(&[0x00]), 10_000, env);
+        let start = s.global_hash();
+        assert_eq!(finish(&mut s), 9);
+        // PUSH1 ×2, MSTORE8 (3 + 3 memory), PUSH32 ×2, PUSH1 ×2: 24; LOG2: 375 + 2·375
+        // + 8·5, no expansion (one word already).
+        assert_eq!(s.gas, 10_000 - 24 - (375 + 750 + 40));
+        let t = tx(&s);
+        let data = Bytes::from(vec![0xab, 0, 0, 0, 0]);
+        let log = alloy_primitives::Log::new_unchecked(
+            me,
+            vec![B256::repeat_byte(1), B256::repeat_byte(2)],
+            data,
+        );
+        assert_eq!(t.logs, vec![log.clone()]);
+        assert_eq!(t.log_count, 1);
+        assert_eq!(
+            t.logs_acc,
+            crate::block::logs_accumulator(std::slice::from_ref(&log))
+        );
+        assert_eq!(t.bloom, alloy_primitives::logs_bloom([&log]));
+        assert_eq!(t.record().tx_bloom, keccak256(t.bloom.as_slice()));
+        assert_ne!(s.global_hash(), start);
+        // LOG0 of nothing: 375, memory untouched even at a huge offset.
+        let mut code = vec![0x5f];
+        push_huge(&mut code);
+        code.extend([0xa0, 0x00]);
+        let mut s = with_tx(&code, 1_000, Env::default());
+        finish(&mut s);
+        assert_eq!(
+            s.finished.as_ref().map(|f| &f.outcome),
+            Some(&Outcome::Stop)
+        );
+        assert_eq!(s.gas, 1_000 - 2 - 3 - 375);
+        assert!(s.memory.is_empty());
+        assert_eq!(tx(&s).logs[0].data.data.len(), 0);
+    }
+
+    fn push_huge(code: &mut Vec<u8>) {
+        code.push(0x7f);
+        code.extend([0xff; 32]);
+    }
+
+    #[test]
+    fn log_failures_in_revms_order() {
+        let halt = |code: &[u8], gas: u64, env: Env| {
+            let mut s = with_tx(code, gas, env);
+            finish(&mut s);
+            assert!(tx(&s).logs.is_empty());
+            assert_eq!(tx(&s).record().tx_bloom, B256::ZERO);
+            match s.finished.expect("finished").outcome {
+                Outcome::Halt(h) => h,
+                o => panic!("{o:?}"),
+            }
+        };
+        let static_env = Env {
+            is_static: true,
+            ..Env::default()
+        };
+        // Static gas first, then the static call, then the operands.
+        assert_eq!(halt(&[0xa0], 374, static_env.clone()), Halt::OutOfGas);
+        assert_eq!(
+            halt(&[0xa0], 375, static_env.clone()),
+            Halt::StateChangeInStaticCall
+        );
+        assert_eq!(
+            halt(&[0xa4], 10_000, static_env),
+            Halt::StateChangeInStaticCall
+        );
+        assert_eq!(
+            halt(&[0x5f, 0xa0], 1_000, Env::default()),
+            Halt::StackUnderflow
+        );
+        // A length above 64 bits, then the topic and data gas before the offset's size,
+        // then the topics after the gas: LOG2 with offset and length only.
+        let mut code = Vec::new();
+        push_huge(&mut code);
+        code.extend([0x5f, 0xa0]);
+        assert_eq!(halt(&code, 1_000, Env::default()), Halt::InvalidOperand);
+        let mut code = vec![0x60, 1];
+        push_huge(&mut code);
+        code.push(0xa1);
+        assert_eq!(halt(&code, 1_000, Env::default()), Halt::InvalidOperand);
+        assert_eq!(
+            halt(&code, 3 + 3 + 375 + 375 + 7, Env::default()),
+            Halt::OutOfGas
+        );
+        assert_eq!(
+            halt(&[0x60, 1, 0x5f, 0xa2], 2_000, Env::default()),
+            Halt::StackUnderflow
+        );
+        assert_eq!(
+            halt(&[0x60, 1, 0x5f, 0xa2], 1_000, Env::default()),
+            Halt::OutOfGas
+        );
+        // Memory expansion: 32 bytes at 0 cost 3 on top of 375 + 8·32.
+        let code = [0x60, 32, 0x5f, 0xa0, 0x00];
+        assert_eq!(
+            halt(&code, 2 + 3 + 375 + 256 + 2, Env::default()),
+            Halt::OutOfGas
+        );
+        let mut s = with_tx(&code, 2 + 3 + 375 + 256 + 3, Env::default());
+        finish(&mut s);
+        assert_eq!(s.finished.expect("finished").outcome, Outcome::Stop);
+    }
+
+    #[test]
+    fn revert_and_halt_drop_logs_and_restore_the_bloom() {
+        for (end, outcome) in [
+            (&[0x5f, 0x5f, 0xfd][..], Outcome::Revert),
+            (&[0xfe][..], Outcome::Halt(Halt::InvalidFe)),
+            (&[0x00][..], Outcome::Stop),
+        ] {
+            let mut s = with_tx(&log2_program(end), 10_000, Env::default());
+            let start = s.global_hash();
+            // After the LOG2 at 75.
+            while s.pc != 76 {
+                step_in_place(&mut s).expect("implemented");
+            }
+            assert_eq!(tx(&s).log_count, 1);
+            assert!(!tx(&s).bloom.is_zero());
+            finish(&mut s);
+            assert_eq!(s.finished.as_ref().map(|f| &f.outcome), Some(&outcome));
+            let kept = outcome == Outcome::Stop;
+            assert_eq!(tx(&s).logs.len(), usize::from(kept));
+            assert_eq!(tx(&s).bloom.is_zero(), !kept);
+            assert_eq!(s.global_hash() == start, !kept);
+        }
+    }
+
+    #[test]
+    fn long_log_data_runs_as_sponge_micro_steps() {
+        for (len, steps) in [(2048u64, 1usize), (2049, 4), (2176, 5), (5000, 10)] {
+            // CALLDATACOPY(0, 0, len), PUSH32 topic, LOG1(3, len), STOP.
+            let mut code = Vec::new();
+            code.push(0x61);
+            code.extend((len as u16).to_be_bytes());
+            code.extend([0x5f, 0x5f, 0x37]);
+            code.push(0x7f);
+            code.extend([7u8; 32]);
+            code.push(0x61);
+            code.extend((len as u16).to_be_bytes());
+            code.extend([0x60, 3, 0xa1, 0x00]);
+            let input: Vec<u8> = (0..len as u32).map(|i| (i * 7 + 1) as u8).collect();
+            let env = Env {
+                input: input.clone().into(),
+                ..Env::default()
+            };
+            let mut s = with_tx(&code, 1_000_000, env);
+            let log_pc = code.len() - 2;
+            while s.pc != log_pc || s.cursor.is_some() {
+                step_in_place(&mut s).expect("implemented");
+            }
+            let before = s.gas;
+            let global = s.global_hash();
+            let mut n = 0;
+            loop {
+                step_in_place(&mut s).expect("implemented");
+                n += 1;
+                if s.cursor.is_none() {
+                    break;
+                }
+                // All gas at the opcode; Global only at the last step.
+                assert_eq!(s.global_hash(), global, "len {len}");
+                assert!(matches!(&s.cursor, Some(Cursor::Log(c)) if c.topic_count == 1));
+                assert_eq!(s.cursor.as_ref().map(Cursor::opcode), Some(0xa1));
+            }
+            assert_eq!(n, steps, "len {len}");
+            assert_eq!(
+                n as u64,
+                if len <= KECCAK_ONE_STEP_MAX {
+                    1
+                } else {
+                    (len / 136 + 1).div_ceil(4)
+                }
+            );
+            // 375 + 375 + 8·len, memory: 3 more bytes, maybe a word.
+            let words = (3 + len).div_ceil(32);
+            let expand = memory_cost(words) - memory_cost(len.div_ceil(32));
+            assert_eq!(before - s.gas, 750 + 8 * len + expand, "len {len}");
+            let mut data = input.clone();
+            data.rotate_left(3);
+            data[len as usize - 3..].fill(0);
+            let t = tx(&s);
+            assert_eq!(t.logs.len(), 1);
+            assert_eq!(t.logs[0].data.data.as_ref(), &data[..]);
+            assert_eq!(t.logs[0].topics(), &[B256::repeat_byte(7)]);
+            assert_eq!(t.logs_acc, crate::block::logs_accumulator(&t.logs));
+        }
+    }
+
+    #[test]
+    fn log_needs_an_explicit_global() {
+        let s = MachineState::new(
+            Context::default(),
+            Env::default(),
+            Bytes::from_static(&[0x5f, 0x5f, 0xa0]),
+            1_000,
+        )
+        .expect("valid");
+        let s = step(&step(&s).expect("push")).expect("push");
+        assert_eq!(
+            step(&s),
+            Err(StepError::Unsupported {
+                opcode: 0xa0,
+                pc: 2
+            })
+        );
     }
 
     #[test]

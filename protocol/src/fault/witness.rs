@@ -12,9 +12,10 @@
 //! u8 version (1) ‖ M preimage (161)
 //! [kind TX_EXEC]                Frame preimage (232)
 //! [cursor ≠ 0]                  cursor: the cursor preimage, its tag byte first: a copy's
-//!                                       (84 bytes, tag 1) or a sponge's (225, tag 2)
+//!                                       (84 bytes, tag 1), a sponge's (225, tag 2) or
+//!                                       a LOG's (354, tag 3)
 //! [copy cursor]                 source, dest (as for a copy opcode, from `done`)
-//! [sponge cursor]               memory: Opening of the words under the input bytes the
+//! [sponge or LOG cursor]        memory: Opening of the words under the input bytes the
 //!                                       step absorbs (0 leaves if only padding)
 //! [cursor 0, pc < codeLength]   code:   Opening of chunks pc/31 .. (last byte of the
 //!                                       instruction, push data included, capped at the
@@ -87,14 +88,17 @@
 //! What it is not: witnesses of the opcodes the Solidity prover does not cover yet
 //! (other accounts' code, block hashes, logs, calls: their witness stops after the code
 //! opening, and the prover reverts `UnsupportedStep`), nor a verifier: the step function is
-//! [`super::machine::step`].
+//! [`super::machine::step`]. A `LOG` micro-step's witness carries its cursor and the
+//! memory words it absorbs, like a sponge's, but not yet the `Global` preimage and bloom
+//! its last step needs to append the log: `OneStepProver` answers `UnsupportedMicroStep`
+//! to it.
 
 use alloy_primitives::{Address, B256, U256};
 
 use super::{
     commit::{
         BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord,
-        Kind, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
+        Kind, LogCursorRecord, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
         CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, copy_chunk_end, step,
@@ -129,8 +133,9 @@ pub enum WitnessError {
         /// The count found.
         count: usize,
     },
-    /// A cursor preimage whose tag byte is neither a copy's (1) nor a sponge's (2).
-    #[error("cursor tag {0}, expected 1 (copy) or 2 (sponge)")]
+    /// A cursor preimage whose tag byte is not a copy's (1), a sponge's (2) or a
+    /// `LOG`'s (3).
+    #[error("cursor tag {0}, expected 1 (copy), 2 (sponge) or 3 (log)")]
     CursorTag(u8),
     /// A record inside the witness did not decode.
     #[error(transparent)]
@@ -246,6 +251,8 @@ pub enum CursorPreimage {
     Copy(CopyCursorRecord),
     /// A `KECCAK256` sponge (225 bytes, tag 2).
     Sponge(SpongeCursorRecord),
+    /// A `LOG`'s data sponge (354 bytes, tag 3).
+    Log(LogCursorRecord),
 }
 
 /// Items an opcode reads from the stack, for the opcodes whose witness carries a stack
@@ -433,6 +440,12 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         Some(Cursor::Sponge(c)) => {
             out.extend_from_slice(&c.record().encode());
             sponge_opening(&s.memory, c.offset, c.length, c.blocks)?.encode_into(&mut out);
+            return Ok(out);
+        }
+        Some(Cursor::Log(c)) => {
+            let sp = &c.sponge;
+            out.extend_from_slice(&c.record().encode());
+            sponge_opening(&s.memory, sp.offset, sp.length, sp.blocks)?.encode_into(&mut out);
             return Ok(out);
         }
         None => {}
@@ -739,6 +752,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                     d.cursor = Some(CursorPreimage::Sponge(c));
                     d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
                 }
+                LogCursorRecord::TAG => {
+                    let c = LogCursorRecord::decode(r.take(LogCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Log(c));
+                    d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                }
                 t => return Err(WitnessError::CursorTag(t)),
             }
         } else if frame.pc < frame.code_length {
@@ -929,15 +947,44 @@ mod tests {
                 other => panic!("cursor section differs: {other:?}"),
             }
             if s.cursor.is_some() {
-                // A tag that is neither a copy's nor a sponge's.
+                // A tag that is not a copy's, a sponge's or a log's.
                 let mut bad = w.clone();
-                bad[1 + Top::LEN + FrameRecord::LEN] = 3;
-                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(3)));
+                bad[1 + Top::LEN + FrameRecord::LEN] = 4;
+                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(4)));
             }
             step_in_place(&mut s).expect("step");
         }
         // 2,500 bytes from byte 3: 79 words, 3 steps; 2,900 bytes: 22 blocks, 6 steps.
         assert_eq!((copies, sponges), (2, 5));
+    }
+
+    #[test]
+    fn log_micro_steps_carry_their_cursor() {
+        use crate::fault::{coverage::Program, differential::machine_start};
+        // CALLDATACOPY(0, 0, 2600), topic, LOG1(5, 2500), STOP.
+        let mut code = vec![0x61, 0x0a, 0x28, 0x5f, 0x5f, 0x37, 0x60, 0x77];
+        code.extend([0x61, 0x09, 0xc4, 0x60, 5, 0xa1, 0x00]);
+        let p = Program::new(code)
+            .calldata((0..2600u32).map(|i| (i * 3 + 1) as u8).collect())
+            .gas(1_000_000);
+        let mut s = machine_start(&p, p.frame_gas).expect("valid");
+        let mut logs = 0;
+        while s.finished.is_none() {
+            let w = witness(&s).expect("witness");
+            let d = decode(&w).expect("decodes");
+            if let Some(Cursor::Log(c)) = &s.cursor {
+                assert_eq!(d.cursor, Some(CursorPreimage::Log(c.record())));
+                let words = d.memory.expect("memory").leaves.len();
+                assert!(words > 0 && words <= MAX_SPONGE_WORDS);
+                logs += 1;
+                // A cut cursor preimage is an error.
+                assert!(decode(&w[..1 + Top::LEN + FrameRecord::LEN + 100]).is_err());
+            }
+            step_in_place(&mut s).expect("step");
+        }
+        // 2,500 bytes: 19 blocks, 5 steps, the last 4 of them micro-steps.
+        assert_eq!(logs, 4);
+        assert_eq!(s.state.expect("Global").tx.logs.len(), 1);
     }
 
     #[test]

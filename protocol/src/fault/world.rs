@@ -19,15 +19,19 @@
 //! * [`TxState`]: both trees and the rest of `Global`, with the reads and writes the
 //!   state opcodes make (`SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`) and revm's
 //!   Osaka pricing of them ([`sstore_gas`]: EIP-2929 cold access, EIP-2200/3529 cost and
-//!   refund, taken from revm's own `GasParams` so the two cannot drift).
+//!   refund, taken from revm's own `GasParams` so the two cannot drift), and the logs:
+//!   [`TxState::push_log`] extends `logsAcc` ([`log_entry`], [`accumulate_log`]), counts,
+//!   accrues the explicit 256-byte bloom and keeps the log; a revert restores all four.
+//!   `Global.txBloom` is [`bloom_hash`]: 0 while the bloom is empty (no log), else
+//!   `keccak` of its bytes.
 //!
-//! What it is not: the step function (the machine calls these), witnesses, logs and
-//! blooms (kept as opaque hashes here), code (accounts carry a code hash; code is read
-//! through the code tree of [`super::tree`]), and no I/O.
+//! What it is not: the step function (the machine calls these), witnesses, the block's
+//! bloom and receipts (a transaction's logs end here), code (accounts carry a code hash;
+//! code is read through the code tree of [`super::tree`]), and no I/O.
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
 use revm::{
     context_interface::{cfg::GasParams, context::SStoreResult},
     primitives::{KECCAK_EMPTY, hardfork::SpecId},
@@ -53,7 +57,7 @@ pub struct GlobalRecord {
     pub logs_acc: B256,
     /// Logs so far.
     pub log_count: u32,
-    /// Hash of this transaction's bloom.
+    /// This transaction's bloom: [`bloom_hash`], 0 while it is empty.
     pub tx_bloom: B256,
 }
 
@@ -497,6 +501,42 @@ pub fn sstore_gas(original: U256, present: U256, new: U256, cold: bool) -> (u64,
     )
 }
 
+/// `Global.txBloom` of a bloom (3.4): `0` for the empty bloom (no log yet: the value at
+/// transaction start, so a `Global` without logs is the same record as before logs
+/// existed, and the block-level code reads `0` as the empty bloom), otherwise `keccak`
+/// of its 256 bytes. Every log sets at least the address's 3 bits, so the bloom is empty
+/// exactly when the transaction has no surviving log.
+pub fn bloom_hash(bloom: &Bloom) -> B256 {
+    if bloom.is_zero() {
+        B256::ZERO
+    } else {
+        keccak256(bloom.as_slice())
+    }
+}
+
+/// One log's entry in the accumulator: `keccak(address ‖ u8 n ‖ n × b32 topics ‖ b32
+/// keccak(data) ‖ u64 len(data))`.
+pub fn log_entry(address: Address, topics: &[B256], data_hash: B256, data_len: u64) -> B256 {
+    let mut entry = Vec::with_capacity(20 + 1 + 4 * 32 + 32 + 8);
+    entry.extend_from_slice(address.as_slice());
+    entry.push(topics.len() as u8);
+    for t in topics {
+        entry.extend_from_slice(t.as_slice());
+    }
+    entry.extend_from_slice(data_hash.as_slice());
+    entry.extend_from_slice(&data_len.to_be_bytes());
+    keccak256(entry)
+}
+
+/// `logsAcc' = keccak(logsAcc ‖ entry)` (3.4); from 0 it is
+/// [`crate::block::logs_accumulator`] of the transaction's logs.
+pub fn accumulate_log(acc: B256, entry: B256) -> B256 {
+    let mut pair = [0u8; 64];
+    pair[..32].copy_from_slice(acc.as_slice());
+    pair[32..].copy_from_slice(entry.as_slice());
+    keccak256(pair)
+}
+
 /// A transaction's `Global`, explicit.
 #[derive(Debug, Clone)]
 pub struct TxState {
@@ -510,8 +550,11 @@ pub struct TxState {
     pub logs_acc: B256,
     /// Logs so far.
     pub log_count: u32,
-    /// Hash of this transaction's bloom.
-    pub tx_bloom: B256,
+    /// This transaction's bloom (`Global.txBloom` is its [`bloom_hash`]).
+    pub bloom: Bloom,
+    /// The logs themselves, in order (what the receipt will carry; `Global` commits to
+    /// them through `logsAcc`, `logCount` and the bloom).
+    pub logs: Vec<Log>,
 }
 
 /// Where a [`TxState`] was, to revert to.
@@ -522,7 +565,8 @@ pub struct TxCheckpoint {
     refund: u64,
     logs_acc: B256,
     log_count: u32,
-    tx_bloom: B256,
+    bloom: Bloom,
+    logs: usize,
 }
 
 impl TxState {
@@ -546,7 +590,8 @@ impl TxState {
             refund: 0,
             logs_acc: B256::ZERO,
             log_count: 0,
-            tx_bloom: B256::ZERO,
+            bloom: Bloom::ZERO,
+            logs: Vec::new(),
         }
     }
 
@@ -558,7 +603,7 @@ impl TxState {
             refund: self.refund,
             logs_acc: self.logs_acc,
             log_count: self.log_count,
-            tx_bloom: self.tx_bloom,
+            tx_bloom: bloom_hash(&self.bloom),
         }
     }
 
@@ -570,7 +615,8 @@ impl TxState {
             refund: self.refund,
             logs_acc: self.logs_acc,
             log_count: self.log_count,
-            tx_bloom: self.tx_bloom,
+            bloom: self.bloom,
+            logs: self.logs.len(),
         }
     }
 
@@ -581,7 +627,22 @@ impl TxState {
         self.refund = to.refund;
         self.logs_acc = to.logs_acc;
         self.log_count = to.log_count;
-        self.tx_bloom = to.tx_bloom;
+        self.bloom = to.bloom;
+        self.logs.truncate(to.logs);
+    }
+
+    /// A `LOG`'s effect on `Global`, once its data is hashed: the accumulator takes the
+    /// log's entry, the count goes up by one, the bloom accrues the address and each
+    /// topic (3 bits each, Ethereum's), and the log joins the list.
+    pub fn push_log(&mut self, address: Address, topics: &[B256], data: Bytes, data_hash: B256) {
+        let entry = log_entry(address, topics, data_hash, data.len() as u64);
+        self.logs_acc = accumulate_log(self.logs_acc, entry);
+        // At most 2^24 / 375 logs fit a transaction; saturation only guards hand-made
+        // states.
+        self.log_count = self.log_count.saturating_add(1);
+        self.bloom.accrue_raw_log(address, topics);
+        self.logs
+            .push(Log::new_unchecked(address, topics.to_vec(), data));
     }
 
     /// Adds `delta` to the refund counter, saturating at 0 and `u64::MAX`. Execution
@@ -735,6 +796,50 @@ mod tests {
         assert_eq!(c3.original, U256::ZERO);
     }
 
+    #[test]
+    fn logs_accumulate_and_revert() {
+        let mut tx = TxState::new(World::new(CommittedState::default()));
+        assert_eq!(
+            tx.record(),
+            GlobalRecord {
+                world_root: tx.world.root(),
+                ..GlobalRecord::default()
+            }
+        );
+        // The empty bloom hashes to 0: a Global without logs keeps txBloom 0.
+        assert_eq!(bloom_hash(&Bloom::ZERO), B256::ZERO);
+        let start = tx.checkpoint();
+        let topics = [B256::repeat_byte(0xaa), B256::repeat_byte(0xbb)];
+        let data = Bytes::from_static(b"hello");
+        tx.push_log(addr(1), &topics, data.clone(), keccak256(&data));
+        let one = tx.record();
+        assert_eq!(one.log_count, 1);
+        let want = Log::new_unchecked(addr(1), topics.to_vec(), data.clone());
+        assert_eq!(
+            one.logs_acc,
+            crate::block::logs_accumulator(std::slice::from_ref(&want))
+        );
+        let mut bloom = Bloom::ZERO;
+        bloom.accrue_log(&want);
+        assert_eq!(tx.bloom, bloom);
+        assert_eq!(one.tx_bloom, keccak256(bloom.as_slice()));
+        let mid = tx.checkpoint();
+        tx.push_log(addr(2), &[], Bytes::new(), keccak256([]));
+        assert_eq!(tx.record().log_count, 2);
+        assert_ne!(tx.record().tx_bloom, one.tx_bloom);
+        // A revert drops the logs since the checkpoint and puts the bloom back.
+        tx.revert(mid);
+        assert_eq!(tx.record(), one);
+        assert_eq!(tx.logs, vec![want]);
+        tx.revert(start);
+        assert_eq!(tx.record().tx_bloom, B256::ZERO);
+        assert_eq!(
+            (tx.record().log_count, tx.record().logs_acc),
+            (0, B256::ZERO)
+        );
+        assert!(tx.logs.is_empty() && tx.bloom.is_zero());
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Slot(u8, u8, u8),
@@ -742,6 +847,7 @@ mod tests {
         Warm(u8),
         WarmSlot(u8, u8, u8),
         Transient(u8, u8, u8),
+        Log(u8, u8, u8),
         Checkpoint,
         Revert,
     }
@@ -753,6 +859,7 @@ mod tests {
             (0u8..6).prop_map(Op::Warm),
             (0u8..6, 0u8..6, 0u8..4).prop_map(|(a, s, v)| Op::WarmSlot(a, s, v)),
             (0u8..6, 0u8..6, 0u8..4).prop_map(|(a, s, v)| Op::Transient(a, s, v)),
+            (0u8..6, 0u8..5, 0u8..4).prop_map(|(a, n, d)| Op::Log(a, n, d)),
             Just(Op::Checkpoint),
             Just(Op::Revert),
         ]
@@ -798,6 +905,12 @@ mod tests {
                     Op::Warm(a) => { tx.tx_tree.warm_account(addr(a)); }
                     Op::WarmSlot(a, s, v) => { tx.tx_tree.warm_slot(addr(a), U256::from(s), U256::from(v)); }
                     Op::Transient(a, s, v) => tx.tx_tree.set_transient(addr(a), U256::from(s), U256::from(v)),
+                    Op::Log(a, n, d) => {
+                        let topics: Vec<B256> = (0..n).map(|i| B256::with_last_byte(i ^ a)).collect();
+                        let data = Bytes::from(vec![d; d as usize * 7]);
+                        let hash = keccak256(&data);
+                        tx.push_log(addr(a), &topics, data, hash);
+                    }
                     Op::Checkpoint => { let cp = tx.checkpoint(); let rec = tx.record(); stack.push((cp, rec)); }
                     Op::Revert => if let Some((cp, rec)) = stack.pop() {
                         tx.revert(cp);
@@ -834,6 +947,10 @@ mod tests {
                 }
             }
             prop_assert_eq!(fresh.root(), tx.tx_tree.root());
+            // The surviving logs give the accumulator, count and bloom.
+            prop_assert_eq!(crate::block::logs_accumulator(&tx.logs), tx.logs_acc);
+            prop_assert_eq!(tx.logs.len(), tx.log_count as usize);
+            prop_assert_eq!(alloy_primitives::logs_bloom(&tx.logs), tx.bloom);
             tx.world.commit();
             prop_assert_eq!(tx.world.root(), root);
         }

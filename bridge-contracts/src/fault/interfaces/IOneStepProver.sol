@@ -40,8 +40,9 @@ interface IOneStepProver {
     ///         the step is an opcode; 0 otherwise).
     error UnsupportedStep(uint8 kind, uint8 opcode);
 
-    /// @notice A copy micro-step whose source view has a format copies never read (the
-    ///         machine only makes `W32` and `CODE31` sources).
+    /// @notice A micro-step whose cursor is of a kind this prover does not run yet (a
+    ///         `LOG`'s, tag 3), or a copy micro-step whose source view has a format copies
+    ///         never read (the machine only makes `W32` and `CODE31` sources).
     error UnsupportedMicroStep(bytes32 cursor);
 
     /// @notice The commitment after one step from `preState`.
