@@ -30,7 +30,7 @@ use revm::{
     database::{CacheDB, EmptyDB},
     interpreter::InstructionResult,
     primitives::{TxKind, hardfork::SpecId},
-    state::{AccountInfo, Bytecode},
+    state::{AccountInfo, AccountStatus, Bytecode},
 };
 
 use super::{
@@ -38,10 +38,11 @@ use super::{
     coverage::{Environment, Program},
     machine::{ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, step},
     trace::StepTracer,
-    world::{TxState, World},
+    world::{TxState, World, is_precompile},
 };
 use crate::{
     block::BlockContext,
+    block_hashes::RingBlockHashes,
     chain::FEE_VAULT,
     fee::L1FeeScalars,
     l1::L1BlockInfo,
@@ -116,6 +117,11 @@ pub struct RevmRun {
     pub storage: Vec<(U256, U256, U256)>,
     /// The frame's refund counter at its end.
     pub refunded: i64,
+    /// Every account revm loaded, and whether it is warm at the end (EIP-2929: not
+    /// marked cold again by a revert).
+    pub accounts: Vec<(Address, bool)>,
+    /// Every slot revm loaded: (address, slot, original value, warm at the end).
+    pub slots: Vec<(Address, U256, U256, bool)>,
 }
 
 /// How many steps a compared program took.
@@ -243,6 +249,23 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     let env = &p.env;
     let gas_limit = gas_limit(p);
     let mut db = CacheDB::new(EmptyDB::default());
+    for a in &p.accounts {
+        let code = Bytecode::new_raw(Bytes::copy_from_slice(&a.code));
+        db.insert_account_info(
+            a.address,
+            AccountInfo {
+                nonce: a.nonce,
+                balance: a.balance,
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                ..Default::default()
+            },
+        );
+        for (slot, value) in &a.storage {
+            db.insert_account_storage(a.address, *slot, *value)
+                .map_err(|e| DiffError::Revm(format!("storage: {e:?}")))?;
+        }
+    }
     let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
     for (slot, value) in &p.storage {
         db.insert_account_storage(env.target, *slot, *value)
@@ -265,6 +288,8 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     );
     let mut cfg = CfgEnv::new_with_spec(SpecId::OSAKA);
     cfg.chain_id = env.chain_id;
+    // `BLOCKHASH` from the `L2BlockHashes` ring in the pre-state, as every EVM Blink builds.
+    let db = RingBlockHashes::new(db, env.number);
     let mut evm = RevmContext::mainnet()
         .with_db(db)
         .with_cfg(cfg)
@@ -297,6 +322,20 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         })
         .unwrap_or_default();
     storage.sort();
+    let mut accounts: Vec<(Address, bool)> = state
+        .iter()
+        .map(|(a, acc)| (*a, !acc.status.contains(AccountStatus::Cold)))
+        .collect();
+    accounts.sort();
+    let mut slots: Vec<(Address, U256, U256, bool)> = state
+        .iter()
+        .flat_map(|(a, acc)| {
+            acc.storage
+                .iter()
+                .map(|(slot, v)| (*a, *slot, v.original_value, !v.is_cold))
+        })
+        .collect();
+    slots.sort();
     if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
         return Err(DiffError::Frames(rec.frame_ends.len()));
     }
@@ -312,6 +351,8 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         gas_limit,
         storage,
         refunded: end.refunded,
+        accounts,
+        slots,
     })
 }
 
@@ -342,6 +383,19 @@ pub fn pre_state(p: &Program) -> CommittedState {
         slot: *slot,
         value: *value,
     }));
+    for a in &p.accounts {
+        changes.push(StateChange::Account {
+            address: a.address,
+            nonce: a.nonce,
+            balance: a.balance,
+            code_hash: keccak256(&a.code),
+        });
+        changes.extend(a.storage.iter().map(|(slot, value)| StateChange::Storage {
+            address: a.address,
+            slot: *slot,
+            value: *value,
+        }));
+    }
     state.apply(&changes);
     state
 }
@@ -359,8 +413,12 @@ pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError
         input: Bytes::copy_from_slice(&p.calldata),
         ..Env::default()
     };
+    // The code store (`CodeOracle`) holds every code of the pre-state.
+    let codes = std::iter::once(&p.code)
+        .chain(p.accounts.iter().map(|a| &a.code))
+        .map(|c| Bytes::copy_from_slice(c));
     let tx = TxState::begin(
-        World::new(pre_state(p)),
+        World::new(pre_state(p)).with_codes(codes)?,
         p.env.caller,
         p.env.target,
         FEE_VAULT,
@@ -417,6 +475,45 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
             "refund: machine {}, revm {}",
             f.tx.refund, rev.refunded
         ));
+    }
+    Ok(())
+}
+
+/// The transaction tree against revm's journal at the end of the frame: every account
+/// revm loaded is warm in the machine exactly when it is in revm (precompiles are warm by
+/// rule), every account of the pre-state revm never loaded is cold, and every slot revm
+/// loaded is warm in the machine exactly when it is in revm, with the same original value
+/// (EIP-2929 and EIP-2200's originals).
+/// After a revert or halt, revm marks cold again what the frame warmed, as the machine's
+/// restored snapshot does.
+fn compare_warm(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), String> {
+    let Some(f) = &m.state else {
+        return Ok(());
+    };
+    let tree = &f.tx.tx_tree;
+    let warm = |a: Address| is_precompile(a) || tree.is_warm_account(a);
+    for (a, theirs) in &rev.accounts {
+        if warm(*a) != *theirs {
+            return Err(format!(
+                "account {a}: machine {}, revm {}",
+                if warm(*a) { "warm" } else { "cold" },
+                if *theirs { "warm" } else { "cold" }
+            ));
+        }
+    }
+    for a in p.accounts.iter().map(|a| a.address) {
+        if !rev.accounts.iter().any(|(x, _)| *x == a) && warm(a) {
+            return Err(format!("account {a}: machine warm, revm never loaded it"));
+        }
+    }
+    for (a, slot, original, theirs) in &rev.slots {
+        let want = theirs.then_some(*original);
+        if tree.original(*a, *slot) != want {
+            return Err(format!(
+                "slot {slot} of {a}: machine original {:?}, revm {want:?}",
+                tree.original(*a, *slot)
+            ));
+        }
     }
     Ok(())
 }
@@ -506,6 +603,7 @@ pub fn run(
         ));
     };
     compare_storage(&m, &rev).map_err(|d| disagree(taken, d))?;
+    compare_warm(&m, p, &rev).map_err(|d| disagree(taken, d))?;
     let (res, output, gas_left) = &rev.outcome;
     let ran = Ran {
         opcodes: rev.steps.len(),
