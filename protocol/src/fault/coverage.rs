@@ -892,7 +892,8 @@ impl Generator {
                 let probes = probe_addresses(TARGET, CALLER);
                 let who = probes[self.rng.below(probes.len() as u64) as usize];
                 let twice = self.rng.below(2) == 1;
-                let copy = EXTCODECOPY_CASES[self.rng.below(EXTCODECOPY_CASES.len() as u64) as usize];
+                let copy =
+                    EXTCODECOPY_CASES[self.rng.below(EXTCODECOPY_CASES.len() as u64) as usize];
                 let (code, at) = account_read(op, who, twice, copy);
                 return (Program::new(code).with_neighbours(), at);
             }
@@ -1118,46 +1119,64 @@ pub const ACCOUNT_READS_GAS: u64 = 9_000;
 /// [`ACCOUNT_READS_GAS`]; the test sweeps every value).
 const ACCOUNT_OOG_POINTS: u64 = 90;
 
-fn account_cases() -> u64 {
+/// The four kinds of [`Family::Accounts`] program and how many of each there are.
+fn account_kinds() -> [u64; 4] {
     let probes = probe_addresses(TARGET, CALLER).len() as u64;
-    3 * probes * 2 + EXTCODECOPY_CASES.len() as u64 * 2 + Environment::boundaries().len() as u64
-        + ACCOUNT_OOG_POINTS
+    [
+        6 * probes,
+        2 * EXTCODECOPY_CASES.len() as u64,
+        Environment::boundaries().len() as u64,
+        ACCOUNT_OOG_POINTS,
+    ]
 }
 
-/// The [`Family::Accounts`] programs, in order: each of the three account reads of each
-/// probe address once and twice, each copy case of `OTHER` and of `DELEGATED`, the
-/// `BLOCKHASH` program in each boundary environment, the all-in-one program at spread
-/// frame gas values.
+fn account_cases() -> u64 {
+    4 * account_kinds().iter().max().copied().unwrap_or(1)
+}
+
+/// The [`Family::Accounts`] programs, the four kinds in turn (so a short run sees each):
+/// the three account reads of each probe address once and twice; each copy case of
+/// `OTHER` and of `DELEGATED`; the `BLOCKHASH` program in each boundary environment; the
+/// all-in-one program at frame gas spread over its whole cost.
 fn accounts(k: u64) -> Program {
     let probes = probe_addresses(TARGET, CALLER);
     let n = probes.len() as u64;
-    let envs = Environment::boundaries();
-    let mut i = k % account_cases();
-    if i < 6 * n {
-        let op = [0x3b, 0x3f, 0x3c][(i / (2 * n)) as usize];
-        let who = probes[((i / 2) % n) as usize];
-        let copy = EXTCODECOPY_CASES[(i % EXTCODECOPY_CASES.len() as u64) as usize];
-        let (code, _) = account_read(op, who, i % 2 == 1, copy);
-        return Program::new(code).gas(1_000_000).with_neighbours();
+    let kinds = account_kinds();
+    let kind = (k % 4) as usize;
+    let i = (k / 4) % kinds[kind];
+    match kind {
+        0 => {
+            let op = [0x3b, 0x3f, 0x3c][(i / (2 * n)) as usize];
+            let who = probes[((i / 2) % n) as usize];
+            let copy = EXTCODECOPY_CASES[(i % EXTCODECOPY_CASES.len() as u64) as usize];
+            let (code, _) = account_read(op, who, i % 2 == 1, copy);
+            Program::new(code).gas(1_000_000).with_neighbours()
+        }
+        1 => {
+            let copies = EXTCODECOPY_CASES.len() as u64;
+            let who = if i < copies { OTHER } else { DELEGATED };
+            let copy = EXTCODECOPY_CASES[(i % copies) as usize];
+            let (code, _) = account_read(0x3c, who, false, copy);
+            Program::new(code).gas(1_000_000).with_neighbours()
+        }
+        2 => {
+            let env = Environment::boundaries()
+                .into_iter()
+                .nth(i as usize)
+                .unwrap_or_default();
+            Program::new(blockhash_program(env.number))
+                .env(env)
+                .gas(100_000)
+                .with_neighbours()
+        }
+        _ => {
+            let gas = i * ACCOUNT_READS_GAS / ACCOUNT_OOG_POINTS + i % 7;
+            let number = Environment::default().number;
+            Program::new(account_reads_program(number))
+                .gas(gas)
+                .with_neighbours()
+        }
     }
-    i -= 6 * n;
-    let copies = EXTCODECOPY_CASES.len() as u64;
-    if i < 2 * copies {
-        let who = if i < copies { OTHER } else { DELEGATED };
-        let (code, _) = account_read(0x3c, who, false, EXTCODECOPY_CASES[(i % copies) as usize]);
-        return Program::new(code).gas(1_000_000).with_neighbours();
-    }
-    i -= 2 * copies;
-    if let Some(env) = envs.get(i as usize) {
-        return Program::new(blockhash_program(env.number))
-            .env(env.clone())
-            .gas(100_000)
-            .with_neighbours();
-    }
-    i -= envs.len() as u64;
-    let gas = i * ACCOUNT_READS_GAS / ACCOUNT_OOG_POINTS + i % 7;
-    let number = Environment::default().number;
-    Program::new(account_reads_program(number)).gas(gas).with_neighbours()
 }
 
 /// Jump programs: 8 hand-written, one huge target, 40 × 7 around a `PUSH32`.

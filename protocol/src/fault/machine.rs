@@ -83,8 +83,8 @@ use super::{
     sponge, tree,
     world::{TxCheckpoint, TxState},
 };
-use crate::state::AccountLeaf;
 use crate::chain::{DEV_CHAIN_ID, FEE_VAULT};
+use crate::state::AccountLeaf;
 
 /// EIP-7825's per-transaction gas cap, which bounds every frame.
 pub const MAX_FRAME_GAS: u64 = 1 << 24;
@@ -1782,7 +1782,12 @@ mod tests {
                     code_hash: B256::repeat_byte(0xcc),
                 },
             ];
-            for k in [number.wrapping_sub(2), number.wrapping_sub(1), number.wrapping_sub(256), number.wrapping_sub(257)] {
+            for k in [
+                number.wrapping_sub(2),
+                number.wrapping_sub(1),
+                number.wrapping_sub(256),
+                number.wrapping_sub(257),
+            ] {
                 changes.push(StateChange::Storage {
                     address: L2_BLOCK_HASHES,
                     slot: ring_slot(k),
@@ -1790,7 +1795,9 @@ mod tests {
                 });
             }
             base.apply(&changes);
-            let world = World::new(base).with_codes([other_code()]).expect("small code");
+            let world = World::new(base)
+                .with_codes([other_code()])
+                .expect("small code");
             let block_env = BlockEnvRecord {
                 number,
                 ..Default::default()
@@ -1822,7 +1829,11 @@ mod tests {
         fn run_all(s: &mut MachineState) -> Vec<(u8, u64)> {
             let mut out = Vec::new();
             while s.finished.is_none() {
-                let op = if s.cursor.is_some() { 0 } else { s.code.byte(s.pc) };
+                let op = if s.cursor.is_some() {
+                    0
+                } else {
+                    s.code.byte(s.pc)
+                };
                 let before = s.gas;
                 step_in_place(s).expect("implemented");
                 out.push((op, before - s.gas));
@@ -1866,7 +1877,11 @@ mod tests {
         #[test]
         fn extcodehash_of_empty_and_absent_is_zero() {
             let mut code = Vec::new();
-            for a in [Address::repeat_byte(0x77), Address::with_last_byte(2), OTHER] {
+            for a in [
+                Address::repeat_byte(0x77),
+                Address::with_last_byte(2),
+                OTHER,
+            ] {
                 push_addr(&mut code, a);
                 code.push(0x3f);
             }
@@ -1900,7 +1915,14 @@ mod tests {
                 s.finished.as_ref().map(|f| &f.outcome),
                 Some(&Outcome::Halt(Halt::OutOfGas))
             );
-            assert!(!s.state.as_ref().expect("state").tx.tx_tree.is_warm_account(OTHER));
+            assert!(
+                !s.state
+                    .as_ref()
+                    .expect("state")
+                    .tx
+                    .tx_tree
+                    .is_warm_account(OTHER)
+            );
         }
 
         #[test]
@@ -1936,8 +1958,14 @@ mod tests {
             assert_eq!(blockhash_reads(2, U256::ZERO), Some(0));
             assert_eq!(blockhash_reads(1, U256::ZERO), None);
             assert_eq!(blockhash_reads(0, U256::ZERO), None);
-            assert_eq!(blockhash_reads(1000, (U256::from(1) << 64) + U256::from(998)), None);
-            assert_eq!(blockhash_reads(u64::MAX, U256::from(u64::MAX - 2)), Some(u64::MAX - 2));
+            assert_eq!(
+                blockhash_reads(1000, (U256::from(1) << 64) + U256::from(998)),
+                None
+            );
+            assert_eq!(
+                blockhash_reads(u64::MAX, U256::from(u64::MAX - 2)),
+                Some(u64::MAX - 2)
+            );
             // In the machine: the ring through the world, 20 gas each, nothing warm.
             let n = 1000u64;
             let mut code = Vec::new();
@@ -1948,7 +1976,11 @@ mod tests {
             }
             let mut s = frame(&code, 1_000, n);
             let gas = run_all(&mut s);
-            assert!(gas.iter().filter(|(op, _)| *op == 0x40).all(|(_, g)| *g == 20));
+            assert!(
+                gas.iter()
+                    .filter(|(op, _)| *op == 0x40)
+                    .all(|(_, g)| *g == 20)
+            );
             let h = |k: u64| U256::from(k) + U256::from(1000);
             assert_eq!(
                 s.stack,

@@ -808,8 +808,14 @@ mod tests {
         assert_eq!(TxState::ext_code_hash(&empty_account()), B256::ZERO);
         assert_eq!(TxState::ext_code_hash(&leaf(0, 0, B256::ZERO)), B256::ZERO);
         // a nonce or a balance alone make it non-empty: the empty code's hash
-        assert_eq!(TxState::ext_code_hash(&leaf(1, 0, KECCAK_EMPTY)), KECCAK_EMPTY);
-        assert_eq!(TxState::ext_code_hash(&leaf(0, 1, B256::ZERO)), KECCAK_EMPTY);
+        assert_eq!(
+            TxState::ext_code_hash(&leaf(1, 0, KECCAK_EMPTY)),
+            KECCAK_EMPTY
+        );
+        assert_eq!(
+            TxState::ext_code_hash(&leaf(0, 1, B256::ZERO)),
+            KECCAK_EMPTY
+        );
         // code alone does too
         let h = B256::repeat_byte(9);
         assert_eq!(TxState::ext_code_hash(&leaf(0, 0, h)), h);
@@ -826,8 +832,20 @@ mod tests {
         assert_eq!(world.root(), root, "code is not state");
         let c = world.code_by_hash(hash).expect("stored");
         assert_eq!(c.bytes(), &code);
-        assert!(world.code_by_hash(KECCAK_EMPTY).expect("empty").bytes().is_empty());
-        assert!(world.code_by_hash(B256::ZERO).expect("empty").bytes().is_empty());
+        assert!(
+            world
+                .code_by_hash(KECCAK_EMPTY)
+                .expect("empty")
+                .bytes()
+                .is_empty()
+        );
+        assert!(
+            world
+                .code_by_hash(B256::ZERO)
+                .expect("empty")
+                .bytes()
+                .is_empty()
+        );
         assert!(world.code_by_hash(B256::repeat_byte(1)).is_none());
         // a clone shares the store
         assert!(world.clone().code_by_hash(hash).is_some());
@@ -847,7 +865,10 @@ mod tests {
         let cp = tx.checkpoint();
         assert!(tx.access_account(addr(0x29)).1);
         tx.revert(cp);
-        assert!(tx.access_account(addr(0x29)).1, "a revert makes it cold again");
+        assert!(
+            tx.access_account(addr(0x29)).1,
+            "a revert makes it cold again"
+        );
         let p = Address::with_last_byte(5);
         assert!(!tx.access_account(p).1);
         assert!(!tx.tx_tree.is_warm_account(p), "no entry for a precompile");
