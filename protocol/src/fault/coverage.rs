@@ -1089,8 +1089,8 @@ pub fn blockhash_program(number: u64) -> Vec<u8> {
 /// Every account read and a `BLOCKHASH` in one program: `EXTCODESIZE(OTHER)` cold,
 /// `EXTCODEHASH(OTHER)` warm, `EXTCODECOPY(DELEGATED)` cold with memory expansion,
 /// `BLOCKHASH(n − 2)`, `EXTCODEHASH(ABSENT)` cold, `EXTCODESIZE` of a precompile,
-/// `EXTCODECOPY(OTHER)` of 1,100 bytes (two steps), `RETURN` of 64 bytes. It costs about
-/// 8,700 gas, so [`accounts`] runs it out of gas at every point of that range.
+/// `EXTCODECOPY(OTHER)` of 1,100 bytes (two steps), `RETURN` of 64 bytes. It costs 8,400
+/// gas, so [`accounts`] runs it out of gas at every point of that range.
 pub fn account_reads_program(number: u64) -> Vec<u8> {
     let mut code = Vec::new();
     let a = |x: Address| U256::from_be_slice(x.as_slice());
