@@ -19,9 +19,20 @@
 //! the same values through its records ([`context`]: `BlockEnv`, `BlockCtx`, `TxCtx` with
 //! the effective gas price, [`ChainConsts::blink`]) and its `FrameEnv`.
 //!
+//! Both start from the same pre-state ([`pre_state`]: the caller after its prepayment,
+//! the called account with its code, value and storage, and the program's other accounts,
+//! [`super::coverage::PreAccount`]); the machine's code store holds every code in it, and
+//! revm reads `BLOCKHASH` through Blink's [`RingBlockHashes`] over the same database. At
+//! the end of the frame, besides the outcome, they compare the called account's storage
+//! and refund counter, the transaction tree (warm accounts and warm slots with their
+//! originals, against revm's journal) and the world root (the pre-state with revm's
+//! writes applied, but the caller's, the called account's and the coinbase's account
+//! leaves, which the transaction's start and end change outside the frame).
+//!
 //! What it is not: single-frame only (a program that calls or creates is refused, as
-//! the machine does not run them); no storage, logs or warm sets are compared; revm runs
-//! on an in-memory database, so nothing here does I/O.
+//! the machine does not run them); no logs or transient storage are compared (revm
+//! clears transient storage at the transaction's end); revm runs on an in-memory
+//! database, so nothing here does I/O.
 
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
 use revm::{
@@ -122,6 +133,10 @@ pub struct RevmRun {
     pub accounts: Vec<(Address, bool)>,
     /// Every slot revm loaded: (address, slot, original value, warm at the end).
     pub slots: Vec<(Address, U256, U256, bool)>,
+    /// The transaction's writes (`state::collect_changes`) but the account leaves of the
+    /// caller, the called account and the coinbase, which the transaction's start and
+    /// end change outside the frame (prepayment, value, refund, fees).
+    pub frame_changes: Vec<StateChange>,
 }
 
 /// How many steps a compared program took.
@@ -336,6 +351,15 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         })
         .collect();
     slots.sort();
+    let mut all = Vec::new();
+    crate::state::collect_changes(&state, &mut all);
+    let frame_changes = all
+        .into_iter()
+        .filter(|c| {
+            !matches!(c, StateChange::Account { address, .. }
+                if [env.caller, env.target, FEE_VAULT].contains(address))
+        })
+        .collect();
     if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
         return Err(DiffError::Frames(rec.frame_ends.len()));
     }
@@ -353,6 +377,7 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         refunded: end.refunded,
         accounts,
         slots,
+        frame_changes,
     })
 }
 
@@ -518,6 +543,25 @@ fn compare_warm(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), Stri
     Ok(())
 }
 
+/// The world root at the end of the frame: the machine's overlay root equals the pre-state
+/// with revm's writes applied (but the caller's, the called account's and the coinbase's
+/// account leaves, which the transaction's own start and end change: the single-frame
+/// machine starts after the value transfer and never reaches the refund).
+fn compare_world(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), String> {
+    let Some(f) = &m.state else {
+        return Ok(());
+    };
+    let mut want = pre_state(p);
+    want.apply(&rev.frame_changes);
+    let (mine, theirs) = (f.tx.world.root(), want.root());
+    if mine != theirs {
+        return Err(format!(
+            "world root: machine {mine}, revm's writes {theirs}"
+        ));
+    }
+    Ok(())
+}
+
 /// Longest run of micro-steps one opcode may take before the program counts as not
 /// ending (a copy of the largest memory gas allows is far below it).
 const MAX_MICRO_STEPS: usize = 1 << 16;
@@ -604,6 +648,7 @@ pub fn run(
     };
     compare_storage(&m, &rev).map_err(|d| disagree(taken, d))?;
     compare_warm(&m, p, &rev).map_err(|d| disagree(taken, d))?;
+    compare_world(&m, p, &rev).map_err(|d| disagree(taken, d))?;
     let (res, output, gas_left) = &rev.outcome;
     let ran = Ran {
         opcodes: rev.steps.len(),
