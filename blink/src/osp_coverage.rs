@@ -3,7 +3,9 @@
 //!
 //! What it is: it draws programs from every family the differential tests use
 //! (`protocol::fault::coverage::Family`: boundary operands, single bytes, jumps, stack
-//! limits, memory, copies, keccak, out of gas at every gas value, random programs, logs) and
+//! limits, memory, copies, keccak, out of gas at every gas value, random programs, logs,
+//! other accounts and block hashes over a pre-state with a contract, a 7702 delegation, an
+//! EOA and the `L2BlockHashes` ring) and
 //! targeted programs that bring every opcode × outcome the machine implements to a
 //! minimum number of steps (a stack overflow of each environment read is one program of
 //! [`OVERFLOW_PROGRAM_STEPS`] steps, so those targets come after all others, once each,

@@ -52,7 +52,8 @@ use protocol::fault::{
     },
     coverage::{
         ENV_PUSH_OPS, Environment, Family, Generator, Item, Program, StepOutcome, assemble,
-        classify, env_reads_program, interesting, osaka_defined, prover_covers, push32,
+        classify, env_reads_program, interesting, osaka_defined, prover_covers, prover_runs,
+        push32,
     },
     differential,
     machine::{ChainConsts, Cursor, MachineState, implemented, step},
@@ -60,14 +61,6 @@ use protocol::fault::{
     witness::{self, CursorPreimage, is_state_op},
 };
 use protocol::smt;
-
-/// Osaka opcodes the Solidity prover does not cover yet: they must revert
-/// `UnsupportedStep`. Every other byte (covered, or undefined and so a halt) must give the
-/// machine's post-state. The set is `fault::coverage::prover_covers`, which
-/// `blink osp-coverage` counts with; this test holds it to the prover.
-fn sol_unsupported(op: u8) -> bool {
-    !prover_covers(op)
-}
 
 /// Covered opcodes that Osaka defines.
 fn sol_covers(op: u8) -> bool {
@@ -208,7 +201,10 @@ impl Harness {
                 .step(pre, &w)
                 .map_err(|e| format!("step {steps}: {e}"))?;
             match &next {
-                Ok(post) if !sol_unsupported(op) => {
+                // The steps the prover runs (`fault::coverage::prover_runs`, which `blink
+                // osp-coverage` counts with; this test holds it to the prover) must give the
+                // machine's post-state; every other one must revert `UnsupportedStep`.
+                Ok(post) if prover_runs(op, classify(&m, post).1) => {
                     let want = Answer::Post(post.commitment());
                     if answer != want {
                         return Err(format!(

@@ -19,15 +19,23 @@
 //! the same values through its records ([`context`]: `BlockEnv`, `BlockCtx`, `TxCtx` with
 //! the effective gas price, [`ChainConsts::blink`]) and its `FrameEnv`.
 //!
-//! At the end, the called account's storage and the refund counter (after a success)
-//! are compared, and the logs: the machine's list (`TxState::logs`) equals revm's
-//! (address, topics, data, in order; none after a revert or halt), and `Global`'s
-//! `logsAcc`, `logCount` and bloom are those revm's logs give.
+//! Both start from the same pre-state ([`pre_state`]: the caller after its prepayment,
+//! the called account with its code, value and storage, and the program's other accounts,
+//! [`super::coverage::PreAccount`]); the machine's code store holds every code in it, and
+//! revm reads `BLOCKHASH` through Blink's [`RingBlockHashes`] over the same database. At
+//! the end of the frame, besides the outcome, they compare the called account's storage
+//! and refund counter, the transaction tree (warm accounts and warm slots with their
+//! originals, against revm's journal) and the world root (the pre-state with revm's
+//! writes applied, but the caller's, the called account's and the coinbase's account
+//! leaves, which the transaction's start and end change outside the frame), and the logs:
+//! the machine's list (`TxState::logs`) equals revm's (address, topics, data, in order;
+//! none after a revert or halt), and `Global`'s `logsAcc`, `logCount` and bloom are those
+//! revm's logs give.
 //!
 //! What it is not: single-frame only (a program that calls or creates is refused, as
-//! the machine does not run them, so no `LOG` in a static call); warm sets and other
-//! accounts are not compared; revm runs on an in-memory database, so nothing here does
-//! I/O.
+//! the machine does not run them, so no `LOG` in a static call); transient storage is not
+//! compared (revm clears it at the transaction's end); revm runs on an in-memory
+//! database, so nothing here does I/O.
 
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
 use revm::{
@@ -36,7 +44,7 @@ use revm::{
     database::{CacheDB, EmptyDB},
     interpreter::InstructionResult,
     primitives::{TxKind, hardfork::SpecId},
-    state::{AccountInfo, Bytecode},
+    state::{AccountInfo, AccountStatus, Bytecode},
 };
 
 use super::{
@@ -44,10 +52,11 @@ use super::{
     coverage::{Environment, Program},
     machine::{ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, step},
     trace::StepTracer,
-    world::{TxState, World, bloom_hash},
+    world::{TxState, World, bloom_hash, is_precompile},
 };
 use crate::{
     block::{BlockContext, logs_accumulator},
+    block_hashes::RingBlockHashes,
     chain::FEE_VAULT,
     fee::L1FeeScalars,
     l1::L1BlockInfo,
@@ -122,6 +131,15 @@ pub struct RevmRun {
     pub storage: Vec<(U256, U256, U256)>,
     /// The frame's refund counter at its end.
     pub refunded: i64,
+    /// Every account revm loaded, and whether it is warm at the end (EIP-2929: not
+    /// marked cold again by a revert).
+    pub accounts: Vec<(Address, bool)>,
+    /// Every slot revm loaded: (address, slot, original value, warm at the end).
+    pub slots: Vec<(Address, U256, U256, bool)>,
+    /// The transaction's writes (`state::collect_changes`) but the account leaves of the
+    /// caller, the called account and the coinbase, which the transaction's start and
+    /// end change outside the frame (prepayment, value, refund, fees).
+    pub frame_changes: Vec<StateChange>,
 }
 
 /// How many steps a compared program took.
@@ -249,6 +267,23 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     let env = &p.env;
     let gas_limit = gas_limit(p);
     let mut db = CacheDB::new(EmptyDB::default());
+    for a in &p.accounts {
+        let code = Bytecode::new_raw(Bytes::copy_from_slice(&a.code));
+        db.insert_account_info(
+            a.address,
+            AccountInfo {
+                nonce: a.nonce,
+                balance: a.balance,
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                ..Default::default()
+            },
+        );
+        for (slot, value) in &a.storage {
+            db.insert_account_storage(a.address, *slot, *value)
+                .map_err(|e| DiffError::Revm(format!("storage: {e:?}")))?;
+        }
+    }
     let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
     for (slot, value) in &p.storage {
         db.insert_account_storage(env.target, *slot, *value)
@@ -271,6 +306,8 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     );
     let mut cfg = CfgEnv::new_with_spec(SpecId::OSAKA);
     cfg.chain_id = env.chain_id;
+    // `BLOCKHASH` from the `L2BlockHashes` ring in the pre-state, as every EVM Blink builds.
+    let db = RingBlockHashes::new(db, env.number);
     let mut evm = RevmContext::mainnet()
         .with_db(db)
         .with_cfg(cfg)
@@ -303,6 +340,29 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         })
         .unwrap_or_default();
     storage.sort();
+    let mut accounts: Vec<(Address, bool)> = state
+        .iter()
+        .map(|(a, acc)| (*a, !acc.status.contains(AccountStatus::Cold)))
+        .collect();
+    accounts.sort();
+    let mut slots: Vec<(Address, U256, U256, bool)> = state
+        .iter()
+        .flat_map(|(a, acc)| {
+            acc.storage
+                .iter()
+                .map(|(slot, v)| (*a, *slot, v.original_value, !v.is_cold))
+        })
+        .collect();
+    slots.sort();
+    let mut all = Vec::new();
+    crate::state::collect_changes(&state, &mut all);
+    let frame_changes = all
+        .into_iter()
+        .filter(|c| {
+            !matches!(c, StateChange::Account { address, .. }
+                if [env.caller, env.target, FEE_VAULT].contains(address))
+        })
+        .collect();
     if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
         return Err(DiffError::Frames(rec.frame_ends.len()));
     }
@@ -318,6 +378,9 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         gas_limit,
         storage,
         refunded: end.refunded,
+        accounts,
+        slots,
+        frame_changes,
     })
 }
 
@@ -348,6 +411,19 @@ pub fn pre_state(p: &Program) -> CommittedState {
         slot: *slot,
         value: *value,
     }));
+    for a in &p.accounts {
+        changes.push(StateChange::Account {
+            address: a.address,
+            nonce: a.nonce,
+            balance: a.balance,
+            code_hash: keccak256(&a.code),
+        });
+        changes.extend(a.storage.iter().map(|(slot, value)| StateChange::Storage {
+            address: a.address,
+            slot: *slot,
+            value: *value,
+        }));
+    }
     state.apply(&changes);
     state
 }
@@ -365,8 +441,12 @@ pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError
         input: Bytes::copy_from_slice(&p.calldata),
         ..Env::default()
     };
+    // The code store (`CodeOracle`) holds every code of the pre-state.
+    let codes = std::iter::once(&p.code)
+        .chain(p.accounts.iter().map(|a| &a.code))
+        .map(|c| Bytes::copy_from_slice(c));
     let tx = TxState::begin(
-        World::new(pre_state(p)),
+        World::new(pre_state(p)).with_codes(codes)?,
         p.env.caller,
         p.env.target,
         FEE_VAULT,
@@ -465,6 +545,64 @@ fn compare_logs(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
     Ok(())
 }
 
+/// The transaction tree against revm's journal at the end of the frame: every account
+/// revm loaded is warm in the machine exactly when it is in revm (precompiles are warm by
+/// rule), every account of the pre-state revm never loaded is cold, and every slot revm
+/// loaded is warm in the machine exactly when it is in revm, with the same original value
+/// (EIP-2929 and EIP-2200's originals).
+/// After a revert or halt, revm marks cold again what the frame warmed, as the machine's
+/// restored snapshot does.
+fn compare_warm(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), String> {
+    let Some(f) = &m.state else {
+        return Ok(());
+    };
+    let tree = &f.tx.tx_tree;
+    let warm = |a: Address| is_precompile(a) || tree.is_warm_account(a);
+    for (a, theirs) in &rev.accounts {
+        if warm(*a) != *theirs {
+            return Err(format!(
+                "account {a}: machine {}, revm {}",
+                if warm(*a) { "warm" } else { "cold" },
+                if *theirs { "warm" } else { "cold" }
+            ));
+        }
+    }
+    for a in p.accounts.iter().map(|a| a.address) {
+        if !rev.accounts.iter().any(|(x, _)| *x == a) && warm(a) {
+            return Err(format!("account {a}: machine warm, revm never loaded it"));
+        }
+    }
+    for (a, slot, original, theirs) in &rev.slots {
+        let want = theirs.then_some(*original);
+        if tree.original(*a, *slot) != want {
+            return Err(format!(
+                "slot {slot} of {a}: machine original {:?}, revm {want:?}",
+                tree.original(*a, *slot)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The world root at the end of the frame: the machine's overlay root equals the pre-state
+/// with revm's writes applied (but the caller's, the called account's and the coinbase's
+/// account leaves, which the transaction's own start and end change: the single-frame
+/// machine starts after the value transfer and never reaches the refund).
+fn compare_world(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), String> {
+    let Some(f) = &m.state else {
+        return Ok(());
+    };
+    let mut want = pre_state(p);
+    want.apply(&rev.frame_changes);
+    let (mine, theirs) = (f.tx.world.root(), want.root());
+    if mine != theirs {
+        return Err(format!(
+            "world root: machine {mine}, revm's writes {theirs}"
+        ));
+    }
+    Ok(())
+}
+
 /// Longest run of micro-steps one opcode may take before the program counts as not
 /// ending (a copy of the largest memory gas allows is far below it).
 const MAX_MICRO_STEPS: usize = 1 << 16;
@@ -552,6 +690,8 @@ pub fn run(
     };
     compare_storage(&m, &rev).map_err(|d| disagree(taken, d))?;
     compare_logs(&m, &rev).map_err(|d| disagree(taken, d))?;
+    compare_warm(&m, p, &rev).map_err(|d| disagree(taken, d))?;
+    compare_world(&m, p, &rev).map_err(|d| disagree(taken, d))?;
     let (res, output, gas_left) = &rev.outcome;
     let ran = Ran {
         opcodes: rev.steps.len(),

@@ -30,8 +30,8 @@
 //! `CALLVALUE` (from `FrameEnv`), `ORIGIN`, `GASPRICE` (from `TxCtx`), `TIMESTAMP`,
 //! `NUMBER`, `GASLIMIT`, `BASEFEE` (from `BlockEnv`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
 //! `BLOBBASEFEE` (chain constants) and `BLOBHASH` (pops its index and pushes 0: Blink
-//! accepts no blob transaction, and revm answers 0 for any other type). See
-//! [`implemented`].
+//! accepts no blob transaction, and revm answers 0 for any other type); with an explicit
+//! `Global`, the state opcodes below. See [`implemented`].
 //!
 //! Copies (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) run as bounded
 //! micro-steps (2.2): the opcode step does every check, pops, charges all the gas,
@@ -48,12 +48,13 @@
 //! more, and the last pads, squeezes and pushes the hash: `⌈(⌊len/136⌋ + 1) / 4⌉`
 //! steps.
 //!
-//! State opcodes (`SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE`) run
-//! when the state carries an explicit `Global` ([`MachineState::with_state`],
-//! [`super::world::TxState`]): EIP-2929 warm sets and EIP-2200/3529 pricing and refunds
-//! from the transaction tree, writes applied to the world overlay at once; a `REVERT` or
-//! halt puts `Global` back to the frame's snapshot. Without one, `Global` is an opaque
-//! hash and they are [`StepError::Unsupported`].
+//! State opcodes (`SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE`,
+//! `EXTCODESIZE`, `EXTCODEHASH`, `EXTCODECOPY`, `BLOCKHASH`) run when the state carries an
+//! explicit `Global` ([`MachineState::with_state`], [`super::world::TxState`]): EIP-2929
+//! warm sets and EIP-2200/3529 pricing and refunds from the transaction tree, writes
+//! applied to the world overlay at once; a `REVERT` or halt puts `Global` back to the
+//! frame's snapshot. Without one, `Global` is an opaque hash and they are
+//! [`StepError::Unsupported`].
 //!
 //! `LOG0`..`LOG4` need the explicit `Global` too. The opcode step makes revm's checks in
 //! its order (static 375, static call, offset and length, `375·n + 8·len`, memory
@@ -66,10 +67,24 @@
 //! the first 4 blocks into a [`LogCursor`] (the topics and the sponge); each micro-step
 //! absorbs 4 more and the last one appends the log: `⌈(⌊len/136⌋ + 1) / 4⌉` steps.
 //!
-//! What it is not (yet): opcodes that read other accounts' code, block hashes or
-//! other frames (`BLOCKHASH`, `EXTCODE*`, `CALL*`, `CREATE*`, …) return
-//! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
-//! state. Sizes assume a 64-bit `usize`, as revm does on this platform.
+//! Other accounts' code comes from the world's code store ([`super::world::World::
+//! code_by_hash`], the machine's `CodeOracle`: code hash → chunk root, length and bytes):
+//! `EXTCODESIZE` reads the length, `EXTCODEHASH` the account's code hash (0 for an empty
+//! account), `EXTCODECOPY` copies from a `CODE31` view of the other code's chunk tree in
+//! the same micro-steps as `CODECOPY`. All three charge 100 and, on an account's first
+//! access in the transaction, 2,500 more and make it warm (precompiles are warm by rule);
+//! an EIP-7702 account reads as its 23-byte designator `0xef0100 ‖ address`, as revm 43
+//! reads it. An account whose code hash the store lacks is [`StepError::MissingCode`]
+//! (the trace is missing a preimage), with the state unchanged. `BLOCKHASH(k)` in block
+//! `n` reads the `L2BlockHashes` ring slot `k mod 8191` through the world overlay for
+//! `n − 256 ≤ k ≤ n − 2` ([`blockhash_reads`]) and pushes 0 otherwise: 20 gas, no warm
+//! set (`docs/fault-proofs.md` 4.2).
+//!
+//! What it is not (yet): opcodes that run other frames (`CALL*`, `CREATE*`,
+//! `SELFDESTRUCT`) return [`StepError::Unsupported`] — the prover's
+//! `UnsupportedStep` — without changing the state; there is no code deposit, so the code
+//! store only grows by what its builder puts in. Sizes assume a 64-bit `usize`, as revm
+//! does on this platform.
 
 use std::sync::Arc;
 
@@ -85,6 +100,7 @@ use super::{
     world::{TxCheckpoint, TxState},
 };
 use crate::chain::{DEV_CHAIN_ID, FEE_VAULT};
+use crate::state::AccountLeaf;
 
 /// EIP-7825's per-transaction gas cap, which bounds every frame.
 pub const MAX_FRAME_GAS: u64 = 1 << 24;
@@ -254,6 +270,17 @@ pub enum StepError {
         /// Where.
         pc: usize,
     },
+    /// `EXTCODESIZE` or `EXTCODECOPY` of an account whose code hash the world's code
+    /// store (the machine's `CodeOracle`) does not hold: the trace lacks a preimage.
+    #[error("no code for hash {hash} (opcode 0x{opcode:02x} at pc {pc})")]
+    MissingCode {
+        /// The account's code hash.
+        hash: B256,
+        /// The opcode.
+        opcode: u8,
+        /// Where.
+        pc: usize,
+    },
 }
 
 /// Why a frame halted exceptionally.
@@ -332,9 +359,39 @@ impl Code {
         })
     }
 
+    /// No code (an account without code, or an absent one).
+    pub fn empty() -> Self {
+        Self {
+            bytes: Bytes::new(),
+            chunks: Vec::new(),
+            root: tree::root(&[]),
+            hash: KECCAK256_EMPTY,
+        }
+    }
+
     /// The bytes.
     pub fn bytes(&self) -> &Bytes {
         &self.bytes
+    }
+
+    /// `keccak(code)`: the account's code hash, `CodeOracle`'s key.
+    pub fn hash(&self) -> B256 {
+        self.hash
+    }
+
+    /// The code as a `CODE31` view of its chunk tree (3.5; the empty view for no code):
+    /// the source `CODECOPY` and `EXTCODECOPY` read through.
+    pub fn view(&self) -> View {
+        if self.bytes.is_empty() {
+            return View::EMPTY;
+        }
+        View {
+            format: ViewFormat::Code31,
+            root: self.root,
+            depth: tree::depth_for(self.chunks.len() as u64) as u8,
+            offset: 0,
+            length: self.bytes.len() as u64,
+        }
     }
 
     /// The chunk tree's root.
@@ -801,7 +858,28 @@ pub fn call_stack_entry(parent_frame: B256, snapshot: B256, below: B256) -> B256
 /// Whether `op` reads or writes `Global` (world state, warm sets, transient storage,
 /// refunds): the machine runs it only with an explicit [`FrameState`].
 pub fn reads_global(op: u8) -> bool {
-    matches!(op, 0x31 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0..=0xa4)
+    matches!(
+        op,
+        0x31 | 0x3b | 0x3c | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0..=0xa4
+    )
+}
+
+/// `BLOCKHASH(k)` in block `number`: the block whose ring slot it reads, if `k` is in
+/// the window `number − 256 ≤ k ≤ number − 2` (docs 4.2: revm's last 256 blocks, less
+/// block `number − 1`, whose hash is still being computed when block `number` opens);
+/// `None` reads 0.
+pub fn blockhash_reads(number: u64, k: U256) -> Option<u64> {
+    let k = u64::try_from(k).ok()?;
+    let back = number.checked_sub(k)?;
+    (2..=BLOCKHASH_WINDOW).contains(&back).then_some(k)
+}
+
+/// How far back `BLOCKHASH` sees (revm's `BLOCK_HASH_HISTORY`).
+pub const BLOCKHASH_WINDOW: u64 = 256;
+
+/// The account an address word names (its low 20 bytes, as revm's `into_address`).
+fn word_address(v: U256) -> Address {
+    Address::from_word(B256::from(v.to_be_bytes::<32>()))
 }
 
 /// Whether the machine implements `op` (undefined bytes count: they halt).
@@ -839,11 +917,12 @@ fn classify(op: u8) -> Class {
         0x38 => Static(2),
         0x39 => Static(3),
         0x3a => Static(2),
-        0x3b | 0x3c => Unsupported,
+        // EIP-2929: the warm access is static, a cold one adds 2,500 in the step.
+        0x3b | 0x3c => Static(100),
         0x3d => Static(2),
         0x3e => Static(3),
-        0x3f => Unsupported,
-        0x40 => Unsupported,
+        0x3f => Static(100),
+        0x40 => Static(20),
         0x47 => Static(5),
         0x41..=0x46 | 0x48 | 0x4a => Static(2),
         0x49 => Static(3),
@@ -923,6 +1002,13 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
     };
     if reads_global(op) && s.state.is_none() {
         return Err(StepError::Unsupported {
+            opcode: op,
+            pc: s.pc,
+        });
+    }
+    if let Some(hash) = s.missing_code(op) {
+        return Err(StepError::MissingCode {
+            hash,
             opcode: op,
             pc: s.pc,
         });
@@ -1009,16 +1095,7 @@ impl MachineState {
 
     /// The code as a `CODE31` view of its chunk tree.
     fn code_view(&self) -> View {
-        if self.code.bytes.is_empty() {
-            return View::EMPTY;
-        }
-        View {
-            format: ViewFormat::Code31,
-            root: self.code.root,
-            depth: tree::depth_for(self.code.chunks.len() as u64) as u8,
-            offset: 0,
-            length: self.code.bytes.len() as u64,
-        }
+        self.code.view()
     }
 
     /// Begin a copy (`len > 0`, memory already expanded): write the first ≤ 32
@@ -1037,6 +1114,37 @@ impl MachineState {
         if !c.is_done() {
             self.cursor = Some(Cursor::Copy(c));
         }
+    }
+
+    /// The code hash `EXTCODESIZE`/`EXTCODECOPY` at the pc would need and the code store
+    /// lacks, checked before the step so that a missing preimage changes nothing.
+    fn missing_code(&self, op: u8) -> Option<B256> {
+        if op != 0x3b && op != 0x3c {
+            return None;
+        }
+        let world = &self.state.as_ref()?.tx.world;
+        let hash = world.account(word_address(*self.stack.last()?)).code_hash;
+        world.code_by_hash(hash).is_none().then_some(hash)
+    }
+
+    /// Another account's code, for `EXTCODESIZE`/`EXTCODECOPY` (`missing_code` checked
+    /// that the store has it; the empty code otherwise).
+    fn code_of(&self, hash: B256) -> Arc<Code> {
+        self.state
+            .as_ref()
+            .and_then(|f| f.tx.world.code_by_hash(hash))
+            .unwrap_or_else(|| Arc::new(Code::empty()))
+    }
+
+    /// An EIP-2929 account access: the account, with the cold surcharge charged if it is
+    /// the account's first access in the transaction (which makes it warm; a halt puts
+    /// the transaction tree back).
+    fn access_account(&mut self, address: Address) -> Result<AccountLeaf, Halt> {
+        let (account, cold) = self.global()?.access_account(address);
+        if cold {
+            self.charge(COLD_ACCOUNT_EXTRA)?;
+        }
+        Ok(account)
     }
 
     /// A revert or halt: `Global` goes back to the frame's snapshot.
@@ -1340,12 +1448,54 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
         // BALANCE: EIP-2929's cold surcharge on the first access in the transaction.
         0x31 => {
             let [a] = s.pop()?;
-            let address = Address::from_word(B256::from(a.to_be_bytes::<32>()));
-            let (account, cold) = s.global()?.access_account(address);
-            if cold {
-                s.charge(COLD_ACCOUNT_EXTRA)?;
-            }
+            let account = s.access_account(word_address(a))?;
             s.push(account.balance)?;
+        }
+        // EXTCODESIZE: the length of the account's code (`CodeOracle`'s length; an
+        // EIP-7702 account's is its 23-byte designator, as revm 43 reads it).
+        0x3b => {
+            let [a] = s.pop()?;
+            let account = s.access_account(word_address(a))?;
+            let len = s.code_of(account.code_hash).bytes().len();
+            s.stack.push(U256::from(len));
+        }
+        // EXTCODEHASH: 0 for an empty account, else its code hash.
+        0x3f => {
+            let [a] = s.pop()?;
+            let account = s.access_account(word_address(a))?;
+            let hash = TxState::ext_code_hash(&account);
+            s.stack.push(hash.into());
+        }
+        // EXTCODECOPY in revm's order: copy gas, memory expansion, then the account
+        // access (cold surcharge); the copy reads the other code through its `CODE31`
+        // view, in micro-steps as `CODECOPY`.
+        0x3c => {
+            let [a, mem_offset, code_offset, len] = s.pop()?;
+            let len = as_u64_or_fail(len)?;
+            s.charge(copy_cost(len))?;
+            let mut dst = 0;
+            if len != 0 {
+                dst = as_u64_or_fail(mem_offset)?;
+                s.expand(dst, len)?;
+            }
+            let account = s.access_account(word_address(a))?;
+            if len == 0 {
+                return Ok(());
+            }
+            let code = s.code_of(account.code_hash);
+            let src = as_u64_saturated(code_offset);
+            s.start_copy(op, dst, src, len, code.view(), code.bytes().clone());
+        }
+        // BLOCKHASH: the `L2BlockHashes` ring slot inside the window, else 0; a read of a
+        // system contract's storage with no warm-set change (revm's 20 gas, all static).
+        0x40 => {
+            let [k] = s.pop()?;
+            let number = s.ctx.block_env().number;
+            let hash = match blockhash_reads(number, k) {
+                Some(k) => s.global()?.world.ring_hash(k),
+                None => U256::ZERO,
+            };
+            s.stack.push(hash);
         }
         0x47 => {
             let me = s.env.self_address;
@@ -1974,6 +2124,256 @@ mod tests {
                 pc: 2
             })
         );
+    }
+
+    mod accounts {
+        use super::super::*;
+        use crate::{
+            block_hashes::{L2_BLOCK_HASHES, ring_slot},
+            fault::world::World,
+            state::{CommittedState, StateChange},
+        };
+
+        const OTHER: Address = Address::repeat_byte(0x33);
+        const EOA: Address = Address::repeat_byte(0x55);
+        const NO_CODE_HASH: Address = Address::repeat_byte(0x66);
+
+        fn other_code() -> Bytes {
+            Bytes::from((0..1500u32).map(|i| (i * 7 + 1) as u8).collect::<Vec<_>>())
+        }
+
+        /// A frame running `code` in block `number` over a world with `OTHER` (code),
+        /// `EOA` (balance) and `NO_CODE_HASH` (code whose bytes the store lacks), and
+        /// ring slots for blocks `number − 2` and `number − 1`.
+        fn frame(code: &[u8], gas: u64, number: u64) -> MachineState {
+            let mut base = CommittedState::default();
+            let mut changes = vec![
+                StateChange::Account {
+                    address: OTHER,
+                    nonce: 1,
+                    balance: U256::ZERO,
+                    code_hash: keccak256(other_code()),
+                },
+                StateChange::Account {
+                    address: EOA,
+                    nonce: 0,
+                    balance: U256::from(9),
+                    code_hash: KECCAK256_EMPTY,
+                },
+                StateChange::Account {
+                    address: NO_CODE_HASH,
+                    nonce: 1,
+                    balance: U256::ZERO,
+                    code_hash: B256::repeat_byte(0xcc),
+                },
+            ];
+            for k in [
+                number.wrapping_sub(2),
+                number.wrapping_sub(1),
+                number.wrapping_sub(256),
+                number.wrapping_sub(257),
+            ] {
+                changes.push(StateChange::Storage {
+                    address: L2_BLOCK_HASHES,
+                    slot: ring_slot(k),
+                    value: U256::from(k) + U256::from(1000),
+                });
+            }
+            base.apply(&changes);
+            let world = World::new(base)
+                .with_codes([other_code()])
+                .expect("small code");
+            let block_env = BlockEnvRecord {
+                number,
+                ..Default::default()
+            };
+            let block_ctx = BlockCtxRecord {
+                env: block_env.hash(),
+                ..Default::default()
+            };
+            let ctx = Context::new(
+                ChainConsts::default(),
+                block_env,
+                block_ctx,
+                TxCtxRecord::default(),
+                B256::ZERO,
+                B256::ZERO,
+            )
+            .expect("consistent");
+            MachineState::new(ctx, Env::default(), Bytes::copy_from_slice(code), gas)
+                .expect("valid")
+                .with_state(TxState::new(world))
+        }
+
+        fn push_addr(code: &mut Vec<u8>, a: Address) {
+            code.push(0x73);
+            code.extend_from_slice(a.as_slice());
+        }
+
+        /// Runs to the end; the gas each opcode step took (micro-steps count as 0).
+        fn run_all(s: &mut MachineState) -> Vec<(u8, u64)> {
+            let mut out = Vec::new();
+            while s.finished.is_none() {
+                let op = if s.cursor.is_some() {
+                    0
+                } else {
+                    s.code.byte(s.pc)
+                };
+                let before = s.gas;
+                step_in_place(s).expect("implemented");
+                out.push((op, before - s.gas));
+            }
+            out
+        }
+
+        #[test]
+        fn cold_then_warm_and_precompiles_warm_by_rule() {
+            let mut code = Vec::new();
+            for a in [OTHER, OTHER, Address::with_last_byte(1), EOA] {
+                push_addr(&mut code, a);
+                code.push(0x3b);
+            }
+            push_addr(&mut code, EOA);
+            code.push(0x3f);
+            code.push(0x00);
+            let mut s = frame(&code, 100_000, 1000);
+            let gas: Vec<u64> = run_all(&mut s)
+                .into_iter()
+                .filter(|(op, _)| *op != 0x73)
+                .map(|(_, g)| g)
+                .collect();
+            // cold, warm, precompile (warm by rule), cold, then the EOA again (warm)
+            assert_eq!(gas, vec![2600, 100, 100, 2600, 100, 0]);
+            assert_eq!(
+                s.stack,
+                vec![
+                    U256::from(1500),
+                    U256::from(1500),
+                    U256::ZERO,
+                    U256::ZERO,
+                    KECCAK256_EMPTY.into()
+                ]
+            );
+            let tree = &s.state.as_ref().expect("state").tx.tx_tree;
+            assert!(tree.is_warm_account(OTHER) && tree.is_warm_account(EOA));
+            assert!(!tree.is_warm_account(Address::with_last_byte(1)));
+        }
+
+        #[test]
+        fn extcodehash_of_empty_and_absent_is_zero() {
+            let mut code = Vec::new();
+            for a in [
+                Address::repeat_byte(0x77),
+                Address::with_last_byte(2),
+                OTHER,
+            ] {
+                push_addr(&mut code, a);
+                code.push(0x3f);
+            }
+            let mut s = frame(&code, 100_000, 1000);
+            run_all(&mut s);
+            assert_eq!(
+                s.stack,
+                vec![U256::ZERO, U256::ZERO, keccak256(other_code()).into()]
+            );
+        }
+
+        #[test]
+        fn extcodecopy_charges_memory_before_the_cold_access_and_copies_in_micro_steps() {
+            // EXTCODECOPY(OTHER, dst 5, offset 0, 1500): 47 destination words, two steps.
+            let mut code = vec![0x61, 0x05, 0xdc, 0x5f, 0x60, 0x05];
+            push_addr(&mut code, OTHER);
+            code.extend([0x3c, 0x00]);
+            let mut s = frame(&code, 100_000, 1000);
+            let gas = run_all(&mut s);
+            let words = (5u64 + 1500).div_ceil(32);
+            let want = 100 + 3 * 1500u64.div_ceil(32) + memory_cost(words) + 2500;
+            assert!(gas.contains(&(0x3c, want)), "{gas:?}");
+            // one micro-step after the opcode (free, listed as 0), then STOP
+            assert_eq!(gas.iter().filter(|(op, _)| *op == 0).count(), 2);
+            assert_eq!(&s.memory[5..1505], &other_code()[..]);
+            // Out of gas in the cold surcharge: the access is undone with the halt.
+            // PUSH2, PUSH0, PUSH1, PUSH20 take 11.
+            let mut s = frame(&code, 11 + want - 1, 1000);
+            run_all(&mut s);
+            assert_eq!(
+                s.finished.as_ref().map(|f| &f.outcome),
+                Some(&Outcome::Halt(Halt::OutOfGas))
+            );
+            assert!(
+                !s.state
+                    .as_ref()
+                    .expect("state")
+                    .tx
+                    .tx_tree
+                    .is_warm_account(OTHER)
+            );
+        }
+
+        #[test]
+        fn missing_code_is_an_error_that_changes_nothing() {
+            let mut code = Vec::new();
+            push_addr(&mut code, NO_CODE_HASH);
+            code.push(0x3b);
+            let mut s = frame(&code, 100_000, 1000);
+            step_in_place(&mut s).expect("push");
+            let before = s.clone();
+            assert!(matches!(
+                step(&s),
+                Err(StepError::MissingCode { opcode: 0x3b, .. })
+            ));
+            assert_eq!(s, before);
+            // EXTCODEHASH needs no code.
+            let mut code = Vec::new();
+            push_addr(&mut code, NO_CODE_HASH);
+            code.push(0x3f);
+            let mut s = frame(&code, 100_000, 1000);
+            run_all(&mut s);
+            assert_eq!(s.stack, vec![U256::from_be_bytes([0xcc; 32])]);
+        }
+
+        #[test]
+        fn blockhash_window_edges() {
+            assert_eq!(blockhash_reads(1000, U256::from(998)), Some(998));
+            assert_eq!(blockhash_reads(1000, U256::from(999)), None);
+            assert_eq!(blockhash_reads(1000, U256::from(1000)), None);
+            assert_eq!(blockhash_reads(1000, U256::from(1001)), None);
+            assert_eq!(blockhash_reads(1000, U256::from(744)), Some(744));
+            assert_eq!(blockhash_reads(1000, U256::from(743)), None);
+            assert_eq!(blockhash_reads(2, U256::ZERO), Some(0));
+            assert_eq!(blockhash_reads(1, U256::ZERO), None);
+            assert_eq!(blockhash_reads(0, U256::ZERO), None);
+            assert_eq!(
+                blockhash_reads(1000, (U256::from(1) << 64) + U256::from(998)),
+                None
+            );
+            assert_eq!(
+                blockhash_reads(u64::MAX, U256::from(u64::MAX - 2)),
+                Some(u64::MAX - 2)
+            );
+            // In the machine: the ring through the world, 20 gas each, nothing warm.
+            let n = 1000u64;
+            let mut code = Vec::new();
+            for k in [n - 2, n - 1, n, n - 256, n - 257] {
+                code.push(0x61);
+                code.extend((k as u16).to_be_bytes());
+                code.push(0x40);
+            }
+            let mut s = frame(&code, 1_000, n);
+            let gas = run_all(&mut s);
+            assert!(
+                gas.iter()
+                    .filter(|(op, _)| *op == 0x40)
+                    .all(|(_, g)| *g == 20)
+            );
+            let h = |k: u64| U256::from(k) + U256::from(1000);
+            assert_eq!(
+                s.stack,
+                vec![h(n - 2), U256::ZERO, U256::ZERO, h(n - 256), U256::ZERO]
+            );
+            let f = s.state.as_ref().expect("state");
+            assert!(!f.tx.tx_tree.is_warm_account(L2_BLOCK_HASHES));
+        }
     }
 
     #[test]

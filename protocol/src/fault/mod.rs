@@ -32,9 +32,10 @@
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
 //! What it is not, yet: the Solidity side of the state opcodes (the Rust machine runs
-//! them over [`world`]; `OneStepProver` answers `UnsupportedStep`), `BLOCKHASH`,
-//! `EXTCODE*`, calls and creates, logs, block and transaction boundaries, the trace API
-//! of 6.4 built on the `Inspector` (`Trace`, `step_commitment`). Pure code: no I/O.
+//! them, `BLOCKHASH` and `EXTCODE*` included, over [`world`] and its code store;
+//! `OneStepProver` answers `UnsupportedStep`), calls and creates, logs, block and
+//! transaction boundaries, the trace API of 6.4 built on the `Inspector` (`Trace`,
+//! `step_commitment`). Pure code: no I/O.
 
 pub mod commit;
 pub mod coverage;

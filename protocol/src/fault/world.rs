@@ -25,9 +25,14 @@
 //!   `Global.txBloom` is [`bloom_hash`]: 0 while the bloom is empty (no log), else
 //!   `keccak` of its bytes.
 //!
+//! * The code store of a [`World`] ([`World::code_by_hash`]): code by its hash, with its
+//!   chunk tree — the machine's `CodeOracle` (`docs/fault-proofs.md` 3.6), for
+//!   `EXTCODESIZE`/`EXTCODECOPY`; not state (no root, no journal). And the
+//!   `L2BlockHashes` ring read `BLOCKHASH` makes ([`World::ring_hash`]).
+//!
 //! What it is not: the step function (the machine calls these), witnesses, the block's
-//! bloom and receipts (a transaction's logs end here), code (accounts carry a code hash;
-//! code is read through the code tree of [`super::tree`]), and no I/O.
+//! bloom and receipts (a transaction's logs end here), code deposits (the store holds
+//! what its builder put in), and no I/O.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -37,8 +42,12 @@ use revm::{
     primitives::{KECCAK_EMPTY, hardfork::SpecId},
 };
 
-use super::commit::CommitError;
+use super::{
+    commit::CommitError,
+    machine::{Code, MachineError},
+};
 use crate::{
+    block_hashes::{L2_BLOCK_HASHES, ring_slot},
     smt::{self, SmtProof, SparseMerkleTree},
     state::{AccountLeaf, CommittedState, StateChange},
 };
@@ -189,10 +198,13 @@ pub struct World {
     accounts: BTreeMap<Address, AccountLeaf>,
     slots: BTreeMap<(Address, U256), U256>,
     journal: Vec<WorldUndo>,
+    /// Code by hash: what `CodeOracle` answers on L1 (`codeHash → (codeRoot, length)`,
+    /// 3.6), with the bytes and chunks. Shared by every clone.
+    codes: Arc<BTreeMap<B256, Arc<Code>>>,
 }
 
 impl World {
-    /// The committed state, nothing written over it.
+    /// The committed state, nothing written over it, no code known but the empty code.
     pub fn new(mut base: CommittedState) -> Self {
         base.root();
         Self {
@@ -200,7 +212,43 @@ impl World {
             accounts: BTreeMap::new(),
             slots: BTreeMap::new(),
             journal: Vec::new(),
+            codes: Arc::new(BTreeMap::new()),
         }
+    }
+
+    /// Adds `bytes` to the code store (the machine's `CodeOracle`); returns its hash.
+    /// Code is not state: it is not journaled and adding it changes no root.
+    pub fn insert_code(&mut self, bytes: Bytes) -> Result<B256, MachineError> {
+        let code = Code::new(bytes)?;
+        let hash = code.hash();
+        Arc::make_mut(&mut self.codes).insert(hash, Arc::new(code));
+        Ok(hash)
+    }
+
+    /// The same world with these codes in its store.
+    pub fn with_codes(
+        mut self,
+        codes: impl IntoIterator<Item = Bytes>,
+    ) -> Result<Self, MachineError> {
+        for bytes in codes {
+            self.insert_code(bytes)?;
+        }
+        Ok(self)
+    }
+
+    /// The code whose keccak is `hash`: the empty code for `KECCAK_EMPTY` (and a zero
+    /// hash, which an account leaf may carry for no code), `None` if the store lacks it.
+    pub fn code_by_hash(&self, hash: B256) -> Option<Arc<Code>> {
+        if hash == KECCAK_EMPTY || hash.is_zero() {
+            return Some(Arc::new(Code::empty()));
+        }
+        self.codes.get(&hash).cloned()
+    }
+
+    /// `BLOCKHASH(k)`'s ring slot in `L2BlockHashes` (`k mod 8191`), read through the
+    /// writes (docs 4.2; the caller applies the window `n − 256 ≤ k ≤ n − 2`).
+    pub fn ring_hash(&self, k: u64) -> U256 {
+        self.slot(L2_BLOCK_HASHES, ring_slot(k))
     }
 
     /// An account's fields ([`empty_account`] if absent).
@@ -697,6 +745,20 @@ impl TxState {
         let cold = !is_precompile(address) && self.tx_tree.warm_account(address);
         (self.world.account(address), cold)
     }
+
+    /// `EXTCODEHASH`'s answer for an account: 0 if it is empty (EIP-161: nonce 0,
+    /// balance 0, no code; an absent account reads empty), else its code hash (an
+    /// EIP-7702 account's is the hash of its 23-byte delegation designator, as revm 43).
+    pub fn ext_code_hash(account: &AccountLeaf) -> B256 {
+        let no_code = account.code_hash == KECCAK_EMPTY || account.code_hash.is_zero();
+        if account.nonce == 0 && account.balance.is_zero() && no_code {
+            B256::ZERO
+        } else if no_code {
+            KECCAK_EMPTY
+        } else {
+            account.code_hash
+        }
+    }
 }
 
 #[cfg(test)]
@@ -838,6 +900,83 @@ mod tests {
             (0, B256::ZERO)
         );
         assert!(tx.logs.is_empty() && tx.bloom.is_zero());
+    }
+
+    #[test]
+    fn ext_code_hash_rules() {
+        let leaf = |nonce, balance: u64, code_hash| AccountLeaf {
+            nonce,
+            balance: U256::from(balance),
+            code_hash,
+        };
+        // empty (absent reads the same), and a zero code hash is no code
+        assert_eq!(TxState::ext_code_hash(&empty_account()), B256::ZERO);
+        assert_eq!(TxState::ext_code_hash(&leaf(0, 0, B256::ZERO)), B256::ZERO);
+        // a nonce or a balance alone make it non-empty: the empty code's hash
+        assert_eq!(
+            TxState::ext_code_hash(&leaf(1, 0, KECCAK_EMPTY)),
+            KECCAK_EMPTY
+        );
+        assert_eq!(
+            TxState::ext_code_hash(&leaf(0, 1, B256::ZERO)),
+            KECCAK_EMPTY
+        );
+        // code alone does too
+        let h = B256::repeat_byte(9);
+        assert_eq!(TxState::ext_code_hash(&leaf(0, 0, h)), h);
+    }
+
+    #[test]
+    fn code_store_and_ring() {
+        use crate::block_hashes::{L2_BLOCK_HASHES, ring_slot};
+        let code = Bytes::from_static(&[0x60, 0x01, 0x00]);
+        let mut world = World::new(seeded_base());
+        let root = world.root();
+        let hash = world.insert_code(code.clone()).expect("small");
+        assert_eq!(hash, keccak256(&code));
+        assert_eq!(world.root(), root, "code is not state");
+        let c = world.code_by_hash(hash).expect("stored");
+        assert_eq!(c.bytes(), &code);
+        assert!(
+            world
+                .code_by_hash(KECCAK_EMPTY)
+                .expect("empty")
+                .bytes()
+                .is_empty()
+        );
+        assert!(
+            world
+                .code_by_hash(B256::ZERO)
+                .expect("empty")
+                .bytes()
+                .is_empty()
+        );
+        assert!(world.code_by_hash(B256::repeat_byte(1)).is_none());
+        // a clone shares the store
+        assert!(world.clone().code_by_hash(hash).is_some());
+        // the ring is read through the writes; slot k mod 8191
+        assert_eq!(world.ring_hash(5), U256::ZERO);
+        world.set_slot(L2_BLOCK_HASHES, ring_slot(8191 + 5), U256::from(77));
+        assert_eq!(world.ring_hash(5), U256::from(77));
+    }
+
+    #[test]
+    fn account_access_is_cold_once_and_precompiles_never() {
+        let mut tx = TxState::new(World::new(seeded_base()));
+        // addr(0): not a precompile
+        assert!(tx.access_account(addr(0)).1);
+        assert!(!tx.access_account(addr(0)).1);
+        assert_eq!(tx.access_account(addr(0)).0.balance, U256::from(1000));
+        let cp = tx.checkpoint();
+        assert!(tx.access_account(addr(0x29)).1);
+        tx.revert(cp);
+        assert!(
+            tx.access_account(addr(0x29)).1,
+            "a revert makes it cold again"
+        );
+        let p = Address::with_last_byte(5);
+        assert!(!tx.access_account(p).1);
+        assert!(!tx.tx_tree.is_warm_account(p), "no entry for a precompile");
     }
 
     #[derive(Debug, Clone)]
