@@ -2,99 +2,34 @@
 //! the artifact bytecode is real, runs on Prague, and matches the generated bindings.
 
 use alloy::{
-    primitives::{Address, Bytes, U256, address},
-    sol_types::SolInterface,
-    sol_types::{SolCall, SolConstructor, SolEvent},
+    primitives::{Address, U256},
+    sol_types::{SolCall, SolEvent},
 };
 use blink_bridge_contracts::TestToken;
 use revm::{
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
-    context::{
-        TxEnv,
-        result::{ExecutionResult, Output},
-    },
-    database::InMemoryDB,
-    primitives::{TxKind, hardfork::SpecId},
+    context::result::{ExecutionResult, Output},
+    primitives::TxKind,
 };
 
-const DEPLOYER: Address = address!("0x00000000000000000000000000000000000d3910");
-const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
-const BOB: Address = address!("0x0000000000000000000000000000000000000b0b");
+use crate::chain::{ALICE, BOB, Chain, DEPLOYER, revert_error, with_args};
 
-type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
-
-struct Chain {
-    evm: Evm,
-    nonces: std::collections::HashMap<Address, u64>,
-}
-
-impl Chain {
-    fn new() -> Self {
-        let evm = Context::mainnet()
-            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
-            .with_db(InMemoryDB::default())
-            .build_mainnet();
-        Self {
-            evm,
-            nonces: Default::default(),
-        }
-    }
-
-    fn exec(&mut self, caller: Address, kind: TxKind, data: Bytes) -> ExecutionResult {
-        let nonce = self.nonces.entry(caller).or_default();
-        let tx = TxEnv::builder()
-            .caller(caller)
-            .kind(kind)
-            .data(data)
-            .gas_limit(5_000_000)
-            .nonce(*nonce)
-            .build()
-            .expect("valid tx");
-        *nonce += 1;
-        self.evm.transact_commit(tx).expect("tx executes")
-    }
-
-    fn deploy_token(&mut self, supply: U256) -> Address {
-        let ctor = TestToken::constructorCall {
-            name_: "Blink Test Token".into(),
-            symbol_: "BTT".into(),
-            initialSupply: supply,
-        };
-        let mut code = TestToken::BYTECODE.to_vec();
-        code.extend_from_slice(&ctor.abi_encode());
-        match self.exec(DEPLOYER, TxKind::Create, code.into()) {
-            ExecutionResult::Success {
-                output: Output::Create(_, Some(addr)),
-                ..
-            } => addr,
-            other => panic!("deploy failed: {other:?}"),
-        }
-    }
-
-    fn call<C: SolCall>(&mut self, caller: Address, to: Address, call: C) -> C::Return {
-        match self.exec(caller, TxKind::Call(to), call.abi_encode().into()) {
-            ExecutionResult::Success {
-                output: Output::Call(out),
-                ..
-            } => C::abi_decode_returns(&out).expect("decode return"),
-            other => panic!("call failed: {other:?}"),
-        }
-    }
+fn deploy_token(chain: &mut Chain, supply: U256) -> Address {
+    let ctor = TestToken::constructorCall {
+        name_: "Blink Test Token".into(),
+        symbol_: "BTT".into(),
+        initialSupply: supply,
+    };
+    chain.deploy(DEPLOYER, with_args(&TestToken::BYTECODE, ctor))
 }
 
 #[test]
 fn deploy_transfer_and_balance_of() {
-    let mut chain = Chain::new();
+    let mut chain = Chain::new(Default::default());
     let supply = U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18u64));
-    let token = chain.deploy_token(supply);
+    let token = deploy_token(&mut chain, supply);
 
     // Deployed runtime code equals the artifact's deployedBytecode.
-    let code = chain.evm.ctx.journaled_state.database.cache.accounts[&token]
-        .info
-        .code
-        .clone()
-        .expect("code");
-    assert_eq!(code.original_bytes(), TestToken::DEPLOYED_BYTECODE);
+    assert_eq!(chain.code(token), TestToken::DEPLOYED_BYTECODE);
 
     assert_eq!(chain.call(ALICE, token, TestToken::symbolCall {}), "BTT");
     assert_eq!(chain.call(ALICE, token, TestToken::decimalsCall {}), 18);
@@ -112,6 +47,7 @@ fn deploy_transfer_and_balance_of() {
     let result = chain.exec(
         DEPLOYER,
         TxKind::Call(token),
+        U256::ZERO,
         TestToken::transferCall {
             to: ALICE,
             value: amount,
@@ -162,6 +98,7 @@ fn deploy_transfer_and_balance_of() {
     let result = chain.exec(
         BOB,
         TxKind::Call(token),
+        U256::ZERO,
         TestToken::transferCall {
             to: ALICE,
             value: U256::from(8u64),
@@ -169,12 +106,8 @@ fn deploy_transfer_and_balance_of() {
         .abi_encode()
         .into(),
     );
-    let ExecutionResult::Revert { output, .. } = result else {
-        panic!("expected revert, got {result:?}");
-    };
-    let err = TestToken::TestTokenErrors::abi_decode(&output).expect("custom error");
     assert!(matches!(
-        err,
+        revert_error(&result),
         TestToken::TestTokenErrors::ERC20InsufficientBalance(_)
     ));
 }
