@@ -30,7 +30,7 @@
 //!
 //! What it is not: no calls, logs or reads of other accounts' code (the machine does not
 //! implement them yet); the Solidity prover itself runs in
-//! `bridge-contracts/tests/revm_one_step_prover.rs`.
+//! `bridge-contracts/tests/it/one_step_prover.rs`.
 
 use alloy_primitives::{B256, U256};
 use blink_protocol::fault::{
