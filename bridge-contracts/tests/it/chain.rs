@@ -102,6 +102,17 @@ impl Chain {
         }
     }
 
+    /// `call` from `caller` with `value` wei, successful or not.
+    pub fn exec_call<C: SolCall>(
+        &mut self,
+        caller: Address,
+        to: Address,
+        value: U256,
+        call: C,
+    ) -> ExecutionResult {
+        self.exec(caller, TxKind::Call(to), value, call.abi_encode().into())
+    }
+
     /// A successful call; returns it (for logs and gas).
     pub fn send<C: SolCall>(&mut self, caller: Address, to: Address, call: C) -> ExecutionResult {
         let result = self.exec(

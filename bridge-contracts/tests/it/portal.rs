@@ -61,9 +61,9 @@ impl Chain {
         gas_limit: u64,
         data: Bytes,
     ) -> ExecutionResult {
-        self.exec(
+        self.exec_call(
             ALICE,
-            TxKind::Call(portal),
+            portal,
             mint,
             Portal::depositTransactionCall {
                 _to: L2_TARGET,
@@ -71,9 +71,7 @@ impl Chain {
                 _gasLimit: gas_limit,
                 _isCreation: false,
                 _data: data,
-            }
-            .abi_encode()
-            .into(),
+            },
         )
     }
 
@@ -92,9 +90,9 @@ fn deposit_transaction_emits_op_encoding() {
     let l2_value = eth(1) / U256::from(4u64);
     let gas_limit = 150_000u64;
     let data = Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]);
-    let result = chain.exec(
+    let result = chain.exec_call(
         ALICE,
-        TxKind::Call(portal),
+        portal,
         mint,
         Portal::depositTransactionCall {
             _to: L2_TARGET,
@@ -102,9 +100,7 @@ fn deposit_transaction_emits_op_encoding() {
             _gasLimit: gas_limit,
             _isCreation: false,
             _data: data.clone(),
-        }
-        .abi_encode()
-        .into(),
+        },
     );
     let ExecutionResult::Success { logs, .. } = result else {
         panic!("deposit failed: {result:?}");
@@ -144,9 +140,9 @@ fn deposit_transaction_emits_op_encoding() {
     );
 
     // Too small a gas limit reverts with the custom error.
-    let result = chain.exec(
+    let result = chain.exec_call(
         ALICE,
-        TxKind::Call(portal),
+        portal,
         U256::ZERO,
         Portal::depositTransactionCall {
             _to: L2_TARGET,
@@ -154,9 +150,7 @@ fn deposit_transaction_emits_op_encoding() {
             _gasLimit: 20_999,
             _isCreation: false,
             _data: Bytes::new(),
-        }
-        .abi_encode()
-        .into(),
+        },
     );
     assert!(matches!(
         portal_error(result),

@@ -6,10 +6,7 @@ use alloy::{
     sol_types::{SolCall, SolEvent},
 };
 use blink_bridge_contracts::TestToken;
-use revm::{
-    context::result::{ExecutionResult, Output},
-    primitives::TxKind,
-};
+use revm::context::result::{ExecutionResult, Output};
 
 use crate::chain::{ALICE, BOB, Chain, DEPLOYER, revert_error, with_args};
 
@@ -44,16 +41,14 @@ fn deploy_transfer_and_balance_of() {
 
     // transfer: moves balance and emits Transfer.
     let amount = U256::from(1234u64);
-    let result = chain.exec(
+    let result = chain.exec_call(
         DEPLOYER,
-        TxKind::Call(token),
+        token,
         U256::ZERO,
         TestToken::transferCall {
             to: ALICE,
             value: amount,
-        }
-        .abi_encode()
-        .into(),
+        },
     );
     let ExecutionResult::Success {
         logs,
@@ -95,16 +90,14 @@ fn deploy_transfer_and_balance_of() {
     );
 
     // Overdraft reverts with the OpenZeppelin custom error.
-    let result = chain.exec(
+    let result = chain.exec_call(
         BOB,
-        TxKind::Call(token),
+        token,
         U256::ZERO,
         TestToken::transferCall {
             to: ALICE,
             value: U256::from(8u64),
-        }
-        .abi_encode()
-        .into(),
+        },
     );
     assert!(matches!(
         revert_error(&result),
