@@ -244,10 +244,10 @@ pub fn crate_dir() -> &'static Path {
 
 /// The forge fixture at `path` (relative to [`crate_dir`]) against `fresh`, what the
 /// Rust side generates now: with `BLINK_WRITE_FIXTURES=1` it writes `fresh` there and
-/// passes; otherwise it fails, naming `test` (the `--test` target that rewrites it),
-/// unless the committed file is exactly `fresh`. Shared by the revm tests that feed
-/// forge.
-pub fn check_fixture(path: &str, fresh: &str, test: &str) -> Result<(), String> {
+/// passes; otherwise it fails, naming `module` (the module of `tests/it` whose
+/// `forge_fixtures_are_fresh` rewrites it), unless the committed file is exactly `fresh`.
+/// Shared by the revm tests that feed forge.
+pub fn check_fixture(path: &str, fresh: &str, module: &str) -> Result<(), String> {
     let file = crate_dir().join(path);
     if std::env::var("BLINK_WRITE_FIXTURES").is_ok_and(|v| v == "1") {
         return std::fs::write(&file, fresh).map_err(|e| format!("write {path}: {e}"));
@@ -258,7 +258,7 @@ pub fn check_fixture(path: &str, fresh: &str, test: &str) -> Result<(), String> 
     } else {
         Err(format!(
             "{path} is stale: run `BLINK_WRITE_FIXTURES=1 cargo test -p blink-bridge-contracts \
-             --test {test} forge_fixtures_are_fresh` and commit it"
+             --test it {module}::forge_fixtures_are_fresh` and commit it"
         ))
     }
 }

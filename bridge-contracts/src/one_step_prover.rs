@@ -7,7 +7,7 @@
 //! environment opcodes' immutables), and [`Prover::step`] calls `step(preState, witness)`
 //! and returns what it answered (a post-state or one of its custom errors) with the
 //! execution gas of the prover's frame (the 21,000 base and calldata excluded). Used by
-//! `tests/revm_one_step_prover.rs` and `blink osp-coverage`.
+//! `tests/it/one_step_prover.rs` and `blink osp-coverage`.
 //!
 //! What it is not: no witness building and no expectation of what the answer should be
 //! (the Rust machine, `protocol::fault`, decides that); no network: nothing is deployed

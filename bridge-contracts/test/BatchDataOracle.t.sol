@@ -6,7 +6,7 @@ import { IBatchDataOracle } from "../src/interfaces/IBatchDataOracle.sol";
 import { TestBase } from "./lib/Vm.sol";
 
 /// @notice `BatchDataOracle` on a real blob (its stream, KZG commitment and proof written by
-///         `bridge-contracts/tests/revm_batch_data_oracle.rs` with c-kzg), through forge's
+///         `bridge-contracts/tests/it/batch_data_oracle.rs` with c-kzg), through forge's
 ///         EVM and its point-evaluation precompile; the evaluation at domain points; and the
 ///         stream tree fuzzed against a plain Solidity reference.
 contract BatchDataOracleTest is TestBase {

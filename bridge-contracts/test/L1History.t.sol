@@ -77,7 +77,7 @@ contract L1HistoryTest is TestBase {
 
     /// @dev The answer to docs/fault-proofs.md 10: forge's EVM (1.7.1, `evm_version = prague`)
     ///      has no code at the EIP-2935 address, so in forge tests only `BLOCKHASH` (256 blocks)
-    ///      serves; anvil 1.7.1 has it (checked by hand and in `tests/revm_l1_records.rs`'s notes).
+    ///      serves; anvil 1.7.1 has it (checked by hand and in `tests/it/l1_records.rs`'s notes).
     function test_forge_hasNoHistoryContract() public view {
         vm.assertEq(HISTORY_STORAGE.code.length, 0);
     }

@@ -207,7 +207,7 @@ contract PortalTest is TestBase {
 
     // ---- Gas (docs/contracts.md): `forge test --gas-report --match-test <one test_gas_ test>` ----
     // The gas report runs every call as its own transaction with an L1 base fee of 0 (a `vm.fee`
-    // does not reach it), so these show the 1 gwei floor case; `tests/revm_portal.rs` prints
+    // does not reach it), so these show the 1 gwei floor case; `tests/it/portal.rs` prints
     // the figures at other L1 base fees.
 
     /// @dev A typical ETH deposit from an EOA: 1 ETH, 100k L2 gas, no data. L1 base fee 0 (forge's

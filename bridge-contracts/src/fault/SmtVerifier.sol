@@ -6,7 +6,7 @@ import { LibSmt, SmtProof } from "./lib/LibSmt.sol";
 
 /// @title SmtVerifier
 /// @notice `LibSmt` behind external functions: checks a read or computes a write of Blink's
-///         state tree from one opening, so that Rust (`tests/revm_smt.rs`, on revm from the
+///         state tree from one opening, so that Rust (`tests/it/smt.rs`, on revm from the
 ///         committed artifact) and forge can test and measure the library alone, and any L1
 ///         contract can check an L2 state proof with a call. Stateless; not deployed by
 ///         `deploy()`. The one-step prover uses the library directly.

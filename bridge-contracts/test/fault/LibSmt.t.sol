@@ -7,7 +7,7 @@ import { LibSmt } from "../../src/fault/lib/LibSmt.sol";
 import { TestBase } from "../lib/Vm.sol";
 
 /// @notice `LibSmt` (through `SmtVerifier`) on openings of the Rust tree (fixtures written by
-///         `bridge-contracts/tests/revm_smt.rs`), on broken openings, and fuzzed against a
+///         `bridge-contracts/tests/it/smt.rs`), on broken openings, and fuzzed against a
 ///         naive Solidity tree of up to 16 keys built here straight from the definition
 ///         (`docs/state-commitment.md`, "Tree shape"), with keys sharing long prefixes.
 contract LibSmtTest is TestBase {

@@ -7,7 +7,7 @@ import { LibSmt } from "../../src/fault/lib/LibSmt.sol";
 import { TestBase } from "../lib/Vm.sol";
 
 /// @notice `OneStepProver` on steps the Rust machine produced (fixtures written by
-///         `bridge-contracts/tests/revm_one_step_prover.rs`), on mutated witnesses, and
+///         `bridge-contracts/tests/it/one_step_prover.rs`), on mutated witnesses, and
 ///         fuzzed against Solidity's own arithmetic with witnesses built here.
 contract OneStepProverTest is TestBase {
     OneStepProver internal prover;

@@ -59,7 +59,7 @@ pub fn opcode_name(op: u8) -> String {
 /// it halts them as the machine does), and its micro-steps: the copies
 /// (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) and the `KECCAK256` sponge
 /// are covered whole. It reverts `UnsupportedStep` on the rest; kept in step with
-/// `_classify` by `bridge-contracts/tests/revm_one_step_prover.rs`, which checks both
+/// `_classify` by `bridge-contracts/tests/it/one_step_prover.rs`, which checks both
 /// sides of this set on every step it runs.
 pub fn prover_covers(op: u8) -> bool {
     !matches!(op,

@@ -2,7 +2,7 @@
 //! account in revm 43 (Osaka) under [`StepTracer`], and in [`super::machine`] from the
 //! same start.
 //!
-//! What it is: the revm half of the differential that `protocol/tests/fault_machine.rs`
+//! What it is: the revm half of the differential that `protocol/tests/it/fault_machine.rs`
 //! and `blink osp-coverage` share. [`run`] executes a [`Program`] in both and compares
 //! (pc, gas, stack, memory) at every opcode boundary revm reports, then the frame's
 //! outcome (success / revert / halt, output, gas left, and that a halt used the whole

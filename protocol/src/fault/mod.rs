@@ -11,7 +11,7 @@
 //!   for arithmetic, comparison, bitwise, stack, jumps, memory, calldata, code, keccak,
 //!   frame exits and the environment reads (from `FrameEnv`, `TxCtx`, `BlockEnv` and the
 //!   chain constants), with revm 43's Osaka gas; checked against revm step by step in
-//!   `protocol/tests/fault_machine.rs`; copies and long `KECCAK256` inputs run as
+//!   `protocol/tests/it/fault_machine.rs`; copies and long `KECCAK256` inputs run as
 //!   bounded micro-steps;
 //! * [`sponge`]: `keccak-f[1600]` and the resumable keccak-256 sponge those micro-steps use;
 //! * [`trace`]: a revm `Inspector` recording pc, gas, stack and memory before every

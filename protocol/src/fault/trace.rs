@@ -3,7 +3,7 @@
 //! frame, its result, output and gas left.
 //!
 //! What it is: the recording half of the revm differential (`docs/fault-proofs.md` 7),
-//! used by `protocol/tests/fault_machine.rs`, and the first piece of the trace that
+//! used by `protocol/tests/it/fault_machine.rs`, and the first piece of the trace that
 //! 6.4's `Trace` API will build on (unit boundaries, step counts).
 //!
 //! What it is not: not cheap — it copies stack and memory at every opcode, so it is for

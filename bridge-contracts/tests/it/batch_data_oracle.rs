@@ -15,32 +15,27 @@
 //! - `registerCalldata` stores `blob::stream_root` of the batch.
 //!
 //! Prints the gas of `registerBlob` and `registerCalldata` (execution and calldata apart):
-//! `cargo test -p blink-bridge-contracts --test revm_batch_data_oracle -- --nocapture`.
+//! `cargo test -p blink-bridge-contracts --test it batch_data_oracle -- --nocapture`.
 //! Writes or checks the forge fixtures (`test/fixtures/batch_data_oracle.json`):
-//! `BLINK_WRITE_FIXTURES=1` rewrites them, otherwise a difference fails the test.
+//! `BLINK_WRITE_FIXTURES=1 cargo test -p blink-bridge-contracts --test it
+//! batch_data_oracle::forge_fixtures_are_fresh` rewrites them, otherwise a difference
+//! fails the test.
 
 use alloy::{
     eips::eip4844::{Blob, c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash},
-    primitives::{Address, B256, Bytes, U256, address, keccak256},
+    primitives::{Address, B256, Bytes, U256, keccak256},
     sol_types::{SolCall, SolInterface},
 };
 use blink_bridge_contracts::BatchDataOracle::{self, BatchDataOracleErrors};
 use protocol::{batch::blob, fault::coverage::Rng};
 use revm::{
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
-    context::{
-        TxEnv,
-        result::{ExecutionResult, Output},
-    },
-    database::InMemoryDB,
-    primitives::{TxKind, hardfork::SpecId},
-    state::AccountInfo,
+    context::result::{ExecutionResult, Output},
+    primitives::TxKind,
 };
 
-const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
-const R: U256 = alloy::eips::eip4844::BLS_MODULUS;
+use crate::chain::{self, ALICE, calldata_gas};
 
-type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
+const R: U256 = alloy::eips::eip4844::BLS_MODULUS;
 
 /// A transaction's result: success (output, gas) or the revert data.
 struct Outcome {
@@ -54,26 +49,17 @@ struct Outcome {
     floor: u64,
 }
 
+/// An L1 where ALICE has deployed the oracle and sends every transaction.
 struct Chain {
-    evm: Evm,
-    nonce: u64,
+    l1: chain::Chain,
     oracle: Address,
 }
 
 impl Chain {
     fn new() -> Self {
-        let mut db = InMemoryDB::default();
-        db.insert_account_info(
-            ALICE,
-            AccountInfo::from_balance(U256::from(10u64).pow(U256::from(24u64))),
-        );
-        let evm = Context::mainnet()
-            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
-            .with_db(db)
-            .build_mainnet();
+        let rich = U256::from(10u64).pow(U256::from(24u64));
         let mut chain = Self {
-            evm,
-            nonce: 0,
+            l1: chain::Chain::funded(&[ALICE], rich),
             oracle: Address::ZERO,
         };
         let created = chain.exec(TxKind::Create, BatchDataOracle::BYTECODE.clone());
@@ -83,17 +69,7 @@ impl Chain {
     }
 
     fn exec(&mut self, kind: TxKind, data: Bytes) -> Outcome {
-        let tx = TxEnv::builder()
-            .caller(ALICE)
-            .kind(kind)
-            .data(data)
-            .gas_limit(30_000_000)
-            .gas_price(1)
-            .nonce(self.nonce)
-            .build()
-            .expect("valid tx");
-        self.nonce += 1;
-        let result = self.evm.transact_commit(tx).expect("tx executes");
+        let result = self.l1.exec(ALICE, kind, U256::ZERO, data);
         let gas = *result.gas();
         let (ok, output) = match result {
             ExecutionResult::Success { output, .. } => match output {
@@ -134,11 +110,6 @@ impl Chain {
 fn error_of(out: &Outcome) -> BatchDataOracleErrors {
     assert!(!out.ok, "expected a revert");
     BatchDataOracleErrors::abi_decode(&out.output).expect("a custom error of the oracle")
-}
-
-/// Calldata gas of `data` without EIP-7623: 4 per zero byte, 16 per other byte.
-fn calldata_gas(data: &[u8]) -> u64 {
-    data.iter().map(|&b| if b == 0 { 4 } else { 16 }).sum()
 }
 
 /// A blob and what a registration needs, from c-kzg (mainnet trusted setup).
@@ -613,6 +584,6 @@ fn forge_fixtures_are_fresh() {
 }
 
 fn forge_fixtures_are_fresh_body() {
-    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "revm_batch_data_oracle")
+    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "batch_data_oracle")
         .unwrap_or_else(|e| panic!("{e}"));
 }

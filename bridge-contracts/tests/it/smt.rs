@@ -25,13 +25,14 @@
 //! and the root after the write, one pass) by depth and by kind: execution gas of
 //! `SmtVerifier`'s call frame (the 21,000 base and calldata excluded; ABI decoding of the
 //! call included), and calldata gas of the opening:
-//! `cargo test -p blink-bridge-contracts --test revm_smt -- --nocapture`. The figures at
+//! `cargo test -p blink-bridge-contracts --test it smt -- --nocapture`. The figures at
 //! 1,000,000 leaves (`docs/state-commitment.md`, "L1 gas"): `cargo test -p
-//! blink-bridge-contracts --test revm_smt gas_at_one_million_leaves -- --ignored
+//! blink-bridge-contracts --test it smt::gas_at_one_million_leaves -- --ignored
 //! --nocapture`. Nothing about gas is asserted.
 //!
 //! Writes or checks the forge fixtures (`test/fixtures/smt.json`):
-//! `BLINK_WRITE_FIXTURES=1` rewrites them, otherwise a difference fails the test.
+//! `BLINK_WRITE_FIXTURES=1 cargo test -p blink-bridge-contracts --test it
+//! smt::forge_fixtures_are_fresh` rewrites them, otherwise a difference fails the test.
 
 use std::collections::BTreeMap;
 
@@ -48,13 +49,14 @@ use protocol::{
     },
 };
 use revm::{
-    Context, InspectEvm, Inspector, MainBuilder, MainContext,
+    Context, ExecuteEvm, MainBuilder, MainContext,
     context::{CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
-    interpreter::{CallInputs, CallOutcome, interpreter::EthInterpreter},
     primitives::{TxKind, hardfork::SpecId},
     state::{AccountInfo, Bytecode},
 };
+
+use crate::{chain::calldata_gas, rng::Rng};
 
 const VERIFIER: Address = address!("0x0000000000000000000000000000000000005317");
 const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
@@ -63,17 +65,7 @@ const CALL_GAS: u64 = 30_000_000;
 // ---------------------------------------------------------------------------------
 // SmtVerifier on revm.
 
-/// Gas of the verifier's call frame (calldata and the 21,000 base excluded).
-#[derive(Debug, Default)]
-struct FrameGas(u64);
-
-impl<CTX> Inspector<CTX, EthInterpreter> for FrameGas {
-    fn call_end(&mut self, _context: &mut CTX, _inputs: &CallInputs, outcome: &mut CallOutcome) {
-        self.0 = outcome.result.gas.total_gas_spent();
-    }
-}
-
-type Evm = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>, FrameGas>;
+type Evm = revm::MainnetEvm<revm::handler::MainnetContext<CacheDB<EmptyDB>>>;
 
 struct Verifier {
     evm: Evm,
@@ -108,22 +100,26 @@ impl Verifier {
         let evm = Context::mainnet()
             .with_db(db)
             .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
-            .build_mainnet_with_inspector(FrameGas::default());
+            .build_mainnet();
         Self { evm }
     }
 
-    /// Calls the verifier; the return data or the custom error, and the frame's gas. A
-    /// halt or a revert that is no custom error fails the test.
+    /// Calls the verifier (nothing committed); the return data or the custom error, and
+    /// the gas of the verifier's call frame: what the transaction spent less its
+    /// intrinsic gas (the 21,000 base and the calldata; no refunds, the verifier writes
+    /// nothing). A halt or a revert that is no custom error fails the test.
     fn call<C: SolCall>(&mut self, call: C) -> (Answer<C::Return>, u64) {
+        let data = call.abi_encode();
+        let intrinsic = 21_000 + calldata_gas(&data);
         let tx = TxEnv::builder()
             .caller(CALLER)
             .kind(TxKind::Call(VERIFIER))
-            .data(call.abi_encode().into())
+            .data(data.into())
             .gas_limit(CALL_GAS)
             .build()
             .expect("tx env");
-        let result = self.evm.inspect_tx(tx).expect("revm runs").result;
-        let gas = self.evm.inspector.0;
+        let result = self.evm.transact(tx).expect("revm runs").result;
+        let gas = result.gas().total_gas_spent() - intrinsic;
         let answer = match result {
             ExecutionResult::Success { output, .. } => {
                 Ok(C::abi_decode_returns(output.data()).expect("decodes the return"))
@@ -135,6 +131,27 @@ impl Verifier {
             ExecutionResult::Halt { reason, .. } => panic!("verifier halted: {reason:?}"),
         };
         (answer, gas)
+    }
+
+    /// `verify` alone: the one entry point whose answer depends on the claimed value.
+    fn verify(&mut self, q: &Query, proof: &[u8]) -> Answer<bool> {
+        self.call(SmtVerifier::verifyCall {
+            root: q.root,
+            key: q.key,
+            value: q.claimed,
+            proof: Bytes::copy_from_slice(proof),
+        })
+        .0
+    }
+
+    /// The answers to `q` given `known`, the answers to the same question and proof with
+    /// another claimed value: only `verify` is called again (`load`, `rootAfter` and
+    /// `store` do not take the claim, and the verifier is stateless).
+    fn answers_with_claim(&mut self, q: &Query, proof: &[u8], known: &Answers) -> Answers {
+        Answers {
+            verify: self.verify(q, proof),
+            ..known.clone()
+        }
     }
 
     fn answers(&mut self, q: &Query, proof: &[u8]) -> (Answers, u64, u64) {
@@ -249,35 +266,6 @@ fn rust_answers(q: &Query, bytes: &[u8]) -> Answers {
 // ---------------------------------------------------------------------------------
 // Keys and trees.
 
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn word(&mut self) -> B256 {
-        let mut w = [0u8; 32];
-        for chunk in w.chunks_mut(8) {
-            chunk.copy_from_slice(&self.next().to_be_bytes());
-        }
-        B256::from(w)
-    }
-    /// A non-zero value.
-    fn value(&mut self) -> B256 {
-        let mut v = self.word();
-        v.0[31] |= 1;
-        v
-    }
-}
-
 /// A key sharing exactly its first `c` bits with `key` (`c < 256`): bit `c` flipped, the
 /// bits after it random.
 fn near(key: &B256, c: usize, rng: &mut Rng) -> B256 {
@@ -378,31 +366,100 @@ struct Stats {
     calldata: BTreeMap<usize, Vec<u64>>,
 }
 
+impl Stats {
+    /// Adds `other`'s counts and gas samples to these.
+    fn merge(&mut self, other: Stats) {
+        fn extend<K: Ord, T>(a: &mut BTreeMap<K, Vec<T>>, b: BTreeMap<K, Vec<T>>) {
+            for (k, v) in b {
+                a.entry(k).or_default().extend(v);
+            }
+        }
+        self.cases += other.cases;
+        for (k, n) in other.kinds {
+            *self.kinds.entry(k).or_default() += n;
+        }
+        self.mutated += other.mutated;
+        self.mutated_refused += other.mutated_refused;
+        self.mutated_same += other.mutated_same;
+        extend(&mut self.load_gas, other.load_gas);
+        extend(&mut self.store_gas, other.store_gas);
+        extend(&mut self.kind_gas, other.kind_gas);
+        extend(&mut self.bytes, other.bytes);
+        extend(&mut self.calldata, other.calldata);
+    }
+
+    fn report(&self, title: &str) {
+        let s = self;
+        println!("\n== {title}: {} cases compared", s.cases);
+        for (k, n) in &s.kinds {
+            println!("  {n:>6}  {k}");
+        }
+        println!(
+            "  mutated openings x claims: {} (Solidity = Rust on each); `store` refused {}, the true answer {}",
+            s.mutated, s.mutated_refused, s.mutated_same
+        );
+    }
+
+    fn gas_table(&self, title: &str) {
+        let s = self;
+        println!("\n== L1 gas by depth, {title} (execution gas of the call frame; calldata apart)");
+        println!(
+            "{:>5} {:>6} | {:>23} | {:>23} | {:>7} {:>9}",
+            "depth", "keys", "load min / med / max", "store min / med / max", "bytes", "calldata"
+        );
+        for (depth, loads) in &s.load_gas {
+            let stores = s.store_gas.get(depth).cloned().unwrap_or_default();
+            println!(
+                "{depth:>5} {:>6} | {:>23} | {:>23} | {:>7} {:>9}",
+                loads.len(),
+                mmm(loads),
+                mmm(&stores),
+                median(&s.bytes[depth]).unwrap_or(0),
+                median(&s.calldata[depth]).unwrap_or(0),
+            );
+        }
+        println!("\n== `store` gas by kind of write, {title} (full opening)");
+        for (kind, gas) in &s.kind_gas {
+            println!("  {:>23}  {kind} ({})", mmm(gas), gas.len());
+        }
+    }
+}
+
+/// A case set up on the Rust side (the only part that needs the tree): the question, the
+/// truth, the full and the read opening. [`Harness::finish`] checks it on revm.
+struct Case {
+    q: Query,
+    truth: Answers,
+    bytes: Vec<u8>,
+    short: Vec<u8>,
+    depth: usize,
+    kind: String,
+    /// A delete of a present key below the root: the read opening lacks the preimage.
+    needs_preimage: bool,
+    mutate: bool,
+}
+
 struct Harness {
-    v: Verifier,
+    cases: Vec<Case>,
+    /// The counts of cases by kind (the rest of the stats come from the checks).
     stats: Stats,
     rng: Rng,
     /// Every k-th case is mutated.
     mutate_every: usize,
 }
 
-/// Calldata gas of `data` without EIP-7623: 4 per zero byte, 16 per other byte.
-fn calldata_gas(data: &[u8]) -> u64 {
-    data.iter().map(|&b| if b == 0 { 4 } else { 16 }).sum()
-}
-
 impl Harness {
     fn new(seed: u64, mutate_every: usize) -> Self {
         Self {
-            v: Verifier::new(),
+            cases: Vec::new(),
             stats: Stats::default(),
             rng: Rng(seed),
             mutate_every,
         }
     }
 
-    /// Reads `key` and writes `new_value` to it on both sides, with the full opening and
-    /// the read opening; mutates every k-th case.
+    /// Sets up reading `key` and writing `new_value` to it, with the full opening and the
+    /// read opening; every k-th case is also mutated.
     fn case(&mut self, tree: &mut SparseMerkleTree, key: B256, new_value: B256) {
         let root = tree.root();
         let value = tree.get(&key).unwrap_or_default();
@@ -421,184 +478,50 @@ impl Harness {
             store: Ok((value, new_root)),
         };
         let bytes = smt_witness::encode(&proof, &key).expect("encodable");
-        let rust = rust_answers(&q, &bytes);
-        assert_eq!(rust, truth, "Rust on its own proof, key {key}");
-        let (sol, _, store_gas) = self.v.answers(&q, &bytes);
-        assert_eq!(
-            sol,
-            truth,
-            "Solidity, key {key}, proof {}",
-            Bytes::from(bytes.clone())
-        );
-
-        // A wrong claimed value is not verified.
-        let wrong = Query {
-            claimed: if value.is_zero() {
-                B256::with_last_byte(1)
-            } else {
-                B256::ZERO
-            },
-            ..q
-        };
-        let (sol_wrong, _, _) = self.v.answers(&wrong, &bytes);
-        assert_eq!(sol_wrong.verify, Ok(false));
-        assert_eq!(sol_wrong, rust_answers(&wrong, &bytes));
-
-        // The read opening: the same answers but for a delete of a present key below the
-        // root, which needs the preimage.
         let short = smt_witness::encode(&smt_witness::for_read(&proof), &key).expect("encodable");
-        let (sol_short, short_load, short_store) = self.v.answers(&q, &short);
-        assert_eq!(
-            sol_short,
-            rust_answers(&q, &short),
-            "read opening, key {key}"
-        );
-        let needs_preimage = new_value.is_zero() && !value.is_zero() && proof.depth() > 0;
-        if needs_preimage {
-            assert_eq!(sol_short.store, Err("SmtMissingSiblingPreimage"));
-            assert_eq!(sol_short.root_after, Err("SmtMissingSiblingPreimage"));
-            assert_eq!(sol_short.load, Ok(value));
-        } else {
-            assert_eq!(sol_short, truth);
-        }
-
         let kind = kind_of(&proof, &key, &new_value);
-        let n = proof.depth();
         let s = &mut self.stats;
         s.cases += 1;
         *s.kinds.entry(kind.clone()).or_default() += 1;
-        s.kind_gas.entry(kind).or_default().push(store_gas);
-        if !value.is_zero() {
-            s.load_gas.entry(n).or_default().push(short_load);
-            s.bytes.entry(n).or_default().push(short.len());
-            s.calldata.entry(n).or_default().push(calldata_gas(&short));
-            if !new_value.is_zero() {
-                s.store_gas.entry(n).or_default().push(short_store);
-            }
-        }
-        if self.stats.cases.is_multiple_of(self.mutate_every) {
-            self.mutate(&q, &truth, &bytes);
-        }
+        self.cases.push(Case {
+            q,
+            truth,
+            bytes,
+            short,
+            depth: proof.depth(),
+            kind,
+            needs_preimage: new_value.is_zero() && !value.is_zero() && proof.depth() > 0,
+            mutate: s.cases.is_multiple_of(self.mutate_every),
+        });
     }
 
-    /// Every mutation of `bytes` must get the Rust answer, and never accept anything but
-    /// the truth.
-    fn mutate(&mut self, q: &Query, truth: &Answers, bytes: &[u8]) {
-        let n = u16::from_be_bytes([bytes[0], bytes[1]]) as usize;
-        let end = 2 + 32 * n;
-        let mut mutants: Vec<Vec<u8>> = Vec::new();
-        let flip = |at: usize, mask: u8| {
-            let mut m = bytes.to_vec();
-            m[at] ^= mask;
-            m
-        };
-        // Each sibling, at a byte that moves with it.
-        for i in 0..n {
-            mutants.push(flip(2 + 32 * i + (i % 32), 1 << (i % 8)));
-        }
-        // Every end tag.
-        for tag in 0..=5u8 {
-            if tag != bytes[end] {
-                let mut m = bytes.to_vec();
-                m[end] = tag;
-                mutants.push(m);
+    /// Checks every case set up, on revm and against the Rust verifier: on one thread per
+    /// core (at most 4), each with a verifier of its own and every n-th case. The cases
+    /// and their order are those of the generator, whatever the threads.
+    fn finish(self) -> Stats {
+        let Self {
+            cases, mut stats, ..
+        } = self;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|w| {
+                    let cases = &cases;
+                    scope.spawn(move || {
+                        let mut v = Verifier::new();
+                        let mut stats = Stats::default();
+                        for c in cases.iter().skip(w).step_by(threads) {
+                            check(&mut v, c, &mut stats);
+                        }
+                        stats
+                    })
+                })
+                .collect();
+            for w in workers {
+                stats.merge(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
             }
-        }
-        // The end data word by word: value, neighbour key (its first bit is inside the
-        // path whenever n > 0, its last far beyond), sibling preimage.
-        for w in 0..(bytes.len() - end - 1) / 32 {
-            let at = end + 1 + 32 * w;
-            mutants.push(flip(at, 0x80));
-            mutants.push(flip(at + 31, 0x01));
-            mutants.push(flip(at + 13, 0x10));
-        }
-        // A neighbour key that leaves the path at its last shared level, and one that stays.
-        if bytes[end] == smt_witness::END_OTHER && n > 0 {
-            let key_at = end + 1;
-            mutants.push(flip(key_at + (n - 1) / 8, 0x80 >> ((n - 1) % 8)));
-            if n < 256 {
-                mutants.push(flip(key_at + n / 8, 0x80 >> (n % 8)));
-            }
-        }
-        // The sibling count, both ways.
-        for delta in [1u16, 2, 256] {
-            let mut m = bytes.to_vec();
-            m[..2].copy_from_slice(&(n as u16).wrapping_add(delta).to_be_bytes());
-            mutants.push(m);
-            if n as u16 >= delta {
-                let mut m = bytes.to_vec();
-                m[..2].copy_from_slice(&(n as u16 - delta).to_be_bytes());
-                mutants.push(m);
-            }
-        }
-        // Truncated and extended.
-        for len in [
-            0,
-            1,
-            2,
-            3,
-            end,
-            end + 1,
-            bytes.len() - 1,
-            bytes.len().saturating_sub(32),
-        ] {
-            if len < bytes.len() {
-                mutants.push(bytes[..len].to_vec());
-            }
-        }
-        for extra in [&[0u8][..], &[0x01], &[0u8; 32], &[0xAB; 64]] {
-            let mut m = bytes.to_vec();
-            m.extend_from_slice(extra);
-            mutants.push(m);
-        }
-        // A whole sibling taken out or added (the count adjusted).
-        if n > 0 {
-            let mut m = bytes.to_vec();
-            m.drain(2..34);
-            m[..2].copy_from_slice(&(n as u16 - 1).to_be_bytes());
-            mutants.push(m);
-        }
-        let mut m = (n as u16 + 1).to_be_bytes().to_vec();
-        m.extend_from_slice(&[0u8; 32]);
-        m.extend_from_slice(&bytes[2..]);
-        mutants.push(m);
-
-        for m in mutants {
-            let claims = [
-                *q,
-                Query {
-                    claimed: B256::ZERO,
-                    ..*q
-                },
-            ];
-            for mq in claims {
-                let (sol, _, _) = self.v.answers(&mq, &m);
-                let rust = rust_answers(&mq, &m);
-                assert_eq!(
-                    sol,
-                    rust,
-                    "mutant {} of {}",
-                    Bytes::from(m.clone()),
-                    Bytes::from(bytes.to_vec())
-                );
-                // Never a wrong accepted answer.
-                if let Ok(v) = sol.load {
-                    assert_eq!(Ok(v), truth.load, "accepted a wrong value");
-                }
-                if let Ok(r) = sol.store {
-                    assert_eq!(Ok(r), truth.store, "accepted a wrong write");
-                }
-                if sol.verify == Ok(true) {
-                    assert_eq!(mq.claimed, q.claimed, "verified a wrong value");
-                }
-                self.stats.mutated += 1;
-                if sol.store.is_err() {
-                    self.stats.mutated_refused += 1;
-                } else {
-                    self.stats.mutated_same += 1;
-                }
-            }
-        }
+        });
+        stats
     }
 
     /// Reads and writes of `tree`: present keys (update, delete), random absent keys,
@@ -655,40 +578,197 @@ impl Harness {
             self.case(tree, k, B256::ZERO);
         }
     }
+}
 
-    fn report(&self, title: &str) {
-        let s = &self.stats;
-        println!("\n== {title}: {} cases compared", s.cases);
-        for (k, n) in &s.kinds {
-            println!("  {n:>6}  {k}");
-        }
-        println!(
-            "  mutated openings x claims: {} (Solidity = Rust on each); `store` refused {}, the true answer {}",
-            s.mutated, s.mutated_refused, s.mutated_same
-        );
+/// One case on revm against the truth and the Rust verifier (each `SmtError` mapped to its
+/// custom error), with the full and the read opening and a wrong claimed value; its gas
+/// into `stats`, and its mutations if it is to be mutated.
+fn check(v: &mut Verifier, c: &Case, stats: &mut Stats) {
+    let Case {
+        q, truth, bytes, ..
+    } = c;
+    let key = q.key;
+    let rust = rust_answers(q, bytes);
+    assert_eq!(rust, *truth, "Rust on its own proof, key {key}");
+    let (sol, _, store_gas) = v.answers(q, bytes);
+    assert_eq!(
+        sol,
+        *truth,
+        "Solidity, key {key}, proof {}",
+        Bytes::from(bytes.clone())
+    );
+
+    // A wrong claimed value is not verified.
+    let value = q.claimed;
+    let wrong = Query {
+        claimed: if value.is_zero() {
+            B256::with_last_byte(1)
+        } else {
+            B256::ZERO
+        },
+        ..*q
+    };
+    let sol_wrong = v.answers_with_claim(&wrong, bytes, &sol);
+    assert_eq!(sol_wrong.verify, Ok(false));
+    assert_eq!(sol_wrong, rust_answers(&wrong, bytes));
+
+    // The read opening: the same answers but for a delete of a present key below the
+    // root, which needs the preimage.
+    let short = &c.short;
+    let (sol_short, short_load, short_store) = v.answers(q, short);
+    assert_eq!(sol_short, rust_answers(q, short), "read opening, key {key}");
+    if c.needs_preimage {
+        assert_eq!(sol_short.store, Err("SmtMissingSiblingPreimage"));
+        assert_eq!(sol_short.root_after, Err("SmtMissingSiblingPreimage"));
+        assert_eq!(sol_short.load, Ok(value));
+    } else {
+        assert_eq!(sol_short, *truth);
     }
 
-    fn gas_table(&self, title: &str) {
-        let s = &self.stats;
-        println!("\n== L1 gas by depth, {title} (execution gas of the call frame; calldata apart)");
-        println!(
-            "{:>5} {:>6} | {:>23} | {:>23} | {:>7} {:>9}",
-            "depth", "keys", "load min / med / max", "store min / med / max", "bytes", "calldata"
-        );
-        for (depth, loads) in &s.load_gas {
-            let stores = s.store_gas.get(depth).cloned().unwrap_or_default();
-            println!(
-                "{depth:>5} {:>6} | {:>23} | {:>23} | {:>7} {:>9}",
-                loads.len(),
-                mmm(loads),
-                mmm(&stores),
-                median(&s.bytes[depth]).unwrap_or(0),
-                median(&s.calldata[depth]).unwrap_or(0),
-            );
+    let n = c.depth;
+    stats
+        .kind_gas
+        .entry(c.kind.clone())
+        .or_default()
+        .push(store_gas);
+    if !value.is_zero() {
+        stats.load_gas.entry(n).or_default().push(short_load);
+        stats.bytes.entry(n).or_default().push(short.len());
+        stats
+            .calldata
+            .entry(n)
+            .or_default()
+            .push(calldata_gas(short));
+        if !q.new_value.is_zero() {
+            stats.store_gas.entry(n).or_default().push(short_store);
         }
-        println!("\n== `store` gas by kind of write, {title} (full opening)");
-        for (kind, gas) in &s.kind_gas {
-            println!("  {:>23}  {kind} ({})", mmm(gas), gas.len());
+    }
+    if c.mutate {
+        mutate(v, q, truth, bytes, stats);
+    }
+}
+
+/// Every mutation of `bytes` must get the Rust answer, and never accept anything but
+/// the truth.
+fn mutate(v: &mut Verifier, q: &Query, truth: &Answers, bytes: &[u8], stats: &mut Stats) {
+    let n = u16::from_be_bytes([bytes[0], bytes[1]]) as usize;
+    let end = 2 + 32 * n;
+    let mut mutants: Vec<Vec<u8>> = Vec::new();
+    let flip = |at: usize, mask: u8| {
+        let mut m = bytes.to_vec();
+        m[at] ^= mask;
+        m
+    };
+    // Each sibling, at a byte that moves with it.
+    for i in 0..n {
+        mutants.push(flip(2 + 32 * i + (i % 32), 1 << (i % 8)));
+    }
+    // Every end tag.
+    for tag in 0..=5u8 {
+        if tag != bytes[end] {
+            let mut m = bytes.to_vec();
+            m[end] = tag;
+            mutants.push(m);
+        }
+    }
+    // The end data word by word: value, neighbour key (its first bit is inside the
+    // path whenever n > 0, its last far beyond), sibling preimage.
+    for w in 0..(bytes.len() - end - 1) / 32 {
+        let at = end + 1 + 32 * w;
+        mutants.push(flip(at, 0x80));
+        mutants.push(flip(at + 31, 0x01));
+        mutants.push(flip(at + 13, 0x10));
+    }
+    // A neighbour key that leaves the path at its last shared level, and one that stays.
+    if bytes[end] == smt_witness::END_OTHER && n > 0 {
+        let key_at = end + 1;
+        mutants.push(flip(key_at + (n - 1) / 8, 0x80 >> ((n - 1) % 8)));
+        if n < 256 {
+            mutants.push(flip(key_at + n / 8, 0x80 >> (n % 8)));
+        }
+    }
+    // The sibling count, both ways.
+    for delta in [1u16, 2, 256] {
+        let mut m = bytes.to_vec();
+        m[..2].copy_from_slice(&(n as u16).wrapping_add(delta).to_be_bytes());
+        mutants.push(m);
+        if n as u16 >= delta {
+            let mut m = bytes.to_vec();
+            m[..2].copy_from_slice(&(n as u16 - delta).to_be_bytes());
+            mutants.push(m);
+        }
+    }
+    // Truncated and extended.
+    for len in [
+        0,
+        1,
+        2,
+        3,
+        end,
+        end + 1,
+        bytes.len() - 1,
+        bytes.len().saturating_sub(32),
+    ] {
+        if len < bytes.len() {
+            mutants.push(bytes[..len].to_vec());
+        }
+    }
+    for extra in [&[0u8][..], &[0x01], &[0u8; 32], &[0xAB; 64]] {
+        let mut m = bytes.to_vec();
+        m.extend_from_slice(extra);
+        mutants.push(m);
+    }
+    // A whole sibling taken out or added (the count adjusted).
+    if n > 0 {
+        let mut m = bytes.to_vec();
+        m.drain(2..34);
+        m[..2].copy_from_slice(&(n as u16 - 1).to_be_bytes());
+        mutants.push(m);
+    }
+    let mut m = (n as u16 + 1).to_be_bytes().to_vec();
+    m.extend_from_slice(&[0u8; 32]);
+    m.extend_from_slice(&bytes[2..]);
+    mutants.push(m);
+
+    for m in mutants {
+        let (first, _, _) = v.answers(q, &m);
+        let claims = [
+            *q,
+            Query {
+                claimed: B256::ZERO,
+                ..*q
+            },
+        ];
+        for (i, mq) in claims.into_iter().enumerate() {
+            let sol = if i == 0 {
+                first.clone()
+            } else {
+                v.answers_with_claim(&mq, &m, &first)
+            };
+            let rust = rust_answers(&mq, &m);
+            assert_eq!(
+                sol,
+                rust,
+                "mutant {} of {}",
+                Bytes::from(m.clone()),
+                Bytes::from(bytes.to_vec())
+            );
+            // Never a wrong accepted answer.
+            if let Ok(v) = sol.load {
+                assert_eq!(Ok(v), truth.load, "accepted a wrong value");
+            }
+            if let Ok(r) = sol.store {
+                assert_eq!(Ok(r), truth.store, "accepted a wrong write");
+            }
+            if sol.verify == Ok(true) {
+                assert_eq!(mq.claimed, q.claimed, "verified a wrong value");
+            }
+            stats.mutated += 1;
+            if sol.store.is_err() {
+                stats.mutated_refused += 1;
+            } else {
+                stats.mutated_same += 1;
+            }
         }
     }
 }
@@ -754,9 +834,10 @@ fn empty_and_one_leaf_trees() {
             h.case(&mut one, other, B256::ZERO);
         }
     }
-    h.report("empty and one-leaf trees");
+    let stats = h.finish();
+    stats.report("empty and one-leaf trees");
     assert_kinds(
-        &h.stats,
+        &stats,
         &[
             "update",
             "delete the last leaf",
@@ -779,8 +860,9 @@ fn small_trees() {
         let (mut tree, keys) = build(random, clusters, &mut h.rng);
         h.exercise(&mut tree, &keys, 4);
     }
-    h.report("150 trees of 2 to 26 leaves");
-    assert_kinds(&h.stats, ALL_KINDS, 20);
+    let stats = h.finish();
+    stats.report("150 trees of 2 to 26 leaves");
+    assert_kinds(&stats, ALL_KINDS, 20);
 }
 
 #[test]
@@ -788,8 +870,9 @@ fn thousand_leaves() {
     let mut h = Harness::new(3, 40);
     let (mut tree, keys) = build(1_000, 60, &mut h.rng);
     h.exercise(&mut tree, &keys, 300);
-    h.report("1,000 random leaves + 60 clusters");
-    assert_kinds(&h.stats, ALL_KINDS, 10);
+    let stats = h.finish();
+    stats.report("1,000 random leaves + 60 clusters");
+    assert_kinds(&stats, ALL_KINDS, 10);
 }
 
 #[test]
@@ -797,9 +880,10 @@ fn hundred_thousand_leaves() {
     let mut h = Harness::new(4, 150);
     let (mut tree, keys) = build(100_000, 300, &mut h.rng);
     h.exercise(&mut tree, &keys, 400);
-    h.report("100,000 random leaves + 300 clusters");
-    h.gas_table("100,000 leaves");
-    assert_kinds(&h.stats, ALL_KINDS, 5);
+    let stats = h.finish();
+    stats.report("100,000 random leaves + 300 clusters");
+    stats.gas_table("100,000 leaves");
+    assert_kinds(&stats, ALL_KINDS, 5);
 }
 
 /// The gas table of `docs/state-commitment.md`: a 1,000,000-leaf tree of random keys,
@@ -823,8 +907,9 @@ fn gas_at_one_million_leaves() {
             h.case(&mut tree, other, nv);
         }
     }
-    h.report("1,000,000 random leaves");
-    h.gas_table("1,000,000 leaves");
+    let stats = h.finish();
+    stats.report("1,000,000 random leaves");
+    stats.gas_table("1,000,000 leaves");
 }
 
 #[test]
@@ -1031,6 +1116,6 @@ fn fixtures() -> String {
 
 #[test]
 fn forge_fixtures_are_fresh() {
-    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "revm_smt")
+    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "smt")
         .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -5,7 +5,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, TxKind, U256};
 use blink_protocol::{
-    ChainConfig, ExecutionError, Genesis, GenesisAccount, TxExecutor,
+    ExecutionError, Genesis, GenesisAccount, TxExecutor,
     block::BlockContext,
     chain::FEE_VAULT,
     state::{CommittedState, genesis_state},
@@ -13,22 +13,12 @@ use blink_protocol::{
 };
 use revm::DatabaseRef;
 
+use crate::common::{block_one, genesis_with};
+
 fn setup() -> (PrivateKeySigner, Genesis) {
     let signer = PrivateKeySigner::random();
-    let mut genesis = Genesis {
-        rollup: None,
-        config: ChainConfig::default(),
-        timestamp: 1,
-        sequencer: Address::ZERO,
-        alloc: Default::default(),
-    };
-    genesis.alloc.insert(
-        signer.address(),
-        GenesisAccount {
-            balance: U256::from(10u128.pow(20)),
-            ..Default::default()
-        },
-    );
+    let balance = U256::from(10u128.pow(20));
+    let genesis = genesis_with(&[(signer.address(), balance, Default::default())]);
     (signer, genesis)
 }
 
@@ -60,15 +50,7 @@ fn transfers_move_value_and_pay_fees() {
     let mut committed = CommittedState::default();
     committed.apply(&changes);
     let root0 = committed.root();
-    let ctx = BlockContext {
-        number: 1,
-        timestamp: 2,
-        base_fee: 1_000_000,
-        gas_limit: 30_000_000,
-        parent_hash: Default::default(),
-        l1_origin: Default::default(),
-        l1_fee_scalars: Default::default(),
-    };
+    let ctx = block_one(Default::default(), Default::default());
     let to = Address::repeat_byte(0xab);
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
     for nonce in 0..3 {
@@ -121,15 +103,7 @@ fn insufficient_funds_is_refused() {
     let (_, genesis) = setup();
     let (mut db, _) = genesis_state(&genesis);
     let poor = PrivateKeySigner::random();
-    let ctx = BlockContext {
-        number: 1,
-        timestamp: 2,
-        base_fee: 1_000_000,
-        gas_limit: 30_000_000,
-        parent_hash: Default::default(),
-        l1_origin: Default::default(),
-        l1_fee_scalars: Default::default(),
-    };
+    let ctx = block_one(Default::default(), Default::default());
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
     let raw = transfer(&poor, genesis.config.chain_id, 0, Address::ZERO, 1);
     let tx = check_raw_transaction(&raw, &genesis.config).expect("valid");
@@ -156,15 +130,7 @@ fn every_supported_transaction_type_executes() {
     );
     let (mut db, _) = genesis_state(&genesis);
     let chain_id = genesis.config.chain_id;
-    let ctx = BlockContext {
-        number: 1,
-        timestamp: 2,
-        base_fee: 1_000_000,
-        gas_limit: 30_000_000,
-        parent_hash: Default::default(),
-        l1_origin: Default::default(),
-        l1_fee_scalars: Default::default(),
-    };
+    let ctx = block_one(Default::default(), Default::default());
     let mut exec = TxExecutor::new(&mut db, &genesis.config, ctx, 0);
     let to = Address::repeat_byte(0x11);
 
@@ -235,21 +201,16 @@ fn every_supported_transaction_type_executes() {
 }
 
 fn ctx_with_origin() -> BlockContext {
-    BlockContext {
-        number: 1,
-        timestamp: 2,
-        base_fee: 1_000_000,
-        gas_limit: 30_000_000,
-        parent_hash: Default::default(),
-        l1_origin: blink_protocol::l1::L1BlockInfo {
+    block_one(
+        blink_protocol::l1::L1BlockInfo {
             number: 77,
             hash: alloy_primitives::B256::repeat_byte(0x77),
             timestamp: 1,
             base_fee: 9,
             blob_base_fee: 3,
         },
-        l1_fee_scalars: blink_protocol::fee::L1FeeScalars::OP_MAINNET,
-    }
+        blink_protocol::fee::L1FeeScalars::OP_MAINNET,
+    )
 }
 
 #[test]

@@ -8,7 +8,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use blink_protocol::{
-    ChainConfig, ExecutionError, Genesis, GenesisAccount, TxExecutor,
+    ChainConfig, ExecutionError, TxExecutor,
     block::BlockContext,
     fee::{L1_FEE_VAULT, L1FeeScalars, l1_cost},
     l1::L1BlockInfo,
@@ -17,47 +17,23 @@ use blink_protocol::{
 };
 use revm::DatabaseRef;
 
+use crate::common::{block_one, genesis_with};
+
 const GAS_LIMIT: u64 = 21_000;
 const MAX_FEE: u128 = 10_000_000;
 const VALUE: u64 = 5;
 
 fn ctx() -> BlockContext {
-    BlockContext {
-        number: 1,
-        timestamp: 2,
-        base_fee: 1_000_000,
-        gas_limit: 30_000_000,
-        parent_hash: Default::default(),
-        l1_origin: L1BlockInfo {
+    block_one(
+        L1BlockInfo {
             number: 7,
             hash: Default::default(),
             timestamp: 1,
             base_fee: 20_000_000_000,
             blob_base_fee: 3,
         },
-        l1_fee_scalars: L1FeeScalars::OP_MAINNET,
-    }
-}
-
-fn genesis_with(accounts: &[(Address, U256, Bytes)]) -> Genesis {
-    let mut genesis = Genesis {
-        rollup: None,
-        config: ChainConfig::default(),
-        timestamp: 1,
-        sequencer: Address::ZERO,
-        alloc: Default::default(),
-    };
-    for (addr, balance, code) in accounts {
-        genesis.alloc.insert(
-            *addr,
-            GenesisAccount {
-                balance: *balance,
-                code: code.clone(),
-                ..Default::default()
-            },
-        );
-    }
-    genesis
+        L1FeeScalars::OP_MAINNET,
+    )
 }
 
 fn transfer(signer: &PrivateKeySigner, to: Address, nonce: u64) -> CheckedTx {

@@ -5,54 +5,38 @@
 //! the L1 gas of typical deposits quoted in `docs/contracts.md`.
 
 use alloy::{
-    primitives::{Address, Bytes, U256, address},
-    sol_types::{SolCall, SolEvent, SolInterface},
+    primitives::{Address, Bytes, U256},
+    sol_types::{SolCall, SolEvent},
 };
 use blink_bridge_contracts::Portal;
-use revm::{
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
-    context::{
-        TxEnv,
-        result::{ExecutionResult, Output},
-    },
-    database::InMemoryDB,
-    primitives::{TxKind, hardfork::SpecId},
-    state::AccountInfo,
-};
+use revm::{context::result::ExecutionResult, primitives::TxKind};
 
-const DEPLOYER: Address = address!("0x00000000000000000000000000000000000d3910");
-const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
-const L2_TARGET: Address = address!("0x0000000000000000000000000000000000000b0b");
+use crate::chain::{self, ALICE, BOB, DEPLOYER, eth, revert_error};
 
-/// L1 gas limit of every transaction here: room for a 2^24 deposit's burn at the 1 gwei floor.
-const TX_GAS: u64 = 30_000_000;
+/// Where the deposits go on L2.
+const L2_TARGET: Address = BOB;
 const GWEI: u64 = 1_000_000_000;
 
-type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
+/// An L1 where ALICE and DEPLOYER (who pays for deployments and calls at a non-zero L1
+/// base fee) hold 1,000 ETH each.
+struct Chain(chain::Chain);
 
-fn eth(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+impl std::ops::Deref for Chain {
+    type Target = chain::Chain;
+    fn deref(&self) -> &chain::Chain {
+        &self.0
+    }
 }
 
-struct Chain {
-    evm: Evm,
-    nonces: std::collections::HashMap<Address, u64>,
+impl std::ops::DerefMut for Chain {
+    fn deref_mut(&mut self) -> &mut chain::Chain {
+        &mut self.0
+    }
 }
 
 impl Chain {
     fn new() -> Self {
-        let mut db = InMemoryDB::default();
-        db.insert_account_info(ALICE, AccountInfo::from_balance(eth(1_000)));
-        // Pays for deployments and calls at a non-zero L1 base fee.
-        db.insert_account_info(DEPLOYER, AccountInfo::from_balance(eth(1_000)));
-        let evm = Context::mainnet()
-            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
-            .with_db(db)
-            .build_mainnet();
-        Self {
-            evm,
-            nonces: Default::default(),
-        }
+        Self(chain::Chain::funded(&[ALICE, DEPLOYER], eth(1_000)))
     }
 
     /// Moves to L1 block `number` with base fee `basefee` (wei).
@@ -61,50 +45,12 @@ impl Chain {
         self.evm.ctx.block.basefee = basefee;
     }
 
-    fn exec(&mut self, caller: Address, kind: TxKind, value: U256, data: Bytes) -> ExecutionResult {
-        let nonce = self.nonces.entry(caller).or_default();
-        let tx = TxEnv::builder()
-            .caller(caller)
-            .kind(kind)
-            .value(value)
-            .data(data)
-            .gas_limit(TX_GAS)
-            .gas_price(self.evm.ctx.block.basefee.into())
-            .nonce(*nonce)
-            .build()
-            .expect("valid tx");
-        *nonce += 1;
-        self.evm.transact_commit(tx).expect("tx executes")
-    }
-
     fn call<C: SolCall>(&mut self, to: Address, call: C) -> C::Return {
-        match self.exec(
-            DEPLOYER,
-            TxKind::Call(to),
-            U256::ZERO,
-            call.abi_encode().into(),
-        ) {
-            ExecutionResult::Success {
-                output: Output::Call(out),
-                ..
-            } => C::abi_decode_returns(&out).expect("decode return"),
-            other => panic!("call failed: {other:?}"),
-        }
+        self.0.call(DEPLOYER, to, call)
     }
 
     fn deploy_portal(&mut self) -> Address {
-        match self.exec(
-            DEPLOYER,
-            TxKind::Create,
-            U256::ZERO,
-            Portal::BYTECODE.clone(),
-        ) {
-            ExecutionResult::Success {
-                output: Output::Create(_, Some(addr)),
-                ..
-            } => addr,
-            other => panic!("deploy failed: {other:?}"),
-        }
+        self.deploy(DEPLOYER, Portal::BYTECODE.clone())
     }
 
     /// `depositTransaction` from ALICE (an EOA) to `L2_TARGET`, minting `mint` wei on L2.
@@ -115,9 +61,9 @@ impl Chain {
         gas_limit: u64,
         data: Bytes,
     ) -> ExecutionResult {
-        self.exec(
+        self.exec_call(
             ALICE,
-            TxKind::Call(portal),
+            portal,
             mint,
             Portal::depositTransactionCall {
                 _to: L2_TARGET,
@@ -125,21 +71,13 @@ impl Chain {
                 _gasLimit: gas_limit,
                 _isCreation: false,
                 _data: data,
-            }
-            .abi_encode()
-            .into(),
+            },
         )
     }
 
     /// `depositTransaction` from ALICE to `L2_TARGET` without ETH.
     fn deposit(&mut self, portal: Address, gas_limit: u64, data: Bytes) -> ExecutionResult {
         self.deposit_value(portal, U256::ZERO, gas_limit, data)
-    }
-
-    fn balance(&self, who: Address) -> U256 {
-        self.evm.ctx.journaled_state.database.cache.accounts[&who]
-            .info
-            .balance
     }
 }
 
@@ -152,9 +90,9 @@ fn deposit_transaction_emits_op_encoding() {
     let l2_value = eth(1) / U256::from(4u64);
     let gas_limit = 150_000u64;
     let data = Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]);
-    let result = chain.exec(
+    let result = chain.exec_call(
         ALICE,
-        TxKind::Call(portal),
+        portal,
         mint,
         Portal::depositTransactionCall {
             _to: L2_TARGET,
@@ -162,9 +100,7 @@ fn deposit_transaction_emits_op_encoding() {
             _gasLimit: gas_limit,
             _isCreation: false,
             _data: data.clone(),
-        }
-        .abi_encode()
-        .into(),
+        },
     );
     let ExecutionResult::Success { logs, .. } = result else {
         panic!("deposit failed: {result:?}");
@@ -204,9 +140,9 @@ fn deposit_transaction_emits_op_encoding() {
     );
 
     // Too small a gas limit reverts with the custom error.
-    let result = chain.exec(
+    let result = chain.exec_call(
         ALICE,
-        TxKind::Call(portal),
+        portal,
         U256::ZERO,
         Portal::depositTransactionCall {
             _to: L2_TARGET,
@@ -214,25 +150,17 @@ fn deposit_transaction_emits_op_encoding() {
             _gasLimit: 20_999,
             _isCreation: false,
             _data: Bytes::new(),
-        }
-        .abi_encode()
-        .into(),
+        },
     );
-    let ExecutionResult::Revert { output, .. } = result else {
-        panic!("expected revert, got {result:?}");
-    };
     assert!(matches!(
-        Portal::PortalErrors::abi_decode(&output).expect("custom error"),
+        portal_error(result),
         Portal::PortalErrors::SmallGasLimit(_)
     ));
 }
 
 /// The Portal error a reverted transaction carries.
 fn portal_error(result: ExecutionResult) -> Portal::PortalErrors {
-    let ExecutionResult::Revert { output, .. } = result else {
-        panic!("expected revert, got {result:?}");
-    };
-    Portal::PortalErrors::abi_decode(&output).expect("custom error")
+    revert_error(&result)
 }
 
 #[test]
@@ -327,7 +255,7 @@ fn deposit_gas_is_metered_per_l1_block() {
 /// L1 gas (whole transactions) of a typical ETH deposit (1 ETH, 100k L2 gas) and of a deposit with
 /// 1 KB of calldata (100k L2 gas), first and later deposits and the first deposit of a later L1
 /// block, at several L1 base fees; deposit base fee 1 gwei. Printed for `docs/contracts.md` (`cargo test -p blink-bridge-contracts
-/// --test revm_portal -- --nocapture`).
+/// --test it portal -- --nocapture`).
 #[test]
 fn deposit_gas_figures() {
     let kilobyte: Bytes = (0..1024u32).map(|i| (i % 251 + 1) as u8).collect();

@@ -1,41 +1,10 @@
-//! Measures the heap the in-memory change sets take per recorded change (a counting
-//! global allocator, so this lives in its own test binary). Prints the figures quoted in
-//! `docs/history-and-tracing.md`; asserts only a generous bound.
+//! Measures the heap the in-memory change sets take per recorded change (the binary's
+//! counting global allocator, `super::heap`; no other test runs meanwhile). Prints the
+//! figures quoted in `docs/history-and-tracing.md`; asserts only a generous bound.
 
+use crate::heap;
 use alloy_primitives::{Address, B256, U256};
 use blink_sequencer::history::{AccountState, ChangeStore, MemoryChangeSets};
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    sync::atomic::{AtomicIsize, Ordering::Relaxed},
-};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call forwards to the system allocator unchanged; only a counter moves.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Relaxed);
-        // SAFETY: same contract as the caller's
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Relaxed);
-        // SAFETY: same contract as the caller's
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
-        // SAFETY: same contract as the caller's
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn account(i: u64) -> Address {
     Address::from_word(B256::from(U256::from(i)))
@@ -49,14 +18,14 @@ fn measure(
     per_block: u64,
     tx: impl Fn(&mut MemoryChangeSets, u64, u64),
 ) -> f64 {
-    let before = LIVE.load(Relaxed);
+    let before = heap::live();
     let mut store = MemoryChangeSets::default();
     for b in 1..=blocks {
         for i in 0..per_block {
             tx(&mut store, b, b * per_block + i);
         }
     }
-    let bytes = (LIVE.load(Relaxed) - before) as f64;
+    let bytes = (heap::live() - before) as f64;
     let per = bytes / store.entries() as f64;
     eprintln!(
         "{name}: {} entries, {:.1} MiB, {per:.0} bytes per changed key",
@@ -69,6 +38,7 @@ fn measure(
 
 #[test]
 fn bytes_per_changed_key() {
+    let _alone = heap::measuring();
     let old = Some(AccountState {
         nonce: 1,
         balance: U256::from(1u64) << 64,

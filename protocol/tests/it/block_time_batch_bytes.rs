@@ -4,7 +4,7 @@
 //! difference over the 1 s layout is the per-block overhead on L1: block number,
 //! timestamp delta and transaction count, compressed.
 //!
-//! `cargo test -p blink-protocol --test block_time_batch_bytes -- --nocapture` prints the
+//! `cargo test -p blink-protocol --test it block_time_batch_bytes -- --nocapture` prints the
 //! table; the test asserts only that the overhead stays a few bytes per block.
 //!
 //! Sub-second timestamps are not valid today (whole seconds, strictly rising), so two

@@ -11,11 +11,11 @@
 //!   decoded from its `TransactionDeposited` log, for a call with data and a creation.
 //!
 //! Prints the L1 gas of the posts (`docs/contracts.md`):
-//! `cargo test -p blink-bridge-contracts --test revm_l1_records -- --nocapture`.
+//! `cargo test -p blink-bridge-contracts --test it l1_records -- --nocapture`.
 
 use alloy::{
     primitives::{Address, B256, Bytes, Log as PrimLog, U256, address, keccak256},
-    sol_types::{SolCall, SolConstructor, SolEvent},
+    sol_types::{SolCall, SolEvent},
 };
 use blink_bridge_contracts::{BatchInbox, L1History, Portal};
 use protocol::{
@@ -23,30 +23,17 @@ use protocol::{
     l1::{deposit_from_log, portal_deposit_hash},
     l1_history,
 };
-use revm::{
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
-    context::{
-        TxEnv,
-        result::{ExecutionResult, Output},
-    },
-    database::InMemoryDB,
-    primitives::{TxKind, hardfork::SpecId},
-    state::AccountInfo,
-};
+use revm::{context::result::ExecutionResult, primitives::TxKind};
+
+use crate::chain::{self, ALICE, with_args};
 
 const SEQUENCER: Address = address!("0x00000000000000000000000000000000005e9e00");
-const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
 
-type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
+/// An L1 where SEQUENCER and ALICE are rich.
+struct Chain(chain::Chain);
 
-struct Chain {
-    evm: Evm,
-    nonces: std::collections::HashMap<Address, u64>,
-}
-
-/// A successful transaction's output, logs and gas.
+/// A successful transaction's created address, logs and gas.
 struct Done {
-    output: Bytes,
     created: Option<Address>,
     logs: Vec<PrimLog>,
     gas: u64,
@@ -54,24 +41,15 @@ struct Done {
 
 impl Chain {
     fn new() -> Self {
-        let mut db = InMemoryDB::default();
         let rich = U256::from(10u64).pow(U256::from(24u64));
-        db.insert_account_info(SEQUENCER, AccountInfo::from_balance(rich));
-        db.insert_account_info(ALICE, AccountInfo::from_balance(rich));
-        let evm = Context::mainnet()
-            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
-            .with_db(db)
-            .build_mainnet();
-        Self {
-            evm,
-            nonces: Default::default(),
-        }
+        Self(chain::Chain::funded(&[SEQUENCER, ALICE], rich))
     }
 
     /// Moves to L1 block `number`, giving every earlier block up to 256 back a known hash.
     fn roll(&mut self, number: u64) {
-        self.evm.ctx.block.number = U256::from(number);
-        let hashes = &mut self.evm.ctx.journaled_state.database.cache.block_hashes;
+        let evm = &mut self.0.evm;
+        evm.ctx.block.number = U256::from(number);
+        let hashes = &mut evm.ctx.journaled_state.database.cache.block_hashes;
         for n in number.saturating_sub(300)..number {
             hashes.insert(U256::from(n), block_hash(n));
         }
@@ -85,39 +63,25 @@ impl Chain {
         data: Bytes,
         blobs: Vec<B256>,
     ) -> Done {
-        let nonce = self.nonces.entry(caller).or_default();
-        let mut tx = TxEnv::builder()
-            .caller(caller)
-            .kind(kind)
-            .value(value)
-            .data(data)
-            .gas_limit(10_000_000)
-            .gas_price(1)
-            .nonce(*nonce);
-        if !blobs.is_empty() {
-            tx = tx
-                .blob_hashes(blobs)
-                .max_fee_per_blob_gas(1)
-                .gas_priority_fee(Some(0))
-                .tx_type(Some(3));
-        }
-        let tx = tx.build().expect("valid tx");
-        *nonce += 1;
-        match self.evm.transact_commit(tx).expect("tx executes") {
+        let result = self.0.exec_with(caller, |tx| {
+            let tx = tx.kind(kind).value(value).data(data).gas_limit(10_000_000);
+            if blobs.is_empty() {
+                tx
+            } else {
+                tx.blob_hashes(blobs)
+                    .max_fee_per_blob_gas(1)
+                    .gas_priority_fee(Some(0))
+                    .tx_type(Some(3))
+            }
+        });
+        match result {
             ExecutionResult::Success {
                 output, logs, gas, ..
-            } => {
-                let (output, created) = match output {
-                    Output::Call(out) => (out, None),
-                    Output::Create(out, addr) => (out, addr),
-                };
-                Done {
-                    output,
-                    created,
-                    logs,
-                    gas: gas.tx_gas_used(),
-                }
-            }
+            } => Done {
+                created: output.address().copied(),
+                logs,
+                gas: gas.tx_gas_used(),
+            },
             other => panic!("transaction failed: {other:?}"),
         }
     }
@@ -129,14 +93,7 @@ impl Chain {
     }
 
     fn view<C: SolCall>(&mut self, to: Address, call: C) -> C::Return {
-        let out = self.exec(
-            SEQUENCER,
-            TxKind::Call(to),
-            U256::ZERO,
-            call.abi_encode().into(),
-            vec![],
-        );
-        C::abi_decode_returns(&out.output).expect("decode return")
+        self.0.call(SEQUENCER, to, call)
     }
 }
 
@@ -150,15 +107,13 @@ fn inbox_chain() -> (Chain, Address, Address) {
     let mut chain = Chain::new();
     chain.roll(1000);
     let history = chain.deploy(L1History::BYTECODE.clone());
-    let mut code = BatchInbox::BYTECODE.to_vec();
-    code.extend(
+    let inbox = chain.deploy(with_args(
+        &BatchInbox::BYTECODE,
         BatchInbox::constructorCall {
             _sequencer: SEQUENCER,
             _history: history,
-        }
-        .abi_encode(),
-    );
-    let inbox = chain.deploy(code.into());
+        },
+    ));
     (chain, history, inbox)
 }
 

@@ -39,7 +39,7 @@
 //!
 //! What it is not: no calls (the machine does not implement them yet), so no `LOG` in a
 //! static call; the Solidity prover itself runs in
-//! `bridge-contracts/tests/revm_one_step_prover.rs`.
+//! `bridge-contracts/tests/it/one_step_prover.rs`.
 
 use alloy_primitives::{B256, U256};
 use blink_protocol::fault::{

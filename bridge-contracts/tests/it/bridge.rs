@@ -6,99 +6,22 @@
 //! `L1Block` slot layout and prints the gas figures quoted in `docs/contracts.md`.
 
 use alloy::{
-    primitives::{Address, B256, Bytes, U256, address, b256},
-    sol_types::{SolCall, SolConstructor, SolEvent, SolInterface},
+    primitives::{Address, B256, Bytes, U256, b256},
+    sol_types::{SolCall, SolEvent, SolInterface},
 };
 use blink_bridge_contracts::{
     BlinkMintableERC20, FeeVault, L1Block, L1StandardBridge, L2StandardBridge, Portal, TestToken,
     predeploys::{self, FEE_VAULT, L1_BLOCK, L2_STANDARD_BRIDGE},
 };
 use revm::{
-    Context, ExecuteCommitEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
-    context::{
-        TxEnv,
-        result::{ExecutionResult, Output},
-    },
+    context::TxEnv,
     database::InMemoryDB,
-    primitives::{KECCAK_EMPTY, TxKind, hardfork::SpecId},
+    primitives::{KECCAK_EMPTY, TxKind},
     state::AccountInfo,
 };
 
-const DEPLOYER: Address = address!("0x00000000000000000000000000000000000d3910");
-const ALICE: Address = address!("0x00000000000000000000000000000000000a11ce");
-const BOB: Address = address!("0x0000000000000000000000000000000000000b0b");
-
-type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
-
-struct Chain {
-    evm: Evm,
-    nonces: std::collections::HashMap<Address, u64>,
-}
-
-impl Chain {
-    fn new(db: InMemoryDB) -> Self {
-        let evm = Context::mainnet()
-            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::PRAGUE))
-            .with_db(db)
-            .build_mainnet();
-        Self {
-            evm,
-            nonces: Default::default(),
-        }
-    }
-
-    fn exec(&mut self, caller: Address, kind: TxKind, data: Bytes, gas: u64) -> ExecutionResult {
-        let nonce = self.nonces.entry(caller).or_default();
-        let tx = TxEnv::builder()
-            .caller(caller)
-            .kind(kind)
-            .data(data)
-            .gas_limit(gas)
-            .gas_price(self.evm.ctx.block.basefee.into())
-            .nonce(*nonce)
-            .build()
-            .expect("valid tx");
-        *nonce += 1;
-        self.evm.transact_commit(tx).expect("tx executes")
-    }
-
-    fn create(&mut self, code: Vec<u8>) -> Address {
-        match self.exec(DEPLOYER, TxKind::Create, code.into(), 10_000_000) {
-            ExecutionResult::Success {
-                output: Output::Create(_, Some(addr)),
-                ..
-            } => addr,
-            other => panic!("deploy failed: {other:?}"),
-        }
-    }
-
-    /// A successful transaction; returns it (for logs and gas).
-    fn send<C: SolCall>(&mut self, caller: Address, to: Address, call: C) -> ExecutionResult {
-        let result = self.exec(
-            caller,
-            TxKind::Call(to),
-            call.abi_encode().into(),
-            10_000_000,
-        );
-        assert!(result.is_success(), "call failed: {result:?}");
-        result
-    }
-
-    fn call<C: SolCall>(&mut self, to: Address, call: C) -> C::Return {
-        let out = self.send(DEPLOYER, to, call).into_output().expect("output");
-        C::abi_decode_returns(&out).expect("decode return")
-    }
-
-    fn code(&self, addr: Address) -> Bytes {
-        self.evm.ctx.journaled_state.database.cache.accounts[&addr]
-            .info
-            .code
-            .as_ref()
-            .map(|c| c.original_bytes())
-            .unwrap_or_default()
-    }
-}
+use crate::chain::{ALICE, BOB, Chain, DEPLOYER, eth, revert_error, with_args};
 
 /// The L2 genesis: just the predeploys.
 fn l2_db(l1_bridge: Address) -> InMemoryDB {
@@ -177,45 +100,41 @@ fn deposit(
 
 /// Replays a deposited transaction on L2; returns the L2 gas used.
 fn relay(l2: &mut Chain, dep: &Deposit) -> u64 {
-    let result = l2.exec(
-        dep.from,
-        TxKind::Call(L2_STANDARD_BRIDGE),
-        dep.data.clone(),
-        dep.gas_limit,
-    );
+    let result = l2.exec_with(dep.from, |tx| {
+        tx.kind(TxKind::Call(L2_STANDARD_BRIDGE))
+            .data(dep.data.clone())
+            .gas_limit(dep.gas_limit)
+    });
     assert!(result.is_success(), "finalizeDeposit failed: {result:?}");
     result.tx_gas_used()
 }
 
 #[test]
 fn erc20_deposit_end_to_end() {
-    let mut l1_db = InMemoryDB::default();
-    // Pays for gas once the L1 base fee is set (below).
-    l1_db.insert_account_info(
-        ALICE,
-        AccountInfo::from_balance(U256::from(10u64).pow(U256::from(20u64))),
+    // ALICE pays for gas once the L1 base fee is set (below).
+    let mut l1 = Chain::funded(&[ALICE], eth(100));
+    let portal = l1.deploy(DEPLOYER, Portal::BYTECODE.clone());
+    let token = l1.deploy(
+        DEPLOYER,
+        with_args(
+            &TestToken::BYTECODE,
+            TestToken::constructorCall {
+                name_: "Blink Test Token".into(),
+                symbol_: "BTT".into(),
+                initialSupply: U256::ZERO,
+            },
+        ),
     );
-    let mut l1 = Chain::new(l1_db);
-    let portal = l1.create(Portal::BYTECODE.to_vec());
-    let mut token_code = TestToken::BYTECODE.to_vec();
-    token_code.extend_from_slice(
-        &TestToken::constructorCall {
-            name_: "Blink Test Token".into(),
-            symbol_: "BTT".into(),
-            initialSupply: U256::ZERO,
-        }
-        .abi_encode(),
+    let bridge = l1.deploy(
+        DEPLOYER,
+        with_args(
+            &L1StandardBridge::BYTECODE,
+            L1StandardBridge::constructorCall {
+                _portal: portal,
+                _l2Bridge: L2_STANDARD_BRIDGE,
+            },
+        ),
     );
-    let token = l1.create(token_code);
-    let mut bridge_code = L1StandardBridge::BYTECODE.to_vec();
-    bridge_code.extend_from_slice(
-        &L1StandardBridge::constructorCall {
-            _portal: portal,
-            _l2Bridge: L2_STANDARD_BRIDGE,
-        }
-        .abi_encode(),
-    );
-    let bridge = l1.create(bridge_code);
 
     let amount = U256::from(10u64).pow(U256::from(18u64));
     l1.send(
@@ -234,15 +153,24 @@ fn erc20_deposit_end_to_end() {
             value: U256::MAX,
         },
     );
-    let l2_token = l1.call(bridge, L1StandardBridge::l2TokenForCall { _l1Token: token });
+    let l2_token = l1.call(
+        DEPLOYER,
+        bridge,
+        L1StandardBridge::l2TokenForCall { _l1Token: token },
+    );
 
     let mut l2 = Chain::new(l2_db(bridge));
     assert_eq!(
-        l2.call(L2_STANDARD_BRIDGE, L2StandardBridge::otherBridgeCall {}),
+        l2.call(
+            DEPLOYER,
+            L2_STANDARD_BRIDGE,
+            L2StandardBridge::otherBridgeCall {}
+        ),
         bridge
     );
     assert_eq!(
         l2.call(
+            DEPLOYER,
             L2_STANDARD_BRIDGE,
             L2StandardBridge::l2TokenForCall { _l1Token: token }
         ),
@@ -265,33 +193,48 @@ fn erc20_deposit_end_to_end() {
         BlinkMintableERC20::DEPLOYED_BYTECODE.len()
     );
     assert_eq!(
-        l2.call(l2_token, BlinkMintableERC20::balanceOfCall { owner: ALICE }),
+        l2.call(
+            DEPLOYER,
+            l2_token,
+            BlinkMintableERC20::balanceOfCall { owner: ALICE }
+        ),
         amount
     );
     assert_eq!(
-        l2.call(l2_token, BlinkMintableERC20::REMOTE_TOKENCall {}),
+        l2.call(DEPLOYER, l2_token, BlinkMintableERC20::REMOTE_TOKENCall {}),
         token
     );
     assert_eq!(
-        l2.call(l2_token, BlinkMintableERC20::bridgeCall {}),
+        l2.call(DEPLOYER, l2_token, BlinkMintableERC20::bridgeCall {}),
         L2_STANDARD_BRIDGE
     );
     assert_eq!(
-        l2.call(l2_token, BlinkMintableERC20::nameCall {}),
+        l2.call(DEPLOYER, l2_token, BlinkMintableERC20::nameCall {}),
         "Blink Test Token"
     );
-    assert_eq!(l2.call(l2_token, BlinkMintableERC20::symbolCall {}), "BTT");
-    assert_eq!(l2.call(l2_token, BlinkMintableERC20::decimalsCall {}), 18);
+    assert_eq!(
+        l2.call(DEPLOYER, l2_token, BlinkMintableERC20::symbolCall {}),
+        "BTT"
+    );
+    assert_eq!(
+        l2.call(DEPLOYER, l2_token, BlinkMintableERC20::decimalsCall {}),
+        18
+    );
 
     // Repeat deposit: mints into the existing token.
     let second = deposit(&mut l1, portal, bridge, token, l2_token, amount);
     let l2_second = relay(&mut l2, &second);
     assert_eq!(
-        l2.call(l2_token, BlinkMintableERC20::balanceOfCall { owner: ALICE }),
+        l2.call(
+            DEPLOYER,
+            l2_token,
+            BlinkMintableERC20::balanceOfCall { owner: ALICE }
+        ),
         amount * U256::from(2u64)
     );
     assert_eq!(
         l1.call(
+            DEPLOYER,
             bridge,
             L1StandardBridge::depositsCall {
                 l1Token: token,
@@ -314,17 +257,13 @@ fn erc20_deposit_end_to_end() {
     );
 
     // Only the L1 bridge's alias may finalize deposits.
-    let result = l2.exec(
-        BOB,
-        TxKind::Call(L2_STANDARD_BRIDGE),
-        second.data,
-        3_000_000,
-    );
-    let ExecutionResult::Revert { output, .. } = result else {
-        panic!("expected revert, got {result:?}");
-    };
+    let result = l2.exec_with(BOB, |tx| {
+        tx.kind(TxKind::Call(L2_STANDARD_BRIDGE))
+            .data(second.data)
+            .gas_limit(3_000_000)
+    });
     assert!(matches!(
-        L2StandardBridge::L2StandardBridgeErrors::abi_decode(&output).expect("custom error"),
+        revert_error(&result),
         L2StandardBridge::L2StandardBridgeErrors::OnlyOtherBridge(_)
     ));
 }
@@ -349,13 +288,22 @@ fn l1_block_reads_slots_0_to_3() {
             .expect("in-memory db");
     }
     let mut l2 = Chain::new(db);
-    assert_eq!(l2.call(L1_BLOCK, L1Block::numberCall {}), 19_000_000);
-    assert_eq!(l2.call(L1_BLOCK, L1Block::timestampCall {}), 1_700_000_000);
     assert_eq!(
-        l2.call(L1_BLOCK, L1Block::basefeeCall {}),
+        l2.call(DEPLOYER, L1_BLOCK, L1Block::numberCall {}),
+        19_000_000
+    );
+    assert_eq!(
+        l2.call(DEPLOYER, L1_BLOCK, L1Block::timestampCall {}),
+        1_700_000_000
+    );
+    assert_eq!(
+        l2.call(DEPLOYER, L1_BLOCK, L1Block::basefeeCall {}),
         U256::from(7_000_000_000u64)
     );
-    assert_eq!(l2.call(L1_BLOCK, L1Block::hashCall {}), B256::from(hash));
+    assert_eq!(
+        l2.call(DEPLOYER, L1_BLOCK, L1Block::hashCall {}),
+        B256::from(hash)
+    );
     assert_eq!(l2.code(L1_BLOCK), L1Block::DEPLOYED_BYTECODE);
     assert_eq!(l2.code(FEE_VAULT), FeeVault::DEPLOYED_BYTECODE);
 }

@@ -6,7 +6,7 @@
 
 use alloy::{
     consensus::{SignableTransaction, Signed, TxEip1559, TxEip2930, TxEip7702, TxLegacy},
-    primitives::{Address, B256, Bytes, Signature, TxKind, U256},
+    primitives::{Address, B256, Signature, TxKind, U256},
     sol_types::SolCall,
 };
 use blink_bridge_contracts::{GasPriceOracle, predeploys};
@@ -20,47 +20,7 @@ use protocol::{
 };
 use revm::context::TxEnv;
 
-/// splitmix64: reproducible "random" cases without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// A value of random magnitude (so small and huge prices both occur).
-    fn wide(&mut self) -> u64 {
-        let bits = self.below(65) as u32;
-        if bits == 0 {
-            0
-        } else {
-            self.next() >> (64 - bits)
-        }
-    }
-
-    fn bytes(&mut self, max: u64) -> Bytes {
-        let len = self.below(max + 1) as usize;
-        // mostly zero bytes sometimes: the fee must not discount them
-        let zeros = self.below(2) == 0;
-        (0..len)
-            .map(|_| {
-                if zeros && self.below(4) != 0 {
-                    0
-                } else {
-                    self.next() as u8
-                }
-            })
-            .collect()
-    }
-}
+use crate::rng::Rng;
 
 fn random_tx(rng: &mut Rng) -> (OpTxEnvelope, Vec<u8>) {
     let to = if rng.below(5) == 0 {

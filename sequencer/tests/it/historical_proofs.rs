@@ -1,9 +1,10 @@
 //! Measures `eth_getProof` at older blocks (`blink_sequencer::proofs::prove_at`) on a
-//! large state: time and transient heap at a few depths behind the committed tree.
+//! large state: time and transient heap (the binary's counting allocator, `super::heap`;
+//! no other test runs meanwhile) at a few depths behind the committed tree.
 //! Prints the figures quoted in `docs/history-and-tracing.md`; asserts only that every
 //! proof is given. Ignored by default (it builds a 1M-leaf tree):
 //!
-//! `cargo test -p blink-sequencer --test historical_proofs -- --ignored --nocapture`
+//! `cargo test -p blink-sequencer --test it historical_proofs -- --ignored --nocapture`
 //! (`PROOF_BENCH_LEAVES`, default 1,000,000; `PROOF_BENCH_CHANGES`, keys changed per
 //! block, default 50).
 
@@ -13,45 +14,9 @@ use blink_sequencer::proofs::prove_at;
 use parking_lot::{Mutex, RwLock};
 use protocol::state::{AccountLeaf, CommittedState, StateChange};
 use revm::primitives::KECCAK_EMPTY;
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    sync::atomic::{AtomicIsize, Ordering::Relaxed},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-fn grew(by: isize) {
-    let now = LIVE.fetch_add(by, Relaxed) + by;
-    PEAK.fetch_max(now, Relaxed);
-}
-
-// SAFETY: every call forwards to the system allocator unchanged; only counters move.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size() as isize);
-        // SAFETY: same contract as the caller's
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Relaxed);
-        // SAFETY: same contract as the caller's
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        grew(new_size as isize - layout.size() as isize);
-        // SAFETY: same contract as the caller's
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use crate::heap;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -71,6 +36,7 @@ fn mib(bytes: isize) -> f64 {
 #[test]
 #[ignore = "a measurement: builds a 1M-leaf tree"]
 fn historical_proof_latency() {
+    let _alone = heap::measuring();
     let leaves = env_usize("PROOF_BENCH_LEAVES", 1_000_000) as u64;
     let per_block = env_usize("PROOF_BENCH_CHANGES", 50) as u64;
     let blocks: u64 = 2_000;
@@ -150,8 +116,7 @@ fn historical_proof_latency() {
         let mut samples = Vec::new();
         let mut peak = 0;
         for _ in 0..3 {
-            let base = LIVE.load(Relaxed);
-            PEAK.store(base, Relaxed);
+            let base = heap::reset_peak();
             let started = Instant::now();
             let proof = prove_at(
                 &committed,
@@ -164,7 +129,7 @@ fn historical_proof_latency() {
             )
             .expect("proof");
             samples.push(started.elapsed());
-            peak = peak.max(PEAK.load(Relaxed) - base);
+            peak = peak.max(heap::peak() - base);
             assert_eq!(proof.account.nonce, 1);
         }
         samples.sort();

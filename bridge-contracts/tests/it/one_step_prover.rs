@@ -36,7 +36,7 @@
 //! records of a non-trivial block, transaction and chain).
 //!
 //! What it is not: no world-state or call coverage (the prover reverts on those), and
-//! not the revm-vs-machine differential (`protocol/tests/fault_machine.rs`).
+//! not the revm-vs-machine differential (`protocol/tests/it/fault_machine.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -829,7 +829,7 @@ fn copy_leaf_offsets(w: &[u8]) -> (usize, usize) {
 }
 
 // Random programs: items and assembly from `fault::coverage`, as in
-// `protocol/tests/fault_machine.rs`.
+// `protocol/tests/it/fault_machine.rs`.
 fn item() -> impl Strategy<Value = Item> {
     // Defined opcodes the machine implements, covered by the prover or not.
     let ops = protocol::fault::coverage::plain_ops();
@@ -1247,6 +1247,6 @@ fn fixtures() -> String {
 
 #[test]
 fn forge_fixtures_are_fresh() {
-    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "revm_one_step_prover")
+    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "one_step_prover")
         .unwrap_or_else(|e| panic!("{e}"));
 }

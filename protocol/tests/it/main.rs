@@ -1,0 +1,10 @@
+//! The integration tests of `blink-protocol`, in one test binary (one link instead of one
+//! per file; reth's layout). Each module says what it checks; run one with e.g.
+//! `cargo test -p blink-protocol --test it fault_machine`.
+
+mod common;
+
+mod block_time_batch_bytes;
+mod fault_machine;
+mod l1_fee;
+mod stf;
