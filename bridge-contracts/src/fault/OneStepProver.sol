@@ -30,17 +30,18 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         (from `BlockEnv`, through `BlockCtx` in `M.a`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
 ///         `BLOBBASEFEE` (the chain constants, immutables set by the constructor) and
 ///         `BLOBHASH` (pops its index, pushes 0: Blink has no blob transactions); the state
-///         opcodes `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE` over `Global`
+///         opcodes `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `EXTCODEHASH`,
+///         `SELFBALANCE` and `BLOCKHASH` (the `L2BlockHashes` ring in state) over `Global`
 ///         (`M.c`): one `LibSmt` opening of the world tree and one of the transaction tree
 ///         per step, EIP-2929 warm/cold, EIP-2200/3529 `SSTORE` gas and refunds. Every
 ///         failure of the frame is a halt: `TX_FINISH` with the result `status 0, gasLeft 0,
 ///         empty output`; a halt or `REVERT` puts `Global` back to the snapshot of the
 ///         frame's call-stack entry (`M.e`), whose 96-byte preimage ends the witness.
-///         What it does not cover yet, reverting `UnsupportedStep`: `BLOCKHASH`, `EXTCODE*`,
-///         logs, calls and creates, and
+///         What it does not cover yet, reverting `UnsupportedStep`: `EXTCODESIZE` and
+///         `EXTCODECOPY` (they need the code oracle's lengths), logs, calls and creates, and
 ///         every `M.kind` but `TX_EXEC` (and a copy source that is neither `W32` nor
 ///         `CODE31`, which the machine never makes: `UnsupportedMicroStep`).
-///         Runtime code is 22.3 KB of EIP-170's 24 KB: the next opcodes (logs, calls) go to
+///         Runtime code is 22.7 KB of EIP-170's 24 KB: the next opcodes (logs, calls) go to
 ///         sub-provers (6.2).
 contract OneStepProver is IOneStepProver {
     using LibWitness for WitnessReader;
@@ -88,6 +89,11 @@ contract OneStepProver is IOneStepProver {
     uint256 private constant SSTORE_RESET_EXTRA = 2800;
     uint256 private constant CLEAR_REFUND = 4800;
     uint256 private constant CALL_STIPEND = 2300;
+    /// @dev `BLOCKHASH`: the `L2BlockHashes` predeploy, its ring length and how far back it
+    ///      reads (`protocol::block_hashes`, `machine::BLOCKHASH_WINDOW`).
+    address private constant L2_BLOCK_HASHES = 0x4200000000000000000000000000000000002935;
+    uint256 private constant BLOCK_HASH_RING = 8191;
+    uint256 private constant BLOCKHASH_WINDOW = 256;
 
     /// @dev Record lengths and field offsets (`protocol::fault::commit`, `docs/fault-proofs.md`
     ///      3.3–3.5): `TxCtx` (191 bytes) `origin` at 34, `gasPrice` (u128) at 103; `BlockCtx`
@@ -228,9 +234,9 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x35 || op == 0x36) return _calldata(r, c, op);
         if (op == 0x37 || op == 0x39 || op == 0x3e || op == 0x5e) return _copy(r, c, op);
         if (op == 0xf3 || op == 0xfd) return _return(r, c, op);
-        if (op == 0x31 || op == 0x47 || op == 0x54 || op == 0x55 || op == 0x5c || op == 0x5d) {
-            return _state(r, c, op);
-        }
+        if (
+            op == 0x31 || op == 0x3f || op == 0x40 || op == 0x47 || op == 0x54 || op == 0x55 || op == 0x5c || op == 0x5d
+        ) return _state(r, c, op);
         if (op >= 0x30 && op <= 0x4a) return _env(r, c, op);
         return _arith(r, c, op);
     }
@@ -289,18 +295,24 @@ contract OneStepProver is IOneStepProver {
     // ---------------------------------------------------------------------------------
     // State: `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `SELFBALANCE`.
 
-    /// @notice A state opcode over `Global` (`M.c`): the world tree's opening of the slot or
-    ///         account, the transaction tree's of the warm entry or transient slot, EIP-2929
+    /// @notice A state opcode over `Global` (`M.c`): the world tree's opening of the slot,
+    ///         the account or (`BLOCKHASH`, from `BlockEnv.number`) the ring slot, the transaction tree's of the warm entry or transient slot, EIP-2929
     ///         cold surcharges (the entry inserted), EIP-2200/3529 `SSTORE` gas and refund,
     ///         writes applied to the roots at once (`machine::exec`, `world::TxState`).
     function _state(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
         uint256 k = op == 0x47 ? 0 : (op == 0x55 || op == 0x5d ? 2 : 1);
         if (c.f.stackSize < k || (k == 0 && c.f.stackSize >= STACK_LIMIT)) return _halt(c);
         address self;
-        if (op != 0x31) {
+        if (op == 0x47 || op >= 0x54) {
             uint256 envAt = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
             self = address(uint160(LibWitness.field(envAt, ENV_SELF, 20)));
             if ((op == 0x55 || op == 0x5d) && LibWitness.field(envAt, ENV_STATIC, 1) != 0) return _halt(c);
+        }
+        uint256 number;
+        if (op == 0x40) {
+            uint256 ctx = _preimage(r, BLOCK_CTX_LEN, LibFrame.mA(c.m), SECTION_BLOCK_CTX);
+            uint256 at = _preimage(r, BLOCK_ENV_LEN, bytes32(LibWitness.field(ctx, 0, 32)), SECTION_BLOCK_ENV);
+            number = LibWitness.field(at, BLOCK_NUMBER, 8);
         }
         if (op == 0x55) {
             // EIP-2200's sentry, then the warm read revm charges after it.
@@ -314,8 +326,11 @@ contract OneStepProver is IOneStepProver {
         if (k > 0) (below, s) = _readStack(r, c.f, k);
         bool ok;
         uint256 v;
-        if (op == 0x31 || op == 0x47) {
-            (ok, v) = _balance(r, c.f, g, op == 0x31 ? address(uint160(s[0])) : self, op == 0x31);
+        if (op == 0x31 || op == 0x3f || op == 0x47) {
+            (ok, v) = _account(r, c.f, g, op == 0x47 ? self : address(uint160(s[0])), op != 0x47, op == 0x3f);
+        } else if (op == 0x40) {
+            ok = true;
+            v = _blockHash(r, g, number, s[0]);
         } else if (op == 0x54 || op == 0x55) {
             (ok, v) = _storage(r, c.f, g, self, s, op == 0x55);
         } else {
@@ -334,19 +349,22 @@ contract OneStepProver is IOneStepProver {
         return LibFrame.running(c.m, c.frame, c.f);
     }
 
-    /// @notice `BALANCE(who)` (`warm`: the access is priced and `who` made warm) or
-    ///         `SELFBALANCE`: the account's opening and leaf preimage, and for `BALANCE` of
-    ///         anything but a precompile its warm entry; false when out of gas.
-    function _balance(WitnessReader memory r, Frame memory f, bytes memory g, address who, bool warm)
+    /// @notice `BALANCE(who)` and `EXTCODEHASH(who)` (`warm`: the access is priced and `who`
+    ///         made warm) or `SELFBALANCE`: the account's opening and leaf preimage, and but for
+    ///         `SELFBALANCE` or a precompile its warm entry; false when out of gas. Returns the
+    ///         balance, or (`codeHash`) the code hash: 0 for an empty account, whose leaf is
+    ///         absent, and the preimage's (`KECCAK_EMPTY` when it has no code) otherwise, as
+    ///         `world::TxState::ext_code_hash`.
+    function _account(WitnessReader memory r, Frame memory f, bytes memory g, address who, bool warm, bool codeHash)
         internal
         pure
-        returns (bool, uint256 balance)
+        returns (bool, uint256 v)
     {
         bytes32 key = LibSmt.accountKey(who);
         bytes32 leaf = LibSmt.load(LibSmt.readProof(r, key), _root(g, G_WORLD), key);
         if (leaf != 0) {
             uint256 at = _preimage(r, ACCOUNT_LEN, leaf, SECTION_ACCOUNT);
-            balance = LibWitness.field(at, 32, 32);
+            v = LibWitness.field(at, codeHash ? 64 : 32, 32);
         }
         if (warm && !_isPrecompile(who)) {
             key = LibSmt.addressKey(TAG_WARM_ACCOUNT, who);
@@ -357,7 +375,19 @@ contract OneStepProver is IOneStepProver {
                 LibFrame.put(g, G_TX_TREE, 32, uint256(LibSmt.rootAfter(p, key, bytes32(uint256(1)))));
             }
         }
-        return (true, balance);
+        return (true, v);
+    }
+
+    /// @notice `BLOCKHASH(k)` in block `number`: the `L2BlockHashes` ring slot `k mod 8191`
+    ///         for `number − 256 ≤ k ≤ number − 2` (`docs/fault-proofs.md` 4.2), else 0.
+    function _blockHash(WitnessReader memory r, bytes memory g, uint256 number, uint256 k)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (k > number || number - k < 2 || number - k > BLOCKHASH_WINDOW) return 0;
+        bytes32 key = LibSmt.storageKey(L2_BLOCK_HASHES, k % BLOCK_HASH_RING);
+        return uint256(LibSmt.load(LibSmt.readProof(r, key), _root(g, G_WORLD), key));
     }
 
     /// @dev One slot access of `SLOAD`/`SSTORE`, kept in memory (the stack is too shallow).
@@ -1223,7 +1253,8 @@ contract OneStepProver is IOneStepProver {
         if (op == 0x4a) return (DEFINED, 2);
         if (op == 0x49) return (DEFINED, 3);
         if ((op >= 0x51 && op <= 0x53) || (op >= 0x60 && op <= 0x9f)) return (DEFINED, 3);
-        if (op == 0x31 || op == 0x54 || op == 0x5c || op == 0x5d) return (DEFINED, 100);
+        if (op == 0x31 || op == 0x3f || op == 0x54 || op == 0x5c || op == 0x5d) return (DEFINED, 100);
+        if (op == 0x40) return (DEFINED, 20);
         if (op == 0x55) return (DEFINED, 0);
         if (op == 0x47) return (DEFINED, 5);
         if (op == 0x56) return (DEFINED, 8);

@@ -52,8 +52,8 @@ use protocol::fault::{
     },
     coverage::{
         ENV_PUSH_OPS, Environment, Family, Generator, Item, Program, StepOutcome, assemble,
-        classify, env_reads_program, interesting, osaka_defined, prover_covers, prover_runs,
-        push32,
+        blockhash_probes, classify, env_reads_program, interesting, osaka_defined, probe_addresses,
+        prover_covers, prover_runs, push32,
     },
     differential,
     machine::{ChainConsts, Cursor, MachineState, implemented, step},
@@ -918,19 +918,52 @@ fn state_programs(env: &Environment) -> Vec<Vec<u8>> {
     push(&mut balances, U256::MAX);
     balances.extend([0x31, 0x50]);
     let mut out = Vec::new();
-    for body in [sload, writes, transient, balances] {
+    for body in [
+        sload,
+        writes,
+        transient,
+        balances,
+        code_hashes(env),
+        block_hashes(env),
+    ] {
         for end in [&[0x00][..], &[0x5f, 0x5f, 0xfd], &[0xfe]] {
             let mut code = body.clone();
             code.extend_from_slice(end);
             out.push(code);
         }
     }
-    // Every opcode on an empty stack, and the stores after a revert of nothing.
-    for op in [0x31u8, 0x54, 0x55, 0x5c, 0x5d] {
+    // Every opcode on an empty stack, and after one item.
+    for op in [0x31u8, 0x3f, 0x40, 0x54, 0x55, 0x5c, 0x5d] {
         out.push(vec![op]);
         out.push(vec![0x5f, op]);
     }
     out
+}
+
+/// `EXTCODEHASH` of every probe address (the frame, the caller, a contract, a 7702
+/// delegation, an EOA, code without balance, an absent account, precompiles, the
+/// coinbase), twice: cold, then warm.
+fn code_hashes(env: &Environment) -> Vec<u8> {
+    let mut code = Vec::new();
+    let probes = probe_addresses(env.target, env.caller);
+    for a in probes.iter().chain(probes.iter()) {
+        push(&mut code, U256::from_be_slice(a.as_slice()));
+        code.extend([0x3f, 0x50]);
+    }
+    code
+}
+
+/// `BLOCKHASH` of the window's edges and beyond (`coverage::blockhash_probes`) and of a
+/// number above 2^64.
+fn block_hashes(env: &Environment) -> Vec<u8> {
+    let mut code = Vec::new();
+    for k in blockhash_probes(env.number) {
+        push(&mut code, U256::from(k));
+        code.extend([0x40, 0x50]);
+    }
+    push(&mut code, U256::MAX);
+    code.extend([0x40, 0x50]);
+    code
 }
 
 /// The called account's storage in the state programs.
@@ -951,7 +984,8 @@ fn state_opcodes() {
         let p = Program::new(code.clone())
             .storage(state_storage())
             .gas(1_000_000)
-            .env(env.clone());
+            .env(env.clone())
+            .with_neighbours();
         h.run_program(&p, false)
             .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?}"));
         // In a static frame the stores halt (after the pushes and reads before them).
@@ -985,9 +1019,24 @@ fn state_opcodes() {
                 .unwrap_or_else(|e| panic!("{e}\ncode {code:02x?} gas {gas}"));
         }
     }
+    // BLOCKHASH at the window's edges of every boundary environment (blocks 0, 2, 257,
+    // 2^64 − 1, ...), each with its own prover.
+    for env in Environment::boundaries() {
+        let mut b = Harness::with_env(env.clone());
+        b.state_stride = Some(5);
+        let p = Program::new(block_hashes(&env))
+            .gas(1_000_000)
+            .env(env.clone())
+            .with_neighbours();
+        b.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("block {}: {e}", env.number));
+        assert_eq!(b.stats.unsupported, 0);
+        h.stats.compared += b.stats.compared;
+        h.stats.mutations += b.stats.mutations;
+    }
     h.report("state opcodes");
     assert!(h.stats.unsupported == 0, "{:02x?}", h.stats.unsupported_ops);
-    for op in [0x31u8, 0x47, 0x54, 0x55, 0x5c, 0x5d] {
+    for op in [0x31u8, 0x3f, 0x40, 0x47, 0x54, 0x55, 0x5c, 0x5d] {
         assert!(
             h.stats.gas.keys().any(|(o, _)| *o == op),
             "no 0x{op:02x} step compared"

@@ -63,7 +63,7 @@ pub fn opcode_name(op: u8) -> String {
 /// sides of this set on every step it runs.
 pub fn prover_covers(op: u8) -> bool {
     !matches!(op,
-        0x3b | 0x3c | 0x3f | 0x40
+        0x3b | 0x3c
         | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
 }
 

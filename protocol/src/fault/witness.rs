@@ -27,7 +27,7 @@
 //!  TLOAD, TSTORE]
 //! [ORIGIN, GASPRICE]            tx:     TxCtx preimage (191)
 //! [TIMESTAMP, NUMBER,           block:  BlockCtx preimage (223) ‖ BlockEnv preimage (187)
-//!  GASLIMIT, BASEFEE]
+//!  GASLIMIT, BASEFEE, BLOCKHASH]
 //! [state opcode]                global: Global preimage (140)
 //! [op pops or reads k > 0]      stack:  u8 n ‖ b32 below ‖ n × b32 items, top first,
 //!                                       n = min(k, stackSize), below = hash of the rest
@@ -46,12 +46,15 @@
 //!                               dest:   Opening of memory words (dst + done)/32 ..=
 //!                                       (dst + end − 1)/32 before the write, after expansion
 //!                                       (both 0 leaves if the step halts or copies nothing)
-//! [state opcode, k items]       world:  SmtOpening of the slot (SLOAD, SSTORE) or account
-//!                                       (BALANCE, SELFBALANCE) in Global.worldRoot
+//! [state opcode, k items]       world:  SmtOpening of the slot (SLOAD, SSTORE), account
+//!                                       (BALANCE, EXTCODEHASH, SELFBALANCE) or L2BlockHashes
+//!                                       ring slot (BLOCKHASH inside its window) in
+//!                                       Global.worldRoot
 //! [account present]             account: its leaf preimage abi.encode(nonce, balance,
 //!                                       codeHash) (96)
 //! [SLOAD, SSTORE, TLOAD, TSTORE, tx:    SmtOpening of the warm slot, transient slot or warm
-//!  BALANCE but of a precompile]         account in Global.txTreeRoot
+//!  BALANCE, EXTCODEHASH but of a        account in Global.txTreeRoot
+//!  precompile]
 //! [SSTORE of a warm slot]       original: b32 the slot's value at transaction start
 //! [the step reverts or halts]   entry:  the frame's call-stack entry preimage (96):
 //!                                       b32 parentFrame ‖ b32 snapshot ‖ b32 below
@@ -101,14 +104,18 @@ use super::{
         Kind, LogCursorRecord, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
-        CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, copy_chunk_end, step,
+        CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, blockhash_reads,
+        copy_chunk_end, step,
     },
     smt_witness::{self, SmtWitnessError},
     sponge::{self, RATE},
     tree::{self, CHUNK_CODE_BYTES, RangeProof, TreeError},
     world::{GlobalRecord, TxState, is_precompile, transient_key, warm_account_key, warm_slot_key},
 };
-use crate::smt::{self, SmtProof};
+use crate::{
+    block_hashes::{L2_BLOCK_HASHES, ring_slot},
+    smt::{self, SmtProof},
+};
 
 /// The layout version this module writes and reads.
 pub const VERSION: u8 = 1;
@@ -264,7 +271,7 @@ pub fn stack_reads(op: u8) -> usize {
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
         0x37 | 0x39 | 0x3e | 0x5e => 3,
         0x15 | 0x19 | 0x1e | 0x35 | 0x49 | 0x50 | 0x51 | 0x56 => 1,
-        0x31 | 0x54 | 0x5c => 1,
+        0x31 | 0x3f | 0x40 | 0x54 | 0x5c => 1,
         0x55 | 0x5d => 2,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
@@ -285,11 +292,11 @@ pub fn reads_env(op: u8) -> bool {
     )
 }
 
-/// Whether `op` is a state opcode (`BALANCE`, `SELFBALANCE`, `SLOAD`, `SSTORE`,
-/// `TLOAD`, `TSTORE`): its witness carries the `Global` preimage and openings of the world
-/// and transaction trees.
+/// Whether `op` is a state opcode (`BALANCE`, `EXTCODEHASH`, `BLOCKHASH`, `SELFBALANCE`,
+/// `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`): its witness carries the `Global` preimage and
+/// openings of the world and transaction trees.
 pub fn is_state_op(op: u8) -> bool {
-    matches!(op, 0x31 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d)
+    matches!(op, 0x31 | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d)
 }
 
 /// Whether the opcode's witness carries the `TxCtx` preimage (`ORIGIN`, `GASPRICE`).
@@ -300,7 +307,7 @@ pub fn reads_tx_ctx(op: u8) -> bool {
 /// Whether the opcode's witness carries the `BlockCtx` and `BlockEnv` preimages
 /// (`TIMESTAMP`, `NUMBER`, `GASLIMIT`, `BASEFEE`).
 pub fn reads_block_env(op: u8) -> bool {
-    matches!(op, 0x42 | 0x43 | 0x45 | 0x48)
+    matches!(op, 0x40 | 0x42 | 0x43 | 0x45 | 0x48)
 }
 
 /// Whether `op` is a copy (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`).
@@ -610,11 +617,20 @@ fn state_sections(
     let top = |i: usize| s.stack[s.stack.len() - 1 - i];
     let me = s.env.self_address;
     match op {
-        0x31 | 0x47 => {
-            let who = if op == 0x31 {
-                Address::from_word(B256::from(top(0).to_be_bytes::<32>()))
-            } else {
+        0x40 => {
+            // The ring slot, only inside the window (outside it the prover pushes 0).
+            if let Some(k) = blockhash_reads(s.ctx.block_env().number, top(0)) {
+                let slot = ring_slot(k);
+                let key = smt::storage_key(L2_BLOCK_HASHES, slot);
+                let proof = smt_witness::for_read(&tx.world.prove_slot(L2_BLOCK_HASHES, slot));
+                smt_witness::encode_into(out, &proof, &key)?;
+            }
+        }
+        0x31 | 0x3f | 0x47 => {
+            let who = if op == 0x47 {
                 me
+            } else {
+                Address::from_word(B256::from(top(0).to_be_bytes::<32>()))
             };
             let key = smt::account_key(who);
             let proof = smt_witness::for_read(&tx.world.prove_account(who));
@@ -623,7 +639,7 @@ fn state_sections(
             if let Some(pre) = smt::account_preimage(leaf.nonce, leaf.balance, leaf.code_hash) {
                 out.extend_from_slice(&pre);
             }
-            if op == 0x31 && !is_precompile(who) {
+            if op != 0x47 && !is_precompile(who) {
                 let key = warm_account_key(who);
                 let proof = smt_witness::for_read(&tx.tx_tree.clone().prove(&key));
                 smt_witness::encode_into(out, &proof, &key)?;
@@ -841,11 +857,18 @@ fn decode_state(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), Witne
     let me = d.env.map_or(Address::ZERO, |e| e.self_address);
     let shows = |p: &SmtProof, key: &B256| p.leaf().is_some_and(|l| l.key == *key);
     match op {
-        0x31 | 0x47 => {
-            let who = if op == 0x31 {
-                Address::from_word(B256::from(items[0].to_be_bytes::<32>()))
-            } else {
+        0x40 => {
+            let number = d.block_env.map_or(0, |e| e.number);
+            if let Some(k) = blockhash_reads(number, items[0]) {
+                let key = smt::storage_key(L2_BLOCK_HASHES, ring_slot(k));
+                d.world = Some(smt_witness::read(r.bytes, &mut r.at, &key)?);
+            }
+        }
+        0x31 | 0x3f | 0x47 => {
+            let who = if op == 0x47 {
                 me
+            } else {
+                Address::from_word(B256::from(items[0].to_be_bytes::<32>()))
             };
             let key = smt::account_key(who);
             let world = smt_witness::read(r.bytes, &mut r.at, &key)?;
@@ -855,7 +878,7 @@ fn decode_state(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), Witne
                 d.account = Some(pre);
             }
             d.world = Some(world);
-            if op == 0x31 && !is_precompile(who) {
+            if op != 0x47 && !is_precompile(who) {
                 let key = warm_account_key(who);
                 d.tx_tree = Some(smt_witness::read(r.bytes, &mut r.at, &key)?);
             }
