@@ -493,9 +493,11 @@ pub struct FrameState {
     pub snapshot_hash: B256,
 }
 
+/// Equal when `Global` and the snapshot a failure restores are (the journals behind them
+/// may differ).
 impl PartialEq for FrameState {
     fn eq(&self, other: &Self) -> bool {
-        self.tx.record() == other.tx.record()
+        self.snapshot_hash == other.snapshot_hash && self.tx.record() == other.tx.record()
     }
 }
 
