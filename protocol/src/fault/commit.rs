@@ -624,10 +624,7 @@ impl SpongeCursorRecord {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(Self::LEN);
         out.push(Self::TAG);
-        out.extend_from_slice(&self.offset.to_be_bytes());
-        out.extend_from_slice(&self.length.to_be_bytes());
-        out.extend_from_slice(&self.blocks.to_be_bytes());
-        out.extend_from_slice(&super::sponge::state_bytes(&self.state));
+        sponge_tail(&mut out, self.offset, self.length, self.blocks, &self.state);
         out
     }
 
@@ -643,11 +640,7 @@ impl SpongeCursorRecord {
                 value: tag,
             });
         }
-        let (offset, length, blocks) = (r.u64(), r.u64(), r.u64());
-        let mut state = [0u64; 25];
-        for lane in state.iter_mut() {
-            *lane = u64::from_le_bytes(r.array());
-        }
+        let (offset, length, blocks, state) = r.sponge_tail();
         Ok(Self {
             offset,
             length,
@@ -660,6 +653,15 @@ impl SpongeCursorRecord {
     pub fn hash(&self) -> B256 {
         keccak256(self.encode())
     }
+}
+
+/// The sponge fields a `SpongeCursor` and a `LogCursor` end with: `u64 offset ‖ u64
+/// length ‖ u64 blocks ‖ 25 little-endian lanes` (224 bytes).
+fn sponge_tail(out: &mut Vec<u8>, offset: u64, length: u64, blocks: u64, state: &[u64; 25]) {
+    out.extend_from_slice(&offset.to_be_bytes());
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(&blocks.to_be_bytes());
+    out.extend_from_slice(&super::sponge::state_bytes(state));
 }
 
 /// The cursor of a `LOG` whose data (above 2 KiB) is being hashed: `u8 tag (3) ‖ u8 n ‖
@@ -698,10 +700,7 @@ impl LogCursorRecord {
         for t in &self.topics {
             out.extend_from_slice(t.as_slice());
         }
-        out.extend_from_slice(&self.offset.to_be_bytes());
-        out.extend_from_slice(&self.length.to_be_bytes());
-        out.extend_from_slice(&self.blocks.to_be_bytes());
-        out.extend_from_slice(&super::sponge::state_bytes(&self.state));
+        sponge_tail(&mut out, self.offset, self.length, self.blocks, &self.state);
         out
     }
 
@@ -734,11 +733,7 @@ impl LogCursorRecord {
                 value: topic_count,
             });
         }
-        let (offset, length, blocks) = (r.u64(), r.u64(), r.u64());
-        let mut state = [0u64; 25];
-        for lane in state.iter_mut() {
-            *lane = u64::from_le_bytes(r.array());
-        }
+        let (offset, length, blocks, state) = r.sponge_tail();
         Ok(Self {
             topic_count,
             topics,
@@ -1103,6 +1098,16 @@ fn decode_bool(record: &'static str, field: &'static str, value: u8) -> Result<b
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
+    /// What [`sponge_tail`] wrote: offset, length, blocks, lanes.
+    fn sponge_tail(&mut self) -> (u64, u64, u64, [u64; 25]) {
+        let (offset, length, blocks) = (self.u64(), self.u64(), self.u64());
+        let mut state = [0u64; 25];
+        for lane in state.iter_mut() {
+            *lane = u64::from_le_bytes(self.array());
+        }
+        (offset, length, blocks, state)
+    }
+
     fn take(&mut self, n: usize) -> &'a [u8] {
         let (head, tail) = self.0.split_at(n.min(self.0.len()));
         self.0 = tail;
