@@ -269,19 +269,9 @@ impl Harness {
 
     /// One flipped byte: a custom error or the same post-state, never another post-state.
     fn mutate(&mut self, pre: B256, w: &[u8], want: &Answer) -> Result<(), String> {
-        let mut bad = w.to_vec();
-        let i = (self.next() as usize) % bad.len();
-        bad[i] ^= 1 << (self.next() % 8);
-        let (answer, _) = self
-            .prover
-            .step(pre, &bad)
-            .map_err(|e| format!("byte {i} flipped: {e}"))?;
-        self.stats.mutations += 1;
-        match answer {
-            Answer::Error(_) => Ok(()),
-            a if &a == want => Ok(()),
-            a => Err(format!("byte {i} flipped: prover accepted {a:?}")),
-        }
+        let i = (self.next() as usize) % w.len();
+        let bit = (self.next() % 8) as usize;
+        self.flip(pre, w, want, i, bit)
     }
 
     /// Every `stride`-th byte of a state step's witness flipped (from a different first
@@ -295,25 +285,33 @@ impl Harness {
         step: usize,
     ) -> Result<(), String> {
         for i in (step % stride..w.len()).step_by(stride) {
-            let mut bad = w.to_vec();
-            bad[i] ^= 1 << (i % 8);
-            let (answer, _) = self
-                .prover
-                .step(pre, &bad)
-                .map_err(|e| format!("byte {i} flipped: {e}"))?;
-            self.stats.mutations += 1;
-            match answer {
-                Answer::Error(_) => {}
-                a if &a == want => {}
-                a => {
-                    return Err(format!(
-                        "byte {i} of {} flipped: prover accepted {a:?}",
-                        w.len()
-                    ));
-                }
-            }
+            self.flip(pre, w, want, i, i % 8)
+                .map_err(|e| format!("{e} (of {} bytes)", w.len()))?;
         }
         Ok(())
+    }
+
+    /// Bit `bit` of byte `i` of `w` flipped: the prover answers a custom error or `want`.
+    fn flip(
+        &mut self,
+        pre: B256,
+        w: &[u8],
+        want: &Answer,
+        i: usize,
+        bit: usize,
+    ) -> Result<(), String> {
+        let mut bad = w.to_vec();
+        bad[i] ^= 1 << bit;
+        let (answer, _) = self
+            .prover
+            .step(pre, &bad)
+            .map_err(|e| format!("byte {i} flipped: {e}"))?;
+        self.stats.mutations += 1;
+        match answer {
+            Answer::Error(_) => Ok(()),
+            a if &a == want => Ok(()),
+            a => Err(format!("byte {i} flipped: prover accepted {a:?}")),
+        }
     }
 
     /// Every byte of the step's environment sections flipped in turn: `BadPreimage` of
