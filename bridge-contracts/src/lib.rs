@@ -174,6 +174,16 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// The end of a transaction on L1 (`docs/fault-proofs.md` 2.1): `TX_END_SENDER`,
+        /// `TX_END_VAULTS`, `TX_END_RECEIPT` from `TX_FINISH`, exactly as
+        /// `protocol::fault::tx_end` steps them, from the witness `TxEnd::witness` builds.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverTxEnd,
+        "artifacts/ProverTxEnd.json"
+    );
+
+    alloy::sol!(
         /// `LibSmt` (Blink's state tree on L1, `docs/state-commitment.md`) behind external
         /// functions: `load` / `verify` a read and `rootAfter` / `store` a write of one key
         /// from one opening in `protocol::fault::smt_witness`'s encoding, and the tree's keys
@@ -192,7 +202,7 @@ pub mod predeploys;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History,
     L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal,
-    SmtVerifier, TestToken,
+    ProverTxEnd, SmtVerifier, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 

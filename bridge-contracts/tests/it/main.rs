@@ -23,3 +23,4 @@ mod one_step_prover;
 mod portal;
 mod smt;
 mod test_token;
+mod tx_end;

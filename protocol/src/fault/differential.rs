@@ -52,6 +52,7 @@ use super::{
     coverage::{Environment, Program},
     machine::{ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, step},
     trace::StepTracer,
+    tx_end::{BlockState, TxEnd, TxEndError},
     world::{TxState, World, bloom_hash, is_precompile},
 };
 use crate::{
@@ -93,6 +94,9 @@ pub enum DiffError {
         /// What differs.
         detail: String,
     },
+    /// The end of the transaction could not be taken (`super::tx_end`).
+    #[error("end of transaction: {0}")]
+    TxEnd(#[from] TxEndError),
     /// The caller's per-step check failed at machine step `step`.
     #[error("machine step {step}: {detail}")]
     Check {
@@ -140,6 +144,8 @@ pub struct RevmRun {
     /// caller, the called account and the coinbase, which the transaction's start and
     /// end change outside the frame (prepayment, value, refund, fees).
     pub frame_changes: Vec<StateChange>,
+    /// All of the transaction's writes, those three accounts' included.
+    pub changes: Vec<StateChange>,
 }
 
 /// How many steps a compared program took.
@@ -187,6 +193,30 @@ pub fn block_context(env: &Environment) -> BlockContext {
 /// it, `TxCtx` of the EIP-1559 call (effective gas price and tip), and a Blink chain with
 /// the environment's chain id.
 pub fn context(p: &Program, gas_limit: u64) -> Result<Context, MachineError> {
+    context_in(p, gas_limit, |block_env| BlockCtxRecord {
+        env: block_env.hash(),
+        parent_hash: block_context(&p.env).parent_hash,
+        world_root: B256::repeat_byte(0x3d),
+        gas_used: 84_000,
+        deposit_gas: 21_000,
+        deposit_next: 5,
+        deposit_count: 1,
+        deposits_done: true,
+        next_tx: 4,
+        leaf_count: 4,
+        txs_frontier: B256::repeat_byte(0x7f),
+        receipts_frontier: B256::repeat_byte(0x8f),
+        bloom: B256::repeat_byte(0xb1),
+    })
+}
+
+/// [`context`] with the `BlockCtx` that `block_ctx` makes of the `BlockEnv` (a caller
+/// that continues past the frame gives one whose trees it holds, `super::tx_end`).
+pub fn context_in(
+    p: &Program,
+    gas_limit: u64,
+    block_ctx: impl FnOnce(&BlockEnvRecord) -> BlockCtxRecord,
+) -> Result<Context, MachineError> {
     let env = &p.env;
     let b = block_context(env);
     let block_env = BlockEnvRecord {
@@ -211,21 +241,7 @@ pub fn context(p: &Program, gas_limit: u64) -> Result<Context, MachineError> {
         next_record_seq: 17,
         next_record_pos: 2,
     };
-    let block_ctx = BlockCtxRecord {
-        env: block_env.hash(),
-        parent_hash: b.parent_hash,
-        world_root: B256::repeat_byte(0x3d),
-        gas_used: 84_000,
-        deposit_gas: 21_000,
-        deposit_next: 5,
-        deposit_count: 1,
-        deposits_done: true,
-        next_tx: 4,
-        leaf_count: 4,
-        txs_frontier: B256::repeat_byte(0x7f),
-        receipts_frontier: B256::repeat_byte(0x8f),
-        bloom: B256::repeat_byte(0xb1),
-    };
+    let block_ctx = block_ctx(&block_env);
     let (intrinsic, floor) = intrinsic(&p.calldata);
     let gas_price = env.gas_price();
     let tx_ctx = TxCtxRecord {
@@ -357,11 +373,12 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     let mut all = Vec::new();
     crate::state::collect_changes(&state, &mut all);
     let frame_changes = all
-        .into_iter()
+        .iter()
         .filter(|c| {
             !matches!(c, StateChange::Account { address, .. }
                 if [env.caller, env.target, FEE_VAULT].contains(address))
         })
+        .cloned()
         .collect();
     if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
         return Err(DiffError::Frames(rec.frame_ends.len()));
@@ -381,6 +398,7 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         accounts,
         slots,
         frame_changes,
+        changes: all,
     })
 }
 
@@ -433,6 +451,11 @@ pub fn pre_state(p: &Program) -> CommittedState {
 /// and chain; `Global` explicit over [`pre_state`] with the caller, the called account
 /// and the coinbase warm; call stack opaque).
 pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError> {
+    machine_start_in(p, gas, context(p, gas_limit(p))?)
+}
+
+/// [`machine_start`] in `ctx` (from [`context_in`]).
+pub fn machine_start_in(p: &Program, gas: u64, ctx: Context) -> Result<MachineState, MachineError> {
     let env = Env {
         self_address: p.env.target,
         code_address: p.env.target,
@@ -451,13 +474,7 @@ pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError
         p.env.target,
         FEE_VAULT,
     );
-    Ok(MachineState::new(
-        context(p, gas_limit(p))?,
-        env,
-        Bytes::copy_from_slice(&p.code),
-        gas,
-    )?
-    .with_state(tx))
+    Ok(MachineState::new(ctx, env, Bytes::copy_from_slice(&p.code), gas)?.with_state(tx))
 }
 
 /// The called account's storage after the frame, and the refund counter after a
@@ -740,3 +757,31 @@ pub fn run(
     }
     Ok(ran)
 }
+
+/// `p` run in the machine alone, from [`machine_start_in`] inside `block` (its
+/// `BlockCtx.env` set to the program's `BlockEnv`), to the end of its frame: the
+/// `TX_FINISH` state `super::tx_end` steps on, phase 0, with the finished machine state.
+/// Frame gas as [`run`] gives it.
+pub fn run_to_finish(p: &Program, block: &BlockState) -> Result<(MachineState, TxEnd), DiffError> {
+    let mut inside = block.clone();
+    let ctx = context_in(p, gas_limit(p), |env| {
+        inside.ctx.env = env.hash();
+        inside.ctx
+    })?;
+    let frame_gas = gas_limit(p) - intrinsic(&p.calldata).0;
+    let mut m = machine_start_in(p, frame_gas, ctx)?;
+    for _ in 0..MAX_STEPS_TO_FINISH {
+        if m.finished.is_some() {
+            let end = TxEnd::from_machine(&m, inside)?;
+            return Ok((m, end));
+        }
+        m = step(&m).map_err(DiffError::Unsupported)?;
+    }
+    Err(DiffError::Disagree {
+        step: MAX_STEPS_TO_FINISH,
+        detail: "the machine did not finish".into(),
+    })
+}
+
+/// More steps than any program of `super::coverage` takes (2^24 gas, ≥ 1 gas a step).
+const MAX_STEPS_TO_FINISH: usize = 1 << 25;

@@ -807,23 +807,26 @@ impl MachineState {
         }
     }
 
+    /// The result record of a finished frame (`TX_FINISH`'s `M.d` preimage).
+    pub fn result_record(&self) -> Option<ResultRecord> {
+        let f = self.finished.as_ref()?;
+        let status = match f.outcome {
+            Outcome::Stop | Outcome::Return => ResultStatus::Success,
+            Outcome::Revert => ResultStatus::Revert,
+            Outcome::Halt(_) => ResultStatus::Halt,
+        };
+        Some(ResultRecord {
+            status,
+            gas_left: f.gas_left,
+            output: f.output_view,
+        })
+    }
+
     /// The top-level record `M` describes.
     pub fn top(&self) -> Top {
-        match &self.finished {
+        match self.result_record() {
             None => self.live_sections().tx_exec(self.frame_record().hash()),
-            Some(f) => {
-                let status = match f.outcome {
-                    Outcome::Stop | Outcome::Return => ResultStatus::Success,
-                    Outcome::Revert => ResultStatus::Revert,
-                    Outcome::Halt(_) => ResultStatus::Halt,
-                };
-                let result = ResultRecord {
-                    status,
-                    gas_left: f.gas_left,
-                    output: f.output_view,
-                };
-                self.live_sections().tx_finish(result.hash())
-            }
+            Some(result) => self.live_sections().tx_finish(result.hash()),
         }
     }
 

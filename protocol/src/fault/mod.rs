@@ -28,14 +28,18 @@
 //! * [`witness`]: the proof bytes of one step (layout version 1, `docs/fault-proofs.md`
 //!   3.7) for the opcodes the Solidity `OneStepProver` covers, and the Rust mirror of its
 //!   decoder;
+//! * [`tx_end`]: the end of a transaction (`TX_END_SENDER`, `TX_END_VAULTS`,
+//!   `TX_END_RECEIPT`) over an explicit block state with its incremental trees, from
+//!   `TX_FINISH` to `DONE(BETWEEN_UNITS)`, checked against revm's settlement, world and
+//!   receipts in `protocol/tests/it/tx_end.rs`;
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
-//! What it is not, yet: the Solidity side of the state opcodes (the Rust machine runs
-//! them, `BLOCKHASH` and `EXTCODE*` included, over [`world`] and its code store;
-//! `OneStepProver` answers `UnsupportedStep`), calls and creates, logs, block and
-//! transaction boundaries, the trace API of 6.4 built on the `Inspector` (`Trace`,
-//! `step_commitment`). Pure code: no I/O.
+//! What it is not, yet: calls and creates (the machine runs one frame), block
+//! boundaries and the start of a transaction (`TX_DECODE`, `TX_ENTER`, deposits), the
+//! trace API of 6.4 built on the `Inspector` (`Trace`, `step_commitment`); on L1,
+//! `OneStepProver` runs the opcodes `coverage::prover_covers` lists and none of the
+//! transaction's boundaries. Pure code: no I/O.
 
 pub mod commit;
 pub mod coverage;
@@ -45,6 +49,7 @@ pub mod smt_witness;
 pub mod sponge;
 pub mod trace;
 pub mod tree;
+pub mod tx_end;
 pub mod witness;
 pub mod world;
 

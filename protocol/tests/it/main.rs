@@ -8,3 +8,4 @@ mod block_time_batch_bytes;
 mod fault_machine;
 mod l1_fee;
 mod stf;
+mod tx_end;
