@@ -184,6 +184,17 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// The block's epilogue on L1 (`docs/fault-proofs.md` 2.1): `BLOCK_CLOSE` from the
+        /// last unit boundary to `DONE(BLOCK_END(outputRoot))`, exactly as
+        /// `protocol::fault::block_end::close` seals the header, from the witness
+        /// `block_end::witness` builds.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverBlockEnd,
+        "artifacts/ProverBlockEnd.json"
+    );
+
+    alloy::sol!(
         /// `LibSmt` (Blink's state tree on L1, `docs/state-commitment.md`) behind external
         /// functions: `load` / `verify` a read and `rootAfter` / `store` a write of one key
         /// from one opening in `protocol::fault::smt_witness`'s encoding, and the tree's keys
@@ -202,7 +213,7 @@ pub mod predeploys;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History,
     L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal,
-    ProverTxEnd, SmtVerifier, TestToken,
+    ProverBlockEnd, ProverTxEnd, SmtVerifier, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 

@@ -1,4 +1,5 @@
-//! `ProverTxEnd` (the committed artifact, on revm) against `protocol::fault::tx_end`.
+//! `ProverTxEnd` and `ProverBlockEnd` (the committed artifacts, on revm) against
+//! `protocol::fault::tx_end` and `protocol::fault::block_end`.
 //!
 //! What it is: programs of every `fault::coverage` family run in the Rust machine to
 //! `TX_FINISH` inside a block that already holds four transactions (non-empty frontiers
@@ -13,6 +14,12 @@
 //! gas per step (execution: the transaction's gas less 21,000 and calldata) and the
 //! witness sizes (`--nocapture`); nothing about gas is asserted.
 //!
+//! `BLOCK_CLOSE`: blocks of 0 to 300 leaves (the receipts of the generated transactions
+//! appended by Rust's `TX_END_RECEIPT`, with empty and non-empty blooms, 64-bit edge
+//! values in `BlockEnv`) closed by `ProverBlockEnd.step(M, block_end::witness())`, which
+//! must return Rust's `DONE(BLOCK_END(outputRoot))`; a boundary with units left reverts
+//! `UnitsLeft`; flipped witness bytes as above.
+//!
 //! What it is not: the revm side of the end of a transaction (`protocol/tests/it/tx_end.rs`
 //! compares the Rust steps with revm).
 
@@ -22,9 +29,13 @@ use alloy::{
     primitives::{Address, B256, Bloom, U256, keccak256},
     sol_types::{SolCall, SolInterface},
 };
-use blink_bridge_contracts::ProverTxEnd::{self, ProverTxEndErrors};
+use blink_bridge_contracts::{
+    ProverBlockEnd::{self, ProverBlockEndErrors},
+    ProverTxEnd::{self, ProverTxEndErrors},
+};
 use protocol::fault::{
-    commit::{BlockCtxRecord, ResultRecord, ResultStatus, TxCtxRecord, View},
+    block_end,
+    commit::{BlockCtxRecord, BlockEnvRecord, ResultRecord, ResultStatus, TxCtxRecord, View},
     coverage::{Family, Generator},
     differential::run_to_finish,
     tx_end::{BlockState, Frontier, Next, Phase, TxEnd},
@@ -301,4 +312,142 @@ fn hand_made_ends_and_impossible_states() {
         ))
     );
     h.report();
+}
+
+/// `ProverBlockEnd.step` on the chain of `h`.
+fn close_on(
+    h: &mut Harness,
+    at: Address,
+    pre: B256,
+    w: &[u8],
+) -> (Result<B256, ProverBlockEndErrors>, u64) {
+    let call = ProverBlockEnd::stepCall {
+        preState: pre,
+        witness: w.to_vec().into(),
+    };
+    let data = call.abi_encode();
+    let result = h.chain.exec_call(ALICE, at, U256::ZERO, call);
+    let gas = result
+        .tx_gas_used()
+        .saturating_sub(21_000 + calldata_gas(&data));
+    let answer = match result {
+        ExecutionResult::Success { output, .. } => {
+            Ok(ProverBlockEnd::stepCall::abi_decode_returns(output.data()).expect("bytes32"))
+        }
+        ExecutionResult::Revert { output, .. } => {
+            Err(ProverBlockEndErrors::abi_decode(&output).expect("a custom error"))
+        }
+        ExecutionResult::Halt { reason, .. } => panic!("prover halted: {reason:?}"),
+    };
+    (answer, gas)
+}
+
+#[test]
+fn block_close_matches_rust() {
+    let mut h = Harness::new();
+    let at = h.chain.deploy(ALICE, ProverBlockEnd::BYTECODE.clone());
+    let mut g = Generator::new(9);
+    let mut gas = Vec::new();
+    let mut sizes = Vec::new();
+    let mut mutations = 0;
+    let envs = [
+        BlockEnvRecord {
+            number: 812,
+            timestamp: 1_765_000_000,
+            base_fee: 1_000_000_007,
+            gas_limit: 30_000_000,
+            tx_count: 5,
+            ..Default::default()
+        },
+        BlockEnvRecord {
+            number: u64::MAX,
+            timestamp: u64::MAX,
+            base_fee: 0,
+            gas_limit: 0x7f,
+            tx_count: 0,
+            ..Default::default()
+        },
+        BlockEnvRecord {
+            number: 0x80,
+            timestamp: 0,
+            base_fee: u64::MAX,
+            gas_limit: u64::MAX,
+            tx_count: 65_535,
+            ..Default::default()
+        },
+    ];
+    for (case, leaves) in [0usize, 1, 2, 5, 17, 300].into_iter().enumerate() {
+        // A block whose leaves are real receipts: programs ended by Rust's TX_END steps.
+        let mut block = BlockState::new(
+            BlockCtxRecord::default(),
+            Frontier::default(),
+            Frontier::default(),
+            Bloom::ZERO,
+        )
+        .unwrap();
+        let mut n = 0;
+        while n < leaves {
+            let family = Family::ALL[n % Family::ALL.len()];
+            let p = g.program(family);
+            let Ok((_, t)) = run_to_finish(&p, &block) else {
+                continue;
+            };
+            let mut next = t.step().expect("steps");
+            while let Next::Settling(s) = next {
+                next = s.step().expect("steps");
+            }
+            let Next::Unit(u) = next else { unreachable!() };
+            block = u.block;
+            n += 1;
+        }
+        let mut env = envs[case % envs.len()];
+        env.tx_count = block.ctx.next_tx;
+        block.ctx.env = env.hash();
+        block.ctx.deposits_done = true;
+        let rust = block_end::close(&block, &env).expect("closes");
+        let w = block_end::witness(&block, &env).expect("witness");
+        let pre = block.between_units().hash();
+        let (answer, g_used) = close_on(&mut h, at, pre, &w);
+        assert_eq!(answer, Ok(rust.commitment), "{leaves} leaves");
+        gas.push(g_used);
+        sizes.push(w.len());
+        if case % 2 == 1 {
+            for i in (1..w.len()).step_by(3) {
+                let mut bad = w.clone();
+                bad[i] ^= 0x01;
+                if let (Ok(p), _) = close_on(&mut h, at, pre, &bad) {
+                    assert_eq!(
+                        p, rust.commitment,
+                        "witness byte {i} flipped gave another output"
+                    );
+                }
+                mutations += 1;
+            }
+        }
+        // With a table entry left it is not the epilogue, on both sides.
+        let mut open = block.clone();
+        open.ctx.next_tx = open.ctx.next_tx.wrapping_sub(1);
+        assert!(block_end::close(&open, &env).is_err());
+        let mut w_open = w.clone();
+        let ctx_at = 1 + 161;
+        w_open[ctx_at..ctx_at + BlockCtxRecord::LEN].copy_from_slice(&open.ctx.encode());
+        let m = open.between_units();
+        w_open[1..162].copy_from_slice(&m.encode());
+        assert_eq!(
+            close_on(&mut h, at, m.hash(), &w_open).0,
+            Err(ProverBlockEndErrors::UnitsLeft(
+                ProverBlockEnd::UnitsLeft {}
+            ))
+        );
+    }
+    gas.sort_unstable();
+    sizes.sort_unstable();
+    eprintln!(
+        "BLOCK_CLOSE: {} blocks, gas median {} max {}, witness bytes {}..{}, {mutations} mutated witnesses",
+        gas.len(),
+        gas[gas.len() / 2],
+        gas[gas.len() - 1],
+        sizes[0],
+        sizes[sizes.len() - 1]
+    );
 }

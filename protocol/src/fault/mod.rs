@@ -32,15 +32,19 @@
 //!   `TX_END_RECEIPT`) over an explicit block state with its incremental trees, from
 //!   `TX_FINISH` to `DONE(BETWEEN_UNITS)`, checked against revm's settlement, world and
 //!   receipts in `protocol/tests/it/tx_end.rs`;
+//! * [`block_end`]: the block's epilogue (`BLOCK_CLOSE`): the header sealed from the last
+//!   unit boundary's explicit block state, its hash and the output root, checked against
+//!   `block::seal_header` in `protocol/tests/it/block_end.rs`;
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
-//! What it is not, yet: calls and creates (the machine runs one frame), block
-//! boundaries and the start of a transaction (`TX_DECODE`, `TX_ENTER`, deposits), the
+//! What it is not, yet: calls and creates (the machine runs one frame), the block's
+//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) and the start of a transaction (`TX_DECODE`, `TX_ENTER`, deposits), the
 //! trace API of 6.4 built on the `Inspector` (`Trace`, `step_commitment`); on L1,
 //! `OneStepProver` runs the opcodes `coverage::prover_covers` lists and none of the
 //! transaction's boundaries. Pure code: no I/O.
 
+pub mod block_end;
 pub mod commit;
 pub mod coverage;
 pub mod differential;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod block_end;
 mod block_time_batch_bytes;
 mod fault_machine;
 mod l1_fee;
