@@ -8,9 +8,9 @@
 //! call, decode reverts) and [`rng`] (the splitmix64 generator of the random cases).
 //!
 //! The forge fixtures (`test/fixtures/*.json`) are written by the `forge_fixtures_are_fresh`
-//! test of `batch_data_oracle`, `one_step_prover` and `smt`:
+//! test of `batch_data_oracle`, `one_step_prover`, `smt` and `tx_end`:
 //! `BLINK_WRITE_FIXTURES=1 cargo test -p blink-bridge-contracts --test it forge_fixtures_are_fresh`
-//! rewrites all three (name one, e.g. `smt::forge_fixtures_are_fresh`, for just that one).
+//! rewrites all four (name one, e.g. `smt::forge_fixtures_are_fresh`, for just that one).
 
 mod chain;
 mod rng;

@@ -451,3 +451,76 @@ fn block_close_matches_rust() {
         sizes[sizes.len() - 1]
     );
 }
+
+/// The forge fixtures of `test/fault/ProverTxEnd.t.sol`.
+const FIXTURES: &str = "test/fixtures/tx_end.json";
+
+fn hex(b: &[u8]) -> String {
+    format!("0x{}", alloy::hex::encode(b))
+}
+
+/// One step as forge reads it: `pre`, `witness`, `post`, and where each section of the
+/// witness starts (for the tests that break one).
+fn case(pre: B256, witness: &[u8], post: B256) -> serde_json::Value {
+    serde_json::json!({ "pre": hex(pre.as_slice()), "witness": hex(witness), "post": hex(post.as_slice()) })
+}
+
+/// Every end step of a sequenced transaction with logs and an L1 fee, a deposit's
+/// receipt step, and a block's close; each checked on revm before it is written.
+fn fixtures() -> String {
+    let mut h = Harness::new();
+    let from = Address::repeat_byte(0x42);
+    let mut out = serde_json::Map::new();
+    let mut t = made(from, Some(U256::from(5)), false);
+    t.tx_ctx.l1_fee = U256::from(777);
+    for name in ["sender", "vaults", "receipt"] {
+        let w = t.witness().unwrap();
+        let next = t.step().unwrap();
+        assert_eq!(
+            h.call(t.commitment(), &w).0,
+            Answer::Post(next.commitment())
+        );
+        out.insert(name.into(), case(t.commitment(), &w, next.commitment()));
+        if let Next::Settling(n) = next {
+            t = *n;
+        }
+    }
+    let d = made(from, Some(U256::from(5)), true);
+    let w = d.witness().unwrap();
+    let next = d.step().unwrap();
+    assert_eq!(
+        h.call(d.commitment(), &w).0,
+        Answer::Post(next.commitment())
+    );
+    out.insert(
+        "depositReceipt".into(),
+        case(d.commitment(), &w, next.commitment()),
+    );
+    let Next::Unit(u) = next else {
+        panic!("a deposit ends its unit")
+    };
+    let mut block = u.block;
+    let env = BlockEnvRecord {
+        number: 812,
+        timestamp: 1_765_000_000,
+        base_fee: 1_000_000_007,
+        gas_limit: 30_000_000,
+        tx_count: block.ctx.next_tx,
+        ..Default::default()
+    };
+    block.ctx.env = env.hash();
+    block.ctx.deposits_done = true;
+    let closed = block_end::close(&block, &env).unwrap();
+    let w = block_end::witness(&block, &env).unwrap();
+    let at = h.chain.deploy(ALICE, ProverBlockEnd::BYTECODE.clone());
+    let pre = block.between_units().hash();
+    assert_eq!(close_on(&mut h, at, pre, &w).0, Ok(closed.commitment));
+    out.insert("blockClose".into(), case(pre, &w, closed.commitment));
+    serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap() + "\n"
+}
+
+#[test]
+fn forge_fixtures_are_fresh() {
+    blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "tx_end")
+        .unwrap_or_else(|e| panic!("{e}"));
+}
