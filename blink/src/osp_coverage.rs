@@ -44,7 +44,7 @@ use eyre::bail;
 use protocol::fault::{
     coverage::{
         Coverage, Environment, Family, Generator, Program, StepOutcome, Target, classify,
-        prover_runs, targets,
+        prover_asked, prover_runs, targets,
     },
     differential::{self, DiffError, Step},
     machine::ChainConsts,
@@ -225,6 +225,10 @@ impl Run {
             coverage.step(key.0, key.1);
             last = Some(key);
             steps += 1;
+            if !prover_asked(s.pre, s.post) {
+                coverage.not_asked(s.pre.cursor.is_some());
+                return Ok(());
+            }
             *counter += 1;
             if counter.is_multiple_of(*every) {
                 check_prover(prover, coverage, &s, key);
