@@ -25,9 +25,14 @@
 //! precompiles, E disagreements over S steps, max gas G`; the exit code is non-zero if
 //! E > 0.
 //!
-//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need calls,
-//! state and transaction boundaries, which the machine does not have), so S counts
-//! generated single-frame programs only and C is 0; no timing figures (a run is bounded
+//! Nested frames (the `calls` family) are compared with revm at every opcode of every
+//! depth; steps inside them are asked of the prover like any other, but a nested frame's
+//! return and the copy micro-steps of its output's write-back are not (no witness layout
+//! yet: `protocol::fault::coverage::prover_asked`) and are counted on a line of their own.
+//!
+//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need creates,
+//! precompiles and transaction boundaries, which the machine does not have), so S counts
+//! generated programs only and C is 0; no timing figures (a run is bounded
 //! by `--steps` and `--max-seconds`, not measured).
 
 use std::{
@@ -311,7 +316,7 @@ fn check_prover(
     } else {
         let micro = s.pre.cursor.is_some();
         let ok = match &answer.0 {
-            // Kind 5 is TX_EXEC, the only kind the single-frame machine steps in.
+            // Kind 5 is TX_EXEC, the only kind the machine steps in (every frame's).
             Answer::Error(OneStepProverErrors::UnsupportedStep(e)) => {
                 !micro && e.kind == 5 && e.opcode == op
             }

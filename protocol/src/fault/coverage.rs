@@ -9,12 +9,16 @@
 //!   limits (the environment reads at 1,024 items too), memory accesses, large copies,
 //!   long `KECCAK256`, out of gas at every gas value (a program of environment reads
 //!   among them), random programs, `LOG0`..`LOG4` over data lengths up to the sponge and
-//!   out of gas at each of their checks), plus [`Generator::targeted`] programs that reach one
+//!   out of gas at each of their checks, other accounts, and nested calls — a caller
+//!   calling a [`Callee`] by each call opcode, [`call_program`]), plus
+//!   [`Generator::targeted`] programs that reach one
 //!   opcode with one outcome (a stack overflow for each environment read that pushes),
 //!   all driven by a small deterministic [`Rng`] so a run is reproducible from its seed;
 //! * the opcode sets the line counts against: [`osaka_defined`] (150 opcodes with
 //!   `INVALID`), [`prover_covers`] (what `OneStepProver.sol` runs today);
-//! * [`classify`]: a machine step's opcode and [`StepOutcome`];
+//! * [`classify`]: a machine step's opcode and [`StepOutcome`] (a nested frame's return is
+//!   classified by how the frame ended); [`prover_asked`]: whether the coverage run asks
+//!   the prover about a step (not a nested frame's return nor its write-back);
 //! * [`Coverage`]: steps, disagreements and L1 gas per opcode × outcome, the table and
 //!   the final line `coverage: A/150 opcodes, C/18 precompiles, E disagreements over S
 //!   steps, max gas G`.
@@ -22,7 +26,8 @@
 //! What it is not: it runs nothing but the Rust machine (to aim a targeted out-of-gas
 //! program); revm runs in [`super::differential`], the Solidity prover in
 //! `blink_bridge_contracts::one_step_prover`, and the loop that ties them together in
-//! `blink osp-coverage`. No precompile is covered yet: the machine has no calls.
+//! `blink osp-coverage`. No precompile is covered yet: the machine runs calls to accounts
+//! with code, not to precompiles.
 
 use std::{collections::BTreeMap, fmt::Write as _};
 

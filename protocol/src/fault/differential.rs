@@ -665,10 +665,11 @@ fn compare_warm(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), Stri
     Ok(())
 }
 
-/// The world root at the end of the frame: the machine's overlay root equals the pre-state
-/// with revm's writes applied (but the caller's, the called account's and the coinbase's
-/// account leaves, which the transaction's own start and end change: the single-frame
-/// machine starts after the value transfer and never reaches the refund).
+/// The world root at the end of the transaction's frame: the machine's overlay root equals
+/// the pre-state with revm's writes applied (but the caller's and the coinbase's account
+/// leaves, which the transaction's own start and end change, and the called account's
+/// after a failure: the machine starts after the value transfer and never reaches the
+/// refund; see [`RevmRun::frame_changes`]).
 fn compare_world(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), String> {
     let Some(f) = &m.state else {
         return Ok(());

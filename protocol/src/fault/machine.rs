@@ -529,8 +529,8 @@ pub struct Suspended {
     pub entry: B256,
 }
 
-/// The explicit single-frame machine state. Fields are public for inspection and
-/// tests; [`MachineState::new`] and [`step`] keep the invariants the commitment relies
+/// The explicit machine state: the running frame's fields, `Global`, and the callers
+/// its calls suspended ([`Suspended`]). Fields are public for inspection and tests; [`MachineState::new`] and [`step`] keep the invariants the commitment relies
 /// on (memory a whole number of words, stack ≤ 1,024, gas ≤ 2^24, code ≤ 49,152 bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineState {

@@ -7,7 +7,8 @@
 //!   the frame result record) with their byte layouts and hashes;
 //! * [`tree`]: the memory word tree and the EIP-6800 code-chunk tree, single-leaf and
 //!   range proofs, update with a proof, `JUMPDEST` validity from one chunk;
-//! * [`machine`]: an explicit single-frame machine state and the step function over it
+//! * [`machine`]: an explicit machine state (the running frame and the callers its calls
+//!   suspended) and the step function over it
 //!   for arithmetic, comparison, bitwise, stack, jumps, memory, calldata, code, keccak,
 //!   frame exits and the environment reads (from `FrameEnv`, `TxCtx`, `BlockEnv` and the
 //!   chain constants), with revm 43's Osaka gas; checked against revm step by step in
@@ -33,8 +34,9 @@
 //!
 //! What it is not, yet: the Solidity side of the state opcodes (the Rust machine runs
 //! them, `BLOCKHASH` and `EXTCODE*` included, over [`world`] and its code store;
-//! `OneStepProver` answers `UnsupportedStep`), calls and creates, logs, block and
-//! transaction boundaries, the trace API of 6.4 built on the `Inspector` (`Trace`,
+//! `OneStepProver` answers `UnsupportedStep`), the calls in the prover (the Rust machine
+//! runs `CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL` with nested frames), creates,
+//! precompiles and `SELFDESTRUCT`, logs in the prover, block and transaction boundaries, the trace API of 6.4 built on the `Inspector` (`Trace`,
 //! `step_commitment`). Pure code: no I/O.
 
 pub mod commit;

@@ -1,5 +1,10 @@
-//! The proof bytes of one step of the single-frame machine: what `OneStepProver.step`
-//! (`bridge-contracts/src/fault/OneStepProver.sol`) reads besides the pre-state `M`.
+//! The proof bytes of one step of the machine: what `OneStepProver.step`
+//! (`bridge-contracts/src/fault/OneStepProver.sol`) reads besides the pre-state `M`. A
+//! step inside a nested frame has the same witness as in the transaction's frame (its
+//! `M.e` is that frame's entry; a nested frame's input and return data are views at an
+//! offset of another memory, which `CALLDATALOAD` and the copies open). The call step
+//! itself, a nested frame's return and the write-back's micro-steps have no layout of
+//! their own yet (the prover answers `UnsupportedStep` for the call opcodes).
 //!
 //! What it is: [`witness`] builds the bytes for the step a [`MachineState`] is about to
 //! take, and [`decode`] is the Rust mirror of the Solidity decoder (it parses the same

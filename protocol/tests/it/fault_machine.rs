@@ -37,9 +37,16 @@
 //! `RingBlockHashes`; besides every step, the warm accounts and slots at the end are
 //! compared with revm's journal.
 //!
-//! What it is not: no calls (the machine does not implement them yet), so no `LOG` in a
-//! static call; the Solidity prover itself runs in
-//! `bridge-contracts/tests/it/one_step_prover.rs`.
+//! Calls (`CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL`): a caller calling a callee
+//! that returns, reverts, stops, runs out of gas, halts, logs (a static violation under
+//! `STATICCALL`), calls on with value or recurses; value, none and above the balance; a
+//! 7702 delegation, an EOA, an absent account, the caller itself; output ranges shorter
+//! and longer than the output. Every opcode of every depth is compared (depth, return
+//! data, refund and the journal too), each step's witness decoded, and each step that
+//! enters or leaves a frame has its call-stack commitment checked.
+//!
+//! What it is not: no creates, no precompile calls (the machine does not run them); the
+//! Solidity prover itself runs in `bridge-contracts/tests/it/one_step_prover.rs`.
 
 use alloy_primitives::{B256, U256};
 use blink_protocol::fault::{
