@@ -10,7 +10,9 @@
 //! and warmth, every loaded slot's value, warmth and original, and every write of the
 //! machine's world overlay held by revm (the values the world root is a function of);
 //! then the transaction frame's outcome (success / revert / halt, output, gas left, and
-//! that a halt used the whole gas limit). Copy and sponge micro-steps run between two revm opcodes, so they are
+//! that a halt used the whole gas limit). Every call the machine makes is revm's next
+//! call: a callee's `FrameEnv` (kind, static flag, depth, addresses, value, code hash,
+//! input, output range) and gas are revm's `CallInputs`. Copy and sponge micro-steps run between two revm opcodes, so they are
 //! checked by the state revm shows before the next opcode. A caller sees every machine
 //! step (pre- and post-state) through a callback, where it checks whatever else it wants
 //! (a witness, the Solidity prover).
@@ -55,8 +57,10 @@ use revm::{
 use super::{
     commit::{BlockCtxRecord, BlockEnvRecord, TxCtxRecord},
     coverage::{Environment, Program},
-    machine::{ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, step},
-    trace::{JournalSnapshot, OpcodeSnapshot, StepTracer},
+    machine::{
+        ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, is_call, step,
+    },
+    trace::{CallRecord, JournalSnapshot, OpcodeSnapshot, StepTracer},
     world::{TxState, World, bloom_hash, is_precompile},
 };
 use crate::{
@@ -126,6 +130,8 @@ pub struct Step<'a> {
 pub struct RevmRun {
     /// Every opcode of every depth, before it runs.
     pub steps: Vec<OpcodeSnapshot>,
+    /// Every call revm made, in order.
+    pub calls: Vec<CallRecord>,
     /// The transaction's frame's result, output and gas left.
     pub outcome: (InstructionResult, Bytes, u64),
     /// The transaction's result.
@@ -377,6 +383,7 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         .collect();
     Ok(RevmRun {
         steps: rec.steps,
+        calls: rec.calls,
         outcome: (end.result, end.output, end.gas_left),
         result,
         gas_limit,
@@ -509,6 +516,35 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
             "refund: machine {}, revm {}",
             f.tx.refund, rev.refunded
         ));
+    }
+    Ok(())
+}
+
+/// A call the machine made against revm's: if it entered a frame, the callee's kind,
+/// static flag, depth, addresses, value, code hash, input, gas and output range.
+fn compare_call(pre: &MachineState, post: &MachineState, rec: &CallRecord) -> Result<(), String> {
+    if !pre.enters(post) {
+        return Ok(());
+    }
+    let e = &post.env;
+    let ret = (e.ret_length > 0).then_some((e.ret_offset, e.ret_length));
+    let mine = CallRecord {
+        kind: e.kind as u8,
+        is_static: e.is_static,
+        target: e.self_address,
+        caller: e.caller,
+        code_address: e.code_address,
+        value: e.value,
+        code_hash: post.code.hash(),
+        input: e.input.clone(),
+        gas_limit: post.gas,
+        ret,
+    };
+    if mine != *rec {
+        return Err(format!("callee machine {mine:?}, revm {rec:?}"));
+    }
+    if e.depth != pre.env.depth + 1 {
+        return Err(format!("callee depth {} under {}", e.depth, pre.env.depth));
     }
     Ok(())
 }
@@ -710,6 +746,7 @@ pub fn run(
     }
     let mut m = machine_start(p, frame_gas)?;
     let mut taken = 0usize;
+    let mut calls = rev.calls.iter();
     for (i, snap) in rev.steps.iter().enumerate() {
         let OpcodeSnapshot {
             depth: rdepth,
@@ -772,6 +809,15 @@ pub fn run(
                 step: taken,
                 detail,
             })?;
+            // A call step that did not halt made a call in revm too: the callee's
+            // `FrameEnv` is what revm's `CallInputs` say.
+            if micro == 0 && is_call(*opcode) && !m.ends_frame(&post) {
+                let rec = calls
+                    .next()
+                    .ok_or_else(|| disagree(taken, "machine called, revm did not".into()))?;
+                compare_call(&m, &post, rec)
+                    .map_err(|d| disagree(taken, format!("call at opcode {i}: {d}")))?;
+            }
             m = post;
             taken += 1;
             // Copy and sponge (and LOG) micro-steps finish the opcode before revm's next
@@ -784,6 +830,12 @@ pub fn run(
                 return Err(disagree(taken, "micro-steps do not end".into()));
             }
         }
+    }
+    if calls.next().is_some() {
+        return Err(disagree(
+            taken,
+            "revm made a call the machine did not".into(),
+        ));
     }
     let Some(f) = &m.finished else {
         return Err(disagree(

@@ -11,7 +11,10 @@
 //! snapshot carries the frame's return data, the transaction's refund counter (the sum of
 //! the running frames' counters: revm keeps one per frame and folds a successful
 //! callee's into its caller's) and the journal as it stands (every loaded account with its
-//! fields and warmth, every loaded slot with its original and present value and warmth).
+//! fields and warmth, every loaded slot with its original and present value and warmth);
+//! and every call an opcode makes is recorded as revm's `CallInputs` say it
+//! ([`CallRecord`]: kind, static flag, addresses, value, code hash, input, gas, output
+//! range).
 //!
 //! What it is not: not cheap — it copies stack, memory and the journal's loaded accounts
 //! at every opcode, so it is for tests, coverage runs and short replays, not for tracing
@@ -97,6 +100,31 @@ pub struct OpcodeSnapshot {
     pub journal: JournalSnapshot,
 }
 
+/// A call revm is about to make (its `CallInputs`), as the calling opcode built it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// 1 `CALL`, 2 `CALLCODE`, 3 `DELEGATECALL`, 4 `STATICCALL` (`FrameEnv.kind`'s).
+    pub kind: u8,
+    /// Static context of the callee.
+    pub is_static: bool,
+    /// The callee's `ADDRESS`.
+    pub target: Address,
+    /// The callee's `CALLER`.
+    pub caller: Address,
+    /// Where the code comes from (the address called).
+    pub code_address: Address,
+    /// The callee's `CALLVALUE`.
+    pub value: U256,
+    /// The hash of the code that runs (a 7702 account's delegate's).
+    pub code_hash: alloy_primitives::B256,
+    /// The input.
+    pub input: Bytes,
+    /// The callee's gas (the stipend included).
+    pub gas_limit: u64,
+    /// The output range in the caller's memory (`None` when empty).
+    pub ret: Option<(u64, u64)>,
+}
+
 /// How a frame ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameEnd {
@@ -121,6 +149,9 @@ pub struct StepTracer {
     pub steps: Vec<OpcodeSnapshot>,
     /// Frame ends in execution order (the transaction's own frame last).
     pub frame_ends: Vec<FrameEnd>,
+    /// Every call an opcode made, in order (those that ended at once included; not the
+    /// transaction's own).
+    pub calls: Vec<CallRecord>,
     depth: usize,
     /// The refund counter each running frame showed at its last opcode (index depth − 1).
     refunds: Vec<i64>,
@@ -170,7 +201,32 @@ where
         });
     }
 
-    fn call(&mut self, _context: &mut CTX, _inputs: &mut CallInputs) -> Option<CallOutcome> {
+    fn call(&mut self, context: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
+        use revm::interpreter::CallScheme;
+        let kind = match inputs.scheme {
+            CallScheme::Call => 1,
+            CallScheme::CallCode => 2,
+            CallScheme::DelegateCall => 3,
+            CallScheme::StaticCall => 4,
+        };
+        let r = &inputs.return_memory_offset;
+        // The transaction's own call is not an opcode's.
+        if self.depth == 0 {
+            self.depth += 1;
+            return None;
+        }
+        self.calls.push(CallRecord {
+            kind,
+            is_static: inputs.is_static,
+            target: inputs.target_address,
+            caller: inputs.caller,
+            code_address: inputs.bytecode_address,
+            value: inputs.value.get(),
+            code_hash: inputs.known_bytecode.0,
+            input: inputs.input.bytes(context),
+            gas_limit: inputs.gas_limit,
+            ret: (!r.is_empty()).then(|| (r.start as u64, r.len() as u64)),
+        });
         self.depth += 1;
         None
     }
