@@ -25,9 +25,14 @@
 //! precompiles, E disagreements over S steps, max gas G`; the exit code is non-zero if
 //! E > 0.
 //!
-//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need calls,
-//! state and transaction boundaries, which the machine does not have), so S counts
-//! generated single-frame programs only and C is 0; no timing figures (a run is bounded
+//! Nested frames (the `calls` family) are compared with revm at every opcode of every
+//! depth; steps inside them are asked of the prover like any other, but a nested frame's
+//! return and the copy micro-steps of its output's write-back are not (no witness layout
+//! yet: `protocol::fault::coverage::prover_asked`) and are counted on a line of their own.
+//!
+//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need creates,
+//! precompiles and transaction boundaries, which the machine does not have), so S counts
+//! generated programs only and C is 0; no timing figures (a run is bounded
 //! by `--steps` and `--max-seconds`, not measured).
 
 use std::{
@@ -44,7 +49,7 @@ use eyre::bail;
 use protocol::fault::{
     coverage::{
         Coverage, Environment, Family, Generator, Program, StepOutcome, Target, classify,
-        prover_runs, targets,
+        prover_asked, prover_runs, targets,
     },
     differential::{self, DiffError, Step},
     machine::ChainConsts,
@@ -225,6 +230,10 @@ impl Run {
             coverage.step(key.0, key.1);
             last = Some(key);
             steps += 1;
+            if !prover_asked(s.pre, s.post) {
+                coverage.not_asked(s.pre.cursor.is_some());
+                return Ok(());
+            }
             *counter += 1;
             if counter.is_multiple_of(*every) {
                 check_prover(prover, coverage, &s, key);
@@ -307,7 +316,7 @@ fn check_prover(
     } else {
         let micro = s.pre.cursor.is_some();
         let ok = match &answer.0 {
-            // Kind 5 is TX_EXEC, the only kind the single-frame machine steps in.
+            // Kind 5 is TX_EXEC, the only kind the machine steps in (every frame's).
             Answer::Error(OneStepProverErrors::UnsupportedStep(e)) => {
                 !micro && e.kind == 5 && e.opcode == op
             }

@@ -3,10 +3,16 @@
 //! same start.
 //!
 //! What it is: the revm half of the differential that `protocol/tests/it/fault_machine.rs`
-//! and `blink osp-coverage` share. [`run`] executes a [`Program`] in both and compares
-//! (pc, gas, stack, memory) at every opcode boundary revm reports, then the frame's
-//! outcome (success / revert / halt, output, gas left, and that a halt used the whole
-//! gas limit). Copy and sponge micro-steps run between two revm opcodes, so they are
+//! and `blink osp-coverage` share. [`run`] executes a [`Program`] in both and compares, at
+//! every opcode boundary revm reports in every frame (nested calls included), the depth,
+//! pc, gas, stack, memory and return data, the refund counter (revm's running frames'
+//! counters summed), and `Global` against revm's journal: every loaded account's fields
+//! and warmth, every loaded slot's value, warmth and original, and every write of the
+//! machine's world overlay held by revm (the values the world root is a function of);
+//! then the transaction frame's outcome (success / revert / halt, output, gas left, and
+//! that a halt used the whole gas limit). Every call the machine makes is revm's next
+//! call: a callee's `FrameEnv` (kind, static flag, depth, addresses, value, code hash,
+//! input, output range) and gas are revm's `CallInputs`. Copy and sponge micro-steps run between two revm opcodes, so they are
 //! checked by the state revm shows before the next opcode. A caller sees every machine
 //! step (pre- and post-state) through a callback, where it checks whatever else it wants
 //! (a witness, the Solidity prover).
@@ -23,19 +29,20 @@
 //! the called account with its code, value and storage, and the program's other accounts,
 //! [`super::coverage::PreAccount`]); the machine's code store holds every code in it, and
 //! revm reads `BLOCKHASH` through Blink's [`RingBlockHashes`] over the same database. At
-//! the end of the frame, besides the outcome, they compare the called account's storage
-//! and refund counter, the transaction tree (warm accounts and warm slots with their
-//! originals, against revm's journal) and the world root (the pre-state with revm's
-//! writes applied, but the caller's, the called account's and the coinbase's account
-//! leaves, which the transaction's start and end change outside the frame), and the logs:
+//! the end of the transaction's frame, besides the outcome, they compare every slot revm
+//! loaded and the refund counter, the transaction tree (warm accounts and warm slots with
+//! their originals, against revm's journal) and the world root (the pre-state with revm's
+//! writes applied, but the caller's and the coinbase's account leaves, which the
+//! transaction's start and end change outside the frame, and the called account's after
+//! its frame failed, which gives the value back outside the frame), and the logs:
 //! the machine's list (`TxState::logs`) equals revm's (address, topics, data, in order;
 //! none after a revert or halt), and `Global`'s `logsAcc`, `logCount` and bloom are those
 //! revm's logs give.
 //!
-//! What it is not: single-frame only (a program that calls or creates is refused, as
-//! the machine does not run them, so no `LOG` in a static call); transient storage is not
-//! compared (revm clears it at the transaction's end); revm runs on an in-memory
-//! database, so nothing here does I/O.
+//! What it is not: no creates (the machine does not run them: a program that creates,
+//! or calls a precompile, stops with [`DiffError::Unsupported`]); transient storage is not
+//! compared (revm clears it at the transaction's end); the world root itself is hashed at
+//! the end only; revm runs on an in-memory database, so nothing here does I/O.
 
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
 use revm::{
@@ -50,8 +57,10 @@ use revm::{
 use super::{
     commit::{BlockCtxRecord, BlockEnvRecord, TxCtxRecord},
     coverage::{Environment, Program},
-    machine::{ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, step},
-    trace::StepTracer,
+    machine::{
+        ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, is_call, step,
+    },
+    trace::{CallRecord, JournalSnapshot, OpcodeSnapshot, StepTracer},
     tx_end::{BlockState, TxEnd, TxEndError},
     world::{TxState, World, bloom_hash, is_precompile},
 };
@@ -76,8 +85,8 @@ pub enum DiffError {
     /// disagreement).
     #[error("revm: {0}")]
     Revm(String),
-    /// The program is not a single frame (it called or created).
-    #[error("program runs {0} frames; the machine runs one")]
+    /// revm reported no frame end.
+    #[error("revm reported {0} frame ends")]
     Frames(usize),
     /// The machine refused the start state.
     #[error("machine start: {0}")]
@@ -123,16 +132,18 @@ pub struct Step<'a> {
 /// What a program did in revm.
 #[derive(Debug, Clone)]
 pub struct RevmRun {
-    /// (pc, gas, stack, memory) before every opcode.
-    pub steps: Vec<(usize, u64, Vec<U256>, Vec<u8>)>,
-    /// The frame's result, output and gas left.
+    /// Every opcode of every depth, before it runs.
+    pub steps: Vec<OpcodeSnapshot>,
+    /// Every call revm made, in order.
+    pub calls: Vec<CallRecord>,
+    /// The transaction's frame's result, output and gas left.
     pub outcome: (InstructionResult, Bytes, u64),
     /// The transaction's result.
     pub result: ExecutionResult,
     /// The transaction's gas limit.
     pub gas_limit: u64,
-    /// The called account's slots revm loaded: (slot, original, final value).
-    pub storage: Vec<(U256, U256, U256)>,
+    /// Every slot revm loaded: (address, slot, original, final value).
+    pub storage: Vec<(Address, U256, U256, U256)>,
     /// The frame's refund counter at its end.
     pub refunded: i64,
     /// Every account revm loaded, and whether it is warm at the end (EIP-2929: not
@@ -141,8 +152,9 @@ pub struct RevmRun {
     /// Every slot revm loaded: (address, slot, original value, warm at the end).
     pub slots: Vec<(Address, U256, U256, bool)>,
     /// The transaction's writes (`state::collect_changes`) but the account leaves of the
-    /// caller, the called account and the coinbase, which the transaction's start and
-    /// end change outside the frame (prepayment, value, refund, fees).
+    /// caller and the coinbase, which the transaction's start and end change outside the
+    /// frame (prepayment, refund, fees), and the called account's after a failure of the
+    /// transaction's frame (which gives the value back outside the frame).
     pub frame_changes: Vec<StateChange>,
     /// All of the transaction's writes, those three accounts' included.
     pub changes: Vec<StateChange>,
@@ -346,16 +358,19 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         .map_err(|e| DiffError::Revm(format!("{e:?}")))?;
     let rec = std::mem::take(&mut evm.inspector);
     let state = evm.finalize();
-    let mut storage: Vec<(U256, U256, U256)> = state
-        .get(&env.target)
-        .map(|a| {
-            a.storage
+    let mut storage: Vec<(Address, U256, U256, U256)> = state
+        .iter()
+        .flat_map(|(a, acc)| {
+            acc.storage
                 .iter()
-                .map(|(slot, v)| (*slot, v.original_value, v.present_value))
-                .collect()
+                .map(|(slot, v)| (*a, *slot, v.original_value, v.present_value))
         })
-        .unwrap_or_default();
+        .collect();
     storage.sort();
+    let end = rec.frame_ends.last().ok_or(DiffError::Frames(0))?.clone();
+    // The transaction's own account leaf moves at its start (the value) and a failure
+    // of its frame moves it back, outside the frame: compared only after a success.
+    let target_kept = end.result.is_ok();
     let mut accounts: Vec<(Address, bool)> = state
         .iter()
         .map(|(a, acc)| (*a, !acc.status.contains(AccountStatus::Cold)))
@@ -374,22 +389,18 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     crate::state::collect_changes(&state, &mut all);
     let frame_changes = all
         .iter()
-        .filter(|c| {
-            !matches!(c, StateChange::Account { address, .. }
-                if [env.caller, env.target, FEE_VAULT].contains(address))
+        .filter(|c| match c {
+            StateChange::Account { address, .. } => {
+                ![env.caller, FEE_VAULT].contains(address)
+                    && (target_kept || *address != env.target)
+            }
+            _ => true,
         })
         .cloned()
         .collect();
-    if rec.frame_ends.len() != 1 || rec.steps.iter().any(|s| s.depth != 1) {
-        return Err(DiffError::Frames(rec.frame_ends.len()));
-    }
-    let end = rec.frame_ends.last().ok_or(DiffError::Frames(0))?.clone();
     Ok(RevmRun {
-        steps: rec
-            .steps
-            .into_iter()
-            .map(|s| (s.pc, s.gas, s.stack, s.memory))
-            .collect(),
+        steps: rec.steps,
+        calls: rec.calls,
         outcome: (end.result, end.output, end.gas_left),
         result,
         gas_limit,
@@ -477,8 +488,8 @@ pub fn machine_start_in(p: &Program, gas: u64, ctx: Context) -> Result<MachineSt
     Ok(MachineState::new(ctx, env, Bytes::copy_from_slice(&p.code), gas)?.with_state(tx))
 }
 
-/// The called account's storage after the frame, and the refund counter after a
-/// success: every slot revm loaded has the machine's value, and every slot the machine
+/// Storage after the transaction's frame, and the refund counter after a success: every
+/// slot revm loaded (of any account) has the machine's value, and every slot the machine
 /// wrote was loaded by revm with the same value (after a revert or halt, the machine's
 /// world is back to its start and revm's slots to their originals).
 fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
@@ -486,10 +497,12 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
         return Ok(());
     };
     let world = &f.tx.world;
-    for (slot, _, value) in &rev.storage {
-        let mine = world.slot(m.env.self_address, *slot);
+    for (address, slot, _, value) in &rev.storage {
+        let mine = world.slot(*address, *slot);
         if mine != *value {
-            return Err(format!("slot {slot}: machine {mine}, revm {value}"));
+            return Err(format!(
+                "slot {slot} of {address}: machine {mine}, revm {value}"
+            ));
         }
     }
     for change in world.changes() {
@@ -502,8 +515,8 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
             let theirs = rev
                 .storage
                 .iter()
-                .find(|(s, _, _)| *s == slot && address == m.env.self_address)
-                .map(|(_, _, v)| *v);
+                .find(|(a, s, _, _)| *s == slot && *a == address)
+                .map(|(_, _, _, v)| *v);
             if theirs != Some(value) {
                 return Err(format!(
                     "machine wrote {value} to slot {slot} of {address}, revm has {theirs:?}"
@@ -520,6 +533,110 @@ fn compare_storage(m: &MachineState, rev: &RevmRun) -> Result<(), String> {
             "refund: machine {}, revm {}",
             f.tx.refund, rev.refunded
         ));
+    }
+    Ok(())
+}
+
+/// A call the machine made against revm's: if it entered a frame, the callee's kind,
+/// static flag, depth, addresses, value, code hash, input, gas and output range.
+fn compare_call(pre: &MachineState, post: &MachineState, rec: &CallRecord) -> Result<(), String> {
+    if !pre.enters(post) {
+        return Ok(());
+    }
+    let e = &post.env;
+    let ret = (e.ret_length > 0).then_some((e.ret_offset, e.ret_length));
+    let mine = CallRecord {
+        kind: e.kind as u8,
+        is_static: e.is_static,
+        target: e.self_address,
+        caller: e.caller,
+        code_address: e.code_address,
+        value: e.value,
+        code_hash: post.code.hash(),
+        input: e.input.clone(),
+        gas_limit: post.gas,
+        ret,
+    };
+    if mine != *rec {
+        return Err(format!("callee machine {mine:?}, revm {rec:?}"));
+    }
+    if e.depth != pre.env.depth + 1 {
+        return Err(format!("callee depth {} under {}", e.depth, pre.env.depth));
+    }
+    Ok(())
+}
+
+/// `Global` before an opcode against revm's journal then: the refund counter (revm's
+/// running frames' counters summed), every account revm loaded (fields and warmth; a
+/// precompile is warm by rule), every slot revm loaded (present value, and warm with the
+/// same original exactly when revm has it warm), and every write of the machine's
+/// overlay is one revm holds (the world values decide the root, so this is the world root
+/// compared without hashing it at every step).
+fn compare_journal(m: &MachineState, refund: i64, j: &JournalSnapshot) -> Result<(), String> {
+    let Some(f) = &m.state else {
+        return Ok(());
+    };
+    let tx = &f.tx;
+    if i64::try_from(tx.refund).ok() != Some(refund) {
+        return Err(format!("refund: machine {}, revm {refund}", tx.refund));
+    }
+    for (a, leaf, warm) in &j.accounts {
+        let mine = tx.world.account(*a);
+        if mine != *leaf {
+            return Err(format!("account {a}: machine {mine:?}, revm {leaf:?}"));
+        }
+        let w = is_precompile(*a) || tx.tx_tree.is_warm_account(*a);
+        if w != *warm {
+            return Err(format!(
+                "account {a}: machine {}, revm {}",
+                if w { "warm" } else { "cold" },
+                if *warm { "warm" } else { "cold" }
+            ));
+        }
+    }
+    for (a, slot, original, present, warm) in &j.slots {
+        let mine = tx.world.slot(*a, *slot);
+        if mine != *present {
+            return Err(format!(
+                "slot {slot} of {a}: machine {mine}, revm {present}"
+            ));
+        }
+        let want = warm.then_some(*original);
+        if tx.tx_tree.original(*a, *slot) != want {
+            return Err(format!(
+                "slot {slot} of {a}: machine original {:?}, revm {want:?}",
+                tx.tx_tree.original(*a, *slot)
+            ));
+        }
+    }
+    for change in tx.world.changes() {
+        let held = match &change {
+            StateChange::Account {
+                address,
+                nonce,
+                balance,
+                code_hash,
+            } => j.accounts.iter().any(|(a, l, _)| {
+                a == address
+                    && l.nonce == *nonce
+                    && l.balance == *balance
+                    && l.code_hash == *code_hash
+            }),
+            StateChange::Storage {
+                address,
+                slot,
+                value,
+            } => j
+                .slots
+                .iter()
+                .any(|(a, s, _, v, _)| a == address && s == slot && v == value),
+            StateChange::Destroyed { .. } => false,
+        };
+        if !held {
+            return Err(format!(
+                "machine wrote {change:?}, revm's journal does not hold it"
+            ));
+        }
     }
     Ok(())
 }
@@ -601,10 +718,11 @@ fn compare_warm(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), Stri
     Ok(())
 }
 
-/// The world root at the end of the frame: the machine's overlay root equals the pre-state
-/// with revm's writes applied (but the caller's, the called account's and the coinbase's
-/// account leaves, which the transaction's own start and end change: the single-frame
-/// machine starts after the value transfer and never reaches the refund).
+/// The world root at the end of the transaction's frame: the machine's overlay root equals
+/// the pre-state with revm's writes applied (but the caller's and the coinbase's account
+/// leaves, which the transaction's own start and end change, and the called account's
+/// after a failure: the machine starts after the value transfer and never reaches the
+/// refund; see [`RevmRun::frame_changes`]).
 fn compare_world(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), String> {
     let Some(f) = &m.state else {
         return Ok(());
@@ -636,16 +754,28 @@ pub fn run(
     let frame_gas = rev.gas_limit - intrinsic;
     let disagree = |step: usize, detail: String| DiffError::Disagree { step, detail };
     if let Some(first) = rev.steps.first()
-        && first.1 != frame_gas
+        && first.gas != frame_gas
     {
         return Err(disagree(
             0,
-            format!("revm starts with {} gas, expected {frame_gas}", first.1),
+            format!("revm starts with {} gas, expected {frame_gas}", first.gas),
         ));
     }
     let mut m = machine_start(p, frame_gas)?;
     let mut taken = 0usize;
-    for (i, (pc, gas, stack, memory)) in rev.steps.iter().enumerate() {
+    let mut calls = rev.calls.iter();
+    for (i, snap) in rev.steps.iter().enumerate() {
+        let OpcodeSnapshot {
+            depth: rdepth,
+            pc,
+            opcode,
+            gas,
+            stack,
+            memory,
+            return_data,
+            refund,
+            journal,
+        } = snap;
         if m.finished.is_some() {
             return Err(disagree(
                 taken,
@@ -655,13 +785,14 @@ pub fn run(
                 ),
             ));
         }
-        if (m.pc, m.gas, &m.stack, &m.memory) != (*pc, *gas, stack, memory) {
+        let depth = m.callers_depth() + 1;
+        if (depth, m.pc, m.gas, &m.stack, &m.memory) != (*rdepth, *pc, *gas, stack, memory) {
             return Err(disagree(
                 taken,
                 format!(
-                    "before opcode {i} (0x{:02x}): machine pc {} gas {} stack {:?} memory {} bytes, \
-                     revm pc {pc} gas {gas} stack {stack:?} memory {} bytes",
-                    p.code.get(*pc).copied().unwrap_or(0),
+                    "before opcode {i} (0x{opcode:02x}): machine depth {depth} pc {} gas {} \
+                     stack {:?} memory {} bytes, revm depth {rdepth} pc {pc} gas {gas} stack \
+                     {stack:?} memory {} bytes",
                     m.pc,
                     m.gas,
                     m.stack,
@@ -670,6 +801,18 @@ pub fn run(
                 ),
             ));
         }
+        if m.return_data != *return_data {
+            return Err(disagree(
+                taken,
+                format!(
+                    "before opcode {i} (0x{opcode:02x}): return data machine {:?}, revm \
+                     {return_data:?}",
+                    m.return_data
+                ),
+            ));
+        }
+        compare_journal(&m, *refund, journal)
+            .map_err(|d| disagree(taken, format!("before opcode {i} (0x{opcode:02x}): {d}")))?;
         let mut micro = 0usize;
         loop {
             let post = step(&m).map_err(DiffError::Unsupported)?;
@@ -683,6 +826,15 @@ pub fn run(
                 step: taken,
                 detail,
             })?;
+            // A call step that did not halt made a call in revm too: the callee's
+            // `FrameEnv` is what revm's `CallInputs` say.
+            if micro == 0 && is_call(*opcode) && !m.ends_frame(&post) {
+                let rec = calls
+                    .next()
+                    .ok_or_else(|| disagree(taken, "machine called, revm did not".into()))?;
+                compare_call(&m, &post, rec)
+                    .map_err(|d| disagree(taken, format!("call at opcode {i}: {d}")))?;
+            }
             m = post;
             taken += 1;
             // Copy and sponge (and LOG) micro-steps finish the opcode before revm's next
@@ -695,6 +847,12 @@ pub fn run(
                 return Err(disagree(taken, "micro-steps do not end".into()));
             }
         }
+    }
+    if calls.next().is_some() {
+        return Err(disagree(
+            taken,
+            "revm made a call the machine did not".into(),
+        ));
     }
     let Some(f) = &m.finished else {
         return Err(disagree(

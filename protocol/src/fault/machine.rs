@@ -1,6 +1,7 @@
-//! The step function over an explicit (not Merkleized) single-frame machine state.
+//! The step function over an explicit (not Merkleized) machine state: the running frame
+//! and the frames its calls suspended.
 //!
-//! What it is: [`step`] executes exactly one EVM opcode of one frame, with revm 43's
+//! What it is: [`step`] executes exactly one EVM opcode of the running frame, with revm 43's
 //! Osaka semantics and gas (static gas first, then stack checks, dynamic gas, memory
 //! expansion `3w + w²/512`, copy and keccak word costs, `EXP` byte cost), in revm's order
 //! of checks. Every EVM failure — out of gas, stack underflow or overflow, bad jump,
@@ -80,11 +81,35 @@
 //! `n − 256 ≤ k ≤ n − 2` ([`blockhash_reads`]) and pushes 0 otherwise: 20 gas, no warm
 //! set (`docs/fault-proofs.md` 4.2).
 //!
-//! What it is not (yet): opcodes that run other frames (`CALL*`, `CREATE*`,
-//! `SELFDESTRUCT`) return [`StepError::Unsupported`] — the prover's
-//! `UnsupportedStep` — without changing the state; there is no code deposit, so the code
-//! store only grows by what its builder puts in. Sizes assume a 64-bit `usize`, as revm
-//! does on this platform.
+//! Calls (`CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL`, with an explicit `Global`) run
+//! as revm 43 runs them (`call`): the static 100, the static-call value check, memory
+//! expansion over the input and then the output range, 9,000 for a value, the EIP-2929
+//! access of the account (cold +2,500), 25,000 for a `CALL` with value to an empty
+//! account, else an EIP-7702 account's delegate (+100, cold +2,500) whose code runs, the
+//! EIP-150 63/64 rule and the 2,300 stipend. Above depth 1,024 or with a value above the
+//! balance the call fails without entering (0 pushed, the callee's gas back); otherwise
+//! `Global`'s snapshot is taken (after the call's access and gas, before the value moves,
+//! revm's checkpoint), the value moves, and empty code succeeds at once (1 pushed, gas
+//! back). Else the step enters the callee: the caller is suspended ([`Suspended`]: its
+//! `Frame` as it resumes, its snapshot, its call-stack entry) and the callee's frame
+//! starts with a `FrameEnv` of the call's kind, static flag, depth, addresses, value,
+//! code hash, an input that is a `W32` view of the caller's memory ([`ViewSource`]) and
+//! the output range; `M.e` becomes `keccak(keccak(caller's Frame) ‖ snapshot ‖ caller's
+//! entry)` (3.5). `STOP`, `RETURN`, `REVERT` and every halt of a nested frame resume the
+//! caller in the same step: the gas left goes back (none after a halt), 1 or 0 is pushed,
+//! `Global` goes back to the callee's snapshot on a revert or halt, the return data is a
+//! view of the callee's final memory (empty after `STOP` or a halt), and `min(retLength,
+//! len)` bytes are written to the caller's memory at `retOffset`: the first ≤ 32
+//! destination words in the returning step, the rest in copy micro-steps (a
+//! [`CopyCursor`] whose opcode is the call's and whose source is the return-data view),
+//! so every step stays bounded. The transaction's frame still ends in `TX_FINISH`.
+//!
+//! What it is not (yet): `CREATE`, `CREATE2` and `SELFDESTRUCT` return
+//! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
+//! state, and so does a call to a precompile (`0x01`..`0x11`, `0x100`); there is no code
+//! deposit, so the code store only grows by what its builder puts in. The depth limit is
+//! checked by unit tests only (under the 2^24 gas cap and the 63/64 rule revm's frames
+//! cannot get near it). Sizes assume a 64-bit `usize`, as revm does on this platform.
 
 use std::sync::Arc;
 
@@ -97,7 +122,7 @@ use super::{
         TxCtxRecord, View, ViewFormat,
     },
     sponge, tree,
-    world::{TxCheckpoint, TxState},
+    world::{TxCheckpoint, TxState, is_precompile},
 };
 use crate::chain::{DEV_CHAIN_ID, FEE_VAULT};
 use crate::state::AccountLeaf;
@@ -428,6 +453,10 @@ pub struct Env {
     pub value: U256,
     /// The calldata.
     pub input: Bytes,
+    /// Where the input is read from when it is a range of another tree: a nested call's
+    /// input is a view of its caller's memory at the call (3.5). `None`: the input is its
+    /// own `W32` tree (the transaction's calldata).
+    pub input_source: Option<Arc<ViewSource>>,
     /// Caller's output offset.
     pub ret_offset: u64,
     /// Caller's output length.
@@ -445,14 +474,63 @@ impl Default for Env {
             caller: Address::ZERO,
             value: U256::ZERO,
             input: Bytes::new(),
+            input_source: None,
             ret_offset: 0,
             ret_length: 0,
         }
     }
 }
 
-/// The explicit single-frame machine state. Fields are public for inspection and
-/// tests; [`MachineState::new`] and [`step`] keep the invariants the commitment relies
+/// Bytes read through a committed view of another tree (3.5): the view and the bytes of
+/// the whole tree it is a range of — a caller's memory for a nested call's input, a
+/// callee's final memory for the return data it leaves its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewSource {
+    /// The view (`W32`).
+    pub view: View,
+    /// The tree's bytes (a whole number of words).
+    pub tree: Bytes,
+}
+
+impl ViewSource {
+    /// A `W32` view of `[offset, offset + length)` of `memory` (`length > 0`).
+    pub fn of_memory(memory: &[u8], offset: u64, length: u64) -> Self {
+        Self {
+            view: w32_view(memory, offset, length),
+            tree: Bytes::copy_from_slice(memory),
+        }
+    }
+
+    /// The bytes the view covers (what a frame reads).
+    pub fn bytes(&self) -> Bytes {
+        let start = (self.view.offset as usize).min(self.tree.len());
+        let end = start
+            .saturating_add(self.view.length as usize)
+            .min(self.tree.len());
+        self.tree.slice(start..end)
+    }
+}
+
+/// A caller suspended by a call: the frame as it resumes (its call's arguments popped,
+/// the call's gas charged, pc past the call), what its own failure restores, and the
+/// call-stack entry its callee's entry sits on (3.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suspended {
+    /// The caller (its `state` is `None`: `Global` travels with the running frame; its
+    /// `callers` are the frames below it).
+    pub frame: MachineState,
+    /// The caller's own snapshot (what its revert or halt restores).
+    pub snapshot: TxCheckpoint,
+    /// `keccak(Global)` at the caller's snapshot.
+    pub snapshot_hash: B256,
+    /// `keccak(Frame)` of the suspended caller: the callee entry's `parentFrame`.
+    pub frame_hash: B256,
+    /// The caller's own call-stack entry: the callee entry's `below`.
+    pub entry: B256,
+}
+
+/// The explicit machine state: the running frame's fields, `Global`, and the callers
+/// its calls suspended ([`Suspended`]). Fields are public for inspection and tests; [`MachineState::new`] and [`step`] keep the invariants the commitment relies
 /// on (memory a whole number of words, stack ≤ 1,024, gas ≤ 2^24, code ≤ 49,152 bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineState {
@@ -472,6 +550,9 @@ pub struct MachineState {
     pub memory: Vec<u8>,
     /// The last call's return data (empty in a frame that made no call).
     pub return_data: Bytes,
+    /// The committed view the return data is read through: a range of the callee's final
+    /// memory (3.5). `None`: the return data's own `W32` tree (empty: the empty view).
+    pub return_source: Option<Arc<ViewSource>>,
     /// Bulk work under way (micro-steps), if any.
     pub cursor: Option<Cursor>,
     /// Set once the frame ended.
@@ -480,6 +561,9 @@ pub struct MachineState {
     /// checkpoint a revert or halt of this frame goes back to. Without it `Global` is
     /// the opaque hash in the [`Context`] and the state opcodes are unsupported.
     pub state: Option<Box<FrameState>>,
+    /// The frames suspended below this one by calls, innermost first (a persistent list:
+    /// a step clones one pointer, not the callers). `None` in the transaction's frame.
+    pub callers: Option<Arc<Suspended>>,
 }
 
 /// A frame's view of `Global`: the state and the snapshot its failure restores.
@@ -645,7 +729,7 @@ pub struct CopyCursor {
     pub done: u64,
     /// The source's committed view.
     pub source: View,
-    /// The source's bytes (what the view commits to).
+    /// The bytes of the tree the view is a range of (what its root commits to).
     pub data: Bytes,
 }
 
@@ -666,9 +750,13 @@ impl CopyCursor {
     fn advance(&mut self, memory: &mut [u8]) {
         let end = copy_chunk_end(self.dst, self.done, self.length);
         for j in self.done..end {
+            // Byte `i` of the view is byte `offset + i` of its tree; past the view's
+            // length it reads zero.
             let byte = self
                 .src
                 .checked_add(j)
+                .filter(|i| *i < self.source.length)
+                .and_then(|i| i.checked_add(self.source.offset))
                 .and_then(|i| usize::try_from(i).ok())
                 .and_then(|i| self.data.get(i).copied())
                 .unwrap_or(0);
@@ -700,10 +788,23 @@ impl MachineState {
             stack: Vec::new(),
             memory: Vec::new(),
             return_data: Bytes::new(),
+            return_source: None,
             cursor: None,
             finished: None,
             state: None,
+            callers: None,
         })
+    }
+
+    /// How many frames are suspended below this one (0 in the transaction's frame).
+    pub fn callers_depth(&self) -> usize {
+        let mut n = 0;
+        let mut at = self.callers.as_deref();
+        while let Some(c) = at {
+            n += 1;
+            at = c.frame.callers.as_deref();
+        }
+        n
     }
 
     /// The same frame running on `tx` (its `Global`), which a revert or halt restores to
@@ -739,9 +840,14 @@ impl MachineState {
     /// reverts or halts carries at the end of its witness, so that `OneStepProver` can
     /// put `Global` back to the snapshot.
     pub fn call_stack_entry_preimage(&self) -> [u8; 96] {
+        let (parent, below) = match &self.callers {
+            Some(c) => (c.frame_hash, c.entry),
+            None => (B256::ZERO, self.ctx.sections().call_stack),
+        };
         let mut pre = [0u8; 96];
+        pre[..32].copy_from_slice(parent.as_slice());
         pre[32..64].copy_from_slice(self.snapshot_hash().as_slice());
-        pre[64..].copy_from_slice(self.ctx.sections().call_stack.as_slice());
+        pre[64..].copy_from_slice(below.as_slice());
         pre
     }
 
@@ -757,13 +863,35 @@ impl MachineState {
     }
 
     /// Whether the step from `self` to `next` ends the frame with a revert or a halt:
-    /// its witness then ends with [`Self::call_stack_entry_preimage`].
+    /// its witness then ends with [`Self::call_stack_entry_preimage`]. A nested frame that
+    /// fails resumes its caller with 0 pushed.
     pub fn fails_into(&self, next: &MachineState) -> bool {
-        self.finished.is_none()
-            && next
-                .finished
-                .as_ref()
-                .is_some_and(|f| matches!(f.outcome, Outcome::Revert | Outcome::Halt(_)))
+        if self.finished.is_some() {
+            return false;
+        }
+        if let Some(f) = &next.finished {
+            return matches!(f.outcome, Outcome::Revert | Outcome::Halt(_));
+        }
+        self.returns_into(next) && next.stack.last() == Some(&U256::ZERO)
+    }
+
+    /// Whether the step from `self` to `next` ends a nested frame and resumes its caller.
+    pub fn returns_into(&self, next: &MachineState) -> bool {
+        self.cursor.is_none()
+            && self.callers.is_some()
+            && next.callers_depth() < self.callers_depth()
+    }
+
+    /// Whether the step from `self` to `next` ends the running frame (the transaction's,
+    /// or a nested one that resumes its caller): what a witness treats as "the step
+    /// halted or left", where the post-state's memory and stack are no longer the frame's.
+    pub fn ends_frame(&self, next: &MachineState) -> bool {
+        self.finished.is_none() && (next.finished.is_some() || self.returns_into(next))
+    }
+
+    /// Whether the step from `self` to `next` enters a callee's frame.
+    pub fn enters(&self, next: &MachineState) -> bool {
+        next.callers_depth() > self.callers_depth()
     }
 
     /// Memory size in words.
@@ -783,7 +911,10 @@ impl MachineState {
             caller: env.caller,
             value: env.value,
             code_hash: self.code.hash,
-            input: w32_view(&env.input, 0, env.input.len() as u64),
+            input: env.input_source.as_ref().map_or_else(
+                || w32_view(&env.input, 0, env.input.len() as u64),
+                |v| v.view,
+            ),
             ret_offset: env.ret_offset,
             ret_length: env.ret_length,
         }
@@ -802,7 +933,10 @@ impl MachineState {
             stack_size: self.stack.len() as u16,
             mem_root: tree::memory_root(&self.memory),
             mem_words: self.mem_words() as u32,
-            return_data: w32_view(&self.return_data, 0, self.return_data.len() as u64),
+            return_data: self.return_source.as_ref().map_or_else(
+                || w32_view(&self.return_data, 0, self.return_data.len() as u64),
+                |v| v.view,
+            ),
             cursor: self.cursor.as_ref().map_or(B256::ZERO, Cursor::hash),
         }
     }
@@ -865,9 +999,50 @@ pub fn call_stack_entry(parent_frame: B256, snapshot: B256, below: B256) -> B256
 pub fn reads_global(op: u8) -> bool {
     matches!(
         op,
-        0x31 | 0x3b | 0x3c | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0..=0xa4
+        0x31 | 0x3b | 0x3c | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0
+            ..=0xa4 | 0xf1 | 0xf2 | 0xf4 | 0xfa
     )
 }
+
+/// Whether `op` is `CALL`, `CALLCODE`, `DELEGATECALL` or `STATICCALL`.
+pub fn is_call(op: u8) -> bool {
+    matches!(op, 0xf1 | 0xf2 | 0xf4 | 0xfa)
+}
+
+/// The address an EIP-7702 delegation designator `0xef0100 ‖ address` names (`None` for
+/// any other code), as revm 43's `Bytecode::eip7702_address`.
+pub fn delegation(code: &[u8]) -> Option<Address> {
+    (code.len() == 23 && code.starts_with(&[0xef, 0x01, 0x00]))
+        .then(|| Address::from_slice(&code[3..]))
+}
+
+/// The frame kind of a call opcode's callee, and back.
+fn call_kind(op: u8) -> FrameKind {
+    match op {
+        0xf1 => FrameKind::Call,
+        0xf2 => FrameKind::CallCode,
+        0xf4 => FrameKind::DelegateCall,
+        _ => FrameKind::StaticCall,
+    }
+}
+
+fn call_opcode(kind: FrameKind) -> u8 {
+    match kind {
+        FrameKind::Call => 0xf1,
+        FrameKind::CallCode => 0xf2,
+        FrameKind::DelegateCall => 0xf4,
+        _ => 0xfa,
+    }
+}
+
+/// revm's call depth limit: a call from depth 1,024 fails without entering.
+pub const CALL_DEPTH_LIMIT: u16 = 1024;
+/// EIP-150: the caller keeps 1/64 of its gas.
+const CALL_GAS_RETAINED: u64 = 64;
+/// A value transfer's cost.
+const CALL_VALUE_COST: u64 = 9_000;
+/// A `CALL` with value to an empty account.
+const NEW_ACCOUNT_COST: u64 = 25_000;
 
 /// `BLOCKHASH(k)` in block `number`: the block whose ring slot it reads, if `k` is in
 /// the window `number − 256 ≤ k ≤ number − 2` (docs 4.2: revm's last 256 blocks, less
@@ -945,7 +1120,10 @@ fn classify(op: u8) -> Class {
         0x5f => Static(2),
         0x60..=0x9f => Static(3),
         0xa0..=0xa4 => Static(375),
-        0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff => Unsupported,
+        // EIP-2929: the warm access is static; cold, value, new account and the callee's
+        // gas are charged in the step.
+        0xf1 | 0xf2 | 0xf4 | 0xfa => Static(100),
+        0xf0 | 0xf5 | 0xff => Unsupported,
         0xf3 | 0xfd | 0xfe => Static(0),
         _ => Undefined,
     }
@@ -1011,6 +1189,13 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
             pc: s.pc,
         });
     }
+    // A precompile is not a frame of this machine (yet): the whole call is unsupported.
+    if is_call(op) && s.call_target(op).is_some_and(is_precompile) {
+        return Err(StepError::Unsupported {
+            opcode: op,
+            pc: s.pc,
+        });
+    }
     if let Some(hash) = s.missing_code(op) {
         return Err(StepError::MissingCode {
             hash,
@@ -1029,14 +1214,68 @@ type Exec = Result<(), Halt>;
 
 impl MachineState {
     fn halt(&mut self, h: Halt) {
-        self.restore_snapshot();
         self.gas = 0;
-        self.finished = Some(Finished {
-            outcome: Outcome::Halt(h),
-            gas_left: 0,
-            output: Bytes::new(),
-            output_view: View::EMPTY,
-        });
+        self.end_frame(Outcome::Halt(h), None);
+    }
+
+    /// The frame ends with `outcome` and `output` (a view of its memory, `None` for no
+    /// output). A revert or halt puts `Global` back to the frame's snapshot. The
+    /// transaction's frame finishes (`TX_FINISH`); a nested frame resumes its caller:
+    /// the gas left goes back (none after a halt), 1 or 0 is pushed, the output becomes
+    /// the caller's return data, and `min(retLength, len)` bytes of it are written to
+    /// the caller's memory at `retOffset` (not after a halt, whose output is empty): the
+    /// first ≤ 32 destination words in this step, the rest in copy micro-steps whose
+    /// cursor carries the call's opcode and reads the output's view.
+    fn end_frame(&mut self, outcome: Outcome, output: Option<ViewSource>) {
+        let ok = matches!(outcome, Outcome::Stop | Outcome::Return);
+        if !ok {
+            self.restore_snapshot();
+        }
+        let Some(callers) = self.callers.take() else {
+            let (bytes, view) = output.map_or((Bytes::new(), View::EMPTY), |o| (o.bytes(), o.view));
+            self.finished = Some(Finished {
+                outcome,
+                gas_left: self.gas,
+                output: bytes,
+                output_view: view,
+            });
+            return;
+        };
+        let back = if matches!(outcome, Outcome::Halt(_)) {
+            0
+        } else {
+            self.gas
+        };
+        let callee_env = Arc::clone(&self.env);
+        let sus = Arc::try_unwrap(callers).unwrap_or_else(|shared| (*shared).clone());
+        let mut state = self.state.take();
+        *self = sus.frame;
+        if let Some(f) = state.as_mut() {
+            f.snapshot = sus.snapshot;
+            f.snapshot_hash = sus.snapshot_hash;
+        }
+        self.state = state;
+        // The callee had at most what the call charged (plus the stipend the transfer
+        // cost paid for): no overflow past the caller's gas before the call.
+        self.gas = self.gas.saturating_add(back);
+        // The call popped six or seven items: there is room.
+        self.stack.push(U256::from(ok));
+        match output {
+            Some(o) => {
+                self.return_data = o.bytes();
+                let n = callee_env.ret_length.min(o.view.length);
+                let (tree, view) = (o.tree.clone(), o.view);
+                self.return_source = Some(Arc::new(o));
+                if n > 0 {
+                    let op = call_opcode(callee_env.kind);
+                    self.start_copy(op, callee_env.ret_offset, 0, n, view, tree);
+                }
+            }
+            None => {
+                self.return_data = Bytes::new();
+                self.return_source = None;
+            }
+        }
     }
 
     fn charge(&mut self, cost: u64) -> Exec {
@@ -1083,18 +1322,28 @@ impl MachineState {
     /// The bytes a copy by `op` reads and their committed view, as the opcode sees them:
     /// the input (`CALLDATACOPY`), the code (`CODECOPY`), the return data
     /// (`RETURNDATACOPY`) or, for `MCOPY`, the memory as it is now (after expansion).
+    ///
+    /// The bytes are the whole tree the view is a range of (a caller's memory for a nested
+    /// frame's input, a callee's memory for return data): a copy reads byte `i` of the
+    /// view at `tree[view.offset + i]`.
     pub fn copy_source(&self, op: u8) -> (Bytes, View) {
         match op {
-            0x37 => (self.env.input.clone(), self.env_record().input),
+            0x37 => match &self.env.input_source {
+                Some(v) => (v.tree.clone(), v.view),
+                None => (self.env.input.clone(), self.env_record().input),
+            },
             0x39 => (self.code.bytes.clone(), self.code_view()),
             0x5e => (
                 Bytes::copy_from_slice(&self.memory),
                 w32_view(&self.memory, 0, self.memory.len() as u64),
             ),
-            _ => (
-                self.return_data.clone(),
-                w32_view(&self.return_data, 0, self.return_data.len() as u64),
-            ),
+            _ => match &self.return_source {
+                Some(v) => (v.tree.clone(), v.view),
+                None => (
+                    self.return_data.clone(),
+                    w32_view(&self.return_data, 0, self.return_data.len() as u64),
+                ),
+            },
         }
     }
 
@@ -1124,12 +1373,31 @@ impl MachineState {
     /// The code hash `EXTCODESIZE`/`EXTCODECOPY` at the pc would need and the code store
     /// lacks, checked before the step so that a missing preimage changes nothing.
     fn missing_code(&self, op: u8) -> Option<B256> {
+        let world = &self.state.as_ref()?.tx.world;
+        if is_call(op) {
+            // The called account's code and, for an EIP-7702 account, its delegate's.
+            let to = self.call_target(op)?;
+            let hash = world.account(to).code_hash;
+            let code = match world.code_by_hash(hash) {
+                Some(code) => code,
+                None => return Some(hash),
+            };
+            let delegate = delegation(code.bytes())?;
+            let hash = world.account(delegate).code_hash;
+            return world.code_by_hash(hash).is_none().then_some(hash);
+        }
         if op != 0x3b && op != 0x3c {
             return None;
         }
-        let world = &self.state.as_ref()?.tx.world;
         let hash = world.account(word_address(*self.stack.last()?)).code_hash;
         world.code_by_hash(hash).is_none().then_some(hash)
+    }
+
+    /// The address a call opcode at the pc names, if the stack holds all its arguments.
+    pub fn call_target(&self, op: u8) -> Option<Address> {
+        let n = if matches!(op, 0xf1 | 0xf2) { 7 } else { 6 };
+        let len = self.stack.len();
+        (len >= n).then(|| word_address(self.stack[len - 2]))
     }
 
     /// Another account's code, for `EXTCODESIZE`/`EXTCODECOPY` (`missing_code` checked
@@ -1188,26 +1456,8 @@ impl MachineState {
     }
 
     fn finish(&mut self, outcome: Outcome, offset: u64, len: u64) {
-        if outcome == Outcome::Revert {
-            self.restore_snapshot();
-        }
-        let output = if len == 0 {
-            Bytes::new()
-        } else {
-            let start = offset as usize;
-            Bytes::copy_from_slice(&self.memory[start..start + len as usize])
-        };
-        let output_view = if len == 0 {
-            View::EMPTY
-        } else {
-            w32_view(&self.memory, offset, len)
-        };
-        self.finished = Some(Finished {
-            outcome,
-            gas_left: self.gas,
-            output,
-            output_view,
-        });
+        let output = (len != 0).then(|| ViewSource::of_memory(&self.memory, offset, len));
+        self.end_frame(outcome, output);
     }
 }
 
@@ -1636,10 +1886,171 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             };
             s.finish(outcome, offset_used, len);
         }
+        0xf1 | 0xf2 | 0xf4 | 0xfa => call(s, op)?,
         0xfe => return Err(Halt::InvalidFe),
         // `classify` admits no other byte here.
         _ => return Err(Halt::UndefinedOpcode(op)),
     }
+    Ok(())
+}
+
+/// A memory range operand pair of a call: `(offset, len)` with memory expanded over it
+/// when `len > 0` (revm's `resize_memory`: a length above 64 bits fails, the offset only
+/// matters, and must fit, when `len > 0`); the offset reads 0 when `len` is 0.
+fn call_range(s: &mut MachineState, offset: U256, len: U256) -> Result<(u64, u64), Halt> {
+    let len = as_u64_or_fail(len)?;
+    if len == 0 {
+        return Ok((0, 0));
+    }
+    let offset = as_u64_or_fail(offset)?;
+    s.expand(offset, len)?;
+    Ok((offset, len))
+}
+
+/// `CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL` to an account that is not a
+/// precompile, in revm 43's order (`instructions::contract::call`, then the handler's
+/// `make_call_frame`): the static 100 is paid; pop; `CALL` with value in a static frame
+/// halts; input then output memory ranges; 9,000 for a value; the account's EIP-2929
+/// access (cold +2,500); a `CALL` with value to an empty account 25,000, or else an
+/// EIP-7702 account's delegate (+100, cold +2,500) whose code runs; the callee's gas
+/// `min(gas − ⌊gas/64⌋, requested)` charged, + 2,300 with a value. Then, without
+/// entering: above depth 1,024 or a value above the balance, 0 is pushed and the callee's
+/// gas comes back; else `Global`'s snapshot is taken, the value moves, and empty code
+/// succeeds at once (1 pushed, gas back); otherwise the callee's frame starts.
+fn call(s: &mut MachineState, op: u8) -> Exec {
+    let (requested, to, value) = if matches!(op, 0xf1 | 0xf2) {
+        let [g, to, v] = s.pop()?;
+        (g, to, v)
+    } else {
+        let [g, to] = s.pop()?;
+        (g, to, U256::ZERO)
+    };
+    let to = word_address(to);
+    let requested = as_u64_saturated(requested);
+    let transfers = !value.is_zero();
+    if op == 0xf1 && s.env.is_static && transfers {
+        return Err(Halt::StateChangeInStaticCall);
+    }
+    let [in_offset, in_len, out_offset, out_len] = s.pop()?;
+    let (in_offset, in_len) = call_range(s, in_offset, in_len)?;
+    let (out_offset, out_len) = call_range(s, out_offset, out_len)?;
+    if transfers {
+        s.charge(CALL_VALUE_COST)?;
+    }
+    let account = s.access_account(to)?;
+    let mut code_hash = account.code_hash;
+    let empty = account.nonce == 0
+        && account.balance.is_zero()
+        && (code_hash == KECCAK256_EMPTY || code_hash.is_zero());
+    if op == 0xf1 && empty {
+        if transfers {
+            s.charge(NEW_ACCOUNT_COST)?;
+        }
+    } else if let Some(delegate) = delegation(s.code_of(code_hash).bytes()) {
+        s.charge(WARM_READ)?;
+        code_hash = s.access_account(delegate)?.code_hash;
+    }
+    let code = s.code_of(code_hash);
+    let mut limit = (s.gas - s.gas / CALL_GAS_RETAINED).min(requested);
+    s.charge(limit)?;
+    if transfers {
+        limit += CALL_STIPEND;
+    }
+    let me = s.env.self_address;
+    let kind = call_kind(op);
+    let (target, caller, frame_value) = match op {
+        0xf1 => (to, me, value),
+        0xf2 => (me, me, value),
+        0xf4 => (me, s.env.caller, s.env.value),
+        _ => (to, me, U256::ZERO),
+    };
+    let moves_value = transfers && matches!(op, 0xf1 | 0xf2);
+    let refused = s.env.depth >= CALL_DEPTH_LIMIT
+        || (moves_value && s.global()?.world.account(me).balance < value);
+    if refused {
+        s.gas += limit;
+        s.stack.push(U256::ZERO);
+        s.return_data = Bytes::new();
+        s.return_source = None;
+        return Ok(());
+    }
+    let tx = s.global()?;
+    let snapshot = tx.checkpoint();
+    let snapshot_hash = tx.record().hash();
+    if moves_value && target != me {
+        let mut from = tx.world.account(me);
+        let mut into = tx.world.account(target);
+        from.balance -= value;
+        // A balance never reaches 2^256: the total supply is far below it.
+        into.balance = into.balance.saturating_add(value);
+        tx.world.set_account(me, from);
+        tx.world.set_account(target, into);
+    }
+    if code.bytes().is_empty() {
+        s.gas += limit;
+        s.stack.push(U256::from(1));
+        s.return_data = Bytes::new();
+        s.return_source = None;
+        return Ok(());
+    }
+    let (input, input_source) = if in_len == 0 {
+        (Bytes::new(), None)
+    } else {
+        let v = ViewSource::of_memory(&s.memory, in_offset, in_len);
+        (v.bytes(), Some(Arc::new(v)))
+    };
+    let env = Env {
+        kind,
+        is_static: s.env.is_static || op == 0xfa,
+        depth: s.env.depth + 1,
+        self_address: target,
+        code_address: to,
+        caller,
+        value: frame_value,
+        input,
+        input_source,
+        ret_offset: out_offset,
+        ret_length: out_len,
+    };
+    // The caller as it will resume, and its own entry, before the callee replaces it.
+    let frame_hash = s.frame_record().hash();
+    let entry = keccak256(s.call_stack_entry_preimage());
+    let mut callee = MachineState {
+        ctx: Arc::clone(&s.ctx),
+        env: Arc::new(env),
+        code,
+        pc: 0,
+        gas: limit,
+        stack: Vec::new(),
+        memory: Vec::new(),
+        return_data: Bytes::new(),
+        return_source: None,
+        cursor: None,
+        finished: None,
+        state: None,
+        callers: None,
+    };
+    std::mem::swap(s, &mut callee);
+    let mut caller_frame = callee;
+    let mut state = caller_frame.state.take();
+    let (caller_snapshot, caller_snapshot_hash) = match state.as_mut() {
+        Some(f) => {
+            let old = (f.snapshot, f.snapshot_hash);
+            f.snapshot = snapshot;
+            f.snapshot_hash = snapshot_hash;
+            old
+        }
+        // `reads_global` opcodes run only with an explicit Global.
+        None => (snapshot, snapshot_hash),
+    };
+    s.state = state;
+    s.callers = Some(Arc::new(Suspended {
+        frame: caller_frame,
+        snapshot: caller_snapshot,
+        snapshot_hash: caller_snapshot_hash,
+        frame_hash,
+        entry,
+    }));
     Ok(())
 }
 
@@ -2378,6 +2789,190 @@ mod tests {
             );
             let f = s.state.as_ref().expect("state");
             assert!(!f.tx.tx_tree.is_warm_account(L2_BLOCK_HASHES));
+        }
+    }
+
+    mod calls {
+        use super::super::*;
+        use crate::{
+            fault::world::World,
+            state::{CommittedState, StateChange},
+        };
+
+        const ME: Address = Address::repeat_byte(0x11);
+        const CALLEE: Address = Address::repeat_byte(0x77);
+
+        /// A frame of `ME` (balance 10) at `depth` running `code`, over a world where
+        /// `CALLEE` has `callee` as its code.
+        fn frame(code: &[u8], gas: u64, depth: u16, callee: &[u8]) -> MachineState {
+            let mut base = CommittedState::default();
+            base.apply(&[
+                StateChange::Account {
+                    address: ME,
+                    nonce: 1,
+                    balance: U256::from(10),
+                    code_hash: keccak256(code),
+                },
+                StateChange::Account {
+                    address: CALLEE,
+                    nonce: 1,
+                    balance: U256::ZERO,
+                    code_hash: keccak256(callee),
+                },
+            ]);
+            let world = World::new(base)
+                .with_codes([Bytes::copy_from_slice(callee)])
+                .expect("small code");
+            let env = Env {
+                self_address: ME,
+                code_address: ME,
+                depth,
+                ..Env::default()
+            };
+            MachineState::new(Context::default(), env, Bytes::copy_from_slice(code), gas)
+                .expect("valid")
+                .with_state(TxState::new(world))
+        }
+
+        /// `CALL(gas, to, value, 0, 0, out, out_len)` then `STOP`.
+        fn caller(to: Address, value: u8, gas: u16, out: u16, out_len: u16) -> Vec<u8> {
+            let mut code = vec![0x61];
+            code.extend(out_len.to_be_bytes());
+            code.push(0x61);
+            code.extend(out.to_be_bytes());
+            code.extend([0x5f, 0x5f, 0x60, value, 0x73]);
+            code.extend(to.as_slice());
+            code.push(0x61);
+            code.extend(gas.to_be_bytes());
+            code.extend([0xf1, 0x00]);
+            code
+        }
+
+        /// Steps up to the call and takes it; the state before and after.
+        fn take_call(s: &mut MachineState) -> (MachineState, MachineState) {
+            while s.code.byte(s.pc) != 0xf1 {
+                step_in_place(s).expect("implemented");
+            }
+            let before = s.clone();
+            step_in_place(s).expect("implemented");
+            (before, s.clone())
+        }
+
+        #[test]
+        fn depth_limit_refuses_without_entering_and_gives_the_gas_back() {
+            let code = caller(CALLEE, 0, 1_000, 0, 0);
+            for (depth, enters) in [(CALL_DEPTH_LIMIT - 1, true), (CALL_DEPTH_LIMIT, false)] {
+                let mut s = frame(&code, 100_000, depth, &[0x00]);
+                let (before, after) = take_call(&mut s);
+                assert_eq!(before.enters(&after), enters);
+                if enters {
+                    assert_eq!(after.env.depth, CALL_DEPTH_LIMIT);
+                    assert_eq!(after.gas, 1_000);
+                } else {
+                    // Static 100 and the cold access are paid; the 1,000 forwarded is back.
+                    assert_eq!(after.gas, before.gas - 100 - 2_500);
+                    assert_eq!(after.stack, vec![U256::ZERO]);
+                    assert!(after.return_data.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn value_above_the_balance_refuses_and_the_stipend_comes_back() {
+            let code = caller(CALLEE, 11, 1_000, 0, 0);
+            let mut s = frame(&code, 100_000, 0, &[0x00]);
+            let (before, after) = take_call(&mut s);
+            assert!(!before.enters(&after));
+            // 100 + 9,000 + 2,500 paid, 1,000 + 2,300 back.
+            assert_eq!(after.gas, before.gas - 100 - 9_000 - 2_500 + 2_300);
+            assert_eq!(after.stack, vec![U256::ZERO]);
+            let tx = &after.state.as_ref().expect("state").tx;
+            assert_eq!(tx.world.account(ME).balance, U256::from(10));
+            // With 10 it enters, and the value moved after the snapshot.
+            let code = caller(CALLEE, 10, 1_000, 0, 0);
+            let mut s = frame(&code, 100_000, 0, &[0x00]);
+            let (before, after) = take_call(&mut s);
+            assert!(before.enters(&after));
+            assert_eq!(after.gas, 1_000 + 2_300);
+            let f = after.state.as_ref().expect("state");
+            assert_eq!(f.tx.world.account(CALLEE).balance, U256::from(10));
+            assert_ne!(f.snapshot_hash, f.tx.record().hash());
+        }
+
+        #[test]
+        fn output_is_written_back_in_bounded_micro_steps_and_reverts_restore() {
+            // The callee returns 2,000 bytes of 0xab…: RETURN(0, 2000) after an MSTORE8
+            // loop is long, so CODECOPY its own code padded instead: CODECOPY(0, 0, 2000).
+            let callee = [
+                0x61, 0x07, 0xd0, 0x5f, 0x5f, 0x39, 0x61, 0x07, 0xd0, 0x5f, 0xf3,
+            ];
+            let code = caller(CALLEE, 0, 50_000, 3, 1_500);
+            let mut s = frame(&code, 100_000, 0, &callee);
+            take_call(&mut s);
+            while s.callers.is_some() {
+                step_in_place(&mut s).expect("implemented");
+            }
+            // Back in the caller with 1 pushed, the first 32 words written, a cursor left.
+            assert_eq!(s.stack, vec![U256::from(1)]);
+            assert_eq!(s.return_data.len(), 2_000);
+            let mut micro = 0;
+            while s.cursor.is_some() {
+                assert_eq!(s.cursor.as_ref().map(Cursor::opcode), Some(0xf1));
+                step_in_place(&mut s).expect("implemented");
+                micro += 1;
+            }
+            // 1,500 bytes at 3: words 0..=47, 32 in the return step, 16 in one more.
+            assert_eq!(micro, 1);
+            let mut want = callee.to_vec();
+            want.resize(1_500, 0);
+            assert_eq!(&s.memory[3..1_503], &want[..]);
+            // A reverting callee that wrote a slot: the slot is back, 0 pushed, output
+            // still written back.
+            let callee = [0x60, 0x01, 0x60, 0x01, 0x55, 0x60, 0x20, 0x5f, 0xfd];
+            let code = caller(CALLEE, 0, 50_000, 0, 64);
+            let mut s = frame(&code, 100_000, 0, &callee);
+            let (before, _) = take_call(&mut s);
+            let global = before.global_hash();
+            while s.callers.is_some() {
+                step_in_place(&mut s).expect("implemented");
+            }
+            assert_eq!(s.stack, vec![U256::ZERO]);
+            assert_eq!(s.return_data.len(), 32);
+            let tx = &s.state.as_ref().expect("state").tx;
+            assert_eq!(tx.world.slot(CALLEE, U256::from(1)), U256::ZERO);
+            // Global is what it was before the call but for the callee now being warm.
+            assert_ne!(s.global_hash(), global);
+            assert!(tx.tx_tree.is_warm_account(CALLEE));
+        }
+
+        #[test]
+        fn precompile_and_missing_code_leave_the_state_alone() {
+            let code = caller(Address::with_last_byte(2), 0, 1_000, 0, 0);
+            let mut s = frame(&code, 100_000, 0, &[0x00]);
+            while s.code.byte(s.pc) != 0xf1 {
+                step_in_place(&mut s).expect("implemented");
+            }
+            assert!(matches!(
+                step(&s),
+                Err(StepError::Unsupported { opcode: 0xf1, .. })
+            ));
+            let code = caller(CALLEE, 0, 1_000, 0, 0);
+            let mut s = frame(&code, 100_000, 0, &[0x00]);
+            if let Some(f) = s.state.as_mut() {
+                let leaf = AccountLeaf {
+                    nonce: 1,
+                    balance: U256::ZERO,
+                    code_hash: B256::repeat_byte(0xcc),
+                };
+                f.tx.world.set_account(CALLEE, leaf);
+            }
+            while s.code.byte(s.pc) != 0xf1 {
+                step_in_place(&mut s).expect("implemented");
+            }
+            assert!(matches!(
+                step(&s),
+                Err(StepError::MissingCode { opcode: 0xf1, .. })
+            ));
         }
     }
 

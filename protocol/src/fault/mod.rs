@@ -7,7 +7,8 @@
 //!   the frame result record) with their byte layouts and hashes;
 //! * [`tree`]: the memory word tree and the EIP-6800 code-chunk tree, single-leaf and
 //!   range proofs, update with a proof, `JUMPDEST` validity from one chunk;
-//! * [`machine`]: an explicit single-frame machine state and the step function over it
+//! * [`machine`]: an explicit machine state (the running frame and the callers its calls
+//!   suspended) and the step function over it
 //!   for arithmetic, comparison, bitwise, stack, jumps, memory, calldata, code, keccak,
 //!   frame exits and the environment reads (from `FrameEnv`, `TxCtx`, `BlockEnv` and the
 //!   chain constants), with revm 43's Osaka gas; checked against revm step by step in
@@ -38,11 +39,13 @@
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
-//! What it is not, yet: calls and creates (the machine runs one frame), the block's
-//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) and the start of a transaction (`TX_DECODE`, `TX_ENTER`, deposits), the
-//! trace API of 6.4 built on the `Inspector` (`Trace`, `step_commitment`); on L1,
-//! `OneStepProver` runs the opcodes `coverage::prover_covers` lists and none of the
-//! transaction's boundaries. Pure code: no I/O.
+//! What it is not, yet: creates, precompile calls and `SELFDESTRUCT` (the machine runs
+//! `CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL` with nested frames), the block's
+//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) and the start of a transaction
+//! (`TX_DECODE`, `TX_ENTER`, deposits), the trace API of 6.4 built on the `Inspector`
+//! (`Trace`, `step_commitment`); on L1, `OneStepProver` runs the opcodes
+//! `coverage::prover_covers` lists (no calls yet), and `ProverTxEnd`/`ProverBlockEnd` the
+//! end of a transaction and of a block. Pure code: no I/O.
 
 pub mod block_end;
 pub mod commit;

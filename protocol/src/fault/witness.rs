@@ -1,5 +1,10 @@
-//! The proof bytes of one step of the single-frame machine: what `OneStepProver.step`
-//! (`bridge-contracts/src/fault/OneStepProver.sol`) reads besides the pre-state `M`.
+//! The proof bytes of one step of the machine: what `OneStepProver.step`
+//! (`bridge-contracts/src/fault/OneStepProver.sol`) reads besides the pre-state `M`. A
+//! step inside a nested frame has the same witness as in the transaction's frame (its
+//! `M.e` is that frame's entry; a nested frame's input and return data are views at an
+//! offset of another memory, which `CALLDATALOAD` and the copies open). The call step
+//! itself, a nested frame's return and the write-back's micro-steps have no layout of
+//! their own yet (the prover answers `UnsupportedStep` for the call opcodes).
 //!
 //! What it is: [`witness`] builds the bytes for the step a [`MachineState`] is about to
 //! take, and [`decode`] is the Rust mirror of the Solidity decoder (it parses the same
@@ -515,12 +520,17 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
             .and_then(|i| usize::try_from(*i).ok())
             .filter(|i| *i < input.len());
         match start {
-            Some(i) if post.finished.is_none() => {
-                // The input view starts at byte 0 of its tree (the single-frame machine's
-                // calldata); the word holds bytes [i, min(i + 32, len)).
+            Some(i) if !s.ends_frame(&post) => {
+                // The word holds bytes [i, min(i + 32, len)) of the input view, which are
+                // bytes [offset + i, ..) of its tree: the transaction's calldata (offset
+                // 0) or, in a nested frame, the caller's memory at the call.
                 let end = (i + 32).min(input.len());
-                let words = tree::memory_words(input);
-                let (first, last) = ((i / 32) as u64, ((end - 1) / 32) as u64);
+                let (tree_bytes, offset) = match &s.env.input_source {
+                    Some(v) => (v.tree.as_ref(), v.view.offset as usize),
+                    None => (input, 0),
+                };
+                let words = tree::memory_words(tree_bytes);
+                let (first, last) = (((offset + i) / 32) as u64, ((offset + end - 1) / 32) as u64);
                 opening(&words, first, last - first + 1)?
             }
             _ => EMPTY_OPENING,
@@ -535,10 +545,10 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         let mut expanded = s.memory.clone();
         expanded.resize(post.memory.len().max(s.memory.len()), 0);
         match range {
-            Some((offset, len)) if post.finished.is_none() && len > KECCAK_ONE_STEP_MAX => {
+            Some((offset, len)) if !s.ends_frame(&post) && len > KECCAK_ONE_STEP_MAX => {
                 sponge_opening(&expanded, offset, len, 0)?
             }
-            Some((offset, len)) if post.finished.is_none() => {
+            Some((offset, len)) if !s.ends_frame(&post) => {
                 let words = tree::memory_words(&expanded);
                 let first = offset / 32;
                 let last = (offset + len - 1) / 32;
@@ -558,7 +568,7 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
             .checked_sub(3)
             .and_then(|i| u64::try_from(s.stack[i]).ok())
             .unwrap_or(0);
-        if post.finished.is_some() || len == 0 {
+        if s.ends_frame(&post) || len == 0 {
             EMPTY_OPENING.encode_into(&mut out);
             EMPTY_OPENING.encode_into(&mut out);
             return Ok(out);
