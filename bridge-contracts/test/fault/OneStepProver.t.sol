@@ -266,6 +266,24 @@ contract OneStepProverTest is TestBase {
         prover.step(pre, witness);
     }
 
+    /// @dev The router hands `SSTORE` to the `ProverState` its constructor was given: wired
+    ///      the other way round, `ProverMemory` takes it for a copy, which halts on the
+    ///      2-item stack, and the witness of a step that does not fail ends with no
+    ///      call-stack entry to restore.
+    function test_sstore_swappedSubProvers_refused() public {
+        (bytes32 pre, bytes memory witness,) = _case("sstore");
+        OneStepProver swapped = new OneStepProver(
+            prover.chainId(),
+            prover.coinbase(),
+            prover.prevrandao(),
+            prover.blobBaseFee(),
+            prover.proverMemory(),
+            prover.proverState()
+        );
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
+        swapped.step(pre, witness);
+    }
+
     function test_sstore_wrongGlobal_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("sstore");
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(9)));
