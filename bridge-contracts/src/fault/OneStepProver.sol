@@ -31,14 +31,16 @@ import { ProverBase } from "./ProverBase.sol";
 ///         immutables set by the constructor), whose answer this contract returns and whose
 ///         revert it re-raises: `ProverMemory` (`MLOAD`, `MSTORE`, `MSTORE8`, `KECCAK256`, the
 ///         copies, and every micro-step) and `ProverState` (`SLOAD`, `SSTORE`, `TLOAD`,
-///         `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, `BLOCKHASH`). Every failure of
-///         the frame is a halt: `TX_FINISH` with the result `status 0, gasLeft 0, empty
-///         output`; a halt or `REVERT` puts `Global` back to the snapshot of the frame's
-///         call-stack entry (`M.e`), whose 96-byte preimage ends the witness.
+///         `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, `BLOCKHASH`, and `LOG0`..`LOG4`
+///         with at most 2 KiB of data). Every failure of the frame is a halt: `TX_FINISH`
+///         with the result `status 0, gasLeft 0, empty output`; a halt or `REVERT` puts
+///         `Global` back to the snapshot of the frame's call-stack entry (`M.e`), whose
+///         96-byte preimage ends the witness.
 ///         What it does not cover yet, reverting `UnsupportedStep`: `EXTCODESIZE` and
-///         `EXTCODECOPY` (they need the code oracle's lengths), logs, calls and creates, and
-///         every `M.kind` but `TX_EXEC` (and, from `ProverMemory`, a `LOG` micro-step or a
-///         copy source that is neither `W32` nor `CODE31`: `UnsupportedMicroStep`).
+///         `EXTCODECOPY` (they need the code oracle's lengths), a `LOG` of more than 2 KiB,
+///         calls and creates, and every `M.kind` but `TX_EXEC` (and, from `ProverMemory`, a
+///         `LOG` micro-step or a copy source that is neither `W32` nor `CODE31`:
+///         `UnsupportedMicroStep`).
 contract OneStepProver is ProverBase, IOneStepProver {
     using LibWitness for WitnessReader;
 
@@ -158,6 +160,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (
             op == 0x31 || op == 0x3f || op == 0x40 || op == 0x47 || op == 0x54 || op == 0x55 || op == 0x5c || op == 0x5d
         ) return _handOff(proverState, r, c, op, witness);
+        if (op >= 0xa0 && op <= 0xa4) return _handOff(proverState, r, c, op, witness);
         if (op >= 0x30 && op <= 0x4a) return _env(r, c, op);
         return _arith(r, c, op);
     }
@@ -467,11 +470,11 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (op == 0x56) return (DEFINED, 8);
         if (op == 0x57) return (DEFINED, 10);
         if (op == 0x5b) return (DEFINED, 1);
+        if (op >= 0xa0 && op <= 0xa4) return (DEFINED, 375);
         // Defined in Osaka, not covered here yet.
-        if (
-            (op >= 0x30 && op <= 0x4a) || (op >= 0xa0 && op <= 0xa4) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa
-                || op == 0xff
-        ) return (UNSUPPORTED, 0);
+        if ((op >= 0x30 && op <= 0x4a) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa || op == 0xff) {
+            return (UNSUPPORTED, 0);
+        }
         return (UNDEFINED, 0);
     }
 }

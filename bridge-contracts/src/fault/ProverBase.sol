@@ -45,6 +45,10 @@ abstract contract ProverBase is IProverErrors {
 
     uint256 internal constant U64_MAX = type(uint64).max;
 
+    /// @notice Longest `KECCAK256` input or `LOG` data hashed in one step
+    ///         (`machine::KECCAK_ONE_STEP_MAX`).
+    uint256 internal constant KECCAK_ONE_STEP_MAX = 2048;
+
     /// @notice Result of every exceptional halt: `keccak(u8 0 ‖ u64 0 ‖ empty View)`.
     bytes32 internal constant HALT_RESULT =
         keccak256(abi.encodePacked(uint8(0), uint64(0), uint8(1), bytes32(0), uint8(0), uint64(0), uint64(0)));
@@ -118,6 +122,20 @@ abstract contract ProverBase is IProverErrors {
         f.memRoot = LibMerkle.expand(f.memRoot, LibMerkle.depthFor(f.memWords), LibMerkle.depthFor(words));
         f.memWords = words;
         return true;
+    }
+
+    /// @notice Reads the memory opening of `[offset, offset + size)` and checks it against
+    ///         the memory root after expansion.
+    function _openMemory(WitnessReader memory r, Frame memory f, uint256 offset, uint256 size)
+        internal
+        pure
+        returns (bytes32[] memory words, uint256 sibAt, uint256 sibCount)
+    {
+        (words, sibAt, sibCount) = r.opening();
+        uint256 first = offset / 32;
+        if (words.length != (offset + size - 1) / 32 - first + 1) revert BadMemoryProof();
+        (bytes32 root, bool ok) = LibMerkle.rootFromRange(words, first, LibMerkle.depthFor(f.memWords), sibAt, sibCount);
+        if (!ok || root != f.memRoot) revert BadMemoryProof();
     }
 
     /// @notice Every exceptional halt: all gas consumed, no output, `Global` back to the

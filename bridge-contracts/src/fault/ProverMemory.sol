@@ -24,8 +24,6 @@ import { SubProver } from "./ProverBase.sol";
 contract ProverMemory is SubProver {
     using LibWitness for WitnessReader;
 
-    uint256 private constant KECCAK_ONE_STEP_MAX = 2048;
-
     /// @dev Cursor preimages (`protocol::fault::commit`): a copy's `u8 1 ‖ u8 opcode ‖ u64 dst
     ///      ‖ u64 src ‖ u64 length ‖ u64 done ‖ View source` (84 bytes), a sponge's `u8 2 ‖
     ///      u64 offset ‖ u64 length ‖ u64 blocks ‖ 25 little-endian lanes` (225 bytes).
@@ -80,20 +78,6 @@ contract ProverMemory is SubProver {
         c.f.stack = below;
         c.f.stackSize -= 2;
         return LibFrame.running(c.m, c.frame, c.f);
-    }
-
-    /// @notice Reads the memory opening of `[offset, offset + size)` and checks it against
-    ///         the memory root after expansion.
-    function _openMemory(WitnessReader memory r, Frame memory f, uint256 offset, uint256 size)
-        internal
-        pure
-        returns (bytes32[] memory words, uint256 sibAt, uint256 sibCount)
-    {
-        (words, sibAt, sibCount) = r.opening();
-        uint256 first = offset / 32;
-        if (words.length != (offset + size - 1) / 32 - first + 1) revert BadMemoryProof();
-        (bytes32 root, bool ok) = LibMerkle.rootFromRange(words, first, LibMerkle.depthFor(f.memWords), sibAt, sibCount);
-        if (!ok || root != f.memRoot) revert BadMemoryProof();
     }
 
     /// @notice The access at byte `at` of the touched words laid end to end: `MLOAD` returns

@@ -12,7 +12,8 @@ import { SubProver } from "./ProverBase.sol";
 ///         `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE` and
 ///         `BLOCKHASH` (the `L2BlockHashes` ring in state) over `Global` (`M.c`): one `LibSmt`
 ///         opening of the world tree and one of the transaction tree per step, EIP-2929
-///         warm/cold, EIP-2200/3529 `SSTORE` gas and refunds.
+///         warm/cold, EIP-2200/3529 `SSTORE` gas and refunds; and `LOG0`..`LOG4` with at most
+///         2 KiB of data, appended to `Global`'s logs accumulator, count and bloom.
 /// @dev    Called by the router with `staticcall` after it checked `M`, `Frame` and the code
 ///         opening and charged the static gas (`ISubProver`); it trusts those checks, so only
 ///         the router's answer counts. Stateless: no storage, no immutables.
@@ -25,6 +26,14 @@ contract ProverState is SubProver {
     uint256 private constant G_WORLD = 0;
     uint256 private constant G_TX_TREE = 32;
     uint256 private constant G_REFUND = 64;
+    uint256 private constant G_LOGS_ACC = 72;
+    uint256 private constant G_LOG_COUNT = 104;
+    uint256 private constant G_TX_BLOOM = 108;
+    /// @dev The transaction's bloom preimage (2,048 bits).
+    uint256 private constant BLOOM_LEN = 256;
+    uint8 private constant SECTION_BLOOM = 13;
+    uint256 private constant LOG_TOPIC_GAS = 375;
+    uint256 private constant LOG_DATA_GAS = 8;
     /// @dev An account leaf's preimage `abi.encode(nonce, balance, codeHash)`.
     uint256 private constant ACCOUNT_LEN = 96;
     /// @dev Transaction-tree key tags (3.4): warm account, warm slot, transient slot.
@@ -48,6 +57,7 @@ contract ProverState is SubProver {
 
     /// @notice The family's step (`SubProver._run`).
     function _run(WitnessReader memory r, Ctx memory c, uint256 op) internal pure override returns (bytes32) {
+        if (op >= 0xa0) return _log(r, c, op - 0xa0);
         return _state(r, c, op);
     }
 
@@ -276,5 +286,95 @@ contract ProverState is SubProver {
     /// @notice A 32-byte root of the `Global` preimage.
     function _root(bytes memory g, uint256 off) internal pure returns (bytes32) {
         return bytes32(LibFrame.get(g, off, 32));
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Logs: `LOG0`..`LOG4` with at most 2 KiB of data.
+
+    /// @notice `LOGn` (`machine::exec`, revm's order; every failure is a halt, so only
+    ///         whether it halts matters): static call, the `2 + n` operands, `8·len + 375·n`
+    ///         gas, memory expansion when `len > 0`; then appends the log to `Global`:
+    ///         `logsAcc' = keccak(logsAcc ‖ entry)`, `logCount + 1`, the bloom accrues the
+    ///         frame's address and the topics (`world::TxState::push_log`). Data above 2 KiB
+    ///         is hashed as a sponge over micro-steps, which this prover does not run yet.
+    function _log(WitnessReader memory r, Ctx memory c, uint256 n) internal pure returns (bytes32) {
+        uint256 envAt = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
+        if (LibWitness.field(envAt, ENV_STATIC, 1) != 0 || c.f.stackSize < 2 + n) return _halt(c);
+        bytes memory g = r.copy(GLOBAL_LEN);
+        if (keccak256(g) != LibFrame.mC(c.m)) revert BadPreimage(SECTION_GLOBAL);
+        bytes memory bloom = new bytes(BLOOM_LEN);
+        if (_root(g, G_TX_BLOOM) != 0) {
+            bloom = r.copy(BLOOM_LEN);
+            if (keccak256(bloom) != _root(g, G_TX_BLOOM)) revert BadPreimage(SECTION_BLOOM);
+        }
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 2 + n);
+        if (s[1] > U64_MAX) return _halt(c);
+        uint256 cost = LOG_DATA_GAS * s[1] + LOG_TOPIC_GAS * n;
+        if (c.f.gas < cost) return _halt(c);
+        c.f.gas -= cost;
+        bytes32 dataHash = keccak256("");
+        if (s[1] != 0) {
+            if (s[0] > U64_MAX || !_expand(c.f, s[0], s[1])) return _halt(c);
+            // casting to 'uint8' is safe because `n` ≤ 4
+            // forge-lint: disable-next-line(unsafe-typecast)
+            if (s[1] > KECCAK_ONE_STEP_MAX) revert UnsupportedStep(LibFrame.KIND_TX_EXEC, uint8(0xa0 + n));
+            dataHash = _memoryHash(r, c.f, s[0], s[1]);
+        }
+        address self = address(uint160(LibWitness.field(envAt, ENV_SELF, 20)));
+        _appendLog(g, bloom, self, s, n, dataHash);
+        c.f.stack = below;
+        c.f.stackSize -= 2 + n;
+        LibFrame.setC(c.m, keccak256(g));
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice `keccak256` of memory bytes `[offset, offset + len)`, opened in the memory
+    ///         after expansion.
+    function _memoryHash(WitnessReader memory r, Frame memory f, uint256 offset, uint256 len)
+        internal
+        pure
+        returns (bytes32 h)
+    {
+        (bytes32[] memory words,,) = _openMemory(r, f, offset, len);
+        assembly ("memory-safe") {
+            h := keccak256(add(add(words, 32), mod(offset, 32)), len)
+        }
+    }
+
+    /// @notice Appends the log (`s = [offset, len, topics…]`) to `Global` `g`: the
+    ///         accumulator, the count (saturating at 2^32 − 1, as the machine) and the bloom.
+    function _appendLog(
+        bytes memory g,
+        bytes memory bloom,
+        address self,
+        uint256[] memory s,
+        uint256 n,
+        bytes32 dataHash
+    ) internal pure {
+        // casting is safe: `n` ≤ 4 and a length checked below 2^64
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes memory entry = abi.encodePacked(self, uint8(n));
+        _accrue(bloom, abi.encodePacked(self));
+        for (uint256 i = 0; i < n; i++) {
+            entry = abi.encodePacked(entry, bytes32(s[2 + i]));
+            _accrue(bloom, abi.encodePacked(bytes32(s[2 + i])));
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes32 e = keccak256(abi.encodePacked(entry, dataHash, uint64(s[1])));
+        LibFrame.put(g, G_LOGS_ACC, 32, uint256(keccak256(abi.encodePacked(_root(g, G_LOGS_ACC), e))));
+        uint256 count = LibFrame.get(g, G_LOG_COUNT, 4);
+        if (count < type(uint32).max) LibFrame.put(g, G_LOG_COUNT, 4, count + 1);
+        LibFrame.put(g, G_TX_BLOOM, 32, uint256(keccak256(bloom)));
+    }
+
+    /// @notice The 2,048-bit bloom accrues `x`: three bits, each the low 11 bits of a byte
+    ///         pair of `keccak(x)` (EIP's `M3:2048`, alloy's `Bloom::accrue`).
+    function _accrue(bytes memory bloom, bytes memory x) internal pure {
+        bytes32 h = keccak256(x);
+        for (uint256 i = 0; i < 6; i += 2) {
+            uint256 bit = ((uint256(uint8(h[i])) << 8) | uint256(uint8(h[i + 1]))) & 2047;
+            uint256 at = BLOOM_LEN - 1 - bit / 8;
+            bloom[at] = bloom[at] | bytes1(uint8(2 ** (bit % 8)));
+        }
     }
 }

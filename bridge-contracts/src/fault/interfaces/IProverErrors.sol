@@ -17,7 +17,8 @@ interface IProverErrors {
     ///        `BlockCtx.env`), 9 `Global` (against `M.c`), 10 the call-stack entry at the end
     ///        of a failing step's witness (against `M.e`), 11 an account's leaf preimage
     ///        (against its world-tree value), 12 a warm slot's original value (against its
-    ///        transaction-tree value).
+    ///        transaction-tree value), 13 a `LOG`'s 256-byte bloom (against
+    ///        `Global.txBloom`).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
