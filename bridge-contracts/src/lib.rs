@@ -5,7 +5,8 @@
 //!   contracts under `src/fault/`), their forge tests
 //!   (`bridge-contracts/test/`) and their compiled artifacts (`bridge-contracts/artifacts/`,
 //!   committed, one `<Name>.json` per contract with `abi`, `bytecode` and `deployedBytecode`);
-//! - [`one_step_prover::Prover`]: the committed `OneStepProver` on an in-memory revm, for
+//! - [`one_step_prover::Prover`]: the committed `OneStepProver` (with its sub-provers
+//!   `ProverState` and `ProverMemory`) on an in-memory revm, for
 //!   the differentials and `blink osp-coverage`;
 //! - typed [`alloy`] bindings generated from those committed artifacts with `sol!` and
 //!   `#[sol(rpc)]`: e.g. [`TestToken::deploy`], [`TestToken::BYTECODE`],
@@ -195,6 +196,26 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// `OneStepProver`'s sub-prover of the state opcodes (`SLOAD`, `SSTORE`, `TLOAD`,
+        /// `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, `BLOCKHASH`): called by the
+        /// router with `staticcall`, it trusts the router's checks; only `step` counts.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverState,
+        "artifacts/ProverState.json"
+    );
+
+    alloy::sol!(
+        /// `OneStepProver`'s sub-prover of memory accesses, `KECCAK256`, the copies and every
+        /// micro-step: called by the router with `staticcall`, it trusts the router's checks;
+        /// only `step` counts.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverMemory,
+        "artifacts/ProverMemory.json"
+    );
+
+    alloy::sol!(
         /// `LibSmt` (Blink's state tree on L1, `docs/state-commitment.md`) behind external
         /// functions: `load` / `verify` a read and `rootAfter` / `store` a write of one key
         /// from one opening in `protocol::fault::smt_witness`'s encoding, and the tree's keys
@@ -213,7 +234,7 @@ pub mod predeploys;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History,
     L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal,
-    ProverBlockEnd, ProverTxEnd, SmtVerifier, TestToken,
+    ProverBlockEnd, ProverMemory, ProverState, ProverTxEnd, SmtVerifier, TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -385,6 +406,18 @@ mod tests {
         }
     }
 
+    /// EIP-170: the router and each sub-prover must deploy on L1 (the reason for the split).
+    #[test]
+    fn fault_provers_fit_eip170() {
+        for (name, code) in [
+            ("OneStepProver", &OneStepProver::DEPLOYED_BYTECODE),
+            ("ProverState", &ProverState::DEPLOYED_BYTECODE),
+            ("ProverMemory", &ProverMemory::DEPLOYED_BYTECODE),
+        ] {
+            assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());
+        }
+    }
+
     #[test]
     fn bindings_carry_bytecode() {
         assert!(!TestToken::BYTECODE.is_empty());
@@ -418,6 +451,8 @@ mod tests {
                 &GasPriceOracle::DEPLOYED_BYTECODE,
             ),
             (&OneStepProver::BYTECODE, &OneStepProver::DEPLOYED_BYTECODE),
+            (&ProverState::BYTECODE, &ProverState::DEPLOYED_BYTECODE),
+            (&ProverMemory::BYTECODE, &ProverMemory::DEPLOYED_BYTECODE),
             (&SmtVerifier::BYTECODE, &SmtVerifier::DEPLOYED_BYTECODE),
         ] {
             assert!(!code.is_empty());

@@ -2,11 +2,13 @@
 //! the machine-vs-prover differential.
 //!
 //! What it is: [`Prover`] holds a revm (Prague, the L1's fork) where [`DEPLOYER`] has
-//! deployed the prover by `CREATE` from the committed artifact's creation code with the
-//! chain constants as constructor arguments (`protocol::fault::machine::ChainConsts`: the
+//! deployed the sub-provers `ProverState` and `ProverMemory`, then the router by `CREATE`
+//! from the committed artifacts' creation code with the chain constants and the
+//! sub-provers' addresses as constructor arguments (`protocol::fault::machine::ChainConsts`: the
 //! environment opcodes' immutables), and [`Prover::step`] calls `step(preState, witness)`
 //! and returns what it answered (a post-state or one of its custom errors) with the
-//! execution gas of the prover's frame (the 21,000 base and calldata excluded). Used by
+//! execution gas of the prover's frame (the 21,000 base and calldata excluded; a
+//! sub-prover's `staticcall` included). Used by
 //! `tests/it/one_step_prover.rs` and `blink osp-coverage`.
 //!
 //! What it is not: no witness building and no expectation of what the answer should be
@@ -29,7 +31,10 @@ use revm::{
     primitives::{TxKind, hardfork::SpecId},
 };
 
-use crate::OneStepProver::{self, OneStepProverErrors};
+use crate::{
+    OneStepProver::{self, OneStepProverErrors},
+    ProverMemory, ProverState,
+};
 
 /// Who deploys the prover (its first `CREATE`).
 pub const DEPLOYER: Address = address!("0x0000000000000000000000000000000000d3e901");
@@ -95,39 +100,29 @@ impl std::fmt::Debug for Prover {
 }
 
 impl Prover {
-    /// A fresh revm where [`DEPLOYER`] created the committed artifact with `chain`'s
-    /// constants (`constructor(chainId, coinbase, prevrandao, blobBaseFee)`).
+    /// A fresh revm where [`DEPLOYER`] created the committed artifacts: `ProverState`
+    /// (its nonce 0), `ProverMemory` (1), then the router `OneStepProver` (2) with `chain`'s
+    /// constants and the two sub-provers (`constructor(chainId, coinbase, prevrandao,
+    /// blobBaseFee, proverState, proverMemory)`).
     pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
         let mut evm = Context::mainnet()
             .with_db(CacheDB::new(EmptyDB::default()))
             .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
             .build_mainnet_with_inspector(FrameGas::default());
+        let prover_state = create(&mut evm, 0, ProverState::BYTECODE.to_vec())?;
+        let prover_memory = create(&mut evm, 1, ProverMemory::BYTECODE.to_vec())?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
             prevrandao_: chain.prevrandao,
             blobBaseFee_: U256::from(chain.blob_base_fee),
+            proverState_: prover_state,
+            proverMemory_: prover_memory,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let tx = TxEnv::builder()
-            .caller(DEPLOYER)
-            .kind(TxKind::Create)
-            .data(init.into())
-            .gas_limit(CALL_GAS)
-            .build()
-            .map_err(|e| ProverError::Deploy(format!("tx env: {e:?}")))?;
-        let result = evm
-            .transact_commit(tx)
-            .map_err(|e| ProverError::Deploy(format!("{e:?}")))?;
-        let address = match result {
-            ExecutionResult::Success {
-                output: Output::Create(_, Some(address)),
-                ..
-            } => address,
-            other => return Err(ProverError::Deploy(format!("{other:?}"))),
-        };
+        let address = create(&mut evm, 2, init)?;
         Ok(Self {
             evm,
             address,
@@ -179,5 +174,28 @@ impl Prover {
             }
         };
         Ok((answer, gas))
+    }
+}
+
+/// [`DEPLOYER`]'s creation number `nonce` of a contract from `init` (creation code and
+/// constructor arguments).
+fn create(evm: &mut Evm, nonce: u64, init: Vec<u8>) -> Result<Address, ProverError> {
+    let tx = TxEnv::builder()
+        .caller(DEPLOYER)
+        .nonce(nonce)
+        .kind(TxKind::Create)
+        .data(init.into())
+        .gas_limit(CALL_GAS)
+        .build()
+        .map_err(|e| ProverError::Deploy(format!("tx env: {e:?}")))?;
+    match evm
+        .transact_commit(tx)
+        .map_err(|e| ProverError::Deploy(format!("{e:?}")))?
+    {
+        ExecutionResult::Success {
+            output: Output::Create(_, Some(address)),
+            ..
+        } => Ok(address),
+        other => Err(ProverError::Deploy(format!("{other:?}"))),
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { IOneStepProver } from "./interfaces/IOneStepProver.sol";
+import { IProverErrors } from "./interfaces/IProverErrors.sol";
 import { LibFrame } from "./lib/LibFrame.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 
@@ -33,8 +33,8 @@ contract ProverBlockEnd {
     uint8 private constant SECTION_M = 1;
     uint8 private constant SECTION_BLOCK_CTX = 7;
     uint8 private constant SECTION_BLOCK_ENV = 8;
-    uint8 private constant SECTION_FRONTIER = 14;
-    uint8 private constant SECTION_BLOOM = 15;
+    uint8 private constant SECTION_FRONTIER = 15;
+    uint8 private constant SECTION_BLOOM = 13;
 
     uint256 private constant BLOCK_CTX_LEN = 223;
     uint256 private constant BLOCK_ENV_LEN = 187;
@@ -75,14 +75,14 @@ contract ProverBlockEnd {
     /// @return The commitment `DONE(BLOCK_END(outputRoot))`.
     function step(bytes32 preState, bytes calldata witness) external pure returns (bytes32) {
         WitnessReader memory r = LibWitness.reader(witness);
-        if (r.u8() != 1) revert IOneStepProver.BadWitness();
+        if (r.u8() != 1) revert IProverErrors.BadWitness();
         bytes memory m = r.copy(LibFrame.M_LEN);
-        if (keccak256(m) != preState) revert IOneStepProver.BadPreimage(SECTION_M);
-        if (uint8(m[0]) != KIND_BETWEEN_UNITS) revert IOneStepProver.UnsupportedStep(uint8(m[0]), 0);
+        if (keccak256(m) != preState) revert IProverErrors.BadPreimage(SECTION_M);
+        if (uint8(m[0]) != KIND_BETWEEN_UNITS) revert IProverErrors.UnsupportedStep(uint8(m[0]), 0);
         bytes memory b = r.copy(BLOCK_CTX_LEN);
-        if (keccak256(b) != LibFrame.mA(m)) revert IOneStepProver.BadPreimage(SECTION_BLOCK_CTX);
+        if (keccak256(b) != LibFrame.mA(m)) revert IProverErrors.BadPreimage(SECTION_BLOCK_CTX);
         bytes memory e = r.copy(BLOCK_ENV_LEN);
-        if (keccak256(e) != bytes32(LibFrame.get(b, 0, 32))) revert IOneStepProver.BadPreimage(SECTION_BLOCK_ENV);
+        if (keccak256(e) != bytes32(LibFrame.get(b, 0, 32))) revert IProverErrors.BadPreimage(SECTION_BLOCK_ENV);
         if (LibFrame.get(b, B_DEPOSITS_DONE, 1) == 0 || LibFrame.get(b, B_NEXT_TX, 2) != LibFrame.get(e, E_TX_COUNT, 2))
         {
             revert UnitsLeft();
@@ -94,7 +94,7 @@ contract ProverBlockEnd {
         bytes32 bloomHash = bytes32(LibFrame.get(b, B_BLOOM, 32));
         if (bloomHash != 0) {
             bloom = r.copy(BLOOM_LEN);
-            if (keccak256(bloom) != bloomHash) revert IOneStepProver.BadPreimage(SECTION_BLOOM);
+            if (keccak256(bloom) != bloomHash) revert IProverErrors.BadPreimage(SECTION_BLOOM);
         }
         bytes32 world = bytes32(LibFrame.get(b, B_WORLD, 32));
         bytes memory head = _head(b, world, txsRoot, receiptsRoot, bloom);
@@ -140,7 +140,7 @@ contract ProverBlockEnd {
     ///         read next) hashes to `frontier` (`tx_end::Frontier::root`).
     function _root(WitnessReader memory r, bytes32 frontier, uint256 count) internal pure returns (bytes32 node) {
         bytes memory nodes = r.copy(FRONTIER_LEN);
-        if (keccak256(nodes) != frontier) revert IOneStepProver.BadPreimage(SECTION_FRONTIER);
+        if (keccak256(nodes) != frontier) revert IProverErrors.BadPreimage(SECTION_FRONTIER);
         bytes32 zero = 0;
         uint256 size = count;
         for (uint256 h = 0; h < DEPTH; h++) {

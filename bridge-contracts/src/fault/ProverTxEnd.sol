@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { IOneStepProver } from "./interfaces/IOneStepProver.sol";
+import { IProverErrors } from "./interfaces/IProverErrors.sol";
 import { LibFrame } from "./lib/LibFrame.sol";
 import { LibSmt, SmtProof } from "./lib/LibSmt.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
@@ -43,9 +43,9 @@ contract ProverTxEnd {
     uint8 private constant SECTION_GLOBAL = 9;
     uint8 private constant SECTION_ACCOUNT = 11;
     /// @dev Sections of this prover: the result record, a frontier, a bloom.
-    uint8 private constant SECTION_RESULT = 13;
-    uint8 private constant SECTION_FRONTIER = 14;
-    uint8 private constant SECTION_BLOOM = 15;
+    uint8 private constant SECTION_RESULT = 14;
+    uint8 private constant SECTION_FRONTIER = 15;
+    uint8 private constant SECTION_BLOOM = 13;
 
     uint256 private constant BLOCK_CTX_LEN = 223;
     uint256 private constant TX_CTX_LEN = 191;
@@ -108,19 +108,19 @@ contract ProverTxEnd {
     /// @return The commitment after the step.
     function step(bytes32 preState, bytes calldata witness) external pure returns (bytes32) {
         WitnessReader memory r = LibWitness.reader(witness);
-        if (r.u8() != 1) revert IOneStepProver.BadWitness();
+        if (r.u8() != 1) revert IProverErrors.BadWitness();
         End memory e;
         e.m = r.copy(LibFrame.M_LEN);
-        if (keccak256(e.m) != preState) revert IOneStepProver.BadPreimage(SECTION_M);
-        if (uint8(e.m[0]) != LibFrame.KIND_TX_FINISH) revert IOneStepProver.UnsupportedStep(uint8(e.m[0]), 0);
+        if (keccak256(e.m) != preState) revert IProverErrors.BadPreimage(SECTION_M);
+        if (uint8(e.m[0]) != LibFrame.KIND_TX_FINISH) revert IProverErrors.UnsupportedStep(uint8(e.m[0]), 0);
         e.blockCtx = r.copy(BLOCK_CTX_LEN);
-        if (keccak256(e.blockCtx) != LibFrame.mA(e.m)) revert IOneStepProver.BadPreimage(SECTION_BLOCK_CTX);
+        if (keccak256(e.blockCtx) != LibFrame.mA(e.m)) revert IProverErrors.BadPreimage(SECTION_BLOCK_CTX);
         e.txCtx = r.copy(TX_CTX_LEN);
-        if (keccak256(e.txCtx) != LibFrame.mB(e.m)) revert IOneStepProver.BadPreimage(SECTION_TX_CTX);
+        if (keccak256(e.txCtx) != LibFrame.mB(e.m)) revert IProverErrors.BadPreimage(SECTION_TX_CTX);
         e.global = r.copy(GLOBAL_LEN);
-        if (keccak256(e.global) != LibFrame.mC(e.m)) revert IOneStepProver.BadPreimage(SECTION_GLOBAL);
+        if (keccak256(e.global) != LibFrame.mC(e.m)) revert IProverErrors.BadPreimage(SECTION_GLOBAL);
         (uint256 at, bytes32 h) = r.hashed(RESULT_LEN);
-        if (h != LibFrame.mD(e.m)) revert IOneStepProver.BadPreimage(SECTION_RESULT);
+        if (h != LibFrame.mD(e.m)) revert IProverErrors.BadPreimage(SECTION_RESULT);
         e.status = LibWitness.field(at, 0, 1);
         e.gasLeft = LibWitness.field(at, 1, 8);
         e.phase = uint256(LibFrame.mE(e.m));
@@ -174,7 +174,7 @@ contract ProverTxEnd {
         bytes32 codeHash;
         if (leaf != 0) {
             (uint256 at, bytes32 h) = r.hashed(ACCOUNT_LEN);
-            if (h != leaf) revert IOneStepProver.BadPreimage(SECTION_ACCOUNT);
+            if (h != leaf) revert IProverErrors.BadPreimage(SECTION_ACCOUNT);
             nonce = LibWitness.field(at, 0, 32);
             balance = LibWitness.field(at, 32, 32);
             codeHash = bytes32(LibWitness.field(at, 64, 32));
@@ -258,7 +258,7 @@ contract ProverTxEnd {
         returns (bytes32)
     {
         bytes memory nodes = r.copy(FRONTIER_LEN);
-        if (keccak256(nodes) != frontier) revert IOneStepProver.BadPreimage(SECTION_FRONTIER);
+        if (keccak256(nodes) != frontier) revert IProverErrors.BadPreimage(SECTION_FRONTIER);
         bytes32 node = leaf;
         uint256 size = count + 1;
         for (uint256 h = 0; h < DEPTH; h++) {
@@ -279,10 +279,10 @@ contract ProverTxEnd {
         bytes memory a = new bytes(BLOOM_LEN);
         if (blockBloom != 0) {
             a = r.copy(BLOOM_LEN);
-            if (keccak256(a) != blockBloom) revert IOneStepProver.BadPreimage(SECTION_BLOOM);
+            if (keccak256(a) != blockBloom) revert IProverErrors.BadPreimage(SECTION_BLOOM);
         }
         bytes memory t = r.copy(BLOOM_LEN);
-        if (keccak256(t) != txBloom) revert IOneStepProver.BadPreimage(SECTION_BLOOM);
+        if (keccak256(t) != txBloom) revert IProverErrors.BadPreimage(SECTION_BLOOM);
         for (uint256 i = 0; i < BLOOM_LEN; i += 32) {
             LibFrame.put(a, i, 32, LibFrame.get(a, i, 32) | LibFrame.get(t, i, 32));
         }

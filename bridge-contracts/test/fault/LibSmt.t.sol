@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import { SmtVerifier } from "../../src/fault/SmtVerifier.sol";
-import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
+import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { LibSmt } from "../../src/fault/lib/LibSmt.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -115,13 +115,13 @@ contract LibSmtTest is TestBase {
             p[2 + 32 * i + 31] ^= 0x01;
             // The deepest sibling is opened by the preimage the fixture carries.
             if (i == n - 1) {
-                vm.expectRevert(LibSmt.SmtSiblingPreimageMismatch.selector);
+                vm.expectRevert(IProverErrors.SmtSiblingPreimageMismatch.selector);
                 smt.load(c.root, c.key, p);
                 continue;
             }
-            vm.expectRevert(LibSmt.BadSmtProof.selector);
+            vm.expectRevert(IProverErrors.BadSmtProof.selector);
             smt.load(c.root, c.key, p);
-            vm.expectRevert(LibSmt.BadSmtProof.selector);
+            vm.expectRevert(IProverErrors.BadSmtProof.selector);
             smt.store(c.root, c.key, c.newValue, p);
             vm.assertFalse(smt.verify(c.root, c.key, c.value, p));
         }
@@ -131,7 +131,7 @@ contract LibSmtTest is TestBase {
         Case memory c = _case("update");
         bytes memory p = bytes.concat(c.proof);
         p[_endAt(p) + 32] ^= 0x01;
-        vm.expectRevert(LibSmt.BadSmtProof.selector);
+        vm.expectRevert(IProverErrors.BadSmtProof.selector);
         smt.load(c.root, c.key, p);
     }
 
@@ -141,12 +141,12 @@ contract LibSmtTest is TestBase {
         // The last key byte: still on the path, but a different leaf.
         bytes memory p = bytes.concat(c.proof);
         p[at + 31] ^= 0x01;
-        vm.expectRevert(LibSmt.BadSmtProof.selector);
+        vm.expectRevert(IProverErrors.BadSmtProof.selector);
         smt.load(c.root, c.key, p);
         // The first key byte: off the path (the opening has siblings).
         p = bytes.concat(c.proof);
         p[at] ^= 0x80;
-        vm.expectRevert(LibSmt.SmtLeafOffPath.selector);
+        vm.expectRevert(IProverErrors.SmtLeafOffPath.selector);
         smt.load(c.root, c.key, p);
     }
 
@@ -156,13 +156,13 @@ contract LibSmtTest is TestBase {
         for (uint256 i = 0; i < 64; i += 21) {
             bytes memory p = bytes.concat(c.proof);
             p[at + i] ^= 0x04;
-            vm.expectRevert(LibSmt.SmtSiblingPreimageMismatch.selector);
+            vm.expectRevert(IProverErrors.SmtSiblingPreimageMismatch.selector);
             smt.store(c.root, c.key, 0, p);
         }
         // A leaf preimage called internal (tag 3 -> 4) does not hash to the sibling.
         bytes memory q = bytes.concat(c.proof);
         q[_endAt(q)] = bytes1(uint8(LibSmt.END_KEY_SIBLING_INTERNAL));
-        vm.expectRevert(LibSmt.SmtSiblingPreimageMismatch.selector);
+        vm.expectRevert(IProverErrors.SmtSiblingPreimageMismatch.selector);
         smt.rootAfter(c.key, 0, q);
     }
 
@@ -176,12 +176,12 @@ contract LibSmtTest is TestBase {
         p[end] = bytes1(uint8(LibSmt.END_KEY));
         // Fine for a read and a non-zero write, not for a delete.
         vm.assertEq(smt.load(c.root, c.key, p), c.value);
-        vm.expectRevert(LibSmt.SmtMissingSiblingPreimage.selector);
+        vm.expectRevert(IProverErrors.SmtMissingSiblingPreimage.selector);
         smt.store(c.root, c.key, 0, p);
-        vm.expectRevert(LibSmt.SmtMissingSiblingPreimage.selector);
+        vm.expectRevert(IProverErrors.SmtMissingSiblingPreimage.selector);
         smt.rootAfter(c.key, 0, p);
         // A wrong root is reported first: the read comes before the write.
-        vm.expectRevert(LibSmt.BadSmtProof.selector);
+        vm.expectRevert(IProverErrors.BadSmtProof.selector);
         smt.store(c.root ^ bytes32(uint256(1)), c.key, 0, p);
     }
 
@@ -192,7 +192,7 @@ contract LibSmtTest is TestBase {
         for (uint256 i = 0; i < 32; i++) {
             p[at + i] = 0;
         }
-        vm.expectRevert(LibSmt.SmtZeroValueLeaf.selector);
+        vm.expectRevert(IProverErrors.SmtZeroValueLeaf.selector);
         smt.load(c.root, c.key, p);
     }
 
@@ -204,20 +204,20 @@ contract LibSmtTest is TestBase {
             for (uint256 i = 0; i < len; i++) {
                 p[i] = c.proof[i];
             }
-            vm.expectRevert(IOneStepProver.BadWitness.selector);
+            vm.expectRevert(IProverErrors.BadWitness.selector);
             smt.load(c.root, c.key, p);
         }
-        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        vm.expectRevert(IProverErrors.BadWitness.selector);
         smt.load(c.root, c.key, bytes.concat(c.proof, hex"00"));
         // An unknown end tag; more than 256 siblings.
         bytes memory q = bytes.concat(c.proof);
         q[_endAt(q)] = 0x05;
-        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        vm.expectRevert(IProverErrors.BadWitness.selector);
         smt.load(c.root, c.key, q);
-        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        vm.expectRevert(IProverErrors.BadWitness.selector);
         smt.load(c.root, c.key, hex"0101");
         // Tag 2 naming the proven key.
-        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        vm.expectRevert(IProverErrors.BadWitness.selector);
         smt.load(0, c.key, bytes.concat(hex"000002", c.key, bytes32(uint256(1))));
     }
 
@@ -464,10 +464,10 @@ contract LibSmtTest is TestBase {
             // forge-lint: disable-next-line(unsafe-typecast)
             bytes4 sel = bytes4(err);
             vm.assertTrue(
-                sel == IOneStepProver.BadWitness.selector || sel == LibSmt.BadSmtProof.selector
-                    || sel == LibSmt.SmtZeroValueLeaf.selector || sel == LibSmt.SmtLeafOffPath.selector
-                    || sel == LibSmt.SmtSiblingPreimageMismatch.selector
-                    || sel == LibSmt.SmtMissingSiblingPreimage.selector
+                sel == IProverErrors.BadWitness.selector || sel == IProverErrors.BadSmtProof.selector
+                    || sel == IProverErrors.SmtZeroValueLeaf.selector || sel == IProverErrors.SmtLeafOffPath.selector
+                    || sel == IProverErrors.SmtSiblingPreimageMismatch.selector
+                    || sel == IProverErrors.SmtMissingSiblingPreimage.selector
             );
         }
     }

@@ -2,8 +2,9 @@
 pragma solidity 0.8.30;
 
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
-import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
-import { LibSmt } from "../../src/fault/lib/LibSmt.sol";
+import { ProverMemory } from "../../src/fault/ProverMemory.sol";
+import { ProverState } from "../../src/fault/ProverState.sol";
+import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
 /// @notice `OneStepProver` on steps the Rust machine produced (fixtures written by
@@ -26,7 +27,9 @@ contract OneStepProverTest is TestBase {
             vm.parseJsonUint(json, ".chain.chainId"),
             vm.parseJsonAddress(json, ".chain.coinbase"),
             vm.parseJsonBytes32(json, ".chain.prevrandao"),
-            vm.parseJsonUint(json, ".chain.blobBaseFee")
+            vm.parseJsonUint(json, ".chain.blobBaseFee"),
+            new ProverState(),
+            new ProverMemory()
         );
     }
 
@@ -60,27 +63,27 @@ contract OneStepProverTest is TestBase {
     function test_add_flippedCodeSibling_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("add");
         witness = _flip(witness, "codeSiblingAt");
-        vm.expectRevert(IOneStepProver.BadCodeProof.selector);
+        vm.expectRevert(IProverErrors.BadCodeProof.selector);
         prover.step(pre, witness);
     }
 
     function test_add_flippedStackBelow_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("add");
         witness = _flip(witness, "stackBelowAt");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(3)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(3)));
         prover.step(pre, witness);
     }
 
     function test_add_flippedFramePreimage_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("add");
         witness = _flip(witness, "frameAt");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(2)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(2)));
         prover.step(pre, witness);
     }
 
     function test_add_wrongPreState_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("add");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(1)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(1)));
         prover.step(pre ^ bytes32(uint256(1)), witness);
     }
 
@@ -90,10 +93,10 @@ contract OneStepProverTest is TestBase {
         for (uint256 i = 0; i < short.length; i++) {
             short[i] = witness[i];
         }
-        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        vm.expectRevert(IProverErrors.BadWitness.selector);
         prover.step(pre, short);
         witness[0] = 0x02;
-        vm.expectRevert(IOneStepProver.BadWitness.selector);
+        vm.expectRevert(IProverErrors.BadWitness.selector);
         prover.step(pre, witness);
     }
 
@@ -132,14 +135,14 @@ contract OneStepProverTest is TestBase {
     function test_number_wrongBlockCtx_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("number");
         witness = _flip(witness, "blockCtxAt");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(7)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(7)));
         prover.step(pre, witness);
     }
 
     function test_number_wrongBlockEnv_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("number");
         witness = _flip(witness, "blockEnvAt");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(8)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(8)));
         prover.step(pre, witness);
     }
 
@@ -151,7 +154,7 @@ contract OneStepProverTest is TestBase {
     function test_origin_wrongTxCtx_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("origin");
         witness = _flip(witness, "txCtxAt");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(6)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(6)));
         prover.step(pre, witness);
     }
 
@@ -159,8 +162,14 @@ contract OneStepProverTest is TestBase {
         (bytes32 pre, bytes memory witness, bytes32 post) = _case("chainId");
         vm.assertEq(prover.step(pre, witness), post);
         // A prover of another chain gives another post-state for the same step.
-        OneStepProver other =
-            new OneStepProver(prover.chainId() + 1, prover.coinbase(), prover.prevrandao(), prover.blobBaseFee());
+        OneStepProver other = new OneStepProver(
+            prover.chainId() + 1,
+            prover.coinbase(),
+            prover.prevrandao(),
+            prover.blobBaseFee(),
+            prover.proverState(),
+            prover.proverMemory()
+        );
         vm.assertNotEq(other.step(pre, witness), post);
     }
 
@@ -174,8 +183,8 @@ contract OneStepProverTest is TestBase {
         } catch (bytes memory err) {
             bytes4 sel = bytes4(err);
             vm.assertTrue(
-                sel == IOneStepProver.BadWitness.selector || sel == IOneStepProver.BadPreimage.selector
-                    || sel == IOneStepProver.BadCodeProof.selector
+                sel == IProverErrors.BadWitness.selector || sel == IProverErrors.BadPreimage.selector
+                    || sel == IProverErrors.BadCodeProof.selector
             );
         }
     }
@@ -197,7 +206,7 @@ contract OneStepProverTest is TestBase {
     function test_copyMicroStep_flippedDestinationWord_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("copyMicro");
         witness = _flip(witness, "copyDestWordAt");
-        vm.expectRevert(IOneStepProver.BadMemoryProof.selector);
+        vm.expectRevert(IProverErrors.BadMemoryProof.selector);
         prover.step(pre, witness);
     }
 
@@ -214,7 +223,7 @@ contract OneStepProverTest is TestBase {
     function test_spongeMicroStep_flippedLane_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("spongeMicro");
         witness = _flip(witness, "spongeLaneAt");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(5)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(5)));
         prover.step(pre, witness);
     }
 
@@ -229,8 +238,8 @@ contract OneStepProverTest is TestBase {
             // One of the prover's custom errors, never a panic.
             bytes4 sel = bytes4(err);
             vm.assertTrue(
-                sel == IOneStepProver.BadWitness.selector || sel == IOneStepProver.BadPreimage.selector
-                    || sel == IOneStepProver.BadMemoryProof.selector || sel == IOneStepProver.BadViewProof.selector
+                sel == IProverErrors.BadWitness.selector || sel == IProverErrors.BadPreimage.selector
+                    || sel == IProverErrors.BadMemoryProof.selector || sel == IProverErrors.BadViewProof.selector
             );
         }
     }
@@ -253,13 +262,31 @@ contract OneStepProverTest is TestBase {
         (bytes32 pre,,) = _case("sstore");
         bytes memory witness = vm.parseJsonBytes(json, ".sstoreOtherSlotWitness");
         // The key comes from the stack; slot 2's siblings do not lead to the world root.
-        vm.expectRevert(LibSmt.BadSmtProof.selector);
+        vm.expectRevert(IProverErrors.BadSmtProof.selector);
         prover.step(pre, witness);
+    }
+
+    /// @dev The router hands `SSTORE` to the `ProverState` its constructor was given: wired
+    ///      the other way round, `ProverMemory` takes it for a copy, which halts on the
+    ///      2-item stack, and the witness of a step that does not fail ends with no
+    ///      call-stack entry to restore.
+    function test_sstore_swappedSubProvers_refused() public {
+        (bytes32 pre, bytes memory witness,) = _case("sstore");
+        OneStepProver swapped = new OneStepProver(
+            prover.chainId(),
+            prover.coinbase(),
+            prover.prevrandao(),
+            prover.blobBaseFee(),
+            prover.proverMemory(),
+            prover.proverState()
+        );
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
+        swapped.step(pre, witness);
     }
 
     function test_sstore_wrongGlobal_reverts() public {
         (bytes32 pre, bytes memory witness,) = _case("sstore");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(9)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(9)));
         prover.step(pre, _flip(witness, "sstoreGlobalAt"));
     }
 
@@ -273,7 +300,7 @@ contract OneStepProverTest is TestBase {
         (bytes32 pre, bytes memory witness,) = _case("revertAfterSstore");
         // The entry is the witness's last 96 bytes; its snapshot is bytes 32..64.
         witness[witness.length - 50] ^= 0x01;
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(10)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         prover.step(pre, witness);
     }
 
@@ -392,13 +419,13 @@ contract OneStepProverTest is TestBase {
 
     function test_unsupportedOpcode_reverts() public {
         (bytes32 pre, bytes memory witness) = _binaryStep(0xf1, 1, 2, 1000); // CALL
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(5), uint8(0xf1)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf1)));
         prover.step(pre, witness);
     }
 
     function test_finishedFrame_isUnsupported() public {
         bytes memory m = abi.encodePacked(uint8(6), BLOCK_CTX, TX_CTX, GLOBAL, bytes32(uint256(1)), bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(6), uint8(0)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(6), uint8(0)));
         prover.step(keccak256(m), abi.encodePacked(uint8(1), m));
     }
 }

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
-import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
+import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
 /// @notice `ProverTxEnd` and `ProverBlockEnd` on steps of the Rust machine (fixtures written
@@ -62,42 +62,42 @@ contract ProverTxEndTest is TestBase {
 
     function test_eachSectionIsBoundToItsCommitment() public {
         Case memory c = _case("sender");
-        uint8[4] memory sections = [7, 6, 9, 13];
+        uint8[4] memory sections = [7, 6, 9, 14];
         uint256[4] memory offsets = [AT_BLOCK_CTX, AT_TX_CTX, AT_GLOBAL, AT_RESULT];
         for (uint256 i = 0; i < 4; i++) {
-            vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, sections[i]));
+            vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, sections[i]));
             txEnd.step(c.pre, _flipped(c.witness, offsets[i] + 5));
         }
         // M itself.
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(1)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(1)));
         txEnd.step(c.pre ^ bytes32(uint256(1)), c.witness);
     }
 
     function test_receiptFrontierAndBloomAreBound() public {
         Case memory c = _case("receipt");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(14)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(15)));
         txEnd.step(c.pre, _flipped(c.witness, AT_OPENING + 40));
         // The last 256 bytes are the transaction's bloom.
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(15)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(13)));
         txEnd.step(c.pre, _flipped(c.witness, c.witness.length - 3));
     }
 
     function test_blockCloseSectionsAreBound() public {
         Case memory c = _case("blockClose");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(8)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(8)));
         blockEnd.step(c.pre, _flipped(c.witness, AT_BLOCK_ENV + 3));
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(14)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(15)));
         blockEnd.step(c.pre, _flipped(c.witness, AT_CLOSE_FRONTIERS + 100));
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.BadPreimage.selector, uint8(7)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(7)));
         blockEnd.step(c.pre, _flipped(c.witness, AT_BLOCK_CTX + 100));
     }
 
     function test_otherKindsAreNotTheirSteps() public {
         Case memory c = _case("blockClose");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(3), uint8(0)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(3), uint8(0)));
         txEnd.step(c.pre, c.witness);
         Case memory s = _case("sender");
-        vm.expectRevert(abi.encodeWithSelector(IOneStepProver.UnsupportedStep.selector, uint8(6), uint8(0)));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(6), uint8(0)));
         blockEnd.step(s.pre, s.witness);
     }
 

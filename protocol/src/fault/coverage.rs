@@ -1919,9 +1919,13 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
 /// their cursor's opcode) and the sponge's start included; and the copy micro-steps of
 /// `EXTCODECOPY`, whose opcode step it does not run yet: a micro-step reads only its
 /// cursor, and the cursor's `CODE31` view of the other code is one the prover reads for
-/// `CODECOPY` already.
+/// `CODECOPY` already; and the `LOG0`..`LOG4` steps but the sponge of data above 2 KiB
+/// (its start and micro-steps), so `LOG` is not in [`prover_covers`] yet.
 pub fn prover_runs(op: u8, outcome: StepOutcome) -> bool {
-    prover_covers(op) || (op == 0x3c && outcome == StepOutcome::CopyMicroStep)
+    prover_covers(op)
+        || (op == 0x3c && outcome == StepOutcome::CopyMicroStep)
+        // A LOG of at most 2 KiB (or one that halts); not yet the sponge of longer data.
+        || (is_log(op) && !matches!(outcome, StepOutcome::LogStart | StepOutcome::LogMicroStep))
 }
 
 /// Whether `blink osp-coverage` asks `OneStepProver` about the step from `pre` to

@@ -29,11 +29,12 @@
 //!  CALLDATACOPY, ADDRESS,
 //!  CALLER, CALLVALUE,
 //!  SELFBALANCE, SLOAD, SSTORE,
-//!  TLOAD, TSTORE]
+//!  TLOAD, TSTORE, LOG0..LOG4]
 //! [ORIGIN, GASPRICE]            tx:     TxCtx preimage (191)
 //! [TIMESTAMP, NUMBER,           block:  BlockCtx preimage (223) ‖ BlockEnv preimage (187)
 //!  GASLIMIT, BASEFEE, BLOCKHASH]
-//! [state opcode]                global: Global preimage (140)
+//! [state opcode, LOG0..LOG4]   global: Global preimage (140)
+//! [LOG, Global.txBloom ≠ 0]     bloom:  the transaction's 256-byte bloom (keccak = txBloom)
 //! [op pops or reads k > 0]      stack:  u8 n ‖ b32 below ‖ n × b32 items, top first,
 //!                                       n = min(k, stackSize), below = hash of the rest
 //! [JUMP, JUMPI]                 target: Opening of chunk target/31 (0 leaves if the
@@ -42,9 +43,10 @@
 //!                                       [off + i, off + min(i + 32, len)) (0 leaves if
 //!                                       i ≥ len or the step halts)
 //! [MLOAD, MSTORE, MSTORE8,      memory: Opening of the words the access touches in the
-//!  KECCAK256]                           memory after expansion (0 leaves if the step halts
-//!                                       or touches nothing); a KECCAK256 above 2 KiB opens
-//!                                       the words under its first 4 blocks (544 bytes)
+//!  KECCAK256, LOG0..LOG4]               memory after expansion (0 leaves if the step halts
+//!                                       or touches nothing; a LOG's data); a KECCAK256 or
+//!                                       LOG above 2 KiB opens the words under its first 4
+//!                                       blocks (544 bytes)
 //! [CALLDATACOPY, CODECOPY,      source: Opening of the source view's leaves holding bytes
 //!  RETURNDATACOPY, MCOPY]               [src + done, min(src + end, view length)) (0 leaves
 //!                                       if none: the rest reads zero)
@@ -83,8 +85,8 @@
 //! (code), so ≤ [`MAX_COPY_SOURCE_LEAVES`]. A sponge step absorbs blocks `[blocks,
 //! min(blocks + 4, ⌊len/136⌋ + 1))`, so ≤ [`MAX_SPONGE_WORDS`] words. `k` (items read) is
 //! the pop count of arithmetic, `POP`, `JUMP`, `JUMPI`, `CALLDATALOAD`, `BLOBHASH`,
-//! `MLOAD`, `MSTORE*`, `KECCAK256`, the copies (3), `RETURN`, `REVERT`, `n` for `DUPn`
-//! and `n + 1` for `SWAPn`. `TxCtx` opens `M.b`, `BlockCtx` opens `M.a` and `BlockEnv` opens
+//! `MLOAD`, `MSTORE*`, `KECCAK256`, the copies (3), `RETURN`, `REVERT`, `n` for `DUPn`,
+//! `n + 1` for `SWAPn` and `2 + n` for `LOGn` (offset, length, the topics). `TxCtx` opens `M.b`, `BlockCtx` opens `M.a` and `BlockEnv` opens
 //! `BlockCtx.env`; the chain constants (`COINBASE`, `PREVRANDAO`, `CHAINID`,
 //! `BLOBBASEFEE`) are the prover's immutables and need no section. A section the step does not reach (the stack of an opcode that runs out of gas
 //! first) is still present; the prover reads sections in order and stops at the first
@@ -94,12 +96,12 @@
 //! layout of every other step's witness is what it was.
 //!
 //! What it is not: witnesses of the opcodes the Solidity prover does not cover yet
-//! (other accounts' code, block hashes, logs, calls: their witness stops after the code
-//! opening, and the prover reverts `UnsupportedStep`), nor a verifier: the step function is
+//! (other accounts' code, calls: their witness stops after the code opening, and the
+//! prover reverts `UnsupportedStep`), nor a verifier: the step function is
 //! [`super::machine::step`]. A `LOG` micro-step's witness carries its cursor and the
 //! memory words it absorbs, like a sponge's, but not yet the `Global` preimage and bloom
 //! its last step needs to append the log: `OneStepProver` answers `UnsupportedMicroStep`
-//! to it.
+//! to it, and `UnsupportedStep` to a `LOG` above 2 KiB (the step that starts the sponge).
 
 use alloy_primitives::{Address, B256, U256};
 
@@ -240,8 +242,10 @@ pub struct Decoded {
     pub source: Option<Opening>,
     /// A copy's destination words, before the write.
     pub dest: Option<Opening>,
-    /// The `Global` preimage (the state opcodes).
+    /// The `Global` preimage (the state opcodes and `LOG0`..`LOG4`).
     pub global: Option<GlobalRecord>,
+    /// The transaction's 256-byte bloom (a `LOG` when `Global.txBloom` is not 0).
+    pub bloom: Option<Vec<u8>>,
     /// The world-tree opening of the account or slot a state opcode reads.
     pub world: Option<SmtProof>,
     /// The account's 96-byte leaf preimage (`BALANCE`, `SELFBALANCE` of a present
@@ -278,6 +282,7 @@ pub fn stack_reads(op: u8) -> usize {
         0x15 | 0x19 | 0x1e | 0x35 | 0x49 | 0x50 | 0x51 | 0x56 => 1,
         0x31 | 0x3f | 0x40 | 0x54 | 0x5c => 1,
         0x55 | 0x5d => 2,
+        0xa0..=0xa4 => 2 + (op - 0xa0) as usize,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         _ => 0,
@@ -289,12 +294,25 @@ fn is_jump(op: u8) -> bool {
 }
 
 /// Whether the opcode's witness carries the `FrameEnv` preimage (the state opcodes but
-/// `BALANCE` read the frame's own address from it, and `SSTORE`/`TSTORE` its static flag).
+/// `BALANCE` read the frame's own address from it, and `SSTORE`/`TSTORE` its static flag;
+/// a `LOG` both).
 pub fn reads_env(op: u8) -> bool {
     matches!(
         op,
-        0x30 | 0x33 | 0x34 | 0x35 | 0x36 | 0x37 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d
+        0x30 | 0x33 | 0x34 | 0x35 | 0x36 | 0x37 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0..=0xa4
     )
+}
+
+/// Whether `op` is `LOG0`..`LOG4`: its witness carries the `Global` preimage, the bloom
+/// when `Global.txBloom` is not 0, and the memory opening of its data.
+pub fn is_log(op: u8) -> bool {
+    matches!(op, 0xa0..=0xa4)
+}
+
+/// Whether the opcode's witness carries the `Global` preimage (the state opcodes and the
+/// logs).
+pub fn reads_global(op: u8) -> bool {
+    is_state_op(op) || is_log(op)
 }
 
 /// Whether `op` is a state opcode (`BALANCE`, `EXTCODEHASH`, `BLOCKHASH`, `SELFBALANCE`,
@@ -387,14 +405,14 @@ fn sponge_opening(
 
 /// Whether the opcode's witness has a memory section.
 fn reads_memory(op: u8) -> bool {
-    matches!(op, 0x20 | 0x51..=0x53)
+    matches!(op, 0x20 | 0x51..=0x53 | 0xa0..=0xa4)
 }
 
 /// Most words a memory opening holds: a `KECCAK256` of 2 KiB at an unaligned offset.
 pub const MAX_MEMORY_WORDS: usize = 65;
 
 /// The bytes `[offset, offset + len)` the opcode at the top of `stack` reads or writes
-/// in memory, for `MLOAD`, `MSTORE`, `MSTORE8` and `KECCAK256` (`None` for others, or
+/// in memory, for `MLOAD`, `MSTORE`, `MSTORE8`, `KECCAK256` and the logs' data (`None` for others, or
 /// when an operand does not fit in 64 bits).
 pub fn memory_range(op: u8, stack: &[U256]) -> Option<(u64, u64)> {
     let top = |i: usize| {
@@ -406,7 +424,7 @@ pub fn memory_range(op: u8, stack: &[U256]) -> Option<(u64, u64)> {
     let len = match op {
         0x51 | 0x52 => 32,
         0x53 => 1,
-        0x20 => top(1)?,
+        0x20 | 0xa0..=0xa4 => top(1)?,
         _ => return None,
     };
     Some((top(0)?, len))
@@ -470,7 +488,7 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     let chunks = s.code.chunks();
     let (first, count) = code_range(s.pc, code.len(), op);
     opening(chunks, first, count)?.encode_into(&mut out);
-    if is_state_op(op) && s.state.is_none() {
+    if reads_global(op) && s.state.is_none() {
         // An opaque `Global`: the machine does not take the step, nor can a prover.
         return Ok(out);
     }
@@ -484,9 +502,13 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         out.extend_from_slice(&s.ctx.block_ctx().encode());
         out.extend_from_slice(&s.ctx.block_env().encode());
     }
-    let state = s.state.as_ref().map(|f| &f.tx).filter(|_| is_state_op(op));
+    let state = s.state.as_ref().map(|f| &f.tx).filter(|_| reads_global(op));
     if let Some(tx) = state {
-        out.extend_from_slice(&tx.record().encode());
+        let record = tx.record();
+        out.extend_from_slice(&record.encode());
+        if is_log(op) && !record.tx_bloom.is_zero() {
+            out.extend_from_slice(tx.bloom.as_slice());
+        }
     }
 
     let k = stack_reads(op);
@@ -591,7 +613,7 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         source.encode_into(&mut out);
         dest.encode_into(&mut out);
     }
-    if let Some(tx) = state {
+    if let Some(tx) = state.filter(|_| is_state_op(op)) {
         state_sections(s, tx, op, &mut out)?;
     }
     Ok(out)
@@ -754,6 +776,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
         source: None,
         dest: None,
         global: None,
+        bloom: None,
         world: None,
         account: None,
         tx_tree: None,
@@ -808,8 +831,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                 d.block_ctx = Some(BlockCtxRecord::decode(r.take(BlockCtxRecord::LEN)?)?);
                 d.block_env = Some(BlockEnvRecord::decode(r.take(BlockEnvRecord::LEN)?)?);
             }
-            if is_state_op(op) {
-                d.global = Some(GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?);
+            if reads_global(op) {
+                let global = GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?;
+                if is_log(op) && !global.tx_bloom.is_zero() {
+                    d.bloom = Some(r.take(256)?.to_vec());
+                }
+                d.global = Some(global);
             }
             let k = stack_reads(op);
             if k > 0 {

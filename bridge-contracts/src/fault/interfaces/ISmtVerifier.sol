@@ -4,9 +4,9 @@ pragma solidity 0.8.30;
 /// @title ISmtVerifier
 /// @notice Reads and writes of Blink's state tree (the compact keccak binary sparse Merkle
 ///         tree of `docs/state-commitment.md`) checked on L1 from one opening each: the
-///         external face of `LibSmt`, whose errors it reverts with (`BadSmtProof`,
+///         external face of `LibSmt`, whose errors (`IProverErrors`) it reverts with (`BadSmtProof`,
 ///         `SmtZeroValueLeaf`, `SmtLeafOffPath`, `SmtSiblingPreimageMismatch`,
-///         `SmtMissingSiblingPreimage`, and `IOneStepProver.BadWitness` for a malformed
+///         `SmtMissingSiblingPreimage`, and `BadWitness` for a malformed
 ///         encoding).
 /// @dev    `proof` is one opening of `key` in `LibSmt`'s encoding (`u16 n ‖ n × b32
 ///         siblings ‖ u8 end ‖ [end data]`, `protocol::fault::smt_witness`), nothing after it.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { IOneStepProver } from "../interfaces/IOneStepProver.sol";
+import { IProverErrors } from "../interfaces/IProverErrors.sol";
 import { LibWitness, WitnessReader } from "./LibWitness.sol";
 
 /// @notice An SMT opening of one key, read from calldata by `LibSmt.readProof`: where its
@@ -39,29 +39,11 @@ struct SmtProof {
 ///         preimage is only needed to delete the key; an opening for a read or a non-zero
 ///         write leaves it out (`end = 1`). A malformed layout (truncated, `n > 256`, an
 ///         unknown `end`, `end = 2` naming the proven key, bytes left over in
-///         `decodeProof`) is `IOneStepProver.BadWitness()`, as for the rest of a witness.
+///         `decodeProof`) is `IProverErrors.BadWitness()`, as for the rest of a witness.
 ///         Per level, a read costs one `keccak256` of 65 bytes (`0x01 ‖ left ‖ right`) and
-///         `store` two; the siblings are read from calldata in the loop, never copied.
+///         `store` two; the siblings are read from calldata in the loop, never copied. Its
+///         errors are `IProverErrors`', which the one-step prover and `SmtVerifier` share.
 library LibSmt {
-    /// @notice The opening leads to a different root than the one it is checked against.
-    error BadSmtProof();
-
-    /// @notice The opening's end leaf or the deepest sibling's leaf preimage has the value
-    ///         zero, which the tree never stores.
-    error SmtZeroValueLeaf();
-
-    /// @notice The opening ends at another key's leaf that does not share the path (its
-    ///         first `n` bits differ from the proven key's).
-    error SmtLeafOffPath();
-
-    /// @notice The deepest sibling's preimage does not hash to `siblings[n-1]` (or the
-    ///         opening has no sibling, `n = 0`).
-    error SmtSiblingPreimageMismatch();
-
-    /// @notice Deleting a present key below the root needs the deepest sibling's preimage
-    ///         (`end` 3 or 4), and the opening has none.
-    error SmtMissingSiblingPreimage();
-
     /// @notice Most siblings an opening can have: keys are 256 bits.
     uint256 internal constant MAX_DEPTH = 256;
 
@@ -90,7 +72,7 @@ library LibSmt {
         assembly ("memory-safe") {
             n := shr(240, calldataload(at))
         }
-        if (n > MAX_DEPTH) revert IOneStepProver.BadWitness();
+        if (n > MAX_DEPTH) revert IProverErrors.BadWitness();
         p.depth = n;
         p.siblingsAt = LibWitness.skip(r, 32 * n);
         uint256 end = LibWitness.u8(r);
@@ -98,11 +80,11 @@ library LibSmt {
         if (end == END_EMPTY) return p;
         if (end == END_OTHER) {
             p.leafKey = LibWitness.b32(r);
-            if (p.leafKey == key) revert IOneStepProver.BadWitness();
+            if (p.leafKey == key) revert IProverErrors.BadWitness();
             p.leafValue = LibWitness.b32(r);
             return p;
         }
-        if (end > END_KEY_SIBLING_INTERNAL) revert IOneStepProver.BadWitness();
+        if (end > END_KEY_SIBLING_INTERNAL) revert IProverErrors.BadWitness();
         p.leafKey = key;
         p.leafValue = LibWitness.b32(r);
         if (end != END_KEY) {
@@ -115,7 +97,7 @@ library LibSmt {
     function decodeProof(bytes calldata proof, bytes32 key) internal pure returns (SmtProof memory p) {
         WitnessReader memory r = LibWitness.reader(proof);
         p = readProof(r, key);
-        if (r.ptr != r.end) revert IOneStepProver.BadWitness();
+        if (r.ptr != r.end) revert IProverErrors.BadWitness();
     }
 
     // ---------------------------------------------------------------------------------
@@ -147,7 +129,7 @@ library LibSmt {
     ///         what `SLOAD`, `BALANCE` and the like read. Reverts `BadSmtProof` unless the
     ///         opening leads to `root`, and as `rootOf` on an opening that fits no tree.
     function load(SmtProof memory p, bytes32 root, bytes32 key) internal pure returns (bytes32) {
-        if (_fold(p.siblingsAt, key, _check(p, key), p.depth) != root) revert BadSmtProof();
+        if (_fold(p.siblingsAt, key, _check(p, key), p.depth) != root) revert IProverErrors.BadSmtProof();
         return shownValue(p);
     }
 
@@ -164,7 +146,7 @@ library LibSmt {
     function rootAfter(SmtProof memory p, bytes32 key, bytes32 newValue) internal pure returns (bytes32) {
         bytes32 start = _check(p, key);
         (bytes32 h, uint256 from, bool missing) = _writeStart(p, key, newValue, start);
-        if (missing) revert SmtMissingSiblingPreimage();
+        if (missing) revert IProverErrors.SmtMissingSiblingPreimage();
         return _fold(p.siblingsAt, key, h, from);
     }
 
@@ -181,8 +163,8 @@ library LibSmt {
         (bytes32 h, uint256 from, bool missing) = _writeStart(p, key, newValue, start);
         bytes32 oldRoot;
         (oldRoot, newRoot) = _fold2(p.siblingsAt, key, start, p.depth, h, from);
-        if (oldRoot != root) revert BadSmtProof();
-        if (missing) revert SmtMissingSiblingPreimage();
+        if (oldRoot != root) revert IProverErrors.BadSmtProof();
+        if (missing) revert IProverErrors.SmtMissingSiblingPreimage();
         oldValue = shownValue(p);
     }
 
@@ -237,7 +219,7 @@ library LibSmt {
     function _check(SmtProof memory p, bytes32 key) private pure returns (bytes32 start) {
         uint256 end = p.end;
         if (end == END_EMPTY) return 0;
-        if (p.leafValue == 0) revert SmtZeroValueLeaf();
+        if (p.leafValue == 0) revert IProverErrors.SmtZeroValueLeaf();
         uint256 depth = p.depth;
         bytes32 leafKey = p.leafKey;
         bool onPath;
@@ -245,14 +227,14 @@ library LibSmt {
             // The first `depth` bits agree (a shift by 256 gives 0).
             onPath := iszero(shr(sub(256, depth), xor(leafKey, key)))
         }
-        if (!onPath) revert SmtLeafOffPath();
+        if (!onPath) revert IProverErrors.SmtLeafOffPath();
         if (end >= END_KEY_SIBLING_LEAF) {
             bool isLeaf = end == END_KEY_SIBLING_LEAF;
             if (
                 depth == 0 || (isLeaf && p.preimageB == 0)
                     || _hash65(isLeaf ? LEAF_PREFIX : INTERNAL_PREFIX, p.preimageA, p.preimageB)
                         != _sibling(p.siblingsAt, depth - 1)
-            ) revert SmtSiblingPreimageMismatch();
+            ) revert IProverErrors.SmtSiblingPreimageMismatch();
         }
         return _hash65(LEAF_PREFIX, leafKey, p.leafValue);
     }

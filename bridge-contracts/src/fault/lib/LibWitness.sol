@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { IOneStepProver } from "../interfaces/IOneStepProver.sol";
+import { IProverErrors } from "../interfaces/IProverErrors.sol";
 
 /// @notice A read position in the witness calldata and where the witness ends.
 struct WitnessReader {
@@ -28,7 +28,7 @@ library LibWitness {
     /// @notice Advances by `n` bytes; returns the calldata position of the first.
     function skip(WitnessReader memory r, uint256 n) internal pure returns (uint256 at) {
         at = r.ptr;
-        if (r.end - at < n) revert IOneStepProver.BadWitness();
+        if (r.end - at < n) revert IProverErrors.BadWitness();
         r.ptr = at + n;
     }
 

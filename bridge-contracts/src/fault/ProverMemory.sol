@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import { LibCode } from "./lib/LibCode.sol";
+import { Frame, LibFrame } from "./lib/LibFrame.sol";
+import { LibKeccakF } from "./lib/LibKeccakF.sol";
+import { LibMerkle } from "./lib/LibMerkle.sol";
+import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
+import { SubProver } from "./ProverBase.sol";
+
+/// @title ProverMemory
+/// @notice The memory family of `OneStepProver` (`docs/fault-proofs.md` 6.2), a sub-prover:
+///         `MLOAD`, `MSTORE`, `MSTORE8` (with memory expansion); `KECCAK256` up to 2 KiB in one
+///         step, above as a sponge (the opcode step absorbs 4 blocks of 136 bytes, each
+///         micro-step 4 more with `LibKeccakF`, the last pads and pushes the digest);
+///         `CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY` (the opcode step checks, pops,
+///         charges all gas, expands memory and writes the first ≤ 32 destination words; each
+///         micro-step the next ≤ 32, reading the source view the cursor holds); and every
+///         micro-step (a cursor of a kind it does not run, a `LOG`'s, tag 3, reverts
+///         `UnsupportedMicroStep`).
+/// @dev    Called by the router with `staticcall` after it checked `M` and `Frame` (and, for
+///         an opcode, the code opening and the static gas: `ISubProver`); it trusts those
+///         checks, so only the router's answer counts. Stateless: no storage, no immutables.
+contract ProverMemory is SubProver {
+    using LibWitness for WitnessReader;
+
+    /// @dev Cursor preimages (`protocol::fault::commit`): a copy's `u8 1 ‖ u8 opcode ‖ u64 dst
+    ///      ‖ u64 src ‖ u64 length ‖ u64 done ‖ View source` (84 bytes), a sponge's `u8 2 ‖
+    ///      u64 offset ‖ u64 length ‖ u64 blocks ‖ 25 little-endian lanes` (225 bytes).
+    uint256 private constant COPY_TAG = 1;
+    uint256 private constant SPONGE_TAG = 2;
+    uint256 private constant COPY_CURSOR_LEN = 84;
+    uint256 private constant SPONGE_CURSOR_LEN = 225;
+    uint256 private constant CUR_DST = 2;
+    uint256 private constant CUR_SRC = 10;
+    uint256 private constant CUR_LENGTH = 18;
+    uint256 private constant CUR_DONE = 26;
+    /// @dev The source `View` inside a copy cursor: format, root, depth, offset, length.
+    uint256 private constant CUR_VIEW = 34;
+    uint256 private constant CUR_VIEW_ROOT = 35;
+    uint256 private constant CUR_VIEW_DEPTH = 67;
+    uint256 private constant CUR_VIEW_OFFSET = 68;
+    uint256 private constant CUR_VIEW_LENGTH = 76;
+    /// @dev `View.format` of code chunks (`u8 p ‖ 31 bytes`); `W32` is 1.
+    uint256 private constant FORMAT_CODE31 = 3;
+    /// @notice Destination words one copy step writes (`machine::COPY_WORDS_PER_STEP`).
+    uint256 private constant COPY_WORDS_PER_STEP = 32;
+    /// @notice keccak-256's rate, and the blocks one sponge step absorbs (`sponge::BLOCKS_PER_STEP`).
+    uint256 private constant RATE = 136;
+    uint256 private constant BLOCKS_PER_STEP = 4;
+
+    /// @notice The family's step (`SubProver._run`).
+    function _run(WitnessReader memory r, Ctx memory c, uint256 op) internal pure override returns (bytes32) {
+        if (c.f.cursor != 0) return _micro(r, c);
+        if (op == 0x20) return _keccak(r, c);
+        if (op >= 0x51 && op <= 0x53) return _memory(r, c, op);
+        // `CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`: the router hands off no other.
+        return _copy(r, c, op);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Memory access and KECCAK256.
+
+    /// @notice `MLOAD`, `MSTORE`, `MSTORE8`: the touched words (1 or 2) are opened in the
+    ///         memory after expansion.
+    function _memory(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        if (c.f.stackSize < (op == 0x51 ? 1 : 2)) return _halt(c);
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, op == 0x51 ? 1 : 2);
+        if (s[0] > type(uint64).max || !_expand(c.f, s[0], op == 0x53 ? 1 : 32)) return _halt(c);
+        (bytes32[] memory words, uint256 sibAt, uint256 sibCount) = _openMemory(r, c.f, s[0], op == 0x53 ? 1 : 32);
+        if (op == 0x51) {
+            c.f.stack = LibMerkle.hash2(below, bytes32(_access(op, words, s[0] % 32, 0)));
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        _access(op, words, s[0] % 32, s[1]);
+        // Same shape as the verified opening, so the siblings fit again.
+        (c.f.memRoot,) = LibMerkle.rootFromRange(words, s[0] / 32, LibMerkle.depthFor(c.f.memWords), sibAt, sibCount);
+        c.f.stack = below;
+        c.f.stackSize -= 2;
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice The access at byte `at` of the touched words laid end to end: `MLOAD` returns
+    ///         the word there; `MSTORE`/`MSTORE8` write `value` into `words`.
+    function _access(uint256 op, bytes32[] memory words, uint256 at, uint256 value) internal pure returns (uint256 v) {
+        bytes memory buf = new bytes(64);
+        for (uint256 i = 0; i < words.length; i++) {
+            bytes32 w = words[i];
+            assembly ("memory-safe") {
+                mstore(add(add(buf, 32), mul(32, i)), w)
+            }
+        }
+        assembly ("memory-safe") {
+            let p := add(add(buf, 32), at)
+            switch op
+            case 0x51 { v := mload(p) }
+            case 0x52 { mstore(p, value) }
+            default { mstore8(p, value) }
+        }
+        for (uint256 i = 0; i < words.length; i++) {
+            bytes32 w;
+            assembly ("memory-safe") {
+                w := mload(add(add(buf, 32), mul(32, i)))
+            }
+            words[i] = w;
+        }
+    }
+
+    /// @notice `KECCAK256` of at most 2 KiB (one step): the words under the input are
+    ///         opened in the memory after expansion and hashed here. A longer input starts a
+    ///         sponge (micro-steps, 2.2): this step absorbs its first 4 blocks.
+    function _keccak(WitnessReader memory r, Ctx memory c) internal pure returns (bytes32) {
+        if (c.f.stackSize < 2) return _halt(c);
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 2);
+        uint256 offset = s[0];
+        uint256 len = s[1];
+        if (len > type(uint64).max) return _halt(c);
+        uint256 cost = 6 * ((len + 31) / 32);
+        if (c.f.gas < cost) return _halt(c);
+        c.f.gas -= cost;
+        c.f.stackSize -= 1;
+        if (len == 0) {
+            c.f.stack = LibMerkle.hash2(below, keccak256(""));
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        if (offset > type(uint64).max || !_expand(c.f, offset, len)) return _halt(c);
+        if (len > KECCAK_ONE_STEP_MAX) {
+            // The operands stay popped until the last micro-step pushes the digest.
+            c.f.stack = below;
+            c.f.stackSize -= 1;
+            uint256[25] memory st;
+            uint256 to = _absorb(r, c.f, offset, len, 0, st);
+            c.f.cursor = _spongeCursor(offset, len, to, st);
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        (bytes32[] memory words,,) = _openMemory(r, c.f, offset, len);
+        bytes32 h;
+        assembly ("memory-safe") {
+            // The words are laid end to end in the array's body; the input starts at offset % 32.
+            h := keccak256(add(add(words, 32), mod(offset, 32)), len)
+        }
+        c.f.stack = LibMerkle.hash2(below, h);
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Copies and their micro-steps.
+
+    /// @notice `CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`: every check, the pops,
+    ///         all the gas and the memory expansion, then the first ≤ 32 destination words;
+    ///         a cursor if more remain (`machine::start_copy`).
+    function _copy(WitnessReader memory r, Ctx memory c, uint256 op) internal pure returns (bytes32) {
+        if (c.f.stackSize < 3) return _halt(c);
+        bytes memory env;
+        if (op == 0x37) {
+            env = r.copy(LibFrame.ENV_LEN);
+            if (keccak256(env) != LibFrame.env(c.frame)) revert BadPreimage(SECTION_ENV);
+        }
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 3);
+        c.f.stack = below;
+        c.f.stackSize -= 3;
+        // s = [dst, src, len] (`MCOPY`) or [memOffset, dataOffset, len].
+        if (s[2] > U64_MAX) return _halt(c);
+        if (op == 0x3e && (s[1] > U64_MAX ? U64_MAX : s[1]) + s[2] > c.f.returnDataLength) return _halt(c);
+        uint256 cost = 3 * ((s[2] + 31) / 32);
+        if (c.f.gas < cost) return _halt(c);
+        c.f.gas -= cost;
+        if (s[2] == 0) return LibFrame.running(c.m, c.frame, c.f);
+        if (s[0] > U64_MAX) return _halt(c);
+        if (op == 0x5e) {
+            if (s[1] > U64_MAX || !_expand(c.f, s[0] > s[1] ? s[0] : s[1], s[2])) return _halt(c);
+        } else {
+            if (!_expand(c.f, s[0], s[2])) return _halt(c);
+            // The source offset saturates: past 2^64 every byte reads zero anyway.
+            if (s[1] > U64_MAX) s[1] = U64_MAX;
+        }
+        bytes memory cur = abi.encodePacked(
+            // casting is safe: one opcode byte and three values checked below 2^64 above
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint8(COPY_TAG),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint8(op),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64(s[0]),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64(s[1]),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64(s[2]),
+            uint64(0),
+            _copySource(c, op, env)
+        );
+        _copyChunk(r, c.f, cur);
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice The 50-byte `View` a copy reads (`MachineState::copy_source`): the input view
+    ///         of `FrameEnv`, the code as a `CODE31` view, the frame's return data, or (`MCOPY`)
+    ///         the memory after expansion.
+    function _copySource(Ctx memory c, uint256 op, bytes memory env) internal pure returns (bytes memory v) {
+        if (op == 0x37) return _slice(env, LibFrame.ENV_INPUT_FORMAT, 50);
+        if (op == 0x3e) return _slice(c.frame, LibFrame.RETURN_DATA, 50);
+        if (op == 0x39) {
+            uint256 depth = LibMerkle.depthFor((c.f.codeLength + LibCode.CHUNK_BYTES - 1) / LibCode.CHUNK_BYTES);
+            // casting is safe: a code depth is ≤ 11 and a code length < 2^32
+            // forge-lint: disable-next-line(unsafe-typecast)
+            return abi.encodePacked(uint8(FORMAT_CODE31), c.f.codeRoot, uint8(depth), uint64(0), uint64(c.f.codeLength));
+        }
+        uint256 memDepth = LibMerkle.depthFor(c.f.memWords);
+        // casting is safe: a memory depth is ≤ 17 and memory < 2^32 words
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return abi.encodePacked(uint8(1), c.f.memRoot, uint8(memDepth), uint64(0), uint64(c.f.memWords * 32));
+    }
+
+    /// @notice `n` bytes of `b` from `off`.
+    function _slice(bytes memory b, uint256 off, uint256 n) internal pure returns (bytes memory out) {
+        out = new bytes(n);
+        assembly ("memory-safe") {
+            mcopy(add(out, 32), add(add(b, 32), off), n)
+        }
+    }
+
+    /// @notice A micro-step: the cursor preimage (its tag says which) against `Frame.cursor`.
+    function _micro(WitnessReader memory r, Ctx memory c) internal pure returns (bytes32) {
+        uint256 at = r.ptr;
+        uint256 tag = r.u8();
+        r.ptr = at;
+        // Cursors of bulk work this prover does not run yet (a `LOG`'s, tag 3).
+        if (tag != COPY_TAG && tag != SPONGE_TAG) revert UnsupportedMicroStep(c.f.cursor);
+        bytes memory cur = r.copy(tag == COPY_TAG ? COPY_CURSOR_LEN : SPONGE_CURSOR_LEN);
+        if (keccak256(cur) != c.f.cursor) revert BadPreimage(SECTION_CURSOR);
+        if (tag == COPY_TAG) {
+            _copyChunk(r, c.f, cur);
+        } else {
+            _spongeStep(r, c.f, cur);
+        }
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice One copy step from `done`: bytes `[done, end)` of the copy, `end` the end of
+    ///         the 32-word destination chunk (`machine::copy_chunk_end`) or the length. Reads
+    ///         the source and destination openings, writes the words, and sets the new memory
+    ///         root and cursor.
+    function _copyChunk(WitnessReader memory r, Frame memory f, bytes memory cur) internal pure {
+        uint256 done = LibFrame.get(cur, CUR_DONE, 8);
+        uint256 dst = LibFrame.get(cur, CUR_DST, 8);
+        uint256 end = ((dst + done) / 32 + COPY_WORDS_PER_STEP) * 32 - dst;
+        uint256 length = LibFrame.get(cur, CUR_LENGTH, 8);
+        if (end > length) end = length;
+        (uint256 srcPtr, uint256 n) = _copySourceBytes(r, cur, LibFrame.get(cur, CUR_SRC, 8) + done, end - done);
+        _writeDest(r, f, dst + done, end - done, srcPtr, n);
+        if (end < length) {
+            LibFrame.put(cur, CUR_DONE, 8, end);
+            f.cursor = keccak256(cur);
+        } else {
+            f.cursor = 0;
+        }
+    }
+
+    /// @notice Opens the destination words under memory bytes `[at, at + count)` against the
+    ///         memory root, writes `n` source bytes from `srcPtr` then `count − n` zeros there,
+    ///         and sets the memory root the same siblings lead to.
+    function _writeDest(WitnessReader memory r, Frame memory f, uint256 at, uint256 count, uint256 srcPtr, uint256 n)
+        internal
+        pure
+    {
+        (bytes32[] memory words, uint256 sibAt, uint256 sibCount) = r.opening();
+        if (words.length != (at + count - 1) / 32 - at / 32 + 1) revert BadMemoryProof();
+        (bytes32 root, bool ok) =
+            LibMerkle.rootFromRange(words, at / 32, LibMerkle.depthFor(f.memWords), sibAt, sibCount);
+        if (!ok || root != f.memRoot) revert BadMemoryProof();
+        assembly ("memory-safe") {
+            let p := add(add(words, 32), mod(at, 32))
+            mcopy(p, srcPtr, n)
+            // Bytes past the source read zero: calldata past its end is zeros.
+            calldatacopy(add(p, n), calldatasize(), sub(count, n))
+        }
+        (f.memRoot,) = LibMerkle.rootFromRange(words, at / 32, LibMerkle.depthFor(f.memWords), sibAt, sibCount);
+    }
+
+    /// @notice The source bytes `[from, from + want)` of the cursor's view that lie below
+    ///         its length, opened against its root: where they start in memory and how many.
+    function _copySourceBytes(WitnessReader memory r, bytes memory cur, uint256 from, uint256 want)
+        internal
+        pure
+        returns (uint256 ptr, uint256 n)
+    {
+        (bytes32[] memory leaves, uint256 sibAt, uint256 sibCount) = r.opening();
+        uint256 vLen = LibFrame.get(cur, CUR_VIEW_LENGTH, 8);
+        if (from >= vLen) {
+            if (leaves.length != 0 || sibCount != 0) revert BadViewProof();
+            return (0, 0);
+        }
+        n = vLen - from < want ? vLen - from : want;
+        uint256 unit = _leafBytes(cur);
+        uint256 at = LibFrame.get(cur, CUR_VIEW_OFFSET, 8) + from;
+        if (leaves.length != (at + n - 1) / unit - at / unit + 1) revert BadViewProof();
+        _checkView(cur, leaves, at / unit, sibAt, sibCount);
+        ptr = unit == 32 ? _wordsAt(leaves, at % 32) : _payloadsAt(leaves, at % unit);
+    }
+
+    /// @notice Payload bytes per leaf of the cursor's source view: 32 for `W32` (input,
+    ///         return data, memory), 31 for `CODE31` (code); copies read no other format.
+    function _leafBytes(bytes memory cur) internal pure returns (uint256) {
+        uint256 fmt = LibFrame.get(cur, CUR_VIEW, 1);
+        if (fmt == 1) return 32;
+        if (fmt == FORMAT_CODE31) return LibCode.CHUNK_BYTES;
+        revert UnsupportedMicroStep(keccak256(cur));
+    }
+
+    /// @notice The source leaves from `first` lead to the view's root at its depth.
+    function _checkView(bytes memory cur, bytes32[] memory leaves, uint256 first, uint256 sibAt, uint256 sibCount)
+        internal
+        pure
+    {
+        (bytes32 root, bool ok) =
+            LibMerkle.rootFromRange(leaves, first, LibFrame.get(cur, CUR_VIEW_DEPTH, 1), sibAt, sibCount);
+        if (!ok || root != bytes32(LibFrame.get(cur, CUR_VIEW_ROOT, 32))) revert BadViewProof();
+    }
+
+    /// @notice Where byte `i` of the words laid end to end sits in memory.
+    function _wordsAt(bytes32[] memory words, uint256 i) internal pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := add(add(words, 32), i)
+        }
+    }
+
+    /// @notice The chunks' payloads (bytes 1..32 of each leaf) laid end to end; where byte
+    ///         `i` of them sits in memory.
+    function _payloadsAt(bytes32[] memory chunks, uint256 i) internal pure returns (uint256 ptr) {
+        bytes memory buf = new bytes(LibCode.CHUNK_BYTES * chunks.length + 32);
+        for (uint256 k = 0; k < chunks.length; k++) {
+            bytes32 payload = chunks[k] << 8;
+            assembly ("memory-safe") {
+                mstore(add(add(buf, 32), mul(31, k)), payload)
+            }
+        }
+        assembly ("memory-safe") {
+            ptr := add(add(buf, 32), i)
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // The KECCAK256 sponge.
+
+    /// @notice A sponge micro-step: absorb the next ≤ 4 blocks; after the last (padded) one,
+    ///         push the digest and clear the cursor.
+    function _spongeStep(WitnessReader memory r, Frame memory f, bytes memory cur) internal pure {
+        uint256 offset = LibFrame.get(cur, 1, 8);
+        uint256 length = LibFrame.get(cur, 9, 8);
+        uint256[25] memory st;
+        for (uint256 i = 0; i < 25; i++) {
+            st[i] = _bswap64(LibFrame.get(cur, 25 + 8 * i, 8));
+        }
+        uint256 to = _absorb(r, f, offset, length, LibFrame.get(cur, 17, 8), st);
+        if (to < length / RATE + 1) {
+            f.cursor = _spongeCursor(offset, length, to, st);
+            return;
+        }
+        uint256 digest = (_bswap64(st[0]) << 192) | (_bswap64(st[1]) << 128) | (_bswap64(st[2]) << 64) | _bswap64(st[3]);
+        // The opcode popped two operands, so there is room.
+        f.stack = LibMerkle.hash2(f.stack, bytes32(digest));
+        f.stackSize += 1;
+        f.cursor = 0;
+    }
+
+    /// @notice Absorbs blocks `[from, min(from + 4, total))` of the input at `offset` (`total
+    ///         = length / 136 + 1`, the last padded `0x01 … 0x80`), reading the memory words
+    ///         under its bytes `[136 from, min(136 to, length))`, opened against the memory root.
+    function _absorb(
+        WitnessReader memory r,
+        Frame memory f,
+        uint256 offset,
+        uint256 length,
+        uint256 from,
+        uint256[25] memory st
+    ) internal pure returns (uint256 to) {
+        uint256 total = length / RATE + 1;
+        to = from + BLOCKS_PER_STEP < total ? from + BLOCKS_PER_STEP : total;
+        uint256 end = to * RATE < length ? to * RATE : length;
+        uint256 base = _spongeWords(r, f, offset + from * RATE, end > from * RATE ? end - from * RATE : 0);
+        for (uint256 b = from; b < to; b++) {
+            _absorbBlock(st, base + (b - from) * RATE, b + 1 == total ? length - b * RATE : RATE);
+        }
+    }
+
+    /// @notice XORs the block at `p` into the state and permutes; a block of `n < 136` input
+    ///         bytes is the last one, padded `0x01 … 0x80`.
+    function _absorbBlock(uint256[25] memory st, uint256 p, uint256 n) internal pure {
+        if (n < RATE) {
+            bytes memory pad = new bytes(RATE + 32);
+            assembly ("memory-safe") {
+                let q := add(pad, 32)
+                mcopy(q, p, n)
+                mstore8(add(q, n), 0x01)
+                let last := add(q, 135)
+                mstore8(last, xor(byte(0, mload(last)), 0x80))
+                p := q
+            }
+        }
+        _xorBlock(st, p);
+        uint256 stPtr;
+        assembly ("memory-safe") {
+            stPtr := st
+        }
+        LibKeccakF.permute(stPtr);
+    }
+
+    /// @notice Opens the memory words under bytes `[start, start + n)` (none when `n` is 0:
+    ///         the step absorbs only padding); where byte `start` sits in memory.
+    function _spongeWords(WitnessReader memory r, Frame memory f, uint256 start, uint256 n)
+        internal
+        pure
+        returns (uint256 base)
+    {
+        (bytes32[] memory words, uint256 sibAt, uint256 sibCount) = r.opening();
+        if (n == 0) {
+            if (words.length != 0 || sibCount != 0) revert BadMemoryProof();
+            return 0;
+        }
+        uint256 first = start / 32;
+        if (words.length != (start + n - 1) / 32 - first + 1) revert BadMemoryProof();
+        (bytes32 root, bool ok) = LibMerkle.rootFromRange(words, first, LibMerkle.depthFor(f.memWords), sibAt, sibCount);
+        if (!ok || root != f.memRoot) revert BadMemoryProof();
+        base = _wordsAt(words, start % 32);
+    }
+
+    /// @notice XORs the 136 bytes at `p` into lanes 0..16 (little-endian lanes).
+    function _xorBlock(uint256[25] memory st, uint256 p) internal pure {
+        for (uint256 i = 0; i < 17; i++) {
+            uint256 v;
+            assembly ("memory-safe") {
+                v := shr(192, mload(add(p, mul(8, i))))
+            }
+            st[i] ^= _bswap64(v);
+        }
+    }
+
+    /// @notice `keccak(u8 2 ‖ u64 offset ‖ u64 length ‖ u64 blocks ‖ 25 little-endian lanes)`.
+    function _spongeCursor(uint256 offset, uint256 length, uint256 blocks, uint256[25] memory st)
+        internal
+        pure
+        returns (bytes32 h)
+    {
+        uint256[25] memory le;
+        for (uint256 i = 0; i < 25; i++) {
+            le[i] = _bswap64(st[i]);
+        }
+        assembly ("memory-safe") {
+            // Scratch past the free pointer; each store's trailing zeros are overwritten by the next.
+            let p := mload(0x40)
+            mstore(p, shl(248, 2))
+            mstore(add(p, 1), shl(192, offset))
+            mstore(add(p, 9), shl(192, length))
+            mstore(add(p, 17), shl(192, blocks))
+            for { let i := 0 } lt(i, 25) { i := add(i, 1) } {
+                mstore(add(p, add(25, mul(8, i))), shl(192, mload(add(le, mul(32, i)))))
+            }
+            h := keccak256(p, 225)
+        }
+    }
+
+    /// @notice The 8 bytes of a 64-bit value reversed.
+    function _bswap64(uint256 v) internal pure returns (uint256) {
+        v = ((v & 0xFF00FF00FF00FF00) >> 8) | ((v & 0x00FF00FF00FF00FF) << 8);
+        v = ((v & 0xFFFF0000FFFF0000) >> 16) | ((v & 0x0000FFFF0000FFFF) << 16);
+        return ((v & 0xFFFFFFFF00000000) >> 32) | ((v & 0x00000000FFFFFFFF) << 32);
+    }
+}
