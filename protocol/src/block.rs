@@ -64,12 +64,30 @@ pub fn logs_accumulator(logs: &[Log]) -> B256 {
 /// cumulativeGasUsed ‖ b32 logsAccumulator)`, 50 bytes hashed. `gas_used` is this
 /// transaction's own (the difference of cumulative figures).
 pub fn receipt_leaf(receipt: &OpReceiptEnvelope, gas_used: u64) -> B256 {
+    receipt_leaf_of(
+        receipt.ty(),
+        receipt.status(),
+        gas_used,
+        receipt.cumulative_gas_used(),
+        logs_accumulator(receipt.logs()),
+    )
+}
+
+/// [`receipt_leaf`] from its fields, for a caller that holds the logs accumulator rather
+/// than the logs (the fault-proof machine's `TX_END_RECEIPT`).
+pub fn receipt_leaf_of(
+    ty: u8,
+    success: bool,
+    gas_used: u64,
+    cumulative: u64,
+    logs_acc: B256,
+) -> B256 {
     let mut buf = [0u8; 50];
-    buf[0] = receipt.ty();
-    buf[1] = receipt.status() as u8;
+    buf[0] = ty;
+    buf[1] = success as u8;
     buf[2..10].copy_from_slice(&gas_used.to_be_bytes());
-    buf[10..18].copy_from_slice(&receipt.cumulative_gas_used().to_be_bytes());
-    buf[18..50].copy_from_slice(logs_accumulator(receipt.logs()).as_slice());
+    buf[10..18].copy_from_slice(&cumulative.to_be_bytes());
+    buf[18..50].copy_from_slice(logs_acc.as_slice());
     keccak256(buf)
 }
 

@@ -44,7 +44,12 @@ use super::{
     smt_witness, tree,
     world::{TxState, World, bloom_hash},
 };
-use crate::{block::TREE_DEPTH, chain::FEE_VAULT, fee::L1_FEE_VAULT, smt};
+use crate::{
+    block::{TREE_DEPTH, receipt_leaf_of},
+    chain::FEE_VAULT,
+    fee::L1_FEE_VAULT,
+    smt,
+};
 
 /// The witness layout version `ProverTxEnd` reads.
 pub const WITNESS_VERSION: u8 = 1;
@@ -376,13 +381,13 @@ impl TxEnd {
     /// The receipt leaf `TX_END_RECEIPT` appends, with `cumulative` the block's gas
     /// after this transaction.
     pub fn receipt_leaf(&self, gas_used: u64, cumulative: u64) -> B256 {
-        let mut buf = [0u8; 50];
-        buf[0] = self.tx_ctx.tx_type;
-        buf[1] = u8::from(self.result.status == ResultStatus::Success);
-        buf[2..10].copy_from_slice(&gas_used.to_be_bytes());
-        buf[10..18].copy_from_slice(&cumulative.to_be_bytes());
-        buf[18..50].copy_from_slice(self.global.logs_acc.as_slice());
-        keccak256(buf)
+        receipt_leaf_of(
+            self.tx_ctx.tx_type,
+            self.result.status == ResultStatus::Success,
+            gas_used,
+            cumulative,
+            self.global.logs_acc,
+        )
     }
 
     /// One step.
