@@ -41,14 +41,14 @@ use alloy_primitives::{Address, B256, Bloom, U256, keccak256};
 use super::{
     commit::{BlockCtxRecord, Kind, ResultRecord, ResultStatus, Top, TxCtxRecord},
     machine::MachineState,
-    smt_witness, tree,
+    tree,
+    witness::account_opening,
     world::{TxState, World, bloom_hash},
 };
 use crate::{
     block::{TREE_DEPTH, receipt_leaf_of},
     chain::FEE_VAULT,
     fee::L1_FEE_VAULT,
-    smt,
 };
 
 /// The witness layout version `ProverTxEnd` reads.
@@ -431,14 +431,16 @@ impl TxEnd {
         out.extend_from_slice(&self.result.encode());
         match (self.phase, self.tx_ctx.is_deposit) {
             (Phase::Executed, false) => {
-                account_opening(&self.global.world, self.tx_ctx.origin, &mut out)?;
+                account_opening(&self.global.world, self.tx_ctx.origin, &mut out)
+                    .map_err(|e| TxEndError::Witness(e.to_string()))?;
             }
             (Phase::SenderPaid, false) => {
                 let mut world = self.global.world.clone();
                 let reward = U256::from(s.gas_used) * U256::from(self.tx_ctx.tip);
                 for (who, amount) in [(FEE_VAULT, reward), (L1_FEE_VAULT, self.tx_ctx.l1_fee)] {
                     if !amount.is_zero() {
-                        account_opening(&world, who, &mut out)?;
+                        account_opening(&world, who, &mut out)
+                            .map_err(|e| TxEndError::Witness(e.to_string()))?;
                         credit(&mut world, who, amount);
                     }
                 }
@@ -484,19 +486,6 @@ impl TxEnd {
         world.commit();
         Ok(Next::Unit(Box::new(UnitEnd { block, world })))
     }
-}
-
-/// The world tree's opening of `who`'s account, and its 96-byte leaf preimage when the
-/// leaf is present.
-fn account_opening(world: &World, who: Address, out: &mut Vec<u8>) -> Result<(), TxEndError> {
-    let key = smt::account_key(who);
-    let proof = smt_witness::for_read(&world.prove_account(who));
-    smt_witness::encode_into(out, &proof, &key).map_err(|e| TxEndError::Witness(e.to_string()))?;
-    let leaf = world.account(who);
-    if let Some(pre) = smt::account_preimage(leaf.nonce, leaf.balance, leaf.code_hash) {
-        out.extend_from_slice(&pre);
-    }
-    Ok(())
 }
 
 /// Adds `amount` to `address`'s balance (nothing when it is zero, so an empty account

@@ -117,7 +117,9 @@ use super::{
     smt_witness::{self, SmtWitnessError},
     sponge::{self, RATE},
     tree::{self, CHUNK_CODE_BYTES, RangeProof, TreeError},
-    world::{GlobalRecord, TxState, is_precompile, transient_key, warm_account_key, warm_slot_key},
+    world::{
+        GlobalRecord, TxState, World, is_precompile, transient_key, warm_account_key, warm_slot_key,
+    },
 };
 use crate::{
     block_hashes::{L2_BLOCK_HASHES, ring_slot},
@@ -664,13 +666,7 @@ fn state_sections(
             } else {
                 Address::from_word(B256::from(top(0).to_be_bytes::<32>()))
             };
-            let key = smt::account_key(who);
-            let proof = smt_witness::for_read(&tx.world.prove_account(who));
-            smt_witness::encode_into(out, &proof, &key)?;
-            let leaf = tx.world.account(who);
-            if let Some(pre) = smt::account_preimage(leaf.nonce, leaf.balance, leaf.code_hash) {
-                out.extend_from_slice(&pre);
-            }
+            account_opening(&tx.world, who, out)?;
             if op != 0x47 && !is_precompile(who) {
                 let key = warm_account_key(who);
                 let proof = smt_witness::for_read(&tx.tx_tree.clone().prove(&key));
@@ -709,6 +705,21 @@ fn state_sections(
             };
             smt_witness::encode_into(out, &proof, &key)?;
         }
+    }
+    Ok(())
+}
+
+/// The world tree's opening of `who`'s account for a read or a balance write (no
+/// deletion), and its 96-byte leaf preimage when the leaf is present: what `LibSmt` and
+/// the prover's account reads take (`BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, and the
+/// sender's and vaults' credits at the end of a transaction).
+pub fn account_opening(world: &World, who: Address, out: &mut Vec<u8>) -> Result<(), WitnessError> {
+    let key = smt::account_key(who);
+    let proof = smt_witness::for_read(&world.prove_account(who));
+    smt_witness::encode_into(out, &proof, &key)?;
+    let leaf = world.account(who);
+    if let Some(pre) = smt::account_preimage(leaf.nonce, leaf.balance, leaf.code_hash) {
+        out.extend_from_slice(&pre);
     }
     Ok(())
 }
