@@ -33,7 +33,7 @@ use revm::{
 
 use crate::{
     OneStepProver::{self, OneStepProverErrors},
-    ProverMemory, ProverState,
+    ProverBlockEnd, ProverMemory, ProverState, ProverTxEnd,
 };
 
 /// Who deploys the prover (its first `CREATE`).
@@ -101,7 +101,8 @@ impl std::fmt::Debug for Prover {
 
 impl Prover {
     /// A fresh revm where [`DEPLOYER`] created the committed artifacts: `ProverState`
-    /// (its nonce 0), `ProverMemory` (1), then the router `OneStepProver` (2) with `chain`'s
+    /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), then the router
+    /// `OneStepProver` (4) with `chain`'s
     /// constants and the two sub-provers (`constructor(chainId, coinbase, prevrandao,
     /// blobBaseFee, proverState, proverMemory)`).
     pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
@@ -111,6 +112,8 @@ impl Prover {
             .build_mainnet_with_inspector(FrameGas::default());
         let prover_state = create(&mut evm, 0, ProverState::BYTECODE.to_vec())?;
         let prover_memory = create(&mut evm, 1, ProverMemory::BYTECODE.to_vec())?;
+        let prover_tx_end = create(&mut evm, 2, ProverTxEnd::BYTECODE.to_vec())?;
+        let prover_block_end = create(&mut evm, 3, ProverBlockEnd::BYTECODE.to_vec())?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
@@ -118,11 +121,13 @@ impl Prover {
             blobBaseFee_: U256::from(chain.blob_base_fee),
             proverState_: prover_state,
             proverMemory_: prover_memory,
+            proverTxEnd_: prover_tx_end,
+            proverBlockEnd_: prover_block_end,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let address = create(&mut evm, 2, init)?;
+        let address = create(&mut evm, 4, init)?;
         Ok(Self {
             evm,
             address,

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import { IOneStepProver } from "./interfaces/IOneStepProver.sol";
 import { ISubProver } from "./interfaces/ISubProver.sol";
+import { LibBlock } from "./lib/LibBlock.sol";
 import { LibCode } from "./lib/LibCode.sol";
 import { Frame, LibFrame } from "./lib/LibFrame.sol";
 import { LibMerkle } from "./lib/LibMerkle.sol";
@@ -36,9 +37,14 @@ import { ProverBase } from "./ProverBase.sol";
 ///         with the result `status 0, gasLeft 0, empty output`; a halt or `REVERT` puts
 ///         `Global` back to the snapshot of the frame's call-stack entry (`M.e`), whose
 ///         96-byte preimage ends the witness.
+///         Two kinds of `M` go whole, by `staticcall` of the same `step`, to their own
+///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
+///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverBlockEnd`
+///         (`BLOCK_CLOSE`).
 ///         What it does not cover yet, reverting `UnsupportedStep`: `EXTCODESIZE` and
 ///         `EXTCODECOPY` (they need the code oracle's lengths), a `LOG` of more than 2 KiB,
-///         calls and creates, and every `M.kind` but `TX_EXEC` (and, from `ProverMemory`, a
+///         calls and creates, the start of a transaction and of a block (every other
+///         `M.kind`; `BETWEEN_UNITS` before the block's last unit is `UnitsLeft`) (and, from `ProverMemory`, a
 ///         `LOG` micro-step or a copy source that is neither `W32` nor `CODE31`:
 ///         `UnsupportedMicroStep`).
 contract OneStepProver is ProverBase, IOneStepProver {
@@ -74,6 +80,12 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The sub-prover of memory accesses, `KECCAK256`, copies and micro-steps
     ///         (`ProverMemory`).
     ISubProver public immutable proverMemory;
+    /// @notice The prover of the end of a transaction, every step from `TX_FINISH`
+    ///         (`ProverTxEnd`).
+    IOneStepProver public immutable proverTxEnd;
+    /// @notice The prover of the block's close, `BLOCK_CLOSE` from `BETWEEN_UNITS`
+    ///         (`ProverBlockEnd`).
+    IOneStepProver public immutable proverBlockEnd;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -91,13 +103,17 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param blobBaseFee_  `BLOBBASEFEE`.
     /// @param proverState_  A `ProverState`.
     /// @param proverMemory_ A `ProverMemory`.
+    /// @param proverTxEnd_  A `ProverTxEnd`.
+    /// @param proverBlockEnd_ A `ProverBlockEnd`.
     constructor(
         uint256 chainId_,
         address coinbase_,
         bytes32 prevrandao_,
         uint256 blobBaseFee_,
         ISubProver proverState_,
-        ISubProver proverMemory_
+        ISubProver proverMemory_,
+        IOneStepProver proverTxEnd_,
+        IOneStepProver proverBlockEnd_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -105,10 +121,20 @@ contract OneStepProver is ProverBase, IOneStepProver {
         blobBaseFee = blobBaseFee_;
         proverState = proverState_;
         proverMemory = proverMemory_;
+        proverTxEnd = proverTxEnd_;
+        proverBlockEnd = proverBlockEnd_;
     }
 
     /// @inheritdoc IOneStepProver
     function step(bytes32 preState, bytes calldata witness) external view returns (bytes32) {
+        // Boundary steps go whole to their prover, chosen by the claimed `M.kind` (the byte
+        // after the version); that prover checks `M`'s preimage against `preState` itself,
+        // so a false kind byte only reaches a prover that refuses it.
+        if (witness.length > 1) {
+            uint8 claimed = uint8(witness[1]);
+            if (claimed == LibFrame.KIND_TX_FINISH) return proverTxEnd.step(preState, witness);
+            if (claimed == LibBlock.KIND_BETWEEN_UNITS) return proverBlockEnd.step(preState, witness);
+        }
         WitnessReader memory r = LibWitness.reader(witness);
         if (r.u8() != WITNESS_VERSION) revert BadWitness();
         Ctx memory c;

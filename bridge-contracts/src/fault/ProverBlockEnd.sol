@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { IOneStepProver } from "./interfaces/IOneStepProver.sol";
 import { IProverErrors } from "./interfaces/IProverErrors.sol";
+import { LibBlock } from "./lib/LibBlock.sol";
 import { LibFrame } from "./lib/LibFrame.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 
@@ -13,53 +15,17 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         `BlockCtx`, the transaction and receipt roots from its two frontiers (14 levels, the
 ///         eth2 deposit tree), the bloom, the gas used, and number, timestamp, gas limit and
 ///         base fee from `BlockEnv`; Blink's constants for the other fields (beneficiary
-///         `FEE_VAULT`, no ommers, no withdrawals or requests, empty `extraData`). The output
+///         `LibBlock.FEE_VAULT`, no ommers, no withdrawals or requests, empty `extraData`). The output
 ///         root is version 1 with a zero withdrawals root.
 /// @dev    Witness (version 1): `u8 1 ‖ M (161) ‖ BlockCtx (223) ‖ BlockEnv (187) ‖
 ///         txsFrontier (448) ‖ receiptsFrontier (448)`, then the block's 256-byte bloom when
 ///         `BlockCtx.bloom` is not 0. A boundary with units left (deposits open, or
 ///         `nextTx < BlockEnv.txCount`) is not this step: `UnitsLeft`. Not the other block
 ///         boundaries.
-contract ProverBlockEnd {
+contract ProverBlockEnd is IOneStepProver {
     using LibWitness for WitnessReader;
 
-    /// @notice The boundary is not the block's last: a deposit or table entry is left.
-    error UnitsLeft();
-
-    uint8 private constant KIND_BETWEEN_UNITS = 3;
-    uint8 private constant KIND_BLOCK_END = 7;
-    uint8 private constant KIND_DONE = 8;
-
-    uint8 private constant SECTION_M = 1;
-    uint8 private constant SECTION_BLOCK_CTX = 7;
-    uint8 private constant SECTION_BLOCK_ENV = 8;
-    uint8 private constant SECTION_FRONTIER = 15;
-    uint8 private constant SECTION_BLOOM = 13;
-
-    uint256 private constant BLOCK_CTX_LEN = 223;
-    uint256 private constant BLOCK_ENV_LEN = 187;
-    uint256 private constant DEPTH = 14;
-    uint256 private constant FRONTIER_LEN = 32 * DEPTH;
-    uint256 private constant BLOOM_LEN = 256;
-
-    /// @dev `BlockCtx` offsets (`commit::BlockCtxRecord`).
-    uint256 private constant B_PARENT = 32;
-    uint256 private constant B_WORLD = 64;
-    uint256 private constant B_GAS_USED = 96;
-    uint256 private constant B_DEPOSITS_DONE = 122;
-    uint256 private constant B_NEXT_TX = 123;
-    uint256 private constant B_LEAF_COUNT = 125;
-    uint256 private constant B_TXS = 127;
-    uint256 private constant B_RECEIPTS = 159;
-    uint256 private constant B_BLOOM = 191;
-    /// @dev `BlockEnv` offsets (`commit::BlockEnvRecord`).
-    uint256 private constant E_NUMBER = 0;
-    uint256 private constant E_TIMESTAMP = 8;
-    uint256 private constant E_BASE_FEE = 16;
-    uint256 private constant E_GAS_LIMIT = 24;
-    uint256 private constant E_TX_COUNT = 173;
-
-    address private constant FEE_VAULT = 0x4200000000000000000000000000000000000019;
+    /// @dev The empty uncle list's hash: the header's ommers hash.
     bytes32 private constant EMPTY_OMMERS = 0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347;
     /// @dev The empty trie's root: the header's withdrawals root.
     bytes32 private constant EMPTY_ROOT = 0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421;
@@ -68,44 +34,44 @@ contract ProverBlockEnd {
     /// @dev `protocol::output::OUTPUT_VERSION`.
     uint256 private constant OUTPUT_VERSION = 1;
 
-    /// @notice The commitment after `BLOCK_CLOSE` from `preState` (`M.kind` =
-    ///         `BETWEEN_UNITS`).
-    /// @param preState The commitment `M` before the step.
-    /// @param witness  The layout in the contract's notes.
-    /// @return The commitment `DONE(BLOCK_END(outputRoot))`.
+    /// @inheritdoc IOneStepProver
+    /// @dev `BLOCK_CLOSE`: `M.kind` = `BETWEEN_UNITS`, the witness is the layout in the
+    ///      contract's notes, the answer `DONE(BLOCK_END(outputRoot))`.
     function step(bytes32 preState, bytes calldata witness) external pure returns (bytes32) {
         WitnessReader memory r = LibWitness.reader(witness);
         if (r.u8() != 1) revert IProverErrors.BadWitness();
         bytes memory m = r.copy(LibFrame.M_LEN);
-        if (keccak256(m) != preState) revert IProverErrors.BadPreimage(SECTION_M);
-        if (uint8(m[0]) != KIND_BETWEEN_UNITS) revert IProverErrors.UnsupportedStep(uint8(m[0]), 0);
-        bytes memory b = r.copy(BLOCK_CTX_LEN);
-        if (keccak256(b) != LibFrame.mA(m)) revert IProverErrors.BadPreimage(SECTION_BLOCK_CTX);
-        bytes memory e = r.copy(BLOCK_ENV_LEN);
-        if (keccak256(e) != bytes32(LibFrame.get(b, 0, 32))) revert IProverErrors.BadPreimage(SECTION_BLOCK_ENV);
-        if (LibFrame.get(b, B_DEPOSITS_DONE, 1) == 0 || LibFrame.get(b, B_NEXT_TX, 2) != LibFrame.get(e, E_TX_COUNT, 2))
-        {
-            revert UnitsLeft();
+        if (keccak256(m) != preState) revert IProverErrors.BadPreimage(LibBlock.SECTION_M);
+        if (uint8(m[0]) != LibBlock.KIND_BETWEEN_UNITS) revert IProverErrors.UnsupportedStep(uint8(m[0]), 0);
+        bytes memory b = r.copy(LibBlock.BLOCK_CTX_LEN);
+        if (keccak256(b) != LibFrame.mA(m)) revert IProverErrors.BadPreimage(LibBlock.SECTION_BLOCK_CTX);
+        bytes memory e = r.copy(LibBlock.BLOCK_ENV_LEN);
+        if (keccak256(e) != bytes32(LibFrame.get(b, LibBlock.B_ENV, 32))) {
+            revert IProverErrors.BadPreimage(LibBlock.SECTION_BLOCK_ENV);
         }
-        uint256 count = LibFrame.get(b, B_LEAF_COUNT, 2);
-        bytes32 txsRoot = _root(r, bytes32(LibFrame.get(b, B_TXS, 32)), count);
-        bytes32 receiptsRoot = _root(r, bytes32(LibFrame.get(b, B_RECEIPTS, 32)), count);
-        bytes memory bloom = new bytes(BLOOM_LEN);
-        bytes32 bloomHash = bytes32(LibFrame.get(b, B_BLOOM, 32));
+        if (
+            LibFrame.get(b, LibBlock.B_DEPOSITS_DONE, 1) == 0
+                || LibFrame.get(b, LibBlock.B_NEXT_TX, 2) != LibFrame.get(e, LibBlock.E_TX_COUNT, 2)
+        ) {
+            revert IProverErrors.UnitsLeft();
+        }
+        uint256 count = LibFrame.get(b, LibBlock.B_LEAF_COUNT, 2);
+        bytes32 txsRoot = _root(r, bytes32(LibFrame.get(b, LibBlock.B_TXS, 32)), count);
+        bytes32 receiptsRoot = _root(r, bytes32(LibFrame.get(b, LibBlock.B_RECEIPTS, 32)), count);
+        bytes memory bloom = new bytes(LibBlock.BLOOM_LEN);
+        bytes32 bloomHash = bytes32(LibFrame.get(b, LibBlock.B_BLOOM, 32));
         if (bloomHash != 0) {
-            bloom = r.copy(BLOOM_LEN);
-            if (keccak256(bloom) != bloomHash) revert IProverErrors.BadPreimage(SECTION_BLOOM);
+            bloom = r.copy(LibBlock.BLOOM_LEN);
+            if (keccak256(bloom) != bloomHash) revert IProverErrors.BadPreimage(LibBlock.SECTION_BLOOM);
         }
-        bytes32 world = bytes32(LibFrame.get(b, B_WORLD, 32));
+        bytes32 world = bytes32(LibFrame.get(b, LibBlock.B_WORLD, 32));
         bytes memory head = _head(b, world, txsRoot, receiptsRoot, bloom);
         bytes memory payload = bytes.concat(head, _tail(b, e));
         // casting to 'uint16' is safe because the payload is under 700 bytes
         // forge-lint: disable-next-line(unsafe-typecast)
         bytes32 blockHash = keccak256(abi.encodePacked(uint8(0xf9), uint16(payload.length), payload));
         bytes32 output = keccak256(abi.encode(OUTPUT_VERSION, world, bytes32(0), blockHash));
-        bytes32 end =
-            keccak256(abi.encodePacked(KIND_BLOCK_END, output, bytes32(0), bytes32(0), bytes32(0), bytes32(0)));
-        return keccak256(abi.encodePacked(KIND_DONE, end, bytes32(0), bytes32(0), bytes32(0), bytes32(0)));
+        return LibBlock.onlyA(LibBlock.KIND_DONE, LibBlock.onlyA(LibBlock.KIND_BLOCK_END, output));
     }
 
     /// @notice The header's RLP fields from `parentHash` to `logsBloom` and `difficulty`.
@@ -116,20 +82,28 @@ contract ProverBlockEnd {
     {
         return bytes.concat(
             abi.encodePacked(
-                uint8(0xa0), bytes32(LibFrame.get(b, B_PARENT, 32)), uint8(0xa0), EMPTY_OMMERS, uint8(0x94), FEE_VAULT
+                uint8(0xa0),
+                bytes32(LibFrame.get(b, LibBlock.B_PARENT, 32)),
+                uint8(0xa0),
+                EMPTY_OMMERS,
+                uint8(0x94),
+                LibBlock.FEE_VAULT
             ),
             abi.encodePacked(uint8(0xa0), world, uint8(0xa0), txsRoot, uint8(0xa0), receiptsRoot),
-            abi.encodePacked(uint8(0xb9), uint16(BLOOM_LEN), bloom, uint8(0x80))
+            abi.encodePacked(uint8(0xb9), uint16(LibBlock.BLOOM_LEN), bloom, uint8(0x80))
         );
     }
 
     /// @notice The header's RLP fields from `number` to `requestsHash`.
     function _tail(bytes memory b, bytes memory e) internal pure returns (bytes memory out) {
-        out = bytes.concat(_uint(LibFrame.get(e, E_NUMBER, 8)), _uint(LibFrame.get(e, E_GAS_LIMIT, 8)));
-        out = bytes.concat(out, _uint(LibFrame.get(b, B_GAS_USED, 8)), _uint(LibFrame.get(e, E_TIMESTAMP, 8)));
+        out =
+            bytes.concat(_uint(LibFrame.get(e, LibBlock.E_NUMBER, 8)), _uint(LibFrame.get(e, LibBlock.E_GAS_LIMIT, 8)));
+        out = bytes.concat(
+            out, _uint(LibFrame.get(b, LibBlock.B_GAS_USED, 8)), _uint(LibFrame.get(e, LibBlock.E_TIMESTAMP, 8))
+        );
         // extraData (empty), mixHash 0, nonce 0
         out = bytes.concat(out, hex"80a0", bytes32(0), hex"88", bytes8(0));
-        out = bytes.concat(out, _uint(LibFrame.get(e, E_BASE_FEE, 8)));
+        out = bytes.concat(out, _uint(LibFrame.get(e, LibBlock.E_BASE_FEE, 8)));
         // withdrawalsRoot, blobGasUsed 0, excessBlobGas 0
         out = bytes.concat(out, hex"a0", EMPTY_ROOT, hex"8080");
         // parentBeaconBlockRoot 0, requestsHash
@@ -139,11 +113,10 @@ contract ProverBlockEnd {
     /// @notice The root of the 14-level tree of `count` leaves whose frontier (the 14 nodes
     ///         read next) hashes to `frontier` (`tx_end::Frontier::root`).
     function _root(WitnessReader memory r, bytes32 frontier, uint256 count) internal pure returns (bytes32 node) {
-        bytes memory nodes = r.copy(FRONTIER_LEN);
-        if (keccak256(nodes) != frontier) revert IProverErrors.BadPreimage(SECTION_FRONTIER);
+        bytes memory nodes = LibBlock.frontier(r, frontier);
         bytes32 zero = 0;
         uint256 size = count;
-        for (uint256 h = 0; h < DEPTH; h++) {
+        for (uint256 h = 0; h < LibBlock.DEPTH; h++) {
             node = size & 1 == 1
                 ? keccak256(abi.encodePacked(bytes32(LibFrame.get(nodes, 32 * h, 32)), node))
                 : keccak256(abi.encodePacked(node, zero));

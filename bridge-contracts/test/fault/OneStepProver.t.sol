@@ -2,8 +2,10 @@
 pragma solidity 0.8.30;
 
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
+import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
+import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -29,7 +31,9 @@ contract OneStepProverTest is TestBase {
             vm.parseJsonBytes32(json, ".chain.prevrandao"),
             vm.parseJsonUint(json, ".chain.blobBaseFee"),
             new ProverState(),
-            new ProverMemory()
+            new ProverMemory(),
+            new ProverTxEnd(),
+            new ProverBlockEnd()
         );
     }
 
@@ -168,7 +172,9 @@ contract OneStepProverTest is TestBase {
             prover.prevrandao(),
             prover.blobBaseFee(),
             prover.proverState(),
-            prover.proverMemory()
+            prover.proverMemory(),
+            prover.proverTxEnd(),
+            prover.proverBlockEnd()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -278,7 +284,9 @@ contract OneStepProverTest is TestBase {
             prover.prevrandao(),
             prover.blobBaseFee(),
             prover.proverMemory(),
-            prover.proverState()
+            prover.proverState(),
+            prover.proverTxEnd(),
+            prover.proverBlockEnd()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);
@@ -423,9 +431,14 @@ contract OneStepProverTest is TestBase {
         prover.step(pre, witness);
     }
 
-    function test_finishedFrame_isUnsupported() public {
+    /// @dev `TX_FINISH` goes to `ProverTxEnd`, which finds no `BlockCtx` after `M` here;
+    ///      a finished unit (`DONE`) has no step at all.
+    function test_finishedFrame_goesToTxEnd_doneIsUnsupported() public {
         bytes memory m = abi.encodePacked(uint8(6), BLOCK_CTX, TX_CTX, GLOBAL, bytes32(uint256(1)), bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(6), uint8(0)));
+        vm.expectRevert(IProverErrors.BadWitness.selector);
         prover.step(keccak256(m), abi.encodePacked(uint8(1), m));
+        bytes memory done = abi.encodePacked(uint8(8), keccak256(m), bytes32(0), bytes32(0), bytes32(0), bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(8), uint8(0)));
+        prover.step(keccak256(done), abi.encodePacked(uint8(1), done));
     }
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
+import { ProverMemory } from "../../src/fault/ProverMemory.sol";
+import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
@@ -13,6 +16,8 @@ import { TestBase } from "../lib/Vm.sol";
 contract ProverTxEndTest is TestBase {
     ProverTxEnd internal txEnd;
     ProverBlockEnd internal blockEnd;
+    /// @dev A router whose boundary provers are the two above (chain constants: any).
+    OneStepProver internal router;
     string internal json;
 
     /// @dev Witness section offsets: `u8 version ‖ M (161) ‖ BlockCtx (223) ‖ TxCtx (191) ‖
@@ -35,6 +40,7 @@ contract ProverTxEndTest is TestBase {
     function setUp() public {
         txEnd = new ProverTxEnd();
         blockEnd = new ProverBlockEnd();
+        router = new OneStepProver(1, address(0), bytes32(0), 1, new ProverState(), new ProverMemory(), txEnd, blockEnd);
         json = vm.readFile("test/fixtures/tx_end.json");
     }
 
@@ -110,7 +116,7 @@ contract ProverTxEndTest is TestBase {
         for (uint256 i = 0; i < 161; i++) {
             m[i] = w[1 + i];
         }
-        vm.expectRevert(ProverTxEnd.BadSettlement.selector);
+        vm.expectRevert(IProverErrors.BadSettlement.selector);
         txEnd.step(keccak256(m), w);
     }
 
@@ -131,5 +137,34 @@ contract ProverTxEndTest is TestBase {
                 vm.assertEq(post, c.post);
             } catch { }
         }
+    }
+
+    /// @dev The router hands `TX_FINISH` and `BETWEEN_UNITS` whole to their provers.
+    function test_routerHandsBoundaryStepsToTheirProvers() public view {
+        string[5] memory names = ["sender", "vaults", "receipt", "depositReceipt", "blockClose"];
+        for (uint256 i = 0; i < names.length; i++) {
+            Case memory c = _case(names[i]);
+            vm.assertEq(router.step(c.pre, c.witness), c.post);
+        }
+    }
+
+    /// @dev Their errors reach the router's caller unchanged, and a witness whose kind byte
+    ///      claims the other boundary reaches a prover that refuses its `M`.
+    function test_routerReraisesAndAFalseKindIsRefused() public {
+        Case memory c = _case("depositReceipt");
+        bytes memory w = bytes.concat(c.witness);
+        w[161] = 0x01;
+        bytes memory m = new bytes(161);
+        for (uint256 i = 0; i < 161; i++) {
+            m[i] = w[1 + i];
+        }
+        vm.expectRevert(IProverErrors.BadSettlement.selector);
+        router.step(keccak256(m), w);
+
+        Case memory b = _case("blockClose");
+        bytes memory lie = bytes.concat(b.witness);
+        lie[1] = 0x06;
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(1)));
+        router.step(b.pre, lie);
     }
 }

@@ -20,6 +20,11 @@
 //! must return Rust's `DONE(BLOCK_END(outputRoot))`; a boundary with units left reverts
 //! `UnitsLeft`; flipped witness bytes as above.
 //!
+//! Through the router: every unmutated step above is also sent to `OneStepProver.step`
+//! (`one_step_prover::Prover`, which routes `TX_FINISH` to its `ProverTxEnd` and
+//! `BETWEEN_UNITS` to its `ProverBlockEnd`), which must give the same answer, errors
+//! included (gas reported as `router …`).
+//!
 //! What it is not: the revm side of the end of a transaction (`protocol/tests/it/tx_end.rs`
 //! compares the Rust steps with revm).
 
@@ -30,13 +35,16 @@ use alloy::{
     sol_types::{SolCall, SolInterface},
 };
 use blink_bridge_contracts::{
+    OneStepProver::OneStepProverErrors,
     ProverBlockEnd::{self, ProverBlockEndErrors},
     ProverTxEnd::{self, ProverTxEndErrors},
+    one_step_prover::{self, Prover},
 };
 use protocol::fault::{
     block_end,
     commit::{BlockCtxRecord, BlockEnvRecord, ResultRecord, ResultStatus, TxCtxRecord, View},
     coverage::{Family, Generator},
+    machine::ChainConsts,
     differential::run_to_finish,
     tx_end::{BlockState, Frontier, Next, Phase, TxEnd},
     world::{TxState, World},
@@ -56,6 +64,7 @@ enum Answer {
 struct Harness {
     chain: Chain,
     prover: Address,
+    router: Prover,
     gas: BTreeMap<&'static str, Vec<u64>>,
     bytes: BTreeMap<&'static str, Vec<usize>>,
     compared: usize,
@@ -66,9 +75,12 @@ impl Harness {
     fn new() -> Self {
         let mut chain = Chain::funded(&[ALICE], eth(1_000));
         let prover = chain.deploy(ALICE, ProverTxEnd::BYTECODE.clone());
+        let router = Prover::new(&ChainConsts::blink(protocol::chain::DEV_CHAIN_ID))
+            .expect("the router deploys");
         Self {
             chain,
             prover,
+            router,
             gas: BTreeMap::new(),
             bytes: BTreeMap::new(),
             compared: 0,
@@ -119,6 +131,12 @@ impl Harness {
             self.compared += 1;
             self.gas.entry(name).or_default().push(gas);
             self.bytes.entry(name).or_default().push(w.len());
+            let routed = self.route(t.commitment(), &w);
+            assert_eq!(
+                routed,
+                one_step_prover::Answer::Post(next.commitment()),
+                "{name}: the router differs"
+            );
             if mutate {
                 for i in (1..w.len()).step_by(3) {
                     let mut bad = w.clone();
@@ -139,6 +157,18 @@ impl Harness {
                 unit @ Next::Unit(_) => return unit,
             }
         }
+    }
+
+    /// The same step through `OneStepProver.step`; its gas under `router <step>`.
+    fn route(&mut self, pre: B256, witness: &[u8]) -> one_step_prover::Answer {
+        let (answer, gas) = self.router.step(pre, witness).expect("the router answers");
+        let name = match witness.get(1) {
+            Some(&6) => "router TX_END_*",
+            _ => "router BLOCK_CLOSE",
+        };
+        self.gas.entry(name).or_default().push(gas);
+        self.bytes.entry(name).or_default().push(witness.len());
+        answer
     }
 
     fn report(&self) {
@@ -278,6 +308,10 @@ fn hand_made_ends_and_impossible_states() {
             ProverTxEnd::BadSettlement {}
         ))
     );
+    assert!(matches!(
+        h.route(m, &w),
+        one_step_prover::Answer::Error(OneStepProverErrors::BadSettlement(_))
+    ));
     // Gas left above the limit: Rust has no step, and the prover, given the result record
     // that claims it (resealed into M), refuses it.
     let t = made(from, Some(U256::from(5)), false);
@@ -409,6 +443,11 @@ fn block_close_matches_rust() {
         let pre = block.between_units().hash();
         let (answer, g_used) = close_on(&mut h, at, pre, &w);
         assert_eq!(answer, Ok(rust.commitment), "{leaves} leaves");
+        assert_eq!(
+            h.route(pre, &w),
+            one_step_prover::Answer::Post(rust.commitment),
+            "{leaves} leaves: the router differs"
+        );
         gas.push(g_used);
         sizes.push(w.len());
         if case % 2 == 1 {
@@ -439,7 +478,12 @@ fn block_close_matches_rust() {
                 ProverBlockEnd::UnitsLeft {}
             ))
         );
+        assert!(matches!(
+            h.route(m.hash(), &w_open),
+            one_step_prover::Answer::Error(OneStepProverErrors::UnitsLeft(_))
+        ));
     }
+    h.report();
     gas.sort_unstable();
     sizes.sort_unstable();
     eprintln!(

@@ -44,6 +44,14 @@ interface IProverErrors {
     ///         never read (the machine only makes `W32` and `CODE31` sources).
     error UnsupportedMicroStep(bytes32 cursor);
 
+    /// @notice `ProverTxEnd`: the state claims what no transaction reaches (gas left above
+    ///         the limit, a floor above it, a full tree, a deposit in a fee phase).
+    error BadSettlement();
+
+    /// @notice `ProverBlockEnd`: the boundary is not the block's last (a deposit or table
+    ///         entry is left), so `BLOCK_CLOSE` is not its step.
+    error UnitsLeft();
+
     // `LibSmt`'s errors (an opening of the world or transaction tree).
 
     /// @notice The opening leads to a different root than the one it is checked against.
