@@ -32,8 +32,8 @@ import { ProverBase } from "./ProverBase.sol";
 ///         immutables set by the constructor), whose answer this contract returns and whose
 ///         revert it re-raises: `ProverMemory` (`MLOAD`, `MSTORE`, `MSTORE8`, `KECCAK256`, the
 ///         copies, and every micro-step) and `ProverState` (`SLOAD`, `SSTORE`, `TLOAD`,
-///         `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, `BLOCKHASH`, and `LOG0`..`LOG4`
-///         with at most 2 KiB of data). Every failure of the frame is a halt: `TX_FINISH`
+///         `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, `BLOCKHASH`, and `LOG0`..`LOG4`,
+///         whose data above 2 KiB starts a sponge `ProverMemory` continues). Every failure of the frame is a halt: `TX_FINISH`
 ///         with the result `status 0, gasLeft 0, empty output`; a halt or `REVERT` puts
 ///         `Global` back to the snapshot of the frame's call-stack entry (`M.e`), whose
 ///         96-byte preimage ends the witness.
@@ -42,11 +42,10 @@ import { ProverBase } from "./ProverBase.sol";
 ///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverBlockEnd`
 ///         (`BLOCK_CLOSE`).
 ///         What it does not cover yet, reverting `UnsupportedStep`: `EXTCODESIZE` and
-///         `EXTCODECOPY` (they need the code oracle's lengths), a `LOG` of more than 2 KiB,
-///         calls and creates, the start of a transaction and of a block (every other
-///         `M.kind`; `BETWEEN_UNITS` before the block's last unit is `UnitsLeft`) (and, from `ProverMemory`, a
-///         `LOG` micro-step or a copy source that is neither `W32` nor `CODE31`:
-///         `UnsupportedMicroStep`).
+///         `EXTCODECOPY` (they need the code oracle's lengths), calls and creates, the start
+///         of a transaction and of a block (every other `M.kind`; `BETWEEN_UNITS` before the
+///         block's last unit is `UnitsLeft`) (and, from `ProverMemory`, a copy source that
+///         is neither `W32` nor `CODE31`: `UnsupportedMicroStep`).
 contract OneStepProver is ProverBase, IOneStepProver {
     using LibWitness for WitnessReader;
 

@@ -3,10 +3,10 @@ pragma solidity 0.8.30;
 
 import { LibCode } from "./lib/LibCode.sol";
 import { Frame, LibFrame } from "./lib/LibFrame.sol";
-import { LibKeccakF } from "./lib/LibKeccakF.sol";
 import { LibMerkle } from "./lib/LibMerkle.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 import { SubProver } from "./ProverBase.sol";
+import { ProverSponge } from "./ProverSponge.sol";
 
 /// @title ProverMemory
 /// @notice The memory family of `OneStepProver` (`docs/fault-proofs.md` 6.2), a sub-prover:
@@ -16,12 +16,12 @@ import { SubProver } from "./ProverBase.sol";
 ///         `CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY` (the opcode step checks, pops,
 ///         charges all gas, expands memory and writes the first ≤ 32 destination words; each
 ///         micro-step the next ≤ 32, reading the source view the cursor holds); and every
-///         micro-step (a cursor of a kind it does not run, a `LOG`'s, tag 3, reverts
-///         `UnsupportedMicroStep`).
+///         micro-step, the `LOG` sponge's included (tag 3: the last one appends the log to
+///         `Global`; the opcode step that starts it is `ProverState`'s).
 /// @dev    Called by the router with `staticcall` after it checked `M` and `Frame` (and, for
 ///         an opcode, the code opening and the static gas: `ISubProver`); it trusts those
 ///         checks, so only the router's answer counts. Stateless: no storage, no immutables.
-contract ProverMemory is SubProver {
+contract ProverMemory is SubProver, ProverSponge {
     using LibWitness for WitnessReader;
 
     /// @dev Cursor preimages (`protocol::fault::commit`): a copy's `u8 1 ‖ u8 opcode ‖ u64 dst
@@ -45,9 +45,6 @@ contract ProverMemory is SubProver {
     uint256 private constant FORMAT_CODE31 = 3;
     /// @notice Destination words one copy step writes (`machine::COPY_WORDS_PER_STEP`).
     uint256 private constant COPY_WORDS_PER_STEP = 32;
-    /// @notice keccak-256's rate, and the blocks one sponge step absorbs (`sponge::BLOCKS_PER_STEP`).
-    uint256 private constant RATE = 136;
-    uint256 private constant BLOCKS_PER_STEP = 4;
 
     /// @notice The family's step (`SubProver._run`).
     function _run(WitnessReader memory r, Ctx memory c, uint256 op) internal pure override returns (bytes32) {
@@ -224,7 +221,7 @@ contract ProverMemory is SubProver {
         uint256 at = r.ptr;
         uint256 tag = r.u8();
         r.ptr = at;
-        // Cursors of bulk work this prover does not run yet (a `LOG`'s, tag 3).
+        if (tag == LOG_TAG) return _logStep(r, c);
         if (tag != COPY_TAG && tag != SPONGE_TAG) revert UnsupportedMicroStep(c.f.cursor);
         bytes memory cur = r.copy(tag == COPY_TAG ? COPY_CURSOR_LEN : SPONGE_CURSOR_LEN);
         if (keccak256(cur) != c.f.cursor) revert BadPreimage(SECTION_CURSOR);
@@ -233,6 +230,36 @@ contract ProverMemory is SubProver {
         } else {
             _spongeStep(r, c.f, cur);
         }
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice A `LOG` micro-step: absorb the next ≤ 4 blocks of the data; after the last
+    ///         (padded) one, append the log (the frame's address from `FrameEnv`, the cursor's
+    ///         topics, the digest, the length) to `Global` (`M.c`) and clear the cursor.
+    /// @dev    Witness: the cursor (354), the memory opening, and for the last step `FrameEnv`
+    ///         (194), `Global` (140) and the bloom when its hash is not 0.
+    function _logStep(WitnessReader memory r, Ctx memory c) internal pure returns (bytes32) {
+        bytes memory cur = r.copy(LOG_CURSOR_LEN);
+        if (keccak256(cur) != c.f.cursor) revert BadPreimage(SECTION_CURSOR);
+        uint256 n = LibFrame.get(cur, 1, 1);
+        uint256 offset = LibFrame.get(cur, LOG_TAIL, 8);
+        uint256 length = LibFrame.get(cur, LOG_TAIL + 8, 8);
+        uint256[] memory topics = new uint256[](4);
+        for (uint256 i = 0; i < 4; i++) {
+            topics[i] = LibFrame.get(cur, LOG_TOPICS + 32 * i, 32);
+        }
+        uint256[25] memory st = _lanes(cur, LOG_TAIL + 24);
+        uint256 to = _absorb(r, c.f, offset, length, LibFrame.get(cur, LOG_TAIL + 16, 8), st);
+        if (to < length / RATE + 1) {
+            c.f.cursor = _logCursor(topics, 0, n, offset, length, to, st);
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        uint256 envAt = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
+        (bytes memory g, bytes memory bloom) = _globalAndBloom(r, c.m);
+        address self = address(uint160(LibWitness.field(envAt, ENV_SELF, 20)));
+        _appendLogAt(g, bloom, self, topics, 0, n, _digest(st), length);
+        c.f.cursor = 0;
+        LibFrame.setC(c.m, keccak256(g));
         return LibFrame.running(c.m, c.frame, c.f);
     }
 
@@ -317,13 +344,6 @@ contract ProverMemory is SubProver {
         if (!ok || root != bytes32(LibFrame.get(cur, CUR_VIEW_ROOT, 32))) revert BadViewProof();
     }
 
-    /// @notice Where byte `i` of the words laid end to end sits in memory.
-    function _wordsAt(bytes32[] memory words, uint256 i) internal pure returns (uint256 ptr) {
-        assembly ("memory-safe") {
-            ptr := add(add(words, 32), i)
-        }
-    }
-
     /// @notice The chunks' payloads (bytes 1..32 of each leaf) laid end to end; where byte
     ///         `i` of them sits in memory.
     function _payloadsAt(bytes32[] memory chunks, uint256 i) internal pure returns (uint256 ptr) {
@@ -347,122 +367,15 @@ contract ProverMemory is SubProver {
     function _spongeStep(WitnessReader memory r, Frame memory f, bytes memory cur) internal pure {
         uint256 offset = LibFrame.get(cur, 1, 8);
         uint256 length = LibFrame.get(cur, 9, 8);
-        uint256[25] memory st;
-        for (uint256 i = 0; i < 25; i++) {
-            st[i] = _bswap64(LibFrame.get(cur, 25 + 8 * i, 8));
-        }
+        uint256[25] memory st = _lanes(cur, 25);
         uint256 to = _absorb(r, f, offset, length, LibFrame.get(cur, 17, 8), st);
         if (to < length / RATE + 1) {
             f.cursor = _spongeCursor(offset, length, to, st);
             return;
         }
-        uint256 digest = (_bswap64(st[0]) << 192) | (_bswap64(st[1]) << 128) | (_bswap64(st[2]) << 64) | _bswap64(st[3]);
         // The opcode popped two operands, so there is room.
-        f.stack = LibMerkle.hash2(f.stack, bytes32(digest));
+        f.stack = LibMerkle.hash2(f.stack, _digest(st));
         f.stackSize += 1;
         f.cursor = 0;
-    }
-
-    /// @notice Absorbs blocks `[from, min(from + 4, total))` of the input at `offset` (`total
-    ///         = length / 136 + 1`, the last padded `0x01 … 0x80`), reading the memory words
-    ///         under its bytes `[136 from, min(136 to, length))`, opened against the memory root.
-    function _absorb(
-        WitnessReader memory r,
-        Frame memory f,
-        uint256 offset,
-        uint256 length,
-        uint256 from,
-        uint256[25] memory st
-    ) internal pure returns (uint256 to) {
-        uint256 total = length / RATE + 1;
-        to = from + BLOCKS_PER_STEP < total ? from + BLOCKS_PER_STEP : total;
-        uint256 end = to * RATE < length ? to * RATE : length;
-        uint256 base = _spongeWords(r, f, offset + from * RATE, end > from * RATE ? end - from * RATE : 0);
-        for (uint256 b = from; b < to; b++) {
-            _absorbBlock(st, base + (b - from) * RATE, b + 1 == total ? length - b * RATE : RATE);
-        }
-    }
-
-    /// @notice XORs the block at `p` into the state and permutes; a block of `n < 136` input
-    ///         bytes is the last one, padded `0x01 … 0x80`.
-    function _absorbBlock(uint256[25] memory st, uint256 p, uint256 n) internal pure {
-        if (n < RATE) {
-            bytes memory pad = new bytes(RATE + 32);
-            assembly ("memory-safe") {
-                let q := add(pad, 32)
-                mcopy(q, p, n)
-                mstore8(add(q, n), 0x01)
-                let last := add(q, 135)
-                mstore8(last, xor(byte(0, mload(last)), 0x80))
-                p := q
-            }
-        }
-        _xorBlock(st, p);
-        uint256 stPtr;
-        assembly ("memory-safe") {
-            stPtr := st
-        }
-        LibKeccakF.permute(stPtr);
-    }
-
-    /// @notice Opens the memory words under bytes `[start, start + n)` (none when `n` is 0:
-    ///         the step absorbs only padding); where byte `start` sits in memory.
-    function _spongeWords(WitnessReader memory r, Frame memory f, uint256 start, uint256 n)
-        internal
-        pure
-        returns (uint256 base)
-    {
-        (bytes32[] memory words, uint256 sibAt, uint256 sibCount) = r.opening();
-        if (n == 0) {
-            if (words.length != 0 || sibCount != 0) revert BadMemoryProof();
-            return 0;
-        }
-        uint256 first = start / 32;
-        if (words.length != (start + n - 1) / 32 - first + 1) revert BadMemoryProof();
-        (bytes32 root, bool ok) = LibMerkle.rootFromRange(words, first, LibMerkle.depthFor(f.memWords), sibAt, sibCount);
-        if (!ok || root != f.memRoot) revert BadMemoryProof();
-        base = _wordsAt(words, start % 32);
-    }
-
-    /// @notice XORs the 136 bytes at `p` into lanes 0..16 (little-endian lanes).
-    function _xorBlock(uint256[25] memory st, uint256 p) internal pure {
-        for (uint256 i = 0; i < 17; i++) {
-            uint256 v;
-            assembly ("memory-safe") {
-                v := shr(192, mload(add(p, mul(8, i))))
-            }
-            st[i] ^= _bswap64(v);
-        }
-    }
-
-    /// @notice `keccak(u8 2 ‖ u64 offset ‖ u64 length ‖ u64 blocks ‖ 25 little-endian lanes)`.
-    function _spongeCursor(uint256 offset, uint256 length, uint256 blocks, uint256[25] memory st)
-        internal
-        pure
-        returns (bytes32 h)
-    {
-        uint256[25] memory le;
-        for (uint256 i = 0; i < 25; i++) {
-            le[i] = _bswap64(st[i]);
-        }
-        assembly ("memory-safe") {
-            // Scratch past the free pointer; each store's trailing zeros are overwritten by the next.
-            let p := mload(0x40)
-            mstore(p, shl(248, 2))
-            mstore(add(p, 1), shl(192, offset))
-            mstore(add(p, 9), shl(192, length))
-            mstore(add(p, 17), shl(192, blocks))
-            for { let i := 0 } lt(i, 25) { i := add(i, 1) } {
-                mstore(add(p, add(25, mul(8, i))), shl(192, mload(add(le, mul(32, i)))))
-            }
-            h := keccak256(p, 225)
-        }
-    }
-
-    /// @notice The 8 bytes of a 64-bit value reversed.
-    function _bswap64(uint256 v) internal pure returns (uint256) {
-        v = ((v & 0xFF00FF00FF00FF00) >> 8) | ((v & 0x00FF00FF00FF00FF) << 8);
-        v = ((v & 0xFFFF0000FFFF0000) >> 16) | ((v & 0x0000FFFF0000FFFF) << 16);
-        return ((v & 0xFFFFFFFF00000000) >> 32) | ((v & 0x00000000FFFFFFFF) << 32);
     }
 }

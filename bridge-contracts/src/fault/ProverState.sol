@@ -6,32 +6,28 @@ import { LibMerkle } from "./lib/LibMerkle.sol";
 import { LibSmt, SmtProof } from "./lib/LibSmt.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 import { SubProver } from "./ProverBase.sol";
+import { ProverSponge } from "./ProverSponge.sol";
 
 /// @title ProverState
 /// @notice The state opcodes of `OneStepProver` (`docs/fault-proofs.md` 6.2), a sub-prover:
 ///         `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE` and
 ///         `BLOCKHASH` (the `L2BlockHashes` ring in state) over `Global` (`M.c`): one `LibSmt`
 ///         opening of the world tree and one of the transaction tree per step, EIP-2929
-///         warm/cold, EIP-2200/3529 `SSTORE` gas and refunds; and `LOG0`..`LOG4` with at most
-///         2 KiB of data, appended to `Global`'s logs accumulator, count and bloom.
+///         warm/cold, EIP-2200/3529 `SSTORE` gas and refunds; and `LOG0`..`LOG4`: with at most
+///         2 KiB of data appended to `Global`'s logs accumulator, count and bloom; above, the
+///         opcode step starts the sponge whose micro-steps `ProverMemory` runs.
 /// @dev    Called by the router with `staticcall` after it checked `M`, `Frame` and the code
 ///         opening and charged the static gas (`ISubProver`); it trusts those checks, so only
 ///         the router's answer counts. Stateless: no storage, no immutables.
-contract ProverState is SubProver {
+contract ProverState is SubProver, ProverSponge {
     using LibWitness for WitnessReader;
 
     /// @dev `Global` (140 bytes, `protocol::fault::world::GlobalRecord`): `worldRoot` at 0,
     ///      `txTreeRoot` 32, `refund` (u64) 64, then the logs accumulator, count and bloom.
-    uint256 private constant GLOBAL_LEN = 140;
     uint256 private constant G_WORLD = 0;
     uint256 private constant G_TX_TREE = 32;
     uint256 private constant G_REFUND = 64;
-    uint256 private constant G_LOGS_ACC = 72;
-    uint256 private constant G_LOG_COUNT = 104;
-    uint256 private constant G_TX_BLOOM = 108;
     /// @dev The transaction's bloom preimage (2,048 bits).
-    uint256 private constant BLOOM_LEN = 256;
-    uint8 private constant SECTION_BLOOM = 13;
     uint256 private constant LOG_TOPIC_GAS = 375;
     uint256 private constant LOG_DATA_GAS = 8;
     /// @dev An account leaf's preimage `abi.encode(nonce, balance, codeHash)`.
@@ -300,13 +296,7 @@ contract ProverState is SubProver {
     function _log(WitnessReader memory r, Ctx memory c, uint256 n) internal pure returns (bytes32) {
         uint256 envAt = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
         if (LibWitness.field(envAt, ENV_STATIC, 1) != 0 || c.f.stackSize < 2 + n) return _halt(c);
-        bytes memory g = r.copy(GLOBAL_LEN);
-        if (keccak256(g) != LibFrame.mC(c.m)) revert BadPreimage(SECTION_GLOBAL);
-        bytes memory bloom = new bytes(BLOOM_LEN);
-        if (_root(g, G_TX_BLOOM) != 0) {
-            bloom = r.copy(BLOOM_LEN);
-            if (keccak256(bloom) != _root(g, G_TX_BLOOM)) revert BadPreimage(SECTION_BLOOM);
-        }
+        (bytes memory g, bytes memory bloom) = _globalAndBloom(r, c.m);
         (bytes32 below, uint256[] memory s) = _readStack(r, c.f, 2 + n);
         if (s[1] > U64_MAX) return _halt(c);
         uint256 cost = LOG_DATA_GAS * s[1] + LOG_TOPIC_GAS * n;
@@ -315,9 +305,7 @@ contract ProverState is SubProver {
         bytes32 dataHash = keccak256("");
         if (s[1] != 0) {
             if (s[0] > U64_MAX || !_expand(c.f, s[0], s[1])) return _halt(c);
-            // casting to 'uint8' is safe because `n` ≤ 4
-            // forge-lint: disable-next-line(unsafe-typecast)
-            if (s[1] > KECCAK_ONE_STEP_MAX) revert UnsupportedStep(LibFrame.KIND_TX_EXEC, uint8(0xa0 + n));
+            if (s[1] > KECCAK_ONE_STEP_MAX) return _logSponge(r, c, s, n, below);
             dataHash = _memoryHash(r, c.f, s[0], s[1]);
         }
         address self = address(uint160(LibWitness.field(envAt, ENV_SELF, 20)));
@@ -325,6 +313,23 @@ contract ProverState is SubProver {
         c.f.stack = below;
         c.f.stackSize -= 2 + n;
         LibFrame.setC(c.m, keccak256(g));
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice A `LOG` of more than 2 KiB of data (2.2): the checks, the gas and the
+    ///         expansion are done and the operands popped; this step absorbs the data's first
+    ///         4 blocks into a `LOG` cursor with the topics, and leaves `Global` as it is. The
+    ///         micro-steps (`ProverMemory`) absorb the rest, and the last appends the log.
+    function _logSponge(WitnessReader memory r, Ctx memory c, uint256[] memory s, uint256 n, bytes32 below)
+        internal
+        pure
+        returns (bytes32)
+    {
+        uint256[25] memory st;
+        uint256 to = _absorb(r, c.f, s[0], s[1], 0, st);
+        c.f.cursor = _logCursor(s, 2, n, s[0], s[1], to, st);
+        c.f.stack = below;
+        c.f.stackSize -= 2 + n;
         return LibFrame.running(c.m, c.frame, c.f);
     }
 
@@ -338,43 +343,6 @@ contract ProverState is SubProver {
         (bytes32[] memory words,,) = _openMemory(r, f, offset, len);
         assembly ("memory-safe") {
             h := keccak256(add(add(words, 32), mod(offset, 32)), len)
-        }
-    }
-
-    /// @notice Appends the log (`s = [offset, len, topics…]`) to `Global` `g`: the
-    ///         accumulator, the count (saturating at 2^32 − 1, as the machine) and the bloom.
-    function _appendLog(
-        bytes memory g,
-        bytes memory bloom,
-        address self,
-        uint256[] memory s,
-        uint256 n,
-        bytes32 dataHash
-    ) internal pure {
-        // casting is safe: `n` ≤ 4 and a length checked below 2^64
-        // forge-lint: disable-next-line(unsafe-typecast)
-        bytes memory entry = abi.encodePacked(self, uint8(n));
-        _accrue(bloom, abi.encodePacked(self));
-        for (uint256 i = 0; i < n; i++) {
-            entry = abi.encodePacked(entry, bytes32(s[2 + i]));
-            _accrue(bloom, abi.encodePacked(bytes32(s[2 + i])));
-        }
-        // forge-lint: disable-next-line(unsafe-typecast)
-        bytes32 e = keccak256(abi.encodePacked(entry, dataHash, uint64(s[1])));
-        LibFrame.put(g, G_LOGS_ACC, 32, uint256(keccak256(abi.encodePacked(_root(g, G_LOGS_ACC), e))));
-        uint256 count = LibFrame.get(g, G_LOG_COUNT, 4);
-        if (count < type(uint32).max) LibFrame.put(g, G_LOG_COUNT, 4, count + 1);
-        LibFrame.put(g, G_TX_BLOOM, 32, uint256(keccak256(bloom)));
-    }
-
-    /// @notice The 2,048-bit bloom accrues `x`: three bits, each the low 11 bits of a byte
-    ///         pair of `keccak(x)` (EIP's `M3:2048`, alloy's `Bloom::accrue`).
-    function _accrue(bytes memory bloom, bytes memory x) internal pure {
-        bytes32 h = keccak256(x);
-        for (uint256 i = 0; i < 6; i += 2) {
-            uint256 bit = ((uint256(uint8(h[i])) << 8) | uint256(uint8(h[i + 1]))) & 2047;
-            uint256 at = BLOOM_LEN - 1 - bit / 8;
-            bloom[at] = bloom[at] | bytes1(uint8(2 ** (bit % 8)));
         }
     }
 }

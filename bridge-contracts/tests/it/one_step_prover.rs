@@ -215,7 +215,9 @@ impl Harness {
                     let kind = match classify(&m, post).1 {
                         o @ (StepOutcome::SpongeStart
                         | StepOutcome::CopyMicroStep
-                        | StepOutcome::SpongeMicroStep) => o.label(),
+                        | StepOutcome::SpongeMicroStep
+                        | StepOutcome::LogStart
+                        | StepOutcome::LogMicroStep) => o.label(),
                         _ => "step",
                     };
                     self.stats.compared += 1;
@@ -994,7 +996,7 @@ fn state_storage() -> Vec<(U256, U256)> {
 fn log_programs() -> Vec<Vec<u8>> {
     let mut programs = Vec::new();
     for n in 0..=4u8 {
-        for len in [0u64, 1, 33, 300, 2048, 2049] {
+        for len in [0u64, 1, 33, 300, 2048, 2049, 5000] {
             let mut code = Vec::new();
             push(&mut code, U256::from(0xabcd_ef01u64));
             push(&mut code, U256::from(40u64));
@@ -1029,8 +1031,9 @@ fn log_programs() -> Vec<Vec<u8>> {
 
 /// `LOG0`..`LOG4` through `ProverState`: the appended log (accumulator, count, bloom
 /// with and without a bloom preimage), in a static frame (a halt), short of topics, out of
-/// gas around each log; data above 2 KiB starts a sponge the prover does not run yet
-/// (`UnsupportedStep`, then `UnsupportedMicroStep`), as `prover_runs` says.
+/// gas around each log; data above 2 KiB (2,049 and 5,000 bytes: 4 and 10 steps) as a
+/// sponge whose opcode step (`ProverState`) absorbs the first 4 blocks and whose
+/// micro-steps (`ProverMemory`) absorb the rest, the last appending the log.
 #[test]
 fn logs() {
     let mut h = Harness::new();
@@ -1047,17 +1050,23 @@ fn logs() {
         h.run_program(&p, true)
             .unwrap_or_else(|e| panic!("static: {e}\ncode {code:02x?}"));
     }
-    // Out of gas around every log of LOG4 of 300 bytes (index 4 · 6 + 3), random flips only.
+    // Out of gas around every log of LOG4 of 300 bytes (index 4 · 7 + 3), random flips only.
     h.state_stride = None;
-    let code = &programs[27];
+    let code = &programs[31];
     out_of_gas_with_state(&mut h, code, &env, (0..=9_000u64).step_by(7));
     h.report("logs");
     for op in 0xa0..=0xa4u8 {
-        assert!(
-            h.stats.gas.contains_key(&(op, "step")),
-            "no LOG{} step compared",
-            op - 0xa0
-        );
+        for kind in [
+            "step",
+            StepOutcome::LogStart.label(),
+            StepOutcome::LogMicroStep.label(),
+        ] {
+            assert!(
+                h.stats.gas.contains_key(&(op, kind)),
+                "no LOG{} {kind} compared",
+                op - 0xa0
+            );
+        }
     }
 }
 

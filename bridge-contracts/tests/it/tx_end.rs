@@ -44,8 +44,8 @@ use protocol::fault::{
     block_end,
     commit::{BlockCtxRecord, BlockEnvRecord, ResultRecord, ResultStatus, TxCtxRecord, View},
     coverage::{Family, Generator},
-    machine::ChainConsts,
     differential::run_to_finish,
+    machine::ChainConsts,
     tx_end::{BlockState, Frontier, Next, Phase, TxEnd},
     world::{TxState, World},
 };

@@ -62,14 +62,13 @@ pub fn opcode_name(op: u8) -> String {
 
 /// Whether `OneStepProver.sol` runs the opcode step of `op` (undefined bytes included:
 /// it halts them as the machine does), and its micro-steps: the copies
-/// (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) and the `KECCAK256` sponge
-/// are covered whole. It reverts `UnsupportedStep` on the rest; kept in step with
+/// (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`), the `KECCAK256` sponge and the
+/// logs (the sponge of data above 2 KiB included) are covered whole. It reverts
+/// `UnsupportedStep` on the rest; kept in step with
 /// `_classify` by `bridge-contracts/tests/it/one_step_prover.rs`, which checks both
 /// sides of this set on every step it runs.
 pub fn prover_covers(op: u8) -> bool {
-    !matches!(op,
-        0x3b | 0x3c
-        | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
+    !matches!(op, 0x3b | 0x3c | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
 }
 
 /// The environment reads that push one item and pop none (`ADDRESS`, `ORIGIN`, `CALLER`,
@@ -1919,13 +1918,9 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
 /// their cursor's opcode) and the sponge's start included; and the copy micro-steps of
 /// `EXTCODECOPY`, whose opcode step it does not run yet: a micro-step reads only its
 /// cursor, and the cursor's `CODE31` view of the other code is one the prover reads for
-/// `CODECOPY` already; and the `LOG0`..`LOG4` steps but the sponge of data above 2 KiB
-/// (its start and micro-steps), so `LOG` is not in [`prover_covers`] yet.
+/// `CODECOPY` already.
 pub fn prover_runs(op: u8, outcome: StepOutcome) -> bool {
-    prover_covers(op)
-        || (op == 0x3c && outcome == StepOutcome::CopyMicroStep)
-        // A LOG of at most 2 KiB (or one that halts); not yet the sponge of longer data.
-        || (is_log(op) && !matches!(outcome, StepOutcome::LogStart | StepOutcome::LogMicroStep))
+    prover_covers(op) || (op == 0x3c && outcome == StepOutcome::CopyMicroStep)
 }
 
 /// Whether `blink osp-coverage` asks `OneStepProver` about the step from `pre` to

@@ -22,6 +22,9 @@
 //! [copy cursor]                 source, dest (as for a copy opcode, from `done`)
 //! [sponge or LOG cursor]        memory: Opening of the words under the input bytes the
 //!                                       step absorbs (0 leaves if only padding)
+//! [the last LOG micro-step]     env:    FrameEnv preimage (194; the log's address)
+//!                               global: Global preimage (140), then the transaction's
+//!                                       256-byte bloom when Global.txBloom ≠ 0
 //! [cursor 0, pc < codeLength]   code:   Opening of chunks pc/31 .. (last byte of the
 //!                                       instruction, push data included, capped at the
 //!                                       last code byte)/31 against Frame.codeRoot
@@ -99,9 +102,8 @@
 //! (other accounts' code, calls: their witness stops after the code opening, and the
 //! prover reverts `UnsupportedStep`), nor a verifier: the step function is
 //! [`super::machine::step`]. A `LOG` micro-step's witness carries its cursor and the
-//! memory words it absorbs, like a sponge's, but not yet the `Global` preimage and bloom
-//! its last step needs to append the log: `OneStepProver` answers `UnsupportedMicroStep`
-//! to it, and `UnsupportedStep` to a `LOG` above 2 KiB (the step that starts the sponge).
+//! memory words it absorbs, like a sponge's, and the last one ([`log_step_appends`]) the
+//! `FrameEnv`, `Global` and bloom it appends the log with.
 
 use alloy_primitives::{Address, B256, U256};
 
@@ -453,6 +455,12 @@ const EMPTY_OPENING: Opening = Opening {
     siblings: Vec::new(),
 };
 
+/// Whether a `LOG` micro-step from `blocks` absorbed blocks of `length` bytes of data is
+/// the last one, which appends the log (the sponge's padded last block goes in).
+pub fn log_step_appends(blocks: u64, length: u64) -> bool {
+    blocks.saturating_add(sponge::BLOCKS_PER_STEP) >= sponge::block_count(length)
+}
+
 /// Every section of the step's witness but the call-stack entry.
 fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     let mut out = vec![VERSION];
@@ -478,6 +486,17 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
             let sp = &c.sponge;
             out.extend_from_slice(&c.record().encode());
             sponge_opening(&s.memory, sp.offset, sp.length, sp.blocks)?.encode_into(&mut out);
+            if log_step_appends(c.record().blocks, c.record().length) {
+                // The last one appends the log: the address, `Global` and the bloom.
+                out.extend_from_slice(&s.env_record().encode());
+                if let Some(state) = &s.state {
+                    let record = state.tx.record();
+                    out.extend_from_slice(&record.encode());
+                    if !record.tx_bloom.is_zero() {
+                        out.extend_from_slice(state.tx.bloom.as_slice());
+                    }
+                }
+            }
             return Ok(out);
         }
         None => {}
@@ -816,6 +835,14 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                     let c = LogCursorRecord::decode(r.take(LogCursorRecord::LEN)?)?;
                     d.cursor = Some(CursorPreimage::Log(c));
                     d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                    if log_step_appends(c.blocks, c.length) {
+                        d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
+                        let global = GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?;
+                        if !global.tx_bloom.is_zero() {
+                            d.bloom = Some(r.take(256)?.to_vec());
+                        }
+                        d.global = Some(global);
+                    }
                 }
                 t => return Err(WitnessError::CursorTag(t)),
             }

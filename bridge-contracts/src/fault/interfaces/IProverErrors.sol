@@ -39,9 +39,9 @@ interface IProverErrors {
     ///         the step is an opcode; 0 otherwise).
     error UnsupportedStep(uint8 kind, uint8 opcode);
 
-    /// @notice A micro-step whose cursor is of a kind this prover does not run yet (a
-    ///         `LOG`'s, tag 3), or a copy micro-step whose source view has a format copies
-    ///         never read (the machine only makes `W32` and `CODE31` sources).
+    /// @notice A micro-step whose cursor has a tag no cursor has (1 copy, 2 sponge, 3 `LOG`),
+    ///         or a copy micro-step whose source view has a format copies never read (the
+    ///         machine only makes `W32` and `CODE31` sources).
     error UnsupportedMicroStep(bytes32 cursor);
 
     /// @notice `ProverTxEnd`: the state claims what no transaction reaches (gas left above
