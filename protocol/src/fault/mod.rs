@@ -57,6 +57,7 @@ pub mod sponge;
 pub mod trace;
 pub mod tree;
 pub mod tx_end;
+pub mod tx_start;
 pub mod witness;
 pub mod world;
 
