@@ -325,7 +325,7 @@ pub enum Next {
     /// The next setup step.
     Setup(Box<TxStart>),
     /// The transaction's frame (`TX_EXEC`), in its block.
-    Exec(Box<MachineState>, BlockState),
+    Exec(Box<MachineState>, Box<BlockState>),
     /// The entry was invalid: the unit ends without a leaf.
     Skipped(Box<UnitEnd>, Refusal),
 }
@@ -708,7 +708,7 @@ impl TxStart {
             world.set_account(s.tx_ctx.origin, from);
             world.set_account(to, into);
         }
-        Ok(Next::Exec(Box::new(m), self.block.clone()))
+        Ok(Next::Exec(Box::new(m), Box::new(self.block.clone())))
     }
 
     fn code(&self, hash: B256) -> Result<Arc<super::machine::Code>, TxStartError> {
@@ -895,7 +895,7 @@ pub fn run_unit(start: TxStart, max_steps: usize) -> Result<UnitRun, TxStartErro
         *m = step(&m).map_err(TxStartError::Step)?;
         bump(&mut commitments, m.commitment())?;
     }
-    let mut end = TxEnd::from_machine(&m, block)?;
+    let mut end = TxEnd::from_machine(&m, *block)?;
     loop {
         let next = end.step()?;
         bump(&mut commitments, next.commitment())?;
