@@ -25,6 +25,9 @@
 //!   while a `LOG`'s data above 2 KiB is hashed `keccak(LogCursor)` ([`LogCursorRecord`],
 //!   tag 3: the topics and the same sponge fields).
 //!
+//! * `TX_SETUP`'s cursor (`M.d` of kind 4) is `keccak(SetupCursor)`
+//!   ([`SetupCursorRecord`], 115 bytes; `super::tx_start`).
+//!
 //! * `TxCtx.gasPrice` is the effective gas price and `TxCtx.tip` the effective priority
 //!   fee per gas ([`TxCtxRecord`]).
 //!
