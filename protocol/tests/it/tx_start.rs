@@ -229,7 +229,13 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
     } else {
         U256::from(rng.below(1_000_000) + 1)
     };
-    let mut input = vec![0u8; rng.below(70) as usize];
+    // Now and then above 4 KiB: `TX_DECODE` would read such bytes from registered facts.
+    let len = if rng.chance(4) {
+        4_100 + rng.below(2_000)
+    } else {
+        rng.below(70)
+    };
+    let mut input = vec![0u8; len as usize];
     for b in input.iter_mut() {
         if rng.chance(60) {
             *b = rng.next() as u8;
@@ -507,6 +513,7 @@ struct Tally {
     same_frame: usize,
     access_steps: usize,
     openings: usize,
+    large: usize,
 }
 
 /// The `TX_EXEC` state `machine_start_on` builds for the chain's frame start.
@@ -616,6 +623,13 @@ fn check_block(seed: u64, n: usize, tally: &mut Tally) -> Result<(), String> {
             check_opening(&start, &run.entries[i].raw, env.stream_root)
                 .map_err(|e| format!("{at}: {e}"))?;
             tally.openings += 1;
+        }
+        if run.entries[i].raw.len() > tx_start::ONE_STEP_TX_BYTES {
+            tally.large += 1;
+            let o = start.entry_opening().map_err(|e| format!("{at}: {e}"))?;
+            if o.bytes.is_some() {
+                return Err(format!("{at}: bytes above 4 KiB opened from leaves"));
+            }
         }
         let before = start.commitment();
         if before != block.between_units().hash() {
@@ -733,7 +747,10 @@ fn check_opening(start: &TxStart, raw: &[u8], root: B256) -> Result<(), String> 
     if !tree::verify_range(root, &o.table.0, &o.table.1) {
         return Err("table opening does not verify".into());
     }
-    match (&o.bytes, raw.is_empty()) {
+    match (
+        &o.bytes,
+        raw.is_empty() || raw.len() > tx_start::ONE_STEP_TX_BYTES,
+    ) {
         (None, true) => Ok(()),
         (Some((leaves, proof)), false) => {
             if !tree::verify_range(root, leaves, proof) {
@@ -777,6 +794,7 @@ fn tx_start_matches_the_chain_on_random_blocks() {
     assert!(tally.invalid.get(&0xff).copied().unwrap_or(0) >= 3);
     assert!(tally.same_m >= 10 && tally.same_frame >= 10, "{tally:?}");
     assert!(tally.access_steps >= 10);
+    assert!(tally.large >= 3, "few entries above 4 KiB");
     for rule in [
         "Intake",
         "BlockGasLeft",
@@ -889,4 +907,49 @@ fn a_valid_7702_transaction_stops_at_auth() {
     );
     assert!(setup.tx_ctx.l1_fee > U256::ZERO);
     let _ = (tx_start::ACCESS_KEYS_PER_STEP, keccak256(b""));
+}
+
+/// A block state or data that does not commit to what it claims is refused, not stepped.
+#[test]
+fn inconsistent_block_data_is_refused() {
+    let s = setting();
+    let run = run_chain(&s, 99, 3);
+    let (stream, env) = record(&run);
+    let mut tampered = stream.to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert!(matches!(
+        BlockData::new(env, Bytes::from(tampered), s.config.clone()),
+        Err(TxStartError::Inconsistent(_))
+    ));
+    let data = Arc::new(BlockData::new(env, stream, s.config.clone()).expect("data"));
+    let world = World::new(run.states[0].clone());
+    let other_env = BlockEnvRecord {
+        number: env.number + 1,
+        ..env
+    };
+    let block = |env_hash: B256| {
+        BlockState::new(
+            BlockCtxRecord {
+                env: env_hash,
+                ..Default::default()
+            },
+            Frontier::default(),
+            Frontier::default(),
+            Bloom::ZERO,
+        )
+        .expect("block")
+    };
+    assert!(matches!(
+        TxStart::between_units(block(other_env.hash()), world.clone(), Arc::clone(&data)),
+        Err(TxStartError::Inconsistent(_))
+    ));
+    let mut b = block(env.hash());
+    b.ctx.leaf_count = 1;
+    assert!(TxStart::between_units(b, world.clone(), Arc::clone(&data)).is_err());
+    let mut b = block(env.hash());
+    b.ctx.next_tx = env.tx_count;
+    let b = BlockState::new(b.ctx, b.txs, b.receipts, b.bloom).expect("block");
+    let t = TxStart::between_units(b, world, data).expect("start");
+    assert!(matches!(t.step(), Err(TxStartError::NoEntry { .. })));
 }
