@@ -64,7 +64,7 @@
 use std::sync::Arc;
 
 use alloy_consensus::Transaction;
-use alloy_eips::Typed2718;
+use alloy_eips::{Typed2718, eip7702::SignedAuthorization};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, TxKind, U256};
 use alloy_rlp::Header;
 
@@ -83,6 +83,7 @@ use crate::{
     chain::FEE_VAULT,
     fee::{L1FeeScalars, l1_cost},
     l1::L1BlockInfo,
+    state::AccountLeaf,
     tx::{CheckedTx, TxDecodeError, check_raw_transaction},
 };
 
@@ -291,6 +292,10 @@ pub struct Decoded {
     pub access_offsets: Vec<u32>,
     /// Number of 7702 authorizations.
     pub auths: u32,
+    /// The authorizations.
+    pub authorizations: Vec<SignedAuthorization>,
+    /// Byte offset of each authorization inside the transaction's bytes.
+    pub auth_offsets: Vec<u32>,
 }
 
 /// A transaction in `TX_SETUP`.
@@ -416,9 +421,7 @@ impl TxStart {
             None => self.decode(),
             Some(s) => match s.cursor.next {
                 SetupStep::AccessList => self.access_list(s),
-                SetupStep::Auth => Err(TxStartError::Unsupported(
-                    "AUTH: EIP-7702 authorizations are not stepped yet",
-                )),
+                SetupStep::Auth => self.auth(s),
                 SetupStep::Enter => self.enter(s),
             },
         }
@@ -584,6 +587,18 @@ impl TxStart {
         .ok_or(TxStartError::Inconsistent(
             "access list not where its type puts it",
         ))?;
+        let authorizations: Vec<SignedAuthorization> = tx
+            .authorization_list()
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
+        let auth_offsets = match tx.ty() {
+            4 => item_offsets(raw, 9),
+            _ => Some(Vec::new()),
+        }
+        .filter(|o| o.len() == authorizations.len())
+        .ok_or(TxStartError::Inconsistent(
+            "authorizations not where their type puts them",
+        ))?;
         let tx_ctx = TxCtxRecord {
             leaf: checked.leaf,
             tx_type: tx.ty(),
@@ -609,6 +624,8 @@ impl TxStart {
                 access_list,
                 access_offsets,
                 auths: auths as u32,
+                authorizations,
+                auth_offsets,
             },
             tx_ctx,
         )))
@@ -652,6 +669,28 @@ impl TxStart {
         })))
     }
 
+    fn auth(&self, s: &Setup) -> Result<Next, TxStartError> {
+        let mut cursor = s.cursor;
+        let auth =
+            s.tx.authorizations
+                .get(cursor.item as usize)
+                .ok_or(TxStartError::Inconsistent(
+                    "authorization cursor past the list",
+                ))?;
+        let mut global = s.global.clone();
+        apply_authorization(&mut global, auth, self.data.config.chain_id)?;
+        cursor.item += 1;
+        let cursor = settle_cursor(cursor, &s.tx);
+        Ok(Next::Setup(Box::new(Self {
+            setup: Some(Box::new(Setup {
+                global,
+                cursor,
+                ..s.clone()
+            })),
+            ..self.clone()
+        })))
+    }
+
     fn enter(&self, s: &Setup) -> Result<Next, TxStartError> {
         let to = match s.tx.kind {
             TxKind::Call(to) => to,
@@ -668,11 +707,11 @@ impl TxStart {
         }
         let mut global = s.global.clone();
         let target = global.world.account(to);
-        let mut code = self.code(target.code_hash)?;
+        let mut code = code_of(&global.world, target.code_hash)?;
         if let Some(delegate) = delegation(code.bytes()) {
             // revm loads the delegate (warm) before the frame's checkpoint.
             let (account, _) = global.access_account(delegate);
-            code = self.code(account.code_hash)?;
+            code = code_of(&global.world, account.code_hash)?;
         }
         let ctx = Context::new(
             self.data.chain,
@@ -711,12 +750,6 @@ impl TxStart {
         Ok(Next::Exec(Box::new(m), Box::new(self.block.clone())))
     }
 
-    fn code(&self, hash: B256) -> Result<Arc<super::machine::Code>, TxStartError> {
-        self.world
-            .code_by_hash(hash)
-            .ok_or(TxStartError::MissingCode(hash))
-    }
-
     /// The openings of `TX_DECODE`'s reads against `BlockEnv.streamRoot`: the `FE31`
     /// leaves holding the entry's two table words, and those holding its bytes when they
     /// are at most [`ONE_STEP_TX_BYTES`] (`None` above: the registered facts are read).
@@ -750,6 +783,12 @@ impl TxStart {
     }
 }
 
+fn code_of(world: &World, hash: B256) -> Result<Arc<super::machine::Code>, TxStartError> {
+    world
+        .code_by_hash(hash)
+        .ok_or(TxStartError::MissingCode(hash))
+}
+
 /// `TX_DECODE`'s reads from the stream, with their range proofs.
 #[derive(Debug, Clone)]
 pub struct EntryOpening {
@@ -762,17 +801,89 @@ pub struct EntryOpening {
 /// The cursor pointing at the next step: the next access-list item (its offset), else
 /// `AUTH` while there are authorizations, else `TX_ENTER`.
 fn settle_cursor(mut c: SetupCursorRecord, tx: &Decoded) -> SetupCursorRecord {
-    if let Some(at) = tx.access_offsets.get(c.item as usize) {
-        c.next = SetupStep::AccessList;
-        c.at = *at;
-    } else if c.auths > 0 {
+    if c.next == SetupStep::AccessList {
+        if let Some(at) = tx.access_offsets.get(c.item as usize) {
+            c.at = *at;
+            return c;
+        }
+        // The list is done: the authorizations, from the first.
         c.next = SetupStep::Auth;
-        c.at = 0;
-    } else {
-        c.next = SetupStep::Enter;
-        c.at = 0;
+        c.item = 0;
+        c.key = 0;
     }
+    if c.next == SetupStep::Auth
+        && let Some(at) = tx.auth_offsets.get(c.item as usize)
+    {
+        c.at = *at;
+        return c;
+    }
+    c.next = SetupStep::Enter;
+    c.at = 0;
+    c.item = 0;
+    c.key = 0;
     c
+}
+
+/// revm 43's refund for an authorization whose authority existed
+/// (`PER_EMPTY_ACCOUNT_COST − PER_AUTH_BASE_COST`).
+const AUTH_EXISTING_REFUND: i64 = 12_500;
+
+/// One EIP-7702 authorization as revm 43's `apply_auth_list` applies it (Prague rules, no
+/// EIP-2780): skipped unless its chain id is 0 or the chain's, its nonce is below
+/// `2^64 − 1`, its signature recovers, the authority (warmed) has no code or a
+/// designator, and its nonce is the authority's; then an authority that existed adds
+/// [`AUTH_EXISTING_REFUND`] to the refund counter, and it gets the designator of the
+/// address (none for the zero address) and its nonce bumped.
+pub fn apply_authorization(
+    g: &mut TxState,
+    auth: &SignedAuthorization,
+    chain_id: u64,
+) -> Result<(), TxStartError> {
+    let a = auth.inner();
+    if !a.chain_id.is_zero() && a.chain_id != U256::from(chain_id) {
+        return Ok(());
+    }
+    if a.nonce == u64::MAX {
+        return Ok(());
+    }
+    let Ok(authority) = auth.recover_authority() else {
+        return Ok(());
+    };
+    let (account, _) = g.access_account(authority);
+    let no_code = account.code_hash == KECCAK256_EMPTY || account.code_hash.is_zero();
+    if !no_code {
+        let code = g
+            .world
+            .code_by_hash(account.code_hash)
+            .ok_or(TxStartError::MissingCode(account.code_hash))?;
+        if !code.bytes().is_empty() && delegation(code.bytes()).is_none() {
+            return Ok(());
+        }
+    }
+    if a.nonce != account.nonce {
+        return Ok(());
+    }
+    let existed = !(account.nonce == 0 && account.balance.is_zero() && no_code);
+    if existed {
+        g.add_refund(AUTH_EXISTING_REFUND);
+    }
+    let code_hash = if a.address.is_zero() {
+        KECCAK256_EMPTY
+    } else {
+        let mut designator = vec![0xef, 0x01, 0x00];
+        designator.extend_from_slice(a.address.as_slice());
+        g.world.insert_code(Bytes::from(designator))?
+    };
+    g.world.set_account(
+        authority,
+        AccountLeaf {
+            // `a.nonce < 2^64 − 1`: checked above.
+            nonce: account.nonce + 1,
+            balance: account.balance,
+            code_hash,
+        },
+    );
+    Ok(())
 }
 
 /// (intrinsic gas, EIP-7623 floor) as revm 43 prices them in Osaka.

@@ -210,12 +210,10 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
         rng.below(signers.len() as u64) as usize
     };
     let signer = &signers[who];
-    // Valid EIP-7702 transactions would need AUTH: only broken ones are type 4.
     let ty = match flaw {
         Flaw::EmptyAuthList => 4,
         Flaw::Unprotected => 0,
-        Flaw::ChainId | Flaw::NonceHigh if rng.chance(30) => 4,
-        _ => [0u8, 1, 2][rng.below(3) as usize],
+        _ => [0u8, 1, 2, 4][rng.below(4) as usize],
     };
     let to = [
         STORE_AT,
@@ -249,7 +247,12 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
     let keys: u64 = list.0.iter().map(|i| i.storage_keys.len() as u64).sum();
     let zeros = input.iter().filter(|b| **b == 0).count() as u64;
     let tokens = zeros + 4 * (input.len() as u64 - zeros);
-    let auths = u64::from(ty == 4 && flaw != Flaw::EmptyAuthList);
+    let authorizations = if ty == 4 && flaw != Flaw::EmptyAuthList {
+        authorizations(rng, signers, nonces, who, chain_id)
+    } else {
+        Vec::new()
+    };
+    let auths = authorizations.len() as u64;
     let intrinsic =
         (21_000 + 4 * tokens + 2_400 * list.0.len() as u64 + 1_900 * keys + 25_000 * auths)
             .max(21_000 + 10 * tokens);
@@ -325,11 +328,7 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
             TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
         }
         _ => {
-            let authorization_list = if flaw == Flaw::EmptyAuthList {
-                Vec::new()
-            } else {
-                vec![signed_auth(signer, chain_id, STORE_AT, nonces[who] + 1)]
-            };
+            let authorization_list = authorizations;
             let mut tx = TxEip7702 {
                 chain_id: chain,
                 nonce,
@@ -354,6 +353,44 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
         raw: Bytes::from(raw),
         ty,
     }
+}
+
+/// One to three authorizations: by the chain's signers or fresh keys (no account), for
+/// this chain, any chain or another, at the authority's nonce or not, delegating to code,
+/// to a reverting account or to nobody (clearing).
+fn authorizations(
+    rng: &mut Rng,
+    signers: &[PrivateKeySigner],
+    nonces: &[u64],
+    sender: usize,
+    chain_id: u64,
+) -> Vec<alloy_eips::eip7702::SignedAuthorization> {
+    (0..1 + rng.below(3))
+        .map(|_| {
+            let k = rng.below(signers.len() as u64 + 2) as usize;
+            let (key, nonce) = match signers.get(k) {
+                // The sender's nonce is bumped before the authorizations apply.
+                Some(s) => (s.clone(), nonces[k] + u64::from(k == sender)),
+                None => (
+                    PrivateKeySigner::from_bytes(&B256::with_last_byte(200 + rng.below(50) as u8))
+                        .expect("key"),
+                    0,
+                ),
+            };
+            let chain = match rng.below(7) {
+                0 => 0,
+                1 => chain_id + 1,
+                _ => chain_id,
+            };
+            let nonce = if rng.chance(15) { nonce + 5 } else { nonce };
+            let to = match rng.below(5) {
+                0 => Address::ZERO,
+                1 => REVERT_AT,
+                _ => STORE_AT,
+            };
+            signed_auth(&key, chain, to, nonce)
+        })
+        .collect()
 }
 
 fn signed_auth(
@@ -665,7 +702,9 @@ fn check_block(seed: u64, n: usize, tally: &mut Tally) -> Result<(), String> {
                     return Err(format!("{at}: TxCtx prices differ from the chain's"));
                 }
                 let expected = expected_start(m, &run.states[i], block.ctx, env, out);
-                let plain = m.env.value.is_zero()
+                // AUTH writes the world and warms authorities: frame only for type 4.
+                let plain = ty != 4
+                    && m.env.value.is_zero()
                     && m.state.as_ref().is_some_and(|f| {
                         f.tx.tx_tree.root()
                             == expected
@@ -686,7 +725,7 @@ fn check_block(seed: u64, n: usize, tally: &mut Tally) -> Result<(), String> {
                 } else {
                     let same_tree = m.state.as_ref().map(|f| f.tx.tx_tree.root())
                         == expected.state.as_ref().map(|f| f.tx.tx_tree.root());
-                    if same_tree && m.global_hash() != expected.global_hash() {
+                    if ty != 4 && same_tree && m.global_hash() != expected.global_hash() {
                         return Err(format!("{at}: Global differs from machine_start_on's"));
                     }
                     tally.same_frame += 1;
@@ -821,9 +860,10 @@ proptest! {
     }
 }
 
-/// A valid EIP-7702 transaction is decoded, charged and set up, and stops at `AUTH`.
+/// A valid EIP-7702 transaction is decoded, charged, set up (its access list in two
+/// steps, its authorization in one) and entered.
 #[test]
-fn a_valid_7702_transaction_stops_at_auth() {
+fn a_valid_7702_transaction_is_set_up() {
     let s = setting();
     let signer = &s.signers[0];
     let mut tx = TxEip7702 {
@@ -855,7 +895,9 @@ fn a_valid_7702_transaction_stops_at_auth() {
     let (_, changes) = genesis_state(&s.genesis);
     let mut committed = CommittedState::default();
     committed.apply(&changes);
-    let world = World::new(committed);
+    let world = World::new(committed)
+        .with_codes(s.genesis.alloc.values().map(|a| a.code.clone()))
+        .expect("codes");
     let block = BlockState::new(
         BlockCtxRecord {
             env: env.hash(),
@@ -868,30 +910,42 @@ fn a_valid_7702_transaction_stops_at_auth() {
     .expect("block");
     let mut t = TxStart::between_units(block, world, data).expect("start");
     let mut cursors: Vec<SetupCursorRecord> = Vec::new();
-    for _ in 0..4 {
-        match t.step() {
-            Ok(Next::Setup(n)) => {
+    let mut entered = None;
+    for _ in 0..6 {
+        match t.step().expect("step") {
+            Next::Setup(n) => {
                 let c = n.setup.as_ref().expect("setup").cursor;
                 assert_eq!(SetupCursorRecord::decode(&c.encode()), Ok(c));
                 cursors.push(c);
                 t = *n;
             }
-            Err(TxStartError::Unsupported(_)) => break,
-            other => panic!("unexpected {other:?}"),
+            Next::Exec(m, _) => {
+                entered = Some(m);
+                break;
+            }
+            Next::Skipped(_, r) => panic!("refused: {r}"),
         }
     }
-    // TX_DECODE, then 20 keys in two ACCESS_LIST steps, then AUTH.
+    // TX_DECODE, then 20 keys in two ACCESS_LIST steps, the AUTH step, TX_ENTER.
     let next: Vec<SetupStep> = cursors.iter().map(|c| c.next).collect();
     assert_eq!(
         next,
         [
             SetupStep::AccessList,
             SetupStep::AccessList,
-            SetupStep::Auth
+            SetupStep::Auth,
+            SetupStep::Enter
         ]
     );
     assert_eq!((cursors[1].item, cursors[1].key), (0, 16));
     assert_eq!(cursors[0].auths, 1);
+    let m = entered.expect("TX_EXEC");
+    let global = &m.state.as_ref().expect("Global").tx;
+    // The authority existed: refund 12,500; it holds the designator, nonce 1.
+    assert_eq!(global.refund, 12_500);
+    let authority = global.world.account(s.signers[1].address());
+    assert_eq!(authority.nonce, 1);
+    assert_eq!(authority.code_hash, keccak256(designator(STORE_AT)));
     let setup = t.setup.as_ref().expect("setup");
     assert_eq!(
         setup.tx_ctx.intrinsic_gas,
@@ -906,7 +960,6 @@ fn a_valid_7702_transaction_stops_at_auth() {
         U256::from(100_000u64) * U256::from(setup.tx_ctx.gas_price) + setup.tx_ctx.l1_fee
     );
     assert!(setup.tx_ctx.l1_fee > U256::ZERO);
-    let _ = (tx_start::ACCESS_KEYS_PER_STEP, keccak256(b""));
 }
 
 /// A block state or data that does not commit to what it claims is refused, not stepped.
