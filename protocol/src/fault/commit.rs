@@ -1077,7 +1077,7 @@ pub enum SetupStep {
 /// txOffset ‖ u32 txLength ‖ u32 at ‖ u32 item ‖ u32 key ‖ u32 items ‖ u32 auths ‖ u256
 /// value ‖ View input`, 115 bytes. `txOffset`/`txLength` locate the transaction's bytes
 /// in the record's stream, `at` is the byte offset inside them of the access-list item
-/// (or authorization) `item`, `key` the first of its keys not yet warm, `items` and
+/// (or, while `next` is `AUTH`, the authorization) `item`, `key` the first of its keys not yet warm, `items` and
 /// `auths` the list lengths; `value` and `input` (the calldata's `W32` view) are what
 /// `TX_ENTER` gives the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1528,6 +1528,15 @@ mod tests {
                 source: v,
             };
             prop_assert_eq!(CopyCursorRecord::decode(&copy.encode()), Ok(copy));
+            let setup = SetupCursorRecord {
+                next: [SetupStep::AccessList, SetupStep::Auth, SetupStep::Enter]
+                    [usize::from(flags.0 % 3)],
+                tx_offset: flags.3, tx_length: n.0, at: n.1, item: n.4, key: u32::from(n.3),
+                items: n.0 ^ n.1, auths: n.4 ^ n.0, value: U256::from_be_bytes(value), input: v,
+            };
+            let bytes = setup.encode();
+            prop_assert_eq!(bytes.len(), SetupCursorRecord::LEN);
+            prop_assert_eq!(SetupCursorRecord::decode(&bytes), Ok(setup));
             let state: [u64; 25] = std::array::from_fn(|i| n.2.rotate_left(i as u32) ^ flags.3);
             let sponge = SpongeCursorRecord { offset: flags.3, length: flags.4, blocks: n.2, state };
             prop_assert_eq!(SpongeCursorRecord::decode(&sponge.encode()), Ok(sponge));

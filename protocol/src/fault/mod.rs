@@ -34,7 +34,7 @@
 //!   `TX_FINISH` to `DONE(BETWEEN_UNITS)`, checked against revm's settlement, world and
 //!   receipts in `protocol/tests/it/tx_end.rs`;
 //! * [`tx_start`]: the start of a sequenced transaction (`TX_DECODE`, `ACCESS_LIST`,
-//!   `TX_ENTER`) from `BETWEEN_UNITS` to the machine's `TX_EXEC`, the entry read from the
+//!   `AUTH`, `TX_ENTER`) from `BETWEEN_UNITS` to the machine's `TX_EXEC`, the entry read from the
 //!   record's batch stream and decided by the chain's own validity rules; checked against
 //!   the chain's intake and executor on random blocks in `protocol/tests/it/tx_start.rs`;
 //! * [`block_end`]: the block's epilogue (`BLOCK_CLOSE`): the header sealed from the last
@@ -45,7 +45,7 @@
 //!
 //! What it is not, yet: creates, precompile calls and `SELFDESTRUCT` (the machine runs
 //! `CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL` with nested frames), the block's
-//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`), `AUTH` and deposits
+//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`), deposits
 //! (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), `TX_ENTER` of a creation, the trace API of 6.4 built on the `Inspector`
 //! (`Trace`, `step_commitment`); on L1, `OneStepProver` runs the opcodes
 //! `coverage::prover_covers` lists (no calls yet), and `ProverTxEnd`/`ProverBlockEnd` the

@@ -1,5 +1,6 @@
 //! The start of a sequenced transaction as steps (`docs/fault-proofs.md` 2.1, 3.4):
-//! `TX_DECODE`, `ACCESS_LIST` ×k and `TX_ENTER`, from `BETWEEN_UNITS` to `TX_EXEC`.
+//! `TX_DECODE`, `ACCESS_LIST` ×k, `AUTH` ×k and `TX_ENTER`, from `BETWEEN_UNITS` to
+//! `TX_EXEC`.
 //!
 //! What it is: the explicit state [`TxStart`] of a block between units (its
 //! [`BlockState`], the committed [`World`], and the block's data: `BlockEnv`, the record's
@@ -28,6 +29,15 @@
 //! * `ACCESS_LIST` warms one address and at most [`ACCESS_KEYS_PER_STEP`] of its keys (each
 //!   slot with its value at transaction start as its original); an address with more keys
 //!   takes more steps. Its gas was in the intrinsic gas.
+//! * `AUTH` applies one EIP-7702 authorization as revm 43's `apply_auth_list` does
+//!   ([`apply_authorization`]): skipped unless its chain id is 0 or the chain's, its nonce
+//!   is below `2^64 − 1`, its signature recovers (alloy's `recover_authority`, revm's
+//!   own), the authority (warmed) has no code or a designator, and its nonce is the
+//!   authority's (the sender's already bumped); then an authority that existed adds
+//!   12,500 to `Global.refund`, and the authority gets the designator `0xef0100 ‖ address`
+//!   (no code for the zero address) and its nonce bumped. The frame's snapshot is taken
+//!   after `AUTH`, so after a failed frame `Global.refund` is exactly this refund, which
+//!   `tx_end` counts whatever the frame's outcome, as revm 43 does.
 //! * `TX_ENTER` creates the transaction's frame, as revm's first frame: `Global`'s
 //!   snapshot is taken first (a revert or halt of the frame gives the value back), then
 //!   the value moves to the recipient; the code is the recipient's, or its delegate's when
@@ -37,8 +47,9 @@
 //!
 //! Commitments: `TX_SETUP(BlockCtx, TxCtx, Global, keccak(SetupCursor), 0)` with
 //! [`SetupCursorRecord`] (the next setup step, where the transaction's bytes are in the
-//! stream, the byte offset of the next access-list item inside them, the item and key
-//! indices, the value, and the `W32` view of the calldata the frame will take as input);
+//! stream, the byte offset of the next access-list item or authorization inside them,
+//! the item and key indices, the value, and the `W32` view of the calldata the frame will
+//! take as input);
 //! `TX_EXEC` is the machine's own, on a call stack whose base is 0.
 //!
 //! Bounded steps and what a witness will need (`OneStepProver` is not built for these
@@ -52,14 +63,15 @@
 //! opening (the sender) and, for a sender with code, its code (≤ 23 bytes to be a
 //! designator). `ACCESS_LIST` reads ≤ 16 keys and one address (≤ 21 + 16 · 33 bytes of
 //! RLP from the stream) and opens ≤ 16 slots and the transaction tree; `TX_ENTER` opens the
-//! recipient (and its delegate) and the code root of the code it runs.
+//! recipient (and its delegate) and the code root of the code it runs; `AUTH` reads one
+//! authorization (≤ 110 bytes of RLP), recovers one signature, opens the authority (and,
+//! if it has code, reads ≤ 23 bytes of it).
 //!
-//! What it is not: no `AUTH` step (a valid EIP-7702 transaction stops in `TX_SETUP` with
-//! [`TxStartError::Unsupported`]; revm's authorization rules and the refund of existing
-//! accounts, which `tx_end` does not settle either, are not built), no creation (a valid
-//! create transaction stops at `TX_ENTER`), no call to a precompile (the machine runs
-//! none), no deposits (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), no witness bytes and no L1 side.
-//! Pure code: no I/O.
+//! What it is not: no creation (a valid create transaction stops at `TX_ENTER` with
+//! [`TxStartError::Unsupported`]), no call to a precompile at `TX_ENTER` (the machine
+//! runs none), no deposits (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), no witness bytes and no L1
+//! side. An account that exists with nothing in it (no leaf in Blink's tree) counts as
+//! absent for `AUTH`'s refund, where revm asks its database. Pure code: no I/O.
 
 use std::sync::Arc;
 

@@ -2,8 +2,8 @@
 //! `TX_ENTER`) against the chain.
 //!
 //! What it is: blocks of random table entries (legacy, EIP-2930, EIP-1559 and EIP-7702
-//! transactions, valid and broken in every way the chain refuses one, and bytes that are
-//! no transaction), put in a batch v2 stream after another block's entries
+//! transactions, valid and broken in every way the chain refuses one, with access lists
+//! and authorizations of every outcome, and bytes that are no transaction), put in a batch v2 stream after another block's entries
 //! (`batch::v2::encode`), and run twice: by the chain as a replica runs a derived block
 //! (`tx::check_raw_transaction`, then `TxExecutor::execute` with `BlinkHandler`, an entry
 //! failing either left out), and by the fault machine, one unit per entry from
@@ -21,8 +21,7 @@
 //! `machine_start_in`'s start does not model). `TX_DECODE`'s reads are opened against
 //! `BlockEnv.streamRoot`.
 //!
-//! What it is not: valid EIP-7702 transactions stop at `AUTH` (not built; checked to stop
-//! there), no creates, no calls to precompiles, no deposits.
+//! What it is not: no valid creates, no calls to precompiles, no deposits.
 
 use std::{collections::BTreeMap, sync::Arc};
 
