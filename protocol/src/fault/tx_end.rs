@@ -8,10 +8,10 @@
 //! * `TX_END_SENDER` settles gas as revm 43 (Osaka) does after the last frame: `spent =
 //!   gasLimit − gasLeft` (a halt leaves nothing); the refund counter, capped at `spent /
 //!   5` (EIP-3529): after a failed frame `Global` is back at the frame's snapshot, so the
-//!   counter then holds only the EIP-7702 refund `AUTH` counted (`super::tx_start`), which
-//!   revm 43 adds whatever the outcome, and 0 without one; the EIP-7623 floor replaces `spent −
-//!   refund` when it is larger (and the refund is then 0); the sender gets back
-//!   `(gasLimit − gasUsed) · gasPrice`.
+//!   counter then holds only the EIP-7702 refund `AUTH` counted (`super::tx_start`),
+//!   which revm 43 adds whatever the outcome, and 0 without one; the EIP-7623 floor
+//!   replaces `spent − refund` when it is larger (and the refund is then 0); the sender
+//!   gets back `(gasLimit − gasUsed) · gasPrice`.
 //! * `TX_END_VAULTS` pays `tip · gasUsed` to the beneficiary (`FEE_VAULT`) and the L1
 //!   data fee taken up front to `L1_FEE_VAULT` (`execution::handler`), each only when
 //!   non-zero (revm's touch of an empty beneficiary leaves no leaf either).
@@ -34,8 +34,9 @@
 //! [`TxEnd::witness`] is what `ProverTxEnd.step` (`bridge-contracts/src/fault/`) reads to
 //! take the same step on L1.
 //!
-//! What it is not: no deposit budget (`DEPOSIT_NEXT` owns `depositGas`), not yet reached from `TX_EXEC` on
-//! L1 through `OneStepProver`'s entry. Pure code.
+//! What it is not: no deposit budget (`DEPOSIT_NEXT` owns `depositGas`), not yet reached
+//! from `TX_EXEC` on L1 through `OneStepProver`'s entry; `ProverTxEnd` still counts the
+//! refund only after a success (the same answer without authorizations). Pure code.
 
 use alloy_primitives::{Address, B256, Bloom, U256, keccak256};
 
