@@ -1,10 +1,10 @@
 //! The start of a sequenced transaction (`fault::tx_start`: `TX_DECODE`, `ACCESS_LIST`,
-//! `TX_ENTER`) against the chain.
+//! `AUTH`, `TX_ENTER`) against the chain.
 //!
 //! What it is: blocks of random table entries (legacy, EIP-2930, EIP-1559 and EIP-7702
 //! transactions, valid and broken in every way the chain refuses one, with access lists
-//! and authorizations of every outcome, and bytes that are no transaction), put in a batch v2 stream after another block's entries
-//! (`batch::v2::encode`), and run twice: by the chain as a replica runs a derived block
+//! and authorizations of every outcome, and bytes that are no transaction), put in a
+//! batch v2 stream after another block's entries (`batch::v2::encode`), and run twice: by the chain as a replica runs a derived block
 //! (`tx::check_raw_transaction`, then `TxExecutor::execute` with `BlinkHandler`, an entry
 //! failing either left out), and by the fault machine, one unit per entry from
 //! `BETWEEN_UNITS` (`tx_start::run_unit`: the start steps, the opcode steps,
@@ -36,6 +36,7 @@ use alloy_eips::{
     eip7702::Authorization,
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, KECCAK256_EMPTY, TxKind, U256, keccak256};
+use alloy_rlp::Decodable;
 use blink_protocol::{
     ChainConfig, ExecutedTx, TxExecutor,
     batch::{
@@ -882,6 +883,7 @@ fn a_valid_7702_transaction_is_set_up() {
     };
     let sig = signer.sign_transaction_sync(&mut tx).expect("sign");
     let raw = Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
+    let raw_copy = raw.clone();
     let run = ChainRun {
         entries: vec![Entry { raw, ty: 4 }],
         outcomes: Vec::new(),
@@ -938,6 +940,24 @@ fn a_valid_7702_transaction_is_set_up() {
     );
     assert_eq!((cursors[1].item, cursors[1].key), (0, 16));
     assert_eq!(cursors[0].auths, 1);
+    // The cursor points at the transaction's bytes in the stream and at each item in them.
+    let decoded = &t.setup.as_ref().expect("setup").tx;
+    let c0 = cursors[0];
+    let at = |c: &SetupCursorRecord| {
+        c.tx_offset as usize..(c.tx_offset + u64::from(c.tx_length)) as usize
+    };
+    assert_eq!(&t.data.stream[at(&c0)], &raw_copy[..]);
+    for (item, off) in decoded.access_list.iter().zip(&decoded.access_offsets) {
+        let got = AccessListItem::decode(&mut &raw_copy[*off as usize..]).expect("item");
+        assert_eq!((got.address, got.storage_keys), item.clone());
+    }
+    assert_eq!(c0.at, decoded.access_offsets[0]);
+    assert_eq!(cursors[2].at, decoded.auth_offsets[0]);
+    let auth = alloy_eips::eip7702::SignedAuthorization::decode(
+        &mut &raw_copy[decoded.auth_offsets[0] as usize..],
+    )
+    .expect("authorization");
+    assert_eq!(auth, decoded.authorizations[0]);
     let m = entered.expect("TX_EXEC");
     let global = &m.state.as_ref().expect("Global").tx;
     // The authority existed: refund 12,500; it holds the designator, nonce 1.
