@@ -25,6 +25,9 @@
 //!   while a `LOG`'s data above 2 KiB is hashed `keccak(LogCursor)` ([`LogCursorRecord`],
 //!   tag 3: the topics and the same sponge fields).
 //!
+//! * `TX_SETUP`'s cursor (`M.d` of kind 4) is `keccak(SetupCursor)`
+//!   ([`SetupCursorRecord`], 115 bytes; `super::tx_start`).
+//!
 //! * `TxCtx.gasPrice` is the effective gas price and `TxCtx.tip` the effective priority
 //!   fee per gas ([`TxCtxRecord`]).
 //!
@@ -1058,6 +1061,114 @@ impl TxCtxRecord {
     }
 }
 
+/// The setup step a `TX_SETUP` state takes next (`SetupCursor.next`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SetupStep {
+    /// `ACCESS_LIST`: the item at the cursor.
+    AccessList = 1,
+    /// `AUTH`: the authorization at the cursor.
+    Auth = 2,
+    /// `TX_ENTER`.
+    Enter = 3,
+}
+
+/// `TX_SETUP`'s cursor (`M.d` of kind 4 is its hash; `fault::tx_start`): `u8 next ‖ u64
+/// txOffset ‖ u32 txLength ‖ u32 at ‖ u32 item ‖ u32 key ‖ u32 items ‖ u32 auths ‖ u256
+/// value ‖ View input`, 115 bytes. `txOffset`/`txLength` locate the transaction's bytes
+/// in the record's stream, `at` is the byte offset inside them of the access-list item
+/// (or, while `next` is `AUTH`, the authorization) `item`, `key` the first of its keys not yet warm, `items` and
+/// `auths` the list lengths; `value` and `input` (the calldata's `W32` view) are what
+/// `TX_ENTER` gives the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetupCursorRecord {
+    /// The next step.
+    pub next: SetupStep,
+    /// Stream offset of the transaction's bytes.
+    pub tx_offset: u64,
+    /// Their length.
+    pub tx_length: u32,
+    /// Offset of the current item inside them.
+    pub at: u32,
+    /// The current item.
+    pub item: u32,
+    /// Its first key not yet warm.
+    pub key: u32,
+    /// Access-list items.
+    pub items: u32,
+    /// Authorizations.
+    pub auths: u32,
+    /// The transaction's value.
+    pub value: U256,
+    /// The calldata's `W32` view.
+    pub input: View,
+}
+
+impl SetupCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 1 + 8 + 4 * 6 + 32 + View::LEN;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(self.next as u8);
+        out.extend_from_slice(&self.tx_offset.to_be_bytes());
+        for v in [
+            self.tx_length,
+            self.at,
+            self.item,
+            self.key,
+            self.items,
+            self.auths,
+        ] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out.extend_from_slice(&self.value.to_be_bytes::<32>());
+        self.input.encode_into(&mut out);
+        out
+    }
+
+    /// Parse a preimage.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("SetupCursor", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let next = match r.u8() {
+            1 => SetupStep::AccessList,
+            2 => SetupStep::Auth,
+            3 => SetupStep::Enter,
+            value => {
+                return Err(CommitError::Field {
+                    record: "SetupCursor",
+                    field: "next",
+                    value,
+                });
+            }
+        };
+        let tx_offset = r.u64();
+        let (tx_length, at, item, key, items, auths) =
+            (r.u32(), r.u32(), r.u32(), r.u32(), r.u32(), r.u32());
+        let value = U256::from_be_bytes(r.array::<32>());
+        let input = View::decode(r.take(View::LEN))?;
+        Ok(Self {
+            next,
+            tx_offset,
+            tx_length,
+            at,
+            item,
+            key,
+            items,
+            auths,
+            value,
+            input,
+        })
+    }
+
+    /// `keccak(SetupCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
 /// Push onto a stack hash chain: `h' = keccak(h ‖ value)`.
 pub fn stack_push(h: B256, value: U256) -> B256 {
     let mut buf = [0u8; 64];
@@ -1417,6 +1528,15 @@ mod tests {
                 source: v,
             };
             prop_assert_eq!(CopyCursorRecord::decode(&copy.encode()), Ok(copy));
+            let setup = SetupCursorRecord {
+                next: [SetupStep::AccessList, SetupStep::Auth, SetupStep::Enter]
+                    [usize::from(flags.0 % 3)],
+                tx_offset: flags.3, tx_length: n.0, at: n.1, item: n.4, key: u32::from(n.3),
+                items: n.0 ^ n.1, auths: n.4 ^ n.0, value: U256::from_be_bytes(value), input: v,
+            };
+            let bytes = setup.encode();
+            prop_assert_eq!(bytes.len(), SetupCursorRecord::LEN);
+            prop_assert_eq!(SetupCursorRecord::decode(&bytes), Ok(setup));
             let state: [u64; 25] = std::array::from_fn(|i| n.2.rotate_left(i as u32) ^ flags.3);
             let sponge = SpongeCursorRecord { offset: flags.3, length: flags.4, blocks: n.2, state };
             prop_assert_eq!(SpongeCursorRecord::decode(&sponge.encode()), Ok(sponge));

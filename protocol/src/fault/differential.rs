@@ -467,6 +467,18 @@ pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError
 
 /// [`machine_start`] in `ctx` (from [`context_in`]).
 pub fn machine_start_in(p: &Program, gas: u64, ctx: Context) -> Result<MachineState, MachineError> {
+    machine_start_on(p, gas, ctx, pre_state(p))
+}
+
+/// [`machine_start_in`] over `state` instead of [`pre_state`]: the same frame, code store
+/// and `Global` (the caller, the called account and the coinbase warm) on another world
+/// (`super::tx_start`'s tests give it the chain's state at a transaction's frame start).
+pub fn machine_start_on(
+    p: &Program,
+    gas: u64,
+    ctx: Context,
+    state: CommittedState,
+) -> Result<MachineState, MachineError> {
     let env = Env {
         self_address: p.env.target,
         code_address: p.env.target,
@@ -480,7 +492,7 @@ pub fn machine_start_in(p: &Program, gas: u64, ctx: Context) -> Result<MachineSt
         .chain(p.accounts.iter().map(|a| &a.code))
         .map(|c| Bytes::copy_from_slice(c));
     let tx = TxState::begin(
-        World::new(pre_state(p)).with_codes(codes)?,
+        World::new(state).with_codes(codes)?,
         p.env.caller,
         p.env.target,
         FEE_VAULT,

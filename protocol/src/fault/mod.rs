@@ -33,6 +33,10 @@
 //!   `TX_END_RECEIPT`) over an explicit block state with its incremental trees, from
 //!   `TX_FINISH` to `DONE(BETWEEN_UNITS)`, checked against revm's settlement, world and
 //!   receipts in `protocol/tests/it/tx_end.rs`;
+//! * [`tx_start`]: the start of a sequenced transaction (`TX_DECODE`, `ACCESS_LIST`,
+//!   `AUTH`, `TX_ENTER`) from `BETWEEN_UNITS` to the machine's `TX_EXEC`, the entry read from the
+//!   record's batch stream and decided by the chain's own validity rules; checked against
+//!   the chain's intake and executor on random blocks in `protocol/tests/it/tx_start.rs`;
 //! * [`block_end`]: the block's epilogue (`BLOCK_CLOSE`): the header sealed from the last
 //!   unit boundary's explicit block state, its hash and the output root, checked against
 //!   `block::seal_header` in `protocol/tests/it/block_end.rs`;
@@ -41,8 +45,8 @@
 //!
 //! What it is not, yet: creates, precompile calls and `SELFDESTRUCT` (the machine runs
 //! `CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL` with nested frames), the block's
-//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) and the start of a transaction
-//! (`TX_DECODE`, `TX_ENTER`, deposits), the trace API of 6.4 built on the `Inspector`
+//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`), deposits
+//! (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), `TX_ENTER` of a creation, the trace API of 6.4 built on the `Inspector`
 //! (`Trace`, `step_commitment`); on L1, `OneStepProver` runs the opcodes
 //! `coverage::prover_covers` lists (no calls yet), and `ProverTxEnd`/`ProverBlockEnd` the
 //! end of a transaction and of a block. Pure code: no I/O.
@@ -57,6 +61,7 @@ pub mod sponge;
 pub mod trace;
 pub mod tree;
 pub mod tx_end;
+pub mod tx_start;
 pub mod witness;
 pub mod world;
 

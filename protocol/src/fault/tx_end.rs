@@ -6,10 +6,12 @@
 //! `Global` and the frame's result record) in one of three phases, and [`TxEnd::step`]:
 //!
 //! * `TX_END_SENDER` settles gas as revm 43 (Osaka) does after the last frame: `spent =
-//!   gasLimit − gasLeft` (a halt leaves nothing); the refund counter counts only after a
-//!   success, capped at `spent / 5` (EIP-3529); the EIP-7623 floor replaces `spent −
-//!   refund` when it is larger (and the refund is then 0); the sender gets back
-//!   `(gasLimit − gasUsed) · gasPrice`.
+//!   gasLimit − gasLeft` (a halt leaves nothing); the refund counter, capped at `spent /
+//!   5` (EIP-3529): after a failed frame `Global` is back at the frame's snapshot, so the
+//!   counter then holds only the EIP-7702 refund `AUTH` counted (`super::tx_start`),
+//!   which revm 43 adds whatever the outcome, and 0 without one; the EIP-7623 floor
+//!   replaces `spent − refund` when it is larger (and the refund is then 0); the sender
+//!   gets back `(gasLimit − gasUsed) · gasPrice`.
 //! * `TX_END_VAULTS` pays `tip · gasUsed` to the beneficiary (`FEE_VAULT`) and the L1
 //!   data fee taken up front to `L1_FEE_VAULT` (`execution::handler`), each only when
 //!   non-zero (revm's touch of an empty beneficiary leaves no leaf either).
@@ -32,9 +34,9 @@
 //! [`TxEnd::witness`] is what `ProverTxEnd.step` (`bridge-contracts/src/fault/`) reads to
 //! take the same step on L1.
 //!
-//! What it is not: no 7702 authorization refund (the `AUTH` steps are not built), no
-//! deposit budget (`DEPOSIT_NEXT` owns `depositGas`), not yet reached from `TX_EXEC` on
-//! L1 through `OneStepProver`'s entry. Pure code.
+//! What it is not: no deposit budget (`DEPOSIT_NEXT` owns `depositGas`), not yet reached
+//! from `TX_EXEC` on L1 through `OneStepProver`'s entry; `ProverTxEnd` still counts the
+//! refund only after a success (the same answer without authorizations). Pure code.
 
 use alloy_primitives::{Address, B256, Bloom, U256, keccak256};
 
@@ -272,11 +274,10 @@ pub fn settle(
     let spent = gas_limit
         .checked_sub(left)
         .ok_or(TxEndError::Gas("gas left above the limit"))?;
-    let refunded = if status == ResultStatus::Success {
-        refund.min(spent / 5)
-    } else {
-        0
-    };
+    // A failed frame has put `Global` back to its snapshot, so `refund` then holds only
+    // what the transaction's setup counted (`AUTH`'s refund for existing authorities,
+    // which revm 43 adds whatever the frame's outcome): 0 without authorizations.
+    let refunded = refund.min(spent / 5);
     let gas_used = (spent - refunded).max(floor);
     let returned = gas_limit
         .checked_sub(gas_used)
@@ -539,14 +540,22 @@ mod tests {
                 returned: 52_000
             }
         );
-        // Revert: no refund; halt: nothing left.
+        // Revert: the counter (what the setup counted) still capped; halt: nothing left.
         assert_eq!(
-            settle(100_000, Revert, 40_000, 50_000, 0).unwrap().gas_used,
+            settle(100_000, Revert, 40_000, 0, 0).unwrap().gas_used,
             60_000
         );
         assert_eq!(
-            settle(100_000, Halt, 40_000, 50_000, 0).unwrap().gas_used,
+            settle(100_000, Revert, 40_000, 50_000, 0).unwrap().gas_used,
+            48_000
+        );
+        assert_eq!(
+            settle(100_000, Halt, 40_000, 0, 0).unwrap().gas_used,
             100_000
+        );
+        assert_eq!(
+            settle(100_000, Halt, 40_000, 12_500, 0).unwrap().gas_used,
+            87_500
         );
         // The floor wins over a smaller use.
         assert_eq!(

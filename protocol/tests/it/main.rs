@@ -10,3 +10,4 @@ mod fault_machine;
 mod l1_fee;
 mod stf;
 mod tx_end;
+mod tx_start;
