@@ -18,7 +18,8 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         frontiers, the bloom OR-ed, the gas and counters moved, `BlockCtx.worldRoot` set)
 ///         returning `DONE(BETWEEN_UNITS(BlockCtx'))`. A deposit takes only the receipt step,
 ///         from phase 0. Gas settles as revm 43: nothing is left after a halt, the refund
-///         counts only after a success, capped at a fifth of the spent gas, and the EIP-7623
+///         counter (after a failure only the setup's `AUTH` refund) is capped at a fifth of
+///         the spent gas, and the EIP-7623
 ///         floor replaces a smaller use.
 /// @dev    Witness (version 1): `u8 1 ‖ M (161) ‖ BlockCtx (223) ‖ TxCtx (191) ‖ Global (140)
 ///         ‖ result (59)`, then for the sender step the sender's world opening (`LibSmt`, with
@@ -93,11 +94,10 @@ contract ProverTxEnd is IOneStepProver {
         uint256 left = e.status == STATUS_HALT ? 0 : e.gasLeft;
         if (left > limit) revert IProverErrors.BadSettlement();
         uint256 spent = limit - left;
-        uint256 refund = 0;
-        if (e.status == STATUS_SUCCESS) {
-            refund = LibFrame.get(e.global, LibBlock.G_REFUND, 8);
-            if (refund > spent / 5) refund = spent / 5;
-        }
+        // After a revert or halt `Global` is the frame's snapshot, whose counter holds only
+        // what the setup counted (`AUTH`'s refund, which revm 43 adds whatever the outcome).
+        uint256 refund = LibFrame.get(e.global, LibBlock.G_REFUND, 8);
+        if (refund > spent / 5) refund = spent / 5;
         uint256 used = spent - refund;
         uint256 floor = LibFrame.get(e.txCtx, LibBlock.T_FLOOR, 8);
         if (used < floor) used = floor;

@@ -293,6 +293,14 @@ fn hand_made_ends_and_impossible_states() {
         let mut zero_tip = t.clone();
         zero_tip.tx_ctx.tip = 0;
         h.run(&zero_tip, false);
+        // A reverted and a halted frame with a refund left in the counter (an `AUTH`
+        // refund survives the snapshot): it still counts, capped at a fifth.
+        for status in [ResultStatus::Revert, ResultStatus::Halt] {
+            let mut failed = t.clone();
+            failed.result.status = status;
+            failed.global.refund = 30_000;
+            h.run(&failed, false);
+        }
     }
     // A deposit in a fee phase has no step.
     let mut t = made(from, Some(U256::from(5)), true);
