@@ -30,8 +30,8 @@
 //! return and the copy micro-steps of its output's write-back are not (no witness layout
 //! yet: `protocol::fault::coverage::prover_asked`) and are counted on a line of their own.
 //!
-//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need creates,
-//! precompiles and transaction boundaries, which the machine does not have), so S counts
+//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need
+//! precompiles and transaction boundaries, which the machine does not have yet), so S counts
 //! generated programs only and C is 0; no timing figures (a run is bounded
 //! by `--steps` and `--max-seconds`, not measured).
 

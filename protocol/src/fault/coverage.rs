@@ -2696,13 +2696,14 @@ impl Coverage {
         );
         let _ = writeln!(
             out,
-            "nested frames: {} returns to a caller and {} write-back micro-steps checked against \
-             revm only (OneStepProver has no witness layout for them yet; the steps inside \
-             nested frames are asked like any other)",
+            "nested frames: {} returns to a caller (and deposit sponge starts) and {} \
+             micro-steps (write-backs, init-code and deposit sponges) checked against revm \
+             only (OneStepProver has no witness layout for them yet; the steps inside nested \
+             frames are asked like any other, a CREATE/CREATE2 step answers UnsupportedStep)",
             self.not_asked.0, self.not_asked.1
         );
         out.push_str(
-            "not part of the machine yet: creates, SELFDESTRUCT and precompiles (a call to one \
+            "not part of the machine yet: SELFDESTRUCT and precompiles (a call to one \
              is unsupported: 0/18), transaction and block boundaries (programs run from the \
              transaction's frame on a pre-state of the caller, the called account and a few \
              others: a contract, a 7702 delegation, an EOA, L2BlockHashes' ring, a callee); \

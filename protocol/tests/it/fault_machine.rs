@@ -1430,6 +1430,7 @@ fn targeted_call_programs_match_revm() {
 #[derive(Debug, Default, Clone, Copy)]
 struct CreateCounts {
     opcodes: usize,
+    steps: usize,
     entered: usize,
     returned: usize,
     create_micro: usize,
@@ -1465,6 +1466,7 @@ fn check_creates(p: &Program) -> Result<CreateCounts, String> {
     })
     .map_err(|e| e.to_string())?;
     n.opcodes = ran.opcodes;
+    n.steps = ran.machine_steps;
     Ok(n)
 }
 
@@ -1503,7 +1505,7 @@ fn creates_of_every_kind_match_revm() {
                     salt: U256::from(i),
                     init,
                     init_pad: if i % 4 == 1 { 2_600 } else { i % 7 },
-                    twice: i % 3 == 0,
+                    twice: i.is_multiple_of(3),
                     via: vias[i % vias.len()],
                     occupied: occupied[i % occupied.len()],
                     end: [0x00, 0xf3, 0xfd][(i / 3) % 3],
@@ -1513,6 +1515,7 @@ fn creates_of_every_kind_match_revm() {
                 let n = check_creates(&p).unwrap_or_else(|e| panic!("{c:?}: {e}"));
                 programs += 1;
                 total.opcodes += n.opcodes;
+                total.steps += n.steps;
                 total.entered += n.entered;
                 total.returned += n.returned;
                 total.create_micro += n.create_micro;
@@ -1573,7 +1576,7 @@ fn deposit_refusals_match_revm() {
 fn creation_transactions_match_revm() {
     // The transaction's own creation: init code of each behaviour, with and without
     // value, the code deposit (its sponge above 2 KiB) before TX_FINISH.
-    let mut deposits = 0;
+    let (mut deposits, mut steps) = (0, 0);
     for (i, init) in InitCode::all().into_iter().enumerate() {
         for pad in [0, 2_500] {
             let big = matches!(init, InitCode::Deploy(n) if n > 20_000);
@@ -1586,18 +1589,29 @@ fn creation_transactions_match_revm() {
                 });
             let n = check_creates(&p).unwrap_or_else(|e| panic!("{init:?} pad {pad}: {e}"));
             deposits += n.deposit_micro;
+            steps += n.steps;
         }
     }
+    eprintln!("32 creation transactions: {steps} machine steps, {deposits} deposit micro-steps");
     assert!(deposits > 0);
 }
 
 #[test]
 fn creates_family_matches_revm() {
     let mut g = Generator::new(11);
+    let (mut steps, mut creations) = (0, 0);
     for i in 0..120 {
         let p = g.program(Family::Creates);
-        check_creates(&p).unwrap_or_else(|e| panic!("create case {i}: {e}"));
+        creations += usize::from(p.create);
+        steps += check_creates(&p)
+            .unwrap_or_else(|e| panic!("create case {i}: {e}"))
+            .steps;
     }
+    eprintln!("120 create programs ({creations} creation transactions): {steps} machine steps");
+    assert!(
+        creations >= 10 && steps > 1_000,
+        "{creations} creations, {steps} steps"
+    );
 }
 
 #[test]
