@@ -26,13 +26,13 @@
 //! `RETURNDATASIZE`, `RETURNDATACOPY`, `POP`, `MLOAD`, `MSTORE`, `MSTORE8`, `JUMP`,
 //! `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`, `MCOPY`, `PUSH0`..`PUSH32`,
 //! `DUP1`..`DUP16`, `SWAP1`..`SWAP16`, `LOG0`..`LOG4` (with an explicit `Global`),
-//! `RETURN`, `REVERT`, `INVALID`, the calls and creates below (with an explicit `Global`), and every byte
-//! that Osaka leaves undefined (a halt); the environment reads `ADDRESS`, `CALLER`,
-//! `CALLVALUE` (from `FrameEnv`), `ORIGIN`, `GASPRICE` (from `TxCtx`), `TIMESTAMP`,
-//! `NUMBER`, `GASLIMIT`, `BASEFEE` (from `BlockEnv`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
-//! `BLOBBASEFEE` (chain constants) and `BLOBHASH` (pops its index and pushes 0: Blink
-//! accepts no blob transaction, and revm answers 0 for any other type); with an explicit
-//! `Global`, the state opcodes below. See [`implemented`].
+//! `RETURN`, `REVERT`, `INVALID`, the calls and creates below (with an explicit
+//! `Global`), and every byte that Osaka leaves undefined (a halt); the environment reads
+//! `ADDRESS`, `CALLER`, `CALLVALUE` (from `FrameEnv`), `ORIGIN`, `GASPRICE` (from
+//! `TxCtx`), `TIMESTAMP`, `NUMBER`, `GASLIMIT`, `BASEFEE` (from `BlockEnv`), `COINBASE`,
+//! `PREVRANDAO`, `CHAINID`, `BLOBBASEFEE` (chain constants) and `BLOBHASH` (pops its
+//! index and pushes 0: Blink accepts no blob transaction, and revm answers 0 for any other
+//! type); with an explicit `Global`, the state opcodes below. See [`implemented`].
 //!
 //! Copies (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) run as bounded
 //! micro-steps (2.2): the opcode step does every check, pops, charges all the gas,
