@@ -1149,12 +1149,15 @@ impl Generator {
                 let (code, at) = account_read(op, who, twice, copy);
                 return (Program::new(code).with_neighbours(), at);
             }
-            // A create of a small contract, in the transaction's account.
+            // A create of a small contract with short init code, in the transaction's
+            // account.
             0xf0 | 0xf5 => {
                 let mut c = self.create_case(op, InitCode::Deploy(11));
                 c.via = Via::Direct;
                 c.occupied = Occupied::Free;
                 c.value = U256::from(self.rng.below(1000));
+                // At most 2 KiB of init code: the create runs in its opcode step.
+                c.init_pad = self.rng.below(40) as usize;
                 return create_program(&c);
             }
             // A call to a callee that stores, echoes its input and returns 32 bytes.
