@@ -674,8 +674,10 @@ impl Family {
         Family::Random,
         Family::Logs,
         Family::Accounts,
-        Family::Calls,
+        // Before the calls, whose recursing programs are long: a short run still meets a
+        // create.
         Family::Creates,
+        Family::Calls,
     ];
 
     /// How many distinct programs the family enumerates before it repeats (`None` for
