@@ -23,7 +23,11 @@
 //!   source (zero past its end) go to memory at `dst`; `done` bytes are written. During
 //!   a `KECCAK256` sponge it is `keccak(SpongeCursor)` ([`SpongeCursorRecord`]), and
 //!   while a `LOG`'s data above 2 KiB is hashed `keccak(LogCursor)` ([`LogCursorRecord`],
-//!   tag 3: the topics and the same sponge fields).
+//!   tag 3: the topics and the same sponge fields). A `CREATE`/`CREATE2` whose init code
+//!   is above 2 KiB hashes it under `keccak(CreateCursor)` ([`CreateCursorRecord`], tag
+//!   4: the opcode, value, salt, the child's gas and the sponge), and a create frame's
+//!   `RETURN` of more than 2 KiB of code hashes it under `keccak(DepositCursor)`
+//!   ([`DepositCursorRecord`], tag 5: the sponge fields).
 //!
 //! * `TX_SETUP`'s cursor (`M.d` of kind 4) is `keccak(SetupCursor)`
 //!   ([`SetupCursorRecord`], 115 bytes; `super::tx_start`).
@@ -753,6 +757,154 @@ impl LogCursorRecord {
     }
 }
 
+/// The cursor of a `CREATE`/`CREATE2` whose init code (above 2 KiB) is being hashed:
+/// `u8 tag (4) ‖ u8 opcode ‖ u256 value ‖ b32 salt ‖ u64 gasLimit ‖ u64 offset ‖ u64
+/// length ‖ u64 blocks ‖ 200-byte keccak state` (298 bytes). The opcode step made every
+/// check and charge up to the child's gas (EIP-150, charged), popped the operands (the
+/// value, the salt: 0 for `CREATE`) and absorbed the first blocks of the init code in the
+/// creator's memory `[offset, offset + length)`; the step that absorbs the last block has
+/// the init code's hash and continues the create (depth, balance, nonce, address,
+/// collision, the child's frame), so the cursor carries everything that step needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateCursorRecord {
+    /// `CREATE` (`0xf0`) or `CREATE2` (`0xf5`).
+    pub opcode: u8,
+    /// The endowment.
+    pub value: U256,
+    /// `CREATE2`'s salt (0 for `CREATE`).
+    pub salt: B256,
+    /// The child's gas, already charged to the creator.
+    pub gas_limit: u64,
+    /// Memory offset of the init code.
+    pub offset: u64,
+    /// Init code length.
+    pub length: u64,
+    /// Blocks absorbed.
+    pub blocks: u64,
+    /// The `keccak-f[1600]` state.
+    pub state: [u64; 25],
+}
+
+impl CreateCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 298;
+    /// The tag byte of a create cursor.
+    pub const TAG: u8 = 4;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(Self::TAG);
+        out.push(self.opcode);
+        out.extend_from_slice(&self.value.to_be_bytes::<32>());
+        out.extend_from_slice(self.salt.as_slice());
+        out.extend_from_slice(&self.gas_limit.to_be_bytes());
+        sponge_tail(&mut out, self.offset, self.length, self.blocks, &self.state);
+        out
+    }
+
+    /// Parse a preimage (tag byte included); an opcode other than `CREATE`/`CREATE2` is
+    /// an error.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("CreateCursor", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let tag = r.u8();
+        if tag != Self::TAG {
+            return Err(CommitError::Field {
+                record: "CreateCursor",
+                field: "tag",
+                value: tag,
+            });
+        }
+        let opcode = r.u8();
+        if opcode != 0xf0 && opcode != 0xf5 {
+            return Err(CommitError::Field {
+                record: "CreateCursor",
+                field: "opcode",
+                value: opcode,
+            });
+        }
+        let value = U256::from_be_bytes(r.array::<32>());
+        let salt = r.b32();
+        let gas_limit = r.u64();
+        let (offset, length, blocks, state) = r.sponge_tail();
+        Ok(Self {
+            opcode,
+            value,
+            salt,
+            gas_limit,
+            offset,
+            length,
+            blocks,
+            state,
+        })
+    }
+
+    /// `keccak(CreateCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
+/// The cursor of a code deposit whose code (above 2 KiB) is being hashed: `u8 tag (5) ‖
+/// u64 offset ‖ u64 length ‖ u64 blocks ‖ 200-byte keccak state` (225 bytes), a
+/// [`SpongeCursorRecord`]'s fields over the returning create frame's memory. The `RETURN`
+/// that starts it made the deposit's checks and charged its gas (`Frame.gas` is what the
+/// creator gets back); the step that absorbs the last block sets the created account's
+/// code hash and resumes the creator (the address is `FrameEnv.self`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepositCursorRecord {
+    /// Memory offset of the code.
+    pub offset: u64,
+    /// Code length.
+    pub length: u64,
+    /// Blocks absorbed.
+    pub blocks: u64,
+    /// The `keccak-f[1600]` state.
+    pub state: [u64; 25],
+}
+
+impl DepositCursorRecord {
+    /// Encoded length.
+    pub const LEN: usize = 225;
+    /// The tag byte of a deposit cursor.
+    pub const TAG: u8 = 5;
+
+    /// The preimage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        out.push(Self::TAG);
+        sponge_tail(&mut out, self.offset, self.length, self.blocks, &self.state);
+        out
+    }
+
+    /// Parse a preimage (tag byte included).
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        check_len("DepositCursor", bytes, Self::LEN)?;
+        let mut r = Reader(bytes);
+        let tag = r.u8();
+        if tag != Self::TAG {
+            return Err(CommitError::Field {
+                record: "DepositCursor",
+                field: "tag",
+                value: tag,
+            });
+        }
+        let (offset, length, blocks, state) = r.sponge_tail();
+        Ok(Self {
+            offset,
+            length,
+            blocks,
+            state,
+        })
+    }
+
+    /// `keccak(DepositCursor)`.
+    pub fn hash(&self) -> B256 {
+        keccak256(self.encode())
+    }
+}
+
 /// `BlockEnv` (3.3), fixed once `DERIVE` takes the block: `u64 number ‖ u64 timestamp ‖
 /// u64 baseFee ‖ u64 gasLimit ‖ u64 l1OriginNumber ‖ u64 l1OriginTimestamp ‖ b32
 /// l1OriginHash ‖ u64 l1BaseFee ‖ u128 l1BlobBaseFee ‖ u32 baseFeeScalar ‖ u32
@@ -1379,6 +1531,63 @@ mod tests {
         bad[0] = SpongeCursorRecord::TAG;
         assert!(LogCursorRecord::decode(&bad).is_err());
         assert!(LogCursorRecord::decode(&bytes[..353]).is_err());
+    }
+
+    #[test]
+    fn create_and_deposit_cursor_layouts_and_strict_decoding() {
+        let c = CreateCursorRecord {
+            opcode: 0xf5,
+            value: U256::from(0x0a0b_u64),
+            salt: B256::repeat_byte(0x5a),
+            gas_limit: 0x0102_0304_0506_0708,
+            offset: 7,
+            length: 2049,
+            blocks: 4,
+            state: std::array::from_fn(|i| 0x0101_0101_0101_0101 * i as u64),
+        };
+        let bytes = c.encode();
+        assert_eq!(bytes.len(), CreateCursorRecord::LEN);
+        assert_eq!(bytes[..2], [4, 0xf5]);
+        assert_eq!(bytes[32..34], [0x0a, 0x0b]);
+        assert_eq!(bytes[34..66], [0x5a; 32]);
+        assert_eq!(bytes[66..74], 0x0102_0304_0506_0708u64.to_be_bytes());
+        assert_eq!(bytes[74..82], 7u64.to_be_bytes());
+        assert_eq!(bytes[82..90], 2049u64.to_be_bytes());
+        assert_eq!(bytes[90..98], 4u64.to_be_bytes());
+        assert_eq!(bytes[106..114], 0x0101_0101_0101_0101u64.to_le_bytes());
+        assert_eq!(CreateCursorRecord::decode(&bytes), Ok(c));
+        assert_eq!(c.hash(), keccak256(&bytes));
+        // Another opcode, another tag, a short preimage.
+        let mut bad = bytes.clone();
+        bad[1] = 0xf1;
+        assert!(CreateCursorRecord::decode(&bad).is_err());
+        let mut bad = bytes.clone();
+        bad[0] = DepositCursorRecord::TAG;
+        assert!(CreateCursorRecord::decode(&bad).is_err());
+        assert!(CreateCursorRecord::decode(&bytes[..297]).is_err());
+
+        let d = DepositCursorRecord {
+            offset: 3,
+            length: 24_576,
+            blocks: 8,
+            state: c.state,
+        };
+        let bytes = d.encode();
+        assert_eq!(bytes.len(), 225);
+        assert_eq!(bytes[0], 5);
+        assert_eq!(bytes[9..17], 24_576u64.to_be_bytes());
+        assert_eq!(DepositCursorRecord::decode(&bytes), Ok(d));
+        assert_eq!(d.hash(), keccak256(&bytes));
+        // The same fields under the sponge's tag are another record, with another hash.
+        let sponge = SpongeCursorRecord {
+            offset: 3,
+            length: 24_576,
+            blocks: 8,
+            state: c.state,
+        };
+        assert_ne!(sponge.hash(), d.hash());
+        assert!(DepositCursorRecord::decode(&sponge.encode()).is_err());
+        assert!(DepositCursorRecord::decode(&bytes[1..]).is_err());
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //!   limits (the environment reads at 1,024 items too), memory accesses, large copies,
 //!   long `KECCAK256`, out of gas at every gas value (a program of environment reads
 //!   among them), random programs, `LOG0`..`LOG4` over data lengths up to the sponge and
-//!   out of gas at each of their checks, other accounts, and nested calls — a caller
-//!   calling a [`Callee`] by each call opcode, [`call_program`]), plus
+//!   out of gas at each of their checks, other accounts, nested calls — a caller
+//!   calling a [`Callee`] by each call opcode, [`call_program`] — and creates, with code
+//!   deposits and creation transactions ([`create_program`], [`InitCode`])), plus
 //!   [`Generator::targeted`] programs that reach one
 //!   opcode with one outcome (a stack overflow for each environment read that pushes),
 //!   all driven by a small deterministic [`Rng`] so a run is reproducible from its seed;
@@ -387,6 +388,10 @@ pub struct Program {
     pub accounts: Vec<PreAccount>,
     /// Block, transaction and chain.
     pub env: Environment,
+    /// A creation transaction (`to` empty): `code` is the init code, sent as the
+    /// transaction's data, and runs for the address the caller's nonce 0 gives
+    /// ([`Program::created`]); the environment's target, calldata and storage are unused.
+    pub create: bool,
 }
 
 impl Program {
@@ -399,6 +404,24 @@ impl Program {
             storage: Vec::new(),
             accounts: Vec::new(),
             env: Environment::default(),
+            create: false,
+        }
+    }
+
+    /// The same as a creation transaction of `code` ([`Program::create`]).
+    pub fn create_tx(mut self) -> Self {
+        self.create = true;
+        self.calldata = Vec::new();
+        self
+    }
+
+    /// The account the frame runs for: the created address (the caller's nonce is 0
+    /// before the transaction) of a creation, else the environment's target.
+    pub fn created(&self) -> Address {
+        if self.create {
+            self.env.caller.create(0)
+        } else {
+            self.env.target
         }
     }
 
@@ -480,6 +503,8 @@ pub fn arity(op: u8) -> usize {
     match op {
         0xf1 | 0xf2 => 7,
         0xf4 | 0xfa => 6,
+        0xf5 => 4,
+        0xf0 => 3,
         0x3c => 4,
         0x08 | 0x09 | 0x37 | 0x39 | 0x3e | 0x5e => 3,
         0x01..=0x07 | 0x0a | 0x0b | 0x10..=0x14 | 0x16..=0x18 | 0x1a..=0x1d => 2,
@@ -496,11 +521,16 @@ pub fn arity(op: u8) -> usize {
 
 /// Osaka opcodes the machine implements, `PUSH1..32` excluded (they need data), and the
 /// calls (they need a callee: over arbitrary operands they would call precompiles, which
-/// the machine does not run; [`Family::Calls`] has them).
+/// the machine does not run; [`Family::Calls`] has them) and creates ([`Family::Creates`]
+/// has them).
 pub fn plain_ops() -> Vec<u8> {
     (0u8..=255)
         .filter(|op| {
-            implemented(*op) && osaka_defined(*op) && !(0x60..=0x7f).contains(op) && !is_call(*op)
+            implemented(*op)
+                && osaka_defined(*op)
+                && !(0x60..=0x7f).contains(op)
+                && !is_call(*op)
+                && !machine::is_create(*op)
         })
         .collect()
 }
@@ -616,11 +646,22 @@ pub enum Family {
     /// EOA, an absent account, the caller itself; output ranges shorter and longer than
     /// the return data (the write-back's micro-steps), and out of gas across the whole.
     Calls,
+    /// Creates ([`create_program`]): `CREATE` and `CREATE2` with and without value (and
+    /// above the balance), init code that deploys 0, a few, more than 2 KiB (the deposit's
+    /// sponge), 24,576 and 24,577 bytes or code starting with `0xEF`, that reverts, stops,
+    /// halts, runs out of gas, creates in turn or recurses; init code above 2 KiB (the
+    /// init-code sponge) and empty; a second `CREATE2` of the same code and salt (a
+    /// collision) and addresses taken by a nonce, by code or only by a balance; a create
+    /// in a static frame and by a creator whose nonce is at or near `u64::MAX`; then the
+    /// created code's size, hash and a call to it; out of gas at each charge of the create,
+    /// at a random point and in the deposit; and creation transactions of the same init
+    /// codes ([`Program::create`]).
+    Creates,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Family::BoundaryOperands,
         Family::SingleBytes,
         Family::Jumps,
@@ -632,6 +673,9 @@ impl Family {
         Family::Random,
         Family::Logs,
         Family::Accounts,
+        // Before the calls, whose recursing programs are long: a short run still meets a
+        // create.
+        Family::Creates,
         Family::Calls,
     ];
 
@@ -665,6 +709,7 @@ impl Family {
             Family::Logs => "logs",
             Family::Accounts => "accounts",
             Family::Calls => "calls",
+            Family::Creates => "creates",
         }
     }
 }
@@ -783,6 +828,94 @@ impl Generator {
             Family::Logs => self.logs(k),
             Family::Accounts => accounts(k),
             Family::Calls => self.calls(k),
+            Family::Creates => self.creates(k),
+        }
+    }
+
+    /// The `k`-th program of [`Family::Creates`]: the init code's behaviour and the opcode
+    /// cycle with `k`, the rest is drawn; every fifth program runs short of gas at one of
+    /// the create's charges, at a random point or in the child, and every eighth is a
+    /// creation transaction instead.
+    fn creates(&mut self, k: u64) -> Program {
+        let inits = InitCode::all();
+        let init = inits[(k % inits.len() as u64) as usize];
+        let op = if (k / inits.len() as u64).is_multiple_of(2) {
+            0xf0
+        } else {
+            0xf5
+        };
+        let mut c = self.create_case(op, init);
+        if k % 8 == 7 {
+            // The transaction's own creation of the same init code.
+            return Program::new(init.code(c.init_pad))
+                .gas(c.frame_gas)
+                .create_tx()
+                .env(Environment {
+                    value: U256::from(self.rng.below(1000)),
+                    ..Environment::default()
+                });
+        }
+        let (p, at) = create_program(&c);
+        if k % 5 != 4 {
+            return p;
+        }
+        let Some((before, charges, words)) = create_cost_at(&p, at) else {
+            return p;
+        };
+        let x = match self.rng.below(5) {
+            0 => self.rng.below(charges.max(1)),
+            1 => charges.saturating_sub(1),
+            // Short of EIP-3860's word cost.
+            2 => (2 * words).saturating_sub(1),
+            // Short of the 32,000 (after the word cost and the memory).
+            3 => charges.saturating_sub(1 + self.rng.below(32_000)),
+            _ => charges + self.rng.below(600_000),
+        };
+        c.frame_gas = before + x;
+        create_program(&c).0
+    }
+
+    /// A create by `op` of init code `init`, the rest drawn.
+    fn create_case(&mut self, op: u8, init: InitCode) -> CreateCase {
+        let value = match self.rng.below(5) {
+            0 | 1 => U256::ZERO,
+            2 | 3 => U256::from(1 + self.rng.below(1000)),
+            // Above the creator's balance: the create fails without entering.
+            _ => U256::MAX - U256::from(self.rng.below(3)),
+        };
+        let via = match self.rng.below(8) {
+            0 => Via::Static,
+            1 => Via::Call(u64::MAX),
+            2 => Via::Call(u64::MAX - 1),
+            3 => Via::Call(5),
+            _ => Via::Direct,
+        };
+        let occupied = match self.rng.below(8) {
+            0 => Occupied::Nonce,
+            1 => Occupied::Code,
+            2 => Occupied::Balance,
+            _ => Occupied::Free,
+        };
+        let init_pad = match self.rng.below(4) {
+            0 => 2_100 + self.rng.below(1_000) as usize,
+            _ => self.rng.below(40) as usize,
+        };
+        let big = matches!(init, InitCode::Deploy(n) if n > 20_000);
+        CreateCase {
+            op,
+            value,
+            salt: if self.rng.below(3) == 0 {
+                U256::MAX
+            } else {
+                U256::from(self.rng.below(1 << 20))
+            },
+            init,
+            init_pad,
+            twice: self.rng.below(3) == 0,
+            via,
+            occupied,
+            end: [0x00, 0xf3, 0xfd][self.rng.below(3) as usize],
+            frame_gas: if big { 6_000_000 } else { 1_500_000 },
         }
     }
 
@@ -1016,6 +1149,17 @@ impl Generator {
                     EXTCODECOPY_CASES[self.rng.below(EXTCODECOPY_CASES.len() as u64) as usize];
                 let (code, at) = account_read(op, who, twice, copy);
                 return (Program::new(code).with_neighbours(), at);
+            }
+            // A create of a small contract with short init code, in the transaction's
+            // account.
+            0xf0 | 0xf5 => {
+                let mut c = self.create_case(op, InitCode::Deploy(11));
+                c.via = Via::Direct;
+                c.occupied = Occupied::Free;
+                c.value = U256::from(self.rng.below(1000));
+                // At most 2 KiB of init code: the create runs in its opcode step.
+                c.init_pad = self.rng.below(40) as usize;
+                return create_program(&c);
             }
             // A call to a callee that stores, echoes its input and returns 32 bytes.
             0xf1 | 0xf2 | 0xf4 | 0xfa => {
@@ -1544,6 +1688,325 @@ pub fn call_program(c: &CallCase) -> (Program, usize) {
     (p, at)
 }
 
+/// The account that creates in [`Family::Creates`] programs when the transaction's
+/// account calls it ([`Via::Static`], [`Via::Call`]).
+pub const CREATOR: Address = address!("0xc000000000000000000000000000000000000c0c");
+
+/// The code a [`InitCode::Deploy`] init code deploys (zero-padded): `MSTORE(0, 42)`,
+/// `RETURN(0, 32)`.
+pub const RUNTIME: [u8; 8] = [0x60, 0x2a, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3];
+
+/// What the init code of a [`Family::Creates`] program does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitCode {
+    /// Returns `n` bytes: [`RUNTIME`] zero-padded (cut short below 8 bytes).
+    Deploy(u16),
+    /// Returns 3 bytes starting with `0xEF` (EIP-3541 refuses them).
+    DeployEf,
+    /// Writes slot 1 and reverts with `n` bytes of its memory.
+    Revert(u16),
+    /// Writes slot 1 and stops (empty code is deposited).
+    Stop,
+    /// Writes slot 1 and halts on `INVALID`.
+    Invalid,
+    /// Loops until out of gas.
+    OutOfGas,
+    /// Creates a [`InitCode::Deploy`]`(11)` itself, stores the address in slot 1 and
+    /// returns 11 bytes.
+    Nested,
+    /// Creates a copy of itself with all its gas until the gas runs out (about 30 frames
+    /// deep with 1,500,000 gas), storing each address.
+    Recurse,
+    /// Writes `ADDRESS`, `CALLER`, `CALLVALUE`, `CALLDATASIZE`, `CODESIZE`,
+    /// `SELFBALANCE` to memory, `ADDRESS` to slot 0, and returns them (192 bytes of code).
+    Reads,
+    /// No init code at all.
+    Empty,
+}
+
+impl InitCode {
+    /// Every behaviour, the deposits at several sizes.
+    pub fn all() -> Vec<InitCode> {
+        // The deposit's sponge first, so that even a short coverage run meets it.
+        vec![
+            InitCode::Deploy(3_000),
+            InitCode::Deploy(11),
+            InitCode::Revert(40),
+            InitCode::Deploy(2_100),
+            InitCode::Stop,
+            InitCode::Nested,
+            InitCode::DeployEf,
+            InitCode::Deploy(24_576),
+            InitCode::Invalid,
+            InitCode::Reads,
+            InitCode::Deploy(24_577),
+            InitCode::OutOfGas,
+            InitCode::Empty,
+            InitCode::Recurse,
+            InitCode::Revert(0),
+            InitCode::Deploy(0),
+        ]
+    }
+
+    /// The init code, then `pad` bytes of data it never runs.
+    pub fn code(self, pad: usize) -> Vec<u8> {
+        let store = [0x60, 0x07, 0x60, 0x01, 0x55]; // SSTORE(1, 7)
+        let mut code = Vec::new();
+        match self {
+            InitCode::Deploy(n) => {
+                let [hi, lo] = n.to_be_bytes();
+                // CODECOPY(0, 13, n), RETURN(0, n); the runtime at 13.
+                code.extend([0x61, hi, lo, 0x61, 0x00, 0x0d, 0x5f, 0x39]);
+                code.extend([0x61, hi, lo, 0x5f, 0xf3]);
+                let mut runtime = RUNTIME.to_vec();
+                runtime.resize(n as usize, 0);
+                code.extend(runtime);
+            }
+            InitCode::DeployEf => {
+                // MSTORE8(0, 0xEF), RETURN(0, 3).
+                code.extend([0x60, 0xef, 0x5f, 0x53, 0x60, 0x03, 0x5f, 0xf3]);
+            }
+            InitCode::Revert(n) => {
+                code.extend(store);
+                code.extend([0x30, 0x5f, 0x52]); // MSTORE(0, ADDRESS)
+                let [hi, lo] = n.to_be_bytes();
+                code.extend([0x61, hi, lo, 0x5f, 0xfd]);
+            }
+            InitCode::Stop => {
+                code.extend(store);
+                code.push(0x00);
+            }
+            InitCode::Invalid => {
+                code.extend(store);
+                code.push(0xfe);
+            }
+            InitCode::OutOfGas => code.extend([0x5b, 0x5f, 0x56]), // JUMPDEST, JUMP 0
+            InitCode::Nested => {
+                let inner = InitCode::Deploy(11).code(0);
+                let [hi, lo] = (inner.len() as u16).to_be_bytes();
+                // CODECOPY(0, 20, len), CREATE(0, 0, len), SSTORE(1, address),
+                // RETURN(0, 11); the inner init code at 20.
+                code.extend([0x61, hi, lo, 0x60, 20, 0x5f, 0x39]);
+                code.extend([0x61, hi, lo, 0x5f, 0x5f, 0xf0]);
+                code.extend([0x60, 0x01, 0x55, 0x60, 0x0b, 0x5f, 0xf3]);
+                code.extend(inner);
+            }
+            InitCode::Recurse => {
+                // CODECOPY(0, 0, CODESIZE), CREATE(0, 0, CODESIZE), SSTORE(1, address).
+                code.extend([0x38, 0x5f, 0x5f, 0x39, 0x38, 0x5f, 0x5f, 0xf0]);
+                code.extend([0x60, 0x01, 0x55, 0x00]);
+            }
+            InitCode::Reads => {
+                for (i, op) in [0x30u8, 0x33, 0x34, 0x36, 0x38].iter().enumerate() {
+                    code.extend([*op, 0x60, 32 * i as u8, 0x52]);
+                }
+                code.extend([0x47, 0x60, 0xa0, 0x52]); // MSTORE(160, SELFBALANCE)
+                code.extend([0x30, 0x5f, 0x55]); // SSTORE(0, ADDRESS)
+                code.extend([0x60, 0xc0, 0x5f, 0xf3]); // RETURN(0, 192)
+            }
+            InitCode::Empty => return Vec::new(),
+        }
+        code.extend(std::iter::repeat_n(0xab, pad));
+        code
+    }
+}
+
+/// Where a [`Family::Creates`] program's create runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// In the transaction's account.
+    Direct,
+    /// In [`CREATOR`], called by `STATICCALL`: the create is a static violation.
+    Static,
+    /// In [`CREATOR`] with this nonce (`u64::MAX`: the create fails without entering),
+    /// called by `CALL`.
+    Call(u64),
+}
+
+/// What is at the address the first create makes before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occupied {
+    /// Nothing.
+    Free,
+    /// An account with nonce 1: a collision.
+    Nonce,
+    /// An account with code: a collision.
+    Code,
+    /// An account with only a balance: no collision, the balance stays.
+    Balance,
+}
+
+/// One program of [`Family::Creates`]: the creator copies the init code (the data after
+/// its code) to memory 0, creates by `op` with `value` (and `salt`), stores the address in
+/// slot 9 and the return data's size in slot 10, creates again if `twice` (slots 11, 12),
+/// stores the last created account's code size and hash (slots 13, 14), calls it and
+/// stores the flag and the first word of its output (slots 15, 16), and ends with `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateCase {
+    /// `CREATE` or `CREATE2`.
+    pub op: u8,
+    /// The endowment.
+    pub value: U256,
+    /// `CREATE2`'s salt.
+    pub salt: U256,
+    /// What the init code does.
+    pub init: InitCode,
+    /// Bytes after the init code (above 2 KiB in all: the init-code sponge).
+    pub init_pad: usize,
+    /// Create a second time with the same arguments.
+    pub twice: bool,
+    /// Where the create runs.
+    pub via: Via,
+    /// What is at the first address.
+    pub occupied: Occupied,
+    /// The creator's last opcode (`STOP`, `RETURN`, `REVERT`).
+    pub end: u8,
+    /// The transaction's frame gas.
+    pub frame_gas: u64,
+}
+
+/// The creator's code of `c` and the pc of its first create.
+fn creator_code(c: &CreateCase) -> (Vec<u8>, usize) {
+    let init = c.init.code(c.init_pad);
+    let [hi, lo] = (init.len() as u16).to_be_bytes();
+    let mut code = Vec::new();
+    let mut at = 0;
+    // CODECOPY(0, data, len): the data offset is patched once the code is known.
+    code.extend([0x61, hi, lo, 0x61, 0x00, 0x00, 0x5f, 0x39]);
+    for i in 0..1 + u8::from(c.twice) {
+        if c.op == 0xf5 {
+            push32(&mut code, c.salt);
+        }
+        code.extend([0x61, hi, lo, 0x5f]);
+        push32(&mut code, c.value);
+        if i == 0 {
+            at = code.len();
+        }
+        code.push(c.op);
+        code.extend([0x80, 0x60, 9 + 2 * i, 0x55]); // SSTORE(9 + 2i, address), kept
+        code.extend([0x3d, 0x60, 10 + 2 * i, 0x55]); // SSTORE(10 + 2i, RETURNDATASIZE)
+        if i == 0 && c.twice {
+            code.push(0x50);
+        }
+    }
+    code.extend([0x80, 0x3b, 0x60, 0x0d, 0x55]); // SSTORE(13, EXTCODESIZE(address))
+    code.extend([0x80, 0x3f, 0x60, 0x0e, 0x55]); // SSTORE(14, EXTCODEHASH(address))
+    // CALL(GAS, address, 0, 0, 0, 0x200, 32), SSTORE(15, success), SSTORE(16, MLOAD(0x200)).
+    code.extend([
+        0x60, 0x20, 0x61, 0x02, 0x00, 0x5f, 0x5f, 0x5f, 0x85, 0x5a, 0xf1,
+    ]);
+    code.extend([0x60, 0x0f, 0x55, 0x61, 0x02, 0x00, 0x51, 0x60, 0x10, 0x55]);
+    match c.end {
+        0xf3 | 0xfd => code.extend([0x60, 0x40, 0x61, 0x02, 0x00, c.end]),
+        _ => code.push(0x00),
+    }
+    let [dh, dl] = (code.len() as u16).to_be_bytes();
+    code[4] = dh;
+    code[5] = dl;
+    code.extend(init);
+    (code, at)
+}
+
+/// The program of `c` and the pc of its first create (in [`CREATOR`]'s code when the
+/// create does not run in the transaction's account).
+pub fn create_program(c: &CreateCase) -> (Program, usize) {
+    let (creator, at) = creator_code(c);
+    let env = Environment::default();
+    let mut accounts = Vec::new();
+    let (code, who, nonce) = match c.via {
+        Via::Direct => (creator, env.target, 0),
+        Via::Static | Via::Call(_) => {
+            let nonce = match c.via {
+                Via::Call(n) => n,
+                _ => 1,
+            };
+            accounts.push(PreAccount {
+                address: CREATOR,
+                nonce,
+                balance: U256::from(10).pow(U256::from(18)),
+                code: creator,
+                storage: Vec::new(),
+            });
+            // CALL/STATICCALL(GAS, CREATOR, [0,] 0, 0, 0, 0), SSTORE(9, success), STOP.
+            let mut code = vec![0x5f, 0x5f, 0x5f, 0x5f];
+            if c.via != Via::Static {
+                code.push(0x5f);
+            }
+            code.push(0x73);
+            code.extend_from_slice(CREATOR.as_slice());
+            code.push(0x5a);
+            code.push(if c.via == Via::Static { 0xfa } else { 0xf1 });
+            code.extend([0x60, 0x09, 0x55, 0x00]);
+            (code, CREATOR, nonce)
+        }
+    };
+    let first = if c.op == 0xf5 {
+        who.create2(
+            B256::from(c.salt.to_be_bytes::<32>()),
+            alloy_primitives::keccak256(c.init.code(c.init_pad)),
+        )
+    } else {
+        who.create(nonce)
+    };
+    let taken = match c.occupied {
+        Occupied::Free => None,
+        Occupied::Nonce => Some((1, Vec::new())),
+        Occupied::Code => Some((0, vec![0x60, 0x01, 0x00])),
+        Occupied::Balance => Some((0, Vec::new())),
+    };
+    if let Some((nonce, code)) = taken {
+        accounts.push(PreAccount {
+            address: first,
+            nonce,
+            balance: U256::from(777),
+            code,
+            storage: Vec::new(),
+        });
+    }
+    (Program::new(code).gas(c.frame_gas).accounts(accounts), at)
+}
+
+/// For the create at `at` of `p`: the frame gas used before it, what the create step
+/// charges before the child's gas (the word costs, memory, 32,000) and its init code's
+/// words, from the machine itself (`None` if the machine does not reach it).
+fn create_cost_at(p: &Program, at: usize) -> Option<(u64, u64, u64)> {
+    let mut m = super::differential::machine_start(p, p.frame_gas).ok()?;
+    let mut n = 0;
+    let at_create = |m: &MachineState| {
+        m.pc == at
+            && m.cursor.is_none()
+            && m.code
+                .bytes()
+                .get(at)
+                .is_some_and(|op| machine::is_create(*op))
+    };
+    while !at_create(&m) {
+        if m.finished.is_some() || n > 100_000 {
+            return None;
+        }
+        machine::step_in_place(&mut m).ok()?;
+        n += 1;
+    }
+    let len = m.stack.get(m.stack.len().checked_sub(3)?).copied()?;
+    let words = u64::try_from(len).ok()?.div_ceil(32);
+    let (before, depth) = (m.gas, m.callers_depth());
+    machine::step_in_place(&mut m).ok()?;
+    for _ in 0..1_000 {
+        if m.cursor.is_none() {
+            break;
+        }
+        machine::step_in_place(&mut m).ok()?;
+    }
+    // After entering, the creator keeps ⌊g/64⌋ and the child has the rest of g, the gas
+    // left after the charges.
+    let after = match &m.callers {
+        Some(c) if m.callers_depth() > depth => c.frame.gas + m.gas,
+        _ => m.gas,
+    };
+    let used_before = p.frame_gas - before;
+    Some((used_before, before.checked_sub(after)?, words))
+}
+
 /// Jump programs: 8 hand-written, one huge target, 40 × 7 around a `PUSH32`.
 const JUMP_CASES: u64 = 8 + 1 + 40 * JUMP_OFFSETS.len() as u64;
 const JUMP_OFFSETS: [usize; 7] = [0, 1, 5, 31, 32, 33, 34];
@@ -1814,6 +2277,20 @@ pub enum StepOutcome {
     LogStart,
     /// A `LOG`'s sponge micro-step (the last one appends the log).
     LogMicroStep,
+    /// A `CREATE`/`CREATE2` with init code above 2 KiB: the step that starts its sponge.
+    CreateStart,
+    /// A create's init-code sponge micro-step (the last one goes on with the create).
+    CreateMicroStep,
+    /// A create frame's `RETURN` of code above 2 KiB: the step that starts the deposit's
+    /// sponge.
+    DepositStart,
+    /// A code deposit's sponge micro-step (the last one deposits and resumes the creator).
+    DepositMicroStep,
+    /// Halt: init code above 49,152 bytes (EIP-3860).
+    InitCodeSizeLimit,
+    /// A create frame's code refused: above 24,576 bytes (EIP-170) or starting with
+    /// `0xEF` (EIP-3541); a halt of the frame.
+    DepositRefused,
     /// Halt: out of gas.
     OutOfGas,
     /// Halt: stack underflow.
@@ -1845,6 +2322,12 @@ impl StepOutcome {
             StepOutcome::SpongeMicroStep => "sponge micro-step",
             StepOutcome::LogStart => "log sponge start",
             StepOutcome::LogMicroStep => "log micro-step",
+            StepOutcome::CreateStart => "init-code sponge start",
+            StepOutcome::CreateMicroStep => "init-code micro-step",
+            StepOutcome::DepositStart => "deposit sponge start",
+            StepOutcome::DepositMicroStep => "deposit micro-step",
+            StepOutcome::InitCodeSizeLimit => "init code too large",
+            StepOutcome::DepositRefused => "code refused",
             StepOutcome::OutOfGas => "out of gas",
             StepOutcome::StackUnderflow => "stack underflow",
             StepOutcome::StackOverflow => "stack overflow",
@@ -1861,7 +2344,11 @@ impl StepOutcome {
     pub fn is_micro(self) -> bool {
         matches!(
             self,
-            StepOutcome::CopyMicroStep | StepOutcome::SpongeMicroStep | StepOutcome::LogMicroStep
+            StepOutcome::CopyMicroStep
+                | StepOutcome::SpongeMicroStep
+                | StepOutcome::LogMicroStep
+                | StepOutcome::CreateMicroStep
+                | StepOutcome::DepositMicroStep
         )
     }
 }
@@ -1874,6 +2361,8 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
             Cursor::Copy(_) => StepOutcome::CopyMicroStep,
             Cursor::Sponge(_) => StepOutcome::SpongeMicroStep,
             Cursor::Log(_) => StepOutcome::LogMicroStep,
+            Cursor::Create(_) => StepOutcome::CreateMicroStep,
+            Cursor::Deposit(_) => StepOutcome::DepositMicroStep,
         };
         return (c.opcode(), outcome);
     }
@@ -1902,12 +2391,18 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
                 Halt::InvalidOperand => StepOutcome::InvalidOperand,
                 Halt::ReturnDataOutOfBounds => StepOutcome::ReturnDataOutOfBounds,
                 Halt::StateChangeInStaticCall => StepOutcome::StaticViolation,
+                Halt::InitCodeSizeLimit => StepOutcome::InitCodeSizeLimit,
+                Halt::CodeSizeLimit | Halt::CodeStartsWithEf => StepOutcome::DepositRefused,
             },
         },
         None if op == 0x20 && matches!(post.cursor, Some(Cursor::Sponge(_))) => {
             StepOutcome::SpongeStart
         }
         None if is_log(op) && matches!(post.cursor, Some(Cursor::Log(_))) => StepOutcome::LogStart,
+        None if machine::is_create(op) && matches!(post.cursor, Some(Cursor::Create(_))) => {
+            StepOutcome::CreateStart
+        }
+        None if matches!(post.cursor, Some(Cursor::Deposit(_))) => StepOutcome::DepositStart,
         None => StepOutcome::Ok,
     };
     (op, outcome)
@@ -1929,8 +2424,14 @@ pub fn prover_runs(op: u8, outcome: StepOutcome) -> bool {
 /// which knows one frame, would finish the transaction) and a copy micro-step of the
 /// output's write-back into the caller's memory (its cursor carries the call's opcode).
 /// Steps inside a nested frame are asked like any other: their witness is the same.
+/// Nor the create steps the prover has no layout for: the init-code and deposit sponges'
+/// micro-steps and a create frame's `RETURN` that starts a deposit sponge (the `CREATE`
+/// opcode step itself is asked: the prover answers `UnsupportedStep`).
 pub fn prover_asked(pre: &MachineState, post: &MachineState) -> bool {
-    !pre.returns_into(post) && !matches!(&pre.cursor, Some(Cursor::Copy(c)) if is_call(c.opcode))
+    !pre.returns_into(post)
+        && !matches!(&pre.cursor, Some(Cursor::Copy(c)) if is_call(c.opcode))
+        && !matches!(&pre.cursor, Some(Cursor::Create(_) | Cursor::Deposit(_)))
+        && !matches!(&post.cursor, Some(Cursor::Deposit(_)))
 }
 
 /// One opcode × outcome.
@@ -2196,13 +2697,14 @@ impl Coverage {
         );
         let _ = writeln!(
             out,
-            "nested frames: {} returns to a caller and {} write-back micro-steps checked against \
-             revm only (OneStepProver has no witness layout for them yet; the steps inside \
-             nested frames are asked like any other)",
+            "nested frames: {} returns to a caller (and deposit sponge starts) and {} \
+             micro-steps (write-backs, init-code and deposit sponges) checked against revm \
+             only (OneStepProver has no witness layout for them yet; the steps inside nested \
+             frames are asked like any other, a CREATE/CREATE2 step answers UnsupportedStep)",
             self.not_asked.0, self.not_asked.1
         );
         out.push_str(
-            "not part of the machine yet: creates, SELFDESTRUCT and precompiles (a call to one \
+            "not part of the machine yet: SELFDESTRUCT and precompiles (a call to one \
              is unsupported: 0/18), transaction and block boundaries (programs run from the \
              transaction's frame on a pre-state of the caller, the called account and a few \
              others: a contract, a 7702 delegation, an EOA, L2BlockHashes' ring, a callee); \

@@ -39,8 +39,17 @@
 //! none after a revert or halt), and `Global`'s `logsAcc`, `logCount` and bloom are those
 //! revm's logs give.
 //!
-//! What it is not: no creates (the machine does not run them: a program that creates,
-//! or calls a precompile, stops with [`DiffError::Unsupported`]); transient storage is not
+//! Every create the machine makes is revm's next one too (`trace::CreateRecord`): kind,
+//! salt, creator, value, and a frame entered exactly when revm created an address, with
+//! revm's address, init code, gas and a `FrameEnv` of a create ([`compare_create`]); the
+//! init-code and deposit sponges' micro-steps run between two revm opcodes like the
+//! others. A creation transaction ([`Program::create`]) runs too: revm's `TxKind::Create`
+//! of the init code, the machine from the state after revm's `make_create_frame`
+//! ([`machine_start_in`]), compared the same way, its deposit before `TX_FINISH`.
+//!
+//! What it is not: a program that calls a precompile or selfdestructs stops with
+//! [`DiffError::Unsupported`]; a creation transaction onto a taken address is not
+//! modelled; transient storage is not
 //! compared (revm clears it at the transaction's end); the world root itself is hashed at
 //! the end only; revm runs on an in-memory database, so nothing here does I/O.
 
@@ -55,14 +64,15 @@ use revm::{
 };
 
 use super::{
-    commit::{BlockCtxRecord, BlockEnvRecord, TxCtxRecord},
+    commit::{BlockCtxRecord, BlockEnvRecord, FrameKind, TxCtxRecord},
     coverage::{Environment, Program},
     machine::{
-        ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, is_call, step,
+        ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, is_call,
+        is_create, step,
     },
-    trace::{CallRecord, JournalSnapshot, OpcodeSnapshot, StepTracer},
+    trace::{CallRecord, CreateRecord, JournalSnapshot, OpcodeSnapshot, StepTracer},
     tx_end::{BlockState, TxEnd, TxEndError},
-    world::{TxState, World, bloom_hash, is_precompile},
+    world::{TxState, World, bloom_hash, empty_account, is_precompile},
 };
 use crate::{
     block::{BlockContext, logs_accumulator},
@@ -136,6 +146,8 @@ pub struct RevmRun {
     pub steps: Vec<OpcodeSnapshot>,
     /// Every call revm made, in order.
     pub calls: Vec<CallRecord>,
+    /// Every create revm made, in order.
+    pub creates: Vec<CreateRecord>,
     /// The transaction's frame's result, output and gas left.
     pub outcome: (InstructionResult, Bytes, u64),
     /// The transaction's result.
@@ -175,6 +187,18 @@ pub fn intrinsic(calldata: &[u8]) -> (u64, u64) {
     let nonzeros = calldata.len() as u64 - zeros;
     let tokens = zeros + 4 * nonzeros;
     (21_000 + 4 * tokens, 21_000 + 10 * tokens)
+}
+
+/// (intrinsic gas, EIP-7623 floor) of `p`'s transaction: a call's, or a creation's (its
+/// init code as data, 32,000 more and EIP-3860's 2 gas a word).
+pub fn intrinsic_of(p: &Program) -> (u64, u64) {
+    if p.create {
+        let (gas, floor) = intrinsic(&p.code);
+        let words = (p.code.len() as u64).div_ceil(32);
+        (gas + 32_000 + 2 * words, floor)
+    } else {
+        intrinsic(&p.calldata)
+    }
 }
 
 /// The block `p` runs in, as Blink's executor sees it: the environment's number,
@@ -254,16 +278,16 @@ pub fn context_in(
         next_record_pos: 2,
     };
     let block_ctx = block_ctx(&block_env);
-    let (intrinsic, floor) = intrinsic(&p.calldata);
+    let (intrinsic, floor) = intrinsic_of(p);
     let gas_price = env.gas_price();
     let tx_ctx = TxCtxRecord {
         leaf: B256::repeat_byte(0x1e),
         tx_type: 2,
         is_deposit: false,
         origin: env.caller,
-        to: env.target,
-        is_create: false,
-        created: Address::ZERO,
+        to: if p.create { Address::ZERO } else { env.target },
+        is_create: p.create,
+        created: if p.create { p.created() } else { Address::ZERO },
         gas_limit,
         gas_price,
         tip: gas_price.saturating_sub(env.base_fee as u128),
@@ -284,7 +308,7 @@ pub fn context_in(
 
 /// The transaction's gas limit for `p`: `intrinsic + frame_gas`, at least the floor.
 pub fn gas_limit(p: &Program) -> u64 {
-    let (intrinsic, floor) = intrinsic(&p.calldata);
+    let (intrinsic, floor) = intrinsic_of(p);
     (intrinsic + p.frame_gas).max(floor)
 }
 
@@ -312,19 +336,21 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
                 .map_err(|e| DiffError::Revm(format!("storage: {e:?}")))?;
         }
     }
-    let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
-    for (slot, value) in &p.storage {
-        db.insert_account_storage(env.target, *slot, *value)
-            .map_err(|e| DiffError::Revm(format!("storage: {e:?}")))?;
+    if !p.create {
+        let code = Bytecode::new_raw(Bytes::copy_from_slice(&p.code));
+        for (slot, value) in &p.storage {
+            db.insert_account_storage(env.target, *slot, *value)
+                .map_err(|e| DiffError::Revm(format!("storage: {e:?}")))?;
+        }
+        db.insert_account_info(
+            env.target,
+            AccountInfo {
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                ..Default::default()
+            },
+        );
     }
-    db.insert_account_info(
-        env.target,
-        AccountInfo {
-            code_hash: code.hash_slow(),
-            code: Some(code),
-            ..Default::default()
-        },
-    );
     db.insert_account_info(
         env.caller,
         AccountInfo {
@@ -345,9 +371,17 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         .tx_type(Some(2))
         .chain_id(Some(env.chain_id))
         .caller(env.caller)
-        .kind(TxKind::Call(env.target))
+        .kind(if p.create {
+            TxKind::Create
+        } else {
+            TxKind::Call(env.target)
+        })
         .value(env.value)
-        .data(Bytes::copy_from_slice(&p.calldata))
+        .data(Bytes::copy_from_slice(if p.create {
+            &p.code
+        } else {
+            &p.calldata
+        }))
         .gas_limit(gas_limit)
         .gas_price(env.max_fee)
         .gas_priority_fee(Some(env.max_priority_fee))
@@ -371,6 +405,7 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     // The transaction's own account leaf moves at its start (the value) and a failure
     // of its frame moves it back, outside the frame: compared only after a success.
     let target_kept = end.result.is_ok();
+    let target = p.created();
     let mut accounts: Vec<(Address, bool)> = state
         .iter()
         .map(|(a, acc)| (*a, !acc.status.contains(AccountStatus::Cold)))
@@ -391,8 +426,7 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
         .iter()
         .filter(|c| match c {
             StateChange::Account { address, .. } => {
-                ![env.caller, FEE_VAULT].contains(address)
-                    && (target_kept || *address != env.target)
+                ![env.caller, FEE_VAULT].contains(address) && (target_kept || *address != target)
             }
             _ => true,
         })
@@ -401,6 +435,7 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     Ok(RevmRun {
         steps: rec.steps,
         calls: rec.calls,
+        creates: rec.creates,
         outcome: (end.result, end.output, end.gas_left),
         result,
         gas_limit,
@@ -421,25 +456,38 @@ pub fn pre_state(p: &Program) -> CommittedState {
     let env = &p.env;
     let prepaid = U256::from(gas_limit(p)) * U256::from(env.gas_price());
     let mut state = CommittedState::default();
-    let mut changes = vec![
-        StateChange::Account {
+    // A creation's value moves in its frame (revm's `create_account_checkpoint`), and
+    // there is no called account.
+    let mut changes = if p.create {
+        vec![StateChange::Account {
             address: env.caller,
             nonce: 1,
-            balance: U256::MAX - prepaid - env.value,
+            balance: U256::MAX - prepaid,
             code_hash: KECCAK256_EMPTY,
-        },
-        StateChange::Account {
+        }]
+    } else {
+        vec![
+            StateChange::Account {
+                address: env.caller,
+                nonce: 1,
+                balance: U256::MAX - prepaid - env.value,
+                code_hash: KECCAK256_EMPTY,
+            },
+            StateChange::Account {
+                address: env.target,
+                nonce: 0,
+                balance: env.value,
+                code_hash: keccak256(&p.code),
+            },
+        ]
+    };
+    if !p.create {
+        changes.extend(p.storage.iter().map(|(slot, value)| StateChange::Storage {
             address: env.target,
-            nonce: 0,
-            balance: env.value,
-            code_hash: keccak256(&p.code),
-        },
-    ];
-    changes.extend(p.storage.iter().map(|(slot, value)| StateChange::Storage {
-        address: env.target,
-        slot: *slot,
-        value: *value,
-    }));
+            slot: *slot,
+            value: *value,
+        }));
+    }
     for a in &p.accounts {
         changes.push(StateChange::Account {
             address: a.address,
@@ -466,6 +514,13 @@ pub fn machine_start(p: &Program, gas: u64) -> Result<MachineState, MachineError
 }
 
 /// [`machine_start`] in `ctx` (from [`context_in`]).
+///
+/// A creation transaction ([`Program::create`]) starts as revm's creation frame does, after
+/// `make_create_frame`: the caller's nonce bumped, the created address warm, the frame's
+/// snapshot taken, then (in the frame, so that its failure undoes them) the account with
+/// nonce 1 and the value, and its entry in the created set (EIP-6780); the frame is a
+/// `TX_CREATE` running the init code with no input. A creation onto a taken address is
+/// not modelled (its programs create at a fresh one).
 pub fn machine_start_in(p: &Program, gas: u64, ctx: Context) -> Result<MachineState, MachineError> {
     machine_start_on(p, gas, ctx, pre_state(p))
 }
@@ -479,9 +534,15 @@ pub fn machine_start_on(
     ctx: Context,
     state: CommittedState,
 ) -> Result<MachineState, MachineError> {
+    let me = p.created();
     let env = Env {
-        self_address: p.env.target,
-        code_address: p.env.target,
+        kind: if p.create {
+            FrameKind::TxCreate
+        } else {
+            FrameKind::TxCall
+        },
+        self_address: me,
+        code_address: me,
         caller: p.env.caller,
         value: p.env.value,
         input: Bytes::copy_from_slice(&p.calldata),
@@ -489,15 +550,31 @@ pub fn machine_start_on(
     };
     // The code store (`CodeOracle`) holds every code of the pre-state.
     let codes = std::iter::once(&p.code)
+        .filter(|_| !p.create)
         .chain(p.accounts.iter().map(|a| &a.code))
         .map(|c| Bytes::copy_from_slice(c));
     let tx = TxState::begin(
         World::new(state).with_codes(codes)?,
         p.env.caller,
-        p.env.target,
+        me,
         FEE_VAULT,
     );
-    Ok(MachineState::new(ctx, env, Bytes::copy_from_slice(&p.code), gas)?.with_state(tx))
+    let mut m = MachineState::new(ctx, env, Bytes::copy_from_slice(&p.code), gas)?.with_state(tx);
+    if p.create
+        && let Some(f) = m.state.as_mut()
+    {
+        let world = &mut f.tx.world;
+        let mut caller = world.account(p.env.caller);
+        // The caller's balance is `U256::MAX` less the prepayment: far above any value.
+        caller.balance = caller.balance.saturating_sub(p.env.value);
+        world.set_account(p.env.caller, caller);
+        let mut created = world.account(me);
+        created.nonce = 1;
+        created.balance = created.balance.saturating_add(p.env.value);
+        world.set_account(me, created);
+        f.tx.tx_tree.mark_created(me);
+    }
+    Ok(m)
 }
 
 /// Storage after the transaction's frame, and the refund counter after a success: every
@@ -574,6 +651,70 @@ fn compare_call(pre: &MachineState, post: &MachineState, rec: &CallRecord) -> Re
     }
     if e.depth != pre.env.depth + 1 {
         return Err(format!("callee depth {} under {}", e.depth, pre.env.depth));
+    }
+    Ok(())
+}
+
+/// A create the machine made (from `pre`, the state before its opcode, to `post`, after
+/// its last micro-step) against revm's: the kind, salt, creator, value, init code; and it
+/// entered a frame exactly when revm's created an address, the child's address, gas,
+/// `FrameEnv` (kind, not static, depth + 1, `self` = `codeAddress` = the address, `caller`
+/// the creator, value, no input, no output range) and code hash (the init code's).
+fn compare_create(
+    pre: &MachineState,
+    post: &MachineState,
+    op: u8,
+    salt: U256,
+    rec: &CreateRecord,
+) -> Result<(), String> {
+    let kind = if op == 0xf5 { 6 } else { 5 };
+    let me = pre.env.self_address;
+    if (rec.kind, rec.caller) != (kind, me) || (op == 0xf5 && rec.salt != salt) {
+        return Err(format!(
+            "create kind {kind} by {me} salt {salt}, revm {} by {} salt {}",
+            rec.kind, rec.caller, rec.salt
+        ));
+    }
+    let entered = pre.enters(post);
+    if entered != rec.address.is_some() {
+        return Err(format!(
+            "machine {} a frame, revm created {:?}",
+            if entered { "entered" } else { "did not enter" },
+            rec.address
+        ));
+    }
+    if !entered {
+        return Ok(());
+    }
+    let e = &post.env;
+    let mine = (
+        e.kind as u8,
+        e.is_static,
+        e.depth,
+        Some(e.self_address),
+        e.code_address,
+        e.caller,
+        e.value,
+        post.code.bytes(),
+        post.code.hash(),
+        post.gas,
+        e.input.len() + e.ret_length as usize,
+    );
+    let theirs = (
+        kind,
+        false,
+        pre.env.depth + 1,
+        rec.address,
+        e.self_address,
+        me,
+        rec.value,
+        &rec.init_code,
+        keccak256(&rec.init_code),
+        rec.gas_limit,
+        0,
+    );
+    if mine != theirs {
+        return Err(format!("create frame machine {mine:?}, revm {theirs:?}"));
     }
     Ok(())
 }
@@ -741,10 +882,38 @@ fn compare_world(m: &MachineState, p: &Program, rev: &RevmRun) -> Result<(), Str
     };
     let mut want = pre_state(p);
     want.apply(&rev.frame_changes);
+    // A creation's value leaves the caller in its frame (and comes back if the frame
+    // fails): the caller's leaf but for its fees, which the transaction's end takes.
+    let ok = matches!(
+        m.finished.as_ref().map(|f| &f.outcome),
+        Some(Outcome::Stop | Outcome::Return)
+    );
+    if p.create && ok {
+        let mut caller = want.account(p.env.caller).unwrap_or_else(empty_account);
+        caller.balance = caller.balance.saturating_sub(p.env.value);
+        want.apply(&[StateChange::Account {
+            address: p.env.caller,
+            nonce: caller.nonce,
+            balance: caller.balance,
+            code_hash: caller.code_hash,
+        }]);
+    }
     let (mine, theirs) = (f.tx.world.root(), want.root());
     if mine != theirs {
+        // The writes one side has and the other has not, to say where they part.
+        let machine = f.tx.world.changes();
+        let only_machine: Vec<_> = machine
+            .iter()
+            .filter(|c| !rev.frame_changes.contains(c))
+            .collect();
+        let only_revm: Vec<_> = rev
+            .frame_changes
+            .iter()
+            .filter(|c| !machine.contains(c))
+            .collect();
         return Err(format!(
-            "world root: machine {mine}, revm's writes {theirs}"
+            "world root: machine {mine}, revm's writes {theirs}; only the machine's: \
+             {only_machine:?}; only revm's: {only_revm:?}"
         ));
     }
     Ok(())
@@ -762,7 +931,7 @@ pub fn run(
     mut each: impl FnMut(Step<'_>) -> Result<(), String>,
 ) -> Result<Ran, DiffError> {
     let rev = run_revm(p)?;
-    let (intrinsic, _) = intrinsic(&p.calldata);
+    let (intrinsic, _) = intrinsic_of(p);
     let frame_gas = rev.gas_limit - intrinsic;
     let disagree = |step: usize, detail: String| DiffError::Disagree { step, detail };
     if let Some(first) = rev.steps.first()
@@ -776,6 +945,7 @@ pub fn run(
     let mut m = machine_start(p, frame_gas)?;
     let mut taken = 0usize;
     let mut calls = rev.calls.iter();
+    let mut creates = rev.creates.iter();
     for (i, snap) in rev.steps.iter().enumerate() {
         let OpcodeSnapshot {
             depth: rdepth,
@@ -826,8 +996,17 @@ pub fn run(
         compare_journal(&m, *refund, journal)
             .map_err(|d| disagree(taken, format!("before opcode {i} (0x{opcode:02x}): {d}")))?;
         let mut micro = 0usize;
+        // A create's state before its opcode, its salt, and whether the opcode step halted.
+        let create_pre = is_create(*opcode).then(|| {
+            let salt = m.stack.len().checked_sub(4).map(|i| m.stack[i]);
+            (m.clone(), salt.unwrap_or_default())
+        });
+        let mut halted = false;
         loop {
             let post = step(&m).map_err(DiffError::Unsupported)?;
+            if micro == 0 {
+                halted = m.ends_frame(&post);
+            }
             each(Step {
                 index: taken,
                 pre: &m,
@@ -859,6 +1038,22 @@ pub fn run(
                 return Err(disagree(taken, "micro-steps do not end".into()));
             }
         }
+        // A create step that did not halt made a create in revm too.
+        if let Some((pre, salt)) = create_pre
+            && !halted
+        {
+            let rec = creates
+                .next()
+                .ok_or_else(|| disagree(taken, "machine created, revm did not".into()))?;
+            compare_create(&pre, &m, *opcode, salt, rec)
+                .map_err(|d| disagree(taken, format!("create at opcode {i}: {d}")))?;
+        }
+    }
+    if creates.next().is_some() {
+        return Err(disagree(
+            taken,
+            "revm made a create the machine did not".into(),
+        ));
     }
     if calls.next().is_some() {
         return Err(disagree(
@@ -938,7 +1133,7 @@ pub fn run_to_finish(p: &Program, block: &BlockState) -> Result<(MachineState, T
         inside.ctx.env = env.hash();
         inside.ctx
     })?;
-    let frame_gas = gas_limit(p) - intrinsic(&p.calldata).0;
+    let frame_gas = gas_limit(p) - intrinsic_of(p).0;
     let mut m = machine_start_in(p, frame_gas, ctx)?;
     for _ in 0..MAX_STEPS_TO_FINISH {
         if m.finished.is_some() {

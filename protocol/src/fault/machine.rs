@@ -26,13 +26,13 @@
 //! `RETURNDATASIZE`, `RETURNDATACOPY`, `POP`, `MLOAD`, `MSTORE`, `MSTORE8`, `JUMP`,
 //! `JUMPI`, `PC`, `MSIZE`, `GAS`, `JUMPDEST`, `MCOPY`, `PUSH0`..`PUSH32`,
 //! `DUP1`..`DUP16`, `SWAP1`..`SWAP16`, `LOG0`..`LOG4` (with an explicit `Global`),
-//! `RETURN`, `REVERT`, `INVALID`, and every byte
-//! that Osaka leaves undefined (a halt); the environment reads `ADDRESS`, `CALLER`,
-//! `CALLVALUE` (from `FrameEnv`), `ORIGIN`, `GASPRICE` (from `TxCtx`), `TIMESTAMP`,
-//! `NUMBER`, `GASLIMIT`, `BASEFEE` (from `BlockEnv`), `COINBASE`, `PREVRANDAO`, `CHAINID`,
-//! `BLOBBASEFEE` (chain constants) and `BLOBHASH` (pops its index and pushes 0: Blink
-//! accepts no blob transaction, and revm answers 0 for any other type); with an explicit
-//! `Global`, the state opcodes below. See [`implemented`].
+//! `RETURN`, `REVERT`, `INVALID`, the calls and creates below (with an explicit
+//! `Global`), and every byte that Osaka leaves undefined (a halt); the environment reads
+//! `ADDRESS`, `CALLER`, `CALLVALUE` (from `FrameEnv`), `ORIGIN`, `GASPRICE` (from
+//! `TxCtx`), `TIMESTAMP`, `NUMBER`, `GASLIMIT`, `BASEFEE` (from `BlockEnv`), `COINBASE`,
+//! `PREVRANDAO`, `CHAINID`, `BLOBBASEFEE` (chain constants) and `BLOBHASH` (pops its
+//! index and pushes 0: Blink accepts no blob transaction, and revm answers 0 for any other
+//! type); with an explicit `Global`, the state opcodes below. See [`implemented`].
 //!
 //! Copies (`CALLDATACOPY`, `CODECOPY`, `RETURNDATACOPY`, `MCOPY`) run as bounded
 //! micro-steps (2.2): the opcode step does every check, pops, charges all the gas,
@@ -104,12 +104,48 @@
 //! [`CopyCursor`] whose opcode is the call's and whose source is the return-data view),
 //! so every step stays bounded. The transaction's frame still ends in `TX_FINISH`.
 //!
-//! What it is not (yet): `CREATE`, `CREATE2` and `SELFDESTRUCT` return
-//! [`StepError::Unsupported`] — the prover's `UnsupportedStep` — without changing the
-//! state, and so does a call to a precompile (`0x01`..`0x11`, `0x100`); there is no code
-//! deposit, so the code store only grows by what its builder puts in. The depth limit is
-//! checked by unit tests only (under the 2^24 gas cap and the 63/64 rule revm's frames
-//! cannot get near it). Sizes assume a 64-bit `usize`, as revm does on this platform.
+//! Creates (`CREATE`, `CREATE2`, with an explicit `Global`) run as revm 43 runs them
+//! (`instructions::contract::create`, then the handler's `make_create_frame`,
+//! `create_account_checkpoint` and `return_create`). The opcode step: a static frame
+//! halts; pop value, offset, length; for a non-empty init code EIP-3860's limit (49,152
+//! bytes, else a halt) and 2 gas a word, then memory expansion; `CREATE2` pops its salt
+//! and pays 32,000 + 6 a word, `CREATE` 32,000; the child's gas `g − ⌊g/64⌋` is charged.
+//! Init code above 2 KiB is hashed as `KECCAK256` hashes: the opcode step absorbs 4
+//! blocks into a [`CreateCursor`] (`Frame.cursor = keccak(CreateCursor)`, tag 4: opcode,
+//! value, salt, the child's gas and the sponge over the creator's memory), each
+//! micro-step 4 more, and the step that absorbs the last block goes on with the create;
+//! at most 2 KiB is hashed at once. Then, without entering: above depth 1,024, with a
+//! value above the balance or a nonce at `u64::MAX`, 0 is pushed and the child's gas
+//! comes back. Otherwise the creator's nonce goes up, the address is derived (`CREATE`:
+//! `rlp(sender, nonce)`, `CREATE2`: `keccak(0xff ‖ sender ‖ salt ‖ keccak(initcode))`) and
+//! made warm, and `Global`'s snapshot is taken (revm's checkpoint: after the nonce and the
+//! warm address, which a failure of the child keeps). An address with a nonce or code
+//! (revm 43 does not look at storage) collides: 0 pushed, the child's gas gone. Else the
+//! created set gets `keccak(0x06 ‖ address)` (EIP-6780), the account nonce 1 and the value,
+//! and the child frame starts: `FrameEnv` kind `CREATE`/`CREATE2`, not static, depth + 1,
+//! `self` = `codeAddress` = the address, `caller` the creator, the value, code = the init
+//! code, no input, no output range. Empty init code is such a frame too (revm runs its
+//! one `STOP`).
+//!
+//! A create frame (and a `TX_CREATE` one) that ends in `STOP` or `RETURN` deposits its
+//! output as code in the same step, in revm's order: above 24,576 bytes (EIP-170) or
+//! starting with `0xEF` (EIP-3541) the frame halts ([`Halt::CodeSizeLimit`],
+//! [`Halt::CodeStartsWithEf`]), then 200 gas a byte (out of gas a halt); every halt
+//! restores the snapshot and the creator gets no gas back. Code above 2 KiB is hashed in
+//! sponge micro-steps in the returning frame ([`DepositCursor`], tag 5: the sponge over its
+//! memory; `Frame.gas` is already net of the deposit), and the step with the hash deposits:
+//! the account's code hash in the world, the code in the world's code store
+//! ([`super::world::World::code_by_hash`], so the new code can be called at once). Then the
+//! creator resumes as after a call, but with the address pushed (0 on failure) and no
+//! return data (a revert's output as return data after `REVERT`).
+//!
+//! What it is not (yet): `SELFDESTRUCT` returns [`StepError::Unsupported`] — the prover's
+//! `UnsupportedStep` — without changing the state, and so does a call to a precompile
+//! (`0x01`..`0x11`, `0x100`). A create frame's init code above 2 KiB is cut into its
+//! chunk tree at once (the L1 step that enters it will need the code root bounded too: not
+//! designed yet). The depth limit is checked by unit tests only (under the 2^24 gas cap
+//! and the 63/64 rule revm's frames cannot get near it). Sizes assume a 64-bit `usize`, as
+//! revm does on this platform.
 
 use std::sync::Arc;
 
@@ -117,12 +153,12 @@ use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 
 use super::{
     commit::{
-        BlockCtxRecord, BlockEnvRecord, CopyCursorRecord, FrameEnvRecord, FrameKind, FrameRecord,
-        LogCursorRecord, ResultRecord, ResultStatus, Sections, SpongeCursorRecord, Top,
-        TxCtxRecord, View, ViewFormat,
+        BlockCtxRecord, BlockEnvRecord, CopyCursorRecord, CreateCursorRecord, DepositCursorRecord,
+        FrameEnvRecord, FrameKind, FrameRecord, LogCursorRecord, ResultRecord, ResultStatus,
+        Sections, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat,
     },
     sponge, tree,
-    world::{TxCheckpoint, TxState, is_precompile},
+    world::{TxCheckpoint, TxState, empty_account, is_precompile},
 };
 use crate::chain::{DEV_CHAIN_ID, FEE_VAULT};
 use crate::state::AccountLeaf;
@@ -328,8 +364,14 @@ pub enum Halt {
     InvalidOperand,
     /// `RETURNDATACOPY` past the end of the return data.
     ReturnDataOutOfBounds,
-    /// `SSTORE`, `TSTORE` or `LOG0`..`LOG4` in a static call.
+    /// `SSTORE`, `TSTORE`, `LOG0`..`LOG4`, `CREATE` or `CREATE2` in a static call.
     StateChangeInStaticCall,
+    /// `CREATE`/`CREATE2` with init code above [`MAX_INITCODE_SIZE`] (EIP-3860).
+    InitCodeSizeLimit,
+    /// A create frame returned code above [`MAX_DEPLOYED_CODE_SIZE`] (EIP-170).
+    CodeSizeLimit,
+    /// A create frame returned code starting with `0xEF` (EIP-3541).
+    CodeStartsWithEf,
 }
 
 /// How a frame ended.
@@ -602,6 +644,10 @@ pub enum Cursor {
     Sponge(SpongeCursor),
     /// A `LOG` whose data is being hashed.
     Log(LogCursor),
+    /// A `CREATE`/`CREATE2` whose init code is being hashed.
+    Create(CreateCursor),
+    /// A create frame's returned code being hashed for its deposit.
+    Deposit(DepositCursor),
 }
 
 impl Cursor {
@@ -611,6 +657,9 @@ impl Cursor {
             Self::Copy(c) => c.opcode,
             Self::Sponge(_) => 0x20,
             Self::Log(c) => 0xa0 + c.topic_count,
+            Self::Create(c) => c.opcode,
+            // The deposit follows the create frame's RETURN.
+            Self::Deposit(_) => 0xf3,
         }
     }
 
@@ -620,6 +669,8 @@ impl Cursor {
             Self::Copy(c) => c.record().hash(),
             Self::Sponge(c) => c.record().hash(),
             Self::Log(c) => c.record().hash(),
+            Self::Create(c) => c.record().hash(),
+            Self::Deposit(c) => c.record().hash(),
         }
     }
 }
@@ -652,6 +703,62 @@ impl LogCursor {
     /// The topics in use.
     pub fn used_topics(&self) -> &[B256] {
         &self.topics[..(self.topic_count as usize).min(4)]
+    }
+}
+
+/// A `CREATE`/`CREATE2` with more than [`KECCAK_ONE_STEP_MAX`] bytes of init code under
+/// way: what the opcode popped and charged, and the sponge over the init code in the
+/// creator's memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateCursor {
+    /// `CREATE` or `CREATE2`.
+    pub opcode: u8,
+    /// The endowment.
+    pub value: U256,
+    /// `CREATE2`'s salt (0 for `CREATE`).
+    pub salt: B256,
+    /// The child's gas (charged).
+    pub gas_limit: u64,
+    /// The init code's sponge.
+    pub sponge: SpongeCursor,
+}
+
+impl CreateCursor {
+    /// The record `Frame.cursor` hashes.
+    pub fn record(&self) -> CreateCursorRecord {
+        CreateCursorRecord {
+            opcode: self.opcode,
+            value: self.value,
+            salt: self.salt,
+            gas_limit: self.gas_limit,
+            offset: self.sponge.offset,
+            length: self.sponge.length,
+            blocks: self.sponge.blocks,
+            state: self.sponge.state,
+        }
+    }
+}
+
+/// A code deposit of more than [`KECCAK_ONE_STEP_MAX`] bytes under way in the create frame
+/// that returned the code: the sponge over it, and the output (the frame's result once the
+/// deposit is done).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepositCursor {
+    /// The code's sponge (the returning frame's memory).
+    pub sponge: SpongeCursor,
+    /// The frame's output: the code, as a view of its memory.
+    pub output: Arc<ViewSource>,
+}
+
+impl DepositCursor {
+    /// The record `Frame.cursor` hashes.
+    pub fn record(&self) -> DepositCursorRecord {
+        DepositCursorRecord {
+            offset: self.sponge.offset,
+            length: self.sponge.length,
+            blocks: self.sponge.blocks,
+            state: self.sponge.state,
+        }
     }
 }
 
@@ -877,7 +984,7 @@ impl MachineState {
 
     /// Whether the step from `self` to `next` ends a nested frame and resumes its caller.
     pub fn returns_into(&self, next: &MachineState) -> bool {
-        self.cursor.is_none()
+        matches!(self.cursor, None | Some(Cursor::Deposit(_)))
             && self.callers.is_some()
             && next.callers_depth() < self.callers_depth()
     }
@@ -1000,7 +1107,21 @@ pub fn reads_global(op: u8) -> bool {
     matches!(
         op,
         0x31 | 0x3b | 0x3c | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0
-            ..=0xa4 | 0xf1 | 0xf2 | 0xf4 | 0xfa
+            ..=0xa4 | 0xf0 | 0xf1 | 0xf2 | 0xf4 | 0xf5 | 0xfa
+    )
+}
+
+/// Whether `op` is `CREATE` or `CREATE2`.
+pub fn is_create(op: u8) -> bool {
+    matches!(op, 0xf0 | 0xf5)
+}
+
+/// Whether a frame of `kind` creates an account (`CREATE`, `CREATE2` or the transaction's
+/// own creation): its success deposits its output as the account's code.
+pub fn creates(kind: FrameKind) -> bool {
+    matches!(
+        kind,
+        FrameKind::Create | FrameKind::Create2 | FrameKind::TxCreate
     )
 }
 
@@ -1123,7 +1244,9 @@ fn classify(op: u8) -> Class {
         // EIP-2929: the warm access is static; cold, value, new account and the callee's
         // gas are charged in the step.
         0xf1 | 0xf2 | 0xf4 | 0xfa => Static(100),
-        0xf0 | 0xf5 | 0xff => Unsupported,
+        // revm charges everything of a create in the step (its static gas is 0).
+        0xf0 | 0xf5 => Static(0),
+        0xff => Unsupported,
         0xf3 | 0xfd | 0xfe => Static(0),
         _ => Undefined,
     }
@@ -1164,6 +1287,37 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
                     s.append_log(c.used_topics(), offset, len, hash);
                 }
                 None => s.cursor = Some(Cursor::Log(c)),
+            }
+            return Ok(());
+        }
+        Some(Cursor::Create(mut c)) => {
+            match c.sponge.advance(&s.memory) {
+                Some(hash) => {
+                    let args = CreateArgs {
+                        opcode: c.opcode,
+                        value: c.value,
+                        salt: c.salt,
+                        gas_limit: c.gas_limit,
+                        offset: c.sponge.offset,
+                        length: c.sponge.length,
+                        init_hash: hash,
+                    };
+                    if let Err(h) = create_enter(s, &args) {
+                        s.halt(h);
+                    }
+                }
+                None => s.cursor = Some(Cursor::Create(c)),
+            }
+            return Ok(());
+        }
+        Some(Cursor::Deposit(mut c)) => {
+            match c.sponge.advance(&s.memory) {
+                Some(hash) => {
+                    let code = c.output.bytes();
+                    s.deposit(code, hash);
+                    s.leave_frame(Outcome::Return, Some(Arc::unwrap_or_clone(c.output)));
+                }
+                None => s.cursor = Some(Cursor::Deposit(c)),
             }
             return Ok(());
         }
@@ -1227,6 +1381,65 @@ impl MachineState {
     /// first ≤ 32 destination words in this step, the rest in copy micro-steps whose
     /// cursor carries the call's opcode and reads the output's view.
     fn end_frame(&mut self, outcome: Outcome, output: Option<ViewSource>) {
+        if creates(self.env.kind) && matches!(outcome, Outcome::Stop | Outcome::Return) {
+            let code = output.as_ref().map_or_else(Bytes::new, ViewSource::bytes);
+            // EIP-170, EIP-3541 and the deposit's 200 gas a byte, in revm's order
+            // (`return_create`); a failure is a halt of the create frame.
+            let refused = if code.len() > MAX_DEPLOYED_CODE_SIZE {
+                Some(Halt::CodeSizeLimit)
+            } else if code.first() == Some(&0xef) {
+                Some(Halt::CodeStartsWithEf)
+            } else {
+                self.charge(CODE_DEPOSIT_COST * code.len() as u64).err()
+            };
+            if let Some(h) = refused {
+                self.halt(h);
+                return;
+            }
+            match output {
+                Some(o) if code.len() as u64 > KECCAK_ONE_STEP_MAX => {
+                    let mut c = DepositCursor {
+                        sponge: SpongeCursor {
+                            offset: o.view.offset,
+                            length: code.len() as u64,
+                            blocks: 0,
+                            state: [0; 25],
+                        },
+                        output: Arc::new(o),
+                    };
+                    // Code above 2 KiB has more than 4 blocks: never done here.
+                    let _ = c.sponge.advance(&self.memory);
+                    self.cursor = Some(Cursor::Deposit(c));
+                    return;
+                }
+                output => {
+                    let hash = keccak256(&code);
+                    self.deposit(code, hash);
+                    self.leave_frame(outcome, output);
+                    return;
+                }
+            }
+        }
+        self.leave_frame(outcome, output);
+    }
+
+    /// The created account (`FrameEnv.self`) gets `code` (whose keccak is `hash`) and the
+    /// world's code store learns it: the end of a create frame's successful deposit.
+    fn deposit(&mut self, code: Bytes, hash: B256) {
+        let me = self.env.self_address;
+        if let Some(f) = self.state.as_mut() {
+            if !code.is_empty() {
+                let mut account = f.tx.world.account(me);
+                account.code_hash = hash;
+                f.tx.world.set_account(me, account);
+            }
+            // At most 24,576 bytes: within `Code`'s limit, so this cannot fail.
+            let _ = f.tx.world.insert_code(code);
+        }
+    }
+
+    /// The frame ends (after a create frame's deposit): see [`Self::end_frame`].
+    fn leave_frame(&mut self, outcome: Outcome, output: Option<ViewSource>) {
         let ok = matches!(outcome, Outcome::Stop | Outcome::Return);
         if !ok {
             self.restore_snapshot();
@@ -1258,8 +1471,16 @@ impl MachineState {
         // The callee had at most what the call charged (plus the stipend the transfer
         // cost paid for): no overflow past the caller's gas before the call.
         self.gas = self.gas.saturating_add(back);
-        // The call popped six or seven items: there is room.
-        self.stack.push(U256::from(ok));
+        // The call popped six or seven items, a create three or four: there is room. A
+        // create pushes the address it created (0 on failure) and keeps the output as
+        // return data only after a revert.
+        let created = creates(callee_env.kind);
+        let pushed = match (created, ok) {
+            (true, true) => U256::from_be_bytes(callee_env.self_address.into_word().0),
+            (_, ok) => U256::from(ok),
+        };
+        self.stack.push(pushed);
+        let output = if created && ok { None } else { output };
         match output {
             Some(o) => {
                 self.return_data = o.bytes();
@@ -1887,6 +2108,7 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
             s.finish(outcome, offset_used, len);
         }
         0xf1 | 0xf2 | 0xf4 | 0xfa => call(s, op)?,
+        0xf0 | 0xf5 => create(s, op)?,
         0xfe => return Err(Halt::InvalidFe),
         // `classify` admits no other byte here.
         _ => return Err(Halt::UndefinedOpcode(op)),
@@ -2012,6 +2234,22 @@ fn call(s: &mut MachineState, op: u8) -> Exec {
         ret_offset: out_offset,
         ret_length: out_len,
     };
+    enter_frame(s, env, code, limit, snapshot, snapshot_hash);
+    Ok(())
+}
+
+/// Suspend the running frame (the caller, as it will resume: its call's operands popped,
+/// gas charged, pc past the call) under a new frame running `code` with `env` and `gas`,
+/// whose failure restores `snapshot` (3.5): `M.e` becomes `keccak(keccak(caller's Frame) ‖
+/// snapshot ‖ caller's entry)`.
+fn enter_frame(
+    s: &mut MachineState,
+    env: Env,
+    code: Arc<Code>,
+    gas: u64,
+    snapshot: TxCheckpoint,
+    snapshot_hash: B256,
+) {
     // The caller as it will resume, and its own entry, before the callee replaces it.
     let frame_hash = s.frame_record().hash();
     let entry = keccak256(s.call_stack_entry_preimage());
@@ -2020,7 +2258,7 @@ fn call(s: &mut MachineState, op: u8) -> Exec {
         env: Arc::new(env),
         code,
         pc: 0,
-        gas: limit,
+        gas,
         stack: Vec::new(),
         memory: Vec::new(),
         return_data: Bytes::new(),
@@ -2051,6 +2289,180 @@ fn call(s: &mut MachineState, op: u8) -> Exec {
         frame_hash,
         entry,
     }));
+}
+
+/// EIP-3860: the largest init code (twice EIP-170's limit).
+pub const MAX_INITCODE_SIZE: u64 = 49_152;
+/// EIP-170: the largest code a create deposits.
+pub const MAX_DEPLOYED_CODE_SIZE: usize = 24_576;
+/// `CREATE`'s and `CREATE2`'s base cost.
+const CREATE_COST: u64 = 32_000;
+/// EIP-3860: per word of init code.
+const INITCODE_WORD_COST: u64 = 2;
+/// `CREATE2`: per word of init code hashed for the address.
+const KECCAK_WORD_COST: u64 = 6;
+/// A code deposit's cost per byte.
+const CODE_DEPOSIT_COST: u64 = 200;
+
+/// What a create continues with once its init code is hashed.
+#[derive(Debug, Clone, Copy)]
+struct CreateArgs {
+    opcode: u8,
+    value: U256,
+    salt: B256,
+    gas_limit: u64,
+    offset: u64,
+    length: u64,
+    init_hash: B256,
+}
+
+/// `CREATE` and `CREATE2` in revm 43's order (`instructions::contract::create`): a static
+/// frame halts; pop value, offset and length; for a non-empty init code, EIP-3860's limit
+/// (49,152) and 2 gas a word, then memory expansion; `CREATE2` pops its salt and pays
+/// 32,000 + 6 a word, `CREATE` 32,000; the child's gas `gas − ⌊gas/64⌋` is charged. Init
+/// code above 2 KiB is then hashed in sponge micro-steps ([`CreateCursor`]); the step that
+/// has the hash goes on with [`create_enter`].
+fn create(s: &mut MachineState, op: u8) -> Exec {
+    if s.env.is_static {
+        return Err(Halt::StateChangeInStaticCall);
+    }
+    let [value, offset, len] = s.pop()?;
+    let len = as_u64_or_fail(len)?;
+    let words = len.div_ceil(32);
+    let mut offset_used = 0;
+    if len != 0 {
+        if len > MAX_INITCODE_SIZE {
+            return Err(Halt::InitCodeSizeLimit);
+        }
+        s.charge(INITCODE_WORD_COST * words)?;
+        offset_used = as_u64_or_fail(offset)?;
+        s.expand(offset_used, len)?;
+    }
+    let salt = if op == 0xf5 {
+        let [salt] = s.pop()?;
+        s.charge(CREATE_COST + KECCAK_WORD_COST * words)?;
+        B256::from(salt.to_be_bytes::<32>())
+    } else {
+        s.charge(CREATE_COST)?;
+        B256::ZERO
+    };
+    let gas_limit = s.gas - s.gas / CALL_GAS_RETAINED;
+    s.charge(gas_limit)?;
+    if len > KECCAK_ONE_STEP_MAX {
+        let mut c = CreateCursor {
+            opcode: op,
+            value,
+            salt,
+            gas_limit,
+            sponge: SpongeCursor {
+                offset: offset_used,
+                length: len,
+                blocks: 0,
+                state: [0; 25],
+            },
+        };
+        // Init code above 2 KiB has more than 4 blocks: never done here.
+        let _ = c.sponge.advance(&s.memory);
+        s.cursor = Some(Cursor::Create(c));
+        return Ok(());
+    }
+    let init_hash = if len == 0 {
+        KECCAK256_EMPTY
+    } else {
+        let start = offset_used as usize;
+        keccak256(&s.memory[start..start + len as usize])
+    };
+    let args = CreateArgs {
+        opcode: op,
+        value,
+        salt,
+        gas_limit,
+        offset: offset_used,
+        length: len,
+        init_hash,
+    };
+    create_enter(s, &args)
+}
+
+/// The rest of a create, in revm 43's order (`make_create_frame`,
+/// `create_account_checkpoint`): above depth 1,024, with a value above the balance or a
+/// nonce at `u64::MAX` it fails without entering (0 pushed, the child's gas back, return
+/// data cleared); otherwise the creator's nonce goes up, the address is derived (`CREATE`:
+/// `keccak(rlp(sender, nonce))`, `CREATE2`: `keccak(0xff ‖ sender ‖ salt ‖
+/// keccak(initcode))`) and made warm (EIP-2929), and `Global`'s snapshot is taken. An
+/// address with a nonce or code collides: 0 pushed and the child's gas is gone (revm's
+/// `CreateCollision` is a halt of the child); storage is not looked at. Else the created
+/// set gets the address (EIP-6780), the account gets nonce 1 and the value, and the child
+/// frame runs the init code (no input).
+fn create_enter(s: &mut MachineState, a: &CreateArgs) -> Exec {
+    let me = s.env.self_address;
+    let depth = s.env.depth;
+    let refuse = |s: &mut MachineState, gas_back: u64| {
+        s.gas += gas_back;
+        s.stack.push(U256::ZERO);
+        s.return_data = Bytes::new();
+        s.return_source = None;
+    };
+    let tx = s.global()?;
+    let mut creator = tx.world.account(me);
+    if depth >= CALL_DEPTH_LIMIT || creator.balance < a.value || creator.nonce == u64::MAX {
+        refuse(s, a.gas_limit);
+        return Ok(());
+    }
+    let nonce = creator.nonce;
+    creator.nonce += 1;
+    tx.world.set_account(me, creator);
+    let created = if a.opcode == 0xf5 {
+        me.create2(a.salt, a.init_hash)
+    } else {
+        me.create(nonce)
+    };
+    if !is_precompile(created) {
+        tx.tx_tree.warm_account(created);
+    }
+    let snapshot = tx.checkpoint();
+    let snapshot_hash = tx.record().hash();
+    let target = tx.world.account(created);
+    let has_code = target.code_hash != KECCAK256_EMPTY && !target.code_hash.is_zero();
+    if has_code || target.nonce != 0 {
+        refuse(s, 0);
+        return Ok(());
+    }
+    tx.tx_tree.mark_created(created);
+    if !a.value.is_zero() {
+        creator.balance -= a.value;
+        tx.world.set_account(me, creator);
+    }
+    let account = AccountLeaf {
+        nonce: 1,
+        // A balance never reaches 2^256: the total supply is far below it.
+        balance: target.balance.saturating_add(a.value),
+        ..empty_account()
+    };
+    tx.world.set_account(created, account);
+    let start = (a.offset as usize).min(s.memory.len());
+    let end = start.saturating_add(a.length as usize).min(s.memory.len());
+    // The opcode bounded the init code by EIP-3860's limit, within `Code`'s.
+    let code = Code::new(Bytes::copy_from_slice(&s.memory[start..end]))
+        .map_err(|_| Halt::InitCodeSizeLimit)?;
+    let env = Env {
+        kind: if a.opcode == 0xf5 {
+            FrameKind::Create2
+        } else {
+            FrameKind::Create
+        },
+        is_static: false,
+        depth: depth + 1,
+        self_address: created,
+        code_address: created,
+        caller: me,
+        value: a.value,
+        input: Bytes::new(),
+        input_source: None,
+        ret_offset: 0,
+        ret_length: 0,
+    };
+    enter_frame(s, env, Arc::new(code), a.gas_limit, snapshot, snapshot_hash);
     Ok(())
 }
 
@@ -2973,6 +3385,271 @@ mod tests {
                 step(&s),
                 Err(StepError::MissingCode { opcode: 0xf1, .. })
             ));
+        }
+    }
+
+    mod creates {
+        use super::super::*;
+        use crate::{
+            fault::world::World,
+            state::{CommittedState, StateChange},
+        };
+
+        const ME: Address = Address::repeat_byte(0x11);
+
+        /// A frame of `ME` (nonce `nonce`, balance 10) at `depth` running `code`, with
+        /// `others` in the world.
+        fn frame(
+            code: &[u8],
+            gas: u64,
+            depth: u16,
+            nonce: u64,
+            others: &[(Address, u64, &[u8])],
+        ) -> MachineState {
+            let mut changes = vec![StateChange::Account {
+                address: ME,
+                nonce,
+                balance: U256::from(10),
+                code_hash: keccak256(code),
+            }];
+            for (a, n, c) in others {
+                changes.push(StateChange::Account {
+                    address: *a,
+                    nonce: *n,
+                    balance: U256::from(5),
+                    code_hash: keccak256(c),
+                });
+            }
+            let mut base = CommittedState::default();
+            base.apply(&changes);
+            let world = World::new(base)
+                .with_codes(others.iter().map(|(_, _, c)| Bytes::copy_from_slice(c)))
+                .expect("small code");
+            let env = Env {
+                self_address: ME,
+                code_address: ME,
+                depth,
+                ..Env::default()
+            };
+            MachineState::new(Context::default(), env, Bytes::copy_from_slice(code), gas)
+                .expect("valid")
+                .with_state(TxState::new(world))
+        }
+
+        /// `CODECOPY(0, data, len(init))`, then `op` (with salt 5 for `CREATE2`) of it with
+        /// `value`, then `STOP`, then the init code as data.
+        fn creator(op: u8, value: u8, init: &[u8]) -> Vec<u8> {
+            let [hi, lo] = (init.len() as u16).to_be_bytes();
+            let mut code = vec![0x61, hi, lo, 0x61, 0, 0, 0x5f, 0x39];
+            if op == 0xf5 {
+                code.extend([0x60, 5]);
+            }
+            code.extend([0x61, hi, lo, 0x5f, 0x60, value, op, 0x00]);
+            let [dh, dl] = (code.len() as u16).to_be_bytes();
+            code[4] = dh;
+            code[5] = dl;
+            code.extend_from_slice(init);
+            code
+        }
+
+        /// Steps up to the create and takes it with its micro-steps; the state before
+        /// and after, and the micro-steps.
+        fn take_create(s: &mut MachineState) -> (MachineState, MachineState, usize) {
+            while !is_create(s.code.byte(s.pc)) {
+                step_in_place(s).expect("implemented");
+            }
+            let before = s.clone();
+            step_in_place(s).expect("implemented");
+            let mut micro = 0;
+            while matches!(s.cursor, Some(Cursor::Create(_))) {
+                step_in_place(s).expect("implemented");
+                micro += 1;
+            }
+            (before, s.clone(), micro)
+        }
+
+        fn run_out(s: &mut MachineState) -> usize {
+            let mut n = 0;
+            while s.finished.is_none() {
+                step_in_place(s).expect("implemented");
+                n += 1;
+                assert!(n < 1_000_000, "does not end");
+            }
+            n
+        }
+
+        /// Init code that returns `n` bytes of its own code (zero-padded).
+        fn deploys(n: u16) -> Vec<u8> {
+            let [hi, lo] = n.to_be_bytes();
+            vec![0x61, hi, lo, 0x5f, 0x5f, 0x39, 0x61, hi, lo, 0x5f, 0xf3]
+        }
+
+        #[test]
+        fn depth_limit_and_value_above_the_balance_refuse_with_the_gas_back() {
+            let init = deploys(3);
+            for (depth, value, enters) in [
+                (CALL_DEPTH_LIMIT - 1, 10, true),
+                (CALL_DEPTH_LIMIT, 0, false),
+                (0, 11, false),
+            ] {
+                let code = creator(0xf0, value, &init);
+                let mut s = frame(&code, 100_000, depth, 1, &[]);
+                let (before, after, _) = take_create(&mut s);
+                assert_eq!(before.enters(&after), enters);
+                let words = (init.len() as u64).div_ceil(32);
+                let tx = &after.state.as_ref().expect("state").tx;
+                if enters {
+                    let created = ME.create(1);
+                    assert_eq!(after.env.self_address, created);
+                    assert_eq!(after.env.kind, FrameKind::Create);
+                    assert_eq!(tx.world.account(ME).nonce, 2);
+                    assert_eq!(tx.world.account(created).nonce, 1);
+                    assert_eq!(tx.world.account(created).balance, U256::from(10));
+                    assert!(tx.tx_tree.is_created(created) && tx.tx_tree.is_warm_account(created));
+                } else {
+                    // Word cost and 32,000 paid; the child's gas back, nothing changed.
+                    assert_eq!(after.gas, before.gas - 2 * words - 32_000);
+                    assert_eq!(after.stack, vec![U256::ZERO]);
+                    assert_eq!(tx.world.account(ME).nonce, 1);
+                    assert_eq!(after.global_hash(), before.global_hash());
+                }
+            }
+        }
+
+        #[test]
+        fn nonce_overflow_refuses_and_collision_takes_the_gas() {
+            let init = deploys(3);
+            let code = creator(0xf0, 0, &init);
+            let mut s = frame(&code, 100_000, 0, u64::MAX, &[]);
+            let (before, after, _) = take_create(&mut s);
+            assert!(!before.enters(&after));
+            assert_eq!(after.stack, vec![U256::ZERO]);
+            assert_eq!(after.global_hash(), before.global_hash());
+            // An account with a nonce at the address: the nonce goes up, the address is
+            // warm, 0 is pushed and the child's gas is gone.
+            let taken = ME.create(1);
+            for (nonce, code_there) in [(1, &[][..]), (0, &[0x00][..])] {
+                let mut s = frame(&code, 100_000, 0, 1, &[(taken, nonce, code_there)]);
+                let (before, after, _) = take_create(&mut s);
+                assert!(!before.enters(&after));
+                assert_eq!(after.stack, vec![U256::ZERO]);
+                let g = before.gas - 2 - 32_000;
+                assert_eq!(after.gas, g / 64);
+                let tx = &after.state.as_ref().expect("state").tx;
+                assert_eq!(tx.world.account(ME).nonce, 2);
+                assert!(tx.tx_tree.is_warm_account(taken) && !tx.tx_tree.is_created(taken));
+            }
+        }
+
+        #[test]
+        fn static_and_init_code_limit_halt() {
+            let code = creator(0xf0, 0, &deploys(3));
+            let mut s = frame(&code, 100_000, 0, 1, &[]);
+            s.env = Arc::new(Env {
+                is_static: true,
+                ..(*s.env).clone()
+            });
+            run_out(&mut s);
+            let f = s.finished.as_ref().expect("finished");
+            assert_eq!(f.outcome, Outcome::Halt(Halt::StateChangeInStaticCall));
+            // CREATE(0, 0, 49,153): refused before memory is touched.
+            let mut s = frame(
+                &[0x62, 0x00, 0xc0, 0x01, 0x5f, 0x5f, 0xf0],
+                100_000,
+                0,
+                1,
+                &[],
+            );
+            run_out(&mut s);
+            let f = s.finished.as_ref().expect("finished");
+            assert_eq!(f.outcome, Outcome::Halt(Halt::InitCodeSizeLimit));
+            assert!(s.memory.is_empty());
+        }
+
+        #[test]
+        fn create2_hashes_long_init_code_in_sponge_micro_steps_and_deposits_long_code() {
+            // 3,000 bytes of init code deploying 2,500 bytes: 23 blocks hashed in 6 steps
+            // (the opcode and 5 micro-steps), the deposit's 19 blocks in 5 (the RETURN
+            // and 4).
+            let mut init = deploys(2_500);
+            init.resize(3_000, 0xab);
+            let code = creator(0xf5, 3, &init);
+            let mut s = frame(&code, 2_000_000, 0, 1, &[]);
+            let (before, after, micro) = take_create(&mut s);
+            assert_eq!(micro, 5);
+            assert!(before.enters(&after));
+            let created = ME.create2(B256::with_last_byte(5), keccak256(&init));
+            assert_eq!(after.env.self_address, created);
+            assert_eq!(after.env.kind, FrameKind::Create2);
+            assert_eq!(after.code.bytes().as_ref(), &init[..]);
+            while !matches!(s.cursor, Some(Cursor::Deposit(_))) {
+                step_in_place(&mut s).expect("implemented");
+            }
+            assert_eq!(s.callers_depth(), 1);
+            let mut deposit = 0;
+            while s.callers.is_some() {
+                step_in_place(&mut s).expect("implemented");
+                deposit += 1;
+            }
+            assert_eq!(deposit, 4);
+            let word = U256::from_be_bytes(created.into_word().0);
+            assert_eq!(s.stack, vec![word]);
+            assert!(s.return_data.is_empty());
+            let tx = &s.state.as_ref().expect("state").tx;
+            let mut want = init[..2_500].to_vec();
+            want.resize(2_500, 0);
+            let account = tx.world.account(created);
+            assert_eq!(account.code_hash, keccak256(&want));
+            assert_eq!(account.balance, U256::from(3));
+            let stored = tx.world.code_by_hash(account.code_hash).expect("deposited");
+            assert_eq!(stored.bytes().as_ref(), &want[..]);
+        }
+
+        #[test]
+        fn deposit_failures_revert_and_take_the_gas() {
+            // 24,577 bytes, 0xEF first, and out of gas for the deposit's 200 a byte.
+            let ef = [0x60, 0xef, 0x5f, 0x53, 0x60, 0x01, 0x5f, 0xf3];
+            for (init, gas) in [
+                (deploys(24_577), 8_000_000),
+                (ef.to_vec(), 100_000),
+                (deploys(2_000), 300_000),
+            ] {
+                let code = creator(0xf0, 4, &init);
+                let mut s = frame(&code, gas, 0, 1, &[]);
+                let (before, _, _) = take_create(&mut s);
+                let global = before.global_hash();
+                while s.callers.is_some() {
+                    step_in_place(&mut s).expect("implemented");
+                }
+                assert_eq!(s.stack, vec![U256::ZERO]);
+                // The CODECOPY before the create expanded the memory already.
+                let g = before.gas - 2 * (init.len() as u64).div_ceil(32) - 32_000;
+                assert_eq!(s.gas, g / 64, "{} bytes", init.len());
+                // Only the nonce and the warm address survive.
+                let tx = &s.state.as_ref().expect("state").tx;
+                let created = ME.create(1);
+                assert_eq!(tx.world.account(created), empty_account());
+                assert_eq!(tx.world.account(ME).nonce, 2);
+                assert_eq!(tx.world.account(ME).balance, U256::from(10));
+                assert!(!tx.tx_tree.is_created(created));
+                assert_ne!(s.global_hash(), global);
+            }
+        }
+
+        #[test]
+        fn empty_init_code_runs_a_stop_and_deposits_nothing() {
+            // CREATE(1, 0, 0), STOP.
+            let mut s = frame(&[0x5f, 0x5f, 0x60, 0x01, 0xf0, 0x00], 100_000, 0, 1, &[]);
+            let (before, after, _) = take_create(&mut s);
+            assert!(before.enters(&after));
+            assert_eq!(after.code.bytes().len(), 0);
+            assert_eq!(after.code.hash(), KECCAK256_EMPTY);
+            step_in_place(&mut s).expect("implemented");
+            let created = ME.create(1);
+            assert_eq!(s.stack, vec![U256::from_be_bytes(created.into_word().0)]);
+            let tx = &s.state.as_ref().expect("state").tx;
+            assert_eq!(tx.world.account(created).code_hash, KECCAK256_EMPTY);
+            assert_eq!(tx.world.account(created).balance, U256::from(1));
         }
     }
 

@@ -14,7 +14,8 @@
 //! fields and warmth, every loaded slot with its original and present value and warmth);
 //! and every call an opcode makes is recorded as revm's `CallInputs` say it
 //! ([`CallRecord`]: kind, static flag, addresses, value, code hash, input, gas, output
-//! range).
+//! range), and every create as its `CreateInputs` say with the address it created
+//! ([`CreateRecord`]).
 //!
 //! What it is not: not cheap — it copies stack, memory and the journal's loaded accounts
 //! at every opcode, so it is for tests, coverage runs and short replays, not for tracing
@@ -125,6 +126,26 @@ pub struct CallRecord {
     pub ret: Option<(u64, u64)>,
 }
 
+/// A create revm is about to make (its `CreateInputs`), and the address it created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRecord {
+    /// 5 `CREATE`, 6 `CREATE2` (`FrameEnv.kind`'s).
+    pub kind: u8,
+    /// `CREATE2`'s salt (0 for `CREATE`).
+    pub salt: U256,
+    /// The creator.
+    pub caller: Address,
+    /// The endowment.
+    pub value: U256,
+    /// The init code.
+    pub init_code: Bytes,
+    /// The child's gas.
+    pub gas_limit: u64,
+    /// The address created, once the create ended (`None` when it failed before its
+    /// frame: depth, balance, nonce, collision).
+    pub address: Option<Address>,
+}
+
 /// How a frame ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameEnd {
@@ -152,6 +173,11 @@ pub struct StepTracer {
     /// Every call an opcode made, in order (those that ended at once included; not the
     /// transaction's own).
     pub calls: Vec<CallRecord>,
+    /// Every create an opcode made, in order (those that failed before their frame
+    /// included; not the transaction's own).
+    pub creates: Vec<CreateRecord>,
+    /// Indices into `creates` of the creates under way, innermost last.
+    open_creates: Vec<Option<usize>>,
     depth: usize,
     /// The refund counter each running frame showed at its last opcode (index depth − 1).
     refunds: Vec<i64>,
@@ -235,7 +261,26 @@ where
         self.end(&outcome.result);
     }
 
-    fn create(&mut self, _context: &mut CTX, _inputs: &mut CreateInputs) -> Option<CreateOutcome> {
+    fn create(&mut self, _context: &mut CTX, inputs: &mut CreateInputs) -> Option<CreateOutcome> {
+        use revm::context_interface::CreateScheme;
+        // The transaction's own creation is not an opcode's.
+        let open = (self.depth > 0).then(|| {
+            let (kind, salt) = match inputs.scheme() {
+                CreateScheme::Create2 { salt } => (6, salt),
+                _ => (5, U256::ZERO),
+            };
+            self.creates.push(CreateRecord {
+                kind,
+                salt,
+                caller: inputs.caller(),
+                value: inputs.value(),
+                init_code: inputs.init_code().clone(),
+                gas_limit: inputs.gas_limit(),
+                address: None,
+            });
+            self.creates.len() - 1
+        });
+        self.open_creates.push(open);
         self.depth += 1;
         None
     }
@@ -246,6 +291,11 @@ where
         _inputs: &CreateInputs,
         outcome: &mut CreateOutcome,
     ) {
+        if let Some(Some(i)) = self.open_creates.pop()
+            && let Some(c) = self.creates.get_mut(i)
+        {
+            c.address = outcome.address;
+        }
         self.end(&outcome.result);
     }
 }

@@ -499,6 +499,20 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
             }
             return Ok(out);
         }
+        // Creates and deposits are not on L1 yet: the cursor and its sponge's opening, as
+        // a log's (no decoder reads tags 4 and 5 yet).
+        Some(Cursor::Create(c)) => {
+            let sp = &c.sponge;
+            out.extend_from_slice(&c.record().encode());
+            sponge_opening(&s.memory, sp.offset, sp.length, sp.blocks)?.encode_into(&mut out);
+            return Ok(out);
+        }
+        Some(Cursor::Deposit(c)) => {
+            let sp = &c.sponge;
+            out.extend_from_slice(&c.record().encode());
+            sponge_opening(&s.memory, sp.offset, sp.length, sp.blocks)?.encode_into(&mut out);
+            return Ok(out);
+        }
         None => {}
     }
     let code = s.code.bytes();

@@ -30,9 +30,12 @@
 //!   `EXTCODESIZE`/`EXTCODECOPY`; not state (no root, no journal). And the
 //!   `L2BlockHashes` ring read `BLOCKHASH` makes ([`World::ring_hash`]).
 //!
+//!   A create's code deposit adds the new code to the store (the machine calls
+//!   [`World::insert_code`]); the created set (`keccak(0x06 ‖ address)`,
+//!   [`TxTree::mark_created`]) is journaled like the rest of the transaction tree.
+//!
 //! What it is not: the step function (the machine calls these), witnesses, the block's
-//! bloom and receipts (a transaction's logs end here), code deposits (the store holds
-//! what its builder put in), and no I/O.
+//! bloom and receipts (a transaction's logs end here), and no I/O.
 
 use std::{collections::BTreeMap, sync::Arc};
 

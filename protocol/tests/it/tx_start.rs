@@ -615,6 +615,7 @@ fn expected_start(
             caller: tx.origin,
             target: tx.to,
         },
+        create: false,
     };
     let ctx = Context::new(
         ChainConsts::blink(m.ctx.chain().chain_id),
