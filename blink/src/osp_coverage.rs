@@ -26,9 +26,10 @@
 //! E > 0.
 //!
 //! Nested frames (the `calls` family) are compared with revm at every opcode of every
-//! depth; steps inside them are asked of the prover like any other, but a nested frame's
-//! return and the copy micro-steps of its output's write-back are not (no witness layout
-//! yet: `protocol::fault::coverage::prover_asked`) and are counted on a line of their own.
+//! depth; every step is asked of the prover, the call steps, a nested frame's end and the
+//! copy micro-steps of its output's write-back included (the last two counted on a line of
+//! their own: `protocol::fault::coverage::nested_step`). The codes a call step reads from
+//! the prover's `CodeOracle` are registered first (`witness::code_oracle_inputs`).
 //!
 //! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need creates,
 //! precompiles and transaction boundaries, which the machine does not have), so S counts
@@ -49,7 +50,7 @@ use eyre::bail;
 use protocol::fault::{
     coverage::{
         Coverage, Environment, Family, Generator, Program, StepOutcome, Target, classify,
-        prover_asked, prover_runs, targets,
+        nested_step, prover_runs, targets,
     },
     differential::{self, DiffError, Step},
     machine::ChainConsts,
@@ -230,9 +231,8 @@ impl Run {
             coverage.step(key.0, key.1);
             last = Some(key);
             steps += 1;
-            if !prover_asked(s.pre, s.post) {
-                coverage.not_asked(s.pre.cursor.is_some());
-                return Ok(());
+            if let Some(micro) = nested_step(s.pre, s.post) {
+                coverage.nested(micro);
             }
             *counter += 1;
             if counter.is_multiple_of(*every) {
@@ -289,6 +289,12 @@ fn check_prover(
 ) {
     let row = Some((op, outcome));
     let what = format!("prover on 0x{op:02x} {}", outcome.label());
+    for code in witness::code_oracle_inputs(s.pre) {
+        if let Err(e) = prover.register_code(&code) {
+            coverage.disagree(row, format!("{what}: code oracle: {e}"));
+            return;
+        }
+    }
     let w = match witness::witness(s.pre) {
         Ok(w) => w,
         Err(e) => {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { CodeOracle } from "../../src/fault/CodeOracle.sol";
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
+import { ProverCall } from "../../src/fault/ProverCall.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
@@ -29,7 +31,8 @@ contract OneStepProverTest is TestBase {
             vm.parseJsonBytes32(json, ".chain.prevrandao"),
             vm.parseJsonUint(json, ".chain.blobBaseFee"),
             new ProverState(),
-            new ProverMemory()
+            new ProverMemory(),
+            new ProverCall(new CodeOracle())
         );
     }
 
@@ -168,7 +171,8 @@ contract OneStepProverTest is TestBase {
             prover.prevrandao(),
             prover.blobBaseFee(),
             prover.proverState(),
-            prover.proverMemory()
+            prover.proverMemory(),
+            prover.proverCall()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -278,7 +282,8 @@ contract OneStepProverTest is TestBase {
             prover.prevrandao(),
             prover.blobBaseFee(),
             prover.proverMemory(),
-            prover.proverState()
+            prover.proverState(),
+            prover.proverCall()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);
@@ -418,8 +423,8 @@ contract OneStepProverTest is TestBase {
     }
 
     function test_unsupportedOpcode_reverts() public {
-        (bytes32 pre, bytes memory witness) = _binaryStep(0xf1, 1, 2, 1000); // CALL
-        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf1)));
+        (bytes32 pre, bytes memory witness) = _binaryStep(0xf0, 1, 2, 1000); // CREATE
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf0)));
         prover.step(pre, witness);
     }
 

@@ -89,6 +89,20 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
     if d.top != m.top() {
         return Err("M preimage differs".into());
     }
+    // A step that ends the frame ends its witness with the call-stack entry, after the
+    // suspended caller's Frame when the frame is nested.
+    let ends = step(m).is_ok_and(|next| m.ends_frame(&next));
+    if d.call_stack_entry.is_some() != ends {
+        return Err(format!(
+            "entry present {}, step ends the frame {ends}",
+            d.call_stack_entry.is_some()
+        ));
+    }
+    if let (Some(e), Some(c)) = (&d.call_stack_entry, &m.callers) {
+        if d.parent_frame.map(|f| f.hash()) != Some(c.frame_hash) || e[..32] != c.frame_hash[..] {
+            return Err("parent Frame preimage differs from the suspended caller's".into());
+        }
+    }
     let Some(frame) = d.frame else {
         return Err("no Frame preimage for a running frame".into());
     };
