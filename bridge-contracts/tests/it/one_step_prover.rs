@@ -179,7 +179,6 @@ impl Harness {
 
     /// [`Self::run`] of a whole program (storage included), in a static frame if asked.
     fn run_program(&mut self, p: &Program, is_static: bool) -> Result<usize, String> {
-        let code = &p.code[..];
         let gas = p.frame_gas;
         let mut m = differential::machine_start(p, gas).map_err(|e| e.to_string())?;
         if is_static {
@@ -202,10 +201,10 @@ impl Harness {
             let w = witness::witness(&m).map_err(|e| format!("witness: {e}"))?;
             let micro = m.cursor.is_some();
             // A micro-step's opcode is its cursor's.
+            // The running frame's code: a callee's, inside a nested frame.
             let op = match &m.cursor {
                 Some(c) => c.opcode(),
-                None if m.pc < code.len() => code[m.pc],
-                None => 0,
+                None => m.code.bytes().get(m.pc).copied().unwrap_or(0),
             };
             let next = step(&m);
             let (answer, gas) = self

@@ -156,7 +156,7 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
             return Err(format!("push byte {i} differs"));
         }
     }
-    match (&d.env, witness::reads_env(op)) {
+    match (&d.env, witness::reads_env_in(op, m.callers.is_some())) {
         (Some(env), true) if *env == m.env_record() && env.hash() == frame.env => {}
         (None, false) => {}
         _ => return Err("FrameEnv section differs".into()),
