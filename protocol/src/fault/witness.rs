@@ -1016,7 +1016,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
         if e[..32].iter().any(|b| *b != 0) {
             let start = front
                 .checked_sub(FrameRecord::LEN)
-                .filter(|s| *s >= 1 + Top::LEN)
+                .filter(|s| *s > Top::LEN)
                 .ok_or(WitnessError::Truncated(FrameRecord::LEN))?;
             parent_frame = Some(FrameRecord::decode(&bytes[start..front])?);
             front = start;

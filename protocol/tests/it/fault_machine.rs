@@ -98,10 +98,10 @@ fn check_witness(m: &MachineState) -> Result<(), String> {
             d.call_stack_entry.is_some()
         ));
     }
-    if let (Some(e), Some(c)) = (&d.call_stack_entry, &m.callers) {
-        if d.parent_frame.map(|f| f.hash()) != Some(c.frame_hash) || e[..32] != c.frame_hash[..] {
-            return Err("parent Frame preimage differs from the suspended caller's".into());
-        }
+    if let (Some(e), Some(c)) = (&d.call_stack_entry, &m.callers)
+        && (d.parent_frame.map(|f| f.hash()) != Some(c.frame_hash) || e[..32] != c.frame_hash[..])
+    {
+        return Err("parent Frame preimage differs from the suspended caller's".into());
     }
     let Some(frame) = d.frame else {
         return Err("no Frame preimage for a running frame".into());
