@@ -998,7 +998,15 @@ impl<'a> Reader<'a> {
 /// The tail of a step that ends a frame is found from the end, as the prover finds it: the
 /// last 96 bytes are the call-stack entry when they hash to `M.e`, and the 232 before them
 /// the suspended caller's `Frame` when the entry's `parentFrame` is not 0.
+///
+/// Bytes of another section that happen to hash to `M.e` (96 zero bytes where `M.e` is
+/// `keccak` of 96 zeros, as in a hand-made context of zero records) are read as sections
+/// when reading them as the tail leaves the rest unparsable.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
+    decode_with(bytes, true).or_else(|e| decode_with(bytes, false).map_err(|_| e))
+}
+
+fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
     let mut r = Reader { bytes, at: 0 };
     let version = r.u8()?;
     if version != VERSION {
@@ -1008,7 +1016,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
     let mut entry = None;
     let mut parent_frame = None;
     let mut front = bytes.len();
-    if bytes.len() >= 1 + Top::LEN + 96 && keccak256(&bytes[bytes.len() - 96..]) == top.sections[4]
+    if tail
+        && bytes.len() >= 1 + Top::LEN + 96
+        && keccak256(&bytes[bytes.len() - 96..]) == top.sections[4]
     {
         let mut e = [0u8; 96];
         e.copy_from_slice(&bytes[bytes.len() - 96..]);
