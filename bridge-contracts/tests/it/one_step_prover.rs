@@ -35,8 +35,16 @@
 //! Machine states start as `protocol::fault::differential::machine_start` builds them (the
 //! records of a non-trivial block, transaction and chain).
 //!
-//! What it is not: no world-state or call coverage (the prover reverts on those), and
-//! not the revm-vs-machine differential (`protocol/tests/it/fault_machine.rs`).
+//! Calls (`calls`): the call programs of `fault_machine`'s call tests, statically, at
+//! depth 1,024, out of gas along them, targeted and generated; every step kind (a call
+//! entering, failing, succeeding at once on a code-less account, halting; a nested frame's
+//! end by `STOP`, `RETURN`, `REVERT` and halt resuming its caller; write-back
+//! micro-steps) is compared and its gas reported; the codes each call step reads are
+//! registered in the prover's `CodeOracle` first (`witness::code_oracle_inputs`).
+//!
+//! What it is not: not the revm-vs-machine differential
+//! (`protocol/tests/it/fault_machine.rs`); no precompile calls or creates (the machine
+//! does not step them).
 
 use std::collections::{BTreeMap, BTreeSet};
 
