@@ -17,18 +17,21 @@
 //! for every step (or every k-th, `--prover-every`) the Rust side builds the witness and
 //! `OneStepProver.step` runs on revm from the committed artifact; its answer must be the
 //! machine's post-state for a step it covers, and `UnsupportedStep` /
-//! `UnsupportedMicroStep` for one it does not (`LOG` micro-steps excepted: their cursor,
-//! tag 3, is newer than the prover, which rejects it as a bad witness, so they are
-//! counted on a line of their own). Any mismatch is a disagreement. It prints
+//! `UnsupportedMicroStep` for one it does not. Any mismatch is a disagreement. It prints
 //! the opcode × outcome table (steps, disagreements, L1 gas typical and max), what is
 //! not covered yet and why, and last the line `coverage: A/150 opcodes, C/18
 //! precompiles, E disagreements over S steps, max gas G`; the exit code is non-zero if
 //! E > 0.
 //!
 //! Nested frames (the `calls` family) are compared with revm at every opcode of every
-//! depth; steps inside them are asked of the prover like any other, but a nested frame's
-//! return and the copy micro-steps of its output's write-back are not (no witness layout
-//! yet: `protocol::fault::coverage::prover_asked`) and are counted on a line of their own.
+//! depth; every step is asked of the prover, the call steps, a nested frame's end and the
+//! copy micro-steps of its output's write-back included (the last two counted on a line of
+//! their own: `protocol::fault::coverage::nested_step`). The codes a call step reads from
+//! the prover's `CodeOracle` are registered first (`witness::code_oracle_inputs`).
+//! Creates (the `creates` family) are compared with revm at every step, but their
+//! init-code and deposit sponges and the ends of create frames are not asked of the
+//! prover (no witness layout yet: `protocol::fault::coverage::prover_asked`); they are
+//! counted on the same line.
 //!
 //! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need
 //! precompiles and transaction boundaries, which the machine does not have yet), so S counts
@@ -49,7 +52,7 @@ use eyre::bail;
 use protocol::fault::{
     coverage::{
         Coverage, Environment, Family, Generator, Program, StepOutcome, Target, classify,
-        prover_asked, prover_runs, targets,
+        nested_step, prover_asked, prover_runs, targets,
     },
     differential::{self, DiffError, Step},
     machine::ChainConsts,
@@ -230,8 +233,11 @@ impl Run {
             coverage.step(key.0, key.1);
             last = Some(key);
             steps += 1;
+            if let Some(micro) = nested_step(s.pre, s.post) {
+                coverage.nested(micro);
+            }
             if !prover_asked(s.pre, s.post) {
-                coverage.not_asked(s.pre.cursor.is_some());
+                coverage.not_asked();
                 return Ok(());
             }
             *counter += 1;
@@ -289,6 +295,12 @@ fn check_prover(
 ) {
     let row = Some((op, outcome));
     let what = format!("prover on 0x{op:02x} {}", outcome.label());
+    for code in witness::code_oracle_inputs(s.pre) {
+        if let Err(e) = prover.register_code(&code) {
+            coverage.disagree(row, format!("{what}: code oracle: {e}"));
+            return;
+        }
+    }
     let w = match witness::witness(s.pre) {
         Ok(w) => w,
         Err(e) => {

@@ -6,7 +6,7 @@
 //!   (`bridge-contracts/test/`) and their compiled artifacts (`bridge-contracts/artifacts/`,
 //!   committed, one `<Name>.json` per contract with `abi`, `bytecode` and `deployedBytecode`);
 //! - [`one_step_prover::Prover`]: the committed `OneStepProver` (with its sub-provers
-//!   `ProverState` and `ProverMemory`) on an in-memory revm, for
+//!   `ProverState`, `ProverMemory` and `ProverCall`, and its `CodeOracle`) on an in-memory revm, for
 //!   the differentials and `blink osp-coverage`;
 //! - typed [`alloy`] bindings generated from those committed artifacts with `sol!` and
 //!   `#[sol(rpc)]`: e.g. [`TestToken::deploy`], [`TestToken::BYTECODE`],
@@ -216,6 +216,25 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// `OneStepProver`'s sub-prover of the call opcodes and of a nested frame's `STOP`,
+        /// `RETURN`, `REVERT`: called by the router with `staticcall`, it trusts the router's
+        /// checks and reads the callee's code from a `CodeOracle`; only `step` counts.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverCall,
+        "artifacts/ProverCall.json"
+    );
+
+    alloy::sol!(
+        /// The one-step prover's code oracle (`docs/fault-proofs.md` 3.6): code hash → EIP-6800
+        /// chunk root, length and EIP-7702 delegate, computed from the code on registration.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        CodeOracle,
+        "artifacts/CodeOracle.json"
+    );
+
+    alloy::sol!(
         /// `LibSmt` (Blink's state tree on L1, `docs/state-commitment.md`) behind external
         /// functions: `load` / `verify` a read and `rootAfter` / `store` a write of one key
         /// from one opening in `protocol::fault::smt_witness`'s encoding, and the tree's keys
@@ -232,9 +251,10 @@ pub mod one_step_prover;
 pub mod predeploys;
 
 pub use bindings::{
-    BatchDataOracle, BatchInbox, BlinkMintableERC20, FeeVault, GasPriceOracle, L1Block, L1History,
-    L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal,
-    ProverBlockEnd, ProverMemory, ProverState, ProverTxEnd, SmtVerifier, TestToken,
+    BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
+    L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
+    Portal, ProverBlockEnd, ProverCall, ProverMemory, ProverState, ProverTxEnd, SmtVerifier,
+    TestToken,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -413,6 +433,8 @@ mod tests {
             ("OneStepProver", &OneStepProver::DEPLOYED_BYTECODE),
             ("ProverState", &ProverState::DEPLOYED_BYTECODE),
             ("ProverMemory", &ProverMemory::DEPLOYED_BYTECODE),
+            ("ProverCall", &ProverCall::DEPLOYED_BYTECODE),
+            ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());
         }
@@ -453,6 +475,8 @@ mod tests {
             (&OneStepProver::BYTECODE, &OneStepProver::DEPLOYED_BYTECODE),
             (&ProverState::BYTECODE, &ProverState::DEPLOYED_BYTECODE),
             (&ProverMemory::BYTECODE, &ProverMemory::DEPLOYED_BYTECODE),
+            (&ProverCall::BYTECODE, &ProverCall::DEPLOYED_BYTECODE),
+            (&CodeOracle::BYTECODE, &CodeOracle::DEPLOYED_BYTECODE),
             (&SmtVerifier::BYTECODE, &SmtVerifier::DEPLOYED_BYTECODE),
         ] {
             assert!(!code.is_empty());

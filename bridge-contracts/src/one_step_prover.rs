@@ -2,10 +2,13 @@
 //! the machine-vs-prover differential.
 //!
 //! What it is: [`Prover`] holds a revm (Prague, the L1's fork) where [`DEPLOYER`] has
-//! deployed the sub-provers `ProverState` and `ProverMemory`, then the router by `CREATE`
+//! deployed the sub-provers `ProverState` and `ProverMemory`, a `CodeOracle` and the
+//! sub-prover `ProverCall` reading it, then the router by `CREATE`
 //! from the committed artifacts' creation code with the chain constants and the
 //! sub-provers' addresses as constructor arguments (`protocol::fault::machine::ChainConsts`: the
-//! environment opcodes' immutables), and [`Prover::step`] calls `step(preState, witness)`
+//! environment opcodes' immutables); [`Prover::register_code`] registers code in the oracle
+//! (what a call step reads: `protocol::fault::witness::code_oracle_inputs`), and
+//! [`Prover::step`] calls `step(preState, witness)`
 //! and returns what it answered (a post-state or one of its custom errors) with the
 //! execution gas of the prover's frame (the 21,000 base and calldata excluded; a
 //! sub-prover's `staticcall` included). Used by
@@ -32,8 +35,9 @@ use revm::{
 };
 
 use crate::{
+    CodeOracle,
     OneStepProver::{self, OneStepProverErrors},
-    ProverBlockEnd, ProverMemory, ProverState, ProverTxEnd,
+    ProverBlockEnd, ProverCall, ProverMemory, ProverState, ProverTxEnd,
 };
 
 /// Who deploys the prover (its first `CREATE`).
@@ -91,6 +95,10 @@ pub struct Prover {
     evm: Evm,
     address: Address,
     chain: ChainConsts,
+    code_oracle: Address,
+    /// Code hashes registered in the oracle (and [`DEPLOYER`]'s next nonce).
+    registered: std::collections::BTreeSet<B256>,
+    nonce: u64,
 }
 
 impl std::fmt::Debug for Prover {
@@ -101,10 +109,11 @@ impl std::fmt::Debug for Prover {
 
 impl Prover {
     /// A fresh revm where [`DEPLOYER`] created the committed artifacts: `ProverState`
-    /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), then the router
-    /// `OneStepProver` (4) with `chain`'s
-    /// constants and the two sub-provers (`constructor(chainId, coinbase, prevrandao,
-    /// blobBaseFee, proverState, proverMemory)`).
+    /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), `CodeOracle`
+    /// (4), `ProverCall` (5, with the oracle), then the router `OneStepProver` (6) with
+    /// `chain`'s constants and the four others (`constructor(chainId, coinbase, prevrandao,
+    /// blobBaseFee, proverState, proverMemory, proverTxEnd, proverBlockEnd, proverCall)`).
+    /// Registrations use the nonces from 7.
     pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
         let mut evm = Context::mainnet()
             .with_db(CacheDB::new(EmptyDB::default()))
@@ -114,6 +123,15 @@ impl Prover {
         let prover_memory = create(&mut evm, 1, ProverMemory::BYTECODE.to_vec())?;
         let prover_tx_end = create(&mut evm, 2, ProverTxEnd::BYTECODE.to_vec())?;
         let prover_block_end = create(&mut evm, 3, ProverBlockEnd::BYTECODE.to_vec())?;
+        let code_oracle = create(&mut evm, 4, CodeOracle::BYTECODE.to_vec())?;
+        let mut init = ProverCall::BYTECODE.to_vec();
+        init.extend_from_slice(
+            &ProverCall::constructorCall {
+                codeOracle_: code_oracle,
+            }
+            .abi_encode(),
+        );
+        let prover_call = create(&mut evm, 5, init)?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
@@ -123,16 +141,52 @@ impl Prover {
             proverMemory_: prover_memory,
             proverTxEnd_: prover_tx_end,
             proverBlockEnd_: prover_block_end,
+            proverCall_: prover_call,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let address = create(&mut evm, 4, init)?;
+        let address = create(&mut evm, 6, init)?;
         Ok(Self {
             evm,
             address,
             chain: *chain,
+            code_oracle,
+            registered: Default::default(),
+            nonce: 7,
         })
+    }
+
+    /// Registers `code` in the prover's `CodeOracle` (once per code hash; empty code
+    /// needs no entry), as a challenger does in its own L1 transaction before a call step.
+    pub fn register_code(&mut self, code: &[u8]) -> Result<(), ProverError> {
+        let hash = alloy::primitives::keccak256(code);
+        if code.is_empty() || self.registered.contains(&hash) {
+            return Ok(());
+        }
+        let data = CodeOracle::registerCall {
+            code: Bytes::copy_from_slice(code),
+        }
+        .abi_encode();
+        let tx = TxEnv::builder()
+            .caller(DEPLOYER)
+            .nonce(self.nonce)
+            .kind(TxKind::Call(self.code_oracle))
+            .data(data.into())
+            .gas_limit(CALL_GAS)
+            .build()
+            .map_err(|e| ProverError::Revm(format!("tx env: {e:?}")))?;
+        match self
+            .evm
+            .transact_commit(tx)
+            .map_err(|e| ProverError::Revm(format!("{e:?}")))?
+        {
+            ExecutionResult::Success { .. } => {}
+            other => return Err(ProverError::Revm(format!("register: {other:?}"))),
+        }
+        self.nonce += 1;
+        self.registered.insert(hash);
+        Ok(())
     }
 
     /// Where the prover sits.

@@ -11,7 +11,7 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 import { ProverBase } from "./ProverBase.sol";
 
 /// @title OneStepProver
-/// @notice One step of Blink's single-frame fault-proof machine on L1
+/// @notice One step of Blink's fault-proof machine on L1
 ///         (`docs/fault-proofs.md` 2–3, 6.2), recomputing the commitment `M` exactly as
 ///         `protocol::fault::machine` does, with revm's Osaka gas schedule. The router: the
 ///         only entry (`step`) and the only answer that counts.
@@ -33,19 +33,27 @@ import { ProverBase } from "./ProverBase.sol";
 ///         revert it re-raises: `ProverMemory` (`MLOAD`, `MSTORE`, `MSTORE8`, `KECCAK256`, the
 ///         copies, and every micro-step) and `ProverState` (`SLOAD`, `SSTORE`, `TLOAD`,
 ///         `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, `BLOCKHASH`, and `LOG0`..`LOG4`,
-///         whose data above 2 KiB starts a sponge `ProverMemory` continues). Every failure of the frame is a halt: `TX_FINISH`
-///         with the result `status 0, gasLeft 0, empty output`; a halt or `REVERT` puts
-///         `Global` back to the snapshot of the frame's call-stack entry (`M.e`), whose
-///         96-byte preimage ends the witness.
+///         whose data above 2 KiB starts a sponge `ProverMemory` continues), and `ProverCall`
+///         (`CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL`, and the `STOP`, `RETURN`,
+///         `REVERT` of a nested frame, which resume its caller). Every failure of the frame is
+///         a halt; a halt or `REVERT` puts `Global` back to the snapshot of the frame's
+///         call-stack entry (`M.e`). Every step that ends a frame ends its witness with that
+///         entry's 96-byte preimage (after the suspended caller's 232-byte `Frame` when
+///         `parentFrame` is not 0): the transaction's frame finishes (`TX_FINISH`, a halt's
+///         result `status 0, gasLeft 0, empty output`), a nested frame's caller resumes (a
+///         halt in `ProverBase._halt`, wherever it happens).
 ///         Two kinds of `M` go whole, by `staticcall` of the same `step`, to their own
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
 ///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverBlockEnd`
 ///         (`BLOCK_CLOSE`).
 ///         What it does not cover yet, reverting `UnsupportedStep`: `EXTCODESIZE` and
-///         `EXTCODECOPY` (they need the code oracle's lengths), calls and creates, the start
-///         of a transaction and of a block (every other `M.kind`; `BETWEEN_UNITS` before the
-///         block's last unit is `UnitsLeft`) (and, from `ProverMemory`, a copy source that
-///         is neither `W32` nor `CODE31`: `UnsupportedMicroStep`).
+///         `EXTCODECOPY` (they need the code oracle's lengths), calls to precompiles, creates,
+///         `SELFDESTRUCT`, the start of a transaction and of a block (every other `M.kind`;
+///         `BETWEEN_UNITS` before the block's last unit is `UnitsLeft`) (and, from
+///         `ProverMemory`, a copy source that is neither `W32` nor `CODE31`:
+///         `UnsupportedMicroStep`). Not yet refused either: the end of a create frame (the
+///         machine's code deposit), which this prover would take for a call's end; until
+///         creates have their witness on L1, no such step may be proven here.
 contract OneStepProver is ProverBase, IOneStepProver {
     using LibWitness for WitnessReader;
 
@@ -85,6 +93,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The prover of the block's close, `BLOCK_CLOSE` from `BETWEEN_UNITS`
     ///         (`ProverBlockEnd`).
     IOneStepProver public immutable proverBlockEnd;
+    /// @notice The sub-prover of the call opcodes and of a nested frame's `STOP`, `RETURN`
+    ///         and `REVERT` (`ProverCall`).
+    ISubProver public immutable proverCall;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -104,6 +115,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param proverMemory_ A `ProverMemory`.
     /// @param proverTxEnd_  A `ProverTxEnd`.
     /// @param proverBlockEnd_ A `ProverBlockEnd`.
+    /// @param proverCall_   A `ProverCall`.
     constructor(
         uint256 chainId_,
         address coinbase_,
@@ -112,7 +124,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         ISubProver proverState_,
         ISubProver proverMemory_,
         IOneStepProver proverTxEnd_,
-        IOneStepProver proverBlockEnd_
+        IOneStepProver proverBlockEnd_,
+        ISubProver proverCall_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -122,6 +135,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         proverMemory = proverMemory_;
         proverTxEnd = proverTxEnd_;
         proverBlockEnd = proverBlockEnd_;
+        proverCall = proverCall_;
     }
 
     /// @inheritdoc IOneStepProver
@@ -148,7 +162,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         c.f = LibFrame.decode(c.frame);
         // Micro-steps are all bulk memory work (copies, the sponge).
         if (c.f.cursor != 0) return _handOff(proverMemory, r, c, 0, witness);
-        if (c.f.pc >= c.f.codeLength) return _stop(c);
+        if (c.f.pc >= c.f.codeLength) return _exit(r, c, 0x00, witness);
 
         (uint256 op, uint256 immediate) = _fetch(r, c.f);
         (uint256 cls, uint256 staticGas) = _classify(op);
@@ -160,7 +174,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         c.f.gas -= staticGas;
         c.f.pc += 1;
 
-        if (op == 0x00) return _stop(c);
+        if (op == 0x00 || op == 0xf3 || op == 0xfd) return _exit(r, c, op, witness);
+        if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa) return _handOff(proverCall, r, c, op, witness);
         if (op == 0xfe) return _halt(c);
         if (op >= 0x60 && op <= 0x7f) {
             c.f.pc += LibCode.pushLen(op);
@@ -178,7 +193,6 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (op == 0x50) return _pop(r, c);
         if (op == 0x56 || op == 0x57) return _jump(r, c, op);
         if (op == 0x35 || op == 0x36) return _calldata(r, c, op);
-        if (op == 0xf3 || op == 0xfd) return _return(r, c, op);
         if ((op >= 0x51 && op <= 0x53) || op == 0x20 || op == 0x37 || op == 0x39 || op == 0x3e || op == 0x5e) {
             return _handOff(proverMemory, r, c, op, witness);
         }
@@ -455,6 +469,19 @@ contract OneStepProver is ProverBase, IOneStepProver {
         return status == STATUS_REVERT ? _fail(c, result) : LibFrame.finished(c.m, result);
     }
 
+    /// @notice `STOP` (or `pc ≥ codeLength`), `RETURN`, `REVERT`: the frame ends. The call-stack
+    ///         entry at the witness's end says which frame: the transaction's (`parentFrame`
+    ///         0) finishes here, a nested one's caller resumes in `ProverCall`.
+    function _exit(WitnessReader memory r, Ctx memory c, uint256 op, bytes calldata witness)
+        internal
+        view
+        returns (bytes32)
+    {
+        (bytes32 parent,,) = _callStackEntry(c);
+        if (parent != 0) return _handOff(proverCall, r, c, op, witness);
+        return op == 0x00 ? _stop(c) : _return(r, c, op);
+    }
+
     /// @notice `STOP` (or `pc ≥ codeLength`): success with the gas left, no output.
     function _stop(Ctx memory c) internal pure returns (bytes32) {
         return LibFrame.finished(c.m, LibFrame.resultHash(STATUS_SUCCESS, c.f.gas, 0, 0, 0, 0));
@@ -496,6 +523,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (op == 0x57) return (DEFINED, 10);
         if (op == 0x5b) return (DEFINED, 1);
         if (op >= 0xa0 && op <= 0xa4) return (DEFINED, 375);
+        // EIP-2929: the warm access is static; the rest is charged in `ProverCall`.
+        if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa) return (DEFINED, 100);
         // Defined in Osaka, not covered here yet.
         if ((op >= 0x30 && op <= 0x4a) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa || op == 0xff) {
             return (UNSUPPORTED, 0);

@@ -11,7 +11,7 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 /// @notice What the router `OneStepProver` and its sub-provers (`docs/fault-proofs.md` 6.2)
 ///         share: the step's context, the witness sections, stack reads and pushes, memory
 ///         expansion, preimage checks, and the exits (halt, and the revert or halt that puts
-///         `Global` back to the frame's snapshot).
+///         `Global` back to the frame's snapshot; a nested frame's halt resumes its caller).
 /// @dev    Internal functions only: each contract compiles in the ones it uses.
 abstract contract ProverBase is IProverErrors {
     using LibWitness for WitnessReader;
@@ -30,6 +30,7 @@ abstract contract ProverBase is IProverErrors {
     uint8 internal constant SECTION_CALL_STACK = 10;
     uint8 internal constant SECTION_ACCOUNT = 11;
     uint8 internal constant SECTION_ORIGINAL = 12;
+    uint8 internal constant SECTION_PARENT_FRAME = 16;
 
     /// @dev A call-stack entry `b32 parentFrame ‖ b32 snapshot ‖ b32 below` (3.5).
     uint256 internal constant CALL_STACK_ENTRY_LEN = 96;
@@ -139,28 +140,69 @@ abstract contract ProverBase is IProverErrors {
     }
 
     /// @notice Every exceptional halt: all gas consumed, no output, `Global` back to the
-    ///         frame's snapshot.
+    ///         frame's snapshot. The transaction's frame finishes (`TX_FINISH`); a nested frame
+    ///         resumes its caller (`_resumeAfterHalt`).
     function _halt(Ctx memory c) internal pure returns (bytes32) {
-        return _fail(c, HALT_RESULT);
+        (bytes32 parent, bytes32 snapshot, bytes32 below) = _callStackEntry(c);
+        LibFrame.setC(c.m, snapshot);
+        if (parent == 0) return LibFrame.finished(c.m, HALT_RESULT);
+        return _resumeAfterHalt(c, parent, below);
     }
 
-    /// @notice A revert or halt: `TX_FINISH` with `result`, `Global` (`M.c`) replaced by the
-    ///         snapshot of the frame's call-stack entry, whose preimage is the witness's last
-    ///         96 bytes (checked against `M.e`).
+    /// @notice The transaction's frame reverts: `TX_FINISH` with `result`, `Global` (`M.c`)
+    ///         replaced by the snapshot of the frame's call-stack entry. A nested frame's
+    ///         `REVERT` is `ProverCall`'s (the router hands it off), so an entry with a parent
+    ///         frame is a bad witness here.
     function _fail(Ctx memory c, bytes32 result) internal pure returns (bytes32) {
+        (bytes32 parent, bytes32 snapshot,) = _callStackEntry(c);
+        if (parent != 0) revert BadWitness();
+        LibFrame.setC(c.m, snapshot);
+        return LibFrame.finished(c.m, result);
+    }
+
+    /// @notice The running frame's call-stack entry `parentFrame ‖ snapshot ‖ below` (3.5):
+    ///         the witness's last 96 bytes in every step that ends a frame, checked against
+    ///         `M.e` (`BadPreimage(10)`). `parentFrame` is 0 for the transaction's frame.
+    function _callStackEntry(Ctx memory c) internal pure returns (bytes32 parent, bytes32 snapshot, bytes32 below) {
         if (c.wend - c.wstart < CALL_STACK_ENTRY_LEN) revert BadWitness();
         uint256 at = c.wend - CALL_STACK_ENTRY_LEN;
         bytes32 h;
-        bytes32 snapshot;
         assembly ("memory-safe") {
             let p := mload(0x40)
             calldatacopy(p, at, CALL_STACK_ENTRY_LEN)
             h := keccak256(p, CALL_STACK_ENTRY_LEN)
+            parent := calldataload(at)
             snapshot := calldataload(add(at, 32))
+            below := calldataload(add(at, 64))
         }
         if (h != LibFrame.mE(c.m)) revert BadPreimage(SECTION_CALL_STACK);
-        LibFrame.setC(c.m, snapshot);
-        return LibFrame.finished(c.m, result);
+    }
+
+    /// @notice The suspended caller's `Frame` preimage: the 232 bytes before the call-stack
+    ///         entry at the witness's end, checked against the entry's `parentFrame`
+    ///         (`BadPreimage(16)`).
+    function _parentFrame(Ctx memory c, bytes32 parent) internal pure returns (bytes memory frame) {
+        uint256 tail = CALL_STACK_ENTRY_LEN + LibFrame.FRAME_LEN;
+        if (c.wend - c.wstart < tail) revert BadWitness();
+        uint256 at = c.wend - tail;
+        frame = new bytes(LibFrame.FRAME_LEN);
+        assembly ("memory-safe") {
+            calldatacopy(add(frame, 32), at, 232)
+        }
+        if (keccak256(frame) != parent) revert BadPreimage(SECTION_PARENT_FRAME);
+    }
+
+    /// @notice A nested frame halted (`M.c` already the snapshot): its caller resumes with no
+    ///         gas back, 0 pushed and empty return data; `M.e` pops to `below`
+    ///         (`machine::MachineState::end_frame`).
+    function _resumeAfterHalt(Ctx memory c, bytes32 parent, bytes32 below) internal pure returns (bytes32) {
+        bytes memory frame = _parentFrame(c, parent);
+        Frame memory pf = LibFrame.decode(frame);
+        pf.stack = LibMerkle.hash2(pf.stack, 0);
+        pf.stackSize += 1;
+        LibFrame.setReturnData(frame, 0, 0, 0, 0);
+        LibFrame.setE(c.m, below);
+        return LibFrame.running(c.m, frame, pf);
     }
 }
 
@@ -168,12 +210,13 @@ abstract contract ProverBase is IProverErrors {
 /// @notice The entry every sub-prover shares (`ISubProver.run`): it resumes the router's
 ///         step and hands it to the family's `_run`.
 /// @dev    A sub-prover trusts its caller's checks (`ISubProver`); only the router's answer
-///         counts. Stateless: no storage, no immutables.
+///         counts. No storage; `ProverCall` reads the code oracle (an immutable), so the entry
+///         is `view` and a family's `_run` may be `pure` or `view`.
 abstract contract SubProver is ProverBase, ISubProver {
     /// @inheritdoc ISubProver
     function run(bytes memory m, bytes memory frame, Frame memory f, uint256 op, bytes calldata witness, uint256 at)
         external
-        pure
+        view
         returns (bytes32)
     {
         // The reader resumes at `at`; the context keeps the whole witness's bounds, so a
@@ -186,5 +229,5 @@ abstract contract SubProver is ProverBase, ISubProver {
     }
 
     /// @notice The family's step: `op` (0 for a micro-step) from the reader's position.
-    function _run(WitnessReader memory r, Ctx memory c, uint256 op) internal pure virtual returns (bytes32);
+    function _run(WitnessReader memory r, Ctx memory c, uint256 op) internal view virtual returns (bytes32);
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { CodeOracle } from "../../src/fault/CodeOracle.sol";
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
+import { ProverCall } from "../../src/fault/ProverCall.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
@@ -33,7 +35,8 @@ contract OneStepProverTest is TestBase {
             new ProverState(),
             new ProverMemory(),
             new ProverTxEnd(),
-            new ProverBlockEnd()
+            new ProverBlockEnd(),
+            new ProverCall(new CodeOracle())
         );
     }
 
@@ -174,7 +177,8 @@ contract OneStepProverTest is TestBase {
             prover.proverState(),
             prover.proverMemory(),
             prover.proverTxEnd(),
-            prover.proverBlockEnd()
+            prover.proverBlockEnd(),
+            prover.proverCall()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -286,7 +290,8 @@ contract OneStepProverTest is TestBase {
             prover.proverMemory(),
             prover.proverState(),
             prover.proverTxEnd(),
-            prover.proverBlockEnd()
+            prover.proverBlockEnd(),
+            prover.proverCall()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);
@@ -426,8 +431,8 @@ contract OneStepProverTest is TestBase {
     }
 
     function test_unsupportedOpcode_reverts() public {
-        (bytes32 pre, bytes memory witness) = _binaryStep(0xf1, 1, 2, 1000); // CALL
-        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf1)));
+        (bytes32 pre, bytes memory witness) = _binaryStep(0xf0, 1, 2, 1000); // CREATE
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf0)));
         prover.step(pre, witness);
     }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { CodeOracle } from "../../src/fault/CodeOracle.sol";
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
+import { ProverCall } from "../../src/fault/ProverCall.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
@@ -40,7 +42,17 @@ contract ProverTxEndTest is TestBase {
     function setUp() public {
         txEnd = new ProverTxEnd();
         blockEnd = new ProverBlockEnd();
-        router = new OneStepProver(1, address(0), bytes32(0), 1, new ProverState(), new ProverMemory(), txEnd, blockEnd);
+        router = new OneStepProver(
+            1,
+            address(0),
+            bytes32(0),
+            1,
+            new ProverState(),
+            new ProverMemory(),
+            txEnd,
+            blockEnd,
+            new ProverCall(new CodeOracle())
+        );
         json = vm.readFile("test/fixtures/tx_end.json");
     }
 

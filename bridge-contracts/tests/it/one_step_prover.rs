@@ -35,8 +35,16 @@
 //! Machine states start as `protocol::fault::differential::machine_start` builds them (the
 //! records of a non-trivial block, transaction and chain).
 //!
-//! What it is not: no world-state or call coverage (the prover reverts on those), and
-//! not the revm-vs-machine differential (`protocol/tests/it/fault_machine.rs`).
+//! Calls (`calls`): the call programs of `fault_machine`'s call tests, statically, at
+//! depth 1,024, out of gas along them, targeted and generated; every step kind (a call
+//! entering, failing, succeeding at once on a code-less account, halting; a nested frame's
+//! end by `STOP`, `RETURN`, `REVERT` and halt resuming its caller; write-back
+//! micro-steps) is compared and its gas reported; the codes each call step reads are
+//! registered in the prover's `CodeOracle` first (`witness::code_oracle_inputs`).
+//!
+//! What it is not: not the revm-vs-machine differential
+//! (`protocol/tests/it/fault_machine.rs`); no precompile calls or creates (the machine
+//! does not step them).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,12 +59,13 @@ use protocol::fault::{
         BlockCtxRecord, BlockEnvRecord, FrameEnvRecord, FrameRecord, TxCtxRecord, stack_hash,
     },
     coverage::{
-        ENV_PUSH_OPS, Environment, Family, Generator, Item, Program, StepOutcome, assemble,
-        blockhash_probes, classify, env_reads_program, interesting, osaka_defined, probe_addresses,
-        prover_covers, prover_runs, push32,
+        self, CallCase, CallGas, Callee, ENV_PUSH_OPS, Environment, Family, Generator, Item,
+        Program, StepOutcome, Target, assemble, blockhash_probes, call_program, classify,
+        env_reads_program, interesting, osaka_defined, probe_addresses, prover_covers, prover_runs,
+        push32,
     },
     differential,
-    machine::{ChainConsts, Cursor, MachineState, implemented, step},
+    machine::{ChainConsts, Cursor, MachineState, Outcome, implemented, is_call, step},
     smt_witness,
     witness::{self, CursorPreimage, reads_global},
 };
@@ -93,8 +102,10 @@ struct Harness {
     mutate_every: usize,
     /// Flip every byte of the environment sections of every environment read.
     mutate_env_sections: bool,
-    /// Flip every k-th byte of every state step's (and `LOG`'s) witness.
+    /// Flip every k-th byte of every state step's (and `LOG`'s, and call's) witness.
     state_stride: Option<usize>,
+    /// Run the programs' frames at this call depth (the depth limit).
+    depth: Option<u16>,
 }
 
 /// The prover deployed with the chain constants of `env`'s chain.
@@ -153,6 +164,7 @@ impl Harness {
             mutate_every: 7,
             mutate_env_sections: false,
             state_stride: None,
+            depth: None,
         }
     }
 
@@ -175,11 +187,13 @@ impl Harness {
 
     /// [`Self::run`] of a whole program (storage included), in a static frame if asked.
     fn run_program(&mut self, p: &Program, is_static: bool) -> Result<usize, String> {
-        let code = &p.code[..];
         let gas = p.frame_gas;
         let mut m = differential::machine_start(p, gas).map_err(|e| e.to_string())?;
         if is_static {
             std::sync::Arc::make_mut(&mut m.env).is_static = true;
+        }
+        if let Some(depth) = self.depth {
+            std::sync::Arc::make_mut(&mut m.env).depth = depth;
         }
         let mut steps = 0;
         while m.finished.is_none() {
@@ -187,13 +201,18 @@ impl Harness {
                 return Err("program does not end".into());
             }
             let pre = m.commitment();
+            for code in witness::code_oracle_inputs(&m) {
+                self.prover
+                    .register_code(&code)
+                    .map_err(|e| format!("register: {e}"))?;
+            }
             let w = witness::witness(&m).map_err(|e| format!("witness: {e}"))?;
             let micro = m.cursor.is_some();
             // A micro-step's opcode is its cursor's.
+            // The running frame's code: a callee's, inside a nested frame.
             let op = match &m.cursor {
                 Some(c) => c.opcode(),
-                None if m.pc < code.len() => code[m.pc],
-                None => 0,
+                None => m.code.bytes().get(m.pc).copied().unwrap_or(0),
             };
             let next = step(&m);
             let (answer, gas) = self
@@ -213,6 +232,16 @@ impl Harness {
                         ));
                     }
                     let kind = match classify(&m, post).1 {
+                        _ if m.enters(post) => "call enter",
+                        _ if !micro && is_call(op) && !m.ends_frame(post) => {
+                            if post.stack.last() == Some(&U256::ZERO) {
+                                "call fail"
+                            } else {
+                                "call no code"
+                            }
+                        }
+                        _ if m.returns_into(post) => nested_end(&m),
+                        StepOutcome::CopyMicroStep if is_call(op) => "write-back micro-step",
                         o @ (StepOutcome::SpongeStart
                         | StepOutcome::CopyMicroStep
                         | StepOutcome::SpongeMicroStep
@@ -384,6 +413,22 @@ impl Harness {
                 b[b.len() - 1]
             );
         }
+    }
+}
+
+/// How a nested frame's step that resumes its caller ended the frame (a row of the gas
+/// table).
+fn nested_end(m: &MachineState) -> &'static str {
+    let mut alone = m.clone();
+    alone.callers = None;
+    match step(&alone)
+        .ok()
+        .and_then(|e| e.finished)
+        .map(|f| f.outcome)
+    {
+        Some(Outcome::Stop | Outcome::Return) => "resume after return",
+        Some(Outcome::Revert) => "resume after revert",
+        _ => "resume after halt",
     }
 }
 
@@ -1387,4 +1432,143 @@ fn fixtures() -> String {
 fn forge_fixtures_are_fresh() {
     blink_bridge_contracts::check_fixture(FIXTURES, &fixtures(), "one_step_prover")
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+// ---------------------------------------------------------------------------------
+// Calls.
+
+/// The machine's frame gas used by `p` (to aim out-of-gas runs at its calls).
+fn gas_used(p: &Program) -> u64 {
+    let mut m = differential::machine_start(p, p.frame_gas).expect("valid");
+    while m.finished.is_none() {
+        m = step(&m).expect("covered");
+    }
+    p.frame_gas - m.finished.as_ref().map_or(0, |f| f.gas_left)
+}
+
+/// Every call opcode × callee behaviour × account called (a contract, a 7702 delegation to
+/// it, an EOA, an absent account, the caller itself), with value none / some / above the
+/// balance and output ranges shorter and longer than the output, as
+/// `protocol/tests/it/fault_machine.rs` runs them against revm; every step against the
+/// machine (the call's entry, failure and code-less success, every step inside the
+/// callees, each nested frame's end by `STOP`, `RETURN`, `REVERT` and halt, the write-back
+/// micro-steps), every 11th byte of each call step's witness flipped and random flips on
+/// the others; then out of gas around every call, the depth limit, the static-call value
+/// violation and the targeted underflows.
+#[test]
+fn calls() {
+    let mut h = Harness::new();
+    h.state_stride = Some(31);
+    let tos = [
+        coverage::CALLEE,
+        coverage::DELEGATES_TO_CALLEE,
+        coverage::EOA,
+        coverage::ABSENT,
+        differential::TARGET,
+    ];
+    let values = [U256::ZERO, U256::from(7), U256::MAX];
+    let outs = [(0u64, 0u64), (3, 3), (0, 32), (40, 64), (1, 1_500)];
+    let mut i = 0usize;
+    let mut cases = Vec::new();
+    for op in [0xf1u8, 0xf2, 0xf4, 0xfa] {
+        for callee in Callee::all() {
+            for (t, to) in tos.iter().enumerate() {
+                i += 1;
+                let value = if matches!(op, 0xf1 | 0xf2) {
+                    values[i % values.len()]
+                } else {
+                    U256::ZERO
+                };
+                let (out_offset, out_len) = if callee == Callee::Return(2_000, true) {
+                    (1, 1_500)
+                } else {
+                    outs[(i + i / outs.len()) % outs.len()]
+                };
+                cases.push(CallCase {
+                    op,
+                    to: *to,
+                    value,
+                    gas: if *to == differential::TARGET {
+                        CallGas::Fixed(30_000)
+                    } else {
+                        [CallGas::All, CallGas::Fixed(9_000), CallGas::Huge][(i + t) % 3]
+                    },
+                    in_len: [0, 36, 100][i % 3],
+                    out_offset,
+                    out_len,
+                    callee,
+                    end: [0x00, 0xf3, 0xfd][(i / 3) % 3],
+                    frame_gas: 120_000,
+                });
+            }
+        }
+    }
+    // Every opcode × account called, and every callee behaviour, in a quarter of the
+    // combinations (the prover on revm is slow in a debug build).
+    for c in cases.iter().step_by(4) {
+        let (p, _) = call_program(c);
+        h.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("{c:?}: {e}\ncode {:02x?}", p.code));
+    }
+    eprintln!("calls: {} steps compared", h.stats.compared);
+    // A static caller: CALL with value halts, the others enter static frames.
+    h.state_stride = None;
+    for c in cases.iter().skip(1).step_by(13) {
+        let (p, _) = call_program(c);
+        h.run_program(&p, true)
+            .unwrap_or_else(|e| panic!("static {c:?}: {e}"));
+    }
+    // At depth 1,024 every call fails without entering, the callee's gas back.
+    h.depth = Some(1_024);
+    for c in cases.iter().skip(2).step_by(11) {
+        let (p, _) = call_program(c);
+        h.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("depth 1024 {c:?}: {e}"));
+    }
+    h.depth = None;
+    eprintln!("calls: {} steps compared", h.stats.compared);
+    // Out of gas along a value call and a delegation's (every 211 gas).
+    for c in [&cases[1], &cases[6]] {
+        let (p, _) = call_program(c);
+        let used = gas_used(&p);
+        for gas in (0..=used).step_by(211) {
+            h.run_program(&p.clone().gas(gas), false)
+                .unwrap_or_else(|e| panic!("gas {gas} {c:?}: {e}"));
+        }
+    }
+    // Underflow and out of gas at each call opcode (targeted programs).
+    let mut g = Generator::new(7);
+    for op in [0xf1u8, 0xf2, 0xf4, 0xfa] {
+        for target in [Target::Ok, Target::OutOfGas, Target::Underflow] {
+            for _ in 0..2 {
+                if let Some(p) = g.targeted(op, target) {
+                    h.run_program(&p, false)
+                        .unwrap_or_else(|e| panic!("targeted 0x{op:02x} {target:?}: {e}"));
+                }
+            }
+        }
+    }
+    // Generated programs of the calls family.
+    eprintln!("calls: {} steps compared", h.stats.compared);
+    for _ in 0..10 {
+        let p = g.program(Family::Calls);
+        h.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("calls family: {e}\ncode {:02x?}", p.code));
+    }
+    h.report("calls");
+    assert_eq!(h.stats.unsupported, 0, "{:02x?}", h.stats.unsupported_ops);
+    for kind in [
+        "call enter",
+        "call fail",
+        "call no code",
+        "resume after return",
+        "resume after revert",
+        "resume after halt",
+        "write-back micro-step",
+    ] {
+        assert!(
+            h.stats.gas.keys().any(|(_, k)| *k == kind),
+            "no {kind} step compared"
+        );
+    }
 }

@@ -18,8 +18,8 @@
 //! * the opcode sets the line counts against: [`osaka_defined`] (150 opcodes with
 //!   `INVALID`), [`prover_covers`] (what `OneStepProver.sol` runs today);
 //! * [`classify`]: a machine step's opcode and [`StepOutcome`] (a nested frame's return is
-//!   classified by how the frame ended); [`prover_asked`]: whether the coverage run asks
-//!   the prover about a step (not a nested frame's return nor its write-back);
+//!   classified by how the frame ended); [`nested_step`]: whether a step ends a nested
+//!   frame or writes its output back (counted on a line of their own);
 //! * [`Coverage`]: steps, disagreements and L1 gas per opcode × outcome, the table and
 //!   the final line `coverage: A/150 opcodes, C/18 precompiles, E disagreements over S
 //!   steps, max gas G`.
@@ -36,6 +36,7 @@ use alloy_primitives::{Address, B256, U256, address};
 use revm::bytecode::opcode::OpCode;
 
 use super::{
+    commit::FrameKind,
     differential::{CALLER, TARGET},
     machine::{self, Cursor, Halt, MachineState, Outcome, implemented, is_call, reads_global},
 };
@@ -69,7 +70,7 @@ pub fn opcode_name(op: u8) -> String {
 /// `_classify` by `bridge-contracts/tests/it/one_step_prover.rs`, which checks both
 /// sides of this set on every step it runs.
 pub fn prover_covers(op: u8) -> bool {
-    !matches!(op, 0x3b | 0x3c | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0xff)
+    !matches!(op, 0x3b | 0x3c | 0xf0 | 0xf5 | 0xff)
 }
 
 /// The environment reads that push one item and pop none (`ADDRESS`, `ORIGIN`, `CALLER`,
@@ -2419,19 +2420,31 @@ pub fn prover_runs(op: u8, outcome: StepOutcome) -> bool {
 }
 
 /// Whether `blink osp-coverage` asks `OneStepProver` about the step from `pre` to
-/// `post`: every step but the two kinds nested frames add that the prover has no witness
-/// layout for yet — a step that ends a nested frame (it resumes the caller; the prover,
-/// which knows one frame, would finish the transaction) and a copy micro-step of the
-/// output's write-back into the caller's memory (its cursor carries the call's opcode).
-/// Steps inside a nested frame are asked like any other: their witness is the same.
-/// Nor the create steps the prover has no layout for: the init-code and deposit sponges'
-/// micro-steps and a create frame's `RETURN` that starts a deposit sponge (the `CREATE`
+/// `post`: every step but the create steps the prover has no witness layout for — the
+/// init-code and deposit sponges' micro-steps, a create frame's `RETURN` that starts a
+/// deposit sponge, and every step that ends a create frame (the code deposit, or a failure
+/// resuming the creator), which the prover would take for a call's end (the `CREATE`
 /// opcode step itself is asked: the prover answers `UnsupportedStep`).
 pub fn prover_asked(pre: &MachineState, post: &MachineState) -> bool {
-    !pre.returns_into(post)
-        && !matches!(&pre.cursor, Some(Cursor::Copy(c)) if is_call(c.opcode))
-        && !matches!(&pre.cursor, Some(Cursor::Create(_) | Cursor::Deposit(_)))
+    let create_frame = matches!(
+        pre.env.kind,
+        FrameKind::Create | FrameKind::Create2 | FrameKind::TxCreate
+    );
+    !matches!(&pre.cursor, Some(Cursor::Create(_) | Cursor::Deposit(_)))
         && !matches!(&post.cursor, Some(Cursor::Deposit(_)))
+        && !(create_frame && pre.ends_frame(post))
+}
+
+/// The two kinds of step nested frames add besides the call itself: `Some(false)` for a
+/// step that ends a nested frame (it resumes the caller, `ProverCall` or, for a halt,
+/// `ProverBase._halt`), `Some(true)` for a copy micro-step of the output's write-back into
+/// the caller's memory (its cursor carries the call's opcode); `None` for any other step.
+/// `blink osp-coverage` asks the prover about them like any other and counts them apart.
+pub fn nested_step(pre: &MachineState, post: &MachineState) -> Option<bool> {
+    if matches!(&pre.cursor, Some(Cursor::Copy(c)) if is_call(c.opcode)) {
+        return Some(true);
+    }
+    pre.returns_into(post).then_some(false)
 }
 
 /// One opcode × outcome.
@@ -2479,9 +2492,11 @@ pub struct Coverage {
     pub notes: Vec<String>,
     /// Programs and steps per family (targeted programs under "targeted").
     pub families: BTreeMap<&'static str, (u64, u64)>,
-    /// Steps checked against revm only, not asked of the prover ([`prover_asked`]):
-    /// (frame returns, write-back micro-steps).
-    pub not_asked: (u64, u64),
+    /// Steps nested frames add ([`nested_step`]): (frame ends resuming a caller,
+    /// write-back micro-steps).
+    pub nested: (u64, u64),
+    /// Create steps the prover is not asked about ([`prover_asked`]).
+    pub creates_not_asked: u64,
 }
 
 impl Coverage {
@@ -2491,13 +2506,17 @@ impl Coverage {
         self.rows.entry((op, outcome)).or_default().steps += 1;
     }
 
-    /// A step not asked of the prover: a frame's return (`micro` false) or a write-back
-    /// micro-step.
-    pub fn not_asked(&mut self, micro: bool) {
+    /// A create step the prover is not asked about ([`prover_asked`]).
+    pub fn not_asked(&mut self) {
+        self.creates_not_asked += 1;
+    }
+
+    /// A step of a nested frame's end (`micro` false) or of a write-back micro-step.
+    pub fn nested(&mut self, micro: bool) {
         if micro {
-            self.not_asked.1 += 1;
+            self.nested.1 += 1;
         } else {
-            self.not_asked.0 += 1;
+            self.nested.0 += 1;
         }
     }
 
@@ -2697,11 +2716,11 @@ impl Coverage {
         );
         let _ = writeln!(
             out,
-            "nested frames: {} returns to a caller (and deposit sponge starts) and {} \
-             micro-steps (write-backs, init-code and deposit sponges) checked against revm \
-             only (OneStepProver has no witness layout for them yet; the steps inside nested \
-             frames are asked like any other, a CREATE/CREATE2 step answers UnsupportedStep)",
-            self.not_asked.0, self.not_asked.1
+            "nested frames: {} ends resuming a caller and {} write-back micro-steps, asked of \
+             OneStepProver like every other step (ProverCall, a halt in ProverBase); {} create \
+             steps (init-code and deposit sponges, ends of create frames) checked against revm \
+             only (OneStepProver has no witness layout for them yet)",
+            self.nested.0, self.nested.1, self.creates_not_asked
         );
         out.push_str(
             "not part of the machine yet: SELFDESTRUCT and precompiles (a call to one \

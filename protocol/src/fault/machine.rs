@@ -969,9 +969,10 @@ impl MachineState {
         }
     }
 
-    /// Whether the step from `self` to `next` ends the frame with a revert or a halt:
-    /// its witness then ends with [`Self::call_stack_entry_preimage`]. A nested frame that
-    /// fails resumes its caller with 0 pushed.
+    /// Whether the step from `self` to `next` ends the frame with a revert or a halt
+    /// (`Global` goes back to the snapshot). A nested frame that fails resumes its caller
+    /// with 0 pushed. (Every step that ends a frame, [`Self::ends_frame`], ends its
+    /// witness with [`Self::call_stack_entry_preimage`].)
     pub fn fails_into(&self, next: &MachineState) -> bool {
         if self.finished.is_some() {
             return false;

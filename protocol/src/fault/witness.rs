@@ -2,9 +2,10 @@
 //! (`bridge-contracts/src/fault/OneStepProver.sol`) reads besides the pre-state `M`. A
 //! step inside a nested frame has the same witness as in the transaction's frame (its
 //! `M.e` is that frame's entry; a nested frame's input and return data are views at an
-//! offset of another memory, which `CALLDATALOAD` and the copies open). The call step
-//! itself, a nested frame's return and the write-back's micro-steps have no layout of
-//! their own yet (the prover answers `UnsupportedStep` for the call opcodes).
+//! offset of another memory, which `CALLDATALOAD` and the copies open), but for its end:
+//! every step that ends a frame carries the tail (below), and a nested frame's end the
+//! suspended caller's `Frame` in it. The call step has its own sections; the write-back's
+//! micro-steps are copy micro-steps (their cursor's opcode is the call's).
 //!
 //! What it is: [`witness`] builds the bytes for the step a [`MachineState`] is about to
 //! take, and [`decode`] is the Rust mirror of the Solidity decoder (it parses the same
@@ -32,11 +33,14 @@
 //!  CALLDATACOPY, ADDRESS,
 //!  CALLER, CALLVALUE,
 //!  SELFBALANCE, SLOAD, SSTORE,
-//!  TLOAD, TSTORE, LOG0..LOG4]
+//!  TLOAD, TSTORE, LOG0..LOG4,
+//!  the calls; RETURN, REVERT
+//!  of a nested frame]
 //! [ORIGIN, GASPRICE]            tx:     TxCtx preimage (191)
 //! [TIMESTAMP, NUMBER,           block:  BlockCtx preimage (223) ‖ BlockEnv preimage (187)
 //!  GASLIMIT, BASEFEE, BLOCKHASH]
-//! [state opcode, LOG0..LOG4]   global: Global preimage (140)
+//! [state opcode, LOG0..LOG4,   global: Global preimage (140)
+//!  a call]
 //! [LOG, Global.txBloom ≠ 0]     bloom:  the transaction's 256-byte bloom (keccak = txBloom)
 //! [op pops or reads k > 0]      stack:  u8 n ‖ b32 below ‖ n × b32 items, top first,
 //!                                       n = min(k, stackSize), below = hash of the rest
@@ -66,14 +70,41 @@
 //!  BALANCE, EXTCODEHASH but of a        account in Global.txTreeRoot
 //!  precompile]
 //! [SSTORE of a warm slot]       original: b32 the slot's value at transaction start
-//! [the step reverts or halts]   entry:  the frame's call-stack entry preimage (96):
+//! [a call, k items]             callee: SmtOpening of accountKey(to) in Global.worldRoot
+//!                                       ‖ [present] account preimage (96) ‖ SmtOpening of
+//!                                       the warm account key of `to` in Global.txTreeRoot
+//! [value ≠ 0, CALL or CALLCODE, sender: SmtOpening of accountKey(self) in Global.worldRoot
+//!  FrameEnv.depth < 1,024]              (deletable if the debit empties it) ‖ [present]
+//!                                       account preimage (96)
+//! [sender, its balance ≥ value, recipient: SmtOpening of accountKey(to) in the world after
+//!  a CALL, to ≠ self]                   the debit ‖ [present] account preimage (96)
+//! [to's code is an EIP-7702     delegate: SmtOpening of accountKey(delegate) in
+//!  designator, not a CALL to an         Global.worldRoot ‖ [present] account preimage ‖
+//!  empty account]                       [not a precompile] SmtOpening of its warm key in
+//!                                       the transaction tree after `to`'s entry
+//! [RETURN, REVERT of a nested   source: Opening of the callee's memory words (after
+//!  frame that does not halt,            expansion) holding output bytes [0, end)
+//!  n = min(retLength, len) > 0] dest:   Opening of the caller's memory words under
+//!                                       [retOffset, retOffset + end); end = the first
+//!                                       write-back chunk's (copy_chunk_end(retOffset, 0, n))
+//! [the step ends the frame:     parent: [nested] the suspended caller's Frame preimage (232)
+//!  STOP, RETURN, REVERT, halt]  entry:  the frame's call-stack entry preimage (96):
 //!                                       b32 parentFrame ‖ b32 snapshot ‖ b32 below
 //! Opening = u8 leaves ‖ leaves × b32 ‖ u8 siblings ‖ siblings × b32
 //! SmtOpening = u16 n ‖ n × b32 siblings ‖ u8 end ‖ end data (smt_witness)
 //! ```
 //!
-//! The call-stack entry is always the witness's last 96 bytes, wherever the prover
-//! stopped reading: a revert or halt sets `M.c` to its snapshot (3.5). State openings
+//! The tail (`parent ‖ entry`) is always the witness's last bytes, wherever the prover
+//! stopped reading: the entry's `parentFrame` says whether the frame is the transaction's
+//! (0: `TX_FINISH`) or nested (the caller resumes), a revert or halt sets `M.c` to its
+//! snapshot and a nested end pops `M.e` to `below` (3.5). Every step that ends a frame
+//! has it, `STOP` and `RETURN` of the transaction's frame included (they carried no entry
+//! before calls; the prover must know the frame is not nested). A call's sections are
+//! present whether or not it halts before reading them (the stack holding its `k` items
+//! is the only condition of the first), so only the prover's halts decide what it reads;
+//! the callee's code root and length and whether `to`'s code is a designator come from
+//! the prover's `CodeOracle` ([`code_oracle_inputs`]: what to register first), not the
+//! witness. State openings
 //! leave out the deepest sibling's preimage unless the step deletes the key (an `SSTORE`
 //! or `TSTORE` of zero over a non-zero value); they are absent when the stack lacks the
 //! items the opcode pops, and a state opcode over an opaque `Global` has no section
@@ -99,13 +130,14 @@
 //! layout of every other step's witness is what it was.
 //!
 //! What it is not: witnesses of the opcodes the Solidity prover does not cover yet
-//! (other accounts' code, calls: their witness stops after the code opening, and the
-//! prover reverts `UnsupportedStep`), nor a verifier: the step function is
+//! (other accounts' code: their witness stops after the code opening, and the prover
+//! reverts `UnsupportedStep`; a call to a precompile, which the machine does not step),
+//! nor a verifier: the step function is
 //! [`super::machine::step`]. A `LOG` micro-step's witness carries its cursor and the
 //! memory words it absorbs, like a sponge's, and the last one ([`log_step_appends`]) the
 //! `FrameEnv`, `Global` and bloom it appends the log with.
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 
 use super::{
     commit::{
@@ -113,8 +145,8 @@ use super::{
         Kind, LogCursorRecord, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
-        CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, StepError, blockhash_reads,
-        copy_chunk_end, step,
+        CALL_DEPTH_LIMIT, CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, Outcome,
+        StepError, blockhash_reads, copy_chunk_end, delegation, is_call, step,
     },
     smt_witness::{self, SmtWitnessError},
     sponge::{self, RATE},
@@ -259,9 +291,41 @@ pub struct Decoded {
     pub tx_tree: Option<SmtProof>,
     /// A warm slot's original value (`SSTORE` of a slot already warm).
     pub original: Option<U256>,
-    /// The call-stack entry preimage at the end of the witness of a step that reverts or
-    /// halts.
+    /// The call-stack entry preimage at the end of the witness of a step that ends the
+    /// frame (`STOP`, `RETURN`, `REVERT`, a halt).
     pub call_stack_entry: Option<[u8; 96]>,
+    /// The suspended caller's `Frame` preimage before the entry, when the frame that ends
+    /// is nested (the entry's `parentFrame` is not 0).
+    pub parent_frame: Option<FrameRecord>,
+    /// A call's sections after the stack.
+    pub call: Option<CallSections>,
+}
+
+/// An account's world-tree opening and, when the leaf is present, its 96-byte preimage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSection {
+    /// The opening.
+    pub world: SmtProof,
+    /// `abi.encode(nonce, balance, codeHash)` of a present leaf.
+    pub account: Option<[u8; 96]>,
+}
+
+/// A call step's sections after the stack (3.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSections {
+    /// The called account.
+    pub callee: AccountSection,
+    /// Its warm entry in the transaction tree.
+    pub callee_warm: SmtProof,
+    /// The frame's own account, when value moves from a frame below depth 1,024.
+    pub sender: Option<AccountSection>,
+    /// The recipient against the world after the debit, when the value moves to another
+    /// account.
+    pub recipient: Option<AccountSection>,
+    /// An EIP-7702 delegate's account (its opening's key is the delegate's, which only the
+    /// code oracle knows: decoded with the zero key) and its warm entry (none for a
+    /// precompile).
+    pub delegate: Option<(AccountSection, Option<SmtProof>)>,
 }
 
 /// The cursor preimage a micro-step's witness carries.
@@ -289,6 +353,8 @@ pub fn stack_reads(op: u8) -> usize {
         0xa0..=0xa4 => 2 + (op - 0xa0) as usize,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
+        0xf1 | 0xf2 => 7,
+        0xf4 | 0xfa => 6,
         _ => 0,
     }
 }
@@ -299,12 +365,24 @@ fn is_jump(op: u8) -> bool {
 
 /// Whether the opcode's witness carries the `FrameEnv` preimage (the state opcodes but
 /// `BALANCE` read the frame's own address from it, and `SSTORE`/`TSTORE` its static flag;
-/// a `LOG` both).
+/// a `LOG` both; a call its address, static flag, depth, caller and value). A nested
+/// frame's `RETURN` and `REVERT` carry it too ([`reads_env_in`]: the output range).
 pub fn reads_env(op: u8) -> bool {
     matches!(
         op,
         0x30 | 0x33 | 0x34 | 0x35 | 0x36 | 0x37 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0..=0xa4
-    )
+    ) || is_call(op)
+}
+
+/// [`reads_env`] in a frame that is (`nested`) or is not the transaction's: a nested
+/// frame's `RETURN` and `REVERT` read `FrameEnv`'s output range and the call's kind.
+pub fn reads_env_in(op: u8, nested: bool) -> bool {
+    reads_env(op) || (nested && is_return(op))
+}
+
+/// Whether `op` is `RETURN` or `REVERT`.
+pub fn is_return(op: u8) -> bool {
+    op == 0xf3 || op == 0xfd
 }
 
 /// Whether `op` is `LOG0`..`LOG4`: its witness carries the `Global` preimage, the bloom
@@ -313,10 +391,10 @@ pub fn is_log(op: u8) -> bool {
     matches!(op, 0xa0..=0xa4)
 }
 
-/// Whether the opcode's witness carries the `Global` preimage (the state opcodes and the
-/// logs).
+/// Whether the opcode's witness carries the `Global` preimage (the state opcodes, the
+/// logs and the calls).
 pub fn reads_global(op: u8) -> bool {
-    is_state_op(op) || is_log(op)
+    is_state_op(op) || is_log(op) || is_call(op)
 }
 
 /// Whether `op` is a state opcode (`BALANCE`, `EXTCODEHASH`, `BLOCKHASH`, `SELFBALANCE`,
@@ -527,7 +605,8 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         // An opaque `Global`: the machine does not take the step, nor can a prover.
         return Ok(out);
     }
-    if reads_env(op) {
+    let nested = s.callers.is_some();
+    if reads_env_in(op, nested) {
         out.extend_from_slice(&s.env_record().encode());
     }
     if reads_tx_ctx(op) {
@@ -651,14 +730,167 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     if let Some(tx) = state.filter(|_| is_state_op(op)) {
         state_sections(s, tx, op, &mut out)?;
     }
+    if let Some(tx) = state.filter(|_| is_call(op)) {
+        call_sections(s, tx, op, &mut out)?;
+    }
+    if nested && is_return(op) {
+        write_back_sections(s, &mut out)?;
+    }
     Ok(out)
 }
 
-/// The witness of the step `s` is about to take (layout in the module docs), ending with
-/// the frame's call-stack entry when the step reverts or halts.
+/// A call's sections after the stack (none if the stack lacks the call's items): the
+/// called account's world opening (and leaf preimage when present) and its warm entry's
+/// opening in the transaction tree; when value moves (`CALL`, `CALLCODE` with a value) from
+/// a frame below depth 1,024, the sender's (the frame's own account) opening, deletable if
+/// the debit empties it; when it then moves to another account (a `CALL` to an address
+/// other than the frame's, the balance sufficing), the recipient's opening against the
+/// world after the debit; and last, when the called account's code is an EIP-7702
+/// designator (and the call is not a `CALL` to an empty account), the delegate's opening
+/// and, unless it is a precompile, its warm entry's opening in the transaction tree after
+/// the called account's entry. Present whether or not the step reaches them (it may halt
+/// first), as for a copy's openings.
+fn call_sections(
+    s: &MachineState,
+    tx: &TxState,
+    op: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), WitnessError> {
+    let k = stack_reads(op);
+    if s.stack.len() < k {
+        return Ok(());
+    }
+    let top = |i: usize| s.stack[s.stack.len() - 1 - i];
+    let to = Address::from_word(B256::from(top(1).to_be_bytes::<32>()));
+    let value = if k == 7 { top(2) } else { U256::ZERO };
+    let me = s.env.self_address;
+    let world = &tx.world;
+    account_opening(world, to, out)?;
+    let key = warm_account_key(to);
+    let proof = smt_witness::for_read(&tx.tx_tree.clone().prove(&key));
+    smt_witness::encode_into(out, &proof, &key)?;
+    let moves = !value.is_zero() && matches!(op, 0xf1 | 0xf2);
+    if moves && s.env.depth < CALL_DEPTH_LIMIT {
+        let from = world.account(me);
+        let credits = from.balance >= value && op == 0xf1 && to != me;
+        let mut debited = from;
+        debited.balance = from.balance.saturating_sub(value);
+        let empties = credits
+            && smt::account_preimage(debited.nonce, debited.balance, debited.code_hash).is_none();
+        let key = smt::account_key(me);
+        let full = world.prove_account(me);
+        let proof = if empties {
+            full
+        } else {
+            smt_witness::for_read(&full)
+        };
+        smt_witness::encode_into(out, &proof, &key)?;
+        if let Some(pre) = smt::account_preimage(from.nonce, from.balance, from.code_hash) {
+            out.extend_from_slice(&pre);
+        }
+        if credits {
+            let mut after = world.clone();
+            after.set_account(me, debited);
+            account_opening(&after, to, out)?;
+        }
+    }
+    let account = world.account(to);
+    let no_code = account.code_hash == KECCAK256_EMPTY || account.code_hash.is_zero();
+    let empty = account.nonce == 0 && account.balance.is_zero() && no_code;
+    if op == 0xf1 && empty {
+        return Ok(());
+    }
+    let Some(delegate) = world
+        .code_by_hash(account.code_hash)
+        .and_then(|c| delegation(c.bytes()))
+    else {
+        return Ok(());
+    };
+    account_opening(world, delegate, out)?;
+    if !is_precompile(delegate) {
+        let mut tree = tx.tx_tree.clone();
+        tree.warm_account(to);
+        let key = warm_account_key(delegate);
+        let proof = smt_witness::for_read(&tree.prove(&key));
+        smt_witness::encode_into(out, &proof, &key)?;
+    }
+    Ok(())
+}
+
+/// A nested frame's `RETURN` or `REVERT` that writes output back (it does not halt, and
+/// `min(retLength, len) > 0`): the source opening of the callee's memory words (after
+/// expansion) holding output bytes `[0, end)`, `end` the first write-back chunk's end
+/// ([`copy_chunk_end`] from `retOffset`), then the destination opening of the caller's
+/// memory words under `[retOffset, retOffset + end)`. Nothing otherwise.
+fn write_back_sections(s: &MachineState, out: &mut Vec<u8>) -> Result<(), WitnessError> {
+    let Some(callers) = &s.callers else {
+        return Ok(());
+    };
+    let mut alone = s.clone();
+    alone.callers = None;
+    let end = step(&alone)?;
+    let Some(f) = &end.finished else {
+        return Ok(());
+    };
+    if !matches!(f.outcome, Outcome::Return | Outcome::Revert) {
+        return Ok(());
+    }
+    let (offset, len) = (f.output_view.offset, f.output_view.length);
+    let n = s.env.ret_length.min(len);
+    if n == 0 {
+        return Ok(());
+    }
+    let dst = s.env.ret_offset;
+    let e = copy_chunk_end(dst, 0, n);
+    let words = tree::memory_words(&end.memory);
+    let (first, last) = (offset / 32, (offset + e - 1) / 32);
+    opening(&words, first, last - first + 1)?.encode_into(out);
+    let words = tree::memory_words(&callers.frame.memory);
+    let (first, last) = (dst / 32, (dst + e - 1) / 32);
+    opening(&words, first, last - first + 1)?.encode_into(out);
+    Ok(())
+}
+
+/// The codes `OneStepProver` reads from its `CodeOracle` in the step `s` is about to take
+/// (6.4's oracle inputs: register them before the step): for a call, the called account's
+/// code and, for an EIP-7702 designator, the delegate's. Empty for every other step.
+pub fn code_oracle_inputs(s: &MachineState) -> Vec<Bytes> {
+    let mut codes = Vec::new();
+    if s.cursor.is_some() || s.finished.is_some() {
+        return codes;
+    }
+    let Some(op) = s.code.bytes().get(s.pc).copied().filter(|op| is_call(*op)) else {
+        return codes;
+    };
+    let (Some(tx), Some(to)) = (s.state.as_ref().map(|f| &f.tx), s.call_target(op)) else {
+        return codes;
+    };
+    let world = &tx.world;
+    let Some(code) = world.code_by_hash(world.account(to).code_hash) else {
+        return codes;
+    };
+    if code.bytes().is_empty() {
+        return codes;
+    }
+    codes.push(code.bytes().clone());
+    if let Some(delegate) = delegation(code.bytes())
+        && let Some(c) = world.code_by_hash(world.account(delegate).code_hash)
+        && !c.bytes().is_empty()
+    {
+        codes.push(c.bytes().clone());
+    }
+    codes
+}
+
+/// The witness of the step `s` is about to take (layout in the module docs), ending, when
+/// the step ends the frame (`STOP`, `RETURN`, `REVERT`, a halt), with the suspended
+/// caller's `Frame` preimage (a nested frame only) and the frame's call-stack entry.
 pub fn witness(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     let mut out = sections(s)?;
-    if step(s).is_ok_and(|next| s.fails_into(&next)) {
+    if step(s).is_ok_and(|next| s.ends_frame(&next)) {
+        if let Some(c) = &s.callers {
+            out.extend_from_slice(&c.frame.frame_record().encode());
+        }
         out.extend_from_slice(&s.call_stack_entry_preimage());
     }
     Ok(out)
@@ -796,13 +1028,46 @@ impl<'a> Reader<'a> {
 }
 
 /// Parse witness bytes as the Solidity prover does; every byte must belong to a section.
+/// The tail of a step that ends a frame is found from the end, as the prover finds it: the
+/// last 96 bytes are the call-stack entry when they hash to `M.e`, and the 232 before them
+/// the suspended caller's `Frame` when the entry's `parentFrame` is not 0.
+///
+/// Bytes of another section that happen to hash to `M.e` (96 zero bytes where `M.e` is
+/// `keccak` of 96 zeros, as in a hand-made context of zero records) are read as sections
+/// when reading them as the tail leaves the rest unparsable.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
+    decode_with(bytes, true).or_else(|e| decode_with(bytes, false).map_err(|_| e))
+}
+
+fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
     let mut r = Reader { bytes, at: 0 };
     let version = r.u8()?;
     if version != VERSION {
         return Err(WitnessError::Version(version));
     }
     let top = Top::decode(r.take(Top::LEN)?)?;
+    let mut entry = None;
+    let mut parent_frame = None;
+    let mut front = bytes.len();
+    if tail
+        && bytes.len() >= 1 + Top::LEN + 96
+        && keccak256(&bytes[bytes.len() - 96..]) == top.sections[4]
+    {
+        let mut e = [0u8; 96];
+        e.copy_from_slice(&bytes[bytes.len() - 96..]);
+        front -= 96;
+        if e[..32].iter().any(|b| *b != 0) {
+            let start = front
+                .checked_sub(FrameRecord::LEN)
+                .filter(|s| *s > Top::LEN)
+                .ok_or(WitnessError::Truncated(FrameRecord::LEN))?;
+            parent_frame = Some(FrameRecord::decode(&bytes[start..front])?);
+            front = start;
+        }
+        entry = Some(e);
+    }
+    let bytes = &bytes[..front];
+    r.bytes = bytes;
     let mut d = Decoded {
         top,
         frame: None,
@@ -826,6 +1091,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
         tx_tree: None,
         original: None,
         call_stack_entry: None,
+        parent_frame: None,
+        call: None,
     };
     if top.kind == Kind::TxExec {
         let frame = FrameRecord::decode(r.take(FrameRecord::LEN)?)?;
@@ -873,7 +1140,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
                 })?;
             d.code = Some(code);
             d.opcode = Some(op);
-            if reads_env(op) {
+            if reads_env_in(op, parent_frame.is_some()) {
                 d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
             }
             if reads_tx_ctx(op) {
@@ -921,19 +1188,88 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WitnessError> {
             if is_state_op(op) {
                 decode_state(&mut r, op, &mut d)?;
             }
+            if is_call(op) {
+                decode_call(&mut r, op, &mut d)?;
+            }
+            if is_return(op) && parent_frame.is_some() && r.at < bytes.len() {
+                // A nested frame's output written back: source, then destination.
+                d.source = Some(r.opening("source", MAX_COPY_SOURCE_LEAVES)?);
+                d.dest = Some(r.opening("dest", MAX_COPY_DEST_WORDS)?);
+            }
         }
     }
-    // What is left is the call-stack entry of a step that fails, or nothing.
     match bytes.len() - r.at {
         0 => {}
-        96 => {
-            let mut entry = [0u8; 96];
-            entry.copy_from_slice(r.take(96)?);
-            d.call_stack_entry = Some(entry);
-        }
         n => return Err(WitnessError::Trailing(n)),
     }
+    d.call_stack_entry = entry;
+    d.parent_frame = parent_frame;
     Ok(d)
+}
+
+/// A call's sections (after the stack), in the order [`call_sections`] writes them; which
+/// are present follows from the stack items, `FrameEnv` and the sender's preimage, and
+/// the delegate's from whether bytes are left.
+fn decode_call(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), WitnessError> {
+    let items = d.stack.as_ref().map_or(&[][..], |s| &s.items[..]);
+    let k = stack_reads(op);
+    if items.len() < k {
+        return Ok(());
+    }
+    let word = |v: U256| Address::from_word(B256::from(v.to_be_bytes::<32>()));
+    let to = word(items[1]);
+    let value = if k == 7 { items[2] } else { U256::ZERO };
+    let env = d.env.ok_or(WitnessError::Count {
+        section: "env",
+        count: 0,
+    })?;
+    let me = env.self_address;
+    let callee = account_section(r, smt::account_key(to))?;
+    let key = warm_account_key(to);
+    let callee_warm = smt_witness::read(r.bytes, &mut r.at, &key)?;
+    let mut sender = None;
+    let mut recipient = None;
+    if !value.is_zero() && matches!(op, 0xf1 | 0xf2) && env.depth < CALL_DEPTH_LIMIT {
+        let from = account_section(r, smt::account_key(me))?;
+        let balance = from
+            .account
+            .map_or(U256::ZERO, |a| U256::from_be_slice(&a[32..64]));
+        if balance >= value && op == 0xf1 && to != me {
+            recipient = Some(account_section(r, smt::account_key(to))?);
+        }
+        sender = Some(from);
+    }
+    let mut delegate = None;
+    if r.at < r.bytes.len() {
+        let account = account_section(r, B256::ZERO)?;
+        let warm = if r.at < r.bytes.len() {
+            Some(smt_witness::read(r.bytes, &mut r.at, &B256::ZERO)?)
+        } else {
+            None
+        };
+        delegate = Some((account, warm));
+    }
+    d.call = Some(CallSections {
+        callee,
+        callee_warm,
+        sender,
+        recipient,
+        delegate,
+    });
+    Ok(())
+}
+
+/// An account's opening of `key` and its leaf preimage when the opening shows the key.
+fn account_section(r: &mut Reader<'_>, key: B256) -> Result<AccountSection, WitnessError> {
+    let world = smt_witness::read(r.bytes, &mut r.at, &key)?;
+    let account = if world.leaf().is_some_and(|l| l.key == key) {
+        let mut pre = [0u8; 96];
+        pre.copy_from_slice(r.take(96)?);
+        Some(pre)
+    } else {
+        None
+    };
+    Ok(AccountSection { world, account })
 }
 
 /// The state openings (after the stack section), keys derived as the prover derives
@@ -1136,7 +1472,8 @@ mod tests {
                 base,
                 base,
                 base + 1 + 32 + 32,
-                base,
+                // STOP ends the frame: the call-stack entry.
+                base + 96,
             ]
         );
     }

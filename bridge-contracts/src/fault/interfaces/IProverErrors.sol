@@ -20,7 +20,9 @@ interface IProverErrors {
     ///        transaction-tree value), 13 a 256-byte bloom (a `LOG`'s or
     ///        `TX_END_RECEIPT`'s against `Global.txBloom`, `TX_END_RECEIPT`'s and `BLOCK_CLOSE`'s
     ///        against `BlockCtx.bloom`), 14 the result record of `TX_FINISH` (against `M.d`),
-    ///        15 a transaction or receipt frontier (against `BlockCtx`).
+    ///        15 a transaction or receipt frontier (against `BlockCtx`), 16 the suspended
+    ///        caller's `Frame` before the call-stack entry of a step that ends a nested frame
+    ///        (against the entry's `parentFrame`).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
@@ -38,6 +40,11 @@ interface IProverErrors {
     /// @notice The prover does not cover this step yet (`kind` of `M`, and the opcode when
     ///         the step is an opcode; 0 otherwise).
     error UnsupportedStep(uint8 kind, uint8 opcode);
+
+    /// @notice The code oracle has no entry for this code hash: a call step needs the callee's
+    ///         code root and length, or whether its code is an EIP-7702 delegation
+    ///         (`CodeOracle.register` it first).
+    error NotRegistered(bytes32 codeHash);
 
     /// @notice A micro-step whose cursor has a tag no cursor has (1 copy, 2 sponge, 3 `LOG`),
     ///         or a copy micro-step whose source view has a format copies never read (the

@@ -133,6 +133,29 @@ library LibFrame {
         return bytes32(get(m, M_D, 32));
     }
 
+    /// @notice Sets `M.d` of an `M` preimage (the running frame's hash).
+    function setD(bytes memory m, bytes32 d) internal pure {
+        put(m, M_D, 32, uint256(d));
+    }
+
+    /// @notice Sets `M.e` of an `M` preimage: the call stack after a frame is entered or left.
+    function setE(bytes memory m, bytes32 e) internal pure {
+        put(m, M_E, 32, uint256(e));
+    }
+
+    /// @notice Sets `Frame.returnData` of a `Frame` preimage to the `W32` view `(root, depth,
+    ///         offset, length)` (all zero: the empty view).
+    function setReturnData(bytes memory frame, bytes32 root, uint256 depth, uint256 offset, uint256 length)
+        internal
+        pure
+    {
+        put(frame, RETURN_DATA, 1, 1);
+        put(frame, RETURN_DATA + 1, 32, uint256(root));
+        put(frame, RETURN_DATA + 33, 1, depth);
+        put(frame, RETURN_DATA + 34, 8, offset);
+        put(frame, RETURN_DATA_LENGTH, 8, length);
+    }
+
     /// @notice `M` with the frame still running: the preimage's mutable fields replaced by
     ///         `f`'s, hashed into `M.d`. Overwrites both buffers.
     function running(bytes memory m, bytes memory frame, Frame memory f) internal pure returns (bytes32) {
