@@ -2430,9 +2430,10 @@ pub fn prover_asked(pre: &MachineState, post: &MachineState) -> bool {
         pre.env.kind,
         FrameKind::Create | FrameKind::Create2 | FrameKind::TxCreate
     );
-    !matches!(&pre.cursor, Some(Cursor::Create(_) | Cursor::Deposit(_)))
-        && !matches!(&post.cursor, Some(Cursor::Deposit(_)))
-        && !(create_frame && pre.ends_frame(post))
+    let create_step = matches!(&pre.cursor, Some(Cursor::Create(_) | Cursor::Deposit(_)))
+        || matches!(&post.cursor, Some(Cursor::Deposit(_)))
+        || (create_frame && pre.ends_frame(post));
+    !create_step
 }
 
 /// The two kinds of step nested frames add besides the call itself: `Some(false)` for a
