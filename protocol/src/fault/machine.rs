@@ -786,6 +786,21 @@ impl SpongeCursor {
         }
     }
 
+    /// The sponge a step starts over memory `[offset, offset + length)` with `length` above
+    /// [`KECCAK_ONE_STEP_MAX`] (a `KECCAK256`, a `LOG`'s data, init code, deposited code):
+    /// its first ≤ 4 blocks absorbed. Such an input has more than 4 blocks, so this step
+    /// never finishes it.
+    fn start(offset: u64, length: u64, memory: &[u8]) -> Self {
+        let mut c = SpongeCursor {
+            offset,
+            length,
+            blocks: 0,
+            state: [0; 25],
+        };
+        let _ = c.advance(memory);
+        c
+    }
+
     /// Absorb the next ≤ 4 blocks; the digest once the last (padded) block is in.
     fn advance(&mut self, memory: &[u8]) -> Option<B256> {
         // The opcode expanded memory over the input; a hand-made state that breaks this
@@ -1399,17 +1414,10 @@ impl MachineState {
             }
             match output {
                 Some(o) if code.len() as u64 > KECCAK_ONE_STEP_MAX => {
-                    let mut c = DepositCursor {
-                        sponge: SpongeCursor {
-                            offset: o.view.offset,
-                            length: code.len() as u64,
-                            blocks: 0,
-                            state: [0; 25],
-                        },
+                    let c = DepositCursor {
+                        sponge: SpongeCursor::start(o.view.offset, code.len() as u64, &self.memory),
                         output: Arc::new(o),
                     };
-                    // Code above 2 KiB has more than 4 blocks: never done here.
-                    let _ = c.sponge.advance(&self.memory);
                     self.cursor = Some(Cursor::Deposit(c));
                     return;
                 }
@@ -1806,15 +1814,7 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
                 let offset = as_u64_or_fail(offset)?;
                 s.expand(offset, len)?;
                 if len > KECCAK_ONE_STEP_MAX {
-                    let mut c = SpongeCursor {
-                        offset,
-                        length: len,
-                        blocks: 0,
-                        state: [0; 25],
-                    };
-                    // Inputs above 2 KiB have more than 4 blocks: never done here.
-                    let _ = c.advance(&s.memory);
-                    s.cursor = Some(Cursor::Sponge(c));
+                    s.cursor = Some(Cursor::Sponge(SpongeCursor::start(offset, len, &s.memory)));
                     return Ok(());
                 }
                 let start = offset as usize;
@@ -2040,18 +2040,11 @@ fn exec(s: &mut MachineState, op: u8, static_gas: u64) -> Exec {
                 *t = B256::from(s.stack.pop().unwrap_or_default().to_be_bytes::<32>());
             }
             if len > KECCAK_ONE_STEP_MAX {
-                let mut c = LogCursor {
+                let c = LogCursor {
                     topic_count: n,
                     topics,
-                    sponge: SpongeCursor {
-                        offset: offset_used,
-                        length: len,
-                        blocks: 0,
-                        state: [0; 25],
-                    },
+                    sponge: SpongeCursor::start(offset_used, len, &s.memory),
                 };
-                // Data above 2 KiB has more than 4 blocks: never done here.
-                let _ = c.sponge.advance(&s.memory);
                 s.cursor = Some(Cursor::Log(c));
                 return Ok(());
             }
@@ -2350,20 +2343,13 @@ fn create(s: &mut MachineState, op: u8) -> Exec {
     let gas_limit = s.gas - s.gas / CALL_GAS_RETAINED;
     s.charge(gas_limit)?;
     if len > KECCAK_ONE_STEP_MAX {
-        let mut c = CreateCursor {
+        let c = CreateCursor {
             opcode: op,
             value,
             salt,
             gas_limit,
-            sponge: SpongeCursor {
-                offset: offset_used,
-                length: len,
-                blocks: 0,
-                state: [0; 25],
-            },
+            sponge: SpongeCursor::start(offset_used, len, &s.memory),
         };
-        // Init code above 2 KiB has more than 4 blocks: never done here.
-        let _ = c.sponge.advance(&s.memory);
         s.cursor = Some(Cursor::Create(c));
         return Ok(());
     }
