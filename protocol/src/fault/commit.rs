@@ -629,25 +629,19 @@ impl SpongeCursorRecord {
 
     /// The preimage.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(Self::LEN);
-        out.push(Self::TAG);
-        sponge_tail(&mut out, self.offset, self.length, self.blocks, &self.state);
-        out
+        tagged_sponge(
+            Self::TAG,
+            self.offset,
+            self.length,
+            self.blocks,
+            &self.state,
+        )
     }
 
     /// Parse a preimage (tag byte included).
     pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
-        check_len("SpongeCursor", bytes, Self::LEN)?;
-        let mut r = Reader(bytes);
-        let tag = r.u8();
-        if tag != Self::TAG {
-            return Err(CommitError::Field {
-                record: "SpongeCursor",
-                field: "tag",
-                value: tag,
-            });
-        }
-        let (offset, length, blocks, state) = r.sponge_tail();
+        let (offset, length, blocks, state) =
+            parse_tagged_sponge(bytes, "SpongeCursor", Self::TAG)?;
         Ok(Self {
             offset,
             length,
@@ -662,7 +656,36 @@ impl SpongeCursorRecord {
     }
 }
 
-/// The sponge fields a `SpongeCursor` and a `LogCursor` end with: `u64 offset ‖ u64
+/// The preimage of a cursor that is a sponge alone under `tag` (`SpongeCursor` 2,
+/// `DepositCursor` 5): the tag byte and [`sponge_tail`] (225 bytes).
+fn tagged_sponge(tag: u8, offset: u64, length: u64, blocks: u64, state: &[u64; 25]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SpongeCursorRecord::LEN);
+    out.push(tag);
+    sponge_tail(&mut out, offset, length, blocks, state);
+    out
+}
+
+/// Parses [`tagged_sponge`]'s preimage of `record` (its length and `tag` checked):
+/// `(offset, length, blocks, state)`.
+fn parse_tagged_sponge(
+    bytes: &[u8],
+    record: &'static str,
+    tag: u8,
+) -> Result<(u64, u64, u64, [u64; 25]), CommitError> {
+    check_len(record, bytes, SpongeCursorRecord::LEN)?;
+    let mut r = Reader(bytes);
+    let got = r.u8();
+    if got != tag {
+        return Err(CommitError::Field {
+            record,
+            field: "tag",
+            value: got,
+        });
+    }
+    Ok(r.sponge_tail())
+}
+
+/// The sponge fields a `SpongeCursor`, a `DepositCursor` and a `LogCursor` end with: `u64 offset ‖ u64
 /// length ‖ u64 blocks ‖ 25 little-endian lanes` (224 bytes).
 fn sponge_tail(out: &mut Vec<u8>, offset: u64, length: u64, blocks: u64, state: &[u64; 25]) {
     out.extend_from_slice(&offset.to_be_bytes());
@@ -872,25 +895,19 @@ impl DepositCursorRecord {
 
     /// The preimage.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(Self::LEN);
-        out.push(Self::TAG);
-        sponge_tail(&mut out, self.offset, self.length, self.blocks, &self.state);
-        out
+        tagged_sponge(
+            Self::TAG,
+            self.offset,
+            self.length,
+            self.blocks,
+            &self.state,
+        )
     }
 
     /// Parse a preimage (tag byte included).
     pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
-        check_len("DepositCursor", bytes, Self::LEN)?;
-        let mut r = Reader(bytes);
-        let tag = r.u8();
-        if tag != Self::TAG {
-            return Err(CommitError::Field {
-                record: "DepositCursor",
-                field: "tag",
-                value: tag,
-            });
-        }
-        let (offset, length, blocks, state) = r.sponge_tail();
+        let (offset, length, blocks, state) =
+            parse_tagged_sponge(bytes, "DepositCursor", Self::TAG)?;
         Ok(Self {
             offset,
             length,
