@@ -34,7 +34,8 @@ import { ProverBase } from "./ProverBase.sol";
 ///         copies, and every micro-step) and `ProverState` (`SLOAD`, `SSTORE`, `TLOAD`,
 ///         `TSTORE`, `BALANCE`, `EXTCODEHASH`, `SELFBALANCE`, `BLOCKHASH`, and `LOG0`..`LOG4`,
 ///         whose data above 2 KiB starts a sponge `ProverMemory` continues), and `ProverCall`
-///         (`CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL`, and the `STOP`, `RETURN`,
+///         (`CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL`, `EXTCODESIZE`, `EXTCODECOPY` (the
+///         other code's length and root from its `CodeOracle`), and the `STOP`, `RETURN`,
 ///         `REVERT` of a nested frame, which resume its caller). Every failure of the frame is
 ///         a halt; a halt or `REVERT` puts `Global` back to the snapshot of the frame's
 ///         call-stack entry (`M.e`). Every step that ends a frame ends its witness with that
@@ -46,8 +47,7 @@ import { ProverBase } from "./ProverBase.sol";
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
 ///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverBlockEnd`
 ///         (`BLOCK_CLOSE`).
-///         What it does not cover yet, reverting `UnsupportedStep`: `EXTCODESIZE` and
-///         `EXTCODECOPY` (they need the code oracle's lengths), calls to precompiles, creates,
+///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles, creates,
 ///         `SELFDESTRUCT`, the start of a transaction and of a block (every other `M.kind`;
 ///         `BETWEEN_UNITS` before the block's last unit is `UnitsLeft`) (and, from
 ///         `ProverMemory`, a copy source that is neither `W32` nor `CODE31`:
@@ -175,7 +175,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
         c.f.pc += 1;
 
         if (op == 0x00 || op == 0xf3 || op == 0xfd) return _exit(r, c, op, witness);
-        if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa) return _handOff(proverCall, r, c, op, witness);
+        if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa || op == 0x3b || op == 0x3c) {
+            return _handOff(proverCall, r, c, op, witness);
+        }
         if (op == 0xfe) return _halt(c);
         if (op >= 0x60 && op <= 0x7f) {
             c.f.pc += LibCode.pushLen(op);
@@ -515,7 +517,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (op == 0x4a) return (DEFINED, 2);
         if (op == 0x49) return (DEFINED, 3);
         if ((op >= 0x51 && op <= 0x53) || (op >= 0x60 && op <= 0x9f)) return (DEFINED, 3);
-        if (op == 0x31 || op == 0x3f || op == 0x54 || op == 0x5c || op == 0x5d) return (DEFINED, 100);
+        if (op == 0x31 || op == 0x3b || op == 0x3c || op == 0x3f || op == 0x54 || op == 0x5c || op == 0x5d) {
+            return (DEFINED, 100);
+        }
         if (op == 0x40) return (DEFINED, 20);
         if (op == 0x55) return (DEFINED, 0);
         if (op == 0x47) return (DEFINED, 5);

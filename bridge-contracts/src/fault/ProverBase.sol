@@ -104,6 +104,13 @@ abstract contract ProverBase is IProverErrors {
         return LibFrame.running(c.m, c.frame, c.f);
     }
 
+    /// @notice Where byte `i` of the words laid end to end sits in memory.
+    function _wordsAt(bytes32[] memory words, uint256 i) internal pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := add(add(words, 32), i)
+        }
+    }
+
     // ---------------------------------------------------------------------------------
     // Memory and frame exits.
 

@@ -6,7 +6,9 @@ import { Frame, LibFrame } from "./lib/LibFrame.sol";
 import { LibMerkle } from "./lib/LibMerkle.sol";
 import { LibSmt, SmtProof } from "./lib/LibSmt.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
+import { LibCode } from "./lib/LibCode.sol";
 import { SubProver } from "./ProverBase.sol";
+import { ProverCopy } from "./ProverCopy.sol";
 
 /// @title ProverCall
 /// @notice The call family of `OneStepProver` (`docs/fault-proofs.md` 3.5, 6.2), a sub-prover:
@@ -29,9 +31,10 @@ import { SubProver } from "./ProverBase.sol";
 /// @dev    Called by the router with `staticcall` after it checked `M`, `Frame`, the code
 ///         opening and the static gas (`ISubProver`); it trusts those checks. The callee's code
 ///         root and length come from `codeOracle` (an unregistered hash reverts
-///         `NotRegistered`). Not covered: calls to precompiles (`UnsupportedStep`), `CREATE`,
+///         `NotRegistered`); so do `EXTCODESIZE`'s length and `EXTCODECOPY`'s source. Not
+///         covered: calls to precompiles (`UnsupportedStep`), `CREATE`,
 ///         `CREATE2`, `SELFDESTRUCT`.
-contract ProverCall is SubProver {
+contract ProverCall is SubProver, ProverCopy {
     using LibWitness for WitnessReader;
 
     /// @notice Where the callee's code root, length and delegation come from.
@@ -57,8 +60,6 @@ contract ProverCall is SubProver {
     uint256 private constant NEW_ACCOUNT_COST = 25_000;
     uint256 private constant CALL_STIPEND = 2300;
     uint256 private constant CALL_DEPTH_LIMIT = 1024;
-    uint256 private constant COPY_WORDS_PER_STEP = 32;
-    uint8 private constant COPY_TAG = 1;
 
     /// @param codeOracle_ The `CodeOracle` the callee's code is read from.
     constructor(ICodeOracle codeOracle_) {
@@ -66,9 +67,11 @@ contract ProverCall is SubProver {
     }
 
     /// @notice The family's step (`SubProver._run`): `STOP`, `RETURN`, `REVERT` of a nested
-    ///         frame (the router hands off no top-level one) or a call opcode.
+    ///         frame (the router hands off no top-level one), a call opcode, or another
+    ///         account's code (`EXTCODESIZE`, `EXTCODECOPY`).
     function _run(WitnessReader memory r, Ctx memory c, uint256 op) internal view override returns (bytes32) {
         if (op == 0x00 || op == 0xf3 || op == 0xfd) return _exit(r, c, op);
+        if (op == 0x3b || op == 0x3c) return _extCode(r, c, op);
         return _call(r, c, op);
     }
 
@@ -409,6 +412,94 @@ contract ProverCall is SubProver {
     }
 
     // ---------------------------------------------------------------------------------
+    // Another account's code: EXTCODESIZE, EXTCODECOPY.
+
+    /// @notice `EXTCODESIZE` and `EXTCODECOPY` (`machine::exec`), the code's length and
+    ///         chunk root from `codeOracle` (an EIP-7702 account's is its 23-byte designator,
+    ///         as revm 43 reads it). Sections after the code opening: `Global`, the stack (1 or
+    ///         4 items), then the account's world opening (and leaf preimage) and, but for a
+    ///         precompile, its warm entry; a copy then has the source (the code's `CODE31`
+    ///         chunks) and destination openings of its first ≤ 32 words. `EXTCODECOPY` checks
+    ///         in revm's order: copy gas, memory expansion, then the access (cold surcharge).
+    function _extCode(WitnessReader memory r, Ctx memory c, uint256 op) internal view returns (bytes32) {
+        uint256 k = op == 0x3b ? 1 : 4;
+        if (c.f.stackSize < k) return _halt(c);
+        bytes memory g = r.copy(GLOBAL_LEN);
+        if (keccak256(g) != LibFrame.mC(c.m)) revert BadPreimage(SECTION_GLOBAL);
+        (bytes32 below, uint256[] memory s) = _readStack(r, c.f, k);
+        address who = address(uint160(s[0]));
+        if (op == 0x3b) {
+            (bool ok, bytes32 codeHash) = _accessCode(r, c.f, g, who);
+            if (!ok) return _halt(c);
+            (, uint256 length) = _code(codeHash);
+            c.f.stack = LibMerkle.hash2(below, bytes32(length));
+        } else {
+            c.f.stack = below;
+            c.f.stackSize -= 4;
+            // s = [address, memOffset, codeOffset, length]
+            if (s[3] > U64_MAX) return _halt(c);
+            uint256 cost = 3 * ((s[3] + 31) / 32);
+            if (c.f.gas < cost) return _halt(c);
+            c.f.gas -= cost;
+            if (s[3] != 0 && (s[1] > U64_MAX || !_expand(c.f, s[1], s[3]))) return _halt(c);
+            (bool ok, bytes32 codeHash) = _accessCode(r, c.f, g, who);
+            if (!ok) return _halt(c);
+            if (s[3] != 0) _copyChunk(r, c.f, _extCodeCursor(s, codeHash));
+        }
+        LibFrame.setC(c.m, keccak256(g));
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice The account access of `EXTCODESIZE`/`EXTCODECOPY`: its world opening and leaf
+    ///         preimage, and (but for a precompile, warm by rule) its warm entry, charged cold on
+    ///         the first access; false when out of gas. Returns the code hash (0 if absent).
+    function _accessCode(WitnessReader memory r, Frame memory f, bytes memory g, address who)
+        internal
+        pure
+        returns (bool, bytes32 codeHash)
+    {
+        bytes32 key = LibSmt.accountKey(who);
+        (,, codeHash) = _account(r, LibSmt.readProof(r, key), _root(g, G_WORLD), key);
+        if (_isPrecompile(who)) return (true, codeHash);
+        return (_warm(f, g, LibSmt.readProof(r, LibSmt.addressKey(TAG_WARM_ACCOUNT, who)), who), codeHash);
+    }
+
+    /// @notice The copy cursor of `EXTCODECOPY` (`s = [address, memOffset, codeOffset,
+    ///         length]`, memory already expanded) before its first step: the source is the
+    ///         code's `CODE31` view (the empty view for no code), the code offset saturated at
+    ///         2^64 − 1 (past it every byte reads zero anyway).
+    function _extCodeCursor(uint256[] memory s, bytes32 codeHash) internal view returns (bytes memory) {
+        (bytes32 root, uint256 length) = _code(codeHash);
+        bytes memory source = length == 0
+            ? _emptyView()
+            : abi.encodePacked(
+                // casting is safe: a format byte, a code depth ≤ 11 and a code length < 2^32
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint8(FORMAT_CODE31),
+                root,
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint8(LibMerkle.depthFor((length + LibCode.CHUNK_BYTES - 1) / LibCode.CHUNK_BYTES)),
+                uint64(0),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint64(length)
+            );
+        return abi.encodePacked(
+            // casting is safe: one opcode byte, and memOffset and length checked below 2^64
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint8(COPY_TAG),
+            uint8(0x3c),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64(s[1]),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64(s[2] > U64_MAX ? U64_MAX : s[2]),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64(s[3]),
+            uint64(0),
+            source
+        );
+    }
+
+    // ---------------------------------------------------------------------------------
     // A nested frame's STOP, RETURN, REVERT.
 
     /// @notice The nested frame ends and its caller (the 232 bytes before the entry at the
@@ -534,7 +625,8 @@ contract ProverCall is SubProver {
         );
         return keccak256(
             abi.encodePacked(
-                COPY_TAG,
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint8(COPY_TAG),
                 // forge-lint: disable-next-line(unsafe-typecast)
                 uint8(op),
                 // forge-lint: disable-next-line(unsafe-typecast)

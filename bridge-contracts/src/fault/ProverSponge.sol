@@ -41,13 +41,6 @@ abstract contract ProverSponge is ProverBase {
     uint256 internal constant LOG_TOPICS = 2;
     uint256 internal constant LOG_TAIL = 130;
 
-    /// @notice Where byte `i` of the words laid end to end sits in memory.
-    function _wordsAt(bytes32[] memory words, uint256 i) internal pure returns (uint256 ptr) {
-        assembly ("memory-safe") {
-            ptr := add(add(words, 32), i)
-        }
-    }
-
     /// @notice Absorbs blocks `[from, min(from + 4, total))` of the input at `offset` (`total
     ///         = length / 136 + 1`, the last padded `0x01 … 0x80`), reading the memory words
     ///         under its bytes `[136 from, min(136 to, length))`, opened against the memory root.

@@ -970,6 +970,7 @@ fn state_programs(env: &Environment) -> Vec<Vec<u8>> {
         balances,
         code_hashes(env),
         block_hashes(env),
+        code_sizes_and_copies(env),
     ] {
         for end in [&[0x00][..], &[0x5f, 0x5f, 0xfd], &[0xfe]] {
             let mut code = body.clone();
@@ -978,11 +979,55 @@ fn state_programs(env: &Environment) -> Vec<Vec<u8>> {
         }
     }
     // Every opcode on an empty stack, and after one item.
-    for op in [0x31u8, 0x3f, 0x40, 0x54, 0x55, 0x5c, 0x5d] {
+    for op in [0x31u8, 0x3b, 0x3c, 0x3f, 0x40, 0x54, 0x55, 0x5c, 0x5d] {
         out.push(vec![op]);
         out.push(vec![0x5f, op]);
     }
+    // EXTCODECOPY with three of its four items; of the frame's own code with a length
+    // and then a destination above 2^64 (both halt before the access).
+    out.push(vec![0x5f, 0x5f, 0x5f, 0x3c]);
+    for (dst, len) in [
+        (U256::ZERO, U256::from(u64::MAX) + U256::from(1)),
+        (U256::MAX, U256::from(5)),
+    ] {
+        let mut code = Vec::new();
+        for v in [len, U256::ZERO, dst] {
+            push32(&mut code, v);
+        }
+        code.push(0x30);
+        code.extend([0x3c, 0x00]);
+        out.push(code);
+    }
     out
+}
+
+/// `EXTCODESIZE` of every probe address, twice (cold, then warm), then `EXTCODECOPY` of
+/// each in several shapes: nothing (cold access without a copy), a few bytes, past the
+/// code's end, a large offset (saturated) and 1,500 bytes (micro-steps, which the prover
+/// runs as `CODECOPY`'s).
+fn code_sizes_and_copies(env: &Environment) -> Vec<u8> {
+    let mut code = Vec::new();
+    let probes = probe_addresses(env.target, env.caller);
+    for a in probes.iter().chain(probes.iter()) {
+        push(&mut code, U256::from_be_slice(a.as_slice()));
+        code.extend([0x3b, 0x50]);
+    }
+    let shapes: [(u64, U256, u64); 5] = [
+        (0, U256::ZERO, 0),
+        (7, U256::from(1), 40),
+        (100, U256::from(20), 70),
+        (3, U256::from(u64::MAX) + U256::from(9), 33),
+        (64, U256::ZERO, 1500),
+    ];
+    for (i, a) in probes.iter().enumerate() {
+        let (dst, src, len) = shapes[i % shapes.len()];
+        copy_op(&mut code, 0x3c, U256::from(dst), src, U256::from(len));
+        // copy_op leaves the address out: EXTCODECOPY pops it first.
+        let at = code.len() - 1;
+        code.insert(at, 0x73);
+        code.splice(at + 1..at + 1, a.as_slice().iter().copied());
+    }
+    code
 }
 
 /// `EXTCODEHASH` of every probe address (the frame, the caller, a contract, a 7702
@@ -1170,7 +1215,7 @@ fn state_opcodes() {
     }
     h.report("state opcodes");
     assert!(h.stats.unsupported == 0, "{:02x?}", h.stats.unsupported_ops);
-    for op in [0x31u8, 0x3f, 0x40, 0x47, 0x54, 0x55, 0x5c, 0x5d] {
+    for op in [0x31u8, 0x3b, 0x3c, 0x3f, 0x40, 0x47, 0x54, 0x55, 0x5c, 0x5d] {
         assert!(
             h.stats.gas.keys().any(|(o, _)| *o == op),
             "no 0x{op:02x} step compared"

@@ -70,7 +70,7 @@ pub fn opcode_name(op: u8) -> String {
 /// `_classify` by `bridge-contracts/tests/it/one_step_prover.rs`, which checks both
 /// sides of this set on every step it runs.
 pub fn prover_covers(op: u8) -> bool {
-    !matches!(op, 0x3b | 0x3c | 0xf0 | 0xf5 | 0xff)
+    !matches!(op, 0xf0 | 0xf5 | 0xff)
 }
 
 /// The environment reads that push one item and pop none (`ADDRESS`, `ORIGIN`, `CALLER`,
@@ -2411,12 +2411,9 @@ pub fn classify(pre: &MachineState, post: &MachineState) -> (u8, StepOutcome) {
 
 /// Whether `OneStepProver` runs this step (rather than reverting `UnsupportedStep` or
 /// `UnsupportedMicroStep`): every step of an opcode it covers, micro-steps (keyed by
-/// their cursor's opcode) and the sponge's start included; and the copy micro-steps of
-/// `EXTCODECOPY`, whose opcode step it does not run yet: a micro-step reads only its
-/// cursor, and the cursor's `CODE31` view of the other code is one the prover reads for
-/// `CODECOPY` already.
-pub fn prover_runs(op: u8, outcome: StepOutcome) -> bool {
-    prover_covers(op) || (op == 0x3c && outcome == StepOutcome::CopyMicroStep)
+/// their cursor's opcode) and the sponge's start included.
+pub fn prover_runs(op: u8, _outcome: StepOutcome) -> bool {
+    prover_covers(op)
 }
 
 /// Whether `blink osp-coverage` asks `OneStepProver` about the step from `pre` to

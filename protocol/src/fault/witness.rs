@@ -348,8 +348,9 @@ pub fn stack_reads(op: u8) -> usize {
         0x20 | 0x52 | 0x53 | 0x57 | 0xf3 | 0xfd => 2,
         0x37 | 0x39 | 0x3e | 0x5e => 3,
         0x15 | 0x19 | 0x1e | 0x35 | 0x49 | 0x50 | 0x51 | 0x56 => 1,
-        0x31 | 0x3f | 0x40 | 0x54 | 0x5c => 1,
+        0x31 | 0x3b | 0x3f | 0x40 | 0x54 | 0x5c => 1,
         0x55 | 0x5d => 2,
+        0x3c => 4,
         0xa0..=0xa4 => 2 + (op - 0xa0) as usize,
         0x80..=0x8f => (op - 0x7f) as usize,
         0x90..=0x9f => (op - 0x8f) as usize + 1,
@@ -397,11 +398,14 @@ pub fn reads_global(op: u8) -> bool {
     is_state_op(op) || is_log(op) || is_call(op)
 }
 
-/// Whether `op` is a state opcode (`BALANCE`, `EXTCODEHASH`, `BLOCKHASH`, `SELFBALANCE`,
-/// `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`): its witness carries the `Global` preimage and
-/// openings of the world and transaction trees.
+/// Whether `op` is a state opcode (`BALANCE`, `EXTCODESIZE`, `EXTCODECOPY`, `EXTCODEHASH`,
+/// `BLOCKHASH`, `SELFBALANCE`, `SLOAD`, `SSTORE`, `TLOAD`, `TSTORE`): its witness carries
+/// the `Global` preimage and openings of the world and transaction trees.
 pub fn is_state_op(op: u8) -> bool {
-    matches!(op, 0x31 | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d)
+    matches!(
+        op,
+        0x31 | 0x3b | 0x3c | 0x3f | 0x40 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d
+    )
 }
 
 /// Whether the opcode's witness carries the `TxCtx` preimage (`ORIGIN`, `GASPRICE`).
@@ -853,10 +857,25 @@ fn write_back_sections(s: &MachineState, out: &mut Vec<u8>) -> Result<(), Witnes
 
 /// The codes `OneStepProver` reads from its `CodeOracle` in the step `s` is about to take
 /// (6.4's oracle inputs: register them before the step): for a call, the called account's
-/// code and, for an EIP-7702 designator, the delegate's. Empty for every other step.
+/// code and, for an EIP-7702 designator, the delegate's; for `EXTCODESIZE` and
+/// `EXTCODECOPY`, the named account's code. Empty for every other step.
 pub fn code_oracle_inputs(s: &MachineState) -> Vec<Bytes> {
     let mut codes = Vec::new();
     if s.cursor.is_some() || s.finished.is_some() {
+        return codes;
+    }
+    if let (Some(0x3b | 0x3c), Some(tx), Some(a)) = (
+        s.code.bytes().get(s.pc).copied(),
+        s.state.as_ref().map(|f| &f.tx),
+        s.stack.last(),
+    ) {
+        let world = &tx.world;
+        let who = Address::from_word(B256::from(a.to_be_bytes::<32>()));
+        if let Some(code) = world.code_by_hash(world.account(who).code_hash)
+            && !code.bytes().is_empty()
+        {
+            codes.push(code.bytes().clone());
+        }
         return codes;
     }
     let Some(op) = s.code.bytes().get(s.pc).copied().filter(|op| is_call(*op)) else {
@@ -925,7 +944,7 @@ fn state_sections(
                 smt_witness::encode_into(out, &proof, &key)?;
             }
         }
-        0x31 | 0x3f | 0x47 => {
+        0x31 | 0x3b | 0x3c | 0x3f | 0x47 => {
             let who = if op == 0x47 {
                 me
             } else {
@@ -936,6 +955,9 @@ fn state_sections(
                 let key = warm_account_key(who);
                 let proof = smt_witness::for_read(&tx.tx_tree.clone().prove(&key));
                 smt_witness::encode_into(out, &proof, &key)?;
+            }
+            if op == 0x3c {
+                ext_copy_openings(s, tx, who, out)?;
             }
         }
         0x54 | 0x55 => {
@@ -971,6 +993,47 @@ fn state_sections(
             smt_witness::encode_into(out, &proof, &key)?;
         }
     }
+    Ok(())
+}
+
+/// `EXTCODECOPY`'s source and destination openings of its first step (after the
+/// account's sections), as a copy opcode's: both empty when the step halts or copies
+/// nothing. The source is `who`'s code as a `CODE31` view (the empty view for no code).
+fn ext_copy_openings(
+    s: &MachineState,
+    tx: &TxState,
+    who: Address,
+    out: &mut Vec<u8>,
+) -> Result<(), WitnessError> {
+    let post = step(s)?;
+    let top = |i: usize| s.stack[s.stack.len() - 1 - i];
+    let len = u64::try_from(top(3)).unwrap_or(0);
+    if s.ends_frame(&post) || len == 0 {
+        EMPTY_OPENING.encode_into(out);
+        EMPTY_OPENING.encode_into(out);
+        return Ok(());
+    }
+    // The opcode ran: memory is expanded, the destination and length fit in 64 bits.
+    let hash = tx.world.account(who).code_hash;
+    let code = tx.world.code_by_hash(hash).ok_or(StepError::MissingCode {
+        hash,
+        opcode: 0x3c,
+        pc: s.pc,
+    })?;
+    let mut memory = s.memory.clone();
+    memory.resize(post.memory.len(), 0);
+    let c = CopyCursor {
+        opcode: 0x3c,
+        dst: u64::try_from(top(1)).unwrap_or(u64::MAX),
+        src: u64::try_from(top(2)).unwrap_or(u64::MAX),
+        length: len,
+        done: 0,
+        source: code.view(),
+        data: code.bytes().clone(),
+    };
+    let (source, dest) = copy_openings(&c, &memory)?;
+    source.encode_into(out);
+    dest.encode_into(out);
     Ok(())
 }
 
@@ -1289,7 +1352,7 @@ fn decode_state(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), Witne
                 d.world = Some(smt_witness::read(r.bytes, &mut r.at, &key)?);
             }
         }
-        0x31 | 0x3f | 0x47 => {
+        0x31 | 0x3b | 0x3c | 0x3f | 0x47 => {
             let who = if op == 0x47 {
                 me
             } else {
@@ -1306,6 +1369,10 @@ fn decode_state(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), Witne
             if op != 0x47 && !is_precompile(who) {
                 let key = warm_account_key(who);
                 d.tx_tree = Some(smt_witness::read(r.bytes, &mut r.at, &key)?);
+            }
+            if op == 0x3c {
+                d.source = Some(r.opening("source", MAX_COPY_SOURCE_LEAVES)?);
+                d.dest = Some(r.opening("dest", MAX_COPY_DEST_WORDS)?);
             }
         }
         0x54 | 0x55 => {
