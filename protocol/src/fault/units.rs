@@ -38,7 +38,7 @@ use alloy_primitives::{B256, Bytes};
 use super::{
     block_end::{self, BlockEndError},
     commit::{SetupStep, Top},
-    machine::{MachineState, StepError, step},
+    machine::{MachineState, StepError, step_in_place},
     tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
     tx_start::{self, BlockData, TxStart, TxStartError},
     witness::{self, WitnessError},
@@ -178,11 +178,14 @@ impl UnitState {
                     end: Some(u),
                 },
             },
-            Self::Exec(m, b) => {
+            Self::Exec(mut m, b) => {
                 if m.finished.is_some() {
                     Self::settled(TxEnd::from_machine(&m, *b)?.step()?)
                 } else {
-                    Self::Exec(Box::new(step(&m).map_err(TraceError::Step)?), b)
+                    // In place: `step` clones the state, journals included, which grows
+                    // with the transaction's writes and made a long unit quadratic.
+                    step_in_place(&mut m).map_err(TraceError::Step)?;
+                    Self::Exec(m, b)
                 }
             }
             Self::End(e) => Self::settled(e.step()?),
