@@ -23,4 +23,5 @@ mod one_step_prover;
 mod portal;
 mod smt;
 mod test_token;
+mod trace_api;
 mod tx_end;

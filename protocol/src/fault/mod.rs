@@ -40,14 +40,16 @@
 //! * [`block_end`]: the block's epilogue (`BLOCK_CLOSE`): the header sealed from the last
 //!   unit boundary's explicit block state, its hash and the output root, checked against
 //!   `block::seal_header` in `protocol/tests/it/block_end.rs`;
+//! * [`units`]: the challenger's trace of a block (6.4): its units from a
+//!   `BETWEEN_UNITS` state to `BLOCK_CLOSE`, the commitment at every unit boundary, and
+//!   any step's commitment and witness by replaying its unit, keeping no step state;
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
-//! What it is not, yet: creates, precompile calls and `SELFDESTRUCT` (the machine runs
-//! `CALL`, `CALLCODE`, `DELEGATECALL`, `STATICCALL` with nested frames), the block's
-//! opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`), deposits
-//! (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), `TX_ENTER` of a creation, the trace API of 6.4 built on the `Inspector`
-//! (`Trace`, `step_commitment`); on L1, `OneStepProver` runs the opcodes
+//! What it is not, yet: precompile calls and `SELFDESTRUCT` (the machine runs the calls
+//! and creates with nested frames, and creation transactions), the block's opening
+//! (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`), deposits (`DEPOSIT_NEXT`,
+//! `DEPOSIT_CHECK`), so `units` starts after them; on L1, `OneStepProver` runs the opcodes
 //! `coverage::prover_covers` lists (no calls yet), and `ProverTxEnd`/`ProverBlockEnd` the
 //! end of a transaction and of a block. Pure code: no I/O.
 
@@ -62,6 +64,7 @@ pub mod trace;
 pub mod tree;
 pub mod tx_end;
 pub mod tx_start;
+pub mod units;
 pub mod witness;
 pub mod world;
 

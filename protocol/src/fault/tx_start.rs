@@ -42,7 +42,11 @@
 //!   snapshot is taken first (a revert or halt of the frame gives the value back), then
 //!   the value moves to the recipient; the code is the recipient's, or its delegate's when
 //!   it holds an EIP-7702 designator (the delegate is warmed); the frame gas is `gasLimit −
-//!   intrinsic`. The result is the machine's `TX_EXEC` state ([`MachineState`]), which
+//!   intrinsic`. A creation bumps the sender's nonce and warms the created address
+//!   (`TxCtx.created`, fixed by `TX_DECODE`) before the snapshot, then gives the address
+//!   nonce 1 and the value and enters a `TX_CREATE` frame running the init code, as revm
+//!   43's `make_create_frame` (the machine deposits its code when it ends). The result is
+//!   the machine's `TX_EXEC` state ([`MachineState`]), which
 //!   `machine::step` and then `tx_end` run to `BETWEEN_UNITS`; [`run_unit`] does all of it.
 //!
 //! Commitments: `TX_SETUP(BlockCtx, TxCtx, Global, keccak(SetupCursor), 0)` with
@@ -67,9 +71,10 @@
 //! authorization (≤ 110 bytes of RLP), recovers one signature, opens the authority (and,
 //! if it has code, reads ≤ 23 bytes of it).
 //!
-//! What it is not: no creation (a valid create transaction stops at `TX_ENTER` with
-//! [`TxStartError::Unsupported`]), no call to a precompile at `TX_ENTER` (the machine
-//! runs none), no deposits (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), no witness bytes and no L1
+//! What it is not: no creation onto an address that has code or a nonce (revm's
+//! `CreateCollision`, [`TxStartError::Unsupported`]: a keccak collision or a genesis
+//! allocating the address), no call to a precompile at `TX_ENTER` (the machine runs
+//! none), no deposits (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), no witness bytes and no L1
 //! side. An account that exists with nothing in it (no leaf in Blink's tree) counts as
 //! absent for `AUTH`'s refund, where revm asks its database. Pure code: no I/O.
 
@@ -82,7 +87,8 @@ use alloy_rlp::Header;
 
 use super::{
     commit::{
-        BlockEnvRecord, Kind, SetupCursorRecord, SetupStep, Top, TxCtxRecord, View, ViewFormat,
+        BlockEnvRecord, FrameKind, Kind, SetupCursorRecord, SetupStep, Top, TxCtxRecord, View,
+        ViewFormat,
     },
     machine::{ChainConsts, Context, Env, MachineError, MachineState, StepError, delegation, step},
     tree::{self, RangeProof},
@@ -91,7 +97,11 @@ use super::{
 };
 use crate::{
     ChainConfig,
-    batch::blob::{self, STREAM_TREE_DEPTH},
+    batch::{
+        blob::{self, STREAM_TREE_DEPTH},
+        v2::{BlockV2, Stream, encode},
+    },
+    block::BlockContext,
     chain::FEE_VAULT,
     fee::{L1FeeScalars, l1_cost},
     l1::L1BlockInfo,
@@ -228,6 +238,51 @@ impl BlockData {
             config,
             chain,
         })
+    }
+
+    /// The data of a record holding one block, `ctx` with the table `txs` (batch format
+    /// v2), as record `record_seq` whose successor starts at the next record: what a
+    /// challenger or a bench builds for a block it has the transactions of.
+    pub fn of_block(
+        ctx: &BlockContext,
+        txs: Vec<Bytes>,
+        config: ChainConfig,
+        record_seq: u64,
+    ) -> Result<Self, TxStartError> {
+        let blocks = [BlockV2 {
+            timestamp: ctx.timestamp,
+            l1_origin: ctx.l1_origin.number,
+            txs,
+        }];
+        let bytes = encode(&blocks).map_err(|_| TxStartError::Inconsistent("batch encoding"))?;
+        let stream =
+            Stream::parse(&bytes, 1).map_err(|_| TxStartError::Inconsistent("batch parse"))?;
+        let (table, data, first, count) =
+            table_fields(&stream, 0).ok_or(TxStartError::Inconsistent("block table too long"))?;
+        let env = BlockEnvRecord {
+            number: ctx.number,
+            timestamp: ctx.timestamp,
+            base_fee: ctx.base_fee,
+            gas_limit: ctx.gas_limit,
+            l1_origin_number: ctx.l1_origin.number,
+            l1_origin_timestamp: ctx.l1_origin.timestamp,
+            l1_origin_hash: ctx.l1_origin.hash,
+            l1_base_fee: ctx.l1_origin.base_fee,
+            l1_blob_base_fee: ctx.l1_origin.blob_base_fee,
+            base_fee_scalar: ctx.l1_fee_scalars.base_fee_scalar,
+            blob_base_fee_scalar: ctx.l1_fee_scalars.blob_base_fee_scalar,
+            forced: false,
+            record_seq,
+            stream_root: blob::stream_root(&bytes)
+                .map_err(|_| TxStartError::Inconsistent("stream longer than a record"))?,
+            tx_table_offset: table,
+            tx_bytes_offset: data,
+            tx_first: first,
+            tx_count: count,
+            next_record_seq: record_seq + 1,
+            next_record_pos: 0,
+        };
+        Self::new(env, Bytes::from(bytes), config)
     }
 
     /// The L1 origin's prices as the fee reads them.
@@ -494,7 +549,12 @@ impl TxStart {
                     items: decoded.access_list.len() as u32,
                     auths: decoded.auths,
                     value: decoded.value,
-                    input: w32_view(&decoded.input),
+                    // A creation's frame takes no input: its input is the frame's code.
+                    input: if decoded.kind.is_create() {
+                        View::EMPTY
+                    } else {
+                        w32_view(&decoded.input)
+                    },
                 };
                 let cursor = settle_cursor(cursor, &decoded);
                 Ok(Next::Setup(Box::new(Self {
@@ -618,7 +678,12 @@ impl TxStart {
             origin: sender,
             to: kind.to().copied().unwrap_or_default(),
             is_create: kind.is_create(),
-            created: Address::ZERO,
+            // The nonce is the account's (checked above): the address `TX_ENTER` creates.
+            created: if kind.is_create() {
+                sender.create(tx.nonce())
+            } else {
+                Address::ZERO
+            },
             gas_limit,
             gas_price,
             tip: gas_price.saturating_sub(base_fee),
@@ -706,11 +771,7 @@ impl TxStart {
     fn enter(&self, s: &Setup) -> Result<Next, TxStartError> {
         let to = match s.tx.kind {
             TxKind::Call(to) => to,
-            TxKind::Create => {
-                return Err(TxStartError::Unsupported(
-                    "TX_ENTER of a create transaction",
-                ));
-            }
+            TxKind::Create => return self.enter_create(s),
         };
         if is_precompile(to) {
             return Err(TxStartError::Unsupported(
@@ -759,6 +820,86 @@ impl TxStart {
             world.set_account(s.tx_ctx.origin, from);
             world.set_account(to, into);
         }
+        Ok(Next::Exec(Box::new(m), Box::new(self.block.clone())))
+    }
+
+    /// `TX_ENTER` of a creation, in revm 43's order (`make_create_frame`,
+    /// `create_account_checkpoint`): the sender's nonce goes up and the address
+    /// `keccak(rlp(sender, nonce))` (`TxCtx.created`) is warmed, both before the frame's
+    /// snapshot, so a failed frame keeps them; then, in the frame, the address joins the
+    /// created set (EIP-6780) and gets nonce 1 and the value. The frame is a `TX_CREATE`
+    /// running the init code (the transaction's input) with no input; its end deposits the
+    /// code as a `CREATE`'s does (EIP-170, EIP-3541, 200 gas a byte). `TX_DECODE` checked
+    /// the init code's size, the nonce below `2^64 − 1` and the balance above the value.
+    fn enter_create(&self, s: &Setup) -> Result<Next, TxStartError> {
+        let origin = s.tx_ctx.origin;
+        let created = s.tx_ctx.created;
+        let mut global = s.global.clone();
+        let mut sender = global.world.account(origin);
+        if created != origin.create(sender.nonce) {
+            return Err(TxStartError::Inconsistent(
+                "TxCtx.created is not the sender's next address",
+            ));
+        }
+        sender.nonce = sender
+            .nonce
+            .checked_add(1)
+            .ok_or(TxStartError::Inconsistent("sender nonce at 2^64 - 1"))?;
+        global.world.set_account(origin, sender);
+        if !is_precompile(created) {
+            global.tx_tree.warm_account(created);
+        }
+        let target = global.world.account(created);
+        if (target.code_hash != KECCAK256_EMPTY && !target.code_hash.is_zero()) || target.nonce != 0
+        {
+            // revm's `CreateCollision` of the first frame: a halt with all its gas gone.
+            // The machine has no halt of that name (its step function never meets one
+            // at a transaction's start), and only a keccak collision or a genesis that
+            // allocates the address reaches it.
+            return Err(TxStartError::Unsupported(
+                "TX_ENTER of a creation onto an address with code or a nonce",
+            ));
+        }
+        let ctx = Context::new(
+            self.data.chain,
+            self.data.env,
+            self.block.ctx,
+            s.tx_ctx,
+            B256::ZERO,
+            B256::ZERO,
+        )?;
+        let env = Env {
+            kind: FrameKind::TxCreate,
+            self_address: created,
+            code_address: created,
+            caller: origin,
+            value: s.tx.value,
+            input: Bytes::new(),
+            ..Env::default()
+        };
+        let gas = s.tx_ctx.gas_limit - s.tx_ctx.intrinsic_gas;
+        let mut m = MachineState::new(ctx, env, s.tx.input.clone(), gas)?.with_state(global);
+        let frame = m
+            .state
+            .as_mut()
+            .ok_or(TxStartError::Inconsistent("frame without Global"))?;
+        let tx = &mut frame.tx;
+        tx.tx_tree.mark_created(created);
+        let value = s.tx.value;
+        let mut from = tx.world.account(origin);
+        // `balance ≥ value` after the charge: `TX_DECODE` checked the sum.
+        from.balance = from.balance.saturating_sub(value);
+        tx.world.set_account(origin, from);
+        let into = tx.world.account(created);
+        tx.world.set_account(
+            created,
+            AccountLeaf {
+                nonce: 1,
+                // A balance never reaches 2^256: the total supply is far below it.
+                balance: into.balance.saturating_add(value),
+                code_hash: KECCAK256_EMPTY,
+            },
+        );
         Ok(Next::Exec(Box::new(m), Box::new(self.block.clone())))
     }
 

@@ -389,6 +389,15 @@ impl World {
     pub fn base(&self) -> &CommittedState {
         &self.base
     }
+
+    /// A world on `base` with no writes, sharing this world's code store (the store only
+    /// grows, so a later world answers every lookup an earlier one did): how
+    /// `super::units` rebuilds a unit's start from the block's state and its writes.
+    pub fn rebased(&self, base: CommittedState) -> Self {
+        let mut world = Self::new(base);
+        world.codes = Arc::clone(&self.codes);
+        world
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -9,5 +9,6 @@ mod block_time_batch_bytes;
 mod fault_machine;
 mod l1_fee;
 mod stf;
+mod trace_api;
 mod tx_end;
 mod tx_start;

@@ -21,7 +21,12 @@
 //! `machine_start_in`'s start does not model). `TX_DECODE`'s reads are opened against
 //! `BlockEnv.streamRoot`.
 //!
-//! What it is not: no valid creates, no calls to precompiles, no deposits.
+//! Valid creations (init code that deploys, deploys 3,000 bytes, reverts, runs out of gas,
+//! returns code above EIP-170's limit or starting with `0xEF`, or is empty) are compared
+//! the same way (world root, gas, receipts), and their `TX_EXEC` against revm's
+//! `make_create_frame` (`check_create_start`).
+//!
+//! What it is not: no calls to precompiles, no deposits.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -45,7 +50,7 @@ use blink_protocol::{
     },
     block::{BlockContext, fixed_root, receipt, receipt_leaf},
     fault::{
-        commit::{BlockCtxRecord, BlockEnvRecord, SetupCursorRecord, SetupStep},
+        commit::{BlockCtxRecord, BlockEnvRecord, FrameKind, SetupCursorRecord, SetupStep},
         coverage::{Environment, Program},
         differential::machine_start_on,
         machine::{ChainConsts, Context, MachineState},
@@ -65,18 +70,18 @@ use revm::Database;
 use crate::common::genesis_with;
 
 /// Stores calldata word 0 in slot 0, reads slot 1, logs the value, stops.
-const STORE: &[u8] = &[
+pub(crate) const STORE: &[u8] = &[
     0x60, 0x00, 0x35, 0x60, 0x00, 0x55, 0x60, 0x01, 0x54, 0x50, 0x34, 0x60, 0x00, 0x52, 0x60, 0x20,
     0x60, 0x00, 0xa0, 0x00,
 ];
 /// Writes slot 0, then reverts.
-const REVERT: &[u8] = &[0x60, 0x01, 0x60, 0x00, 0x55, 0x60, 0x00, 0x60, 0x00, 0xfd];
+pub(crate) const REVERT: &[u8] = &[0x60, 0x01, 0x60, 0x00, 0x55, 0x60, 0x00, 0x60, 0x00, 0xfd];
 
-const STORE_AT: Address = Address::repeat_byte(0xaa);
-const REVERT_AT: Address = Address::repeat_byte(0xbb);
+pub(crate) const STORE_AT: Address = Address::repeat_byte(0xaa);
+pub(crate) const REVERT_AT: Address = Address::repeat_byte(0xbb);
 const DELEGATED_AT: Address = Address::repeat_byte(0xcc);
-const EMPTY_AT: Address = Address::repeat_byte(0xdd);
-const BASE_FEE: u64 = 1_000_000;
+pub(crate) const EMPTY_AT: Address = Address::repeat_byte(0xdd);
+pub(crate) const BASE_FEE: u64 = 1_000_000;
 const BLOCK_GAS: u64 = 17_000_000;
 const MAX_UNIT_STEPS: usize = 1 << 20;
 
@@ -92,7 +97,7 @@ fn designator(to: Address) -> Bytes {
     Bytes::from(code)
 }
 
-fn block_context() -> BlockContext {
+pub(crate) fn block_context() -> BlockContext {
     BlockContext {
         number: 9,
         timestamp: 1_000,
@@ -162,11 +167,55 @@ const FLAWS: [Flaw; 12] = [
     Flaw::EmptyAuthList,
 ];
 
-/// One entry: its bytes and its type (for the tally; 0xff: not a transaction).
+/// One entry: its bytes and its type (for the tally; 0xff: not a transaction), and the
+/// family of its init code if it is a valid creation.
 struct Entry {
     raw: Bytes,
     ty: u8,
+    create: Option<&'static str>,
 }
+
+/// The init code of creation family `family` and the gas it needs above the intrinsic.
+///
+/// * `deploy`: writes slot 3, then returns [`STORE`] as the code;
+/// * `revert`: writes slot 0, then reverts;
+/// * `out-of-gas`: loops until the gas is gone;
+/// * `too-large`: returns 24,577 bytes (EIP-170);
+/// * `ef-prefix`: returns `0xEF` (EIP-3541);
+/// * `empty`: no init code;
+/// * `long-code`: returns 3,000 zero bytes (a deposit hashed in sponge micro-steps).
+pub(crate) fn init_code(family: &str) -> (Vec<u8>, u64) {
+    match family {
+        "deploy" => {
+            let mut code = vec![
+                0x60, 0x07, 0x60, 0x03, 0x55, // SSTORE(3, 7)
+                0x60, 0x14, 0x80, 0x60, 0x10, 0x60, 0x00, 0x39, // CODECOPY(0, 16, 20)
+                0x60, 0x00, 0xf3, // RETURN(0, 20)
+            ];
+            code.extend_from_slice(STORE);
+            (code, 60_000)
+        }
+        "revert" => (REVERT.to_vec(), 40_000),
+        "out-of-gas" => (vec![0x5b, 0x60, 0x00, 0x56], 10_000),
+        "too-large" => (vec![0x62, 0x00, 0x60, 0x01, 0x60, 0x00, 0xf3], 20_000),
+        "ef-prefix" => (
+            vec![0x60, 0xef, 0x60, 0x00, 0x53, 0x60, 0x01, 0x60, 0x00, 0xf3],
+            10_000,
+        ),
+        "empty" => (Vec::new(), 0),
+        _ => (vec![0x61, 0x0b, 0xb8, 0x60, 0x00, 0xf3], 620_000),
+    }
+}
+
+const CREATE_FAMILIES: [&str; 7] = [
+    "deploy",
+    "revert",
+    "out-of-gas",
+    "too-large",
+    "ef-prefix",
+    "empty",
+    "long-code",
+];
 
 fn access_list(rng: &mut Rng) -> AccessList {
     let n = rng.below(4) as usize;
@@ -201,6 +250,7 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
         return Entry {
             raw: Bytes::from((0..len).map(|_| rng.next() as u8).collect::<Vec<_>>()),
             ty: 0xff,
+            create: None,
         };
     }
     // Signer 7 (index 6) holds little: a poor entry is its, with a large gas limit.
@@ -215,6 +265,9 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
         Flaw::Unprotected => 0,
         _ => [0u8, 1, 2, 4][rng.below(4) as usize],
     };
+    // A valid creation now and then (type 4 cannot create).
+    let family = (flaw == Flaw::None && ty != 4 && rng.chance(30))
+        .then(|| CREATE_FAMILIES[rng.below(CREATE_FAMILIES.len() as u64) as usize]);
     let to = [
         STORE_AT,
         REVERT_AT,
@@ -239,6 +292,12 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
             *b = rng.next() as u8;
         }
     }
+    let mut above_intrinsic = rng.below(90_000);
+    if let Some(f) = family {
+        let (code, gas) = init_code(f);
+        input = code;
+        above_intrinsic += gas;
+    }
     let list = if ty == 0 {
         AccessList::default()
     } else {
@@ -253,10 +312,19 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
         Vec::new()
     };
     let auths = authorizations.len() as u64;
-    let intrinsic =
-        (21_000 + 4 * tokens + 2_400 * list.0.len() as u64 + 1_900 * keys + 25_000 * auths)
-            .max(21_000 + 10 * tokens);
-    let mut gas_limit = intrinsic + rng.below(90_000);
+    let create_gas = if family.is_some() {
+        32_000 + 2 * (input.len() as u64).div_ceil(32)
+    } else {
+        0
+    };
+    let intrinsic = (21_000
+        + 4 * tokens
+        + 2_400 * list.0.len() as u64
+        + 1_900 * keys
+        + 25_000 * auths
+        + create_gas)
+        .max(21_000 + 10 * tokens);
+    let mut gas_limit = intrinsic + above_intrinsic;
     if rng.chance(5) {
         gas_limit = 1 << 24;
     }
@@ -278,8 +346,8 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
         Flaw::Poor => gas_limit = gas_limit.max(5_000_000),
         _ => {}
     }
-    // Creations only with a nonce the chain refuses (TX_ENTER of a creation is not built).
-    let kind = if flaw == Flaw::NonceHigh && ty != 4 && rng.chance(40) {
+    // Creations: the families above, and some with a nonce the chain refuses.
+    let kind = if family.is_some() || (flaw == Flaw::NonceHigh && ty != 4 && rng.chance(40)) {
         TxKind::Create
     } else {
         TxKind::Call(to)
@@ -352,6 +420,7 @@ fn entry(rng: &mut Rng, signers: &[PrivateKeySigner], nonces: &[u64], chain_id: 
     Entry {
         raw: Bytes::from(raw),
         ty,
+        create: family,
     }
 }
 
@@ -409,13 +478,13 @@ fn signed_auth(
 }
 
 /// The chain, its genesis and the block every test runs.
-struct Setting {
-    config: ChainConfig,
-    signers: Vec<PrivateKeySigner>,
-    genesis: blink_protocol::Genesis,
+pub(crate) struct Setting {
+    pub(crate) config: ChainConfig,
+    pub(crate) signers: Vec<PrivateKeySigner>,
+    pub(crate) genesis: blink_protocol::Genesis,
 }
 
-fn setting() -> Setting {
+pub(crate) fn setting() -> Setting {
     let signers = signers();
     let rich = U256::from(10u128.pow(20));
     let mut accounts: Vec<(Address, U256, Bytes)> = signers
@@ -551,6 +620,8 @@ struct Tally {
     access_steps: usize,
     openings: usize,
     large: usize,
+    /// Valid creations by family: (included, succeeded).
+    creates: BTreeMap<&'static str, (usize, usize)>,
 }
 
 /// The `TX_EXEC` state `machine_start_on` builds for the chain's frame start.
@@ -702,6 +773,38 @@ fn check_block(seed: u64, n: usize, tally: &mut Tally) -> Result<(), String> {
                 if tx.gas_price != out.effective_gas_price || tx.l1_fee != out.l1_fee {
                     return Err(format!("{at}: TxCtx prices differ from the chain's"));
                 }
+                if let Some(family) = run.entries[i].create {
+                    check_create_start(m).map_err(|e| format!("{at}: {e}"))?;
+                    let account = run.states[i + 1].account(tx.created);
+                    let deployed = account.is_some_and(|a| a.code_hash != KECCAK256_EMPTY);
+                    let t = tally.creates.entry(family).or_default();
+                    t.0 += 1;
+                    t.1 += usize::from(out.success);
+                    // Only these two families return code; the empty one makes an account.
+                    let gives_code = family == "deploy" || family == "long-code";
+                    let made = account.is_some_and(|a| a.nonce == 1);
+                    if deployed != (out.success && gives_code) || made != out.success {
+                        return Err(format!(
+                            "{at}: {family} deployed {deployed}, chain success {}",
+                            out.success
+                        ));
+                    }
+                    leaves.push(run.leaves[leaves.len()]);
+                    let c = unit.end.block.ctx;
+                    let want_root = run.states[i + 1].clone().root();
+                    if c.world_root != want_root || unit.end.world.root() != want_root {
+                        return Err(format!("{at}: world root differs from the chain's"));
+                    }
+                    if c.gas_used != run.gas_used[i] {
+                        return Err(format!(
+                            "{at}: gas used {} vs chain {}",
+                            c.gas_used, run.gas_used[i]
+                        ));
+                    }
+                    block = unit.end.block;
+                    world = unit.end.world;
+                    continue;
+                }
                 let expected = expected_start(m, &run.states[i], block.ctx, env, out);
                 // AUTH writes the world and warms authorities: frame only for type 4.
                 let plain = ty != 4
@@ -781,6 +884,40 @@ fn check_block(seed: u64, n: usize, tally: &mut Tally) -> Result<(), String> {
     }
 }
 
+/// A creation's `TX_EXEC`: a `TX_CREATE` frame at the address of the sender's nonce
+/// before the transaction, running the init code with no input, the address warm, in the
+/// created set, with nonce 1 and the value; the sender's nonce bumped before the frame's
+/// snapshot (so a failed frame keeps it).
+fn check_create_start(m: &MachineState) -> Result<(), String> {
+    let tx = m.ctx.tx_ctx();
+    let f = m.state.as_ref().ok_or("no Global")?;
+    let sender = f.tx.world.account(tx.origin);
+    let created = tx.origin.create(sender.nonce - 1);
+    let account = f.tx.world.account(created);
+    let ok = m.env.kind == FrameKind::TxCreate
+        && tx.is_create
+        && tx.created == created
+        && m.env.self_address == created
+        && m.env.input.is_empty()
+        && f.tx.tx_tree.is_warm_account(created)
+        && f.tx.tx_tree.is_created(created)
+        && account.nonce == 1
+        && account.balance >= m.env.value;
+    if !ok {
+        return Err("creation frame is not revm's".into());
+    }
+    let mut restored = f.tx.clone();
+    restored.revert(f.snapshot);
+    if restored.world.account(tx.origin).nonce != sender.nonce
+        || !restored.tx_tree.is_warm_account(created)
+        || restored.tx_tree.is_created(created)
+        || restored.world.account(created).nonce != 0
+    {
+        return Err("the snapshot is not taken after the nonce and before the account".into());
+    }
+    Ok(())
+}
+
 /// `TX_DECODE`'s reads open against `streamRoot` and give the entry's bytes.
 fn check_opening(start: &TxStart, raw: &[u8], root: B256) -> Result<(), String> {
     let o = start.entry_opening().map_err(|e| e.to_string())?;
@@ -835,6 +972,13 @@ fn tx_start_matches_the_chain_on_random_blocks() {
     assert!(tally.same_m >= 10 && tally.same_frame >= 10, "{tally:?}");
     assert!(tally.access_steps >= 10);
     assert!(tally.large >= 3, "few entries above 4 KiB");
+    for family in CREATE_FAMILIES {
+        let (n, deployed) = tally.creates.get(family).copied().unwrap_or_default();
+        assert!(n >= 1, "no valid {family} creation: {tally:?}");
+        if ["deploy", "long-code", "empty"].contains(&family) {
+            assert!(deployed >= 1, "no {family} creation succeeded");
+        }
+    }
     for rule in [
         "Intake",
         "BlockGasLeft",
@@ -886,7 +1030,11 @@ fn a_valid_7702_transaction_is_set_up() {
     let raw = Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
     let raw_copy = raw.clone();
     let run = ChainRun {
-        entries: vec![Entry { raw, ty: 4 }],
+        entries: vec![Entry {
+            raw,
+            ty: 4,
+            create: None,
+        }],
         outcomes: Vec::new(),
         states: Vec::new(),
         leaves: Vec::new(),

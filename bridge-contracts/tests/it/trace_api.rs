@@ -1,0 +1,246 @@
+//! The challenger's trace (`protocol::fault::units::BlockTrace`) against `OneStepProver`
+//! (the committed artifacts on revm, `one_step_prover::Prover`).
+//!
+//! What it is: a block of transfers, a call writing storage and logging, a call that
+//! reverts, a creation and an entry the chain leaves out, closed by `BLOCK_CLOSE`. For
+//! every step of every unit that has a witness layout, `witness(j, k)` (its codes
+//! registered in `CodeOracle` first) run through `OneStepProver.step(step_commitment(j,
+//! k), witness)` must return `step_commitment(j, k + 1)`: opcode steps, the settlement
+//! steps (`ProverTxEnd` through the router) and `BLOCK_CLOSE` (`ProverBlockEnd`).
+//!
+//! What it is not: the steps the prover has no layout for are left out as
+//! `coverage::prover_asked` leaves them (a creation frame's end and its sponges), and the
+//! setup steps (`TX_DECODE` … `TX_ENTER`, `NotProvable`); the trace's agreement with
+//! `run_unit` and the chain is `protocol/tests/it/trace_api.rs`.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy},
+    eips::eip2718::Encodable2718,
+    network::TxSignerSync,
+    primitives::{Address, B256, Bloom, Bytes, KECCAK256_EMPTY, TxKind, U256, keccak256},
+    signers::local::PrivateKeySigner,
+};
+use blink_bridge_contracts::one_step_prover::{Answer, Prover};
+use protocol::{
+    ChainConfig,
+    block::BlockContext,
+    fault::{
+        commit::BlockCtxRecord,
+        coverage::prover_asked,
+        tx_end::{BlockState, Frontier},
+        tx_start::{BlockData, TxStart},
+        units::{BlockTrace, StepKind, TraceError, UnitState},
+        world::World,
+    },
+    fee::L1FeeScalars,
+    l1::L1BlockInfo,
+    state::{CommittedState, StateChange},
+};
+
+/// Stores calldata word 0 in slot 0, reads slot 1, logs the value, stops.
+const STORE: &[u8] = &[
+    0x60, 0x00, 0x35, 0x60, 0x00, 0x55, 0x60, 0x01, 0x54, 0x50, 0x34, 0x60, 0x00, 0x52, 0x60, 0x20,
+    0x60, 0x00, 0xa0, 0x00,
+];
+const STORE_AT: Address = Address::repeat_byte(0xaa);
+const LOOP_AT: Address = Address::repeat_byte(0xbb);
+const BASE_FEE: u64 = 1_000_000;
+
+/// Hashes 64 bytes of memory three times in a loop, writes slot 2, then reverts.
+fn loop_revert() -> Vec<u8> {
+    let mut code = vec![0x60, 0x03, 0x5b];
+    code.extend_from_slice(&[0x80, 0x15, 0x61, 0x00, 0x00, 0x57]);
+    let end_at = code.len() - 3;
+    code.extend_from_slice(&[0x60, 0x40, 0x60, 0x00, 0x20, 0x50]);
+    code.extend_from_slice(&[0x60, 0x01, 0x90, 0x03, 0x60, 0x02, 0x56]);
+    let end = code.len() as u16;
+    code[end_at..end_at + 2].copy_from_slice(&end.to_be_bytes());
+    code.extend_from_slice(&[
+        0x5b, 0x60, 0x07, 0x60, 0x02, 0x55, 0x60, 0x00, 0x60, 0x00, 0xfd,
+    ]);
+    code
+}
+
+fn signer(i: u8) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&B256::with_last_byte(i)).expect("key")
+}
+
+fn sign_1559(s: &PrivateKeySigner, nonce: u64, to: TxKind, value: u64, input: Vec<u8>) -> Bytes {
+    let mut tx = TxEip1559 {
+        chain_id: ChainConfig::default().chain_id,
+        nonce,
+        gas_limit: 300_000,
+        max_fee_per_gas: 2 * u128::from(BASE_FEE),
+        max_priority_fee_per_gas: 7,
+        to,
+        value: U256::from(value),
+        input: input.into(),
+        access_list: Default::default(),
+    };
+    let sig = s.sign_transaction_sync(&mut tx).expect("sign");
+    Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718())
+}
+
+fn block_context() -> BlockContext {
+    BlockContext {
+        number: 9,
+        timestamp: 1_000,
+        base_fee: BASE_FEE,
+        gas_limit: 30_000_000,
+        parent_hash: B256::repeat_byte(0x9a),
+        l1_origin: L1BlockInfo {
+            number: 77,
+            hash: B256::repeat_byte(0x11),
+            timestamp: 990,
+            base_fee: 20_000_000_000,
+            blob_base_fee: 3,
+        },
+        l1_fee_scalars: L1FeeScalars::OP_MAINNET,
+    }
+}
+
+/// The block's trace and its data.
+fn trace() -> BlockTrace {
+    let config = ChainConfig::default();
+    let keys: Vec<PrivateKeySigner> = (1..=4).map(signer).collect();
+    let rich = U256::from(10u128.pow(20));
+    let mut state = CommittedState::default();
+    let mut accounts: Vec<(Address, U256, B256)> = keys
+        .iter()
+        .map(|k| (k.address(), rich, KECCAK256_EMPTY))
+        .collect();
+    let looped = loop_revert();
+    accounts.push((STORE_AT, U256::ZERO, keccak256(STORE)));
+    accounts.push((LOOP_AT, U256::from(5), keccak256(&looped)));
+    let changes: Vec<StateChange> = accounts
+        .into_iter()
+        .map(|(address, balance, code_hash)| StateChange::Account {
+            address,
+            nonce: 0,
+            balance,
+            code_hash,
+        })
+        .collect();
+    state.apply(&changes);
+    let world = World::new(state)
+        .with_codes([Bytes::from_static(STORE), Bytes::from(looped)])
+        .expect("codes");
+    let mut word = vec![0u8; 32];
+    word[31] = 9;
+    // Init code: writes slot 3, returns STORE as the code.
+    let mut init = vec![
+        0x60, 0x07, 0x60, 0x03, 0x55, 0x60, 0x14, 0x80, 0x60, 0x10, 0x60, 0x00, 0x39, 0x60, 0x00,
+        0xf3,
+    ];
+    init.extend_from_slice(STORE);
+    let mut legacy = TxLegacy {
+        chain_id: Some(config.chain_id),
+        nonce: 0,
+        gas_price: 2 * u128::from(BASE_FEE),
+        gas_limit: 200_000,
+        to: TxKind::Create,
+        value: U256::from(3),
+        input: init.into(),
+    };
+    let sig = keys[2].sign_transaction_sync(&mut legacy).expect("sign");
+    let create = Bytes::from(TxEnvelope::from(legacy.into_signed(sig)).encoded_2718());
+    let txs = vec![
+        sign_1559(
+            &keys[0],
+            0,
+            TxKind::Call(keys[1].address()),
+            1_000,
+            Vec::new(),
+        ),
+        sign_1559(&keys[1], 0, TxKind::Call(STORE_AT), 5, word.clone()),
+        create,
+        sign_1559(&keys[3], 5, TxKind::Call(STORE_AT), 1, Vec::new()),
+        sign_1559(&keys[0], 1, TxKind::Call(LOOP_AT), 0, Vec::new()),
+        sign_1559(&keys[3], 0, TxKind::Call(STORE_AT), 0, word),
+    ];
+    let ctx = block_context();
+    let data = Arc::new(BlockData::of_block(&ctx, txs, config, 3).expect("data"));
+    let block = BlockState::new(
+        BlockCtxRecord {
+            env: data.env.hash(),
+            parent_hash: ctx.parent_hash,
+            world_root: world.root(),
+            deposits_done: true,
+            ..Default::default()
+        },
+        Frontier::default(),
+        Frontier::default(),
+        Bloom::ZERO,
+    )
+    .expect("block");
+    BlockTrace::new(TxStart::between_units(block, world, data).expect("start")).expect("trace")
+}
+
+/// Whether the prover has a layout for the step from `pre` to `post`.
+fn asked(pre: &UnitState, post: &UnitState) -> bool {
+    match (pre, post) {
+        (UnitState::Exec(a, _), UnitState::Exec(b, _)) if a.finished.is_none() => {
+            prover_asked(a, b)
+        }
+        _ => true,
+    }
+}
+
+#[test]
+fn trace_witnesses_take_the_prover_to_the_next_commitment() {
+    let trace = trace();
+    let mut prover = Prover::new(&trace.data().chain).expect("the prover deploys");
+    let mut checked: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut left_out = 0usize;
+    assert_eq!(trace.unit_count(), 7, "six entries and BLOCK_CLOSE");
+    for j in 0..trace.unit_count() {
+        let n = trace.step_count(j).expect("count");
+        for k in 0..n {
+            let pre = trace.step_state(j, k).expect("pre");
+            let post = trace.step_state(j, k + 1).expect("post");
+            let proof = match trace.witness(j, k) {
+                Ok(p) => p,
+                Err(TraceError::NotProvable(
+                    StepKind::TxDecode | StepKind::AccessList | StepKind::Auth | StepKind::TxEnter,
+                )) => {
+                    left_out += 1;
+                    continue;
+                }
+                Err(e) => panic!("unit {j} step {k}: {e}"),
+            };
+            if !asked(&pre, &post) {
+                left_out += 1;
+                continue;
+            }
+            for code in &proof.codes {
+                prover.register_code(code).expect("registers");
+            }
+            let from = trace.step_commitment(j, k).expect("M_k");
+            assert_eq!(from, pre.commitment());
+            let (answer, _) = prover.step(from, &proof.witness).expect("answers");
+            let want = trace.step_commitment(j, k + 1).expect("M_k+1");
+            assert_eq!(
+                answer,
+                Answer::Post(want),
+                "unit {j} step {k} ({:?})",
+                pre.kind()
+            );
+            let name = match pre.kind() {
+                StepKind::Exec => "opcode",
+                StepKind::TxEnd => "TX_END_*",
+                StepKind::BlockClose => "BLOCK_CLOSE",
+                _ => "other",
+            };
+            *checked.entry(name).or_default() += 1;
+        }
+    }
+    println!("trace_api: {checked:?}, left out {left_out}");
+    assert!(
+        checked.get("opcode").copied().unwrap_or(0) >= 40,
+        "{checked:?}"
+    );
+    assert_eq!(checked.get("TX_END_*").copied(), Some(5 * 3));
+    assert_eq!(checked.get("BLOCK_CLOSE").copied(), Some(1));
+}

@@ -1,0 +1,421 @@
+//! The challenger's view of one block (`docs/fault-proofs.md` 6.1, 6.4): its units, the
+//! commitment at every unit boundary and after every step, and the witness of a step.
+//!
+//! What it is: [`BlockTrace::new`] runs, from a `BETWEEN_UNITS` state ([`TxStart`]: the
+//! block, its world, its data), every sequenced transaction unit the block's table has
+//! left (`TX_DECODE` … `TX_END_RECEIPT`, or `TX_DECODE` alone for an entry the chain
+//! leaves out), then the epilogue `BLOCK_CLOSE` when [`block_end::close`] allows it (the
+//! deposits done). It keeps, per unit, what a replay needs and nothing per step: the
+//! `BlockState` at its start (`BlockCtx`, two frontiers, the bloom), its step count and
+//! the world writes it made. The queries:
+//!
+//! * [`BlockTrace::unit_commitment`]`(j)`: `M` at the boundary before unit `j` (`j =`
+//!   [`BlockTrace::unit_count`] gives the last unit's end: `BETWEEN_UNITS`, or
+//!   `BLOCK_END(outputRoot)` after the epilogue);
+//! * [`BlockTrace::step_commitment`]`(j, k)`: `M` after `k` steps of unit `j` (`k = 0`:
+//!   the unit's start; `k = `[`BlockTrace::step_count`]`(j)`: `DONE(unit_commitment(j+1))`;
+//!   beyond: the same, as `step(DONE x) = DONE x` pads the level to 2^25);
+//! * [`BlockTrace::witness`]`(j, k)`: the bytes `OneStepProver.step` takes from step `k`
+//!   to `k + 1` and the codes its `CodeOracle` must hold first ([`StepProof`]), for the
+//!   steps [`super::witness`], [`TxEnd::witness`] and [`block_end::witness`] lay out;
+//!   [`TraceError::NotProvable`] for the others (the setup steps, `DONE`).
+//!
+//! Step `k` is reached by rebuilding the unit's start (the block's starting state with
+//! the writes of the units before `j` applied: one copy of the committed state) and
+//! stepping `k` times without computing the commitments in between; only the answer's
+//! commitment is hashed (memory tree, stack chain, world root with the writes overlaid).
+//!
+//! What it is not: the block's opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) and
+//! deposits are not built, so unit 0 here is the first sequenced entry the given state
+//! takes, not the block's first unit; steps come from the Rust machine itself, not from a
+//! revm replay (6.4's plan, which the machine's own speed made unnecessary so far); no
+//! registration in oracles (the codes are listed); no I/O.
+
+use std::sync::Arc;
+
+use alloy_primitives::{B256, Bytes};
+
+use super::{
+    block_end::{self, BlockEndError},
+    commit::{SetupStep, Top},
+    machine::{MachineState, StepError, step_in_place},
+    tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
+    tx_start::{self, BlockData, TxStart, TxStartError},
+    witness::{self, WitnessError},
+    world::World,
+};
+use crate::state::{CommittedState, StateChange};
+
+/// Steps per unit at most (2.3: a 2^24-gas unit has fewer than 2^24 · 1.05).
+pub const MAX_UNIT_STEPS: u64 = 1 << 25;
+
+/// What a step does, by its pre-state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// `TX_DECODE` from `BETWEEN_UNITS`.
+    TxDecode,
+    /// `ACCESS_LIST`.
+    AccessList,
+    /// `AUTH`.
+    Auth,
+    /// `TX_ENTER`.
+    TxEnter,
+    /// An opcode or micro-step of `TX_EXEC`.
+    Exec,
+    /// `TX_END_SENDER`, `TX_END_VAULTS` or `TX_END_RECEIPT` from `TX_FINISH`.
+    TxEnd,
+    /// `BLOCK_CLOSE`.
+    BlockClose,
+    /// `DONE`'s identity step.
+    Done,
+}
+
+/// Why a query has no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TraceError {
+    /// No such unit.
+    #[error("unit {unit} of {count}")]
+    NoUnit {
+        /// The unit asked for.
+        unit: usize,
+        /// Units in the trace.
+        count: usize,
+    },
+    /// A start step failed.
+    #[error(transparent)]
+    Start(#[from] TxStartError),
+    /// A settlement step failed.
+    #[error(transparent)]
+    End(#[from] TxEndError),
+    /// `BLOCK_CLOSE` failed.
+    #[error(transparent)]
+    Close(#[from] BlockEndError),
+    /// Witness bytes could not be built.
+    #[error(transparent)]
+    Witness(#[from] WitnessError),
+    /// The machine could not step.
+    #[error("machine step: {0}")]
+    Step(StepError),
+    /// No witness layout for this kind of step yet.
+    #[error("no witness layout for {0:?} steps yet")]
+    NotProvable(StepKind),
+    /// A unit longer than [`MAX_UNIT_STEPS`].
+    #[error("unit {0} did not end within {MAX_UNIT_STEPS} steps")]
+    TooManySteps(usize),
+    /// A replay that does not end where the first run did (a bug, never the block's).
+    #[error("replay of unit {0} diverged from the first run")]
+    Diverged(usize),
+}
+
+/// A step's proof: the witness and the codes `CodeOracle` must hold before the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepProof {
+    /// What `OneStepProver.step(pre, witness)` takes.
+    pub witness: Vec<u8>,
+    /// The codes to register first (6.4's oracle inputs).
+    pub codes: Vec<Bytes>,
+}
+
+/// The state of a unit between two steps.
+#[derive(Debug, Clone)]
+pub enum UnitState {
+    /// `BETWEEN_UNITS` before a sequenced entry, or `TX_SETUP`.
+    Start(Box<TxStart>),
+    /// `TX_EXEC`, or `TX_FINISH` (executed) once the frame finished.
+    Exec(Box<MachineState>, Box<BlockState>),
+    /// `TX_FINISH` after a settlement step.
+    End(Box<TxEnd>),
+    /// `BETWEEN_UNITS` with no unit left: the epilogue's start.
+    Close(Box<BlockState>),
+    /// `DONE(next)`, `next` the following unit boundary; `end` the block and world there
+    /// (none after the epilogue).
+    Done {
+        /// The next boundary's `M`.
+        next: B256,
+        /// The block between units after this one.
+        end: Option<Box<UnitEnd>>,
+    },
+}
+
+impl UnitState {
+    /// The kind of the step this state takes next.
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Self::Start(t) => match &t.setup {
+                None => StepKind::TxDecode,
+                Some(s) => match s.cursor.next {
+                    SetupStep::AccessList => StepKind::AccessList,
+                    SetupStep::Auth => StepKind::Auth,
+                    SetupStep::Enter => StepKind::TxEnter,
+                },
+            },
+            Self::Exec(m, _) if m.finished.is_none() => StepKind::Exec,
+            Self::Exec(..) | Self::End(_) => StepKind::TxEnd,
+            Self::Close(_) => StepKind::BlockClose,
+            Self::Done { .. } => StepKind::Done,
+        }
+    }
+
+    /// `M`.
+    pub fn commitment(&self) -> B256 {
+        match self {
+            Self::Start(t) => t.commitment(),
+            Self::Exec(m, _) => m.commitment(),
+            Self::End(e) => e.commitment(),
+            Self::Close(b) => b.between_units().hash(),
+            Self::Done { next, .. } => Top::done(*next).hash(),
+        }
+    }
+
+    /// One step (the identity on `DONE`).
+    pub fn advance(self, data: &BlockData) -> Result<Self, TraceError> {
+        Ok(match self {
+            Self::Start(t) => match t.step()? {
+                tx_start::Next::Setup(n) => Self::Start(n),
+                tx_start::Next::Exec(m, b) => Self::Exec(m, b),
+                tx_start::Next::Skipped(u, _) => Self::Done {
+                    next: u.block.between_units().hash(),
+                    end: Some(u),
+                },
+            },
+            Self::Exec(mut m, b) => {
+                if m.finished.is_some() {
+                    Self::settled(TxEnd::from_machine(&m, *b)?.step()?)
+                } else {
+                    // In place: `step` clones the state, journals included, which grows
+                    // with the transaction's writes and made a long unit quadratic.
+                    step_in_place(&mut m).map_err(TraceError::Step)?;
+                    Self::Exec(m, b)
+                }
+            }
+            Self::End(e) => Self::settled(e.step()?),
+            Self::Close(b) => {
+                let closed = block_end::close(&b, &data.env)?;
+                Self::Done {
+                    next: Top::block_end(closed.output_root).hash(),
+                    end: None,
+                }
+            }
+            done @ Self::Done { .. } => done,
+        })
+    }
+
+    fn settled(next: EndNext) -> Self {
+        match next {
+            EndNext::Settling(e) => Self::End(e),
+            EndNext::Unit(u) => Self::Done {
+                next: u.block.between_units().hash(),
+                end: Some(u),
+            },
+        }
+    }
+
+    /// The proof of the step this state takes next.
+    pub fn proof(&self, data: &BlockData) -> Result<StepProof, TraceError> {
+        let only = |witness| StepProof {
+            witness,
+            codes: Vec::new(),
+        };
+        match self {
+            Self::Exec(m, _) if m.finished.is_none() => Ok(StepProof {
+                witness: witness::witness(m)?,
+                codes: witness::code_oracle_inputs(m),
+            }),
+            Self::Exec(m, b) => Ok(only(TxEnd::from_machine(m, b.as_ref().clone())?.witness()?)),
+            Self::End(e) => Ok(only(e.witness()?)),
+            Self::Close(b) => Ok(only(block_end::witness(b, &data.env)?)),
+            other => Err(TraceError::NotProvable(other.kind())),
+        }
+    }
+}
+
+/// One unit as the trace keeps it.
+#[derive(Debug, Clone)]
+struct Unit {
+    /// The block between units at its start.
+    block: BlockState,
+    /// `BLOCK_CLOSE` rather than a sequenced entry.
+    close: bool,
+    /// Steps it takes.
+    steps: u64,
+    /// The world writes it made (in the committed state's terms).
+    writes: Vec<StateChange>,
+}
+
+/// A block's units with their boundary commitments (module docs).
+#[derive(Debug, Clone)]
+pub struct BlockTrace {
+    data: Arc<BlockData>,
+    /// The committed state at unit 0's start.
+    base: CommittedState,
+    /// The world after the last unit: its code store holds every code the units met.
+    codes: World,
+    units: Vec<Unit>,
+    /// `M` after the last unit.
+    end: B256,
+}
+
+impl BlockTrace {
+    /// Runs every unit from `start` (see the module docs).
+    pub fn new(start: TxStart) -> Result<Self, TraceError> {
+        let data = Arc::clone(&start.data);
+        let mut world = start.world.clone();
+        // Unit writes are kept against a committed state: fold in any writes before.
+        world.commit();
+        let base = world.base().clone();
+        let mut t = TxStart::between_units(start.block.clone(), world, Arc::clone(&data))?;
+        let mut units = Vec::new();
+        loop {
+            match t.entry_index() {
+                Err(TxStartError::NoEntry { .. }) => break,
+                Err(e) => return Err(e.into()),
+                Ok(_) => {}
+            }
+            let index = units.len();
+            let block = t.block.clone();
+            let mut s = UnitState::Start(Box::new(t));
+            let mut steps = 0u64;
+            let mut writes = Vec::new();
+            let end = loop {
+                s = s.advance(&data)?;
+                steps += 1;
+                if steps > MAX_UNIT_STEPS {
+                    return Err(TraceError::TooManySteps(index));
+                }
+                match &s {
+                    // The world the receipt step commits: every write of the unit.
+                    UnitState::End(e) => writes = e.global.world.changes(),
+                    UnitState::Done { end, .. } => break end.clone(),
+                    _ => {}
+                }
+            };
+            let end = end.ok_or(TraceError::Diverged(index))?;
+            units.push(Unit {
+                block,
+                close: false,
+                steps,
+                writes,
+            });
+            t = TxStart::after(*end, Arc::clone(&data))?;
+        }
+        let mut end = t.commitment();
+        match block_end::close(&t.block, &data.env) {
+            Ok(closed) => {
+                units.push(Unit {
+                    block: t.block.clone(),
+                    close: true,
+                    steps: 1,
+                    writes: Vec::new(),
+                });
+                end = Top::block_end(closed.output_root).hash();
+            }
+            // Deposits still open: the block's units go on elsewhere.
+            Err(BlockEndError::UnitsLeft { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Self {
+            data,
+            base,
+            codes: t.world,
+            units,
+            end,
+        })
+    }
+
+    /// The block's data.
+    pub fn data(&self) -> &BlockData {
+        &self.data
+    }
+
+    /// Units in the trace (the epilogue included when it ran).
+    pub fn unit_count(&self) -> usize {
+        self.units.len()
+    }
+
+    fn unit(&self, j: usize) -> Result<&Unit, TraceError> {
+        self.units.get(j).ok_or(TraceError::NoUnit {
+            unit: j,
+            count: self.units.len(),
+        })
+    }
+
+    /// `M` at the boundary before unit `j`; `j = unit_count()` gives the last one's end.
+    pub fn unit_commitment(&self, j: usize) -> Result<B256, TraceError> {
+        if j == self.units.len() {
+            return Ok(self.end);
+        }
+        Ok(self.unit(j)?.block.between_units().hash())
+    }
+
+    /// Steps unit `j` takes.
+    pub fn step_count(&self, j: usize) -> Result<u64, TraceError> {
+        Ok(self.unit(j)?.steps)
+    }
+
+    /// Unit `j`'s start, rebuilt: the block's starting state with the writes of the
+    /// units before it.
+    pub fn unit_start(&self, j: usize) -> Result<UnitState, TraceError> {
+        let u = self.unit(j)?;
+        if u.close {
+            return Ok(UnitState::Close(Box::new(u.block.clone())));
+        }
+        let mut state = self.base.clone();
+        for before in &self.units[..j] {
+            state.apply(&before.writes);
+        }
+        let world = self.codes.rebased(state);
+        Ok(UnitState::Start(Box::new(TxStart::between_units(
+            u.block.clone(),
+            world,
+            Arc::clone(&self.data),
+        )?)))
+    }
+
+    /// The state after `k` steps of unit `j` (at most its step count: `DONE`).
+    pub fn step_state(&self, j: usize, k: u64) -> Result<UnitState, TraceError> {
+        let steps = self.unit(j)?.steps;
+        let mut s = self.unit_start(j)?;
+        for _ in 0..k.min(steps) {
+            s = s.advance(&self.data)?;
+        }
+        Ok(s)
+    }
+
+    /// `M` after `k` steps of unit `j` (module docs).
+    pub fn step_commitment(&self, j: usize, k: u64) -> Result<B256, TraceError> {
+        let steps = self.unit(j)?.steps;
+        if k == 0 {
+            return self.unit_commitment(j);
+        }
+        if k > steps {
+            return Ok(Top::done(self.unit_commitment(j + 1)?).hash());
+        }
+        let s = self.step_state(j, k)?;
+        if k == steps && !matches!(s, UnitState::Done { .. }) {
+            return Err(TraceError::Diverged(j));
+        }
+        Ok(s.commitment())
+    }
+
+    /// Every step's `M` of unit `j`, in order (`k = 1 ..= step_count(j)`), by one replay.
+    pub fn step_commitments(&self, j: usize) -> Result<Vec<B256>, TraceError> {
+        let steps = self.unit(j)?.steps;
+        let mut s = self.unit_start(j)?;
+        let mut out = Vec::with_capacity(usize::try_from(steps).unwrap_or(0));
+        for _ in 0..steps {
+            s = s.advance(&self.data)?;
+            out.push(s.commitment());
+        }
+        Ok(out)
+    }
+
+    /// The kind of step `k` of unit `j` (from `k` to `k + 1`).
+    pub fn step_kind(&self, j: usize, k: u64) -> Result<StepKind, TraceError> {
+        Ok(self.step_state(j, k)?.kind())
+    }
+
+    /// The proof of the step from `k` to `k + 1` of unit `j` (module docs).
+    pub fn witness(&self, j: usize, k: u64) -> Result<StepProof, TraceError> {
+        self.step_state(j, k)?.proof(&self.data)
+    }
+}
