@@ -1467,6 +1467,8 @@ mod tests {
                     assert!(matches!(decode(&bad), Err(WitnessError::Commit(_))));
                 }
                 Some(0x49) => assert_eq!(d.stack.as_ref().map(|s| s.items.len()), Some(1)),
+                // A frame's end carries its FrameEnv (the kind).
+                Some(0x00) => assert_eq!(d.env, Some(s.env_record())),
                 _ => {
                     assert!(d.env.is_none() && d.tx_ctx.is_none() && d.block_ctx.is_none());
                 }
@@ -1483,8 +1485,8 @@ mod tests {
                 base,
                 base,
                 base + 1 + 32 + 32,
-                // STOP ends the frame: the call-stack entry.
-                base + 96,
+                // STOP ends the frame: its FrameEnv and the call-stack entry.
+                base + FrameEnvRecord::LEN + 96,
             ]
         );
     }
