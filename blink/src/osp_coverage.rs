@@ -28,10 +28,11 @@
 //! copy micro-steps of its output's write-back included (the last two counted on a line of
 //! their own: `protocol::fault::coverage::nested_step`). The codes a call step reads from
 //! the prover's `CodeOracle` are registered first (`witness::code_oracle_inputs`).
-//! Creates (the `creates` family) are compared with revm at every step, but their
-//! init-code and deposit sponges and the ends of create frames are not asked of the
-//! prover (no witness layout yet: `protocol::fault::coverage::prover_asked`); they are
-//! counted on the same line.
+//! Creates (the `creates` family) are compared with revm at every step and every step is
+//! asked of the prover: it must refuse the `CREATE`/`CREATE2` opcode step, the init-code
+//! and deposit sponges and a create frame's successful end (`STOP`, `RETURN`: no
+//! `ProverCreate` yet, `protocol::fault::coverage::prover_refuses`, counted on the same
+//! line) and prove a create frame's `REVERT` and halts.
 //!
 //! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need
 //! precompiles and transaction boundaries, which the machine does not have yet), so S counts
@@ -52,7 +53,7 @@ use eyre::bail;
 use protocol::fault::{
     coverage::{
         Coverage, Environment, Family, Generator, Program, StepOutcome, Target, classify,
-        nested_step, prover_asked, prover_runs, targets,
+        nested_step, prover_proves, prover_refuses, targets,
     },
     differential::{self, DiffError, Step},
     machine::ChainConsts,
@@ -236,9 +237,8 @@ impl Run {
             if let Some(micro) = nested_step(s.pre, s.post) {
                 coverage.nested(micro);
             }
-            if !prover_asked(s.pre, s.post) {
-                coverage.not_asked();
-                return Ok(());
+            if prover_refuses(s.pre) {
+                coverage.refused();
             }
             *counter += 1;
             if counter.is_multiple_of(*every) {
@@ -316,7 +316,7 @@ fn check_prover(
             return;
         }
     };
-    if prover_runs(op, outcome) {
+    if prover_proves(s.pre, op, outcome) {
         let want = Answer::Post(s.post.commitment());
         match answer {
             (a, gas) if a == want => coverage.prover(op, outcome, Some(gas)),

@@ -47,13 +47,14 @@ import { ProverBase } from "./ProverBase.sol";
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
 ///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverBlockEnd`
 ///         (`BLOCK_CLOSE`).
-///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles, creates,
-///         `SELFDESTRUCT`, the start of a transaction and of a block (every other `M.kind`;
-///         `BETWEEN_UNITS` before the block's last unit is `UnitsLeft`) (and, from
-///         `ProverMemory`, a copy source that is neither `W32` nor `CODE31`:
-///         `UnsupportedMicroStep`). Not yet refused either: the end of a create frame (the
-///         machine's code deposit), which this prover would take for a call's end; until
-///         creates have their witness on L1, no such step may be proven here.
+///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles,
+///         `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN` (the code deposit: every
+///         frame end reads the frame's `FrameEnv.kind`), `SELFDESTRUCT`, the start of a
+///         transaction and of a block (every other `M.kind`; `BETWEEN_UNITS` before the
+///         block's last unit is `UnitsLeft`) (and, from `ProverMemory`, a copy source that is
+///         neither `W32` nor `CODE31`, and the init-code and deposit sponges' cursors, tags 4
+///         and 5: `UnsupportedMicroStep`). A create frame's `REVERT` and halts are proven: the
+///         machine ends them as a call's (snapshot, 0 pushed, nothing written back).
 contract OneStepProver is ProverBase, IOneStepProver {
     using LibWitness for WitnessReader;
 
@@ -471,16 +472,29 @@ contract OneStepProver is ProverBase, IOneStepProver {
         return status == STATUS_REVERT ? _fail(c, result) : LibFrame.finished(c.m, result);
     }
 
-    /// @notice `STOP` (or `pc ≥ codeLength`), `RETURN`, `REVERT`: the frame ends. The call-stack
-    ///         entry at the witness's end says which frame: the transaction's (`parentFrame`
-    ///         0) finishes here, a nested one's caller resumes in `ProverCall`.
+    /// @notice `STOP` (or `pc ≥ codeLength`), `RETURN`, `REVERT`: the frame ends. Its
+    ///         `FrameEnv` (first after the code opening) says its kind: a create frame's
+    ///         `STOP` or `RETURN` deposits code, which no prover here proves yet
+    ///         (`UnsupportedStep`); its `REVERT` ends as a call's. The call-stack entry at the
+    ///         witness's end says which frame: the transaction's (`parentFrame` 0) finishes
+    ///         here, a nested one's caller resumes in `ProverCall`.
     function _exit(WitnessReader memory r, Ctx memory c, uint256 op, bytes calldata witness)
         internal
         view
         returns (bytes32)
     {
+        uint256 envAt = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
+        if (op != 0xfd && LibFrame.isCreate(LibWitness.field(envAt, 0, 1))) {
+            // casting to 'uint8' is safe because `op` is 0x00, 0xf3 or 0xfd
+            // forge-lint: disable-next-line(unsafe-typecast)
+            revert UnsupportedStep(LibFrame.KIND_TX_EXEC, uint8(op));
+        }
         (bytes32 parent,,) = _callStackEntry(c);
-        if (parent != 0) return _handOff(proverCall, r, c, op, witness);
+        if (parent != 0) {
+            // `ProverCall` reads `FrameEnv` itself for `RETURN` and `REVERT`.
+            if (op != 0x00) r.ptr = envAt;
+            return _handOff(proverCall, r, c, op, witness);
+        }
         return op == 0x00 ? _stop(c) : _return(r, c, op);
     }
 

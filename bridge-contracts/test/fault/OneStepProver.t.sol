@@ -327,6 +327,24 @@ contract OneStepProverTest is TestBase {
         prover.step(pre, cut);
     }
 
+    /// @dev A creation's `RETURN` deposits code, which no prover proves yet: refused.
+    function test_creationReturn_refused() public {
+        bytes32 pre = vm.parseJsonBytes32(json, ".creationReturn.pre");
+        bytes memory witness = vm.parseJsonBytes(json, ".creationReturn.witness");
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf3)));
+        prover.step(pre, witness);
+    }
+
+    /// @dev The same step whose `FrameEnv` claims a call's kind (`TX_CALL`, 7): the record
+    ///      no longer hashes to `Frame.env`.
+    function test_creationReturn_kindClaimedACall_reverts() public {
+        bytes32 pre = vm.parseJsonBytes32(json, ".creationReturn.pre");
+        bytes memory witness = vm.parseJsonBytes(json, ".creationReturn.witness");
+        witness[vm.parseJsonUint(json, ".creationKindAt")] = 0x07;
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(4)));
+        prover.step(pre, witness);
+    }
+
     // -----------------------------------------------------------------------------
     // Witnesses built here: a one-byte program `op` with the stack `[b, a]` (a on top).
 

@@ -42,9 +42,15 @@
 //! micro-steps) is compared and its gas reported; the codes each call step reads are
 //! registered in the prover's `CodeOracle` first (`witness::code_oracle_inputs`).
 //!
+//! Creates (`create_frames`, `frame_end_reads_the_frame_kind`): programs of the `creates`
+//! family and creation transactions; the prover must refuse what it does not prove yet
+//! (`coverage::prover_refuses`: a create frame's `STOP`/`RETURN`, the init-code and deposit
+//! sponges; the `CREATE`/`CREATE2` opcode step is uncovered) and prove a create frame's
+//! `REVERT` and halts; a `FrameEnv` lying about the frame's kind is `BadPreimage(4)`.
+//!
 //! What it is not: not the revm-vs-machine differential
-//! (`protocol/tests/it/fault_machine.rs`); no precompile calls or creates (the machine
-//! does not step them).
+//! (`protocol/tests/it/fault_machine.rs`); no precompile calls (the machine does not step
+//! them).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -61,11 +67,11 @@ use protocol::fault::{
     coverage::{
         self, CallCase, CallGas, Callee, ENV_PUSH_OPS, Environment, Family, Generator, Item,
         Program, StepOutcome, Target, assemble, blockhash_probes, call_program, classify,
-        env_reads_program, interesting, osaka_defined, probe_addresses, prover_covers, prover_runs,
-        push32,
+        env_reads_program, interesting, osaka_defined, probe_addresses, prover_covers,
+        prover_proves, prover_refuses, push32,
     },
     differential,
-    machine::{ChainConsts, Cursor, MachineState, Outcome, implemented, is_call, step},
+    machine::{ChainConsts, Cursor, MachineState, Outcome, creates, implemented, is_call, step},
     smt_witness,
     witness::{self, CursorPreimage, reads_global},
 };
@@ -89,6 +95,9 @@ struct Stats {
     unsupported: usize,
     /// Opcodes of the steps the prover answered `UnsupportedStep`.
     unsupported_ops: BTreeSet<u8>,
+    /// Create steps the prover refused (`coverage::prover_refuses`), by kind: not counted
+    /// in `unsupported`.
+    refused: BTreeMap<&'static str, usize>,
     mutations: usize,
 }
 
@@ -106,6 +115,8 @@ struct Harness {
     state_stride: Option<usize>,
     /// Run the programs' frames at this call depth (the depth limit).
     depth: Option<u16>,
+    /// A program taking more steps is an error ("program does not end").
+    max_steps: usize,
 }
 
 /// The prover deployed with the chain constants of `env`'s chain.
@@ -165,6 +176,7 @@ impl Harness {
             mutate_env_sections: false,
             state_stride: None,
             depth: None,
+            max_steps: 200_000,
         }
     }
 
@@ -197,7 +209,7 @@ impl Harness {
         }
         let mut steps = 0;
         while m.finished.is_none() {
-            if steps > 200_000 {
+            if steps > self.max_steps {
                 return Err("program does not end".into());
             }
             let pre = m.commitment();
@@ -220,10 +232,10 @@ impl Harness {
                 .step(pre, &w)
                 .map_err(|e| format!("step {steps}: {e}"))?;
             match &next {
-                // The steps the prover runs (`fault::coverage::prover_runs`, which `blink
+                // The steps the prover proves (`fault::coverage::prover_proves`, which `blink
                 // osp-coverage` counts with; this test holds it to the prover) must give the
                 // machine's post-state; every other one must revert `UnsupportedStep`.
-                Ok(post) if prover_runs(op, classify(&m, post).1) => {
+                Ok(post) if prover_proves(&m, op, classify(&m, post).1) => {
                     let want = Answer::Post(post.commitment());
                     if answer != want {
                         return Err(format!(
@@ -240,6 +252,7 @@ impl Harness {
                                 "call no code"
                             }
                         }
+                        _ if creates(m.env.kind) && m.ends_frame(post) => create_end(&m),
                         _ if m.returns_into(post) => nested_end(&m),
                         StepOutcome::CopyMicroStep if is_call(op) => "write-back micro-step",
                         o @ (StepOutcome::SpongeStart
@@ -284,8 +297,18 @@ impl Harness {
                             "step {steps} op 0x{op:02x} (micro {micro}): expected UnsupportedStep, got {answer:?}"
                         ));
                     }
-                    self.stats.unsupported += 1;
-                    self.stats.unsupported_ops.insert(op);
+                    if prover_refuses(&m) {
+                        let kind = match &m.cursor {
+                            Some(Cursor::Create(_)) => "init-code micro-step",
+                            Some(_) => "deposit micro-step",
+                            None if m.callers.is_some() => "nested create frame's STOP/RETURN",
+                            None => "creation's STOP/RETURN",
+                        };
+                        *self.stats.refused.entry(kind).or_default() += 1;
+                    } else {
+                        self.stats.unsupported += 1;
+                        self.stats.unsupported_ops.insert(op);
+                    }
                 }
             }
             match next {
@@ -429,6 +452,26 @@ fn nested_end(m: &MachineState) -> &'static str {
         Some(Outcome::Stop | Outcome::Return) => "resume after return",
         Some(Outcome::Revert) => "resume after revert",
         _ => "resume after halt",
+    }
+}
+
+/// How a create frame's proven end ended it (a row of the gas table): a `REVERT` or a
+/// halt, of a nested create frame (its creator resumes) or of the transaction's creation.
+fn create_end(m: &MachineState) -> &'static str {
+    let mut alone = m.clone();
+    alone.callers = None;
+    let revert = matches!(
+        step(&alone)
+            .ok()
+            .and_then(|e| e.finished)
+            .map(|f| f.outcome),
+        Some(Outcome::Revert)
+    );
+    match (m.callers.is_some(), revert) {
+        (true, true) => "create frame revert, creator resumes",
+        (true, false) => "create frame halt, creator resumes",
+        (false, true) => "creation's revert",
+        (false, false) => "creation's halt",
     }
 }
 
@@ -1432,6 +1475,19 @@ fn fixtures() -> String {
     let mut kept = revert_post.top();
     kept.sections[2] = revert_m.global_hash();
 
+    // A creation's RETURN, which the prover refuses (no code deposit on L1 yet), and where
+    // its FrameEnv's kind byte sits.
+    let creation = creation_end(&[0x60, 1, 0x5f, 0xf3]);
+    let creation_w = witness::witness(&creation).expect("witness");
+    let (answer, _) = prover
+        .step(creation.commitment(), &creation_w)
+        .expect("answers");
+    assert!(matches!(
+        answer,
+        Answer::Error(OneStepProverErrors::UnsupportedStep(_))
+    ));
+    let creation_kind_at = find(&creation_w, &creation.env_record().encode());
+
     let value = serde_json::json!({
         "chain": {
             "chainId": chain.chain_id,
@@ -1469,6 +1525,11 @@ fn fixtures() -> String {
         "sstoreGlobalAt": sstore_global_at,
         "revertAfterSstore": case(&mut prover, &revert_m),
         "revertKeptWritesPost": kept.hash().to_string(),
+        "creationReturn": {
+            "pre": creation.commitment().to_string(),
+            "witness": hex(&creation_w),
+        },
+        "creationKindAt": creation_kind_at,
     });
     format!("{}\n", serde_json::to_string_pretty(&value).expect("json"))
 }
@@ -1615,5 +1676,147 @@ fn calls() {
             h.stats.gas.keys().any(|(_, k)| *k == kind),
             "no {kind} step compared"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Create frames.
+
+/// Creates (`creates`): 32 programs of the `creates` family (every init-code behaviour by
+/// `CREATE` and `CREATE2`, every eighth a creation transaction, every fifth short of gas)
+/// through the prover. It must refuse the `CREATE`/`CREATE2` opcode step
+/// (`UnsupportedStep`), the init-code and deposit sponges (`UnsupportedMicroStep`) and a
+/// create frame's `STOP`/`RETURN` (`UnsupportedStep`: the code deposit is no call's end),
+/// and prove everything else, a create frame's `REVERT` and halts included (the creator
+/// resumes with 0, or the creation finishes), with the usual mutated witnesses.
+#[test]
+fn create_frames() {
+    let mut h = Harness::new();
+    let mut g = Generator::new(11);
+    // The init code that loops until its gas is gone takes hundreds of thousands of steps
+    // (the prover on revm is slow in a debug build): its programs stop being checked after
+    // 30,000 steps, each compared.
+    h.max_steps = 30_000;
+    let mut cut = 0;
+    for i in 0..coverage::InitCode::all().len() * 2 {
+        let p = g.program(Family::Creates);
+        match h.run_program(&p, false) {
+            Ok(_) => {}
+            Err(e) if e == "program does not end" => cut += 1,
+            Err(e) => panic!("creates {i}: {e}\ncode {:02x?}", p.code),
+        }
+    }
+    assert!(cut <= 4, "{cut} programs cut short");
+    // Creation transactions of the init codes that end without a deposit or refuse it.
+    for init in [
+        coverage::InitCode::Revert(40),
+        coverage::InitCode::Revert(0),
+        coverage::InitCode::Invalid,
+        coverage::InitCode::DeployEf,
+        coverage::InitCode::Stop,
+        coverage::InitCode::Deploy(11),
+    ] {
+        let p = Program::new(init.code(0)).create_tx().gas(100_000);
+        h.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("creation of {init:?}: {e}"));
+    }
+    h.report("creates");
+    eprintln!("creates: refused {:?}", h.stats.refused);
+    assert!(
+        h.stats.unsupported_ops.iter().all(|op| !prover_covers(*op)),
+        "{:02x?}",
+        h.stats.unsupported_ops
+    );
+    for kind in [
+        "init-code micro-step",
+        "deposit micro-step",
+        "nested create frame's STOP/RETURN",
+        "creation's STOP/RETURN",
+    ] {
+        assert!(h.stats.refused.contains_key(kind), "no {kind} refused");
+    }
+    for kind in [
+        "create frame revert, creator resumes",
+        "create frame halt, creator resumes",
+        "creation's revert",
+        "creation's halt",
+    ] {
+        assert!(
+            h.stats.gas.keys().any(|(_, k)| *k == kind),
+            "no {kind} step compared"
+        );
+    }
+}
+
+/// The state before the last step of a creation transaction running `init`.
+fn creation_end(init: &[u8]) -> MachineState {
+    let p = Program::new(init.to_vec()).create_tx().gas(100_000);
+    let mut m = differential::machine_start(&p, 100_000).expect("valid program");
+    while step(&m).is_ok_and(|next| !m.ends_frame(&next)) {
+        m = step(&m).expect("steps");
+    }
+    m
+}
+
+/// A frame's end reads its kind from the witness's `FrameEnv`, checked against
+/// `Frame.env`: a creation's `RETURN`, `STOP` and end of code are refused, its `REVERT`
+/// proven; the same steps with the kind byte turned into a call's (or a call frame's
+/// `STOP` and `RETURN` turned into a create's) are `BadPreimage(4)`, never a post-state.
+#[test]
+fn frame_end_reads_the_frame_kind() {
+    let mut prover = prover_for(&Environment::default());
+    // RETURN(0, 1), STOP, PUSH0 then the end of the code, REVERT(0, 1).
+    let cases: [(&[u8], u8, bool); 4] = [
+        (&[0x60, 1, 0x5f, 0xf3], 0xf3, false),
+        (&[0x5f, 0x00], 0x00, false),
+        (&[0x5f], 0x00, false),
+        (&[0x60, 1, 0x5f, 0xfd], 0xfd, true),
+    ];
+    for (init, op, proven) in cases {
+        let m = creation_end(init);
+        assert_eq!(m.env.kind, protocol::fault::commit::FrameKind::TxCreate);
+        let w = witness::witness(&m).expect("witness");
+        let (answer, _) = prover.step(m.commitment(), &w).expect("answers");
+        if proven {
+            let want = Answer::Post(step(&m).expect("step").commitment());
+            assert_eq!(answer, want, "{init:02x?}");
+        } else {
+            match answer {
+                Answer::Error(OneStepProverErrors::UnsupportedStep(e)) => {
+                    assert_eq!((e.kind, e.opcode), (5, op), "{init:02x?}");
+                }
+                a => panic!("{init:02x?}: expected UnsupportedStep, got {a:?}"),
+            }
+        }
+        // The kind claimed a call's: the FrameEnv no longer hashes to Frame.env.
+        let env = m.env_record().encode();
+        let at = find(&w, &env);
+        let mut lie = w.clone();
+        lie[at] = 7; // TX_CALL
+        let (answer, _) = prover.step(m.commitment(), &lie).expect("answers");
+        assert!(
+            matches!(&answer, Answer::Error(OneStepProverErrors::BadPreimage(e)) if e.section == 4),
+            "{init:02x?}: {answer:?}"
+        );
+    }
+    // A call frame's STOP and RETURN are proven; claimed a create's, refused as a lie.
+    for code in [&[0x5f, 0x00][..], &[0x60, 1, 0x5f, 0xf3][..], &[0x5f][..]] {
+        let mut m = start(code, &[], 1000);
+        while step(&m).is_ok_and(|next| !m.ends_frame(&next)) {
+            m = step(&m).expect("steps");
+        }
+        let w = witness::witness(&m).expect("witness");
+        let want = Answer::Post(step(&m).expect("step").commitment());
+        assert_eq!(prover.step(m.commitment(), &w).expect("answers").0, want);
+        let at = find(&w, &m.env_record().encode());
+        for kind in [5u8, 6, 8] {
+            let mut lie = w.clone();
+            lie[at] = kind;
+            let (answer, _) = prover.step(m.commitment(), &lie).expect("answers");
+            assert!(
+                matches!(&answer, Answer::Error(OneStepProverErrors::BadPreimage(e)) if e.section == 4),
+                "{code:02x?} kind {kind}: {answer:?}"
+            );
+        }
     }
 }

@@ -36,7 +36,6 @@ use alloy_primitives::{Address, B256, U256, address};
 use revm::bytecode::opcode::OpCode;
 
 use super::{
-    commit::FrameKind,
     differential::{CALLER, TARGET},
     machine::{self, Cursor, Halt, MachineState, Outcome, implemented, is_call, reads_global},
 };
@@ -2416,21 +2415,34 @@ pub fn prover_runs(op: u8, _outcome: StepOutcome) -> bool {
     prover_covers(op)
 }
 
-/// Whether `blink osp-coverage` asks `OneStepProver` about the step from `pre` to
-/// `post`: every step but the create steps the prover has no witness layout for — the
-/// init-code and deposit sponges' micro-steps, a create frame's `RETURN` that starts a
-/// deposit sponge, and every step that ends a create frame (the code deposit, or a failure
-/// resuming the creator), which the prover would take for a call's end (the `CREATE`
-/// opcode step itself is asked: the prover answers `UnsupportedStep`).
-pub fn prover_asked(pre: &MachineState, post: &MachineState) -> bool {
-    let create_frame = matches!(
-        pre.env.kind,
-        FrameKind::Create | FrameKind::Create2 | FrameKind::TxCreate
-    );
-    let create_step = matches!(&pre.cursor, Some(Cursor::Create(_) | Cursor::Deposit(_)))
-        || matches!(&post.cursor, Some(Cursor::Deposit(_)))
-        || (create_frame && pre.ends_frame(post));
-    !create_step
+/// Whether `OneStepProver` refuses the step `pre` is about to take although [`prover_runs`]
+/// covers its opcode: the create steps it has no proof for yet. The init-code and deposit
+/// sponges' micro-steps (cursor tags 4 and 5: `UnsupportedMicroStep`) and a create frame's
+/// successful end, `STOP` (or `pc ≥ codeLength`) or `RETURN` (`UnsupportedStep(5, op)`,
+/// read from the witness's `FrameEnv.kind`): its code deposit is no call's end. A create
+/// frame's `REVERT` and halts are not refused: the machine ends them as a call's (the
+/// snapshot restored, 0 pushed, a `REVERT`'s output as return data with nothing written
+/// back, as `FrameEnv.retLength` is 0), and the prover proves them so.
+pub fn prover_refuses(pre: &MachineState) -> bool {
+    match &pre.cursor {
+        Some(Cursor::Create(_) | Cursor::Deposit(_)) => true,
+        Some(_) => false,
+        None => {
+            machine::creates(pre.env.kind)
+                && matches!(
+                    pre.code.bytes().get(pre.pc).copied().unwrap_or(0),
+                    0x00 | 0xf3
+                )
+        }
+    }
+}
+
+/// Whether the prover's answer for the step from `pre` (whose opcode, or cursor's opcode,
+/// is `op` and whose outcome is `outcome`) is a post-state: [`prover_runs`] and not
+/// [`prover_refuses`]. Otherwise it must revert `UnsupportedStep` (`UnsupportedMicroStep`
+/// for a micro-step).
+pub fn prover_proves(pre: &MachineState, op: u8, outcome: StepOutcome) -> bool {
+    prover_runs(op, outcome) && !prover_refuses(pre)
 }
 
 /// The two kinds of step nested frames add besides the call itself: `Some(false)` for a
@@ -2493,8 +2505,8 @@ pub struct Coverage {
     /// Steps nested frames add ([`nested_step`]): (frame ends resuming a caller,
     /// write-back micro-steps).
     pub nested: (u64, u64),
-    /// Create steps the prover is not asked about ([`prover_asked`]).
-    pub creates_not_asked: u64,
+    /// Create steps the prover refuses ([`prover_refuses`]).
+    pub creates_refused: u64,
 }
 
 impl Coverage {
@@ -2504,9 +2516,9 @@ impl Coverage {
         self.rows.entry((op, outcome)).or_default().steps += 1;
     }
 
-    /// A create step the prover is not asked about ([`prover_asked`]).
-    pub fn not_asked(&mut self) {
-        self.creates_not_asked += 1;
+    /// A create step the prover refuses ([`prover_refuses`]).
+    pub fn refused(&mut self) {
+        self.creates_refused += 1;
     }
 
     /// A step of a nested frame's end (`micro` false) or of a write-back micro-step.
@@ -2716,9 +2728,10 @@ impl Coverage {
             out,
             "nested frames: {} ends resuming a caller and {} write-back micro-steps, asked of \
              OneStepProver like every other step (ProverCall, a halt in ProverBase); {} create \
-             steps (init-code and deposit sponges, ends of create frames) checked against revm \
-             only (OneStepProver has no witness layout for them yet)",
-            self.nested.0, self.nested.1, self.creates_not_asked
+             steps (init-code and deposit sponges, successful ends of create frames) refused \
+             by OneStepProver (UnsupportedStep / UnsupportedMicroStep: no ProverCreate yet), \
+             the ends of create frames by REVERT or halt proven",
+            self.nested.0, self.nested.1, self.creates_refused
         );
         out.push_str(
             "not part of the machine yet: SELFDESTRUCT and precompiles (a call to one \

@@ -26,6 +26,7 @@
 //! [the last LOG micro-step]     env:    FrameEnv preimage (194; the log's address)
 //!                               global: Global preimage (140), then the transaction's
 //!                                       256-byte bloom when Global.txBloom ≠ 0
+//! [cursor 0, pc ≥ codeLength]   env:    FrameEnv preimage (194; a STOP: the frame's kind)
 //! [cursor 0, pc < codeLength]   code:   Opening of chunks pc/31 .. (last byte of the
 //!                                       instruction, push data included, capped at the
 //!                                       last code byte)/31 against Frame.codeRoot
@@ -34,8 +35,8 @@
 //!  CALLER, CALLVALUE,
 //!  SELFBALANCE, SLOAD, SSTORE,
 //!  TLOAD, TSTORE, LOG0..LOG4,
-//!  the calls; RETURN, REVERT
-//!  of a nested frame]
+//!  the calls; STOP, RETURN,
+//!  REVERT of any frame]
 //! [ORIGIN, GASPRICE]            tx:     TxCtx preimage (191)
 //! [TIMESTAMP, NUMBER,           block:  BlockCtx preimage (223) ‖ BlockEnv preimage (187)
 //!  GASLIMIT, BASEFEE, BLOCKHASH]
@@ -99,7 +100,10 @@
 //! (0: `TX_FINISH`) or nested (the caller resumes), a revert or halt sets `M.c` to its
 //! snapshot and a nested end pops `M.e` to `below` (3.5). Every step that ends a frame
 //! has it, `STOP` and `RETURN` of the transaction's frame included (they carried no entry
-//! before calls; the prover must know the frame is not nested). A call's sections are
+//! before calls; the prover must know the frame is not nested), and every `STOP` (or
+//! `pc ≥ codeLength`), `RETURN` and `REVERT` carries the frame's `FrameEnv`: the prover
+//! must know the frame's kind, since a create frame's successful end deposits code, which
+//! is no call's end (it refuses that step until `ProverCreate`). A call's sections are
 //! present whether or not it halts before reading them (the stack holding its `k` items
 //! is the only condition of the first), so only the prover's halts decide what it reads;
 //! the callee's code root and length and whether `to`'s code is a designator come from
@@ -366,8 +370,8 @@ fn is_jump(op: u8) -> bool {
 
 /// Whether the opcode's witness carries the `FrameEnv` preimage (the state opcodes but
 /// `BALANCE` read the frame's own address from it, and `SSTORE`/`TSTORE` its static flag;
-/// a `LOG` both; a call its address, static flag, depth, caller and value). A nested
-/// frame's `RETURN` and `REVERT` carry it too ([`reads_env_in`]: the output range).
+/// a `LOG` both; a call its address, static flag, depth, caller and value). A frame's end
+/// by `STOP`, `RETURN` or `REVERT` carries it too ([`reads_env_or_ends`]).
 pub fn reads_env(op: u8) -> bool {
     matches!(
         op,
@@ -375,10 +379,12 @@ pub fn reads_env(op: u8) -> bool {
     ) || is_call(op)
 }
 
-/// [`reads_env`] in a frame that is (`nested`) or is not the transaction's: a nested
-/// frame's `RETURN` and `REVERT` read `FrameEnv`'s output range and the call's kind.
-pub fn reads_env_in(op: u8, nested: bool) -> bool {
-    reads_env(op) || (nested && is_return(op))
+/// [`reads_env`], or `op` ends the frame by `STOP`, `RETURN` or `REVERT` (of any frame, the
+/// transaction's included): the prover reads the frame's kind (a create frame's successful
+/// end deposits code, which it refuses for now) and, in a nested frame, the output range.
+/// `pc ≥ codeLength` (a `STOP` with no code opening) carries it as well.
+pub fn reads_env_or_ends(op: u8) -> bool {
+    reads_env(op) || op == 0x00 || is_return(op)
 }
 
 /// Whether `op` is `RETURN` or `REVERT`.
@@ -599,6 +605,8 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     }
     let code = s.code.bytes();
     if s.pc >= code.len() {
+        // `STOP`: the prover reads the frame's kind.
+        out.extend_from_slice(&s.env_record().encode());
         return Ok(out);
     }
     let op = code[s.pc];
@@ -610,7 +618,7 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
         return Ok(out);
     }
     let nested = s.callers.is_some();
-    if reads_env_in(op, nested) {
+    if reads_env_or_ends(op) {
         out.extend_from_slice(&s.env_record().encode());
     }
     if reads_tx_ctx(op) {
@@ -1203,7 +1211,7 @@ fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
                 })?;
             d.code = Some(code);
             d.opcode = Some(op);
-            if reads_env_in(op, parent_frame.is_some()) {
+            if reads_env_or_ends(op) {
                 d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
             }
             if reads_tx_ctx(op) {
@@ -1259,6 +1267,9 @@ fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
                 d.source = Some(r.opening("source", MAX_COPY_SOURCE_LEAVES)?);
                 d.dest = Some(r.opening("dest", MAX_COPY_DEST_WORDS)?);
             }
+        } else {
+            // `pc ≥ codeLength`: a `STOP` whose witness carries the frame's kind.
+            d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
         }
     }
     match bytes.len() - r.at {
@@ -1523,6 +1534,8 @@ mod tests {
                     assert!(matches!(decode(&bad), Err(WitnessError::Commit(_))));
                 }
                 Some(0x49) => assert_eq!(d.stack.as_ref().map(|s| s.items.len()), Some(1)),
+                // A frame's end carries its FrameEnv (the kind).
+                Some(0x00) => assert_eq!(d.env, Some(s.env_record())),
                 _ => {
                     assert!(d.env.is_none() && d.tx_ctx.is_none() && d.block_ctx.is_none());
                 }
@@ -1539,8 +1552,8 @@ mod tests {
                 base,
                 base,
                 base + 1 + 32 + 32,
-                // STOP ends the frame: the call-stack entry.
-                base + 96,
+                // STOP ends the frame: its FrameEnv and the call-stack entry.
+                base + FrameEnvRecord::LEN + 96,
             ]
         );
     }

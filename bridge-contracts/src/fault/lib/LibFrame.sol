@@ -37,6 +37,12 @@ library LibFrame {
     uint256 internal constant ENV_INPUT_OFFSET = 162;
     uint256 internal constant ENV_INPUT_LENGTH = 170;
 
+    /// @notice `FrameEnv.kind` of the frames that create an account (`CREATE`, `CREATE2`,
+    ///         the transaction's creation; `commit::FrameKind`): their success deposits code.
+    uint256 internal constant FRAME_CREATE = 5;
+    uint256 internal constant FRAME_CREATE2 = 6;
+    uint256 internal constant FRAME_TX_CREATE = 8;
+
     /// @notice `Frame.returnData`, a 50-byte `View`, starts here.
     uint256 internal constant RETURN_DATA = 150;
 
@@ -64,6 +70,11 @@ library LibFrame {
     /// @notice `M.d`: the frame hash while running, the result hash once finished.
     uint256 private constant M_D = 97;
     uint256 private constant M_E = 129;
+
+    /// @notice Whether a frame of `FrameEnv.kind` `kind` creates an account.
+    function isCreate(uint256 kind) internal pure returns (bool) {
+        return kind == FRAME_CREATE || kind == FRAME_CREATE2 || kind == FRAME_TX_CREATE;
+    }
 
     /// @notice The big-endian field of `width` bytes at `off` of `b`.
     function get(bytes memory b, uint256 off, uint256 width) internal pure returns (uint256 v) {
