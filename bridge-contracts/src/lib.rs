@@ -250,7 +250,7 @@ mod bindings {
 
     alloy::sol!(
         /// A Uniswap-v2-style constant-product pair (reserves, 0.3% fee, `swap` with the K
-        /// check, `sync`, `mint`): a fault-proof workload ([`workloads`]).
+        /// check, `sync`, `mint`): a fault-proof workload ([`crate::workloads`]).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         WorkloadPair,
@@ -258,7 +258,7 @@ mod bindings {
     );
 
     alloy::sol!(
-        /// Creates `WorkloadPair`s by `CREATE`: a fault-proof workload ([`workloads`]).
+        /// Creates `WorkloadPair`s by `CREATE`: a fault-proof workload ([`crate::workloads`]).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         WorkloadFactory,
@@ -267,7 +267,7 @@ mod bindings {
 
     alloy::sol!(
         /// A Uniswap-v2-style router (`swapExactTokensForTokens`: `transferFrom` user → pair,
-        /// then `swap`): a fault-proof workload ([`workloads`]).
+        /// then `swap`): a fault-proof workload ([`crate::workloads`]).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         WorkloadRouter,
@@ -276,7 +276,7 @@ mod bindings {
 
     alloy::sol!(
         /// The implementation behind `WorkloadProxy` (a counter with an initializer and an
-        /// `echo`): a fault-proof workload ([`workloads`]).
+        /// `echo`): a fault-proof workload ([`crate::workloads`]).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         WorkloadCounter,
@@ -284,7 +284,7 @@ mod bindings {
     );
 
     alloy::sol!(
-        /// OpenZeppelin's `ERC1967Proxy`: a fault-proof workload ([`workloads`]).
+        /// OpenZeppelin's `ERC1967Proxy`: a fault-proof workload ([`crate::workloads`]).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         WorkloadProxy,
