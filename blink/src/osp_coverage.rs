@@ -113,7 +113,15 @@ pub struct WorkloadStats {
     pub steps: u64,
     /// Disagreements (revm vs machine, or the prover).
     pub disagreements: u64,
+    /// What the scheduler charged it: its steps, and [`NO_OPCODE_CHARGE`] for a program
+    /// that runs no opcode (an ETH transfer), so that such programs do not crowd out the
+    /// others.
+    pub charged: u64,
 }
+
+/// What a workload program that runs no opcode (an ETH transfer to an EOA) costs the
+/// scheduler: about one ERC-20 `transfer`.
+pub const NO_OPCODE_CHARGE: u64 = 250;
 
 /// What a run measured.
 #[derive(Debug)]
@@ -255,7 +263,7 @@ impl Run {
     /// drawn so far (families and workloads), else a family program.
     fn next_source(&mut self) {
         let families: u64 = self.family_steps.iter().sum();
-        let workloads: u64 = self.workload_stats.values().map(|w| w.steps).sum();
+        let workloads: u64 = self.workload_stats.values().map(|w| w.charged).sum();
         if workloads * 100 < self.workload_share * (families + workloads)
             || self.workload_share == 100
         {
@@ -269,7 +277,7 @@ impl Run {
     fn next_workload(&mut self) {
         let w = Workload::ALL
             .iter()
-            .min_by_key(|w| self.workload_stats.get(w).map_or(0, |s| s.steps))
+            .min_by_key(|w| self.workload_stats.get(w).map_or(0, |s| s.charged))
             .copied()
             .unwrap_or(Workload::EthTransfer);
         self.workload(w);
@@ -283,8 +291,8 @@ impl Run {
         let e = self.coverage.disagreements - before;
         let stats = self.workload_stats.entry(w).or_default();
         stats.programs += 1;
-        // A transfer to an account without code runs no opcode: still one program.
-        stats.steps += steps.max(1);
+        stats.steps += steps;
+        stats.charged += if steps == 0 { NO_OPCODE_CHARGE } else { steps };
         stats.disagreements += e;
         steps
     }
@@ -628,7 +636,10 @@ mod tests {
         for w in Workload::ALL {
             let s = run.workload_stats[&w];
             assert_eq!(s.programs, 4, "{w:?}");
-            if w != Workload::EthTransfer {
+            if w == Workload::EthTransfer {
+                // No opcode: the implicit `STOP` of an account without code is not a step.
+                assert_eq!(s.steps, 0);
+            } else {
                 assert!(s.steps > 20, "{w:?}: {s:?}");
             }
         }
