@@ -34,25 +34,41 @@
 //! `ProverCreate` yet, `protocol::fault::coverage::prover_refuses`, counted on the same
 //! line) and prove a create frame's `REVERT` and halts.
 //!
-//! What it is not: no workloads yet (transfers, ERC-20, swaps, deployments need
-//! precompiles and transaction boundaries, which the machine does not have yet), so S counts
-//! generated programs only and C is 0; no timing figures (a run is bounded
-//! by `--steps` and `--max-seconds`, not measured).
+//! Workloads (`bridge_contracts::workloads`): a share of the steps (`--workload-share`,
+//! percent) goes to the workload transactions over a pre-state built by deploying
+//! and setting up the workload contracts in revm: ETH transfers, OpenZeppelin ERC-20
+//! `transfer` / `transferFrom` / `approve` (successes and reverts), a Uniswap-v2-style
+//! router→pair swap (slippage and deadline reverts included), calls through an ERC-1967
+//! proxy (`DELEGATECALL`, `CALLDATACOPY`), and the deployment of each (creation
+//! transactions with constructor arguments, the proxy's initializer by `DELEGATECALL`, a
+//! pair by the factory's `CREATE`), with random amounts and recipients from the seed and
+//! out-of-gas variants. Each workload program is one transaction run through the same
+//! differential and prover check as a generated one; the workload with the fewest steps
+//! so far goes next, and the output has one line per workload (programs, steps,
+//! disagreements).
+//!
+//! What it is not: no precompile (C is 0: no workload reaches one, and the machine does not
+//! run them); the workloads are independent transactions from one pre-state, not blocks
+//! of a chain (the transaction boundaries are not in the differential); no timing figures
+//! (a run is bounded by `--steps` and `--max-seconds`, not measured).
 
 use std::{
     fmt::Write as _,
     time::{Duration, Instant},
 };
 
+use std::collections::BTreeMap;
+
 use bridge_contracts::{
     OneStepProver::OneStepProverErrors,
-    one_step_prover::{Answer, Prover, ProverError},
+    one_step_prover::{Answer, Prover},
+    workloads::{Workload, Workloads},
 };
 use clap::Args;
 use eyre::bail;
 use protocol::fault::{
     coverage::{
-        Coverage, Environment, Family, Generator, Program, StepOutcome, Target, classify,
+        Coverage, Environment, Family, Generator, Program, Rng, StepOutcome, Target, classify,
         nested_step, prover_proves, prover_refuses, targets,
     },
     differential::{self, DiffError, Step},
@@ -84,7 +100,29 @@ pub struct OspCoverageArgs {
     /// Seed of the program generators (the same seed draws the same programs).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Percent of the family steps (those not spent on top-ups) that go to the workloads.
+    #[arg(long, default_value_t = 50)]
+    pub workload_share: u64,
 }
+
+/// Programs, steps and disagreements of one workload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkloadStats {
+    /// Programs run.
+    pub programs: u64,
+    /// Steps checked.
+    pub steps: u64,
+    /// Disagreements (revm vs machine, or the prover).
+    pub disagreements: u64,
+    /// What the scheduler charged it: its steps, and [`NO_OPCODE_CHARGE`] for a program
+    /// that runs no opcode (an ETH transfer), so that such programs do not crowd out the
+    /// others.
+    pub charged: u64,
+}
+
+/// What a workload program that runs no opcode (an ETH transfer to an EOA) costs the
+/// scheduler: about one ERC-20 `transfer`.
+pub const NO_OPCODE_CHARGE: u64 = 250;
 
 /// What a run measured.
 #[derive(Debug)]
@@ -105,11 +143,13 @@ pub struct Report {
     pub skipped: (u64, Option<String>),
     /// Why the run stopped before `--steps`, if it did.
     pub stopped: Option<String>,
+    /// Per workload.
+    pub workloads: BTreeMap<Workload, WorkloadStats>,
 }
 
 /// The run: families for a quarter of the steps, top-ups to the minimum, families again.
-/// Fails only if the prover cannot be deployed on revm.
-pub fn measure(args: &OspCoverageArgs) -> Result<Report, ProverError> {
+/// Fails only if the prover or the workloads cannot be deployed on revm.
+pub fn measure(args: &OspCoverageArgs) -> eyre::Result<Report> {
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     let every = args.prover_every.max(1);
     let all_targets = targets();
@@ -118,15 +158,7 @@ pub fn measure(args: &OspCoverageArgs) -> Result<Report, ProverError> {
     let min = args
         .min_per_row
         .min(args.steps / (8 * all_targets.len() as u64).max(1));
-    let mut run = Run {
-        generator: Generator::new(args.seed),
-        prover: Prover::new(&ChainConsts::blink(Environment::default().chain_id))?,
-        coverage: Coverage::default(),
-        every,
-        counter: 0,
-        family_steps: [0; Family::ALL.len()],
-        skipped: (0, None),
-    };
+    let mut run = Run::new(args)?;
     let mut stopped = None;
     let out_of_time = |stopped: &mut Option<String>| {
         if Instant::now() >= deadline {
@@ -140,7 +172,7 @@ pub fn measure(args: &OspCoverageArgs) -> Result<Report, ProverError> {
     // A quarter of the steps from the families first, so top-ups only fill what they
     // left below the minimum.
     while run.coverage.steps < args.steps / 4 && !out_of_time(&mut stopped) {
-        run.next_family();
+        run.next_source();
     }
     let mut below_min = Vec::new();
     let mut not_aimed = Vec::new();
@@ -180,7 +212,7 @@ pub fn measure(args: &OspCoverageArgs) -> Result<Report, ProverError> {
         }
     }
     while run.coverage.steps < args.steps && !out_of_time(&mut stopped) {
-        run.next_family();
+        run.next_source();
     }
     Ok(Report {
         coverage: run.coverage,
@@ -190,6 +222,7 @@ pub fn measure(args: &OspCoverageArgs) -> Result<Report, ProverError> {
         not_aimed,
         skipped: run.skipped,
         stopped,
+        workloads: run.workload_stats,
     })
 }
 
@@ -201,9 +234,70 @@ struct Run {
     counter: u64,
     family_steps: [u64; Family::ALL.len()],
     skipped: (u64, Option<String>),
+    workloads: Workloads,
+    workload_rng: Rng,
+    workload_share: u64,
+    workload_stats: BTreeMap<Workload, WorkloadStats>,
 }
 
 impl Run {
+    /// A run of `args`: the prover deployed with the default environment's chain, the
+    /// workloads set up.
+    fn new(args: &OspCoverageArgs) -> eyre::Result<Self> {
+        Ok(Self {
+            generator: Generator::new(args.seed),
+            prover: Prover::new(&ChainConsts::blink(Environment::default().chain_id))?,
+            coverage: Coverage::default(),
+            every: args.prover_every.max(1),
+            counter: 0,
+            family_steps: [0; Family::ALL.len()],
+            skipped: (0, None),
+            workloads: Workloads::new()?,
+            // Its own stream, so that the workloads' draws do not shift the families'.
+            workload_rng: Rng::new(args.seed ^ 0x5eed_0f30_7710_ad00),
+            workload_share: args.workload_share.min(100),
+            workload_stats: BTreeMap::new(),
+        })
+    }
+
+    /// A workload program while the workloads have less than their share of the steps
+    /// drawn so far (families and workloads), else a family program.
+    fn next_source(&mut self) {
+        let families: u64 = self.family_steps.iter().sum();
+        let workloads: u64 = self.workload_stats.values().map(|w| w.charged).sum();
+        if workloads * 100 < self.workload_share * (families + workloads)
+            || self.workload_share == 100
+        {
+            self.next_workload();
+        } else {
+            self.next_family();
+        }
+    }
+
+    /// One program of the workload with the fewest steps so far.
+    fn next_workload(&mut self) {
+        let w = Workload::ALL
+            .iter()
+            .min_by_key(|w| self.workload_stats.get(w).map_or(0, |s| s.charged))
+            .copied()
+            .unwrap_or(Workload::EthTransfer);
+        self.workload(w);
+    }
+
+    /// One program of `w`, counted on its line; returns its steps.
+    fn workload(&mut self, w: Workload) -> u64 {
+        let p = self.workloads.program(w, &mut self.workload_rng);
+        let before = self.coverage.disagreements;
+        let steps = self.program(&p, w.name());
+        let e = self.coverage.disagreements - before;
+        let stats = self.workload_stats.entry(w).or_default();
+        stats.programs += 1;
+        stats.steps += steps;
+        stats.charged += if steps == 0 { NO_OPCODE_CHARGE } else { steps };
+        stats.disagreements += e;
+        steps
+    }
+
     /// One program of the family with the fewest steps so far, so each gets a fair share
     /// of S however long its programs are.
     fn next_family(&mut self) {
@@ -372,6 +466,25 @@ pub fn render(r: &Report) -> String {
         let _ = write!(out, " {family} {steps} ({programs} programs);");
     }
     out.push('\n');
+    let workload_steps: u64 = r.workloads.values().map(|w| w.steps).sum();
+    let _ = writeln!(
+        out,
+        "workloads: {} programs, {} steps ({:.1}% of S), {} disagreements",
+        r.workloads.values().map(|w| w.programs).sum::<u64>(),
+        workload_steps,
+        100.0 * workload_steps as f64 / c.steps.max(1) as f64,
+        r.workloads.values().map(|w| w.disagreements).sum::<u64>(),
+    );
+    for (w, s) in &r.workloads {
+        let _ = writeln!(
+            out,
+            "  {}: {} programs, {} steps, {} disagreements",
+            w.name(),
+            s.programs,
+            s.steps,
+            s.disagreements
+        );
+    }
     let _ = writeln!(
         out,
         "minimum per opcode × outcome aimed at: {} steps; below it: {}",
@@ -461,8 +574,10 @@ mod tests {
             min_per_row: 20,
             max_seconds: 3600,
             seed: 1,
+            // Small enough that every family still runs in 5,000 steps (a swap is ~3,400).
+            workload_share: 10,
         };
-        let report = measure(&args).expect("the prover deploys");
+        let report = measure(&args).expect("the prover and the workloads deploy");
         let text = render(&report);
         assert_eq!(
             report.coverage.disagreements, 0,
@@ -479,8 +594,13 @@ mod tests {
         assert_eq!((c, e), (0, 0));
         assert!(s >= 5_000 && s == report.coverage.steps, "{s}");
         assert!(g > 0);
-        // Every family ran, and every opcode both sides implement was checked.
-        assert_eq!(report.coverage.families.len(), Family::ALL.len() + 1);
+        // Every family ran, workloads too, and every opcode both sides implement was checked.
+        for f in Family::ALL {
+            assert!(report.coverage.families.contains_key(f.name()), "{f:?}");
+        }
+        assert!(report.coverage.families.contains_key("targeted"));
+        assert!(!report.workloads.is_empty());
+        assert!(text.contains("workloads: "), "{text}");
         let both = (0u8..=255)
             .filter(|op| {
                 protocol::fault::coverage::osaka_defined(*op)
@@ -489,6 +609,53 @@ mod tests {
             })
             .count() as u64;
         assert_eq!(a, both, "{text}");
+    }
+
+    /// Every workload, deployments included, several draws each (an out-of-gas variant
+    /// among them), through revm, the machine and the prover on every step it covers: no
+    /// disagreement, nothing skipped, and the prover ran steps of every kind it covers.
+    #[test]
+    fn every_workload_agrees_with_revm_and_the_prover() {
+        let args = OspCoverageArgs {
+            steps: 0,
+            prover_every: 1,
+            min_per_row: 0,
+            max_seconds: 3600,
+            seed: 7,
+            workload_share: 100,
+        };
+        let mut run = Run::new(&args).expect("the prover and the workloads deploy");
+        for w in Workload::ALL {
+            for _ in 0..4 {
+                run.workload(w);
+            }
+        }
+        let c = &run.coverage;
+        assert_eq!(c.disagreements, 0, "{:#?}", c.notes);
+        assert_eq!(run.skipped.0, 0, "{:?}", run.skipped.1);
+        for w in Workload::ALL {
+            let s = run.workload_stats[&w];
+            assert_eq!(s.programs, 4, "{w:?}");
+            if w == Workload::EthTransfer {
+                // No opcode: the implicit `STOP` of an account without code is not a step.
+                assert_eq!(s.steps, 0);
+            } else {
+                assert!(s.steps > 20, "{w:?}: {s:?}");
+            }
+        }
+        // The workloads' own opcodes reached the prover and it ran them.
+        for op in [
+            0xf4u8, 0x37, 0x39, 0xf1, 0xfa, 0x55, 0x54, 0xa3, 0x20, 0xfd, 0xf3,
+        ] {
+            let ran = c
+                .rows
+                .iter()
+                .any(|((o, _), r)| *o == op && !r.gas.is_empty());
+            assert!(ran, "0x{op:02x} not run by the prover");
+        }
+        // Creates: the creation transactions' and the factory's (CREATE).
+        assert!(c.rows.keys().any(|(o, _)| *o == 0xf0));
+        assert!(c.creates_not_asked > 0);
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! - [`one_step_prover::Prover`]: the committed `OneStepProver` (with its sub-provers
 //!   `ProverState`, `ProverMemory` and `ProverCall`, and its `CodeOracle`) on an in-memory revm, for
 //!   the differentials and `blink osp-coverage`;
+//! - [`workloads::Workloads`]: the fault-proof workloads (ETH and ERC-20 transfers, a
+//!   router→pair swap, an ERC-1967 proxy, deployments of each; contracts under
+//!   `src/workloads/`) set up on an in-memory revm and drawn as differential programs;
 //! - typed [`alloy`] bindings generated from those committed artifacts with `sol!` and
 //!   `#[sol(rpc)]`: e.g. [`TestToken::deploy`], [`TestToken::BYTECODE`],
 //!   [`TestToken::transferCall`], [`TestToken::Transfer`];
@@ -244,17 +247,61 @@ mod bindings {
         SmtVerifier,
         "artifacts/SmtVerifier.json"
     );
+
+    alloy::sol!(
+        /// A Uniswap-v2-style constant-product pair (reserves, 0.3% fee, `swap` with the K
+        /// check, `sync`, `mint`): a fault-proof workload ([`crate::workloads`]).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        WorkloadPair,
+        "artifacts/WorkloadPair.json"
+    );
+
+    alloy::sol!(
+        /// Creates `WorkloadPair`s by `CREATE`: a fault-proof workload ([`crate::workloads`]).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        WorkloadFactory,
+        "artifacts/WorkloadFactory.json"
+    );
+
+    alloy::sol!(
+        /// A Uniswap-v2-style router (`swapExactTokensForTokens`: `transferFrom` user → pair,
+        /// then `swap`): a fault-proof workload ([`crate::workloads`]).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        WorkloadRouter,
+        "artifacts/WorkloadRouter.json"
+    );
+
+    alloy::sol!(
+        /// The implementation behind `WorkloadProxy` (a counter with an initializer and an
+        /// `echo`): a fault-proof workload ([`crate::workloads`]).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        WorkloadCounter,
+        "artifacts/WorkloadCounter.json"
+    );
+
+    alloy::sol!(
+        /// OpenZeppelin's `ERC1967Proxy`: a fault-proof workload ([`crate::workloads`]).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        WorkloadProxy,
+        "artifacts/WorkloadProxy.json"
+    );
 }
 
 pub mod deploy;
 pub mod one_step_prover;
 pub mod predeploys;
+pub mod workloads;
 
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
     Portal, ProverBlockEnd, ProverCall, ProverMemory, ProverState, ProverTxEnd, SmtVerifier,
-    TestToken,
+    TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 

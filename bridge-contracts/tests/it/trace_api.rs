@@ -8,8 +8,8 @@
 //! k), witness)` must return `step_commitment(j, k + 1)`: opcode steps, the settlement
 //! steps (`ProverTxEnd` through the router) and `BLOCK_CLOSE` (`ProverBlockEnd`).
 //!
-//! What it is not: the steps the prover has no layout for are left out as
-//! `coverage::prover_asked` leaves them (a creation frame's end and its sponges), and the
+//! What it is not: the steps the prover refuses are left out (`coverage::prover_refuses`:
+//! a creation frame's successful end and its sponges), and the
 //! setup steps (`TX_DECODE` … `TX_ENTER`, `NotProvable`); the trace's agreement with
 //! `run_unit` and the chain is `protocol/tests/it/trace_api.rs`.
 
@@ -28,7 +28,7 @@ use protocol::{
     block::BlockContext,
     fault::{
         commit::BlockCtxRecord,
-        coverage::prover_asked,
+        coverage::prover_refuses,
         tx_end::{BlockState, Frontier},
         tx_start::{BlockData, TxStart},
         units::{BlockTrace, StepKind, TraceError, UnitState},
@@ -178,11 +178,11 @@ fn trace() -> BlockTrace {
     BlockTrace::new(TxStart::between_units(block, world, data).expect("start")).expect("trace")
 }
 
-/// Whether the prover has a layout for the step from `pre` to `post`.
+/// Whether the prover has a layout for the step from `pre` (it does not refuse it).
 fn asked(pre: &UnitState, post: &UnitState) -> bool {
     match (pre, post) {
-        (UnitState::Exec(a, _), UnitState::Exec(b, _)) if a.finished.is_none() => {
-            prover_asked(a, b)
+        (UnitState::Exec(a, _), UnitState::Exec(..)) if a.finished.is_none() => {
+            !prover_refuses(a)
         }
         _ => true,
     }

@@ -47,6 +47,9 @@
 //! of the init code, the machine from the state after revm's `make_create_frame`
 //! ([`machine_start_in`]), compared the same way, its deposit before `TX_FINISH`.
 //!
+//! A call to an account without code (an ETH transfer) runs no revm opcode: the machine's
+//! implicit `STOP` at pc 0 is taken without the callback, and the end compared.
+//!
 //! What it is not: a program that calls a precompile or selfdestructs stops with
 //! [`DiffError::Unsupported`]; a creation transaction onto a taken address is not
 //! modelled; transient storage is not
@@ -1060,6 +1063,13 @@ pub fn run(
             taken,
             "revm made a call the machine did not".into(),
         ));
+    }
+    // A call to an account without code (an ETH transfer): revm runs no opcode, its frame
+    // returns at once; the machine's frame stops at pc 0 (the implicit `STOP`, no gas), a
+    // step no block's trace has (`TX_ENTER` enters no frame for it), so it is taken here
+    // without the callback, and the end compared as any other.
+    if rev.steps.is_empty() && !p.create && p.code.is_empty() && m.finished.is_none() {
+        m = step(&m).map_err(DiffError::Unsupported)?;
     }
     let Some(f) = &m.finished else {
         return Err(disagree(
