@@ -181,9 +181,7 @@ fn trace() -> BlockTrace {
 /// Whether the prover has a layout for the step from `pre` (it does not refuse it).
 fn asked(pre: &UnitState, post: &UnitState) -> bool {
     match (pre, post) {
-        (UnitState::Exec(a, _), UnitState::Exec(..)) if a.finished.is_none() => {
-            !prover_refuses(a)
-        }
+        (UnitState::Exec(a, _), UnitState::Exec(..)) if a.finished.is_none() => !prover_refuses(a),
         _ => true,
     }
 }
