@@ -655,7 +655,7 @@ mod tests {
         }
         // Creates: the creation transactions' and the factory's (CREATE).
         assert!(c.rows.keys().any(|(o, _)| *o == 0xf0));
-        assert!(c.creates_not_asked > 0);
+        assert!(c.creates_refused > 0);
     }
 
     #[test]
