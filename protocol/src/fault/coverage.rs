@@ -2735,11 +2735,10 @@ impl Coverage {
         );
         out.push_str(
             "not part of the machine yet: SELFDESTRUCT and precompiles (a call to one \
-             is unsupported: 0/18), transaction and block boundaries (programs run from the \
-             transaction's frame on a pre-state of the caller, the called account and a few \
-             others: a contract, a 7702 delegation, an EOA, L2BlockHashes' ring, a callee); \
-             the workloads (ETH and ERC-20 transfers, swaps, deployments, deposits) need those, \
-             so S counts generated programs only\n",
+             is unsupported: 0/18), deposits and the block's opening; every program here, \
+             the workloads' transactions included, runs from the transaction's frame on a \
+             pre-state (the transaction boundaries are compared with revm by the tx_start and \
+             trace_api tests, not in this table)\n",
         );
         out
     }
