@@ -482,6 +482,19 @@ impl TxStart {
             .map_or(&[][..], |(lo, hi)| &self.data.stream[lo..hi]))
     }
 
+    /// The machine's records for the transaction's frame (`TX_ENTER` of a call or a
+    /// creation): the block's, `TxCtx`, no extra sections.
+    fn frame_context(&self, s: &Setup) -> Result<Context, TxStartError> {
+        Ok(Context::new(
+            self.data.chain,
+            self.data.env,
+            self.block.ctx,
+            s.tx_ctx,
+            B256::ZERO,
+            B256::ZERO,
+        )?)
+    }
+
     /// One step.
     pub fn step(&self) -> Result<Next, TxStartError> {
         match &self.setup {
@@ -786,14 +799,7 @@ impl TxStart {
             let (account, _) = global.access_account(delegate);
             code = code_of(&global.world, account.code_hash)?;
         }
-        let ctx = Context::new(
-            self.data.chain,
-            self.data.env,
-            self.block.ctx,
-            s.tx_ctx,
-            B256::ZERO,
-            B256::ZERO,
-        )?;
+        let ctx = self.frame_context(s)?;
         let env = Env {
             self_address: to,
             code_address: to,
@@ -860,14 +866,7 @@ impl TxStart {
                 "TX_ENTER of a creation onto an address with code or a nonce",
             ));
         }
-        let ctx = Context::new(
-            self.data.chain,
-            self.data.env,
-            self.block.ctx,
-            s.tx_ctx,
-            B256::ZERO,
-            B256::ZERO,
-        )?;
+        let ctx = self.frame_context(s)?;
         let env = Env {
             kind: FrameKind::TxCreate,
             self_address: created,
