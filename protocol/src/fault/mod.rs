@@ -43,13 +43,16 @@
 //! * [`units`]: the challenger's trace of a block (6.4): its units from a
 //!   `BETWEEN_UNITS` state to `BLOCK_CLOSE`, the commitment at every unit boundary, and
 //!   any step's commitment and witness by replaying its unit, keeping no step state;
+//! * [`prologue`]: the block's opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) from the
+//!   parent's block-level leaf (output root and derivation cursor) to the first
+//!   `BETWEEN_UNITS`, `DERIVE` held equal to `derive::Deriver` in
+//!   `protocol/tests/it/prologue.rs`;
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
 //! What it is not, yet: precompile calls and `SELFDESTRUCT` (the machine runs the calls
-//! and creates with nested frames, and creation transactions), the block's opening
-//! (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`), deposits (`DEPOSIT_NEXT`,
-//! `DEPOSIT_CHECK`), so `units` starts after them; on L1, `OneStepProver` runs the opcodes
+//! and creates with nested frames, and creation transactions), deposits (`DEPOSIT_NEXT`,
+//! `DEPOSIT_CHECK`); `units` starts after the opening and the deposits; on L1, `OneStepProver` runs the opcodes
 //! `coverage::prover_covers` lists (no calls yet), and `ProverTxEnd`/`ProverBlockEnd` the
 //! end of a transaction and of a block. Pure code: no I/O.
 
@@ -58,6 +61,7 @@ pub mod commit;
 pub mod coverage;
 pub mod differential;
 pub mod machine;
+pub mod prologue;
 pub mod smt_witness;
 pub mod sponge;
 pub mod trace;

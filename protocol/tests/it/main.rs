@@ -8,6 +8,7 @@ mod block_end;
 mod block_time_batch_bytes;
 mod fault_machine;
 mod l1_fee;
+mod prologue;
 mod stf;
 mod trace_api;
 mod tx_end;
