@@ -45,8 +45,9 @@ import { ProverBase } from "./ProverBase.sol";
 ///         halt in `ProverBase._halt`, wherever it happens).
 ///         Two kinds of `M` go whole, by `staticcall` of the same `step`, to their own
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
-///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverBlockEnd`
-///         (`BLOCK_CLOSE`).
+///         settlement steps to the unit boundary) and the block's boundaries to `ProverBlockEnd`
+///         (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the block's opening,
+///         `SYSTEM_WRITE` only, `DERIVE` not yet).
 ///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles,
 ///         `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN` (the code deposit: every
 ///         frame end reads the frame's `FrameEnv.kind`), `SELFDESTRUCT`, the start of a
@@ -147,7 +148,10 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (witness.length > 1) {
             uint8 claimed = uint8(witness[1]);
             if (claimed == LibFrame.KIND_TX_FINISH) return proverTxEnd.step(preState, witness);
-            if (claimed == LibBlock.KIND_BETWEEN_UNITS) return proverBlockEnd.step(preState, witness);
+            // the block's boundaries: its opening (BLOCK_START, PROLOGUE) and BLOCK_CLOSE
+            if (claimed == LibBlock.KIND_BETWEEN_UNITS || claimed == 1 || claimed == 2) {
+                return proverBlockEnd.step(preState, witness);
+            }
         }
         WitnessReader memory r = LibWitness.reader(witness);
         if (r.u8() != WITNESS_VERSION) revert BadWitness();

@@ -37,17 +37,18 @@
 //! `BLOCK_START(NO_OUTPUT, …)` and a `DERIVE` that finds no block give
 //! `DONE(BLOCK_END(NO_OUTPUT))`.
 //!
-//! What a witness will need on L1 (`ProverBlock`, not built): `BLOCK_START` the output
-//! preimage (128 bytes), the header RLP (~600) and the cursor (28); `DERIVE`
+//! On L1 ([`Prologue::witness`], `ProverBlockEnd`): `BLOCK_START` from the parent's
+//! header fields (its RLP rebuilt as `BLOCK_CLOSE` seals it), withdrawals root and
+//! cursor; `SYSTEM_WRITE` from `ParentInfo`, `BlockEnv` and one world opening of the slot.
+//! What `DERIVE` will need there (not built): `ParentInfo`
 //! `ParentInfo`, `BatchInbox.records(seq)` by a storage read of L1 itself (the prover
 //! runs on L1), the record preimage, `BlockMeta` and up to three table entries through
 //! `FE31` leaves of the stream (`BatchDataOracle` roots), the origin's and the last
-//! origin's L1 headers through `L1History` paths; `SYSTEM_WRITE` `BlockEnv` and one
-//! world opening of the slot.
+//! origin's L1 headers through `L1History` paths.
 //!
 //! What it is not: deposits (`DEPOSIT_NEXT`/`DEPOSIT_CHECK` take over at
 //! `BETWEEN_UNITS`), the epilogue (`BLOCK_CLOSE` still ends in `BLOCK_END(output)`
-//! without the cursor), the witness bytes and the Solidity side. Pure code: the L1 it
+//! without the cursor), `DERIVE` on L1. Pure code: the L1 it
 //! reads is behind [`L1Source`].
 
 use std::collections::BTreeMap;
@@ -57,6 +58,7 @@ use alloy_primitives::{B256, Bloom, Bytes, U256, keccak256};
 
 use super::{
     commit::{BlockCtxRecord, BlockEnvRecord, Kind, Top},
+    smt_witness,
     tx_end::{BlockState, Frontier},
     tx_start::table_fields,
     world::World,
@@ -79,6 +81,9 @@ pub fn no_output() -> B256 {
     keccak256(b"blink.no-output")
 }
 
+/// The witness layout version `ProverBlockEnd` reads for the opening's steps.
+pub const WITNESS_VERSION: u8 = 1;
+
 /// Steps of the prologue's system writes (`L1Block` slots 0–6 and the ring slot).
 pub const SYSTEM_WRITES: u8 = 8;
 
@@ -98,6 +103,9 @@ pub enum PrologueError {
     /// The unit is over.
     #[error("the prologue is over")]
     Over,
+    /// `OneStepProver` does not take this step yet (`DERIVE`).
+    #[error("DERIVE has no L1 witness yet")]
+    NotProvable,
     /// A number leaves its field's range.
     #[error("inconsistent: {0}")]
     Inconsistent(&'static str),
@@ -695,6 +703,68 @@ impl Prologue {
     /// The world.
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// What `ProverBlockEnd.step` (through the router) reads to take this step on L1,
+    /// version 1: `u8 1 ‖ M (161)`, then for `BLOCK_START` (not `NO_OUTPUT`) `BlockCursor
+    /// (28) ‖ parentHash ‖ stateRoot ‖ transactionsRoot ‖ receiptsRoot ‖ logsBloom (256) ‖
+    /// u64 number ‖ u64 gasLimit ‖ u64 gasUsed ‖ u64 timestamp ‖ u64 baseFee ‖
+    /// withdrawalsRoot` of the parent (the header's other fields are Blink's constants), and
+    /// for `SYSTEM_WRITE` `ParentInfo (172) ‖ BlockEnv (187)` and, when the step writes, the
+    /// opening of the slot against the world root (with the deepest sibling's preimage when
+    /// the write deletes the leaf). `DERIVE`: [`PrologueError::NotProvable`].
+    pub fn witness(&self) -> Result<Vec<u8>, PrologueError> {
+        let mut out = vec![WITNESS_VERSION];
+        out.extend_from_slice(&self.top().encode());
+        match &self.phase {
+            Phase::Start { output, .. } => {
+                if *output == no_output() {
+                    return Ok(out);
+                }
+                let h = &self.header;
+                out.extend_from_slice(&self.cursor.encode());
+                for root in [
+                    h.parent_hash,
+                    h.state_root,
+                    h.transactions_root,
+                    h.receipts_root,
+                ] {
+                    out.extend_from_slice(root.as_slice());
+                }
+                out.extend_from_slice(h.logs_bloom.as_slice());
+                for v in [
+                    h.number,
+                    h.gas_limit,
+                    h.gas_used,
+                    h.timestamp,
+                    h.base_fee_per_gas.unwrap_or_default(),
+                ] {
+                    out.extend_from_slice(&v.to_be_bytes());
+                }
+                out.extend_from_slice(self.withdrawals_root.as_slice());
+                Ok(out)
+            }
+            Phase::Writing { taken, index } => {
+                let parent = self.parent.as_ref().ok_or(PrologueError::Over)?;
+                out.extend_from_slice(&parent.encode());
+                out.extend_from_slice(&taken.env.encode());
+                if let Some((address, slot, value)) = system_write(&taken.env, parent, *index) {
+                    let key = crate::smt::storage_key(address, slot);
+                    let full = self.world.prove_slot(address, slot);
+                    let deletes = value.is_zero() && !self.world.slot(address, slot).is_zero();
+                    let proof = if deletes {
+                        full
+                    } else {
+                        smt_witness::for_read(&full)
+                    };
+                    smt_witness::encode_into(&mut out, &proof, &key)
+                        .map_err(|_| PrologueError::Inconsistent("slot opening"))?;
+                }
+                Ok(out)
+            }
+            Phase::Deriving { .. } => Err(PrologueError::NotProvable),
+            Phase::Done { .. } => Err(PrologueError::Over),
+        }
     }
 
     /// Whether the unit is over.
