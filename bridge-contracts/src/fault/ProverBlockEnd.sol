@@ -10,7 +10,9 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 
 /// @title ProverBlockEnd
 /// @notice The block's epilogue on L1 (`docs/fault-proofs.md` 2.1): `BLOCK_CLOSE`, from the
-///         last unit boundary `BETWEEN_UNITS(BlockCtx)` to `DONE(BLOCK_END(outputRoot))`,
+///         last unit boundary `BETWEEN_UNITS(BlockCtx)` to `DONE(BLOCK_END(outputRoot,
+///         keccak(cursor)))`, the cursor `BlockEnv`'s next record position, `BlockCtx.depositNext`
+///         and the origin,
 ///         exactly as `protocol::fault::block_end::close` takes it. It seals the header as the
 ///         chain does (`protocol::block::seal_header`): parent hash and world root from
 ///         `BlockCtx`, the transaction and receipt roots from its two frontiers (14 levels, the
@@ -63,6 +65,9 @@ contract ProverBlockEnd is IOneStepProver {
     uint256 private constant E_BLOB_BASE_FEE = 88;
     uint256 private constant E_BASE_FEE_SCALAR = 104;
     uint256 private constant E_BLOB_BASE_FEE_SCALAR = 108;
+    /// @dev `BlockEnv.nextRecordSeq ‖ nextRecordPos` (12 bytes) and `BlockCtx.depositNext`.
+    uint256 private constant E_NEXT_RECORD = 175;
+    uint256 private constant B_DEPOSIT_NEXT = 112;
     /// @dev The system writes of a block, the system contracts and the ring's size.
     uint256 private constant SYSTEM_WRITES = 8;
     address private constant L1_BLOCK = 0x4200000000000000000000000000000000000015;
@@ -133,7 +138,14 @@ contract ProverBlockEnd is IOneStepProver {
         h.timestamp = LibFrame.get(e, LibBlock.E_TIMESTAMP, 8);
         h.baseFee = LibFrame.get(e, LibBlock.E_BASE_FEE, 8);
         bytes32 output = keccak256(abi.encode(OUTPUT_VERSION, h.stateRoot, bytes32(0), _hash(h)));
-        return LibBlock.onlyA(LibBlock.KIND_DONE, LibBlock.onlyA(LibBlock.KIND_BLOCK_END, output));
+        // the derivation cursor after the block: BlockEnv's next record position,
+        // BlockCtx.depositNext, BlockEnv's origin
+        bytes memory cursor = abi.encodePacked(
+            bytes12(uint96(LibFrame.get(e, E_NEXT_RECORD, 12))),
+            _u64(LibFrame.get(b, B_DEPOSIT_NEXT, 8)),
+            _u64(LibFrame.get(e, E_ORIGIN_NUMBER, 8))
+        );
+        return LibBlock.onlyA(LibBlock.KIND_DONE, _blockEnd(output, keccak256(cursor)));
     }
 
     /// @notice `BLOCK_START(output, keccak(cursor), horizon)`: the parent's header (its
@@ -143,7 +155,7 @@ contract ProverBlockEnd is IOneStepProver {
     function _start(WitnessReader memory r, bytes memory m) internal pure returns (bytes32) {
         bytes32 output = LibFrame.mA(m);
         if (output == NO_OUTPUT) {
-            return LibBlock.onlyA(LibBlock.KIND_DONE, LibBlock.onlyA(LibBlock.KIND_BLOCK_END, NO_OUTPUT));
+            return LibBlock.onlyA(LibBlock.KIND_DONE, _blockEnd(NO_OUTPUT, 0));
         }
         uint256 horizon = uint256(LibFrame.mC(m));
         if (horizon >> 64 != 0) revert IProverErrors.BadWitness();
@@ -229,6 +241,11 @@ contract ProverBlockEnd is IOneStepProver {
         uint256 number = LibFrame.get(e, LibBlock.E_NUMBER, 8);
         if (number < 2) return (false, address(0), 0, 0);
         return (true, L2_BLOCK_HASHES, (number - 2) % RING, LibFrame.get(p, P_PARENT_HASH, 32));
+    }
+
+    /// @notice `BLOCK_END(output, keccak(cursor))`: the block-level leaf.
+    function _blockEnd(bytes32 output, bytes32 cursor) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(LibBlock.KIND_BLOCK_END, output, cursor, bytes32(0), bytes32(0), bytes32(0)));
     }
 
     /// @notice `v` as 8 big-endian bytes.

@@ -47,8 +47,8 @@
 //! origin's L1 headers through `L1History` paths.
 //!
 //! What it is not: deposits (`DEPOSIT_NEXT`/`DEPOSIT_CHECK` take over at
-//! `BETWEEN_UNITS`), the epilogue (`BLOCK_CLOSE` still ends in `BLOCK_END(output)`
-//! without the cursor), `DERIVE` on L1. Pure code: the L1 it
+//! `BETWEEN_UNITS`), the epilogue (`BLOCK_CLOSE` ends in `BLOCK_END(output, keccak(cursor))`,
+//! the leaf the next block's `BLOCK_START` reads), `DERIVE` on L1. Pure code: the L1 it
 //! reads is behind [`L1Source`].
 
 use std::collections::BTreeMap;
@@ -787,7 +787,7 @@ impl Prologue {
                 let (output, cursor, horizon) = (*output, *cursor, *horizon);
                 if output == no_output() {
                     self.phase = Phase::Done {
-                        end: Top::block_end(no_output()),
+                        end: Top::block_end(no_output(), B256::ZERO),
                         opened: None,
                     };
                     return Ok(PrologueStep::NoOutput);
@@ -823,7 +823,7 @@ impl Prologue {
                     }
                     Derive::NoOutput => {
                         self.phase = Phase::Done {
-                            end: Top::block_end(no_output()),
+                            end: Top::block_end(no_output(), B256::ZERO),
                             opened: None,
                         };
                         Ok(PrologueStep::NoOutput)

@@ -11,7 +11,7 @@
 //!
 //! * [`BlockTrace::unit_commitment`]`(j)`: `M` at the boundary before unit `j` (`j =`
 //!   [`BlockTrace::unit_count`] gives the last unit's end: `BETWEEN_UNITS`, or
-//!   `BLOCK_END(outputRoot)` after the epilogue);
+//!   `BLOCK_END(outputRoot, keccak(cursor))` after the epilogue);
 //! * [`BlockTrace::step_commitment`]`(j, k)`: `M` after `k` steps of unit `j` (`k = 0`:
 //!   the unit's start; `k = `[`BlockTrace::step_count`]`(j)`: `DONE(unit_commitment(j+1))`;
 //!   beyond: the same, as `step(DONE x) = DONE x` pads the level to 2^25);
@@ -192,7 +192,7 @@ impl UnitState {
             Self::Close(b) => {
                 let closed = block_end::close(&b, &data.env)?;
                 Self::Done {
-                    next: Top::block_end(closed.output_root).hash(),
+                    next: closed.end.hash(),
                     end: None,
                 }
             }
@@ -307,7 +307,7 @@ impl BlockTrace {
                     steps: 1,
                     writes: Vec::new(),
                 });
-                end = Top::block_end(closed.output_root).hash();
+                end = closed.end.hash();
             }
             // Deposits still open: the block's units go on elsewhere.
             Err(BlockEndError::UnitsLeft { .. }) => {}

@@ -456,6 +456,9 @@ fn prologue_opens_blocks_as_the_chain_does() {
             deposit_next: 0,
             l1_origin: taken.env.l1_origin_number,
         };
+        // the leaf BLOCK_CLOSE ends in carries the cursor the next block opens with
+        assert_eq!(closed.cursor, cursor, "block {n}: cursor");
+        assert_eq!(closed.end.sections[1], cursor.hash());
     }
     // the block after the last does not exist by the horizon
     let last = headers.last().expect("blocks");
@@ -466,7 +469,7 @@ fn prologue_opens_blocks_as_the_chain_does() {
     assert_eq!(
         end.commitment(),
         blink_protocol::fault::commit::Top::done(
-            blink_protocol::fault::commit::Top::block_end(no_output()).hash()
+            blink_protocol::fault::commit::Top::block_end(no_output(), B256::ZERO).hash()
         )
         .hash()
     );
@@ -522,7 +525,7 @@ fn no_output_is_sticky() {
     let (steps, end) = run(p, &l1_view, &rules, 10).expect("run");
     assert_eq!(steps, vec![PrologueStep::NoOutput]);
     let done = blink_protocol::fault::commit::Top::done(
-        blink_protocol::fault::commit::Top::block_end(no_output()).hash(),
+        blink_protocol::fault::commit::Top::block_end(no_output(), B256::ZERO).hash(),
     );
     assert_eq!(end.commitment(), done.hash());
     assert!(end.finish().is_none());
