@@ -40,7 +40,7 @@ fn l1(n: u64) -> L1BlockInfo {
         hash: alloy::primitives::keccak256(n.to_be_bytes()),
         timestamp: 1_000 + 12 * n,
         // zero on every third block: the base-fee slot is deleted, then written again
-        base_fee: if n % 3 == 0 { 0 } else { 7 + n },
+        base_fee: if n.is_multiple_of(3) { 0 } else { 7 + n },
         blob_base_fee: 1 + u128::from(n),
     }
 }
