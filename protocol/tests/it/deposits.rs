@@ -896,6 +896,8 @@ fn a_block_stops_at_1024_deposits() {
         Bloom::ZERO,
     )
     .expect("block");
+    let start =
+        TxStart::between_units(block.clone(), world.clone(), Arc::clone(&data)).expect("start");
     let clock = Instant::now();
     let mut d = DepositStart::between_units(block, world, Arc::clone(&data), Arc::clone(&deposits))
         .expect("open");
@@ -924,9 +926,27 @@ fn a_block_stops_at_1024_deposits() {
         closed.output_root,
         output_root(header.state_root, B256::ZERO, header.hash_slow())
     );
+    // The challenger's trace of the same block: 1,024 deposit units, the end of deposits,
+    // `BLOCK_CLOSE`.
+    let clock = Instant::now();
+    let trace = BlockTrace::with_deposits(start, Arc::clone(&deposits)).expect("trace");
+    let trace_time = clock.elapsed();
+    assert_eq!(trace.unit_count(), MAX_DEPOSITS_PER_BLOCK + 2);
+    assert_eq!(
+        trace.unit_commitment(MAX_DEPOSITS_PER_BLOCK + 2),
+        Ok(Top::block_end(closed.output_root).hash())
+    );
+    let clock = Instant::now();
+    let last = trace
+        .step_commitment(MAX_DEPOSITS_PER_BLOCK - 1, 3)
+        .expect("query");
+    let query_time = clock.elapsed();
+    assert_ne!(last, B256::ZERO);
     println!(
-        "deposits: 1,024 ETH mints: {steps} steps, machine {machine_time:?} (every step's \
-         commitment hashed), chain {chain_time:?} (debug build)"
+        "deposits: 1,024 ETH mints: {steps} steps; units run one by one with every step's \
+         commitment hashed {machine_time:?}; BlockTrace::with_deposits {trace_time:?}; \
+         step_commitment(1023, 3) {query_time:?}; the chain (TxExecutor) {chain_time:?} \
+         (debug build)"
     );
 }
 
@@ -937,14 +957,30 @@ proptest! {
     /// block, are `take_deposits`'s over derivation's queue.
     #[test]
     fn next_decision_is_take_deposits(
-        gas in proptest::collection::vec(
-            prop_oneof![0u64..100_000, 1_000_000u64..(1 << 25), Just(MAX_DEPOSIT_GAS)],
-            0..1_300,
-        ),
+        picks in proptest::collection::vec(0u8..8, 0..1_300),
+        // Most deposits of one gas and a budget a multiple of it: the budget is met
+        // exactly, where `>` and `≥` differ.
+        unit in prop_oneof![Just(21_000u64), Just(5_000_000u64), Just(MAX_DEPOSIT_GAS)],
+        mult in 1u64..8,
+        budget_kind in 0u8..4,
+        odd in 0u64..(1 << 25),
         gaps in proptest::collection::vec(0u64..3, 0..1_300),
-        budget in prop_oneof![Just(DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK), 1u64..40_000_000, Just(1u64 << 34)],
         steps in proptest::collection::vec(0u64..3, 1..8),
     ) {
+        let budget = match budget_kind {
+            0 | 1 => unit * mult,
+            2 => DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK,
+            _ => 1 << 34,
+        };
+        let gas: Vec<u64> = picks
+            .iter()
+            .map(|p| match p {
+                0..=4 => unit,
+                5 => odd,
+                6 => 0,
+                _ => MAX_DEPOSIT_GAS + 7,
+            })
+            .collect();
         let mut l1 = 10u64;
         let portal: Vec<Deposit> = gas
             .iter()
