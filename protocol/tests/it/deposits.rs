@@ -16,7 +16,11 @@
 //! cursor (`depositNext`, `depositCount`, `depositGas`) are the chain's; the closing unit
 //! is one step with the reason the queue's front was not taken; the output root after
 //! `BLOCK_CLOSE` is the node's. `BlockTrace::with_deposits` over each block gives the
-//! same units and step commitments. A block of 1,024 + 6 light deposits stops at the
+//! same units and step commitments. `random_deposits_match_the_chain` does the same for
+//! random queues (5 seeds × 24 deposits of random senders, targets, init codes, mints,
+//! values and gas, blocks until all are in, the closing reason the node's). Each refusal
+//! is revm's own (`a_failed_check_gives_the_reason_revm_gives`). A block of 1,024 + 6 light
+//! deposits stops at the
 //! cap (its CPU time printed), and a property test runs random queues through
 //! `deposits::next_decision` against `take_deposits`.
 //!
@@ -154,6 +158,20 @@ impl Node {
         take_deposits(&mut self.queue, self.budget)
     }
 
+    /// Why the node's block took no more than `taken`: the count, the budget (the queue
+    /// still holds some), a deposit from a later L1 block, or none left in `Portal`.
+    fn reason(&self, taken: usize) -> Ineligible {
+        if taken == MAX_DEPOSITS_PER_BLOCK {
+            Ineligible::Cap
+        } else if !self.queue.is_empty() {
+            Ineligible::OverBudget
+        } else if self.portal.iter().any(|d| d.l1_block > self.origin) {
+            Ineligible::NotYet
+        } else {
+            Ineligible::Absent
+        }
+    }
+
     /// `depositNext` after the block: the queue's front, or the next index to join.
     fn deposit_next(&self) -> u64 {
         self.queue.front().map_or_else(
@@ -190,7 +208,7 @@ fn run_block(
     txs: Vec<Bytes>,
     world: World,
     deposit_next: u64,
-    closing: Ineligible,
+    closing: Option<Ineligible>,
     steps: &mut Steps,
 ) -> Ran {
     let s = setting();
@@ -200,6 +218,7 @@ fn run_block(
 
     // The node.
     let taken = node.take(ctx.l1_origin.number);
+    let closing = closing.unwrap_or_else(|| node.reason(taken.len()));
     let mut exec = TxExecutor::new(&mut node.db, &config, ctx.clone(), 0);
     let mut receipts: Vec<OpReceiptEnvelope> = Vec::new();
     let mut leaves = Vec::new();
@@ -312,6 +331,21 @@ fn run_block(
         assert!(!b.ctx.deposits_done);
         assert_eq!(b.ctx.next_tx, 0, "{kind}: a deposit takes no table entry");
         steps.entry(kind).or_default().push(run.commitments.len());
+        let outcome = match run.outcome {
+            DepositOutcome::Executed { success: true } => "outcome: executed, status 1",
+            DepositOutcome::Executed { success: false } => "outcome: executed, status 0",
+            DepositOutcome::Failed(DepositFailure::BlockGasLimit) => "outcome: fails block gas",
+            DepositOutcome::Failed(DepositFailure::InitcodeSize) => "outcome: fails EIP-3860",
+            DepositOutcome::Failed(DepositFailure::Intrinsic) => "outcome: fails intrinsic",
+            DepositOutcome::Failed(DepositFailure::Floor) => "outcome: fails floor",
+            DepositOutcome::Failed(DepositFailure::SenderCode) => "outcome: fails sender code",
+            DepositOutcome::Failed(DepositFailure::Funds) => "outcome: fails funds",
+            DepositOutcome::Closed(_) => "outcome: closed",
+        };
+        steps
+            .entry(outcome)
+            .or_default()
+            .push(run.commitments.len());
         d = DepositStart::after(run.end.clone(), Arc::clone(&data), Arc::clone(portal))
             .expect("next deposit");
         runs.push(run.commitments);
@@ -329,6 +363,13 @@ fn run_block(
     assert!(close.end.block.ctx.deposits_done);
     runs.push(close.commitments.clone());
     steps.entry("end of deposits").or_default().push(1);
+    let reason = match closing {
+        Ineligible::Cap => "closed: 1,024",
+        Ineligible::Absent => "closed: absent",
+        Ineligible::NotYet => "closed: not yet",
+        Ineligible::OverBudget => "closed: over budget",
+    };
+    steps.entry(reason).or_default().push(1);
     let mut t = TxStart::after(close.end, Arc::clone(&data)).expect("sequenced");
     for _ in &txs {
         boundaries.push(t.commitment());
@@ -606,7 +647,7 @@ fn deposits_match_the_chain_across_blocks() {
         vec![sign_1559(&k[1], 0, TxKind::Call(EMPTY_AT), vec![])],
         world,
         FIRST,
-        Ineligible::OverBudget,
+        Some(Ineligible::OverBudget),
         &mut steps,
     );
     assert_eq!(ran.deposit_next, FIRST + 11);
@@ -627,7 +668,7 @@ fn deposits_match_the_chain_across_blocks() {
         vec![sign_1559(&k[1], 1, TxKind::Call(STORE_AT), word(3))],
         ran.world,
         ran.deposit_next,
-        Ineligible::NotYet,
+        Some(Ineligible::NotYet),
         &mut steps,
     );
     assert_eq!(ran.deposit_next, FIRST + 14);
@@ -648,19 +689,187 @@ fn deposits_match_the_chain_across_blocks() {
         Vec::new(),
         ran.world,
         ran.deposit_next,
-        Ineligible::Absent,
+        Some(Ineligible::Absent),
         &mut steps,
     );
     assert_eq!(ran.deposit_next, FIRST + list.len() as u64);
     for (kind, n) in &steps {
-        println!("deposits: {kind}: {n:?} steps");
+        if !kind.starts_with("outcome") && !kind.starts_with("closed") {
+            println!("deposits: {kind}: {n:?} steps");
+        }
     }
     // Every kind ran, and the failures took three steps (next, check, receipt).
-    assert_eq!(steps.len(), 16, "{steps:?}");
+    let kinds_run = steps
+        .keys()
+        .filter(|k| !k.starts_with("outcome") && !k.starts_with("closed"))
+        .count();
+    assert_eq!(kinds_run, 16, "{steps:?}");
     for (kind, n) in &steps {
         if kind.starts_with("fails") {
             assert!(n.iter().all(|n| *n == 3), "{kind}: {n:?}");
         }
+    }
+}
+
+/// splitmix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A random deposit: senders with and without funds, code or delegation; calls to an
+/// EOA, a storing and logging contract, a reverting one, an empty account; creations of
+/// every init-code family; mints, values above the balance, gas from 0 to above 2^24.
+fn random_deposit(rng: &mut Rng, s: &Setting, l1_block: u64) -> Made {
+    let k = &s.signers;
+    let fresh = Address::repeat_byte(0x80 + rng.below(4) as u8);
+    let from = rng.pick(&[X, Y, k[0].address(), k[5].address(), k[7].address(), fresh]);
+    let (to, input) = match rng.below(6) {
+        0 => (TxKind::Call(Y), Vec::new()),
+        1 => (TxKind::Call(STORE_AT), word(rng.below(255) as u8)),
+        2 => (TxKind::Call(REVERT_AT), Vec::new()),
+        3 => {
+            let len = rng.below(300) as usize;
+            let data = (0..len).map(|_| rng.below(3) as u8).collect();
+            (TxKind::Call(EMPTY_AT), data)
+        }
+        _ => {
+            let family = rng.pick(&["deploy", "revert", "out-of-gas", "empty", "ef-prefix"]);
+            (TxKind::Create, init_code(family).0)
+        }
+    };
+    let mint = match rng.below(3) {
+        0 => 0,
+        1 => u128::from(rng.below(1_000_000)),
+        _ => 10u128.pow(18),
+    };
+    let value = match rng.below(4) {
+        0 | 1 => U256::ZERO,
+        2 => U256::from(rng.below(1_000)),
+        _ => U256::from(10u128.pow(25)),
+    };
+    let mut gas_limit = rng.pick(&[
+        0,
+        21_000,
+        22_000,
+        60_000,
+        300_000,
+        3_000_000,
+        MAX_DEPOSIT_GAS,
+        MAX_DEPOSIT_GAS + 1_000,
+    ]);
+    if input == init_code("out-of-gas").0 {
+        // A loop burning 2^24 gas is ~1.9M steps: keep the test short.
+        gas_limit = gas_limit.min(300_000);
+    }
+    made("random", l1_block, from, to, mint, value, gas_limit, input)
+}
+
+#[test]
+fn random_deposits_match_the_chain() {
+    let s = setting();
+    let mut outcomes = std::collections::BTreeMap::<&'static str, usize>::new();
+    for seed in 0..5u64 {
+        let mut rng = Rng(seed);
+        let mut l1 = 76u64;
+        let list: Vec<Made> = (0..24)
+            .map(|_| {
+                l1 += rng.below(4) / 3;
+                random_deposit(&mut rng, &s, l1)
+            })
+            .collect();
+        let kinds: Vec<&'static str> = list.iter().map(|m| m.kind).collect();
+        let portal: Vec<Deposit> = list
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Deposit {
+                index: FIRST + i as u64,
+                l1_block: m.l1_block,
+                tx: m.tx.clone(),
+            })
+            .collect();
+        let data = Arc::new(
+            DepositData::new(portal.clone(), DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK).expect("numbered"),
+        );
+        let (db, genesis_changes) = genesis_state(&s.genesis);
+        let mut committed = CommittedState::default();
+        committed.apply(&genesis_changes);
+        let mut world = World::new(committed.clone())
+            .with_codes(s.genesis.alloc.values().map(|a| a.code.clone()))
+            .expect("codes");
+        let mut node = Node {
+            db,
+            committed,
+            portal,
+            queue: VecDeque::new(),
+            origin: 75,
+            budget: DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK,
+        };
+        let mut steps = Steps::new();
+        let mut ctx = BlockContext {
+            gas_limit: 30_000_000,
+            ..block_context()
+        };
+        let mut next = FIRST;
+        // Blocks until `Portal`'s deposits are all in (one 2^24 deposit takes most of
+        // a block's budget).
+        let end = FIRST + list.len() as u64;
+        for b in 0..40u64 {
+            if next == end {
+                break;
+            }
+            ctx.l1_origin = origin(77 + b / 2);
+            let ran = run_block(
+                &mut node,
+                &data,
+                &kinds,
+                ctx.clone(),
+                Vec::new(),
+                world,
+                next,
+                None,
+                &mut steps,
+            );
+            world = ran.world;
+            next = ran.deposit_next;
+            ctx.number += 1;
+            ctx.timestamp += 1;
+            ctx.parent_hash = ran.hash;
+        }
+        *outcomes.entry("deposit units").or_default() += steps["random"].len();
+        *outcomes.entry("steps").or_default() += steps["random"].iter().sum::<usize>();
+        *outcomes.entry("end-of-deposits units").or_default() += steps["end of deposits"].len();
+        for (k, v) in &steps {
+            if k.starts_with("outcome") || k.starts_with("closed") {
+                *outcomes.entry(k).or_default() += v.len();
+            }
+        }
+    }
+    println!("deposits: random queues: {outcomes:?}");
+    assert_eq!(outcomes["deposit units"], 5 * 24, "{outcomes:?}");
+    // The mix reaches both statuses, failed checks and more than one closing reason.
+    for k in [
+        "outcome: executed, status 1",
+        "outcome: executed, status 0",
+        "outcome: fails intrinsic",
+        "outcome: fails funds",
+        "closed: over budget",
+        "closed: absent",
+    ] {
+        assert!(outcomes.contains_key(k), "{k}: {outcomes:?}");
     }
 }
 
