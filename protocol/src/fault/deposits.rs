@@ -87,8 +87,8 @@ use alloy_primitives::{Address, B256, KECCAK256_EMPTY, TxKind, U256, keccak256};
 
 use super::{
     commit::{
-        BlockCtxRecord, Kind, ResultRecord, ResultStatus, SetupCursorRecord, SetupStep, Top,
-        TxCtxRecord, View,
+        BlockCtxRecord, CommitError, Kind, ResultRecord, ResultStatus, SetupCursorRecord,
+        SetupStep, Top, TxCtxRecord, View,
     },
     machine::{MachineState, StepError, delegation, step_in_place},
     tx_end::{BlockState, Next as EndNext, Phase, TxEnd, TxEndError, UnitEnd},
@@ -255,6 +255,32 @@ impl DepositCheckRecord {
         out.extend_from_slice(self.data_hash.as_slice());
         out.extend_from_slice(&self.data_length.to_be_bytes());
         out
+    }
+
+    /// Parse a preimage (what the prover will read from `M.d`'s preimage): 69 bytes,
+    /// `next = 4`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CommitError> {
+        if bytes.len() != Self::LEN {
+            return Err(CommitError::Length {
+                record: "DepositCheck",
+                got: bytes.len(),
+                expected: Self::LEN,
+            });
+        }
+        if bytes[0] != DEPOSIT_CHECK_STEP {
+            return Err(CommitError::Field {
+                record: "DepositCheck",
+                field: "next",
+                value: bytes[0],
+            });
+        }
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&bytes[65..69]);
+        Ok(Self {
+            value: U256::from_be_slice(&bytes[1..33]),
+            data_hash: B256::from_slice(&bytes[33..65]),
+            data_length: u32::from_be_bytes(len),
+        })
     }
 
     /// `keccak(DepositCheck)`.
@@ -685,5 +711,65 @@ pub fn run_deposit_unit(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deposit_check_record_round_trips() {
+        let r = DepositCheckRecord {
+            value: U256::from(0x1234_5678u64) << 200,
+            data_hash: keccak256(b"data"),
+            data_length: 120_000,
+        };
+        let bytes = r.encode();
+        assert_eq!(bytes.len(), DepositCheckRecord::LEN);
+        assert_eq!(bytes[0], DEPOSIT_CHECK_STEP);
+        assert_eq!(DepositCheckRecord::decode(&bytes), Ok(r));
+        assert!(DepositCheckRecord::decode(&bytes[1..]).is_err());
+        let mut other = bytes.clone();
+        // A sequenced setup cursor's `next` (3, TX_ENTER) is not this record.
+        other[0] = 3;
+        assert!(DepositCheckRecord::decode(&other).is_err());
+    }
+
+    #[test]
+    fn the_first_deposit_is_taken_whatever_its_gas() {
+        let ctx = BlockCtxRecord::default();
+        let d = Deposit {
+            index: 0,
+            l1_block: 5,
+            tx: op_alloy_consensus::TxDeposit {
+                gas_limit: u64::MAX,
+                ..Default::default()
+            },
+        };
+        assert_eq!(next_decision(&ctx, Some(&d), 5, 1), Ok(MAX_DEPOSIT_GAS));
+        assert_eq!(next_decision(&ctx, Some(&d), 4, 1), Err(Ineligible::NotYet));
+        assert_eq!(next_decision(&ctx, None, 5, 1), Err(Ineligible::Absent));
+        let second = BlockCtxRecord {
+            deposit_count: 1,
+            deposit_gas: 1,
+            ..ctx
+        };
+        assert_eq!(
+            next_decision(&second, Some(&d), 5, MAX_DEPOSIT_GAS),
+            Err(Ineligible::OverBudget)
+        );
+        assert_eq!(
+            next_decision(&second, Some(&d), 5, MAX_DEPOSIT_GAS + 1),
+            Ok(MAX_DEPOSIT_GAS)
+        );
+        let full = BlockCtxRecord {
+            deposit_count: MAX_DEPOSITS_PER_BLOCK as u16,
+            ..ctx
+        };
+        assert_eq!(
+            next_decision(&full, None, 5, u64::MAX),
+            Err(Ineligible::Cap)
+        );
     }
 }
