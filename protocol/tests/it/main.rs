@@ -6,6 +6,7 @@ mod common;
 
 mod block_end;
 mod block_time_batch_bytes;
+mod deposits;
 mod fault_machine;
 mod l1_fee;
 mod prologue;
