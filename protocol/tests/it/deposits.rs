@@ -39,7 +39,7 @@ use blink_protocol::{
     execution::{build_evm, cfg_env, transact},
     fault::{
         block_end,
-        commit::{BlockCtxRecord, Top},
+        commit::BlockCtxRecord,
         deposits::{
             DepositData, DepositFailure, DepositOutcome, DepositStart, Ineligible, next_decision,
             run_deposit_unit,
@@ -405,10 +405,7 @@ fn run_block(
             );
         }
     }
-    assert_eq!(
-        trace.unit_commitment(runs.len() + 1),
-        Ok(Top::block_end(closed.output_root).hash())
-    );
+    assert_eq!(trace.unit_commitment(runs.len() + 1), Ok(closed.end.hash()));
     Ran {
         hash: closed.hash,
         world: t.world,
@@ -1143,7 +1140,7 @@ fn a_block_stops_at_1024_deposits() {
     assert_eq!(trace.unit_count(), MAX_DEPOSITS_PER_BLOCK + 2);
     assert_eq!(
         trace.unit_commitment(MAX_DEPOSITS_PER_BLOCK + 2),
-        Ok(Top::block_end(closed.output_root).hash())
+        Ok(closed.end.hash())
     );
     let clock = Instant::now();
     let last = trace
