@@ -578,6 +578,17 @@ pub struct Prologue {
     world: World,
 }
 
+/// The kinds of steps of the opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpeningStep {
+    /// `BLOCK_START`.
+    BlockStart,
+    /// `DERIVE`.
+    Derive,
+    /// `SYSTEM_WRITE`.
+    SystemWrite,
+}
+
 /// What a prologue step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrologueStep {
@@ -764,6 +775,25 @@ impl Prologue {
             }
             Phase::Deriving { .. } => Err(PrologueError::NotProvable),
             Phase::Done { .. } => Err(PrologueError::Over),
+        }
+    }
+
+    /// The step this state takes next (`None`: the unit is over).
+    pub fn next_step(&self) -> Option<OpeningStep> {
+        match self.phase {
+            Phase::Start { .. } => Some(OpeningStep::BlockStart),
+            Phase::Deriving { .. } => Some(OpeningStep::Derive),
+            Phase::Writing { .. } => Some(OpeningStep::SystemWrite),
+            Phase::Done { .. } => None,
+        }
+    }
+
+    /// Where the unit ended: `BETWEEN_UNITS(BlockCtx)` or `BLOCK_END(NO_OUTPUT, 0)`
+    /// (`None` before its end).
+    pub fn end(&self) -> Option<Top> {
+        match &self.phase {
+            Phase::Done { end, .. } => Some(*end),
+            _ => None,
         }
     }
 

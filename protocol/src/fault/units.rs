@@ -28,9 +28,14 @@
 //! stepping `k` times without computing the commitments in between; only the answer's
 //! commitment is hashed (memory tree, stack chain, world root with the writes overlaid).
 //!
-//! What it is not: the block's opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) is not
-//! built, so unit 0 here is the first unit after it the given state takes (its first
-//! deposit, or the end of deposits, or a sequenced entry), not the block's first unit; steps come from the Rust machine itself, not from a
+//! [`BlockTrace::open`] runs the whole block from `BLOCK_START` (an [`OpeningRun`]: the
+//! parent's leaf and state, the L1 its `DERIVE` steps read): unit 0 is the opening
+//! ([`super::prologue`]: `BLOCK_START`, `DERIVE` ×k, `SYSTEM_WRITE` ×8; replayed from its
+//! start like any unit), then the units above; a block that does not derive by the horizon
+//! is the opening alone, ending in `BLOCK_END(NO_OUTPUT, 0)`. `BLOCK_START` and
+//! `SYSTEM_WRITE` have witnesses ([`super::prologue::Prologue::witness`]); `DERIVE` does not.
+//!
+//! What it is not: steps come from the Rust machine itself, not from a
 //! revm replay (6.4's plan, which the machine's own speed made unnecessary so far); no
 //! registration in oracles (the codes are listed); no I/O.
 
@@ -40,15 +45,20 @@ use alloy_primitives::{B256, Bytes};
 
 use super::{
     block_end::{self, BlockEndError},
-    commit::{SetupStep, Top},
+    commit::{BlockEnvRecord, SetupStep, Top},
     deposits::{self, DepositData, DepositStart, DepositStepError},
     machine::{MachineState, StepError, step_in_place},
+    prologue::{DeriveRules, L1Source, OpeningStep, Prologue, PrologueError},
     tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
     tx_start::{self, BlockData, TxStart, TxStartError},
     witness::{self, WitnessError},
     world::World,
 };
-use crate::state::{CommittedState, StateChange};
+use crate::{
+    ChainConfig,
+    batch::blob,
+    state::{CommittedState, StateChange},
+};
 
 /// Steps per unit at most (2.3: a 2^24-gas unit has fewer than 2^24 · 1.05).
 pub const MAX_UNIT_STEPS: u64 = 1 << 25;
@@ -56,6 +66,12 @@ pub const MAX_UNIT_STEPS: u64 = 1 << 25;
 /// What a step does, by its pre-state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKind {
+    /// `BLOCK_START`.
+    BlockStart,
+    /// `DERIVE`.
+    Derive,
+    /// `SYSTEM_WRITE`.
+    SystemWrite,
     /// `DEPOSIT_NEXT` from `BETWEEN_UNITS` (deposits open).
     DepositNext,
     /// `DEPOSIT_CHECK`.
@@ -98,6 +114,9 @@ pub enum TraceError {
     /// A deposit step failed.
     #[error(transparent)]
     Deposit(#[from] DepositStepError),
+    /// A step of the block's opening failed.
+    #[error(transparent)]
+    Prologue(#[from] PrologueError),
     /// `BLOCK_CLOSE` failed.
     #[error(transparent)]
     Close(#[from] BlockEndError),
@@ -127,9 +146,31 @@ pub struct StepProof {
     pub codes: Vec<Bytes>,
 }
 
+/// The block's opening as the trace runs it: the prologue machine and what its `DERIVE`
+/// steps read.
+#[derive(Clone)]
+pub struct OpeningRun {
+    /// The prologue's state.
+    pub prologue: Prologue,
+    /// The L1 it derives from.
+    pub l1: Arc<dyn L1Source + Send + Sync>,
+    /// The chain's derivation rules.
+    pub rules: Arc<DeriveRules>,
+}
+
+impl std::fmt::Debug for OpeningRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpeningRun")
+            .field("prologue", &self.prologue)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The state of a unit between two steps.
 #[derive(Debug, Clone)]
 pub enum UnitState {
+    /// The block's opening: `BLOCK_START`, or `PROLOGUE`.
+    Opening(Box<OpeningRun>),
     /// `BETWEEN_UNITS` with deposits open, or a deposit's `TX_SETUP` before
     /// `DEPOSIT_CHECK`.
     Deposit(Box<DepositStart>),
@@ -156,6 +197,12 @@ impl UnitState {
     /// The kind of the step this state takes next.
     pub fn kind(&self) -> StepKind {
         match self {
+            Self::Opening(o) => match o.prologue.next_step() {
+                Some(OpeningStep::BlockStart) => StepKind::BlockStart,
+                Some(OpeningStep::Derive) => StepKind::Derive,
+                Some(OpeningStep::SystemWrite) => StepKind::SystemWrite,
+                None => StepKind::Done,
+            },
             Self::Deposit(d) if d.taken.is_none() => StepKind::DepositNext,
             Self::Deposit(_) => StepKind::DepositCheck,
             Self::Start(t) => match &t.setup {
@@ -176,6 +223,7 @@ impl UnitState {
     /// `M`.
     pub fn commitment(&self) -> B256 {
         match self {
+            Self::Opening(o) => o.prologue.commitment(),
             Self::Deposit(d) => d.commitment(),
             Self::Start(t) => t.commitment(),
             Self::Exec(m, _) => m.commitment(),
@@ -188,6 +236,21 @@ impl UnitState {
     /// One step (the identity on `DONE`).
     pub fn advance(self, data: &BlockData) -> Result<Self, TraceError> {
         Ok(match self {
+            Self::Opening(mut o) => {
+                let OpeningRun {
+                    prologue,
+                    l1,
+                    rules,
+                } = &mut *o;
+                prologue.step(l1.as_ref(), rules)?;
+                match prologue.end() {
+                    Some(end) => Self::Done {
+                        next: end.hash(),
+                        end: None,
+                    },
+                    None => Self::Opening(o),
+                }
+            }
             Self::Deposit(d) => match d.step()? {
                 deposits::Next::Check(n) => Self::Deposit(n),
                 deposits::Next::Closed(u, _) => Self::Done {
@@ -251,6 +314,11 @@ impl UnitState {
             Self::Exec(m, b) => Ok(only(TxEnd::from_machine(m, b.as_ref().clone())?.witness()?)),
             Self::End(e) => Ok(only(e.witness()?)),
             Self::Close(b) => Ok(only(block_end::witness(b, &data.env)?)),
+            Self::Opening(o) => match o.prologue.witness() {
+                Ok(w) => Ok(only(w)),
+                Err(PrologueError::NotProvable) => Err(TraceError::NotProvable(self.kind())),
+                Err(e) => Err(e.into()),
+            },
             other => Err(TraceError::NotProvable(other.kind())),
         }
     }
@@ -292,6 +360,9 @@ pub struct BlockTrace {
     units: Vec<Unit>,
     /// `M` after the last unit.
     end: B256,
+    /// The block's opening, unit 0 when the trace starts at `BLOCK_START`, with its step
+    /// count.
+    opening: Option<(OpeningRun, u64)>,
 }
 
 impl BlockTrace {
@@ -386,7 +457,59 @@ impl BlockTrace {
             codes: world,
             units,
             end,
+            opening: None,
         })
+    }
+
+    /// Runs the whole block from `BLOCK_START` (`run`: the parent's leaf and state, the L1
+    /// it derives from): the opening as unit 0, then the deposits over `deposits`, the
+    /// sequenced entries and `BLOCK_CLOSE`. A block that does not derive by the horizon is
+    /// the opening alone, ending in `BLOCK_END(NO_OUTPUT, 0)`.
+    pub fn open(
+        run: OpeningRun,
+        config: ChainConfig,
+        deposits: Arc<DepositData>,
+    ) -> Result<Self, TraceError> {
+        let mut p = run.prologue.clone();
+        let mut steps = 0u64;
+        while !p.is_done() {
+            p.step(run.l1.as_ref(), &run.rules)?;
+            steps += 1;
+            if steps > MAX_UNIT_STEPS {
+                return Err(TraceError::TooManySteps(0));
+            }
+        }
+        let end = p.end().ok_or(TraceError::Diverged(0))?.hash();
+        let mut trace = match p.finish() {
+            Some((block, world, taken)) => {
+                let data = Arc::new(BlockData::new(taken.env, taken.stream, config)?);
+                Self::with_deposits(TxStart::between_units(block, world, data)?, deposits)?
+            }
+            // NO_OUTPUT: no block, so no data; the empty stream stands in for it
+            None => {
+                let env = BlockEnvRecord {
+                    stream_root: blob::stream_root(&[]).map_err(|_| TraceError::Diverged(0))?,
+                    ..Default::default()
+                };
+                let world = World::new(CommittedState::default());
+                Self {
+                    data: Arc::new(BlockData::new(env, Bytes::new(), config)?),
+                    deposits,
+                    base: world.base().clone(),
+                    codes: world,
+                    units: Vec::new(),
+                    end,
+                    opening: None,
+                }
+            }
+        };
+        trace.opening = Some((run, steps));
+        Ok(trace)
+    }
+
+    /// Units before `units[0]`: 1 when the trace starts at `BLOCK_START`.
+    fn offset(&self) -> usize {
+        usize::from(self.opening.is_some())
     }
 
     /// The block's data.
@@ -396,38 +519,57 @@ impl BlockTrace {
 
     /// Units in the trace (the epilogue included when it ran).
     pub fn unit_count(&self) -> usize {
-        self.units.len()
+        self.units.len() + self.offset()
     }
 
-    fn unit(&self, j: usize) -> Result<&Unit, TraceError> {
-        self.units.get(j).ok_or(TraceError::NoUnit {
-            unit: j,
-            count: self.units.len(),
-        })
+    /// Unit `j` after the opening (`None`: `j` is the opening).
+    fn unit(&self, j: usize) -> Result<Option<&Unit>, TraceError> {
+        if j < self.offset() {
+            return Ok(None);
+        }
+        self.units
+            .get(j - self.offset())
+            .map(Some)
+            .ok_or(TraceError::NoUnit {
+                unit: j,
+                count: self.unit_count(),
+            })
     }
 
     /// `M` at the boundary before unit `j`; `j = unit_count()` gives the last one's end.
     pub fn unit_commitment(&self, j: usize) -> Result<B256, TraceError> {
-        if j == self.units.len() {
+        if j == self.unit_count() {
             return Ok(self.end);
         }
-        Ok(self.unit(j)?.block.between_units().hash())
+        match (self.unit(j)?, &self.opening) {
+            (Some(u), _) => Ok(u.block.between_units().hash()),
+            (None, Some((run, _))) => Ok(run.prologue.commitment()),
+            (None, None) => Err(TraceError::Diverged(j)),
+        }
     }
 
     /// Steps unit `j` takes.
     pub fn step_count(&self, j: usize) -> Result<u64, TraceError> {
-        Ok(self.unit(j)?.steps)
+        match (self.unit(j)?, &self.opening) {
+            (Some(u), _) => Ok(u.steps),
+            (None, Some((_, steps))) => Ok(*steps),
+            (None, None) => Err(TraceError::Diverged(j)),
+        }
     }
 
     /// Unit `j`'s start, rebuilt: the block's starting state with the writes of the
     /// units before it.
     pub fn unit_start(&self, j: usize) -> Result<UnitState, TraceError> {
-        let u = self.unit(j)?;
+        let u = match (self.unit(j)?, &self.opening) {
+            (Some(u), _) => u,
+            (None, Some((run, _))) => return Ok(UnitState::Opening(Box::new(run.clone()))),
+            (None, None) => return Err(TraceError::Diverged(j)),
+        };
         if u.kind == UnitKind::Close {
             return Ok(UnitState::Close(Box::new(u.block.clone())));
         }
         let mut state = self.base.clone();
-        for before in &self.units[..j] {
+        for before in &self.units[..j - self.offset()] {
             state.apply(&before.writes);
         }
         let world = self.codes.rebased(state);
@@ -448,7 +590,7 @@ impl BlockTrace {
 
     /// The state after `k` steps of unit `j` (at most its step count: `DONE`).
     pub fn step_state(&self, j: usize, k: u64) -> Result<UnitState, TraceError> {
-        let steps = self.unit(j)?.steps;
+        let steps = self.step_count(j)?;
         let mut s = self.unit_start(j)?;
         for _ in 0..k.min(steps) {
             s = s.advance(&self.data)?;
@@ -458,7 +600,7 @@ impl BlockTrace {
 
     /// `M` after `k` steps of unit `j` (module docs).
     pub fn step_commitment(&self, j: usize, k: u64) -> Result<B256, TraceError> {
-        let steps = self.unit(j)?.steps;
+        let steps = self.step_count(j)?;
         if k == 0 {
             return self.unit_commitment(j);
         }
@@ -474,7 +616,7 @@ impl BlockTrace {
 
     /// Every step's `M` of unit `j`, in order (`k = 1 ..= step_count(j)`), by one replay.
     pub fn step_commitments(&self, j: usize) -> Result<Vec<B256>, TraceError> {
-        let steps = self.unit(j)?.steps;
+        let steps = self.step_count(j)?;
         let mut s = self.unit_start(j)?;
         let mut out = Vec::with_capacity(usize::try_from(steps).unwrap_or(0));
         for _ in 0..steps {

@@ -12,7 +12,7 @@
 //!   block the chain ran, and `BLOCK_CLOSE` after it gives the chain's output root;
 //! * `block_start_refuses_a_wrong_parent`, `no_output_is_sticky`: the unit's edges.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use blink_protocol::{
@@ -26,10 +26,13 @@ use blink_protocol::{
     derive::{Deriver, L1Input, Step},
     fault::{
         block_end,
+        commit::Top,
+        deposits::DepositData,
         prologue::{
-            BlockCursor, Derive, DeriveRules, MemoryL1, ParentInfo, Prologue, PrologueError,
-            PrologueStep, derive_step, no_output, run,
+            BlockCursor, Derive, DeriveRules, L1Source, MemoryL1, ParentInfo, Prologue,
+            PrologueError, PrologueStep, derive_step, no_output, run,
         },
+        units::{BlockTrace, OpeningRun, StepKind, TraceError},
         world::World,
     },
     l1::{L1_BLOCK, L1BlockInfo},
@@ -383,6 +386,8 @@ fn prologue_opens_blocks_as_the_chain_does() {
         let states = &mut states;
         let db = &mut db;
         let committed = &mut committed;
+        let config = &config;
+        let rollup = &rollup;
         history(7, 40, false, genesis_hash, &|_| None, move |b| {
             let parent = headers.last().expect("genesis").clone();
             let ctx = BlockContext {
@@ -398,7 +403,7 @@ fn prologue_opens_blocks_as_the_chain_does() {
                 l1_origin: b.l1_origin,
                 l1_fee_scalars: rollup.l1_fee_scalars(),
             };
-            let mut exec = TxExecutor::new(&mut *db, &config, ctx.clone(), 0);
+            let mut exec = TxExecutor::new(&mut *db, config, ctx.clone(), 0);
             let mut changes = exec.apply_l1_origin().expect("L1Block");
             if let Some(k) = written_at_open(b.number) {
                 let hash = headers[k as usize].hash_slow();
@@ -414,6 +419,8 @@ fn prologue_opens_blocks_as_the_chain_does() {
     };
     assert!(h.blocks.len() > 20, "only {} blocks", h.blocks.len());
     let l1_view = MemoryL1::new(l1(0), &h.inputs);
+    let shared_l1: Arc<dyn L1Source + Send + Sync> = Arc::new(l1_view.clone());
+    let shared_rules = Arc::new(rules.clone());
     let horizon = h.inputs.last().map_or(0, |i| i.info.number);
     let mut cursor = BlockCursor::default();
     let (mut skipped, mut forced) = (0, 0);
@@ -433,6 +440,7 @@ fn prologue_opens_blocks_as_the_chain_does() {
             .filter(|s| matches!(s, PrologueStep::Skipped(_)))
             .count();
         let (mut block, world, taken) = end.finish().expect("opened");
+        let parent_cursor = cursor;
         assert_eq!(
             world.root(),
             states[n].clone().root(),
@@ -459,19 +467,68 @@ fn prologue_opens_blocks_as_the_chain_does() {
         // the leaf BLOCK_CLOSE ends in carries the cursor the next block opens with
         assert_eq!(closed.cursor, cursor, "block {n}: cursor");
         assert_eq!(closed.end.sections[1], cursor.hash());
+        // the challenger's trace of the whole block from BLOCK_START: the opening, the
+        // end of deposits, BLOCK_CLOSE, ending in the same leaf
+        let run = OpeningRun {
+            prologue: Prologue::new(
+                parent.clone(),
+                B256::ZERO,
+                parent_cursor,
+                horizon,
+                World::new(states[n - 1].clone()),
+            ),
+            l1: Arc::clone(&shared_l1),
+            rules: Arc::clone(&shared_rules),
+        };
+        let trace =
+            BlockTrace::open(run, config.clone(), Arc::new(DepositData::default())).expect("trace");
+        assert_eq!(trace.unit_count(), 3, "block {n}");
+        assert_eq!(trace.unit_commitment(3), Ok(closed.end.hash()));
+        assert_eq!(trace.step_count(0), Ok(steps.len() as u64));
+        assert_eq!(trace.step_kind(0, 0), Ok(StepKind::BlockStart));
+        assert_eq!(trace.step_kind(0, 1), Ok(StepKind::Derive));
+        let opening = trace.step_commitments(0).expect("opening steps");
+        assert_eq!(
+            opening.last(),
+            Some(&Top::done(trace.unit_commitment(1).expect("unit 1")).hash())
+        );
+        assert_eq!(trace.step_commitment(0, 1), Ok(opening[0]));
+        let w = trace.witness(0, 0).expect("BLOCK_START witness");
+        assert_eq!(w.witness[1], 1, "BLOCK_START's M");
+        assert_eq!(
+            trace.witness(0, 1).map(|_| ()),
+            Err(TraceError::NotProvable(StepKind::Derive))
+        );
+        let last_write = steps.len() as u64 - 1;
+        assert_eq!(trace.step_kind(0, last_write), Ok(StepKind::SystemWrite));
+        assert!(trace.witness(0, last_write).is_ok());
+        assert_eq!(trace.step_kind(1, 0), Ok(StepKind::DepositNext));
+        assert_eq!(trace.step_kind(2, 0), Ok(StepKind::BlockClose));
     }
     // the block after the last does not exist by the horizon
     let last = headers.last().expect("blocks");
     let world = World::new(states.last().expect("states").clone());
     let start = Prologue::new(last.clone(), B256::ZERO, cursor, horizon, world);
-    let (steps, end) = run(start, &l1_view, &rules, 1_000).expect("prologue");
+    let (steps, end) = run(start.clone(), &l1_view, &rules, 1_000).expect("prologue");
     assert_eq!(steps.last(), Some(&PrologueStep::NoOutput));
+    let trace = BlockTrace::open(
+        OpeningRun {
+            prologue: start,
+            l1: Arc::clone(&shared_l1),
+            rules: Arc::clone(&shared_rules),
+        },
+        config.clone(),
+        Arc::new(DepositData::default()),
+    )
+    .expect("trace of no block");
+    assert_eq!(trace.unit_count(), 1);
+    assert_eq!(
+        trace.unit_commitment(1),
+        Ok(Top::block_end(no_output(), B256::ZERO).hash())
+    );
     assert_eq!(
         end.commitment(),
-        blink_protocol::fault::commit::Top::done(
-            blink_protocol::fault::commit::Top::block_end(no_output(), B256::ZERO).hash()
-        )
-        .hash()
+        Top::done(Top::block_end(no_output(), B256::ZERO).hash()).hash()
     );
     println!(
         "prologue_opens_blocks_as_the_chain_does: {} blocks ({forced} forced), {skipped} records skipped",
@@ -524,9 +581,7 @@ fn no_output_is_sticky() {
     assert_eq!(p.top().sections[0], no_output());
     let (steps, end) = run(p, &l1_view, &rules, 10).expect("run");
     assert_eq!(steps, vec![PrologueStep::NoOutput]);
-    let done = blink_protocol::fault::commit::Top::done(
-        blink_protocol::fault::commit::Top::block_end(no_output(), B256::ZERO).hash(),
-    );
+    let done = Top::done(Top::block_end(no_output(), B256::ZERO).hash());
     assert_eq!(end.commitment(), done.hash());
     assert!(end.finish().is_none());
 }
