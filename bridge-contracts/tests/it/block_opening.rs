@@ -12,8 +12,15 @@
 //! first blocks flipped: the prover must revert or answer Rust's commitment. Prints the
 //! L1 gas per step kind (`--nocapture`); nothing about gas is asserted.
 //!
+//! `whole_blocks_through_the_trace_api`: five empty blocks traced by `BlockTrace::open`
+//! (the challenger's API), every step with a witness proven on L1 (`BLOCK_START`, eight
+//! `SYSTEM_WRITE`s, `BLOCK_CLOSE`), the others (`DERIVE`, `DEPOSIT_NEXT`) refused as not
+//! provable yet, each block opened from the previous one's leaf.
+//!
 //! What it is not: `DERIVE` on L1, the revm side (`protocol/tests/it/prologue.rs` holds
 //! the Rust prologue to the executor and the deriver).
+
+use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use blink_bridge_contracts::{
@@ -26,8 +33,13 @@ use protocol::{
     block_hashes::L2_BLOCK_HASHES,
     derive::L1Input,
     fault::{
+        deposits::DepositData,
         machine::ChainConsts,
-        prologue::{BlockCursor, DeriveRules, MemoryL1, Prologue, PrologueError, PrologueStep},
+        prologue::{
+            BlockCursor, DeriveRules, L1Source, MemoryL1, Prologue, PrologueError, PrologueStep,
+            run,
+        },
+        units::{BlockTrace, OpeningRun, StepKind, TraceError, UnitState},
         world::World,
     },
     l1::{L1_BLOCK, L1BlockInfo},
@@ -206,6 +218,134 @@ fn opening_steps_match_on_l1() {
     let (w_med, w_max) = median_max(&mut gas.write);
     println!(
         "block opening on L1 ({blocks} blocks, {flipped} flipped witnesses): BLOCK_START median {s_med} max {s_max} gas; SYSTEM_WRITE median {w_med} max {w_max} gas"
+    );
+}
+
+/// Every step of whole blocks as the challenger's trace API gives them
+/// (`BlockTrace::open`: the opening, the end of deposits, `BLOCK_CLOSE`), each step with a
+/// witness proven on L1 and the others refused as not provable yet.
+#[test]
+fn whole_blocks_through_the_trace_api() {
+    let config = ChainConfig::default();
+    let rollup = rollup();
+    let rules = Arc::new(DeriveRules::new(&rollup, &config));
+    let mut genesis = Genesis {
+        rollup: None,
+        config: config.clone(),
+        timestamp: 1_000,
+        sequencer: Address::ZERO,
+        alloc: Default::default(),
+    };
+    for a in [L1_BLOCK, L2_BLOCK_HASHES] {
+        genesis.alloc.insert(
+            a,
+            GenesisAccount {
+                code: Bytes::from_static(&[0x00]),
+                ..Default::default()
+            },
+        );
+    }
+    let (_, changes) = genesis_state(&genesis);
+    let mut committed = CommittedState::default();
+    committed.apply(&changes);
+    let ctx = BlockContext {
+        number: 0,
+        timestamp: 1_000,
+        base_fee: 1_000_000_000,
+        gas_limit: config.block_gas_limit,
+        parent_hash: B256::ZERO,
+        l1_origin: l1(0),
+        l1_fee_scalars: rollup.l1_fee_scalars(),
+    };
+    let mut header = seal_header(&ctx, committed.root(), &[], &[]);
+    let inputs: Vec<L1Input> = (1..=5)
+        .map(|n| L1Input {
+            info: l1(n),
+            parent_hash: l1(n - 1).hash,
+            ..Default::default()
+        })
+        .collect();
+    let source: Arc<dyn L1Source + Send + Sync> = Arc::new(MemoryL1::new(l1(0), &inputs));
+    let mut prover = Prover::new(&ChainConsts::blink(config.chain_id)).expect("prover");
+    let mut cursor = BlockCursor::default();
+    let mut state = committed;
+    let (mut proven, mut refused) = (0, 0);
+    for n in 1..=5u64 {
+        let opening = OpeningRun {
+            prologue: Prologue::new(
+                header.clone(),
+                B256::ZERO,
+                cursor,
+                5,
+                World::new(state.clone()),
+            ),
+            l1: Arc::clone(&source),
+            rules: Arc::clone(&rules),
+        };
+        let trace = BlockTrace::open(opening, config.clone(), Arc::new(DepositData::default()))
+            .expect("trace");
+        for j in 0..trace.unit_count() {
+            let posts = trace.step_commitments(j).expect("steps");
+            for k in 0..trace.step_count(j).expect("count") {
+                let pre = trace.step_commitment(j, k).expect("pre");
+                match trace.witness(j, k) {
+                    Ok(proof) => {
+                        let (answer, _) = prover.step(pre, &proof.witness).expect("revm");
+                        assert_eq!(
+                            answer,
+                            Answer::Post(posts[k as usize]),
+                            "block {n} unit {j} step {k}"
+                        );
+                        proven += 1;
+                    }
+                    Err(TraceError::NotProvable(kind)) => {
+                        assert!(
+                            matches!(kind, StepKind::Derive | StepKind::DepositNext),
+                            "{kind:?}"
+                        );
+                        refused += 1;
+                    }
+                    Err(e) => panic!("block {n} unit {j} step {k}: {e}"),
+                }
+            }
+        }
+        // the next block opens from this one's leaf
+        let last = trace.unit_count();
+        let end = trace.unit_commitment(last).expect("end");
+        let close = trace.unit_start(last - 1).expect("close");
+        let UnitState::Close(block) = close else {
+            panic!("the last unit is not BLOCK_CLOSE");
+        };
+        let closed = protocol::fault::block_end::close(&block, &trace.data().env).expect("close");
+        assert_eq!(closed.end.hash(), end);
+        // an empty block's state is the opening's: no deposit, no entry
+        let (_, opened) = run(
+            Prologue::new(
+                header.clone(),
+                B256::ZERO,
+                cursor,
+                5,
+                World::new(state.clone()),
+            ),
+            source.as_ref(),
+            &rules,
+            100,
+        )
+        .expect("opening");
+        let (_, mut world, _) = opened.finish().expect("opened");
+        world.commit();
+        state = world.base().clone();
+        assert_eq!(
+            state.clone().root(),
+            closed.header.state_root,
+            "block {n}: state"
+        );
+        header = closed.header;
+        cursor = closed.cursor;
+    }
+    assert_eq!(refused, 10, "one DERIVE and one DEPOSIT_NEXT per block");
+    println!(
+        "whole blocks through the trace API: {proven} steps proven on L1, {refused} not provable yet"
     );
 }
 
