@@ -71,7 +71,7 @@ use super::{
     coverage::{Environment, Program},
     machine::{
         ChainConsts, Context, Env, MachineError, MachineState, Outcome, StepError, is_call,
-        is_create, step,
+        is_create, step, step_in_place,
     },
     trace::{CallRecord, CreateRecord, JournalSnapshot, OpcodeSnapshot, StepTracer},
     tx_end::{BlockState, TxEnd, TxEndError},
@@ -1069,7 +1069,7 @@ pub fn run(
     // step no block's trace has (`TX_ENTER` enters no frame for it), so it is taken here
     // without the callback, and the end compared as any other.
     if rev.steps.is_empty() && !p.create && p.code.is_empty() && m.finished.is_none() {
-        m = step(&m).map_err(DiffError::Unsupported)?;
+        step_in_place(&mut m).map_err(DiffError::Unsupported)?;
     }
     let Some(f) = &m.finished else {
         return Err(disagree(
@@ -1150,7 +1150,7 @@ pub fn run_to_finish(p: &Program, block: &BlockState) -> Result<(MachineState, T
             let end = TxEnd::from_machine(&m, inside)?;
             return Ok((m, end));
         }
-        m = step(&m).map_err(DiffError::Unsupported)?;
+        step_in_place(&mut m).map_err(DiffError::Unsupported)?;
     }
     Err(DiffError::Disagree {
         step: MAX_STEPS_TO_FINISH,

@@ -90,7 +90,10 @@ use super::{
         BlockEnvRecord, FrameKind, Kind, SetupCursorRecord, SetupStep, Top, TxCtxRecord, View,
         ViewFormat,
     },
-    machine::{ChainConsts, Context, Env, MachineError, MachineState, StepError, delegation, step},
+    machine::{
+        ChainConsts, Context, Env, MachineError, MachineState, StepError, delegation, step,
+        step_in_place,
+    },
     tree::{self, RangeProof},
     tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
     world::{TxState, World, is_precompile},
@@ -1161,7 +1164,8 @@ pub fn run_unit(start: TxStart, max_steps: usize) -> Result<UnitRun, TxStartErro
     };
     let exec_start = Some(m.clone());
     while m.finished.is_none() {
-        *m = step(&m).map_err(TxStartError::Step)?;
+        // in place: `step` clones the journals, quadratic over a long unit
+        step_in_place(&mut m).map_err(TxStartError::Step)?;
         bump(&mut commitments, m.commitment())?;
     }
     let mut end = TxEnd::from_machine(&m, *block)?;
