@@ -91,8 +91,7 @@ use super::{
         ViewFormat,
     },
     machine::{
-        ChainConsts, Context, Env, MachineError, MachineState, StepError, delegation, step,
-        step_in_place,
+        ChainConsts, Context, Env, MachineError, MachineState, StepError, delegation, step_in_place,
     },
     tree::{self, RangeProof},
     tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
