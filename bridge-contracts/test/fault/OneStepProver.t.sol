@@ -17,6 +17,8 @@ import { TestBase } from "../lib/Vm.sol";
 ///         fuzzed against Solidity's own arithmetic with witnesses built here.
 contract OneStepProverTest is TestBase {
     OneStepProver internal prover;
+    /// @dev The code oracle `ProverCall` and `ProverCreate` read.
+    CodeOracle internal oracle;
     string internal json;
 
     /// @dev Sections of `M` a frame does not own; any values do.
@@ -27,7 +29,7 @@ contract OneStepProverTest is TestBase {
 
     function setUp() public {
         json = vm.readFile("test/fixtures/one_step_prover.json");
-        CodeOracle oracle = new CodeOracle();
+        oracle = new CodeOracle();
         // The chain constants the Rust machine's fixtures were made with.
         prover = new OneStepProver(
             vm.parseJsonUint(json, ".chain.chainId"),
@@ -348,6 +350,23 @@ contract OneStepProverTest is TestBase {
         uint256 at = vm.parseJsonUint(json, ".creationKindAt") + 194 + 97 + 1;
         witness[at] = 0x01;
         vm.expectRevert(IProverErrors.BadMemoryProof.selector);
+        prover.step(pre, witness);
+    }
+
+    /// @dev A `CREATE` entering its child (`ProverCreate`): the address, the nonce bump, the
+    ///      new account and the child's frame, whose init code's root and length come from
+    ///      the code oracle.
+    function test_createEnter_startsTheChild() public {
+        oracle.register(vm.parseJsonBytes(json, ".createInitCode"));
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("createEnter");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    /// @dev The same step before the init code is registered: `NotRegistered(its hash)`.
+    function test_createEnter_unregisteredInitCode_reverts() public {
+        bytes32 initHash = keccak256(vm.parseJsonBytes(json, ".createInitCode"));
+        (bytes32 pre, bytes memory witness,) = _case("createEnter");
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.NotRegistered.selector, initHash));
         prover.step(pre, witness);
     }
 

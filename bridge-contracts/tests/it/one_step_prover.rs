@@ -1489,6 +1489,20 @@ fn fixtures() -> String {
     let creation_kind_at = find(&creation_w, &creation.env_record().encode());
     // MSTORE8(0, 0xEF), RETURN(0, 1).
     let creation_ef = creation_end(&[0x60, 0xef, 0x5f, 0x53, 0x60, 1, 0x5f, 0xf3]);
+    // A CREATE entering its child (inside a creation whose init code creates again): its
+    // init code must be in the CodeOracle first.
+    let p = Program::new(coverage::InitCode::Nested.code(0))
+        .create_tx()
+        .gas(1_000_000);
+    let mut create = differential::machine_start(&p, 1_000_000).expect("valid program");
+    while create.cursor.is_some() || create.code.bytes().get(create.pc) != Some(&0xf0) {
+        create = step(&create).expect("steps");
+    }
+    let init_codes = witness::code_oracle_inputs(&create);
+    assert_eq!(init_codes.len(), 1, "the child's init code");
+    for code in &init_codes {
+        prover.register_code(code).expect("registers");
+    }
 
     let value = serde_json::json!({
         "chain": {
@@ -1529,6 +1543,8 @@ fn fixtures() -> String {
         "revertKeptWritesPost": kept.hash().to_string(),
         "creationReturn": case(&mut prover, &creation),
         "creationReturnEf": case(&mut prover, &creation_ef),
+        "createEnter": case(&mut prover, &create),
+        "createInitCode": hex(&init_codes[0]),
         "creationKindAt": creation_kind_at,
     });
     format!("{}\n", serde_json::to_string_pretty(&value).expect("json"))

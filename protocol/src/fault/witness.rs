@@ -88,6 +88,17 @@
 //!  n = min(retLength, len) > 0] dest:   Opening of the caller's memory words under
 //!                                       [retOffset, retOffset + end); end = the first
 //!                                       write-back chunk's (copy_chunk_end(retOffset, 0, n))
+//! [CREATE, CREATE2, k items,    init:   Opening of the init code's memory words (none if
+//!  the step does not halt]              empty; above 2 KiB its first 4 sponge blocks, then
+//!                                       nothing), then, unless above 2 KiB, the create's
+//!                                       openings ([`create_sections`]): creator, warm,
+//!                                       debit, target, created set
+//! [create frame's RETURN,       code:   Opening of the output's memory words (its first
+//!  0 < len ≤ 24,576]                    4 sponge blocks above 2 KiB) ‖ [deposited here]
+//!                                       Global ‖ the created account's world opening
+//! [create or deposit cursor]    cursor (298 or 225) ‖ memory opening ‖ [the last step]
+//!                                       FrameEnv ‖ Global ‖ the create's openings or the
+//!                                       created account's
 //! [the step ends the frame:     parent: [nested] the suspended caller's Frame preimage (232)
 //!  STOP, RETURN, REVERT, halt]  entry:  the frame's call-stack entry preimage (96):
 //!                                       b32 parentFrame ‖ b32 snapshot ‖ b32 below
@@ -103,7 +114,7 @@
 //! before calls; the prover must know the frame is not nested), and every `STOP` (or
 //! `pc ≥ codeLength`), `RETURN` and `REVERT` carries the frame's `FrameEnv`: the prover
 //! must know the frame's kind, since a create frame's successful end deposits code, which
-//! is no call's end (it refuses that step until `ProverCreate`). A call's sections are
+//! is no call's end (`ProverCreate` proves it). A call's sections are
 //! present whether or not it halts before reading them (the stack holding its `k` items
 //! is the only condition of the first), so only the prover's halts decide what it reads;
 //! the callee's code root and length and whether `to`'s code is a designator come from
