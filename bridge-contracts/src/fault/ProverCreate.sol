@@ -315,8 +315,8 @@ contract ProverCreate is SubProver, ProverSponge {
         a.created = a.op == 0xf5 ? _create2Address(a.me, a.salt, a.initHash) : _createAddress(a.me, a.nonce);
         if (!_isPrecompile(a.created)) {
             bytes32 warm = LibSmt.addressKey(TAG_WARM_ACCOUNT, a.created);
-            (, bytes32 tx) = LibSmt.store(LibSmt.readProof(r, warm), _root(a.g, G_TX_TREE), warm, PRESENT);
-            LibFrame.put(a.g, G_TX_TREE, 32, uint256(tx));
+            (, bytes32 warmed) = LibSmt.store(LibSmt.readProof(r, warm), _root(a.g, G_TX_TREE), warm, PRESENT);
+            LibFrame.put(a.g, G_TX_TREE, 32, uint256(warmed));
         }
         bytes32 snapshot = keccak256(a.g);
         if (a.value != 0) {
