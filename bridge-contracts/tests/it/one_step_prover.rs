@@ -1768,6 +1768,150 @@ fn create_frames() {
     }
 }
 
+/// The create cases the issue names, each written out (the `creates` family draws them at
+/// random): `CREATE` and `CREATE2` of 0-byte, short and 3,000-byte code, init code above
+/// 2 KiB that reverts, init code that runs out of gas, a deposit over EIP-170, an `0xEF`
+/// deposit, a create in a static context, a `CREATE2` collision (by nonce, and by the same
+/// `CREATE2` twice: by code), nested creates, a creator at nonce `2^64 − 1`, and a value.
+/// Every step must be the machine's post-state.
+#[test]
+fn create_cases_named_by_the_issue() {
+    use coverage::{CreateCase, InitCode, Occupied, Via};
+    let mut h = Harness::new();
+    h.state_stride = Some(131);
+    let base = CreateCase {
+        op: 0xf0,
+        value: U256::ZERO,
+        salt: U256::from(7),
+        init: InitCode::Deploy(11),
+        init_pad: 0,
+        twice: false,
+        via: Via::Direct,
+        occupied: Occupied::Free,
+        end: 0x00,
+        frame_gas: 1_000_000,
+    };
+    let cases = [
+        (
+            "CREATE of 0 bytes",
+            CreateCase {
+                init: InitCode::Deploy(0),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 of 11 bytes, twice (a collision by code)",
+            CreateCase {
+                op: 0xf5,
+                twice: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE of 3,000 bytes",
+            CreateCase {
+                init: InitCode::Deploy(3_000),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 of 3,000 bytes",
+            CreateCase {
+                op: 0xf5,
+                init: InitCode::Deploy(3_000),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2, init code above 2 KiB that reverts",
+            CreateCase {
+                op: 0xf5,
+                init: InitCode::Revert(40),
+                init_pad: 2_100,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE, init code out of gas",
+            CreateCase {
+                init: InitCode::OutOfGas,
+                frame_gas: 60_000,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE, deposit over EIP-170",
+            CreateCase {
+                init: InitCode::Deploy(24_577),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2, 0xEF deposit",
+            CreateCase {
+                op: 0xf5,
+                init: InitCode::DeployEf,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE in a static context",
+            CreateCase {
+                via: Via::Static,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 collision by nonce",
+            CreateCase {
+                op: 0xf5,
+                occupied: Occupied::Nonce,
+                ..base.clone()
+            },
+        ),
+        (
+            "nested creates",
+            CreateCase {
+                init: InitCode::Nested,
+                ..base.clone()
+            },
+        ),
+        (
+            "creator at nonce 2^64 - 1",
+            CreateCase {
+                via: Via::Call(u64::MAX),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 with a value",
+            CreateCase {
+                op: 0xf5,
+                value: U256::from(5),
+                end: 0xf3,
+                ..base.clone()
+            },
+        ),
+    ];
+    for (name, c) in cases {
+        let (p, _) = coverage::create_program(&c);
+        h.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    h.report("named create cases");
+    assert_eq!(h.stats.unsupported, 0);
+    for kind in [
+        "create enter",
+        "create fail",
+        "create frame deposit, creator resumes",
+    ] {
+        assert!(
+            h.stats.gas.keys().any(|(_, k)| *k == kind),
+            "no {kind} step compared"
+        );
+    }
+}
+
 /// The state before the last step of a creation transaction running `init`.
 fn creation_end(init: &[u8]) -> MachineState {
     let p = Program::new(init.to_vec()).create_tx().gas(100_000);
