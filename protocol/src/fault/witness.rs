@@ -156,8 +156,9 @@ use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 
 use super::{
     commit::{
-        BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord,
-        Kind, LogCursorRecord, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
+        BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, CreateCursorRecord,
+        DepositCursorRecord, FrameEnvRecord, FrameRecord, Kind, LogCursorRecord,
+        SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
         CALL_DEPTH_LIMIT, CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MAX_DEPLOYED_CODE_SIZE,
@@ -200,9 +201,9 @@ pub enum WitnessError {
         /// The count found.
         count: usize,
     },
-    /// A cursor preimage whose tag byte is not a copy's (1), a sponge's (2) or a
-    /// `LOG`'s (3).
-    #[error("cursor tag {0}, expected 1 (copy), 2 (sponge) or 3 (log)")]
+    /// A cursor preimage whose tag byte is not a copy's (1), a sponge's (2), a `LOG`'s
+    /// (3), an init code's (4) or a deposit's (5).
+    #[error("cursor tag {0}, expected 1 (copy), 2 (sponge), 3 (log), 4 (create) or 5 (deposit)")]
     CursorTag(u8),
     /// A record inside the witness did not decode.
     #[error(transparent)]
@@ -356,6 +357,10 @@ pub enum CursorPreimage {
     Sponge(SpongeCursorRecord),
     /// A `LOG`'s data sponge (354 bytes, tag 3).
     Log(LogCursorRecord),
+    /// A create's init-code sponge (298 bytes, tag 4).
+    Create(CreateCursorRecord),
+    /// A create frame's deposit sponge (225 bytes, tag 5).
+    Deposit(DepositCursorRecord),
 }
 
 /// Items an opcode reads from the stack, for the opcodes whose witness carries a stack
@@ -1410,6 +1415,31 @@ fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
                         d.global = Some(global);
                     }
                 }
+                CreateCursorRecord::TAG => {
+                    let c = CreateCursorRecord::decode(r.take(CreateCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Create(c));
+                    d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                    if log_step_appends(c.blocks, c.length) {
+                        // The create goes on: `FrameEnv`, `Global`, its openings (as bytes).
+                        d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
+                        d.global = Some(GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?);
+                        d.create = Some(r.take(bytes.len() - r.at)?.to_vec());
+                    }
+                }
+                DepositCursorRecord::TAG => {
+                    let c = DepositCursorRecord::decode(r.take(DepositCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Deposit(c));
+                    d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                    if log_step_appends(c.blocks, c.length) {
+                        // The deposit: `FrameEnv`, `Global`, the created account.
+                        let env = FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?;
+                        d.global = Some(GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?);
+                        let a = account_section(&mut r, smt::account_key(env.self_address))?;
+                        d.env = Some(env);
+                        d.world = Some(a.world);
+                        d.account = a.account;
+                    }
+                }
                 t => return Err(WitnessError::CursorTag(t)),
             }
         } else if frame.pc < frame.code_length {
@@ -1702,10 +1732,10 @@ mod tests {
                 other => panic!("cursor section differs: {other:?}"),
             }
             if s.cursor.is_some() {
-                // A tag that is not a copy's, a sponge's or a log's.
+                // A tag no cursor has.
                 let mut bad = w.clone();
-                bad[1 + Top::LEN + FrameRecord::LEN] = 4;
-                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(4)));
+                bad[1 + Top::LEN + FrameRecord::LEN] = 6;
+                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(6)));
             }
             step_in_place(&mut s).expect("step");
         }
