@@ -336,7 +336,7 @@ contract OneStepProverTest is TestBase {
 
     /// @dev A creation's `RETURN` of one byte deposits it (`ProverCreate`): the created
     ///      account's code hash in the world, then `TX_FINISH` with the output.
-    function test_creationReturn_deposits() public {
+    function test_creationReturn_deposits() public view {
         (bytes32 pre, bytes memory witness, bytes32 post) = _case("creationReturn");
         vm.assertEq(prover.step(pre, witness), post);
     }
@@ -371,7 +371,7 @@ contract OneStepProverTest is TestBase {
     }
 
     /// @dev EIP-3541: code starting with `0xEF` is refused, a halt of the creation.
-    function test_creationReturnEf_halts() public {
+    function test_creationReturnEf_halts() public view {
         (bytes32 pre, bytes memory witness, bytes32 post) = _case("creationReturnEf");
         vm.assertEq(prover.step(pre, witness), post);
     }
