@@ -29,10 +29,9 @@
 //! their own: `protocol::fault::coverage::nested_step`). The codes a call step reads from
 //! the prover's `CodeOracle` are registered first (`witness::code_oracle_inputs`).
 //! Creates (the `creates` family) are compared with revm at every step and every step is
-//! asked of the prover: it must refuse the `CREATE`/`CREATE2` opcode step, the init-code
-//! and deposit sponges and a create frame's successful end (`STOP`, `RETURN`: no
-//! `ProverCreate` yet, `protocol::fault::coverage::prover_refuses`, counted on the same
-//! line) and prove a create frame's `REVERT` and halts.
+//! asked of the prover (`ProverCreate`): the `CREATE`/`CREATE2` opcode step, the init-code
+//! and deposit sponges, a create frame's code deposit, `REVERT` and halts
+//! (`protocol::fault::coverage::create_step`, counted on the nested-frames line).
 //!
 //! Workloads (`bridge_contracts::workloads`): a share of the steps (`--workload-share`,
 //! percent) goes to the workload transactions over a pre-state built by deploying
@@ -69,7 +68,7 @@ use eyre::bail;
 use protocol::fault::{
     coverage::{
         Coverage, Environment, Family, Generator, Program, Rng, StepOutcome, Target, classify,
-        nested_step, prover_proves, prover_refuses, targets,
+        create_step, nested_step, prover_proves, targets,
     },
     differential::{self, DiffError, Step},
     machine::ChainConsts,
@@ -331,8 +330,8 @@ impl Run {
             if let Some(micro) = nested_step(s.pre, s.post) {
                 coverage.nested(micro);
             }
-            if prover_refuses(s.pre) {
-                coverage.refused();
+            if create_step(s.pre, s.post) {
+                coverage.create();
             }
             *counter += 1;
             if counter.is_multiple_of(*every) {
@@ -645,7 +644,7 @@ mod tests {
         }
         // The workloads' own opcodes reached the prover and it ran them.
         for op in [
-            0xf4u8, 0x37, 0x39, 0xf1, 0xfa, 0x55, 0x54, 0xa3, 0x20, 0xfd, 0xf3,
+            0xf4u8, 0x37, 0x39, 0xf1, 0xfa, 0x55, 0x54, 0xa3, 0x20, 0xfd, 0xf3, 0xf0,
         ] {
             let ran = c
                 .rows
@@ -655,7 +654,7 @@ mod tests {
         }
         // Creates: the creation transactions' and the factory's (CREATE).
         assert!(c.rows.keys().any(|(o, _)| *o == 0xf0));
-        assert!(c.creates_refused > 0);
+        assert!(c.creates > 0);
     }
 
     #[test]

@@ -229,6 +229,16 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// `OneStepProver`'s sub-prover of creates: a create frame's successful end (the code
+        /// deposit): called by the router with `staticcall`, it trusts the router's checks;
+        /// only `step` counts.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverCreate,
+        "artifacts/ProverCreate.json"
+    );
+
+    alloy::sol!(
         /// The one-step prover's code oracle (`docs/fault-proofs.md` 3.6): code hash → EIP-6800
         /// chunk root, length and EIP-7702 delegate, computed from the code on registration.
         #[sol(rpc)]
@@ -300,8 +310,9 @@ pub mod workloads;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
-    Portal, ProverBlockEnd, ProverCall, ProverMemory, ProverState, ProverTxEnd, SmtVerifier,
-    TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy, WorkloadRouter,
+    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
+    SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy,
+    WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -481,6 +492,7 @@ mod tests {
             ("ProverState", &ProverState::DEPLOYED_BYTECODE),
             ("ProverMemory", &ProverMemory::DEPLOYED_BYTECODE),
             ("ProverCall", &ProverCall::DEPLOYED_BYTECODE),
+            ("ProverCreate", &ProverCreate::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());
@@ -523,6 +535,7 @@ mod tests {
             (&ProverState::BYTECODE, &ProverState::DEPLOYED_BYTECODE),
             (&ProverMemory::BYTECODE, &ProverMemory::DEPLOYED_BYTECODE),
             (&ProverCall::BYTECODE, &ProverCall::DEPLOYED_BYTECODE),
+            (&ProverCreate::BYTECODE, &ProverCreate::DEPLOYED_BYTECODE),
             (&CodeOracle::BYTECODE, &CodeOracle::DEPLOYED_BYTECODE),
             (&SmtVerifier::BYTECODE, &SmtVerifier::DEPLOYED_BYTECODE),
         ] {

@@ -37,7 +37,7 @@ use revm::{
 use crate::{
     CodeOracle,
     OneStepProver::{self, OneStepProverErrors},
-    ProverBlockEnd, ProverCall, ProverMemory, ProverState, ProverTxEnd,
+    ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
 };
 
 /// Who deploys the prover (its first `CREATE`).
@@ -110,10 +110,11 @@ impl std::fmt::Debug for Prover {
 impl Prover {
     /// A fresh revm where [`DEPLOYER`] created the committed artifacts: `ProverState`
     /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), `CodeOracle`
-    /// (4), `ProverCall` (5, with the oracle), then the router `OneStepProver` (6) with
-    /// `chain`'s constants and the four others (`constructor(chainId, coinbase, prevrandao,
-    /// blobBaseFee, proverState, proverMemory, proverTxEnd, proverBlockEnd, proverCall)`).
-    /// Registrations use the nonces from 7.
+    /// (4), `ProverCall` (5, with the oracle), `ProverCreate` (6, with the same oracle), then
+    /// the router `OneStepProver` (7) with `chain`'s constants and the others
+    /// (`constructor(chainId, coinbase, prevrandao, blobBaseFee, proverState, proverMemory,
+    /// proverTxEnd, proverBlockEnd, proverCall, proverCreate)`). Registrations use the nonces
+    /// from 8.
     pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
         let mut evm = Context::mainnet()
             .with_db(CacheDB::new(EmptyDB::default()))
@@ -132,6 +133,14 @@ impl Prover {
             .abi_encode(),
         );
         let prover_call = create(&mut evm, 5, init)?;
+        let mut init = ProverCreate::BYTECODE.to_vec();
+        init.extend_from_slice(
+            &ProverCreate::constructorCall {
+                codeOracle_: code_oracle,
+            }
+            .abi_encode(),
+        );
+        let prover_create = create(&mut evm, 6, init)?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
@@ -142,18 +151,19 @@ impl Prover {
             proverTxEnd_: prover_tx_end,
             proverBlockEnd_: prover_block_end,
             proverCall_: prover_call,
+            proverCreate_: prover_create,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let address = create(&mut evm, 6, init)?;
+        let address = create(&mut evm, 7, init)?;
         Ok(Self {
             evm,
             address,
             chain: *chain,
             code_oracle,
             registered: Default::default(),
-            nonce: 7,
+            nonce: 8,
         })
     }
 

@@ -48,13 +48,15 @@ import { ProverBase } from "./ProverBase.sol";
 ///         settlement steps to the unit boundary) and the block's boundaries to `ProverBlockEnd`
 ///         (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the block's opening,
 ///         `SYSTEM_WRITE` only, `DERIVE` not yet).
+///         `ProverCreate` takes `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN`
+///         (the code deposit: every frame end reads the frame's `FrameEnv.kind`) and the
+///         micro-steps of the init-code and deposit sponges (cursor tags 4 and 5).
 ///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles,
-///         `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN` (the code deposit: every
-///         frame end reads the frame's `FrameEnv.kind`), `SELFDESTRUCT`, the start of a
+///         `SELFDESTRUCT`, the start of a
 ///         transaction and of a block (every other `M.kind`; `BETWEEN_UNITS` before the
 ///         block's last unit is `UnitsLeft`) (and, from `ProverMemory`, a copy source that is
-///         neither `W32` nor `CODE31`, and the init-code and deposit sponges' cursors, tags 4
-///         and 5: `UnsupportedMicroStep`). A create frame's `REVERT` and halts are proven: the
+///         neither `W32` nor `CODE31`: `UnsupportedMicroStep`). A create frame's `REVERT` and
+///         halts are proven: the
 ///         machine ends them as a call's (snapshot, 0 pushed, nothing written back).
 contract OneStepProver is ProverBase, IOneStepProver {
     using LibWitness for WitnessReader;
@@ -98,6 +100,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The sub-prover of the call opcodes and of a nested frame's `STOP`, `RETURN`
     ///         and `REVERT` (`ProverCall`).
     ISubProver public immutable proverCall;
+    /// @notice The sub-prover of a create frame's successful end, the code deposit
+    ///         (`ProverCreate`).
+    ISubProver public immutable proverCreate;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -118,6 +123,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param proverTxEnd_  A `ProverTxEnd`.
     /// @param proverBlockEnd_ A `ProverBlockEnd`.
     /// @param proverCall_   A `ProverCall`.
+    /// @param proverCreate_ A `ProverCreate`.
     constructor(
         uint256 chainId_,
         address coinbase_,
@@ -127,7 +133,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         ISubProver proverMemory_,
         IOneStepProver proverTxEnd_,
         IOneStepProver proverBlockEnd_,
-        ISubProver proverCall_
+        ISubProver proverCall_,
+        ISubProver proverCreate_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -138,6 +145,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         proverTxEnd = proverTxEnd_;
         proverBlockEnd = proverBlockEnd_;
         proverCall = proverCall_;
+        proverCreate = proverCreate_;
     }
 
     /// @inheritdoc IOneStepProver
@@ -165,8 +173,12 @@ contract OneStepProver is ProverBase, IOneStepProver {
         c.frame = r.copy(LibFrame.FRAME_LEN);
         if (keccak256(c.frame) != LibFrame.mD(c.m)) revert BadPreimage(SECTION_FRAME);
         c.f = LibFrame.decode(c.frame);
-        // Micro-steps are all bulk memory work (copies, the sponge).
-        if (c.f.cursor != 0) return _handOff(proverMemory, r, c, 0, witness);
+        // Micro-steps are bulk memory work (copies, the sponges); the create sponges' (cursor
+        // tags 4 and 5, the preimage's first byte) go on with a create or a deposit.
+        if (c.f.cursor != 0) {
+            uint256 tag = LibWitness.field(r.ptr, 0, 1);
+            return _handOff(tag == 4 || tag == 5 ? proverCreate : proverMemory, r, c, 0, witness);
+        }
         if (c.f.pc >= c.f.codeLength) return _exit(r, c, 0x00, witness);
 
         (uint256 op, uint256 immediate) = _fetch(r, c.f);
@@ -183,6 +195,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa || op == 0x3b || op == 0x3c) {
             return _handOff(proverCall, r, c, op, witness);
         }
+        if (op == 0xf0 || op == 0xf5) return _handOff(proverCreate, r, c, op, witness);
         if (op == 0xfe) return _halt(c);
         if (op >= 0x60 && op <= 0x7f) {
             c.f.pc += LibCode.pushLen(op);
@@ -478,8 +491,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
 
     /// @notice `STOP` (or `pc ≥ codeLength`), `RETURN`, `REVERT`: the frame ends. Its
     ///         `FrameEnv` (first after the code opening) says its kind: a create frame's
-    ///         `STOP` or `RETURN` deposits code, which no prover here proves yet
-    ///         (`UnsupportedStep`); its `REVERT` ends as a call's. The call-stack entry at the
+    ///         `STOP` or `RETURN` deposits code (`ProverCreate`); its `REVERT` ends as a
+    ///         call's. The call-stack entry at the
     ///         witness's end says which frame: the transaction's (`parentFrame` 0) finishes
     ///         here, a nested one's caller resumes in `ProverCall`.
     function _exit(WitnessReader memory r, Ctx memory c, uint256 op, bytes calldata witness)
@@ -489,9 +502,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
     {
         uint256 envAt = _preimage(r, LibFrame.ENV_LEN, LibFrame.env(c.frame), SECTION_ENV);
         if (op != 0xfd && LibFrame.isCreate(LibWitness.field(envAt, 0, 1))) {
-            // casting to 'uint8' is safe because `op` is 0x00, 0xf3 or 0xfd
-            // forge-lint: disable-next-line(unsafe-typecast)
-            revert UnsupportedStep(LibFrame.KIND_TX_EXEC, uint8(op));
+            // The code deposit: `ProverCreate` reads `FrameEnv` itself.
+            r.ptr = envAt;
+            return _handOff(proverCreate, r, c, op, witness);
         }
         (bytes32 parent,,) = _callStackEntry(c);
         if (parent != 0) {
@@ -547,6 +560,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (op >= 0xa0 && op <= 0xa4) return (DEFINED, 375);
         // EIP-2929: the warm access is static; the rest is charged in `ProverCall`.
         if (op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xfa) return (DEFINED, 100);
+        // `CREATE`, `CREATE2`: revm charges everything in the step (`ProverCreate`).
+        if (op == 0xf0 || op == 0xf5) return (DEFINED, 0);
         // Defined in Osaka, not covered here yet.
         if ((op >= 0x30 && op <= 0x4a) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa || op == 0xff) {
             return (UNSUPPORTED, 0);

@@ -5,6 +5,7 @@ import { CodeOracle } from "../../src/fault/CodeOracle.sol";
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
 import { ProverCall } from "../../src/fault/ProverCall.sol";
+import { ProverCreate } from "../../src/fault/ProverCreate.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
@@ -16,6 +17,8 @@ import { TestBase } from "../lib/Vm.sol";
 ///         fuzzed against Solidity's own arithmetic with witnesses built here.
 contract OneStepProverTest is TestBase {
     OneStepProver internal prover;
+    /// @dev The code oracle `ProverCall` and `ProverCreate` read.
+    CodeOracle internal oracle;
     string internal json;
 
     /// @dev Sections of `M` a frame does not own; any values do.
@@ -26,6 +29,7 @@ contract OneStepProverTest is TestBase {
 
     function setUp() public {
         json = vm.readFile("test/fixtures/one_step_prover.json");
+        oracle = new CodeOracle();
         // The chain constants the Rust machine's fixtures were made with.
         prover = new OneStepProver(
             vm.parseJsonUint(json, ".chain.chainId"),
@@ -36,7 +40,8 @@ contract OneStepProverTest is TestBase {
             new ProverMemory(),
             new ProverTxEnd(),
             new ProverBlockEnd(),
-            new ProverCall(new CodeOracle())
+            new ProverCall(oracle),
+            new ProverCreate(oracle)
         );
     }
 
@@ -178,7 +183,8 @@ contract OneStepProverTest is TestBase {
             prover.proverMemory(),
             prover.proverTxEnd(),
             prover.proverBlockEnd(),
-            prover.proverCall()
+            prover.proverCall(),
+            prover.proverCreate()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -291,7 +297,8 @@ contract OneStepProverTest is TestBase {
             prover.proverState(),
             prover.proverTxEnd(),
             prover.proverBlockEnd(),
-            prover.proverCall()
+            prover.proverCall(),
+            prover.proverCreate()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);
@@ -327,12 +334,46 @@ contract OneStepProverTest is TestBase {
         prover.step(pre, cut);
     }
 
-    /// @dev A creation's `RETURN` deposits code, which no prover proves yet: refused.
-    function test_creationReturn_refused() public {
-        bytes32 pre = vm.parseJsonBytes32(json, ".creationReturn.pre");
-        bytes memory witness = vm.parseJsonBytes(json, ".creationReturn.witness");
-        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf3)));
+    /// @dev A creation's `RETURN` of one byte deposits it (`ProverCreate`): the created
+    ///      account's code hash in the world, then `TX_FINISH` with the output.
+    function test_creationReturn_deposits() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("creationReturn");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    /// @dev The deposited byte changed in the memory opening: the words no longer lead to
+    ///      the memory root.
+    function test_creationReturn_otherCode_reverts() public {
+        (bytes32 pre, bytes memory witness,) = _case("creationReturn");
+        // After `FrameEnv` (194) and the stack (u8 2 ‖ below ‖ 2 items: 97), the opening's
+        // count byte, then the word holding the code.
+        uint256 at = vm.parseJsonUint(json, ".creationKindAt") + 194 + 97 + 1;
+        witness[at] = 0x01;
+        vm.expectRevert(IProverErrors.BadMemoryProof.selector);
         prover.step(pre, witness);
+    }
+
+    /// @dev A `CREATE` entering its child (`ProverCreate`): the address, the nonce bump, the
+    ///      new account and the child's frame, whose init code's root and length come from
+    ///      the code oracle.
+    function test_createEnter_startsTheChild() public {
+        oracle.register(vm.parseJsonBytes(json, ".createInitCode"));
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("createEnter");
+        vm.assertEq(prover.step(pre, witness), post);
+    }
+
+    /// @dev The same step before the init code is registered: `NotRegistered(its hash)`.
+    function test_createEnter_unregisteredInitCode_reverts() public {
+        bytes32 initHash = keccak256(vm.parseJsonBytes(json, ".createInitCode"));
+        (bytes32 pre, bytes memory witness,) = _case("createEnter");
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.NotRegistered.selector, initHash));
+        prover.step(pre, witness);
+    }
+
+    /// @dev EIP-3541: code starting with `0xEF` is refused, a halt of the creation.
+    function test_creationReturnEf_halts() public view {
+        (bytes32 pre, bytes memory witness, bytes32 post) = _case("creationReturnEf");
+        vm.assertEq(prover.step(pre, witness), post);
     }
 
     /// @dev The same step whose `FrameEnv` claims a call's kind (`TX_CALL`, 7): the record
@@ -449,8 +490,8 @@ contract OneStepProverTest is TestBase {
     }
 
     function test_unsupportedOpcode_reverts() public {
-        (bytes32 pre, bytes memory witness) = _binaryStep(0xf0, 1, 2, 1000); // CREATE
-        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xf0)));
+        (bytes32 pre, bytes memory witness) = _binaryStep(0xff, 1, 2, 1000); // SELFDESTRUCT
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(5), uint8(0xff)));
         prover.step(pre, witness);
     }
 

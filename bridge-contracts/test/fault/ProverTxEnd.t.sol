@@ -5,6 +5,7 @@ import { CodeOracle } from "../../src/fault/CodeOracle.sol";
 import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
 import { ProverCall } from "../../src/fault/ProverCall.sol";
+import { ProverCreate } from "../../src/fault/ProverCreate.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
@@ -51,7 +52,8 @@ contract ProverTxEndTest is TestBase {
             new ProverMemory(),
             txEnd,
             blockEnd,
-            new ProverCall(new CodeOracle())
+            new ProverCall(new CodeOracle()),
+            new ProverCreate(new CodeOracle())
         );
         json = vm.readFile("test/fixtures/tx_end.json");
     }

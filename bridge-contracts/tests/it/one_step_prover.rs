@@ -43,10 +43,13 @@
 //! registered in the prover's `CodeOracle` first (`witness::code_oracle_inputs`).
 //!
 //! Creates (`create_frames`, `frame_end_reads_the_frame_kind`): programs of the `creates`
-//! family and creation transactions; the prover must refuse what it does not prove yet
-//! (`coverage::prover_refuses`: a create frame's `STOP`/`RETURN`, the init-code and deposit
-//! sponges; the `CREATE`/`CREATE2` opcode step is uncovered) and prove a create frame's
-//! `REVERT` and halts; a `FrameEnv` lying about the frame's kind is `BadPreimage(4)`.
+//! family (`CREATE` and `CREATE2` of empty, short and long init code, deposits of 0, 11,
+//! 2,100, 3,000 and 24,576 bytes, init code that reverts, halts, runs out of gas, returns
+//! 24,577 bytes or `0xEF`, creates again inside, recurses; static context, collisions,
+//! nonce overflow) and creation transactions: every step proven by `ProverCreate` (the
+//! opcode, the init-code and deposit sponges, the deposit) or as a call's end (`REVERT`,
+//! halts), with mutated witnesses (every 97th byte of every create step's witness); a
+//! `FrameEnv` lying about the frame's kind is `BadPreimage(4)`.
 //!
 //! What it is not: not the revm-vs-machine differential
 //! (`protocol/tests/it/fault_machine.rs`); no precompile calls (the machine does not step
@@ -68,10 +71,12 @@ use protocol::fault::{
         self, CallCase, CallGas, Callee, ENV_PUSH_OPS, Environment, Family, Generator, Item,
         Program, StepOutcome, Target, assemble, blockhash_probes, call_program, classify,
         env_reads_program, interesting, osaka_defined, probe_addresses, prover_covers,
-        prover_proves, prover_refuses, push32,
+        prover_proves, push32,
     },
     differential,
-    machine::{ChainConsts, Cursor, MachineState, Outcome, creates, implemented, is_call, step},
+    machine::{
+        ChainConsts, Cursor, MachineState, Outcome, creates, implemented, is_call, is_create, step,
+    },
     smt_witness,
     witness::{self, CursorPreimage, reads_global},
 };
@@ -95,9 +100,6 @@ struct Stats {
     unsupported: usize,
     /// Opcodes of the steps the prover answered `UnsupportedStep`.
     unsupported_ops: BTreeSet<u8>,
-    /// Create steps the prover refused (`coverage::prover_refuses`), by kind: not counted
-    /// in `unsupported`.
-    refused: BTreeMap<&'static str, usize>,
     mutations: usize,
 }
 
@@ -243,7 +245,15 @@ impl Harness {
                             m.pc
                         ));
                     }
+                    let create_op = !micro && is_create(op);
                     let kind = match classify(&m, post).1 {
+                        o @ (StepOutcome::CreateMicroStep | StepOutcome::DepositMicroStep) => {
+                            o.label()
+                        }
+                        _ if create_op && m.enters(post) => "create enter",
+                        _ if create_op && post.cursor.is_none() && !m.ends_frame(post) => {
+                            "create fail"
+                        }
                         _ if m.enters(post) => "call enter",
                         _ if !micro && is_call(op) && !m.ends_frame(post) => {
                             if post.stack.last() == Some(&U256::ZERO) {
@@ -256,6 +266,8 @@ impl Harness {
                         _ if m.returns_into(post) => nested_end(&m),
                         StepOutcome::CopyMicroStep if is_call(op) => "write-back micro-step",
                         o @ (StepOutcome::SpongeStart
+                        | StepOutcome::CreateStart
+                        | StepOutcome::DepositStart
                         | StepOutcome::CopyMicroStep
                         | StepOutcome::SpongeMicroStep
                         | StepOutcome::LogStart
@@ -297,18 +309,8 @@ impl Harness {
                             "step {steps} op 0x{op:02x} (micro {micro}): expected UnsupportedStep, got {answer:?}"
                         ));
                     }
-                    if prover_refuses(&m) {
-                        let kind = match &m.cursor {
-                            Some(Cursor::Create(_)) => "init-code micro-step",
-                            Some(_) => "deposit micro-step",
-                            None if m.callers.is_some() => "nested create frame's STOP/RETURN",
-                            None => "creation's STOP/RETURN",
-                        };
-                        *self.stats.refused.entry(kind).or_default() += 1;
-                    } else {
-                        self.stats.unsupported += 1;
-                        self.stats.unsupported_ops.insert(op);
-                    }
+                    self.stats.unsupported += 1;
+                    self.stats.unsupported_ops.insert(op);
                 }
             }
             match next {
@@ -455,23 +457,28 @@ fn nested_end(m: &MachineState) -> &'static str {
     }
 }
 
-/// How a create frame's proven end ended it (a row of the gas table): a `REVERT` or a
-/// halt, of a nested create frame (its creator resumes) or of the transaction's creation.
+/// How a create frame's proven end ended it (a row of the gas table): a code deposit
+/// (`STOP` or `RETURN` of at most 2 KiB), a `REVERT` or a halt, of a nested create frame
+/// (its creator resumes) or of the transaction's creation.
 fn create_end(m: &MachineState) -> &'static str {
     let mut alone = m.clone();
     alone.callers = None;
-    let revert = matches!(
-        step(&alone)
-            .ok()
-            .and_then(|e| e.finished)
-            .map(|f| f.outcome),
-        Some(Outcome::Revert)
-    );
-    match (m.callers.is_some(), revert) {
-        (true, true) => "create frame revert, creator resumes",
-        (true, false) => "create frame halt, creator resumes",
-        (false, true) => "creation's revert",
-        (false, false) => "creation's halt",
+    let outcome = step(&alone)
+        .ok()
+        .and_then(|e| e.finished)
+        .map(|f| f.outcome);
+    let how = match outcome {
+        Some(Outcome::Stop | Outcome::Return) => 0,
+        Some(Outcome::Revert) => 1,
+        _ => 2,
+    };
+    match (m.callers.is_some(), how) {
+        (true, 0) => "create frame deposit, creator resumes",
+        (true, 1) => "create frame revert, creator resumes",
+        (true, _) => "create frame halt, creator resumes",
+        (false, 0) => "creation's deposit",
+        (false, 1) => "creation's revert",
+        (false, _) => "creation's halt",
     }
 }
 
@@ -1475,18 +1482,27 @@ fn fixtures() -> String {
     let mut kept = revert_post.top();
     kept.sections[2] = revert_m.global_hash();
 
-    // A creation's RETURN, which the prover refuses (no code deposit on L1 yet), and where
-    // its FrameEnv's kind byte sits.
+    // A creation's RETURN of one byte (a code deposit, `ProverCreate`), and where its
+    // FrameEnv's kind byte sits; the same creation returning 0xEF (EIP-3541: a halt).
     let creation = creation_end(&[0x60, 1, 0x5f, 0xf3]);
     let creation_w = witness::witness(&creation).expect("witness");
-    let (answer, _) = prover
-        .step(creation.commitment(), &creation_w)
-        .expect("answers");
-    assert!(matches!(
-        answer,
-        Answer::Error(OneStepProverErrors::UnsupportedStep(_))
-    ));
     let creation_kind_at = find(&creation_w, &creation.env_record().encode());
+    // MSTORE8(0, 0xEF), RETURN(0, 1).
+    let creation_ef = creation_end(&[0x60, 0xef, 0x5f, 0x53, 0x60, 1, 0x5f, 0xf3]);
+    // A CREATE entering its child (inside a creation whose init code creates again): its
+    // init code must be in the CodeOracle first.
+    let p = Program::new(coverage::InitCode::Nested.code(0))
+        .create_tx()
+        .gas(1_000_000);
+    let mut create = differential::machine_start(&p, 1_000_000).expect("valid program");
+    while create.cursor.is_some() || create.code.bytes().get(create.pc) != Some(&0xf0) {
+        create = step(&create).expect("steps");
+    }
+    let init_codes = witness::code_oracle_inputs(&create);
+    assert_eq!(init_codes.len(), 1, "the child's init code");
+    for code in &init_codes {
+        prover.register_code(code).expect("registers");
+    }
 
     let value = serde_json::json!({
         "chain": {
@@ -1525,10 +1541,10 @@ fn fixtures() -> String {
         "sstoreGlobalAt": sstore_global_at,
         "revertAfterSstore": case(&mut prover, &revert_m),
         "revertKeptWritesPost": kept.hash().to_string(),
-        "creationReturn": {
-            "pre": creation.commitment().to_string(),
-            "witness": hex(&creation_w),
-        },
+        "creationReturn": case(&mut prover, &creation),
+        "creationReturnEf": case(&mut prover, &creation_ef),
+        "createEnter": case(&mut prover, &create),
+        "createInitCode": hex(&init_codes[0]),
         "creationKindAt": creation_kind_at,
     });
     format!("{}\n", serde_json::to_string_pretty(&value).expect("json"))
@@ -1684,11 +1700,10 @@ fn calls() {
 
 /// Creates (`creates`): 32 programs of the `creates` family (every init-code behaviour by
 /// `CREATE` and `CREATE2`, every eighth a creation transaction, every fifth short of gas)
-/// through the prover. It must refuse the `CREATE`/`CREATE2` opcode step
-/// (`UnsupportedStep`), the init-code and deposit sponges (`UnsupportedMicroStep`) and a
-/// create frame's `STOP`/`RETURN` (`UnsupportedStep`: the code deposit is no call's end),
-/// and prove everything else, a create frame's `REVERT` and halts included (the creator
-/// resumes with 0, or the creation finishes), with the usual mutated witnesses.
+/// and creation transactions through the prover: every step is proven (`ProverCreate`:
+/// the opcode step, the init-code and deposit sponges, the deposit; a create frame's
+/// `REVERT` and halts as a call's end), with the usual mutated witnesses and every 97th
+/// byte of each create step's witness flipped.
 #[test]
 fn create_frames() {
     let mut h = Harness::new();
@@ -1697,6 +1712,7 @@ fn create_frames() {
     // (the prover on revm is slow in a debug build): its programs stop being checked after
     // 30,000 steps, each compared.
     h.max_steps = 30_000;
+    h.state_stride = Some(97);
     let mut cut = 0;
     for i in 0..coverage::InitCode::all().len() * 2 {
         let p = g.program(Family::Creates);
@@ -1707,7 +1723,7 @@ fn create_frames() {
         }
     }
     assert!(cut <= 4, "{cut} programs cut short");
-    // Creation transactions of the init codes that end without a deposit or refuse it.
+    // Creation transactions of every init code that ends (the deposit sponge included).
     for init in [
         coverage::InitCode::Revert(40),
         coverage::InitCode::Revert(0),
@@ -1715,31 +1731,179 @@ fn create_frames() {
         coverage::InitCode::DeployEf,
         coverage::InitCode::Stop,
         coverage::InitCode::Deploy(11),
+        coverage::InitCode::Deploy(0),
+        coverage::InitCode::Deploy(2_100),
+        coverage::InitCode::Deploy(24_577),
+        coverage::InitCode::Nested,
+        coverage::InitCode::Empty,
     ] {
-        let p = Program::new(init.code(0)).create_tx().gas(100_000);
+        let p = Program::new(init.code(0)).create_tx().gas(1_000_000);
         h.run_program(&p, false)
             .unwrap_or_else(|e| panic!("creation of {init:?}: {e}"));
     }
     h.report("creates");
-    eprintln!("creates: refused {:?}", h.stats.refused);
     assert!(
         h.stats.unsupported_ops.iter().all(|op| !prover_covers(*op)),
         "{:02x?}",
         h.stats.unsupported_ops
     );
     for kind in [
+        "create enter",
+        "create fail",
+        "init-code sponge start",
         "init-code micro-step",
+        "deposit sponge start",
         "deposit micro-step",
-        "nested create frame's STOP/RETURN",
-        "creation's STOP/RETURN",
-    ] {
-        assert!(h.stats.refused.contains_key(kind), "no {kind} refused");
-    }
-    for kind in [
+        "create frame deposit, creator resumes",
+        "creation's deposit",
         "create frame revert, creator resumes",
         "create frame halt, creator resumes",
         "creation's revert",
         "creation's halt",
+    ] {
+        assert!(
+            h.stats.gas.keys().any(|(_, k)| *k == kind),
+            "no {kind} step compared"
+        );
+    }
+}
+
+/// The create cases the issue names, each written out (the `creates` family draws them at
+/// random): `CREATE` and `CREATE2` of 0-byte, short and 3,000-byte code, init code above
+/// 2 KiB that reverts, init code that runs out of gas, a deposit over EIP-170, an `0xEF`
+/// deposit, a create in a static context, a `CREATE2` collision (by nonce, and by the same
+/// `CREATE2` twice: by code), nested creates, a creator at nonce `2^64 − 1`, and a value.
+/// Every step must be the machine's post-state.
+#[test]
+fn create_cases_named_by_the_issue() {
+    use coverage::{CreateCase, InitCode, Occupied, Via};
+    let mut h = Harness::new();
+    h.state_stride = Some(131);
+    let base = CreateCase {
+        op: 0xf0,
+        value: U256::ZERO,
+        salt: U256::from(7),
+        init: InitCode::Deploy(11),
+        init_pad: 0,
+        twice: false,
+        via: Via::Direct,
+        occupied: Occupied::Free,
+        end: 0x00,
+        frame_gas: 1_000_000,
+    };
+    let cases = [
+        (
+            "CREATE of 0 bytes",
+            CreateCase {
+                init: InitCode::Deploy(0),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 of 11 bytes, twice (a collision by code)",
+            CreateCase {
+                op: 0xf5,
+                twice: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE of 3,000 bytes",
+            CreateCase {
+                init: InitCode::Deploy(3_000),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 of 3,000 bytes",
+            CreateCase {
+                op: 0xf5,
+                init: InitCode::Deploy(3_000),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2, init code above 2 KiB that reverts",
+            CreateCase {
+                op: 0xf5,
+                init: InitCode::Revert(40),
+                init_pad: 2_100,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE, init code out of gas",
+            CreateCase {
+                init: InitCode::OutOfGas,
+                frame_gas: 60_000,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE, deposit over EIP-170",
+            CreateCase {
+                init: InitCode::Deploy(24_577),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2, 0xEF deposit",
+            CreateCase {
+                op: 0xf5,
+                init: InitCode::DeployEf,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE in a static context",
+            CreateCase {
+                via: Via::Static,
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 collision by nonce",
+            CreateCase {
+                op: 0xf5,
+                occupied: Occupied::Nonce,
+                ..base.clone()
+            },
+        ),
+        (
+            "nested creates",
+            CreateCase {
+                init: InitCode::Nested,
+                ..base.clone()
+            },
+        ),
+        (
+            "creator at nonce 2^64 - 1",
+            CreateCase {
+                via: Via::Call(u64::MAX),
+                ..base.clone()
+            },
+        ),
+        (
+            "CREATE2 with a value",
+            CreateCase {
+                op: 0xf5,
+                value: U256::from(5),
+                end: 0xf3,
+                ..base.clone()
+            },
+        ),
+    ];
+    for (name, c) in cases {
+        let (p, _) = coverage::create_program(&c);
+        h.run_program(&p, false)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    h.report("named create cases");
+    assert_eq!(h.stats.unsupported, 0);
+    for kind in [
+        "create enter",
+        "create fail",
+        "create frame deposit, creator resumes",
     ] {
         assert!(
             h.stats.gas.keys().any(|(_, k)| *k == kind),
@@ -1759,35 +1923,27 @@ fn creation_end(init: &[u8]) -> MachineState {
 }
 
 /// A frame's end reads its kind from the witness's `FrameEnv`, checked against
-/// `Frame.env`: a creation's `RETURN`, `STOP` and end of code are refused, its `REVERT`
+/// `Frame.env`: a creation's `RETURN`, `STOP`, end of code and `REVERT` are proven
 /// proven; the same steps with the kind byte turned into a call's (or a call frame's
 /// `STOP` and `RETURN` turned into a create's) are `BadPreimage(4)`, never a post-state.
 #[test]
 fn frame_end_reads_the_frame_kind() {
     let mut prover = prover_for(&Environment::default());
-    // RETURN(0, 1), STOP, PUSH0 then the end of the code, REVERT(0, 1).
-    let cases: [(&[u8], u8, bool); 4] = [
-        (&[0x60, 1, 0x5f, 0xf3], 0xf3, false),
-        (&[0x5f, 0x00], 0x00, false),
-        (&[0x5f], 0x00, false),
-        (&[0x60, 1, 0x5f, 0xfd], 0xfd, true),
+    // RETURN(0, 1), STOP, PUSH0 then the end of the code, REVERT(0, 1): all proven (the
+    // first three deposit code, one byte or none).
+    let cases: [&[u8]; 4] = [
+        &[0x60, 1, 0x5f, 0xf3],
+        &[0x5f, 0x00],
+        &[0x5f],
+        &[0x60, 1, 0x5f, 0xfd],
     ];
-    for (init, op, proven) in cases {
+    for init in cases {
         let m = creation_end(init);
         assert_eq!(m.env.kind, protocol::fault::commit::FrameKind::TxCreate);
         let w = witness::witness(&m).expect("witness");
         let (answer, _) = prover.step(m.commitment(), &w).expect("answers");
-        if proven {
-            let want = Answer::Post(step(&m).expect("step").commitment());
-            assert_eq!(answer, want, "{init:02x?}");
-        } else {
-            match answer {
-                Answer::Error(OneStepProverErrors::UnsupportedStep(e)) => {
-                    assert_eq!((e.kind, e.opcode), (5, op), "{init:02x?}");
-                }
-                a => panic!("{init:02x?}: expected UnsupportedStep, got {a:?}"),
-            }
-        }
+        let want = Answer::Post(step(&m).expect("step").commitment());
+        assert_eq!(answer, want, "{init:02x?}");
         // The kind claimed a call's: the FrameEnv no longer hashes to Frame.env.
         let env = m.env_record().encode();
         let at = find(&w, &env);

@@ -11,10 +11,9 @@
 //! receipts (a failed deposit's included) go through the prover the same way, their
 //! `DEPOSIT_NEXT`/`DEPOSIT_CHECK` steps have no layout yet.
 //!
-//! What it is not: the steps the prover refuses are left out (`coverage::prover_refuses`:
-//! a creation frame's successful end and its sponges), and the
-//! setup steps (`TX_DECODE` … `TX_ENTER`, `NotProvable`); the trace's agreement with
-//! `run_unit` and the chain is `protocol/tests/it/trace_api.rs`.
+//! What it is not: the setup steps (`TX_DECODE` … `TX_ENTER`, `NotProvable`) are left out
+//! (the creation's code deposit is proven since `ProverCreate`); the trace's agreement
+//! with `run_unit` and the chain is `protocol/tests/it/trace_api.rs`.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -31,10 +30,9 @@ use protocol::{
     block::BlockContext,
     fault::{
         commit::BlockCtxRecord,
-        coverage::prover_refuses,
         tx_end::{BlockState, Frontier},
         tx_start::{BlockData, TxStart},
-        units::{BlockTrace, StepKind, TraceError, UnitState},
+        units::{BlockTrace, StepKind, TraceError},
         world::World,
     },
     fee::L1FeeScalars,
@@ -181,14 +179,6 @@ fn trace() -> BlockTrace {
     BlockTrace::new(TxStart::between_units(block, world, data).expect("start")).expect("trace")
 }
 
-/// Whether the prover has a layout for the step from `pre` (it does not refuse it).
-fn asked(pre: &UnitState, post: &UnitState) -> bool {
-    match (pre, post) {
-        (UnitState::Exec(a, _), UnitState::Exec(..)) if a.finished.is_none() => !prover_refuses(a),
-        _ => true,
-    }
-}
-
 #[test]
 fn trace_witnesses_take_the_prover_to_the_next_commitment() {
     let trace = trace();
@@ -200,7 +190,6 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
         let n = trace.step_count(j).expect("count");
         for k in 0..n {
             let pre = trace.step_state(j, k).expect("pre");
-            let post = trace.step_state(j, k + 1).expect("post");
             let proof = match trace.witness(j, k) {
                 Ok(p) => p,
                 Err(TraceError::NotProvable(
@@ -211,10 +200,6 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
                 }
                 Err(e) => panic!("unit {j} step {k}: {e}"),
             };
-            if !asked(&pre, &post) {
-                left_out += 1;
-                continue;
-            }
             for code in &proof.codes {
                 prover.register_code(code).expect("registers");
             }

@@ -88,6 +88,17 @@
 //!  n = min(retLength, len) > 0] dest:   Opening of the caller's memory words under
 //!                                       [retOffset, retOffset + end); end = the first
 //!                                       write-back chunk's (copy_chunk_end(retOffset, 0, n))
+//! [CREATE, CREATE2, k items,    init:   Opening of the init code's memory words (none if
+//!  the step does not halt]              empty; above 2 KiB its first 4 sponge blocks, then
+//!                                       nothing), then, unless above 2 KiB, the create's
+//!                                       openings ([`create_sections`]): creator, warm,
+//!                                       debit, target, created set
+//! [create frame's RETURN,       code:   Opening of the output's memory words (its first
+//!  0 < len ≤ 24,576]                    4 sponge blocks above 2 KiB) ‖ [deposited here]
+//!                                       Global ‖ the created account's world opening
+//! [create or deposit cursor]    cursor (298 or 225) ‖ memory opening ‖ [the last step]
+//!                                       FrameEnv ‖ Global ‖ the create's openings or the
+//!                                       created account's
 //! [the step ends the frame:     parent: [nested] the suspended caller's Frame preimage (232)
 //!  STOP, RETURN, REVERT, halt]  entry:  the frame's call-stack entry preimage (96):
 //!                                       b32 parentFrame ‖ b32 snapshot ‖ b32 below
@@ -103,7 +114,7 @@
 //! before calls; the prover must know the frame is not nested), and every `STOP` (or
 //! `pc ≥ codeLength`), `RETURN` and `REVERT` carries the frame's `FrameEnv`: the prover
 //! must know the frame's kind, since a create frame's successful end deposits code, which
-//! is no call's end (it refuses that step until `ProverCreate`). A call's sections are
+//! is no call's end (`ProverCreate` proves it). A call's sections are
 //! present whether or not it halts before reading them (the stack holding its `k` items
 //! is the only condition of the first), so only the prover's halts decide what it reads;
 //! the callee's code root and length and whether `to`'s code is a designator come from
@@ -145,18 +156,21 @@ use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 
 use super::{
     commit::{
-        BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, FrameEnvRecord, FrameRecord,
-        Kind, LogCursorRecord, SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
+        BlockCtxRecord, BlockEnvRecord, CommitError, CopyCursorRecord, CreateCursorRecord,
+        DepositCursorRecord, FrameEnvRecord, FrameRecord, Kind, LogCursorRecord,
+        SpongeCursorRecord, Top, TxCtxRecord, View, ViewFormat, stack_hash,
     },
     machine::{
-        CALL_DEPTH_LIMIT, CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MachineState, Outcome,
-        StepError, blockhash_reads, copy_chunk_end, delegation, is_call, step,
+        CALL_DEPTH_LIMIT, CopyCursor, Cursor, KECCAK_ONE_STEP_MAX, MAX_DEPLOYED_CODE_SIZE,
+        MachineState, Outcome, StepError, blockhash_reads, copy_chunk_end, creates, delegation,
+        is_call, is_create, memory_cost, step,
     },
     smt_witness::{self, SmtWitnessError},
     sponge::{self, RATE},
     tree::{self, CHUNK_CODE_BYTES, RangeProof, TreeError},
     world::{
-        GlobalRecord, TxState, World, is_precompile, transient_key, warm_account_key, warm_slot_key,
+        GlobalRecord, TxState, World, created_key, is_precompile, transient_key, warm_account_key,
+        warm_slot_key,
     },
 };
 use crate::{
@@ -187,9 +201,9 @@ pub enum WitnessError {
         /// The count found.
         count: usize,
     },
-    /// A cursor preimage whose tag byte is not a copy's (1), a sponge's (2) or a
-    /// `LOG`'s (3).
-    #[error("cursor tag {0}, expected 1 (copy), 2 (sponge) or 3 (log)")]
+    /// A cursor preimage whose tag byte is not a copy's (1), a sponge's (2), a `LOG`'s
+    /// (3), an init code's (4) or a deposit's (5).
+    #[error("cursor tag {0}, expected 1 (copy), 2 (sponge), 3 (log), 4 (create) or 5 (deposit)")]
     CursorTag(u8),
     /// A record inside the witness did not decode.
     #[error(transparent)]
@@ -303,6 +317,8 @@ pub struct Decoded {
     pub parent_frame: Option<FrameRecord>,
     /// A call's sections after the stack.
     pub call: Option<CallSections>,
+    /// A create's openings after the stack, as bytes (`create_sections`' layout).
+    pub create: Option<Vec<u8>>,
 }
 
 /// An account's world-tree opening and, when the leaf is present, its 96-byte preimage.
@@ -341,6 +357,10 @@ pub enum CursorPreimage {
     Sponge(SpongeCursorRecord),
     /// A `LOG`'s data sponge (354 bytes, tag 3).
     Log(LogCursorRecord),
+    /// A create's init-code sponge (298 bytes, tag 4).
+    Create(CreateCursorRecord),
+    /// A create frame's deposit sponge (225 bytes, tag 5).
+    Deposit(DepositCursorRecord),
 }
 
 /// Items an opcode reads from the stack, for the opcodes whose witness carries a stack
@@ -360,6 +380,8 @@ pub fn stack_reads(op: u8) -> usize {
         0x90..=0x9f => (op - 0x8f) as usize + 1,
         0xf1 | 0xf2 => 7,
         0xf4 | 0xfa => 6,
+        0xf0 => 3,
+        0xf5 => 4,
         _ => 0,
     }
 }
@@ -377,6 +399,7 @@ pub fn reads_env(op: u8) -> bool {
         op,
         0x30 | 0x33 | 0x34 | 0x35 | 0x36 | 0x37 | 0x47 | 0x54 | 0x55 | 0x5c | 0x5d | 0xa0..=0xa4
     ) || is_call(op)
+        || is_create(op)
 }
 
 /// [`reads_env`], or `op` ends the frame by `STOP`, `RETURN` or `REVERT` (of any frame, the
@@ -401,7 +424,7 @@ pub fn is_log(op: u8) -> bool {
 /// Whether the opcode's witness carries the `Global` preimage (the state opcodes, the
 /// logs and the calls).
 pub fn reads_global(op: u8) -> bool {
-    is_state_op(op) || is_log(op) || is_call(op)
+    is_state_op(op) || is_log(op) || is_call(op) || is_create(op)
 }
 
 /// Whether `op` is a state opcode (`BALANCE`, `EXTCODESIZE`, `EXTCODECOPY`, `EXTCODEHASH`,
@@ -587,18 +610,33 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
             }
             return Ok(out);
         }
-        // Creates and deposits are not on L1 yet: the cursor and its sponge's opening, as
-        // a log's (no decoder reads tags 4 and 5 yet).
+        // The create sponges (`ProverCreate`): the cursor and its sponge's opening, as a
+        // log's; the last step of the init code's goes on with the create (`FrameEnv`,
+        // `Global`, the create's openings), the deposit's deposits (`FrameEnv`, `Global`, the
+        // created account's opening).
         Some(Cursor::Create(c)) => {
             let sp = &c.sponge;
             out.extend_from_slice(&c.record().encode());
             sponge_opening(&s.memory, sp.offset, sp.length, sp.blocks)?.encode_into(&mut out);
+            if let (true, Some(state)) = (log_step_appends(sp.blocks, sp.length), &s.state) {
+                out.extend_from_slice(&s.env_record().encode());
+                out.extend_from_slice(&state.tx.record().encode());
+                let (start, len) = (sp.offset as usize, sp.length as usize);
+                let init_hash = keccak256(s.memory.get(start..start + len).unwrap_or_default());
+                let a = (c.opcode, c.value, c.salt, init_hash);
+                enter_sections(s, &state.tx, a, &mut out)?;
+            }
             return Ok(out);
         }
         Some(Cursor::Deposit(c)) => {
             let sp = &c.sponge;
             out.extend_from_slice(&c.record().encode());
             sponge_opening(&s.memory, sp.offset, sp.length, sp.blocks)?.encode_into(&mut out);
+            if let (true, Some(state)) = (log_step_appends(sp.blocks, sp.length), &s.state) {
+                out.extend_from_slice(&s.env_record().encode());
+                out.extend_from_slice(&state.tx.record().encode());
+                account_opening(&state.tx.world, s.env.self_address, &mut out)?;
+            }
             return Ok(out);
         }
         None => {}
@@ -745,10 +783,175 @@ fn sections(s: &MachineState) -> Result<Vec<u8>, WitnessError> {
     if let Some(tx) = state.filter(|_| is_call(op)) {
         call_sections(s, tx, op, &mut out)?;
     }
+    if let Some(tx) = state.filter(|_| is_create(op)) {
+        create_sections(s, tx, op, &mut out)?;
+    }
     if nested && is_return(op) {
         write_back_sections(s, &mut out)?;
     }
+    if op == 0xf3 && creates(s.env.kind) {
+        deposit_sections(s, &mut out)?;
+    }
     Ok(out)
+}
+
+/// `s`'s memory expanded over `[offset, offset + len)` (as the step that reads it expands
+/// it; `len > 0`).
+fn expanded_memory(s: &MachineState, offset: u64, len: u64) -> Vec<u8> {
+    let words = offset.saturating_add(len).div_ceil(32).max(s.mem_words());
+    let mut expanded = s.memory.clone();
+    expanded.resize((words * 32) as usize, 0);
+    expanded
+}
+
+/// A create's sections after the stack (`ProverCreate`), none if the step halts first: the
+/// init code's memory opening (after expansion; none for empty init code; above 2 KiB the
+/// words under its first 4 sponge blocks, and nothing more); the creator's world opening
+/// (and leaf preimage); unless the create fails without entering (depth, balance, nonce),
+/// the created address's warm entry's opening in the transaction tree (none for a
+/// precompile), with a value the creator's opening in the world after its nonce went up
+/// (the debit), the created account's opening in the world after those (and leaf
+/// preimage), and unless it collides its created-set entry's opening in the transaction
+/// tree after the warm entry.
+fn create_sections(
+    s: &MachineState,
+    tx: &TxState,
+    op: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), WitnessError> {
+    let post = step(s)?;
+    if s.ends_frame(&post) || s.stack.len() < 3 {
+        return Ok(());
+    }
+    let top = |i: usize| s.stack[s.stack.len() - 1 - i];
+    let value = top(0);
+    // The step did not halt: the length and (for a non-empty init code) the offset fit.
+    let len = u64::try_from(top(2)).unwrap_or(0);
+    let offset = if len == 0 {
+        0
+    } else {
+        u64::try_from(top(1)).unwrap_or(0)
+    };
+    let init_hash = if len == 0 {
+        KECCAK256_EMPTY
+    } else {
+        let expanded = expanded_memory(s, offset, len);
+        if len > KECCAK_ONE_STEP_MAX {
+            sponge_opening(&expanded, offset, len, 0)?.encode_into(out);
+            return Ok(());
+        }
+        let words = tree::memory_words(&expanded);
+        let first = offset / 32;
+        opening(&words, first, (offset + len - 1) / 32 - first + 1)?.encode_into(out);
+        keccak256(&expanded[offset as usize..(offset + len) as usize])
+    };
+    let salt = match s.stack.len() {
+        n if op == 0xf5 && n >= 4 => B256::from(top(3).to_be_bytes::<32>()),
+        _ => B256::ZERO,
+    };
+    enter_sections(s, tx, (op, value, salt, init_hash), out)
+}
+
+/// The openings of the rest of a create (`machine::create_enter`), after its init code is
+/// hashed (in the opcode step, or the init-code sponge's last step): `(opcode, value, salt,
+/// init code hash)`. See [`create_sections`].
+fn enter_sections(
+    s: &MachineState,
+    tx: &TxState,
+    (op, value, salt, init_hash): (u8, U256, B256, B256),
+    out: &mut Vec<u8>,
+) -> Result<(), WitnessError> {
+    let me = s.env.self_address;
+    account_opening(&tx.world, me, out)?;
+    let creator = tx.world.account(me);
+    if s.env.depth >= CALL_DEPTH_LIMIT || creator.balance < value || creator.nonce == u64::MAX {
+        return Ok(());
+    }
+    let mut world = tx.world.clone();
+    let mut bumped = creator;
+    bumped.nonce += 1;
+    world.set_account(me, bumped);
+    let created = if op == 0xf5 {
+        me.create2(salt, init_hash)
+    } else {
+        me.create(creator.nonce)
+    };
+    let mut tx_tree = tx.tx_tree.clone();
+    if !is_precompile(created) {
+        let key = warm_account_key(created);
+        let proof = smt_witness::for_read(&tx_tree.prove(&key));
+        smt_witness::encode_into(out, &proof, &key)?;
+        tx_tree.warm_account(created);
+    }
+    if !value.is_zero() {
+        let key = smt::account_key(me);
+        let proof = smt_witness::for_read(&world.prove_account(me));
+        smt_witness::encode_into(out, &proof, &key)?;
+        let mut debited = bumped;
+        debited.balance -= value;
+        world.set_account(me, debited);
+    }
+    account_opening(&world, created, out)?;
+    let target = world.account(created);
+    let has_code = target.code_hash != KECCAK256_EMPTY && !target.code_hash.is_zero();
+    if has_code || target.nonce != 0 {
+        return Ok(());
+    }
+    let key = created_key(created);
+    let proof = smt_witness::for_read(&tx_tree.prove(&key));
+    smt_witness::encode_into(out, &proof, &key)?;
+    Ok(())
+}
+
+/// A create frame's `RETURN` (after the stack; `ProverCreate`'s deposit): when the stack
+/// holds both items, `0 < len ≤ 24,576` (EIP-170) and memory expands over the output, the
+/// opening of the memory words (after expansion) under its first `min(len, 2048)` bytes
+/// (above 2 KiB, the words under its first 4 sponge blocks, as a `KECCAK256` sponge's start
+/// opens them: the prover reads the first byte for EIP-3541); then, when the deposit of
+/// `len > 0` bytes completes in this step (≤ 2 KiB, not `0xEF`, the 200 gas a byte paid),
+/// `Global` and the created account's world opening (and leaf preimage), whose code hash
+/// the step writes. Nothing else: a create frame's `retLength` is 0.
+fn deposit_sections(s: &MachineState, out: &mut Vec<u8>) -> Result<(), WitnessError> {
+    if s.stack.len() < 2 {
+        return Ok(());
+    }
+    let top = |i: usize| s.stack[s.stack.len() - 1 - i];
+    let (Ok(offset), Ok(len)) = (u64::try_from(top(0)), u64::try_from(top(1))) else {
+        return Ok(());
+    };
+    if len == 0 || len > MAX_DEPLOYED_CODE_SIZE as u64 {
+        return Ok(());
+    }
+    let words = offset.saturating_add(len).div_ceil(32);
+    let old = s.mem_words();
+    let cost = if words > old {
+        memory_cost(words) - memory_cost(old)
+    } else {
+        0
+    };
+    if s.gas < cost {
+        return Ok(());
+    }
+    let expanded = expanded_memory(s, offset, len);
+    if len > KECCAK_ONE_STEP_MAX {
+        sponge_opening(&expanded, offset, len, 0)?.encode_into(out);
+        return Ok(());
+    }
+    let all = tree::memory_words(&expanded);
+    let first = offset / 32;
+    opening(&all, first, (offset + len - 1) / 32 - first + 1)?.encode_into(out);
+    let mut alone = s.clone();
+    alone.callers = None;
+    let end = step(&alone)?;
+    let deposited = end
+        .finished
+        .as_ref()
+        .is_some_and(|f| matches!(f.outcome, Outcome::Return));
+    if let (true, Some(state)) = (deposited, &s.state) {
+        out.extend_from_slice(&state.tx.record().encode());
+        account_opening(&state.tx.world, s.env.self_address, out)?;
+    }
+    Ok(())
 }
 
 /// A call's sections after the stack (none if the stack lacks the call's items): the
@@ -869,7 +1072,22 @@ fn write_back_sections(s: &MachineState, out: &mut Vec<u8>) -> Result<(), Witnes
 /// `EXTCODECOPY`, the named account's code. Empty for every other step.
 pub fn code_oracle_inputs(s: &MachineState) -> Vec<Bytes> {
     let mut codes = Vec::new();
-    if s.cursor.is_some() || s.finished.is_some() {
+    if s.finished.is_some() {
+        return codes;
+    }
+    let creates_now = match &s.cursor {
+        Some(Cursor::Create(_)) => true,
+        Some(_) => return codes,
+        None => s.code.bytes().get(s.pc).is_some_and(|op| is_create(*op)),
+    };
+    if creates_now {
+        // The init code the child frame runs (its chunk root and length).
+        if let Ok(post) = step(s)
+            && s.enters(&post)
+            && !post.code.bytes().is_empty()
+        {
+            codes.push(post.code.bytes().clone());
+        }
         return codes;
     }
     if let (Some(0x3b | 0x3c), Some(tx), Some(a)) = (
@@ -1164,6 +1382,7 @@ fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
         call_stack_entry: None,
         parent_frame: None,
         call: None,
+        create: None,
     };
     if top.kind == Kind::TxExec {
         let frame = FrameRecord::decode(r.take(FrameRecord::LEN)?)?;
@@ -1194,6 +1413,31 @@ fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
                             d.bloom = Some(r.take(256)?.to_vec());
                         }
                         d.global = Some(global);
+                    }
+                }
+                CreateCursorRecord::TAG => {
+                    let c = CreateCursorRecord::decode(r.take(CreateCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Create(c));
+                    d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                    if log_step_appends(c.blocks, c.length) {
+                        // The create goes on: `FrameEnv`, `Global`, its openings (as bytes).
+                        d.env = Some(FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?);
+                        d.global = Some(GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?);
+                        d.create = Some(r.take(bytes.len() - r.at)?.to_vec());
+                    }
+                }
+                DepositCursorRecord::TAG => {
+                    let c = DepositCursorRecord::decode(r.take(DepositCursorRecord::LEN)?)?;
+                    d.cursor = Some(CursorPreimage::Deposit(c));
+                    d.memory = Some(r.opening("memory", MAX_SPONGE_WORDS)?);
+                    if log_step_appends(c.blocks, c.length) {
+                        // The deposit: `FrameEnv`, `Global`, the created account.
+                        let env = FrameEnvRecord::decode(r.take(FrameEnvRecord::LEN)?)?;
+                        d.global = Some(GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?);
+                        let a = account_section(&mut r, smt::account_key(env.self_address))?;
+                        d.env = Some(env);
+                        d.world = Some(a.world);
+                        d.account = a.account;
                     }
                 }
                 t => return Err(WitnessError::CursorTag(t)),
@@ -1262,7 +1506,22 @@ fn decode_with(bytes: &[u8], tail: bool) -> Result<Decoded, WitnessError> {
             if is_call(op) {
                 decode_call(&mut r, op, &mut d)?;
             }
-            if is_return(op) && parent_frame.is_some() && r.at < bytes.len() {
+            if is_create(op) {
+                // The create's openings, kept whole (`ProverCreate` reads them).
+                d.create = Some(r.take(bytes.len() - r.at)?.to_vec());
+            }
+            let create_frame = d.env.is_some_and(|e| creates(e.kind));
+            if op == 0xf3 && create_frame && r.at < bytes.len() {
+                // A deposit: the output's memory, then `Global` and the created account.
+                d.memory = Some(r.opening("memory", MAX_MEMORY_WORDS)?);
+                if r.at < bytes.len() {
+                    d.global = Some(GlobalRecord::decode(r.take(GlobalRecord::LEN)?)?);
+                    let me = d.env.map(|e| e.self_address).unwrap_or_default();
+                    let a = account_section(&mut r, smt::account_key(me))?;
+                    d.world = Some(a.world);
+                    d.account = a.account;
+                }
+            } else if is_return(op) && parent_frame.is_some() && r.at < bytes.len() {
                 // A nested frame's output written back: source, then destination.
                 d.source = Some(r.opening("source", MAX_COPY_SOURCE_LEAVES)?);
                 d.dest = Some(r.opening("dest", MAX_COPY_DEST_WORDS)?);
@@ -1473,10 +1732,10 @@ mod tests {
                 other => panic!("cursor section differs: {other:?}"),
             }
             if s.cursor.is_some() {
-                // A tag that is not a copy's, a sponge's or a log's.
+                // A tag no cursor has.
                 let mut bad = w.clone();
-                bad[1 + Top::LEN + FrameRecord::LEN] = 4;
-                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(4)));
+                bad[1 + Top::LEN + FrameRecord::LEN] = 6;
+                assert_eq!(decode(&bad), Err(WitnessError::CursorTag(6)));
             }
             step_in_place(&mut s).expect("step");
         }
