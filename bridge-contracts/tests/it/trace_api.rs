@@ -341,7 +341,6 @@ fn deposit_units_take_the_prover_to_the_next_commitment() {
         let n = trace.step_count(j).expect("count");
         for k in 0..n {
             let pre = trace.step_state(j, k).expect("pre");
-            let post = trace.step_state(j, k + 1).expect("post");
             let proof = match trace.witness(j, k) {
                 Ok(p) => p,
                 Err(TraceError::NotProvable(kind)) => {
@@ -350,10 +349,6 @@ fn deposit_units_take_the_prover_to_the_next_commitment() {
                 }
                 Err(e) => panic!("unit {j} step {k}: {e}"),
             };
-            assert!(
-                asked(&pre, &post),
-                "unit {j} step {k}: nothing refused here"
-            );
             for code in &proof.codes {
                 prover.register_code(code).expect("registers");
             }
