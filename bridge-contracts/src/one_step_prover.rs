@@ -37,7 +37,7 @@ use revm::{
 use crate::{
     CodeOracle,
     OneStepProver::{self, OneStepProverErrors},
-    ProverBlockEnd, ProverCall, ProverMemory, ProverState, ProverTxEnd,
+    ProverBlockEnd, ProverCall, ProverMemory, ProverState, ProverTxEnd, ProverTxStart,
 };
 
 /// Who deploys the prover (its first `CREATE`).
@@ -108,13 +108,22 @@ impl std::fmt::Debug for Prover {
 }
 
 impl Prover {
+    /// [`Prover::with_config`] with the default chain configuration's limits.
+    pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
+        Self::with_config(chain, &protocol::ChainConfig::default())
+    }
+
     /// A fresh revm where [`DEPLOYER`] created the committed artifacts: `ProverState`
     /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), `CodeOracle`
-    /// (4), `ProverCall` (5, with the oracle), then the router `OneStepProver` (6) with
-    /// `chain`'s constants and the four others (`constructor(chainId, coinbase, prevrandao,
-    /// blobBaseFee, proverState, proverMemory, proverTxEnd, proverBlockEnd, proverCall)`).
-    /// Registrations use the nonces from 7.
-    pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
+    /// (4), `ProverCall` (5, with the oracle), `ProverTxStart` (6, with `chain`'s id,
+    /// `config`'s gas and size limits and the oracle), then the router `OneStepProver` (7)
+    /// with `chain`'s constants and the others (`constructor(chainId, coinbase, prevrandao,
+    /// blobBaseFee, proverState, proverMemory, proverTxEnd, proverBlockEnd, proverCall,
+    /// proverTxStart)`). Registrations use the nonces from 8.
+    pub fn with_config(
+        chain: &ChainConsts,
+        config: &protocol::ChainConfig,
+    ) -> Result<Self, ProverError> {
         let mut evm = Context::mainnet()
             .with_db(CacheDB::new(EmptyDB::default()))
             .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
@@ -132,6 +141,18 @@ impl Prover {
             .abi_encode(),
         );
         let prover_call = create(&mut evm, 5, init)?;
+        let mut init = ProverTxStart::BYTECODE.to_vec();
+        init.extend_from_slice(
+            &ProverTxStart::constructorCall {
+                chainId_: U256::from(chain.chain_id),
+                blockGasLimit_: U256::from(config.block_gas_limit),
+                maxTxGas_: U256::from(config.max_tx_gas()),
+                maxTxBytes_: U256::from(config.max_tx_bytes),
+                codeOracle_: code_oracle,
+            }
+            .abi_encode(),
+        );
+        let prover_tx_start = create(&mut evm, 6, init)?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
@@ -142,18 +163,19 @@ impl Prover {
             proverTxEnd_: prover_tx_end,
             proverBlockEnd_: prover_block_end,
             proverCall_: prover_call,
+            proverTxStart_: prover_tx_start,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let address = create(&mut evm, 6, init)?;
+        let address = create(&mut evm, 7, init)?;
         Ok(Self {
             evm,
             address,
             chain: *chain,
             code_oracle,
             registered: Default::default(),
-            nonce: 7,
+            nonce: 8,
         })
     }
 

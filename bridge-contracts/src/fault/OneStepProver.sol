@@ -45,8 +45,9 @@ import { ProverBase } from "./ProverBase.sol";
 ///         halt in `ProverBase._halt`, wherever it happens).
 ///         Two kinds of `M` go whole, by `staticcall` of the same `step`, to their own
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
-///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverBlockEnd`
-///         (`BLOCK_CLOSE`).
+///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverTxStart`
+///         (`TX_DECODE`) while the witness's `BlockCtx.nextTx` is below its `BlockEnv.txCount`,
+///         else to `ProverBlockEnd` (`BLOCK_CLOSE`).
 ///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles,
 ///         `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN` (the code deposit: every
 ///         frame end reads the frame's `FrameEnv.kind`), `SELFDESTRUCT`, the start of a
@@ -97,6 +98,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The sub-prover of the call opcodes and of a nested frame's `STOP`, `RETURN`
     ///         and `REVERT` (`ProverCall`).
     ISubProver public immutable proverCall;
+    /// @notice The prover of the start of a sequenced transaction, `TX_DECODE` from
+    ///         `BETWEEN_UNITS` while a table entry is left (`ProverTxStart`).
+    IOneStepProver public immutable proverTxStart;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -117,6 +121,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param proverTxEnd_  A `ProverTxEnd`.
     /// @param proverBlockEnd_ A `ProverBlockEnd`.
     /// @param proverCall_   A `ProverCall`.
+    /// @param proverTxStart_ A `ProverTxStart`.
     constructor(
         uint256 chainId_,
         address coinbase_,
@@ -126,7 +131,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         ISubProver proverMemory_,
         IOneStepProver proverTxEnd_,
         IOneStepProver proverBlockEnd_,
-        ISubProver proverCall_
+        ISubProver proverCall_,
+        IOneStepProver proverTxStart_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -137,6 +143,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         proverTxEnd = proverTxEnd_;
         proverBlockEnd = proverBlockEnd_;
         proverCall = proverCall_;
+        proverTxStart = proverTxStart_;
     }
 
     /// @inheritdoc IOneStepProver
@@ -147,7 +154,19 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (witness.length > 1) {
             uint8 claimed = uint8(witness[1]);
             if (claimed == LibFrame.KIND_TX_FINISH) return proverTxEnd.step(preState, witness);
-            if (claimed == LibBlock.KIND_BETWEEN_UNITS) return proverBlockEnd.step(preState, witness);
+            if (claimed == LibBlock.KIND_BETWEEN_UNITS) {
+                // Both layouts start `u8 ‖ M ‖ BlockCtx ‖ BlockEnv`: an entry left
+                // (`nextTx < txCount`) is `TX_DECODE`, none the epilogue. Each prover checks
+                // the preimages and refuses the other's boundary.
+                if (witness.length >= 1 + LibFrame.M_LEN + LibBlock.BLOCK_CTX_LEN + LibBlock.BLOCK_ENV_LEN) {
+                    uint256 b = 1 + LibFrame.M_LEN;
+                    uint256 e = b + LibBlock.BLOCK_CTX_LEN;
+                    uint256 nextTx = uint16(bytes2(witness[b + LibBlock.B_NEXT_TX:b + LibBlock.B_NEXT_TX + 2]));
+                    uint256 txCount = uint16(bytes2(witness[e + LibBlock.E_TX_COUNT:e + LibBlock.E_TX_COUNT + 2]));
+                    if (nextTx < txCount) return proverTxStart.step(preState, witness);
+                }
+                return proverBlockEnd.step(preState, witness);
+            }
         }
         WitnessReader memory r = LibWitness.reader(witness);
         if (r.u8() != WITNESS_VERSION) revert BadWitness();

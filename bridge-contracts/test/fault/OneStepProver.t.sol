@@ -8,6 +8,7 @@ import { ProverCall } from "../../src/fault/ProverCall.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
+import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -36,7 +37,8 @@ contract OneStepProverTest is TestBase {
             new ProverMemory(),
             new ProverTxEnd(),
             new ProverBlockEnd(),
-            new ProverCall(new CodeOracle())
+            new ProverCall(new CodeOracle()),
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle())
         );
     }
 
@@ -178,7 +180,8 @@ contract OneStepProverTest is TestBase {
             prover.proverMemory(),
             prover.proverTxEnd(),
             prover.proverBlockEnd(),
-            prover.proverCall()
+            prover.proverCall(),
+            prover.proverTxStart()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -291,7 +294,8 @@ contract OneStepProverTest is TestBase {
             prover.proverState(),
             prover.proverTxEnd(),
             prover.proverBlockEnd(),
-            prover.proverCall()
+            prover.proverCall(),
+            prover.proverTxStart()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);

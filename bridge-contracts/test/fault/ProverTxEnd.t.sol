@@ -8,6 +8,7 @@ import { ProverCall } from "../../src/fault/ProverCall.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
+import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -51,7 +52,8 @@ contract ProverTxEndTest is TestBase {
             new ProverMemory(),
             txEnd,
             blockEnd,
-            new ProverCall(new CodeOracle())
+            new ProverCall(new CodeOracle()),
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle())
         );
         json = vm.readFile("test/fixtures/tx_end.json");
     }

@@ -5,12 +5,13 @@
 //! reverts, a creation and an entry the chain leaves out, closed by `BLOCK_CLOSE`. For
 //! every step of every unit that has a witness layout, `witness(j, k)` (its codes
 //! registered in `CodeOracle` first) run through `OneStepProver.step(step_commitment(j,
-//! k), witness)` must return `step_commitment(j, k + 1)`: opcode steps, the settlement
-//! steps (`ProverTxEnd` through the router) and `BLOCK_CLOSE` (`ProverBlockEnd`).
+//! k), witness)` must return `step_commitment(j, k + 1)`: `TX_DECODE` (`ProverTxStart`
+//! through the router, the left-out entry included), opcode steps, the settlement steps
+//! (`ProverTxEnd` through the router) and `BLOCK_CLOSE` (`ProverBlockEnd`).
 //!
 //! What it is not: the steps the prover refuses are left out (`coverage::prover_refuses`:
 //! a creation frame's successful end and its sponges), and the
-//! setup steps (`TX_DECODE` … `TX_ENTER`, `NotProvable`); the trace's agreement with
+//! setup steps after `TX_DECODE` (`ACCESS_LIST` … `TX_ENTER`, `NotProvable`); the trace's agreement with
 //! `run_unit` and the chain is `protocol/tests/it/trace_api.rs`.
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -229,6 +230,7 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
                 StepKind::Exec => "opcode",
                 StepKind::TxEnd => "TX_END_*",
                 StepKind::BlockClose => "BLOCK_CLOSE",
+                StepKind::TxDecode => "TX_DECODE",
                 _ => "other",
             };
             *checked.entry(name).or_default() += 1;
@@ -241,4 +243,5 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
     );
     assert_eq!(checked.get("TX_END_*").copied(), Some(5 * 3));
     assert_eq!(checked.get("BLOCK_CLOSE").copied(), Some(1));
+    assert_eq!(checked.get("TX_DECODE").copied(), Some(6));
 }

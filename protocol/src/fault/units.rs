@@ -17,8 +17,10 @@
 //!   beyond: the same, as `step(DONE x) = DONE x` pads the level to 2^25);
 //! * [`BlockTrace::witness`]`(j, k)`: the bytes `OneStepProver.step` takes from step `k`
 //!   to `k + 1` and the codes its `CodeOracle` must hold first ([`StepProof`]), for the
-//!   steps [`super::witness`], [`TxEnd::witness`] and [`block_end::witness`] lay out;
-//!   [`TraceError::NotProvable`] for the others (the setup steps, `DONE`).
+//!   steps [`super::witness`], [`TxEnd::witness`], [`block_end::witness`] and
+//!   [`tx_start_witness::decode_witness`] (`TX_DECODE` of types 0, 1, 2 up to 4 KiB) lay
+//!   out; [`TraceError::NotProvable`] for the others (`ACCESS_LIST`, `AUTH`, `TX_ENTER`,
+//!   a type-4 or larger entry's `TX_DECODE`, `DONE`).
 //!
 //! Step `k` is reached by rebuilding the unit's start (the block's starting state with
 //! the writes of the units before `j` applied: one copy of the committed state) and
@@ -41,6 +43,7 @@ use super::{
     machine::{MachineState, StepError, step_in_place},
     tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
     tx_start::{self, BlockData, TxStart, TxStartError},
+    tx_start_witness,
     witness::{self, WitnessError},
     world::World,
 };
@@ -224,6 +227,19 @@ impl UnitState {
             Self::Exec(m, b) => Ok(only(TxEnd::from_machine(m, b.as_ref().clone())?.witness()?)),
             Self::End(e) => Ok(only(e.witness()?)),
             Self::Close(b) => Ok(only(block_end::witness(b, &data.env)?)),
+            Self::Start(t) if t.setup.is_none() => {
+                match (
+                    tx_start_witness::decode_witness(t),
+                    tx_start_witness::decode_codes(t),
+                ) {
+                    (Ok(witness), Ok(codes)) => Ok(StepProof { witness, codes }),
+                    // Type 4 and entries above 4 KiB: no L1 side yet.
+                    (Err(TxStartError::Unsupported(_)), _) => {
+                        Err(TraceError::NotProvable(StepKind::TxDecode))
+                    }
+                    (Err(e), _) | (_, Err(e)) => Err(e.into()),
+                }
+            }
             other => Err(TraceError::NotProvable(other.kind())),
         }
     }

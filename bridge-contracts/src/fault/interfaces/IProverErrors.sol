@@ -59,6 +59,15 @@ interface IProverErrors {
     ///         entry is left), so `BLOCK_CLOSE` is not its step.
     error UnitsLeft();
 
+    /// @notice `ProverTxStart`: the boundary has no table entry to decode (deposits still
+    ///         open, or `nextTx = txCount`), so `TX_DECODE` is not its step.
+    error NoEntry();
+
+    /// @notice `ProverTxStart`: the stream leaves do not lead to `BlockEnv.streamRoot`, or are
+    ///         not the leaves holding the table words or the entry's bytes (bytes not in the
+    ///         batch).
+    error BadStreamProof();
+
     // `LibSmt`'s errors (an opening of the world or transaction tree).
 
     /// @notice The opening leads to a different root than the one it is checked against.
