@@ -43,11 +43,12 @@ import { ProverBase } from "./ProverBase.sol";
 ///         `parentFrame` is not 0): the transaction's frame finishes (`TX_FINISH`, a halt's
 ///         result `status 0, gasLeft 0, empty output`), a nested frame's caller resumes (a
 ///         halt in `ProverBase._halt`, wherever it happens).
-///         Two kinds of `M` go whole, by `staticcall` of the same `step`, to their own
+///         Three kinds of `M` go whole, by `staticcall` of the same `step`, to their own
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
 ///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverTxStart`
 ///         (`TX_DECODE`) while the witness's `BlockCtx.nextTx` is below its `BlockEnv.txCount`,
-///         else to `ProverBlockEnd` (`BLOCK_CLOSE`).
+///         else to `ProverBlockEnd` (`BLOCK_CLOSE`); `TX_SETUP` goes to `ProverTxStart`
+///         (`TX_ENTER` of a call).
 ///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles,
 ///         `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN` (the code deposit: every
 ///         frame end reads the frame's `FrameEnv.kind`), `SELFDESTRUCT`, the start of a
@@ -154,6 +155,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (witness.length > 1) {
             uint8 claimed = uint8(witness[1]);
             if (claimed == LibFrame.KIND_TX_FINISH) return proverTxEnd.step(preState, witness);
+            if (claimed == LibBlock.KIND_TX_SETUP) return proverTxStart.step(preState, witness);
             if (claimed == LibBlock.KIND_BETWEEN_UNITS) {
                 // Both layouts start `u8 ‖ M ‖ BlockCtx ‖ BlockEnv`: an entry left
                 // (`nextTx < txCount`) is `TX_DECODE`, none the epilogue. Each prover checks

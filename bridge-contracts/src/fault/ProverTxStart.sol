@@ -29,7 +29,12 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         one pays `gasLimit · gasPrice + l1Fee` (a call also bumps its nonce), the sender, the
 ///         recipient and `FEE_VAULT` become warm in a fresh transaction tree (precompiles are
 ///         warm by rule), and the step returns `TX_SETUP(BlockCtx, TxCtx, Global,
-///         keccak(SetupCursor), 0)` with the records `tx_start` builds.
+///         keccak(SetupCursor), 0)` with the records `tx_start` builds. From `TX_SETUP` whose
+///         cursor points at `TX_ENTER`, for a call: the recipient's code (its delegate's when
+///         it holds a 7702 designator, the delegate loaded warm), `Global`'s snapshot before
+///         the value moves, the value moved, and the machine's `TX_EXEC` with the frame
+///         `TxCall` (`gasLimit − intrinsicGas`, the cursor's input view, the code's root and
+///         length from `CodeOracle`) and the call-stack entry `keccak(0 ‖ snapshot ‖ 0)`.
 /// @dev    Witness (version 1): `u8 1 ‖ M (161) ‖ BlockCtx (223) ‖ BlockEnv (187)`, then the
 ///         table words' leaves (`LibWitness.opening`: the leaves from `⌊first/31⌋` to
 ///         `⌈end/31⌉` of the words' stream bytes, `first` the byte of `byteEnd(k−1)` (of
@@ -40,15 +45,20 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         transaction, the transaction-tree opening of each address it warms that is not a
 ///         precompile (sender, recipient, `FEE_VAULT`, each against the root the previous
 ///         insert left). The prefix up to `BlockEnv` is `ProverBlockEnd`'s, so the router picks
-///         this prover when `nextTx < txCount`. Not built: type 4 (`AUTH`), an entry above
-///         4 KiB (`BatchDataOracle`'s registered facts), `ACCESS_LIST`, `TX_ENTER`
+///         this prover when `nextTx < txCount`. `TX_ENTER`'s witness: `u8 1 ‖ M ‖ BlockCtx ‖
+///         TxCtx ‖ Global ‖ SetupCursor (115)`, the recipient's world opening (and leaf
+///         preimage), for a designator the delegate's and its transaction-tree opening (not
+///         for a precompile), and when a value moves to another account the sender's
+///         opening, then the recipient's against the root the debit left. Not built: type 4
+///         (`AUTH`), an entry above 4 KiB (`BatchDataOracle`'s registered facts),
+///         `ACCESS_LIST`, a creation's `TX_ENTER`, a call to a precompile
 ///         (`UnsupportedStep`). An entry that ends past the stream's end reads the tree's zero
 ///         padding here where derivation reads it as empty: `BlockEnv` has no stream length.
 contract ProverTxStart is IOneStepProver {
     using LibWitness for WitnessReader;
 
     /// @dev `M.kind` of a transaction in setup.
-    uint8 private constant KIND_TX_SETUP = 4;
+    uint8 private constant KIND_TX_SETUP = LibBlock.KIND_TX_SETUP;
     /// @dev The stream tree's depth and its leaves' payload (`BatchDataOracle`).
     uint256 private constant STREAM_DEPTH = 15;
     uint256 private constant FE = 31;
@@ -155,6 +165,7 @@ contract ProverTxStart is IOneStepProver {
         Step memory st;
         st.m = r.copy(LibFrame.M_LEN);
         if (keccak256(st.m) != preState) revert IProverErrors.BadPreimage(LibBlock.SECTION_M);
+        if (uint8(st.m[0]) == KIND_TX_SETUP) return _enter(r, st.m);
         if (uint8(st.m[0]) != LibBlock.KIND_BETWEEN_UNITS) revert IProverErrors.UnsupportedStep(uint8(st.m[0]), 0);
         st.blockCtx = r.copy(LibBlock.BLOCK_CTX_LEN);
         if (keccak256(st.blockCtx) != LibFrame.mA(st.m)) revert IProverErrors.BadPreimage(LibBlock.SECTION_BLOCK_CTX);
@@ -437,12 +448,23 @@ contract ProverTxStart is IOneStepProver {
         return true;
     }
 
-    /// @notice Zero bytes of `raw[s, e)`.
+    /// @notice Zero bytes of `raw[s, e)`, a word at a time: a byte's high bit is set in
+    ///         `~(((x & 0x7f..) + 0x7f..) | x | 0x7f..)` exactly when the byte is 0 (no carry
+    ///         crosses a byte), and the top byte of `(y >> 7) · 0x0101..` is their count.
     function _zeros(bytes memory raw, uint256 s, uint256 e) internal pure returns (uint256 z) {
         assembly ("memory-safe") {
+            let low := 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f
+            let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
             let p := add(add(raw, 32), s)
             let end := add(add(raw, 32), e)
-            for { } lt(p, end) { p := add(p, 1) } { z := add(z, iszero(byte(0, mload(p)))) }
+            for { } lt(p, end) { p := add(p, 32) } {
+                let x := mload(p)
+                let left := sub(end, p)
+                // Bytes past the end count as non-zero.
+                if lt(left, 32) { x := or(x, shr(mul(8, left), not(0))) }
+                let y := not(or(or(add(and(x, low), low), x), low))
+                z := add(z, shr(248, mul(shr(7, y), ones)))
+            }
         }
     }
 
@@ -565,7 +587,7 @@ contract ProverTxStart is IOneStepProver {
     }
 
     /// @notice `TX_SETUP(BlockCtx, TxCtx, Global, keccak(SetupCursor), 0)`.
-    function _setup(WitnessReader memory r, Tx memory t, Step memory st) internal view returns (bytes32) {
+    function _setup(WitnessReader memory r, Tx memory t, Step memory st) internal pure returns (bytes32) {
         _warm(r, st, t.sender);
         if (!t.create) _warm(r, st, t.to);
         _warm(r, st, LibBlock.FEE_VAULT);
@@ -578,7 +600,7 @@ contract ProverTxStart is IOneStepProver {
             );
     }
 
-    function _txCtx(Tx memory t, Step memory st) internal view returns (bytes32) {
+    function _txCtx(Tx memory t, Step memory st) internal pure returns (bytes32) {
         uint256 baseFee = LibFrame.get(st.blockEnv, LibBlock.E_BASE_FEE, 8);
         return keccak256(
             abi.encodePacked(
@@ -614,7 +636,7 @@ contract ProverTxStart is IOneStepProver {
     }
 
     /// @notice `keccak(SetupCursor)`: the first setup step after `TX_DECODE`.
-    function _cursor(Tx memory t, Step memory st) internal view returns (bytes32) {
+    function _cursor(Tx memory t, Step memory st) internal pure returns (bytes32) {
         (bytes32 root, uint256 depth, uint256 length) = t.create ? (bytes32(0), 0, 0) : _inputView(t);
         uint8 next = t.items > 0 ? 1 : 3;
         return keccak256(
@@ -665,6 +687,179 @@ contract ProverTxStart is IOneStepProver {
                 }
             }
             root := mload(p)
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // TX_ENTER of a call.
+
+    /// @dev `TxCtx` offsets (`commit::TxCtxRecord`) and `SetupCursor`'s this step reads.
+    uint256 private constant T_TO = 54;
+    uint256 private constant T_IS_CREATE = 74;
+    uint256 private constant T_INTRINSIC = 167;
+    uint256 private constant C_VALUE = 33;
+    uint256 private constant C_INPUT = 65;
+    uint256 private constant CURSOR_LEN = 115;
+    uint8 private constant SECTION_CURSOR = 17;
+    uint256 private constant G_TX_TREE = 32;
+
+    /// @notice `TX_ENTER` of a call (`tx_start::TxStart::enter`): the recipient's code (its
+    ///         delegate's for a 7702 designator, the delegate loaded warm), the snapshot
+    ///         (`Global` before the value moves), the value moved, the frame `TxCall` with
+    ///         `gasLimit − intrinsicGas`; returns the machine's `TX_EXEC`.
+    function _enter(WitnessReader memory r, bytes memory m) internal view returns (bytes32) {
+        bytes memory blockCtx = r.copy(LibBlock.BLOCK_CTX_LEN);
+        if (keccak256(blockCtx) != LibFrame.mA(m)) revert IProverErrors.BadPreimage(LibBlock.SECTION_BLOCK_CTX);
+        bytes memory txCtx = r.copy(LibBlock.TX_CTX_LEN);
+        if (keccak256(txCtx) != LibFrame.mB(m)) revert IProverErrors.BadPreimage(LibBlock.SECTION_TX_CTX);
+        bytes memory g = r.copy(LibBlock.GLOBAL_LEN);
+        if (keccak256(g) != LibFrame.mC(m)) revert IProverErrors.BadPreimage(LibBlock.SECTION_GLOBAL);
+        bytes memory cursor = r.copy(CURSOR_LEN);
+        if (keccak256(cursor) != LibFrame.mD(m)) revert IProverErrors.BadPreimage(SECTION_CURSOR);
+        Enter memory e;
+        e.to = address(uint160(LibFrame.get(txCtx, T_TO, 20)));
+        // Not built: ACCESS_LIST, AUTH, the creation's TX_ENTER, a call to a precompile.
+        if (LibFrame.get(cursor, 0, 1) != 3 || LibFrame.get(txCtx, T_IS_CREATE, 1) != 0 || _isPrecompile(e.to)) {
+            revert IProverErrors.UnsupportedStep(KIND_TX_SETUP, 0);
+        }
+        (e.codeHash, e.root, e.length) = _code(r, g, e.to);
+        bytes32 snapshot = keccak256(g);
+        e.origin = address(uint160(LibFrame.get(txCtx, LibBlock.T_ORIGIN, 20)));
+        e.value = LibFrame.get(cursor, C_VALUE, 32);
+        if (e.value != 0 && e.to != e.origin) {
+            _move(r, g, e.origin, e.value, false);
+            _move(r, g, e.to, e.value, true);
+        }
+        e.gas = LibFrame.get(txCtx, LibBlock.T_GAS_LIMIT, 8) - LibFrame.get(txCtx, T_INTRINSIC, 8);
+        bytes32 frame = _frame(e, _slice(cursor, C_INPUT, 50));
+        if (r.ptr != r.end) revert IProverErrors.BadWitness();
+        return keccak256(
+            abi.encodePacked(
+                LibFrame.KIND_TX_EXEC,
+                LibFrame.mA(m),
+                LibFrame.mB(m),
+                keccak256(g),
+                frame,
+                keccak256(abi.encodePacked(bytes32(0), snapshot, bytes32(0)))
+            )
+        );
+    }
+
+    /// @dev The transaction's frame as it starts.
+    struct Enter {
+        address to;
+        address origin;
+        uint256 value;
+        bytes32 codeHash;
+        bytes32 root;
+        uint256 length;
+        uint256 gas;
+    }
+
+    /// @notice `keccak(Frame)` of the transaction's frame: `FrameEnv` `TxCall` (kind 7, depth
+    ///         0, `self` = `codeAddress` = the recipient, the origin as caller, the value, the
+    ///         code hash that runs, the cursor's input view, no output range), the code's root
+    ///         and length, pc 0, the gas, empty stack, memory and return data.
+    function _frame(Enter memory e, bytes memory input) internal pure returns (bytes32) {
+        bytes memory env = abi.encodePacked(
+            uint8(7), false, uint16(0), e.to, e.to, e.origin, e.value, e.codeHash, input, uint64(0), uint64(0)
+        );
+        return keccak256(
+            abi.encodePacked(
+                keccak256(env),
+                e.root,
+                // casting is safe: a code length ≤ 49,152 and a gas limit ≤ 2^24
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint32(e.length),
+                uint32(0),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint64(e.gas),
+                bytes32(0),
+                uint16(0),
+                bytes32(0),
+                uint32(0),
+                abi.encodePacked(uint8(1), bytes32(0), uint8(0), uint64(0), uint64(0)),
+                bytes32(0)
+            )
+        );
+    }
+
+    /// @notice The code the frame runs: `to`'s, or its delegate's when `to` holds a
+    ///         designator (the delegate's account read, its warm entry inserted into `g`).
+    function _code(WitnessReader memory r, bytes memory g, address to)
+        internal
+        view
+        returns (bytes32 codeHash, bytes32 root, uint256 length)
+    {
+        bytes32 world = bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32));
+        (,, codeHash) = _accountAt(r, world, to);
+        if (codeHash == 0) codeHash = LibSmt.KECCAK_EMPTY;
+        if (codeHash == LibSmt.KECCAK_EMPTY) return (codeHash, 0, 0);
+        address delegate;
+        (root, length, delegate) = codeOracle.entry(codeHash);
+        if (length == 0) revert IProverErrors.NotRegistered(codeHash);
+        if (delegate == address(0)) return (codeHash, root, length);
+        (,, codeHash) = _accountAt(r, world, delegate);
+        if (!_isPrecompile(delegate)) {
+            bytes32 key = LibSmt.addressKey(TAG_WARM_ACCOUNT, delegate);
+            SmtProof memory p = LibSmt.readProof(r, key);
+            bytes32 tree = bytes32(LibFrame.get(g, G_TX_TREE, 32));
+            if (LibSmt.load(p, tree, key) == 0) {
+                LibFrame.put(g, G_TX_TREE, 32, uint256(LibSmt.rootAfter(p, key, bytes32(uint256(1)))));
+            }
+        }
+        if (codeHash == 0) codeHash = LibSmt.KECCAK_EMPTY;
+        if (codeHash == LibSmt.KECCAK_EMPTY) return (codeHash, 0, 0);
+        (root, length,) = codeOracle.entry(codeHash);
+        if (length == 0) revert IProverErrors.NotRegistered(codeHash);
+    }
+
+    /// @notice An account's fields from its opening against `root` (zeros when absent).
+    function _accountAt(WitnessReader memory r, bytes32 root, address who)
+        internal
+        pure
+        returns (uint256 nonce, uint256 balance, bytes32 codeHash)
+    {
+        bytes32 key = LibSmt.accountKey(who);
+        SmtProof memory p = LibSmt.readProof(r, key);
+        bytes32 leaf = LibSmt.load(p, root, key);
+        if (leaf == 0) return (0, 0, 0);
+        (uint256 at, bytes32 h) = r.hashed(LibBlock.ACCOUNT_LEN);
+        if (h != leaf) revert IProverErrors.BadPreimage(LibBlock.SECTION_ACCOUNT);
+        return (LibWitness.field(at, 0, 32), LibWitness.field(at, 32, 32), bytes32(LibWitness.field(at, 64, 32)));
+    }
+
+    /// @notice Debits (`credit` false) or credits `value` to `who` in `g`'s world, saturating
+    ///         as the machine does (`TX_DECODE` checked the balance covers it).
+    function _move(WitnessReader memory r, bytes memory g, address who, uint256 value, bool credit) internal pure {
+        bytes32 world = bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32));
+        bytes32 key = LibSmt.accountKey(who);
+        SmtProof memory p = LibSmt.readProof(r, key);
+        bytes32 leaf = LibSmt.load(p, world, key);
+        uint256 nonce;
+        uint256 balance;
+        bytes32 codeHash;
+        if (leaf != 0) {
+            (uint256 at, bytes32 h) = r.hashed(LibBlock.ACCOUNT_LEN);
+            if (h != leaf) revert IProverErrors.BadPreimage(LibBlock.SECTION_ACCOUNT);
+            nonce = LibWitness.field(at, 0, 32);
+            balance = LibWitness.field(at, 32, 32);
+            codeHash = bytes32(LibWitness.field(at, 64, 32));
+        }
+        unchecked {
+            if (credit) balance = balance + value < balance ? type(uint256).max : balance + value;
+            else balance = balance < value ? 0 : balance - value;
+        }
+        // casting to 'uint64' is safe because the nonce came from a leaf the Rust side wrote as u64
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes32 v = LibSmt.accountValue(uint64(nonce), balance, codeHash);
+        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibSmt.rootAfter(p, key, v)));
+    }
+
+    function _slice(bytes memory b, uint256 from, uint256 n) internal pure returns (bytes memory out) {
+        out = new bytes(n);
+        assembly ("memory-safe") {
+            mcopy(add(out, 32), add(add(b, 32), from), n)
         }
     }
 }

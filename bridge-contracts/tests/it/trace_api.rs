@@ -231,6 +231,7 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
                 StepKind::TxEnd => "TX_END_*",
                 StepKind::BlockClose => "BLOCK_CLOSE",
                 StepKind::TxDecode => "TX_DECODE",
+                StepKind::TxEnter => "TX_ENTER",
                 _ => "other",
             };
             *checked.entry(name).or_default() += 1;
@@ -244,4 +245,6 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
     assert_eq!(checked.get("TX_END_*").copied(), Some(5 * 3));
     assert_eq!(checked.get("BLOCK_CLOSE").copied(), Some(1));
     assert_eq!(checked.get("TX_DECODE").copied(), Some(6));
+    // The four calls (the creation's is not built on L1).
+    assert_eq!(checked.get("TX_ENTER").copied(), Some(4));
 }

@@ -4,16 +4,19 @@
 //! What it is: real blocks run by the Rust machine (`units::BlockTrace`): ETH transfers
 //! (legacy EIP-155, EIP-2930 with an access list, EIP-1559), OpenZeppelin ERC-20
 //! transfers (`TestToken`'s runtime with balances in its storage), a sender whose code is
-//! an EIP-7702 designator, a creation, and entries the chain leaves out. The first step of
+//! an EIP-7702 designator, a creation, 3,900 bytes of calldata (near the 4 KiB bound), and
+//! an entry the chain leaves out. The first step of
 //! every unit, `TX_DECODE`, proven on L1 from `BlockTrace::witness(j, 0)` (codes registered
 //! first), must return `step_commitment(j, 1)`: `TX_SETUP` for a valid transaction,
-//! `DONE(BETWEEN_UNITS)` for a left-out one. Every 5th witness byte flipped must revert or
+//! `DONE(BETWEEN_UNITS)` for a left-out one; then every call's `TX_ENTER` (after its
+//! `ACCESS_LIST` steps, which L1 does not take yet) must return the machine's `TX_EXEC`
+//! (the value moved, the code root, a 7702 delegate's code). Every 5th witness byte flipped must revert or
 //! give the same answer; claimed post-states that are not Rust's are not what L1 answers.
 //! One test per rule the step proves an entry left out by (`refuses_*`): the Rust step
 //! must refuse it for that rule and L1 must agree. Prints gas (median, max) and witness
 //! sizes per outcome (`--nocapture`); nothing about gas is asserted.
 //!
-//! What it is not: `ACCESS_LIST`, `AUTH`, `TX_ENTER`, type 4, entries above 4 KiB (the L1
+//! What it is not: `ACCESS_LIST`, `AUTH`, a creation's `TX_ENTER`, type 4, entries above 4 KiB (the L1
 //! side is not built; `trace_api` leaves them out), and EIP-3860 (an initcode above
 //! 49,152 bytes is above 4 KiB).
 
@@ -41,7 +44,7 @@ use protocol::{
         tx_end::{BlockState, Frontier},
         tx_start::{BlockData, Next, Refusal, TxStart},
         tx_start_witness::{decode_codes, decode_witness},
-        units::{BlockTrace, StepKind},
+        units::{BlockTrace, StepKind, TraceError},
         world::World,
     },
     fee::L1FeeScalars,
@@ -269,6 +272,11 @@ fn real_block() -> Vec<Bytes> {
                 transfer(k[0].address(), 1),
             ),
         ),
+        // Near the 4 KiB bound: 3,900 bytes of calldata.
+        encode(
+            &k[0],
+            tx_1559(2, TxKind::Call(SINK), U256::ZERO, vec![0x5a; 3_900]),
+        ),
     ]
 }
 
@@ -276,7 +284,7 @@ struct Stats(Vec<(&'static str, u64, usize)>);
 
 impl Stats {
     fn report(&self) {
-        for name in ["TX_DECODE valid", "TX_DECODE left out"] {
+        for name in ["TX_DECODE valid", "TX_DECODE left out", "TX_ENTER"] {
             let mut g: Vec<u64> = self.0.iter().filter(|s| s.0 == name).map(|s| s.1).collect();
             let mut b: Vec<usize> = self.0.iter().filter(|s| s.0 == name).map(|s| s.2).collect();
             if g.is_empty() {
@@ -301,7 +309,7 @@ fn tx_decode_of_a_real_block_matches_the_machine() {
     let trace = BlockTrace::new(start(real_block(), 30_000_000)).expect("trace");
     let mut prover = Prover::new(&trace.data().chain).expect("the prover deploys");
     let mut stats = Stats(Vec::new());
-    let (mut valid, mut left_out, mut mutations) = (0, 0, 0);
+    let (mut valid, mut left_out, mut mutations, mut entered) = (0, 0, 0, 0);
     // The last unit is BLOCK_CLOSE.
     for j in 0..trace.unit_count() - 1 {
         assert_eq!(trace.step_kind(j, 0).expect("kind"), StepKind::TxDecode);
@@ -344,6 +352,9 @@ fn tx_decode_of_a_real_block_matches_the_machine() {
             let end = Top::done(trace.unit_commitment(j + 1).expect("end")).hash();
             assert_ne!(answer, Answer::Post(end), "unit {j}: its end claimed");
         }
+        if !skipped {
+            entered += enter(&trace, &mut prover, j, &mut stats, &mut mutations);
+        }
         for i in (1..proof.witness.len()).step_by(5) {
             let mut bad = proof.witness.clone();
             bad[i] ^= 0x01;
@@ -360,8 +371,51 @@ fn tx_decode_of_a_real_block_matches_the_machine() {
         }
     }
     stats.report();
-    eprintln!("tx_start: {valid} valid, {left_out} left out, {mutations} mutated witnesses");
-    assert_eq!((valid, left_out), (8, 1));
+    eprintln!(
+        "tx_start: {valid} valid, {left_out} left out, {entered} TX_ENTER, {mutations} mutated witnesses"
+    );
+    assert_eq!((valid, left_out), (9, 1));
+    // Every valid transaction but the creation.
+    assert_eq!(entered, 8);
+}
+
+/// Unit `j`'s `TX_ENTER` (after its `ACCESS_LIST` steps) proven on L1, its witness
+/// mutated; 0 when the prover does not take it (a creation).
+fn enter(
+    trace: &BlockTrace,
+    prover: &mut Prover,
+    j: usize,
+    stats: &mut Stats,
+    mutations: &mut usize,
+) -> usize {
+    let mut k = 1;
+    while trace.step_kind(j, k).expect("kind") == StepKind::AccessList {
+        k += 1;
+    }
+    assert_eq!(trace.step_kind(j, k).expect("kind"), StepKind::TxEnter);
+    let proof = match trace.witness(j, k) {
+        Ok(p) => p,
+        Err(TraceError::NotProvable(StepKind::TxEnter)) => return 0,
+        Err(e) => panic!("unit {j} TX_ENTER: {e}"),
+    };
+    for code in &proof.codes {
+        prover.register_code(code).expect("registers");
+    }
+    let pre = trace.step_commitment(j, k).expect("pre");
+    let post = trace.step_commitment(j, k + 1).expect("post");
+    let (answer, gas) = prover.step(pre, &proof.witness).expect("answers");
+    assert_eq!(answer, Answer::Post(post), "unit {j} TX_ENTER");
+    stats.0.push(("TX_ENTER", gas, proof.witness.len()));
+    for i in (1..proof.witness.len()).step_by(5) {
+        let mut bad = proof.witness.clone();
+        bad[i] ^= 0x01;
+        match prover.step(pre, &bad).expect("answers").0 {
+            Answer::Error(_) => {}
+            Answer::Post(p) => assert_eq!(p, post, "unit {j} TX_ENTER: byte {i} flipped"),
+        }
+        *mutations += 1;
+    }
+    1
 }
 
 /// A one-entry block: the Rust step must leave `raw` out for `rule`, and L1 must agree.

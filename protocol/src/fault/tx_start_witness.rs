@@ -22,17 +22,24 @@
 //! twice is opened as present). [`decode_codes`] lists what `CodeOracle` must hold first:
 //! the sender's code, when it has some (EIP-3607 reads whether it is a designator).
 //!
-//! What it is not: no witness for `ACCESS_LIST`, `AUTH`, `TX_ENTER`, for a type-4
-//! transaction or for an entry above 4 KiB (the L1 side is not built:
+//! [`enter_witness`] lays out `TX_ENTER` of a call (to an account that is not a
+//! precompile) and [`enter_codes`] lists the codes it reads (the recipient's, its
+//! delegate's).
+//!
+//! What it is not: no witness for `ACCESS_LIST`, `AUTH`, `TX_ENTER` of a creation, for a
+//! type-4 transaction or for an entry above 4 KiB (the L1 side is not built:
 //! [`TxStartError::Unsupported`]). Pure code.
 
 use alloy_primitives::{B256, Bytes, KECCAK256_EMPTY, TxKind, U256};
 
 use super::{
+    commit::SetupStep,
+    machine::delegation,
     smt_witness,
     tree::RangeProof,
     tx_start::{ONE_STEP_TX_BYTES, Refusal, TxStart, TxStartError},
-    world::{TxTree, is_precompile, warm_account_key},
+    witness::account_opening,
+    world::{TxTree, World, is_precompile, warm_account_key},
 };
 use crate::{
     chain::FEE_VAULT,
@@ -185,4 +192,104 @@ pub fn decode_codes(t: &TxStart) -> Result<Vec<Bytes>, TxStartError> {
         .code_by_hash(account.code_hash)
         .ok_or(TxStartError::MissingCode(account.code_hash))?;
     Ok(vec![code.bytes().clone()])
+}
+
+/// The call `TX_ENTER` from `t` enters, when `ProverTxStart` takes the step: `(to, origin)`.
+fn entered_call(
+    t: &TxStart,
+) -> Result<(alloy_primitives::Address, alloy_primitives::Address), TxStartError> {
+    let s = t
+        .setup
+        .as_ref()
+        .ok_or(TxStartError::Unsupported("TX_ENTER before TX_DECODE"))?;
+    if s.cursor.next != SetupStep::Enter {
+        return Err(TxStartError::Unsupported("ACCESS_LIST and AUTH on L1"));
+    }
+    match s.tx.kind {
+        TxKind::Call(to) if !is_precompile(to) => Ok((to, s.tx_ctx.origin)),
+        TxKind::Call(_) => Err(TxStartError::Unsupported(
+            "TX_ENTER of a call to a precompile",
+        )),
+        TxKind::Create => Err(TxStartError::Unsupported("TX_ENTER of a creation on L1")),
+    }
+}
+
+fn opening(
+    world: &World,
+    who: alloy_primitives::Address,
+    out: &mut Vec<u8>,
+) -> Result<(), TxStartError> {
+    account_opening(world, who, out).map_err(|_| TxStartError::Inconsistent("account opening"))
+}
+
+/// The witness of `TX_ENTER` of a call from `t` (layout version 1, `ProverTxStart`):
+/// `u8 1 ‖ M ‖ BlockCtx ‖ TxCtx ‖ Global ‖ SetupCursor`, the recipient's world opening
+/// (and leaf preimage); for a recipient holding a 7702 designator the delegate's opening
+/// and, unless it is a precompile, its warm entry's transaction-tree opening; when a value
+/// moves to another account, the sender's opening, then the recipient's against the root
+/// the debit left.
+pub fn enter_witness(t: &TxStart) -> Result<Vec<u8>, TxStartError> {
+    let (to, origin) = entered_call(t)?;
+    let s = t
+        .setup
+        .as_ref()
+        .ok_or(TxStartError::Unsupported("TX_ENTER before TX_DECODE"))?;
+    let mut out = vec![WITNESS_VERSION];
+    out.extend_from_slice(&t.top().encode());
+    out.extend_from_slice(&t.block.ctx.encode());
+    out.extend_from_slice(&s.tx_ctx.encode());
+    out.extend_from_slice(&s.global.record().encode());
+    out.extend_from_slice(&s.cursor.encode());
+    let world = &s.global.world;
+    opening(world, to, &mut out)?;
+    let account = world.account(to);
+    if let Some(code) = world.code_by_hash(account.code_hash)
+        && let Some(delegate) = delegation(code.bytes())
+    {
+        opening(world, delegate, &mut out)?;
+        if !is_precompile(delegate) {
+            let key = warm_account_key(delegate);
+            let proof = smt_witness::for_read(&s.global.tx_tree.clone().prove(&key));
+            smt_witness::encode_into(&mut out, &proof, &key)
+                .map_err(|_| TxStartError::Inconsistent("transaction-tree opening"))?;
+        }
+    }
+    let value = s.cursor.value;
+    if !value.is_zero() && to != origin {
+        opening(world, origin, &mut out)?;
+        let mut after = world.clone();
+        let mut from = after.account(origin);
+        from.balance = from.balance.saturating_sub(value);
+        after.set_account(origin, from);
+        opening(&after, to, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The codes `CodeOracle` must hold before `TX_ENTER` from `t`: the recipient's and, for a
+/// designator, its delegate's.
+pub fn enter_codes(t: &TxStart) -> Result<Vec<Bytes>, TxStartError> {
+    let (to, _) = entered_call(t)?;
+    let s = t
+        .setup
+        .as_ref()
+        .ok_or(TxStartError::Unsupported("TX_ENTER before TX_DECODE"))?;
+    let world = &s.global.world;
+    let mut codes = Vec::new();
+    let mut who = to;
+    for _ in 0..2 {
+        let hash = world.account(who).code_hash;
+        if hash == KECCAK256_EMPTY || hash.is_zero() {
+            break;
+        }
+        let code = world
+            .code_by_hash(hash)
+            .ok_or(TxStartError::MissingCode(hash))?;
+        codes.push(code.bytes().clone());
+        match delegation(code.bytes()) {
+            Some(d) if who == to => who = d,
+            _ => break,
+        }
+    }
+    Ok(codes)
 }

@@ -181,6 +181,11 @@ fn block_trace_matches_the_units_and_the_chain() {
                     let pre = alloy_primitives::keccak256(&p.witness[1..162]);
                     assert_eq!(Ok(pre), trace.step_commitment(j, k), "unit {j} step {k}");
                 }
+                // A call's has a layout; a creation's not yet.
+                StepKind::TxEnter => match proof {
+                    Ok(p) => assert_eq!(p.witness[0], 1),
+                    Err(e) => assert_eq!(e, TraceError::NotProvable(StepKind::TxEnter)),
+                },
                 other => assert_eq!(proof, Err(TraceError::NotProvable(other))),
             }
             steps_seen += 1;

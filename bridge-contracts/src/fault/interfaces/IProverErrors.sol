@@ -22,7 +22,8 @@ interface IProverErrors {
     ///        against `BlockCtx.bloom`), 14 the result record of `TX_FINISH` (against `M.d`),
     ///        15 a transaction or receipt frontier (against `BlockCtx`), 16 the suspended
     ///        caller's `Frame` before the call-stack entry of a step that ends a nested frame
-    ///        (against the entry's `parentFrame`).
+    ///        (against the entry's `parentFrame`), 17 `SetupCursor` (against `M.d` of
+    ///        `TX_SETUP`).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
