@@ -43,12 +43,13 @@ import { ProverBase } from "./ProverBase.sol";
 ///         `parentFrame` is not 0): the transaction's frame finishes (`TX_FINISH`, a halt's
 ///         result `status 0, gasLeft 0, empty output`), a nested frame's caller resumes (a
 ///         halt in `ProverBase._halt`, wherever it happens).
-///         Three kinds of `M` go whole, by `staticcall` of the same `step`, to their own
+///         Kinds of `M` go whole, by `staticcall` of the same `step`, to their own
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
-///         settlement steps to the unit boundary) and `BETWEEN_UNITS` to `ProverTxStart`
-///         (`TX_DECODE`) while the witness's `BlockCtx.nextTx` is below its `BlockEnv.txCount`,
-///         else to `ProverBlockEnd` (`BLOCK_CLOSE`); `TX_SETUP` goes to `ProverTxStart`
-///         (`TX_ENTER` of a call).
+///         settlement steps to the unit boundary), `TX_SETUP` to `ProverTxStart` (`TX_ENTER` of
+///         a call), `BETWEEN_UNITS` to `ProverTxStart` (`TX_DECODE`) while the witness's
+///         `BlockCtx.nextTx` is below its `BlockEnv.txCount`, and the block's boundaries to
+///         `ProverBlockEnd` (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the
+///         block's opening, `SYSTEM_WRITE` only, `DERIVE` not yet).
 ///         What it does not cover yet, reverting `UnsupportedStep`: calls to precompiles,
 ///         `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN` (the code deposit: every
 ///         frame end reads the frame's `FrameEnv.kind`), `SELFDESTRUCT`, the start of a
@@ -167,6 +168,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
                     uint256 txCount = uint16(bytes2(witness[e + LibBlock.E_TX_COUNT:e + LibBlock.E_TX_COUNT + 2]));
                     if (nextTx < txCount) return proverTxStart.step(preState, witness);
                 }
+            }
+            // the block's boundaries: its opening (BLOCK_START, PROLOGUE) and BLOCK_CLOSE
+            if (claimed == LibBlock.KIND_BETWEEN_UNITS || claimed == 1 || claimed == 2) {
                 return proverBlockEnd.step(preState, witness);
             }
         }

@@ -718,8 +718,12 @@ contract ProverTxStart is IOneStepProver {
         if (keccak256(cursor) != LibFrame.mD(m)) revert IProverErrors.BadPreimage(SECTION_CURSOR);
         Enter memory e;
         e.to = address(uint160(LibFrame.get(txCtx, T_TO, 20)));
-        // Not built: ACCESS_LIST, AUTH, the creation's TX_ENTER, a call to a precompile.
-        if (LibFrame.get(cursor, 0, 1) != 3 || LibFrame.get(txCtx, T_IS_CREATE, 1) != 0 || _isPrecompile(e.to)) {
+        // Not built: ACCESS_LIST, AUTH, a creation's or a deposit's TX_ENTER, a call to a
+        // precompile.
+        if (
+            LibFrame.get(cursor, 0, 1) != 3 || LibFrame.get(txCtx, T_IS_CREATE, 1) != 0
+                || LibFrame.get(txCtx, LibBlock.T_DEPOSIT, 1) != 0 || _isPrecompile(e.to)
+        ) {
             revert IProverErrors.UnsupportedStep(KIND_TX_SETUP, 0);
         }
         (e.codeHash, e.root, e.length) = _code(r, g, e.to);

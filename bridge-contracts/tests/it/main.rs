@@ -16,6 +16,7 @@ mod chain;
 mod rng;
 
 mod batch_data_oracle;
+mod block_opening;
 mod bridge;
 mod gas_price_oracle;
 mod l1_records;

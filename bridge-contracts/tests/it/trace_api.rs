@@ -6,8 +6,11 @@
 //! every step of every unit that has a witness layout, `witness(j, k)` (its codes
 //! registered in `CodeOracle` first) run through `OneStepProver.step(step_commitment(j,
 //! k), witness)` must return `step_commitment(j, k + 1)`: `TX_DECODE` (`ProverTxStart`
-//! through the router, the left-out entry included), opcode steps, the settlement steps
-//! (`ProverTxEnd` through the router) and `BLOCK_CLOSE` (`ProverBlockEnd`).
+//! through the router, the left-out entry included), a call's `TX_ENTER`, opcode steps,
+//! the settlement steps (`ProverTxEnd` through the router) and `BLOCK_CLOSE`
+//! (`ProverBlockEnd`). A second block opens with deposits (`BlockTrace::with_deposits`):
+//! their opcode steps and receipts (a failed deposit's included) go through the prover the
+//! same way, their `DEPOSIT_NEXT`/`DEPOSIT_CHECK` steps have no layout yet.
 //!
 //! What it is not: the steps the prover refuses are left out (`coverage::prover_refuses`:
 //! a creation frame's successful end and its sponges), and the
@@ -247,4 +250,161 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
     assert_eq!(checked.get("TX_DECODE").copied(), Some(6));
     // The four calls (the creation's is not built on L1).
     assert_eq!(checked.get("TX_ENTER").copied(), Some(4));
+}
+
+/// A block opening with deposits (an ETH mint to an EOA, a call writing storage and
+/// logging, a call hashing in a loop then reverting, a deposit failing its check), the
+/// end of deposits, one sequenced transfer and `BLOCK_CLOSE`, traced from before the
+/// deposits (`BlockTrace::with_deposits`).
+fn deposit_trace() -> BlockTrace {
+    use protocol::{
+        TxDeposit,
+        fault::deposits::DepositData,
+        l1::{DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK, Deposit},
+    };
+    let config = ChainConfig::default();
+    let looped = loop_revert();
+    let mut state = CommittedState::default();
+    state.apply(&[
+        StateChange::Account {
+            address: signer(1).address(),
+            nonce: 0,
+            balance: U256::from(10u128.pow(20)),
+            code_hash: KECCAK256_EMPTY,
+        },
+        StateChange::Account {
+            address: STORE_AT,
+            nonce: 0,
+            balance: U256::ZERO,
+            code_hash: keccak256(STORE),
+        },
+        StateChange::Account {
+            address: LOOP_AT,
+            nonce: 0,
+            balance: U256::from(5),
+            code_hash: keccak256(&looped),
+        },
+    ]);
+    let world = World::new(state)
+        .with_codes([Bytes::from_static(STORE), Bytes::from(looped)])
+        .expect("codes");
+    let from = Address::repeat_byte(0x71);
+    let mut word = vec![0u8; 32];
+    word[31] = 9;
+    let deposit = |i: u64, to: Address, mint: u128, gas_limit: u64, input: Vec<u8>| Deposit {
+        index: i,
+        l1_block: 70,
+        tx: TxDeposit {
+            source_hash: B256::with_last_byte(i as u8),
+            from,
+            to: TxKind::Call(to),
+            mint,
+            value: U256::from(mint / 2),
+            gas_limit,
+            is_system_transaction: false,
+            input: input.into(),
+        },
+    };
+    let deposits = vec![
+        deposit(
+            0,
+            Address::repeat_byte(0x72),
+            10u128.pow(18),
+            50_000,
+            Vec::new(),
+        ),
+        deposit(1, STORE_AT, 0, 200_000, word),
+        deposit(2, LOOP_AT, 8, 200_000, Vec::new()),
+        // Below the intrinsic gas: fails its check, the receipt next.
+        deposit(3, STORE_AT, 3, 21_000, vec![1; 8]),
+    ];
+    let txs = vec![sign_1559(
+        &signer(1),
+        0,
+        TxKind::Call(STORE_AT),
+        1,
+        Vec::new(),
+    )];
+    let ctx = block_context();
+    let data = Arc::new(BlockData::of_block(&ctx, txs, config, 3).expect("data"));
+    let block = BlockState::new(
+        BlockCtxRecord {
+            env: data.env.hash(),
+            parent_hash: ctx.parent_hash,
+            world_root: world.root(),
+            ..Default::default()
+        },
+        Frontier::default(),
+        Frontier::default(),
+        Bloom::ZERO,
+    )
+    .expect("block");
+    let deposits = DepositData::new(deposits, DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK).expect("data");
+    BlockTrace::with_deposits(
+        TxStart::between_units(block, world, data).expect("start"),
+        Arc::new(deposits),
+    )
+    .expect("trace")
+}
+
+#[test]
+fn deposit_units_take_the_prover_to_the_next_commitment() {
+    let trace = deposit_trace();
+    let mut prover = Prover::new(&trace.data().chain).expect("the prover deploys");
+    let mut checked: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut left_out: BTreeMap<&'static str, usize> = BTreeMap::new();
+    assert_eq!(
+        trace.unit_count(),
+        7,
+        "four deposits, the end of deposits, one entry, BLOCK_CLOSE"
+    );
+    for j in 0..trace.unit_count() {
+        let n = trace.step_count(j).expect("count");
+        for k in 0..n {
+            let pre = trace.step_state(j, k).expect("pre");
+            let post = trace.step_state(j, k + 1).expect("post");
+            let proof = match trace.witness(j, k) {
+                Ok(p) => p,
+                Err(TraceError::NotProvable(kind)) => {
+                    *left_out.entry(format!("{kind:?}").leak()).or_default() += 1;
+                    continue;
+                }
+                Err(e) => panic!("unit {j} step {k}: {e}"),
+            };
+            assert!(
+                asked(&pre, &post),
+                "unit {j} step {k}: nothing refused here"
+            );
+            for code in &proof.codes {
+                prover.register_code(code).expect("registers");
+            }
+            let from = trace.step_commitment(j, k).expect("M_k");
+            let (answer, _) = prover.step(from, &proof.witness).expect("answers");
+            let want = trace.step_commitment(j, k + 1).expect("M_k+1");
+            assert_eq!(
+                answer,
+                Answer::Post(want),
+                "unit {j} step {k} ({:?})",
+                pre.kind()
+            );
+            let name = match (pre.kind(), j < 4) {
+                (StepKind::Exec, true) => "deposit opcode",
+                (StepKind::TxEnd, true) => "deposit TX_END_RECEIPT",
+                (StepKind::Exec, false) => "opcode",
+                (StepKind::TxEnd, false) => "TX_END_*",
+                (StepKind::BlockClose, _) => "BLOCK_CLOSE",
+                _ => "other",
+            };
+            *checked.entry(name).or_default() += 1;
+        }
+    }
+    println!("trace_api deposits: checked {checked:?}, left out {left_out:?}");
+    assert_eq!(checked.get("deposit TX_END_RECEIPT").copied(), Some(4));
+    assert!(
+        checked.get("deposit opcode").copied().unwrap_or(0) >= 30,
+        "{checked:?}"
+    );
+    assert_eq!(checked.get("BLOCK_CLOSE").copied(), Some(1));
+    assert_eq!(left_out.get("DepositNext").copied(), Some(5));
+    assert_eq!(left_out.get("DepositCheck").copied(), Some(4));
 }

@@ -7,7 +7,8 @@
 //! [`crate::block::seal_header`] does (parent hash and world root from `BlockCtx`, the
 //! transaction and receipt roots from the two frontiers, the bloom, the gas used, number,
 //! timestamp, gas limit and base fee from `BlockEnv`, Blink's constants for the rest),
-//! hashes it, and returns `DONE(BLOCK_END(outputRoot))` with
+//! hashes it, and returns `DONE(BLOCK_END(outputRoot, keccak(cursor)))`, the cursor the
+//! derivation cursor after the block ([`super::prologue::BlockCursor`]), with
 //! [`crate::output::output_root`] (withdrawals root 0). [`witness`] is what
 //! `ProverBlockEnd.step` reads to take the same step on L1: `u8 1 ‖ M ‖ BlockCtx ‖
 //! BlockEnv ‖ txsFrontier (448) ‖ receiptsFrontier (448)`, and the block's 256-byte bloom
@@ -22,6 +23,7 @@ use alloy_primitives::B256;
 
 use super::{
     commit::{BlockEnvRecord, Top},
+    prologue::BlockCursor,
     tx_end::{BlockState, TxEndError},
 };
 use crate::{
@@ -64,7 +66,12 @@ pub struct Closed {
     pub hash: B256,
     /// The output root (version 1, withdrawals root 0).
     pub output_root: B256,
-    /// `DONE(BLOCK_END(outputRoot))`.
+    /// The derivation cursor after the block: `BlockEnv`'s next record position,
+    /// `BlockCtx.depositNext` and `BlockEnv`'s L1 origin.
+    pub cursor: BlockCursor,
+    /// `BLOCK_END(outputRoot, keccak(cursor))`, the block-level leaf.
+    pub end: Top,
+    /// `DONE(end)`.
     pub commitment: B256,
 }
 
@@ -110,11 +117,20 @@ pub fn close(block: &BlockState, env: &BlockEnvRecord) -> Result<Closed, BlockEn
     let header = header(block, env);
     let hash = header.hash_slow();
     let output_root = output_root(header.state_root, B256::ZERO, hash);
+    let cursor = BlockCursor {
+        record_seq: env.next_record_seq,
+        record_pos: env.next_record_pos,
+        deposit_next: block.ctx.deposit_next,
+        l1_origin: env.l1_origin_number,
+    };
+    let end = Top::block_end(output_root, cursor.hash());
     Ok(Closed {
         header,
         hash,
         output_root,
-        commitment: Top::done(Top::block_end(output_root).hash()).hash(),
+        cursor,
+        end,
+        commitment: Top::done(end.hash()).hash(),
     })
 }
 

@@ -156,9 +156,13 @@ impl Top {
         Self::single(Kind::BlockStart, parent_output)
     }
 
-    /// `BLOCK_END(output)`.
-    pub fn block_end(output: B256) -> Self {
-        Self::single(Kind::BlockEnd, output)
+    /// `BLOCK_END(output, keccak(cursor))`: the block-level leaf (`prologue::BlockCursor`
+    /// is the derivation cursor after the block; `NO_OUTPUT` has the zero cursor hash).
+    pub fn block_end(output: B256, cursor: B256) -> Self {
+        Self {
+            kind: Kind::BlockEnd,
+            sections: [output, cursor, B256::ZERO, B256::ZERO, B256::ZERO],
+        }
     }
 
     /// `DONE(m)`.

@@ -40,24 +40,34 @@
 //! * [`block_end`]: the block's epilogue (`BLOCK_CLOSE`): the header sealed from the last
 //!   unit boundary's explicit block state, its hash and the output root, checked against
 //!   `block::seal_header` in `protocol/tests/it/block_end.rs`;
+//! * [`deposits`]: a block's deposits as units (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`, then the
+//!   transaction's `TX_ENTER`, opcodes and `TX_END_RECEIPT`), and the end-of-deposits
+//!   unit, checked against `TxExecutor::execute_deposit` and `l1::take_deposits` in
+//!   `protocol/tests/it/deposits.rs`;
 //! * [`units`]: the challenger's trace of a block (6.4): its units from a
 //!   `BETWEEN_UNITS` state to `BLOCK_CLOSE`, the commitment at every unit boundary, and
 //!   any step's commitment and witness by replaying its unit, keeping no step state;
+//! * [`prologue`]: the block's opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) from the
+//!   parent's block-level leaf (output root and derivation cursor) to the first
+//!   `BETWEEN_UNITS`, `DERIVE` held equal to `derive::Deriver` in
+//!   `protocol/tests/it/prologue.rs`;
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
 //! What it is not, yet: precompile calls and `SELFDESTRUCT` (the machine runs the calls
-//! and creates with nested frames, and creation transactions), the block's opening
-//! (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`), deposits (`DEPOSIT_NEXT`,
-//! `DEPOSIT_CHECK`), so `units` starts after them; on L1, `OneStepProver` runs the opcodes
+//! and creates with nested frames, and creation transactions); `units` starts at the first
+//! `BETWEEN_UNITS` after the opening (with the deposits when the given state is before
+//! them), the prologue is its own machine not yet in `units`; on L1, `OneStepProver` runs the opcodes
 //! `coverage::prover_covers` lists (no calls yet), and `ProverTxEnd`/`ProverBlockEnd` the
 //! end of a transaction and of a block. Pure code: no I/O.
 
 pub mod block_end;
 pub mod commit;
 pub mod coverage;
+pub mod deposits;
 pub mod differential;
 pub mod machine;
+pub mod prologue;
 pub mod smt_witness;
 pub mod sponge;
 pub mod trace;

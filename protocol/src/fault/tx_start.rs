@@ -74,8 +74,8 @@
 //! What it is not: no creation onto an address that has code or a nonce (revm's
 //! `CreateCollision`, [`TxStartError::Unsupported`]: a keccak collision or a genesis
 //! allocating the address), no call to a precompile at `TX_ENTER` (the machine runs
-//! none), no deposits (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`), no witness bytes and no L1
-//! side. An account that exists with nothing in it (no leaf in Blink's tree) counts as
+//! none), no deposits (`super::deposits` takes them, and reuses `TX_ENTER`), no witness
+//! bytes and no L1 side. An account that exists with nothing in it (no leaf in Blink's tree) counts as
 //! absent for `AUTH`'s refund, where revm asks its database. Pure code: no I/O.
 
 use std::sync::Arc;
@@ -463,6 +463,12 @@ impl TxStart {
 
     /// The table index of the entry this unit takes.
     pub fn entry_index(&self) -> Result<u64, TxStartError> {
+        // Deposits come first: `TX_DECODE` is not the step while their queue is open.
+        if !self.block.ctx.deposits_done {
+            return Err(TxStartError::Inconsistent(
+                "deposits not done: the next unit is a deposit's",
+            ));
+        }
         let (next, count) = (self.block.ctx.next_tx, self.data.env.tx_count);
         if next >= count {
             return Err(TxStartError::NoEntry {

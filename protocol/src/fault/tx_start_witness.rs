@@ -205,6 +205,9 @@ fn entered_call(
     if s.cursor.next != SetupStep::Enter {
         return Err(TxStartError::Unsupported("ACCESS_LIST and AUTH on L1"));
     }
+    if s.tx_ctx.is_deposit {
+        return Err(TxStartError::Unsupported("a deposit's TX_ENTER on L1"));
+    }
     match s.tx.kind {
         TxKind::Call(to) if !is_precompile(to) => Ok((to, s.tx_ctx.origin)),
         TxKind::Call(_) => Err(TxStartError::Unsupported(

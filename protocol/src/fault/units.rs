@@ -2,7 +2,10 @@
 //! commitment at every unit boundary and after every step, and the witness of a step.
 //!
 //! What it is: [`BlockTrace::new`] runs, from a `BETWEEN_UNITS` state ([`TxStart`]: the
-//! block, its world, its data), every sequenced transaction unit the block's table has
+//! block, its world, its data), the block's deposit units first when the state is before
+//! them (`BlockCtx.depositsDone = false`: [`BlockTrace::with_deposits`] gives `Portal`'s
+//! deposits, [`super::deposits`]; each `DEPOSIT_NEXT` … `TX_END_RECEIPT`, then the
+//! end-of-deposits `DEPOSIT_NEXT`), then every sequenced transaction unit the block's table has
 //! left (`TX_DECODE` … `TX_END_RECEIPT`, or `TX_DECODE` alone for an entry the chain
 //! leaves out), then the epilogue `BLOCK_CLOSE` when [`block_end::close`] allows it (the
 //! deposits done). It keeps, per unit, what a replay needs and nothing per step: the
@@ -11,7 +14,7 @@
 //!
 //! * [`BlockTrace::unit_commitment`]`(j)`: `M` at the boundary before unit `j` (`j =`
 //!   [`BlockTrace::unit_count`] gives the last unit's end: `BETWEEN_UNITS`, or
-//!   `BLOCK_END(outputRoot)` after the epilogue);
+//!   `BLOCK_END(outputRoot, keccak(cursor))` after the epilogue);
 //! * [`BlockTrace::step_commitment`]`(j, k)`: `M` after `k` steps of unit `j` (`k = 0`:
 //!   the unit's start; `k = `[`BlockTrace::step_count`]`(j)`: `DONE(unit_commitment(j+1))`;
 //!   beyond: the same, as `step(DONE x) = DONE x` pads the level to 2^25);
@@ -27,9 +30,9 @@
 //! stepping `k` times without computing the commitments in between; only the answer's
 //! commitment is hashed (memory tree, stack chain, world root with the writes overlaid).
 //!
-//! What it is not: the block's opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) and
-//! deposits are not built, so unit 0 here is the first sequenced entry the given state
-//! takes, not the block's first unit; steps come from the Rust machine itself, not from a
+//! What it is not: the block's opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) is not
+//! built, so unit 0 here is the first unit after it the given state takes (its first
+//! deposit, or the end of deposits, or a sequenced entry), not the block's first unit; steps come from the Rust machine itself, not from a
 //! revm replay (6.4's plan, which the machine's own speed made unnecessary so far); no
 //! registration in oracles (the codes are listed); no I/O.
 
@@ -40,6 +43,7 @@ use alloy_primitives::{B256, Bytes};
 use super::{
     block_end::{self, BlockEndError},
     commit::{SetupStep, Top},
+    deposits::{self, DepositData, DepositStart, DepositStepError},
     machine::{MachineState, StepError, step_in_place},
     tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
     tx_start::{self, BlockData, TxStart, TxStartError},
@@ -55,6 +59,10 @@ pub const MAX_UNIT_STEPS: u64 = 1 << 25;
 /// What a step does, by its pre-state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepKind {
+    /// `DEPOSIT_NEXT` from `BETWEEN_UNITS` (deposits open).
+    DepositNext,
+    /// `DEPOSIT_CHECK`.
+    DepositCheck,
     /// `TX_DECODE` from `BETWEEN_UNITS`.
     TxDecode,
     /// `ACCESS_LIST`.
@@ -90,6 +98,9 @@ pub enum TraceError {
     /// A settlement step failed.
     #[error(transparent)]
     End(#[from] TxEndError),
+    /// A deposit step failed.
+    #[error(transparent)]
+    Deposit(#[from] DepositStepError),
     /// `BLOCK_CLOSE` failed.
     #[error(transparent)]
     Close(#[from] BlockEndError),
@@ -122,7 +133,11 @@ pub struct StepProof {
 /// The state of a unit between two steps.
 #[derive(Debug, Clone)]
 pub enum UnitState {
-    /// `BETWEEN_UNITS` before a sequenced entry, or `TX_SETUP`.
+    /// `BETWEEN_UNITS` with deposits open, or a deposit's `TX_SETUP` before
+    /// `DEPOSIT_CHECK`.
+    Deposit(Box<DepositStart>),
+    /// `BETWEEN_UNITS` before a sequenced entry, or `TX_SETUP` (a deposit's before
+    /// `TX_ENTER` too).
     Start(Box<TxStart>),
     /// `TX_EXEC`, or `TX_FINISH` (executed) once the frame finished.
     Exec(Box<MachineState>, Box<BlockState>),
@@ -144,6 +159,8 @@ impl UnitState {
     /// The kind of the step this state takes next.
     pub fn kind(&self) -> StepKind {
         match self {
+            Self::Deposit(d) if d.taken.is_none() => StepKind::DepositNext,
+            Self::Deposit(_) => StepKind::DepositCheck,
             Self::Start(t) => match &t.setup {
                 None => StepKind::TxDecode,
                 Some(s) => match s.cursor.next {
@@ -162,6 +179,7 @@ impl UnitState {
     /// `M`.
     pub fn commitment(&self) -> B256 {
         match self {
+            Self::Deposit(d) => d.commitment(),
             Self::Start(t) => t.commitment(),
             Self::Exec(m, _) => m.commitment(),
             Self::End(e) => e.commitment(),
@@ -173,6 +191,15 @@ impl UnitState {
     /// One step (the identity on `DONE`).
     pub fn advance(self, data: &BlockData) -> Result<Self, TraceError> {
         Ok(match self {
+            Self::Deposit(d) => match d.step()? {
+                deposits::Next::Check(n) => Self::Deposit(n),
+                deposits::Next::Closed(u, _) => Self::Done {
+                    next: u.block.between_units().hash(),
+                    end: Some(u),
+                },
+                deposits::Next::Enter(t) => Self::Start(t),
+                deposits::Next::Failed(e, _) => Self::End(e),
+            },
             Self::Start(t) => match t.step()? {
                 tx_start::Next::Setup(n) => Self::Start(n),
                 tx_start::Next::Exec(m, b) => Self::Exec(m, b),
@@ -195,7 +222,7 @@ impl UnitState {
             Self::Close(b) => {
                 let closed = block_end::close(&b, &data.env)?;
                 Self::Done {
-                    next: Top::block_end(closed.output_root).hash(),
+                    next: closed.end.hash(),
                     end: None,
                 }
             }
@@ -258,13 +285,24 @@ impl UnitState {
     }
 }
 
+/// What a unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnitKind {
+    /// A deposit, or the end of deposits.
+    Deposit,
+    /// A sequenced entry.
+    Sequenced,
+    /// `BLOCK_CLOSE`.
+    Close,
+}
+
 /// One unit as the trace keeps it.
 #[derive(Debug, Clone)]
 struct Unit {
     /// The block between units at its start.
     block: BlockState,
-    /// `BLOCK_CLOSE` rather than a sequenced entry.
-    close: bool,
+    /// What it is.
+    kind: UnitKind,
     /// Steps it takes.
     steps: u64,
     /// The world writes it made (in the committed state's terms).
@@ -275,6 +313,7 @@ struct Unit {
 #[derive(Debug, Clone)]
 pub struct BlockTrace {
     data: Arc<BlockData>,
+    deposits: Arc<DepositData>,
     /// The committed state at unit 0's start.
     base: CommittedState,
     /// The world after the last unit: its code store holds every code the units met.
@@ -285,24 +324,43 @@ pub struct BlockTrace {
 }
 
 impl BlockTrace {
-    /// Runs every unit from `start` (see the module docs).
+    /// Runs every unit from `start` (see the module docs), with no deposit known: a
+    /// state before the deposits gets the end-of-deposits unit alone (`Portal` absent).
     pub fn new(start: TxStart) -> Result<Self, TraceError> {
+        Self::with_deposits(start, Arc::new(DepositData::default()))
+    }
+
+    /// Runs every unit from `start`, the deposit units over `deposits` when `start` is
+    /// before them (see the module docs).
+    pub fn with_deposits(start: TxStart, deposits: Arc<DepositData>) -> Result<Self, TraceError> {
         let data = Arc::clone(&start.data);
         let mut world = start.world.clone();
         // Unit writes are kept against a committed state: fold in any writes before.
         world.commit();
         let base = world.base().clone();
-        let mut t = TxStart::between_units(start.block.clone(), world, Arc::clone(&data))?;
         let mut units = Vec::new();
+        let mut block = start.block.clone();
         loop {
-            match t.entry_index() {
-                Err(TxStartError::NoEntry { .. }) => break,
-                Err(e) => return Err(e.into()),
-                Ok(_) => {}
-            }
             let index = units.len();
-            let block = t.block.clone();
-            let mut s = UnitState::Start(Box::new(t));
+            let (kind, mut s) = if !block.ctx.deposits_done {
+                let d = DepositStart::between_units(
+                    block.clone(),
+                    world,
+                    Arc::clone(&data),
+                    Arc::clone(&deposits),
+                )?;
+                (UnitKind::Deposit, UnitState::Deposit(Box::new(d)))
+            } else {
+                let t = TxStart::between_units(block.clone(), world, Arc::clone(&data))?;
+                match t.entry_index() {
+                    Err(TxStartError::NoEntry { .. }) => {
+                        world = t.world;
+                        break;
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => (UnitKind::Sequenced, UnitState::Start(Box::new(t))),
+                }
+            };
             let mut steps = 0u64;
             let mut writes = Vec::new();
             let end = loop {
@@ -312,8 +370,15 @@ impl BlockTrace {
                     return Err(TraceError::TooManySteps(index));
                 }
                 match &s {
-                    // The world the receipt step commits: every write of the unit.
+                    // The world the receipt step commits: every write of the unit (a
+                    // deposit's frame ends straight into its receipt, so its writes are
+                    // read when the frame finishes).
                     UnitState::End(e) => writes = e.global.world.changes(),
+                    UnitState::Exec(m, _) if m.finished.is_some() => {
+                        if let Some(f) = m.state.as_ref() {
+                            writes = f.tx.world.changes();
+                        }
+                    }
                     UnitState::Done { end, .. } => break end.clone(),
                     _ => {}
                 }
@@ -321,22 +386,23 @@ impl BlockTrace {
             let end = end.ok_or(TraceError::Diverged(index))?;
             units.push(Unit {
                 block,
-                close: false,
+                kind,
                 steps,
                 writes,
             });
-            t = TxStart::after(*end, Arc::clone(&data))?;
+            block = end.block;
+            world = end.world;
         }
-        let mut end = t.commitment();
-        match block_end::close(&t.block, &data.env) {
+        let mut end = block.between_units().hash();
+        match block_end::close(&block, &data.env) {
             Ok(closed) => {
                 units.push(Unit {
-                    block: t.block.clone(),
-                    close: true,
+                    block: block.clone(),
+                    kind: UnitKind::Close,
                     steps: 1,
                     writes: Vec::new(),
                 });
-                end = Top::block_end(closed.output_root).hash();
+                end = closed.end.hash();
             }
             // Deposits still open: the block's units go on elsewhere.
             Err(BlockEndError::UnitsLeft { .. }) => {}
@@ -344,8 +410,9 @@ impl BlockTrace {
         }
         Ok(Self {
             data,
+            deposits,
             base,
-            codes: t.world,
+            codes: world,
             units,
             end,
         })
@@ -385,7 +452,7 @@ impl BlockTrace {
     /// units before it.
     pub fn unit_start(&self, j: usize) -> Result<UnitState, TraceError> {
         let u = self.unit(j)?;
-        if u.close {
+        if u.kind == UnitKind::Close {
             return Ok(UnitState::Close(Box::new(u.block.clone())));
         }
         let mut state = self.base.clone();
@@ -393,6 +460,14 @@ impl BlockTrace {
             state.apply(&before.writes);
         }
         let world = self.codes.rebased(state);
+        if u.kind == UnitKind::Deposit {
+            return Ok(UnitState::Deposit(Box::new(DepositStart::between_units(
+                u.block.clone(),
+                world,
+                Arc::clone(&self.data),
+                Arc::clone(&self.deposits),
+            )?)));
+        }
         Ok(UnitState::Start(Box::new(TxStart::between_units(
             u.block.clone(),
             world,

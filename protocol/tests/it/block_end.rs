@@ -17,6 +17,7 @@ use blink_protocol::{
     fault::{
         block_end::{BlockEndError, close, witness},
         commit::{BlockCtxRecord, BlockEnvRecord, Top},
+        prologue::BlockCursor,
         tx_end::{BlockState, Frontier},
     },
     fee::L1FeeScalars,
@@ -130,7 +131,17 @@ proptest! {
         prop_assert_eq!(closed.hash, sealed.hash_slow());
         let output = output_root(world.into(), B256::ZERO, sealed.hash_slow());
         prop_assert_eq!(closed.output_root, output);
-        prop_assert_eq!(closed.commitment, Top::done(Top::block_end(output).hash()).hash());
+        let cursor = BlockCursor {
+            record_seq: e.next_record_seq,
+            record_pos: e.next_record_pos,
+            deposit_next: state.ctx.deposit_next,
+            l1_origin: e.l1_origin_number,
+        };
+        prop_assert_eq!(closed.cursor, cursor);
+        prop_assert_eq!(
+            closed.commitment,
+            Top::done(Top::block_end(output, cursor.hash()).hash()).hash()
+        );
         prop_assert!(witness(&state, &e).is_ok());
     }
 }

@@ -6,8 +6,10 @@ mod common;
 
 mod block_end;
 mod block_time_batch_bytes;
+mod deposits;
 mod fault_machine;
 mod l1_fee;
+mod prologue;
 mod stf;
 mod trace_api;
 mod tx_end;

@@ -198,10 +198,7 @@ fn block_trace_matches_the_units_and_the_chain() {
         Ok(t.block.between_units().hash())
     );
     assert_eq!(trace.step_commitment(last, 1), Ok(closed.commitment));
-    assert_eq!(
-        trace.unit_commitment(last + 1),
-        Ok(Top::block_end(closed.output_root).hash())
-    );
+    assert_eq!(trace.unit_commitment(last + 1), Ok(closed.end.hash()));
     let close = trace.witness(last, 0).expect("BLOCK_CLOSE witness");
     assert_eq!(
         close.witness,

@@ -1051,6 +1051,7 @@ fn a_valid_7702_transaction_is_set_up() {
     let block = BlockState::new(
         BlockCtxRecord {
             env: env.hash(),
+            deposits_done: true,
             ..Default::default()
         },
         Frontier::default(),
@@ -1153,6 +1154,7 @@ fn inconsistent_block_data_is_refused() {
         BlockState::new(
             BlockCtxRecord {
                 env: env_hash,
+                deposits_done: true,
                 ..Default::default()
             },
             Frontier::default(),
@@ -1171,6 +1173,12 @@ fn inconsistent_block_data_is_refused() {
     let mut b = block(env.hash());
     b.ctx.next_tx = env.tx_count;
     let b = BlockState::new(b.ctx, b.txs, b.receipts, b.bloom).expect("block");
-    let t = TxStart::between_units(b, world, data).expect("start");
+    let t = TxStart::between_units(b, world.clone(), Arc::clone(&data)).expect("start");
     assert!(matches!(t.step(), Err(TxStartError::NoEntry { .. })));
+    // Deposits open: the next unit is a deposit's, not `TX_DECODE`.
+    let mut b = block(env.hash());
+    b.ctx.deposits_done = false;
+    let b = BlockState::new(b.ctx, b.txs, b.receipts, b.bloom).expect("block");
+    let t = TxStart::between_units(b, world, data).expect("start");
+    assert!(matches!(t.step(), Err(TxStartError::Inconsistent(_))));
 }

@@ -23,7 +23,9 @@ interface IProverErrors {
     ///        15 a transaction or receipt frontier (against `BlockCtx`), 16 the suspended
     ///        caller's `Frame` before the call-stack entry of a step that ends a nested frame
     ///        (against the entry's `parentFrame`), 17 `SetupCursor` (against `M.d` of
-    ///        `TX_SETUP`).
+    ///        `TX_SETUP`); the block's opening: 20 the parent's header fields and withdrawals
+    ///        root (against the output root `M.a` of `BLOCK_START`), 21 `BlockCursor` (against
+    ///        `M.b` of `BLOCK_START`), 22 `ParentInfo` (against `M.a` of `PROLOGUE`).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
