@@ -188,6 +188,16 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// The start of a sequenced transaction on L1 (`docs/fault-proofs.md` 2.1, 3.4):
+        /// `TX_DECODE` from `BETWEEN_UNITS`, exactly as `protocol::fault::tx_start` takes it,
+        /// from the witness `protocol::fault::tx_start_witness` builds.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverTxStart,
+        "artifacts/ProverTxStart.json"
+    );
+
+    alloy::sol!(
         /// The block's epilogue on L1 (`docs/fault-proofs.md` 2.1): `BLOCK_CLOSE` from the
         /// last unit boundary to `DONE(BLOCK_END(outputRoot))`, exactly as
         /// `protocol::fault::block_end::close` seals the header, from the witness
@@ -311,6 +321,7 @@ pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
     Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
+    ProverTxStart,
     SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy,
     WorkloadRouter,
 };

@@ -38,6 +38,7 @@ use crate::{
     CodeOracle,
     OneStepProver::{self, OneStepProverErrors},
     ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
+    ProverTxStart,
 };
 
 /// Who deploys the prover (its first `CREATE`).
@@ -108,14 +109,23 @@ impl std::fmt::Debug for Prover {
 }
 
 impl Prover {
+    /// [`Prover::with_config`] with the default chain configuration's limits.
+    pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
+        Self::with_config(chain, &protocol::ChainConfig::default())
+    }
+
     /// A fresh revm where [`DEPLOYER`] created the committed artifacts: `ProverState`
     /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), `CodeOracle`
-    /// (4), `ProverCall` (5, with the oracle), `ProverCreate` (6, with the same oracle), then
-    /// the router `OneStepProver` (7) with `chain`'s constants and the others
+    /// (4), `ProverCall` (5, with the oracle), `ProverCreate` (6, with the same oracle),
+    /// `ProverTxStart` (7, with `chain`'s id, `config`'s gas and size limits and the oracle),
+    /// then the router `OneStepProver` (8) with `chain`'s constants and the others
     /// (`constructor(chainId, coinbase, prevrandao, blobBaseFee, proverState, proverMemory,
-    /// proverTxEnd, proverBlockEnd, proverCall, proverCreate)`). Registrations use the nonces
-    /// from 8.
-    pub fn new(chain: &ChainConsts) -> Result<Self, ProverError> {
+    /// proverTxEnd, proverBlockEnd, proverCall, proverCreate, proverTxStart)`).
+    /// Registrations use the nonces from 9.
+    pub fn with_config(
+        chain: &ChainConsts,
+        config: &protocol::ChainConfig,
+    ) -> Result<Self, ProverError> {
         let mut evm = Context::mainnet()
             .with_db(CacheDB::new(EmptyDB::default()))
             .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
@@ -141,6 +151,18 @@ impl Prover {
             .abi_encode(),
         );
         let prover_create = create(&mut evm, 6, init)?;
+        let mut init = ProverTxStart::BYTECODE.to_vec();
+        init.extend_from_slice(
+            &ProverTxStart::constructorCall {
+                chainId_: U256::from(chain.chain_id),
+                blockGasLimit_: U256::from(config.block_gas_limit),
+                maxTxGas_: U256::from(config.max_tx_gas()),
+                maxTxBytes_: U256::from(config.max_tx_bytes),
+                codeOracle_: code_oracle,
+            }
+            .abi_encode(),
+        );
+        let prover_tx_start = create(&mut evm, 7, init)?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
@@ -152,18 +174,19 @@ impl Prover {
             proverBlockEnd_: prover_block_end,
             proverCall_: prover_call,
             proverCreate_: prover_create,
+            proverTxStart_: prover_tx_start,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let address = create(&mut evm, 7, init)?;
+        let address = create(&mut evm, 8, init)?;
         Ok(Self {
             evm,
             address,
             chain: *chain,
             code_oracle,
             registered: Default::default(),
-            nonce: 8,
+            nonce: 9,
         })
     }
 

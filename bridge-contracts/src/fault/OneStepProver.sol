@@ -43,11 +43,13 @@ import { ProverBase } from "./ProverBase.sol";
 ///         `parentFrame` is not 0): the transaction's frame finishes (`TX_FINISH`, a halt's
 ///         result `status 0, gasLeft 0, empty output`), a nested frame's caller resumes (a
 ///         halt in `ProverBase._halt`, wherever it happens).
-///         Two kinds of `M` go whole, by `staticcall` of the same `step`, to their own
+///         Kinds of `M` go whole, by `staticcall` of the same `step`, to their own
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
-///         settlement steps to the unit boundary) and the block's boundaries to `ProverBlockEnd`
-///         (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the block's opening,
-///         `SYSTEM_WRITE` only, `DERIVE` not yet).
+///         settlement steps to the unit boundary), `TX_SETUP` to `ProverTxStart` (`TX_ENTER` of
+///         a call), `BETWEEN_UNITS` to `ProverTxStart` (`TX_DECODE`) while the witness's
+///         `BlockCtx.nextTx` is below its `BlockEnv.txCount`, and the block's boundaries to
+///         `ProverBlockEnd` (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the
+///         block's opening, `SYSTEM_WRITE` only, `DERIVE` not yet).
 ///         `ProverCreate` takes `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN`
 ///         (the code deposit: every frame end reads the frame's `FrameEnv.kind`) and the
 ///         micro-steps of the init-code and deposit sponges (cursor tags 4 and 5).
@@ -103,6 +105,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The sub-prover of a create frame's successful end, the code deposit
     ///         (`ProverCreate`).
     ISubProver public immutable proverCreate;
+    /// @notice The prover of the start of a sequenced transaction, `TX_DECODE` from
+    ///         `BETWEEN_UNITS` while a table entry is left (`ProverTxStart`).
+    IOneStepProver public immutable proverTxStart;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -124,6 +129,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param proverBlockEnd_ A `ProverBlockEnd`.
     /// @param proverCall_   A `ProverCall`.
     /// @param proverCreate_ A `ProverCreate`.
+    /// @param proverTxStart_ A `ProverTxStart`.
     constructor(
         uint256 chainId_,
         address coinbase_,
@@ -134,7 +140,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         IOneStepProver proverTxEnd_,
         IOneStepProver proverBlockEnd_,
         ISubProver proverCall_,
-        ISubProver proverCreate_
+        ISubProver proverCreate_,
+        IOneStepProver proverTxStart_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -146,6 +153,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         proverBlockEnd = proverBlockEnd_;
         proverCall = proverCall_;
         proverCreate = proverCreate_;
+        proverTxStart = proverTxStart_;
     }
 
     /// @inheritdoc IOneStepProver
@@ -156,6 +164,19 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (witness.length > 1) {
             uint8 claimed = uint8(witness[1]);
             if (claimed == LibFrame.KIND_TX_FINISH) return proverTxEnd.step(preState, witness);
+            if (claimed == LibBlock.KIND_TX_SETUP) return proverTxStart.step(preState, witness);
+            if (claimed == LibBlock.KIND_BETWEEN_UNITS) {
+                // Both layouts start `u8 ‖ M ‖ BlockCtx ‖ BlockEnv`: an entry left
+                // (`nextTx < txCount`) is `TX_DECODE`, none the epilogue. Each prover checks
+                // the preimages and refuses the other's boundary.
+                if (witness.length >= 1 + LibFrame.M_LEN + LibBlock.BLOCK_CTX_LEN + LibBlock.BLOCK_ENV_LEN) {
+                    uint256 b = 1 + LibFrame.M_LEN;
+                    uint256 e = b + LibBlock.BLOCK_CTX_LEN;
+                    uint256 nextTx = uint16(bytes2(witness[b + LibBlock.B_NEXT_TX:b + LibBlock.B_NEXT_TX + 2]));
+                    uint256 txCount = uint16(bytes2(witness[e + LibBlock.E_TX_COUNT:e + LibBlock.E_TX_COUNT + 2]));
+                    if (nextTx < txCount) return proverTxStart.step(preState, witness);
+                }
+            }
             // the block's boundaries: its opening (BLOCK_START, PROLOGUE) and BLOCK_CLOSE
             if (claimed == LibBlock.KIND_BETWEEN_UNITS || claimed == 1 || claimed == 2) {
                 return proverBlockEnd.step(preState, witness);

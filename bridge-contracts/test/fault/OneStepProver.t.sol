@@ -9,6 +9,7 @@ import { ProverCreate } from "../../src/fault/ProverCreate.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
+import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -41,7 +42,8 @@ contract OneStepProverTest is TestBase {
             new ProverTxEnd(),
             new ProverBlockEnd(),
             new ProverCall(oracle),
-            new ProverCreate(oracle)
+            new ProverCreate(oracle),
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle)
         );
     }
 
@@ -184,7 +186,8 @@ contract OneStepProverTest is TestBase {
             prover.proverTxEnd(),
             prover.proverBlockEnd(),
             prover.proverCall(),
-            prover.proverCreate()
+            prover.proverCreate(),
+            prover.proverTxStart()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -298,7 +301,8 @@ contract OneStepProverTest is TestBase {
             prover.proverTxEnd(),
             prover.proverBlockEnd(),
             prover.proverCall(),
-            prover.proverCreate()
+            prover.proverCreate(),
+            prover.proverTxStart()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);

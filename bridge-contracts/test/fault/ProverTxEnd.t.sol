@@ -9,6 +9,7 @@ import { ProverCreate } from "../../src/fault/ProverCreate.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
+import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -53,7 +54,8 @@ contract ProverTxEndTest is TestBase {
             txEnd,
             blockEnd,
             new ProverCall(new CodeOracle()),
-            new ProverCreate(new CodeOracle())
+            new ProverCreate(new CodeOracle()),
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle())
         );
         json = vm.readFile("test/fixtures/tx_end.json");
     }

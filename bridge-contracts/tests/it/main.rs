@@ -26,3 +26,4 @@ mod smt;
 mod test_token;
 mod trace_api;
 mod tx_end;
+mod tx_start;

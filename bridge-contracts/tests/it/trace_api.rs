@@ -5,15 +5,17 @@
 //! reverts, a creation and an entry the chain leaves out, closed by `BLOCK_CLOSE`. For
 //! every step of every unit that has a witness layout, `witness(j, k)` (its codes
 //! registered in `CodeOracle` first) run through `OneStepProver.step(step_commitment(j,
-//! k), witness)` must return `step_commitment(j, k + 1)`: opcode steps, the settlement
-//! steps (`ProverTxEnd` through the router) and `BLOCK_CLOSE` (`ProverBlockEnd`). A
-//! second block opens with deposits (`BlockTrace::with_deposits`): their opcode steps and
-//! receipts (a failed deposit's included) go through the prover the same way, their
-//! `DEPOSIT_NEXT`/`DEPOSIT_CHECK` steps have no layout yet.
+//! k), witness)` must return `step_commitment(j, k + 1)`: `TX_DECODE` (`ProverTxStart`
+//! through the router, the left-out entry included), a call's `TX_ENTER`, opcode steps,
+//! the settlement steps (`ProverTxEnd` through the router) and `BLOCK_CLOSE`
+//! (`ProverBlockEnd`). A second block opens with deposits (`BlockTrace::with_deposits`):
+//! their opcode steps and receipts (a failed deposit's included) go through the prover the
+//! same way, their `DEPOSIT_NEXT`/`DEPOSIT_CHECK` steps have no layout yet.
 //!
-//! What it is not: the setup steps (`TX_DECODE` … `TX_ENTER`, `NotProvable`) are left out
-//! (the creation's code deposit is proven since `ProverCreate`); the trace's agreement
-//! with `run_unit` and the chain is `protocol/tests/it/trace_api.rs`.
+//! What it is not: the setup steps after `TX_DECODE` (`ACCESS_LIST` … `TX_ENTER` of a
+//! creation, `NotProvable`) are left out (the creation's code deposit is proven since
+//! `ProverCreate`); the trace's agreement with `run_unit` and the chain is
+//! `protocol/tests/it/trace_api.rs`.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -217,6 +219,8 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
                 StepKind::Exec => "opcode",
                 StepKind::TxEnd => "TX_END_*",
                 StepKind::BlockClose => "BLOCK_CLOSE",
+                StepKind::TxDecode => "TX_DECODE",
+                StepKind::TxEnter => "TX_ENTER",
                 _ => "other",
             };
             *checked.entry(name).or_default() += 1;
@@ -229,6 +233,9 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
     );
     assert_eq!(checked.get("TX_END_*").copied(), Some(5 * 3));
     assert_eq!(checked.get("BLOCK_CLOSE").copied(), Some(1));
+    assert_eq!(checked.get("TX_DECODE").copied(), Some(6));
+    // The four calls (the creation's is not built on L1).
+    assert_eq!(checked.get("TX_ENTER").copied(), Some(4));
 }
 
 /// A block opening with deposits (an ETH mint to an EOA, a call writing storage and

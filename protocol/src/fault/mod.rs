@@ -74,6 +74,7 @@ pub mod trace;
 pub mod tree;
 pub mod tx_end;
 pub mod tx_start;
+pub mod tx_start_witness;
 pub mod units;
 pub mod witness;
 pub mod world;

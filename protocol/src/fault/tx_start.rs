@@ -593,7 +593,7 @@ impl TxStart {
 
     /// `TX_DECODE`'s decision: the transaction and its `TxCtx`, or why the chain leaves
     /// the entry out.
-    fn validate(
+    pub(super) fn validate(
         &self,
         raw: &[u8],
     ) -> Result<Result<(Decoded, TxCtxRecord), Refusal>, TxStartError> {

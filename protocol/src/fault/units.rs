@@ -20,8 +20,10 @@
 //!   beyond: the same, as `step(DONE x) = DONE x` pads the level to 2^25);
 //! * [`BlockTrace::witness`]`(j, k)`: the bytes `OneStepProver.step` takes from step `k`
 //!   to `k + 1` and the codes its `CodeOracle` must hold first ([`StepProof`]), for the
-//!   steps [`super::witness`], [`TxEnd::witness`] and [`block_end::witness`] lay out;
-//!   [`TraceError::NotProvable`] for the others (the setup steps, `DONE`).
+//!   steps [`super::witness`], [`TxEnd::witness`], [`block_end::witness`] and
+//!   [`tx_start_witness`] (`TX_DECODE` of types 0, 1, 2 up to 4 KiB, `TX_ENTER` of a
+//!   call) lay out; [`TraceError::NotProvable`] for the others (`ACCESS_LIST`, `AUTH`, a
+//!   creation's `TX_ENTER`, a type-4 or larger entry's `TX_DECODE`, `DONE`).
 //!
 //! Step `k` is reached by rebuilding the unit's start (the block's starting state with
 //! the writes of the units before `j` applied: one copy of the committed state) and
@@ -51,6 +53,7 @@ use super::{
     prologue::{DeriveRules, L1Source, OpeningStep, Prologue, PrologueError},
     tx_end::{BlockState, Next as EndNext, TxEnd, TxEndError, UnitEnd},
     tx_start::{self, BlockData, TxStart, TxStartError},
+    tx_start_witness,
     witness::{self, WitnessError},
     world::World,
 };
@@ -319,6 +322,32 @@ impl UnitState {
                 Err(PrologueError::NotProvable) => Err(TraceError::NotProvable(self.kind())),
                 Err(e) => Err(e.into()),
             },
+            Self::Start(t) if t.setup.is_none() => {
+                match (
+                    tx_start_witness::decode_witness(t),
+                    tx_start_witness::decode_codes(t),
+                ) {
+                    (Ok(witness), Ok(codes)) => Ok(StepProof { witness, codes }),
+                    // Type 4 and entries above 4 KiB: no L1 side yet.
+                    (Err(TxStartError::Unsupported(_)), _) => {
+                        Err(TraceError::NotProvable(StepKind::TxDecode))
+                    }
+                    (Err(e), _) | (_, Err(e)) => Err(e.into()),
+                }
+            }
+            Self::Start(t) if t.setup.as_ref().map(|s| s.cursor.next) == Some(SetupStep::Enter) => {
+                match (
+                    tx_start_witness::enter_witness(t),
+                    tx_start_witness::enter_codes(t),
+                ) {
+                    (Ok(witness), Ok(codes)) => Ok(StepProof { witness, codes }),
+                    // A creation or a call to a precompile: no L1 side yet.
+                    (Err(TxStartError::Unsupported(_)), _) => {
+                        Err(TraceError::NotProvable(StepKind::TxEnter))
+                    }
+                    (Err(e), _) | (_, Err(e)) => Err(e.into()),
+                }
+            }
             other => Err(TraceError::NotProvable(other.kind())),
         }
     }

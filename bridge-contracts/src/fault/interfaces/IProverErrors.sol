@@ -22,10 +22,10 @@ interface IProverErrors {
     ///        against `BlockCtx.bloom`), 14 the result record of `TX_FINISH` (against `M.d`),
     ///        15 a transaction or receipt frontier (against `BlockCtx`), 16 the suspended
     ///        caller's `Frame` before the call-stack entry of a step that ends a nested frame
-    ///        (against the entry's `parentFrame`); the block's opening: 20 the parent's header
-    ///        fields and withdrawals root (against the output root `M.a` of `BLOCK_START`),
-    ///        21 `BlockCursor` (against `M.b` of `BLOCK_START`), 22 `ParentInfo` (against
-    ///        `M.a` of `PROLOGUE`).
+    ///        (against the entry's `parentFrame`), 17 `SetupCursor` (against `M.d` of
+    ///        `TX_SETUP`); the block's opening: 20 the parent's header fields and withdrawals
+    ///        root (against the output root `M.a` of `BLOCK_START`), 21 `BlockCursor` (against
+    ///        `M.b` of `BLOCK_START`), 22 `ParentInfo` (against `M.a` of `PROLOGUE`).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
@@ -61,6 +61,15 @@ interface IProverErrors {
     /// @notice `ProverBlockEnd`: the boundary is not the block's last (a deposit or table
     ///         entry is left), so `BLOCK_CLOSE` is not its step.
     error UnitsLeft();
+
+    /// @notice `ProverTxStart`: the boundary has no table entry to decode (deposits still
+    ///         open, or `nextTx = txCount`), so `TX_DECODE` is not its step.
+    error NoEntry();
+
+    /// @notice `ProverTxStart`: the stream leaves do not lead to `BlockEnv.streamRoot`, or are
+    ///         not the leaves holding the table words or the entry's bytes (bytes not in the
+    ///         batch).
+    error BadStreamProof();
 
     // `LibSmt`'s errors (an opening of the world or transaction tree).
 

@@ -20,6 +20,7 @@ library LibBlock {
 
     /// @dev `M.kind` of a unit boundary, of a sealed block and of a finished unit.
     uint8 internal constant KIND_BETWEEN_UNITS = 3;
+    uint8 internal constant KIND_TX_SETUP = 4;
     uint8 internal constant KIND_BLOCK_END = 7;
     uint8 internal constant KIND_DONE = 8;
 
