@@ -321,9 +321,8 @@ pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
     Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
-    ProverTxStart,
-    SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy,
-    WorkloadRouter,
+    ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair,
+    WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
