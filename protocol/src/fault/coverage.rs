@@ -2716,9 +2716,9 @@ impl Coverage {
             .map_or(0, |r| r.gas.len());
         let _ = writeln!(
             out,
-            "EXTCODECOPY: its opcode step is not in OneStepProver yet (UnsupportedStep), its \
-             copy micro-steps are ({extcopy_micro} prover steps in this run: a CODE31 view, \
-             as CODECOPY's)"
+            "EXTCODECOPY: its opcode step (ProverCall) and its copy micro-steps run by \
+             OneStepProver ({extcopy_micro} micro-steps in this run: a CODE31 view, as \
+             CODECOPY's)"
         );
         let _ = writeln!(
             out,
