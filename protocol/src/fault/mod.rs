@@ -44,9 +44,10 @@
 //!   transaction's `TX_ENTER`, opcodes and `TX_END_RECEIPT`), and the end-of-deposits
 //!   unit, checked against `TxExecutor::execute_deposit` and `l1::take_deposits` in
 //!   `protocol/tests/it/deposits.rs`;
-//! * [`units`]: the challenger's trace of a block (6.4): its units from a
-//!   `BETWEEN_UNITS` state to `BLOCK_CLOSE`, the commitment at every unit boundary, and
-//!   any step's commitment and witness by replaying its unit, keeping no step state;
+//! * [`units`]: the challenger's trace of a block (6.4): its units from `BLOCK_START`
+//!   (`BlockTrace::open`) or a `BETWEEN_UNITS` state to `BLOCK_CLOSE`, the commitment at
+//!   every unit boundary, and any step's commitment and witness by replaying its unit,
+//!   keeping no step state;
 //! * [`prologue`]: the block's opening (`BLOCK_START`, `DERIVE`, `SYSTEM_WRITE`) from the
 //!   parent's block-level leaf (output root and derivation cursor) to the first
 //!   `BETWEEN_UNITS`, `DERIVE` held equal to `derive::Deriver` in
@@ -55,11 +56,12 @@
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
 //! What it is not, yet: precompile calls and `SELFDESTRUCT` (the machine runs the calls
-//! and creates with nested frames, and creation transactions); `units` starts at the first
-//! `BETWEEN_UNITS` after the opening (with the deposits when the given state is before
-//! them), the prologue is its own machine not yet in `units`; on L1, `OneStepProver` runs the opcodes
-//! `coverage::prover_covers` lists (no calls yet), and `ProverTxEnd`/`ProverBlockEnd` the
-//! end of a transaction and of a block. Pure code: no I/O.
+//! and creates with nested frames, and creation transactions); on L1, `OneStepProver` runs
+//! the opcodes `coverage::prover_covers` lists (every one but `SELFDESTRUCT`), and, by
+//! kind, `ProverTxStart` (`TX_DECODE`, a call's `TX_ENTER`), `ProverTxEnd` and
+//! `ProverBlockEnd` (`BLOCK_START`, `SYSTEM_WRITE`, `BLOCK_CLOSE`); `DERIVE`, the deposit
+//! steps, `ACCESS_LIST`, `AUTH` and a creation's `TX_ENTER` have no L1 side yet. Pure code:
+//! no I/O.
 
 pub mod block_end;
 pub mod commit;
