@@ -84,11 +84,12 @@ fn median_max(v: &mut [u64]) -> (u64, u64) {
     (v[v.len() / 2], v[v.len() - 1])
 }
 
-#[test]
-fn opening_steps_match_on_l1() {
-    let config = ChainConfig::default();
-    let rollup = rollup();
-    let rules = DeriveRules::new(&rollup, &config);
+/// A chain's state and header at genesis: the two system contracts (any code: the writes
+/// do not run it), block 0 on L1 block 0.
+fn genesis(
+    config: &ChainConfig,
+    rollup: &RollupConfig,
+) -> (CommittedState, alloy::consensus::Header) {
     let mut genesis = Genesis {
         rollup: None,
         config: config.clone(),
@@ -117,16 +118,29 @@ fn opening_steps_match_on_l1() {
         l1_origin: l1(0),
         l1_fee_scalars: rollup.l1_fee_scalars(),
     };
-    let mut header = seal_header(&ctx, committed.root(), &[], &[]);
-    // an L1 of 12 blocks and no records: with a window of 0 each L2 block is forced
-    let inputs: Vec<L1Input> = (1..=12)
+    let header = seal_header(&ctx, committed.root(), &[], &[]);
+    (committed, header)
+}
+
+/// L1 blocks `1..=n` after `l1(0)` with no records: with a window of 0 every L2 block is
+/// forced, one per L1 block.
+fn without_records(n: u64) -> Vec<L1Input> {
+    (1..=n)
         .map(|n| L1Input {
             info: l1(n),
             parent_hash: l1(n - 1).hash,
             ..Default::default()
         })
-        .collect();
-    let source = MemoryL1::new(l1(0), &inputs);
+        .collect()
+}
+
+#[test]
+fn opening_steps_match_on_l1() {
+    let config = ChainConfig::default();
+    let rollup = rollup();
+    let rules = DeriveRules::new(&rollup, &config);
+    let (committed, mut header) = genesis(&config, &rollup);
+    let source = MemoryL1::new(l1(0), &without_records(12));
     let horizon = 12;
     let mut prover = Prover::new(&ChainConsts::blink(config.chain_id)).expect("prover");
     let mut cursor = BlockCursor::default();
@@ -229,43 +243,9 @@ fn whole_blocks_through_the_trace_api() {
     let config = ChainConfig::default();
     let rollup = rollup();
     let rules = Arc::new(DeriveRules::new(&rollup, &config));
-    let mut genesis = Genesis {
-        rollup: None,
-        config: config.clone(),
-        timestamp: 1_000,
-        sequencer: Address::ZERO,
-        alloc: Default::default(),
-    };
-    for a in [L1_BLOCK, L2_BLOCK_HASHES] {
-        genesis.alloc.insert(
-            a,
-            GenesisAccount {
-                code: Bytes::from_static(&[0x00]),
-                ..Default::default()
-            },
-        );
-    }
-    let (_, changes) = genesis_state(&genesis);
-    let mut committed = CommittedState::default();
-    committed.apply(&changes);
-    let ctx = BlockContext {
-        number: 0,
-        timestamp: 1_000,
-        base_fee: 1_000_000_000,
-        gas_limit: config.block_gas_limit,
-        parent_hash: B256::ZERO,
-        l1_origin: l1(0),
-        l1_fee_scalars: rollup.l1_fee_scalars(),
-    };
-    let mut header = seal_header(&ctx, committed.root(), &[], &[]);
-    let inputs: Vec<L1Input> = (1..=5)
-        .map(|n| L1Input {
-            info: l1(n),
-            parent_hash: l1(n - 1).hash,
-            ..Default::default()
-        })
-        .collect();
-    let source: Arc<dyn L1Source + Send + Sync> = Arc::new(MemoryL1::new(l1(0), &inputs));
+    let (committed, mut header) = genesis(&config, &rollup);
+    let source: Arc<dyn L1Source + Send + Sync> =
+        Arc::new(MemoryL1::new(l1(0), &without_records(5)));
     let mut prover = Prover::new(&ChainConsts::blink(config.chain_id)).expect("prover");
     let mut cursor = BlockCursor::default();
     let mut state = committed;

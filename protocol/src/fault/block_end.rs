@@ -23,15 +23,10 @@ use alloy_primitives::B256;
 
 use super::{
     commit::{BlockEnvRecord, Top},
-    prologue::BlockCursor,
+    prologue::{BlockCursor, block_context},
     tx_end::{BlockState, TxEndError},
 };
-use crate::{
-    block::{BlockContext, seal_header},
-    fee::L1FeeScalars,
-    l1::L1BlockInfo,
-    output::output_root,
-};
+use crate::{block::seal_header, output::output_root};
 
 /// The witness layout version `ProverBlockEnd` reads.
 pub const WITNESS_VERSION: u8 = 1;
@@ -93,16 +88,7 @@ fn check(block: &BlockState, env: &BlockEnvRecord) -> Result<(), BlockEndError> 
 
 /// The header of the block `block` ends, as [`seal_header`] builds it.
 pub fn header(block: &BlockState, env: &BlockEnvRecord) -> Header {
-    // Only the fields `seal_header` reads matter; the rest of the context is not in it.
-    let ctx = BlockContext {
-        number: env.number,
-        timestamp: env.timestamp,
-        base_fee: env.base_fee,
-        gas_limit: env.gas_limit,
-        parent_hash: block.ctx.parent_hash,
-        l1_origin: L1BlockInfo::default(),
-        l1_fee_scalars: L1FeeScalars::default(),
-    };
+    let ctx = block_context(env, block.ctx.parent_hash);
     let mut h = seal_header(&ctx, block.ctx.world_root, &[], &[]);
     h.transactions_root = block.txs.root();
     h.receipts_root = block.receipts.root();

@@ -977,6 +977,25 @@ pub struct BlockEnvRecord {
 }
 
 impl BlockEnvRecord {
+    /// The block's L1 origin as `L1Block` publishes it and the L1 fee reads it.
+    pub fn l1_origin(&self) -> crate::l1::L1BlockInfo {
+        crate::l1::L1BlockInfo {
+            number: self.l1_origin_number,
+            hash: self.l1_origin_hash,
+            timestamp: self.l1_origin_timestamp,
+            base_fee: self.l1_base_fee,
+            blob_base_fee: self.l1_blob_base_fee,
+        }
+    }
+
+    /// The chain's L1 fee scalars in force for the block.
+    pub fn l1_fee_scalars(&self) -> crate::fee::L1FeeScalars {
+        crate::fee::L1FeeScalars {
+            base_fee_scalar: self.base_fee_scalar,
+            blob_base_fee_scalar: self.blob_base_fee_scalar,
+        }
+    }
+
     /// Encoded length.
     pub const LEN: usize = 187;
 

@@ -509,17 +509,8 @@ pub fn block_context(env: &BlockEnvRecord, parent_hash: B256) -> BlockContext {
         base_fee: env.base_fee,
         gas_limit: env.gas_limit,
         parent_hash,
-        l1_origin: L1BlockInfo {
-            number: env.l1_origin_number,
-            hash: env.l1_origin_hash,
-            timestamp: env.l1_origin_timestamp,
-            base_fee: env.l1_base_fee,
-            blob_base_fee: env.l1_blob_base_fee,
-        },
-        l1_fee_scalars: L1FeeScalars {
-            base_fee_scalar: env.base_fee_scalar,
-            blob_base_fee_scalar: env.blob_base_fee_scalar,
-        },
+        l1_origin: env.l1_origin(),
+        l1_fee_scalars: env.l1_fee_scalars(),
     }
 }
 

@@ -105,8 +105,7 @@ use crate::{
     },
     block::BlockContext,
     chain::FEE_VAULT,
-    fee::{L1FeeScalars, l1_cost},
-    l1::L1BlockInfo,
+    fee::l1_cost,
     state::AccountLeaf,
     tx::{CheckedTx, TxDecodeError, check_raw_transaction},
 };
@@ -285,24 +284,6 @@ impl BlockData {
             next_record_pos: 0,
         };
         Self::new(env, Bytes::from(bytes), config)
-    }
-
-    /// The L1 origin's prices as the fee reads them.
-    fn l1_origin(&self) -> (L1BlockInfo, L1FeeScalars) {
-        let e = &self.env;
-        (
-            L1BlockInfo {
-                number: e.l1_origin_number,
-                hash: e.l1_origin_hash,
-                timestamp: e.l1_origin_timestamp,
-                base_fee: e.l1_base_fee,
-                blob_base_fee: e.l1_blob_base_fee,
-            },
-            L1FeeScalars {
-                base_fee_scalar: e.base_fee_scalar,
-                blob_base_fee_scalar: e.blob_base_fee_scalar,
-            },
-        )
     }
 
     /// Table entry `k`'s byte range in the stream (`None`: the empty entry).
@@ -660,7 +641,7 @@ impl TxStart {
                 state: account.nonce,
             }));
         }
-        let (origin, scalars) = data.l1_origin();
+        let (origin, scalars) = (data.env.l1_origin(), data.env.l1_fee_scalars());
         let l1_fee = l1_cost(tx, &origin, &scalars).map_or(U256::ZERO, |c| c.fee);
         let value = tx.value();
         let cost = U256::from(gas_limit)
