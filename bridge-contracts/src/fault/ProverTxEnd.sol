@@ -3,9 +3,8 @@ pragma solidity 0.8.30;
 
 import { IOneStepProver } from "./interfaces/IOneStepProver.sol";
 import { IProverErrors } from "./interfaces/IProverErrors.sol";
-import { LibBlock } from "./lib/LibBlock.sol";
+import { Account, LibBlock } from "./lib/LibBlock.sol";
 import { LibFrame } from "./lib/LibFrame.sol";
-import { LibSmt, SmtProof } from "./lib/LibSmt.sol";
 import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 
 /// @title ProverTxEnd
@@ -110,28 +109,12 @@ contract ProverTxEnd is IOneStepProver {
     ///         the account's opening and, when its leaf is present, its preimage.
     function _credit(WitnessReader memory r, bytes memory g, address who, uint256 amount) internal pure {
         if (amount == 0) return;
-        bytes32 key = LibSmt.accountKey(who);
-        bytes32 root = bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32));
-        SmtProof memory p = LibSmt.readProof(r, key);
-        bytes32 leaf = LibSmt.load(p, root, key);
-        uint256 nonce;
-        uint256 balance;
-        bytes32 codeHash;
-        if (leaf != 0) {
-            (uint256 at, bytes32 h) = r.hashed(LibBlock.ACCOUNT_LEN);
-            if (h != leaf) revert IProverErrors.BadPreimage(LibBlock.SECTION_ACCOUNT);
-            nonce = LibWitness.field(at, 0, 32);
-            balance = LibWitness.field(at, 32, 32);
-            codeHash = bytes32(LibWitness.field(at, 64, 32));
-        }
+        Account memory a = LibBlock.openAccount(r, bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32)), who);
         // Saturating, as `World`'s credit: no balance reaches 2^256 from a real state.
         unchecked {
-            balance = balance + amount < balance ? type(uint256).max : balance + amount;
+            a.balance = a.balance + amount < a.balance ? type(uint256).max : a.balance + amount;
         }
-        // casting to 'uint64' is safe because the nonce came from a leaf the Rust side wrote as u64
-        // forge-lint: disable-next-line(unsafe-typecast)
-        bytes32 value = LibSmt.accountValue(uint64(nonce), balance, codeHash);
-        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibSmt.rootAfter(p, key, value)));
+        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibBlock.rootWith(a)));
     }
 
     /// @notice `TX_FINISH` with the new `Global` and the next phase.

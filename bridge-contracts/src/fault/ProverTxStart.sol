@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import { ICodeOracle } from "./interfaces/ICodeOracle.sol";
 import { IOneStepProver } from "./interfaces/IOneStepProver.sol";
 import { IProverErrors } from "./interfaces/IProverErrors.sol";
-import { LibBlock } from "./lib/LibBlock.sol";
+import { Account, LibBlock } from "./lib/LibBlock.sol";
 import { LibFrame } from "./lib/LibFrame.sol";
 import { LibMerkle } from "./lib/LibMerkle.sol";
 import { LibSmt, SmtProof } from "./lib/LibSmt.sol";
@@ -526,37 +526,23 @@ contract ProverTxStart is IOneStepProver {
     /// @notice The rules that read the sender's account (EIP-3607, nonce, funds); on
     ///         success the world root after the charge in `st.world`.
     function _stateful(WitnessReader memory r, Tx memory t, Step memory st) internal view returns (bool) {
-        bytes32 root = bytes32(LibFrame.get(st.blockCtx, LibBlock.B_WORLD, 32));
-        bytes32 key = LibSmt.accountKey(t.sender);
-        SmtProof memory p = LibSmt.readProof(r, key);
-        bytes32 leaf = LibSmt.load(p, root, key);
-        uint256 nonce;
-        uint256 balance;
-        bytes32 codeHash;
-        if (leaf != 0) {
-            (uint256 at, bytes32 h) = r.hashed(LibBlock.ACCOUNT_LEN);
-            if (h != leaf) revert IProverErrors.BadPreimage(LibBlock.SECTION_ACCOUNT);
-            nonce = LibWitness.field(at, 0, 32);
-            balance = LibWitness.field(at, 32, 32);
-            codeHash = bytes32(LibWitness.field(at, 64, 32));
-        }
-        if (codeHash != 0 && codeHash != LibSmt.KECCAK_EMPTY) {
-            (, uint256 length, address delegate) = codeOracle.entry(codeHash);
-            if (length == 0) revert IProverErrors.NotRegistered(codeHash);
+        Account memory a = LibBlock.openAccount(r, bytes32(LibFrame.get(st.blockCtx, LibBlock.B_WORLD, 32)), t.sender);
+        if (a.codeHash != 0 && a.codeHash != LibSmt.KECCAK_EMPTY) {
+            (, uint256 length, address delegate) = codeOracle.entry(a.codeHash);
+            if (length == 0) revert IProverErrors.NotRegistered(a.codeHash);
             if (delegate == address(0)) return false;
         }
-        if (t.nonce != nonce) return false;
+        if (t.nonce != a.nonce) return false;
         // `gasLimit · maxFee` < 2^192; the value may overflow the sum.
         uint256 cost = t.gasLimit * t.maxFee;
         if (t.value > type(uint256).max - cost) return false;
         cost += t.value;
         cost = st.l1Fee > type(uint256).max - cost ? type(uint256).max : cost + st.l1Fee;
-        if (balance < cost) return false;
-        balance -= t.gasLimit * st.gasPrice + st.l1Fee;
-        if (!t.create) nonce += 1;
-        // casting to 'uint64' is safe because the nonce is below 2^64 − 1 (checked above)
-        // forge-lint: disable-next-line(unsafe-typecast)
-        st.world = LibSmt.rootAfter(p, key, LibSmt.accountValue(uint64(nonce), balance, codeHash));
+        if (a.balance < cost) return false;
+        a.balance -= t.gasLimit * st.gasPrice + st.l1Fee;
+        // the nonce is below 2^64 − 1 (checked before), so the bump stays a u64
+        if (!t.create) a.nonce += 1;
+        st.world = LibBlock.rootWith(a);
         return true;
     }
 
@@ -824,40 +810,19 @@ contract ProverTxStart is IOneStepProver {
         pure
         returns (uint256 nonce, uint256 balance, bytes32 codeHash)
     {
-        bytes32 key = LibSmt.accountKey(who);
-        SmtProof memory p = LibSmt.readProof(r, key);
-        bytes32 leaf = LibSmt.load(p, root, key);
-        if (leaf == 0) return (0, 0, 0);
-        (uint256 at, bytes32 h) = r.hashed(LibBlock.ACCOUNT_LEN);
-        if (h != leaf) revert IProverErrors.BadPreimage(LibBlock.SECTION_ACCOUNT);
-        return (LibWitness.field(at, 0, 32), LibWitness.field(at, 32, 32), bytes32(LibWitness.field(at, 64, 32)));
+        Account memory a = LibBlock.openAccount(r, root, who);
+        return (a.nonce, a.balance, a.codeHash);
     }
 
     /// @notice Debits (`credit` false) or credits `value` to `who` in `g`'s world, saturating
     ///         as the machine does (`TX_DECODE` checked the balance covers it).
     function _move(WitnessReader memory r, bytes memory g, address who, uint256 value, bool credit) internal pure {
-        bytes32 world = bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32));
-        bytes32 key = LibSmt.accountKey(who);
-        SmtProof memory p = LibSmt.readProof(r, key);
-        bytes32 leaf = LibSmt.load(p, world, key);
-        uint256 nonce;
-        uint256 balance;
-        bytes32 codeHash;
-        if (leaf != 0) {
-            (uint256 at, bytes32 h) = r.hashed(LibBlock.ACCOUNT_LEN);
-            if (h != leaf) revert IProverErrors.BadPreimage(LibBlock.SECTION_ACCOUNT);
-            nonce = LibWitness.field(at, 0, 32);
-            balance = LibWitness.field(at, 32, 32);
-            codeHash = bytes32(LibWitness.field(at, 64, 32));
-        }
+        Account memory a = LibBlock.openAccount(r, bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32)), who);
         unchecked {
-            if (credit) balance = balance + value < balance ? type(uint256).max : balance + value;
-            else balance = balance < value ? 0 : balance - value;
+            if (credit) a.balance = a.balance + value < a.balance ? type(uint256).max : a.balance + value;
+            else a.balance = a.balance < value ? 0 : a.balance - value;
         }
-        // casting to 'uint64' is safe because the nonce came from a leaf the Rust side wrote as u64
-        // forge-lint: disable-next-line(unsafe-typecast)
-        bytes32 v = LibSmt.accountValue(uint64(nonce), balance, codeHash);
-        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibSmt.rootAfter(p, key, v)));
+        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibBlock.rootWith(a)));
     }
 
     function _slice(bytes memory b, uint256 from, uint256 n) internal pure returns (bytes memory out) {

@@ -2,7 +2,18 @@
 pragma solidity 0.8.30;
 
 import { IProverErrors } from "../interfaces/IProverErrors.sol";
+import { LibSmt, SmtProof } from "./LibSmt.sol";
 import { LibWitness, WitnessReader } from "./LibWitness.sol";
+
+/// @notice One account opened in the world tree: its key, the opening, and its fields (zeros
+///         when absent), which a boundary step may change before `LibBlock.rootWith`.
+struct Account {
+    bytes32 key;
+    SmtProof proof;
+    uint256 nonce;
+    uint256 balance;
+    bytes32 codeHash;
+}
 
 /// @title LibBlock
 /// @notice The block- and transaction-level records the boundary provers (`ProverTxEnd`,
@@ -105,6 +116,29 @@ library LibBlock {
     function frontier(WitnessReader memory r, bytes32 h) internal pure returns (bytes memory nodes) {
         nodes = r.copy(FRONTIER_LEN);
         if (keccak256(nodes) != h) revert IProverErrors.BadPreimage(SECTION_FRONTIER);
+    }
+
+    /// @notice Reads `who`'s opening against `root` and, when its leaf is present, the
+    ///         leaf's preimage `abi.encode(nonce, balance, codeHash)`
+    ///         (`BadPreimage(SECTION_ACCOUNT)` if it is not the leaf's).
+    function openAccount(WitnessReader memory r, bytes32 root, address who) internal pure returns (Account memory a) {
+        a.key = LibSmt.accountKey(who);
+        a.proof = LibSmt.readProof(r, a.key);
+        bytes32 leaf = LibSmt.load(a.proof, root, a.key);
+        if (leaf == 0) return a;
+        (uint256 at, bytes32 h) = r.hashed(ACCOUNT_LEN);
+        if (h != leaf) revert IProverErrors.BadPreimage(SECTION_ACCOUNT);
+        a.nonce = LibWitness.field(at, 0, 32);
+        a.balance = LibWitness.field(at, 32, 32);
+        a.codeHash = bytes32(LibWitness.field(at, 64, 32));
+    }
+
+    /// @notice The world root after writing `a`'s fields through its opening.
+    function rootWith(Account memory a) internal pure returns (bytes32) {
+        // casting to 'uint64' is safe because every caller's nonce came from a leaf the Rust
+        // side wrote as u64, bumped at most once below 2^64 − 1
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return LibSmt.rootAfter(a.proof, a.key, LibSmt.accountValue(uint64(a.nonce), a.balance, a.codeHash));
     }
 
     /// @notice `keccak(u8 kind ‖ a ‖ 0 ‖ 0 ‖ 0 ‖ 0)`: an `M` whose only field is `a`.
