@@ -68,7 +68,7 @@ use eyre::bail;
 use protocol::fault::{
     coverage::{
         Coverage, Environment, Family, Generator, Program, Rng, StepOutcome, Target, classify,
-        create_step, nested_step, prover_proves, targets,
+        create_step, nested_step, precompile_run, prover_proves, targets,
     },
     differential::{self, DiffError, Step},
     machine::ChainConsts,
@@ -333,6 +333,9 @@ impl Run {
             if create_step(s.pre, s.post) {
                 coverage.create();
             }
+            if let Some((a, ok)) = precompile_run(s.pre, s.post) {
+                coverage.precompile(a, ok);
+            }
             *counter += 1;
             if counter.is_multiple_of(*every) {
                 check_prover(prover, coverage, &s, key);
@@ -412,7 +415,12 @@ fn check_prover(
     if prover_proves(s.pre, op, outcome) {
         let want = Answer::Post(s.post.commitment());
         match answer {
-            (a, gas) if a == want => coverage.prover(op, outcome, Some(gas)),
+            (a, gas) if a == want => {
+                coverage.prover(op, outcome, Some(gas));
+                if let Some((address, ok)) = precompile_run(s.pre, s.post) {
+                    coverage.precompile_gas(address, ok, gas);
+                }
+            }
             (a, _) => {
                 coverage.prover(op, outcome, None);
                 coverage.disagree(row, format!("{what}: answered {a:?}, machine {want:?}"));
@@ -511,6 +519,8 @@ pub fn render(r: &Report) -> String {
     }
     out.push('\n');
     out.push_str(&c.table());
+    out.push('\n');
+    out.push_str(&c.precompile_table());
     out.push('\n');
     out.push_str(&c.missing());
     if r.skipped.0 > 0 {

@@ -43,8 +43,8 @@ mod precompiles;
 
 pub use handler::{BlinkEvmError, BlinkHandler, inspect, transact};
 pub use precompiles::{
-    BlinkEvm, BlinkPrecompiles, IDENTITY, MAX_PRECOMPILE_GAS, MAX_PRECOMPILE_INPUT, build_evm,
-    build_evm_with_inspector,
+    BlinkEvm, BlinkPrecompiles, IDENTITY, MAX_PRECOMPILE_GAS, MAX_PRECOMPILE_INPUT, PrecompileCall,
+    build_evm, build_evm_with_inspector, osaka_precompiles, run_bounded,
 };
 
 /// The hardfork Blink executes.

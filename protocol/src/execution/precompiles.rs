@@ -59,6 +59,68 @@ impl BlinkPrecompiles {
 /// `eth_call` to the precompile reports), as revm keeps a precompile's own error.
 const INPUT_TOO_LARGE: &str = "precompile input above 131072 bytes";
 
+/// One bounded precompile call: its result as the calling frame receives it, and, for a
+/// halt other than out of gas, the reason a top-level call reports.
+#[derive(Debug, Clone)]
+pub struct PrecompileCall {
+    /// Status, output and gas, as revm hands them to the caller (a halt spends all of the
+    /// call's gas and returns no data).
+    pub result: InterpreterResult,
+    /// Why it halted, when not for gas (an input above the bound included).
+    pub error: Option<String>,
+}
+
+/// Runs the precompile at `address` of `precompiles` on `input` with `gas_limit`, with
+/// Blink's bounds: [`BlinkPrecompiles`] and the fault-proof machine both call this, so the
+/// chain and its proof cannot disagree on a precompile's result. `Ok(None)`: `address` is
+/// not a precompile. `Err`: the precompile failed fatally (revm's fatal external error).
+/// `reservoir` is revm's EIP-8037 state-gas reservoir (0 before Amsterdam).
+pub fn run_bounded(
+    precompiles: &revm::precompile::Precompiles,
+    address: &Address,
+    input: &[u8],
+    gas_limit: u64,
+    reservoir: u64,
+) -> Result<Option<PrecompileCall>, String> {
+    let Some(precompile) = precompiles.get(address) else {
+        return Ok(None);
+    };
+    if *address != IDENTITY && input.len() > MAX_PRECOMPILE_INPUT {
+        let mut gas = Gas::new(gas_limit);
+        gas.spend_all();
+        return Ok(Some(PrecompileCall {
+            result: InterpreterResult::new(InstructionResult::PrecompileError, Bytes::new(), gas),
+            error: Some(INPUT_TOO_LARGE.into()),
+        }));
+    }
+    // Run with at most the cost bound: a precompile whose cost is above the gas it gets
+    // reports out of gas without running, and the conversion below charges the halt
+    // against the gas the call was really given (all of it). Identity is not bounded.
+    let bound = if *address == IDENTITY {
+        gas_limit
+    } else {
+        gas_limit.min(MAX_PRECOMPILE_GAS)
+    };
+    let output = precompile
+        .execute(input, bound, reservoir)
+        .map_err(|e| e.to_string())?;
+    let error = output
+        .halt_reason()
+        .filter(|r| !r.is_oog())
+        .map(|r| r.to_string());
+    Ok(Some(PrecompileCall {
+        result: precompile_output_to_interpreter_result(output, gas_limit),
+        error,
+    }))
+}
+
+/// Osaka's precompiles (the chain's hardfork, [`crate::execution::SPEC`]).
+pub fn osaka_precompiles() -> &'static revm::precompile::Precompiles {
+    revm::precompile::Precompiles::new(revm::precompile::PrecompileSpecId::from_spec_id(
+        super::SPEC,
+    ))
+}
+
 impl<CTX: ContextTr> PrecompileProvider<CTX> for BlinkPrecompiles {
     type Output = InterpreterResult;
 
@@ -71,53 +133,22 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for BlinkPrecompiles {
         context: &mut CTX,
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
-        if inputs.bytecode_address == IDENTITY {
-            return <EthPrecompiles as PrecompileProvider<CTX>>::run(
-                &mut self.eth,
-                context,
-                inputs,
-            );
-        }
-        let precompiles = self.eth.precompiles;
-        let Some(precompile) = precompiles.get(&inputs.bytecode_address) else {
+        let Some(call) = run_bounded(
+            self.eth.precompiles,
+            &inputs.bytecode_address,
+            &inputs.input.as_bytes(context),
+            inputs.gas_limit,
+            inputs.reservoir,
+        )?
+        else {
             return Ok(None);
         };
-        if inputs.input.len() > MAX_PRECOMPILE_INPUT {
-            if context.journal().depth() == 1 {
-                context
-                    .local_mut()
-                    .set_precompile_error_context(INPUT_TOO_LARGE.into());
-            }
-            let mut gas = Gas::new(inputs.gas_limit);
-            gas.spend_all();
-            return Ok(Some(InterpreterResult::new(
-                InstructionResult::PrecompileError,
-                Bytes::new(),
-                gas,
-            )));
-        }
-        // Run with at most the cost bound: a precompile whose cost is above the gas it
-        // gets reports out of gas without running, and the conversion below charges the
-        // halt against the gas the call was really given (all of it).
-        let output = precompile
-            .execute(
-                &inputs.input.as_bytes(context),
-                inputs.gas_limit.min(MAX_PRECOMPILE_GAS),
-                inputs.reservoir,
-            )
-            .map_err(|e| e.to_string())?;
-        if let Some(reason) = output.halt_reason()
-            && !reason.is_oog()
-            && context.journal().depth() == 1
+        if context.journal().depth() == 1
+            && let Some(reason) = call.error
         {
-            context
-                .local_mut()
-                .set_precompile_error_context(reason.to_string());
+            context.local_mut().set_precompile_error_context(reason);
         }
-        Ok(Some(precompile_output_to_interpreter_result(
-            output,
-            inputs.gas_limit,
-        )))
+        Ok(Some(call.result))
     }
 
     fn warm_addresses(&self) -> &AddressSet {

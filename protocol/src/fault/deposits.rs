@@ -74,7 +74,7 @@
 //!   (`TxEnd::witness` already writes a deposit's receipt witness).
 //!
 //! What it is not: no L1 side (`ProverDeposit`, the deposit-data oracle), no witness
-//! bytes; a call to a precompile at `TX_ENTER` and a creation onto an occupied address
+//! bytes; a creation onto an occupied address
 //! are refused as for sequenced transactions ([`TxStartError::Unsupported`]); the queue's
 //! front index at the block's start (`depositNext` from the parent's `ExtraData`) comes
 //! from the caller, since the prologue is not built. A sender at nonce 2^64 − 1 is

@@ -50,7 +50,11 @@
 //! A call to an account without code (an ETH transfer) runs no revm opcode: the machine's
 //! implicit `STOP` at pc 0 is taken without the callback, and the end compared.
 //!
-//! What it is not: a program that calls a precompile or selfdestructs stops with
+//! A call to a precompile runs no revm opcode either: revm's precompile provider (Blink's
+//! bounded one, [`crate::execution::BlinkPrecompiles`]) answers it inside the call opcode,
+//! and the machine enters and ends the call in the same step.
+//!
+//! What it is not: a program that selfdestructs stops with
 //! [`DiffError::Unsupported`]; a creation transaction onto a taken address is not
 //! modelled; transient storage is not
 //! compared (revm clears it at the transaction's end); the world root itself is hashed at
@@ -58,7 +62,7 @@
 
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, address, keccak256};
 use revm::{
-    Context as RevmContext, ExecuteEvm, InspectEvm, MainBuilder, MainContext,
+    Context as RevmContext, ExecuteEvm, InspectEvm, MainContext,
     context::{CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
     interpreter::InstructionResult,
@@ -365,11 +369,14 @@ pub fn run_revm(p: &Program) -> Result<RevmRun, DiffError> {
     cfg.chain_id = env.chain_id;
     // `BLOCKHASH` from the `L2BlockHashes` ring in the pre-state, as every EVM Blink builds.
     let db = RingBlockHashes::new(db, env.number);
-    let mut evm = RevmContext::mainnet()
-        .with_db(db)
-        .with_cfg(cfg)
-        .with_block(block_context(env).to_block_env())
-        .build_mainnet_with_inspector(StepTracer::new());
+    // Blink's EVM (its bounded precompiles), as every node runs it.
+    let mut evm = crate::execution::build_evm_with_inspector(
+        RevmContext::mainnet()
+            .with_db(db)
+            .with_cfg(cfg)
+            .with_block(block_context(env).to_block_env()),
+        StepTracer::new(),
+    );
     let tx = TxEnv::builder()
         .tx_type(Some(2))
         .chain_id(Some(env.chain_id))

@@ -139,9 +139,19 @@
 //! creator resumes as after a call, but with the address pushed (0 on failure) and no
 //! return data (a revert's output as return data after `REVERT`).
 //!
+//! A call to a precompile (`0x01`..`0x11`, `0x100`, whatever the call opcode, code or
+//! delegation at the address) is a frame that ends in the step that enters it: after the
+//! call's checks, gas and value as for any call, the precompile runs on the input range of
+//! the caller's memory with the callee's gas ([`crate::execution::run_bounded`], the very
+//! function the chain's EVM runs it with, Blink's bounds included); success returns its
+//! unspent gas and its output as the return data (a `W32` view of the output alone,
+//! [`ViewSource::of_bytes`]), written back as a nested frame's output is; a failure
+//! ([`Halt::PrecompileOutOfGas`], [`Halt::PrecompileError`]) consumes the callee's gas,
+//! restores the snapshot (the value goes back) and leaves no return data. `TX_ENTER` of a
+//! transaction to a precompile does the same as the transaction's frame.
+//!
 //! What it is not (yet): `SELFDESTRUCT` returns [`StepError::Unsupported`] — the prover's
-//! `UnsupportedStep` — without changing the state, and so does a call to a precompile
-//! (`0x01`..`0x11`, `0x100`). A create frame's init code above 2 KiB is cut into its
+//! `UnsupportedStep` — without changing the state. A create frame's init code above 2 KiB is cut into its
 //! chunk tree at once (the L1 step that enters it will need the code root bounded too: not
 //! designed yet). The depth limit is checked by unit tests only (under the 2^24 gas cap
 //! and the 63/64 rule revm's frames cannot get near it). Sizes assume a 64-bit `usize`, as
@@ -372,6 +382,11 @@ pub enum Halt {
     CodeSizeLimit,
     /// A create frame returned code starting with `0xEF` (EIP-3541).
     CodeStartsWithEf,
+    /// A precompile ran out of gas (its cost above the gas it got, or above
+    /// `MAX_PRECOMPILE_GAS`).
+    PrecompileOutOfGas,
+    /// A precompile refused its input (malformed, or above `MAX_PRECOMPILE_INPUT`).
+    PrecompileError,
 }
 
 /// How a frame ended.
@@ -540,6 +555,17 @@ impl ViewSource {
         Self {
             view: w32_view(memory, offset, length),
             tree: Bytes::copy_from_slice(memory),
+        }
+    }
+
+    /// A `W32` view of all of `bytes` (`bytes` non-empty), zero-padded to whole words: a
+    /// precompile's output.
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        let mut tree = bytes.to_vec();
+        tree.resize(bytes.len().div_ceil(32) * 32, 0);
+        Self {
+            view: w32_view(&tree, 0, bytes.len() as u64),
+            tree: tree.into(),
         }
     }
 
@@ -1359,13 +1385,6 @@ pub fn step_in_place(s: &mut MachineState) -> Result<(), StepError> {
             pc: s.pc,
         });
     }
-    // A precompile is not a frame of this machine (yet): the whole call is unsupported.
-    if is_call(op) && s.call_target(op).is_some_and(is_precompile) {
-        return Err(StepError::Unsupported {
-            opcode: op,
-            pc: s.pc,
-        });
-    }
     if let Some(hash) = s.missing_code(op) {
         return Err(StepError::MissingCode {
             hash,
@@ -1648,6 +1667,42 @@ impl MachineState {
             self.charge(COLD_ACCOUNT_EXTRA)?;
         }
         Ok(account)
+    }
+
+    /// The running frame is a call to the precompile `address` (entered with no code):
+    /// runs it on the frame's input with the frame's gas, as the chain does
+    /// ([`crate::execution::run_bounded`], Blink's bounds included), and ends the frame:
+    /// a success returns its output and unspent gas, a revert the same after restoring the
+    /// snapshot, a halt (out of gas, a refused input) consumes the gas and returns nothing.
+    pub(crate) fn run_precompile(&mut self, address: Address) {
+        let called = crate::execution::run_bounded(
+            crate::execution::osaka_precompiles(),
+            &address,
+            &self.env.input,
+            self.gas,
+            0,
+        );
+        // No Osaka precompile fails fatally (revm-precompile returns its halts as
+        // outputs), and a transaction that did would not be in any block: a halt.
+        let Ok(Some(call)) = called else {
+            self.halt(Halt::PrecompileError);
+            return;
+        };
+        let r = call.result;
+        if r.result.is_ok() || r.result.is_revert() {
+            self.gas = r.gas.remaining();
+            let output = (!r.output.is_empty()).then(|| ViewSource::of_bytes(&r.output));
+            let outcome = if r.result.is_ok() {
+                Outcome::Return
+            } else {
+                Outcome::Revert
+            };
+            self.end_frame(outcome, output);
+        } else if matches!(r.result, revm::interpreter::InstructionResult::PrecompileOOG) {
+            self.halt(Halt::PrecompileOutOfGas);
+        } else {
+            self.halt(Halt::PrecompileError);
+        }
     }
 
     /// A revert or halt: `Global` goes back to the frame's snapshot.
@@ -2201,6 +2256,32 @@ fn call(s: &mut MachineState, op: u8) -> Exec {
         into.balance = into.balance.saturating_add(value);
         tx.world.set_account(me, from);
         tx.world.set_account(target, into);
+    }
+    if is_precompile(to) {
+        // revm runs the precompile named by the call's address, whatever the kind and
+        // any code or delegation there: a frame that ends in the step that enters it.
+        let input = if in_len == 0 {
+            Bytes::new()
+        } else {
+            let start = in_offset as usize;
+            Bytes::copy_from_slice(&s.memory[start..start + in_len as usize])
+        };
+        let env = Env {
+            kind,
+            is_static: s.env.is_static || op == 0xfa,
+            depth: s.env.depth + 1,
+            self_address: target,
+            code_address: to,
+            caller,
+            value: frame_value,
+            input,
+            input_source: None,
+            ret_offset: out_offset,
+            ret_length: out_len,
+        };
+        enter_frame(s, env, Arc::new(Code::empty()), limit, snapshot, snapshot_hash);
+        s.run_precompile(to);
+        return Ok(());
     }
     if code.bytes().is_empty() {
         s.gas += limit;
@@ -3345,16 +3426,36 @@ mod tests {
         }
 
         #[test]
-        fn precompile_and_missing_code_leave_the_state_alone() {
-            let code = caller(Address::with_last_byte(2), 0, 1_000, 0, 0);
-            let mut s = frame(&code, 100_000, 0, &[0x00]);
-            while s.code.byte(s.pc) != 0xf1 {
-                step_in_place(&mut s).expect("implemented");
-            }
-            assert!(matches!(
-                step(&s),
-                Err(StepError::Unsupported { opcode: 0xf1, .. })
+        fn precompile_call_ends_in_the_step_that_enters_it() {
+            // SHA-256 of the empty input: 60 gas, 32 bytes written back at 0.
+            let sha = Address::with_last_byte(2);
+            let empty_hash = B256::from(alloy_primitives::hex!(
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
             ));
+            let code = caller(sha, 0, 1_000, 0, 32);
+            let mut s = frame(&code, 100_000, 0, &[0x00]);
+            let (before, after) = take_call(&mut s);
+            assert!(after.callers.is_none() && after.finished.is_none());
+            assert_eq!(after.pc, before.pc + 1);
+            assert_eq!(after.stack.last(), Some(&U256::from(1)));
+            assert_eq!(&after.memory[..32], empty_hash.as_slice());
+            assert_eq!(after.return_data.as_ref(), empty_hash.as_slice());
+            // The call's 100 and memory, then 1,000 forwarded of which 60 are spent.
+            let memory = memory_cost(1);
+            assert_eq!(before.gas - after.gas, 100 + memory + 60);
+            // The same call with 59 gas: out of gas inside the precompile, all 59 gone,
+            // 0 pushed, no return data, memory expanded but not written.
+            let code = caller(sha, 0, 59, 0, 32);
+            let mut s = frame(&code, 100_000, 0, &[0x00]);
+            let (before, after) = take_call(&mut s);
+            assert_eq!(after.stack.last(), Some(&U256::ZERO));
+            assert!(after.return_data.is_empty() && after.return_source.is_none());
+            assert_eq!(&after.memory[..32], &[0u8; 32]);
+            assert_eq!(before.gas - after.gas, 100 + memory + 59);
+        }
+
+        #[test]
+        fn missing_code_leaves_the_state_alone() {
             let code = caller(CALLEE, 0, 1_000, 0, 0);
             let mut s = frame(&code, 100_000, 0, &[0x00]);
             if let Some(f) = s.state.as_mut() {

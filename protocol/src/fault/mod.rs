@@ -55,8 +55,9 @@
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
-//! What it is not, yet: precompile calls and `SELFDESTRUCT` (the machine runs the calls
-//! and creates with nested frames, and creation transactions); on L1, `OneStepProver` runs
+//! What it is not, yet: `SELFDESTRUCT` (the machine runs the calls and creates with nested
+//! frames, calls to precompiles as frames that end in the step that enters them, and
+//! creation transactions); on L1, no call to a precompile either; `OneStepProver` runs
 //! the opcodes `coverage::prover_covers` lists (every one but `SELFDESTRUCT`), and, by
 //! kind, `ProverTxStart` (`TX_DECODE`, a call's `TX_ENTER`), `ProverTxEnd` and
 //! `ProverBlockEnd` (`BLOCK_START`, `SYSTEM_WRITE`, `BLOCK_CLOSE`); `DERIVE`, the deposit

@@ -73,8 +73,7 @@
 //!
 //! What it is not: no creation onto an address that has code or a nonce (revm's
 //! `CreateCollision`, [`TxStartError::Unsupported`]: a keccak collision or a genesis
-//! allocating the address), no call to a precompile at `TX_ENTER` (the machine runs
-//! none), no deposits (`super::deposits` takes them, and reuses `TX_ENTER`), no witness
+//! allocating the address), no deposits (`super::deposits` takes them, and reuses `TX_ENTER`), no witness
 //! bytes and no L1 side. An account that exists with nothing in it (no leaf in Blink's tree) counts as
 //! absent for `AUTH`'s refund, where revm asks its database. Pure code: no I/O.
 
@@ -775,15 +774,13 @@ impl TxStart {
             TxKind::Call(to) => to,
             TxKind::Create => return self.enter_create(s),
         };
-        if is_precompile(to) {
-            return Err(TxStartError::Unsupported(
-                "TX_ENTER of a call to a precompile",
-            ));
-        }
         let mut global = s.global.clone();
         let target = global.world.account(to);
         let mut code = code_of(&global.world, target.code_hash)?;
-        if let Some(delegate) = delegation(code.bytes()) {
+        if is_precompile(to) {
+            // The frame runs the precompile, not any code or delegation at its address.
+            code = Arc::new(super::machine::Code::empty());
+        } else if let Some(delegate) = delegation(code.bytes()) {
             // revm loads the delegate (warm) before the frame's checkpoint.
             let (account, _) = global.access_account(delegate);
             code = code_of(&global.world, account.code_hash)?;
@@ -814,6 +811,10 @@ impl TxStart {
             into.balance = into.balance.saturating_add(value);
             world.set_account(s.tx_ctx.origin, from);
             world.set_account(to, into);
+        }
+        if is_precompile(to) {
+            // Entered and finished in this step: `TX_FINISH` follows.
+            m.run_precompile(to);
         }
         Ok(Next::Exec(Box::new(m), Box::new(self.block.clone())))
     }

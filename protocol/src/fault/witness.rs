@@ -217,6 +217,9 @@ pub enum WitnessError {
     /// An SMT opening could not be written or read.
     #[error(transparent)]
     Smt(#[from] SmtWitnessError),
+    /// A step `OneStepProver` does not take.
+    #[error("no witness layout for {0}")]
+    Unsupported(&'static str),
 }
 
 /// Leaves of a tree from an implied index, and the range proof's siblings.
@@ -346,7 +349,21 @@ pub struct CallSections {
     /// code oracle knows: decoded with the zero key) and its warm entry (none for a
     /// precompile).
     pub delegate: Option<(AccountSection, Option<SmtProof>)>,
+    /// A call to a precompile that runs: the caller's memory words holding the input
+    /// (after expansion) and, when output is written back, the words under the first ≤ 32
+    /// destination words; `None` when the step does not run the precompile.
+    pub precompile: Option<PrecompileSections>,
 }
+
+/// The openings of a precompile call's step ([`call_sections`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecompileSections {
+    /// The input's memory words (empty input: none).
+    pub input: Option<Opening>,
+    /// The write-back's destination words (none without output written back).
+    pub dest: Option<Opening>,
+}
+
 
 /// The cursor preimage a micro-step's witness carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -458,6 +475,11 @@ pub fn is_copy(op: u8) -> bool {
 pub const MAX_COPY_SOURCE_LEAVES: usize = 34;
 /// Most destination words a copy step writes.
 pub const MAX_COPY_DEST_WORDS: usize = 32;
+/// Largest precompile input a call step reads from memory (above it the input would go
+/// through an oracle, not built: `ProverCall` refuses the step).
+pub const PRECOMPILE_INLINE_INPUT: u64 = 2048;
+/// Most memory words holding an inline precompile input (unaligned).
+pub const MAX_PRECOMPILE_INPUT_WORDS: usize = 65;
 /// Most memory words a sponge step reads: 4 blocks (544 bytes) at an unaligned offset.
 pub const MAX_SPONGE_WORDS: usize = 18;
 
@@ -1011,6 +1033,13 @@ fn call_sections(
     }
     let account = world.account(to);
     let no_code = account.code_hash == KECCAK256_EMPTY || account.code_hash.is_zero();
+    if is_precompile(to) {
+        // `ProverCall` runs a precompile at an address without code only.
+        if !no_code {
+            return Err(WitnessError::Unsupported("a precompile address with code"));
+        }
+        return precompile_sections(s, tx, op, out);
+    }
     let empty = account.nonce == 0 && account.balance.is_zero() && no_code;
     if op == 0xf1 && empty {
         return Ok(());
@@ -1028,6 +1057,68 @@ fn call_sections(
         let key = warm_account_key(delegate);
         let proof = smt_witness::for_read(&tree.prove(&key));
         smt_witness::encode_into(out, &proof, &key)?;
+    }
+    Ok(())
+}
+
+/// A call to a precompile that runs (the step neither halts the caller before entering nor
+/// refuses the call): a flag byte (bit 0: the input's opening follows, bit 1: the
+/// destination's), the opening of the caller's memory words holding the input (after the
+/// call's expansion) and, when the precompile succeeds with output and the call asked for
+/// some, the opening of the words under the write-back's first chunk
+/// ([`copy_chunk_end`] from `retOffset`) in the same memory. Nothing when the step does not
+/// run the precompile.
+fn precompile_sections(
+    s: &MachineState,
+    tx: &TxState,
+    op: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), WitnessError> {
+    let post = step(s)?;
+    // The caller halted before the call entered (gas, memory, a static value).
+    if post.finished.is_some() && post.callers.is_none() && s.callers.is_none()
+        || post.pc == s.pc
+        || post.env.depth != s.env.depth
+    {
+        return Ok(());
+    }
+    let k = stack_reads(op);
+    let top = |i: usize| s.stack[s.stack.len() - 1 - i];
+    let value = if k == 7 { top(2) } else { U256::ZERO };
+    let moves = !value.is_zero() && matches!(op, 0xf1 | 0xf2);
+    let refused = s.env.depth >= CALL_DEPTH_LIMIT
+        || (moves && tx.world.account(s.env.self_address).balance < value);
+    if refused {
+        return Ok(());
+    }
+    let first = k - 4;
+    let (in_offset, in_len) = (top(first), top(first + 1));
+    let (out_offset, out_len) = (top(first + 2), top(first + 3));
+    if in_len > U256::from(PRECOMPILE_INLINE_INPUT) {
+        return Ok(());
+    }
+    // The caller's memory after the call's expansion, before the write-back.
+    let mut memory = s.memory.clone();
+    memory.resize(post.memory.len().max(memory.len()), 0);
+    let words = tree::memory_words(&memory);
+    let mut flags = 0u8;
+    let mut openings = Vec::new();
+    if !in_len.is_zero() {
+        let (o, l) = (in_offset.to::<u64>(), in_len.to::<u64>());
+        flags |= 1;
+        openings.push(opening(&words, o / 32, (o + l - 1) / 32 - o / 32 + 1)?);
+    }
+    let n = post.return_data.len() as u64;
+    let n = n.min(out_len.saturating_to::<u64>());
+    if post.stack.last() == Some(&U256::from(1)) && n > 0 {
+        let dst = out_offset.to::<u64>();
+        let e = copy_chunk_end(dst, 0, n);
+        flags |= 2;
+        openings.push(opening(&words, dst / 32, (dst + e - 1) / 32 - dst / 32 + 1)?);
+    }
+    out.push(flags);
+    for o in openings {
+        o.encode_into(out);
     }
     Ok(())
 }
@@ -1573,7 +1664,29 @@ fn decode_call(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), Witnes
         sender = Some(from);
     }
     let mut delegate = None;
-    if r.at < r.bytes.len() {
+    let mut precompile = None;
+    if is_precompile(to) {
+        if r.at < r.bytes.len() {
+            let flags = r.take(1)?[0];
+            if flags > 3 {
+                return Err(WitnessError::Count {
+                    section: "precompile flags",
+                    count: flags as usize,
+                });
+            }
+            let input = if flags & 1 != 0 {
+                Some(r.opening("precompile input", MAX_PRECOMPILE_INPUT_WORDS)?)
+            } else {
+                None
+            };
+            let dest = if flags & 2 != 0 {
+                Some(r.opening("dest", MAX_COPY_DEST_WORDS)?)
+            } else {
+                None
+            };
+            precompile = Some(PrecompileSections { input, dest });
+        }
+    } else if r.at < r.bytes.len() {
         let account = account_section(r, B256::ZERO)?;
         let warm = if r.at < r.bytes.len() {
             Some(smt_witness::read(r.bytes, &mut r.at, &B256::ZERO)?)
@@ -1588,6 +1701,7 @@ fn decode_call(r: &mut Reader<'_>, op: u8, d: &mut Decoded) -> Result<(), Witnes
         sender,
         recipient,
         delegate,
+        precompile,
     });
     Ok(())
 }
