@@ -45,9 +45,11 @@ use crate::{
 pub const DEPLOYER: Address = address!("0x0000000000000000000000000000000000d3e901");
 /// Who calls it.
 pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
-/// Gas limit of each call: far above any step the prover covers today (a step that
-/// needs more halts, which [`Prover::step`] reports as an error).
-pub const CALL_GAS: u64 = 10_000_000;
+/// Gas limit of each call: L1's per-transaction cap (EIP-7825, 2^24), far above any step the
+/// prover covers today but a precompile call's (which needs `g · 64/63` and a reserve for
+/// the precompile, `g ≤ 12,000,000`); a step that needs more halts, which [`Prover::step`]
+/// reports as an error.
+pub const CALL_GAS: u64 = 1 << 24;
 
 /// What `step` answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +130,9 @@ impl Prover {
     ) -> Result<Self, ProverError> {
         let mut evm = Context::mainnet()
             .with_db(CacheDB::new(EmptyDB::default()))
-            .with_cfg(CfgEnv::new_with_spec(SpecId::PRAGUE))
+            // Osaka, the L2's hardfork: the precompiles a step runs by `staticcall` must be
+            // priced and computed as on the L2 (modexp's EIP-7883, P-256's EIP-7951).
+            .with_cfg(CfgEnv::new_with_spec(SpecId::OSAKA))
             .build_mainnet_with_inspector(FrameGas::default());
         let prover_state = create(&mut evm, 0, ProverState::BYTECODE.to_vec())?;
         let prover_memory = create(&mut evm, 1, ProverMemory::BYTECODE.to_vec())?;

@@ -60,6 +60,14 @@ contract ProverCall is SubProver, ProverCopy {
     uint256 private constant NEW_ACCOUNT_COST = 25_000;
     uint256 private constant CALL_STIPEND = 2300;
     uint256 private constant CALL_DEPTH_LIMIT = 1024;
+    /// @dev Blink's precompile cost bound (`execution::MAX_PRECOMPILE_GAS`); identity has none.
+    uint256 private constant MAX_PRECOMPILE_GAS = 12_000_000;
+    /// @dev Largest precompile input read from memory in the step (`witness::PRECOMPILE_INLINE_INPUT`);
+    ///      above it the input would come through an oracle (not built: `UnsupportedStep`).
+    uint256 private constant PRECOMPILE_INLINE_INPUT = 2048;
+    /// @dev Gas kept beyond a precompile call's `g + g/63`, so the call gets all of `g`.
+    uint256 private constant PRECOMPILE_RESERVE = 30_000;
+    address private constant IDENTITY = address(4);
 
     /// @param codeOracle_ The `CodeOracle` the callee's code is read from.
     constructor(ICodeOracle codeOracle_) {
@@ -131,7 +139,10 @@ contract ProverCall is SubProver, ProverCopy {
         if (first == 3) a.value = s[2];
         // casting to 'uint8' is safe because `op` is one byte of code
         // forge-lint: disable-next-line(unsafe-typecast)
-        if (s.length == a.k && _isPrecompile(a.to)) revert UnsupportedStep(LibFrame.KIND_TX_EXEC, uint8(op));
+        if (s.length == a.k && _isPrecompile(a.to) && s[first + 1] > PRECOMPILE_INLINE_INPUT) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            revert UnsupportedStep(LibFrame.KIND_TX_EXEC, uint8(op));
+        }
         if (op == 0xf1 && a.value != 0 && LibWitness.field(a.envAt, ENV_STATIC, 1) != 0) return _halt(c);
         if (s.length < a.k) return _halt(c);
         bool ok;
@@ -153,6 +164,7 @@ contract ProverCall is SubProver, ProverCopy {
         if (a.refused) return _noFrame(c, a, 0);
         bytes32 snapshot = keccak256(a.g);
         _transfer(a);
+        if (_isPrecompile(a.to)) return _precompile(r, c, a, snapshot);
         (bytes32 root, uint256 length) = _code(a.codeHash);
         if (length == 0) return _noFrame(c, a, 1);
         return _enter(c, a, snapshot, root, length);
@@ -198,7 +210,8 @@ contract ProverCall is SubProver, ProverCopy {
         (uint256 nonce, uint256 balance, bytes32 codeHash) = _account(r, p, _root(a.g, G_WORLD), key);
         SmtProof memory warm = LibSmt.readProof(r, LibSmt.addressKey(TAG_WARM_ACCOUNT, a.to));
         _readTransfer(r, a);
-        if (!_warm(f, a.g, warm, a.to)) return false;
+        // A precompile is warm by rule: no surcharge, no entry (its opening is still read).
+        if (!_isPrecompile(a.to) && !_warm(f, a.g, warm, a.to)) return false;
         a.codeHash = codeHash;
         bool empty = nonce == 0 && balance == 0 && _noCode(codeHash);
         if (a.op == 0xf1 && empty) {
@@ -397,7 +410,7 @@ contract ProverCall is SubProver, ProverCopy {
         return codeHash == 0 || codeHash == LibSmt.KECCAK_EMPTY;
     }
 
-    /// @notice Osaka's precompiles (`0x01`..`0x11`, `0x100`): the machine does not call them yet.
+    /// @notice Osaka's precompiles (`0x01`..`0x11`, `0x100`).
     function _isPrecompile(address a) internal pure returns (bool) {
         uint160 x = uint160(a);
         return (x >= 1 && x <= 0x11) || x == 0x100;
@@ -409,6 +422,170 @@ contract ProverCall is SubProver, ProverCopy {
 
     function _emptyView() internal pure returns (bytes memory) {
         return abi.encodePacked(uint8(1), bytes32(0), uint8(0), uint64(0), uint64(0));
+    }
+
+    // ---------------------------------------------------------------------------------
+    // A call to a precompile.
+
+    /// @notice A call to a precompile that enters (`machine::call`, `run_precompile`): a frame
+    ///         that ends in this step. The precompile runs as L1's own, by `staticcall`, on the
+    ///         input read from the caller's memory (after expansion), with the callee's gas
+    ///         (capped at 12,000,000 but for identity); its cost is what L1 charged for it. A
+    ///         success gives the unspent gas back, pushes 1, makes the output the return data
+    ///         (a `W32` view of the output alone) and writes its first ≤ 32 destination words
+    ///         into the caller's memory (a copy cursor with the call's opcode for the rest); a
+    ///         failure consumes the callee's gas, pushes 0, empties the return data and puts
+    ///         `Global` back to the snapshot (the value returns). Sections: a flag byte (bit 0
+    ///         the input's opening follows, bit 1 the destination's), then those openings.
+    /// @dev    Both sides of a dispute see the same answer only if L1 prices and computes the
+    ///         precompile as the L2's hardfork does (Osaka on both, `docs/fault-proofs.md` 4.4).
+    function _precompile(WitnessReader memory r, Ctx memory c, Call memory a, bytes32 snapshot)
+        internal
+        view
+        returns (bytes32)
+    {
+        // casting to 'uint8' is safe because `op` is one byte of code
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (!_noCode(a.codeHash)) revert UnsupportedStep(LibFrame.KIND_TX_EXEC, uint8(a.op));
+        uint256 flags = r.u8();
+        if (flags > 3 || (flags & 1 == 1) != (a.inLength != 0)) revert BadWitness();
+        bytes memory input = new bytes(a.inLength);
+        if (a.inLength != 0) {
+            uint256 src = _outputBytes(r, c.f, a.inOffset, a.inLength);
+            assembly ("memory-safe") {
+                mcopy(add(input, 32), src, mload(input))
+            }
+        }
+        (bool ok, uint256 cost, bytes memory out) = _runPrecompile(a.to, input, a.limit);
+        c.f.stackSize += 1;
+        if (!ok) {
+            if (flags & 2 != 0) revert BadWitness();
+            c.f.stack = LibMerkle.hash2(c.f.stack, bytes32(0));
+            LibFrame.setReturnData(c.frame, 0, 0, 0, 0);
+            LibFrame.setC(c.m, snapshot);
+            return LibFrame.running(c.m, c.frame, c.f);
+        }
+        c.f.gas += a.limit - cost;
+        c.f.stack = LibMerkle.hash2(c.f.stack, bytes32(uint256(1)));
+        LibFrame.setC(c.m, keccak256(a.g));
+        uint256 n = a.outLength < out.length ? a.outLength : out.length;
+        if ((flags & 2 == 2) != (n > 0)) revert BadWitness();
+        if (out.length == 0) {
+            LibFrame.setReturnData(c.frame, 0, 0, 0, 0);
+        } else {
+            _precompileOutput(r, c, a, out, n);
+        }
+        return LibFrame.running(c.m, c.frame, c.f);
+    }
+
+    /// @notice A precompile's output becomes the return data, and its first `n` bytes go to
+    ///         the caller's memory at `retOffset` (the first ≤ 32 words here).
+    function _precompileOutput(WitnessReader memory r, Ctx memory c, Call memory a, bytes memory out, uint256 n)
+        internal
+        pure
+    {
+        (bytes32 root, uint256 depth) = _w32Root(out);
+        LibFrame.setReturnData(c.frame, root, depth, 0, out.length);
+        if (n == 0) return;
+        uint256 dst = a.outOffset;
+        uint256 end = (dst / 32 + COPY_WORDS_PER_STEP) * 32 - dst;
+        if (end > n) end = n;
+        uint256 src;
+        assembly ("memory-safe") {
+            src := add(out, 32)
+        }
+        _writeCaller(r, c.f, dst, end, src);
+        if (end < n) c.f.cursor = _copyCursor(a.op, dst, n, end, root, depth, out.length);
+    }
+
+    /// @notice Runs precompile `to` on `input` with `limit` gas as the machine does (`g = limit`,
+    ///         at most 12,000,000 but for identity): whether it succeeded, what it cost and its
+    ///         output. Reverts `PrecompileStarved` unless this call has gas enough that the
+    ///         precompile gets all of `g` (no caller can starve it into a false failure). The
+    ///         cost is measured: the gas around the `staticcall`, less the same sequence's
+    ///         overhead measured on identity with an empty input (whose cost is 15).
+    function _runPrecompile(address to, bytes memory input, uint256 limit)
+        internal
+        view
+        returns (bool ok, uint256 cost, bytes memory out)
+    {
+        uint256 g = limit;
+        if (to != IDENTITY && g > MAX_PRECOMPILE_GAS) g = MAX_PRECOMPILE_GAS;
+        if (gasleft() < g + g / 63 + PRECOMPILE_RESERVE) revert PrecompileStarved();
+        (, uint256 probe) = _measure(IDENTITY, new bytes(0), 1000);
+        uint256 used;
+        (ok, used) = _measure(to, input, g);
+        if (!ok) return (false, 0, out);
+        cost = used - (probe - 15);
+        out = new bytes(0);
+        assembly ("memory-safe") {
+            let size := returndatasize()
+            out := mload(0x40)
+            mstore(out, size)
+            returndatacopy(add(out, 32), 0, size)
+            // Zero the last word's tail: the output's tree pads with zeros.
+            mstore(add(add(out, 32), size), 0)
+            mstore(0x40, add(add(out, 64), and(add(size, 31), not(31))))
+        }
+    }
+
+    /// @notice The gas one `staticcall` to `to` takes, measured the same way for every call.
+    function _measure(address to, bytes memory input, uint256 g) private view returns (bool ok, uint256 used) {
+        assembly ("memory-safe") {
+            let g0 := gas()
+            ok := staticcall(g, to, add(input, 32), mload(input), 0, 0)
+            used := sub(g0, gas())
+        }
+    }
+
+    /// @notice The `W32` root of `b` (zero-padded to whole words, the tree to a power of two)
+    ///         and its depth, as `tree::root` computes a view's.
+    function _w32Root(bytes memory b) internal pure returns (bytes32 root, uint256 depth) {
+        uint256 words = (b.length + 31) / 32;
+        depth = LibMerkle.depthFor(words);
+        bytes32[] memory level = new bytes32[](uint256(1) << depth);
+        for (uint256 i = 0; i < words; i++) {
+            bytes32 w;
+            assembly ("memory-safe") {
+                w := mload(add(add(b, 32), mul(32, i)))
+            }
+            level[i] = w;
+        }
+        for (uint256 width = level.length; width > 1; width /= 2) {
+            for (uint256 i = 0; i < width / 2; i++) {
+                level[i] = LibMerkle.hash2(level[2 * i], level[2 * i + 1]);
+            }
+        }
+        root = level[0];
+    }
+
+    /// @notice The write-back's copy cursor of a precompile's output: tag 1, the call's
+    ///         opcode, destination `retOffset`, source offset 0, `n` bytes, `end` done, source
+    ///         the return-data view `W32(output, 0, len)`.
+    function _copyCursor(uint256 op, uint256 dst, uint256 n, uint256 end, bytes32 root, uint256 depth, uint256 len)
+        internal
+        pure
+        returns (bytes32)
+    {
+        // casting is safe: an opcode is one byte, a depth ≤ 17, offsets and lengths below 2^64
+        // forge-lint: disable-next-line(unsafe-typecast)
+        bytes memory view_ = abi.encodePacked(uint8(1), root, uint8(depth), uint64(0), uint64(len));
+        return keccak256(
+            abi.encodePacked(
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint8(COPY_TAG),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint8(op),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint64(dst),
+                uint64(0),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint64(n),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint64(end),
+                view_
+            )
+        );
     }
 
     // ---------------------------------------------------------------------------------

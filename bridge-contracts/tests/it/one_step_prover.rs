@@ -101,6 +101,8 @@ struct Stats {
     /// Opcodes of the steps the prover answered `UnsupportedStep`.
     unsupported_ops: BTreeSet<u8>,
     mutations: usize,
+    /// Precompile calls proven: (the address's last two bytes, success).
+    precompiles: BTreeMap<(u16, bool), usize>,
 }
 
 struct Harness {
@@ -275,6 +277,14 @@ impl Harness {
                         _ => "step",
                     };
                     self.stats.compared += 1;
+                    let kind = match coverage::precompile_run(&m, post) {
+                        Some((a, ok)) => {
+                            let n = u16::from_be_bytes([a.as_slice()[18], a.as_slice()[19]]);
+                            *self.stats.precompiles.entry((n, ok)).or_default() += 1;
+                            if ok { "precompile" } else { "precompile fail" }
+                        }
+                        None => kind,
+                    };
                     self.stats.gas.entry((op, kind)).or_default().push(gas);
                     self.stats
                         .bytes
@@ -1693,6 +1703,85 @@ fn calls() {
             "no {kind} step compared"
         );
     }
+}
+
+/// Calls to every Osaka precompile by every call opcode, proven on L1 (`ProverCall`
+/// runs L1's own precompile by `staticcall`) and equal to the machine, which runs them as
+/// revm does: the canonical input (each succeeds), random bytes, an empty input, too little
+/// gas (out of gas: the value goes back), a value, output ranges shorter and longer than
+/// the output (the write-back's micro-steps); every 11th byte of each call step's witness
+/// flipped. An input above 2 KiB is refused (`UnsupportedStep`: the oracle is not built).
+#[test]
+fn precompile_calls() {
+    use protocol::fault::coverage::{
+        PrecompileCase, canonical_precompile_input, precompile_program,
+    };
+    let mut h = Harness::new();
+    h.state_stride = Some(11);
+    let all = coverage::osaka_precompile_addresses();
+    let mut i = 0u64;
+    for to in &all {
+        let canonical = canonical_precompile_input(*to);
+        for op in [0xfau8, 0xf1, 0xf4, 0xf2] {
+            i += 1;
+            let input = match i % 4 {
+                0 => (0..canonical.len().max(7) as u64)
+                    .map(|k| (k * 37 + i) as u8)
+                    .collect(),
+                1 if op != 0xfa => Vec::new(),
+                _ => canonical.clone(),
+            };
+            let gas = match i % 5 {
+                0 => CallGas::Fixed(10),
+                _ => CallGas::All,
+            };
+            let c = PrecompileCase {
+                op,
+                to: *to,
+                input,
+                value: if matches!(op, 0xf1 | 0xf2) {
+                    U256::from(i)
+                } else {
+                    U256::ZERO
+                },
+                gas,
+                out_offset: i % 40,
+                out_len: [0u64, 20, 32, 1_500][(i % 4) as usize],
+                frame_gas: 3_000_000,
+            };
+            let mut p = precompile_program(&c);
+            p.env.value = U256::from(1_000);
+            h.run_program(&p, false)
+                .unwrap_or_else(|e| panic!("{c:?}: {e}\ncode {:02x?}", p.code));
+        }
+    }
+    // Above the inline bound: refused, not mis-proven.
+    let c = PrecompileCase {
+        op: 0xfa,
+        to: all[1],
+        input: vec![7; 3_000],
+        value: U256::ZERO,
+        gas: CallGas::All,
+        out_offset: 0,
+        out_len: 32,
+        frame_gas: 3_000_000,
+    };
+    h.run_program(&precompile_program(&c), false)
+        .unwrap_or_else(|e| panic!("large input: {e}"));
+    h.report("precompile calls");
+    assert_eq!(h.stats.unsupported, 1, "{:02x?}", h.stats.unsupported_ops);
+    for to in &all {
+        let n = u16::from_be_bytes([to.as_slice()[18], to.as_slice()[19]]);
+        assert!(
+            h.stats.precompiles.contains_key(&(n, true)),
+            "no successful call to 0x{n:02x} proven: {:?}",
+            h.stats.precompiles
+        );
+    }
+    assert!(
+        h.stats.precompiles.keys().any(|(_, ok)| !ok),
+        "no failed call proven"
+    );
 }
 
 // ---------------------------------------------------------------------------------

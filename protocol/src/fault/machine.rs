@@ -1698,7 +1698,10 @@ impl MachineState {
                 Outcome::Revert
             };
             self.end_frame(outcome, output);
-        } else if matches!(r.result, revm::interpreter::InstructionResult::PrecompileOOG) {
+        } else if matches!(
+            r.result,
+            revm::interpreter::InstructionResult::PrecompileOOG
+        ) {
             self.halt(Halt::PrecompileOutOfGas);
         } else {
             self.halt(Halt::PrecompileError);
@@ -2279,7 +2282,14 @@ fn call(s: &mut MachineState, op: u8) -> Exec {
             ret_offset: out_offset,
             ret_length: out_len,
         };
-        enter_frame(s, env, Arc::new(Code::empty()), limit, snapshot, snapshot_hash);
+        enter_frame(
+            s,
+            env,
+            Arc::new(Code::empty()),
+            limit,
+            snapshot,
+            snapshot_hash,
+        );
         s.run_precompile(to);
         return Ok(());
     }

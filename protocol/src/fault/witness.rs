@@ -364,7 +364,6 @@ pub struct PrecompileSections {
     pub dest: Option<Opening>,
 }
 
-
 /// The cursor preimage a micro-step's witness carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CursorPreimage {
@@ -1114,7 +1113,11 @@ fn precompile_sections(
         let dst = out_offset.to::<u64>();
         let e = copy_chunk_end(dst, 0, n);
         flags |= 2;
-        openings.push(opening(&words, dst / 32, (dst + e - 1) / 32 - dst / 32 + 1)?);
+        openings.push(opening(
+            &words,
+            dst / 32,
+            (dst + e - 1) / 32 - dst / 32 + 1,
+        )?);
     }
     out.push(flags);
     for o in openings {

@@ -91,4 +91,9 @@ interface IProverErrors {
     /// @notice Deleting a present key below the root needs the deepest sibling's preimage
     ///         (`end` 3 or 4), and the opening has none.
     error SmtMissingSiblingPreimage();
+
+    /// @notice A step that runs a precompile was sent with too little gas for the precompile
+    ///         to get all the gas the machine gives it (`g + g/63` and a reserve): the step
+    ///         must be retried with more gas, never read as the precompile failing.
+    error PrecompileStarved();
 }
