@@ -198,6 +198,17 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// A deposit's setup steps on L1 (`docs/fault-proofs.md` 3.4, 4.5): `DEPOSIT_NEXT`
+        /// (reading `Portal.depositHashes`) and `DEPOSIT_CHECK`, exactly as
+        /// `protocol::fault::deposits` takes them, from the witness
+        /// `protocol::fault::deposit_witness` builds.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverDeposit,
+        "artifacts/ProverDeposit.json"
+    );
+
+    alloy::sol!(
         /// The block's epilogue on L1 (`docs/fault-proofs.md` 2.1): `BLOCK_CLOSE` from the
         /// last unit boundary to `DONE(BLOCK_END(outputRoot))`, exactly as
         /// `protocol::fault::block_end::close` seals the header, from the witness
@@ -320,9 +331,9 @@ pub mod workloads;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
-    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
-    ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair,
-    WorkloadProxy, WorkloadRouter,
+    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit, ProverMemory, ProverState,
+    ProverTxEnd, ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory,
+    WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -503,6 +514,7 @@ mod tests {
             ("ProverMemory", &ProverMemory::DEPLOYED_BYTECODE),
             ("ProverCall", &ProverCall::DEPLOYED_BYTECODE),
             ("ProverCreate", &ProverCreate::DEPLOYED_BYTECODE),
+            ("ProverDeposit", &ProverDeposit::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());

@@ -3,7 +3,8 @@
 //!
 //! What it is: [`Prover`] holds a revm (Prague, the L1's fork) where [`DEPLOYER`] has
 //! deployed the sub-provers `ProverState` and `ProverMemory`, a `CodeOracle` and the
-//! sub-prover `ProverCall` reading it, then the router by `CREATE`
+//! sub-prover `ProverCall` reading it, a real `Portal` and the `ProverDeposit` reading its
+//! `depositHashes` ([`Prover::deposit`] makes deposits into it), then the router by `CREATE`
 //! from the committed artifacts' creation code with the chain constants and the
 //! sub-provers' addresses as constructor arguments (`protocol::fault::machine::ChainConsts`: the
 //! environment opcodes' immutables); [`Prover::register_code`] registers code in the oracle
@@ -37,8 +38,8 @@ use revm::{
 use crate::{
     CodeOracle,
     OneStepProver::{self, OneStepProverErrors},
-    ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
-    ProverTxStart,
+    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit, ProverMemory, ProverState,
+    ProverTxEnd, ProverTxStart,
 };
 
 /// Who deploys the prover (its first `CREATE`).
@@ -50,6 +51,9 @@ pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001
 /// the precompile, `g ≤ 12,000,000`); a step that needs more halts, which [`Prover::step`]
 /// reports as an error.
 pub const CALL_GAS: u64 = 1 << 24;
+/// Gas limit of a deposit into the `Portal` (its burn of up to 2^24 gas included; the
+/// prover's revm lifts EIP-7825's cap for it).
+const DEPOSIT_CALL_GAS: u64 = 30_000_000;
 
 /// What `step` answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +103,7 @@ pub struct Prover {
     address: Address,
     chain: ChainConsts,
     code_oracle: Address,
+    portal: Address,
     /// Code hashes registered in the oracle (and [`DEPLOYER`]'s next nonce).
     registered: std::collections::BTreeSet<B256>,
     nonce: u64,
@@ -120,10 +125,11 @@ impl Prover {
     /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), `CodeOracle`
     /// (4), `ProverCall` (5, with the oracle), `ProverCreate` (6, with the same oracle),
     /// `ProverTxStart` (7, with `chain`'s id, `config`'s gas and size limits and the oracle),
-    /// then the router `OneStepProver` (8) with `chain`'s constants and the others
-    /// (`constructor(chainId, coinbase, prevrandao, blobBaseFee, proverState, proverMemory,
-    /// proverTxEnd, proverBlockEnd, proverCall, proverCreate, proverTxStart)`).
-    /// Registrations use the nonces from 9.
+    /// `Portal` (8), `ProverDeposit` (9, with the `Portal`, the default rollup's
+    /// `max_deposit_gas` and the oracle), then the router `OneStepProver` (10) with `chain`'s
+    /// constants and the others (`constructor(chainId, coinbase, prevrandao, blobBaseFee,
+    /// proverState, proverMemory, proverTxEnd, proverBlockEnd, proverCall, proverCreate,
+    /// proverTxStart, proverDeposit)`). Registrations use the nonces from 11.
     pub fn with_config(
         chain: &ChainConsts,
         config: &protocol::ChainConfig,
@@ -132,7 +138,12 @@ impl Prover {
             .with_db(CacheDB::new(EmptyDB::default()))
             // Osaka, the L2's hardfork: the precompiles a step runs by `staticcall` must be
             // priced and computed as on the L2 (modexp's EIP-7883, P-256's EIP-7951).
-            .with_cfg(CfgEnv::new_with_spec(SpecId::OSAKA))
+            .with_cfg({
+                let mut cfg = CfgEnv::new_with_spec(SpecId::OSAKA);
+                // Steps are sent with `CALL_GAS` = 2^24; only a test's deposit burns more.
+                cfg.tx_gas_limit_cap = Some(u64::MAX);
+                cfg
+            })
             .build_mainnet_with_inspector(FrameGas::default());
         let prover_state = create(&mut evm, 0, ProverState::BYTECODE.to_vec())?;
         let prover_memory = create(&mut evm, 1, ProverMemory::BYTECODE.to_vec())?;
@@ -167,6 +178,17 @@ impl Prover {
             .abi_encode(),
         );
         let prover_tx_start = create(&mut evm, 7, init)?;
+        let portal = create(&mut evm, 8, Portal::BYTECODE.to_vec())?;
+        let mut init = ProverDeposit::BYTECODE.to_vec();
+        init.extend_from_slice(
+            &ProverDeposit::constructorCall {
+                portal_: portal,
+                maxDepositGas_: U256::from(protocol::l1::DEFAULT_MAX_DEPOSIT_GAS_PER_BLOCK),
+                codeOracle_: code_oracle,
+            }
+            .abi_encode(),
+        );
+        let prover_deposit = create(&mut evm, 9, init)?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
@@ -179,18 +201,20 @@ impl Prover {
             proverCall_: prover_call,
             proverCreate_: prover_create,
             proverTxStart_: prover_tx_start,
+            proverDeposit_: prover_deposit,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let address = create(&mut evm, 8, init)?;
+        let address = create(&mut evm, 10, init)?;
         Ok(Self {
             evm,
             address,
             chain: *chain,
             code_oracle,
+            portal,
             registered: Default::default(),
-            nonce: 9,
+            nonce: 11,
         })
     }
 
@@ -224,6 +248,87 @@ impl Prover {
         self.nonce += 1;
         self.registered.insert(hash);
         Ok(())
+    }
+
+    /// The `Portal` `ProverDeposit` reads.
+    pub fn portal(&self) -> Address {
+        self.portal
+    }
+
+    /// `Portal.depositTransaction(to, value, gasLimit, isCreation, data)` called by `from`
+    /// (an EOA, so the L2 sender is `from` itself) with `mint` wei in L1 block `l1_block`
+    /// (the block number stays there), as a user deposits: the `Portal` numbers it and
+    /// stores its hash. `from` is given the `mint` first; the `Portal`'s gas burn is paid
+    /// from the transaction's gas at a zero L1 base fee. A refusal by the `Portal` is
+    /// [`ProverError::Revm`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn deposit(
+        &mut self,
+        from: Address,
+        l1_block: u64,
+        to: TxKind,
+        mint: U256,
+        value: U256,
+        gas_limit: u64,
+        data: Bytes,
+    ) -> Result<(), ProverError> {
+        let (target, is_creation) = match to {
+            TxKind::Call(a) => (a, false),
+            TxKind::Create => (Address::ZERO, true),
+        };
+        let db = &mut self.evm.ctx.journaled_state.database;
+        let mut info = db
+            .cache
+            .accounts
+            .get(&from)
+            .map(|a| a.info.clone())
+            .unwrap_or_default();
+        info.balance = info.balance.saturating_add(mint);
+        let nonce = info.nonce;
+        db.insert_account_info(from, info);
+        self.evm.ctx.block.number = U256::from(l1_block);
+        let call = Portal::depositTransactionCall {
+            _to: target,
+            _value: value,
+            _gasLimit: gas_limit,
+            _isCreation: is_creation,
+            _data: data,
+        }
+        .abi_encode();
+        let tx = TxEnv::builder()
+            .caller(from)
+            .nonce(nonce)
+            .kind(TxKind::Call(self.portal))
+            .value(mint)
+            .data(call.into())
+            .gas_limit(DEPOSIT_CALL_GAS)
+            .build()
+            .map_err(|e| ProverError::Revm(format!("tx env: {e:?}")))?;
+        match self
+            .evm
+            .transact_commit(tx)
+            .map_err(|e| ProverError::Revm(format!("{e:?}")))?
+        {
+            ExecutionResult::Success { .. } => Ok(()),
+            other => Err(ProverError::Revm(format!("deposit: {other:?}"))),
+        }
+    }
+
+    /// Writes `hash` into `Portal.depositHashes(index)` directly, for a deposit the
+    /// `Portal`'s own checks would refuse (a gas limit below its minimum): how the prover
+    /// judges a record whatever made it. Not a user's path: [`Prover::deposit`] is.
+    pub fn write_deposit_hash(&mut self, index: u64, hash: B256) -> Result<(), ProverError> {
+        // `depositHashes` is the `Portal`'s second slot (after `depositCount`).
+        let mut key = [0u8; 64];
+        key[24..32].copy_from_slice(&index.to_be_bytes());
+        key[63] = 1;
+        let slot = U256::from_be_bytes(alloy::primitives::keccak256(key).0);
+        self.evm
+            .ctx
+            .journaled_state
+            .database
+            .insert_account_storage(self.portal, slot, U256::from_be_bytes(hash.0))
+            .map_err(|e| ProverError::Revm(format!("{e:?}")))
     }
 
     /// Where the prover sits.

@@ -214,6 +214,12 @@ pub fn apply_alias(l1: Address) -> Address {
 /// position (`docs/fault-proofs.md` 4.5). The data length is taken modulo 2^32, as
 /// Solidity's `uint32(...)` would; the Portal caps it at 120,000 bytes.
 pub fn portal_deposit_hash(index: u64, l1_block: u64, tx: &TxDeposit) -> B256 {
+    alloy_primitives::keccak256(portal_deposit_record(index, l1_block, tx))
+}
+
+/// The 320-byte preimage of [`portal_deposit_hash`] (what a fault proof's `DEPOSIT_NEXT`
+/// witness carries).
+pub fn portal_deposit_record(index: u64, l1_block: u64, tx: &TxDeposit) -> Vec<u8> {
     let (to, is_creation) = match tx.to {
         TxKind::Create => (Address::ZERO, true),
         TxKind::Call(to) => (to, false),
@@ -230,7 +236,7 @@ pub fn portal_deposit_hash(index: u64, l1_block: u64, tx: &TxDeposit) -> B256 {
     buf.extend_from_slice(&word_u64(u64::from(is_creation)));
     buf.extend_from_slice(alloy_primitives::keccak256(&tx.input).as_slice());
     buf.extend_from_slice(&word_u64(u64::from(tx.input.len() as u32)));
-    alloy_primitives::keccak256(&buf)
+    buf
 }
 
 /// Turns a `TransactionDeposited` log (emitted in the L1 block `l1_block_hash` at

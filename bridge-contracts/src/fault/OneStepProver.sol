@@ -46,7 +46,9 @@ import { ProverBase } from "./ProverBase.sol";
 ///         Kinds of `M` go whole, by `staticcall` of the same `step`, to their own
 ///         provers (`IOneStepProver`, immutables): `TX_FINISH` to `ProverTxEnd` (the three
 ///         settlement steps to the unit boundary), `TX_SETUP` to `ProverTxStart` (`TX_ENTER` of
-///         a call), `BETWEEN_UNITS` to `ProverTxStart` (`TX_DECODE`) while the witness's
+///         a call), `BETWEEN_UNITS` with the deposit queue open and `TX_SETUP` with a deposit's
+///         cursor (first byte 4) to `ProverDeposit` (`DEPOSIT_NEXT`, `DEPOSIT_CHECK`),
+///         `BETWEEN_UNITS` to `ProverTxStart` (`TX_DECODE`) while the witness's
 ///         `BlockCtx.nextTx` is below its `BlockEnv.txCount`, and the block's boundaries to
 ///         `ProverBlockEnd` (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the
 ///         block's opening, `SYSTEM_WRITE` only, `DERIVE` not yet).
@@ -108,6 +110,9 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The prover of the start of a sequenced transaction, `TX_DECODE` from
     ///         `BETWEEN_UNITS` while a table entry is left (`ProverTxStart`).
     IOneStepProver public immutable proverTxStart;
+    /// @notice The prover of a deposit's setup, `DEPOSIT_NEXT` from `BETWEEN_UNITS` while
+    ///         `BlockCtx.depositsDone = 0` and `DEPOSIT_CHECK` (`ProverDeposit`).
+    IOneStepProver public immutable proverDeposit;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -130,6 +135,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param proverCall_   A `ProverCall`.
     /// @param proverCreate_ A `ProverCreate`.
     /// @param proverTxStart_ A `ProverTxStart`.
+    /// @param proverDeposit_ A `ProverDeposit`.
     constructor(
         uint256 chainId_,
         address coinbase_,
@@ -141,7 +147,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         IOneStepProver proverBlockEnd_,
         ISubProver proverCall_,
         ISubProver proverCreate_,
-        IOneStepProver proverTxStart_
+        IOneStepProver proverTxStart_,
+        IOneStepProver proverDeposit_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -154,6 +161,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         proverCall = proverCall_;
         proverCreate = proverCreate_;
         proverTxStart = proverTxStart_;
+        proverDeposit = proverDeposit_;
     }
 
     /// @inheritdoc IOneStepProver
@@ -164,13 +172,22 @@ contract OneStepProver is ProverBase, IOneStepProver {
         if (witness.length > 1) {
             uint8 claimed = uint8(witness[1]);
             if (claimed == LibFrame.KIND_TX_FINISH) return proverTxEnd.step(preState, witness);
-            if (claimed == LibBlock.KIND_TX_SETUP) return proverTxStart.step(preState, witness);
+            if (claimed == LibBlock.KIND_TX_SETUP) {
+                // Both layouts put the cursor after `M ‖ BlockCtx ‖ TxCtx ‖ Global`; a
+                // deposit's `DepositCheck` starts with 4, a `SetupCursor` with 1–3.
+                uint256 at = 1 + LibFrame.M_LEN + LibBlock.BLOCK_CTX_LEN + LibBlock.TX_CTX_LEN + LibBlock.GLOBAL_LEN;
+                if (witness.length > at && uint8(witness[at]) == 4) return proverDeposit.step(preState, witness);
+                return proverTxStart.step(preState, witness);
+            }
             if (claimed == LibBlock.KIND_BETWEEN_UNITS) {
-                // Both layouts start `u8 ‖ M ‖ BlockCtx ‖ BlockEnv`: an entry left
-                // (`nextTx < txCount`) is `TX_DECODE`, none the epilogue. Each prover checks
-                // the preimages and refuses the other's boundary.
+                // The three layouts start `u8 ‖ M ‖ BlockCtx ‖ BlockEnv`: an open deposit queue
+                // is `DEPOSIT_NEXT`, then an entry left (`nextTx < txCount`) is `TX_DECODE`,
+                // none the epilogue. Each prover checks the preimages and refuses the others'.
                 if (witness.length >= 1 + LibFrame.M_LEN + LibBlock.BLOCK_CTX_LEN + LibBlock.BLOCK_ENV_LEN) {
                     uint256 b = 1 + LibFrame.M_LEN;
+                    if (uint8(witness[b + LibBlock.B_DEPOSITS_DONE]) == 0) {
+                        return proverDeposit.step(preState, witness);
+                    }
                     uint256 e = b + LibBlock.BLOCK_CTX_LEN;
                     uint256 nextTx = uint16(bytes2(witness[b + LibBlock.B_NEXT_TX:b + LibBlock.B_NEXT_TX + 2]));
                     uint256 txCount = uint16(bytes2(witness[e + LibBlock.E_TX_COUNT:e + LibBlock.E_TX_COUNT + 2]));

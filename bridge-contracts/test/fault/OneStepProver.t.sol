@@ -6,11 +6,14 @@ import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
 import { ProverCall } from "../../src/fault/ProverCall.sol";
 import { ProverCreate } from "../../src/fault/ProverCreate.sol";
+import { ProverDeposit } from "../../src/fault/ProverDeposit.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
+import { IDepositHashes } from "../../src/fault/interfaces/IDepositHashes.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
+import { Portal } from "../../src/Portal.sol";
 import { TestBase } from "../lib/Vm.sol";
 
 /// @notice `OneStepProver` on steps the Rust machine produced (fixtures written by
@@ -43,7 +46,8 @@ contract OneStepProverTest is TestBase {
             new ProverBlockEnd(),
             new ProverCall(oracle),
             new ProverCreate(oracle),
-            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle)
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle),
+            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, oracle)
         );
     }
 
@@ -187,7 +191,8 @@ contract OneStepProverTest is TestBase {
             prover.proverBlockEnd(),
             prover.proverCall(),
             prover.proverCreate(),
-            prover.proverTxStart()
+            prover.proverTxStart(),
+            prover.proverDeposit()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -302,7 +307,8 @@ contract OneStepProverTest is TestBase {
             prover.proverBlockEnd(),
             prover.proverCall(),
             prover.proverCreate(),
-            prover.proverTxStart()
+            prover.proverTxStart(),
+            prover.proverDeposit()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);

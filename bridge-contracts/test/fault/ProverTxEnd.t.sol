@@ -6,11 +6,14 @@ import { OneStepProver } from "../../src/fault/OneStepProver.sol";
 import { ProverBlockEnd } from "../../src/fault/ProverBlockEnd.sol";
 import { ProverCall } from "../../src/fault/ProverCall.sol";
 import { ProverCreate } from "../../src/fault/ProverCreate.sol";
+import { ProverDeposit } from "../../src/fault/ProverDeposit.sol";
 import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
+import { IDepositHashes } from "../../src/fault/interfaces/IDepositHashes.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
+import { Portal } from "../../src/Portal.sol";
 import { TestBase } from "../lib/Vm.sol";
 
 /// @notice `ProverTxEnd` and `ProverBlockEnd` on steps of the Rust machine (fixtures written
@@ -55,7 +58,8 @@ contract ProverTxEndTest is TestBase {
             blockEnd,
             new ProverCall(new CodeOracle()),
             new ProverCreate(new CodeOracle()),
-            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle())
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle()),
+            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, new CodeOracle())
         );
         json = vm.readFile("test/fixtures/tx_end.json");
     }

@@ -18,6 +18,7 @@ mod rng;
 mod batch_data_oracle;
 mod block_opening;
 mod bridge;
+mod deposits;
 mod gas_price_oracle;
 mod l1_records;
 mod one_step_prover;

@@ -108,7 +108,7 @@ pub const DEPOSIT_TX_TYPE: u8 = 0x7e;
 pub const DEPOSIT_CHECK_STEP: u8 = 4;
 
 /// EIP-3860: twice the code size limit.
-const MAX_INITCODE: usize = 2 * 24_576;
+pub(super) const MAX_INITCODE: usize = 2 * 24_576;
 
 /// Why a deposit step cannot be taken (the state is unchanged). A deposit failing
 /// validation is a step ([`DepositFailure`]), not one of these.
@@ -134,6 +134,10 @@ pub enum DepositStepError {
     /// The machine could not step the frame.
     #[error("machine step: {0}")]
     Step(StepError),
+    /// A step the L1 prover does not take yet (its witness is not laid out:
+    /// [`super::deposit_witness`]).
+    #[error("unsupported on L1: {0}")]
+    Unsupported(&'static str),
     /// More steps than the bound given to [`run_deposit_unit`].
     #[error("the unit did not end within {0} steps")]
     TooManySteps(usize),
@@ -495,7 +499,10 @@ impl DepositStart {
     }
 
     /// revm 43's validation of the deposit's transaction, in its order.
-    fn validate(&self, t: &Taken) -> Result<Result<(u64, u64), DepositFailure>, DepositStepError> {
+    pub(super) fn validate(
+        &self,
+        t: &Taken,
+    ) -> Result<Result<(u64, u64), DepositFailure>, DepositStepError> {
         let tx = &t.deposit.tx;
         let gas = t.tx_ctx.gas_limit;
         if gas > self.data.env.gas_limit {

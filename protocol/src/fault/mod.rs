@@ -67,6 +67,7 @@
 pub mod block_end;
 pub mod commit;
 pub mod coverage;
+pub mod deposit_witness;
 pub mod deposits;
 pub mod differential;
 pub mod machine;

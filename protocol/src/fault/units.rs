@@ -48,6 +48,7 @@ use alloy_primitives::{B256, Bytes};
 use super::{
     block_end::{self, BlockEndError},
     commit::{BlockEnvRecord, SetupStep, Top},
+    deposit_witness,
     deposits::{self, DepositData, DepositStart, DepositStepError},
     machine::{MachineState, StepError, step_in_place},
     prologue::{DeriveRules, L1Source, OpeningStep, Prologue, PrologueError},
@@ -348,6 +349,14 @@ impl UnitState {
                     (Err(e), _) | (_, Err(e)) => Err(e.into()),
                 }
             }
+            Self::Deposit(d) => match (deposit_witness::witness(d), deposit_witness::codes(d)) {
+                (Ok(witness), Ok(codes)) => Ok(StepProof { witness, codes }),
+                // Data above 4 KiB: no deposit-data oracle on L1 yet.
+                (Err(DepositStepError::Unsupported(_)), _) => {
+                    Err(TraceError::NotProvable(self.kind()))
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e.into()),
+            },
             other => Err(TraceError::NotProvable(other.kind())),
         }
     }

@@ -25,7 +25,9 @@ interface IProverErrors {
     ///        (against the entry's `parentFrame`), 17 `SetupCursor` (against `M.d` of
     ///        `TX_SETUP`); the block's opening: 20 the parent's header fields and withdrawals
     ///        root (against the output root `M.a` of `BLOCK_START`), 21 `BlockCursor` (against
-    ///        `M.b` of `BLOCK_START`), 22 `ParentInfo` (against `M.a` of `PROLOGUE`).
+    ///        `M.b` of `BLOCK_START`), 22 `ParentInfo` (against `M.a` of `PROLOGUE`); the deposits: 23 the deposit record (against
+    ///        `Portal.depositHashes(depositNext)`), 24 a deposit's data (against
+    ///        `DepositCheck.dataHash`).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
