@@ -188,6 +188,17 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// `DERIVE` on L1 (`docs/fault-proofs.md` 4.5): one decision of derivation v2 from
+        /// `BatchInbox` records, `BatchDataOracle` stream leaves and `L1History` headers,
+        /// exactly as `protocol::fault::prologue::derive_step` takes it, from the witness
+        /// `prologue::derive_witness_into` builds.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverDerive,
+        "artifacts/ProverDerive.json"
+    );
+
+    alloy::sol!(
         /// The start of a sequenced transaction on L1 (`docs/fault-proofs.md` 2.1, 3.4):
         /// `TX_DECODE` from `BETWEEN_UNITS`, exactly as `protocol::fault::tx_start` takes it,
         /// from the witness `protocol::fault::tx_start_witness` builds.
@@ -320,8 +331,8 @@ pub mod workloads;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
-    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
-    ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair,
+    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDerive, ProverMemory, ProverState,
+    ProverTxEnd, ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair,
     WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
@@ -503,6 +514,7 @@ mod tests {
             ("ProverMemory", &ProverMemory::DEPLOYED_BYTECODE),
             ("ProverCall", &ProverCall::DEPLOYED_BYTECODE),
             ("ProverCreate", &ProverCreate::DEPLOYED_BYTECODE),
+            ("ProverDerive", &ProverDerive::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());

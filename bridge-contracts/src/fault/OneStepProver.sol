@@ -49,7 +49,8 @@ import { ProverBase } from "./ProverBase.sol";
 ///         a call), `BETWEEN_UNITS` to `ProverTxStart` (`TX_DECODE`) while the witness's
 ///         `BlockCtx.nextTx` is below its `BlockEnv.txCount`, and the block's boundaries to
 ///         `ProverBlockEnd` (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the
-///         block's opening, `SYSTEM_WRITE` only, `DERIVE` not yet).
+///         block's opening: `SYSTEM_WRITE`), and `DERIVE` (a `PROLOGUE` with `M.b = 0`) to
+///         `ProverDerive`.
 ///         `ProverCreate` takes `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN`
 ///         (the code deposit: every frame end reads the frame's `FrameEnv.kind`) and the
 ///         micro-steps of the init-code and deposit sponges (cursor tags 4 and 5).
@@ -108,6 +109,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The prover of the start of a sequenced transaction, `TX_DECODE` from
     ///         `BETWEEN_UNITS` while a table entry is left (`ProverTxStart`).
     IOneStepProver public immutable proverTxStart;
+    /// @notice The prover of `DERIVE`, a `PROLOGUE` without a `BlockEnv` (`ProverDerive`).
+    IOneStepProver public immutable proverDerive;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -130,6 +133,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param proverCall_   A `ProverCall`.
     /// @param proverCreate_ A `ProverCreate`.
     /// @param proverTxStart_ A `ProverTxStart`.
+    /// @param proverDerive_ A `ProverDerive`.
     constructor(
         uint256 chainId_,
         address coinbase_,
@@ -141,7 +145,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         IOneStepProver proverBlockEnd_,
         ISubProver proverCall_,
         ISubProver proverCreate_,
-        IOneStepProver proverTxStart_
+        IOneStepProver proverTxStart_,
+        IOneStepProver proverDerive_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -154,6 +159,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         proverCall = proverCall_;
         proverCreate = proverCreate_;
         proverTxStart = proverTxStart_;
+        proverDerive = proverDerive_;
     }
 
     /// @inheritdoc IOneStepProver
@@ -176,6 +182,10 @@ contract OneStepProver is ProverBase, IOneStepProver {
                     uint256 txCount = uint16(bytes2(witness[e + LibBlock.E_TX_COUNT:e + LibBlock.E_TX_COUNT + 2]));
                     if (nextTx < txCount) return proverTxStart.step(preState, witness);
                 }
+            }
+            // DERIVE: a PROLOGUE whose M.b (keccak(BlockEnv)) is still 0
+            if (claimed == 2 && witness.length >= 2 + 64 && bytes32(witness[34:66]) == 0) {
+                return proverDerive.step(preState, witness);
             }
             // the block's boundaries: its opening (BLOCK_START, PROLOGUE) and BLOCK_CLOSE
             if (claimed == LibBlock.KIND_BETWEEN_UNITS || claimed == 1 || claimed == 2) {

@@ -10,6 +10,7 @@ import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
+import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -43,7 +44,9 @@ contract OneStepProverTest is TestBase {
             new ProverBlockEnd(),
             new ProverCall(oracle),
             new ProverCreate(oracle),
-            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle)
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle),
+            // no DERIVE here (test/fault/ProverDerive.t.sol)
+            IOneStepProver(address(0))
         );
     }
 
@@ -187,7 +190,8 @@ contract OneStepProverTest is TestBase {
             prover.proverBlockEnd(),
             prover.proverCall(),
             prover.proverCreate(),
-            prover.proverTxStart()
+            prover.proverTxStart(),
+            prover.proverDerive()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -302,7 +306,8 @@ contract OneStepProverTest is TestBase {
             prover.proverBlockEnd(),
             prover.proverCall(),
             prover.proverCreate(),
-            prover.proverTxStart()
+            prover.proverTxStart(),
+            prover.proverDerive()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);

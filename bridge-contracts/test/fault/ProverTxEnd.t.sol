@@ -10,6 +10,7 @@ import { ProverMemory } from "../../src/fault/ProverMemory.sol";
 import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
+import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { TestBase } from "../lib/Vm.sol";
 
@@ -55,7 +56,8 @@ contract ProverTxEndTest is TestBase {
             blockEnd,
             new ProverCall(new CodeOracle()),
             new ProverCreate(new CodeOracle()),
-            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle())
+            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle()),
+            IOneStepProver(address(0))
         );
         json = vm.readFile("test/fixtures/tx_end.json");
     }

@@ -17,6 +17,7 @@ mod rng;
 
 mod batch_data_oracle;
 mod block_opening;
+mod derive_l1;
 mod bridge;
 mod gas_price_oracle;
 mod l1_records;
