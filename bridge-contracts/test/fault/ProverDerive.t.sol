@@ -42,15 +42,15 @@ contract ProverDeriveTest is TestBase {
         inbox = new BatchInbox(SEQUENCER, IL1History(address(history)));
         oracle = new BatchDataOracle();
         bytes memory stream = vm.parseJsonBytes(json, ".record.stream");
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 first = uint64(vm.parseJsonUint(json, ".record.first"));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 count = uint32(vm.parseJsonUint(json, ".record.count"));
+        bytes32 parentHash = vm.parseJsonBytes32(json, ".record.parentHash");
+        bytes32 lastOriginHash = vm.parseJsonBytes32(json, ".record.lastOriginHash");
         vm.roll(vm.parseJsonUint(json, ".record.l1Block"));
         vm.prank(SEQUENCER);
-        inbox.submit(
-            stream,
-            uint64(vm.parseJsonUint(json, ".record.first")),
-            uint32(vm.parseJsonUint(json, ".record.count")),
-            vm.parseJsonBytes32(json, ".record.parentHash"),
-            vm.parseJsonBytes32(json, ".record.lastOriginHash")
-        );
+        inbox.submit(stream, first, count, parentHash, lastOriginHash);
         vm.roll(130);
         history.checkpointDue();
         oracle.registerCalldata(stream);
