@@ -537,7 +537,10 @@ contract ProverDerive is IOneStepProver {
 
     /// @notice A big-endian `u16` of the witness.
     function _u16At(WitnessReader memory r) internal pure returns (uint256) {
-        return (r.u8() << 8) | r.u8();
+        // two statements: the order Solidity evaluates a binary operator's operands in is
+        // not the reading order
+        uint256 hi = r.u8();
+        return (hi << 8) | r.u8();
     }
 
     /// @notice `v` as 8 big-endian bytes.
