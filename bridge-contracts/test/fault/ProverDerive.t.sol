@@ -32,13 +32,6 @@ contract ProverDeriveTest is TestBase {
         json = vm.readFile("test/fixtures/derive.json");
         bytes memory hashes = vm.parseJsonBytes(json, ".hashes");
         history = new L1History();
-        for (uint256 i; i < 128; ++i) {
-            bytes32 h;
-            assembly ("memory-safe") {
-                h := mload(add(add(hashes, 32), mul(32, i)))
-            }
-            vm.setBlockhash(i, h);
-        }
         inbox = new BatchInbox(SEQUENCER, IL1History(address(history)));
         oracle = new BatchDataOracle();
         bytes memory stream = vm.parseJsonBytes(json, ".record.stream");
@@ -52,6 +45,13 @@ contract ProverDeriveTest is TestBase {
         vm.prank(SEQUENCER);
         inbox.submit(stream, first, count, parentHash, lastOriginHash);
         vm.roll(130);
+        for (uint256 i; i < 128; ++i) {
+            bytes32 h;
+            assembly ("memory-safe") {
+                h := mload(add(add(hashes, 32), mul(32, i)))
+            }
+            vm.setBlockhash(i, h);
+        }
         history.checkpointDue();
         oracle.registerCalldata(stream);
         prover = _prover(IBatchDataOracle(address(oracle)));
