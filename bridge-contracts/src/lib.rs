@@ -332,8 +332,8 @@ pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
     Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDerive, ProverMemory, ProverState,
-    ProverTxEnd, ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair,
-    WorkloadProxy, WorkloadRouter,
+    ProverTxEnd, ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory,
+    WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 

@@ -41,8 +41,8 @@ use revm::{
 use crate::{
     BatchDataOracle, BatchInbox, CodeOracle, L1History,
     OneStepProver::{self, OneStepProverErrors},
-    ProverBlockEnd, ProverCall, ProverCreate, ProverDerive, ProverMemory, ProverState,
-    ProverTxEnd, ProverTxStart,
+    ProverBlockEnd, ProverCall, ProverCreate, ProverDerive, ProverMemory, ProverState, ProverTxEnd,
+    ProverTxStart,
 };
 
 /// Who deploys the prover (its first `CREATE`).

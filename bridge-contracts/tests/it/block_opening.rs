@@ -352,10 +352,7 @@ fn block_start_refuses_a_wrong_parent_on_l1() {
     };
     let p = Prologue::new(header.clone(), B256::ZERO, cursor, 7, World::new(committed));
     let w = p
-        .witness(
-            &MemoryL1::default(),
-            &DeriveRules::new(&rollup(), &config),
-        )
+        .witness(&MemoryL1::default(), &DeriveRules::new(&rollup(), &config))
         .expect("witness");
     let mut prover = Prover::new(&ChainConsts::blink(config.chain_id)).expect("prover");
     // the header's gas used changed: the output does not open

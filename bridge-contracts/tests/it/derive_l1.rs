@@ -17,7 +17,7 @@
 //! going down, up and unchanged. The test asserts each of these outcomes was met. The first
 //! witness of each outcome kind is replayed with every 3rd byte flipped (the others every
 //! 41st): the prover must revert with a custom error or answer the same commitment. Prints
-//! the gas of `DERIVE` per outcome (`--nocapture`).
+//! the gas and witness sizes of `DERIVE` per outcome (`--nocapture`).
 //!
 //! What it is not: blob records (the L1 side reads their stream root through
 //! `BatchDataOracle.streamRoot`; no blob is registered here), deposits.
@@ -147,6 +147,7 @@ struct Seen {
     no_output: bool,
     skips: Vec<String>,
     gas: Vec<(String, u64)>,
+    sizes: Vec<(String, usize)>,
     flipped: usize,
     first_of_kind: std::collections::BTreeSet<String>,
 }
@@ -253,7 +254,13 @@ fn setup() -> Setup {
             ..post(12, 16, p15.hash_slow(), 8, &two)
         },
         // 11: block 17 on the London-only origin
-        post(12, 17, p16.hash_slow(), LONDON, &[block(1_118, LONDON, vec![])]),
+        post(
+            12,
+            17,
+            p16.hash_slow(),
+            LONDON,
+            &[block(1_118, LONDON, vec![])],
+        ),
     ];
 
     // post them on L1 and register their streams; checkpoint the range past it
@@ -331,23 +338,78 @@ fn derive_matches_on_l1() {
     );
     let probes = [
         // takes 11, 12, 13 from record 0 (base fee down, up, unchanged)
-        Probe { parent: p10, cursor: (0, 0), origin: 5, horizon: HORIZON },
-        Probe { parent: p11, cursor: (0, 1), origin: 5, horizon: HORIZON },
-        Probe { parent: p12, cursor: (0, 2), origin: 6, horizon: HORIZON },
+        Probe {
+            parent: p10,
+            cursor: (0, 0),
+            origin: 5,
+            horizon: HORIZON,
+        },
+        Probe {
+            parent: p11,
+            cursor: (0, 1),
+            origin: 5,
+            horizon: HORIZON,
+        },
+        Probe {
+            parent: p12,
+            cursor: (0, 2),
+            origin: 6,
+            horizon: HORIZON,
+        },
         // skips 1-5, takes 14 and then 15 from record 6
-        Probe { parent: p13, cursor: (1, 0), origin: 6, horizon: HORIZON },
-        Probe { parent: p14, cursor: (6, 1), origin: 7, horizon: HORIZON },
+        Probe {
+            parent: p13,
+            cursor: (1, 0),
+            origin: 6,
+            horizon: HORIZON,
+        },
+        Probe {
+            parent: p14,
+            cursor: (6, 1),
+            origin: 7,
+            horizon: HORIZON,
+        },
         // skips the rest of 6 and 7-9, takes 16 from record 10
-        Probe { parent: p15, cursor: (6, 2), origin: 7, horizon: HORIZON },
+        Probe {
+            parent: p15,
+            cursor: (6, 2),
+            origin: 7,
+            horizon: HORIZON,
+        },
         // skips the rest of 10, takes 17 from 11 (origin without blob fields)
-        Probe { parent: p16, cursor: (10, 1), origin: 8, horizon: HORIZON },
+        Probe {
+            parent: p16,
+            cursor: (10, 1),
+            origin: 8,
+            horizon: HORIZON,
+        },
         // record 1 posted after the horizon 6, hf = 11 > 6: NO_OUTPUT
-        Probe { parent: p13, cursor: (1, 0), origin: 6, horizon: 6 },
+        Probe {
+            parent: p13,
+            cursor: (1, 0),
+            origin: 6,
+            horizon: 6,
+        },
         // record 7 posted at 12 > hf = 11 ≤ X: forced on origin 7
-        Probe { parent: p13, cursor: (7, 0), origin: 6, horizon: HORIZON },
+        Probe {
+            parent: p13,
+            cursor: (7, 0),
+            origin: 6,
+            horizon: HORIZON,
+        },
         // no record 12: hf = 13 ≤ 13 forced on the London origin; with X = 12 NO_OUTPUT
-        Probe { parent: p16, cursor: (12, 0), origin: 8, horizon: 13 },
-        Probe { parent: p16, cursor: (12, 0), origin: 8, horizon: HORIZON },
+        Probe {
+            parent: p16,
+            cursor: (12, 0),
+            origin: 8,
+            horizon: 13,
+        },
+        Probe {
+            parent: p16,
+            cursor: (12, 0),
+            origin: 8,
+            horizon: HORIZON,
+        },
     ];
     let mut seen = Seen::default();
     for (i, probe) in probes.iter().enumerate() {
@@ -387,6 +449,14 @@ fn derive_matches_on_l1() {
             v[v.len() / 2],
             v[v.len() - 1]
         );
+    }
+    for (k, _) in &seen.sizes {
+        let (lo, hi) = seen
+            .sizes
+            .iter()
+            .filter(|(j, _)| j == k)
+            .fold((usize::MAX, 0), |(lo, hi), (_, n)| (lo.min(*n), hi.max(*n)));
+        println!("DERIVE {k}: witness {lo}-{hi} bytes");
     }
     println!("DERIVE: {} flipped witnesses", seen.flipped);
 }
@@ -449,6 +519,7 @@ fn run_probe(
         };
         if let Some(kind) = kind {
             seen.gas.push((kind.to_string(), gas));
+            seen.sizes.push((kind.to_string(), w.len()));
             let every = if seen.first_of_kind.insert(kind.to_string()) {
                 3
             } else {
@@ -469,10 +540,7 @@ fn run_probe(
             }
         }
         p = next;
-        if !matches!(
-            what,
-            PrologueStep::Started | PrologueStep::Skipped(_)
-        ) {
+        if !matches!(what, PrologueStep::Started | PrologueStep::Skipped(_)) {
             break;
         }
     }
@@ -526,10 +594,7 @@ fn fixtures() -> String {
     let leaves_at = 1 + 161 + 172 + 2 + record_len + 1;
     assert_eq!(&w[leaves_at..leaves_at + 2], &[0, 0], "leaf 0 first");
     let ts_at = leaves_at + 2 + 1 + 5;
-    let hashes: Vec<u8> = headers
-        .iter()
-        .flat_map(|h| h.hash_slow().0)
-        .collect();
+    let hashes: Vec<u8> = headers.iter().flat_map(|h| h.hash_slow().0).collect();
     let fresh = serde_json::json!({
         "hashes": hex(&hashes),
         "record": {

@@ -17,8 +17,8 @@ mod rng;
 
 mod batch_data_oracle;
 mod block_opening;
-mod derive_l1;
 mod bridge;
+mod derive_l1;
 mod gas_price_oracle;
 mod l1_records;
 mod one_step_prover;

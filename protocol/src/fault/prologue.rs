@@ -898,7 +898,11 @@ impl Prologue {
     /// opening of the slot against the world root (with the deepest sibling's preimage when
     /// the write deletes the leaf); for `DERIVE` what [`derive_witness_into`] appends (it
     /// reads `l1`: the record, its stream and the L1 headers the decision needs).
-    pub fn witness(&self, l1: &dyn L1Source, rules: &DeriveRules) -> Result<Vec<u8>, PrologueError> {
+    pub fn witness(
+        &self,
+        l1: &dyn L1Source,
+        rules: &DeriveRules,
+    ) -> Result<Vec<u8>, PrologueError> {
         let mut out = vec![WITNESS_VERSION];
         out.extend_from_slice(&self.top().encode());
         match &self.phase {
