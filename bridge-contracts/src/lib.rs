@@ -188,6 +188,17 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// `DERIVE` on L1 (`docs/fault-proofs.md` 4.5): one decision of derivation v2 from
+        /// `BatchInbox` records, `BatchDataOracle` stream leaves and `L1History` headers,
+        /// exactly as `protocol::fault::prologue::derive_step` takes it, from the witness
+        /// `prologue::derive_witness_into` builds.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        ProverDerive,
+        "artifacts/ProverDerive.json"
+    );
+
+    alloy::sol!(
         /// The start of a sequenced transaction on L1 (`docs/fault-proofs.md` 2.1, 3.4):
         /// `TX_DECODE` from `BETWEEN_UNITS`, exactly as `protocol::fault::tx_start` takes it,
         /// from the witness `protocol::fault::tx_start_witness` builds.
@@ -331,7 +342,8 @@ pub mod workloads;
 pub use bindings::{
     BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
     L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
-    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit, ProverMemory, ProverState,
+    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit, ProverDerive, ProverMemory,
+    ProverState,
     ProverTxEnd, ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory,
     WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
@@ -515,6 +527,7 @@ mod tests {
             ("ProverCall", &ProverCall::DEPLOYED_BYTECODE),
             ("ProverCreate", &ProverCreate::DEPLOYED_BYTECODE),
             ("ProverDeposit", &ProverDeposit::DEPLOYED_BYTECODE),
+            ("ProverDerive", &ProverDerive::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());

@@ -4,11 +4,15 @@
 //! What it is: [`Prover`] holds a revm (Prague, the L1's fork) where [`DEPLOYER`] has
 //! deployed the sub-provers `ProverState` and `ProverMemory`, a `CodeOracle` and the
 //! sub-prover `ProverCall` reading it, a real `Portal` and the `ProverDeposit` reading its
-//! `depositHashes` ([`Prover::deposit`] makes deposits into it), then the router by `CREATE`
+//! `depositHashes` ([`Prover::deposit`] makes deposits into it), the L1 contracts `DERIVE`
+//! reads (`L1History`, `BatchInbox` posted to by [`SEQUENCER`], `BatchDataOracle`) and
+//! `ProverDerive` over them, then the router by `CREATE`
 //! from the committed artifacts' creation code with the chain constants and the
 //! sub-provers' addresses as constructor arguments (`protocol::fault::machine::ChainConsts`: the
 //! environment opcodes' immutables); [`Prover::register_code`] registers code in the oracle
-//! (what a call step reads: `protocol::fault::witness::code_oracle_inputs`), and
+//! (what a call step reads: `protocol::fault::witness::code_oracle_inputs`),
+//! [`Prover::set_l1_hashes`], [`Prover::post_calldata`], [`Prover::register_calldata`] and
+//! [`Prover::checkpoint_due`] give that L1 its blocks, records and stream roots, and
 //! [`Prover::step`] calls `step(preState, witness)`
 //! and returns what it answered (a post-state or one of its custom errors) with the
 //! execution gas of the prover's frame (the 21,000 base and calldata excluded; a
@@ -23,7 +27,7 @@ use alloy::{
     primitives::{Address, B256, Bytes, U256, address},
     sol_types::{SolCall, SolConstructor, SolInterface},
 };
-use protocol::fault::machine::ChainConsts;
+use protocol::fault::{machine::ChainConsts, prologue::DeriveRules};
 use revm::{
     Context, ExecuteCommitEvm, InspectEvm, Inspector, MainBuilder, MainContext,
     context::{
@@ -36,14 +40,16 @@ use revm::{
 };
 
 use crate::{
-    CodeOracle,
+    BatchDataOracle, BatchInbox, CodeOracle, L1History,
     OneStepProver::{self, OneStepProverErrors},
-    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit, ProverMemory, ProverState,
-    ProverTxEnd, ProverTxStart,
+    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit, ProverDerive, ProverMemory,
+    ProverState, ProverTxEnd, ProverTxStart,
 };
 
 /// Who deploys the prover (its first `CREATE`).
 pub const DEPLOYER: Address = address!("0x0000000000000000000000000000000000d3e901");
+/// The only poster of the prover's `BatchInbox`.
+pub const SEQUENCER: Address = address!("0x00000000000000000000000000000000005e9e01");
 /// Who calls it.
 pub const CALLER: Address = address!("0x1000000000000000000000000000000000000001");
 /// Gas limit of each call: L1's per-transaction cap (EIP-7825, 2^24), far above any step the
@@ -104,9 +110,26 @@ pub struct Prover {
     chain: ChainConsts,
     code_oracle: Address,
     portal: Address,
-    /// Code hashes registered in the oracle (and [`DEPLOYER`]'s next nonce).
+    /// The L1 contracts `ProverDerive` reads.
+    l1: L1Contracts,
+    /// Code hashes registered in the oracle (and [`DEPLOYER`]'s and [`SEQUENCER`]'s next
+    /// nonces).
     registered: std::collections::BTreeSet<B256>,
     nonce: u64,
+    sequencer_nonce: u64,
+}
+
+/// Where the L1 contracts `ProverDerive` reads sit in the prover's revm.
+#[derive(Debug, Clone, Copy)]
+pub struct L1Contracts {
+    /// `L1History`.
+    pub history: Address,
+    /// `BatchInbox` (its sequencer [`SEQUENCER`]).
+    pub inbox: Address,
+    /// `BatchDataOracle`.
+    pub oracle: Address,
+    /// `ProverDerive`.
+    pub derive: Address,
 }
 
 impl std::fmt::Debug for Prover {
@@ -121,19 +144,37 @@ impl Prover {
         Self::with_config(chain, &protocol::ChainConfig::default())
     }
 
+    /// [`Prover::with_rules`] with `config` and the default derivation parameters (a
+    /// sequencing window of 3,600 L1 blocks, the default drift, zero scalars).
+    pub fn with_config(
+        chain: &ChainConsts,
+        config: &protocol::ChainConfig,
+    ) -> Result<Self, ProverError> {
+        Self::with_rules(
+            chain,
+            &DeriveRules {
+                window: 3_600,
+                max_drift: protocol::chain::DEFAULT_MAX_SEQUENCER_DRIFT,
+                chain: config.clone(),
+                scalars: Default::default(),
+            },
+        )
+    }
+
     /// A fresh revm where [`DEPLOYER`] created the committed artifacts: `ProverState`
     /// (its nonce 0), `ProverMemory` (1), `ProverTxEnd` (2), `ProverBlockEnd` (3), `CodeOracle`
     /// (4), `ProverCall` (5, with the oracle), `ProverCreate` (6, with the same oracle),
     /// `ProverTxStart` (7, with `chain`'s id, `config`'s gas and size limits and the oracle),
     /// `Portal` (8), `ProverDeposit` (9, with the `Portal`, the default rollup's
-    /// `max_deposit_gas` and the oracle), then the router `OneStepProver` (10) with `chain`'s
-    /// constants and the others (`constructor(chainId, coinbase, prevrandao, blobBaseFee,
-    /// proverState, proverMemory, proverTxEnd, proverBlockEnd, proverCall, proverCreate,
-    /// proverTxStart, proverDeposit)`). Registrations use the nonces from 11.
-    pub fn with_config(
-        chain: &ChainConsts,
-        config: &protocol::ChainConfig,
-    ) -> Result<Self, ProverError> {
+    /// `max_deposit_gas` and the oracle), `L1History` (10), `BatchInbox` (11, posted to by
+    /// [`SEQUENCER`]), `BatchDataOracle` (12), `ProverDerive` (13, over those three with
+    /// `rules`' constants), then the router `OneStepProver` (14) with `chain`'s constants and
+    /// the others (`constructor(chainId, coinbase, prevrandao, blobBaseFee, proverState,
+    /// proverMemory, proverTxEnd, proverBlockEnd, proverCall, proverCreate, proverTxStart,
+    /// proverDeposit, proverDerive)`). Registrations use the nonces from 15. The L1 is at
+    /// block 0.
+    pub fn with_rules(chain: &ChainConsts, rules: &DeriveRules) -> Result<Self, ProverError> {
+        let config = &rules.chain;
         let mut evm = Context::mainnet()
             .with_db(CacheDB::new(EmptyDB::default()))
             // Osaka, the L2's hardfork: the precompiles a step runs by `staticcall` must be
@@ -189,6 +230,36 @@ impl Prover {
             .abi_encode(),
         );
         let prover_deposit = create(&mut evm, 9, init)?;
+        let history = create(&mut evm, 10, L1History::BYTECODE.to_vec())?;
+        let mut init = BatchInbox::BYTECODE.to_vec();
+        init.extend_from_slice(
+            &BatchInbox::constructorCall {
+                _sequencer: SEQUENCER,
+                _history: history,
+            }
+            .abi_encode(),
+        );
+        let inbox = create(&mut evm, 11, init)?;
+        let oracle = create(&mut evm, 12, BatchDataOracle::BYTECODE.to_vec())?;
+        let mut init = ProverDerive::BYTECODE.to_vec();
+        init.extend_from_slice(
+            &ProverDerive::constructorCall {
+                batchInbox_: inbox,
+                l1History_: history,
+                batchDataOracle_: oracle,
+                sequencingWindow_: U256::from(rules.window),
+                maxSequencerDrift_: U256::from(rules.max_drift),
+                maxBlockData_: U256::from(config.max_block_data),
+                blockGasLimit_: U256::from(config.block_gas_limit),
+                minBaseFee_: U256::from(config.min_base_fee),
+                elasticityMultiplier_: U256::from(config.elasticity_multiplier),
+                baseFeeMaxChangeDenominator_: U256::from(config.base_fee_max_change_denominator),
+                baseFeeScalar_: U256::from(rules.scalars.base_fee_scalar),
+                blobBaseFeeScalar_: U256::from(rules.scalars.blob_base_fee_scalar),
+            }
+            .abi_encode(),
+        );
+        let derive = create(&mut evm, 13, init)?;
         let args = OneStepProver::constructorCall {
             chainId_: U256::from(chain.chain_id),
             coinbase_: chain.coinbase,
@@ -202,20 +273,119 @@ impl Prover {
             proverCreate_: prover_create,
             proverTxStart_: prover_tx_start,
             proverDeposit_: prover_deposit,
+            proverDerive_: derive,
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();
         init.extend_from_slice(&args);
-        let address = create(&mut evm, 10, init)?;
+        let address = create(&mut evm, 14, init)?;
         Ok(Self {
             evm,
             address,
             chain: *chain,
             code_oracle,
             portal,
+            l1: L1Contracts {
+                history,
+                inbox,
+                oracle,
+                derive,
+            },
             registered: Default::default(),
-            nonce: 11,
+            nonce: 15,
+            sequencer_nonce: 0,
         })
+    }
+
+    /// The L1 contracts `DERIVE` reads.
+    pub fn l1(&self) -> L1Contracts {
+        self.l1
+    }
+
+    /// Gives L1 blocks their hashes (what `BLOCKHASH`, so `L1History`, reads).
+    pub fn set_l1_hashes(&mut self, hashes: impl IntoIterator<Item = (u64, B256)>) {
+        let cache = &mut self.evm.ctx.journaled_state.database.cache.block_hashes;
+        for (n, h) in hashes {
+            cache.insert(U256::from(n), h);
+        }
+    }
+
+    /// Moves the L1 to block `number` (later posts and checkpoints happen there).
+    pub fn roll_l1(&mut self, number: u64) {
+        self.evm.ctx.block.number = U256::from(number);
+    }
+
+    /// [`SEQUENCER`] posts `batch` as calldata at the current L1 block
+    /// (`BatchInbox.submit`); returns its sequence number.
+    pub fn post_calldata(
+        &mut self,
+        batch: &[u8],
+        first_block: u64,
+        block_count: u32,
+        parent_hash: B256,
+        last_origin_hash: B256,
+    ) -> Result<u64, ProverError> {
+        let data = BatchInbox::submitCall {
+            _batch: Bytes::copy_from_slice(batch),
+            _firstBlock: first_block,
+            _blockCount: block_count,
+            _parentHash: parent_hash,
+            _lastOriginHash: last_origin_hash,
+        }
+        .abi_encode();
+        let nonce = self.sequencer_nonce;
+        let out = self.commit(SEQUENCER, nonce, self.l1.inbox, data)?;
+        self.sequencer_nonce += 1;
+        let seq = BatchInbox::submitCall::abi_decode_returns(&out)
+            .map_err(|_| ProverError::BadReturn(out.clone()))?;
+        Ok(seq.to())
+    }
+
+    /// Registers a calldata stream in `BatchDataOracle` (what a challenger does before a
+    /// `DERIVE` that reads it); returns its root.
+    pub fn register_calldata(&mut self, batch: &[u8]) -> Result<B256, ProverError> {
+        let data = BatchDataOracle::registerCalldataCall {
+            _batch: Bytes::copy_from_slice(batch),
+        }
+        .abi_encode();
+        let out = self.commit(DEPLOYER, self.nonce, self.l1.oracle, data)?;
+        self.nonce += 1;
+        BatchDataOracle::registerCalldataCall::abi_decode_returns(&out)
+            .map_err(|_| ProverError::BadReturn(out.clone()))
+    }
+
+    /// `L1History.checkpointDue()` at the current L1 block.
+    pub fn checkpoint_due(&mut self) -> Result<(), ProverError> {
+        let data = L1History::checkpointDueCall {}.abi_encode();
+        self.commit(DEPLOYER, self.nonce, self.l1.history, data)?;
+        self.nonce += 1;
+        Ok(())
+    }
+
+    /// Runs a call from `caller` (nonce `nonce`) and commits it; its output.
+    fn commit(
+        &mut self,
+        caller: Address,
+        nonce: u64,
+        to: Address,
+        data: Vec<u8>,
+    ) -> Result<Bytes, ProverError> {
+        let tx = TxEnv::builder()
+            .caller(caller)
+            .nonce(nonce)
+            .kind(TxKind::Call(to))
+            .data(data.into())
+            .gas_limit(CALL_GAS)
+            .build()
+            .map_err(|e| ProverError::Revm(format!("tx env: {e:?}")))?;
+        match self
+            .evm
+            .transact_commit(tx)
+            .map_err(|e| ProverError::Revm(format!("{e:?}")))?
+        {
+            ExecutionResult::Success { output, .. } => Ok(output.into_data()),
+            other => Err(ProverError::Revm(format!("{other:?}"))),
+        }
     }
 
     /// Registers `code` in the prover's `CodeOracle` (once per code hash; empty code

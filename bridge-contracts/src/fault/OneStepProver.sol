@@ -51,7 +51,8 @@ import { ProverBase } from "./ProverBase.sol";
 ///         `BETWEEN_UNITS` to `ProverTxStart` (`TX_DECODE`) while the witness's
 ///         `BlockCtx.nextTx` is below its `BlockEnv.txCount`, and the block's boundaries to
 ///         `ProverBlockEnd` (`BETWEEN_UNITS`: `BLOCK_CLOSE`; `BLOCK_START` and `PROLOGUE`: the
-///         block's opening, `SYSTEM_WRITE` only, `DERIVE` not yet).
+///         block's opening: `SYSTEM_WRITE`), and `DERIVE` (a `PROLOGUE` with `M.b = 0`) to
+///         `ProverDerive`.
 ///         `ProverCreate` takes `CREATE`, `CREATE2`, a create frame's `STOP` or `RETURN`
 ///         (the code deposit: every frame end reads the frame's `FrameEnv.kind`) and the
 ///         micro-steps of the init-code and deposit sponges (cursor tags 4 and 5).
@@ -113,6 +114,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @notice The prover of a deposit's setup, `DEPOSIT_NEXT` from `BETWEEN_UNITS` while
     ///         `BlockCtx.depositsDone = 0` and `DEPOSIT_CHECK` (`ProverDeposit`).
     IOneStepProver public immutable proverDeposit;
+    /// @notice The prover of `DERIVE`, a `PROLOGUE` without a `BlockEnv` (`ProverDerive`).
+    IOneStepProver public immutable proverDerive;
 
     uint8 private constant STATUS_SUCCESS = 1;
     uint8 private constant STATUS_REVERT = 2;
@@ -136,6 +139,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
     /// @param proverCreate_ A `ProverCreate`.
     /// @param proverTxStart_ A `ProverTxStart`.
     /// @param proverDeposit_ A `ProverDeposit`.
+    /// @param proverDerive_ A `ProverDerive`.
     constructor(
         uint256 chainId_,
         address coinbase_,
@@ -148,7 +152,8 @@ contract OneStepProver is ProverBase, IOneStepProver {
         ISubProver proverCall_,
         ISubProver proverCreate_,
         IOneStepProver proverTxStart_,
-        IOneStepProver proverDeposit_
+        IOneStepProver proverDeposit_,
+        IOneStepProver proverDerive_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
@@ -162,6 +167,7 @@ contract OneStepProver is ProverBase, IOneStepProver {
         proverCreate = proverCreate_;
         proverTxStart = proverTxStart_;
         proverDeposit = proverDeposit_;
+        proverDerive = proverDerive_;
     }
 
     /// @inheritdoc IOneStepProver
@@ -193,6 +199,10 @@ contract OneStepProver is ProverBase, IOneStepProver {
                     uint256 txCount = uint16(bytes2(witness[e + LibBlock.E_TX_COUNT:e + LibBlock.E_TX_COUNT + 2]));
                     if (nextTx < txCount) return proverTxStart.step(preState, witness);
                 }
+            }
+            // DERIVE: a PROLOGUE whose M.b (keccak(BlockEnv)) is still 0
+            if (claimed == 2 && witness.length >= 2 + 64 && bytes32(witness[34:66]) == 0) {
+                return proverDerive.step(preState, witness);
             }
             // the block's boundaries: its opening (BLOCK_START, PROLOGUE) and BLOCK_CLOSE
             if (claimed == LibBlock.KIND_BETWEEN_UNITS || claimed == 1 || claimed == 2) {

@@ -93,7 +93,7 @@ contract ProverBlockEnd is IOneStepProver {
     /// @inheritdoc IOneStepProver
     /// @dev Dispatch by `M.kind`: `BETWEEN_UNITS` is `BLOCK_CLOSE`, `BLOCK_START` opens the
     ///      block, `PROLOGUE` with a `BlockEnv` is a `SYSTEM_WRITE` (`DERIVE`, a `PROLOGUE`
-    ///      without one, is not on L1 yet: `UnsupportedStep(2, 0)`).
+    ///      without one, is `ProverDerive`'s: here `UnsupportedStep(2, 0)`).
     function step(bytes32 preState, bytes calldata witness) external pure returns (bytes32) {
         WitnessReader memory r = LibWitness.reader(witness);
         if (r.u8() != 1) revert IProverErrors.BadWitness();

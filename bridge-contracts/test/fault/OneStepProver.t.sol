@@ -12,6 +12,7 @@ import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
 import { IDepositHashes } from "../../src/fault/interfaces/IDepositHashes.sol";
+import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { Portal } from "../../src/Portal.sol";
 import { TestBase } from "../lib/Vm.sol";
@@ -47,7 +48,9 @@ contract OneStepProverTest is TestBase {
             new ProverCall(oracle),
             new ProverCreate(oracle),
             new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle),
-            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, oracle)
+            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, oracle),
+            // no DERIVE here (test/fault/ProverDerive.t.sol)
+            IOneStepProver(address(0))
         );
     }
 
@@ -192,7 +195,8 @@ contract OneStepProverTest is TestBase {
             prover.proverCall(),
             prover.proverCreate(),
             prover.proverTxStart(),
-            prover.proverDeposit()
+            prover.proverDeposit(),
+            prover.proverDerive()
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -308,7 +312,8 @@ contract OneStepProverTest is TestBase {
             prover.proverCall(),
             prover.proverCreate(),
             prover.proverTxStart(),
-            prover.proverDeposit()
+            prover.proverDeposit(),
+            prover.proverDerive()
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);

@@ -52,7 +52,8 @@ contract ProverBlockStartTest is TestBase {
         prover.step(keccak256(m), bytes.concat(hex"01", m, cursor));
     }
 
-    /// @notice `DERIVE` (a `PROLOGUE` before the block is taken) is not on L1 yet.
+    /// @notice `DERIVE` (a `PROLOGUE` before the block is taken) is `ProverDerive`'s, not this
+    ///         prover's.
     function test_derive_isUnsupported() public {
         bytes memory m = _m(2, keccak256("parent"), 0, keccak256("world"), 0, 0);
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(2), uint8(0)));

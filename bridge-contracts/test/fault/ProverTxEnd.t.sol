@@ -12,6 +12,7 @@ import { ProverState } from "../../src/fault/ProverState.sol";
 import { ProverTxEnd } from "../../src/fault/ProverTxEnd.sol";
 import { ProverTxStart } from "../../src/fault/ProverTxStart.sol";
 import { IDepositHashes } from "../../src/fault/interfaces/IDepositHashes.sol";
+import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
 import { IProverErrors } from "../../src/fault/interfaces/IProverErrors.sol";
 import { Portal } from "../../src/Portal.sol";
 import { TestBase } from "../lib/Vm.sol";
@@ -59,7 +60,8 @@ contract ProverTxEndTest is TestBase {
             new ProverCall(new CodeOracle()),
             new ProverCreate(new CodeOracle()),
             new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle()),
-            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, new CodeOracle())
+            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, new CodeOracle()),
+            IOneStepProver(address(0))
         );
         json = vm.readFile("test/fixtures/tx_end.json");
     }

@@ -19,6 +19,7 @@ mod batch_data_oracle;
 mod block_opening;
 mod bridge;
 mod deposits;
+mod derive_l1;
 mod gas_price_oracle;
 mod l1_records;
 mod one_step_prover;

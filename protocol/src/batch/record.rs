@@ -68,6 +68,11 @@ impl RecordHeader {
     /// `commitments` is `b32 keccak(stream) ‖ u32 len` for calldata and the versioned
     /// hashes for blobs (Solidity's `abi.encodePacked`).
     pub fn hash(&self) -> B256 {
+        keccak256(self.preimage())
+    }
+
+    /// The preimage of [`RecordHeader::hash`] (what a one-step proof shows for it).
+    pub fn preimage(&self) -> Vec<u8> {
         let mut buf = Vec::with_capacity(8 + 8 + 4 + 32 + 32 + 1 + 32 * MAX_RECORD_BLOBS);
         buf.extend_from_slice(&self.l1_block.to_be_bytes());
         buf.extend_from_slice(&self.first_block.to_be_bytes());
@@ -86,7 +91,7 @@ impl RecordHeader {
                 }
             }
         }
-        keccak256(&buf)
+        buf
     }
 
     /// The last L2 block the record says it carries (`None` for an empty or

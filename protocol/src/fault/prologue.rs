@@ -37,19 +37,23 @@
 //! `BLOCK_START(NO_OUTPUT, …)` and a `DERIVE` that finds no block give
 //! `DONE(BLOCK_END(NO_OUTPUT))`.
 //!
-//! On L1 ([`Prologue::witness`], `ProverBlockEnd`): `BLOCK_START` from the parent's
-//! header fields (its RLP rebuilt as `BLOCK_CLOSE` seals it), withdrawals root and
-//! cursor; `SYSTEM_WRITE` from `ParentInfo`, `BlockEnv` and one world opening of the slot.
-//! What `DERIVE` will need there (not built): `ParentInfo`
-//! `ParentInfo`, `BatchInbox.records(seq)` by a storage read of L1 itself (the prover
-//! runs on L1), the record preimage, `BlockMeta` and up to three table entries through
-//! `FE31` leaves of the stream (`BatchDataOracle` roots), the origin's and the last
-//! origin's L1 headers through `L1History` paths.
+//! On L1 ([`Prologue::witness`]): `BLOCK_START` from the parent's header fields (its RLP
+//! rebuilt as `BLOCK_CLOSE` seals it), withdrawals root and cursor; `SYSTEM_WRITE` from
+//! `ParentInfo`, `BlockEnv` and one world opening of the slot (both `ProverBlockEnd`);
+//! `DERIVE` (`ProverDerive`, [`derive_witness_into`]) from `ParentInfo`, the record
+//! preimage (checked against `BatchInbox.records(seq)`, which the prover reads from L1
+//! itself: no record there, or one posted after `min(X, hf)`, is none), the stream's
+//! `FE31` leaves the decision reads ([`derive_leaves`]: the header, the last block's
+//! origin, the meta at the position, the `txEnd` before it, the two `byteEnd`s of the
+//! span) with depth-15 paths to the record's `BatchDataOracle` root, and the RLP headers of
+//! the L1 blocks it reads (last origin, origin, or the forced origin) with their
+//! `L1History` paths. The L1 side takes the stream's length from the record (calldata) or
+//! its blob count (126,976 bytes a blob), so its parse check `T ≤ len` is derivation's.
 //!
 //! What it is not: deposits (`DEPOSIT_NEXT`/`DEPOSIT_CHECK` take over at
 //! `BETWEEN_UNITS`), the epilogue (`BLOCK_CLOSE` ends in `BLOCK_END(output, keccak(cursor))`,
-//! the leaf the next block's `BLOCK_START` reads), `DERIVE` on L1. Pure code: the L1 it
-//! reads is behind [`L1Source`].
+//! the leaf the next block's `BLOCK_START` reads). Pure code: the L1 it reads is behind
+//! [`L1Source`] (a witness for `DERIVE` needs its headers and `L1History` paths too).
 
 use std::collections::BTreeMap;
 
@@ -58,7 +62,7 @@ use alloy_primitives::{B256, Bloom, Bytes, U256, keccak256};
 
 use super::{
     commit::{BlockCtxRecord, BlockEnvRecord, Kind, Top},
-    smt_witness,
+    smt_witness, tree,
     tx_end::{BlockState, Frontier},
     tx_start::table_fields,
     world::World,
@@ -72,6 +76,7 @@ use crate::{
     derive::{L1Input, SkipReason},
     fee::L1FeeScalars,
     l1::{L1_BLOCK, L1BlockInfo},
+    l1_history::{self, RangeProof},
     output::output_root,
 };
 
@@ -103,8 +108,9 @@ pub enum PrologueError {
     /// The unit is over.
     #[error("the prologue is over")]
     Over,
-    /// `OneStepProver` does not take this step yet (`DERIVE`).
-    #[error("DERIVE has no L1 witness yet")]
+    /// `OneStepProver` does not take this step (kept for callers; every step of the
+    /// opening has a witness now).
+    #[error("no L1 witness for this step")]
     NotProvable,
     /// A number leaves its field's range.
     #[error("inconsistent: {0}")]
@@ -258,6 +264,30 @@ pub trait L1Source {
     fn record(&self, seq: u64) -> Option<&PostedRecord>;
     /// L1 block `number`, if known.
     fn block(&self, number: u64) -> Option<L1BlockInfo>;
+    /// L1 block `number`'s header (what `DERIVE`'s witness opens on L1), if known; its
+    /// [`l1_info`] must be [`L1Source::block`]'s answer.
+    fn header(&self, number: u64) -> Option<Header> {
+        let _ = number;
+        None
+    }
+    /// The `L1History` path of block `number`'s hash (its 7 siblings in its range of
+    /// 128), if the whole range is known.
+    fn history_path(&self, number: u64) -> Option<RangeProof> {
+        let _ = number;
+        None
+    }
+}
+
+/// What derivation reads of an L1 header: number, hash, timestamp, base fee (0 before
+/// London) and the blob base fee of its `excessBlobGas` (`l1_reader` reads the same).
+pub fn l1_info(header: &Header) -> L1BlockInfo {
+    L1BlockInfo {
+        number: header.number,
+        hash: header.hash_slow(),
+        timestamp: header.timestamp,
+        base_fee: header.base_fee_per_gas.unwrap_or_default(),
+        blob_base_fee: crate::l1::blob_base_fee(header.excess_blob_gas),
+    }
 }
 
 /// An [`L1Source`] in memory, built from the L1 blocks derivation is fed.
@@ -265,6 +295,7 @@ pub trait L1Source {
 pub struct MemoryL1 {
     records: BTreeMap<u64, PostedRecord>,
     blocks: BTreeMap<u64, L1BlockInfo>,
+    headers: BTreeMap<u64, Header>,
 }
 
 impl MemoryL1 {
@@ -276,6 +307,14 @@ impl MemoryL1 {
             l1.push(input);
         }
         l1
+    }
+
+    /// Adds an L1 header: the block [`l1_info`] gives (replacing one of that number), and
+    /// what `DERIVE`'s witness shows of it (its RLP; the `L1History` path once all 128
+    /// headers of its range are in).
+    pub fn add_header(&mut self, header: Header) {
+        self.blocks.insert(header.number, l1_info(&header));
+        self.headers.insert(header.number, header);
     }
 
     /// Adds one L1 block and its records.
@@ -294,6 +333,19 @@ impl L1Source for MemoryL1 {
 
     fn block(&self, number: u64) -> Option<L1BlockInfo> {
         self.blocks.get(&number).copied()
+    }
+
+    fn header(&self, number: u64) -> Option<Header> {
+        self.headers.get(&number).cloned()
+    }
+
+    fn history_path(&self, number: u64) -> Option<RangeProof> {
+        let start = l1_history::range_of(number) * l1_history::RANGE;
+        let mut hashes = [B256::ZERO; l1_history::RANGE as usize];
+        for (i, h) in hashes.iter_mut().enumerate() {
+            *h = self.blocks.get(&start.checked_add(i as u64)?)?.hash;
+        }
+        Some(l1_history::range_proof(&hashes, number))
     }
 }
 
@@ -447,6 +499,136 @@ pub fn derive_step(
         stream: record.stream.clone(),
         txs,
     })))
+}
+
+/// An [`L1Source`] that notes every L1 block a decision reads: the blocks `DERIVE`'s
+/// witness opens on L1.
+struct Noting<'a> {
+    inner: &'a dyn L1Source,
+    read: std::cell::RefCell<std::collections::BTreeSet<u64>>,
+}
+
+impl L1Source for Noting<'_> {
+    fn record(&self, seq: u64) -> Option<&PostedRecord> {
+        self.inner.record(seq)
+    }
+
+    fn block(&self, number: u64) -> Option<L1BlockInfo> {
+        self.read.borrow_mut().insert(number);
+        self.inner.block(number)
+    }
+}
+
+/// The stream's `FE31` leaves a `DERIVE` at position `pos` may read on L1 (a superset of
+/// what it reads: a leaf shown and not read changes nothing): the header; once the header
+/// parses, the last block's origin (at position 0), the meta of `pos` and the `txEnd` of
+/// `pos − 1`, and the two `byteEnd`s that bound the block's span. All lie below the
+/// stream's `T`, so inside the stream.
+pub fn derive_leaves(stream: &[u8], block_count: u32, pos: u32) -> Vec<u64> {
+    use crate::batch::v2::{BLOCK_META_LEN, ENTRY_LEN, HEADER_LEN};
+    let mut ranges: Vec<(u64, u64)> = vec![(0, HEADER_LEN as u64)];
+    if let Ok(s) = Stream::parse(stream, block_count) {
+        let meta = |i: u32| HEADER_LEN as u64 + BLOCK_META_LEN as u64 * u64::from(i);
+        let table = meta(block_count);
+        if pos == 0 {
+            ranges.push((meta(block_count - 1) + 8, 8));
+        }
+        if pos < block_count {
+            ranges.push((meta(pos), BLOCK_META_LEN as u64));
+            if pos > 0 {
+                ranges.push((meta(pos - 1) + 16, 4));
+            }
+            if let Some(e) = s.block_entries(pos).filter(|e| !e.is_empty()) {
+                let entry = |k: u32| (table + ENTRY_LEN as u64 * u64::from(k), ENTRY_LEN as u64);
+                ranges.push(entry(e.end - 1));
+                if e.start > 0 {
+                    ranges.push(entry(e.start - 1));
+                }
+            }
+        }
+    }
+    let fe = blob::FE_PAYLOAD as u64;
+    let mut leaves: Vec<u64> = ranges
+        .into_iter()
+        .filter(|(at, _)| *at < stream.len() as u64)
+        .flat_map(|(at, len)| at / fe..=(at + len - 1) / fe)
+        .collect();
+    leaves.sort_unstable();
+    leaves.dedup();
+    leaves
+}
+
+/// Appends what `ProverDerive` reads for one `DERIVE` after `u8 1 ‖ M`: `ParentInfo
+/// (172) ‖ u16 recordLen ‖ record preimage` (the preimage of `BatchInbox.records(seq)`,
+/// none when `l1` has no record `seq`) `‖ u8 leafCount ‖ leafCount × (u16 index ‖ b32
+/// leaf ‖ 15 × b32 sibling)` (the stream's `FE31` leaves of [`derive_leaves`] with their
+/// depth-15 paths to the `BatchDataOracle` root; none unless the record is examined) `‖ u8
+/// blockCount ‖ blockCount × (u16 rlpLen ‖ header RLP ‖ 7 × b32 L1History path)` (every
+/// L1 block the decision reads: the last origin's and the origin's, or the forced
+/// block's).
+pub fn derive_witness_into(
+    out: &mut Vec<u8>,
+    parent: &ParentInfo,
+    seq: u64,
+    pos: u32,
+    l1: &dyn L1Source,
+    rules: &DeriveRules,
+) -> Result<(), PrologueError> {
+    out.extend_from_slice(&parent.encode());
+    let record = l1.record(seq);
+    let preimage = record.map(|r| r.header.preimage()).unwrap_or_default();
+    let len = u16::try_from(preimage.len()).map_err(|_| PrologueError::Inconsistent("record"))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&preimage);
+    let hf = parent
+        .cursor
+        .l1_origin
+        .saturating_add(rules.window)
+        .saturating_add(1);
+    let examined =
+        record.filter(|r| r.header.l1_block <= parent.horizon && r.header.l1_block <= hf);
+    let leaves = examined
+        .map(|r| derive_leaves(&r.stream, r.header.block_count, pos))
+        .unwrap_or_default();
+    out.push(u8::try_from(leaves.len()).map_err(|_| PrologueError::Inconsistent("leaves"))?);
+    if let Some(r) = examined {
+        let all = blob::stream_leaves(&r.stream);
+        for &k in &leaves {
+            let mut proof = tree::prove(&all, k)
+                .map_err(|_| PrologueError::Inconsistent("stream leaf"))?
+                .siblings;
+            for h in proof.len()..blob::STREAM_TREE_DEPTH {
+                proof.push(tree::zero_root(h));
+            }
+            out.extend_from_slice(&(k as u16).to_be_bytes());
+            out.extend_from_slice(all[k as usize].as_slice());
+            for sibling in proof {
+                out.extend_from_slice(sibling.as_slice());
+            }
+        }
+    }
+    let noting = Noting {
+        inner: l1,
+        read: Default::default(),
+    };
+    derive_step(parent, seq, pos, &noting, rules)?;
+    let read = noting.read.into_inner();
+    out.push(u8::try_from(read.len()).map_err(|_| PrologueError::Inconsistent("L1 blocks"))?);
+    for n in read {
+        let header = l1.header(n).ok_or(PrologueError::MissingL1(n))?;
+        let path = l1.history_path(n).ok_or(PrologueError::MissingL1(n))?;
+        if Some(l1_info(&header)) != l1.block(n) {
+            return Err(PrologueError::Inconsistent("L1 header and block differ"));
+        }
+        let rlp = alloy_rlp::encode(&header);
+        let len = u16::try_from(rlp.len()).map_err(|_| PrologueError::Inconsistent("header"))?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&rlp);
+        for sibling in path {
+            out.extend_from_slice(sibling.as_slice());
+        }
+    }
+    Ok(())
 }
 
 /// The forced block after `parent` (4.5, case 2): origin `parent.origin + 1`, timestamp
@@ -714,8 +896,13 @@ impl Prologue {
     /// withdrawalsRoot` of the parent (the header's other fields are Blink's constants), and
     /// for `SYSTEM_WRITE` `ParentInfo (172) ‖ BlockEnv (187)` and, when the step writes, the
     /// opening of the slot against the world root (with the deepest sibling's preimage when
-    /// the write deletes the leaf). `DERIVE`: [`PrologueError::NotProvable`].
-    pub fn witness(&self) -> Result<Vec<u8>, PrologueError> {
+    /// the write deletes the leaf); for `DERIVE` what [`derive_witness_into`] appends (it
+    /// reads `l1`: the record, its stream and the L1 headers the decision needs).
+    pub fn witness(
+        &self,
+        l1: &dyn L1Source,
+        rules: &DeriveRules,
+    ) -> Result<Vec<u8>, PrologueError> {
         let mut out = vec![WITNESS_VERSION];
         out.extend_from_slice(&self.top().encode());
         match &self.phase {
@@ -764,7 +951,11 @@ impl Prologue {
                 }
                 Ok(out)
             }
-            Phase::Deriving { .. } => Err(PrologueError::NotProvable),
+            Phase::Deriving { seq, pos } => {
+                let parent = self.parent.as_ref().ok_or(PrologueError::Over)?;
+                derive_witness_into(&mut out, parent, *seq, *pos, l1, rules)?;
+                Ok(out)
+            }
             Phase::Done { .. } => Err(PrologueError::Over),
         }
     }

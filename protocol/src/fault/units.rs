@@ -318,7 +318,7 @@ impl UnitState {
             Self::Exec(m, b) => Ok(only(TxEnd::from_machine(m, b.as_ref().clone())?.witness()?)),
             Self::End(e) => Ok(only(e.witness()?)),
             Self::Close(b) => Ok(only(block_end::witness(b, &data.env)?)),
-            Self::Opening(o) => match o.prologue.witness() {
+            Self::Opening(o) => match o.prologue.witness(o.l1.as_ref(), &o.rules) {
                 Ok(w) => Ok(only(w)),
                 Err(PrologueError::NotProvable) => Err(TraceError::NotProvable(self.kind())),
                 Err(e) => Err(e.into()),

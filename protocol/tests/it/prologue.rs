@@ -495,10 +495,15 @@ fn prologue_opens_blocks_as_the_chain_does() {
         assert_eq!(trace.step_commitment(0, 1), Ok(opening[0]));
         let w = trace.witness(0, 0).expect("BLOCK_START witness");
         assert_eq!(w.witness[1], 1, "BLOCK_START's M");
-        assert_eq!(
-            trace.witness(0, 1).map(|_| ()),
-            Err(TraceError::NotProvable(StepKind::Derive))
-        );
+        // DERIVE has a witness layout now: a decision that reads L1 blocks needs their
+        // headers, which this L1 (block fields only) lacks; one that reads none has it
+        assert!(matches!(
+            trace.witness(0, 1),
+            Ok(_)
+                | Err(TraceError::Prologue(
+                    blink_protocol::fault::prologue::PrologueError::MissingL1(_)
+                ))
+        ));
         let last_write = steps.len() as u64 - 1;
         assert_eq!(trace.step_kind(0, last_write), Ok(StepKind::SystemWrite));
         assert!(trace.witness(0, last_write).is_ok());

@@ -25,9 +25,11 @@ interface IProverErrors {
     ///        (against the entry's `parentFrame`), 17 `SetupCursor` (against `M.d` of
     ///        `TX_SETUP`); the block's opening: 20 the parent's header fields and withdrawals
     ///        root (against the output root `M.a` of `BLOCK_START`), 21 `BlockCursor` (against
-    ///        `M.b` of `BLOCK_START`), 22 `ParentInfo` (against `M.a` of `PROLOGUE`); the deposits: 23 the deposit record (against
-    ///        `Portal.depositHashes(depositNext)`), 24 a deposit's data (against
-    ///        `DepositCheck.dataHash`).
+    ///        `M.b` of `BLOCK_START`), 22 `ParentInfo` (against `M.a` of `PROLOGUE`); the deposits:
+    ///        23 the deposit record (against `Portal.depositHashes(depositNext)`), 24 a deposit's
+    ///        data (against `DepositCheck.dataHash`); `DERIVE`: 25 a `BatchInbox` record's preimage
+    ///        (against `records(seq)`), 26 an L1 header (its hash against `L1History` at its
+    ///        number).
     error BadPreimage(uint8 section);
 
     /// @notice The code chunks do not lead to `Frame.codeRoot`, or are not the chunks the
@@ -72,6 +74,10 @@ interface IProverErrors {
     ///         not the leaves holding the table words or the entry's bytes (bytes not in the
     ///         batch).
     error BadStreamProof();
+
+    /// @notice `ProverDerive`: the record's data (its calldata hash, or one of its blobs) is
+    ///         not registered in `BatchDataOracle` (`registerCalldata` / `registerBlob` it first).
+    error BatchDataNotRegistered(bytes32 hash);
 
     // `LibSmt`'s errors (an opening of the world or transaction tree).
 
