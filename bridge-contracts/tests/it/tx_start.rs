@@ -303,6 +303,7 @@ impl Stats {
             "TX_DECODE valid",
             "TX_DECODE left out",
             "ACCESS_LIST",
+            "AUTH",
             "TX_ENTER",
         ] {
             let mut g: Vec<u64> = self.0.iter().filter(|s| s.0 == name).map(|s| s.1).collect();
@@ -664,7 +665,11 @@ fn creation_block() -> Vec<Bytes> {
     let k: Vec<PrivateKeySigner> = (1..=4).map(signer).collect();
     let token_init = [
         TestToken::BYTECODE.to_vec(),
-        (String::from("Token"), String::from("TKN"), U256::from(10u64).pow(U256::from(24)))
+        (
+            String::from("Token"),
+            String::from("TKN"),
+            U256::from(10u64).pow(U256::from(24)),
+        )
             .abi_encode_params(),
     ]
     .concat();
@@ -733,10 +738,21 @@ fn creations_enter_as_the_machine() {
     for j in 0..trace.unit_count() - 1 {
         let mut k = 1;
         while trace.step_kind(j, k).expect("kind") == StepKind::AccessList {
-            prove_step(&trace, &mut prover, (j, k), "ACCESS_LIST", &mut stats, &mut mutations);
+            prove_step(
+                &trace,
+                &mut prover,
+                (j, k),
+                "ACCESS_LIST",
+                &mut stats,
+                &mut mutations,
+            );
             k += 1;
         }
-        assert_eq!(trace.step_kind(j, k).expect("kind"), StepKind::TxEnter, "unit {j}");
+        assert_eq!(
+            trace.step_kind(j, k).expect("kind"),
+            StepKind::TxEnter,
+            "unit {j}"
+        );
         let proof = trace.witness(j, k).expect("a creation's TX_ENTER witness");
         for code in &proof.codes {
             prover.register_code(code).expect("registers");
@@ -751,7 +767,10 @@ fn creations_enter_as_the_machine() {
         if !proof.codes.is_empty() {
             let mut bare = Prover::new(&trace.data().chain).expect("deploys");
             assert!(
-                matches!(bare.step(pre, &proof.witness).expect("answers").0, Answer::Error(_)),
+                matches!(
+                    bare.step(pre, &proof.witness).expect("answers").0,
+                    Answer::Error(_)
+                ),
                 "unit {j}: an unregistered init code was entered"
             );
         }
@@ -764,7 +783,11 @@ fn creations_enter_as_the_machine() {
             }
             let after = trace.step_commitment(j, k + 2).expect("post");
             let (answer, _) = prover.step(post, &next.witness).expect("answers");
-            assert_eq!(answer, Answer::Post(after), "unit {j}: the init code's first step");
+            assert_eq!(
+                answer,
+                Answer::Post(after),
+                "unit {j}: the init code's first step"
+            );
             first_ops += 1;
         }
         for i in (1..proof.witness.len()).step_by(3) {
@@ -814,12 +837,7 @@ fn access_lists_warm_as_the_machine() {
         address,
         storage_keys,
     };
-    let mut big = tx_1559(
-        0,
-        TxKind::Call(TOKEN),
-        U256::ZERO,
-        transfer(SINK, 10),
-    );
+    let mut big = tx_1559(0, TxKind::Call(TOKEN), U256::ZERO, transfer(SINK, 10));
     big.access_list = AccessList(vec![
         item(TOKEN, token_keys),
         item(SINK, Vec::new()),
@@ -831,8 +849,12 @@ fn access_lists_warm_as_the_machine() {
             vec![balance_slot(k[0].address()), B256::with_last_byte(200)],
         ),
     ]);
-    let sixteen = (0..16u8).map(|i| B256::repeat_byte(i + 1)).collect::<Vec<_>>();
-    let seventeen = (0..17u8).map(|i| B256::repeat_byte(i + 40)).collect::<Vec<_>>();
+    let sixteen = (0..16u8)
+        .map(|i| B256::repeat_byte(i + 1))
+        .collect::<Vec<_>>();
+    let seventeen = (0..17u8)
+        .map(|i| B256::repeat_byte(i + 40))
+        .collect::<Vec<_>>();
     let two_items = TxEip2930 {
         chain_id: chain_id(),
         nonce: 0,
@@ -850,8 +872,13 @@ fn access_lists_warm_as_the_machine() {
     let mut mutations = 0;
     for j in 0..trace.unit_count() - 1 {
         let proof = trace.witness(j, 0).expect("TX_DECODE");
-        let (answer, _) = prover.step(trace.step_commitment(j, 0).expect("pre"), &proof.witness).expect("answers");
-        assert_eq!(answer, Answer::Post(trace.step_commitment(j, 1).expect("post")));
+        let (answer, _) = prover
+            .step(trace.step_commitment(j, 0).expect("pre"), &proof.witness)
+            .expect("answers");
+        assert_eq!(
+            answer,
+            Answer::Post(trace.step_commitment(j, 1).expect("post"))
+        );
         enter(&trace, &mut prover, j, &mut stats, &mut mutations);
     }
     stats.report();
@@ -862,7 +889,12 @@ fn access_lists_warm_as_the_machine() {
 }
 
 /// An authorization signed by `key`.
-fn authorize(key: &PrivateKeySigner, chain: u64, address: Address, nonce: u64) -> SignedAuthorization {
+fn authorize(
+    key: &PrivateKeySigner,
+    chain: u64,
+    address: Address,
+    nonce: u64,
+) -> SignedAuthorization {
     let auth = Authorization {
         chain_id: U256::from(chain),
         address,
@@ -964,8 +996,19 @@ fn authorizations_apply_as_the_machine() {
     let txs = vec![
         encode(&sender, tx),
         // Signer 2's authorization bumped its nonce.
-        encode(&existing, tx_1559(1, TxKind::Call(fresh.address()), U256::from(2), Vec::new())),
-        encode(&signer(4), tx_1559(0, TxKind::Call(existing.address()), U256::ZERO, transfer(SINK, 1))),
+        encode(
+            &existing,
+            tx_1559(1, TxKind::Call(fresh.address()), U256::from(2), Vec::new()),
+        ),
+        encode(
+            &signer(4),
+            tx_1559(
+                0,
+                TxKind::Call(existing.address()),
+                U256::ZERO,
+                transfer(SINK, 1),
+            ),
+        ),
     ];
     let trace = BlockTrace::new(start(txs, 30_000_000)).expect("trace");
     let mut prover = Prover::new(&trace.data().chain).expect("the prover deploys");
@@ -978,10 +1021,7 @@ fn authorizations_apply_as_the_machine() {
     let auths = stats.0.iter().filter(|s| s.0 == "AUTH").count();
     eprintln!("authorizations: {auths} AUTH steps, {mutations} mutated witnesses");
     assert_eq!(auths, 13);
-    assert_eq!(
-        stats.0.iter().filter(|s| s.0 == "TX_ENTER").count(),
-        3
-    );
+    assert_eq!(stats.0.iter().filter(|s| s.0 == "TX_ENTER").count(), 3);
 }
 
 #[test]
@@ -1002,15 +1042,21 @@ fn authorizations_differ_by_outcome() {
             authorization_list: vec![auth],
             input: Bytes::new(),
         };
-        let trace = BlockTrace::new(start(vec![encode(&signer(1), tx)], 30_000_000)).expect("trace");
+        let trace =
+            BlockTrace::new(start(vec![encode(&signer(1), tx)], 30_000_000)).expect("trace");
         let mut prover = Prover::new(&trace.data().chain).expect("deploys");
         let proof = trace.witness(0, 1).expect("AUTH");
         for c in &proof.codes {
             prover.register_code(c).expect("registers");
         }
         assert_eq!(trace.step_kind(0, 1).expect("kind"), StepKind::Auth);
-        let (answer, _) = prover.step(trace.step_commitment(0, 1).expect("pre"), &proof.witness).expect("answers");
-        assert_eq!(answer, Answer::Post(trace.step_commitment(0, 2).expect("post")));
+        let (answer, _) = prover
+            .step(trace.step_commitment(0, 1).expect("pre"), &proof.witness)
+            .expect("answers");
+        assert_eq!(
+            answer,
+            Answer::Post(trace.step_commitment(0, 2).expect("post"))
+        );
         answer
     };
     let applied = mk(authorize(&signer(2), chain, SINK, 0));

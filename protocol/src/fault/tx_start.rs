@@ -288,7 +288,11 @@ impl BlockData {
 
     /// The `FE31` leaves holding stream bytes `[lo, hi)` (one at least) and their range
     /// proof against `BlockEnv.streamRoot`.
-    pub fn stream_opening(&self, lo: u64, hi: u64) -> Result<(Vec<B256>, RangeProof), TxStartError> {
+    pub fn stream_opening(
+        &self,
+        lo: u64,
+        hi: u64,
+    ) -> Result<(Vec<B256>, RangeProof), TxStartError> {
         let a = lo / 31;
         let b = hi.div_ceil(31).max(a + 1);
         let mut all = blob::stream_leaves(&self.stream);

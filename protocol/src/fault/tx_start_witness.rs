@@ -50,9 +50,7 @@ use super::{
         ACCESS_KEYS_PER_STEP, ONE_STEP_TX_BYTES, Refusal, Setup, TxStart, TxStartError, rlp_item,
     },
     witness::account_opening,
-    world::{
-        TxTree, World, created_key, is_precompile, warm_account_key, warm_slot_key,
-    },
+    world::{TxTree, World, created_key, is_precompile, warm_account_key, warm_slot_key},
 };
 use crate::{
     chain::FEE_VAULT,
@@ -240,11 +238,7 @@ fn entered(t: &TxStart) -> Result<(&Setup, Entered), TxStartError> {
     }
 }
 
-fn opening(
-    world: &World,
-    who: Address,
-    out: &mut Vec<u8>,
-) -> Result<(), TxStartError> {
+fn opening(world: &World, who: Address, out: &mut Vec<u8>) -> Result<(), TxStartError> {
     account_opening(world, who, out).map_err(|_| TxStartError::Inconsistent("account opening"))
 }
 
@@ -386,15 +380,20 @@ pub fn access_list_witness(t: &TxStart) -> Result<Vec<u8>, TxStartError> {
         return Err(TxStartError::Unsupported("not an ACCESS_LIST step"));
     }
     let c = s.cursor;
-    let (address, keys) = s
-        .tx
-        .access_list
-        .get(c.item as usize)
-        .ok_or(TxStartError::Inconsistent("access-list cursor past the list"))?;
+    let (address, keys) =
+        s.tx.access_list
+            .get(c.item as usize)
+            .ok_or(TxStartError::Inconsistent(
+                "access-list cursor past the list",
+            ))?;
     let raw = setup_entry(t, s)?;
     let at = c.at as usize;
     let (_, end) = rlp_item(raw, at).ok_or(TxStartError::Inconsistent("access-list item"))?;
-    let extra = if c.item + 1 == c.items && c.auths > 0 { 3 } else { 0 };
+    let extra = if c.item + 1 == c.items && c.auths > 0 {
+        3
+    } else {
+        0
+    };
     let n = end - at + extra;
     let mut out = vec![WITNESS_VERSION];
     out.extend_from_slice(&t.top().encode());
@@ -440,11 +439,12 @@ fn auth_step(t: &TxStart) -> Result<(&Setup, &SignedAuthorization), TxStartError
     if s.cursor.next != SetupStep::Auth || s.tx_ctx.is_deposit {
         return Err(TxStartError::Unsupported("not an AUTH step"));
     }
-    let auth = s
-        .tx
-        .authorizations
-        .get(s.cursor.item as usize)
-        .ok_or(TxStartError::Inconsistent("authorization cursor past the list"))?;
+    let auth =
+        s.tx.authorizations
+            .get(s.cursor.item as usize)
+            .ok_or(TxStartError::Inconsistent(
+                "authorization cursor past the list",
+            ))?;
     Ok((s, auth))
 }
 
