@@ -16,7 +16,7 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         It reads table entry `k = BlockEnv.txFirst + BlockCtx.nextTx` of the block's batch
 ///         stream (two `byteEnd` words and the entry's bytes, each a range of `FE31` leaves
 ///         opened against `BlockEnv.streamRoot`), decodes the transaction (types 0 with EIP-155,
-///         1 and 2; RLP as alloy reads it: canonical headers and integers, no trailing bytes),
+///         1, 2 and 4; RLP as alloy reads it: canonical headers and integers, no trailing bytes),
 ///         recovers its sender with L1's `ecrecover` (EIP-2: `s ≤ n/2`), and applies every rule
 ///         the replica applies (`tx::check_raw_transaction`, the block's gas left, revm 43's
 ///         validation under `BlinkHandler`): chain id, gas limit ≤ the chain's block limit, ≤
@@ -29,8 +29,12 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         one pays `gasLimit · gasPrice + l1Fee` (a call also bumps its nonce), the sender, the
 ///         recipient and `FEE_VAULT` become warm in a fresh transaction tree (precompiles are
 ///         warm by rule), and the step returns `TX_SETUP(BlockCtx, TxCtx, Global,
-///         keccak(SetupCursor), 0)` with the records `tx_start` builds. From `TX_SETUP` whose
-///         cursor points at `TX_ENTER`, for a call: the recipient's code (its delegate's when
+///         keccak(SetupCursor), 0)` with the records `tx_start` builds. From `TX_SETUP`:
+///         `ACCESS_LIST` (one item's address and ≤ 16 keys warm), `AUTH` (one EIP-7702
+///         authorization as revm 43 applies it) and `TX_ENTER`. A creation's `TX_ENTER`: the
+///         init code from the entry whose hash is `TxCtx.leaf`, the sender's nonce bumped and
+///         the address warmed before the snapshot, then the value, the created-set entry, nonce
+///         1, and the `TxCreate` frame running the init code. For a call: the recipient's code (its delegate's when
 ///         it holds a 7702 designator, the delegate loaded warm), `Global`'s snapshot before
 ///         the value moves, the value moved, and the machine's `TX_EXEC` with the frame
 ///         `TxCall` (`gasLimit − intrinsicGas`, the cursor's input view, the code's root and
@@ -49,10 +53,10 @@ import { LibWitness, WitnessReader } from "./lib/LibWitness.sol";
 ///         TxCtx ‖ Global ‖ SetupCursor (115)`, the recipient's world opening (and leaf
 ///         preimage), for a designator the delegate's and its transaction-tree opening (not
 ///         for a precompile), and when a value moves to another account the sender's
-///         opening, then the recipient's against the root the debit left. Not built: type 4
-///         (`AUTH`), an entry above 4 KiB (`BatchDataOracle`'s registered facts),
-///         `ACCESS_LIST`, a creation's `TX_ENTER`, a call to a precompile
-///         (`UnsupportedStep`). An entry that ends past the stream's end reads the tree's zero
+///         opening, then the recipient's against the root the debit left; a creation's, the
+///         `ACCESS_LIST` and `AUTH` layouts: at their functions. Not built: an entry above 4 KiB
+///         (`BatchDataOracle`'s registered facts), a call to a precompile, a creation onto an
+///         address with code or a nonce, a deposit's setup (`UnsupportedStep`). An entry that ends past the stream's end reads the tree's zero
 ///         padding here where derivation reads it as empty: `BlockEnv` has no stream length.
 contract ProverTxStart is IOneStepProver {
     using LibWitness for WitnessReader;
@@ -115,6 +119,8 @@ contract ProverTxStart is IOneStepProver {
         uint256 items;
         uint256 keys;
         uint256 firstItem;
+        uint256 auths;
+        uint256 firstAuth;
         uint256 v;
         uint256 r;
         uint256 s;
@@ -347,6 +353,39 @@ contract ProverTxStart is IOneStepProver {
         return ie;
     }
 
+    /// @notice The EIP-7702 authorization list at `pos` (not empty: intake's rule): each
+    ///         `[chainId (U256), address, nonce (u64), yParity (u8), r, s (U256)]` exactly
+    ///         filling its list; counted, the first one's offset kept.
+    function _authList(Tx memory t, uint256 pos, uint256 limit) internal pure returns (uint256) {
+        (bool list, uint256 s, uint256 e) = _header(t, pos, limit);
+        if (t.bad || !list || s == e) {
+            t.bad = true;
+            return limit;
+        }
+        t.firstAuth = s;
+        uint256 p = s;
+        while (p < e && !t.bad) {
+            (bool al, uint256 as_, uint256 ae) = _header(t, p, e);
+            (uint256 q,) = _authFields(t, as_, ae);
+            if (!al || q != ae) t.bad = true;
+            p = ae;
+            t.auths++;
+        }
+        return e;
+    }
+
+    /// @notice An authorization's fields from `s` inside `[.., e)`: the end of what it read and
+    ///         the end of `[chainId, address, nonce]` (the signed part).
+    function _authFields(Tx memory t, uint256 s, uint256 e) internal pure returns (uint256 p, uint256 signedEnd) {
+        (, p) = _uint(t, s, e, 32);
+        (, p) = _string(t, p, e, 20);
+        (, p) = _uint(t, p, e, 8);
+        signedEnd = p;
+        (, p) = _uint(t, p, e, 1);
+        (, p) = _uint(t, p, e, 32);
+        (, p) = _uint(t, p, e, 32);
+    }
+
     /// @notice Decodes `t.raw` (EIP-2718, no trailing bytes); `t.bad` on any failure.
     function _decode(Tx memory t) internal pure {
         bytes memory raw = t.raw;
@@ -358,8 +397,7 @@ contract ProverTxStart is IOneStepProver {
         uint256 b0 = _byte(raw, 0);
         uint256 pos;
         if (b0 <= 0x7f) {
-            if (b0 == 4) revert IProverErrors.UnsupportedStep(LibBlock.KIND_BETWEEN_UNITS, 4);
-            if (b0 != 1 && b0 != 2) {
+            if (b0 != 1 && b0 != 2 && b0 != 4) {
                 t.bad = true;
                 return;
             }
@@ -376,13 +414,14 @@ contract ProverTxStart is IOneStepProver {
         uint256 p = s;
         if (t.ty != 0) (t.chain, p) = _uint(t, p, e, 8);
         (t.nonce, p) = _uint(t, p, e, 8);
-        if (t.ty == 2) {
+        if (t.ty >= 2) {
             (t.tip, p) = _uint(t, p, e, 16);
             t.hasTip = true;
         }
         (t.maxFee, p) = _uint(t, p, e, 16);
         (t.gasLimit, p) = _uint(t, p, e, 8);
-        if (p < e && _byte(raw, p) == 0x80) {
+        // EIP-7702's `to` is an address: no creation.
+        if (p < e && _byte(raw, p) == 0x80 && t.ty != 4) {
             t.create = true;
             p += 1;
         } else {
@@ -394,6 +433,7 @@ contract ProverTxStart is IOneStepProver {
         (t.inputStart, t.inputEnd) = _string(t, p, e, 0);
         p = t.inputEnd;
         if (t.ty != 0) p = _accessList(t, p, e);
+        if (t.ty == 4) p = _authList(t, p, e);
         t.fieldsEnd = p;
         (t.v, p) = _uint(t, p, e, t.ty == 0 ? 16 : 1);
         (t.r, p) = _uint(t, p, e, 32);
@@ -433,7 +473,7 @@ contract ProverTxStart is IOneStepProver {
         if (t.create && inputLen > MAX_INITCODE) return false;
         if (t.nonce == type(uint64).max) return false;
         uint256 tokens = inputLen * 4 - 3 * _zeros(t.raw, t.inputStart, t.inputEnd);
-        st.intrinsic = TX_BASE + 4 * tokens + 2400 * t.items + 1900 * t.keys;
+        st.intrinsic = TX_BASE + 4 * tokens + 2400 * t.items + 1900 * t.keys + 25_000 * t.auths;
         if (t.create) st.intrinsic += 32_000 + 2 * ((inputLen + 31) / 32);
         st.floor = TX_BASE + 10 * tokens;
         if (st.intrinsic > t.gasLimit || st.floor > t.gasLimit) return false;
@@ -624,7 +664,7 @@ contract ProverTxStart is IOneStepProver {
     /// @notice `keccak(SetupCursor)`: the first setup step after `TX_DECODE`.
     function _cursor(Tx memory t, Step memory st) internal pure returns (bytes32) {
         (bytes32 root, uint256 depth, uint256 length) = t.create ? (bytes32(0), 0, 0) : _inputView(t);
-        uint8 next = t.items > 0 ? 1 : 3;
+        uint8 next = t.items > 0 ? 1 : (t.auths > 0 ? 2 : 3);
         return keccak256(
             abi.encodePacked(
                 next,
@@ -634,12 +674,13 @@ contract ProverTxStart is IOneStepProver {
                 // forge-lint: disable-next-line(unsafe-typecast)
                 uint32(st.hi - st.lo),
                 // forge-lint: disable-next-line(unsafe-typecast)
-                uint32(t.items > 0 ? t.firstItem : 0),
+                uint32(t.items > 0 ? t.firstItem : (t.auths > 0 ? t.firstAuth : 0)),
                 uint32(0),
                 uint32(0),
                 // forge-lint: disable-next-line(unsafe-typecast)
                 uint32(t.items),
-                uint32(0),
+                // forge-lint: disable-next-line(unsafe-typecast)
+                uint32(t.auths),
                 t.value,
                 uint8(1),
                 root,
@@ -682,11 +723,18 @@ contract ProverTxStart is IOneStepProver {
     /// @dev `TxCtx` offsets (`commit::TxCtxRecord`) and `SetupCursor`'s this step reads.
     uint256 private constant T_TO = 54;
     uint256 private constant T_IS_CREATE = 74;
+    uint256 private constant T_CREATED = 75;
     uint256 private constant T_INTRINSIC = 167;
     uint256 private constant C_VALUE = 33;
     uint256 private constant C_INPUT = 65;
     uint256 private constant CURSOR_LEN = 115;
     uint8 private constant SECTION_CURSOR = 17;
+    /// @dev The entry's bytes of a creation's `TX_ENTER` (against `TxCtx.leaf`).
+    uint8 private constant SECTION_ENTRY = 18;
+    uint8 private constant FRAME_TX_CALL = 7;
+    uint8 private constant FRAME_TX_CREATE = 8;
+    uint256 private constant TAG_CREATED = 0x06;
+    bytes32 private constant PRESENT = bytes32(uint256(1));
     uint256 private constant G_TX_TREE = 32;
 
     /// @notice `TX_ENTER` of a call (`tx_start::TxStart::enter`): the recipient's code (its
@@ -702,25 +750,29 @@ contract ProverTxStart is IOneStepProver {
         if (keccak256(g) != LibFrame.mC(m)) revert IProverErrors.BadPreimage(LibBlock.SECTION_GLOBAL);
         bytes memory cursor = r.copy(CURSOR_LEN);
         if (keccak256(cursor) != LibFrame.mD(m)) revert IProverErrors.BadPreimage(SECTION_CURSOR);
+        // Not built: a deposit's setup (its cursor is no `SetupCursor`).
+        if (LibFrame.get(txCtx, LibBlock.T_DEPOSIT, 1) != 0) revert IProverErrors.UnsupportedStep(KIND_TX_SETUP, 0);
+        if (LibFrame.get(cursor, 0, 1) == 1) return _warmItem(r, m, blockCtx, g, cursor);
+        if (LibFrame.get(cursor, 0, 1) == 2) return _authorize(r, m, blockCtx, g, cursor);
+        if (LibFrame.get(cursor, 0, 1) != 3) revert IProverErrors.UnsupportedStep(KIND_TX_SETUP, 0);
         Enter memory e;
-        e.to = address(uint160(LibFrame.get(txCtx, T_TO, 20)));
-        // Not built: ACCESS_LIST, AUTH, a creation's or a deposit's TX_ENTER, a call to a
-        // precompile.
-        if (
-            LibFrame.get(cursor, 0, 1) != 3 || LibFrame.get(txCtx, T_IS_CREATE, 1) != 0
-                || LibFrame.get(txCtx, LibBlock.T_DEPOSIT, 1) != 0 || _isPrecompile(e.to)
-        ) {
-            revert IProverErrors.UnsupportedStep(KIND_TX_SETUP, 0);
-        }
-        (e.codeHash, e.root, e.length) = _code(r, g, e.to);
-        bytes32 snapshot = keccak256(g);
         e.origin = address(uint160(LibFrame.get(txCtx, LibBlock.T_ORIGIN, 20)));
         e.value = LibFrame.get(cursor, C_VALUE, 32);
-        if (e.value != 0 && e.to != e.origin) {
-            _move(r, g, e.origin, e.value, false);
-            _move(r, g, e.to, e.value, true);
-        }
         e.gas = LibFrame.get(txCtx, LibBlock.T_GAS_LIMIT, 8) - LibFrame.get(txCtx, T_INTRINSIC, 8);
+        bytes32 snapshot;
+        if (LibFrame.get(txCtx, T_IS_CREATE, 1) != 0) {
+            snapshot = _enterCreate(r, txCtx, g, e);
+        } else {
+            e.kind = FRAME_TX_CALL;
+            e.to = address(uint160(LibFrame.get(txCtx, T_TO, 20)));
+            if (_isPrecompile(e.to)) revert IProverErrors.UnsupportedStep(KIND_TX_SETUP, 0);
+            (e.codeHash, e.root, e.length) = _code(r, g, e.to);
+            snapshot = keccak256(g);
+            if (e.value != 0 && e.to != e.origin) {
+                _move(r, g, e.origin, e.value, false);
+                _move(r, g, e.to, e.value, true);
+            }
+        }
         bytes32 frame = _frame(e, _slice(cursor, C_INPUT, 50));
         if (r.ptr != r.end) revert IProverErrors.BadWitness();
         return keccak256(
@@ -735,8 +787,278 @@ contract ProverTxStart is IOneStepProver {
         );
     }
 
-    /// @dev The transaction's frame as it starts.
+    // ---------------------------------------------------------------------------------
+    // ACCESS_LIST.
+
+    /// @dev `SetupCursor` offsets (`commit::SetupCursorRecord`).
+    uint256 private constant C_TX_OFFSET = 1;
+    uint256 private constant C_AT = 13;
+    uint256 private constant C_ITEM = 17;
+    uint256 private constant C_KEY = 21;
+    uint256 private constant C_ITEMS = 25;
+    uint256 private constant C_AUTHS = 29;
+    /// @dev Keys an `ACCESS_LIST` step warms at most (`tx_start::ACCESS_KEYS_PER_STEP`).
+    uint256 private constant KEYS_PER_STEP = 16;
+    uint256 private constant TAG_WARM_SLOT = 0x04;
+
+    /// @notice `ACCESS_LIST` (`tx_start::TxStart::access_list`): the access-list item at the
+    ///         cursor's `at` (its bytes read from the stream), its address warmed (not a
+    ///         precompile) and its keys `key .. key + 16` warmed with their values in
+    ///         `Global.worldRoot` as originals (a warm slot keeps its entry); the cursor moves to
+    ///         the next keys, the next item (its offset: this item's end), the first
+    ///         authorization (its offset: past the authorization list's header) or `TX_ENTER`.
+    ///         Witness after the records: `BlockEnv` (187, against `BlockCtx.env`), `u32 n`
+    ///         and the opening of stream bytes `[txOffset + at, txOffset + at + n)`, `n` the
+    ///         item's length plus 3 when it is the last and authorizations follow (their list's
+    ///         header); the address's warm-entry opening (not for a precompile); per key its
+    ///         world opening and its warm-slot opening.
+    function _warmItem(
+        WitnessReader memory r,
+        bytes memory m,
+        bytes memory blockCtx,
+        bytes memory g,
+        bytes memory cursor
+    ) internal pure returns (bytes32) {
+        bytes memory env = _env(r, blockCtx);
+        Item memory it;
+        it.at = LibFrame.get(cursor, C_AT, 4);
+        it.item = LibFrame.get(cursor, C_ITEM, 4);
+        it.last = it.item + 1 == LibFrame.get(cursor, C_ITEMS, 4);
+        it.auths = LibFrame.get(cursor, C_AUTHS, 4) != 0;
+        _readItem(r, it, bytes32(LibFrame.get(env, E_STREAM_ROOT, 32)), LibFrame.get(cursor, C_TX_OFFSET, 8) + it.at);
+        uint256 from = LibFrame.get(cursor, C_KEY, 4);
+        uint256 to = from + KEYS_PER_STEP < it.keys ? from + KEYS_PER_STEP : it.keys;
+        bytes32 tree = bytes32(LibFrame.get(g, G_TX_TREE, 32));
+        if (!_isPrecompile(it.who)) {
+            tree = _insertOnce(r, tree, LibSmt.addressKey(TAG_WARM_ACCOUNT, it.who), PRESENT);
+        }
+        tree = _warmKeys(r, it, bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32)), tree, from, to);
+        if (r.ptr != r.end) revert IProverErrors.BadWitness();
+        LibFrame.put(g, G_TX_TREE, 32, uint256(tree));
+        if (to < it.keys) {
+            LibFrame.put(cursor, C_KEY, 4, to);
+        } else if (!it.last) {
+            LibFrame.put(cursor, C_AT, 4, it.at + it.e);
+            LibFrame.put(cursor, C_ITEM, 4, it.item + 1);
+            LibFrame.put(cursor, C_KEY, 4, 0);
+        } else {
+            uint256 b = _byte(it.raw, it.e);
+            // The first authorization, past its list's header; else TX_ENTER.
+            LibFrame.put(cursor, 0, 1, it.auths ? 2 : 3);
+            LibFrame.put(cursor, C_AT, 4, it.auths ? it.at + it.e + (b < 0xf8 ? 1 : b - 0xf6) : 0);
+            LibFrame.put(cursor, C_ITEM, 4, 0);
+            LibFrame.put(cursor, C_KEY, 4, 0);
+        }
+        return keccak256(
+            abi.encodePacked(KIND_TX_SETUP, LibFrame.mA(m), LibFrame.mB(m), keccak256(g), keccak256(cursor), bytes32(0))
+        );
+    }
+
+    /// @notice Keys `from .. to` of the item warm in `tree`, each with its value in `world` (from
+    ///         its opening) as original: no slot is written before the frame.
+    function _warmKeys(WitnessReader memory r, Item memory it, bytes32 world, bytes32 tree, uint256 from, uint256 to)
+        internal
+        pure
+        returns (bytes32)
+    {
+        for (uint256 i = from; i < to; i++) {
+            uint256 slot = _be(it.raw, it.ks + 33 * i + 1, 32);
+            bytes32 wkey = LibSmt.storageKey(it.who, slot);
+            uint256 original = uint256(LibSmt.load(LibSmt.readProof(r, wkey), world, wkey));
+            tree = _insertOnce(r, tree, LibSmt.slotKey(TAG_WARM_SLOT, it.who, slot), _originalValue(original));
+        }
+        return tree;
+    }
+
+    /// @dev An access-list item as `ACCESS_LIST` reads it; offsets are into `raw`.
+    struct Item {
+        bytes raw;
+        uint256 at;
+        uint256 item;
+        bool last;
+        bool auths;
+        uint256 e;
+        address who;
+        uint256 ks;
+        uint256 keys;
+    }
+
+    /// @notice The item's bytes from `u32 n` and the stream opening of `[lo, lo + n)`: its
+    ///         end, address, first key and key count.
+    function _readItem(WitnessReader memory r, Item memory it, bytes32 root, uint256 lo) internal pure {
+        uint256 n = LibWitness.field(LibWitness.skip(r, 4), 0, 4);
+        Tx memory t;
+        t.raw = _stream(r, root, lo, lo + n);
+        it.raw = t.raw;
+        (bool list, uint256 s, uint256 e) = _header(t, 0, n);
+        if (!list || n != e + (it.last && it.auths ? 3 : 0)) revert IProverErrors.BadWitness();
+        it.e = e;
+        (uint256 as_, uint256 p) = _string(t, s, e, 20);
+        it.who = address(uint160(_be(t.raw, as_, 20)));
+        (bool kl, uint256 ks, uint256 ke) = _header(t, p, e);
+        if (t.bad || !kl || ke != e) revert IProverErrors.BadWitness();
+        it.ks = ks;
+        // Each key is `0xa0 ‖ 32 bytes` (`TX_DECODE` checked the list).
+        it.keys = (ke - ks) / 33;
+    }
+
+    /// @notice `BlockEnv` from the reader, against `BlockCtx.env`.
+    function _env(WitnessReader memory r, bytes memory blockCtx) internal pure returns (bytes memory env) {
+        env = r.copy(LibBlock.BLOCK_ENV_LEN);
+        if (keccak256(env) != bytes32(LibFrame.get(blockCtx, LibBlock.B_ENV, 32))) {
+            revert IProverErrors.BadPreimage(LibBlock.SECTION_BLOCK_ENV);
+        }
+    }
+
+    /// @notice `TX_SETUP(BlockCtx, TxCtx, g, cursor)`.
+    function _setupOf(bytes memory m, bytes memory g, bytes memory cursor) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(KIND_TX_SETUP, LibFrame.mA(m), LibFrame.mB(m), keccak256(g), keccak256(cursor), bytes32(0))
+        );
+    }
+
+    // ---------------------------------------------------------------------------------
+    // AUTH.
+
+    /// @dev revm 43's refund for an authority that existed.
+    uint256 private constant AUTH_EXISTING_REFUND = 12_500;
+    uint256 private constant G_REFUND = 64;
+
+    /// @dev One authorization's fields.
+    struct Auth {
+        uint256 chain;
+        address target;
+        uint256 nonce;
+        uint256 yParity;
+        uint256 r;
+        uint256 s;
+        uint256 start;
+        uint256 signedEnd;
+    }
+
+    /// @notice `AUTH` (`tx_start::apply_authorization`, revm 43's `apply_auth_list`): the
+    ///         authorization at the cursor's `at` (read from the stream) is skipped unless its
+    ///         chain id is 0 or the chain's, its nonce is below 2^64 − 1 and its signature
+    ///         recovers (`yParity` ≤ 1, EIP-2's `s`, `ecrecover` of `keccak(0x05 ‖ rlp([chainId,
+    ///         address, nonce]))`); the authority is then warmed (not a precompile), and
+    ///         skipped when it has code that is not a designator (`codeOracle`) or another
+    ///         nonce; else 12,500 goes into `Global.refund` if it existed (not empty), its code
+    ///         becomes `0xef0100 ‖ address` (none for the zero address) and its nonce goes up.
+    ///         The cursor moves to the next authorization (this one's end) or `TX_ENTER`.
+    ///         Witness after the records: `BlockEnv`, `u32 n` and the stream opening of the
+    ///         authorization's `n` bytes; once it recovers, the authority's warm-entry opening
+    ///         (not for a precompile) and its world opening (and leaf preimage).
+    function _authorize(
+        WitnessReader memory r,
+        bytes memory m,
+        bytes memory blockCtx,
+        bytes memory g,
+        bytes memory cursor
+    ) internal view returns (bytes32) {
+        bytes memory env = _env(r, blockCtx);
+        uint256 at = LibFrame.get(cursor, C_AT, 4);
+        uint256 lo = LibFrame.get(cursor, C_TX_OFFSET, 8) + at;
+        uint256 n = LibWitness.field(LibWitness.skip(r, 4), 0, 4);
+        Tx memory t;
+        t.raw = _stream(r, bytes32(LibFrame.get(env, E_STREAM_ROOT, 32)), lo, lo + n);
+        Auth memory au = _parseAuth(t, n);
+        address authority = _authority(t, au);
+        if (authority != address(0)) _apply(r, g, authority, au);
+        if (r.ptr != r.end) revert IProverErrors.BadWitness();
+        uint256 item = LibFrame.get(cursor, C_ITEM, 4) + 1;
+        if (item < LibFrame.get(cursor, C_AUTHS, 4)) {
+            LibFrame.put(cursor, C_AT, 4, at + n);
+            LibFrame.put(cursor, C_ITEM, 4, item);
+        } else {
+            LibFrame.put(cursor, 0, 1, 3);
+            LibFrame.put(cursor, C_AT, 4, 0);
+            LibFrame.put(cursor, C_ITEM, 4, 0);
+        }
+        return _setupOf(m, g, cursor);
+    }
+
+    /// @notice The authorization that is exactly `t.raw` (`n` bytes; `BadWitness` otherwise).
+    function _parseAuth(Tx memory t, uint256 n) internal pure returns (Auth memory au) {
+        (bool list, uint256 s, uint256 e) = _header(t, 0, n);
+        au.start = s;
+        uint256 p;
+        (au.chain, p) = _uint(t, s, e, 32);
+        uint256 as_;
+        (as_, p) = _string(t, p, e, 20);
+        au.target = address(uint160(_be(t.raw, as_, 20)));
+        (au.nonce, p) = _uint(t, p, e, 8);
+        au.signedEnd = p;
+        (au.yParity, p) = _uint(t, p, e, 1);
+        (au.r, p) = _uint(t, p, e, 32);
+        (au.s, p) = _uint(t, p, e, 32);
+        if (t.bad || !list || e != n || p != e) revert IProverErrors.BadWitness();
+    }
+
+    /// @notice The authority, or 0 when the authorization is skipped before any state is read:
+    ///         another chain id, nonce 2^64 − 1, `yParity` > 1, `s` above n/2, no recovery.
+    function _authority(Tx memory t, Auth memory au) internal view returns (address) {
+        if ((au.chain != 0 && au.chain != chainId) || au.nonce == type(uint64).max || au.yParity > 1 || au.s > HALF_N) {
+            return address(0);
+        }
+        bytes memory raw = t.raw;
+        uint256 from = au.start;
+        uint256 len = au.signedEnd - from;
+        bytes memory signed = new bytes(len);
+        assembly ("memory-safe") {
+            mcopy(add(signed, 32), add(add(raw, 32), from), len)
+        }
+        bytes32 h = keccak256(bytes.concat(hex"05", _listHeader(len), signed));
+        // casting to 'uint8' is safe because yParity ≤ 1 here
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return ecrecover(h, uint8(27 + au.yParity), bytes32(au.r), bytes32(au.s));
+    }
+
+    /// @notice The authorization's effect once its authority `who` recovered: `who` warm, then,
+    ///         unless its code is not a designator or its nonce is not the authorization's, the
+    ///         refund of an account that existed, the designator, nonce + 1.
+    function _apply(WitnessReader memory r, bytes memory g, address who, Auth memory au) internal view {
+        if (!_isPrecompile(who)) _insert(r, g, LibSmt.addressKey(TAG_WARM_ACCOUNT, who));
+        Account memory a = LibBlock.openAccount(r, bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32)), who);
+        bool noCode = a.codeHash == 0 || a.codeHash == LibSmt.KECCAK_EMPTY;
+        if (!noCode) {
+            (, uint256 length, address delegate) = codeOracle.entry(a.codeHash);
+            if (length == 0) revert IProverErrors.NotRegistered(a.codeHash);
+            if (delegate == address(0)) return;
+        }
+        if (a.nonce != au.nonce) return;
+        if (a.nonce != 0 || a.balance != 0 || !noCode) {
+            // `Global.refund` (a u64) stays far from overflowing: at most 2^24 / 25,000 of these.
+            LibFrame.put(g, G_REFUND, 8, LibFrame.get(g, G_REFUND, 8) + AUTH_EXISTING_REFUND);
+        }
+        a.codeHash = au.target == address(0) ? LibSmt.KECCAK_EMPTY : keccak256(abi.encodePacked(hex"ef0100", au.target));
+        // the nonce is below 2^64 − 1 (checked in `_authority`)
+        a.nonce += 1;
+        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibBlock.rootWith(a)));
+    }
+
+    /// @notice `tree` with `key` set to `value` from the next opening, unless it holds a value.
+    function _insertOnce(WitnessReader memory r, bytes32 tree, bytes32 key, bytes32 value)
+        internal
+        pure
+        returns (bytes32)
+    {
+        SmtProof memory p = LibSmt.readProof(r, key);
+        if (LibSmt.load(p, tree, key) != 0) return tree;
+        return LibSmt.rootAfter(p, key, value);
+    }
+
+    /// @notice A warm slot's transaction-tree value: `keccak(0x01 ‖ original)`.
+    function _originalValue(uint256 original) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            mstore(0, shl(248, 1))
+            mstore(1, original)
+            h := keccak256(0, 33)
+        }
+    }
+
+    /// @dev The transaction's frame as it starts (`to` is the created address of a creation).
     struct Enter {
+        uint8 kind;
         address to;
         address origin;
         uint256 value;
@@ -746,13 +1068,14 @@ contract ProverTxStart is IOneStepProver {
         uint256 gas;
     }
 
-    /// @notice `keccak(Frame)` of the transaction's frame: `FrameEnv` `TxCall` (kind 7, depth
-    ///         0, `self` = `codeAddress` = the recipient, the origin as caller, the value, the
+    /// @notice `keccak(Frame)` of the transaction's frame: `FrameEnv` `TxCall` (kind 7) or
+    ///         `TxCreate` (kind 8, the init code's hash), depth 0, `self` = `codeAddress` = the
+    ///         recipient (the created address), the origin as caller, the value, the
     ///         code hash that runs, the cursor's input view, no output range), the code's root
     ///         and length, pc 0, the gas, empty stack, memory and return data.
     function _frame(Enter memory e, bytes memory input) internal pure returns (bytes32) {
         bytes memory env = abi.encodePacked(
-            uint8(7), false, uint16(0), e.to, e.to, e.origin, e.value, e.codeHash, input, uint64(0), uint64(0)
+            e.kind, false, uint16(0), e.to, e.to, e.origin, e.value, e.codeHash, input, uint64(0), uint64(0)
         );
         return keccak256(
             abi.encodePacked(
@@ -772,6 +1095,74 @@ contract ProverTxStart is IOneStepProver {
                 bytes32(0)
             )
         );
+    }
+
+    /// @notice A creation's `TX_ENTER` before its frame (`tx_start::TxStart::enter_create`,
+    ///         revm 43's `make_create_frame`): the init code is the input of the entry whose
+    ///         bytes hash to `TxCtx.leaf` (its root and length from `codeOracle`); the sender's
+    ///         nonce goes up and the created address (`TxCtx.created`, which must be the
+    ///         sender's next address) is warmed, both before the snapshot, which this returns;
+    ///         then the value leaves the sender, the address joins the created set and gets
+    ///         nonce 1 and the value. A created address with code or a nonce (revm's
+    ///         `CreateCollision`: a keccak collision, or a genesis allocating it) is refused, as
+    ///         the Rust machine refuses it. Witness after the records: `u32 n ‖ n` bytes of the
+    ///         entry, the sender's world opening (and leaf preimage; both its writes go through
+    ///         it), the created address's warm entry's transaction-tree opening (none for a
+    ///         precompile), the created account's world opening against the root the sender's
+    ///         writes left (and leaf preimage), its created-set entry's transaction-tree opening.
+    function _enterCreate(WitnessReader memory r, bytes memory txCtx, bytes memory g, Enter memory e)
+        internal
+        view
+        returns (bytes32 snapshot)
+    {
+        e.kind = FRAME_TX_CREATE;
+        e.to = address(uint160(LibFrame.get(txCtx, T_CREATED, 20)));
+        Tx memory t;
+        t.raw = r.copy(LibWitness.field(LibWitness.skip(r, 4), 0, 4));
+        if (keccak256(t.raw) != bytes32(LibFrame.get(txCtx, LibBlock.T_LEAF, 32))) {
+            revert IProverErrors.BadPreimage(SECTION_ENTRY);
+        }
+        _decode(t);
+        // `TX_DECODE` took these bytes as a creation: anything else is not this state's entry.
+        if (t.bad || !t.create) revert IProverErrors.BadWitness();
+        e.codeHash = LibSmt.KECCAK_EMPTY;
+        if (t.inputEnd > t.inputStart) {
+            bytes memory raw = t.raw;
+            uint256 from = t.inputStart;
+            uint256 n = t.inputEnd - from;
+            bytes32 h;
+            assembly ("memory-safe") {
+                h := keccak256(add(add(raw, 32), from), n)
+            }
+            e.codeHash = h;
+            (e.root, e.length,) = codeOracle.entry(h);
+            if (e.length == 0) revert IProverErrors.NotRegistered(h);
+        }
+        Account memory a = LibBlock.openAccount(r, bytes32(LibFrame.get(g, LibBlock.G_WORLD, 32)), e.origin);
+        if (_created(e.origin, a.nonce) != e.to) revert IProverErrors.BadWitness();
+        // the nonce is below 2^64 − 1 (`TX_DECODE` checked it), so the bump stays a u64
+        a.nonce += 1;
+        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibBlock.rootWith(a)));
+        if (!_isPrecompile(e.to)) _insert(r, g, LibSmt.addressKey(TAG_WARM_ACCOUNT, e.to));
+        snapshot = keccak256(g);
+        // `TX_DECODE` checked the balance covers the value after the charge; saturating as
+        // the machine does.
+        a.balance = a.balance < e.value ? 0 : a.balance - e.value;
+        Account memory c = LibBlock.openAccount(r, LibBlock.rootWith(a), e.to);
+        if (c.nonce != 0 || (c.codeHash != 0 && c.codeHash != LibSmt.KECCAK_EMPTY)) {
+            revert IProverErrors.UnsupportedStep(KIND_TX_SETUP, 0);
+        }
+        _insert(r, g, LibSmt.addressKey(TAG_CREATED, e.to));
+        c.nonce = 1;
+        unchecked {
+            c.balance = c.balance + e.value < c.balance ? type(uint256).max : c.balance + e.value;
+        }
+        LibFrame.put(g, LibBlock.G_WORLD, 32, uint256(LibBlock.rootWith(c)));
+    }
+
+    /// @notice Sets the transaction-tree key `key` of `g` to 1 from the next opening.
+    function _insert(WitnessReader memory r, bytes memory g, bytes32 key) internal pure {
+        LibFrame.put(g, G_TX_TREE, 32, uint256(_insertOnce(r, bytes32(LibFrame.get(g, G_TX_TREE, 32)), key, PRESENT)));
     }
 
     /// @notice The code the frame runs: `to`'s, or its delegate's when `to` holds a

@@ -13,9 +13,8 @@
 //! same way; their `DEPOSIT_NEXT`/`DEPOSIT_CHECK` steps are left out here (the deposits are
 //! not in the prover's `Portal`; `deposits.rs` proves them against real ones).
 //!
-//! What it is not: the setup steps after `TX_DECODE` (`ACCESS_LIST` … `TX_ENTER` of a
-//! creation, `NotProvable`) are left out (the creation's code deposit is proven since
-//! `ProverCreate`); the trace's agreement with `run_unit` and the chain is
+//! What it is not: a setup step without an L1 side (`NotProvable`: a call to a
+//! precompile, a deposit's `TX_ENTER`) is left out; the trace's agreement with `run_unit` and the chain is
 //! `protocol/tests/it/trace_api.rs`.
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -235,8 +234,8 @@ fn trace_witnesses_take_the_prover_to_the_next_commitment() {
     assert_eq!(checked.get("TX_END_*").copied(), Some(5 * 3));
     assert_eq!(checked.get("BLOCK_CLOSE").copied(), Some(1));
     assert_eq!(checked.get("TX_DECODE").copied(), Some(6));
-    // The four calls (the creation's is not built on L1).
-    assert_eq!(checked.get("TX_ENTER").copied(), Some(4));
+    // The four calls and the creation.
+    assert_eq!(checked.get("TX_ENTER").copied(), Some(5));
 }
 
 /// A block opening with deposits (an ETH mint to an EOA, a call writing storage and

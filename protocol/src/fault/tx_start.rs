@@ -56,8 +56,8 @@
 //! take as input);
 //! `TX_EXEC` is the machine's own, on a call stack whose base is 0.
 //!
-//! Bounded steps and what a witness will need (`OneStepProver` is not built for these
-//! steps): `TX_DECODE` reads two table entries (one or two `FE31` leaves each) and the
+//! Bounded steps and what a witness needs (`ProverTxStart` takes all but entries above
+//! 4 KiB): `TX_DECODE` reads two table entries (one or two `FE31` leaves each) and the
 //! transaction's bytes, up to 4 KiB as a range of `FE31` leaves (≤ 134) with one range
 //! proof against `BlockEnv.streamRoot` ([`TxStart::entry_opening`] gives both openings);
 //! above 4 KiB the bytes are not read: the step uses the facts
@@ -73,8 +73,9 @@
 //!
 //! What it is not: no creation onto an address that has code or a nonce (revm's
 //! `CreateCollision`, [`TxStartError::Unsupported`]: a keccak collision or a genesis
-//! allocating the address), no deposits (`super::deposits` takes them, and reuses `TX_ENTER`), no witness
-//! bytes and no L1 side. An account that exists with nothing in it (no leaf in Blink's tree) counts as
+//! allocating the address), no deposits (`super::deposits` takes them, and reuses
+//! `TX_ENTER`); the witnesses are `super::tx_start_witness`'s. An account that exists with
+//! nothing in it (no leaf in Blink's tree) counts as
 //! absent for `AUTH`'s refund, where revm asks its database. Pure code: no I/O.
 
 use std::sync::Arc;
@@ -283,6 +284,22 @@ impl BlockData {
             next_record_pos: 0,
         };
         Self::new(env, Bytes::from(bytes), config)
+    }
+
+    /// The `FE31` leaves holding stream bytes `[lo, hi)` (one at least) and their range
+    /// proof against `BlockEnv.streamRoot`.
+    pub fn stream_opening(
+        &self,
+        lo: u64,
+        hi: u64,
+    ) -> Result<(Vec<B256>, RangeProof), TxStartError> {
+        let a = lo / 31;
+        let b = hi.div_ceil(31).max(a + 1);
+        let mut all = blob::stream_leaves(&self.stream);
+        all.resize(1 << STREAM_TREE_DEPTH, B256::ZERO);
+        let proof = tree::prove_range(&all, a, b - a)
+            .map_err(|_| TxStartError::Inconsistent("range outside the stream tree"))?;
+        Ok((all[a as usize..b as usize].to_vec(), proof))
     }
 
     /// Table entry `k`'s byte range in the stream (`None`: the empty entry).
@@ -904,16 +921,7 @@ impl TxStart {
             table + 4 * (k - 1)
         };
         let table_bytes = (first, table + 4 * k + 4);
-        let leaves = blob::stream_leaves(&self.data.stream);
-        let open = |(lo, hi): (u64, u64)| -> Result<(Vec<B256>, RangeProof), TxStartError> {
-            let a = lo / 31;
-            let b = hi.div_ceil(31).max(a + 1);
-            let mut all = leaves.clone();
-            all.resize(1 << STREAM_TREE_DEPTH, B256::ZERO);
-            let proof = tree::prove_range(&all, a, b - a)
-                .map_err(|_| TxStartError::Inconsistent("range outside the stream tree"))?;
-            Ok((all[a as usize..b as usize].to_vec(), proof))
-        };
+        let open = |(lo, hi): (u64, u64)| self.data.stream_opening(lo, hi);
         let table = open(table_bytes)?;
         let bytes = match self.data.entry_range(k) {
             Some((lo, hi)) if hi > lo && hi - lo <= ONE_STEP_TX_BYTES => {
@@ -1066,7 +1074,7 @@ pub fn w32_view(data: &[u8]) -> View {
 }
 
 /// An RLP item at `pos`: (payload start, payload end).
-fn rlp_item(raw: &[u8], pos: usize) -> Option<(usize, usize)> {
+pub(super) fn rlp_item(raw: &[u8], pos: usize) -> Option<(usize, usize)> {
     let mut buf = raw.get(pos..)?;
     let before = buf.len();
     let header = Header::decode(&mut buf).ok()?;

@@ -342,7 +342,7 @@ impl UnitState {
                     tx_start_witness::enter_codes(t),
                 ) {
                     (Ok(witness), Ok(codes)) => Ok(StepProof { witness, codes }),
-                    // A creation or a call to a precompile: no L1 side yet.
+                    // A call to a precompile, a deposit's: no L1 side yet.
                     (Err(TxStartError::Unsupported(_)), _) => {
                         Err(TraceError::NotProvable(StepKind::TxEnter))
                     }
@@ -357,6 +357,30 @@ impl UnitState {
                 }
                 (Err(e), _) | (_, Err(e)) => Err(e.into()),
             },
+            Self::Start(t)
+                if t.setup.as_ref().map(|s| s.cursor.next) == Some(SetupStep::AccessList) =>
+            {
+                match tx_start_witness::access_list_witness(t) {
+                    Ok(witness) => Ok(only(witness)),
+                    // A deposit's setup: no L1 side yet.
+                    Err(TxStartError::Unsupported(_)) => {
+                        Err(TraceError::NotProvable(StepKind::AccessList))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Self::Start(t) if t.setup.as_ref().map(|s| s.cursor.next) == Some(SetupStep::Auth) => {
+                match (
+                    tx_start_witness::auth_witness(t),
+                    tx_start_witness::auth_codes(t),
+                ) {
+                    (Ok(witness), Ok(codes)) => Ok(StepProof { witness, codes }),
+                    (Err(TxStartError::Unsupported(_)), _) => {
+                        Err(TraceError::NotProvable(StepKind::Auth))
+                    }
+                    (Err(e), _) | (_, Err(e)) => Err(e.into()),
+                }
+            }
             other => Err(TraceError::NotProvable(other.kind())),
         }
     }

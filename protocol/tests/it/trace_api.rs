@@ -174,14 +174,18 @@ fn block_trace_matches_the_units_and_the_chain() {
             let kind = trace.step_kind(j, k).expect("kind");
             let proof = trace.witness(j, k);
             match kind {
-                StepKind::Exec | StepKind::TxEnd | StepKind::TxDecode => {
+                StepKind::Exec
+                | StepKind::TxEnd
+                | StepKind::TxDecode
+                | StepKind::AccessList
+                | StepKind::Auth => {
                     let p = proof.expect("a layout exists");
                     // Version 1, then the pre-state's preimage, whose hash is step k's M.
                     assert_eq!(p.witness[0], 1);
                     let pre = alloy_primitives::keccak256(&p.witness[1..162]);
                     assert_eq!(Ok(pre), trace.step_commitment(j, k), "unit {j} step {k}");
                 }
-                // A call's has a layout; a creation's not yet.
+                // A call's and a creation's have a layout; a call to a precompile's not yet.
                 StepKind::TxEnter => match proof {
                     Ok(p) => assert_eq!(p.witness[0], 1),
                     Err(e) => assert_eq!(e, TraceError::NotProvable(StepKind::TxEnter)),
