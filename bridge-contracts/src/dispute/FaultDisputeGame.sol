@@ -268,7 +268,7 @@ contract FaultDisputeGame is IDisputeErrors {
             post = Claim.unwrap(parent.claim);
             postDepth = MAX_DEPTH;
         } else {
-            if (leaf == (uint256(1) << MAX_DEPTH) - 1) revert InvalidPosition();
+            // The parent is a left child: a leaf follows it.
             pre = _stepPre(leaf, parent.claim, _preState);
             ClaimData storage next = _traceAncestor(Position.wrap(parentPos.raw() + 1), _claimIndex);
             post = _stepPost(leaf + 1, next.claim);
@@ -405,11 +405,9 @@ contract FaultDisputeGame is IDisputeErrors {
         if (_parentIndex >= claimData.length) revert InvalidParent();
         ClaimData storage parent = claimData[_parentIndex];
         Position parentPos = parent.position;
-        if (!_isAttack) {
-            if (_parentIndex == 0) revert CannotDefendRootClaim();
-            // A rightmost claim commits to the last leaf: nothing follows it to dispute.
-            if (parentPos.indexAtDepth() == (uint256(1) << parentPos.depth()) - 1) revert InvalidPosition();
-        }
+        // Every claim but the root is a left child, so only the root commits to the last leaf
+        // and has nothing after it to dispute.
+        if (!_isAttack && _parentIndex == 0) revert CannotDefendRootClaim();
         Position nextPos = parentPos.move(_isAttack);
         uint256 nextDepth = nextPos.depth();
         if (nextDepth > MAX_DEPTH) revert GameDepthExceeded();
@@ -454,8 +452,9 @@ contract FaultDisputeGame is IDisputeErrors {
     function _traceAncestor(Position _pos, uint256 _start) internal view returns (ClaimData storage a) {
         Position target = _pos.traceAncestor();
         a = claimData[_start];
+        // It is on the path: the claim before (after) a leaf is the one the path's last attack
+        // (defence) started from.
         while (a.position.raw() != target.raw()) {
-            if (a.parentIndex == NO_PARENT) revert InvalidPosition();
             a = claimData[a.parentIndex];
         }
     }

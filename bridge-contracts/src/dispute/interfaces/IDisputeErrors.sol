@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import { Claim } from "../lib/Types.sol";
-
 /// @title IDisputeErrors
 /// @notice Every custom error of `FaultDisputeGame` and `DisputeGameFactory`, in one place so
 ///         both ABIs list them.
@@ -22,8 +20,6 @@ interface IDisputeErrors {
     error CannotDefendRootClaim();
     /// @notice The move would go below the deepest level; counter such a claim with `step`.
     error GameDepthExceeded();
-    /// @notice The position has no trace index after it (a defence of the last leaf).
-    error InvalidPosition();
     /// @notice The side to move has used its whole clock: the move is out of turn.
     error ClockTimeExceeded();
     /// @notice The same claim at the same position against the same parent exists.
@@ -58,6 +54,4 @@ interface IDisputeErrors {
     error GameAlreadyExists(address game);
     /// @notice The caller is not a game of this factory.
     error UnknownGame();
-    /// @notice The first claim must differ from the root claim it attacks.
-    error UnexpectedRootClaim(Claim rootClaim);
 }
