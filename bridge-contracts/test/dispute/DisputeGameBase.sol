@@ -44,8 +44,9 @@ contract Deployer {
         FaultDisputeGame.Config memory _cfg
     ) external {
         // A contract's nonce starts at 1: the oracle is CREATE #1, the factory CREATE #2.
-        address predicted =
-            address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), bytes1(0x02))))));
+        address predicted = address(
+            uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), bytes1(0x02)))))
+        );
         oracle = new OutputOracle(_proposer, predicted, _interval, _period, _bond, _start);
         factory = new DisputeGameFactory(oracle, _anchorRoot, _anchorCursor, _cfg);
         require(address(factory) == predicted, "prediction");
@@ -140,7 +141,6 @@ abstract contract DisputeGameBase is TestBase {
         return keccak256(abi.encodePacked(_kind, _a, _b, _c, bytes32(0), bytes32(0)));
     }
 
-
     /// @dev Block leaf `i` of the range (0-based), padded past the output's block.
     function _L(uint256 _i) internal view returns (bytes32) {
         uint256 i = _i >= INTERVAL ? INTERVAL - 1 : _i;
@@ -163,7 +163,8 @@ abstract contract DisputeGameBase is TestBase {
     function _unitPre(uint256 _i, uint256 _j) internal view returns (bytes32) {
         if (_j > 0) return _unit(_i, _j - 1);
         if (_i >= INTERVAL) return _L(_i - 1);
-        (bytes32 o, bytes32 c) = _i == 0 ? (outputAt[first], cursorAt[first]) : (outputAt[first + _i], cursorAt[first + _i]);
+        (bytes32 o, bytes32 c) =
+            _i == 0 ? (outputAt[first], cursorAt[first]) : (outputAt[first + _i], cursorAt[first + _i]);
         return _m(1, o, c, horizon);
     }
 

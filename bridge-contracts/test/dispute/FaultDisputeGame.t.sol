@@ -64,7 +64,10 @@ contract FaultDisputeGameTest is DisputeGameBase {
     function test_create_opensAGameAndMarksTheDispute() public view {
         vm.assertEq(factory.gameCount(), 1);
         vm.assertEq(game.claimDataLen(), 2);
-        vm.assertEq(Claim.unwrap(game.rootClaim()), _m(7, oracle.getOutput(index).outputRoot, cursorAt[(index + 1) * INTERVAL], 0));
+        vm.assertEq(
+            Claim.unwrap(game.rootClaim()),
+            _m(7, oracle.getOutput(index).outputRoot, cursorAt[(index + 1) * INTERVAL], 0)
+        );
         vm.assertEq(game.horizon(), oracle.getOutput(index).l1Block);
         vm.assertEq(game.anchorOutputRoot(), outputAt[index * INTERVAL]);
         vm.assertEq(oracle.firstDisputed(), index);

@@ -80,7 +80,8 @@ contract FaultDisputeGamePlayTest is DisputeGameBase {
             bool wrong = Claim.unwrap(cl) != _nodeVal(pos);
             if (pos.depth() == MAX) {
                 uint256 leaf = pos.indexAtDepth();
-                bytes memory pre = wrong ? (leaf == 0 ? bytes("") : _preimage((leaf - 1) >> (U + S))) : _preimage(leaf >> (U + S));
+                bytes memory pre =
+                    wrong ? (leaf == 0 ? bytes("") : _preimage((leaf - 1) >> (U + S))) : _preimage(leaf >> (U + S));
                 vm.prank(honest);
                 game.step(c, wrong, pre, "");
                 ++steps;
