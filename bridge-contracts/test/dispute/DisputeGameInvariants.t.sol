@@ -155,11 +155,6 @@ contract DisputeGameInvariantsTest is TestBase {
         t[0] = address(handler);
     }
 
-    /// forge-config: default.invariant.depth = 150
-    function invariant_zzDebug() public view {
-        vm.assertTrue(handler.resolves() == 0 || handler.movesOk() < 12 || handler.stepsOk() < 1);
-    }
-
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 150
     function invariant_bondsAreConserved() public view {
