@@ -435,9 +435,9 @@ contract FaultDisputeGame is IDisputeErrors {
                 parentIndex: uint32(_parentIndex),
                 counteredBy: address(0),
                 claimant: _claimant,
-                // casting to 'uint128' is safe because a bond is below 2^128 wei
+                // casting to 'uint96' is safe because a bond is below 2^96 wei (7.9e10 ETH)
                 // forge-lint: disable-next-line(unsafe-typecast)
-                bond: uint128(msg.value),
+                bond: uint96(msg.value),
                 claim: _claim,
                 position: nextPos,
                 clock: LibClock.wrap(Duration.wrap(nextDuration), Timestamp.wrap(uint64(block.timestamp)))

@@ -130,7 +130,7 @@ contract GameHandler is DisputeGameBase {
         uint256 n = game.claimDataLen();
         for (uint256 i = 0; i < n; ++i) {
             if (game.resolvedSubgames(i)) continue;
-            (,,, uint128 bond,,,) = game.claimData(i);
+            (,,, uint96 bond,,,) = game.claimData(i);
             sum += bond;
         }
         for (uint256 i = 0; i < 4; ++i) {

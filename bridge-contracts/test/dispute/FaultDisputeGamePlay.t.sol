@@ -50,7 +50,7 @@ contract FaultDisputeGamePlayTest is DisputeGameBase {
     function _locked() internal view returns (uint256 h, uint256 d) {
         uint256 n = game.claimDataLen();
         for (uint256 i = 1; i < n; ++i) {
-            (,, address c, uint128 bond,,,) = game.claimData(i);
+            (,, address c, uint96 bond,,,) = game.claimData(i);
             if (game.resolvedSubgames(i)) continue;
             if (c == honest) h += bond;
             else d += bond;

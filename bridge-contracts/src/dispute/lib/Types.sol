@@ -26,7 +26,7 @@ enum GameStatus {
     DEFENDER_WINS
 }
 
-/// @notice One claim of the tree. Three slots.
+/// @notice One claim of the tree. Four slots.
 /// @custom:field parentIndex  Index of the claim it counters, `type(uint32).max` for the root.
 /// @custom:field counteredBy  Set by a step against it, or by resolution to the claimant of
 ///                            its leftmost standing child; zero while it stands.
@@ -40,7 +40,7 @@ struct ClaimData {
     uint32 parentIndex;
     address counteredBy;
     address claimant;
-    uint128 bond;
+    uint96 bond;
     Claim claim;
     Position position;
     Clock clock;
