@@ -95,12 +95,32 @@ mod bindings {
     );
 
     alloy::sol!(
-        /// Output roots posted by the proposer with a bond; final after the challenge window;
-        /// `CHALLENGER` (the future dispute game) may delete outputs inside the window.
+        /// Output roots posted by the proposer with a bond (and, for disputable outputs, the
+        /// block's cursor hash); final after the challenge window unless under dispute;
+        /// `CHALLENGER` (the `DisputeGameFactory`) marks disputes and deletes outputs.
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         OutputOracle,
         "artifacts/OutputOracle.json"
+    );
+
+    alloy::sol!(
+        /// The dispute game over one output (`docs/dispute-game.md`): a binary claim tree over
+        /// the output's blocks, a block's units and a unit's steps, ending in `OneStepProver`;
+        /// chess clocks, bonds, bottom-up resolution. One clone per game.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        FaultDisputeGame,
+        "artifacts/FaultDisputeGame.json"
+    );
+
+    alloy::sol!(
+        /// Opens `FaultDisputeGame`s against `OutputOracle` outputs and applies their results
+        /// (the oracle's `CHALLENGER`).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        DisputeGameFactory,
+        "artifacts/DisputeGameFactory.json"
     );
 
     alloy::sol!(
@@ -318,11 +338,11 @@ pub mod predeploys;
 pub mod workloads;
 
 pub use bindings::{
-    BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
-    L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
-    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd,
-    ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair,
-    WorkloadProxy, WorkloadRouter,
+    BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, DisputeGameFactory,
+    FaultDisputeGame, FeeVault, GasPriceOracle, L1Block, L1History, L1StandardBridge,
+    L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal, ProverBlockEnd,
+    ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd, ProverTxStart, SmtVerifier,
+    TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -504,6 +524,8 @@ mod tests {
             ("ProverCall", &ProverCall::DEPLOYED_BYTECODE),
             ("ProverCreate", &ProverCreate::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
+            ("FaultDisputeGame", &FaultDisputeGame::DEPLOYED_BYTECODE),
+            ("DisputeGameFactory", &DisputeGameFactory::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());
         }
