@@ -115,15 +115,6 @@ mod bindings {
     );
 
     alloy::sol!(
-        /// Opens `FaultDisputeGame`s against `OutputOracle` outputs and applies their results
-        /// (the oracle's `CHALLENGER`).
-        #[sol(rpc)]
-        #[derive(Debug, PartialEq, Eq)]
-        DisputeGameFactory,
-        "artifacts/DisputeGameFactory.json"
-    );
-
-    alloy::sol!(
         /// L1 side of the ERC-20 bridge: locks L1 tokens and has `L2StandardBridge` mint them
         /// on L2 through the Portal (OP Stack's `depositERC20` / `depositERC20To` /
         /// `ERC20DepositInitiated`).
@@ -338,11 +329,11 @@ pub mod predeploys;
 pub mod workloads;
 
 pub use bindings::{
-    BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, DisputeGameFactory,
-    FaultDisputeGame, FeeVault, GasPriceOracle, L1Block, L1History, L1StandardBridge,
-    L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle, Portal, ProverBlockEnd,
-    ProverCall, ProverCreate, ProverMemory, ProverState, ProverTxEnd, ProverTxStart, SmtVerifier,
-    TestToken, WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy, WorkloadRouter,
+    BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FaultDisputeGame, FeeVault,
+    GasPriceOracle, L1Block, L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge,
+    OneStepProver, OutputOracle, Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverMemory,
+    ProverState, ProverTxEnd, ProverTxStart, SmtVerifier, TestToken, WorkloadCounter,
+    WorkloadFactory, WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -525,7 +516,6 @@ mod tests {
             ("ProverCreate", &ProverCreate::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
             ("FaultDisputeGame", &FaultDisputeGame::DEPLOYED_BYTECODE),
-            ("DisputeGameFactory", &DisputeGameFactory::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());
         }
