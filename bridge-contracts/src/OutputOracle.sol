@@ -6,11 +6,16 @@ pragma solidity 0.8.30;
 ///         a bond of exactly `BOND` wei. An output is final once `FINALIZATION_PERIOD_SECONDS`
 ///         have passed since it was posted without being deleted; then anyone may `finalize`
 ///         it, which returns its bond to the proposer (once).
-/// @dev    Dispute seam: `CHALLENGER` is a placeholder for the dispute game contract (a
-///         separate issue). It may `deleteOutputs(fromIndex)` while output `fromIndex` is still
-///         in its challenge window; the deleted outputs' bonds go to `CHALLENGER`, which is where
-///         the dispute game will hold and split them. Until that contract exists, `CHALLENGER`
-///         can be any address (a devnet key). Staking of the proposer is another seam: today
+/// @dev    Disputes: `CHALLENGER` is the `DisputeGameFactory` (`src/dispute/`), or any address
+///         (a devnet key) where no game is deployed. It marks an output under dispute
+///         (`markDisputed`) when a game opens against it and clears the mark when the game
+///         ends (`clearDispute`); while output `k` is under dispute no output `j ≥ k` finalizes,
+///         since a won game deletes `k` and every later output. It may `deleteOutputs(fromIndex)`
+///         while output `fromIndex` is in its challenge window or under dispute; the deleted
+///         outputs' bonds go to `CHALLENGER`, which passes them to the game's winner. A proposal
+///         may carry `keccak(BlockCursor)` of its block (`proposeOutputWithCursor`), the half of
+///         the game's block-level leaf the output root does not hold; a game can only be played
+///         over outputs that carry it. Staking of the proposer is another seam: today
 ///         `PROPOSER` is a single immutable address.
 contract OutputOracle {
     /// @notice An output proposal. Fits in two storage slots.
@@ -45,6 +50,14 @@ contract OutputOracle {
 
     OutputProposal[] internal _outputs;
 
+    /// @dev `keccak(BlockCursor)` after each output's block, 0 when proposed without one.
+    mapping(uint256 index => bytes32 cursorHash) internal _cursorHashes;
+    /// @dev Open games per output index.
+    mapping(uint256 index => uint256 count) internal _disputes;
+    /// @notice The lowest output index under dispute, `type(uint256).max` when none: outputs
+    ///         from it on cannot finalize.
+    uint256 public firstDisputed = type(uint256).max;
+
     /// @notice An output was proposed.
     /// @param outputRoot     The output root.
     /// @param l2OutputIndex  Its index.
@@ -68,6 +81,13 @@ contract OutputOracle {
         uint256 indexed prevNextOutputIndex, uint256 indexed newNextOutputIndex, uint256 forfeitedBond
     );
 
+    /// @notice A game opened (`disputed`) or ended (`!disputed`) against an output.
+    /// @param l2OutputIndex  Index of the output.
+    /// @param disputed       Whether a game opened.
+    event OutputDisputed(uint256 indexed l2OutputIndex, bool disputed);
+
+    /// @notice The output (or an earlier one) is under dispute.
+    error OutputUnderDispute();
     /// @notice The caller is not `PROPOSER`.
     error NotProposer();
     /// @notice The caller is not `CHALLENGER`.
@@ -124,6 +144,24 @@ contract OutputOracle {
     /// @param _outputRoot     The L2 output root; non-zero.
     /// @param _l2BlockNumber  Must equal `nextBlockNumber()`.
     function proposeOutput(bytes32 _outputRoot, uint256 _l2BlockNumber) external payable {
+        _propose(_outputRoot, _l2BlockNumber);
+        delete _cursorHashes[_outputs.length - 1];
+    }
+
+    /// @notice `proposeOutput` with `keccak(BlockCursor)` after block `_l2BlockNumber`, which a
+    ///         dispute game needs to bisect over the output's blocks.
+    /// @param _outputRoot     The L2 output root; non-zero.
+    /// @param _cursorHash     `keccak(BlockCursor)` after the block.
+    /// @param _l2BlockNumber  Must equal `nextBlockNumber()`.
+    function proposeOutputWithCursor(bytes32 _outputRoot, bytes32 _cursorHash, uint256 _l2BlockNumber)
+        external
+        payable
+    {
+        _propose(_outputRoot, _l2BlockNumber);
+        _cursorHashes[_outputs.length - 1] = _cursorHash;
+    }
+
+    function _propose(bytes32 _outputRoot, uint256 _l2BlockNumber) internal {
         if (msg.sender != PROPOSER) revert NotProposer();
         if (msg.value != BOND) revert WrongBond();
         if (_outputRoot == bytes32(0)) revert ZeroOutputRoot();
@@ -155,35 +193,80 @@ contract OutputOracle {
         if (_index >= _outputs.length) revert UnknownOutput();
         OutputProposal storage output = _outputs[_index];
         if (!_windowElapsed(output.timestamp)) revert NotFinalizable();
+        if (_index >= firstDisputed) revert OutputUnderDispute();
         if (output.bondReturned) revert AlreadyFinalized();
         output.bondReturned = true;
         emit OutputFinalized(_index, output.outputRoot, BOND);
         _send(PROPOSER, BOND);
     }
 
-    /// @notice Dispute seam: deletes output `_fromIndex` and every later one, while output
-    ///         `_fromIndex` is still in its challenge window. Their bonds go to `CHALLENGER`.
-    /// @dev    Later outputs were posted no earlier than `_fromIndex`, so none of the deleted
-    ///         outputs can have been finalized.
+    /// @notice Deletes output `_fromIndex` and every later one, while output `_fromIndex` is
+    ///         still in its challenge window or under dispute. Their bonds go to `CHALLENGER`.
+    /// @dev    Later outputs were posted no earlier than `_fromIndex`, and none at or after a
+    ///         disputed index finalizes, so none of the deleted outputs can have been finalized.
+    ///         Disputes of deleted outputs are dropped (their games find the output gone).
     /// @param _fromIndex  First output to delete.
     function deleteOutputs(uint256 _fromIndex) external {
         if (msg.sender != CHALLENGER) revert NotChallenger();
         uint256 len = _outputs.length;
         if (_fromIndex >= len) revert UnknownOutput();
-        if (_windowElapsed(_outputs[_fromIndex].timestamp)) revert OutputFinal();
+        if (_windowElapsed(_outputs[_fromIndex].timestamp) && _fromIndex < firstDisputed) revert OutputFinal();
         for (uint256 i = len; i > _fromIndex; --i) {
             _outputs.pop();
+            delete _disputes[i - 1];
         }
+        if (firstDisputed >= _fromIndex) firstDisputed = type(uint256).max;
         uint256 forfeited = (len - _fromIndex) * BOND;
         emit OutputsDeleted(len, _fromIndex, forfeited);
         _send(CHALLENGER, forfeited);
     }
 
-    /// @notice Whether output `_index` exists and its challenge window has elapsed.
+    /// @notice Marks output `_index` under dispute (one more open game against it).
+    /// @param _index  Index of the output; must exist and not be final.
+    function markDisputed(uint256 _index) external {
+        if (msg.sender != CHALLENGER) revert NotChallenger();
+        if (_index >= _outputs.length) revert UnknownOutput();
+        if (_windowElapsed(_outputs[_index].timestamp) && _index < firstDisputed) revert OutputFinal();
+        ++_disputes[_index];
+        if (_index < firstDisputed) firstDisputed = _index;
+        emit OutputDisputed(_index, true);
+    }
+
+    /// @notice One game against output `_index` ended without deleting it.
+    /// @dev    Scans forward for the next disputed index: at most the outputs still in their
+    ///         window or under dispute, a few hundred.
+    /// @param _index  Index of the output.
+    function clearDispute(uint256 _index) external {
+        if (msg.sender != CHALLENGER) revert NotChallenger();
+        if (_disputes[_index] == 0) return;
+        if (--_disputes[_index] == 0 && _index == firstDisputed) {
+            uint256 len = _outputs.length;
+            uint256 next = type(uint256).max;
+            for (uint256 i = _index + 1; i < len; ++i) {
+                if (_disputes[i] != 0) {
+                    next = i;
+                    break;
+                }
+            }
+            firstDisputed = next;
+        }
+        emit OutputDisputed(_index, false);
+    }
+
+    /// @notice Whether output `_index` exists, its challenge window has elapsed and no output
+    ///         up to it is under dispute.
     /// @param _index  Index of the output.
     /// @return True when the output is final (its bond may or may not have been returned yet).
     function isFinalized(uint256 _index) external view returns (bool) {
-        return _index < _outputs.length && _windowElapsed(_outputs[_index].timestamp);
+        return _index < _outputs.length && _windowElapsed(_outputs[_index].timestamp) && _index < firstDisputed;
+    }
+
+    /// @notice `keccak(BlockCursor)` after output `_index`'s block, 0 when it was proposed without.
+    /// @param _index  Index of the output.
+    /// @return The cursor hash.
+    function cursorHash(uint256 _index) external view returns (bytes32) {
+        if (_index >= _outputs.length) revert UnknownOutput();
+        return _cursorHashes[_index];
     }
 
     /// @notice Index of the most recent output. Reverts with `NoOutputs` when there is none.

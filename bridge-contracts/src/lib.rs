@@ -95,12 +95,23 @@ mod bindings {
     );
 
     alloy::sol!(
-        /// Output roots posted by the proposer with a bond; final after the challenge window;
-        /// `CHALLENGER` (the future dispute game) may delete outputs inside the window.
+        /// Output roots posted by the proposer with a bond (and, for disputable outputs, the
+        /// block's cursor hash); final after the challenge window unless under dispute;
+        /// `CHALLENGER` (the `DisputeGameFactory`) marks disputes and deletes outputs.
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         OutputOracle,
         "artifacts/OutputOracle.json"
+    );
+
+    alloy::sol!(
+        /// The dispute game over one output (`docs/dispute-game.md`): a binary claim tree over
+        /// the output's blocks, a block's units and a unit's steps, ending in `OneStepProver`;
+        /// chess clocks, bonds, bottom-up resolution. One clone per game.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        FaultDisputeGame,
+        "artifacts/FaultDisputeGame.json"
     );
 
     alloy::sol!(
@@ -340,12 +351,11 @@ pub mod predeploys;
 pub mod workloads;
 
 pub use bindings::{
-    BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FeeVault, GasPriceOracle, L1Block,
-    L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge, OneStepProver, OutputOracle,
-    Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit, ProverDerive, ProverMemory,
-    ProverState,
-    ProverTxEnd, ProverTxStart, SmtVerifier, TestToken, WorkloadCounter, WorkloadFactory,
-    WorkloadPair, WorkloadProxy, WorkloadRouter,
+    BatchDataOracle, BatchInbox, BlinkMintableERC20, CodeOracle, FaultDisputeGame, FeeVault,
+    GasPriceOracle, L1Block, L1History, L1StandardBridge, L2BlockHashes, L2StandardBridge,
+    OneStepProver, OutputOracle, Portal, ProverBlockEnd, ProverCall, ProverCreate, ProverDeposit,
+    ProverDerive, ProverMemory, ProverState, ProverTxEnd, ProverTxStart, SmtVerifier, TestToken,
+    WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
 pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
 
@@ -529,6 +539,7 @@ mod tests {
             ("ProverDeposit", &ProverDeposit::DEPLOYED_BYTECODE),
             ("ProverDerive", &ProverDerive::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
+            ("FaultDisputeGame", &FaultDisputeGame::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());
         }
