@@ -169,9 +169,8 @@ impl Prover {
     /// `max_deposit_gas` and the oracle), `L1History` (10), `BatchInbox` (11, posted to by
     /// [`SEQUENCER`]), `BatchDataOracle` (12), `ProverDerive` (13, over those three with
     /// `rules`' constants), then the router `OneStepProver` (14) with `chain`'s constants and
-    /// the others (`constructor(chainId, coinbase, prevrandao, blobBaseFee, proverState,
-    /// proverMemory, proverTxEnd, proverBlockEnd, proverCall, proverCreate, proverTxStart,
-    /// proverDeposit, proverDerive)`). Registrations use the nonces from 15. The L1 is at
+    /// the others (`constructor(chainId, coinbase, prevrandao, blobBaseFee, SubProvers(state,
+    /// memory, txEnd, blockEnd, call, create, txStart, deposit, derive))`). Registrations use the nonces from 15. The L1 is at
     /// block 0.
     pub fn with_rules(chain: &ChainConsts, rules: &DeriveRules) -> Result<Self, ProverError> {
         let config = &rules.chain;
@@ -265,15 +264,17 @@ impl Prover {
             coinbase_: chain.coinbase,
             prevrandao_: chain.prevrandao,
             blobBaseFee_: U256::from(chain.blob_base_fee),
-            proverState_: prover_state,
-            proverMemory_: prover_memory,
-            proverTxEnd_: prover_tx_end,
-            proverBlockEnd_: prover_block_end,
-            proverCall_: prover_call,
-            proverCreate_: prover_create,
-            proverTxStart_: prover_tx_start,
-            proverDeposit_: prover_deposit,
-            proverDerive_: derive,
+            provers_: OneStepProver::SubProvers {
+                state: prover_state,
+                mem: prover_memory,
+                txEnd: prover_tx_end,
+                blockEnd: prover_block_end,
+                call: prover_call,
+                create: prover_create,
+                txStart: prover_tx_start,
+                deposit: prover_deposit,
+                derive,
+            },
         }
         .abi_encode();
         let mut init = OneStepProver::BYTECODE.to_vec();

@@ -127,47 +127,47 @@ contract OneStepProver is ProverBase, IOneStepProver {
 
     /// @notice The chain constants environment opcodes read (`machine::ChainConsts`) and the
     ///         sub-provers this router hands families of steps to.
+    /// @notice The sub-provers, one constructor argument (thirteen arguments are too many
+    ///         for the legacy code generator's stack).
+    struct SubProvers {
+        ISubProver state;
+        ISubProver mem;
+        IOneStepProver txEnd;
+        IOneStepProver blockEnd;
+        ISubProver call;
+        ISubProver create;
+        IOneStepProver txStart;
+        IOneStepProver deposit;
+        IOneStepProver derive;
+    }
+
     /// @param chainId_      `CHAINID`.
     /// @param coinbase_     `COINBASE`.
     /// @param prevrandao_   `PREVRANDAO`.
     /// @param blobBaseFee_  `BLOBBASEFEE`.
-    /// @param proverState_  A `ProverState`.
-    /// @param proverMemory_ A `ProverMemory`.
-    /// @param proverTxEnd_  A `ProverTxEnd`.
-    /// @param proverBlockEnd_ A `ProverBlockEnd`.
-    /// @param proverCall_   A `ProverCall`.
-    /// @param proverCreate_ A `ProverCreate`.
-    /// @param proverTxStart_ A `ProverTxStart`.
-    /// @param proverDeposit_ A `ProverDeposit`.
-    /// @param proverDerive_ A `ProverDerive`.
+    /// @param provers_      A `ProverState`, `ProverMemory`, `ProverTxEnd`, `ProverBlockEnd`,
+    ///                      `ProverCall`, `ProverCreate`, `ProverTxStart`, `ProverDeposit` and
+    ///                      `ProverDerive`.
     constructor(
         uint256 chainId_,
         address coinbase_,
         bytes32 prevrandao_,
         uint256 blobBaseFee_,
-        ISubProver proverState_,
-        ISubProver proverMemory_,
-        IOneStepProver proverTxEnd_,
-        IOneStepProver proverBlockEnd_,
-        ISubProver proverCall_,
-        ISubProver proverCreate_,
-        IOneStepProver proverTxStart_,
-        IOneStepProver proverDeposit_,
-        IOneStepProver proverDerive_
+        SubProvers memory provers_
     ) {
         chainId = chainId_;
         coinbase = coinbase_;
         prevrandao = prevrandao_;
         blobBaseFee = blobBaseFee_;
-        proverState = proverState_;
-        proverMemory = proverMemory_;
-        proverTxEnd = proverTxEnd_;
-        proverBlockEnd = proverBlockEnd_;
-        proverCall = proverCall_;
-        proverCreate = proverCreate_;
-        proverTxStart = proverTxStart_;
-        proverDeposit = proverDeposit_;
-        proverDerive = proverDerive_;
+        proverState = provers_.state;
+        proverMemory = provers_.mem;
+        proverTxEnd = provers_.txEnd;
+        proverBlockEnd = provers_.blockEnd;
+        proverCall = provers_.call;
+        proverCreate = provers_.create;
+        proverTxStart = provers_.txStart;
+        proverDeposit = provers_.deposit;
+        proverDerive = provers_.derive;
     }
 
     /// @inheritdoc IOneStepProver

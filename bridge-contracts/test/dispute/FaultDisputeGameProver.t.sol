@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import { IOneStepProver } from "../../src/fault/interfaces/IOneStepProver.sol";
 import { FaultDisputeGame } from "../../src/dispute/FaultDisputeGame.sol";
 import { IDisputeErrors } from "../../src/dispute/interfaces/IDisputeErrors.sol";
 import { LibPosition } from "../../src/dispute/lib/LibPosition.sol";
@@ -37,13 +38,18 @@ contract FaultDisputeGameProverTest is DisputeGameBase {
             vm.parseJsonAddress(json, ".chain.coinbase"),
             vm.parseJsonBytes32(json, ".chain.prevrandao"),
             vm.parseJsonUint(json, ".chain.blobBaseFee"),
-            new ProverState(),
-            new ProverMemory(),
-            new ProverTxEnd(),
-            new ProverBlockEnd(),
-            new ProverCall(codes),
-            new ProverCreate(codes),
-            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, codes)
+            OneStepProver.SubProvers(
+                new ProverState(),
+                new ProverMemory(),
+                new ProverTxEnd(),
+                new ProverBlockEnd(),
+                new ProverCall(codes),
+                new ProverCreate(codes),
+                new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, codes),
+                // no deposit or DERIVE steps here
+                IOneStepProver(address(0)),
+                IOneStepProver(address(0))
+            )
         );
         _deploy(prover, 1_500_000, 1_500_000);
         alice = vm.addr(0xA11CE);

@@ -41,16 +41,18 @@ contract OneStepProverTest is TestBase {
             vm.parseJsonAddress(json, ".chain.coinbase"),
             vm.parseJsonBytes32(json, ".chain.prevrandao"),
             vm.parseJsonUint(json, ".chain.blobBaseFee"),
-            new ProverState(),
-            new ProverMemory(),
-            new ProverTxEnd(),
-            new ProverBlockEnd(),
-            new ProverCall(oracle),
-            new ProverCreate(oracle),
-            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle),
-            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, oracle),
-            // no DERIVE here (test/fault/ProverDerive.t.sol)
-            IOneStepProver(address(0))
+            OneStepProver.SubProvers(
+                new ProverState(),
+                new ProverMemory(),
+                new ProverTxEnd(),
+                new ProverBlockEnd(),
+                new ProverCall(oracle),
+                new ProverCreate(oracle),
+                new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, oracle),
+                new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, oracle),
+                // no DERIVE here (test/fault/ProverDerive.t.sol)
+                IOneStepProver(address(0))
+            )
         );
     }
 
@@ -188,15 +190,17 @@ contract OneStepProverTest is TestBase {
             prover.coinbase(),
             prover.prevrandao(),
             prover.blobBaseFee(),
-            prover.proverState(),
-            prover.proverMemory(),
-            prover.proverTxEnd(),
-            prover.proverBlockEnd(),
-            prover.proverCall(),
-            prover.proverCreate(),
-            prover.proverTxStart(),
-            prover.proverDeposit(),
-            prover.proverDerive()
+            OneStepProver.SubProvers(
+                prover.proverState(),
+                prover.proverMemory(),
+                prover.proverTxEnd(),
+                prover.proverBlockEnd(),
+                prover.proverCall(),
+                prover.proverCreate(),
+                prover.proverTxStart(),
+                prover.proverDeposit(),
+                prover.proverDerive()
+            )
         );
         vm.assertNotEq(other.step(pre, witness), post);
     }
@@ -305,15 +309,17 @@ contract OneStepProverTest is TestBase {
             prover.coinbase(),
             prover.prevrandao(),
             prover.blobBaseFee(),
-            prover.proverMemory(),
-            prover.proverState(),
-            prover.proverTxEnd(),
-            prover.proverBlockEnd(),
-            prover.proverCall(),
-            prover.proverCreate(),
-            prover.proverTxStart(),
-            prover.proverDeposit(),
-            prover.proverDerive()
+            OneStepProver.SubProvers(
+                prover.proverMemory(),
+                prover.proverState(),
+                prover.proverTxEnd(),
+                prover.proverBlockEnd(),
+                prover.proverCall(),
+                prover.proverCreate(),
+                prover.proverTxStart(),
+                prover.proverDeposit(),
+                prover.proverDerive()
+            )
         );
         vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(10)));
         swapped.step(pre, witness);

@@ -53,15 +53,17 @@ contract ProverTxEndTest is TestBase {
             address(0),
             bytes32(0),
             1,
-            new ProverState(),
-            new ProverMemory(),
-            txEnd,
-            blockEnd,
-            new ProverCall(new CodeOracle()),
-            new ProverCreate(new CodeOracle()),
-            new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle()),
-            new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, new CodeOracle()),
-            IOneStepProver(address(0))
+            OneStepProver.SubProvers(
+                new ProverState(),
+                new ProverMemory(),
+                txEnd,
+                blockEnd,
+                new ProverCall(new CodeOracle()),
+                new ProverCreate(new CodeOracle()),
+                new ProverTxStart(1, 2_000_000_000, 1 << 24, 128 * 1024, new CodeOracle()),
+                new ProverDeposit(IDepositHashes(address(new Portal())), 20_000_000, new CodeOracle()),
+                IOneStepProver(address(0))
+            )
         );
         json = vm.readFile("test/fixtures/tx_end.json");
     }
