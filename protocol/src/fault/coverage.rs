@@ -27,8 +27,8 @@
 //! What it is not: it runs nothing but the Rust machine (to aim a targeted out-of-gas
 //! program); revm runs in [`super::differential`], the Solidity prover in
 //! `blink_bridge_contracts::one_step_prover`, and the loop that ties them together in
-//! `blink osp-coverage`. No precompile is covered yet: the machine runs calls to accounts
-//! with code, not to precompiles.
+//! `blink osp-coverage`. Precompile calls are counted apart ([`Coverage::precompiles`], C of
+//! the line: the precompiles with a step `OneStepProver` proved).
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
@@ -3026,8 +3026,8 @@ impl Coverage {
         let _ = writeln!(
             out,
             "precompiles: {calls} calls to {} of {OSAKA_PRECOMPILES} precompiles run by the \
-             machine and checked against revm; none on L1 yet (ProverCall refuses them with \
-             UnsupportedStep, so the line counts {})",
+             machine and checked against revm; {} of them proven by ProverCall (L1's own \
+             precompile by staticcall; inputs above 2 KiB refused with UnsupportedStep)",
             self.precompiles
                 .keys()
                 .map(|(n, _)| *n)
