@@ -1,0 +1,12 @@
+//! `blink-challenger` as a library: the parts of a challenger that decide, pure and
+//! shared by the challenger binary and the sequencer operator's defender.
+//!
+//! * [`position`]: positions in the game tree (`LibPosition.sol`);
+//! * [`solver`]: the honest actor's moves, steps and resolution order for a game as read
+//!   from L1, given the honest trace.
+//!
+//! What it is not (yet): the binary that follows L1, derives the chain, checks outputs
+//! and sends the actions (`docs/dispute-game.md`, "Not done").
+
+pub mod position;
+pub mod solver;
