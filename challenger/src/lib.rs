@@ -3,10 +3,14 @@
 //!
 //! * [`position`]: positions in the game tree (`LibPosition.sol`);
 //! * [`solver`]: the honest actor's moves, steps and resolution order for a game as read
-//!   from L1, given the honest trace.
+//!   from L1, given the honest trace;
+//! * [`game`]: one game on L1, read into the solver's view, and the actions sent;
+//! * [`outputs`]: `OutputOracle`'s proposals and the rule for which one to dispute.
 //!
 //! What it is not (yet): the binary that follows L1, derives the chain, checks outputs
 //! and sends the actions (`docs/dispute-game.md`, "Not done").
 
+pub mod game;
+pub mod outputs;
 pub mod position;
 pub mod solver;
