@@ -56,11 +56,11 @@ pub enum Verdict {
 /// honest chain has judged every one before it (an unknown verdict stops the walk).
 /// Outputs in `skip` (already under a game the challenger plays) end the walk too: the
 /// game deletes them and everything after if they are wrong.
-pub fn first_to_dispute<'a>(
-    outputs: &'a [Output],
+pub fn first_to_dispute(
+    outputs: &[Output],
     verdict: impl Fn(&Output) -> Verdict,
     skip: impl Fn(u64) -> bool,
-) -> Option<&'a Output> {
+) -> Option<&Output> {
     for o in outputs {
         if skip(o.index) {
             return None;
