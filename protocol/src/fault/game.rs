@@ -649,3 +649,69 @@ impl ChainTrace {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_lays_out_leaves_as_the_contract() {
+        assert!(GameShape::new(0, 2, 2).is_err());
+        assert!(GameShape::new(40, 40, 41).is_err());
+        assert!(GameShape::new(40, 40, 40).is_ok());
+        let s = GameShape::new(2, 3, 4).expect("shape");
+        assert_eq!(s.max_depth(), 9);
+        assert_eq!(s.leaf_count(), 512);
+        for leaf in 0..s.leaf_count() {
+            let at = s.split(leaf).expect("split");
+            assert!(at.block < 4 && at.unit < 8 && at.step < 16);
+            assert_eq!(s.leaf(at), Ok(leaf));
+            assert_eq!(
+                leaf,
+                u128::from(at.block) * 128 + u128::from(at.unit) * 16 + u128::from(at.step)
+            );
+        }
+        assert!(s.split(512).is_err());
+        assert!(
+            s.leaf(LeafIndex {
+                block: 4,
+                unit: 0,
+                step: 0
+            })
+            .is_err()
+        );
+        // OP's trace ancestor: the last leaf of a unit is committed at the unit level, of a
+        // block at the block level, the tree's last at the root
+        assert_eq!(s.trace_depth(0), 9);
+        assert_eq!(s.trace_depth(15), 5);
+        assert_eq!(s.level(s.trace_depth(15)), Level::Unit);
+        assert_eq!(s.trace_depth(127), 2);
+        assert_eq!(s.level(s.trace_depth(127)), Level::Block);
+        assert_eq!(s.trace_depth(511), 0);
+        assert_eq!(s.level(9), Level::Step);
+        assert_eq!(s.level(6), Level::Step);
+        assert_eq!(s.level(5), Level::Unit);
+    }
+
+    #[test]
+    fn block_leaves_encode_as_the_contract() {
+        let leaf = BlockLeaf {
+            output_root: B256::repeat_byte(1),
+            cursor_hash: B256::repeat_byte(2),
+        };
+        // keccak(7 ‖ O ‖ keccak C ‖ 0 ‖ 0 ‖ 0) and keccak(1 ‖ O ‖ keccak C ‖ X ‖ 0 ‖ 0)
+        let mut end = vec![7u8];
+        end.extend_from_slice(&[1u8; 32]);
+        end.extend_from_slice(&[2u8; 32]);
+        end.extend_from_slice(&[0u8; 96]);
+        assert_eq!(leaf.claim(), alloy_primitives::keccak256(&end));
+        let mut start = vec![1u8];
+        start.extend_from_slice(&[1u8; 32]);
+        start.extend_from_slice(&[2u8; 32]);
+        start.extend_from_slice(&U256::from(99u64).to_be_bytes::<32>());
+        start.extend_from_slice(&[0u8; 64]);
+        assert_eq!(leaf.opening(99), alloy_primitives::keccak256(&start));
+        assert_eq!(leaf.preimage().len(), 64);
+        assert_eq!(BlockLeaf::no_output().output_root, no_output());
+    }
+}
