@@ -52,6 +52,9 @@
 //!   parent's block-level leaf (output root and derivation cursor) to the first
 //!   `BETWEEN_UNITS`, `DERIVE` held equal to `derive::Deriver` in
 //!   `protocol/tests/it/prologue.rs`;
+//! * [`game`]: the honest trace of a dispute game: the block level over a range
+//!   ([`game::ChainTrace`]: each block run from `BLOCK_START` to its leaf `(O, keccak C)`),
+//!   the claim at every node of `FaultDisputeGame`'s tree and what a `step` at a leaf needs;
 //! * [`smt_witness`]: the calldata encoding of one opening of the state tree (an
 //!   [`crate::smt::SmtProof`] of a key), what `LibSmt` reads, and its decoder mirror.
 //!
@@ -70,6 +73,7 @@ pub mod coverage;
 pub mod deposit_witness;
 pub mod deposits;
 pub mod differential;
+pub mod game;
 pub mod machine;
 pub mod prologue;
 pub mod smt_witness;

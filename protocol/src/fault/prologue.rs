@@ -806,11 +806,18 @@ impl Prologue {
     /// `BLOCK_START(NO_OUTPUT, 0, 0)`: the block after one derivation did not produce,
     /// which ends at once in `BLOCK_END(NO_OUTPUT)`.
     pub fn after_no_output() -> Self {
+        Self::after_no_output_by(0)
+    }
+
+    /// `BLOCK_START(NO_OUTPUT, 0, horizon)`: the block after one derivation did not
+    /// produce by `horizon`, as the dispute game opens it (its `_stepPre` puts the game's
+    /// horizon in `M.c` whatever the output); it ends at once in `BLOCK_END(NO_OUTPUT)`.
+    pub fn after_no_output_by(horizon: u64) -> Self {
         Self {
             phase: Phase::Start {
                 output: no_output(),
                 cursor: B256::ZERO,
-                horizon: 0,
+                horizon,
             },
             parent: None,
             header: Header::default(),

@@ -46,7 +46,7 @@ use std::sync::Arc;
 use alloy_primitives::{B256, Bytes};
 
 use super::{
-    block_end::{self, BlockEndError},
+    block_end::{self, BlockEndError, Closed},
     commit::{BlockEnvRecord, SetupStep, Top},
     deposit_witness,
     deposits::{self, DepositData, DepositStart, DepositStepError},
@@ -425,6 +425,8 @@ pub struct BlockTrace {
     /// The block's opening, unit 0 when the trace starts at `BLOCK_START`, with its step
     /// count.
     opening: Option<(OpeningRun, u64)>,
+    /// The sealed block, when `BLOCK_CLOSE` ran.
+    closed: Option<Closed>,
 }
 
 impl BlockTrace {
@@ -498,6 +500,7 @@ impl BlockTrace {
             world = end.world;
         }
         let mut end = block.between_units().hash();
+        let mut sealed = None;
         match block_end::close(&block, &data.env) {
             Ok(closed) => {
                 units.push(Unit {
@@ -507,6 +510,7 @@ impl BlockTrace {
                     writes: Vec::new(),
                 });
                 end = closed.end.hash();
+                sealed = Some(closed);
             }
             // Deposits still open: the block's units go on elsewhere.
             Err(BlockEndError::UnitsLeft { .. }) => {}
@@ -520,6 +524,7 @@ impl BlockTrace {
             units,
             end,
             opening: None,
+            closed: sealed,
         })
     }
 
@@ -562,6 +567,7 @@ impl BlockTrace {
                     units: Vec::new(),
                     end,
                     opening: None,
+                    closed: None,
                 }
             }
         };
@@ -572,6 +578,20 @@ impl BlockTrace {
     /// Units before `units[0]`: 1 when the trace starts at `BLOCK_START`.
     fn offset(&self) -> usize {
         usize::from(self.opening.is_some())
+    }
+
+    /// The sealed block (header, output root, cursor, leaf) when the trace ran
+    /// `BLOCK_CLOSE`; `None` for a block that does not derive (`NO_OUTPUT`) or whose
+    /// deposits are still open.
+    pub fn closed(&self) -> Option<&Closed> {
+        self.closed.as_ref()
+    }
+
+    /// The world after the last unit (`BLOCK_CLOSE` writes nothing): the state the next
+    /// block's `BLOCK_START` opens on, with every code the units met. For a block that does
+    /// not derive it is the empty world (there is no state after it).
+    pub fn end_world(&self) -> &World {
+        &self.codes
     }
 
     /// The block's data.

@@ -8,6 +8,7 @@ mod block_end;
 mod block_time_batch_bytes;
 mod deposits;
 mod fault_machine;
+mod game;
 mod l1_fee;
 mod prologue;
 mod stf;

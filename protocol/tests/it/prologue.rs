@@ -75,7 +75,7 @@ fn l1(n: u64) -> L1BlockInfo {
     }
 }
 
-fn rollup() -> RollupConfig {
+pub(crate) fn rollup() -> RollupConfig {
     RollupConfig {
         l1_chain_id: 1,
         portal: Address::repeat_byte(1),

@@ -38,7 +38,13 @@ use crate::tx_start::{
     BASE_FEE, EMPTY_AT, REVERT, REVERT_AT, STORE_AT, block_context, init_code, setting,
 };
 
-fn sign_1559(s: &PrivateKeySigner, nonce: u64, to: TxKind, value: u64, input: Vec<u8>) -> Bytes {
+pub(crate) fn sign_1559(
+    s: &PrivateKeySigner,
+    nonce: u64,
+    to: TxKind,
+    value: u64,
+    input: Vec<u8>,
+) -> Bytes {
     let mut tx = TxEip1559 {
         chain_id: blink_protocol::ChainConfig::default().chain_id,
         nonce,
