@@ -217,6 +217,16 @@ contract OneStepProver is ProverBase, IOneStepProver {
         c.m = r.copy(LibFrame.M_LEN);
         if (keccak256(c.m) != preState) revert BadPreimage(SECTION_M);
         uint8 kind = uint8(c.m[0]);
+        // The game's padding (`docs/dispute-game.md`): past a unit's last step `DONE(x)` stays,
+        // and past a block's last unit (or in a padding block) `BLOCK_END` steps to
+        // `DONE(BLOCK_END)`, which then stays.
+        if (kind == LibBlock.KIND_DONE) return preState;
+        if (kind == LibBlock.KIND_BLOCK_END) {
+            return
+                keccak256(
+                    abi.encodePacked(LibBlock.KIND_DONE, preState, bytes32(0), bytes32(0), bytes32(0), bytes32(0))
+                );
+        }
         if (kind != LibFrame.KIND_TX_EXEC) revert UnsupportedStep(kind, 0);
         c.frame = r.copy(LibFrame.FRAME_LEN);
         if (keccak256(c.frame) != LibFrame.mD(c.m)) revert BadPreimage(SECTION_FRAME);

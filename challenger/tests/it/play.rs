@@ -212,7 +212,7 @@ impl Model {
             return Err(Refused::Step);
         }
         let valid = table.step(pre, step_leaf).ok_or(Refused::Step)? == post;
-        let parent_post_agree = (max - post_depth) % 2 == 0;
+        let parent_post_agree = (max - post_depth).is_multiple_of(2);
         if parent_post_agree == valid {
             return Err(Refused::ValidStep);
         }

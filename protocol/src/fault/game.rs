@@ -29,8 +29,8 @@
 //!
 //! What it is not: the game's positions and moves (`Position`, the solver), I/O, L1
 //! calls. The steps the game's padding needs, `DONE(x) → DONE(x)` and `BLOCK_END →
-//! DONE(BLOCK_END)`, have no witness: `OneStepProver` does not take them yet
-//! (`UnsupportedStep`), so [`StepInput::proof`] is `NotProvable` there. Every block of the
+//! DONE(BLOCK_END)`, have the witness `version ‖ M` (`OneStepProver` hashes `M` against
+//! the pre-state and applies the rule). Every block of the
 //! range is kept in memory (its [`BlockTrace`]: a copy of the committed state at its start
 //! and the writes of each unit); a bounded-memory variant that keeps only leaves and reruns
 //! the one disputed block is not built.
@@ -619,15 +619,24 @@ impl ChainTrace {
                 }
                 (LeafStep::Machine(kind), proof)
             }
-            Some(_) => (
+            // past the unit's last step: DONE(M_{j+1}) stays
+            Some((t, j, _)) => (
                 LeafStep::Machine(StepKind::Done),
-                Err(TraceError::NotProvable(StepKind::Done)),
+                Ok(padding_proof(
+                    &Top::done(t.unit_commitment(j + 1)?),
+                    pre,
+                    leaf,
+                )?),
             ),
-            None if pre == self.block_claim(at.block) => (
-                LeafStep::BlockEnd,
-                Err(TraceError::NotProvable(StepKind::Done)),
-            ),
-            None => (LeafStep::Done, Err(TraceError::NotProvable(StepKind::Done))),
+            None if pre == self.block_claim(at.block) => {
+                let b = self.output_at(at.block);
+                let top = Top::block_end(b.output_root, b.cursor_hash);
+                (LeafStep::BlockEnd, Ok(padding_proof(&top, pre, leaf)?))
+            }
+            None => {
+                let top = Top::done(self.block_claim(at.block));
+                (LeafStep::Done, Ok(padding_proof(&top, pre, leaf)?))
+            }
         };
         // the padding steps' rule, which the contract assumes of the machine
         let padded = match kind {
@@ -648,6 +657,31 @@ impl ChainTrace {
             proof,
         })
     }
+}
+
+/// The padding rule the game assumes of the machine, on `M`'s preimage: `DONE(x)` stays,
+/// `BLOCK_END` steps to `DONE(BLOCK_END)`; `None` for every other kind (a machine step).
+pub fn padding_step(top: &Top) -> Option<B256> {
+    match top.kind {
+        Kind::Done => Some(top.hash()),
+        Kind::BlockEnd => Some(Top::done(top.hash()).hash()),
+        _ => None,
+    }
+}
+
+/// The witness of a padding step, for [`padding_step`] (`DONE(x)` → `DONE(x)`, `BLOCK_END` → `DONE(BLOCK_END)`):
+/// the layout version and `M`'s preimage, which `OneStepProver` hashes against the
+/// pre-state; no codes.
+fn padding_proof(top: &Top, pre: B256, leaf: u128) -> Result<StepProof, GameError> {
+    if top.hash() != pre {
+        return Err(GameError::Diverged(leaf));
+    }
+    let mut witness = vec![super::block_end::WITNESS_VERSION];
+    witness.extend_from_slice(&top.encode());
+    Ok(StepProof {
+        witness,
+        codes: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -38,7 +38,10 @@ use blink_protocol::{
     fault::{
         commit::Top,
         deposits::DepositData,
-        game::{Anchor, BlockLeaf, ChainInputs, ChainTrace, GameShape, LeafIndex, LeafStep},
+        game::{
+            Anchor, BlockLeaf, ChainInputs, ChainTrace, GameShape, LeafIndex, LeafStep,
+            padding_step,
+        },
         prologue::{BlockCursor, DeriveRules, MemoryL1, l1_info, no_output},
         units::StepKind,
         world::World,
@@ -487,8 +490,24 @@ fn check_step(g: &ChainTrace, c: &Contract, leaf: u128) -> LeafStep {
         input.post,
         "leaf {leaf} {at:?}: _stepPost"
     );
+    let padding = |input: &blink_protocol::fault::game::StepInput| {
+        // the padding steps' witness is `version ‖ M`, and the rule gives the post-state
+        let p = input.proof.as_ref().expect("a padding step has a witness");
+        assert_eq!(p.witness.len(), 1 + Top::LEN);
+        assert!(p.codes.is_empty());
+        let top = Top::decode(&p.witness[1..]).expect("M");
+        assert_eq!(top.hash(), input.pre, "leaf {leaf}: the witness's M");
+        assert_eq!(
+            padding_step(&top),
+            Some(input.post),
+            "leaf {leaf}: the rule"
+        );
+    };
     match input.kind {
-        LeafStep::Machine(StepKind::Done) => assert_eq!(input.post, input.pre),
+        LeafStep::Machine(StepKind::Done) => {
+            assert_eq!(input.post, input.pre);
+            padding(&input);
+        }
         LeafStep::Machine(kind) => {
             // the machine's own step from the contract's pre-state
             let t = g.block(at.block).expect("a block of the range");
@@ -513,9 +532,12 @@ fn check_step(g: &ChainTrace, c: &Contract, leaf: u128) -> LeafStep {
         }
         LeafStep::BlockEnd => {
             assert_eq!(input.post, Top::done(input.pre).hash());
-            assert!(input.proof.is_err(), "no L1 layout for BLOCK_END");
+            padding(&input);
         }
-        LeafStep::Done => assert_eq!(input.post, input.pre),
+        LeafStep::Done => {
+            assert_eq!(input.post, input.pre);
+            padding(&input);
+        }
     }
     // a claim at the leaf that is not the honest one is not where the step goes
     let mut wrong = claim(c.trace_depth(leaf), leaf);
