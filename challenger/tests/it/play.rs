@@ -32,15 +32,19 @@ const MAX_CLOCK: u64 = 1_000;
 const EXTENSION: u64 = 50;
 
 /// The true trace: `T[i]` for every leaf, `A` before leaf 0.
+/// From leaf `pad` on every state repeats the one before it, as the game's padding does
+/// (`DONE(x)` stays): the trace is then full of equal commitments.
 struct Table {
     max_depth: u8,
     seed: u64,
+    pad: u128,
 }
 
 impl Table {
     fn state(&self, leaf: Option<u128>) -> B256 {
         match leaf {
             None => keccak256([self.seed.to_be_bytes().as_slice(), b"anchor"].concat()),
+            Some(i) if i >= self.pad && self.pad > 0 => self.state(Some(self.pad - 1)),
             Some(i) => keccak256([self.seed.to_be_bytes().as_slice(), &i.to_be_bytes()].concat()),
         }
     }
@@ -353,8 +357,18 @@ fn adversary_round(model: &mut Model, table: &Table, rng: &mut Rng, who: Address
     }
 }
 
-fn play(seed: u64, max_depth: u8, root_true: bool, honest_creates: bool) {
-    let table = Table { max_depth, seed };
+fn play(seed: u64, max_depth: u8, root_true: bool, honest_creates: bool, padded: bool) {
+    let leaves = 1u128 << max_depth;
+    let pad = if padded {
+        1 + u128::from(seed) % leaves
+    } else {
+        leaves
+    };
+    let table = Table {
+        max_depth,
+        seed,
+        pad,
+    };
     let mut rng = Rng(seed | 1);
     let true_root = table.claim(Position::ROOT).unwrap();
     let root = if root_true {
@@ -447,18 +461,22 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn honest_challenger_wins(seed in any::<u64>(), depth in 2u8..9) {
-        play(seed, depth, false, true);
+    fn honest_challenger_wins(seed in any::<u64>(), depth in 2u8..9, padded in any::<bool>()) {
+        play(seed, depth, false, true, padded);
     }
 
     #[test]
-    fn honest_defender_wins(seed in any::<u64>(), depth in 2u8..9) {
-        play(seed, depth, true, false);
+    fn honest_defender_wins(seed in any::<u64>(), depth in 2u8..9, padded in any::<bool>()) {
+        play(seed, depth, true, false, padded);
     }
 
     #[test]
-    fn honest_joiner_wins_a_game_someone_else_opened(seed in any::<u64>(), depth in 2u8..9) {
-        play(seed, depth, false, false);
+    fn honest_joiner_wins_a_game_someone_else_opened(
+        seed in any::<u64>(),
+        depth in 2u8..9,
+        padded in any::<bool>(),
+    ) {
+        play(seed, depth, false, false, padded);
     }
 }
 
@@ -468,6 +486,7 @@ fn a_restarted_actor_repeats_nothing() {
     let table = Table {
         max_depth: 4,
         seed: 7,
+        pad: 16,
     };
     let mut model = Model::new(4, B256::repeat_byte(9));
     assert_eq!(apply_honest(&mut model, &table), 1);
@@ -493,6 +512,7 @@ fn a_clock_run_out_is_not_played() {
     let table = Table {
         max_depth: 4,
         seed: 8,
+        pad: 16,
     };
     let mut model = Model::new(4, B256::repeat_byte(9));
     model.now += MAX_CLOCK;
