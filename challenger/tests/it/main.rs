@@ -1,5 +1,6 @@
 //! Integration tests of `blink-challenger` (one binary, as every crate here).
 
+mod l1_game;
 mod outputs;
 mod play;
 mod position;

@@ -34,10 +34,10 @@ const EXTENSION: u64 = 50;
 /// The true trace: `T[i]` for every leaf, `A` before leaf 0.
 /// From leaf `pad` on every state repeats the one before it, as the game's padding does
 /// (`DONE(x)` stays): the trace is then full of equal commitments.
-struct Table {
-    max_depth: u8,
-    seed: u64,
-    pad: u128,
+pub(crate) struct Table {
+    pub(crate) max_depth: u8,
+    pub(crate) seed: u64,
+    pub(crate) pad: u128,
 }
 
 impl Table {
