@@ -229,7 +229,11 @@ fn history(
         blocks: Vec::new(),
         cursors: Vec::new(),
     };
-    assert_eq!(d.cursor(), Some(BlockCursor::default()), "the genesis cursor");
+    assert_eq!(
+        d.cursor(),
+        Some(BlockCursor::default()),
+        "the genesis cursor"
+    );
     let mut seq = 0;
     for i in 1..=l1_blocks {
         let h = d.head();
