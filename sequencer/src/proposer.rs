@@ -12,8 +12,9 @@
 //! reads it, the block hashes answered by this node's chain) and takes
 //! `Deriver::cursor` right after each derived block. An output is proposed only once
 //! derivation has reached its block, so its cursor is known. What it is not: a check that
-//! the derived blocks are the node's (a replica does that); a node started from a
-//! snapshot derives from the rollup's genesis all the same.
+//! the derived blocks are the node's (a replica does that); no memory of the cursors
+//! across restarts: a restarted node (or one started from a snapshot) derives from the
+//! rollup's genesis again, one L1 header request per L1 block, before its next proposal.
 
 use alloy::{
     primitives::{Address, B256, U256},
