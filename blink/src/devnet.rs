@@ -2,9 +2,19 @@
 //! status line and shuts everything down on Ctrl-C.
 //!
 //! The stack: an L1 (anvil from the repo's npm toolchain, or any node given with
-//! `--l1-rpc`), Blink's L1 contracts deployed on it (`bridge_contracts::deploy`), and the
-//! sequencer (`blink-sequencer --dev`). The batcher, proposer and derivation join it with
-//! the rollup pipeline.
+//! `--l1-rpc`), Blink's L1 contracts deployed on it (`bridge_contracts::deploy`), the
+//! sequencer (`blink-sequencer --dev`, with its batcher and proposer), and the dispute
+//! game (`bridge_contracts::deploy_game`: the one-step prover and the
+//! `DisputeGameFactory`, `OutputOracle`'s `CHALLENGER`), deployed once the L2 genesis
+//! block (the first output's anchor) exists. The manifest lists every address and the
+//! game's configuration (`game`).
+//!
+//! The game's devnet sizing: block depth the smallest covering `--submission-interval`,
+//! unit depth 14 and step depth 25 (the machine's bounds, `docs/dispute-game.md`), a
+//! flat bond of 1.5M gas at 50 gwei (0.075 ETH) per claim, and a clock of
+//! `--game-max-clock` seconds (60) per side with `--game-clock-extension` (5), capped so
+//! that a whole game (twice the clock) ends inside the oracle's window: with the default
+//! 12 s window the clock is 5 s; `--finalization-period 150` gives the full 60 s.
 
 use alloy::{
     primitives::U256,
@@ -12,7 +22,7 @@ use alloy::{
     rpc::types::TransactionRequest,
     signers::local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English},
 };
-use bridge_contracts::{DeployConfig, deploy};
+use bridge_contracts::{DeployConfig, GameConfig, deploy, deploy_game};
 use clap::Args;
 use eyre::{Context, bail};
 use serde_json::json;
@@ -107,6 +117,30 @@ pub struct DevnetArgs {
     /// against a finalized output). Default: the sequencer's.
     #[arg(long)]
     snapshot_every: Option<u64>,
+    /// The dispute game's clock per side, seconds (capped below half the challenge
+    /// window, so a game opened at a proposal ends inside it).
+    #[arg(long, default_value_t = 60)]
+    game_max_clock: u64,
+    /// Seconds a clock near its end is set back to after a move (capped at a quarter of
+    /// the clock).
+    #[arg(long, default_value_t = 5)]
+    game_clock_extension: u64,
+}
+
+/// Gas a dispute game's claim bond covers: the dearest counter, a step with its code
+/// and data registration (`docs/dispute-game.md`, "Bonds").
+const GAME_BOND_GAS: u64 = 1_500_000;
+/// Gas price the bonds are priced at: 50 gwei.
+const GAME_GAS_PRICE: u64 = 50_000_000_000;
+
+/// The game's clock and extension for a challenge window of `window` seconds: at most
+/// `max_clock`, and below `window / 2`, so twice the clock ends inside the window.
+fn game_clock(window: u64, max_clock: u64, extension: u64) -> eyre::Result<(u64, u64)> {
+    let clock = max_clock.min(window.saturating_sub(1) / 2);
+    if clock == 0 {
+        bail!("--finalization-period {window}: a dispute game needs a window of at least 3 s");
+    }
+    Ok((clock, extension.min(clock / 4)))
 }
 
 fn sibling_binary(name: &str) -> eyre::Result<PathBuf> {
@@ -213,17 +247,22 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             None => dev(1)?.address(),
         },
         challenger: dev(2)?.address(),
+        dispute_game: true,
         submission_interval: args.submission_interval,
         finalization_period_seconds: args.finalization_period,
         output_bond: U256::from(10u64).pow(U256::from(17)),
         starting_block_number: 0,
     };
+    let (max_clock, clock_extension) = game_clock(
+        args.finalization_period,
+        args.game_max_clock,
+        args.game_clock_extension,
+    )?;
     let l1 = ProviderBuilder::new()
         .wallet(deployer.clone())
         .connect_http(l1_rpc.parse().context("--l1-rpc")?);
-    let deployment = deploy(&l1, &deploy_cfg)
-        .await
-        .context("deploying the L1 contracts")?;
+    // before the deployment: the game's factory must be the deployer's creation after the
+    // contracts (`bridge_contracts::deploy`), with nothing of the deployer's in between
     // the sequencer key posts batches: give it L1 gas money on a dev L1
     if args.l1_rpc.is_none() {
         let tx = TransactionRequest::default()
@@ -235,6 +274,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             .await
             .context("funding the sequencer on L1")?;
     }
+    let deployment = deploy(&l1, &deploy_cfg)
+        .await
+        .context("deploying the L1 contracts")?;
     // the L2 genesis: dev accounts, the predeploys, and where the chain lives on L1
     let origin = l1
         .get_block_by_number(deployment.l1_start_block.into())
@@ -365,6 +407,44 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let sequencer = rpc_call(&client, &rpc, "blink_sequencer").await?;
+    // the dispute game: the first output's anchor is the L2 genesis block's output and
+    // the derivation cursor at the genesis
+    let rollup = genesis
+        .rollup
+        .as_ref()
+        .ok_or_else(|| eyre::eyre!("the genesis has no rollup"))?;
+    let l2 = ProviderBuilder::new().connect_http(rpc.parse().context("L2 rpc")?);
+    let block0 = l2
+        .get_block_by_number(0u64.into())
+        .await
+        .context("reading L2 block 0")?
+        .ok_or_else(|| eyre::eyre!("L2 block 0 missing"))?;
+    let anchor_cursor = protocol::derive::Deriver::new(rollup, &genesis.config, genesis.timestamp)
+        .cursor()
+        .ok_or_else(|| eyre::eyre!("no genesis cursor"))?;
+    let interval = args.submission_interval.max(1);
+    let block_depth = (64 - (interval - 1).leading_zeros()).max(1) as u8;
+    let game_cfg = GameConfig {
+        chain: protocol::fault::machine::ChainConsts::blink(genesis.config.chain_id),
+        rules: protocol::fault::prologue::DeriveRules::new(rollup, &genesis.config),
+        max_deposit_gas: rollup.max_deposit_gas.max(protocol::l1::MAX_DEPOSIT_GAS),
+        anchor_output_root: protocol::output::output_root(
+            block0.header.state_root,
+            alloy::primitives::B256::ZERO,
+            block0.header.hash,
+        ),
+        anchor_cursor_hash: anchor_cursor.hash(),
+        block_depth,
+        unit_depth: 14,
+        step_depth: 25,
+        max_clock_duration: max_clock,
+        clock_extension,
+        gas_price: U256::from(GAME_GAS_PRICE),
+        bond_gas: U256::from(GAME_BOND_GAS),
+    };
+    let game = deploy_game(&l1, &deployment, &game_cfg)
+        .await
+        .context("deploying the dispute game")?;
     let mut accounts = Vec::new();
     for i in 0..10u32 {
         let s = MnemonicBuilder::<English>::default()
@@ -383,10 +463,15 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             "outputOracle": deployment.output_oracle,
             "l1StandardBridge": deployment.l1_standard_bridge,
             "batchDataOracle": deployment.batch_data_oracle,
+            "disputeGameFactory": game.dispute_game_factory,
+            "faultDisputeGame": game.game_implementation,
+            "oneStepProver": game.one_step_prover,
+            "codeOracle": game.code_oracle,
             "l2StandardBridge": bridge_contracts::predeploys::L2_STANDARD_BRIDGE,
             "l1Block": bridge_contracts::predeploys::L1_BLOCK,
         },
         "deployConfig": deploy_cfg,
+        "game": game,
         "mnemonic": MNEMONIC,
         "accounts": accounts,
         "datadir": args.datadir,
@@ -405,6 +490,15 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     println!("  OutputOracle  {}", deployment.output_oracle);
     println!("  L1StandardBridge {}", deployment.l1_standard_bridge);
     println!("  BatchDataOracle {}", deployment.batch_data_oracle);
+    println!(
+        "  DisputeGameFactory {} (depths {}+{}+{}, clock {} s, bond {} wei)",
+        game.dispute_game_factory,
+        game.block_depth,
+        game.unit_depth,
+        game.step_depth,
+        game.max_clock_duration,
+        game.bond
+    );
     println!("  L2 JSON-RPC   {rpc}");
     println!("  L2 WebSocket  {ws}");
     println!(

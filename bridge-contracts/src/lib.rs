@@ -345,6 +345,24 @@ mod bindings {
     );
 }
 
+/// `DisputeGameFactory` in a `sol!` module of its own: its ABI names `FaultDisputeGame`
+/// (the `IMPLEMENTATION` type, the constructor's `FaultDisputeGame.Config`), which would
+/// clash with the game's own binding in [`bindings`].
+mod factory_bindings {
+    #![allow(missing_docs, clippy::too_many_arguments)]
+
+    alloy::sol!(
+        /// Opens `FaultDisputeGame`s (ERC-1167 clones of the implementation its constructor
+        /// deploys) against `OutputOracle` outputs, whose `CHALLENGER` it is: `create` marks
+        /// the output under dispute; a game's resolution deletes the output and every later
+        /// one (a challenger's win) or lifts the dispute (`docs/dispute-game.md`).
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        DisputeGameFactory,
+        "artifacts/DisputeGameFactory.json"
+    );
+}
+
 pub mod deploy;
 pub mod one_step_prover;
 pub mod predeploys;
@@ -357,7 +375,10 @@ pub use bindings::{
     ProverDerive, ProverMemory, ProverState, ProverTxEnd, ProverTxStart, SmtVerifier, TestToken,
     WorkloadCounter, WorkloadFactory, WorkloadPair, WorkloadProxy, WorkloadRouter,
 };
-pub use deploy::{DeployConfig, DeployError, Deployment, deploy};
+pub use deploy::{
+    DeployConfig, DeployError, Deployment, GameConfig, GameDeployment, deploy, deploy_game,
+};
+pub use factory_bindings::DisputeGameFactory;
 
 /// The solc version every artifact is compiled with (pinned in `package.json`).
 pub const SOLC_VERSION: &str = "0.8.30";
@@ -540,6 +561,7 @@ mod tests {
             ("ProverDerive", &ProverDerive::DEPLOYED_BYTECODE),
             ("CodeOracle", &CodeOracle::DEPLOYED_BYTECODE),
             ("FaultDisputeGame", &FaultDisputeGame::DEPLOYED_BYTECODE),
+            ("DisputeGameFactory", &DisputeGameFactory::DEPLOYED_BYTECODE),
         ] {
             assert!(code.len() <= 24_576, "{name}: {} bytes", code.len());
         }

@@ -1,6 +1,8 @@
 //! The rollup pipeline on a real L1 (anvil, started by `blink devnet`): deposits reach
 //! L2, outputs finalize, and a replica that knows only L1 and the genesis derives the
-//! same chain as the sequencer.
+//! same chain as the sequencer. Outputs carry the derivation cursor's hash the fault
+//! machine computes from L1, and dispute games open through the deployed factory
+//! (`outputs_carry_cursors_and_games_hold_them`).
 
 mod common;
 
@@ -326,6 +328,285 @@ async fn outputs_finalize() {
     })
     .await;
     assert_eq!(next.l2BlockNumber, 4);
+}
+
+/// The cursor after each L2 block `1..=last`, computed from L1 alone by the fault
+/// machine's `DERIVE` (`prologue::derive_step`, one decision at a time from the genesis
+/// cursor) with horizon `horizon`; `depositNext` counts the deposits (type 0x7e) of the
+/// blocks. L1 is read with the sequencer's readers (blocks, deposits, records with their
+/// streams); nothing of the proposer's is used.
+async fn machine_cursors(
+    devnet: &Devnet,
+    last: u64,
+    horizon: u64,
+) -> Vec<protocol::fault::prologue::BlockCursor> {
+    use protocol::fault::prologue::{
+        BlockCursor, Derive, DeriveRules, MemoryL1, ParentInfo, derive_step,
+    };
+    let path = devnet.manifest["l2"]["genesis"]
+        .as_str()
+        .expect("genesis path");
+    let genesis: protocol::Genesis =
+        serde_json::from_slice(&std::fs::read(path).expect("genesis")).expect("genesis json");
+    let rollup = genesis.rollup.clone().expect("rollup genesis");
+    let reader = sequencer::l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader");
+    let inbox =
+        sequencer::inbox::InboxReader::from_urls(&devnet.l1, Some(&devnet.l1), rollup.batch_inbox)
+            .expect("inbox");
+    let inputs =
+        sequencer::l1_reader::inputs(&reader, &inbox, rollup.l1_genesis.number + 1, horizon)
+            .await
+            .expect("L1 inputs");
+    let l1 = MemoryL1::new(rollup.l1_genesis, &inputs);
+    let rules = DeriveRules::new(&rollup, &genesis.config);
+    // (timestamp, hash, deposits) of L2 block `n`, as JSON: alloy's Ethereum types do
+    // not read deposit transactions
+    let block = |n: u64| {
+        let l2 = devnet.l2.clone();
+        async move {
+            let b = ok_call(
+                &l2,
+                "eth_getBlockByNumber",
+                json!([format!("{n:#x}"), true]),
+            )
+            .await;
+            let hash: B256 = b["hash"].as_str().expect("hash").parse().expect("hash");
+            let deposits = b["transactions"]
+                .as_array()
+                .expect("transactions")
+                .iter()
+                .filter(|t| t["type"] == "0x7e")
+                .count() as u64;
+            (hex_u64(&b["timestamp"]), hash, deposits)
+        }
+    };
+    let (genesis_ts, genesis_hash, _) = block(0).await;
+    let mut cursor = BlockCursor {
+        record_seq: 0,
+        record_pos: 0,
+        deposit_next: rollup.first_deposit_index,
+        l1_origin: rollup.l1_genesis.number,
+    };
+    let mut parent = ParentInfo {
+        number: 0,
+        timestamp: genesis_ts,
+        hash: genesis_hash,
+        cursor,
+        horizon,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    while parent.number < last {
+        let n = parent.number + 1;
+        let (mut seq, mut pos) = (cursor.record_seq, cursor.record_pos);
+        let taken = loop {
+            match derive_step(&parent, seq, pos, &l1, &rules).expect("derive") {
+                Derive::Skip { .. } => (seq, pos) = (seq + 1, 0),
+                Derive::Take(t) => break t,
+                Derive::NoOutput => panic!("block {n} does not derive by L1 block {horizon}"),
+            }
+        };
+        let (timestamp, hash, deposits) = block(n).await;
+        assert_eq!(taken.env.timestamp, timestamp, "block {n}");
+        cursor = BlockCursor {
+            record_seq: taken.env.next_record_seq,
+            record_pos: taken.env.next_record_pos,
+            deposit_next: cursor.deposit_next + deposits,
+            l1_origin: taken.env.l1_origin_number,
+        };
+        out.push(cursor);
+        parent = ParentInfo {
+            number: n,
+            timestamp,
+            hash,
+            cursor,
+            horizon,
+            ..Default::default()
+        };
+    }
+    out
+}
+
+/// Outputs carry `keccak(BlockCursor)` after their block, equal to the cursor the fault
+/// machine's `DERIVE` computes from L1 (with a deposit, so `depositNext` moves); a game
+/// opens through the deployed `DisputeGameFactory` against an output in its window with
+/// the factory's bond, marks it disputed, and keeps it from finalizing past its window;
+/// a game against a final output reverts `OutputAlreadyFinal`.
+#[tokio::test(flavor = "multi_thread")]
+async fn outputs_carry_cursors_and_games_hold_them() {
+    use bridge_contracts::DisputeGameFactory::{self, DisputeGameFactoryErrors};
+    let devnet = Devnet::start(
+        "games",
+        &["--submission-interval", "3", "--finalization-period", "15"],
+    )
+    .await;
+    assert_eq!(devnet.manifest["game"]["blockDepth"], 2, "2^2 ≥ 3 blocks");
+    assert_eq!(
+        devnet.manifest["game"]["maxClockDuration"], 7,
+        "below half the window"
+    );
+    deposit_and_wait(&devnet, Address::repeat_byte(0x44), 7).await;
+    let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
+    let factory_addr = devnet.contract("disputeGameFactory");
+    assert_eq!(
+        oracle.CHALLENGER().call().await.expect("CHALLENGER"),
+        factory_addr
+    );
+    // (a) cursors: the outputs up to one past the deposit's block
+    // the block that holds the deposit, once sealed
+    let deposit = wait_for("the deposit in a sealed block", 30, || {
+        let l2 = devnet.l2.clone();
+        async move { deposit_to(&l2, Address::repeat_byte(0x44)).await }
+    })
+    .await;
+    let deposit_block = hex_u64(&deposit["blockNumber"]);
+    let count = deposit_block / 3 + 1;
+    wait_for("outputs past the deposit", 90, || {
+        let oracle = oracle.clone();
+        async move {
+            let n = oracle.nextOutputIndex().call().await.ok()?;
+            (n >= U256::from(count)).then_some(())
+        }
+    })
+    .await;
+    let last = oracle
+        .getOutput(U256::from(count - 1))
+        .call()
+        .await
+        .expect("output");
+    let cursors = machine_cursors(&devnet, last.l2BlockNumber, last.l1Block).await;
+    assert!(
+        cursors.last().expect("cursors").deposit_next > 0,
+        "the deposit moved the cursor"
+    );
+    for i in 0..count {
+        let o = oracle
+            .getOutput(U256::from(i))
+            .call()
+            .await
+            .expect("output");
+        let cursor = cursors[o.l2BlockNumber as usize - 1];
+        assert_eq!(
+            oracle
+                .cursorHash(U256::from(i))
+                .call()
+                .await
+                .expect("cursorHash"),
+            cursor.hash(),
+            "output {i} (block {}): {cursor:?}",
+            o.l2BlockNumber
+        );
+    }
+    // (b) games: output 0 finalizes (window 15 s); then a game against it reverts
+    wait_for("output 0 final", 60, || {
+        let oracle = oracle.clone();
+        async move {
+            oracle
+                .isFinalized(U256::ZERO)
+                .call()
+                .await
+                .ok()?
+                .then_some(())
+        }
+    })
+    .await;
+    let key: PrivateKeySigner = devnet.manifest["accounts"][4]["privateKey"]
+        .as_str()
+        .expect("key")
+        .parse()
+        .expect("key");
+    let l1w = ProviderBuilder::new()
+        .wallet(key)
+        .connect_http(devnet.l1.parse().expect("url"));
+    let factory = DisputeGameFactory::new(factory_addr, &l1w);
+    let bond = factory.bondAtFirstMove().call().await.expect("bond");
+    assert_eq!(
+        bond,
+        devnet.manifest["game"]["bond"]
+            .as_str()
+            .expect("bond")
+            .parse::<U256>()
+            .expect("bond")
+    );
+    assert_eq!(
+        bond,
+        U256::from(75_000_000_000_000_000u64),
+        "1.5M gas at 50 gwei"
+    );
+    let claim = B256::repeat_byte(0xc1);
+    let err = factory
+        .create(U256::ZERO, claim)
+        .value(bond)
+        .call()
+        .await
+        .expect_err("a final output");
+    assert!(
+        matches!(
+            err.as_decoded_interface_error::<DisputeGameFactoryErrors>(),
+            Some(DisputeGameFactoryErrors::OutputAlreadyFinal(_))
+        ),
+        "{err}"
+    );
+    // the newest output, still in its window
+    let index = oracle.latestOutputIndex().call().await.expect("latest");
+    assert!(!oracle.isFinalized(index).call().await.expect("isFinalized"));
+    let receipt = factory
+        .create(index, claim)
+        .value(bond)
+        .send()
+        .await
+        .expect("create")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(receipt.status(), "create");
+    assert_eq!(
+        factory.gameCount().call().await.expect("count"),
+        U256::from(1)
+    );
+    assert_eq!(
+        oracle.firstDisputed().call().await.expect("firstDisputed"),
+        index
+    );
+    let output = oracle.getOutput(index).call().await.expect("output");
+    // past its window the disputed output is still not final, and cannot be finalized
+    wait_for("the disputed output's window passes", 60, || {
+        let l1p = l1p.clone();
+        async move {
+            let b = l1p.get_block_by_number(Default::default()).await.ok()??;
+            (b.header.timestamp >= output.timestamp + 15).then_some(())
+        }
+    })
+    .await;
+    assert!(!oracle.isFinalized(index).call().await.expect("isFinalized"));
+    assert!(
+        !oracle
+            .getOutput(index)
+            .call()
+            .await
+            .expect("output")
+            .bondReturned
+    );
+    let err = oracle
+        .finalize(index)
+        .call()
+        .await
+        .expect_err("under dispute");
+    assert!(
+        matches!(
+            err.as_decoded_interface_error::<OutputOracle::OutputOracleErrors>(),
+            Some(OutputOracle::OutputOracleErrors::OutputUnderDispute(_))
+        ),
+        "{err}"
+    );
+    // the proposer goes on proposing after it
+    let next = index + U256::from(1);
+    wait_for("an output after the disputed one", 60, || {
+        let oracle = oracle.clone();
+        async move { (oracle.nextOutputIndex().call().await.ok()? > next).then_some(()) }
+    })
+    .await;
 }
 
 /// Deposits `amount` wei to `to` through `Portal` (minted to dev account 3 on L2 and

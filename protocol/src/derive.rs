@@ -59,6 +59,7 @@ use crate::{
         v2::{Stream, StreamError},
     },
     chain::MAX_BLOCK_TXS,
+    fault::prologue::BlockCursor,
     l1::{Deposit, L1BlockInfo},
 };
 
@@ -239,6 +240,10 @@ pub struct Deriver {
     /// Set by [`Deriver::resume`]: the head it resumed at and the block hashes it was
     /// given (until a block is derived after it).
     resumed: Option<(u64, BTreeMap<u64, B256>)>,
+    /// `BatchInbox` sequence number of the next record to examine when no record is
+    /// being taken (`BatchInbox` numbers records in L1 order from 0); unknown to a
+    /// resumed deriver until it opens its first record.
+    next_seq: Option<u64>,
 }
 
 impl Deriver {
@@ -263,6 +268,7 @@ impl Deriver {
             l1: BTreeMap::from([(origin.number, (origin, Vec::new()))]),
             last: origin,
             resumed: None,
+            next_seq: Some(0),
         }
     }
 
@@ -296,6 +302,7 @@ impl Deriver {
             l1: BTreeMap::from([(origin.number, (origin, Vec::new()))]),
             last: origin,
             resumed: Some((head.number, hashes.into_iter().collect())),
+            next_seq: None,
             ..Self::new(rollup, chain, head.timestamp)
         }
     }
@@ -392,11 +399,13 @@ impl Deriver {
                     Ok(pos) => {
                         let record = self.pending[0].records.pop_front();
                         self.current = record.map(|record| Current { record, pos });
+                        self.next_seq = Some(seq + 1);
                         continue;
                     }
                     Err(None) => return Step::NeedHash(self.head.number),
                     Err(Some(reason)) => {
                         self.pending[0].records.pop_front();
+                        self.next_seq = Some(seq + 1);
                         return Step::Skipped { seq, reason };
                     }
                 }
@@ -612,6 +621,27 @@ impl Deriver {
     /// is empty.
     pub fn deposit_next(&self) -> u64 {
         self.deposit_next
+    }
+
+    /// The derivation cursor after the safe head, as the fault machine's `DERIVE` and
+    /// `BLOCK_CLOSE` leave it (`fault::prologue::BlockCursor`): the record and position
+    /// the next block is looked for at (the current record's next position; after a
+    /// record's last block, or a skip, the record after it; a forced block leaves it
+    /// where it was), `Portal`'s index of the first deposit not in a block yet, and the
+    /// safe head's L1 origin number. Exact when asked right after [`Step::Block`] (before
+    /// the next record is examined). `None` for a resumed deriver that has not opened a
+    /// record yet (it does not know which record comes next).
+    pub fn cursor(&self) -> Option<BlockCursor> {
+        let (record_seq, record_pos) = match &self.current {
+            Some(c) => (c.record.header.seq, c.pos),
+            None => (self.next_seq?, 0),
+        };
+        Some(BlockCursor {
+            record_seq,
+            record_pos,
+            deposit_next: self.queue.front().map_or(self.deposit_next, |d| d.index),
+            l1_origin: self.head.l1_origin.number,
+        })
     }
 }
 
@@ -1074,6 +1104,51 @@ mod tests {
             .map(|d| d.index)
             .collect();
         assert_eq!(indices, (0..1_500).collect::<Vec<u64>>());
+    }
+
+    /// The cursor after each block: the record's next position, then the next record;
+    /// `depositNext` the queue's front while deposits carry over, then the index the
+    /// next deposit to join gets (here one of an L1 block no origin has reached).
+    #[test]
+    fn the_cursor_follows_records_and_deposits() {
+        use crate::fault::prologue::BlockCursor;
+        let mut d = deriver();
+        assert_eq!(d.cursor(), Some(BlockCursor::default()));
+        let light = |i: u16| TxDeposit {
+            source_hash: B256::from(U256::from(i)),
+            gas_limit: 10_000,
+            ..deposit(1)
+        };
+        d.add_l1(input(1, (0..1_500).map(light).collect(), vec![]))
+            .expect("in order");
+        let records = vec![record(0, 1, &[(113, 1), (114, 1)])];
+        d.add_l1(input(2, vec![deposit(2)], records))
+            .expect("in order");
+        let mut cursors = Vec::new();
+        loop {
+            match d.next(&known) {
+                Step::Block(b) => cursors.push((b.number, d.cursor())),
+                Step::Skipped { reason, .. } => panic!("skipped: {reason}"),
+                Step::NeedHash(n) => panic!("hash {n}"),
+                Step::NeedL1 => break,
+            }
+        }
+        let cursor = |record_seq, record_pos, deposit_next| {
+            Some(BlockCursor {
+                record_seq,
+                record_pos,
+                deposit_next,
+                l1_origin: 1,
+            })
+        };
+        let first = crate::l1::MAX_DEPOSITS_PER_BLOCK as u64;
+        assert_eq!(
+            cursors,
+            vec![(1, cursor(0, 1, first)), (2, cursor(1, 0, 1_500))]
+        );
+        // a resumed deriver knows no record sequence number until it opens a record
+        let resumed = Deriver::resume(&rollup(), &chain(), d.head(), vec![], 1_500, []);
+        assert_eq!(resumed.cursor(), None);
     }
 
     #[test]

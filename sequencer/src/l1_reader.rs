@@ -390,6 +390,42 @@ async fn drain(
     }
 }
 
+/// L1 blocks `from..=to` as derivation takes them: each with its `Portal` deposits and
+/// the records posted to `BatchInbox` in it, with their streams.
+pub async fn inputs(
+    reader: &L1Reader,
+    inbox: &InboxReader,
+    from: u64,
+    to: u64,
+) -> Result<Vec<L1Input>, L1ReadError> {
+    let entries = reader.blocks(from, to).await?;
+    let batches = inbox.batches(from, to).await?;
+    let mut by_block: BTreeMap<u64, Vec<(B256, PostedRecord)>> = BTreeMap::new();
+    for b in batches {
+        by_block
+            .entry(b.l1_block)
+            .or_default()
+            .push((b.l1_block_hash, b.record));
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let n = entry.info.number;
+        let batches = by_block.remove(&n).unwrap_or_default();
+        if batches.iter().any(|(h, _)| *h != entry.info.hash) {
+            return Err(L1ReadError::Rpc(format!(
+                "L1 block {n} changed while reading"
+            )));
+        }
+        out.push(L1Input {
+            info: entry.info,
+            parent_hash: entry.parent_hash,
+            deposits: entry.deposits,
+            records: batches.into_iter().map(|(_, r)| r).collect(),
+        });
+    }
+    Ok(out)
+}
+
 /// One round; `Ok(true)` if there may be more to read right away.
 async fn derive_once(
     shared: &Shared,
@@ -408,32 +444,11 @@ async fn derive_once(
         return Ok(false);
     }
     let to = confirmed.min(from + MAX_RANGE - 1);
-    let entries = reader.blocks(from, to).await.map_err(DeriveStop::Read)?;
-    let batches = inbox
-        .batches(from, to)
+    for input in inputs(reader, inbox, from, to)
         .await
-        .map_err(|e| DeriveStop::Read(e.into()))?;
-    let mut by_block: BTreeMap<u64, Vec<(B256, PostedRecord)>> = BTreeMap::new();
-    for b in batches {
-        by_block
-            .entry(b.l1_block)
-            .or_default()
-            .push((b.l1_block_hash, b.record));
-    }
-    for entry in entries {
-        let n = entry.info.number;
-        let batches = by_block.remove(&n).unwrap_or_default();
-        if batches.iter().any(|(h, _)| *h != entry.info.hash) {
-            return Err(DeriveStop::Read(L1ReadError::Rpc(format!(
-                "L1 block {n} changed while reading"
-            ))));
-        }
-        let input = L1Input {
-            info: entry.info,
-            parent_hash: entry.parent_hash,
-            deposits: entry.deposits,
-            records: batches.into_iter().map(|(_, r)| r).collect(),
-        };
+        .map_err(DeriveStop::Read)?
+    {
+        let n = input.info.number;
         deriver.add_l1(input).map_err(DeriveStop::Derive)?;
         if !drain(shared, deriver, out).await? {
             // a rollback started: derivation starts over once it is done

@@ -300,6 +300,8 @@ fn main() -> eyre::Result<()> {
                     key,
                     interval: Duration::from_secs(1),
                     resubmit_after: Duration::from_secs(args.resubmit_after_secs.max(1)),
+                    l1_beacon: args.l1_beacon.clone(),
+                    confirmations: args.l1_confirmations,
                 };
                 println!("  outputs    to {output_oracle} on {l1_rpc}");
                 tokio::spawn(blink_sequencer::proposer::run(node.shared.clone(), cfg));

@@ -3,6 +3,18 @@
 //! their challenge window has passed. What to do next is always read from L1, so
 //! restarts and outages resume without double posts. Only blocks the batcher has
 //! posted to L1 (`safe`) are proposed.
+//!
+//! Each output is posted with `keccak(BlockCursor)` after its block
+//! (`proposeOutputWithCursor`), the half of the dispute game's block-level leaf the
+//! output root does not hold (`docs/dispute-game.md`). The cursor is what the fault
+//! machine's derivation has after the block (`protocol::fault::prologue`): the proposer
+//! derives the chain from L1 alone with `protocol::derive::Deriver` (read as a replica
+//! reads it, the block hashes answered by this node's chain) and takes
+//! `Deriver::cursor` right after each derived block. An output is proposed only once
+//! derivation has reached its block, so its cursor is known. What it is not: a check that
+//! the derived blocks are the node's (a replica does that); no memory of the cursors
+//! across restarts: a restarted node (or one started from a snapshot) derives from the
+//! rollup's genesis again, one L1 header request per L1 block, before its next proposal.
 
 use alloy::{
     primitives::{Address, B256, U256},
@@ -11,13 +23,18 @@ use alloy::{
     sol_types::SolCall,
 };
 use bridge_contracts::OutputOracle;
-use protocol::output::output_root;
+use protocol::{
+    derive::{Deriver, Step},
+    fault::prologue::BlockCursor,
+    output::output_root,
+};
 use std::{
+    collections::BTreeMap,
     sync::{Arc, atomic::Ordering::Relaxed},
     time::Duration,
 };
 
-use crate::Shared;
+use crate::{Shared, inbox::InboxReader, l1_reader::L1Reader};
 
 /// Proposer settings.
 #[derive(Clone, Debug)]
@@ -32,6 +49,10 @@ pub struct ProposerConfig {
     pub interval: Duration,
     /// Re-send with higher fees when not mined after this long.
     pub resubmit_after: Duration,
+    /// Beacon API of L1 (blob records); `l1_rpc` when `None`.
+    pub l1_beacon: Option<String>,
+    /// L1 blocks below the head that derivation of the cursors reads up to.
+    pub confirmations: u64,
 }
 
 /// Errors of a proposer round; all are retried.
@@ -57,12 +78,126 @@ pub fn output_of(shared: &Shared, number: u64) -> Option<B256> {
     Some(output_root(c.header.state_root, B256::ZERO, c.hash))
 }
 
-/// Runs forever; failures are retried with backoff.
-pub async fn run(shared: Arc<Shared>, cfg: ProposerConfig) {
-    crate::l1::retry_forever("proposer", || run_once(&shared, &cfg)).await
+/// Most L1 blocks read per round of cursor derivation.
+const CURSOR_RANGE: u64 = 500;
+
+/// Derivation from L1 for the cursors: the deriver, where it started, and the cursor
+/// after each derived block not yet proposed.
+struct Cursors {
+    start: Deriver,
+    deriver: Deriver,
+    reader: L1Reader,
+    inbox: InboxReader,
+    confirmations: u64,
+    after: BTreeMap<u64, BlockCursor>,
 }
 
-async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerError> {
+impl Cursors {
+    fn new(shared: &Shared, cfg: &ProposerConfig) -> Result<Self, ProposerError> {
+        let genesis = &shared.genesis;
+        let rollup = genesis.rollup.as_ref().ok_or_else(|| {
+            ProposerError::Config("the genesis names no rollup: no L1 to derive from".into())
+        })?;
+        let start = Deriver::new(rollup, &genesis.config, genesis.timestamp);
+        let beacon = cfg.l1_beacon.as_deref().unwrap_or(&cfg.l1_rpc);
+        Ok(Self {
+            deriver: start.clone(),
+            start,
+            reader: L1Reader::new(&cfg.l1_rpc, rollup.portal).map_err(l1)?,
+            inbox: InboxReader::from_urls(&cfg.l1_rpc, Some(beacon), rollup.batch_inbox)
+                .map_err(l1)?,
+            confirmations: cfg.confirmations,
+            after: BTreeMap::new(),
+        })
+    }
+
+    /// Derives what is pending, noting the cursor after each block; false if it waits
+    /// for a block hash this node does not have.
+    fn drain(&mut self, shared: &Shared) -> bool {
+        let hash_of = |n: u64| shared.chain.read().hash(n);
+        loop {
+            match self.deriver.next(&hash_of) {
+                Step::Block(b) => {
+                    if let Some(c) = self.deriver.cursor() {
+                        self.after.insert(b.number, c);
+                    }
+                }
+                Step::Skipped { seq, reason } => {
+                    tracing::debug!(seq, %reason, "proposer's derivation skipped a record")
+                }
+                Step::NeedHash(_) => return false,
+                Step::NeedL1 => return true,
+            }
+        }
+    }
+
+    /// The cursor after L2 block `number`, once derivation from confirmed L1 reaches it.
+    async fn after(
+        &mut self,
+        shared: &Shared,
+        number: u64,
+    ) -> Result<Option<BlockCursor>, ProposerError> {
+        loop {
+            if let Some(c) = self.after.get(&number) {
+                return Ok(Some(*c));
+            }
+            // derived past it without a cursor (forgotten): it was final already
+            if self.deriver.head().number >= number || !self.drain(shared) {
+                return Ok(None);
+            }
+            let confirmed = self
+                .reader
+                .confirmed(self.confirmations)
+                .await
+                .map_err(l1)?;
+            let from = self.deriver.next_l1();
+            if confirmed < from {
+                return Ok(None);
+            }
+            let to = confirmed.min(from + CURSOR_RANGE - 1);
+            let inputs = crate::l1_reader::inputs(&self.reader, &self.inbox, from, to)
+                .await
+                .map_err(l1)?;
+            for input in inputs {
+                if let Err(e) = self.deriver.add_l1(input) {
+                    // L1 reorganized below what was read: derive again from the genesis
+                    tracing::warn!(error = %e, "proposer's derivation starts over");
+                    self.deriver = self.start.clone();
+                    self.after.clear();
+                    return Ok(None);
+                }
+                if !self.drain(shared) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Forgets the cursors of blocks up to `number` (kept until then: an output a game
+    /// deletes is proposed again).
+    fn forget_through(&mut self, number: u64) {
+        self.after = self.after.split_off(&(number + 1));
+    }
+}
+
+/// Runs forever; failures are retried with backoff.
+pub async fn run(shared: Arc<Shared>, cfg: ProposerConfig) {
+    let cursors = tokio::sync::Mutex::new(None);
+    crate::l1::retry_forever("proposer", || run_once(&shared, &cfg, &cursors)).await
+}
+
+async fn run_once(
+    shared: &Shared,
+    cfg: &ProposerConfig,
+    cursors: &tokio::sync::Mutex<Option<Cursors>>,
+) -> Result<(), ProposerError> {
+    let mut cursors = cursors.lock().await;
+    if cursors.is_none() {
+        *cursors = Some(Cursors::new(shared, cfg)?);
+    }
+    let Some(cursors) = cursors.as_mut() else {
+        return Err(ProposerError::Config("no cursor derivation".into()));
+    };
     let provider =
         crate::l1::wallet_provider(&cfg.l1_rpc, cfg.key).map_err(ProposerError::Config)?;
     let from = PrivateKeySigner::from_bytes(&cfg.key)
@@ -88,13 +223,19 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
         // only blocks already posted to L1: an output over blocks L1 does not hold
         // could not be re-derived by anyone, and would lose any dispute
         let posted = shared.chain.read().safe.is_some_and(|safe| safe >= next);
-        if let Some(root) = output_of(shared, next).filter(|_| posted) {
+        // and only once derivation from L1 has reached the block: its cursor is known
+        let cursor = match output_of(shared, next).filter(|_| posted) {
+            Some(root) => cursors.after(shared, next).await?.map(|c| (root, c)),
+            None => None,
+        };
+        if let Some((root, cursor)) = cursor {
             let tx = TransactionRequest::default()
                 .to(cfg.output_oracle)
                 .value(bond)
                 .input(
-                    OutputOracle::proposeOutputCall {
+                    OutputOracle::proposeOutputWithCursorCall {
                         _outputRoot: root,
+                        _cursorHash: cursor.hash(),
                         _l2BlockNumber: U256::from(next),
                     }
                     .abi_encode()
@@ -105,12 +246,12 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
                 .map_err(l1)?;
             if !receipt.status() {
                 return Err(ProposerError::L1(format!(
-                    "proposeOutput reverted in {}",
+                    "proposeOutputWithCursor reverted in {}",
                     receipt.transaction_hash
                 )));
             }
             shared.metrics.outputs_proposed.fetch_add(1, Relaxed);
-            tracing::info!(l2_block = next, %root, "output proposed");
+            tracing::info!(l2_block = next, %root, cursor = ?cursor, "output proposed");
         }
         // return bonds of outputs whose window has passed, oldest first
         let count: U256 = oracle.nextOutputIndex().call().await.map_err(l1)?;
@@ -126,6 +267,8 @@ async fn run_once(shared: &Shared, cfg: &ProposerConfig) -> Result<(), ProposerE
                 let mut chain = shared.chain.write();
                 chain.finalized = Some(chain.finalized.unwrap_or(0).max(n));
             }
+            // a final output is never deleted, so never proposed again
+            cursors.forget_through(output.l2BlockNumber);
             if !output.bondReturned {
                 let tx = TransactionRequest::default().to(cfg.output_oracle).input(
                     OutputOracle::finalizeCall { _index: index }

@@ -5,7 +5,8 @@
 //!   window, data over the bound, L1 blocks without records so that blocks are forced),
 //!   the `DERIVE` steps from each block's cursor take exactly the blocks
 //!   `derive::Deriver` derives (number, timestamp, origin, entries, record position,
-//!   forced), and find `NO_OUTPUT` right after the last one;
+//!   forced) and leave the cursor `Deriver::cursor` reports after each, and find
+//!   `NO_OUTPUT` right after the last one;
 //! * `prologue_opens_blocks_as_the_chain_does`: on a chain executed by `TxExecutor`, each
 //!   block's whole prologue from its parent's header and cursor ends at the world root the
 //!   executor's `apply_l1_origin` and `apply_block_hash` leave, with the `BlockEnv` of the
@@ -206,6 +207,8 @@ fn records_for(
 struct History {
     inputs: Vec<L1Input>,
     blocks: Vec<blink_protocol::derive::DerivedBlock>,
+    /// `Deriver::cursor` right after each block.
+    cursors: Vec<BlockCursor>,
 }
 
 /// Derives over `l1_blocks` random L1 blocks; `on_block` gives each derived block's hash
@@ -224,7 +227,13 @@ fn history(
     let mut out = History {
         inputs: Vec::new(),
         blocks: Vec::new(),
+        cursors: Vec::new(),
     };
+    assert_eq!(
+        d.cursor(),
+        Some(BlockCursor::default()),
+        "the genesis cursor"
+    );
     let mut seq = 0;
     for i in 1..=l1_blocks {
         let h = d.head();
@@ -248,6 +257,7 @@ fn history(
                 Step::Block(b) => {
                     hashes.insert(b.number, on_block(&b));
                     out.blocks.push(b);
+                    out.cursors.push(d.cursor().expect("from genesis"));
                 }
                 Step::Skipped { .. } => {}
                 Step::NeedHash(n) => panic!("hash of {n} unknown"),
@@ -286,6 +296,7 @@ fn derive_matches_deriver() {
             ..Default::default()
         };
         let mut expected = h.blocks.iter();
+        let mut cursors = h.cursors.iter();
         let (mut seq, mut pos) = (0u64, 0u32);
         let mut steps = 0;
         loop {
@@ -338,6 +349,8 @@ fn derive_matches_deriver() {
                         horizon,
                         ..Default::default()
                     };
+                    // the cursor the deriver reports after the block is the machine's
+                    assert_eq!(cursors.next(), Some(&parent.cursor), "{at}: cursor");
                 }
             }
         }
