@@ -267,11 +267,13 @@ contract OneStepProverTest is TestBase {
         try prover.step(pre, witness) returns (bytes32 got) {
             vm.assertEq(got, post);
         } catch (bytes memory err) {
-            // One of the prover's custom errors, never a panic.
+            // One of the prover's custom errors, never a panic (a flipped cursor tag names a
+            // micro-step that does not exist).
             bytes4 sel = bytes4(err);
             vm.assertTrue(
                 sel == IProverErrors.BadWitness.selector || sel == IProverErrors.BadPreimage.selector
                     || sel == IProverErrors.BadMemoryProof.selector || sel == IProverErrors.BadViewProof.selector
+                    || sel == IProverErrors.UnsupportedMicroStep.selector
             );
         }
     }
@@ -516,14 +518,21 @@ contract OneStepProverTest is TestBase {
         prover.step(pre, witness);
     }
 
-    /// @dev `TX_FINISH` goes to `ProverTxEnd`, which finds no `BlockCtx` after `M` here;
-    ///      a finished unit (`DONE`) has no step at all.
-    function test_finishedFrame_goesToTxEnd_doneIsUnsupported() public {
+    /// @dev `TX_FINISH` goes to `ProverTxEnd`, which finds no `BlockCtx` after `M` here; a
+    ///      finished unit (`DONE`) steps to itself and `BLOCK_END` to `DONE(BLOCK_END)`, the
+    ///      game's padding; a preimage that is not the pre-state's is refused.
+    function test_finishedFrame_goesToTxEnd_doneIsPadding() public {
         bytes memory m = abi.encodePacked(uint8(6), BLOCK_CTX, TX_CTX, GLOBAL, bytes32(uint256(1)), bytes32(0));
         vm.expectRevert(IProverErrors.BadWitness.selector);
         prover.step(keccak256(m), abi.encodePacked(uint8(1), m));
         bytes memory done = abi.encodePacked(uint8(8), keccak256(m), bytes32(0), bytes32(0), bytes32(0), bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(IProverErrors.UnsupportedStep.selector, uint8(8), uint8(0)));
-        prover.step(keccak256(done), abi.encodePacked(uint8(1), done));
+        vm.assertEq(prover.step(keccak256(done), abi.encodePacked(uint8(1), done)), keccak256(done));
+        bytes memory end =
+            abi.encodePacked(uint8(7), bytes32(uint256(2)), bytes32(uint256(3)), bytes32(0), bytes32(0), bytes32(0));
+        bytes memory doneEnd =
+            abi.encodePacked(uint8(8), keccak256(end), bytes32(0), bytes32(0), bytes32(0), bytes32(0));
+        vm.assertEq(prover.step(keccak256(end), abi.encodePacked(uint8(1), end)), keccak256(doneEnd));
+        vm.expectRevert(abi.encodeWithSelector(IProverErrors.BadPreimage.selector, uint8(1)));
+        prover.step(keccak256(doneEnd), abi.encodePacked(uint8(1), end));
     }
 }
