@@ -31,8 +31,8 @@ use alloy::{
 };
 use bridge_contracts::BatchInbox;
 use common::devnet::Devnet;
+use l1_reader::{BatchKind, InboxBatch, InboxReader};
 use protocol::batch::{Batch, BatchBlock, blob, v2};
-use sequencer::inbox::{BatchKind, InboxBatch, InboxReader};
 use std::time::{Duration, Instant};
 
 /// The blocks a posted record carries, `(number, transactions)`, from its v2 stream.

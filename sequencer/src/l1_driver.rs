@@ -1,22 +1,18 @@
-//! Reading L1 for the L2 chain: confirmed L1 blocks with their `Portal` deposits (the
-//! sequencer's origins), and, for a replica, whole [`L1Input`]s (deposits and batches)
-//! fed to `protocol::derive`.
+//! The sequencer's L1 drivers over `l1_reader`: the follower that keeps the sequencer's
+//! origin view ([`crate::origin::L1View`]) filled with confirmed L1 blocks and rolls L2
+//! back on a reorg below its origin, and a replica's derivation driver that feeds
+//! `protocol::derive` and hands the derived blocks to the executor.
 //!
-//! Only standard `eth_*` methods are used (plus the beacon blob API through
-//! [`crate::inbox`]). Blocks are read a confirmation depth below the L1 head, so
-//! shallower reorgs are never seen; a deeper one is noticed by parent hashes and the
-//! sequencer's view re-reads from the fork (derivation refuses to go on and says so).
+//! What it is not: the reading itself (the `l1_reader` crate, shared with the
+//! challenger). Blocks are read a confirmation depth below the L1 head, so shallower
+//! reorgs are never seen; a deeper one is noticed by parent hashes and the sequencer's
+//! view re-reads from the fork (derivation starts over from genesis and says so).
 
-use alloy::{
-    eips::BlockNumberOrTag,
-    primitives::{Address, B256},
-    providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::Filter,
-};
+use alloy::{eips::BlockNumberOrTag, primitives::B256, providers::Provider};
+use l1_reader::{InboxReader, L1ReadError, L1Reader};
 use protocol::{
     batch::record::PostedRecord,
     derive::{DerivedBlock, Deriver, L1Input, SkipReason, Step},
-    l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log},
 };
 use std::{
     collections::BTreeMap,
@@ -24,153 +20,13 @@ use std::{
     time::Duration,
 };
 
-use crate::{
-    Shared,
-    inbox::InboxReader,
-    origin::{L1Entry, L1View},
-};
+use crate::{Shared, origin::L1View};
 
 /// Most L1 blocks read per round.
 const MAX_RANGE: u64 = 500;
 
-/// Errors reading L1 (all retried).
-#[derive(Debug, thiserror::Error)]
-pub enum L1ReadError {
-    /// The node failed or answered oddly.
-    #[error("l1: {0}")]
-    Rpc(String),
-    /// The inbox could not be read.
-    #[error("inbox: {0}")]
-    Inbox(#[from] crate::inbox::InboxError),
-    /// Bad configuration.
-    #[error("config: {0}")]
-    Config(String),
-}
-
 fn rpc<E: std::fmt::Display>(e: E) -> L1ReadError {
     L1ReadError::Rpc(e.to_string())
-}
-
-/// Reads L1 blocks and deposits.
-#[derive(Clone, Debug)]
-pub struct L1Reader {
-    provider: DynProvider,
-    portal: Address,
-}
-
-impl L1Reader {
-    /// A reader of `l1_rpc` for the deposits of `portal`.
-    pub fn new(l1_rpc: &str, portal: Address) -> Result<Self, L1ReadError> {
-        let url = l1_rpc
-            .parse()
-            .map_err(|e| L1ReadError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
-        let provider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .connect_http(url)
-            .erased();
-        Ok(Self { provider, portal })
-    }
-
-    /// The provider.
-    pub fn provider(&self) -> &DynProvider {
-        &self.provider
-    }
-
-    /// The output root L1's `OutputOracle` at `oracle` holds for L2 block `number`, if
-    /// that output exists and its challenge window has passed. A snapshot of block
-    /// `number` whose state root and block hash give this root is the chain L1 settled.
-    pub async fn finalized_output(
-        &self,
-        oracle: Address,
-        number: u64,
-    ) -> Result<B256, L1ReadError> {
-        let oracle = bridge_contracts::OutputOracle::new(oracle, &self.provider);
-        let start = oracle.STARTING_BLOCK_NUMBER().call().await.map_err(rpc)?;
-        let interval = oracle.SUBMISSION_INTERVAL().call().await.map_err(rpc)?;
-        let n = alloy::primitives::U256::from(number);
-        if interval.is_zero() || n <= start || !((n - start) % interval).is_zero() {
-            return Err(L1ReadError::Config(format!(
-                "L2 block {number} is not an output block (outputs are every {interval} blocks after {start})"
-            )));
-        }
-        let index = (n - start) / interval - alloy::primitives::U256::from(1);
-        if !oracle.isFinalized(index).call().await.map_err(rpc)? {
-            return Err(L1ReadError::Config(format!(
-                "the output for L2 block {number} is not proposed or not finalized yet"
-            )));
-        }
-        let output = oracle.getOutput(index).call().await.map_err(rpc)?;
-        if output.l2BlockNumber != number {
-            return Err(L1ReadError::Rpc(format!(
-                "output {index} is for block {}, not {number}",
-                output.l2BlockNumber
-            )));
-        }
-        Ok(output.outputRoot)
-    }
-
-    /// The newest L1 block at least `depth` blocks below the head.
-    pub async fn confirmed(&self, depth: u64) -> Result<u64, L1ReadError> {
-        let head = self.provider.get_block_number().await.map_err(rpc)?;
-        Ok(head.saturating_sub(depth))
-    }
-
-    /// Blocks `from..=to` with their deposits.
-    pub async fn blocks(&self, from: u64, to: u64) -> Result<Vec<L1Entry>, L1ReadError> {
-        if to < from {
-            return Ok(Vec::new());
-        }
-        let filter = Filter::new()
-            .address(self.portal)
-            .event_signature(TRANSACTION_DEPOSITED)
-            .from_block(from)
-            .to_block(to);
-        let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
-        let mut by_block: BTreeMap<u64, Vec<_>> = BTreeMap::new();
-        for log in logs {
-            let (Some(n), Some(hash), Some(index)) =
-                (log.block_number, log.block_hash, log.log_index)
-            else {
-                return Err(L1ReadError::Rpc("log without block or index".into()));
-            };
-            match deposit_from_log(&log.inner, hash, index) {
-                Ok(d) => by_block.entry(n).or_default().push((hash, d)),
-                // only Portal emits these; a log it did not mean as a deposit is skipped
-                Err(e) => tracing::warn!(block = n, error = %e, "deposit log skipped"),
-            }
-        }
-        let mut out = Vec::with_capacity((to - from + 1) as usize);
-        for n in from..=to {
-            let block = self
-                .provider
-                .get_block_by_number(BlockNumberOrTag::Number(n))
-                .await
-                .map_err(rpc)?
-                .ok_or_else(|| L1ReadError::Rpc(format!("L1 block {n} not found")))?;
-            let h = &block.header;
-            let info = L1BlockInfo {
-                number: n,
-                hash: h.hash,
-                timestamp: h.timestamp,
-                base_fee: h.base_fee_per_gas.unwrap_or_default(),
-                // from the header, so a replica reading the same block gets the same fee
-                blob_base_fee: protocol::l1::blob_base_fee(h.excess_blob_gas),
-            };
-            let deposits = by_block.remove(&n).unwrap_or_default();
-            // logs and header must come from the same fork
-            if deposits.iter().any(|(hash, _)| *hash != info.hash) {
-                return Err(L1ReadError::Rpc(format!(
-                    "L1 block {n} changed while reading"
-                )));
-            }
-            out.push(L1Entry {
-                info,
-                parent_hash: h.parent_hash,
-                deposits: deposits.into_iter().map(|(_, d)| d).collect(),
-            });
-        }
-        Ok(out)
-    }
 }
 
 /// The sequencer's L1 follower: keeps `view` filled with confirmed L1 blocks after the
@@ -256,7 +112,7 @@ async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadErr
         if checked != Some(origin.hash) {
             checked = Some(origin.hash);
             let block = reader
-                .provider
+                .provider()
                 .get_block_by_number(BlockNumberOrTag::Number(origin.number))
                 .await
                 .map_err(rpc)?;
