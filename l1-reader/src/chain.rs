@@ -14,27 +14,16 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::Filter,
 };
-use protocol::l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log};
+use protocol::{
+    TxDeposit,
+    l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log},
+};
 use std::collections::BTreeMap;
 
-use protocol::TxDeposit;
-
-/// Errors reading L1 (all retried).
-#[derive(Debug, thiserror::Error)]
-pub enum L1ReadError {
-    /// The node failed or answered oddly.
-    #[error("l1: {0}")]
-    Rpc(String),
-    /// The inbox could not be read.
-    #[error("inbox: {0}")]
-    Inbox(#[from] crate::inbox::InboxError),
-    /// Bad configuration.
-    #[error("config: {0}")]
-    Config(String),
-}
+use crate::{L1ReadError, source::L1Chain};
 
 fn rpc<E: std::fmt::Display>(e: E) -> L1ReadError {
-    L1ReadError::Rpc(e.to_string())
+    L1ReadError::rpc(e)
 }
 
 /// One confirmed L1 block and its `Portal` deposits.
@@ -92,9 +81,7 @@ impl L1Reader {
         }
         let index = (n - start) / interval - alloy::primitives::U256::from(1);
         if !oracle.isFinalized(index).call().await.map_err(rpc)? {
-            return Err(L1ReadError::Config(format!(
-                "the output for L2 block {number} is not proposed or not finalized yet"
-            )));
+            return Err(L1ReadError::NotFinalized(number));
         }
         let output = oracle.getOutput(index).call().await.map_err(rpc)?;
         if output.l2BlockNumber != number {
@@ -106,14 +93,33 @@ impl L1Reader {
         Ok(output.outputRoot)
     }
 
-    /// The newest L1 block at least `depth` blocks below the head.
-    pub async fn confirmed(&self, depth: u64) -> Result<u64, L1ReadError> {
-        let head = self.provider.get_block_number().await.map_err(rpc)?;
-        Ok(head.saturating_sub(depth))
+}
+
+impl L1Chain for L1Reader {
+    async fn head(&self) -> Result<u64, L1ReadError> {
+        self.provider.get_block_number().await.map_err(rpc)
     }
 
-    /// Blocks `from..=to` with their deposits.
-    pub async fn blocks(&self, from: u64, to: u64) -> Result<Vec<L1Entry>, L1ReadError> {
+    async fn header(&self, number: u64) -> Result<Option<alloy::consensus::Header>, L1ReadError> {
+        let Some(block) = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(rpc)?
+        else {
+            return Ok(None);
+        };
+        let header = block.header.inner;
+        // what a fault proof opens on L1 is the header's RLP: it must hash to the hash
+        if header.hash_slow() != block.header.hash {
+            return Err(L1ReadError::Rpc(format!(
+                "the header of L1 block {number} does not hash to the block's hash"
+            )));
+        }
+        Ok(Some(header))
+    }
+
+    async fn blocks(&self, from: u64, to: u64) -> Result<Vec<L1Entry>, L1ReadError> {
         if to < from {
             return Ok(Vec::new());
         }
@@ -143,7 +149,7 @@ impl L1Reader {
                 .get_block_by_number(BlockNumberOrTag::Number(n))
                 .await
                 .map_err(rpc)?
-                .ok_or_else(|| L1ReadError::Rpc(format!("L1 block {n} not found")))?;
+                .ok_or(L1ReadError::MissingBlock(n))?;
             let h = &block.header;
             let info = L1BlockInfo {
                 number: n,
@@ -156,9 +162,7 @@ impl L1Reader {
             let deposits = by_block.remove(&n).unwrap_or_default();
             // logs and header must come from the same fork
             if deposits.iter().any(|(hash, _)| *hash != info.hash) {
-                return Err(L1ReadError::Rpc(format!(
-                    "L1 block {n} changed while reading"
-                )));
+                return Err(L1ReadError::Changed(n));
             }
             out.push(L1Entry {
                 info,

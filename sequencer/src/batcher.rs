@@ -67,7 +67,7 @@ use crate::{
     Shared,
     l1::{SendError, SendPolicy},
 };
-use l1_reader::{InboxError, InboxReader};
+use l1_reader::{InboxReader, L1ReadError};
 
 /// Largest calldata batch posted (L1 nodes refuse transactions above ~128 KiB).
 pub const MAX_BATCH_BYTES: usize = 120_000;
@@ -169,7 +169,7 @@ impl BatcherConfig {
     }
 
     /// An inbox reader for this config's L1.
-    pub fn reader(&self) -> Result<InboxReader, InboxError> {
+    pub fn reader(&self) -> Result<InboxReader, L1ReadError> {
         InboxReader::from_urls(&self.l1_rpc, self.l1_beacon.as_deref(), self.batch_inbox)
     }
 }
@@ -182,7 +182,7 @@ pub enum BatcherError {
     L1(String),
     /// Reading the inbox back failed.
     #[error("inbox: {0}")]
-    Inbox(#[from] InboxError),
+    Inbox(#[from] L1ReadError),
     /// A batch on L1 or here does not encode/decode.
     #[error("batch: {0}")]
     Batch(#[from] protocol::batch::BatchError),

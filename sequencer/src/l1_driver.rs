@@ -8,8 +8,8 @@
 //! reorgs are never seen; a deeper one is noticed by parent hashes and the sequencer's
 //! view re-reads from the fork (derivation starts over from genesis and says so).
 
-use alloy::{eips::BlockNumberOrTag, primitives::B256, providers::Provider};
-use l1_reader::{InboxReader, L1ReadError, L1Reader};
+use alloy::primitives::B256;
+use l1_reader::{L1Chain, L1ReadError, RecordSource};
 use protocol::{
     batch::record::PostedRecord,
     derive::{DerivedBlock, Deriver, L1Input, SkipReason, Step},
@@ -25,22 +25,18 @@ use crate::{Shared, origin::L1View};
 /// Most L1 blocks read per round.
 const MAX_RANGE: u64 = 500;
 
-fn rpc<E: std::fmt::Display>(e: E) -> L1ReadError {
-    L1ReadError::Rpc(e.to_string())
-}
-
 /// The sequencer's L1 follower: keeps `view` filled with confirmed L1 blocks after the
 /// current origin. Runs forever; errors are retried.
 pub async fn follow(
     shared: Arc<Shared>,
-    reader: L1Reader,
+    reader: impl L1Chain,
     view: Arc<L1View>,
     confirmations: u64,
     poll: Duration,
 ) {
     loop {
         if let Err(e) = follow_once(&shared, &reader, &view, confirmations).await {
-            tracing::warn!(error = %e, "reading L1 failed; retrying");
+            tracing::warn!(error = %e, kind = ?e.kind(), "reading L1 failed; retrying");
         }
         tokio::time::sleep(poll).await;
     }
@@ -48,7 +44,7 @@ pub async fn follow(
 
 async fn follow_once(
     shared: &Shared,
-    reader: &L1Reader,
+    reader: &impl L1Chain,
     view: &L1View,
     confirmations: u64,
 ) -> Result<(), L1ReadError> {
@@ -101,7 +97,7 @@ async fn follow_once(
 
 /// The newest L2 block whose L1 origin L1 still holds (same hash at that number).
 /// Fails only if not even the rollup's L1 genesis is left, which nothing can repair.
-async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadError> {
+async fn fork_point(shared: &Shared, reader: &impl L1Chain) -> Result<u64, L1ReadError> {
     // each distinct origin, newest first, with the last L2 block built on it; older
     // blocks are read from the block store only if the hot tail's origins are all gone
     let mut n = shared.chain.read().open_number();
@@ -111,12 +107,8 @@ async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadErr
         let Some(origin) = origin else { break };
         if checked != Some(origin.hash) {
             checked = Some(origin.hash);
-            let block = reader
-                .provider()
-                .get_block_by_number(BlockNumberOrTag::Number(origin.number))
-                .await
-                .map_err(rpc)?;
-            if block.is_some_and(|b| b.header.hash == origin.hash) {
+            let header = reader.header(origin.number).await?;
+            if header.is_some_and(|h| h.hash_slow() == origin.hash) {
                 return Ok(n);
             }
         }
@@ -132,8 +124,8 @@ async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadErr
 /// (`protocol::derive`) and hands them to the node's executor. Runs until the node stops.
 pub async fn derive(
     shared: Arc<Shared>,
-    reader: L1Reader,
-    inbox: InboxReader,
+    reader: impl L1Chain,
+    inbox: impl RecordSource,
     deriver: Deriver,
     blocks: crossbeam_channel::Sender<DerivedBlock>,
     confirmations: u64,
@@ -161,7 +153,7 @@ pub async fn derive(
             Ok(false) => {}
             Err(DeriveStop::Closed) => return,
             Err(DeriveStop::Read(e)) => {
-                tracing::warn!(error = %e, "derivation: reading L1 failed; retrying")
+                tracing::warn!(error = %e, kind = ?e.kind(), "derivation: reading L1 failed; retrying")
             }
             Err(DeriveStop::Derive(e)) => {
                 // L1 reorganized below the confirmation depth: what was derived from the
@@ -249,8 +241,8 @@ async fn drain(
 /// One round; `Ok(true)` if there may be more to read right away.
 async fn derive_once(
     shared: &Shared,
-    reader: &L1Reader,
-    inbox: &InboxReader,
+    reader: &impl L1Chain,
+    inbox: &impl RecordSource,
     deriver: &mut Deriver,
     out: &crossbeam_channel::Sender<DerivedBlock>,
     confirmations: u64,
@@ -265,10 +257,7 @@ async fn derive_once(
     }
     let to = confirmed.min(from + MAX_RANGE - 1);
     let entries = reader.blocks(from, to).await.map_err(DeriveStop::Read)?;
-    let batches = inbox
-        .batches(from, to)
-        .await
-        .map_err(|e| DeriveStop::Read(e.into()))?;
+    let batches = inbox.records(from, to).await.map_err(DeriveStop::Read)?;
     let mut by_block: BTreeMap<u64, Vec<(B256, PostedRecord)>> = BTreeMap::new();
     for b in batches {
         by_block
@@ -280,9 +269,7 @@ async fn derive_once(
         let n = entry.info.number;
         let batches = by_block.remove(&n).unwrap_or_default();
         if batches.iter().any(|(h, _)| *h != entry.info.hash) {
-            return Err(DeriveStop::Read(L1ReadError::Rpc(format!(
-                "L1 block {n} changed while reading"
-            ))));
+            return Err(DeriveStop::Read(L1ReadError::Changed(n)));
         }
         let input = L1Input {
             info: entry.info,
