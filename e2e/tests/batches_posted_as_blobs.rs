@@ -32,8 +32,8 @@ use alloy::{
 use bridge_contracts::BatchInbox;
 use common::devnet::Devnet;
 use l1_reader::{BatchKind, InboxBatch, InboxReader, L1Chain, L1Reader, L1Store};
-use protocol::fault::prologue::L1Source;
 use protocol::batch::{Batch, BatchBlock, blob, v2};
+use protocol::fault::prologue::L1Source;
 use std::time::{Duration, Instant};
 
 /// The blocks a posted record carries, `(number, transactions)`, from its v2 stream.
@@ -189,7 +189,10 @@ async fn batches_posted_as_blobs() {
     let chain = L1Reader::new(&devnet.l1, devnet.contract("portal")).expect("l1 reader");
     let to = batches.last().map_or(start, |b| b.l1_block);
     let mut store = L1Store::new();
-    store.fill(&chain, &reader, start, to).await.expect("store filled");
+    store
+        .fill(&chain, &reader, start, to)
+        .await
+        .expect("store filled");
     for entry in chain.blocks(start, to).await.expect("blocks") {
         let n = entry.info.number;
         assert_eq!(store.block(n), Some(entry.info), "L1 block {n}");

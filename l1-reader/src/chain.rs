@@ -92,7 +92,6 @@ impl L1Reader {
         }
         Ok(output.outputRoot)
     }
-
 }
 
 impl L1Chain for L1Reader {

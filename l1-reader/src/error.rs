@@ -53,7 +53,9 @@ pub enum L1ReadError {
     },
     /// L1 block `number` does not extend the block before it that the reader holds:
     /// L1 reorganized below what was read.
-    #[error("L1 reorganized: block {number} has parent {found}, the block held before it is {held}")]
+    #[error(
+        "L1 reorganized: block {number} has parent {found}, the block held before it is {held}"
+    )]
     Reorg {
         /// The block that does not fit.
         number: u64,

@@ -59,10 +59,7 @@ impl L1Store {
         }
         let mut headers = Vec::with_capacity((to - from).saturating_add(1) as usize);
         for n in from..=to {
-            let header = chain
-                .header(n)
-                .await?
-                .ok_or(L1ReadError::MissingBlock(n))?;
+            let header = chain.header(n).await?.ok_or(L1ReadError::MissingBlock(n))?;
             if header.number != n {
                 return Err(L1ReadError::Rpc(format!(
                     "asked for L1 block {n}, got block {}",
