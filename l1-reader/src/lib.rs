@@ -26,4 +26,4 @@ pub use error::{ErrorKind, L1ReadError};
 pub use inbox::{BatchKind, InboxBatch, InboxEvent, InboxReader};
 pub use memory::MemoryChain;
 pub use source::{L1Chain, RecordSource};
-pub use store::L1Store;
+pub use store::{Advance, L1Store};

@@ -7,10 +7,12 @@
 //! Reorgs are noticed by parent hashes: a block read after the ones held must name the
 //! newest one held as its parent, or [`L1Store::fill`] fails with
 //! [`L1ReadError::Reorg`] ([`crate::ErrorKind::Reset`]) and adds nothing; the caller then
-//! drops the tail ([`L1Store::truncate_from`]) and reads again.
+//! drops the tail ([`L1Store::truncate_from`]) and reads again; [`L1Store::advance`]
+//! does one round of that: read what is newly confirmed, or find the fork and drop the
+//! tail.
 //!
-//! What it is not: a follower (the caller says which blocks to read, at its own
-//! confirmation depth) or a deposit reader (`DERIVE` takes no deposits; they come from
+//! What it is not: a task (the caller runs the rounds, at its own confirmation depth
+//! and pace) or a deposit reader (`DERIVE` takes no deposits; they come from
 //! `Portal` through [`L1Chain::blocks`]).
 
 use std::collections::BTreeMap;
@@ -28,6 +30,26 @@ use crate::{
     L1ReadError,
     source::{L1Chain, RecordSource},
 };
+
+/// What one [`L1Store::advance`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advance {
+    /// Nothing new is confirmed.
+    UpToDate,
+    /// Blocks `from..=to` and their records were added.
+    Read {
+        /// First block read.
+        from: u64,
+        /// Last block read.
+        to: u64,
+    },
+    /// L1 reorganized below what was held: everything after `kept`, the newest block
+    /// held that L1 still has, was dropped (all of it if `None`).
+    Reorged {
+        /// The newest block kept.
+        kept: Option<u64>,
+    },
+}
 
 /// L1 headers and records, by number and sequence number (see the module docs).
 #[derive(Debug, Clone, Default)]
@@ -122,6 +144,49 @@ impl L1Store {
             self.records.insert(post.seq(), post.record);
         }
         Ok(())
+    }
+
+    /// One round of following L1 from block `start` on, `confirmations` blocks below its
+    /// head, at most `max_range` blocks at a time: reads the blocks after the newest one
+    /// held. On a reorg below what is held, finds the newest block held that L1 still
+    /// has (same hash), drops everything after it and says so; the next round reads the
+    /// new fork from there. Errors of other kinds are returned as they are (the caller
+    /// retries the temporary ones).
+    pub async fn advance(
+        &mut self,
+        chain: &impl L1Chain,
+        source: &impl RecordSource,
+        start: u64,
+        confirmations: u64,
+        max_range: u64,
+    ) -> Result<Advance, L1ReadError> {
+        let confirmed = chain.confirmed(confirmations).await?;
+        let from = self.last().map_or(start, |b| b.number.saturating_add(1));
+        if confirmed < from {
+            return Ok(Advance::UpToDate);
+        }
+        let to = confirmed.min(from.saturating_add(max_range.max(1) - 1));
+        match self.fill(chain, source, from, to).await {
+            Ok(()) => Ok(Advance::Read { from, to }),
+            Err(e) if e.kind() == crate::ErrorKind::Reset => {
+                let held: Vec<(u64, B256)> = self
+                    .blocks
+                    .iter()
+                    .rev()
+                    .map(|(&n, (_, info))| (n, info.hash))
+                    .collect();
+                for (n, hash) in held {
+                    let still = chain.header(n).await?;
+                    if still.is_some_and(|h| h.hash_slow() == hash) {
+                        self.truncate_from(n.saturating_add(1));
+                        return Ok(Advance::Reorged { kept: Some(n) });
+                    }
+                }
+                self.truncate_from(0);
+                Ok(Advance::Reorged { kept: None })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Drops the blocks from `number` on and the records posted in them (after a

@@ -5,7 +5,8 @@
 //!   reorgs);
 //! * [`store`]: `L1Store` filled from the traits answers `protocol`'s `L1Source` as
 //!   `protocol`'s own `MemoryL1` does, with headers and `L1History` paths, notices
-//!   reorgs by parent hashes, and error kinds;
+//!   reorgs by parent hashes (`advance` finds the fork and reads the new one), and
+//!   error kinds;
 //! * [`trace`]: `BlockTrace::open` runs on an `L1Store`, `DERIVE`'s witness included.
 
 mod memory;

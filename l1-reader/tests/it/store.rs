@@ -1,7 +1,7 @@
 //! `L1Store` filled from the traits, answering `protocol`'s `L1Source`.
 
 use alloy_primitives::{B256, Bytes};
-use l1_reader::{ErrorKind, L1Chain, L1ReadError, L1Store, MemoryChain};
+use l1_reader::{Advance, ErrorKind, L1Chain, L1ReadError, L1Store, MemoryChain};
 use protocol::{
     fault::prologue::{L1Source, MemoryL1, l1_info},
     l1_history,
@@ -154,4 +154,53 @@ fn error_kinds() {
         assert_eq!(critical.kind(), ErrorKind::Critical, "{critical}");
         assert!(!critical.is_retryable());
     }
+}
+
+#[tokio::test]
+async fn advance_follows_l1_through_a_reorg() {
+    let chain = chain_with_posts(40);
+    let mut store = L1Store::new();
+    let mut rounds = 0;
+    while store
+        .advance(&chain, &chain, 0, 2, 16)
+        .await
+        .expect("advance")
+        != Advance::UpToDate
+    {
+        rounds += 1;
+    }
+    // 0..=38 in rounds of at most 16 blocks
+    assert_eq!(rounds, 3);
+    assert_eq!(store.last().map(|b| b.number), Some(38));
+    let posts = store.record_count();
+    // L1 replaces blocks 35.. (the post in block 35 goes), and grows by three
+    chain.reorg(35);
+    for _ in 35..=43 {
+        chain.push(Vec::new());
+    }
+    assert_eq!(
+        store
+            .advance(&chain, &chain, 0, 2, 16)
+            .await
+            .expect("advance"),
+        Advance::Reorged { kept: Some(34) }
+    );
+    assert_eq!(store.record_count(), posts - 1);
+    assert_eq!(
+        store
+            .advance(&chain, &chain, 0, 2, 16)
+            .await
+            .expect("advance"),
+        Advance::Read { from: 35, to: 41 }
+    );
+    for n in 0..=41 {
+        assert_eq!(store.block(n), chain.block(n), "block {n}");
+    }
+    assert_eq!(
+        store
+            .advance(&chain, &chain, 0, 2, 16)
+            .await
+            .expect("advance"),
+        Advance::UpToDate
+    );
 }
