@@ -111,9 +111,7 @@ impl L1Chain for L1Reader {
         let header = block.header.inner;
         // what a fault proof opens on L1 is the header's RLP: it must hash to the hash
         if header.hash_slow() != block.header.hash {
-            return Err(L1ReadError::Rpc(format!(
-                "the header of L1 block {number} does not hash to the block's hash"
-            )));
+            return Err(L1ReadError::HeaderHash(number));
         }
         Ok(Some(header))
     }

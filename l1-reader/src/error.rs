@@ -68,6 +68,10 @@ pub enum L1ReadError {
     /// proposed yet).
     #[error("the output for L2 block {0} is not proposed or not finalized yet")]
     NotFinalized(u64),
+    /// L1 block `number`'s header does not hash to the hash the node gives for it: the
+    /// node's headers are not Ethereum's, and a fault proof could not open them on L1.
+    #[error("the header of L1 block {0} does not hash to the block's hash")]
+    HeaderHash(u64),
     /// A blob batch was found but no beacon API is configured.
     #[error("blob batch in L1 block {0} but no beacon API configured")]
     NoBeacon(u64),
@@ -88,7 +92,7 @@ impl L1ReadError {
             | Self::BlobsUnavailable { .. }
             | Self::NotFinalized(_) => ErrorKind::Temporary,
             Self::Reorg { .. } => ErrorKind::Reset,
-            Self::NoBeacon(_) | Self::Config(_) => ErrorKind::Critical,
+            Self::HeaderHash(_) | Self::NoBeacon(_) | Self::Config(_) => ErrorKind::Critical,
         }
     }
 

@@ -150,7 +150,11 @@ fn error_kinds() {
         assert_eq!(temporary.kind(), ErrorKind::Temporary, "{temporary}");
         assert!(temporary.is_retryable());
     }
-    for critical in [L1ReadError::NoBeacon(4), L1ReadError::Config("url".into())] {
+    for critical in [
+        L1ReadError::HeaderHash(5),
+        L1ReadError::NoBeacon(4),
+        L1ReadError::Config("url".into()),
+    ] {
         assert_eq!(critical.kind(), ErrorKind::Critical, "{critical}");
         assert!(!critical.is_retryable());
     }
