@@ -31,8 +31,9 @@ use alloy::{
 };
 use bridge_contracts::BatchInbox;
 use common::devnet::Devnet;
+use l1_reader::{BatchKind, InboxBatch, InboxReader, L1Chain, L1Reader, L1Store};
 use protocol::batch::{Batch, BatchBlock, blob, v2};
-use sequencer::inbox::{BatchKind, InboxBatch, InboxReader};
+use protocol::fault::prologue::L1Source;
 use std::time::{Duration, Instant};
 
 /// The blocks a posted record carries, `(number, transactions)`, from its v2 stream.
@@ -182,6 +183,26 @@ async fn batches_posted_as_blobs() {
         batches.iter().all(|b| b.kind == BatchKind::Blobs),
         "the devnet L1 (anvil) takes blobs: no calldata fallback"
     );
+
+    // what a challenger keeps of the same L1, read through the crate's traits: every
+    // header hashes to the block's hash, and the records are the ones read above
+    let chain = L1Reader::new(&devnet.l1, devnet.contract("portal")).expect("l1 reader");
+    let to = batches.last().map_or(start, |b| b.l1_block);
+    let mut store = L1Store::new();
+    store
+        .fill(&chain, &reader, start, to)
+        .await
+        .expect("store filled");
+    for entry in chain.blocks(start, to).await.expect("blocks") {
+        let n = entry.info.number;
+        assert_eq!(store.block(n), Some(entry.info), "L1 block {n}");
+        let header = store.header(n).expect("header held");
+        assert_eq!(header.hash_slow(), entry.info.hash);
+        assert_eq!(header.parent_hash, entry.parent_hash);
+    }
+    for b in &batches {
+        assert_eq!(store.record(b.seq()), Some(&b.record), "record {}", b.seq());
+    }
 }
 
 /// What registering one blob needs, and the Rust root it must store.

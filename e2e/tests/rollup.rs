@@ -349,12 +349,11 @@ async fn machine_cursors(
     let genesis: protocol::Genesis =
         serde_json::from_slice(&std::fs::read(path).expect("genesis")).expect("genesis json");
     let rollup = genesis.rollup.clone().expect("rollup genesis");
-    let reader = sequencer::l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader");
-    let inbox =
-        sequencer::inbox::InboxReader::from_urls(&devnet.l1, Some(&devnet.l1), rollup.batch_inbox)
-            .expect("inbox");
+    let reader = l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader");
+    let inbox = l1_reader::InboxReader::from_urls(&devnet.l1, Some(&devnet.l1), rollup.batch_inbox)
+        .expect("inbox");
     let inputs =
-        sequencer::l1_reader::inputs(&reader, &inbox, rollup.l1_genesis.number + 1, horizon)
+        sequencer::l1_driver::inputs(&reader, &inbox, rollup.l1_genesis.number + 1, horizon)
             .await
             .expect("L1 inputs");
     let l1 = MemoryL1::new(rollup.l1_genesis, &inputs);

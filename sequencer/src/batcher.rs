@@ -33,7 +33,7 @@
 //! sidecar form or to calldata accordingly; otherwise the round is retried.
 //!
 //! It never skips a block and never posts one twice: where to go on is always read back
-//! from L1 (the newest record of either kind, through [`crate::inbox::InboxReader`]) at
+//! from L1 (the newest record of either kind, through [`l1_reader::InboxReader`]) at
 //! start and after any error, so a restart, a lost receipt or an L1 outage resumes at the
 //! right block.
 
@@ -65,9 +65,9 @@ use std::{
 
 use crate::{
     Shared,
-    inbox::{InboxError, InboxReader},
     l1::{SendError, SendPolicy},
 };
+use l1_reader::{InboxReader, L1ReadError};
 
 /// Largest calldata batch posted (L1 nodes refuse transactions above ~128 KiB).
 pub const MAX_BATCH_BYTES: usize = 120_000;
@@ -169,7 +169,7 @@ impl BatcherConfig {
     }
 
     /// An inbox reader for this config's L1.
-    pub fn reader(&self) -> Result<InboxReader, InboxError> {
+    pub fn reader(&self) -> Result<InboxReader, L1ReadError> {
         InboxReader::from_urls(&self.l1_rpc, self.l1_beacon.as_deref(), self.batch_inbox)
     }
 }
@@ -182,7 +182,7 @@ pub enum BatcherError {
     L1(String),
     /// Reading the inbox back failed.
     #[error("inbox: {0}")]
-    Inbox(#[from] InboxError),
+    Inbox(#[from] L1ReadError),
     /// A batch on L1 or here does not encode/decode.
     #[error("batch: {0}")]
     Batch(#[from] protocol::batch::BatchError),

@@ -4,8 +4,8 @@
 //! once with the `protocol` state-transition function, writes them to its durable log,
 //! and answers with a signed pre-confirmation; it groups them into mini-blocks and
 //! seals L2 blocks with a state root. On the L1 side it includes deposits from confirmed
-//! L1 blocks (`l1_reader`, `origin`), posts batches as blobs (`batcher`, `inbox`) and
-//! proposes outputs (`proposer`). Without a key it runs as a read replica that derives
+//! L1 blocks (`l1_driver`, `origin`, reading L1 through the `l1_reader` crate), posts
+//! batches as blobs (`batcher`) and proposes outputs (`proposer`). Without a key it runs as a read replica that derives
 //! the chain from L1 alone with `protocol::derive`.
 //!
 //! What it is not: it holds no consensus rules of its own (those are in `protocol`), and
@@ -20,9 +20,8 @@ pub mod dev;
 pub mod filters;
 pub mod history;
 pub mod history_store;
-pub mod inbox;
 mod l1;
-pub mod l1_reader;
+pub mod l1_driver;
 pub mod metrics;
 pub mod node;
 pub mod origin;

@@ -247,12 +247,12 @@ fn main() -> eyre::Result<()> {
             }
         }
         if let (Some(view), Some(rollup), Some(l1_rpc)) = (l1_view, &genesis.rollup, &args.l1_rpc) {
-            let reader = blink_sequencer::l1_reader::L1Reader::new(l1_rpc, rollup.portal)?;
+            let reader = l1_reader::L1Reader::new(l1_rpc, rollup.portal)?;
             println!(
                 "  deposits   from {} ({} confirmations)",
                 rollup.portal, args.l1_confirmations
             );
-            tokio::spawn(blink_sequencer::l1_reader::follow(
+            tokio::spawn(blink_sequencer::l1_driver::follow(
                 node.shared.clone(),
                 reader,
                 view,
@@ -353,7 +353,7 @@ fn run_replica(args: Args) -> eyre::Result<()> {
         .build()
         .context("tokio runtime")?;
     rt.block_on(async move {
-        let reader = blink_sequencer::l1_reader::L1Reader::new(&l1_rpc, rollup.portal)?;
+        let reader = l1_reader::L1Reader::new(&l1_rpc, rollup.portal)?;
         let base = match &args.snapshot {
             Some(path) => Some(checked_snapshot(path, &reader, args.output_oracle).await?),
             None => None,
@@ -385,12 +385,8 @@ fn run_replica(args: Args) -> eyre::Result<()> {
             .ok_or_else(|| eyre::eyre!("node did not start as a replica"))?;
         let handle = serve(&args, &node, "blink-sequencer replica ready", &genesis).await?;
         println!("  deriving   from {l1_rpc} (inbox {})", rollup.batch_inbox);
-        let inbox = blink_sequencer::inbox::InboxReader::from_urls(
-            &l1_rpc,
-            Some(&beacon),
-            rollup.batch_inbox,
-        )?;
-        tokio::spawn(blink_sequencer::l1_reader::derive(
+        let inbox = l1_reader::InboxReader::from_urls(&l1_rpc, Some(&beacon), rollup.batch_inbox)?;
+        tokio::spawn(blink_sequencer::l1_driver::derive(
             node.shared.clone(),
             reader,
             inbox,
@@ -411,7 +407,7 @@ fn run_replica(args: Args) -> eyre::Result<()> {
 /// root L1's `OutputOracle` holds, finalized, for that block.
 async fn checked_snapshot(
     path: &std::path::Path,
-    reader: &blink_sequencer::l1_reader::L1Reader,
+    reader: &l1_reader::L1Reader,
     oracle: Option<alloy_primitives::Address>,
 ) -> eyre::Result<blink_sequencer::snapshot::Snapshot> {
     let oracle = oracle.ok_or_else(|| {

@@ -2013,7 +2013,7 @@ pub type RecoveredTx = protocol::tx::L2Tx;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::origin::L1Entry;
+    use l1_reader::L1Entry;
     use protocol::{RollupConfig, TxDeposit};
 
     fn now() -> u64 {

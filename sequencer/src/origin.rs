@@ -1,21 +1,11 @@
 //! The L1 blocks the sequencer may build on: confirmed L1 blocks (a configured depth
 //! below the L1 head) with their deposits, filled by the L1 reader and consumed by the
-//! executor when it opens a block.
+//! executor when it opens a block ([`L1Entry`] is `l1_reader`'s).
 
+use l1_reader::L1Entry;
 use parking_lot::Mutex;
 use protocol::{TxDeposit, l1::L1BlockInfo};
 use std::collections::BTreeMap;
-
-/// One confirmed L1 block and its `Portal` deposits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct L1Entry {
-    /// The block.
-    pub info: L1BlockInfo,
-    /// Its parent's hash.
-    pub parent_hash: alloy_primitives::B256,
-    /// Deposits, in log order.
-    pub deposits: Vec<TxDeposit>,
-}
 
 /// Deposits of consecutive L1 blocks: `(L1 block number, its deposits in log order)`,
 /// blocks without deposits left out. The executor numbers them

@@ -34,7 +34,8 @@ use std::{
     time::Duration,
 };
 
-use crate::{Shared, inbox::InboxReader, l1_reader::L1Reader};
+use crate::Shared;
+use l1_reader::{InboxReader, L1Chain, L1Reader};
 
 /// Proposer settings.
 #[derive(Clone, Debug)]
@@ -155,7 +156,7 @@ impl Cursors {
                 return Ok(None);
             }
             let to = confirmed.min(from + CURSOR_RANGE - 1);
-            let inputs = crate::l1_reader::inputs(&self.reader, &self.inbox, from, to)
+            let inputs = crate::l1_driver::inputs(&self.reader, &self.inbox, from, to)
                 .await
                 .map_err(l1)?;
             for input in inputs {

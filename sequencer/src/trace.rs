@@ -592,12 +592,13 @@ mod tests {
     /// the L1 data fee: every transaction's replay matches its receipt.
     #[test]
     fn replays_match_receipts_with_deposits_and_l1_fees() {
-        use crate::origin::{L1Entry, L1View};
+        use crate::origin::L1View;
         use crate::{Node, NodeConfig};
         use alloy::network::TxSignerSync;
         use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
         use alloy_eips::eip2718::Encodable2718;
         use alloy_primitives::{Address, TxKind};
+        use l1_reader::L1Entry;
         use protocol::{ChainConfig, RollupConfig, TxDeposit, l1::L1BlockInfo};
         use std::time::SystemTime;
 

@@ -1,22 +1,18 @@
-//! Reading L1 for the L2 chain: confirmed L1 blocks with their `Portal` deposits (the
-//! sequencer's origins), and, for a replica, whole [`L1Input`]s (deposits and batches)
-//! fed to `protocol::derive`.
+//! The sequencer's L1 drivers over `l1_reader`: the follower that keeps the sequencer's
+//! origin view ([`crate::origin::L1View`]) filled with confirmed L1 blocks and rolls L2
+//! back on a reorg below its origin, and a replica's derivation driver that feeds
+//! `protocol::derive` and hands the derived blocks to the executor.
 //!
-//! Only standard `eth_*` methods are used (plus the beacon blob API through
-//! [`crate::inbox`]). Blocks are read a confirmation depth below the L1 head, so
-//! shallower reorgs are never seen; a deeper one is noticed by parent hashes and the
-//! sequencer's view re-reads from the fork (derivation refuses to go on and says so).
+//! What it is not: the reading itself (the `l1_reader` crate, shared with the
+//! challenger). Blocks are read a confirmation depth below the L1 head, so shallower
+//! reorgs are never seen; a deeper one is noticed by parent hashes and the sequencer's
+//! view re-reads from the fork (derivation starts over from genesis and says so).
 
-use alloy::{
-    eips::BlockNumberOrTag,
-    primitives::{Address, B256},
-    providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::Filter,
-};
+use alloy::primitives::B256;
+use l1_reader::{L1Chain, L1ReadError, RecordSource};
 use protocol::{
     batch::record::PostedRecord,
     derive::{DerivedBlock, Deriver, L1Input, SkipReason, Step},
-    l1::{L1BlockInfo, TRANSACTION_DEPOSITED, deposit_from_log},
 };
 use std::{
     collections::BTreeMap,
@@ -24,167 +20,23 @@ use std::{
     time::Duration,
 };
 
-use crate::{
-    Shared,
-    inbox::InboxReader,
-    origin::{L1Entry, L1View},
-};
+use crate::{Shared, origin::L1View};
 
 /// Most L1 blocks read per round.
 const MAX_RANGE: u64 = 500;
-
-/// Errors reading L1 (all retried).
-#[derive(Debug, thiserror::Error)]
-pub enum L1ReadError {
-    /// The node failed or answered oddly.
-    #[error("l1: {0}")]
-    Rpc(String),
-    /// The inbox could not be read.
-    #[error("inbox: {0}")]
-    Inbox(#[from] crate::inbox::InboxError),
-    /// Bad configuration.
-    #[error("config: {0}")]
-    Config(String),
-}
-
-fn rpc<E: std::fmt::Display>(e: E) -> L1ReadError {
-    L1ReadError::Rpc(e.to_string())
-}
-
-/// Reads L1 blocks and deposits.
-#[derive(Clone, Debug)]
-pub struct L1Reader {
-    provider: DynProvider,
-    portal: Address,
-}
-
-impl L1Reader {
-    /// A reader of `l1_rpc` for the deposits of `portal`.
-    pub fn new(l1_rpc: &str, portal: Address) -> Result<Self, L1ReadError> {
-        let url = l1_rpc
-            .parse()
-            .map_err(|e| L1ReadError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
-        let provider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .connect_http(url)
-            .erased();
-        Ok(Self { provider, portal })
-    }
-
-    /// The provider.
-    pub fn provider(&self) -> &DynProvider {
-        &self.provider
-    }
-
-    /// The output root L1's `OutputOracle` at `oracle` holds for L2 block `number`, if
-    /// that output exists and its challenge window has passed. A snapshot of block
-    /// `number` whose state root and block hash give this root is the chain L1 settled.
-    pub async fn finalized_output(
-        &self,
-        oracle: Address,
-        number: u64,
-    ) -> Result<B256, L1ReadError> {
-        let oracle = bridge_contracts::OutputOracle::new(oracle, &self.provider);
-        let start = oracle.STARTING_BLOCK_NUMBER().call().await.map_err(rpc)?;
-        let interval = oracle.SUBMISSION_INTERVAL().call().await.map_err(rpc)?;
-        let n = alloy::primitives::U256::from(number);
-        if interval.is_zero() || n <= start || !((n - start) % interval).is_zero() {
-            return Err(L1ReadError::Config(format!(
-                "L2 block {number} is not an output block (outputs are every {interval} blocks after {start})"
-            )));
-        }
-        let index = (n - start) / interval - alloy::primitives::U256::from(1);
-        if !oracle.isFinalized(index).call().await.map_err(rpc)? {
-            return Err(L1ReadError::Config(format!(
-                "the output for L2 block {number} is not proposed or not finalized yet"
-            )));
-        }
-        let output = oracle.getOutput(index).call().await.map_err(rpc)?;
-        if output.l2BlockNumber != number {
-            return Err(L1ReadError::Rpc(format!(
-                "output {index} is for block {}, not {number}",
-                output.l2BlockNumber
-            )));
-        }
-        Ok(output.outputRoot)
-    }
-
-    /// The newest L1 block at least `depth` blocks below the head.
-    pub async fn confirmed(&self, depth: u64) -> Result<u64, L1ReadError> {
-        let head = self.provider.get_block_number().await.map_err(rpc)?;
-        Ok(head.saturating_sub(depth))
-    }
-
-    /// Blocks `from..=to` with their deposits.
-    pub async fn blocks(&self, from: u64, to: u64) -> Result<Vec<L1Entry>, L1ReadError> {
-        if to < from {
-            return Ok(Vec::new());
-        }
-        let filter = Filter::new()
-            .address(self.portal)
-            .event_signature(TRANSACTION_DEPOSITED)
-            .from_block(from)
-            .to_block(to);
-        let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
-        let mut by_block: BTreeMap<u64, Vec<_>> = BTreeMap::new();
-        for log in logs {
-            let (Some(n), Some(hash), Some(index)) =
-                (log.block_number, log.block_hash, log.log_index)
-            else {
-                return Err(L1ReadError::Rpc("log without block or index".into()));
-            };
-            match deposit_from_log(&log.inner, hash, index) {
-                Ok(d) => by_block.entry(n).or_default().push((hash, d)),
-                // only Portal emits these; a log it did not mean as a deposit is skipped
-                Err(e) => tracing::warn!(block = n, error = %e, "deposit log skipped"),
-            }
-        }
-        let mut out = Vec::with_capacity((to - from + 1) as usize);
-        for n in from..=to {
-            let block = self
-                .provider
-                .get_block_by_number(BlockNumberOrTag::Number(n))
-                .await
-                .map_err(rpc)?
-                .ok_or_else(|| L1ReadError::Rpc(format!("L1 block {n} not found")))?;
-            let h = &block.header;
-            let info = L1BlockInfo {
-                number: n,
-                hash: h.hash,
-                timestamp: h.timestamp,
-                base_fee: h.base_fee_per_gas.unwrap_or_default(),
-                // from the header, so a replica reading the same block gets the same fee
-                blob_base_fee: protocol::l1::blob_base_fee(h.excess_blob_gas),
-            };
-            let deposits = by_block.remove(&n).unwrap_or_default();
-            // logs and header must come from the same fork
-            if deposits.iter().any(|(hash, _)| *hash != info.hash) {
-                return Err(L1ReadError::Rpc(format!(
-                    "L1 block {n} changed while reading"
-                )));
-            }
-            out.push(L1Entry {
-                info,
-                parent_hash: h.parent_hash,
-                deposits: deposits.into_iter().map(|(_, d)| d).collect(),
-            });
-        }
-        Ok(out)
-    }
-}
 
 /// The sequencer's L1 follower: keeps `view` filled with confirmed L1 blocks after the
 /// current origin. Runs forever; errors are retried.
 pub async fn follow(
     shared: Arc<Shared>,
-    reader: L1Reader,
+    reader: impl L1Chain,
     view: Arc<L1View>,
     confirmations: u64,
     poll: Duration,
 ) {
     loop {
         if let Err(e) = follow_once(&shared, &reader, &view, confirmations).await {
-            tracing::warn!(error = %e, "reading L1 failed; retrying");
+            tracing::warn!(error = %e, kind = ?e.kind(), "reading L1 failed; retrying");
         }
         tokio::time::sleep(poll).await;
     }
@@ -192,7 +44,7 @@ pub async fn follow(
 
 async fn follow_once(
     shared: &Shared,
-    reader: &L1Reader,
+    reader: &impl L1Chain,
     view: &L1View,
     confirmations: u64,
 ) -> Result<(), L1ReadError> {
@@ -245,7 +97,7 @@ async fn follow_once(
 
 /// The newest L2 block whose L1 origin L1 still holds (same hash at that number).
 /// Fails only if not even the rollup's L1 genesis is left, which nothing can repair.
-async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadError> {
+async fn fork_point(shared: &Shared, reader: &impl L1Chain) -> Result<u64, L1ReadError> {
     // each distinct origin, newest first, with the last L2 block built on it; older
     // blocks are read from the block store only if the hot tail's origins are all gone
     let mut n = shared.chain.read().open_number();
@@ -255,12 +107,8 @@ async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadErr
         let Some(origin) = origin else { break };
         if checked != Some(origin.hash) {
             checked = Some(origin.hash);
-            let block = reader
-                .provider
-                .get_block_by_number(BlockNumberOrTag::Number(origin.number))
-                .await
-                .map_err(rpc)?;
-            if block.is_some_and(|b| b.header.hash == origin.hash) {
+            let header = reader.header(origin.number).await?;
+            if header.is_some_and(|h| h.hash_slow() == origin.hash) {
                 return Ok(n);
             }
         }
@@ -276,8 +124,8 @@ async fn fork_point(shared: &Shared, reader: &L1Reader) -> Result<u64, L1ReadErr
 /// (`protocol::derive`) and hands them to the node's executor. Runs until the node stops.
 pub async fn derive(
     shared: Arc<Shared>,
-    reader: L1Reader,
-    inbox: InboxReader,
+    reader: impl L1Chain,
+    inbox: impl RecordSource,
     deriver: Deriver,
     blocks: crossbeam_channel::Sender<DerivedBlock>,
     confirmations: u64,
@@ -305,7 +153,7 @@ pub async fn derive(
             Ok(false) => {}
             Err(DeriveStop::Closed) => return,
             Err(DeriveStop::Read(e)) => {
-                tracing::warn!(error = %e, "derivation: reading L1 failed; retrying")
+                tracing::warn!(error = %e, kind = ?e.kind(), "derivation: reading L1 failed; retrying")
             }
             Err(DeriveStop::Derive(e)) => {
                 // L1 reorganized below the confirmation depth: what was derived from the
@@ -393,13 +241,13 @@ async fn drain(
 /// L1 blocks `from..=to` as derivation takes them: each with its `Portal` deposits and
 /// the records posted to `BatchInbox` in it, with their streams.
 pub async fn inputs(
-    reader: &L1Reader,
-    inbox: &InboxReader,
+    reader: &impl L1Chain,
+    inbox: &impl RecordSource,
     from: u64,
     to: u64,
 ) -> Result<Vec<L1Input>, L1ReadError> {
     let entries = reader.blocks(from, to).await?;
-    let batches = inbox.batches(from, to).await?;
+    let batches = inbox.records(from, to).await?;
     let mut by_block: BTreeMap<u64, Vec<(B256, PostedRecord)>> = BTreeMap::new();
     for b in batches {
         by_block
@@ -412,9 +260,7 @@ pub async fn inputs(
         let n = entry.info.number;
         let batches = by_block.remove(&n).unwrap_or_default();
         if batches.iter().any(|(h, _)| *h != entry.info.hash) {
-            return Err(L1ReadError::Rpc(format!(
-                "L1 block {n} changed while reading"
-            )));
+            return Err(L1ReadError::Changed(n));
         }
         out.push(L1Input {
             info: entry.info,
@@ -429,8 +275,8 @@ pub async fn inputs(
 /// One round; `Ok(true)` if there may be more to read right away.
 async fn derive_once(
     shared: &Shared,
-    reader: &L1Reader,
-    inbox: &InboxReader,
+    reader: &impl L1Chain,
+    inbox: &impl RecordSource,
     deriver: &mut Deriver,
     out: &crossbeam_channel::Sender<DerivedBlock>,
     confirmations: u64,

@@ -45,6 +45,8 @@ use protocol::batch::{
 use std::collections::HashMap;
 use tokio::sync::OnceCell;
 
+use crate::{L1ReadError, source::RecordSource};
+
 /// How a batch was posted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BatchKind {
@@ -92,43 +94,12 @@ impl InboxBatch {
     }
 }
 
-/// Why the inbox could not be read (all worth retrying later).
-#[derive(Debug, thiserror::Error)]
-pub enum InboxError {
-    /// The L1 JSON-RPC endpoint failed.
-    #[error("l1: {0}")]
-    L1(String),
-    /// The beacon API failed or answered nonsense.
-    #[error("beacon api: {0}")]
-    Beacon(String),
-    /// A blob batch was found but no beacon API is configured.
-    #[error("blob batch in L1 block {0} but no beacon API configured")]
-    NoBeacon(u64),
-    /// The beacon API does not serve blobs the inbox names (not yet, or pruned).
-    #[error(
-        "blobs of batch {seq} (L1 block {l1_block}) unavailable: {missing} of {wanted} missing"
-    )]
-    BlobsUnavailable {
-        /// L1 block of the batch.
-        l1_block: u64,
-        /// Sequence number of the batch.
-        seq: u64,
-        /// Blobs the event names.
-        wanted: usize,
-        /// Blobs not served.
-        missing: usize,
-    },
-    /// Bad configuration (URL).
-    #[error("config: {0}")]
-    Config(String),
+fn l1<E: std::fmt::Display>(e: E) -> L1ReadError {
+    L1ReadError::rpc(e)
 }
 
-fn l1<E: std::fmt::Display>(e: E) -> InboxError {
-    InboxError::L1(e.to_string())
-}
-
-fn beacon<E: std::fmt::Display>(e: E) -> InboxError {
-    InboxError::Beacon(e.to_string())
+fn beacon<E: std::fmt::Display>(e: E) -> L1ReadError {
+    L1ReadError::beacon(e)
 }
 
 /// Blocks asked for per `eth_getLogs` call.
@@ -205,10 +176,10 @@ impl InboxReader {
         l1_rpc: &str,
         beacon: Option<&str>,
         inbox: Address,
-    ) -> Result<InboxReader, InboxError> {
+    ) -> Result<InboxReader, L1ReadError> {
         let url = l1_rpc
             .parse()
-            .map_err(|e| InboxError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
+            .map_err(|e| L1ReadError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
         let provider = ProviderBuilder::new()
             .disable_recommended_fillers()
             .connect_http(url)
@@ -232,7 +203,7 @@ impl InboxReader {
         &self,
         from_block: u64,
         to_block: u64,
-    ) -> Result<Vec<InboxBatch>, InboxError> {
+    ) -> Result<Vec<InboxBatch>, L1ReadError> {
         let events = self.events(from_block, to_block).await?;
         let mut out = Vec::with_capacity(events.len());
         let mut blobs_by_block: HashMap<B256, HashMap<B256, Blob>> = HashMap::new();
@@ -248,7 +219,7 @@ impl InboxReader {
         &self,
         from_block: u64,
         to_block: u64,
-    ) -> Result<Vec<InboxEvent>, InboxError> {
+    ) -> Result<Vec<InboxEvent>, L1ReadError> {
         let mut out = Vec::new();
         let mut from = from_block;
         while from <= to_block {
@@ -279,7 +250,7 @@ impl InboxReader {
     }
 
     /// The post of one event; its stream is empty when its data is present but invalid.
-    pub async fn resolve(&self, ev: &InboxEvent) -> Result<InboxBatch, InboxError> {
+    pub async fn resolve(&self, ev: &InboxEvent) -> Result<InboxBatch, L1ReadError> {
         self.resolve_cached(ev, &mut HashMap::new()).await
     }
 
@@ -287,7 +258,7 @@ impl InboxReader {
         &self,
         ev: &InboxEvent,
         cache: &mut HashMap<B256, HashMap<B256, Blob>>,
-    ) -> Result<InboxBatch, InboxError> {
+    ) -> Result<InboxBatch, L1ReadError> {
         let data = match &ev.header.data {
             RecordData::Calldata { hash, len } => self.calldata(ev, *hash, *len).await?,
             RecordData::Blobs(hashes) => {
@@ -314,13 +285,13 @@ impl InboxReader {
         ev: &InboxEvent,
         data_hash: B256,
         length: u32,
-    ) -> Result<Option<Bytes>, InboxError> {
+    ) -> Result<Option<Bytes>, L1ReadError> {
         let tx = self
             .provider
             .get_transaction_by_hash(ev.tx_hash)
             .await
             .map_err(l1)?
-            .ok_or_else(|| InboxError::L1(format!("batch tx {} not found", ev.tx_hash)))?;
+            .ok_or_else(|| L1ReadError::Rpc(format!("batch tx {} not found", ev.tx_hash)))?;
         let tx = tx.inner.inner();
         if tx.to() != Some(self.inbox) {
             tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "calldata batch not sent to the inbox directly; its stream is empty");
@@ -342,9 +313,9 @@ impl InboxReader {
         ev: &InboxEvent,
         hashes: &[B256],
         have: &mut HashMap<B256, Blob>,
-    ) -> Result<Option<Bytes>, InboxError> {
+    ) -> Result<Option<Bytes>, L1ReadError> {
         let Some(base) = &self.beacon else {
-            return Err(InboxError::NoBeacon(ev.l1_block));
+            return Err(L1ReadError::NoBeacon(ev.l1_block));
         };
         if hashes.is_empty() {
             tracing::warn!(tx = %ev.tx_hash, seq = ev.seq(), "blob batch without blobs; its stream is empty");
@@ -386,7 +357,7 @@ impl InboxReader {
         }
         let still = missing(have);
         if !still.is_empty() {
-            return Err(InboxError::BlobsUnavailable {
+            return Err(L1ReadError::BlobsUnavailable {
                 l1_block: ev.l1_block,
                 seq: ev.seq(),
                 wanted: hashes.len(),
@@ -404,7 +375,7 @@ impl InboxReader {
     }
 
     /// Beacon `block_id`s to try for an event's L1 block, best first.
-    async fn block_ids(&self, ev: &InboxEvent) -> Result<Vec<String>, InboxError> {
+    async fn block_ids(&self, ev: &InboxEvent) -> Result<Vec<String>, L1ReadError> {
         let mut ids = Vec::with_capacity(2);
         if let Some(clock) = self.slot_clock().await {
             let ts = match ev.l1_timestamp {
@@ -415,7 +386,7 @@ impl InboxReader {
                         .await
                         .map_err(l1)?
                         .ok_or_else(|| {
-                            InboxError::L1(format!("L1 block {} not found", ev.l1_block_hash))
+                            L1ReadError::Rpc(format!("L1 block {} not found", ev.l1_block_hash))
                         })?
                         .header
                         .timestamp
@@ -474,7 +445,7 @@ impl InboxReader {
         base: &str,
         id: &str,
         want: &[B256],
-    ) -> Result<Vec<Blob>, InboxError> {
+    ) -> Result<Vec<Blob>, L1ReadError> {
         // one comma-separated `versioned_hashes` (anvil takes only the last of repeated
         // parameters; beacon nodes accept either form)
         let mut url = format!("{base}/eth/v1/beacon/blobs/{id}");
@@ -490,7 +461,7 @@ impl InboxReader {
         let status = resp.status();
         if !status.is_success() {
             let text = resp.text().await.unwrap_or_default();
-            return Err(InboxError::Beacon(format!(
+            return Err(L1ReadError::Beacon(format!(
                 "blobs/{id}: {status}: {}",
                 text.chars().take(200).collect::<String>()
             )));
@@ -498,7 +469,7 @@ impl InboxReader {
         let v: serde_json::Value = resp.json().await.map_err(beacon)?;
         let list = v["data"]
             .as_array()
-            .ok_or_else(|| InboxError::Beacon(format!("blobs/{id}: no data array")))?;
+            .ok_or_else(|| L1ReadError::Beacon(format!("blobs/{id}: no data array")))?;
         let mut out = Vec::with_capacity(list.len());
         for item in list {
             // the standard answer is a list of hex strings; accept `{blob: …}` objects too
@@ -511,6 +482,12 @@ impl InboxReader {
             }
         }
         Ok(out)
+    }
+}
+
+impl RecordSource for InboxReader {
+    async fn records(&self, from: u64, to: u64) -> Result<Vec<InboxBatch>, L1ReadError> {
+        self.batches(from, to).await
     }
 }
 
