@@ -5,6 +5,7 @@
 //! * [`solver`]: the honest actor's moves, steps and resolution order for a game as read
 //!   from L1, given the honest trace;
 //! * [`game`]: one game on L1, read into the solver's view, and the actions sent;
+//! * [`chain`]: the honest chain, re-derived from L1 by the machine, judging each output;
 //! * [`outputs`]: `OutputOracle`'s proposals and the rule for which one to dispute;
 //! * [`trace`]: `protocol`'s game trace as the solver's [`solver::Trace`] and the sender's
 //!   [`game::StepSource`].
@@ -12,6 +13,7 @@
 //! What it is not (yet): the binary that follows L1, derives the chain, checks outputs
 //! and sends the actions (`docs/dispute-game.md`, "Not done").
 
+pub mod chain;
 pub mod game;
 pub mod outputs;
 pub mod position;

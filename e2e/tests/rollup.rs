@@ -431,6 +431,69 @@ async fn machine_cursors(
 /// opens through the deployed `DisputeGameFactory` against an output in its window with
 /// the factory's bond, marks it disputed, and keeps it from finalizing past its window;
 /// a game against a final output reverts `OutputAlreadyFinal`.
+/// `challenger::chain::Honest` on the devnet's L1: every output `0..count` judged
+/// `Agree` in order (each anchored on the one before), each changed root `Disagree`.
+async fn challenger_agrees(devnet: &Devnet, count: u64) {
+    use challenger::{
+        chain::Honest,
+        outputs::{Outputs, Verdict},
+    };
+    let path = devnet.manifest["l2"]["genesis"]
+        .as_str()
+        .expect("genesis path");
+    let genesis: protocol::Genesis =
+        serde_json::from_slice(&std::fs::read(path).expect("genesis")).expect("genesis json");
+    let rollup = genesis.rollup.clone().expect("rollup genesis");
+    let reader = l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader");
+    let inbox = l1_reader::InboxReader::from_urls(&devnet.l1, Some(&devnet.l1), rollup.batch_inbox)
+        .expect("inbox");
+    let l1p = ProviderBuilder::new()
+        .connect_http(devnet.l1.parse().expect("url"))
+        .erased();
+    let outputs = Outputs::new(devnet.contract("outputOracle"), l1p);
+    let game = &devnet.manifest["game"];
+    let depth = |k: &str| game[k].as_u64().expect("depth") as u8;
+    let shape = protocol::fault::game::GameShape::new(
+        depth("blockDepth"),
+        depth("unitDepth"),
+        depth("stepDepth"),
+    )
+    .expect("shape");
+    let mut honest = Honest::new(&genesis).expect("honest chain");
+    let mut anchor = 0;
+    let started = std::time::Instant::now();
+    for i in 0..count {
+        let output = outputs.get(i).await.expect("output");
+        // read L1 up to the output's horizon (bounded: the devnet's L1 is short)
+        for _ in 0..1_000 {
+            if honest.l1_head().is_some_and(|h| h >= output.l1_block) {
+                break;
+            }
+            honest
+                .follow(&reader, &inbox, 0, 500)
+                .await
+                .expect("follow L1");
+        }
+        let mut changed = output.clone();
+        changed.root.0[0] ^= 1;
+        let (verdict, _) = honest.check(&changed, anchor, shape).expect("check");
+        assert_eq!(verdict, Verdict::Disagree, "output {i} changed");
+        let (verdict, trace) = honest.check(&output, anchor, shape).expect("check");
+        assert_eq!(
+            verdict,
+            Verdict::Agree,
+            "output {i} (block {})",
+            output.l2_block
+        );
+        assert_eq!(trace.expect("trace").root_claim(), output.claim());
+        anchor = output.l2_block;
+    }
+    eprintln!(
+        "challenger: {count} outputs ({anchor} blocks) judged from L1 in {:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn outputs_carry_cursors_and_games_hold_them() {
     use bridge_contracts::DisputeGameFactory::{self, DisputeGameFactoryErrors};
@@ -497,6 +560,9 @@ async fn outputs_carry_cursors_and_games_hold_them() {
             o.l2BlockNumber
         );
     }
+    // (c) the challenger's honest chain, re-derived from L1 alone by the machine, agrees
+    // with every output, and disagrees with each one changed
+    challenger_agrees(&devnet, count).await;
     // (b) games: output 0 finalizes (window 15 s); then a game against it reverts
     wait_for("output 0 final", 60, || {
         let oracle = oracle.clone();

@@ -142,6 +142,20 @@ pub struct BlockContext {
 }
 
 impl BlockContext {
+    /// Block 0's context: the genesis timestamp, the lowest base fee, the chain's gas
+    /// limit and the rollup's L1 genesis as origin. Every node seals genesis from it.
+    pub fn genesis(genesis: &crate::chain::Genesis) -> Self {
+        Self {
+            number: 0,
+            timestamp: genesis.timestamp,
+            base_fee: genesis.config.min_base_fee,
+            gas_limit: genesis.config.block_gas_limit,
+            parent_hash: B256::ZERO,
+            l1_origin: genesis.l1_genesis(),
+            l1_fee_scalars: genesis.l1_fee_scalars(),
+        }
+    }
+
     /// The `L1Block` predeploy's slots for this block: the origin (slots 0-4) and the
     /// fee scalars (slots 5 and 6).
     pub fn l1_block_slots(&self) -> [(U256, U256); 7] {

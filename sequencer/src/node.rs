@@ -281,15 +281,7 @@ fn genesis_chain(
     let mut committed = CommittedState::default();
     committed.apply(&genesis_changes);
     let genesis_root = committed.root();
-    let genesis_ctx = BlockContext {
-        number: 0,
-        timestamp: genesis.timestamp,
-        base_fee: genesis.config.min_base_fee,
-        gas_limit: genesis.config.block_gas_limit,
-        parent_hash: B256::ZERO,
-        l1_origin: genesis.l1_genesis(),
-        l1_fee_scalars: genesis.l1_fee_scalars(),
-    };
+    let genesis_ctx = BlockContext::genesis(genesis);
     let header = block::seal_header(&genesis_ctx, genesis_root, &[], &[]);
     let genesis_hash = header.hash_slow();
     let chain = ChainStore::new(
