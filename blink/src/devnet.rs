@@ -79,6 +79,10 @@ pub struct DevnetArgs {
     /// L2 blocks between output proposals.
     #[arg(long, default_value_t = 10)]
     submission_interval: u64,
+    /// Fault injection for dispute tests: the sequencer proposes the output for this L2
+    /// block once with a wrong root.
+    #[arg(long)]
+    fault_output_at: Option<u64>,
     /// Challenge window of an output, seconds.
     #[arg(long, default_value_t = 12)]
     finalization_period: u64,
@@ -368,6 +372,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     }
     if let Some(n) = args.snapshot_every {
         cmd.arg("--snapshot-every").arg(n.to_string());
+    }
+    if let Some(n) = args.fault_output_at {
+        cmd.arg("--fault-output-at").arg(n.to_string());
     }
     match &args.proposer_key {
         Some(k) => cmd.env("BLINK_PROPOSER_KEY", k),

@@ -1728,3 +1728,135 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("tmp dir");
     dir
 }
+
+/// A child process killed (SIGKILL) on drop.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The sequencer proposes the output of block 6 once with a wrong root; the real
+/// `blink-challenger` binary, knowing only the manifest and its key, re-derives the chain
+/// from L1, opens a game against that output, and wins on time (nobody defends it): the
+/// output and the one after it are deleted, the game's bonds and the proposer's bond go
+/// to the challenger, which claims them; the sequencer proposes block 6 again, right,
+/// and the challenger agrees (no second game).
+#[tokio::test(flavor = "multi_thread")]
+async fn dispute_wrong_output_is_removed_on_time() {
+    use bridge_contracts::{DisputeGameFactory, FaultDisputeGame};
+    let devnet = Devnet::start(
+        "dispute",
+        &[
+            "--submission-interval",
+            "3",
+            "--finalization-period",
+            "30",
+            "--fault-output-at",
+            "6",
+        ],
+    )
+    .await;
+    let clock = devnet.manifest["game"]["maxClockDuration"]
+        .as_u64()
+        .expect("clock");
+    assert_eq!(clock, 14, "half the window, less a second");
+    let key = devnet.manifest["accounts"][6]["privateKey"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let me: Address = devnet.manifest["accounts"][6]["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("address");
+    let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let before = l1p.get_balance(me).await.expect("balance");
+    let _challenger = Killed(
+        std::process::Command::new(common::binary("blink-challenger"))
+            .arg("--manifest")
+            .arg(devnet.dir.join("devnet.json"))
+            .arg("--key")
+            .arg(&key)
+            .arg("--poll-ms")
+            .arg("500")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("blink-challenger"),
+    );
+    let factory = DisputeGameFactory::new(devnet.contract("disputeGameFactory"), &l1p);
+    let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
+    let game = wait_for("a game against the wrong output", 120, || {
+        let factory = factory.clone();
+        async move {
+            let n = factory.gameCount().call().await.ok()?;
+            (n >= U256::from(1)).then_some(())?;
+            factory.gameList(U256::ZERO).call().await.ok()
+        }
+    })
+    .await;
+    let record = factory.games(game).call().await.expect("record");
+    assert_eq!(record.outputIndex, 1, "block 6 is the second output");
+    let wrong = record.outputRoot;
+    let g = FaultDisputeGame::new(game, &l1p);
+    assert_eq!(
+        g.claimData(U256::from(1))
+            .call()
+            .await
+            .expect("claim")
+            .claimant,
+        me,
+        "the challenger's attack on the root"
+    );
+    // nobody defends: the challenger resolves once the clocks run out (2 × 14 s)
+    wait_for("the game resolved", 120, || {
+        let g = g.clone();
+        async move { (g.status().call().await.ok()? != 0).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        g.status().call().await.expect("status"),
+        1,
+        "CHALLENGER_WINS"
+    );
+    // the credit is claimed: the game holds nothing for the challenger
+    wait_for("the credit claimed", 60, || {
+        let g = g.clone();
+        async move { g.credit(me).call().await.ok()?.is_zero().then_some(()) }
+    })
+    .await;
+    let after = l1p.get_balance(me).await.expect("balance");
+    // the proposer's bond at least (0.01 ETH default) came in, beyond its gas
+    assert!(after > before, "{before} → {after}");
+    // block 6 proposed again, right this time, and no second game
+    let right = wait_for("block 6 proposed again", 120, || {
+        let oracle = oracle.clone();
+        async move {
+            let n = oracle.nextOutputIndex().call().await.ok()?;
+            (n >= U256::from(2)).then_some(())?;
+            let o = oracle.getOutput(U256::from(1)).call().await.ok()?;
+            (o.outputRoot != wrong).then_some(o)
+        }
+    })
+    .await;
+    assert_eq!(right.l2BlockNumber, 6);
+    let l2p = ProviderBuilder::new().connect_http(devnet.l2.parse().expect("url"));
+    let block = l2p
+        .get_block_by_number(6u64.into())
+        .await
+        .expect("rpc")
+        .expect("block 6");
+    assert_eq!(
+        right.outputRoot,
+        output_root(block.header.state_root, B256::ZERO, block.header.hash)
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        factory.gameCount().call().await.expect("count"),
+        U256::from(1),
+        "no game against a right output"
+    );
+}

@@ -54,6 +54,9 @@ pub struct ProposerConfig {
     pub l1_beacon: Option<String>,
     /// L1 blocks below the head that derivation of the cursors reads up to.
     pub confirmations: u64,
+    /// Fault injection for dispute tests: the output for this L2 block is proposed once
+    /// with a wrong root (its last byte flipped). Never set in production.
+    pub fault_at: Option<u64>,
 }
 
 /// Errors of a proposer round; all are retried.
@@ -229,7 +232,14 @@ async fn run_once(
             Some(root) => cursors.after(shared, next).await?.map(|c| (root, c)),
             None => None,
         };
-        if let Some((root, cursor)) = cursor {
+        if let Some((mut root, cursor)) = cursor {
+            // once per process, across the loop's restarts
+            static FAULTED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            if cfg.fault_at == Some(next) && !FAULTED.swap(true, Relaxed) {
+                root.0[31] ^= 1;
+                tracing::warn!(l2_block = next, %root, "fault injection: proposing a wrong output");
+            }
             let tx = TransactionRequest::default()
                 .to(cfg.output_oracle)
                 .value(bond)

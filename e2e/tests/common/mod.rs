@@ -74,7 +74,16 @@ pub fn binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "blink-sequencer", "-p", "blink"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "blink-sequencer",
+                "-p",
+                "blink",
+                "-p",
+                "blink-challenger",
+            ])
             .current_dir(repo_root())
             .status()
             .expect("cargo build");

@@ -1,0 +1,119 @@
+//! `blink-challenger`: parses its arguments, starts the challenger, runs until Ctrl-C.
+//!
+//! `blink-challenger --manifest DIR/devnet.json --key HEX` on a devnet, or
+//! `--l1-rpc URL [--l1-beacon URL] --genesis FILE --factory ADDR --code-oracle ADDR --key HEX`
+//! anywhere.
+
+use std::{path::PathBuf, time::Duration};
+
+use alloy_primitives::{Address, B256};
+use challenger::run::{Challenger, Config};
+use clap::Parser;
+use eyre::{Context, eyre};
+
+/// Blink's challenger: re-derives the chain from L1, disputes wrong outputs, plays the
+/// games.
+#[derive(Parser, Debug)]
+#[command(name = "blink-challenger", version)]
+struct Args {
+    /// A devnet's manifest (`blink devnet` writes `DATADIR/devnet.json`): L1, genesis and
+    /// contracts from it.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// L1 JSON-RPC (without a manifest).
+    #[arg(long)]
+    l1_rpc: Option<String>,
+    /// L1 beacon API for blob batches (without a manifest).
+    #[arg(long)]
+    l1_beacon: Option<String>,
+    /// The chain's genesis file (without a manifest).
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+    /// `DisputeGameFactory` (without a manifest).
+    #[arg(long)]
+    factory: Option<Address>,
+    /// `CodeOracle` (without a manifest).
+    #[arg(long)]
+    code_oracle: Option<Address>,
+    /// The challenger's L1 key (hex).
+    #[arg(long, env = "BLINK_CHALLENGER_KEY")]
+    key: B256,
+    /// L1 blocks below the head it reads.
+    #[arg(long, default_value_t = 0)]
+    confirmations: u64,
+    /// Milliseconds between rounds.
+    #[arg(long, default_value_t = 1000)]
+    poll_ms: u64,
+}
+
+fn config(args: Args) -> eyre::Result<Config> {
+    let (l1_rpc, l1_beacon, genesis_path, factory, code_oracle) = match &args.manifest {
+        Some(path) => {
+            let m: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+            )
+            .context("manifest json")?;
+            let s = |v: &serde_json::Value, what: &str| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| eyre!("manifest: no {what}"))
+            };
+            let a = |v: &serde_json::Value, what: &str| -> eyre::Result<Address> {
+                s(v, what)?
+                    .parse()
+                    .map_err(|e| eyre!("manifest {what}: {e}"))
+            };
+            (
+                s(&m["l1"]["rpc"], "l1.rpc")?,
+                m["l1"]["beacon"].as_str().map(str::to_owned),
+                PathBuf::from(s(&m["l2"]["genesis"], "l2.genesis")?),
+                a(&m["contracts"]["disputeGameFactory"], "disputeGameFactory")?,
+                a(&m["contracts"]["codeOracle"], "codeOracle")?,
+            )
+        }
+        None => (
+            args.l1_rpc
+                .clone()
+                .ok_or_else(|| eyre!("--l1-rpc or --manifest"))?,
+            args.l1_beacon.clone(),
+            args.genesis
+                .clone()
+                .ok_or_else(|| eyre!("--genesis or --manifest"))?,
+            args.factory
+                .ok_or_else(|| eyre!("--factory or --manifest"))?,
+            args.code_oracle
+                .ok_or_else(|| eyre!("--code-oracle or --manifest"))?,
+        ),
+    };
+    let genesis = serde_json::from_slice(
+        &std::fs::read(&genesis_path)
+            .with_context(|| format!("reading {}", genesis_path.display()))?,
+    )
+    .context("genesis json")?;
+    Ok(Config {
+        l1_rpc,
+        l1_beacon,
+        genesis,
+        factory,
+        code_oracle,
+        key: args.key,
+        confirmations: args.confirmations,
+        poll: Duration::from_millis(args.poll_ms),
+    })
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cfg = config(Args::parse())?;
+    let challenger = Challenger::new(cfg).await.context("starting")?;
+    tracing::info!(address = %challenger.address(), "challenger started");
+    tokio::select! {
+        () = challenger.run() => Ok(()),
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C"),
+    }
+}

@@ -1,0 +1,392 @@
+//! The challenger's loop: follow L1, judge every output, open a game against the first
+//! wrong one, play every game it can judge (moves, steps, resolution, credit).
+//!
+//! One round ([`Challenger::round`]) reads everything it acts on from L1 afresh (outputs,
+//! games, claims), so a restarted challenger picks up every game where L1 has it and
+//! never posts a move that is already there (`crate::solver`). Errors of a round are
+//! returned; [`Challenger::run`] logs them and goes on after the poll interval, so an L1
+//! outage only pauses it.
+//!
+//! What it is not (yet): it registers codes for steps in `CodeOracle` but not stream data
+//! for `DERIVE` steps in `BatchDataOracle`; it keeps no state on disk (it re-derives from
+//! genesis at start); no metrics endpoint or `list-games` command.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    network::EthereumWallet,
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use bridge_contracts::{CodeOracle, DisputeGameFactory, OutputOracle};
+use l1_reader::{InboxReader, L1Reader};
+use protocol::{
+    Genesis,
+    fault::game::{ChainTrace, GameShape},
+};
+
+use crate::{
+    chain::{ChainError, Honest},
+    game::{Game, GameError, GameParams, StepData, StepSource},
+    outputs::{Output, Outputs, OutputsError, Verdict, first_to_dispute},
+    position::Position,
+    solver::{Trace, next_actions, resolution_order},
+};
+
+/// What the challenger needs to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// L1 JSON-RPC.
+    pub l1_rpc: String,
+    /// L1 beacon API (blobs); `None` reads calldata records only.
+    pub l1_beacon: Option<String>,
+    /// The chain's genesis (with its rollup config).
+    pub genesis: Genesis,
+    /// `DisputeGameFactory`.
+    pub factory: Address,
+    /// `CodeOracle`, where steps' codes are registered.
+    pub code_oracle: Address,
+    /// The challenger's key (pays bonds and gas, takes the winnings).
+    pub key: B256,
+    /// L1 blocks below the head it reads.
+    pub confirmations: u64,
+    /// Pause between rounds.
+    pub poll: Duration,
+}
+
+/// Why a round failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Configuration.
+    #[error("config: {0}")]
+    Config(String),
+    /// The honest chain.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The output oracle.
+    #[error(transparent)]
+    Outputs(#[from] OutputsError),
+    /// A game.
+    #[error(transparent)]
+    Game(#[from] GameError),
+    /// Any other L1 call.
+    #[error("l1: {0}")]
+    L1(String),
+}
+
+fn l1<E: std::fmt::Display>(e: E) -> RunError {
+    RunError::L1(e.to_string())
+}
+
+/// An output and what the honest chain says of it.
+struct Judged {
+    output: Output,
+    verdict: Verdict,
+    trace: Option<ChainTrace>,
+}
+
+/// What a round did, for logs and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Outputs judged so far, and how many were wrong.
+    pub judged: usize,
+    /// Of those, wrong.
+    pub wrong: usize,
+    /// Games opened this round.
+    pub opened: usize,
+    /// Moves and steps sent this round.
+    pub actions: usize,
+    /// Claims and games resolved this round.
+    pub resolved: usize,
+    /// Credit claimed this round, wei.
+    pub claimed: U256,
+}
+
+/// The challenger.
+pub struct Challenger {
+    cfg: Config,
+    me: Address,
+    provider: DynProvider,
+    reader: L1Reader,
+    inbox: InboxReader,
+    honest: Honest,
+    outputs: Outputs<DynProvider>,
+    starting_block: u64,
+    shape: GameShape,
+    params: GameParams,
+    judged: BTreeMap<u64, Judged>,
+}
+
+/// A trace that is the honest one only when the chain judged the output.
+struct Judging<'a>(&'a ChainTrace);
+
+impl Trace for Judging<'_> {
+    type Error = protocol::fault::game::GameError;
+    fn claim(&self, position: Position) -> Result<B256, Self::Error> {
+        Trace::claim(self.0, position)
+    }
+}
+
+impl StepSource for Judging<'_> {
+    type Error = protocol::fault::game::GameError;
+    fn step(&self, leaf: u128) -> Result<StepData, Self::Error> {
+        StepSource::step(self.0, leaf)
+    }
+}
+
+impl Challenger {
+    /// Connects to L1 and reads the game's parameters.
+    pub async fn new(cfg: Config) -> Result<Self, RunError> {
+        let signer = PrivateKeySigner::from_bytes(&cfg.key)
+            .map_err(|e| RunError::Config(format!("key: {e}")))?;
+        let me = signer.address();
+        let url = cfg
+            .l1_rpc
+            .parse()
+            .map_err(|e| RunError::Config(format!("l1 rpc {}: {e}", cfg.l1_rpc)))?;
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url)
+            .erased();
+        let rollup = cfg
+            .genesis
+            .rollup
+            .clone()
+            .ok_or_else(|| RunError::Config("the genesis has no rollup config".into()))?;
+        let reader = L1Reader::new(&cfg.l1_rpc, rollup.portal).map_err(l1)?;
+        let inbox =
+            InboxReader::from_urls(&cfg.l1_rpc, cfg.l1_beacon.as_deref(), rollup.batch_inbox)
+                .map_err(l1)?;
+        let factory = DisputeGameFactory::new(cfg.factory, &provider);
+        let oracle_at = factory.ORACLE().call().await.map_err(l1)?;
+        let implementation = factory.IMPLEMENTATION().call().await.map_err(l1)?;
+        let params = Game::new(implementation, provider.clone()).params().await?;
+        let shape = GameShape::new(params.depths.0, params.depths.1, params.depths.2)
+            .map_err(|e| RunError::Config(format!("game shape: {e}")))?;
+        let starting_block = OutputOracle::new(oracle_at, &provider)
+            .STARTING_BLOCK_NUMBER()
+            .call()
+            .await
+            .map_err(l1)?;
+        let starting_block = u64::try_from(starting_block).map_err(l1)?;
+        Ok(Self {
+            honest: Honest::new(&cfg.genesis)?,
+            outputs: Outputs::new(oracle_at, provider.clone()),
+            cfg,
+            me,
+            provider,
+            reader,
+            inbox,
+            starting_block,
+            shape,
+            params,
+            judged: BTreeMap::new(),
+        })
+    }
+
+    /// The challenger's address.
+    pub fn address(&self) -> Address {
+        self.me
+    }
+
+    /// Runs rounds for ever (until the task is dropped), logging each failure.
+    pub async fn run(mut self) {
+        loop {
+            match self.round().await {
+                Ok(r) if r.opened + r.actions + r.resolved > 0 || !r.claimed.is_zero() => {
+                    tracing::info!(?r, "round")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "round failed; retrying"),
+            }
+            tokio::time::sleep(self.cfg.poll).await;
+        }
+    }
+
+    /// Judges the outputs from the first not judged (or changed) on, in order.
+    async fn judge(&mut self) -> Result<(), RunError> {
+        let count = self.outputs.count().await?;
+        // outputs deleted by a game: forget them (the same indices may come again)
+        self.judged.split_off(&count);
+        for index in 0..count {
+            let output = self.outputs.get(index).await?;
+            if let Some(j) = self.judged.get(&index)
+                && j.output == output
+            {
+                continue;
+            }
+            let anchor = match index {
+                0 => self.starting_block,
+                i => match self.judged.get(&(i - 1)) {
+                    Some(j) if j.verdict == Verdict::Agree => j.output.l2_block,
+                    // past a wrong or unjudged output nothing can be judged
+                    _ => break,
+                },
+            };
+            let (verdict, trace) = self.honest.check(&output, anchor, self.shape)?;
+            if verdict == Verdict::Unknown {
+                break;
+            }
+            if verdict == Verdict::Disagree {
+                tracing::warn!(index, l2_block = output.l2_block, "wrong output");
+            }
+            self.judged.insert(
+                index,
+                Judged {
+                    output,
+                    verdict,
+                    trace,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn now(&self) -> Result<u64, RunError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(l1)?
+            .ok_or_else(|| RunError::L1("no latest block".into()))?;
+        Ok(block.header.timestamp)
+    }
+
+    /// One round (module docs).
+    pub async fn round(&mut self) -> Result<Round, RunError> {
+        let mut round = Round::default();
+        // L1 first, as far as it goes
+        for _ in 0..64 {
+            match self
+                .honest
+                .follow(&self.reader, &self.inbox, self.cfg.confirmations, 500)
+                .await?
+            {
+                l1_reader::Advance::Read { .. } => continue,
+                _ => break,
+            }
+        }
+        self.judge().await?;
+        round.judged = self.judged.len();
+        round.wrong = self
+            .judged
+            .values()
+            .filter(|j| j.verdict == Verdict::Disagree)
+            .count();
+
+        let factory = DisputeGameFactory::new(self.cfg.factory, &self.provider);
+        let n = factory.gameCount().call().await.map_err(l1)?;
+        let mut open_on = Vec::new();
+        for i in 0..u64::try_from(n).map_err(l1)? {
+            let address = factory.gameList(U256::from(i)).call().await.map_err(l1)?;
+            let record = factory.games(address).call().await.map_err(l1)?;
+            if record.open {
+                open_on.push(record.outputIndex);
+            }
+            let game = Game::new(address, self.provider.clone());
+            // the game is played only against the output it was opened on
+            let Some(judged) = self.judged.get(&record.outputIndex).filter(|j| {
+                j.output.timestamp == record.timestamp && j.output.root == record.outputRoot
+            }) else {
+                continue;
+            };
+            let Some(trace) = judged.trace.as_ref() else {
+                continue;
+            };
+            let trace = Judging(trace);
+            let mut view = game.view(&self.params, None).await?;
+            if view.in_progress {
+                let now = self.now().await?;
+                for action in next_actions(&view, &trace, now)
+                    .map_err(|e| RunError::L1(format!("solver on game {address}: {e:?}")))?
+                {
+                    if let crate::solver::Action::Step { leaf, .. } = action {
+                        self.register_codes(&trace, leaf).await?;
+                    }
+                    game.send(&action, &trace).await?;
+                    round.actions += 1;
+                }
+                view = game.view(&self.params, None).await?;
+                let order = resolution_order(&view, now)
+                    .map_err(|e| RunError::L1(format!("game {address}: {e:?}")))?;
+                let root = order.contains(&0) || view.resolved.first() == Some(&true);
+                for i in order {
+                    game.resolve_claim(i).await?;
+                    round.resolved += 1;
+                }
+                if root {
+                    game.resolve().await?;
+                    round.resolved += 1;
+                }
+            }
+            let credit = game.credit(self.me).await?;
+            if !credit.is_zero() && !game.view(&self.params, None).await?.in_progress {
+                game.claim_credit(self.me).await?;
+                round.claimed += credit;
+            }
+        }
+
+        // a game against the first wrong output nobody disputes yet
+        let outputs: Vec<Output> = self.judged.values().map(|j| j.output.clone()).collect();
+        let verdict = |o: &Output| {
+            self.judged
+                .get(&o.index)
+                .map_or(Verdict::Unknown, |j| j.verdict)
+        };
+        let target = first_to_dispute(&outputs, verdict, |i| open_on.contains(&i)).cloned();
+        if let Some(output) = target
+            && let Some(trace) = self
+                .judged
+                .get(&output.index)
+                .and_then(|j| j.trace.as_ref())
+        {
+            let attack = Position::ROOT.attack().expect("depth 1 exists");
+            let first = Trace::claim(trace, attack)
+                .map_err(|e| RunError::L1(format!("first claim: {e}")))?;
+            let bond = factory.bondAtFirstMove().call().await.map_err(l1)?;
+            let receipt = factory
+                .create(U256::from(output.index), first)
+                .value(bond)
+                .send()
+                .await
+                .map_err(l1)?
+                .get_receipt()
+                .await
+                .map_err(l1)?;
+            if !receipt.status() {
+                return Err(RunError::L1(format!(
+                    "create on output {} reverted in {}",
+                    output.index, receipt.transaction_hash
+                )));
+            }
+            tracing::warn!(index = output.index, "game opened against a wrong output");
+            round.opened += 1;
+        }
+        Ok(round)
+    }
+
+    async fn register_codes(&self, trace: &Judging<'_>, leaf: u128) -> Result<(), RunError> {
+        let data = StepSource::step(trace, leaf)
+            .map_err(|e| RunError::L1(format!("step data for leaf {leaf}: {e}")))?;
+        let oracle = CodeOracle::new(self.cfg.code_oracle, &self.provider);
+        for code in data.codes {
+            let receipt = oracle
+                .register(code)
+                .send()
+                .await
+                .map_err(l1)?
+                .get_receipt()
+                .await
+                .map_err(l1)?;
+            if !receipt.status() {
+                return Err(RunError::L1(format!(
+                    "CodeOracle.register reverted in {}",
+                    receipt.transaction_hash
+                )));
+            }
+        }
+        Ok(())
+    }
+}
