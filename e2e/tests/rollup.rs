@@ -1860,3 +1860,110 @@ async fn dispute_wrong_output_is_removed_on_time() {
         "no game against a right output"
     );
 }
+
+/// A dishonest party (the test) opens a game against a right output with a false first
+/// claim; the real `blink-challenger` defends the output (it counters the false claim),
+/// the dishonest party stops, and the game resolves for the defender on time: the
+/// output is not deleted, the false claim's bond goes to the challenger, and the output
+/// finalizes once the dispute is lifted.
+#[tokio::test(flavor = "multi_thread")]
+async fn dispute_false_challenge_loses_bond() {
+    use bridge_contracts::{DisputeGameFactory, FaultDisputeGame};
+    let devnet = Devnet::start(
+        "false-challenge",
+        &["--submission-interval", "3", "--finalization-period", "30"],
+    )
+    .await;
+    let account = |i: usize| {
+        let key = devnet.manifest["accounts"][i]["privateKey"]
+            .as_str()
+            .expect("key")
+            .to_owned();
+        let address: Address = devnet.manifest["accounts"][i]["address"]
+            .as_str()
+            .expect("address")
+            .parse()
+            .expect("address");
+        (key, address)
+    };
+    let (key, me) = account(6);
+    let (liar_key, liar) = account(7);
+    let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
+    // a right output in its window
+    let index = wait_for("an output", 90, || {
+        let oracle = oracle.clone();
+        async move {
+            let n = oracle.nextOutputIndex().call().await.ok()?;
+            n.checked_sub(U256::from(1))
+        }
+    })
+    .await;
+    let liar_p = ProviderBuilder::new()
+        .wallet(liar_key.parse::<PrivateKeySigner>().expect("key"))
+        .connect_http(devnet.l1.parse().expect("url"));
+    let factory = DisputeGameFactory::new(devnet.contract("disputeGameFactory"), &liar_p);
+    let bond = factory.bondAtFirstMove().call().await.expect("bond");
+    let created = factory
+        .create(index, B256::repeat_byte(0x1e))
+        .value(bond)
+        .send()
+        .await
+        .expect("create")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(created.status(), "the liar's game opens");
+    let game = factory.gameList(U256::ZERO).call().await.expect("game");
+    let g = FaultDisputeGame::new(game, &l1p);
+    let _challenger = Killed(
+        std::process::Command::new(common::binary("blink-challenger"))
+            .arg("--manifest")
+            .arg(devnet.dir.join("devnet.json"))
+            .arg("--key")
+            .arg(&key)
+            .arg("--poll-ms")
+            .arg("500")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("blink-challenger"),
+    );
+    // the challenger counters the false claim (claim 2, on claim 1)
+    wait_for("the challenger's counter", 90, || {
+        let g = g.clone();
+        async move {
+            let n = g.claimDataLen().call().await.ok()?;
+            (n >= U256::from(3)).then_some(())?;
+            let c = g.claimData(U256::from(2)).call().await.ok()?;
+            (c.claimant == me && c.parentIndex == 1).then_some(())
+        }
+    })
+    .await;
+    wait_for("the game resolved", 120, || {
+        let g = g.clone();
+        async move { (g.status().call().await.ok()? != 0).then_some(()) }
+    })
+    .await;
+    assert_eq!(g.status().call().await.expect("status"), 2, "DEFENDER_WINS");
+    assert_eq!(
+        g.claimData(U256::from(1))
+            .call()
+            .await
+            .expect("claim")
+            .counteredBy,
+        me,
+        "the false claim's bond went to the challenger"
+    );
+    assert_eq!(g.credit(liar).call().await.expect("credit"), U256::ZERO);
+    // the output stands and finalizes
+    wait_for("the defended output final", 90, || {
+        let oracle = oracle.clone();
+        async move { oracle.isFinalized(index).call().await.ok()?.then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        factory.gameCount().call().await.expect("count"),
+        U256::from(1),
+        "the challenger opened no game of its own"
+    );
+}
