@@ -64,7 +64,7 @@ cargo build --release -p blink -p blink-sequencer >&2
 
 start_devnet() { # extra args
   rm -rf "$work/devnet"
-  setsid "$BLINK" devnet --fresh --datadir "$work/devnet" --l1-port "$L1_PORT" --l2-port "$L2_PORT" \
+  setsid "$BLINK" devnet --fresh --no-challenger --datadir "$work/devnet" --l1-port "$L1_PORT" --l2-port "$L2_PORT" \
     "$@" >"$work/devnet.out" 2>&1 &
   devnet_pid=$!
   for _ in $(seq 1 600); do

@@ -59,7 +59,7 @@ log "building release binaries"
 cargo build --release -p blink -p blink-sequencer >&2
 
 # a snapshot at every output block (every 10 blocks), for the replica started from one
-setsid "$BLINK" devnet --fresh --datadir "$work/devnet" --l1-port "$L1_PORT" --l2-port "$L2_PORT" \
+setsid "$BLINK" devnet --fresh --no-challenger --datadir "$work/devnet" --l1-port "$L1_PORT" --l2-port "$L2_PORT" \
   --snapshot-every 10 >"$work/devnet.out" 2>&1 &
 devnet_pid=$!
 for _ in $(seq 1 600); do

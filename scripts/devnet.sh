@@ -8,5 +8,5 @@ cd "$root"
 command -v cargo >/dev/null || { echo "devnet.sh: cargo not found (install Rust via rustup)" >&2; exit 1; }
 bash scripts/setup.sh
 echo "building release binaries (first time: a few minutes)..."
-cargo build --release --quiet -p blink -p blink-sequencer
+cargo build --release --quiet -p blink -p blink-sequencer -p blink-challenger
 exec "${CARGO_TARGET_DIR:-target}/release/blink" devnet "$@"

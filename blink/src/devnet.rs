@@ -54,6 +54,10 @@ pub struct DevnetArgs {
     /// Print the manifest path and exit once the stack is up (for scripts and tests).
     #[arg(long)]
     detach_check: bool,
+    /// Do not run a challenger (`blink-challenger`, which otherwise disputes wrong outputs
+    /// with dev account 9 and logs to `DATADIR/challenger.log`).
+    #[arg(long)]
+    no_challenger: bool,
     /// Use this L1 instead of starting anvil (needs `--l1-key`).
     #[arg(long, env = "BLINK_L1_RPC")]
     l1_rpc: Option<String>,
@@ -460,6 +464,17 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             .build()?;
         accounts.push(json!({"address": s.address(), "privateKey": alloy::hex::encode_prefixed(s.to_bytes())}));
     }
+    // the challenger, with the last dev account (spawned once the manifest is written)
+    let challenger_key = MnemonicBuilder::<English>::default()
+        .phrase(MNEMONIC)
+        .index(9u32)?
+        .build()?;
+    let challenger_log = args.datadir.join("challenger.log");
+    let challenger_json = if args.no_challenger {
+        serde_json::Value::Null
+    } else {
+        json!({"address": challenger_key.address(), "log": challenger_log})
+    };
     let manifest = json!({
         "l1": {"rpc": l1_rpc, "beacon": l1_beacon, "chainId": l1_chain_id, "startBlock": deployment.l1_start_block},
         "l2": {"rpc": rpc, "ws": ws, "chainId": chain_id, "sequencer": sequencer, "genesis": genesis_path},
@@ -479,6 +494,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         },
         "deployConfig": deploy_cfg,
         "game": game,
+        "challenger": challenger_json,
         "mnemonic": MNEMONIC,
         "accounts": accounts,
         "datadir": args.datadir,
@@ -486,6 +502,23 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let manifest_path = args.datadir.join("devnet.json");
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)
         .with_context(|| format!("writing {}", manifest_path.display()))?;
+    let mut challenger = if args.no_challenger {
+        None
+    } else {
+        let log = std::fs::File::create(&challenger_log)
+            .with_context(|| format!("creating {}", challenger_log.display()))?;
+        let child = Command::new(sibling_binary("blink-challenger")?)
+            .arg("--manifest")
+            .arg(&manifest_path)
+            .arg("--key")
+            .arg(alloy::hex::encode_prefixed(challenger_key.to_bytes()))
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting blink-challenger")?;
+        Some(child)
+    };
     println!("Blink devnet is up");
     println!(
         "  L1 JSON-RPC   {l1_rpc}{}",
@@ -506,6 +539,13 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         game.max_clock_duration,
         game.bond
     );
+    if challenger.is_some() {
+        println!(
+            "  challenger    {} (log {})",
+            challenger_key.address(),
+            challenger_log.display()
+        );
+    }
     println!("  L2 JSON-RPC   {rpc}");
     println!("  L2 WebSocket  {ws}");
     println!(
@@ -517,6 +557,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     println!("  accounts      mnemonic \"{MNEMONIC}\" (10 funded)");
     if args.detach_check {
         child.kill().await.ok();
+        if let Some(c) = challenger.as_mut() {
+            c.kill().await.ok();
+        }
         if let Some(mut a) = anvil {
             a.kill().await.ok();
         }
@@ -534,6 +577,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             status = child.wait() => {
                 bail!("blink-sequencer stopped ({:?}); see {}", status.ok(), log_path.display());
             }
+            status = async { challenger.as_mut().expect("guarded").wait().await }, if challenger.is_some() => {
+                bail!("blink-challenger stopped ({:?}); see {}", status.ok(), challenger_log.display());
+            }
             _ = tick.tick() => {
                 print!("\r  {}   ", status_line(&client, &l1_rpc, &rpc).await);
                 let _ = std::io::stdout().flush();
@@ -550,6 +596,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
     }
     child.kill().await.ok();
+    if let Some(c) = challenger.as_mut() {
+        c.kill().await.ok();
+    }
     if let Some(mut a) = anvil {
         a.kill().await.ok();
     }

@@ -1729,18 +1729,9 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// A child process killed (SIGKILL) on drop.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The sequencer proposes the output of block 6 once with a wrong root; the real
-/// `blink-challenger` binary, knowing only the manifest and its key, re-derives the chain
+/// `blink-challenger` binary that `blink devnet` runs, knowing only the manifest and its
+/// key, re-derives the chain
 /// from L1, opens a game against that output, and wins on time (nobody defends it): the
 /// output and the one after it are deleted, the game's bonds and the proposer's bond go
 /// to the challenger, which claims them; the sequencer proposes block 6 again, right,
@@ -1764,29 +1755,14 @@ async fn dispute_wrong_output_is_removed_on_time() {
         .as_u64()
         .expect("clock");
     assert_eq!(clock, 14, "half the window, less a second");
-    let key = devnet.manifest["accounts"][6]["privateKey"]
+    // the devnet's own challenger (`blink devnet` runs one)
+    let me: Address = devnet.manifest["challenger"]["address"]
         .as_str()
-        .expect("key")
-        .to_owned();
-    let me: Address = devnet.manifest["accounts"][6]["address"]
-        .as_str()
-        .expect("address")
+        .expect("the devnet runs a challenger")
         .parse()
         .expect("address");
     let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
     let before = l1p.get_balance(me).await.expect("balance");
-    let _challenger = Killed(
-        std::process::Command::new(common::binary("blink-challenger"))
-            .arg("--manifest")
-            .arg(devnet.dir.join("devnet.json"))
-            .arg("--key")
-            .arg(&key)
-            .arg("--poll-ms")
-            .arg("500")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("blink-challenger"),
-    );
     let factory = DisputeGameFactory::new(devnet.contract("disputeGameFactory"), &l1p);
     let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
     let game = wait_for("a game against the wrong output", 120, || {
@@ -1862,7 +1838,7 @@ async fn dispute_wrong_output_is_removed_on_time() {
 }
 
 /// A dishonest party (the test) opens a game against a right output with a false first
-/// claim; the real `blink-challenger` defends the output (it counters the false claim),
+/// claim; the real `blink-challenger` that `blink devnet` runs defends the output (it counters the false claim),
 /// the dishonest party stops, and the game resolves for the defender on time: the
 /// output is not deleted, the false claim's bond goes to the challenger, and the output
 /// finalizes once the dispute is lifted.
@@ -1886,7 +1862,11 @@ async fn dispute_false_challenge_loses_bond() {
             .expect("address");
         (key, address)
     };
-    let (key, me) = account(6);
+    let me: Address = devnet.manifest["challenger"]["address"]
+        .as_str()
+        .expect("the devnet runs a challenger")
+        .parse()
+        .expect("address");
     let (liar_key, liar) = account(7);
     let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
     let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
@@ -1916,18 +1896,6 @@ async fn dispute_false_challenge_loses_bond() {
     assert!(created.status(), "the liar's game opens");
     let game = factory.gameList(U256::ZERO).call().await.expect("game");
     let g = FaultDisputeGame::new(game, &l1p);
-    let _challenger = Killed(
-        std::process::Command::new(common::binary("blink-challenger"))
-            .arg("--manifest")
-            .arg(devnet.dir.join("devnet.json"))
-            .arg("--key")
-            .arg(&key)
-            .arg("--poll-ms")
-            .arg("500")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("blink-challenger"),
-    );
     // the challenger counters the false claim (claim 2, on claim 1)
     wait_for("the challenger's counter", 90, || {
         let g = g.clone();
