@@ -110,7 +110,22 @@ async fn main() -> eyre::Result<()> {
         )
         .init();
     let cfg = config(Args::parse())?;
-    let challenger = Challenger::new(cfg).await.context("starting")?;
+    // L1 may not answer yet (or be down a while): keep trying, as every round does
+    let start = async {
+        loop {
+            match Challenger::new(cfg.clone()).await {
+                Ok(c) => break c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "starting failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    };
+    let challenger = tokio::select! {
+        c = start => c,
+        r = tokio::signal::ctrl_c() => return r.context("waiting for Ctrl-C"),
+    };
     tracing::info!(address = %challenger.address(), "challenger started");
     tokio::select! {
         () = challenger.run() => Ok(()),
