@@ -9,14 +9,16 @@
 //! * [`outputs`]: `OutputOracle`'s proposals and the rule for which one to dispute;
 //! * [`trace`]: `protocol`'s game trace as the solver's [`solver::Trace`] and the sender's
 //!   [`game::StepSource`].
+//! * [`list`]: every game of the factory as a table (`blink-challenger list-games`);
 //! * [`run`]: the loop the `blink-challenger` binary runs: follow L1, judge outputs, open
 //!   and play games, resolve, claim.
 //!
 //! What it is not (yet): a defender for the sequencer's operator beyond what the same
-//! loop does for any game it can judge; metrics; `list-games`; state on disk.
+//! loop does for any game it can judge; metrics; state on disk.
 
 pub mod chain;
 pub mod game;
+pub mod list;
 pub mod outputs;
 pub mod position;
 pub mod run;

@@ -2,13 +2,13 @@
 //!
 //! `blink-challenger --manifest DIR/devnet.json --key HEX` on a devnet, or
 //! `--l1-rpc URL [--l1-beacon URL] --genesis FILE --factory ADDR --code-oracle ADDR --key HEX`
-//! anywhere.
+//! anywhere; `blink-challenger list-games` with the same L1 options prints the games.
 
 use std::{path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, B256};
 use challenger::run::{Challenger, Config};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use eyre::{Context, eyre};
 
 /// Blink's challenger: re-derives the chain from L1, disputes wrong outputs, plays the
@@ -16,28 +16,35 @@ use eyre::{Context, eyre};
 #[derive(Parser, Debug)]
 #[command(name = "blink-challenger", version)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Cmd>,
     /// A devnet's manifest (`blink devnet` writes `DATADIR/devnet.json`): L1, genesis and
     /// contracts from it.
-    #[arg(long)]
+    #[arg(long, global = true)]
     manifest: Option<PathBuf>,
     /// L1 JSON-RPC (without a manifest).
-    #[arg(long)]
+    #[arg(long, global = true)]
     l1_rpc: Option<String>,
     /// L1 beacon API for blob batches (without a manifest).
-    #[arg(long)]
+    #[arg(long, global = true)]
     l1_beacon: Option<String>,
     /// The chain's genesis file (without a manifest).
-    #[arg(long)]
+    #[arg(long, global = true)]
     genesis: Option<PathBuf>,
     /// `DisputeGameFactory` (without a manifest).
-    #[arg(long)]
+    #[arg(long, global = true)]
     factory: Option<Address>,
     /// `CodeOracle` (without a manifest).
-    #[arg(long)]
+    #[arg(long, global = true)]
     code_oracle: Option<Address>,
-    /// The challenger's L1 key (hex).
-    #[arg(long, env = "BLINK_CHALLENGER_KEY")]
-    key: B256,
+    /// The challenger's L1 key (hex); needed to run, not to list.
+    #[arg(
+        long,
+        global = true,
+        env = "BLINK_CHALLENGER_KEY",
+        hide_env_values = true
+    )]
+    key: Option<B256>,
     /// L1 blocks below the head it reads.
     #[arg(long, default_value_t = 0)]
     confirmations: u64,
@@ -46,7 +53,18 @@ struct Args {
     poll_ms: u64,
 }
 
-fn config(args: Args) -> eyre::Result<Config> {
+/// What to do besides running.
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Prints every game of the factory as a table and exits.
+    ListGames {
+        /// Show this account's locked bonds and credit (default: the `--key`'s).
+        #[arg(long)]
+        account: Option<Address>,
+    },
+}
+
+fn config(args: &Args) -> eyre::Result<Config> {
     let (l1_rpc, l1_beacon, genesis_path, factory, code_oracle) = match &args.manifest {
         Some(path) => {
             let m: serde_json::Value = serde_json::from_slice(
@@ -96,7 +114,7 @@ fn config(args: Args) -> eyre::Result<Config> {
         genesis,
         factory,
         code_oracle,
-        key: args.key,
+        key: args.key.unwrap_or_default(),
         confirmations: args.confirmations,
         poll: Duration::from_millis(args.poll_ms),
     })
@@ -109,7 +127,25 @@ async fn main() -> eyre::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let cfg = config(Args::parse())?;
+    let args = Args::parse();
+    let cfg = config(&args)?;
+    if let Some(Cmd::ListGames { account }) = args.command {
+        let account = account.or_else(|| {
+            args.key
+                .and_then(|k| alloy::signers::local::PrivateKeySigner::from_bytes(&k).ok())
+                .map(|s| s.address())
+        });
+        let provider = alloy::providers::ProviderBuilder::new()
+            .connect_http(cfg.l1_rpc.parse().context("l1 rpc url")?);
+        let rows = challenger::list::list_games(provider, cfg.factory, account)
+            .await
+            .context("reading the games")?;
+        print!("{}", challenger::list::table(&rows));
+        return Ok(());
+    }
+    if args.key.is_none() {
+        return Err(eyre!("--key is needed to run"));
+    }
     // L1 may not answer yet (or be down a while): keep trying, as every round does
     let start = async {
         loop {

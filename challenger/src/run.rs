@@ -35,6 +35,9 @@ use crate::{
     solver::{Trace, next_actions, resolution_order},
 };
 
+/// Machine time a round spends judging outputs before it plays games.
+pub const JUDGE_BUDGET: Duration = Duration::from_secs(2);
+
 /// What the challenger needs to run.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -205,12 +208,19 @@ impl Challenger {
         }
     }
 
-    /// Judges the outputs from the first not judged (or changed) on, in order.
+    /// Judges the outputs from the first not judged (or changed) on, in order, for at
+    /// most [`JUDGE_BUDGET`] of machine time a round: a challenger catching up on a long
+    /// chain still plays the games of the outputs it has judged between its rounds of
+    /// catching up (a clock may be running on one of them).
     async fn judge(&mut self) -> Result<(), RunError> {
+        let started = std::time::Instant::now();
         let count = self.outputs.count().await?;
         // outputs deleted by a game: forget them (the same indices may come again)
         self.judged.split_off(&count);
         for index in 0..count {
+            if started.elapsed() > JUDGE_BUDGET {
+                break;
+            }
             let output = self.outputs.get(index).await?;
             if let Some(j) = self.judged.get(&index)
                 && j.output == output

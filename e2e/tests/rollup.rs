@@ -1745,7 +1745,7 @@ async fn dispute_wrong_output_is_removed_on_time() {
             "--submission-interval",
             "3",
             "--finalization-period",
-            "30",
+            "50",
             "--fault-output-at",
             "6",
         ],
@@ -1754,7 +1754,7 @@ async fn dispute_wrong_output_is_removed_on_time() {
     let clock = devnet.manifest["game"]["maxClockDuration"]
         .as_u64()
         .expect("clock");
-    assert_eq!(clock, 14, "half the window, less a second");
+    assert_eq!(clock, 24, "half the window, less a second");
     // the devnet's own challenger (`blink devnet` runs one)
     let me: Address = devnet.manifest["challenger"]["address"]
         .as_str()
@@ -1787,7 +1787,7 @@ async fn dispute_wrong_output_is_removed_on_time() {
         me,
         "the challenger's attack on the root"
     );
-    // nobody defends: the challenger resolves once the clocks run out (2 × 14 s)
+    // nobody defends: the challenger resolves once the clocks run out (2 × 24 s)
     wait_for("the game resolved", 120, || {
         let g = g.clone();
         async move { (g.status().call().await.ok()? != 0).then_some(()) }
@@ -1847,7 +1847,7 @@ async fn dispute_false_challenge_loses_bond() {
     use bridge_contracts::{DisputeGameFactory, FaultDisputeGame};
     let devnet = Devnet::start(
         "false-challenge",
-        &["--submission-interval", "3", "--finalization-period", "30"],
+        &["--submission-interval", "3", "--finalization-period", "50"],
     )
     .await;
     let account = |i: usize| {
@@ -1923,6 +1923,23 @@ async fn dispute_false_challenge_loses_bond() {
         "the false claim's bond went to the challenger"
     );
     assert_eq!(g.credit(liar).call().await.expect("credit"), U256::ZERO);
+    // `list-games` shows it
+    let listed = std::process::Command::new(common::binary("blink-challenger"))
+        .arg("list-games")
+        .arg("--manifest")
+        .arg(devnet.dir.join("devnet.json"))
+        .arg("--account")
+        .arg(me.to_string())
+        .output()
+        .expect("blink-challenger list-games");
+    assert!(listed.status.success(), "{listed:?}");
+    let table = String::from_utf8_lossy(&listed.stdout);
+    let row = table
+        .lines()
+        .find(|l| l.contains(&game.to_string()))
+        .unwrap_or_else(|| panic!("the game is listed:\n{table}"));
+    assert!(row.contains("DEFENDER_WINS"), "{table}");
+    assert!(row.contains(&format!(" {index} ")), "{table}");
     // the output stands and finalizes
     wait_for("the defended output final", 90, || {
         let oracle = oracle.clone();
