@@ -497,9 +497,17 @@ async fn challenger_agrees(devnet: &Devnet, count: u64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn outputs_carry_cursors_and_games_hold_them() {
     use bridge_contracts::DisputeGameFactory::{self, DisputeGameFactoryErrors};
+    // no challenger: the game below is left open to show the oracle holds the output (the
+    // devnet's challenger would defend it and lift the dispute)
     let devnet = Devnet::start(
         "games",
-        &["--submission-interval", "3", "--finalization-period", "15"],
+        &[
+            "--submission-interval",
+            "3",
+            "--finalization-period",
+            "15",
+            "--no-challenger",
+        ],
     )
     .await;
     assert_eq!(devnet.manifest["game"]["blockDepth"], 2, "2^2 ≥ 3 blocks");
