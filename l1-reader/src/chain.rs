@@ -44,17 +44,24 @@ pub struct L1Reader {
     portal: Address,
 }
 
+/// A read-only HTTP provider of `l1_rpc` (no fillers: nothing is sent through it).
+pub fn read_provider(l1_rpc: &str) -> Result<DynProvider, L1ReadError> {
+    let url = l1_rpc
+        .parse()
+        .map_err(|e| L1ReadError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
+    Ok(ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_http(url)
+        .erased())
+}
+
 impl L1Reader {
     /// A reader of `l1_rpc` for the deposits of `portal`.
     pub fn new(l1_rpc: &str, portal: Address) -> Result<Self, L1ReadError> {
-        let url = l1_rpc
-            .parse()
-            .map_err(|e| L1ReadError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
-        let provider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .connect_http(url)
-            .erased();
-        Ok(Self { provider, portal })
+        Ok(Self {
+            provider: read_provider(l1_rpc)?,
+            portal,
+        })
     }
 
     /// The provider.

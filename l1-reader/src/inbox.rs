@@ -33,7 +33,7 @@ use alloy::{
         BYTES_PER_BLOB, Blob, c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash,
     },
     primitives::{Address, B256, Bytes, U256, keccak256},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, Provider},
     rpc::types::{Filter, Log},
     sol_types::{SolCall, SolEvent},
 };
@@ -177,15 +177,8 @@ impl InboxReader {
         beacon: Option<&str>,
         inbox: Address,
     ) -> Result<InboxReader, L1ReadError> {
-        let url = l1_rpc
-            .parse()
-            .map_err(|e| L1ReadError::Config(format!("l1 rpc url {l1_rpc}: {e}")))?;
-        let provider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .connect_http(url)
-            .erased();
         Ok(InboxReader::new(
-            provider,
+            crate::chain::read_provider(l1_rpc)?,
             beacon.map(str::to_string),
             inbox,
         ))
