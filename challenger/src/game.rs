@@ -105,11 +105,33 @@ impl GameParams {
     }
 }
 
+/// Longest wait for a sent transaction's receipt.
+pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Waits (at most [`RECEIPT_TIMEOUT`]) for a sent transaction's receipt; a revert is
+/// [`GameError::Reverted`] with its hash. Every transaction the challenger sends ends here.
+pub async fn confirm(
+    what: &'static str,
+    pending: alloy::providers::PendingTransactionBuilder<Ethereum>,
+) -> Result<TransactionReceipt, GameError> {
+    let receipt = pending
+        .with_timeout(Some(RECEIPT_TIMEOUT))
+        .get_receipt()
+        .await
+        .map_err(rpc)?;
+    if !receipt.status() {
+        return Err(GameError::Reverted {
+            what,
+            tx: receipt.transaction_hash,
+        });
+    }
+    Ok(receipt)
+}
+
 /// A game contract on L1.
 #[derive(Clone, Debug)]
 pub struct Game<P> {
     contract: FaultDisputeGame::FaultDisputeGameInstance<P>,
-    receipt_timeout: Duration,
 }
 
 impl<P: Provider<Ethereum> + Clone> Game<P> {
@@ -117,7 +139,6 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
     pub fn new(address: Address, provider: P) -> Self {
         Self {
             contract: FaultDisputeGame::new(address, provider),
-            receipt_timeout: Duration::from_secs(60),
         }
     }
 
@@ -212,25 +233,6 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
         })
     }
 
-    async fn confirm(
-        &self,
-        what: &'static str,
-        pending: alloy::providers::PendingTransactionBuilder<Ethereum>,
-    ) -> Result<TransactionReceipt, GameError> {
-        let receipt = pending
-            .with_timeout(Some(self.receipt_timeout))
-            .get_receipt()
-            .await
-            .map_err(rpc)?;
-        if !receipt.status() {
-            return Err(GameError::Reverted {
-                what,
-                tx: receipt.transaction_hash,
-            });
-        }
-        Ok(receipt)
-    }
-
     /// Sends one action, with the bond a move requires (read from the contract); a step
     /// takes its data from `steps`, registering its codes first through `register`.
     pub async fn send<S: StepSource>(
@@ -257,7 +259,7 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
                     .send()
                     .await
                     .map_err(rpc)?;
-                self.confirm("move", pending).await
+                confirm("move", pending).await
             }
             Action::Step {
                 claim,
@@ -273,7 +275,7 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
                     .send()
                     .await
                     .map_err(rpc)?;
-                self.confirm("step", pending).await
+                confirm("step", pending).await
             }
         }
     }
@@ -286,13 +288,13 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
             .send()
             .await
             .map_err(rpc)?;
-        self.confirm("resolveClaim", pending).await
+        confirm("resolveClaim", pending).await
     }
 
     /// `resolve()`.
     pub async fn resolve(&self) -> Result<TransactionReceipt, GameError> {
         let pending = self.contract.resolve().send().await.map_err(rpc)?;
-        self.confirm("resolve", pending).await
+        confirm("resolve", pending).await
     }
 
     /// `credit(account)`, wei.
@@ -308,6 +310,6 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
             .send()
             .await
             .map_err(rpc)?;
-        self.confirm("claimCredit", pending).await
+        confirm("claimCredit", pending).await
     }
 }

@@ -29,7 +29,7 @@ use protocol::{
 
 use crate::{
     chain::{ChainError, Honest},
-    game::{Game, GameError, GameParams, StepData, StepSource},
+    game::{Game, GameError, GameParams, StepData, StepSource, confirm},
     outputs::{Output, Outputs, OutputsError, Verdict, first_to_dispute},
     position::Position,
     solver::{Trace, next_actions, resolution_order},
@@ -356,21 +356,13 @@ impl Challenger {
             let first = Trace::claim(trace, attack)
                 .map_err(|e| RunError::L1(format!("first claim: {e}")))?;
             let bond = factory.bondAtFirstMove().call().await.map_err(l1)?;
-            let receipt = factory
+            let pending = factory
                 .create(U256::from(output.index), first)
                 .value(bond)
                 .send()
                 .await
-                .map_err(l1)?
-                .get_receipt()
-                .await
                 .map_err(l1)?;
-            if !receipt.status() {
-                return Err(RunError::L1(format!(
-                    "create on output {} reverted in {}",
-                    output.index, receipt.transaction_hash
-                )));
-            }
+            confirm("DisputeGameFactory.create", pending).await?;
             tracing::warn!(index = output.index, "game opened against a wrong output");
             round.opened += 1;
         }
@@ -382,20 +374,8 @@ impl Challenger {
             .map_err(|e| RunError::L1(format!("step data for leaf {leaf}: {e}")))?;
         let oracle = CodeOracle::new(self.cfg.code_oracle, &self.provider);
         for code in data.codes {
-            let receipt = oracle
-                .register(code)
-                .send()
-                .await
-                .map_err(l1)?
-                .get_receipt()
-                .await
-                .map_err(l1)?;
-            if !receipt.status() {
-                return Err(RunError::L1(format!(
-                    "CodeOracle.register reverted in {}",
-                    receipt.transaction_hash
-                )));
-            }
+            let pending = oracle.register(code).send().await.map_err(l1)?;
+            confirm("CodeOracle.register", pending).await?;
         }
         Ok(())
     }
