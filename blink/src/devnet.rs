@@ -10,7 +10,8 @@
 //! game's configuration (`game`).
 //!
 //! The game's devnet sizing: block depth the smallest covering `--submission-interval`,
-//! unit depth 14 and step depth 25 (the machine's bounds, `docs/dispute-game.md`), a
+//! unit depth 14 (15 where that makes the depth even, so the challenger of a wrong output
+//! is the one to prove the last step) and step depth 25 (the machine's bounds, `docs/dispute-game.md`), a
 //! flat bond of 1.5M gas at 50 gwei (0.075 ETH) per claim, and a clock of
 //! `--game-max-clock` seconds (60) per side with `--game-clock-extension` (5), capped so
 //! that a whole game (twice the clock) ends inside the oracle's window: with the default
@@ -83,10 +84,19 @@ pub struct DevnetArgs {
     /// L2 blocks between output proposals.
     #[arg(long, default_value_t = 10)]
     submission_interval: u64,
-    /// Fault injection for dispute tests: the sequencer proposes the output for this L2
-    /// block once with a wrong root.
+    /// Fault injection for dispute tests: the sequencer proposes one output wrong as if
+    /// block `--fault-block` had this fault (`state-root`, `receipt`, `tx-missing`,
+    /// `deposit-missing`, `timestamp`), and the operator's defender (`blink-challenger
+    /// --fault`, dev account 8, `DATADIR/defender.log`) defends it move by move.
     #[arg(long)]
-    fault_output_at: Option<u64>,
+    fault: Option<protocol::fault::inject::FaultKind>,
+    /// The L2 block of `--fault`.
+    #[arg(long, default_value_t = 5, requires = "fault")]
+    fault_block: u64,
+    /// Most ETH the faulty operator's defender locks in bonds (default: no limit); a small
+    /// budget makes it stop answering mid-game.
+    #[arg(long, requires = "fault")]
+    defender_bond_budget: Option<String>,
     /// Challenge window of an output, seconds.
     #[arg(long, default_value_t = 12)]
     finalization_period: u64,
@@ -140,6 +150,18 @@ pub struct DevnetArgs {
 const GAME_BOND_GAS: u64 = 1_500_000;
 /// Gas price the bonds are priced at: 50 gwei.
 const GAME_GAS_PRICE: u64 = 50_000_000_000;
+
+/// The unit depth: 14 (a block's units fit in 2^14), or 15 where that makes `MAX_DEPTH`
+/// even. The party that disputes the root posts at odd depths, so with an even
+/// `MAX_DEPTH` the leaves are the root's side: against a wrong output the challenger is
+/// the one that proves a step on L1 (the liar, at the leaves, cannot).
+fn even_depth_unit(block_depth: u8) -> u8 {
+    if (block_depth + 14 + 25) % 2 == 1 {
+        15
+    } else {
+        14
+    }
+}
 
 /// The game's clock and extension for a challenge window of `window` seconds: at most
 /// `max_clock`, and below `window / 2`, so twice the clock ends inside the window.
@@ -377,8 +399,11 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     if let Some(n) = args.snapshot_every {
         cmd.arg("--snapshot-every").arg(n.to_string());
     }
-    if let Some(n) = args.fault_output_at {
-        cmd.arg("--fault-output-at").arg(n.to_string());
+    if let Some(kind) = args.fault {
+        cmd.arg("--fault")
+            .arg(kind.name())
+            .arg("--fault-block")
+            .arg(args.fault_block.to_string());
     }
     match &args.proposer_key {
         Some(k) => cmd.env("BLINK_PROPOSER_KEY", k),
@@ -446,7 +471,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         ),
         anchor_cursor_hash: anchor_cursor.hash(),
         block_depth,
-        unit_depth: 14,
+        unit_depth: even_depth_unit(block_depth),
         step_depth: 25,
         max_clock_duration: max_clock,
         clock_extension,
@@ -470,6 +495,21 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         .index(9u32)?
         .build()?;
     let challenger_log = args.datadir.join("challenger.log");
+    // the faulty operator's defender, with dev account 8
+    let defender_key = MnemonicBuilder::<English>::default()
+        .phrase(MNEMONIC)
+        .index(8u32)?
+        .build()?;
+    let defender_log = args.datadir.join("defender.log");
+    let defender_json = match args.fault {
+        Some(kind) => json!({
+            "address": defender_key.address(),
+            "log": defender_log,
+            "fault": kind.name(),
+            "faultBlock": args.fault_block,
+        }),
+        None => serde_json::Value::Null,
+    };
     let challenger_json = if args.no_challenger {
         serde_json::Value::Null
     } else {
@@ -495,6 +535,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         "deployConfig": deploy_cfg,
         "game": game,
         "challenger": challenger_json,
+        "defender": defender_json,
         "mnemonic": MNEMONIC,
         "accounts": accounts,
         "datadir": args.datadir,
@@ -512,12 +553,42 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             .arg(&manifest_path)
             .arg("--key")
             .arg(alloy::hex::encode_prefixed(challenger_key.to_bytes()))
+            .arg("--poll-ms")
+            .arg("500")
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
             .context("starting blink-challenger")?;
         Some(child)
+    };
+    let mut defender = match args.fault {
+        None => None,
+        Some(kind) => {
+            let log = std::fs::File::create(&defender_log)
+                .with_context(|| format!("creating {}", defender_log.display()))?;
+            let mut cmd = Command::new(sibling_binary("blink-challenger")?);
+            cmd.arg("--manifest")
+                .arg(&manifest_path)
+                .arg("--key")
+                .arg(alloy::hex::encode_prefixed(defender_key.to_bytes()))
+                .arg("--poll-ms")
+                .arg("500")
+                .arg("--fault")
+                .arg(kind.name())
+                .arg("--fault-block")
+                .arg(args.fault_block.to_string());
+            if let Some(b) = &args.defender_bond_budget {
+                cmd.arg("--bond-budget").arg(b);
+            }
+            let child = cmd
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .kill_on_drop(true)
+                .spawn()
+                .context("starting the defender (blink-challenger --fault)")?;
+            Some(child)
+        }
     };
     println!("Blink devnet is up");
     println!(
@@ -546,6 +617,14 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             challenger_log.display()
         );
     }
+    if let Some(kind) = args.fault {
+        println!(
+            "  defender      {} (fault {kind} in block {}, log {})",
+            defender_key.address(),
+            args.fault_block,
+            defender_log.display()
+        );
+    }
     println!("  L2 JSON-RPC   {rpc}");
     println!("  L2 WebSocket  {ws}");
     println!(
@@ -559,6 +638,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         child.kill().await.ok();
         if let Some(c) = challenger.as_mut() {
             c.kill().await.ok();
+        }
+        if let Some(d) = defender.as_mut() {
+            d.kill().await.ok();
         }
         if let Some(mut a) = anvil {
             a.kill().await.ok();
@@ -580,6 +662,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             status = async { challenger.as_mut().expect("guarded").wait().await }, if challenger.is_some() => {
                 bail!("blink-challenger stopped ({:?}); see {}", status.ok(), challenger_log.display());
             }
+            status = async { defender.as_mut().expect("guarded").wait().await }, if defender.is_some() => {
+                bail!("the defender stopped ({:?}); see {}", status.ok(), defender_log.display());
+            }
             _ = tick.tick() => {
                 print!("\r  {}   ", status_line(&client, &l1_rpc, &rpc).await);
                 let _ = std::io::stdout().flush();
@@ -598,6 +683,9 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     child.kill().await.ok();
     if let Some(c) = challenger.as_mut() {
         c.kill().await.ok();
+    }
+    if let Some(d) = defender.as_mut() {
+        d.kill().await.ok();
     }
     if let Some(mut a) = anvil {
         a.kill().await.ok();

@@ -22,6 +22,10 @@ use crate::{
     solver::{Action, ClaimData, GameView},
 };
 
+/// Gas limit of one `resolveClaim` (a claim's children are read in a loop: a claim with
+/// a few hundred children stays below it).
+pub const RESOLVE_CLAIM_GAS: u64 = 2_000_000;
+
 /// The `uint32` parent index the root carries.
 const NO_PARENT: u32 = u32::MAX;
 
@@ -233,6 +237,15 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
         })
     }
 
+    /// `getRequiredBond(position)`: what a move to `position` locks.
+    pub async fn required_bond(&self, position: Position) -> Result<U256, GameError> {
+        self.contract
+            .getRequiredBond(position.raw())
+            .call()
+            .await
+            .map_err(rpc)
+    }
+
     /// Sends one action, with the bond a move requires (read from the contract); a step
     /// takes its data from `steps`, registering its codes first through `register`.
     pub async fn send<S: StepSource>(
@@ -278,6 +291,42 @@ impl<P: Provider<Ethereum> + Clone> Game<P> {
                 confirm("step", pending).await
             }
         }
+    }
+
+    /// `resolveClaim(i)` for each of `order` (children before parents), sent one after
+    /// another without waiting (each with a fixed gas limit: an estimate would run before
+    /// the children's resolutions are mined), then confirmed. A claim someone else resolved
+    /// meanwhile is not an error. Returns how many this call resolved.
+    pub async fn resolve_claims(&self, order: &[usize]) -> Result<usize, GameError> {
+        let mut pending = Vec::with_capacity(order.len());
+        for &i in order {
+            let p = self
+                .contract
+                .resolveClaim(U256::from(i))
+                .gas(RESOLVE_CLAIM_GAS)
+                .send()
+                .await
+                .map_err(rpc)?;
+            pending.push((i, p));
+        }
+        let mut done = 0;
+        for (i, p) in pending {
+            match confirm("resolveClaim", p).await {
+                Ok(_) => done += 1,
+                Err(e) => {
+                    let resolved = self
+                        .contract
+                        .resolvedSubgames(U256::from(i))
+                        .call()
+                        .await
+                        .map_err(rpc)?;
+                    if !resolved {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(done)
     }
 
     /// `resolveClaim(i)`.

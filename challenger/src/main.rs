@@ -6,7 +6,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use challenger::run::{Challenger, Config};
 use clap::{Parser, Subcommand};
 use eyre::{Context, eyre};
@@ -51,6 +51,21 @@ struct Args {
     /// Milliseconds between rounds.
     #[arg(long, default_value_t = 1000)]
     poll_ms: u64,
+    /// Most ETH it keeps locked in bonds of games in progress (default: no limit).
+    #[arg(long, value_parser = parse_eth)]
+    bond_budget: Option<U256>,
+    /// Fault injection, devnets only: defend the output a sequencer started with the same
+    /// `--fault KIND --fault-block N` proposes wrong, move by move with the same lie (the
+    /// faulty operator's defender), and open no game.
+    #[arg(long)]
+    fault: Option<protocol::fault::inject::FaultKind>,
+    /// The L2 block of `--fault`.
+    #[arg(long, default_value_t = 5, requires = "fault")]
+    fault_block: u64,
+}
+
+fn parse_eth(s: &str) -> Result<U256, String> {
+    alloy::primitives::utils::parse_ether(s).map_err(|e| format!("{s:?} is not an ETH amount: {e}"))
 }
 
 /// What to do besides running.
@@ -117,6 +132,8 @@ fn config(args: &Args) -> eyre::Result<Config> {
         key: args.key.unwrap_or_default(),
         confirmations: args.confirmations,
         poll: Duration::from_millis(args.poll_ms),
+        bond_budget: args.bond_budget,
+        fault: args.fault.map(|k| (k, args.fault_block)),
     })
 }
 

@@ -7,9 +7,15 @@
 //! returned; [`Challenger::run`] logs them and goes on after the poll interval, so an L1
 //! outage only pauses it.
 //!
+//! Bonds: with a budget ([`Config::bond_budget`]) it never locks more than that in games in
+//! progress; a move or game past it is skipped (logged, counted in [`Round::over_budget`]).
+//! Fault mode ([`Config::fault`], devnets only) makes it the faulty operator's defender: it
+//! plays the lie of `protocol::fault::inject` for the proposal made with it, never steps
+//! for the lie and opens no game.
+//!
 //! What it is not (yet): it registers codes for steps in `CodeOracle` but not stream data
 //! for `DERIVE` steps in `BatchDataOracle`; it keeps no state on disk (it re-derives from
-//! genesis at start); no metrics endpoint or `list-games` command.
+//! genesis at start).
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -24,7 +30,10 @@ use bridge_contracts::{CodeOracle, DisputeGameFactory, OutputOracle};
 use l1_reader::{InboxReader, L1Reader};
 use protocol::{
     Genesis,
-    fault::game::{ChainTrace, GameShape},
+    fault::{
+        game::{ChainTrace, GameShape},
+        inject::{FaultKind, Lie},
+    },
 };
 
 use crate::{
@@ -57,6 +66,13 @@ pub struct Config {
     pub confirmations: u64,
     /// Pause between rounds.
     pub poll: Duration,
+    /// Most wei it keeps locked in bonds of games in progress (`None`: no limit): a
+    /// move or a game that would pass it is not made.
+    pub bond_budget: Option<U256>,
+    /// Fault injection (the operator's defender on a faulty devnet): defend the output
+    /// the sequencer proposes with `--fault KIND --fault-block N` with the same lie
+    /// (`protocol::fault::inject`), and open no game. Never in production.
+    pub fault: Option<(FaultKind, u64)>,
 }
 
 /// Why a round failed.
@@ -88,6 +104,8 @@ struct Judged {
     output: Output,
     verdict: Verdict,
     trace: Option<ChainTrace>,
+    /// In fault mode, the lie it defends this output with.
+    lie: Option<Lie>,
 }
 
 /// What a round did, for logs and tests.
@@ -105,6 +123,10 @@ pub struct Round {
     pub resolved: usize,
     /// Credit claimed this round, wei.
     pub claimed: U256,
+    /// Moves and games not made for the bond budget.
+    pub over_budget: usize,
+    /// Wei locked in this account's bonds of games in progress, at the round's start.
+    pub locked: U256,
 }
 
 /// The challenger.
@@ -122,20 +144,42 @@ pub struct Challenger {
     judged: BTreeMap<u64, Judged>,
 }
 
-/// A trace that is the honest one only when the chain judged the output.
-struct Judging<'a>(&'a ChainTrace);
+/// What it plays a game with: the honest trace of the output it judged, or (fault mode)
+/// the lie it defends the faulty proposal with.
+enum Judging<'a> {
+    Honest(&'a ChainTrace),
+    Lie(&'a Lie),
+}
 
 impl Trace for Judging<'_> {
     type Error = protocol::fault::game::GameError;
     fn claim(&self, position: Position) -> Result<B256, Self::Error> {
-        Trace::claim(self.0, position)
+        match self {
+            Self::Honest(t) => Trace::claim(*t, position),
+            Self::Lie(l) => {
+                let max = l.honest.shape().max_depth();
+                let leaf =
+                    position
+                        .trace_index(max)
+                        .ok_or(protocol::fault::game::GameError::Depth {
+                            depth: position.depth(),
+                            max,
+                        })?;
+                l.claim_at(position.depth(), leaf)
+            }
+        }
     }
 }
 
 impl StepSource for Judging<'_> {
     type Error = protocol::fault::game::GameError;
     fn step(&self, leaf: u128) -> Result<StepData, Self::Error> {
-        StepSource::step(self.0, leaf)
+        // a liar's steps are never sent (`round` skips them): the honest data is all
+        // there is
+        match self {
+            Self::Honest(t) => StepSource::step(*t, leaf),
+            Self::Lie(l) => StepSource::step(&l.honest, leaf),
+        }
     }
 }
 
@@ -199,7 +243,9 @@ impl Challenger {
         loop {
             match self.round().await {
                 Ok(r) if r.opened + r.actions + r.resolved > 0 || !r.claimed.is_zero() => {
-                    tracing::info!(?r, "round")
+                    tracing::info!(?r, "round");
+                    // a move was made: the answer may already be there (a clock runs)
+                    continue;
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "round failed; retrying"),
@@ -235,9 +281,22 @@ impl Challenger {
                     _ => break,
                 },
             };
-            let (verdict, trace) = self.honest.check(&output, anchor, self.shape)?;
+            let (mut verdict, trace) = self.honest.check(&output, anchor, self.shape)?;
             if verdict == Verdict::Unknown {
                 break;
+            }
+            // fault mode: the proposal made with the lie is the one it agrees with
+            let mut lie = None;
+            if let (Some((kind, block)), Some(t)) = (self.cfg.fault, trace.as_ref())
+                && anchor < block
+                && block <= output.l2_block
+                && let Some(l) =
+                    Lie::new(t.clone(), kind, block - anchor - 1).map_err(ChainError::from)?
+                && l.root_claim() == output.claim()
+            {
+                tracing::warn!(index, %kind, at = ?l.at, "fault mode: defending the faulty output");
+                verdict = Verdict::Agree;
+                lie = Some(l);
             }
             if verdict == Verdict::Disagree {
                 tracing::warn!(index, l2_block = output.l2_block, "wrong output");
@@ -248,6 +307,7 @@ impl Challenger {
                     output,
                     verdict,
                     trace,
+                    lie,
                 },
             );
         }
@@ -289,6 +349,7 @@ impl Challenger {
         let factory = DisputeGameFactory::new(self.cfg.factory, &self.provider);
         let n = factory.gameCount().call().await.map_err(l1)?;
         let mut open_on = Vec::new();
+        let mut games = Vec::new();
         for i in 0..u64::try_from(n).map_err(l1)? {
             let address = factory.gameList(U256::from(i)).call().await.map_err(l1)?;
             let record = factory.games(address).call().await.map_err(l1)?;
@@ -296,24 +357,54 @@ impl Challenger {
                 open_on.push(record.outputIndex);
             }
             let game = Game::new(address, self.provider.clone());
+            let view = game.view(&self.params, None).await?;
+            if view.in_progress {
+                round.locked += view
+                    .claims
+                    .iter()
+                    .filter(|c| c.claimant == self.me)
+                    .map(|c| c.bond)
+                    .sum::<U256>();
+            }
+            games.push((address, record, game, view));
+        }
+        let budget = self.cfg.bond_budget.unwrap_or(U256::MAX);
+        let mut locked = round.locked;
+        for (address, record, game, mut view) in games {
             // the game is played only against the output it was opened on
             let Some(judged) = self.judged.get(&record.outputIndex).filter(|j| {
                 j.output.timestamp == record.timestamp && j.output.root == record.outputRoot
             }) else {
                 continue;
             };
-            let Some(trace) = judged.trace.as_ref() else {
-                continue;
+            let trace = match (&judged.lie, &judged.trace) {
+                (Some(lie), _) => Judging::Lie(lie),
+                (None, Some(t)) => Judging::Honest(t),
+                (None, None) => continue,
             };
-            let trace = Judging(trace);
-            let mut view = game.view(&self.params, None).await?;
             if view.in_progress {
                 let now = self.now().await?;
                 for action in next_actions(&view, &trace, now)
                     .map_err(|e| RunError::L1(format!("solver on game {address}: {e:?}")))?
                 {
-                    if let crate::solver::Action::Step { leaf, .. } = action {
-                        self.register_codes(&trace, leaf).await?;
+                    match &action {
+                        crate::solver::Action::Step { leaf, .. } => {
+                            if matches!(trace, Judging::Lie(_)) {
+                                // the lie's step would be proven wrong: the liar waits
+                                tracing::info!(%address, leaf, "fault mode: no step for the lie");
+                                continue;
+                            }
+                            self.register_codes(&trace, *leaf).await?;
+                        }
+                        crate::solver::Action::Move { position, .. } => {
+                            let bond = game.required_bond(*position).await?;
+                            if locked.saturating_add(bond) > budget {
+                                tracing::warn!(%address, %locked, %bond, "bond budget reached: move not made");
+                                round.over_budget += 1;
+                                continue;
+                            }
+                            locked += bond;
+                        }
                     }
                     game.send(&action, &trace).await?;
                     round.actions += 1;
@@ -322,13 +413,17 @@ impl Challenger {
                 let order = resolution_order(&view, now)
                     .map_err(|e| RunError::L1(format!("game {address}: {e:?}")))?;
                 let root = order.contains(&0) || view.resolved.first() == Some(&true);
-                for i in order {
-                    game.resolve_claim(i).await?;
-                    round.resolved += 1;
-                }
-                if root {
-                    game.resolve().await?;
-                    round.resolved += 1;
+                // the faulty operator's defender leaves resolution to the winner
+                if self.cfg.fault.is_none() {
+                    round.resolved += game.resolve_claims(&order).await?;
+                    if root {
+                        match game.resolve().await {
+                            Ok(_) => round.resolved += 1,
+                            // resolved by someone else meanwhile
+                            Err(_) if !game.view(&self.params, None).await?.in_progress => {}
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
                 }
             }
             let credit = game.credit(self.me).await?;
@@ -345,7 +440,10 @@ impl Challenger {
                 .get(&o.index)
                 .map_or(Verdict::Unknown, |j| j.verdict)
         };
-        let target = first_to_dispute(&outputs, verdict, |i| open_on.contains(&i)).cloned();
+        let target = first_to_dispute(&outputs, verdict, |i| open_on.contains(&i))
+            .cloned()
+            // the operator's defender in fault mode attacks nothing
+            .filter(|_| self.cfg.fault.is_none());
         if let Some(output) = target
             && let Some(trace) = self
                 .judged
@@ -356,6 +454,11 @@ impl Challenger {
             let first = Trace::claim(trace, attack)
                 .map_err(|e| RunError::L1(format!("first claim: {e}")))?;
             let bond = factory.bondAtFirstMove().call().await.map_err(l1)?;
+            if locked.saturating_add(bond) > budget {
+                tracing::warn!(index = output.index, %locked, %bond, "bond budget reached: no game opened");
+                round.over_budget += 1;
+                return Ok(round);
+            }
             let pending = factory
                 .create(U256::from(output.index), first)
                 .value(bond)

@@ -1737,25 +1737,327 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// The sequencer proposes the output of block 6 once with a wrong root; the real
-/// `blink-challenger` binary that `blink devnet` runs, knowing only the manifest and its
-/// key, re-derives the chain
-/// from L1, opens a game against that output, and wins on time (nobody defends it): the
-/// output and the one after it are deleted, the game's bonds and the proposer's bond go
-/// to the challenger, which claims them; the sequencer proposes block 6 again, right,
-/// and the challenger agrees (no second game).
+/// The honest trace of output `index` of the devnet (judged from L1 by the challenger
+/// library, every output before it agreed with), and the game's shape.
+async fn honest_trace(
+    devnet: &Devnet,
+    index: u64,
+    output: &challenger::outputs::Output,
+) -> protocol::fault::game::ChainTrace {
+    use challenger::{
+        chain::Honest,
+        outputs::{Outputs, Verdict},
+    };
+    let path = devnet.manifest["l2"]["genesis"]
+        .as_str()
+        .expect("genesis path");
+    let genesis: protocol::Genesis =
+        serde_json::from_slice(&std::fs::read(path).expect("genesis")).expect("genesis json");
+    let rollup = genesis.rollup.clone().expect("rollup genesis");
+    let reader = l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader");
+    let inbox = l1_reader::InboxReader::from_urls(&devnet.l1, Some(&devnet.l1), rollup.batch_inbox)
+        .expect("inbox");
+    let l1p = ProviderBuilder::new()
+        .connect_http(devnet.l1.parse().expect("url"))
+        .erased();
+    let outputs = Outputs::new(devnet.contract("outputOracle"), l1p);
+    let game = &devnet.manifest["game"];
+    let depth = |k: &str| game[k].as_u64().expect("depth") as u8;
+    let shape = protocol::fault::game::GameShape::new(
+        depth("blockDepth"),
+        depth("unitDepth"),
+        depth("stepDepth"),
+    )
+    .expect("shape");
+    let mut honest = Honest::new(&genesis).expect("honest chain");
+    let mut anchor = 0;
+    for i in 0..=index {
+        let o = if i == index {
+            output.clone()
+        } else {
+            outputs.get(i).await.expect("output")
+        };
+        for _ in 0..1_000 {
+            if honest.l1_head().is_some_and(|h| h >= o.l1_block) {
+                break;
+            }
+            honest
+                .follow(&reader, &inbox, 0, 500)
+                .await
+                .expect("follow L1");
+        }
+        let (verdict, trace) = honest.check(&o, anchor, shape).expect("check");
+        if i == index {
+            assert_eq!(verdict, Verdict::Disagree, "the faulty output is wrong");
+            return trace.expect("trace");
+        }
+        assert_eq!(verdict, Verdict::Agree, "output {i}");
+        anchor = o.l2_block;
+    }
+    unreachable!("the loop returns at the index")
+}
+
+/// The `Step` events of a game.
+async fn step_logs(l1: &str, game: Address) -> Vec<bridge_contracts::FaultDisputeGame::Step> {
+    use alloy::sol_types::SolEvent;
+    use bridge_contracts::FaultDisputeGame::Step;
+    let p = ProviderBuilder::new().connect_http(l1.parse().expect("url"));
+    let logs = p
+        .get_logs(
+            &alloy::rpc::types::Filter::new()
+                .address(game)
+                .event_signature(Step::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .expect("logs");
+    logs.iter()
+        .map(|l| Step::decode_log(&l.inner).expect("Step").data)
+        .collect()
+}
+
+/// Sends L2 transfers (one at a time, each waited for) until L2 block `until` is made:
+/// the blocks of the faulty range hold transactions. Bounded: 200 transfers.
+async fn traffic_until(l2: String, until: u64) {
+    for _ in 0..200 {
+        common::transfer(&l2, Address::repeat_byte(0x33), 1).await;
+        let head = hex_u64(&call(&l2, "eth_blockNumber", json!([])).await["result"]);
+        if head >= until {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The accounts of the devnet's challenger and of the faulty operator's defender.
+fn players(devnet: &Devnet) -> (Address, Address) {
+    let a = |k: &str| -> Address {
+        devnet.manifest[k]["address"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the devnet runs a {k}"))
+            .parse()
+            .expect("address")
+    };
+    (a("challenger"), a("defender"))
+}
+
+/// What one fault's game came to, for the summary the test prints.
+struct Played {
+    kind: protocol::fault::inject::FaultKind,
+    claims: u64,
+    max_depth: u8,
+    step_leaf: u128,
+    seconds: u64,
+}
+
+/// One devnet whose sequencer proposes the output over blocks 43–45 wrong with `kind` in
+/// block 44, and whose operator defends it with the same lie move by move; the devnet's
+/// challenger opens a game, bisects down to the one step the fault first breaks, proves
+/// it on L1 with `OneStepProver`, and wins: the output and its successors are deleted,
+/// the bonds go to the challenger, and block 45 is proposed again, right. The test sends
+/// transfers until block 47, so the range holds transactions.
+async fn wrong_output_removed(kind: protocol::fault::inject::FaultKind) -> Played {
+    use bridge_contracts::{DisputeGameFactory, FaultDisputeGame};
+    use challenger::position::Position;
+    let devnet = Devnet::start(
+        &format!("fault-{kind}"),
+        &[
+            "--submission-interval",
+            "3",
+            "--finalization-period",
+            "200",
+            "--game-max-clock",
+            "90",
+            "--game-clock-extension",
+            "20",
+            "--fault",
+            kind.name(),
+            "--fault-block",
+            "44",
+        ],
+    )
+    .await;
+    let (me, defender) = players(&devnet);
+    let head = hex_u64(&call(&devnet.l2, "eth_blockNumber", json!([])).await["result"]);
+    assert!(
+        head < 43,
+        "{kind}: the devnet took until block {head} to start"
+    );
+    let traffic = tokio::spawn(traffic_until(devnet.l2.clone(), 47));
+    let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let before = l1p.get_balance(me).await.expect("balance");
+    let factory = DisputeGameFactory::new(devnet.contract("disputeGameFactory"), &l1p);
+    let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
+    let game = wait_for(
+        &format!("{kind}: a game against the wrong output"),
+        300,
+        || {
+            let factory = factory.clone();
+            async move {
+                let n = factory.gameCount().call().await.ok()?;
+                (n >= U256::from(1)).then_some(())?;
+                factory.gameList(U256::ZERO).call().await.ok()
+            }
+        },
+    )
+    .await;
+    let started = Instant::now();
+    traffic.await.expect("traffic");
+    let record = factory.games(game).call().await.expect("record");
+    assert_eq!(
+        record.outputIndex, 14,
+        "{kind}: blocks 43–45 are the fifteenth output"
+    );
+    let output = challenger::outputs::Outputs::new(
+        devnet.contract("outputOracle"),
+        ProviderBuilder::new()
+            .connect_http(devnet.l1.parse().expect("url"))
+            .erased(),
+    )
+    .get(14)
+    .await
+    .expect("the faulty output");
+    assert_eq!(output.l2_block, 45);
+    // where the fault first shows: the leaf the game must end at
+    let trace = honest_trace(&devnet, 14, &output).await;
+    let lie = protocol::fault::inject::Lie::new(trace, kind, 1)
+        .expect("lie")
+        .expect("block 44 is in the range");
+    assert_eq!(
+        lie.root_claim(),
+        output.claim(),
+        "{kind}: the proposal is the lie's"
+    );
+    // the step the fault first breaks is of the kind's own step kind (the range has
+    // transactions, so no fallback on BLOCK_CLOSE)
+    let at = lie.at;
+    let step_kind = lie
+        .honest
+        .block(at.block)
+        .expect("block")
+        .step_kind(at.unit as usize, at.step)
+        .expect("step kind");
+    let expected = protocol::fault::inject::target(kind);
+    assert!(
+        step_kind == expected
+            || (expected == protocol::fault::units::StepKind::DepositNext
+                && step_kind == protocol::fault::units::StepKind::DepositCheck),
+        "{kind}: the fault breaks a {step_kind:?} step at {at:?}"
+    );
+    let g = FaultDisputeGame::new(game, &l1p);
+    let max_depth = g.MAX_DEPTH().call().await.expect("depth").to::<u8>();
+    wait_for(&format!("{kind}: the game resolved"), 480, || {
+        let g = g.clone();
+        async move { (g.status().call().await.ok()? != 0).then_some(()) }
+    })
+    .await;
+    let seconds = started.elapsed().as_secs();
+    assert_eq!(
+        g.status().call().await.expect("status"),
+        1,
+        "{kind}: CHALLENGER_WINS"
+    );
+    // the bisection reached the leaf the fault breaks, and the challenger proved it there
+    let logs = step_logs(&devnet.l1, game).await;
+    assert_eq!(logs.len(), 1, "{kind}: one step proven");
+    let step = &logs[0];
+    assert_eq!(step.stepper, me, "{kind}: the challenger proved the step");
+    let stepped = g.claimData(step.claimIndex).call().await.expect("claim");
+    assert_eq!(
+        stepped.claimant, defender,
+        "{kind}: on the defender's claim"
+    );
+    let position = Position::from_raw(stepped.position).expect("position");
+    assert_eq!(position.depth(), max_depth);
+    let leaf = position.trace_index(max_depth).expect("leaf");
+    assert!(
+        leaf == lie.from || leaf + 1 == lie.from,
+        "{kind}: the step at leaf {leaf} is not next to the fault's first leaf {} ({:?})",
+        lie.from,
+        lie.at
+    );
+    let claims = g.claimDataLen().call().await.expect("claims").to::<u64>();
+    // the credit is claimed, and it is more than the gas
+    wait_for(&format!("{kind}: the credit claimed"), 90, || {
+        let g = g.clone();
+        async move { g.credit(me).call().await.ok()?.is_zero().then_some(()) }
+    })
+    .await;
+    let after = l1p.get_balance(me).await.expect("balance");
+    assert!(after > before, "{kind}: {before} → {after}");
+    // block 45 proposed again, right this time
+    let right = wait_for(&format!("{kind}: block 45 proposed again"), 120, || {
+        let oracle = oracle.clone();
+        async move {
+            let n = oracle.nextOutputIndex().call().await.ok()?;
+            (n >= U256::from(15)).then_some(())?;
+            let o = oracle.getOutput(U256::from(14)).call().await.ok()?;
+            (o.outputRoot != output.root).then_some(o)
+        }
+    })
+    .await;
+    assert_eq!(right.l2BlockNumber, 45);
+    let l2p = ProviderBuilder::new().connect_http(devnet.l2.parse().expect("url"));
+    let block = l2p
+        .get_block_by_number(45u64.into())
+        .await
+        .expect("rpc")
+        .expect("block 45");
+    assert_eq!(
+        right.outputRoot,
+        output_root(block.header.state_root, B256::ZERO, block.header.hash)
+    );
+    assert_eq!(
+        factory.gameCount().call().await.expect("count"),
+        U256::from(1),
+        "{kind}: no game against a right output"
+    );
+    Played {
+        kind,
+        claims,
+        max_depth,
+        step_leaf: leaf,
+        seconds,
+    }
+}
+
+/// For each fault kind, a wrong output defended move by move is bisected down to the one
+/// step the fault breaks, proven wrong there on L1, and removed (`wrong_output_removed`).
+/// The kinds run side by side, one devnet each.
 #[tokio::test(flavor = "multi_thread")]
-async fn dispute_wrong_output_is_removed_on_time() {
+async fn dispute_wrong_output_is_removed() {
+    let runs: Vec<_> = protocol::fault::inject::FaultKind::ALL
+        .into_iter()
+        .map(|k| tokio::spawn(wrong_output_removed(k)))
+        .collect();
+    for r in runs {
+        let p = r.await.expect("a fault kind's game");
+        eprintln!(
+            "fault {}: {} claims (max depth {}), step at leaf {:#x}, {} s from the game's opening to its resolution",
+            p.kind, p.claims, p.max_depth, p.step_leaf, p.seconds
+        );
+    }
+}
+
+/// The faulty operator's defender answers twice (its bond budget holds two moves) and then
+/// stops; the challenger wins on time, without a step: the side that stops answering
+/// loses, the output is deleted and its bonds go to the challenger.
+#[tokio::test(flavor = "multi_thread")]
+async fn dispute_timeout() {
     use bridge_contracts::{DisputeGameFactory, FaultDisputeGame};
     let devnet = Devnet::start(
-        "dispute",
+        "timeout",
         &[
             "--submission-interval",
             "3",
             "--finalization-period",
             "50",
-            "--fault-output-at",
-            "6",
+            "--fault",
+            "state-root",
+            "--fault-block",
+            "5",
+            "--defender-bond-budget",
+            "0.16",
         ],
     )
     .await;
@@ -1763,17 +2065,11 @@ async fn dispute_wrong_output_is_removed_on_time() {
         .as_u64()
         .expect("clock");
     assert_eq!(clock, 24, "half the window, less a second");
-    // the devnet's own challenger (`blink devnet` runs one)
-    let me: Address = devnet.manifest["challenger"]["address"]
-        .as_str()
-        .expect("the devnet runs a challenger")
-        .parse()
-        .expect("address");
+    let (me, defender) = players(&devnet);
     let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
-    let before = l1p.get_balance(me).await.expect("balance");
     let factory = DisputeGameFactory::new(devnet.contract("disputeGameFactory"), &l1p);
     let oracle = OutputOracle::new(devnet.contract("outputOracle"), &l1p);
-    let game = wait_for("a game against the wrong output", 120, || {
+    let game = wait_for("a game against the wrong output", 180, || {
         let factory = factory.clone();
         async move {
             let n = factory.gameCount().call().await.ok()?;
@@ -1783,20 +2079,9 @@ async fn dispute_wrong_output_is_removed_on_time() {
     })
     .await;
     let record = factory.games(game).call().await.expect("record");
-    assert_eq!(record.outputIndex, 1, "block 6 is the second output");
-    let wrong = record.outputRoot;
+    assert_eq!(record.outputIndex, 1, "blocks 4–6 are the second output");
     let g = FaultDisputeGame::new(game, &l1p);
-    assert_eq!(
-        g.claimData(U256::from(1))
-            .call()
-            .await
-            .expect("claim")
-            .claimant,
-        me,
-        "the challenger's attack on the root"
-    );
-    // nobody defends: the challenger resolves once the clocks run out (2 × 24 s)
-    wait_for("the game resolved", 120, || {
+    wait_for("the game resolved", 240, || {
         let g = g.clone();
         async move { (g.status().call().await.ok()? != 0).then_some(()) }
     })
@@ -1806,43 +2091,187 @@ async fn dispute_wrong_output_is_removed_on_time() {
         1,
         "CHALLENGER_WINS"
     );
-    // the credit is claimed: the game holds nothing for the challenger
+    let n = g.claimDataLen().call().await.expect("claims").to::<u64>();
+    let mut by_defender = 0;
+    for i in 0..n {
+        let c = g.claimData(U256::from(i)).call().await.expect("claim");
+        if c.claimant == defender {
+            by_defender += 1;
+        }
+    }
+    assert_eq!(by_defender, 2, "the defender stopped after two moves");
+    assert_eq!(g.credit(defender).call().await.expect("credit"), U256::ZERO);
     wait_for("the credit claimed", 60, || {
         let g = g.clone();
         async move { g.credit(me).call().await.ok()?.is_zero().then_some(()) }
     })
     .await;
-    let after = l1p.get_balance(me).await.expect("balance");
-    // the proposer's bond at least (0.01 ETH default) came in, beyond its gas
-    assert!(after > before, "{before} → {after}");
-    // block 6 proposed again, right this time, and no second game
-    let right = wait_for("block 6 proposed again", 120, || {
+    // the wrong output is gone (block 6 proposed again, right)
+    let wrong = record.outputRoot;
+    wait_for("block 6 proposed again", 120, || {
         let oracle = oracle.clone();
         async move {
             let n = oracle.nextOutputIndex().call().await.ok()?;
             (n >= U256::from(2)).then_some(())?;
             let o = oracle.getOutput(U256::from(1)).call().await.ok()?;
-            (o.outputRoot != wrong).then_some(o)
+            (o.outputRoot != wrong).then_some(())
         }
     })
     .await;
-    assert_eq!(right.l2BlockNumber, 6);
-    let l2p = ProviderBuilder::new().connect_http(devnet.l2.parse().expect("url"));
-    let block = l2p
-        .get_block_by_number(6u64.into())
-        .await
-        .expect("rpc")
-        .expect("block 6");
+}
+
+/// The challenger (the real binary, run by the test, the devnet's own turned off) is
+/// killed with SIGKILL and started again at each phase of a game against a wrong output
+/// its faulty operator defends: right after the game opens, in the block, unit and step
+/// levels of the bisection, after its step and after the resolution. It rebuilds
+/// everything from L1 each time, posts no claim twice, proves the step and wins.
+#[tokio::test(flavor = "multi_thread")]
+async fn challenger_restart_mid_game() {
+    use bridge_contracts::{DisputeGameFactory, FaultDisputeGame};
+    let devnet = Devnet::start(
+        "restart",
+        &[
+            "--submission-interval",
+            "3",
+            "--finalization-period",
+            "200",
+            "--game-max-clock",
+            "90",
+            "--game-clock-extension",
+            "20",
+            "--no-challenger",
+            "--fault",
+            "state-root",
+            "--fault-block",
+            "44",
+        ],
+    )
+    .await;
+    let key = devnet.manifest["accounts"][9]["privateKey"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let me: Address = devnet.manifest["accounts"][9]["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("address");
+    let defender: Address = devnet.manifest["defender"]["address"]
+        .as_str()
+        .expect("the defender")
+        .parse()
+        .expect("address");
+    let manifest = devnet.dir.join("devnet.json");
+    let log_path = devnet.dir.join("test-challenger.log");
+    let spawn = || {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("log");
+        KillOnDrop(
+            std::process::Command::new(common::binary("blink-challenger"))
+                .arg("--manifest")
+                .arg(&manifest)
+                .arg("--key")
+                .arg(&key)
+                .arg("--poll-ms")
+                .arg("500")
+                .stdout(log.try_clone().expect("log"))
+                .stderr(log)
+                .spawn()
+                .expect("blink-challenger"),
+        )
+    };
+    let traffic = tokio::spawn(traffic_until(devnet.l2.clone(), 47));
+    let mut challenger = spawn();
+    let l1p = ProviderBuilder::new().connect_http(devnet.l1.parse().expect("url"));
+    let factory = DisputeGameFactory::new(devnet.contract("disputeGameFactory"), &l1p);
+    let game = wait_for("a game against the wrong output", 240, || {
+        let factory = factory.clone();
+        async move {
+            let n = factory.gameCount().call().await.ok()?;
+            (n >= U256::from(1)).then_some(())?;
+            factory.gameList(U256::ZERO).call().await.ok()
+        }
+    })
+    .await;
+    traffic.await.expect("traffic");
+    let g = FaultDisputeGame::new(game, &l1p);
+    let block_depth = devnet.manifest["game"]["blockDepth"]
+        .as_u64()
+        .expect("depth");
+    let unit_depth = devnet.manifest["game"]["unitDepth"]
+        .as_u64()
+        .expect("depth");
+    // (phase, claims the game must hold first)
+    let phases = [
+        ("opened", 2),
+        ("block level", block_depth + 1),
+        ("unit level", block_depth + unit_depth / 2 + 1),
+        ("step level", block_depth + unit_depth + 6),
+    ];
+    let mut restarts = 0;
+    for (phase, claims) in phases {
+        wait_for(&format!("the game in its {phase}"), 300, || {
+            let g = g.clone();
+            async move {
+                let n = g.claimDataLen().call().await.ok()?.to::<u64>();
+                (n >= claims).then_some(())
+            }
+        })
+        .await;
+        drop(challenger);
+        restarts += 1;
+        challenger = spawn();
+    }
+    wait_for("the challenger's step", 300, || {
+        let l1 = devnet.l1.clone();
+        async move { (!step_logs(&l1, game).await.is_empty()).then_some(()) }
+    })
+    .await;
+    drop(challenger);
+    restarts += 1;
+    challenger = spawn();
+    wait_for("the game resolved", 300, || {
+        let g = g.clone();
+        async move { (g.status().call().await.ok()? != 0).then_some(()) }
+    })
+    .await;
+    drop(challenger);
+    restarts += 1;
+    let _challenger = spawn();
     assert_eq!(
-        right.outputRoot,
-        output_root(block.header.state_root, B256::ZERO, block.header.hash)
+        g.status().call().await.expect("status"),
+        1,
+        "CHALLENGER_WINS"
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        factory.gameCount().call().await.expect("count"),
-        U256::from(1),
-        "no game against a right output"
+        step_logs(&devnet.l1, game).await.len(),
+        1,
+        "one step, proven once"
     );
+    // no claim twice: the two sides alternate down one path
+    let n = g.claimDataLen().call().await.expect("claims").to::<u64>();
+    let (mut mine, mut theirs) = (0u64, 0u64);
+    for i in 1..n {
+        let c = g.claimData(U256::from(i)).call().await.expect("claim");
+        if c.claimant == me {
+            mine += 1;
+        } else if c.claimant == defender {
+            theirs += 1;
+        }
+    }
+    assert!(
+        mine.abs_diff(theirs) <= 1,
+        "{mine} claims of the challenger, {theirs} of the defender"
+    );
+    wait_for("the credit claimed", 120, || {
+        let g = g.clone();
+        async move { g.credit(me).call().await.ok()?.is_zero().then_some(()) }
+    })
+    .await;
+    eprintln!("challenger_restart_mid_game: {restarts} kills, {n} claims, won");
 }
 
 /// A dishonest party (the test) opens a game against a right output with a false first

@@ -84,10 +84,14 @@ struct Args {
     /// Re-send an unmined L1 transaction with higher fees after this many seconds.
     #[arg(long, env = "BLINK_RESUBMIT_AFTER_SECS", default_value_t = 12)]
     resubmit_after_secs: u64,
-    /// Fault injection for dispute tests: propose the output for this L2 block once with
-    /// a wrong root. Never in production.
+    /// Fault injection for dispute tests: propose one output wrong, as if the chain had
+    /// this fault (`state-root`, `receipt`, `tx-missing`, `deposit-missing`,
+    /// `timestamp`) in block `--fault-block`. Never in production.
     #[arg(long)]
-    fault_output_at: Option<u64>,
+    fault: Option<protocol::fault::inject::FaultKind>,
+    /// The L2 block of `--fault`.
+    #[arg(long, default_value_t = 5, requires = "fault")]
+    fault_block: u64,
     /// Run as a read replica: derive the chain from L1 alone and serve the read methods
     /// (needs `--manifest`, or `--genesis` with `--l1-rpc`).
     #[arg(long)]
@@ -306,7 +310,7 @@ fn main() -> eyre::Result<()> {
                     resubmit_after: Duration::from_secs(args.resubmit_after_secs.max(1)),
                     l1_beacon: args.l1_beacon.clone(),
                     confirmations: args.l1_confirmations,
-                    fault_at: args.fault_output_at,
+                    fault: args.fault.map(|k| (k, args.fault_block)),
                 };
                 println!("  outputs    to {output_oracle} on {l1_rpc}");
                 tokio::spawn(blink_sequencer::proposer::run(node.shared.clone(), cfg));

@@ -25,7 +25,10 @@ use alloy::{
 use bridge_contracts::OutputOracle;
 use protocol::{
     derive::{Deriver, Step},
-    fault::prologue::BlockCursor,
+    fault::{
+        inject::{FaultKind, wrong_output},
+        prologue::BlockCursor,
+    },
     output::output_root,
 };
 use std::{
@@ -54,9 +57,10 @@ pub struct ProposerConfig {
     pub l1_beacon: Option<String>,
     /// L1 blocks below the head that derivation of the cursors reads up to.
     pub confirmations: u64,
-    /// Fault injection for dispute tests: the output for this L2 block is proposed once
-    /// with a wrong root (its last byte flipped). Never set in production.
-    pub fault_at: Option<u64>,
+    /// Fault injection for dispute tests: the output whose range holds this L2 block is
+    /// proposed once with the root `protocol::fault::inject::wrong_output` gives for the
+    /// kind (the root the operator's defender then defends). Never set in production.
+    pub fault: Option<(FaultKind, u64)>,
 }
 
 /// Errors of a proposer round; all are retried.
@@ -216,6 +220,9 @@ async fn run_once(
     };
     let oracle = OutputOracle::new(cfg.output_oracle, &provider);
     let bond = oracle.BOND().call().await.map_err(l1)?;
+    let interval = oracle.SUBMISSION_INTERVAL().call().await.map_err(l1)?;
+    let interval = u64::try_from(interval)
+        .map_err(|_| ProposerError::L1("submission interval overflows".into()))?;
     let mut to_finalize = 0u64;
     if shared.chain.read().finalized.is_none() {
         shared.chain.write().finalized = Some(0);
@@ -236,9 +243,13 @@ async fn run_once(
             // once per process, across the loop's restarts
             static FAULTED: std::sync::atomic::AtomicBool =
                 std::sync::atomic::AtomicBool::new(false);
-            if cfg.fault_at == Some(next) && !FAULTED.swap(true, Relaxed) {
-                root.0[31] ^= 1;
-                tracing::warn!(l2_block = next, %root, "fault injection: proposing a wrong output");
+            if let Some((kind, block)) = cfg.fault
+                && next >= block
+                && next.saturating_sub(interval) < block
+                && !FAULTED.swap(true, Relaxed)
+            {
+                root = wrong_output(kind, root);
+                tracing::warn!(l2_block = next, %root, %kind, fault_block = block, "fault injection: proposing a wrong output");
             }
             let tx = TransactionRequest::default()
                 .to(cfg.output_oracle)

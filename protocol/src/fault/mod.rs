@@ -74,6 +74,7 @@ pub mod deposit_witness;
 pub mod deposits;
 pub mod differential;
 pub mod game;
+pub mod inject;
 pub mod machine;
 pub mod prologue;
 pub mod smt_witness;

@@ -815,3 +815,92 @@ fn game_trace_follows_the_chain_and_the_contract() {
         rss_after.saturating_sub(rss_before) / 1024 / L1_BLOCKS,
     );
 }
+
+/// Every fault kind of `protocol::fault::inject`, in every block of the range: the lie
+/// agrees with the honest trace on every leaf before its first wrong one and on none from
+/// it, that first wrong step is of the kind's step kind (or `BLOCK_CLOSE` where the block has
+/// none), and the honest step there is provable on L1 and refutes the lie: from the
+/// pre-state the contract builds out of the liar's own claims (the agreed one) the machine
+/// reaches the honest post-state, which is not the one the liar's claim gives.
+#[test]
+fn every_fault_kind_is_refuted_by_one_provable_step() {
+    use blink_protocol::fault::{
+        inject::{FaultKind, Lie, target, wrong_output},
+        units::StepKind,
+    };
+    let f = fixture();
+    let horizon = L1_BLOCKS;
+    let shape = GameShape::new(3, 3, 7).expect("shape");
+    let g = ChainTrace::run(f.anchor.clone(), &f.inputs, horizon, L1_BLOCKS, shape)
+        .expect("the range's trace");
+    let c = Contract {
+        shape,
+        interval: L1_BLOCKS,
+        anchor: (g.anchor().output_root, g.anchor().cursor_hash),
+        horizon,
+    };
+    let max = shape.max_depth();
+    let mut rng = Rng(0x5eed);
+    let mut kinds_seen = std::collections::BTreeMap::new();
+    for kind in FaultKind::ALL {
+        for block in 0..L1_BLOCKS {
+            let lie = Lie::new(g.clone(), kind, block)
+                .expect("lie")
+                .expect("the block is in the range");
+            let at = lie.at;
+            assert!(at.block >= block, "{kind} in block {block}: {at:?}");
+            let step = g
+                .block(at.block)
+                .expect("range block")
+                .step_kind(at.unit as usize, at.step)
+                .expect("step kind");
+            let expected = target(kind);
+            assert!(
+                step == expected
+                    || step == StepKind::BlockClose
+                    || (expected == StepKind::DepositNext && step == StepKind::DepositCheck),
+                "{kind} in block {block}: a {step:?} step at {at:?}"
+            );
+            *kinds_seen
+                .entry((kind.name(), format!("{step:?}")))
+                .or_insert(0) += 1;
+            // the root claim is the faulty proposal's
+            let last = g.output_at(L1_BLOCKS - 1);
+            assert_eq!(lie.output_root(), wrong_output(kind, last.output_root));
+            assert_ne!(lie.root_claim(), g.root_claim());
+            // claims: honest before the first wrong leaf, wrong from it
+            for _ in 0..200 {
+                let depth = u8::try_from(rng.below(u128::from(max) + 1)).expect("depth");
+                let width = 1u128 << (max - depth);
+                let n = rng.below(1u128 << depth);
+                let leaf = n * width + width - 1;
+                let honest = g.claim_at(depth, leaf).expect("claim");
+                let lied = lie.claim_at(depth, leaf).expect("claim");
+                assert_eq!(
+                    lied == honest,
+                    leaf < lie.from,
+                    "{kind}: depth {depth} leaf {leaf}"
+                );
+            }
+            // the step at the first wrong leaf
+            let input = g.step_input(lie.from).expect("step input");
+            assert!(
+                input.proof.is_ok(),
+                "{kind} in block {block}: the step at {at:?} has no L1 witness: {:?}",
+                input.proof.err()
+            );
+            let lied = |d: u8, l: u128| lie.claim_at(d, l).expect("claim");
+            assert_eq!(
+                c.pre(lie.from, &lied, &input.pre_state),
+                Ok(input.pre),
+                "{kind}: the pre-state is agreed"
+            );
+            assert_ne!(
+                c.post(lie.from, &lied),
+                input.post,
+                "{kind}: the lie is refuted"
+            );
+        }
+    }
+    eprintln!("fault kinds → first wrong steps over {L1_BLOCKS} blocks: {kinds_seen:?}");
+}
