@@ -5,7 +5,13 @@ pragma solidity 0.8.30;
 /// @notice The proposer posts an L2 output root every `SUBMISSION_INTERVAL` L2 blocks, each with
 ///         a bond of exactly `BOND` wei. An output is final once `FINALIZATION_PERIOD_SECONDS`
 ///         have passed since it was posted without being deleted; then anyone may `finalize`
-///         it, which returns its bond to the proposer (once).
+///         it, which returns its bond to the output's proposer (once).
+///         Proposers: `PROPOSER` always may propose; with `PERMISSIONLESS` any address may
+///         (as in OP's fault-proof system), under the same rules: exactly `BOND`, only the
+///         next block number (`nextBlockNumber()`), so of two proposals racing for the same
+///         block the second reverts with `UnexpectedBlockNumber`. Each output records its
+///         proposer (`proposerOf`): its bond goes back to that address on `finalize`, and to
+///         the winner of a game that deletes it, never to anyone else.
 /// @dev    Disputes: `CHALLENGER` is the `DisputeGameFactory` (`src/dispute/`), or any address
 ///         (a devnet key) where no game is deployed. It marks an output under dispute
 ///         (`markDisputed`) when a game opens against it and clears the mark when the game
@@ -15,8 +21,7 @@ pragma solidity 0.8.30;
 ///         outputs' bonds go to `CHALLENGER`, which passes them to the game's winner. A proposal
 ///         may carry `keccak(BlockCursor)` of its block (`proposeOutputWithCursor`), the half of
 ///         the game's block-level leaf the output root does not hold; a game can only be played
-///         over outputs that carry it. Staking of the proposer is another seam: today
-///         `PROPOSER` is a single immutable address.
+///         over outputs that carry it.
 contract OutputOracle {
     /// @notice An output proposal. Fits in two storage slots.
     /// @custom:field outputRoot     The L2 output root (version 1: `keccak256(bytes32(1) ‖ stateRoot ‖
@@ -34,7 +39,8 @@ contract OutputOracle {
         bool bondReturned;
     }
 
-    /// @notice The only address allowed to propose outputs.
+    /// @notice The operator's proposer: always allowed to propose; the only one allowed
+    ///         unless `PERMISSIONLESS`.
     address public immutable PROPOSER;
     /// @notice The only address allowed to delete outputs (the dispute game, later).
     address public immutable CHALLENGER;
@@ -47,11 +53,17 @@ contract OutputOracle {
     /// @notice L2 block number the first output follows: output 0 is for
     ///         `STARTING_BLOCK_NUMBER + SUBMISSION_INTERVAL`.
     uint256 public immutable STARTING_BLOCK_NUMBER;
+    /// @notice Whether any address may propose (with `BOND`), not only `PROPOSER`.
+    bool public immutable PERMISSIONLESS;
 
     OutputProposal[] internal _outputs;
 
     /// @dev `keccak(BlockCursor)` after each output's block, 0 when proposed without one.
     mapping(uint256 index => bytes32 cursorHash) internal _cursorHashes;
+    /// @dev Proposer of each output other than `PROPOSER`; 0 for `PROPOSER`'s outputs (no
+    ///      extra storage write on the operator's path). Cleared when the output is deleted,
+    ///      so an output proposed later at the same index never inherits it.
+    mapping(uint256 index => address proposer) internal _proposers;
     /// @dev Open games per output index.
     mapping(uint256 index => uint256 count) internal _disputes;
     /// @notice The lowest output index under dispute, `type(uint256).max` when none: outputs
@@ -67,10 +79,10 @@ contract OutputOracle {
         bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp
     );
 
-    /// @notice An output was finalized and its bond returned to the proposer.
+    /// @notice An output was finalized and its bond returned to its proposer.
     /// @param l2OutputIndex  Index of the output.
     /// @param outputRoot     The output root.
-    /// @param bond           Amount returned to `PROPOSER`.
+    /// @param bond           Amount returned to `proposerOf(l2OutputIndex)`.
     event OutputFinalized(uint256 indexed l2OutputIndex, bytes32 indexed outputRoot, uint256 bond);
 
     /// @notice Outputs were deleted by the challenger.
@@ -88,7 +100,7 @@ contract OutputOracle {
 
     /// @notice The output (or an earlier one) is under dispute.
     error OutputUnderDispute();
-    /// @notice The caller is not `PROPOSER`.
+    /// @notice The caller is not `PROPOSER` and the oracle is not `PERMISSIONLESS`.
     error NotProposer();
     /// @notice The caller is not `CHALLENGER`.
     error NotChallenger();
@@ -122,13 +134,15 @@ contract OutputOracle {
     /// @param _finalizationPeriodSeconds  `FINALIZATION_PERIOD_SECONDS`.
     /// @param _bond                       `BOND`.
     /// @param _startingBlockNumber        `STARTING_BLOCK_NUMBER`.
+    /// @param _permissionless             `PERMISSIONLESS`.
     constructor(
         address _proposer,
         address _challenger,
         uint256 _submissionInterval,
         uint256 _finalizationPeriodSeconds,
         uint256 _bond,
-        uint256 _startingBlockNumber
+        uint256 _startingBlockNumber,
+        bool _permissionless
     ) {
         if (_proposer == address(0) || _challenger == address(0) || _submissionInterval == 0) revert BadConfig();
         if (_startingBlockNumber > type(uint64).max - _submissionInterval) revert BadConfig();
@@ -138,9 +152,11 @@ contract OutputOracle {
         FINALIZATION_PERIOD_SECONDS = _finalizationPeriodSeconds;
         BOND = _bond;
         STARTING_BLOCK_NUMBER = _startingBlockNumber;
+        PERMISSIONLESS = _permissionless;
     }
 
     /// @notice Proposes the output root of L2 block `_l2BlockNumber`, with a bond of `BOND`.
+    ///         The caller must be `PROPOSER` unless the oracle is `PERMISSIONLESS`.
     /// @param _outputRoot     The L2 output root; non-zero.
     /// @param _l2BlockNumber  Must equal `nextBlockNumber()`.
     function proposeOutput(bytes32 _outputRoot, uint256 _l2BlockNumber) external payable {
@@ -162,7 +178,7 @@ contract OutputOracle {
     }
 
     function _propose(bytes32 _outputRoot, uint256 _l2BlockNumber) internal {
-        if (msg.sender != PROPOSER) revert NotProposer();
+        if (!PERMISSIONLESS && msg.sender != PROPOSER) revert NotProposer();
         if (msg.value != BOND) revert WrongBond();
         if (_outputRoot == bytes32(0)) revert ZeroOutputRoot();
         uint256 expected = nextBlockNumber();
@@ -170,6 +186,8 @@ contract OutputOracle {
         if (_l2BlockNumber > type(uint64).max) revert BlockNumberOverflow();
 
         uint256 index = _outputs.length;
+        // `_proposers[index]` is 0 here: `deleteOutputs` clears it with the output.
+        if (msg.sender != PROPOSER) _proposers[index] = msg.sender;
         _outputs.push(
             OutputProposal({
                 outputRoot: _outputRoot,
@@ -186,8 +204,10 @@ contract OutputOracle {
         emit OutputProposed(_outputRoot, index, _l2BlockNumber, block.timestamp);
     }
 
-    /// @notice Returns the bond of a final output to `PROPOSER`. Callable by anyone, once per
-    ///         output, after its challenge window.
+    /// @notice Returns the bond of a final output to its proposer (`proposerOf`), whoever
+    ///         calls. Callable by anyone, once per output, after its challenge window.
+    /// @dev    A push: a proposer that cannot receive ETH keeps its own bond locked, and
+    ///         nothing else (`isFinalized` does not depend on the bond's return).
     /// @param _index  Index of the output.
     function finalize(uint256 _index) external {
         if (_index >= _outputs.length) revert UnknownOutput();
@@ -197,11 +217,12 @@ contract OutputOracle {
         if (output.bondReturned) revert AlreadyFinalized();
         output.bondReturned = true;
         emit OutputFinalized(_index, output.outputRoot, BOND);
-        _send(PROPOSER, BOND);
+        _send(proposerOf(_index), BOND);
     }
 
     /// @notice Deletes output `_fromIndex` and every later one, while output `_fromIndex` is
-    ///         still in its challenge window or under dispute. Their bonds go to `CHALLENGER`.
+    ///         still in its challenge window or under dispute. Their bonds, whoever proposed
+    ///         them, go to `CHALLENGER` (slashed: never returned to their proposers).
     /// @dev    Later outputs were posted no earlier than `_fromIndex`, and none at or after a
     ///         disputed index finalizes, so none of the deleted outputs can have been finalized.
     ///         Disputes of deleted outputs are dropped (their games find the output gone).
@@ -214,6 +235,7 @@ contract OutputOracle {
         for (uint256 i = len; i > _fromIndex; --i) {
             _outputs.pop();
             delete _disputes[i - 1];
+            delete _proposers[i - 1];
         }
         if (firstDisputed >= _fromIndex) firstDisputed = type(uint256).max;
         uint256 forfeited = (len - _fromIndex) * BOND;
@@ -267,6 +289,15 @@ contract OutputOracle {
     function cursorHash(uint256 _index) external view returns (bytes32) {
         if (_index >= _outputs.length) revert UnknownOutput();
         return _cursorHashes[_index];
+    }
+
+    /// @notice Who proposed output `_index`: the address its bond is returned to.
+    /// @param _index  Index of the output.
+    /// @return The proposer (`PROPOSER` for the operator's outputs).
+    function proposerOf(uint256 _index) public view returns (address) {
+        if (_index >= _outputs.length) revert UnknownOutput();
+        address p = _proposers[_index];
+        return p == address(0) ? PROPOSER : p;
     }
 
     /// @notice Index of the most recent output. Reverts with `NoOutputs` when there is none.

@@ -32,7 +32,7 @@ contract OutputOracleTest is TestBase {
         vm.label(mallory, "mallory");
         vm.deal(proposer, 100 ether);
         vm.warp(1_700_000_000);
-        oracle = new OutputOracle(proposer, challenger, INTERVAL, PERIOD, BOND, START);
+        oracle = new OutputOracle(proposer, challenger, INTERVAL, PERIOD, BOND, START, false);
     }
 
     function _root(uint256 i) internal pure returns (bytes32) {
@@ -48,11 +48,11 @@ contract OutputOracleTest is TestBase {
 
     function test_constructor_rejectsBadConfig() public {
         vm.expectRevert(OutputOracle.BadConfig.selector);
-        new OutputOracle(address(0), challenger, INTERVAL, PERIOD, BOND, START);
+        new OutputOracle(address(0), challenger, INTERVAL, PERIOD, BOND, START, false);
         vm.expectRevert(OutputOracle.BadConfig.selector);
-        new OutputOracle(proposer, address(0), INTERVAL, PERIOD, BOND, START);
+        new OutputOracle(proposer, address(0), INTERVAL, PERIOD, BOND, START, false);
         vm.expectRevert(OutputOracle.BadConfig.selector);
-        new OutputOracle(proposer, challenger, 0, PERIOD, BOND, START);
+        new OutputOracle(proposer, challenger, 0, PERIOD, BOND, START, false);
     }
 
     function test_initialState() public {
@@ -223,5 +223,189 @@ contract OutputOracleTest is TestBase {
         vm.assertEq(challenger.balance, (n - d) * BOND);
         vm.assertEq(address(oracle).balance, (d - f) * BOND);
         vm.assertEq(oracle.nextOutputIndex(), d);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Permissionless proposing
+
+    function _open() internal returns (OutputOracle o) {
+        o = new OutputOracle(proposer, challenger, INTERVAL, PERIOD, BOND, START, true);
+    }
+
+    function _proposeAs(OutputOracle _o, address _who) internal returns (uint256 index) {
+        index = _o.nextOutputIndex();
+        uint256 blockNumber = _o.nextBlockNumber();
+        vm.deal(_who, _who.balance + BOND);
+        vm.prank(_who);
+        _o.proposeOutput{ value: BOND }(_root(index), blockNumber);
+    }
+
+    function test_permissioned_strangerCannotPropose() public {
+        vm.assertFalse(oracle.PERMISSIONLESS());
+        vm.deal(mallory, 1 ether);
+        vm.prank(mallory);
+        vm.expectRevert(OutputOracle.NotProposer.selector);
+        oracle.proposeOutputWithCursor{ value: BOND }(_root(0), bytes32(uint256(1)), START + INTERVAL);
+    }
+
+    function test_permissionless_strangerProposes() public {
+        OutputOracle o = _open();
+        vm.assertTrue(o.PERMISSIONLESS());
+        vm.deal(mallory, 1 ether);
+        vm.expectEmit(true, true, true, true, address(o));
+        emit OutputProposed(_root(0), 0, START + INTERVAL, block.timestamp);
+        vm.prank(mallory);
+        o.proposeOutputWithCursor{ value: BOND }(_root(0), bytes32(uint256(1)), START + INTERVAL);
+        vm.assertEq(o.proposerOf(0), mallory);
+        vm.assertEq(o.cursorHash(0), bytes32(uint256(1)));
+        vm.assertEq(address(o).balance, BOND);
+        // The operator's proposer keeps working, for the next block.
+        _proposeAs(o, proposer);
+        vm.assertEq(o.proposerOf(1), proposer);
+        vm.expectRevert(OutputOracle.UnknownOutput.selector);
+        o.proposerOf(2);
+    }
+
+    function test_permissionless_strangerChecks() public {
+        OutputOracle o = _open();
+        vm.deal(mallory, 1 ether);
+        vm.startPrank(mallory);
+        vm.expectRevert(OutputOracle.WrongBond.selector);
+        o.proposeOutput{ value: BOND - 1 }(_root(0), START + INTERVAL);
+        vm.expectRevert(OutputOracle.WrongBond.selector);
+        o.proposeOutput{ value: BOND + 1 }(_root(0), START + INTERVAL);
+        vm.expectRevert(OutputOracle.WrongBond.selector);
+        o.proposeOutput(_root(0), START + INTERVAL);
+        vm.expectRevert(OutputOracle.ZeroOutputRoot.selector);
+        o.proposeOutput{ value: BOND }(bytes32(0), START + INTERVAL);
+        vm.expectRevert(abi.encodeWithSelector(OutputOracle.UnexpectedBlockNumber.selector, START + INTERVAL));
+        o.proposeOutput{ value: BOND }(_root(0), START + 2 * INTERVAL);
+        vm.stopPrank();
+    }
+
+    /// @dev Two proposals for the same block: the first wins, the second reverts with the
+    ///      block it should now be for, and takes no bond.
+    function test_permissionless_raceForTheSameBlock_secondReverts() public {
+        OutputOracle o = _open();
+        _proposeAs(o, mallory);
+        uint256 before = proposer.balance;
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(OutputOracle.UnexpectedBlockNumber.selector, START + 2 * INTERVAL));
+        o.proposeOutputWithCursor{ value: BOND }(keccak256("other"), bytes32(uint256(1)), START + INTERVAL);
+        vm.assertEq(proposer.balance, before);
+        vm.assertEq(o.nextOutputIndex(), 1);
+        vm.assertEq(o.getOutput(0).outputRoot, _root(0));
+        vm.assertEq(o.proposerOf(0), mallory);
+    }
+
+    /// @dev Whoever calls `finalize`, each bond goes back to its own output's proposer.
+    function test_permissionless_finalize_paysEachOutputsProposer() public {
+        OutputOracle o = _open();
+        address bob = vm.addr(0xB0B);
+        _proposeAs(o, mallory);
+        _proposeAs(o, proposer);
+        _proposeAs(o, bob);
+        vm.warp(block.timestamp + PERIOD);
+        (uint256 m, uint256 p, uint256 b) = (mallory.balance, proposer.balance, bob.balance);
+        vm.prank(bob);
+        o.finalize(0);
+        vm.prank(mallory);
+        o.finalize(1);
+        o.finalize(2);
+        vm.assertEq(mallory.balance, m + BOND);
+        vm.assertEq(proposer.balance, p + BOND);
+        vm.assertEq(bob.balance, b + BOND);
+        vm.assertEq(address(o).balance, 0);
+        vm.expectRevert(OutputOracle.AlreadyFinalized.selector);
+        o.finalize(0);
+    }
+
+    /// @dev A deleted stranger's output: its bond goes to `CHALLENGER`, and the output
+    ///      proposed again at its index belongs (and pays back) to its new proposer only.
+    function test_permissionless_deletedOutputsBond_isSlashedNeverReturned() public {
+        OutputOracle o = _open();
+        _proposeAs(o, proposer);
+        _proposeAs(o, mallory);
+        uint256 m = mallory.balance;
+        vm.prank(challenger);
+        o.deleteOutputs(1);
+        vm.assertEq(challenger.balance, BOND);
+        vm.expectRevert(OutputOracle.UnknownOutput.selector);
+        o.proposerOf(1);
+        vm.expectRevert(OutputOracle.UnknownOutput.selector);
+        o.finalize(1);
+
+        _proposeAs(o, proposer);
+        vm.assertEq(o.proposerOf(1), proposer);
+        vm.warp(block.timestamp + PERIOD);
+        uint256 p = proposer.balance;
+        o.finalize(0);
+        o.finalize(1);
+        vm.assertEq(proposer.balance, p + 2 * BOND);
+        vm.assertEq(mallory.balance, m);
+        vm.assertEq(address(o).balance, 0);
+    }
+
+    /// @dev Any caller, any value: accepted iff permissionless (or the caller is `PROPOSER`)
+    ///      and the value is exactly `BOND`.
+    function testFuzz_permissionless_whoAndHowMuch(address who, uint256 value, bool open) public {
+        vm.assume(who != address(0) && who.code.length == 0 && uint160(who) > 0xff);
+        value = bound(value, 0, 2 * BOND);
+        OutputOracle o = open ? _open() : oracle;
+        vm.deal(who, value);
+        bool ok = value == BOND && (open || who == proposer);
+        if (!open && who != proposer) vm.expectRevert(OutputOracle.NotProposer.selector);
+        else if (value != BOND) vm.expectRevert(OutputOracle.WrongBond.selector);
+        vm.prank(who);
+        o.proposeOutput{ value: value }(_root(0), START + INTERVAL);
+        vm.assertEq(o.nextOutputIndex(), ok ? 1 : 0);
+        if (ok) vm.assertEq(o.proposerOf(0), who);
+    }
+
+    /// @dev Outputs by a mix of proposers, some finalized, the rest partly deleted: every
+    ///      proposer gets back exactly the bonds of its own finalized outputs, the challenger
+    ///      those of the deleted ones, and the oracle holds the rest.
+    function testFuzz_permissionless_bondAccounting(uint256 seed, uint8 nOutputs, uint8 nFinal, uint8 deleteFrom)
+        public
+    {
+        OutputOracle o = _open();
+        address[3] memory who = [proposer, mallory, vm.addr(0xB0B)];
+        uint256[3] memory start;
+        uint256[3] memory owned;
+        for (uint256 k; k < 3; ++k) {
+            vm.deal(who[k], 100 ether);
+            start[k] = who[k].balance;
+        }
+        uint256 n = bound(nOutputs, 1, 12);
+        uint256 f = bound(nFinal, 0, n);
+        uint256[] memory by = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            if (i == f) vm.warp(block.timestamp + PERIOD);
+            by[i] = uint256(keccak256(abi.encode(seed, i))) % 3;
+            uint256 blockNumber = o.nextBlockNumber();
+            vm.prank(who[by[i]]);
+            o.proposeOutput{ value: BOND }(_root(i), blockNumber);
+            vm.assertEq(o.proposerOf(i), who[by[i]]);
+        }
+        if (f == n) vm.warp(block.timestamp + PERIOD);
+        for (uint256 i; i < f; ++i) {
+            vm.prank(who[(by[i] + 1) % 3]); // never the proposer itself
+            o.finalize(i);
+            ++owned[by[i]];
+        }
+        uint256 d = bound(deleteFrom, f, n);
+        if (d < n) {
+            vm.prank(challenger);
+            o.deleteOutputs(d);
+        }
+        uint256[3] memory spent;
+        for (uint256 i; i < n; ++i) {
+            ++spent[by[i]];
+        }
+        for (uint256 k; k < 3; ++k) {
+            vm.assertEq(who[k].balance, start[k] - spent[k] * BOND + owned[k] * BOND);
+        }
+        vm.assertEq(challenger.balance, (n - d) * BOND);
+        vm.assertEq(address(o).balance, (d - f) * BOND);
     }
 }

@@ -96,7 +96,7 @@ contract DisputeGameFactory is IDisputeErrors, IDisputeGameFactory {
         bytes32 cursorHash = ORACLE.cursorHash(_outputIndex);
         FaultDisputeGame.InitParams memory p;
         p.creator = msg.sender;
-        p.proposer = ORACLE.PROPOSER();
+        p.proposer = ORACLE.proposerOf(_outputIndex);
         p.outputIndex = _outputIndex;
         p.outputRoot = output.outputRoot;
         p.cursorHash = cursorHash;

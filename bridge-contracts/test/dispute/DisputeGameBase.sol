@@ -39,6 +39,7 @@ contract Deployer {
         uint256 _period,
         uint256 _bond,
         uint256 _start,
+        bool _permissionless,
         bytes32 _anchorRoot,
         bytes32 _anchorCursor,
         FaultDisputeGame.Config memory _cfg
@@ -47,7 +48,7 @@ contract Deployer {
         address predicted = address(
             uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(this), bytes1(0x02)))))
         );
-        oracle = new OutputOracle(_proposer, predicted, _interval, _period, _bond, _start);
+        oracle = new OutputOracle(_proposer, predicted, _interval, _period, _bond, _start, _permissionless);
         factory = new DisputeGameFactory(oracle, _anchorRoot, _anchorCursor, _cfg);
         require(address(factory) == predicted, "prediction");
     }
@@ -76,6 +77,8 @@ abstract contract DisputeGameBase is TestBase {
     DisputeGameFactory internal factory;
     TableStepper internal stepper;
     address internal proposer;
+    /// @dev Whether `_deploy` makes the oracle `PERMISSIONLESS` (set before it).
+    bool internal permissionless;
 
     /// @dev Output roots and cursor hashes of the true chain per L2 block (block `START + n`),
     ///      `n = 0` the anchor.
@@ -118,7 +121,15 @@ abstract contract DisputeGameBase is TestBase {
         }
         Deployer d = new Deployer();
         d.deploy(
-            proposer, INTERVAL, PERIOD, ORACLE_BOND, START, outputAt[0], cursorAt[0], _cfg(_vm, _moveGas, _stepGas)
+            proposer,
+            INTERVAL,
+            PERIOD,
+            ORACLE_BOND,
+            START,
+            permissionless,
+            outputAt[0],
+            cursorAt[0],
+            _cfg(_vm, _moveGas, _stepGas)
         );
         oracle = d.oracle();
         factory = d.factory();
