@@ -143,6 +143,10 @@ pub struct DevnetArgs {
     /// the clock).
     #[arg(long, default_value_t = 5)]
     game_clock_extension: u64,
+    /// Only the operator's proposer may propose outputs (the oracle is permissionless by
+    /// default: anyone with the bond may propose the next output).
+    #[arg(long)]
+    permissioned_proposer: bool,
 }
 
 /// Gas a dispute game's claim bond covers: the dearest counter, a step with its code
@@ -282,6 +286,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         finalization_period_seconds: args.finalization_period,
         output_bond: U256::from(10u64).pow(U256::from(17)),
         starting_block_number: 0,
+        permissionless_proposing: !args.permissioned_proposer,
     };
     let (max_clock, clock_extension) = game_clock(
         args.finalization_period,

@@ -40,7 +40,8 @@ pub const GAME_NONCE_OFFSET: u64 = 17;
 pub struct DeployConfig {
     /// The only address that may post batches.
     pub sequencer: Address,
-    /// The only address that may propose outputs.
+    /// `OutputOracle`'s `PROPOSER`: the operator's proposer, always allowed to propose
+    /// (the only one unless `permissionless_proposing`).
     pub proposer: Address,
     /// `OutputOracle`'s `CHALLENGER` when no dispute game is deployed
     /// (`dispute_game: false`): may mark disputes and delete outputs inside their window.
@@ -57,6 +58,11 @@ pub struct DeployConfig {
     pub output_bond: U256,
     /// L2 block the first output builds on.
     pub starting_block_number: u64,
+    /// `OutputOracle`'s `PERMISSIONLESS`: any address may propose the next output with
+    /// the bond, not only `proposer` (meant with `dispute_game`, which is what removes a
+    /// stranger's wrong output). Absent in older manifests: permissioned.
+    #[serde(default)]
+    pub permissionless_proposing: bool,
 }
 
 /// Where the contracts landed.
@@ -238,6 +244,7 @@ pub async fn deploy<P: Provider<Ethereum>>(
         U256::from(cfg.finalization_period_seconds),
         cfg.output_bond,
         U256::from(cfg.starting_block_number),
+        cfg.permissionless_proposing,
     )
     .await
     .map_err(err("OutputOracle"))?

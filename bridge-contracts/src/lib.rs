@@ -97,7 +97,8 @@ mod bindings {
     alloy::sol!(
         /// Output roots posted by the proposer with a bond (and, for disputable outputs, the
         /// block's cursor hash); final after the challenge window unless under dispute;
-        /// `CHALLENGER` (the `DisputeGameFactory`) marks disputes and deletes outputs.
+        /// `CHALLENGER` (the `DisputeGameFactory`) marks disputes and deletes outputs. With
+        /// `PERMISSIONLESS` anyone may propose the next output with the bond (`proposerOf`).
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
         OutputOracle,
@@ -379,6 +380,15 @@ pub use deploy::{
     DeployConfig, DeployError, Deployment, GameConfig, GameDeployment, deploy, deploy_game,
 };
 pub use factory_bindings::DisputeGameFactory;
+
+/// When an `OutputOracle` proposal (or its `eth_call`) reverted because its L2 block is no
+/// longer the next one (`UnexpectedBlockNumber`: on a permissionless oracle, typically
+/// another proposer's output for that block landed first), the block the oracle expects
+/// now. Decoded from the revert data with the bindings, never from the message text.
+pub fn proposal_block_taken(err: &alloy::contract::Error) -> Option<alloy::primitives::U256> {
+    err.as_decoded_error::<OutputOracle::UnexpectedBlockNumber>()
+        .map(|e| e.expected)
+}
 
 /// The solc version every artifact is compiled with (pinned in `package.json`).
 pub const SOLC_VERSION: &str = "0.8.30";

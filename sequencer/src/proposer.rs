@@ -15,6 +15,15 @@
 //! the derived blocks are the node's (a replica does that); no memory of the cursors
 //! across restarts: a restarted node (or one started from a snapshot) derives from the
 //! rollup's genesis again, one L1 header request per L1 block, before its next proposal.
+//!
+//! On a permissionless oracle (`OutputOracle.PERMISSIONLESS`) another party may propose
+//! the next output first. The proposal is simulated before it is sent, and replayed when
+//! it fails; a revert with `UnexpectedBlockNumber` (decoded with the bindings,
+//! [`bridge_contracts::proposal_block_taken`]) means the block was taken: the round goes
+//! on from the oracle's new `nextBlockNumber`, without an error and without a second
+//! proposal for the block. Whether the other party's output is right is the challenger's
+//! business, not the proposer's. Only this proposer's own outputs are finalized by it
+//! (`proposerOf`): finalizing another's returns that party's bond at this one's gas.
 
 use alloy::{
     primitives::{Address, B256, U256},
@@ -84,6 +93,21 @@ pub fn output_of(shared: &Shared, number: u64) -> Option<B256> {
     let block = chain.block(number)?;
     let c = block.committed.as_ref()?;
     Some(output_root(c.header.state_root, B256::ZERO, c.hash))
+}
+
+/// The outcome of simulating a proposal: `Some(expected)` when it reverts because its
+/// block is no longer the next one (another proposer's output took it), `None` when it
+/// would succeed; any other failure is an error.
+fn block_taken<T>(
+    simulated: Result<T, alloy::contract::Error>,
+) -> Result<Option<U256>, ProposerError> {
+    match simulated {
+        Ok(_) => Ok(None),
+        Err(e) => match bridge_contracts::proposal_block_taken(&e) {
+            Some(expected) => Ok(Some(expected)),
+            None => Err(l1(e)),
+        },
+    }
 }
 
 /// Most L1 blocks read per round of cursor derivation.
@@ -251,29 +275,59 @@ async fn run_once(
                 root = wrong_output(kind, root);
                 tracing::warn!(l2_block = next, %root, %kind, fault_block = block, "fault injection: proposing a wrong output");
             }
-            let tx = TransactionRequest::default()
-                .to(cfg.output_oracle)
-                .value(bond)
-                .input(
-                    OutputOracle::proposeOutputWithCursorCall {
-                        _outputRoot: root,
-                        _cursorHash: cursor.hash(),
-                        _l2BlockNumber: U256::from(next),
-                    }
-                    .abi_encode()
-                    .into(),
+            let simulate = || {
+                oracle
+                    .proposeOutputWithCursor(root, cursor.hash(), U256::from(next))
+                    .value(bond)
+                    .from(from)
+            };
+            // another proposer may have taken the block since `next` was read
+            if let Some(expected) = block_taken(simulate().call().await)? {
+                tracing::info!(
+                    l2_block = next,
+                    %expected,
+                    "another proposer's output took this block first; not proposing it"
                 );
-            let receipt = crate::l1::send_and_confirm(&provider, from, tx, &policy, bumped)
-                .await
-                .map_err(l1)?;
-            if !receipt.status() {
-                return Err(ProposerError::L1(format!(
-                    "proposeOutputWithCursor reverted in {}",
-                    receipt.transaction_hash
-                )));
+            } else {
+                let tx = TransactionRequest::default()
+                    .to(cfg.output_oracle)
+                    .value(bond)
+                    .input(
+                        OutputOracle::proposeOutputWithCursorCall {
+                            _outputRoot: root,
+                            _cursorHash: cursor.hash(),
+                            _l2BlockNumber: U256::from(next),
+                        }
+                        .abi_encode()
+                        .into(),
+                    );
+                let failed =
+                    match crate::l1::send_and_confirm(&provider, from, tx, &policy, bumped).await {
+                        Ok(receipt) if receipt.status() => None,
+                        Ok(receipt) => Some(format!(
+                            "proposeOutputWithCursor reverted in {}",
+                            receipt.transaction_hash
+                        )),
+                        // a revert in gas estimation: the race was lost after the simulation
+                        Err(crate::l1::SendError::Refused(why)) => Some(why),
+                        Err(e) => return Err(l1(e)),
+                    };
+                match failed {
+                    None => {
+                        shared.metrics.outputs_proposed.fetch_add(1, Relaxed);
+                        tracing::info!(l2_block = next, %root, cursor = ?cursor, "output proposed");
+                    }
+                    // replayed: only a taken block is the race lost, anything else is an error
+                    Some(why) => match block_taken(simulate().call().await)? {
+                        Some(expected) => tracing::info!(
+                            l2_block = next,
+                            %expected,
+                            "another proposer's output for this block landed first"
+                        ),
+                        None => return Err(ProposerError::L1(why)),
+                    },
+                }
             }
-            shared.metrics.outputs_proposed.fetch_add(1, Relaxed);
-            tracing::info!(l2_block = next, %root, cursor = ?cursor, "output proposed");
         }
         // return bonds of outputs whose window has passed, oldest first
         let count: U256 = oracle.nextOutputIndex().call().await.map_err(l1)?;
@@ -291,7 +345,9 @@ async fn run_once(
             }
             // a final output is never deleted, so never proposed again
             cursors.forget_through(output.l2BlockNumber);
-            if !output.bondReturned {
+            // another proposer's bond is theirs to collect (`finalize` pays `proposerOf`)
+            let own = oracle.proposerOf(index).call().await.map_err(l1)? == from;
+            if own && !output.bondReturned {
                 let tx = TransactionRequest::default().to(cfg.output_oracle).input(
                     OutputOracle::finalizeCall { _index: index }
                         .abi_encode()

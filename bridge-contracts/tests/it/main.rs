@@ -23,6 +23,7 @@ mod derive_l1;
 mod gas_price_oracle;
 mod l1_records;
 mod one_step_prover;
+mod output_oracle;
 mod padding;
 mod portal;
 mod smt;

@@ -168,6 +168,7 @@ async fn the_game_client_plays_the_real_contract() {
         U256::from(3600),
         bond,
         U256::ZERO,
+        false,
     )
     .await
     .expect("oracle")
