@@ -8,9 +8,10 @@
 //! (`test/dispute/PermissionlessProposing.t.sol`).
 
 use alloy::{
-    network::EthereumWallet,
+    network::{EthereumWallet, TransactionBuilder},
     primitives::{Address, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
 use blink_bridge_contracts::{DeployConfig, OutputOracle, deploy, proposal_block_taken};
@@ -21,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Anvil's dev keys 0 (deployer), 1 (`PROPOSER`) and 2 (a stranger), default mnemonic.
+/// Anvil's dev keys 0 (deployer) and 1 (`PROPOSER`), default mnemonic, and a stranger the test funds.
 const KEYS: [&str; 3] = [
     "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
@@ -92,6 +93,19 @@ async fn a_stranger_proposes_only_on_a_permissionless_oracle() {
     let (deployer, _) = wallet(&url, KEYS[0]);
     let (proposer_p, proposer) = wallet(&url, KEYS[1]);
     let (stranger_p, stranger) = wallet(&url, KEYS[2]);
+    // the stranger is not one of anvil's funded accounts
+    let funded = deployer
+        .send_transaction(
+            TransactionRequest::default()
+                .with_to(stranger)
+                .with_value(U256::from(10u64).pow(U256::from(19))),
+        )
+        .await
+        .expect("fund")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(funded.status());
 
     // permissionless: the stranger's output is accepted and recorded as theirs
     let open = deploy(&deployer, &config(proposer, true))
