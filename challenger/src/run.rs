@@ -328,18 +328,34 @@ impl Challenger {
     pub async fn round(&mut self) -> Result<Round, RunError> {
         let mut round = Round::default();
         // L1 first, as far as it goes
+        let started = std::time::Instant::now();
+        let mut read = 0u64;
         for _ in 0..64 {
             match self
                 .honest
                 .follow(&self.reader, &self.inbox, self.cfg.confirmations, 500)
                 .await?
             {
-                l1_reader::Advance::Read { .. } => continue,
+                l1_reader::Advance::Read { from, to } => {
+                    read += to + 1 - from;
+                    continue;
+                }
                 _ => break,
             }
         }
+        let followed = started.elapsed();
+        let before = self.judged.len();
         self.judge().await?;
         round.judged = self.judged.len();
+        if round.judged != before || read > 32 {
+            tracing::info!(
+                l1_blocks = read,
+                l1_ms = followed.as_millis() as u64,
+                judged = round.judged,
+                judge_ms = (started.elapsed() - followed).as_millis() as u64,
+                "caught up"
+            );
+        }
         round.wrong = self
             .judged
             .values()
@@ -371,6 +387,16 @@ impl Challenger {
         let budget = self.cfg.bond_budget.unwrap_or(U256::MAX);
         let mut locked = round.locked;
         for (address, record, game, mut view) in games {
+            // a finished game's credit is claimed whatever became of its output (a won game
+            // deleted it, so it is not among the judged ones any more)
+            if !view.in_progress {
+                let credit = game.credit(self.me).await?;
+                if !credit.is_zero() {
+                    game.claim_credit(self.me).await?;
+                    round.claimed += credit;
+                }
+                continue;
+            }
             // the game is played only against the output it was opened on
             let Some(judged) = self.judged.get(&record.outputIndex).filter(|j| {
                 j.output.timestamp == record.timestamp && j.output.root == record.outputRoot
