@@ -232,14 +232,15 @@ fn status_of_a_game_follows_its_claims() {
     // posting in it makes it the challenger's even unjudged
     assert!(game_status(&view, ME, false, 1200).plays);
 
-    // the liar goes on; its clock is the time used before plus since posting, capped
-    let mut c = claim(Some(2), LIAR, a2.attack().unwrap(), 1300);
-    c.clock_duration = 100;
-    view.claims.push(c);
+    // the liar goes on; the challenger's clock is the time its side used before (its
+    // claim's duration, 100 s) plus the time since the liar posted, capped
+    view.claims[2].clock_duration = 100;
+    view.claims
+        .push(claim(Some(2), LIAR, a2.attack().unwrap(), 1300));
     view.resolved.push(false);
     assert_eq!(
         game_status(&view, ME, true, 1350).clock_left,
-        Some(600 - 100)
+        Some(600 - 100 - 50)
     );
     assert_eq!(game_status(&view, ME, true, 99_999).clock_left, Some(0));
 
@@ -256,8 +257,15 @@ fn status_of_a_game_follows_its_claims() {
         game_status(&view, ME, true, 2000).outcome,
         Some(Outcome::Lost)
     );
-    // and a game it never posted in has no outcome for it
-    assert_eq!(game_status(&view, PROPOSER, true, 2000).outcome, None);
+    // the proposer (the root, a defender) lost too; someone who never posted has no outcome
+    assert_eq!(
+        game_status(&view, PROPOSER, true, 2000).outcome,
+        Some(Outcome::Lost)
+    );
+    assert_eq!(
+        game_status(&view, Address::repeat_byte(0x77), true, 2000).outcome,
+        None
+    );
 }
 
 #[test]
