@@ -129,6 +129,9 @@ pub fn game_status(view: &GameView, me: Address, judged: bool, now: u64) -> Game
     }
 }
 
+/// What changes a status line is due for (see [`Status::key`]).
+type LogKey = (usize, usize, Vec<(u64, U256)>, u64, u64);
+
 /// A game in progress the challenger plays.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InFlight {
@@ -174,7 +177,7 @@ impl Status {
 
     /// What a log line must be written for: all but the L1 head and the clocks, which
     /// move every round.
-    fn key(&self) -> (usize, usize, Vec<(u64, U256)>, u64, u64) {
+    fn key(&self) -> LogKey {
         (
             self.judged,
             self.wrong,
@@ -231,7 +234,7 @@ pub struct Tracker {
     metrics: Arc<Metrics>,
     /// Resolved games by factory index, with how they ended for the challenger: read once.
     finished: BTreeMap<u64, Option<Outcome>>,
-    last_log: Option<(Instant, (usize, usize, Vec<(u64, U256)>, u64, u64))>,
+    last_log: Option<(Instant, LogKey)>,
 }
 
 impl Default for Tracker {
