@@ -2162,6 +2162,20 @@ async fn dispute_timeout() {
         }
     }
     assert_eq!(by_defender, 2, "the defender stopped after two moves");
+    // the challenger's metrics say so
+    let metrics = devnet.manifest["challenger"]["metrics"]
+        .as_str()
+        .expect("challenger.metrics")
+        .to_owned();
+    wait_for("the won game in the challenger's metrics", 30, || {
+        let metrics = metrics.clone();
+        async move {
+            (metric(&metrics, "blink_challenger_games_won").await >= 1
+                && metric(&metrics, "blink_challenger_moves_sent_total").await >= 2)
+                .then_some(())
+        }
+    })
+    .await;
     assert_eq!(g.credit(defender).call().await.expect("credit"), U256::ZERO);
     wait_for("the credit claimed", 60, || {
         let g = g.clone();
