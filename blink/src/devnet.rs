@@ -59,6 +59,10 @@ pub struct DevnetArgs {
     /// with dev account 9 and logs to `DATADIR/challenger.log`).
     #[arg(long)]
     no_challenger: bool,
+    /// Port of the challenger's Prometheus metrics (`/metrics`, listed under `challenger` in
+    /// the manifest); 0 picks a free one at start.
+    #[arg(long, default_value_t = 0)]
+    challenger_metrics_port: u16,
     /// Use this L1 instead of starting anvil (needs `--l1-key`).
     #[arg(long, env = "BLINK_L1_RPC")]
     l1_rpc: Option<String>,
@@ -515,10 +519,19 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
         }),
         None => serde_json::Value::Null,
     };
+    let challenger_metrics_port = match args.challenger_metrics_port {
+        // free now; the challenger binds it a moment later
+        0 => std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .context("picking the challenger's metrics port")?
+            .port(),
+        p => p,
+    };
+    let challenger_metrics = format!("http://127.0.0.1:{challenger_metrics_port}/metrics");
     let challenger_json = if args.no_challenger {
         serde_json::Value::Null
     } else {
-        json!({"address": challenger_key.address(), "log": challenger_log})
+        json!({"address": challenger_key.address(), "log": challenger_log, "metrics": challenger_metrics})
     };
     let manifest = json!({
         "l1": {"rpc": l1_rpc, "beacon": l1_beacon, "chainId": l1_chain_id, "startBlock": deployment.l1_start_block},
@@ -560,6 +573,8 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
             .arg(alloy::hex::encode_prefixed(challenger_key.to_bytes()))
             .arg("--poll-ms")
             .arg("500")
+            .arg("--metrics-port")
+            .arg(challenger_metrics_port.to_string())
             .stdout(log.try_clone()?)
             .stderr(log)
             .kill_on_drop(true)
@@ -617,7 +632,7 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     );
     if challenger.is_some() {
         println!(
-            "  challenger    {} (log {})",
+            "  challenger    {} (log {}, metrics {challenger_metrics})",
             challenger_key.address(),
             challenger_log.display()
         );

@@ -10,17 +10,22 @@
 //! * [`trace`]: `protocol`'s game trace as the solver's [`solver::Trace`] and the sender's
 //!   [`game::StepSource`].
 //! * [`list`]: every game of the factory as a table (`blink-challenger list-games`);
+//! * [`metrics`]: the Prometheus metrics and their `/metrics` server;
+//! * [`status`]: what the challenger is doing after each round (sync, outputs, games in
+//!   flight with their clocks and bonds), written to the metrics and the log;
 //! * [`run`]: the loop the `blink-challenger` binary runs: follow L1, judge outputs, open
 //!   and play games, resolve, claim.
 //!
 //! What it is not (yet): a defender for the sequencer's operator beyond what the same
-//! loop does for any game it can judge; metrics; state on disk.
+//! loop does for any game it can judge; state on disk.
 
 pub mod chain;
 pub mod game;
 pub mod list;
+pub mod metrics;
 pub mod outputs;
 pub mod position;
 pub mod run;
 pub mod solver;
+pub mod status;
 pub mod trace;

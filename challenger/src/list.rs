@@ -115,7 +115,7 @@ pub async fn list_games<P: Provider<Ethereum> + Clone>(
 }
 
 /// Wei as ETH with four decimals.
-fn eth(wei: U256) -> String {
+pub(crate) fn eth(wei: U256) -> String {
     let unit = U256::from(10u64).pow(U256::from(14));
     let tenths = wei / unit;
     let whole = tenths / U256::from(10_000u64);

@@ -3,6 +3,8 @@
 //! `blink-challenger --manifest DIR/devnet.json --key HEX` on a devnet, or
 //! `--l1-rpc URL [--l1-beacon URL] --genesis FILE --factory ADDR --code-oracle ADDR --key HEX`
 //! anywhere; `blink-challenger list-games` with the same L1 options prints the games.
+//! `--metrics-port P` serves Prometheus metrics on `http://127.0.0.1:P/metrics`
+//! (`challenger::metrics`); the log carries a status line (`challenger::status`).
 
 use std::{path::PathBuf, time::Duration};
 
@@ -62,6 +64,12 @@ struct Args {
     /// The L2 block of `--fault`.
     #[arg(long, default_value_t = 5, requires = "fault")]
     fault_block: u64,
+    /// Serve Prometheus metrics on this port (`GET /metrics`); 0 picks a free port.
+    #[arg(long, env = "BLINK_CHALLENGER_METRICS_PORT")]
+    metrics_port: Option<u16>,
+    /// Address the metrics are served on.
+    #[arg(long, default_value = "127.0.0.1")]
+    metrics_addr: std::net::IpAddr,
 }
 
 fn parse_eth(s: &str) -> Result<U256, String> {
@@ -163,11 +171,22 @@ async fn main() -> eyre::Result<()> {
     if args.key.is_none() {
         return Err(eyre!("--key is needed to run"));
     }
+    let metrics = std::sync::Arc::new(challenger::metrics::Metrics::default());
+    if let Some(port) = args.metrics_port {
+        let at = challenger::metrics::serve(
+            std::net::SocketAddr::new(args.metrics_addr, port),
+            metrics.clone(),
+        )
+        .await
+        .with_context(|| format!("metrics on {}:{port}", args.metrics_addr))?;
+        println!("  metrics    http://{at}/metrics");
+        tracing::info!(%at, "serving metrics on /metrics");
+    }
     // L1 may not answer yet (or be down a while): keep trying, as every round does
     let start = async {
         loop {
             match Challenger::new(cfg.clone()).await {
-                Ok(c) => break c,
+                Ok(c) => break c.with_metrics(metrics.clone()),
                 Err(e) => {
                     tracing::warn!(error = %e, "starting failed; retrying");
                     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -15,9 +15,10 @@
 //!
 //! What it is not (yet): it registers codes for steps in `CodeOracle` but not stream data
 //! for `DERIVE` steps in `BatchDataOracle`; it keeps no state on disk (it re-derives from
-//! genesis at start).
+//! genesis at start). After each round it writes its status to its metrics and the log
+//! (`crate::status`).
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use alloy::{
     eips::BlockNumberOrTag,
@@ -39,9 +40,11 @@ use protocol::{
 use crate::{
     chain::{ChainError, Honest},
     game::{Game, GameError, GameParams, StepData, StepSource, confirm},
+    metrics::Metrics,
     outputs::{Output, Outputs, OutputsError, Verdict, first_to_dispute},
     position::Position,
     solver::{Trace, next_actions, resolution_order},
+    status::Tracker,
 };
 
 /// Machine time a round spends judging outputs before it plays games.
@@ -119,6 +122,8 @@ pub struct Round {
     pub opened: usize,
     /// Moves and steps sent this round.
     pub actions: usize,
+    /// Of those, steps.
+    pub steps: usize,
     /// Claims and games resolved this round.
     pub resolved: usize,
     /// Credit claimed this round, wei.
@@ -142,6 +147,7 @@ pub struct Challenger {
     shape: GameShape,
     params: GameParams,
     judged: BTreeMap<u64, Judged>,
+    tracker: Tracker,
 }
 
 /// What it plays a game with: the honest trace of the output it judged, or (fault mode)
@@ -230,7 +236,19 @@ impl Challenger {
             shape,
             params,
             judged: BTreeMap::new(),
+            tracker: Tracker::default(),
         })
+    }
+
+    /// Writes its metrics to `metrics` (served by `crate::metrics::serve`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.tracker = Tracker::new(metrics);
+        self
+    }
+
+    /// The metrics it writes after each round.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        self.tracker.metrics()
     }
 
     /// The challenger's address.
@@ -248,7 +266,13 @@ impl Challenger {
                     continue;
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "round failed; retrying"),
+                Err(e) => {
+                    self.tracker
+                        .metrics()
+                        .round_failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(error = %e, "round failed; retrying")
+                }
             }
             tokio::time::sleep(self.cfg.poll).await;
         }
@@ -328,18 +352,34 @@ impl Challenger {
     pub async fn round(&mut self) -> Result<Round, RunError> {
         let mut round = Round::default();
         // L1 first, as far as it goes
+        let started = std::time::Instant::now();
+        let mut read = 0u64;
         for _ in 0..64 {
             match self
                 .honest
                 .follow(&self.reader, &self.inbox, self.cfg.confirmations, 500)
                 .await?
             {
-                l1_reader::Advance::Read { .. } => continue,
+                l1_reader::Advance::Read { from, to } => {
+                    read += to + 1 - from;
+                    continue;
+                }
                 _ => break,
             }
         }
+        let followed = started.elapsed();
+        let before = self.judged.len();
         self.judge().await?;
         round.judged = self.judged.len();
+        if round.judged != before || read > 32 {
+            tracing::info!(
+                l1_blocks = read,
+                l1_ms = followed.as_millis() as u64,
+                judged = round.judged,
+                judge_ms = (started.elapsed() - followed).as_millis() as u64,
+                "caught up"
+            );
+        }
         round.wrong = self
             .judged
             .values()
@@ -371,6 +411,16 @@ impl Challenger {
         let budget = self.cfg.bond_budget.unwrap_or(U256::MAX);
         let mut locked = round.locked;
         for (address, record, game, mut view) in games {
+            // a finished game's credit is claimed whatever became of its output (a won game
+            // deleted it, so it is not among the judged ones any more)
+            if !view.in_progress {
+                let credit = game.credit(self.me).await?;
+                if !credit.is_zero() {
+                    game.claim_credit(self.me).await?;
+                    round.claimed += credit;
+                }
+                continue;
+            }
             // the game is played only against the output it was opened on
             let Some(judged) = self.judged.get(&record.outputIndex).filter(|j| {
                 j.output.timestamp == record.timestamp && j.output.root == record.outputRoot
@@ -395,6 +445,7 @@ impl Challenger {
                                 continue;
                             }
                             self.register_codes(&trace, *leaf).await?;
+                            round.steps += 1;
                         }
                         crate::solver::Action::Move { position, .. } => {
                             let bond = game.required_bond(*position).await?;
@@ -469,6 +520,27 @@ impl Challenger {
             tracing::warn!(index = output.index, "game opened against a wrong output");
             round.opened += 1;
         }
+        // what it is doing, for the metrics and the log (`crate::status`)
+        let judged = &self.judged;
+        let status = self
+            .tracker
+            .read(
+                &self.provider,
+                self.cfg.factory,
+                self.me,
+                &self.params,
+                self.honest.l1_head(),
+                &round,
+                |index, timestamp, root| {
+                    judged.get(&index).is_some_and(|j| {
+                        j.trace.is_some()
+                            && j.output.timestamp == timestamp
+                            && j.output.root == root
+                    })
+                },
+            )
+            .await?;
+        self.tracker.record(&round, &status);
         Ok(round)
     }
 

@@ -1798,7 +1798,10 @@ async fn honest_trace(
 }
 
 /// The `Step` events of a game.
-async fn step_logs(l1: &str, game: Address) -> Vec<bridge_contracts::FaultDisputeGame::Step> {
+async fn step_logs(
+    l1: &str,
+    game: Address,
+) -> Vec<(bridge_contracts::FaultDisputeGame::Step, B256)> {
     use alloy::sol_types::SolEvent;
     use bridge_contracts::FaultDisputeGame::Step;
     let p = ProviderBuilder::new().connect_http(l1.parse().expect("url"));
@@ -1812,7 +1815,10 @@ async fn step_logs(l1: &str, game: Address) -> Vec<bridge_contracts::FaultDisput
         .await
         .expect("logs");
     logs.iter()
-        .map(|l| Step::decode_log(&l.inner).expect("Step").data)
+        .map(|l| {
+            let step = Step::decode_log(&l.inner).expect("Step").data;
+            (step, l.transaction_hash.expect("mined"))
+        })
         .collect()
 }
 
@@ -1848,6 +1854,9 @@ struct Played {
     max_depth: u8,
     step_leaf: u128,
     seconds: u64,
+    gas_me: u64,
+    gas_defender: u64,
+    step_gas: u64,
 }
 
 /// One devnet whose sequencer proposes the output over blocks 43–45 wrong with `kind` in
@@ -1960,7 +1969,7 @@ async fn wrong_output_removed(kind: protocol::fault::inject::FaultKind) -> Playe
     // the bisection reached the leaf the fault breaks, and the challenger proved it there
     let logs = step_logs(&devnet.l1, game).await;
     assert_eq!(logs.len(), 1, "{kind}: one step proven");
-    let step = &logs[0];
+    let (step, step_tx) = logs[0].clone();
     assert_eq!(step.stepper, me, "{kind}: the challenger proved the step");
     let stepped = g.claimData(step.claimIndex).call().await.expect("claim");
     assert_eq!(
@@ -2012,12 +2021,56 @@ async fn wrong_output_removed(kind: protocol::fault::inject::FaultKind) -> Playe
         U256::from(1),
         "{kind}: no game against a right output"
     );
+    // L1 gas of the whole game, by side: the factory's create, moves, code registrations,
+    // the step, resolutions and the credit claim
+    let code_oracle = devnet.contract("codeOracle");
+    let (mut gas_me, mut gas_defender, mut step_gas) = (0u64, 0u64, 0u64);
+    let head = l1p.get_block_number().await.expect("head");
+    let from = record.timestamp;
+    for n in (0..=head).rev() {
+        let b = l1p
+            .get_block_by_number(n.into())
+            .full()
+            .await
+            .expect("block")
+            .expect("block");
+        if b.header.timestamp < from {
+            break;
+        }
+        for tx in b.transactions.txns() {
+            use alloy::consensus::Transaction as _;
+            let to = tx.to();
+            if to != Some(game) && to != Some(*factory.address()) && to != Some(code_oracle) {
+                continue;
+            }
+            let who = tx.inner.signer();
+            if who != me && who != defender {
+                continue;
+            }
+            let r = l1p
+                .get_transaction_receipt(*tx.inner.tx_hash())
+                .await
+                .expect("receipt")
+                .expect("receipt");
+            if who == me {
+                gas_me += r.gas_used;
+            } else {
+                gas_defender += r.gas_used;
+            }
+            if r.transaction_hash == step_tx {
+                step_gas = r.gas_used;
+            }
+        }
+    }
     Played {
         kind,
         claims,
         max_depth,
         step_leaf: leaf,
         seconds,
+        gas_me,
+        gas_defender,
+        step_gas,
     }
 }
 
@@ -2033,8 +2086,17 @@ async fn dispute_wrong_output_is_removed() {
     for r in runs {
         let p = r.await.expect("a fault kind's game");
         eprintln!(
-            "fault {}: {} claims (max depth {}), step at leaf {:#x}, {} s from the game's opening to its resolution",
-            p.kind, p.claims, p.max_depth, p.step_leaf, p.seconds
+            "fault {}: {} claims (max depth {}), step at leaf {:#x} ({} gas), {} s from the \
+             game's opening to its resolution; L1 gas: challenger {} (create, moves, codes, \
+             step, resolution, claim), defender {}",
+            p.kind,
+            p.claims,
+            p.max_depth,
+            p.step_leaf,
+            p.step_gas,
+            p.seconds,
+            p.gas_me,
+            p.gas_defender
         );
     }
 }
@@ -2100,6 +2162,20 @@ async fn dispute_timeout() {
         }
     }
     assert_eq!(by_defender, 2, "the defender stopped after two moves");
+    // the challenger's metrics say so
+    let metrics = devnet.manifest["challenger"]["metrics"]
+        .as_str()
+        .expect("challenger.metrics")
+        .to_owned();
+    wait_for("the won game in the challenger's metrics", 30, || {
+        let metrics = metrics.clone();
+        async move {
+            (metric(&metrics, "blink_challenger_games_won").await >= 1
+                && metric(&metrics, "blink_challenger_moves_sent_total").await >= 2)
+                .then_some(())
+        }
+    })
+    .await;
     assert_eq!(g.credit(defender).call().await.expect("credit"), U256::ZERO);
     wait_for("the credit claimed", 60, || {
         let g = g.clone();
@@ -2284,7 +2360,7 @@ async fn dispute_false_challenge_loses_bond() {
     use bridge_contracts::{DisputeGameFactory, FaultDisputeGame};
     let devnet = Devnet::start(
         "false-challenge",
-        &["--submission-interval", "3", "--finalization-period", "50"],
+        &["--submission-interval", "3", "--finalization-period", "80"],
     )
     .await;
     let account = |i: usize| {

@@ -19,7 +19,9 @@ use bridge_contracts::OutputOracle;
 use challenger::{
     game::{Game, StepData, StepSource},
     position::Position,
+    run::Round,
     solver::{Action, Trace, honest_wins, next_actions, resolution_order},
+    status::{Status, Tracker},
 };
 use std::{
     net::TcpListener,
@@ -115,6 +117,25 @@ async fn deploy_factory(p: &DynProvider, oracle: Address) -> Address {
         .expect("receipt");
     assert!(receipt.status(), "factory deployment reverted");
     receipt.contract_address.expect("an address")
+}
+
+/// What `run` does after a round that sent nothing: read the status, record it.
+async fn status_after_round(
+    tracker: &mut Tracker,
+    provider: DynProvider,
+    factory: Address,
+    me: Address,
+    params: challenger::game::GameParams,
+) -> Status {
+    let round = Round::default();
+    let s = tracker
+        .read(&provider, factory, me, &params, None, &round, |_, _, _| {
+            false
+        })
+        .await
+        .expect("status");
+    tracker.record(&round, &s);
+    s
 }
 
 #[tokio::test]
@@ -241,6 +262,34 @@ async fn the_game_client_plays_the_real_contract() {
     // nothing to answer yet
     let now = created_at;
     assert_eq!(next_actions(&view, &table, now).unwrap(), vec![]);
+    // the challenger's status as `run` reads it after a round: one game in flight, its
+    // first bond locked, no clock running against it
+    let mut tracker = Tracker::default();
+    let metrics = tracker.metrics().clone();
+    macro_rules! status {
+        () => {
+            status_after_round(&mut tracker, honest_p.clone(), factory_at, honest, params).await
+        };
+    }
+    let s = status!();
+    assert_eq!(s.in_flight.len(), 1, "{s}");
+    assert_eq!(s.in_flight[0].output_index, 0);
+    assert_eq!(s.in_flight[0].clock_left, None, "{s}");
+    assert_eq!(s.locked(), first_bond);
+    assert_eq!((s.won, s.lost), (0, 0));
+    let m = |name: &str| -> String {
+        metrics
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned))
+            .expect("a sample")
+    };
+    assert_eq!(m("blink_challenger_games_in_flight"), "1");
+    assert_eq!(m("blink_challenger_clock_seconds_left"), "NaN");
+    assert_eq!(
+        m("blink_challenger_bonds_locked_wei"),
+        first_bond.to_string()
+    );
 
     // the adversary lies under the honest claim
     let lie = Action::Move {
@@ -253,6 +302,11 @@ async fn the_game_client_plays_the_real_contract() {
         .send(&lie, &NoSteps)
         .await
         .expect("the adversary's move");
+    // now a clock runs against the challenger
+    let s = status!();
+    let left = s.clock_left().expect("a clock to answer");
+    assert!(left <= MAX_CLOCK && left + 60 > MAX_CLOCK, "{s}");
+    assert_eq!(m("blink_challenger_clock_seconds_left"), left.to_string());
     let view = game.view(&params, None).await.expect("view");
     assert_eq!(view.claims.len(), 3);
     let now = view.claims[2].clock_timestamp;
@@ -263,6 +317,16 @@ async fn the_game_client_plays_the_real_contract() {
     }
     let view = game.view(&params, None).await.expect("view");
     assert_eq!(view.claims.len(), 4);
+    let s = status!();
+    assert_eq!(s.clock_left(), None, "answered: {s}");
+    let mine: U256 = view
+        .claims
+        .iter()
+        .filter(|c| c.claimant == honest)
+        .map(|c| c.bond)
+        .sum();
+    assert!(mine > first_bond);
+    assert_eq!(s.locked(), mine);
     assert_eq!(next_actions(&view, &table, now).unwrap(), vec![]);
     assert!(honest_wins(&view, &table).unwrap());
     // the lie's clock has been running since; none can resolve yet
@@ -290,6 +354,14 @@ async fn the_game_client_plays_the_real_contract() {
         game.resolve_claim(i).await.expect("resolveClaim");
     }
     game.resolve().await.expect("resolve");
+    let s = status!();
+    assert!(s.in_flight.is_empty(), "{s}");
+    assert_eq!((s.won, s.lost), (1, 0));
+    assert_eq!(m("blink_challenger_games_won"), "1");
+    assert_eq!(m("blink_challenger_bonds_locked_wei"), "0");
+    assert_eq!(m("blink_challenger_rounds_total"), "4");
+    // a resolved game is remembered, not read again, and still counted
+    assert_eq!(status!().won, 1);
     let view = game.view(&params, None).await.expect("view");
     assert!(!view.in_progress);
     assert!(view.resolved.iter().all(|r| *r));
