@@ -426,59 +426,78 @@ async fn machine_cursors(
     out
 }
 
-/// Outputs carry `keccak(BlockCursor)` after their block, equal to the cursor the fault
-/// machine's `DERIVE` computes from L1 (with a deposit, so `depositNext` moves); a game
-/// opens through the deployed `DisputeGameFactory` against an output in its window with
-/// the factory's bond, marks it disputed, and keeps it from finalizing past its window;
-/// a game against a final output reverts `OutputAlreadyFinal`.
-/// `challenger::chain::Honest` on the devnet's L1: every output `0..count` judged
-/// `Agree` in order (each anchored on the one before), each changed root `Disagree`.
-async fn challenger_agrees(devnet: &Devnet, count: u64) {
-    use challenger::{
-        chain::Honest,
-        outputs::{Outputs, Verdict},
-    };
-    let path = devnet.manifest["l2"]["genesis"]
-        .as_str()
-        .expect("genesis path");
-    let genesis: protocol::Genesis =
-        serde_json::from_slice(&std::fs::read(path).expect("genesis")).expect("genesis json");
-    let rollup = genesis.rollup.clone().expect("rollup genesis");
-    let reader = l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader");
-    let inbox = l1_reader::InboxReader::from_urls(&devnet.l1, Some(&devnet.l1), rollup.batch_inbox)
-        .expect("inbox");
-    let l1p = ProviderBuilder::new()
-        .connect_http(devnet.l1.parse().expect("url"))
-        .erased();
-    let outputs = Outputs::new(devnet.contract("outputOracle"), l1p);
-    let game = &devnet.manifest["game"];
-    let depth = |k: &str| game[k].as_u64().expect("depth") as u8;
-    let shape = protocol::fault::game::GameShape::new(
-        depth("blockDepth"),
-        depth("unitDepth"),
-        depth("stepDepth"),
-    )
-    .expect("shape");
-    let mut honest = Honest::new(&genesis).expect("honest chain");
-    let mut anchor = 0;
-    let started = std::time::Instant::now();
-    for i in 0..count {
-        let output = outputs.get(i).await.expect("output");
-        // read L1 up to the output's horizon (bounded: the devnet's L1 is short)
+/// The challenger library's honest chain over a devnet's L1, with the readers it follows
+/// L1 through, the devnet's outputs and its game's shape.
+struct HonestView {
+    honest: challenger::chain::Honest,
+    reader: l1_reader::L1Reader,
+    inbox: l1_reader::InboxReader,
+    outputs: challenger::outputs::Outputs<alloy::providers::DynProvider>,
+    shape: protocol::fault::game::GameShape,
+}
+
+impl HonestView {
+    fn new(devnet: &Devnet) -> Self {
+        let path = devnet.manifest["l2"]["genesis"]
+            .as_str()
+            .expect("genesis path");
+        let genesis: protocol::Genesis =
+            serde_json::from_slice(&std::fs::read(path).expect("genesis")).expect("genesis json");
+        let rollup = genesis.rollup.clone().expect("rollup genesis");
+        let l1p = ProviderBuilder::new()
+            .connect_http(devnet.l1.parse().expect("url"))
+            .erased();
+        let game = &devnet.manifest["game"];
+        let depth = |k: &str| game[k].as_u64().expect("depth") as u8;
+        Self {
+            honest: challenger::chain::Honest::new(&genesis).expect("honest chain"),
+            reader: l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader"),
+            inbox: l1_reader::InboxReader::from_urls(
+                &devnet.l1,
+                Some(&devnet.l1),
+                rollup.batch_inbox,
+            )
+            .expect("inbox"),
+            outputs: challenger::outputs::Outputs::new(devnet.contract("outputOracle"), l1p),
+            shape: protocol::fault::game::GameShape::new(
+                depth("blockDepth"),
+                depth("unitDepth"),
+                depth("stepDepth"),
+            )
+            .expect("shape"),
+        }
+    }
+
+    /// Reads L1 up to `l1_block` (bounded: the devnet's L1 is short).
+    async fn read_to(&mut self, l1_block: u64) {
         for _ in 0..1_000 {
-            if honest.l1_head().is_some_and(|h| h >= output.l1_block) {
+            if self.honest.l1_head().is_some_and(|h| h >= l1_block) {
                 break;
             }
-            honest
-                .follow(&reader, &inbox, 0, 500)
+            self.honest
+                .follow(&self.reader, &self.inbox, 0, 500)
                 .await
                 .expect("follow L1");
         }
+    }
+}
+
+/// `challenger::chain::Honest` on the devnet's L1: every output `0..count` judged
+/// `Agree` in order (each anchored on the one before), each changed root `Disagree`.
+async fn challenger_agrees(devnet: &Devnet, count: u64) {
+    use challenger::outputs::Verdict;
+    let mut v = HonestView::new(devnet);
+    let shape = v.shape;
+    let mut anchor = 0;
+    let started = std::time::Instant::now();
+    for i in 0..count {
+        let output = v.outputs.get(i).await.expect("output");
+        v.read_to(output.l1_block).await;
         let mut changed = output.clone();
         changed.root.0[0] ^= 1;
-        let (verdict, _) = honest.check(&changed, anchor, shape).expect("check");
+        let (verdict, _) = v.honest.check(&changed, anchor, shape).expect("check");
         assert_eq!(verdict, Verdict::Disagree, "output {i} changed");
-        let (verdict, trace) = honest.check(&output, anchor, shape).expect("check");
+        let (verdict, trace) = v.honest.check(&output, anchor, shape).expect("check");
         assert_eq!(
             verdict,
             Verdict::Agree,
@@ -494,6 +513,11 @@ async fn challenger_agrees(devnet: &Devnet, count: u64) {
     );
 }
 
+/// Outputs carry `keccak(BlockCursor)` after their block, equal to the cursor the fault
+/// machine's `DERIVE` computes from L1 (with a deposit, so `depositNext` moves); a game
+/// opens through the deployed `DisputeGameFactory` against an output in its window with
+/// the factory's bond, marks it disputed, and keeps it from finalizing past its window;
+/// a game against a final output reverts `OutputAlreadyFinal`.
 #[tokio::test(flavor = "multi_thread")]
 async fn outputs_carry_cursors_and_games_hold_them() {
     use bridge_contracts::DisputeGameFactory::{self, DisputeGameFactoryErrors};
@@ -1744,49 +1768,17 @@ async fn honest_trace(
     index: u64,
     output: &challenger::outputs::Output,
 ) -> protocol::fault::game::ChainTrace {
-    use challenger::{
-        chain::Honest,
-        outputs::{Outputs, Verdict},
-    };
-    let path = devnet.manifest["l2"]["genesis"]
-        .as_str()
-        .expect("genesis path");
-    let genesis: protocol::Genesis =
-        serde_json::from_slice(&std::fs::read(path).expect("genesis")).expect("genesis json");
-    let rollup = genesis.rollup.clone().expect("rollup genesis");
-    let reader = l1_reader::L1Reader::new(&devnet.l1, rollup.portal).expect("reader");
-    let inbox = l1_reader::InboxReader::from_urls(&devnet.l1, Some(&devnet.l1), rollup.batch_inbox)
-        .expect("inbox");
-    let l1p = ProviderBuilder::new()
-        .connect_http(devnet.l1.parse().expect("url"))
-        .erased();
-    let outputs = Outputs::new(devnet.contract("outputOracle"), l1p);
-    let game = &devnet.manifest["game"];
-    let depth = |k: &str| game[k].as_u64().expect("depth") as u8;
-    let shape = protocol::fault::game::GameShape::new(
-        depth("blockDepth"),
-        depth("unitDepth"),
-        depth("stepDepth"),
-    )
-    .expect("shape");
-    let mut honest = Honest::new(&genesis).expect("honest chain");
+    use challenger::outputs::Verdict;
+    let mut v = HonestView::new(devnet);
     let mut anchor = 0;
     for i in 0..=index {
         let o = if i == index {
             output.clone()
         } else {
-            outputs.get(i).await.expect("output")
+            v.outputs.get(i).await.expect("output")
         };
-        for _ in 0..1_000 {
-            if honest.l1_head().is_some_and(|h| h >= o.l1_block) {
-                break;
-            }
-            honest
-                .follow(&reader, &inbox, 0, 500)
-                .await
-                .expect("follow L1");
-        }
-        let (verdict, trace) = honest.check(&o, anchor, shape).expect("check");
+        v.read_to(o.l1_block).await;
+        let (verdict, trace) = v.honest.check(&o, anchor, v.shape).expect("check");
         if i == index {
             assert_eq!(verdict, Verdict::Disagree, "the faulty output is wrong");
             return trace.expect("trace");
