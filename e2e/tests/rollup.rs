@@ -1938,11 +1938,8 @@ async fn wrong_output_removed(kind: protocol::fault::inject::FaultKind) -> Playe
         .expect("block")
         .step_kind(at.unit as usize, at.step)
         .expect("step kind");
-    let expected = protocol::fault::inject::target(kind);
     assert!(
-        step_kind == expected
-            || (expected == protocol::fault::units::StepKind::DepositNext
-                && step_kind == protocol::fault::units::StepKind::DepositCheck),
+        protocol::fault::inject::breaks_at(kind, step_kind),
         "{kind}: the fault breaks a {step_kind:?} step at {at:?}"
     );
     let g = FaultDisputeGame::new(game, &l1p);

@@ -117,28 +117,12 @@ pub fn divergence(
             let mut s = t.unit_start(j)?;
             let mut found: Option<u64> = None;
             for k in 0..steps {
-                let at = s.kind();
-                let hit = match kind {
-                    FaultKind::StateRoot | FaultKind::TxMissing | FaultKind::Timestamp => {
-                        at == target(kind)
+                if breaks_at(kind, s.kind()) {
+                    found = Some(k);
+                    // the receipt is the unit's last TX_END: keep looking
+                    if kind != FaultKind::Receipt {
+                        break;
                     }
-                    FaultKind::DepositMissing => {
-                        matches!(at, StepKind::DepositNext | StepKind::DepositCheck)
-                    }
-                    // the last TX_END of the unit: the receipt step
-                    FaultKind::Receipt => {
-                        if at == StepKind::TxEnd {
-                            found = Some(k);
-                        }
-                        false
-                    }
-                };
-                if hit {
-                    return Ok(Some(LeafIndex {
-                        block: i,
-                        unit: j as u64,
-                        step: k,
-                    }));
                 }
                 s = s.advance(t.data())?;
             }
@@ -166,6 +150,12 @@ pub fn divergence(
         })),
         _ => Ok(None),
     }
+}
+
+/// Whether a step of kind `step` is one `kind` breaks first (`target`, and for
+/// `deposit-missing` also `DEPOSIT_CHECK`; for `receipt` the last such step of the unit).
+pub fn breaks_at(kind: FaultKind, step: StepKind) -> bool {
+    step == target(kind) || (kind == FaultKind::DepositMissing && step == StepKind::DepositCheck)
 }
 
 /// The step kind a fault diverges at (`DEPOSIT_NEXT` for `deposit-missing`, where

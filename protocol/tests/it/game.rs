@@ -825,7 +825,7 @@ fn game_trace_follows_the_chain_and_the_contract() {
 #[test]
 fn every_fault_kind_is_refuted_by_one_provable_step() {
     use blink_protocol::fault::{
-        inject::{FaultKind, Lie, target, wrong_output},
+        inject::{FaultKind, Lie, breaks_at, wrong_output},
         units::StepKind,
     };
     let f = fixture();
@@ -854,11 +854,8 @@ fn every_fault_kind_is_refuted_by_one_provable_step() {
                 .expect("range block")
                 .step_kind(at.unit as usize, at.step)
                 .expect("step kind");
-            let expected = target(kind);
             assert!(
-                step == expected
-                    || step == StepKind::BlockClose
-                    || (expected == StepKind::DepositNext && step == StepKind::DepositCheck),
+                breaks_at(kind, step) || step == StepKind::BlockClose,
                 "{kind} in block {block}: a {step:?} step at {at:?}"
             );
             *kinds_seen
