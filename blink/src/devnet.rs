@@ -159,6 +159,28 @@ const GAME_BOND_GAS: u64 = 1_500_000;
 /// Gas price the bonds are priced at: 50 gwei.
 const GAME_GAS_PRICE: u64 = 50_000_000_000;
 
+/// Starts `blink-challenger` on the devnet's manifest with `key` (polling every 500 ms),
+/// logging to `log`, with `extra` arguments; it dies with the devnet.
+fn spawn_challenger(
+    manifest: &std::path::Path,
+    key: &alloy::signers::local::PrivateKeySigner,
+    log: &std::path::Path,
+    extra: &[&str],
+) -> eyre::Result<tokio::process::Child> {
+    let out = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    Ok(Command::new(sibling_binary("blink-challenger")?)
+        .arg("--manifest")
+        .arg(manifest)
+        .arg("--key")
+        .arg(alloy::hex::encode_prefixed(key.to_bytes()))
+        .args(["--poll-ms", "500"])
+        .args(extra)
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .kill_on_drop(true)
+        .spawn()?)
+}
+
 /// The unit depth: 14 (a block's units fit in 2^14), or 15 where that makes `MAX_DEPTH`
 /// even. The party that disputes the root posts at odd depths, so with an even
 /// `MAX_DEPTH` the leaves are the root's side: against a wrong output the challenger is
@@ -564,50 +586,25 @@ pub async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let mut challenger = if args.no_challenger {
         None
     } else {
-        let log = std::fs::File::create(&challenger_log)
-            .with_context(|| format!("creating {}", challenger_log.display()))?;
-        let child = Command::new(sibling_binary("blink-challenger")?)
-            .arg("--manifest")
-            .arg(&manifest_path)
-            .arg("--key")
-            .arg(alloy::hex::encode_prefixed(challenger_key.to_bytes()))
-            .arg("--poll-ms")
-            .arg("500")
-            .arg("--metrics-port")
-            .arg(challenger_metrics_port.to_string())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting blink-challenger")?;
-        Some(child)
+        let metrics = challenger_metrics_port.to_string();
+        let extra = ["--metrics-port", metrics.as_str()];
+        Some(
+            spawn_challenger(&manifest_path, &challenger_key, &challenger_log, &extra)
+                .context("starting blink-challenger")?,
+        )
     };
     let mut defender = match args.fault {
         None => None,
         Some(kind) => {
-            let log = std::fs::File::create(&defender_log)
-                .with_context(|| format!("creating {}", defender_log.display()))?;
-            let mut cmd = Command::new(sibling_binary("blink-challenger")?);
-            cmd.arg("--manifest")
-                .arg(&manifest_path)
-                .arg("--key")
-                .arg(alloy::hex::encode_prefixed(defender_key.to_bytes()))
-                .arg("--poll-ms")
-                .arg("500")
-                .arg("--fault")
-                .arg(kind.name())
-                .arg("--fault-block")
-                .arg(args.fault_block.to_string());
+            let block = args.fault_block.to_string();
+            let mut extra = vec!["--fault", kind.name(), "--fault-block", block.as_str()];
             if let Some(b) = &args.defender_bond_budget {
-                cmd.arg("--bond-budget").arg(b);
+                extra.extend(["--bond-budget", b.as_str()]);
             }
-            let child = cmd
-                .stdout(log.try_clone()?)
-                .stderr(log)
-                .kill_on_drop(true)
-                .spawn()
-                .context("starting the defender (blink-challenger --fault)")?;
-            Some(child)
+            Some(
+                spawn_challenger(&manifest_path, &defender_key, &defender_log, &extra)
+                    .context("starting the defender (blink-challenger --fault)")?,
+            )
         }
     };
     println!("Blink devnet is up");
